@@ -1,0 +1,151 @@
+/**
+ * The Broker interface: the one seam between the core and a backend.
+ *
+ * The simulator (`brokers/sim`) and the TWS adapter (`brokers/tws`) both
+ * implement it; the core never sees either's own types. Everything crossing the
+ * seam is a shape from core/models.ts or one of the small types below.
+ *
+ * Order ids are allocated by the broker (`allocateOrderIds`) before an order is
+ * transmitted, as IBKR's client-chosen order ids are: the core writes its audit
+ * row with the id first, and only then calls `placeOrder`.
+ */
+import type {
+  AccountPnL,
+  AccountSummary,
+  Bar,
+  BarSize,
+  BrokerKind,
+  BrokerStatus,
+  Contract,
+  Duration,
+  Fill,
+  OrderSpec,
+  OrderStatus,
+  Position,
+  Quote,
+  SymbolSpec,
+  WhatToShow,
+} from '../core/models.js';
+
+export type Unsubscribe = () => void;
+
+export interface BarsQuery {
+  barSize: BarSize;
+  duration: Duration;
+  whatToShow: WhatToShow;
+  useRth: boolean;
+  /** End of the window (UTC ISO); default now. */
+  endTime?: string;
+}
+
+/** An IBKR-style what-if answer: estimates only, nothing is placed. */
+export interface WhatIfResult {
+  /** Price the estimate used: limit price, or the touch for market orders. */
+  referencePrice: number | null;
+  estimatedCommission: number | null;
+  commissionCurrency: string;
+  initMarginChange: number | null;
+  maintMarginChange: number | null;
+  equityWithLoanAfter: number | null;
+  buyingPowerAfter: number | null;
+  warnings: string[];
+}
+
+/** Ids the broker allocated for one order submission (parent plus bracket children). */
+export interface OrderIds {
+  orderId: string;
+  takeProfitOrderId?: string;
+  stopLossOrderId?: string;
+}
+
+export interface PlaceOrderRequest {
+  ids: OrderIds;
+  contract: Contract;
+  spec: OrderSpec;
+  accountId: string;
+  /** Carried to IBKR as orderRef, so an order can be found again after a lost acknowledgement. */
+  orderRef: string;
+}
+
+/** The broker's view of one order at one moment. */
+export interface BrokerOrderState {
+  orderId: string;
+  parentOrderId: string | null;
+  role: 'ENTRY' | 'TAKE_PROFIT' | 'STOP_LOSS';
+  accountId: string;
+  orderRef: string | null;
+  conId: number;
+  spec: OrderSpec;
+  status: OrderStatus;
+  filledQuantity: number;
+  remainingQuantity: number;
+  avgFillPrice: number | null;
+  commission: number | null;
+  message: string | null;
+  updatedAt: string;
+}
+
+export interface PlaceOrderAck {
+  orderId: string;
+  status: OrderStatus;
+  message: string | null;
+  /** Bracket children as the broker registered them. */
+  children: BrokerOrderState[];
+}
+
+export interface ExecutionsQuery {
+  /** Only executions at or after this UTC ISO time. */
+  since?: string;
+  accountId?: string;
+}
+
+export type ConnectionEvent = { state: BrokerStatus['state']; message: string | null; code?: number };
+
+/** Everything a broker tells the core without being asked. */
+export interface BrokerEvents {
+  orderStatus: (state: BrokerOrderState) => void;
+  fill: (fill: Fill) => void;
+  connection: (event: ConnectionEvent) => void;
+}
+
+export interface OptionChain {
+  underlying: string;
+  underlyingConId: number;
+  exchange: string;
+  multiplier: number;
+  expirations: string[];
+  strikes: number[];
+}
+
+export interface Broker {
+  readonly kind: BrokerKind;
+
+  connect(): Promise<void>;
+  close(): Promise<void>;
+  status(): BrokerStatus;
+  /** Managed accounts, first one is the default. Available after connect(). */
+  accounts(): string[];
+
+  /** Every contract matching the spec; [] when none. The core decides what is ambiguous. */
+  resolveContracts(spec: SymbolSpec): Promise<Contract[]>;
+  getOptionChain(underlying: SymbolSpec): Promise<OptionChain>;
+
+  getQuote(contract: Contract): Promise<Quote>;
+  /** Streams quotes for one contract; the core shares one subscription between listeners. */
+  subscribeQuotes(contract: Contract, listener: (quote: Quote) => void): Unsubscribe;
+  getHistoricalBars(contract: Contract, query: BarsQuery): Promise<Bar[]>;
+
+  getAccountSummary(accountId: string): Promise<AccountSummary>;
+  getPositions(accountId: string): Promise<Position[]>;
+  getPnl(accountId: string): Promise<AccountPnL>;
+
+  whatIf(contract: Contract, spec: OrderSpec, accountId: string): Promise<WhatIfResult>;
+  allocateOrderIds(count: number): Promise<string[]>;
+  placeOrder(request: PlaceOrderRequest): Promise<PlaceOrderAck>;
+  cancelOrder(orderId: string): Promise<BrokerOrderState>;
+  getOpenOrders(): Promise<BrokerOrderState[]>;
+  getOrder(orderId: string): Promise<BrokerOrderState | null>;
+  getExecutions(query?: ExecutionsQuery): Promise<Fill[]>;
+
+  on<E extends keyof BrokerEvents>(event: E, listener: BrokerEvents[E]): Unsubscribe;
+}

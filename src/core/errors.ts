@@ -1,0 +1,190 @@
+/**
+ * Errors are values with stable codes.
+ *
+ * Every failure the gateway reports is a GatewayError (or subclass) carrying a
+ * string `code` from ERROR_CATALOGUE, the HTTP status it maps to, and optional
+ * structured `details`. A code is never reused for another meaning: add a new
+ * one instead. README.md's error table is generated from the same catalogue.
+ */
+
+export interface ErrorCodeInfo {
+  status: number;
+  description: string;
+}
+
+/** The catalogue of every error code. Append only. */
+export const ERROR_CATALOGUE = {
+  BAD_REQUEST: { status: 400, description: 'Malformed request: the body is not valid JSON, or a parameter cannot be read.' },
+  UNAUTHORIZED: { status: 401, description: 'Missing or wrong API key.' },
+  FORBIDDEN: { status: 403, description: 'The API key lacks the scope (read, trade, admin) this call needs.' },
+  NOT_FOUND: { status: 404, description: 'No such route or resource.' },
+  VALIDATION_ERROR: { status: 422, description: 'The request does not match its schema; details lists each field and why.' },
+  CONTRACT_NOT_FOUND: { status: 404, description: 'No instrument matches the spec (IBKR error 200).' },
+  CONTRACT_AMBIGUOUS: { status: 422, description: 'Several instruments match; details.candidates lists them. Add exchange, currency or expiry.' },
+  MARKET_DATA_UNAVAILABLE: { status: 503, description: 'No market data for the instrument right now (no subscription, market closed without a last price, or a data farm down).' },
+  HISTORICAL_DATA_ERROR: { status: 422, description: 'The historical data request cannot be served (bar size and duration combination, too many bars).' },
+  ORDER_VALIDATION_ERROR: { status: 422, description: 'The order is not valid for this instrument or market (tick size, session, quantity).' },
+  ORDER_NOT_FOUND: { status: 404, description: 'No order with that id.' },
+  ORDER_NOT_CANCELLABLE: { status: 409, description: 'The order has already finished (filled, cancelled, rejected, expired or simulated).' },
+  ORDER_REJECTED: { status: 422, description: 'The broker rejected the order; message says why (insufficient buying power, outside trading hours, ...).' },
+  RISK_LIMIT_EXCEEDED: { status: 422, description: 'A pre-trade risk check failed; details.failedChecks names each one with its value and limit.' },
+  TRADING_DISABLED: { status: 403, description: 'Order transmission is not allowed by the configuration (for example live mode without the override file).' },
+  LIVE_OVERRIDE_MISSING: { status: 403, description: 'TRADING_MODE=live with orders enabled, but LIVE_TRADING_OVERRIDE_FILE does not exist. Nothing was sent.' },
+  ACCOUNT_MODE_MISMATCH: { status: 403, description: 'The connected account does not match TRADING_MODE (a live account in paper mode, or the reverse). Nothing was sent.' },
+  KILL_SWITCH_ENGAGED: { status: 423, description: 'The kill switch is engaged: no new orders until an admin releases it.' },
+  PREVIEW_NOT_FOUND: { status: 404, description: 'No preview with that previewId.' },
+  PREVIEW_EXPIRED: { status: 410, description: 'The preview is too old; preview the order again.' },
+  PREVIEW_MISMATCH: { status: 409, description: 'The order differs from the one that was previewed; preview it again.' },
+  IDEMPOTENCY_CONFLICT: { status: 409, description: 'This Idempotency-Key or clientOrderId was used for a different request.' },
+  IDEMPOTENCY_IN_PROGRESS: { status: 409, description: 'A request with this Idempotency-Key is still being processed; retry shortly.' },
+  ACCOUNT_ERROR: { status: 502, description: 'The broker could not provide account data.' },
+  ACCOUNT_NOT_FOUND: { status: 404, description: 'The account is not one of the managed accounts.' },
+  RATE_LIMITED: { status: 429, description: 'Too many requests for this API key; see Retry-After.' },
+  PACING_VIOLATION: { status: 429, description: 'IBKR pacing limit reached (IBKR errors 100, 162); retry later.' },
+  BROKER_UNAVAILABLE: { status: 503, description: 'The broker (IB Gateway / TWS) is not connected or not reachable.' },
+  BROKER_DEGRADED: { status: 503, description: 'The connection to IBKR servers is lost (1100); new orders are held until it returns.' },
+  BROKER_TIMEOUT: { status: 504, description: 'The broker did not answer in time.' },
+  BROKER_ERROR: { status: 502, description: 'The broker reported an error that has no more specific code.' },
+  AUDIT_UNAVAILABLE: { status: 503, description: 'The audit log could not be written; nothing was transmitted.' },
+  AUDIT_CORRUPT: { status: 500, description: 'The audit log hash chain does not verify.' },
+  CONFIG_INVALID: { status: 500, description: 'The configuration is invalid (at start: exit code 2).' },
+  INTERNAL_ERROR: { status: 500, description: 'Unexpected error; the correlation id finds it in the logs.' },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, details?: unknown, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.status = ERROR_CATALOGUE[code].status;
+    this.details = details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details?: unknown } {
+    return this.details === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** The broker cannot be reached or the connection is not usable. */
+export class BrokerConnectionError extends GatewayError {
+  constructor(message: string, code: 'BROKER_UNAVAILABLE' | 'BROKER_DEGRADED' | 'BROKER_TIMEOUT' | 'BROKER_ERROR' = 'BROKER_UNAVAILABLE', details?: unknown) {
+    super(code, message, details);
+  }
+}
+
+export class ContractResolutionError extends GatewayError {
+  constructor(message: string, code: 'CONTRACT_NOT_FOUND' | 'CONTRACT_AMBIGUOUS' = 'CONTRACT_NOT_FOUND', details?: unknown) {
+    super(code, message, details);
+  }
+}
+
+export class MarketDataError extends GatewayError {
+  constructor(message: string, code: 'MARKET_DATA_UNAVAILABLE' | 'HISTORICAL_DATA_ERROR' | 'PACING_VIOLATION' = 'MARKET_DATA_UNAVAILABLE', details?: unknown) {
+    super(code, message, details);
+  }
+}
+
+/** Base of every order failure. */
+export class OrderError extends GatewayError {}
+
+export class OrderValidationError extends OrderError {
+  constructor(message: string, details?: unknown) {
+    super('ORDER_VALIDATION_ERROR', message, details);
+  }
+}
+
+export class OrderNotFoundError extends OrderError {
+  constructor(orderId: string) {
+    super('ORDER_NOT_FOUND', `No order with id ${orderId}`, { orderId });
+  }
+}
+
+export class OrderRejectedError extends OrderError {
+  constructor(message: string, details?: unknown) {
+    super('ORDER_REJECTED', message, details);
+  }
+}
+
+/** A safety gate refused to transmit. */
+export class TradingDisabledError extends OrderError {
+  constructor(
+    message: string,
+    code: 'TRADING_DISABLED' | 'LIVE_OVERRIDE_MISSING' | 'ACCOUNT_MODE_MISMATCH' | 'KILL_SWITCH_ENGAGED' | 'BROKER_DEGRADED' = 'TRADING_DISABLED',
+    details?: unknown,
+  ) {
+    super(code, message, details);
+  }
+}
+
+export class RiskLimitError extends OrderError {
+  constructor(message: string, details?: unknown) {
+    super('RISK_LIMIT_EXCEEDED', message, details);
+  }
+}
+
+export class PreviewError extends OrderError {
+  constructor(code: 'PREVIEW_NOT_FOUND' | 'PREVIEW_EXPIRED' | 'PREVIEW_MISMATCH', message: string, details?: unknown) {
+    super(code, message, details);
+  }
+}
+
+export class IdempotencyConflictError extends GatewayError {
+  constructor(message: string, code: 'IDEMPOTENCY_CONFLICT' | 'IDEMPOTENCY_IN_PROGRESS' = 'IDEMPOTENCY_CONFLICT', details?: unknown) {
+    super(code, message, details);
+  }
+}
+
+export class AccountError extends GatewayError {
+  constructor(message: string, code: 'ACCOUNT_ERROR' | 'ACCOUNT_NOT_FOUND' = 'ACCOUNT_ERROR', details?: unknown) {
+    super(code, message, details);
+  }
+}
+
+export class RateLimitedError extends GatewayError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number, code: 'RATE_LIMITED' | 'PACING_VIOLATION' = 'RATE_LIMITED') {
+    super(code, message, { retryAfterSeconds });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export class AuditError extends GatewayError {
+  constructor(message: string, code: 'AUDIT_UNAVAILABLE' | 'AUDIT_CORRUPT' = 'AUDIT_UNAVAILABLE', details?: unknown, options?: { cause?: unknown }) {
+    super(code, message, details, options);
+  }
+}
+
+export class ValidationError extends GatewayError {
+  constructor(message: string, issues: ReadonlyArray<{ path: string; message: string }>) {
+    super('VALIDATION_ERROR', message, { issues });
+  }
+}
+
+export class ConfigError extends GatewayError {
+  /** The variable that failed, for the one-line start-up message. */
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super('CONFIG_INVALID', message, { variable });
+    this.variable = variable;
+  }
+}
+
+/** Wraps anything thrown into a GatewayError without exposing internals. */
+export function toGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  return new GatewayError('INTERNAL_ERROR', 'Unexpected error', undefined, { cause: err });
+}
+
+/** Converts a zod error into our ValidationError with one entry per field. */
+export function fromZodIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>, what = 'Request'): ValidationError {
+  const list = issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
+  const first = list[0];
+  const summary = first ? `${first.path}: ${first.message}` : 'invalid';
+  return new ValidationError(`${what} is invalid: ${summary}${list.length > 1 ? ` (+${list.length - 1} more)` : ''}`, list);
+}

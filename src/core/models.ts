@@ -1,0 +1,587 @@
+/**
+ * The one definition of every shape in ibkr-gateway.
+ *
+ * Request validation (REST), the OpenAPI document, the MCP tool schemas and the
+ * library's TypeScript types are all derived from these zod schemas. Change a
+ * shape here and every interface follows.
+ *
+ * Conventions: money and prices are JSON numbers (rounded to cents at the edge,
+ * computed with decimal arithmetic inside); time is a UTC ISO 8601 string;
+ * NaN and Infinity are never accepted (zod 4's z.number() rejects both).
+ */
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------
+// Scalars
+// ---------------------------------------------------------------------------
+
+export const SecurityType = z.enum(['STK', 'ETF', 'FUT', 'OPT', 'IND', 'CASH', 'CFD', 'BOND', 'FUND', 'CRYPTO']);
+export type SecurityType = z.infer<typeof SecurityType>;
+
+export const OptionRight = z.enum(['C', 'P']);
+export type OptionRight = z.infer<typeof OptionRight>;
+
+export const OrderAction = z.enum(['BUY', 'SELL']);
+export type OrderAction = z.infer<typeof OrderAction>;
+
+export const OrderType = z.enum(['MKT', 'LMT', 'STP', 'STP_LMT', 'TRAIL', 'TRAIL_LIMIT', 'MOC', 'OPG']);
+export type OrderType = z.infer<typeof OrderType>;
+
+export const TimeInForce = z.enum(['DAY', 'GTC', 'IOC', 'FOK', 'OPG']);
+export type TimeInForce = z.infer<typeof TimeInForce>;
+
+/** Order statuses. Append-only: never remove or rename a value. */
+export const OrderStatus = z.enum([
+  'SIMULATED',
+  'PENDING_SUBMIT',
+  'SUBMITTED',
+  'ACCEPTED',
+  'PARTIALLY_FILLED',
+  'FILLED',
+  'CANCELLED',
+  'REJECTED',
+  'EXPIRED',
+  'UNKNOWN',
+]);
+export type OrderStatus = z.infer<typeof OrderStatus>;
+
+/** Statuses after which an order can never change again. */
+export const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set<OrderStatus>([
+  'SIMULATED',
+  'FILLED',
+  'CANCELLED',
+  'REJECTED',
+  'EXPIRED',
+]);
+
+export const QuoteSource = z.enum(['SIMULATED', 'IBKR_REALTIME', 'IBKR_DELAYED', 'IBKR_FROZEN']);
+export type QuoteSource = z.infer<typeof QuoteSource>;
+
+export const TradingMode = z.enum(['paper', 'live']);
+export type TradingMode = z.infer<typeof TradingMode>;
+
+export const BrokerKind = z.enum(['sim', 'tws']);
+export type BrokerKind = z.infer<typeof BrokerKind>;
+
+/** A UTC ISO 8601 timestamp, e.g. 2026-11-24T15:30:00.000Z. */
+export const Timestamp = z.iso.datetime({ offset: false }).describe('UTC ISO 8601 timestamp');
+
+/** A price: finite, >= 0 is not enough for order prices, see PositivePrice. */
+const Price = z.number().describe('Price in the instrument currency');
+const PositivePrice = z.number().positive().max(1e9).describe('Price in the instrument currency, > 0');
+const Money = z.number().describe('Amount in the account or instrument currency, rounded to cents');
+const NullableNumber = z.number().nullable();
+
+/** Symbols are trimmed and upper-cased: " aapl " and "AAPL" are the same instrument. */
+export const Symbol = z
+  .string()
+  .trim()
+  .min(1, 'symbol must not be empty')
+  .max(32)
+  .transform((s) => s.toUpperCase())
+  .pipe(z.string().regex(/^[A-Z0-9][A-Z0-9 ./\-&]*$/, 'symbol may contain letters, digits, space, . / - &'))
+  .describe('Ticker symbol, e.g. AAPL, ES, EUR.USD (case-insensitive)');
+
+const isRealDate = (y: number, m: number, d: number): boolean => {
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+};
+
+/** Expiry as YYYY-MM-DD, or YYYYMM for a futures contract month. */
+export const Expiry = z
+  .string()
+  .trim()
+  .refine(
+    (s) => {
+      const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+      if (day) return isRealDate(Number(day[1]), Number(day[2]), Number(day[3]));
+      const month = /^(\d{4})(\d{2})$/.exec(s);
+      if (month) return Number(month[2]) >= 1 && Number(month[2]) <= 12;
+      return false;
+    },
+    { message: 'expiry must be YYYY-MM-DD, or YYYYMM for a futures month' },
+  )
+  .describe('Expiry: YYYY-MM-DD, or YYYYMM for a futures contract month');
+
+const Exchange = z
+  .string()
+  .trim()
+  .min(1)
+  .max(16)
+  .transform((s) => s.toUpperCase())
+  .describe('Exchange, e.g. SMART, NASDAQ, CME, IDEALPRO');
+
+const Currency = z
+  .string()
+  .trim()
+  .transform((s) => s.toUpperCase())
+  .pipe(z.string().regex(/^[A-Z]{3}$/, 'currency must be a 3-letter ISO code'))
+  .describe('ISO 4217 currency, e.g. USD');
+
+export const OrderId = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'orderId must be 1-64 letters, digits, _ or -')
+  .describe('Gateway order id');
+
+const ClientOrderId = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'clientOrderId must be 1-64 letters, digits or _ . : -')
+  .describe('Your own id for the order; unique per account, a repeat returns the first result');
+
+// ---------------------------------------------------------------------------
+// Instruments
+// ---------------------------------------------------------------------------
+
+/** The fields that identify an instrument; shared by SymbolSpec and OrderSpec. */
+export const instrumentFields = {
+  symbol: Symbol,
+  securityType: SecurityType.default('STK').describe('Security type; default STK'),
+  exchange: Exchange.optional(),
+  currency: Currency.optional(),
+  expiry: Expiry.optional(),
+  strike: z.number().min(0).max(1e9).optional().describe('Option strike, >= 0'),
+  right: OptionRight.optional().describe('Option right: C (call) or P (put)'),
+};
+
+export const SymbolSpec = z.strictObject(instrumentFields).describe('What to look up: a symbol and, if needed, the fields that make it unique');
+export type SymbolSpec = z.infer<typeof SymbolSpec>;
+export type SymbolSpecInput = z.input<typeof SymbolSpec>;
+
+export const Contract = z
+  .object({
+    conId: z.number().int().positive().describe('IBKR contract id'),
+    symbol: z.string(),
+    securityType: SecurityType,
+    exchange: z.string(),
+    primaryExchange: z.string().optional(),
+    currency: z.string(),
+    localSymbol: z.string().optional(),
+    tradingClass: z.string().optional(),
+    description: z.string().optional(),
+    expiry: z.string().optional(),
+    strike: z.number().optional(),
+    right: OptionRight.optional(),
+    multiplier: z.number().positive().default(1),
+    minTick: z.number().positive(),
+  })
+  .describe('A fully resolved instrument');
+export type Contract = z.infer<typeof Contract>;
+
+// ---------------------------------------------------------------------------
+// Market data
+// ---------------------------------------------------------------------------
+
+export const Quote = z
+  .object({
+    symbol: z.string(),
+    conId: z.number().int(),
+    bid: NullableNumber,
+    ask: NullableNumber,
+    last: NullableNumber,
+    bidSize: NullableNumber,
+    askSize: NullableNumber,
+    lastSize: NullableNumber,
+    volume: NullableNumber,
+    open: NullableNumber,
+    high: NullableNumber,
+    low: NullableNumber,
+    close: NullableNumber.describe('Previous session close'),
+    timestamp: Timestamp,
+    source: QuoteSource,
+  })
+  .describe('A market quote snapshot; null where the market does not provide a value');
+export type Quote = z.infer<typeof Quote>;
+
+export const BarSize = z.enum([
+  '1 secs', '5 secs', '10 secs', '15 secs', '30 secs',
+  '1 min', '2 mins', '3 mins', '5 mins', '10 mins', '15 mins', '20 mins', '30 mins',
+  '1 hour', '2 hours', '3 hours', '4 hours', '8 hours',
+  '1 day', '1 week', '1 month',
+]);
+export type BarSize = z.infer<typeof BarSize>;
+
+/** IBKR duration strings: an integer and a unit, S (seconds), D, W, M or Y. */
+export const Duration = z
+  .string()
+  .trim()
+  .transform((s) => s.toUpperCase())
+  .pipe(z.string().regex(/^[1-9]\d{0,4} [SDWMY]$/, 'duration must be like "60 S", "1 D", "2 W", "1 M", "1 Y"'))
+  .describe('How far back: "60 S", "1 D", "1 W", "1 M", "1 Y"');
+export type Duration = z.infer<typeof Duration>;
+
+export const WhatToShow = z.enum(['TRADES', 'MIDPOINT', 'BID', 'ASK']);
+export type WhatToShow = z.infer<typeof WhatToShow>;
+
+export const HistoricalRequest = z.strictObject({
+  ...instrumentFields,
+  barSize: BarSize.default('1 day'),
+  duration: Duration.default('1 M'),
+  whatToShow: WhatToShow.default('TRADES'),
+  useRth: z.boolean().default(true).describe('Regular trading hours only'),
+  endTime: Timestamp.optional().describe('End of the window; default now'),
+});
+export type HistoricalRequest = z.infer<typeof HistoricalRequest>;
+export type HistoricalRequestInput = z.input<typeof HistoricalRequest>;
+
+export const Bar = z.object({
+  time: Timestamp.describe('Start of the bar'),
+  open: Price,
+  high: Price,
+  low: Price,
+  close: Price,
+  volume: z.number().min(0),
+  wap: z.number().optional(),
+  barCount: z.number().int().optional(),
+});
+export type Bar = z.infer<typeof Bar>;
+
+// ---------------------------------------------------------------------------
+// Account
+// ---------------------------------------------------------------------------
+
+export const Position = z.object({
+  accountId: z.string(),
+  symbol: z.string(),
+  conId: z.number().int(),
+  securityType: SecurityType,
+  currency: z.string(),
+  quantity: z.number().describe('Signed: negative is short'),
+  avgCost: Price.describe('Average cost per unit (per share / per contract incl. multiplier)'),
+  marketPrice: NullableNumber,
+  marketValue: NullableNumber,
+  unrealizedPnl: NullableNumber,
+  realizedPnl: Money,
+});
+export type Position = z.infer<typeof Position>;
+
+export const AccountSummary = z.object({
+  accountId: z.string(),
+  currency: z.string(),
+  netLiquidation: Money,
+  totalCash: Money,
+  buyingPower: Money,
+  availableFunds: Money,
+  excessLiquidity: Money,
+  equityWithLoanValue: Money,
+  grossPositionValue: Money,
+  initMarginReq: Money,
+  maintMarginReq: Money,
+  unrealizedPnl: Money,
+  realizedPnl: Money,
+  timestamp: Timestamp,
+});
+export type AccountSummary = z.infer<typeof AccountSummary>;
+
+export const PnLDetail = z.object({
+  symbol: z.string(),
+  conId: z.number().int(),
+  position: z.number(),
+  dailyPnl: NullableNumber,
+  unrealizedPnl: NullableNumber,
+  realizedPnl: Money,
+  marketValue: NullableNumber,
+});
+export type PnLDetail = z.infer<typeof PnLDetail>;
+
+export const AccountPnL = z.object({
+  accountId: z.string(),
+  currency: z.string(),
+  dailyPnl: Money,
+  unrealizedPnl: Money,
+  realizedPnl: Money,
+  bySymbol: z.array(PnLDetail),
+  timestamp: Timestamp,
+});
+export type AccountPnL = z.infer<typeof AccountPnL>;
+
+// ---------------------------------------------------------------------------
+// Orders
+// ---------------------------------------------------------------------------
+
+const orderFields = {
+  ...instrumentFields,
+  action: OrderAction,
+  quantity: z.number().positive('quantity must be > 0').max(1e9).describe('Units: shares, contracts or currency units; > 0'),
+  orderType: OrderType,
+  limitPrice: PositivePrice.optional().describe('Required for LMT, STP_LMT and TRAIL_LIMIT'),
+  stopPrice: PositivePrice.optional().describe('Required for STP and STP_LMT; optional initial trigger for TRAIL'),
+  trailingAmount: PositivePrice.optional().describe('TRAIL / TRAIL_LIMIT: trail by this price amount'),
+  trailingPercent: z.number().positive().max(100).optional().describe('TRAIL / TRAIL_LIMIT: trail by this percentage'),
+  limitOffset: z.number().min(0).max(1e9).optional().describe('TRAIL_LIMIT: limit price offset from the trigger'),
+  timeInForce: TimeInForce.default('DAY'),
+  outsideRth: z.boolean().default(false).describe('Allow execution outside regular trading hours'),
+  takeProfitPrice: PositivePrice.optional().describe('Bracket: limit price of the take-profit child'),
+  stopLossPrice: PositivePrice.optional().describe('Bracket: stop price of the stop-loss child'),
+  ocaGroup: z.string().trim().min(1).max(64).optional().describe('One-cancels-all group name'),
+  clientOrderId: ClientOrderId.optional(),
+  account: z.string().trim().min(1).max(32).optional().describe('Account id; default the first managed account'),
+};
+
+type OrderFields = z.infer<z.ZodObject<typeof orderFields>>;
+
+/** Cross-field rules of an order; each failure names the field it concerns. */
+function checkOrderRules(o: OrderFields, ctx: z.RefinementCtx): void {
+  const issue = (path: string, message: string): void => {
+    ctx.addIssue({ code: 'custom', path: [path], message });
+  };
+  const needsLimit = o.orderType === 'LMT' || o.orderType === 'STP_LMT' || o.orderType === 'TRAIL_LIMIT';
+  const needsStop = o.orderType === 'STP' || o.orderType === 'STP_LMT';
+  const isTrail = o.orderType === 'TRAIL' || o.orderType === 'TRAIL_LIMIT';
+  if (needsLimit && o.limitPrice === undefined && o.orderType !== 'TRAIL_LIMIT') issue('limitPrice', `${o.orderType} requires limitPrice > 0`);
+  if (!needsLimit && o.limitPrice !== undefined) issue('limitPrice', `${o.orderType} does not take limitPrice`);
+  if (needsStop && o.stopPrice === undefined) issue('stopPrice', `${o.orderType} requires stopPrice > 0`);
+  if (!needsStop && !isTrail && o.stopPrice !== undefined) issue('stopPrice', `${o.orderType} does not take stopPrice`);
+  if (isTrail) {
+    const given = Number(o.trailingAmount !== undefined) + Number(o.trailingPercent !== undefined);
+    if (given !== 1) issue('trailingAmount', `${o.orderType} requires exactly one of trailingAmount or trailingPercent`);
+    if (o.orderType === 'TRAIL_LIMIT' && o.limitOffset === undefined && o.limitPrice === undefined) {
+      issue('limitOffset', 'TRAIL_LIMIT requires limitOffset (or an initial limitPrice)');
+    }
+  } else {
+    if (o.trailingAmount !== undefined) issue('trailingAmount', `${o.orderType} does not take trailingAmount`);
+    if (o.trailingPercent !== undefined) issue('trailingPercent', `${o.orderType} does not take trailingPercent`);
+    if (o.limitOffset !== undefined) issue('limitOffset', `${o.orderType} does not take limitOffset`);
+  }
+  if (o.orderType === 'MOC' && o.timeInForce !== 'DAY') issue('timeInForce', 'MOC orders must be DAY');
+  if (o.orderType === 'OPG' && o.timeInForce !== 'DAY' && o.timeInForce !== 'OPG') issue('timeInForce', 'OPG orders must be DAY or OPG');
+  if (o.timeInForce === 'OPG' && o.orderType !== 'MKT' && o.orderType !== 'LMT' && o.orderType !== 'OPG') {
+    issue('timeInForce', 'timeInForce OPG applies to MKT or LMT orders only');
+  }
+  if (o.securityType === 'OPT' && (o.expiry === undefined || o.strike === undefined || o.right === undefined)) {
+    issue('expiry', 'OPT orders require expiry, strike and right');
+  }
+  if (o.securityType !== 'OPT' && o.securityType !== 'FUT' && o.securityType !== 'FUND' && (o.strike !== undefined || o.right !== undefined)) {
+    issue('strike', `${o.securityType} does not take strike or right`);
+  }
+  const isBracket = o.takeProfitPrice !== undefined || o.stopLossPrice !== undefined;
+  if (isBracket) {
+    if (o.orderType !== 'MKT' && o.orderType !== 'LMT') issue('orderType', 'bracket orders need a MKT or LMT parent');
+    if (o.ocaGroup !== undefined) issue('ocaGroup', 'a bracket names its own OCA group; do not set ocaGroup');
+    const up = o.action === 'BUY' ? 1 : -1;
+    const tp = o.takeProfitPrice;
+    const sl = o.stopLossPrice;
+    if (tp !== undefined && sl !== undefined && (tp - sl) * up <= 0) {
+      issue('takeProfitPrice', o.action === 'BUY' ? 'for a BUY bracket takeProfitPrice must be above stopLossPrice' : 'for a SELL bracket takeProfitPrice must be below stopLossPrice');
+    }
+    if (o.limitPrice !== undefined) {
+      if (tp !== undefined && (tp - o.limitPrice) * up <= 0) issue('takeProfitPrice', `takeProfitPrice must be on the profit side of limitPrice (${o.action === 'BUY' ? 'above' : 'below'})`);
+      if (sl !== undefined && (o.limitPrice - sl) * up <= 0) issue('stopLossPrice', `stopLossPrice must be on the loss side of limitPrice (${o.action === 'BUY' ? 'below' : 'above'})`);
+    }
+  }
+}
+
+export const OrderSpec = z.strictObject(orderFields).superRefine(checkOrderRules).describe('An order: instrument, side, quantity, type, prices and time in force');
+export type OrderSpec = z.infer<typeof OrderSpec>;
+export type OrderSpecInput = z.input<typeof OrderSpec>;
+
+export const PlaceOrderRequest = z.strictObject({
+  ...orderFields,
+  previewId: z.string().trim().min(1).max(128).optional().describe('Id of a preview of this exact order; placing checks it still matches'),
+}).superRefine(checkOrderRules);
+export type PlaceOrderRequest = z.infer<typeof PlaceOrderRequest>;
+
+/** The normalised order as stored and returned (defaults applied). */
+export const OrderSpecOutput = z.object({
+  symbol: z.string(),
+  securityType: SecurityType,
+  exchange: z.string().optional(),
+  currency: z.string().optional(),
+  expiry: z.string().optional(),
+  strike: z.number().optional(),
+  right: OptionRight.optional(),
+  action: OrderAction,
+  quantity: z.number(),
+  orderType: OrderType,
+  limitPrice: z.number().optional(),
+  stopPrice: z.number().optional(),
+  trailingAmount: z.number().optional(),
+  trailingPercent: z.number().optional(),
+  limitOffset: z.number().optional(),
+  timeInForce: TimeInForce,
+  outsideRth: z.boolean(),
+  takeProfitPrice: z.number().optional(),
+  stopLossPrice: z.number().optional(),
+  ocaGroup: z.string().optional(),
+  clientOrderId: z.string().optional(),
+  account: z.string().optional(),
+});
+
+export type OrderSpecOutput = z.infer<typeof OrderSpecOutput>;
+
+export const RiskCheck = z.object({
+  name: z.string().describe('Check name, e.g. maxOrderNotional'),
+  passed: z.boolean(),
+  value: z.union([z.number(), z.string(), z.null()]).describe('What this order would make the checked quantity'),
+  limit: z.union([z.number(), z.string(), z.null()]).describe('The configured bound'),
+  message: z.string(),
+});
+export type RiskCheck = z.infer<typeof RiskCheck>;
+
+export const GateOutcome = z.enum(['TRANSMIT', 'SIMULATE', 'BLOCK']);
+export type GateOutcome = z.infer<typeof GateOutcome>;
+
+export const GateDecisionSummary = z.object({
+  outcome: GateOutcome.describe('What placing this order would do now'),
+  code: z.string().nullable().describe('Error code when BLOCK'),
+  reason: z.string(),
+});
+export type GateDecisionSummary = z.infer<typeof GateDecisionSummary>;
+
+export const OrderPreview = z.object({
+  previewId: z.string(),
+  expiresAt: Timestamp,
+  spec: OrderSpecOutput,
+  contract: Contract,
+  referencePrice: NullableNumber.describe('Price used for the estimates (limit price, or the touch for market orders)'),
+  estimatedNotional: NullableNumber,
+  estimatedCommission: NullableNumber,
+  commissionCurrency: z.string(),
+  initMarginChange: NullableNumber,
+  maintMarginChange: NullableNumber,
+  equityWithLoanAfter: NullableNumber,
+  buyingPowerAfter: NullableNumber,
+  riskChecks: z.array(RiskCheck),
+  riskPassed: z.boolean(),
+  gate: GateDecisionSummary,
+  warnings: z.array(z.string()),
+});
+export type OrderPreview = z.infer<typeof OrderPreview>;
+
+export const ChildOrderRole = z.enum(['TAKE_PROFIT', 'STOP_LOSS']);
+export type ChildOrderRole = z.infer<typeof ChildOrderRole>;
+
+export const ChildOrderRef = z.object({
+  orderId: z.string(),
+  role: ChildOrderRole,
+  status: OrderStatus,
+});
+export type ChildOrderRef = z.infer<typeof ChildOrderRef>;
+
+export const OrderResult = z.object({
+  orderId: z.string(),
+  clientOrderId: z.string().nullable(),
+  status: OrderStatus.describe('SIMULATED: recorded, not sent (ORDERS_ENABLED=false). PENDING_SUBMIT/SUBMITTED: sent, not yet acknowledged. ACCEPTED: working at the broker. FILLED/PARTIALLY_FILLED/CANCELLED/REJECTED/EXPIRED: as named. UNKNOWN: outcome unknown after a lost connection; reconciled, never resent.'),
+  spec: OrderSpecOutput,
+  accountId: z.string().nullable(),
+  filledQuantity: z.number(),
+  avgFillPrice: NullableNumber,
+  commission: NullableNumber,
+  children: z.array(ChildOrderRef),
+  message: z.string().nullable(),
+  correlationId: z.string(),
+  placedAt: Timestamp,
+  idempotentReplay: z.boolean().describe('True when this is the stored result of an earlier identical request'),
+});
+export type OrderResult = z.infer<typeof OrderResult>;
+
+export const Fill = z.object({
+  execId: z.string(),
+  orderId: z.string(),
+  time: Timestamp,
+  side: OrderAction,
+  quantity: z.number().positive(),
+  price: Price,
+  commission: Money,
+  commissionCurrency: z.string(),
+  realizedPnl: NullableNumber,
+  exchange: z.string().nullable(),
+});
+export type Fill = z.infer<typeof Fill>;
+
+export const OrderDetail = z.object({
+  orderId: z.string(),
+  clientOrderId: z.string().nullable(),
+  parentOrderId: z.string().nullable(),
+  role: z.enum(['ENTRY', 'TAKE_PROFIT', 'STOP_LOSS']),
+  accountId: z.string().nullable(),
+  status: OrderStatus,
+  spec: OrderSpecOutput,
+  conId: z.number().int().nullable(),
+  filledQuantity: z.number(),
+  remainingQuantity: z.number(),
+  avgFillPrice: NullableNumber,
+  commission: NullableNumber,
+  fills: z.array(Fill),
+  statusMessage: z.string().nullable(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  version: z.number().int().describe('Version in order_history; the latest is the current state'),
+});
+export type OrderDetail = z.infer<typeof OrderDetail>;
+
+export const CancelResult = z.object({
+  orderId: z.string(),
+  status: OrderStatus,
+  cancelled: z.boolean().describe('True when the order is now CANCELLED; false when it had already finished'),
+  message: z.string(),
+  correlationId: z.string(),
+});
+export type CancelResult = z.infer<typeof CancelResult>;
+
+export const OrderListQuery = z.strictObject({
+  status: z.enum(['open', 'closed', 'all']).default('all').describe('open: still working; closed: finished'),
+  symbol: Symbol.optional(),
+  since: Timestamp.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export type OrderListQuery = z.infer<typeof OrderListQuery>;
+
+// ---------------------------------------------------------------------------
+// Health
+// ---------------------------------------------------------------------------
+
+export const ConnectionState = z.enum(['disconnected', 'connecting', 'reconciling', 'connected', 'degraded']);
+export type ConnectionState = z.infer<typeof ConnectionState>;
+
+export const MarketDataType = z.enum(['REALTIME', 'FROZEN', 'DELAYED', 'DELAYED_FROZEN', 'SIMULATED']);
+export type MarketDataType = z.infer<typeof MarketDataType>;
+
+export const BrokerStatus = z.object({
+  kind: BrokerKind,
+  state: ConnectionState,
+  connected: z.boolean(),
+  serverTime: Timestamp.nullable(),
+  accounts: z.array(z.string()),
+  marketDataType: MarketDataType,
+  lastError: z.string().nullable(),
+  detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
+});
+export type BrokerStatus = z.infer<typeof BrokerStatus>;
+
+export const KillSwitchState = z.object({
+  engaged: z.boolean(),
+  reason: z.string().nullable(),
+  since: Timestamp.nullable(),
+  by: z.string().nullable(),
+});
+export type KillSwitchState = z.infer<typeof KillSwitchState>;
+
+export const Health = z.object({
+  status: z.enum(['ok', 'degraded', 'down']),
+  version: z.string(),
+  timestamp: Timestamp,
+  uptimeSeconds: z.number(),
+  broker: BrokerStatus,
+  tradingMode: TradingMode,
+  ordersEnabled: z.boolean(),
+  liveOverridePresent: z.boolean(),
+  effectiveOrderMode: GateOutcome.describe('What an order placed now would do: TRANSMIT, SIMULATE or BLOCK'),
+  killSwitch: KillSwitchState,
+});
+export type Health = z.infer<typeof Health>;
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+  correlationId: z.string(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
