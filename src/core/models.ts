@@ -585,3 +585,83 @@ export const ErrorBody = z.object({
   correlationId: z.string(),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
+
+// ---------------------------------------------------------------------------
+// Audit
+// ---------------------------------------------------------------------------
+
+/** Audit event types. Append-only: never remove or rename a value. */
+export const AuditEventType = z.enum([
+  'ORDER_PREVIEWED',
+  'ORDER_SIMULATED',
+  'ORDER_SUBMITTED',
+  'ORDER_ACCEPTED',
+  'ORDER_PARTIALLY_FILLED',
+  'ORDER_FILLED',
+  'ORDER_CANCEL_REQUESTED',
+  'ORDER_CANCELLED',
+  'ORDER_REJECTED',
+  'ORDER_EXPIRED',
+  'ORDER_UNKNOWN',
+  'ORDER_RECONCILED',
+  'RISK_BLOCKED',
+  'GATE_BLOCKED',
+  'KILL_SWITCH',
+  'CONNECTION_LOST',
+  'CONNECTION_RESTORED',
+  'CONFIG_LOADED',
+]);
+export type AuditEventType = z.infer<typeof AuditEventType>;
+
+export const Interface = z.enum(['rest', 'mcp', 'cli', 'library', 'dashboard', 'system']);
+export type Interface = z.infer<typeof Interface>;
+
+/** Who asked: the interface and the API key's name (never the key itself). */
+export const UserContext = z.object({
+  interface: Interface,
+  apiKeyName: z.string().nullable(),
+});
+export type UserContext = z.infer<typeof UserContext>;
+
+export const AuditEntry = z.object({
+  id: z.number().int(),
+  correlationId: z.string(),
+  timestamp: Timestamp,
+  eventType: AuditEventType,
+  orderId: z.string().nullable(),
+  accountId: z.string().nullable(),
+  eventData: z.record(z.string(), z.unknown()),
+  userContext: UserContext,
+  configSnapshot: z.record(z.string(), z.unknown()).nullable(),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+export const AuditQuery = z.strictObject({
+  orderId: OrderId.optional(),
+  correlationId: z.string().trim().min(1).max(128).optional(),
+  accountId: z.string().trim().min(1).max(32).optional(),
+  eventType: AuditEventType.optional(),
+  symbol: Symbol.optional(),
+  from: Timestamp.optional().describe('Inclusive lower bound on timestamp'),
+  to: Timestamp.optional().describe('Exclusive upper bound on timestamp'),
+  afterId: z.coerce.number().int().min(0).optional().describe('Paging cursor: return entries with id > afterId'),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export type AuditQuery = z.infer<typeof AuditQuery>;
+export type AuditQueryInput = z.input<typeof AuditQuery>;
+
+export const AuditPage = z.object({
+  entries: z.array(AuditEntry),
+  nextAfterId: z.number().int().nullable().describe('Pass as afterId for the next page; null at the end'),
+});
+export type AuditPage = z.infer<typeof AuditPage>;
+
+export const AuditVerifyResult = z.object({
+  ok: z.boolean(),
+  checkedRows: z.number().int(),
+  firstBadId: z.number().int().nullable(),
+  reason: z.string().nullable(),
+});
+export type AuditVerifyResult = z.infer<typeof AuditVerifyResult>;

@@ -1,0 +1,94 @@
+/**
+ * What the rest of the core needs from the audit store. The SQLite
+ * implementation lives beside this file (audit-store.ts); the order path only
+ * ever sees this interface.
+ */
+import type {
+  AuditEntry,
+  AuditEventType,
+  AuditPage,
+  AuditQuery,
+  AuditVerifyResult,
+  Fill,
+  OrderDetail,
+  OrderListQuery,
+  OrderSpec,
+  OrderStatus,
+  UserContext,
+} from '../models.js';
+
+export interface AuditAppend {
+  correlationId: string;
+  eventType: AuditEventType;
+  eventData: Record<string, unknown>;
+  userContext: UserContext;
+  accountId: string | null;
+  orderId: string | null;
+  /** The configuration the decision was taken under (no secrets). */
+  configSnapshot: Record<string, unknown> | null;
+  /** Default: the store's clock, now. */
+  timestamp?: string;
+}
+
+/** One version of an order, as written to order_history. */
+export interface OrderVersionInput {
+  orderId: string;
+  clientOrderId: string | null;
+  parentOrderId: string | null;
+  role: 'ENTRY' | 'TAKE_PROFIT' | 'STOP_LOSS';
+  accountId: string | null;
+  conId: number | null;
+  status: OrderStatus;
+  spec: OrderSpec;
+  filledQuantity: number;
+  remainingQuantity: number;
+  avgFillPrice: number | null;
+  commission: number | null;
+  fills: Fill[];
+  statusMessage: string | null;
+  correlationId: string;
+  /** Default: kept from the first version, or now for a new order. */
+  createdAt?: string;
+}
+
+export type IdempotencyBegin =
+  | { kind: 'new' }
+  | { kind: 'replay'; result: unknown }
+  | { kind: 'in-progress' };
+
+export interface AuditStore {
+  /** Appends one row, chained to the previous one. Synchronous and durable once it returns. */
+  append(entry: AuditAppend): AuditEntry;
+  /** Appends an audit row and a new order_history version in one transaction. */
+  recordOrder(entry: AuditAppend, version: OrderVersionInput): { entry: AuditEntry; order: OrderDetail };
+
+  getOrder(orderId: string): OrderDetail | null;
+  /** Every version of an order, oldest first. */
+  getOrderVersions(orderId: string): OrderDetail[];
+  listOrders(query: OrderListQuery): OrderDetail[];
+  /** Orders whose latest version is not terminal. */
+  openOrders(): OrderDetail[];
+  /** Highest numeric order id ever recorded (0 if none): order id allocation must never collide. */
+  maxNumericOrderId(): number;
+  findOrderByClientOrderId(accountId: string, clientOrderId: string): OrderDetail | null;
+
+  query(query: AuditQuery): AuditPage;
+  verify(): AuditVerifyResult;
+
+  /**
+   * Claims an idempotency key for a request. 'new' means the caller owns it and
+   * must later complete() or release() it; the same key with the same request
+   * hash gives 'replay' with the stored result (or 'in-progress'); a different
+   * hash throws IdempotencyConflictError.
+   */
+  beginIdempotent(scope: string, key: string, requestHash: string): IdempotencyBegin;
+  completeIdempotent(scope: string, key: string, result: unknown): void;
+  /** Gives a claimed key back when the request failed before anything was transmitted. */
+  releaseIdempotent(scope: string, key: string): void;
+
+  /** Small persistent state (kill switch, ...) kept beside the log. */
+  getState<T>(name: string): T | null;
+  setState(name: string, value: unknown): void;
+
+  close(): void;
+}
