@@ -19,6 +19,7 @@ import type {
   Contract,
   Duration,
   Fill,
+  OptionChain,
   OrderSpec,
   OrderStatus,
   Position,
@@ -108,13 +109,11 @@ export interface BrokerEvents {
   connection: (event: ConnectionEvent) => void;
 }
 
-export interface OptionChain {
-  underlying: string;
-  underlyingConId: number;
-  exchange: string;
-  multiplier: number;
-  expirations: string[];
-  strikes: number[];
+export interface OptionChainRequest {
+  /** Only this expiry (YYYY-MM-DD); default the nearest. */
+  expiry?: string;
+  /** How many strikes each side of spot to price. */
+  strikesAroundSpot: number;
 }
 
 export interface Broker {
@@ -128,7 +127,8 @@ export interface Broker {
 
   /** Every contract matching the spec; [] when none. The core decides what is ambiguous. */
   resolveContracts(spec: SymbolSpec): Promise<Contract[]>;
-  getOptionChain(underlying: SymbolSpec): Promise<OptionChain>;
+  /** Expirations and strikes of the underlying's options, with the requested slice priced (greeks included). */
+  getOptionChain(underlying: Contract, request: OptionChainRequest): Promise<OptionChain>;
 
   getQuote(contract: Contract): Promise<Quote>;
   /** Streams quotes for one contract; the core shares one subscription between listeners. */

@@ -237,6 +237,45 @@ export const Bar = z.object({
 });
 export type Bar = z.infer<typeof Bar>;
 
+export const OptionChainQuery = z.strictObject({
+  symbol: Symbol,
+  securityType: z.enum(['STK', 'ETF', 'IND', 'FUT']).default('STK'),
+  exchange: Exchange.optional(),
+  currency: Currency.optional(),
+  expiry: Expiry.optional().describe('Only this expiry (YYYY-MM-DD); default all'),
+  strikesAroundSpot: z.coerce.number().int().min(1).max(100).default(10).describe('How many strikes each side of spot to price'),
+});
+export type OptionChainQuery = z.infer<typeof OptionChainQuery>;
+
+export const OptionQuote = z.object({
+  conId: z.number().int(),
+  expiry: z.string(),
+  strike: z.number(),
+  right: OptionRight,
+  bid: NullableNumber,
+  ask: NullableNumber,
+  last: NullableNumber,
+  impliedVolatility: NullableNumber,
+  delta: NullableNumber,
+  gamma: NullableNumber,
+  theta: NullableNumber,
+  vega: NullableNumber,
+});
+export type OptionQuote = z.infer<typeof OptionQuote>;
+
+export const OptionChain = z.object({
+  underlying: z.string(),
+  underlyingConId: z.number().int(),
+  underlyingPrice: NullableNumber,
+  exchange: z.string(),
+  multiplier: z.number(),
+  expirations: z.array(z.string()),
+  strikes: z.array(z.number()),
+  options: z.array(OptionQuote).describe('Priced options for the requested expiry and strikes near spot'),
+  timestamp: Timestamp,
+});
+export type OptionChain = z.infer<typeof OptionChain>;
+
 // ---------------------------------------------------------------------------
 // Account
 // ---------------------------------------------------------------------------

@@ -1,0 +1,85 @@
+/**
+ * GatewayClient: the seed's direct API, in TypeScript. REST routes, MCP tools
+ * (through REST), the CLI and library users all call these methods; nothing
+ * else reaches the broker.
+ *
+ * Every method accepts the *input* shape of its zod schema (defaults may be
+ * omitted, symbols in any case) and validates it, so a library caller gets the
+ * same VALIDATION_ERROR a REST caller does.
+ */
+import type { Broker, Unsubscribe } from '../brokers/broker.js';
+import type { Config } from './config.js';
+import type { Logger } from './logging.js';
+import type { Metrics } from './metrics.js';
+import type {
+  AccountPnL,
+  AccountSummary,
+  AuditPage,
+  AuditQueryInput,
+  AuditVerifyResult,
+  Bar,
+  CancelResult,
+  Contract,
+  Health,
+  HistoricalRequestInput,
+  KillSwitchState,
+  OptionChain,
+  OrderDetail,
+  OrderListQuery,
+  OrderPreview,
+  OrderResult,
+  OrderSpecInput,
+  Position,
+  Quote,
+  SymbolSpecInput,
+} from './models.js';
+import type { RiskLimits } from './config.js';
+import type { z } from 'zod';
+import type { OptionChainQuery, PlaceOrderRequest } from './models.js';
+
+export type PlaceOrderInput = z.input<typeof PlaceOrderRequest>;
+export type OrderListQueryInput = z.input<typeof OrderListQuery>;
+export type OptionChainQueryInput = z.input<typeof OptionChainQuery>;
+
+export interface PlaceOptions {
+  /** A retry with the same key returns the first result and places nothing. */
+  idempotencyKey?: string;
+}
+
+export interface GatewayClient {
+  readonly config: Config;
+  readonly broker: Broker;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+
+  resolveContract(spec: SymbolSpecInput): Promise<Contract>;
+  getQuote(spec: SymbolSpecInput): Promise<Quote>;
+  /**
+   * Streams quotes. Listeners of one instrument share a single broker
+   * subscription, released when the last listener unsubscribes.
+   */
+  streamQuotes(spec: SymbolSpecInput, listener: (quote: Quote) => void): Promise<Unsubscribe>;
+  getBars(request: HistoricalRequestInput): Promise<Bar[]>;
+  getOptionChain(query: OptionChainQueryInput): Promise<OptionChain>;
+
+  getAccountSummary(accountId?: string): Promise<AccountSummary>;
+  getPositions(accountId?: string): Promise<Position[]>;
+  getPnl(accountId?: string): Promise<AccountPnL>;
+
+  previewOrder(spec: OrderSpecInput): Promise<OrderPreview>;
+  placeOrder(request: PlaceOrderInput, options?: PlaceOptions): Promise<OrderResult>;
+  getOrderStatus(orderId: string): Promise<OrderDetail>;
+  cancelOrder(orderId: string): Promise<CancelResult>;
+  listOrders(query?: OrderListQueryInput): Promise<OrderDetail[]>;
+
+  queryAudit(query?: AuditQueryInput): AuditPage;
+  verifyAudit(): AuditVerifyResult;
+
+  health(): Promise<Health>;
+  killSwitch(): KillSwitchState;
+  /** Engaging blocks new orders and cancels every working order; the state survives a restart. */
+  setKillSwitch(engaged: boolean, reason: string | null): Promise<KillSwitchState>;
+  riskLimits(): RiskLimits;
+
+  close(): Promise<void>;
+}

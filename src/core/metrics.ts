@@ -1,0 +1,59 @@
+/**
+ * Prometheus metrics. Each client owns its own registry (so several clients in
+ * one process, as in tests, do not collide); the REST API serves it at /metrics.
+ */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  brokerCalls: Counter<'method' | 'outcome'>;
+  brokerCallSeconds: Histogram<'method'>;
+  ordersByStatus: Counter<'status'>;
+  errorsByCode: Counter<'code'>;
+  httpRequestSeconds: Histogram<'method' | 'route' | 'status'>;
+  auditAppends: Counter<'event_type'>;
+  riskBlocks: Counter<'check'>;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'ibkr_gateway_' });
+  const registers = [registry];
+  return {
+    registry,
+    brokerCalls: new Counter({ name: 'ibkr_gateway_broker_calls_total', help: 'Broker calls by method and outcome', labelNames: ['method', 'outcome'], registers }),
+    brokerCallSeconds: new Histogram({
+      name: 'ibkr_gateway_broker_call_seconds',
+      help: 'Broker call latency',
+      labelNames: ['method'],
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers,
+    }),
+    ordersByStatus: new Counter({ name: 'ibkr_gateway_orders_total', help: 'Orders by resulting status', labelNames: ['status'], registers }),
+    errorsByCode: new Counter({ name: 'ibkr_gateway_errors_total', help: 'Errors by code', labelNames: ['code'], registers }),
+    httpRequestSeconds: new Histogram({
+      name: 'ibkr_gateway_http_request_seconds',
+      help: 'HTTP request latency',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+      registers,
+    }),
+    auditAppends: new Counter({ name: 'ibkr_gateway_audit_appends_total', help: 'Audit rows written by event type', labelNames: ['event_type'], registers }),
+    riskBlocks: new Counter({ name: 'ibkr_gateway_risk_blocks_total', help: 'Orders refused by a risk check', labelNames: ['check'], registers }),
+  };
+}
+
+/** Times a broker call and counts its outcome. */
+export async function timed<T>(metrics: Metrics, method: string, fn: () => Promise<T>): Promise<T> {
+  const end = metrics.brokerCallSeconds.startTimer({ method });
+  try {
+    const result = await fn();
+    metrics.brokerCalls.inc({ method, outcome: 'ok' });
+    return result;
+  } catch (err) {
+    metrics.brokerCalls.inc({ method, outcome: 'error' });
+    throw err;
+  } finally {
+    end();
+  }
+}
