@@ -1,0 +1,47 @@
+/**
+ * Pre-trade risk: what the order path asks of the risk engine.
+ *
+ * Every order, from whatever interface, is evaluated here before the safety
+ * gates decide whether to transmit. `evaluate` is side-effect free, so preview
+ * can report every check; `recordPlaced` is called once an order has been
+ * accepted by the gateway (transmitted or SIMULATED), feeding the rate and
+ * duplicate guards.
+ */
+import type { RiskLimits } from '../config.js';
+import type { AccountPnL, AccountSummary, Contract, OrderSpec, Position, RiskCheck } from '../models.js';
+
+export interface WorkingOrderExposure {
+  conId: number;
+  action: 'BUY' | 'SELL';
+  remainingQuantity: number;
+}
+
+export interface RiskInput {
+  spec: OrderSpec;
+  contract: Contract;
+  accountId: string;
+  /** Price used for notional: the limit/stop price, or the touch for market orders; null if unknown. */
+  referencePrice: number | null;
+  /** Last traded (or mid) price, for the price band; null if unknown. */
+  lastPrice: number | null;
+  positions: Position[];
+  summary: AccountSummary;
+  pnl: AccountPnL;
+  /** Orders still working at the broker, counted toward position and exposure limits. */
+  workingOrders: WorkingOrderExposure[];
+  /** Milliseconds since the epoch (the injected clock). */
+  now: number;
+}
+
+export interface RiskEngine {
+  /** The limits in force for a symbol (base limits with RISK_FILE overrides applied). */
+  limitsFor(symbol: string): RiskLimits;
+  /** Every check, passed or not, with its value and limit. */
+  evaluate(input: RiskInput): RiskCheck[];
+  /** Counts an order the gateway accepted (rate limits, duplicate guard). */
+  recordPlaced(spec: OrderSpec, accountId: string, now: number): void;
+  /** Tracks consecutive rejections; returns true when the circuit breaker should engage the kill switch. */
+  recordOutcome(outcome: 'accepted' | 'rejected'): boolean;
+  /** True when today's loss (realised + unrealised) has reached MAX_DAILY_LOSS. */
+  dailyLossBreached(pnl: AccountPnL): boolean;
+}
