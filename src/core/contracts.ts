@@ -1,0 +1,76 @@
+/**
+ * Contract resolution with a cache for the life of the client.
+ *
+ * The broker returns every match; this module turns "none" into
+ * CONTRACT_NOT_FOUND (IBKR error 200) and "several" into CONTRACT_AMBIGUOUS
+ * with the candidates, so a caller can add the field that makes it unique.
+ */
+import type { Broker } from '../brokers/broker.js';
+import { ContractResolutionError, fromZodIssues } from './errors.js';
+import type { Metrics } from './metrics.js';
+import { timed } from './metrics.js';
+import { Contract, SymbolSpec, type SymbolSpecInput } from './models.js';
+
+const MAX_CANDIDATES_SHOWN = 20;
+
+/** The cache key: every field that can distinguish two instruments. */
+export const contractCacheKey = (s: SymbolSpec): string =>
+  [s.symbol, s.securityType, s.exchange ?? '', s.currency ?? '', s.expiry ?? '', s.strike ?? '', s.right ?? ''].join('|');
+
+export function parseSymbolSpec(input: SymbolSpecInput | SymbolSpec): SymbolSpec {
+  const parsed = SymbolSpec.safeParse(input);
+  if (!parsed.success) throw fromZodIssues(parsed.error.issues, 'Instrument');
+  return parsed.data;
+}
+
+export class ContractResolver {
+  private readonly cache = new Map<string, Promise<Contract>>();
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** Resolves to exactly one contract or throws. Concurrent lookups of one spec share one broker call. */
+  resolve(input: SymbolSpecInput | SymbolSpec): Promise<Contract> {
+    const spec = parseSymbolSpec(input);
+    const key = contractCacheKey(spec);
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const pending = this.lookup(spec);
+    this.cache.set(key, pending);
+    // Failures are not cached: the next call asks the broker again.
+    pending.catch(() => this.cache.delete(key));
+    return pending;
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  private async lookup(spec: SymbolSpec): Promise<Contract> {
+    const matches = await timed(this.metrics, 'resolveContracts', () => this.broker.resolveContracts(spec));
+    const first = matches[0];
+    if (!first) {
+      throw new ContractResolutionError(`No ${spec.securityType} contract matches ${describe(spec)}`, 'CONTRACT_NOT_FOUND', { spec });
+    }
+    if (matches.length > 1) {
+      throw new ContractResolutionError(`${matches.length} contracts match ${describe(spec)}; add exchange, currency, expiry, strike or right`, 'CONTRACT_AMBIGUOUS', {
+        spec,
+        candidates: matches.slice(0, MAX_CANDIDATES_SHOWN).map((c) => Contract.parse(c)),
+        total: matches.length,
+      });
+    }
+    return first;
+  }
+}
+
+function describe(spec: SymbolSpec): string {
+  const parts = [spec.symbol];
+  if (spec.expiry) parts.push(spec.expiry);
+  if (spec.strike !== undefined) parts.push(String(spec.strike));
+  if (spec.right) parts.push(spec.right);
+  if (spec.exchange) parts.push(`@${spec.exchange}`);
+  if (spec.currency) parts.push(spec.currency);
+  return parts.join(' ');
+}
