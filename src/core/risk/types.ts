@@ -14,6 +14,12 @@ export interface WorkingOrderExposure {
   conId: number;
   action: 'BUY' | 'SELL';
   remainingQuantity: number;
+  /**
+   * Estimated notional of the remaining quantity (account currency), if the
+   * caller knows it. Optional: working orders in other instruments count
+   * toward gross exposure only when it is given (their prices are not in the input).
+   */
+  notional?: number;
 }
 
 export interface RiskInput {

@@ -1,0 +1,23 @@
+/**
+ * The name of every check, as reported in previews, in RISK_LIMIT_EXCEEDED
+ * details and in the risk-block metric. Names match the RiskLimits field they
+ * enforce where there is one, so a user can find the variable to change.
+ * Append only: dashboards and scripts match on these strings.
+ */
+export const CHECK_NAMES = [
+  'allowedSecurityTypes',
+  'allowedSymbols',
+  'blockedSymbols',
+  'reduceOnly',
+  'maxOrderQuantity',
+  'maxOrderNotional',
+  'maxPositionNotional',
+  'maxGrossExposure',
+  'priceBand',
+  'maxDailyLoss',
+  'maxOrdersPerMinute',
+  'maxOrdersPerDay',
+  'duplicateOrder',
+] as const;
+
+export type CheckName = (typeof CHECK_NAMES)[number];

@@ -1,0 +1,91 @@
+/**
+ * The risk engine: the limits from the environment (RiskLimits) with the
+ * risk file's per-symbol overrides, and the state the limits need between
+ * orders (order times, recent specs, consecutive rejections).
+ *
+ * `evaluate` reads that state but never changes it, so preview and place
+ * report the same checks; only `recordPlaced` and `recordOutcome` change it.
+ */
+import type { RiskLimits } from '../config.js';
+import type { AccountPnL, OrderSpec, RiskCheck } from '../models.js';
+import { checkAllowedSymbols, checkBlockedSymbols, checkQuantity, checkReduceOnly, checkSecurityType, symbolsOf } from './checks.js';
+import { DuplicateGuard } from './duplicate-guard.js';
+import { computeExposure } from './exposure.js';
+import { checkDailyLoss, checkGrossExposure, checkOrderNotional, checkPositionNotional, checkPriceBand, dailyLoss } from './exposure-checks.js';
+import { OrderRateWindow } from './rate-window.js';
+import { checkDuplicate, checkOrdersPerDay, checkOrdersPerMinute } from './rate-checks.js';
+import { applyOverride, loadRiskFile, normaliseSymbols, type RiskFile } from './risk-file.js';
+import type { RiskEngine, RiskInput } from './types.js';
+
+export interface RiskEngineOptions {
+  /**
+   * Per-symbol overrides. When omitted and `limits.riskFile` is set, that file
+   * is loaded here (a ConfigError if it is bad): a configured risk file must
+   * never be silently ignored.
+   */
+  overrides?: RiskFile;
+}
+
+export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions = {}): RiskEngine {
+  const file = options.overrides ?? (limits.riskFile !== null ? loadRiskFile(limits.riskFile) : undefined);
+  const overrides = normaliseSymbols(file?.symbols ?? {});
+  const rate = new OrderRateWindow(limits.dailyLossResetTime);
+  const duplicates = new DuplicateGuard();
+  let consecutiveRejections = 0;
+
+  const limitsFor = (symbol: string): RiskLimits => {
+    const key = symbol.trim().toUpperCase();
+    return applyOverride(limits, key, overrides[key]);
+  };
+
+  /** The order's own symbol wins; then the contract's (an option's underlying), so either key in the file applies. */
+  const limitsForInput = (input: RiskInput): RiskLimits => {
+    const key = symbolsOf(input).find((s) => overrides[s] !== undefined);
+    return key === undefined ? limits : limitsFor(key);
+  };
+
+  return {
+    limitsFor,
+
+    evaluate(input: RiskInput): RiskCheck[] {
+      const l = limitsForInput(input);
+      const e = computeExposure(input);
+      return [
+        checkSecurityType(input, l),
+        checkAllowedSymbols(input, l),
+        checkBlockedSymbols(input, l),
+        checkReduceOnly(input, l, e),
+        checkQuantity(input, l),
+        checkOrderNotional(input, l, e),
+        checkPositionNotional(input, l, e),
+        checkGrossExposure(input, l, e),
+        checkPriceBand(input, l),
+        checkDailyLoss(input.pnl, l),
+        checkOrdersPerMinute(rate.lastMinute(input.now), l),
+        checkOrdersPerDay(rate.today(input.now), l),
+        checkDuplicate(duplicates.sinceLast(input.spec, input.accountId, input.now), l),
+      ];
+    },
+
+    recordPlaced(spec: OrderSpec, accountId: string, now: number): void {
+      rate.record(now);
+      duplicates.record(spec, accountId, now, limitsFor(spec.symbol).duplicateOrderWindowSeconds);
+    },
+
+    /** The counter restarts after tripping, so a released kill switch needs N fresh rejections to trip again. */
+    recordOutcome(outcome: 'accepted' | 'rejected'): boolean {
+      if (outcome === 'accepted' || limits.circuitBreakerRejections === 0) {
+        consecutiveRejections = 0;
+        return false;
+      }
+      consecutiveRejections += 1;
+      if (consecutiveRejections < limits.circuitBreakerRejections) return false;
+      consecutiveRejections = 0;
+      return true;
+    },
+
+    dailyLossBreached(pnl: AccountPnL): boolean {
+      return dailyLoss(pnl).greaterThanOrEqualTo(limits.maxDailyLoss);
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Checks on money: order notional, position notional, gross exposure, the
+ * price band and the daily loss. A check that cannot compute its value (no
+ * price at all) FAILS and says why: passing an order whose size in money is
+ * unknown would make the limit meaningless exactly when quotes are missing.
+ */
+import { Decimal } from 'decimal.js';
+import type { RiskLimits } from '../config.js';
+import type { AccountPnL, RiskCheck } from '../models.js';
+import { toCents } from '../money.js';
+import { check } from './checks.js';
+import { notionalOf, shrinksPosition, type Exposure } from './exposure.js';
+import type { RiskInput } from './types.js';
+
+const unknownPrice = (input: RiskInput): string =>
+  `notional unknown: no quote or last price for ${input.contract.symbol} and the order names no price; supply a limit price (LMT) or retry when market data is available`;
+
+export function checkOrderNotional(input: RiskInput, l: RiskLimits, e: Exposure): RiskCheck {
+  const n = notionalOf(e, input.spec.quantity);
+  if (n === null) return check('maxOrderNotional', false, null, l.maxOrderNotional, unknownPrice(input));
+  const ok = n.lessThanOrEqualTo(l.maxOrderNotional);
+  const at = `at ${e.priceSource} ${e.price?.toString()}${e.multiplier.equals(1) ? '' : ` x multiplier ${e.multiplier.toString()}`}`;
+  return check('maxOrderNotional', ok, toCents(n), l.maxOrderNotional, ok ? `order notional ${toCents(n)} ${at} is within ${l.maxOrderNotional}` : `order notional ${toCents(n)} ${at} exceeds MAX_ORDER_NOTIONAL ${l.maxOrderNotional}`);
+}
+
+/** Position notional after the order and every same-side working order; an order that only shrinks the position always passes. */
+export function checkPositionNotional(input: RiskInput, l: RiskLimits, e: Exposure): RiskCheck {
+  const n = notionalOf(e, e.after);
+  if (n === null) return check('maxPositionNotional', false, null, l.maxPositionNotional, unknownPrice(input));
+  if (shrinksPosition(e)) return check('maxPositionNotional', true, toCents(n), l.maxPositionNotional, `the order reduces the position (notional after: ${toCents(n)})`);
+  const ok = n.lessThanOrEqualTo(l.maxPositionNotional);
+  const what = `position notional in ${input.contract.symbol} after the order (with working orders) would be ${toCents(n)}`;
+  return check('maxPositionNotional', ok, toCents(n), l.maxPositionNotional, ok ? `${what}, within ${l.maxPositionNotional}` : `${what}, above MAX_POSITION_NOTIONAL ${l.maxPositionNotional}`);
+}
+
+/**
+ * Gross exposure after the order: the account's gross position value, with
+ * this instrument's part replaced by its value after the order, plus working
+ * orders in other instruments whose notional the caller supplied. An order
+ * that does not raise gross exposure always passes, so an over-limit book can
+ * still be reduced.
+ */
+export function checkGrossExposure(input: RiskInput, l: RiskLimits, e: Exposure): RiskCheck {
+  const afterHere = notionalOf(e, e.after);
+  if (afterHere === null) return check('maxGrossExposure', false, null, l.maxGrossExposure, unknownPrice(input));
+  const held = input.positions.filter((p) => p.conId === input.contract.conId && p.accountId === input.accountId);
+  const nowHere = held.reduce((acc, p) => acc.plus(p.marketValue !== null ? new Decimal(p.marketValue).abs() : (notionalOf(e, p.quantity) ?? 0)), new Decimal(0));
+  const elsewhere = input.workingOrders.filter((w) => w.conId !== input.contract.conId).reduce((acc, w) => acc.plus(Math.abs(w.notional ?? 0)), new Decimal(0));
+  const gross = new Decimal(input.summary.grossPositionValue).abs().minus(nowHere).plus(afterHere).plus(elsewhere);
+  const raises = afterHere.greaterThan(notionalOf(e, e.position) ?? 0) && !shrinksPosition(e);
+  if (!raises) return check('maxGrossExposure', true, toCents(gross), l.maxGrossExposure, `the order does not raise gross exposure (${toCents(gross)} after)`);
+  const ok = gross.lessThanOrEqualTo(l.maxGrossExposure);
+  return check('maxGrossExposure', ok, toCents(gross), l.maxGrossExposure, ok ? `gross exposure after the order ${toCents(gross)} is within ${l.maxGrossExposure}` : `gross exposure after the order ${toCents(gross)} exceeds MAX_GROSS_EXPOSURE ${l.maxGrossExposure}`);
+}
+
+/** Largest distance of the order's limit/stop price from the last price, in percent. */
+export function checkPriceBand(input: RiskInput, l: RiskLimits): RiskCheck {
+  const prices = [input.spec.limitPrice, input.spec.stopPrice].filter((p): p is number => p !== undefined);
+  if (prices.length === 0) return check('priceBand', true, null, l.priceBandPercent, `${input.spec.orderType} order names no limit or stop price: nothing to band`);
+  if (input.lastPrice === null || !(input.lastPrice > 0)) {
+    return check('priceBand', false, null, l.priceBandPercent, `no last price for ${input.contract.symbol} to check the limit/stop price against; retry when market data is available`);
+  }
+  const last = new Decimal(input.lastPrice);
+  const worst = prices.map((p) => new Decimal(p).minus(last).abs().dividedBy(last).times(100)).reduce((a, b) => Decimal.max(a, b));
+  const pct = worst.toDecimalPlaces(4).toNumber();
+  const ok = worst.lessThanOrEqualTo(l.priceBandPercent);
+  return check('priceBand', ok, pct, l.priceBandPercent, ok ? `price is ${pct}% from last ${input.lastPrice}, within ${l.priceBandPercent}%` : `price is ${pct}% from last ${input.lastPrice}, beyond PRICE_BAND_PERCENT ${l.priceBandPercent}%`);
+}
+
+/** Today's loss: the negative of realised + unrealised P&L as the broker reports it (0 when in profit). */
+export function dailyLoss(pnl: AccountPnL): Decimal {
+  return Decimal.max(new Decimal(0), new Decimal(pnl.realizedPnl).plus(pnl.unrealizedPnl).negated());
+}
+
+/** Reaching the limit (not only passing it) fails: the interface defines the limit as the loss at which trading stops. */
+export function checkDailyLoss(pnl: AccountPnL, l: RiskLimits): RiskCheck {
+  const loss = dailyLoss(pnl);
+  const ok = loss.lessThan(l.maxDailyLoss);
+  return check('maxDailyLoss', ok, toCents(loss), l.maxDailyLoss, ok ? `loss today ${toCents(loss)} is below ${l.maxDailyLoss}` : `loss today ${toCents(loss)} has reached MAX_DAILY_LOSS ${l.maxDailyLoss}: new orders are blocked until the risk day resets at DAILY_LOSS_RESET_TIME`);
+}

@@ -1,0 +1,82 @@
+/**
+ * What an order would do to the book, computed once per evaluation with
+ * decimal arithmetic and shared by the notional, position, gross-exposure and
+ * reduce-only checks.
+ *
+ * Working orders count against the side they extend and are never netted
+ * against the other side: an opposing working order may be cancelled, a
+ * same-side one may fill, so the conservative view is "all same-side working
+ * orders fill, no opposing one does".
+ */
+import { Decimal } from 'decimal.js';
+import type { RiskInput } from './types.js';
+
+export interface Exposure {
+  /** Price used for notionals, or null when no price is known at all. */
+  price: Decimal | null;
+  /** Where `price` came from, for messages. */
+  priceSource: string;
+  multiplier: Decimal;
+  /** Signed position now (negative: short). */
+  position: Decimal;
+  /** +1 for BUY, -1 for SELL. */
+  direction: 1 | -1;
+  /** Signed position if every same-side working order filled, before this order. */
+  before: Decimal;
+  /** `before` plus this order. */
+  after: Decimal;
+}
+
+/**
+ * The notional price is the highest of the reference price and the order's
+ * own limit/stop prices, so the notional is never understated (a sell limit
+ * can fill above its limit; a stop triggers near its stop). The last price is
+ * a fallback only when the order names no price and there is no touch.
+ */
+function notionalPrice(input: RiskInput): { price: Decimal | null; source: string } {
+  const { spec } = input;
+  const named: Array<[number | null | undefined, string]> = [
+    [input.referencePrice, 'reference price'],
+    [spec.limitPrice, 'limit price'],
+    [spec.stopPrice, 'stop price'],
+  ];
+  let best: { price: Decimal | null; source: string } = { price: null, source: 'none' };
+  for (const [value, source] of named) {
+    if (value === null || value === undefined || !(value > 0)) continue;
+    if (best.price === null || best.price.lessThan(value)) best = { price: new Decimal(value), source };
+  }
+  if (best.price === null && input.lastPrice !== null && input.lastPrice > 0) return { price: new Decimal(input.lastPrice), source: 'last price' };
+  return best;
+}
+
+export function computeExposure(input: RiskInput): Exposure {
+  const { spec, contract } = input;
+  const direction = spec.action === 'BUY' ? 1 : -1;
+  const position = input.positions
+    .filter((p) => p.conId === contract.conId && p.accountId === input.accountId)
+    .reduce((acc, p) => acc.plus(p.quantity), new Decimal(0));
+  const sameSide = input.workingOrders
+    .filter((w) => w.conId === contract.conId && w.action === spec.action)
+    .reduce((acc, w) => acc.plus(w.remainingQuantity), new Decimal(0));
+  const before = position.plus(sameSide.times(direction));
+  const { price, source } = notionalPrice(input);
+  return {
+    price,
+    priceSource: source,
+    multiplier: new Decimal(contract.multiplier ?? 1),
+    position,
+    direction,
+    before,
+    after: before.plus(new Decimal(spec.quantity).times(direction)),
+  };
+}
+
+/** |quantity| x price x multiplier, or null when the price is unknown. */
+export function notionalOf(e: Exposure, quantity: Decimal.Value): Decimal | null {
+  return e.price === null ? null : new Decimal(quantity).abs().times(e.price).times(e.multiplier);
+}
+
+/** True when the order moves the position toward zero without crossing it. */
+export function shrinksPosition(e: Exposure): boolean {
+  return !e.before.isZero() && e.after.abs().lessThanOrEqualTo(e.before.abs()) && (e.after.isZero() || e.after.isPositive() === e.before.isPositive());
+}

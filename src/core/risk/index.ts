@@ -1,0 +1,7 @@
+/** Pre-trade risk: the engine, the risk file and the check names the order path surfaces. */
+export { createRiskEngine, type RiskEngineOptions } from './engine.js';
+export { loadRiskFile, parseRiskFile, RiskFileSchema, SymbolOverrideSchema, type RiskFile, type SymbolOverride } from './risk-file.js';
+export { CHECK_NAMES, type CheckName } from './check-names.js';
+export { riskDayStart } from './trading-day.js';
+export { duplicateKey } from './duplicate-guard.js';
+export type { RiskEngine, RiskInput, WorkingOrderExposure } from './types.js';

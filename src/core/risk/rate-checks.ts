@@ -1,0 +1,31 @@
+/**
+ * Checks fed by the engine's memory of placed orders: the two rate limits and
+ * the duplicate guard. `value` is the count this order would make, so the
+ * bound itself passes and one more fails.
+ */
+import type { RiskLimits } from '../config.js';
+import type { RiskCheck } from '../models.js';
+import { check } from './checks.js';
+
+export function checkOrdersPerMinute(placedLastMinute: number, l: RiskLimits): RiskCheck {
+  const n = placedLastMinute + 1;
+  const ok = n <= l.maxOrdersPerMinute;
+  return check('maxOrdersPerMinute', ok, n, l.maxOrdersPerMinute, ok ? `order ${n} in the last 60 s, within ${l.maxOrdersPerMinute}` : `order ${n} in the last 60 s would exceed MAX_ORDERS_PER_MINUTE ${l.maxOrdersPerMinute}; wait and retry`);
+}
+
+export function checkOrdersPerDay(placedToday: number, l: RiskLimits): RiskCheck {
+  const n = placedToday + 1;
+  const ok = n <= l.maxOrdersPerDay;
+  return check('maxOrdersPerDay', ok, n, l.maxOrdersPerDay, ok ? `order ${n} today, within ${l.maxOrdersPerDay}` : `order ${n} today would exceed MAX_ORDERS_PER_DAY ${l.maxOrdersPerDay}; the count resets at DAILY_LOSS_RESET_TIME (${l.dailyLossResetTime} New York)`);
+}
+
+/** `sinceLastMs`: time since the same order (same account) was placed, null if not recently. */
+export function checkDuplicate(sinceLastMs: number | null, l: RiskLimits): RiskCheck {
+  const windowS = l.duplicateOrderWindowSeconds;
+  if (windowS === 0) return check('duplicateOrder', true, null, 0, 'duplicate-order guard is off (DUPLICATE_ORDER_WINDOW_SECONDS=0)');
+  if (sinceLastMs === null || sinceLastMs >= windowS * 1000) {
+    return check('duplicateOrder', true, sinceLastMs === null ? null : sinceLastMs / 1000, windowS, `no identical order in the last ${windowS} s`);
+  }
+  const s = sinceLastMs / 1000;
+  return check('duplicateOrder', false, s, windowS, `an identical order for this account was placed ${s} s ago (DUPLICATE_ORDER_WINDOW_SECONDS=${windowS}); wait or change the order`);
+}

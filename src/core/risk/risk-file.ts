@@ -1,0 +1,95 @@
+/**
+ * The risk file (RISK_FILE): per-symbol overrides of the environment limits.
+ *
+ * Shape: { "symbols": { "AAPL": { "maxOrderQuantity": 500, "blocked": false, ... } } }
+ * Objects are strict: a misspelt key ("maxOrderQty") is an error rather than a
+ * limit silently not applied. Symbol keys are case-insensitive, like order
+ * symbols; two keys naming the same symbol ("spy" and "SPY") are an error
+ * because it would be unclear which one wins.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { RiskLimits } from '../config.js';
+import { ConfigError } from '../errors.js';
+
+const positive = z.number().positive().max(1e15);
+
+export const SymbolOverrideSchema = z.strictObject({
+  maxOrderQuantity: positive.optional(),
+  maxOrderNotional: positive.optional(),
+  maxPositionNotional: positive.optional(),
+  priceBandPercent: positive.optional(),
+  duplicateOrderWindowSeconds: z.number().int().min(0).max(86400).optional(),
+  reduceOnly: z.boolean().optional(),
+  /** true: the symbol may not be traded (added to BLOCKED_SYMBOLS for it). */
+  blocked: z.boolean().optional(),
+});
+export type SymbolOverride = z.infer<typeof SymbolOverrideSchema>;
+
+export const RiskFileSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    symbols: z.record(z.string().trim().min(1), SymbolOverrideSchema).default({}),
+  })
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    for (const key of Object.keys(file.symbols)) {
+      const upper = key.trim().toUpperCase();
+      if (seen.has(upper)) ctx.addIssue({ code: 'custom', path: ['symbols', key], message: `symbol ${upper} appears more than once` });
+      seen.add(upper);
+    }
+  })
+  .transform((file) => ({ ...file, symbols: normaliseSymbols(file.symbols) }));
+export type RiskFile = z.infer<typeof RiskFileSchema>;
+
+/** Upper-cases symbol keys so lookups match order symbols (which models.ts upper-cases). */
+export function normaliseSymbols(symbols: Record<string, SymbolOverride>): Record<string, SymbolOverride> {
+  return Object.fromEntries(Object.entries(symbols).map(([k, v]) => [k.trim().toUpperCase(), v]));
+}
+
+/** Validates an already-parsed risk file; `source` names it in the error. */
+export function parseRiskFile(value: unknown, source: string): RiskFile {
+  const parsed = RiskFileSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+  throw new ConfigError('RISK_FILE', `Invalid risk file ${source}: ${problems.join('; ')}`);
+}
+
+/** Reads and validates RISK_FILE; any problem is a ConfigError naming the path and the problem. */
+export function loadRiskFile(path: string): RiskFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const reason = err instanceof Error && 'code' in err && err.code === 'ENOENT' ? 'file does not exist' : `cannot be read (${String(err)})`;
+    throw new ConfigError('RISK_FILE', `Invalid risk file ${path}: ${reason}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError('RISK_FILE', `Invalid risk file ${path}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  return parseRiskFile(json, path);
+}
+
+/**
+ * Base limits with one symbol's overrides applied. `blocked: true` adds the
+ * symbol to the blocked list and `blocked: false` lifts an environment block
+ * for it: the file is the more specific statement.
+ */
+export function applyOverride(limits: RiskLimits, symbol: string, o: SymbolOverride | undefined): RiskLimits {
+  if (o === undefined) return limits;
+  const others = limits.blockedSymbols.filter((s) => s !== symbol);
+  const blockedSymbols = o.blocked === undefined ? limits.blockedSymbols : o.blocked ? [...others, symbol] : others;
+  return {
+    ...limits,
+    maxOrderQuantity: o.maxOrderQuantity ?? limits.maxOrderQuantity,
+    maxOrderNotional: o.maxOrderNotional ?? limits.maxOrderNotional,
+    maxPositionNotional: o.maxPositionNotional ?? limits.maxPositionNotional,
+    priceBandPercent: o.priceBandPercent ?? limits.priceBandPercent,
+    duplicateOrderWindowSeconds: o.duplicateOrderWindowSeconds ?? limits.duplicateOrderWindowSeconds,
+    reduceOnly: o.reduceOnly ?? limits.reduceOnly,
+    blockedSymbols,
+  };
+}
