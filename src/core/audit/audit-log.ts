@@ -1,0 +1,135 @@
+/**
+ * audit_log: appending chained rows and reading them back with filters and a
+ * stable id cursor. Callers hold the write transaction; this module only
+ * knows the table.
+ */
+import type Database from 'better-sqlite3';
+import type { AuditEntry, AuditEventType, AuditPage, AuditQuery, UserContext } from '../models.js';
+import { type ChainHeads, type Row, rowHash } from './chain.js';
+import { fromJsonText, normaliseTimestamp, toJsonText } from './json.js';
+import type { AuditAppend } from './types.js';
+
+interface AuditRow {
+  id: number;
+  correlation_id: string;
+  timestamp: string;
+  event_type: string;
+  event_data: string;
+  user_context: string;
+  account_id: string | null;
+  order_id: string | null;
+  symbol: string | null;
+  config_snapshot: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+const COLUMNS =
+  'id, correlation_id, timestamp, event_type, event_data, user_context, account_id, order_id, symbol, config_snapshot, prev_hash, hash';
+
+export function toAuditEntry(row: AuditRow): AuditEntry {
+  return {
+    id: row.id,
+    correlationId: row.correlation_id,
+    timestamp: row.timestamp,
+    eventType: row.event_type as AuditEventType,
+    orderId: row.order_id,
+    accountId: row.account_id,
+    eventData: fromJsonText<Record<string, unknown>>(row.event_data),
+    userContext: fromJsonText<UserContext>(row.user_context),
+    configSnapshot: row.config_snapshot === null ? null : fromJsonText<Record<string, unknown>>(row.config_snapshot),
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+/** The instrument an event is about, so the log can be searched by symbol without parsing JSON. */
+function symbolOf(data: Record<string, unknown>): string | null {
+  const pick = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim().toUpperCase() : null);
+  const field = (v: unknown, key: string): unknown => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined);
+  return (
+    pick(data.symbol) ??
+    pick(field(data.spec, 'symbol')) ??
+    pick(field(field(data.order, 'spec'), 'symbol')) ??
+    pick(field(field(data.result, 'spec'), 'symbol'))
+  );
+}
+
+export class AuditLogTable {
+  private readonly insert: Database.Statement<[AuditRow]>;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly heads: ChainHeads,
+  ) {
+    this.insert = db.prepare(
+      `INSERT INTO audit_log (${COLUMNS}) VALUES (@id, @correlation_id, @timestamp, @event_type, @event_data, @user_context, @account_id, @order_id, @symbol, @config_snapshot, @prev_hash, @hash)`,
+    );
+  }
+
+  /** Writes one row chained to the head. Must run inside an IMMEDIATE transaction so no one else moves the head. */
+  appendInTransaction(entry: AuditAppend, now: string): AuditEntry {
+    const { id, prevHash } = this.heads.next('audit_log');
+    const unhashed: Omit<AuditRow, 'hash'> = {
+      id,
+      correlation_id: entry.correlationId,
+      timestamp: normaliseTimestamp(entry.timestamp ?? now),
+      event_type: entry.eventType,
+      event_data: toJsonText(entry.eventData),
+      user_context: toJsonText({ interface: entry.userContext.interface, apiKeyName: entry.userContext.apiKeyName }),
+      account_id: entry.accountId,
+      order_id: entry.orderId,
+      symbol: symbolOf(entry.eventData),
+      config_snapshot: entry.configSnapshot === null ? null : toJsonText(entry.configSnapshot),
+      prev_hash: prevHash,
+    };
+    const row: AuditRow = { ...unhashed, hash: rowHash('audit_log', unhashed as Row) };
+    this.insert.run(row);
+    this.heads.advance('audit_log', row.id, row.hash);
+    return toAuditEntry(row);
+  }
+
+  query(q: AuditQuery): AuditPage {
+    const where: string[] = [];
+    const params: Array<string | number> = [];
+    const add = (clause: string, value: string | number | undefined): void => {
+      if (value === undefined) return;
+      where.push(clause);
+      params.push(value);
+    };
+    add('order_id = ?', q.orderId);
+    add('correlation_id = ?', q.correlationId);
+    add('account_id = ?', q.accountId);
+    add('event_type = ?', q.eventType);
+    add('symbol = ?', q.symbol?.toUpperCase());
+    add('timestamp >= ?', q.from === undefined ? undefined : normaliseTimestamp(q.from));
+    add('timestamp < ?', q.to === undefined ? undefined : normaliseTimestamp(q.to));
+    add('id > ?', q.afterId);
+    const limit = q.limit ?? 100;
+    // Ordered by id, the append order: a cursor on id gives stable pages while rows are being appended.
+    const sql = `SELECT ${COLUMNS} FROM audit_log${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`;
+    const rows = this.statement(sql).all(...params, limit + 1) as AuditRow[];
+    const more = rows.length > limit;
+    const page = more ? rows.slice(0, limit) : rows;
+    const last = page[page.length - 1];
+    return { entries: page.map(toAuditEntry), nextAfterId: more && last ? last.id : null };
+  }
+
+  /** Highest numeric order id seen in the log (order ids may be recorded here before order_history, e.g. a risk block). */
+  maxNumericOrderId(): number {
+    const row = this.statement(
+      "SELECT MAX(CAST(order_id AS INTEGER)) AS m FROM audit_log WHERE order_id <> '' AND order_id NOT GLOB '*[^0-9]*'",
+    ).get() as { m: number | null } | undefined;
+    return row?.m ?? 0;
+  }
+
+  private statement(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Versioned schema migrations, applied in order at open and recorded in
+ * schema_migrations. A migration is never edited once released: a change is a
+ * new entry at the end. Opening is idempotent (applied versions are skipped)
+ * and safe when two processes open the same file at once (the check and the
+ * apply share one BEGIN IMMEDIATE transaction).
+ */
+import type Database from 'better-sqlite3';
+import { AuditError } from '../errors.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Triggers that make a table append-only in the database itself, not by convention. */
+const appendOnly = (table: string): string => `
+CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table}
+BEGIN SELECT RAISE(ABORT, '${table} is append-only: UPDATE refused'); END;
+CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
+BEGIN SELECT RAISE(ABORT, '${table} is append-only: DELETE refused'); END;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'audit_log, order_history, idempotency_keys, state, chain_heads',
+    sql: `
+CREATE TABLE audit_log (
+  id              INTEGER PRIMARY KEY,
+  correlation_id  TEXT NOT NULL,
+  timestamp       TEXT NOT NULL,            -- UTC ISO 8601 with milliseconds, so text order is time order
+  event_type      TEXT NOT NULL,
+  event_data      TEXT NOT NULL,            -- canonical JSON
+  user_context    TEXT NOT NULL,            -- canonical JSON: interface and API key name, never the key
+  account_id      TEXT,
+  order_id        TEXT,
+  symbol          TEXT,                     -- derived from event_data at append time, for queries
+  config_snapshot TEXT,                     -- canonical JSON or NULL
+  prev_hash       TEXT NOT NULL,
+  hash            TEXT NOT NULL
+);
+CREATE INDEX audit_log_order       ON audit_log(order_id, id);
+CREATE INDEX audit_log_correlation ON audit_log(correlation_id, id);
+CREATE INDEX audit_log_account     ON audit_log(account_id, id);
+CREATE INDEX audit_log_event_type  ON audit_log(event_type, id);
+CREATE INDEX audit_log_timestamp   ON audit_log(timestamp);
+CREATE INDEX audit_log_symbol      ON audit_log(symbol, id);
+${appendOnly('audit_log')}
+
+CREATE TABLE order_history (
+  id                 INTEGER PRIMARY KEY,
+  order_id           TEXT NOT NULL,
+  version            INTEGER NOT NULL,
+  client_order_id    TEXT,
+  parent_order_id    TEXT,
+  role               TEXT NOT NULL,
+  account_id         TEXT,
+  con_id             INTEGER,
+  symbol             TEXT NOT NULL,
+  status             TEXT NOT NULL,
+  spec               TEXT NOT NULL,         -- canonical JSON
+  filled_quantity    REAL NOT NULL,
+  remaining_quantity REAL NOT NULL,
+  avg_fill_price     REAL,
+  commission         REAL,
+  fills              TEXT NOT NULL,         -- canonical JSON array
+  status_message     TEXT,
+  correlation_id     TEXT NOT NULL,
+  created_at         TEXT NOT NULL,
+  updated_at         TEXT NOT NULL,
+  audit_id           INTEGER NOT NULL,      -- the audit_log row written in the same transaction
+  prev_hash          TEXT NOT NULL,
+  hash               TEXT NOT NULL,
+  UNIQUE (order_id, version)
+);
+-- clientOrderId is unique per account for entry orders: the database refuses a
+-- second order with the same one even if the caller forgot the idempotency check.
+CREATE UNIQUE INDEX order_history_client_order
+  ON order_history(ifnull(account_id, ''), client_order_id)
+  WHERE client_order_id IS NOT NULL AND version = 1 AND role = 'ENTRY';
+CREATE INDEX order_history_created ON order_history(created_at);
+${appendOnly('order_history')}
+
+-- The last row of each hash chain. Without it, removing rows from the END of
+-- a chain would leave a shorter chain that still verifies.
+CREATE TABLE chain_heads (
+  chain     TEXT PRIMARY KEY,
+  last_id   INTEGER NOT NULL,
+  last_hash TEXT NOT NULL
+);
+CREATE TRIGGER chain_heads_no_delete BEFORE DELETE ON chain_heads
+BEGIN SELECT RAISE(ABORT, 'chain_heads rows cannot be deleted'); END;
+CREATE TRIGGER chain_heads_forward_only BEFORE UPDATE ON chain_heads
+WHEN NEW.last_id <= OLD.last_id
+BEGIN SELECT RAISE(ABORT, 'chain_heads can only move forward'); END;
+
+-- Mutable by design: a key moves from in_progress to complete, or is released.
+CREATE TABLE idempotency_keys (
+  scope        TEXT NOT NULL,
+  key          TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  state        TEXT NOT NULL CHECK (state IN ('in_progress', 'complete')),
+  result       TEXT,
+  created_at   TEXT NOT NULL,
+  updated_at   TEXT NOT NULL,
+  PRIMARY KEY (scope, key)
+) WITHOUT ROWID;
+
+CREATE TABLE state (
+  name       TEXT PRIMARY KEY,
+  value      TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+`,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+/** Applies every migration not yet recorded; returns the versions applied now. */
+export function migrate(db: Database.Database, nowIso: () => string, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`);
+  const run = db.transaction((): number[] => {
+    const applied = new Set(
+      (db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version),
+    );
+    const known = new Set(migrations.map((m) => m.version));
+    const unknown = [...applied].filter((v) => !known.has(v));
+    if (unknown.length > 0) {
+      // A newer build wrote this file: writing with an older schema could break its invariants.
+      throw new AuditError(`audit.db has schema version(s) ${unknown.join(', ')} that this build does not know; upgrade ibkr-gateway`, 'AUDIT_UNAVAILABLE', {
+        unknownVersions: unknown,
+      });
+    }
+    const done: number[] = [];
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (applied.has(m.version)) continue;
+      db.exec(m.sql);
+      record.run(m.version, m.name, nowIso());
+      done.push(m.version);
+    }
+    return done;
+  });
+  return run.immediate();
+}

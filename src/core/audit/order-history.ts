@@ -1,0 +1,190 @@
+/**
+ * order_history: one row per version of an order, the current state being the
+ * highest version. Rows are hash-chained like audit_log (see audit-store.ts).
+ */
+import type Database from 'better-sqlite3';
+import { IdempotencyConflictError } from '../errors.js';
+import { type Fill, type OrderDetail, type OrderListQuery, type OrderSpecOutput, type OrderStatus, TERMINAL_STATUSES } from '../models.js';
+import { type ChainHeads, type Row, rowHash } from './chain.js';
+import { sqliteCode } from './guard.js';
+import { fromJsonText, normaliseTimestamp, toJsonText } from './json.js';
+import type { OrderVersionInput } from './types.js';
+
+interface HistoryRow {
+  id: number;
+  order_id: string;
+  version: number;
+  client_order_id: string | null;
+  parent_order_id: string | null;
+  role: string;
+  account_id: string | null;
+  con_id: number | null;
+  symbol: string;
+  status: string;
+  spec: string;
+  filled_quantity: number;
+  remaining_quantity: number;
+  avg_fill_price: number | null;
+  commission: number | null;
+  fills: string;
+  status_message: string | null;
+  correlation_id: string;
+  created_at: string;
+  updated_at: string;
+  audit_id: number;
+  prev_hash: string;
+  hash: string;
+}
+
+const COLUMNS =
+  'id, order_id, version, client_order_id, parent_order_id, role, account_id, con_id, symbol, status, spec, filled_quantity, remaining_quantity, avg_fill_price, commission, fills, status_message, correlation_id, created_at, updated_at, audit_id, prev_hash, hash';
+
+const TERMINAL_SQL = [...TERMINAL_STATUSES].map((s) => `'${s}'`).join(', ');
+
+/** Rows that are the latest version of their order. */
+const LATEST = `NOT EXISTS (SELECT 1 FROM order_history n WHERE n.order_id = h.order_id AND n.version > h.version)`;
+
+export function toOrderDetail(row: HistoryRow): OrderDetail {
+  return {
+    orderId: row.order_id,
+    clientOrderId: row.client_order_id,
+    parentOrderId: row.parent_order_id,
+    role: row.role as OrderDetail['role'],
+    accountId: row.account_id,
+    status: row.status as OrderStatus,
+    spec: fromJsonText<OrderSpecOutput>(row.spec),
+    conId: row.con_id,
+    filledQuantity: row.filled_quantity,
+    remainingQuantity: row.remaining_quantity,
+    avgFillPrice: row.avg_fill_price,
+    commission: row.commission,
+    fills: fromJsonText<Fill[]>(row.fills),
+    statusMessage: row.status_message,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: row.version,
+  };
+}
+
+export class OrderHistoryTable {
+  private readonly insert: Database.Statement<[HistoryRow]>;
+  private readonly latestOf: Database.Statement<[string], HistoryRow>;
+  private readonly versionsOf: Database.Statement<[string], HistoryRow>;
+  private readonly byClientId: Database.Statement<[string, string], HistoryRow>;
+  private readonly open: Database.Statement<[], HistoryRow>;
+  private readonly maxNumeric: Database.Statement<[], { m: number | null }>;
+  private readonly lists = new Map<string, Database.Statement>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly heads: ChainHeads,
+  ) {
+    this.insert = db.prepare(
+      `INSERT INTO order_history (${COLUMNS}) VALUES (@id, @order_id, @version, @client_order_id, @parent_order_id, @role, @account_id, @con_id, @symbol, @status, @spec, @filled_quantity, @remaining_quantity, @avg_fill_price, @commission, @fills, @status_message, @correlation_id, @created_at, @updated_at, @audit_id, @prev_hash, @hash)`,
+    );
+    this.latestOf = db.prepare(`SELECT ${COLUMNS} FROM order_history WHERE order_id = ? ORDER BY version DESC LIMIT 1`);
+    this.versionsOf = db.prepare(`SELECT ${COLUMNS} FROM order_history WHERE order_id = ? ORDER BY version`);
+    // The first version carries the clientOrderId claim; the current state is the latest version of that order.
+    this.byClientId = db.prepare(
+      `SELECT ${COLUMNS} FROM order_history WHERE order_id = (
+         SELECT order_id FROM order_history
+         WHERE ifnull(account_id, '') = ? AND client_order_id = ? AND version = 1 AND role = 'ENTRY'
+         ORDER BY id LIMIT 1)
+       ORDER BY version DESC LIMIT 1`,
+    );
+    this.open = db.prepare(`SELECT ${COLUMNS} FROM order_history h WHERE h.status NOT IN (${TERMINAL_SQL}) AND ${LATEST} ORDER BY h.id`);
+    this.maxNumeric = db.prepare(
+      "SELECT MAX(CAST(order_id AS INTEGER)) AS m FROM order_history WHERE order_id <> '' AND order_id NOT GLOB '*[^0-9]*'",
+    );
+  }
+
+  /** Writes the next version of an order. Must run inside the IMMEDIATE transaction that wrote audit row `auditId`. */
+  appendInTransaction(v: OrderVersionInput, auditId: number, now: string): OrderDetail {
+    const previous = this.latestOf.get(v.orderId);
+    const { id, prevHash } = this.heads.next('order_history');
+    const unhashed: Omit<HistoryRow, 'hash'> = {
+      id,
+      order_id: v.orderId,
+      version: previous ? previous.version + 1 : 1,
+      client_order_id: v.clientOrderId,
+      parent_order_id: v.parentOrderId,
+      role: v.role,
+      account_id: v.accountId,
+      con_id: v.conId,
+      symbol: v.spec.symbol,
+      status: v.status,
+      spec: toJsonText(v.spec),
+      filled_quantity: v.filledQuantity,
+      remaining_quantity: v.remainingQuantity,
+      avg_fill_price: v.avgFillPrice,
+      commission: v.commission,
+      fills: toJsonText(v.fills),
+      status_message: v.statusMessage,
+      correlation_id: v.correlationId,
+      created_at: previous ? previous.created_at : normaliseTimestamp(v.createdAt ?? now),
+      updated_at: now,
+      audit_id: auditId,
+      prev_hash: prevHash,
+    };
+    const row: HistoryRow = { ...unhashed, hash: rowHash('order_history', unhashed as Row) };
+    try {
+      this.insert.run(row);
+    } catch (err) {
+      if (sqliteCode(err) === 'SQLITE_CONSTRAINT_UNIQUE' && row.version === 1 && row.client_order_id !== null) {
+        throw new IdempotencyConflictError(`clientOrderId ${row.client_order_id} was already used for another order in this account`, 'IDEMPOTENCY_CONFLICT', {
+          clientOrderId: row.client_order_id,
+          accountId: row.account_id,
+        });
+      }
+      throw err;
+    }
+    this.heads.advance('order_history', row.id, row.hash);
+    return toOrderDetail(row);
+  }
+
+  get(orderId: string): OrderDetail | null {
+    const row = this.latestOf.get(orderId);
+    return row ? toOrderDetail(row) : null;
+  }
+
+  versions(orderId: string): OrderDetail[] {
+    return this.versionsOf.all(orderId).map(toOrderDetail);
+  }
+
+  findByClientOrderId(accountId: string, clientOrderId: string): OrderDetail | null {
+    const row = this.byClientId.get(accountId, clientOrderId);
+    return row ? toOrderDetail(row) : null;
+  }
+
+  openOrders(): OrderDetail[] {
+    return this.open.all().map(toOrderDetail);
+  }
+
+  /** Latest version of each order, newest order first. */
+  list(q: OrderListQuery): OrderDetail[] {
+    const where = [LATEST];
+    const params: Array<string | number> = [];
+    const status = q.status ?? 'all';
+    if (status === 'open') where.push(`h.status NOT IN (${TERMINAL_SQL})`);
+    if (status === 'closed') where.push(`h.status IN (${TERMINAL_SQL})`);
+    if (q.symbol !== undefined) {
+      where.push('h.symbol = ?');
+      params.push(q.symbol.toUpperCase());
+    }
+    if (q.since !== undefined) {
+      where.push('h.created_at >= ?');
+      params.push(normaliseTimestamp(q.since));
+    }
+    const sql = `SELECT ${COLUMNS} FROM order_history h WHERE ${where.join(' AND ')} ORDER BY h.created_at DESC, h.order_id DESC LIMIT ?`;
+    let st = this.lists.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.lists.set(sql, st);
+    }
+    return (st.all(...params, q.limit ?? 100) as HistoryRow[]).map(toOrderDetail);
+  }
+
+  maxNumericOrderId(): number {
+    return this.maxNumeric.get()?.m ?? 0;
+  }
+}
