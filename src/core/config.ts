@@ -274,3 +274,12 @@ export function envExample(): string {
   }
   return lines.join('\n');
 }
+
+/** The configuration as it may be written to the audit log: key names and scopes, never key values. */
+export function publicConfig(config: Config): Record<string, unknown> {
+  return {
+    ...config,
+    api: { ...config.api, keys: config.api.keys === null ? null : config.api.keys.map((k) => ({ name: k.name, scopes: [...k.scopes] })) },
+    mcp: { apiUrl: config.mcp.apiUrl, apiKeySet: config.mcp.apiKey !== null },
+  };
+}

@@ -160,9 +160,16 @@ export class AuditError extends GatewayError {
   }
 }
 
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
 export class ValidationError extends GatewayError {
-  constructor(message: string, issues: ReadonlyArray<{ path: string; message: string }>) {
+  readonly issues: readonly FieldIssue[];
+  constructor(message: string, issues: readonly FieldIssue[]) {
     super('VALIDATION_ERROR', message, { issues });
+    this.issues = issues;
   }
 }
 
@@ -182,8 +189,13 @@ export function toGatewayError(err: unknown): GatewayError {
 }
 
 /** Converts a zod error into our ValidationError with one entry per field. */
-export function fromZodIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>, what = 'Request'): ValidationError {
-  const list = issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
+export function fromZodIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; keys?: readonly string[] }>, what = 'Request'): ValidationError {
+  // An unknown field is reported at its own name, so a caller sees which one to remove.
+  const list = issues.flatMap((i): FieldIssue[] => {
+    const base = i.path.map(String).join('.');
+    if (i.keys && i.keys.length > 0) return i.keys.map((k) => ({ path: base ? `${base}.${k}` : k, message: `unknown field ${k}` }));
+    return [{ path: base || '(root)', message: i.message }];
+  });
   const first = list[0];
   const summary = first ? `${first.path}: ${first.message}` : 'invalid';
   return new ValidationError(`${what} is invalid: ${summary}${list.length > 1 ? ` (+${list.length - 1} more)` : ''}`, list);

@@ -1,0 +1,100 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { envExample, loadEnv, parseApiKeys, parseConfig, publicConfig, VARIABLES } from './config.js';
+import { ConfigError } from './errors.js';
+
+const configError = (env: Record<string, string>): ConfigError => {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('parseConfig', () => {
+  it('gives a safe default configuration: simulated broker, paper, orders disabled, loopback', () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({ broker: 'sim', tradingMode: 'paper', ordersEnabled: false, liveOverrideFile: null, api: { host: '127.0.0.1', port: 8000, keys: null } });
+    expect(config.ibkr.port).toBe(4002);
+  });
+
+  it('defaults the IB Gateway port by mode: 4002 paper, 4001 live', () => {
+    expect(parseConfig({ TRADING_MODE: 'live' }).ibkr.port).toBe(4001);
+    expect(parseConfig({ TRADING_MODE: 'live', IBKR_PORT: '7497' }).ibkr.port).toBe(7497);
+  });
+
+  it.each([
+    ['TRADING_MODE', 'papeer', 'Invalid configuration: TRADING_MODE="papeer" is not accepted; TRADING_MODE accepts paper | live'],
+    ['ORDERS_ENABLED', 'maybe', 'Invalid configuration: ORDERS_ENABLED="maybe" is not accepted; ORDERS_ENABLED accepts true | false | 1 | 0'],
+    ['API_PORT', '99999', 'Invalid configuration: API_PORT="99999" is not accepted; API_PORT accepts an integer 0-65535 (0 = any free port)'],
+    ['API_PORT', '80.5', 'API_PORT="80.5" is not accepted'],
+    ['API_PORT', '-1', 'API_PORT="-1" is not accepted'],
+    ['BROKER', 'ib', 'BROKER="ib" is not accepted; BROKER accepts sim | tws'],
+    ['SIM_STARTING_CASH', 'NaN', 'SIM_STARTING_CASH="NaN" is not accepted'],
+    ['SIM_STARTING_CASH', '-5', 'SIM_STARTING_CASH="-5" is not accepted'],
+    ['MAX_ORDER_QUANTITY', 'Infinity', 'MAX_ORDER_QUANTITY="Infinity" is not accepted'],
+    ['IBKR_CLIENT_ID', '1e3', 'IBKR_CLIENT_ID="1e3" is not accepted'],
+  ])('refuses %s=%s in one line naming the variable, the value and what it accepts', (name, value, message) => {
+    const err = configError({ [name]: value });
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.variable).toBe(name);
+    expect(err.message).toContain(message);
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('accepts booleans as true/false/1/0 in any case', () => {
+    expect(parseConfig({ ORDERS_ENABLED: 'TRUE' }).ordersEnabled).toBe(true);
+    expect(parseConfig({ ORDERS_ENABLED: '1' }).ordersEnabled).toBe(true);
+    expect(parseConfig({ ORDERS_ENABLED: '0' }).ordersEnabled).toBe(false);
+  });
+
+  it('never shows an API key in its error message', () => {
+    const err = configError({ API_KEYS: 'short' });
+    expect(err.variable).toBe('API_KEYS');
+    expect(err.message).not.toContain('short');
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(parseConfig({ TRADING_MODE: '' }).tradingMode).toBe('paper');
+  });
+});
+
+describe('API_KEYS', () => {
+  it('parses KEY and KEY:SCOPES; no scope means read', () => {
+    const keys = parseApiKeys('readerkey123, tradekey1234:read+trade ,adminkey1234:admin') ?? [];
+    expect(keys.map((k) => [...k.scopes])).toEqual([['read'], ['read', 'trade'], ['admin']]);
+    expect(keys.every((k) => !k.name.includes(k.key))).toBe(true);
+  });
+
+  it.each(['abc', 'goodkey123:root', 'goodkey123:read+', ','])('rejects %j', (raw) => {
+    expect(parseApiKeys(raw)).toBeUndefined();
+  });
+
+  it('keeps key values out of the configuration written to the audit log', () => {
+    const config = parseConfig({ API_KEYS: 'secretkey999:admin', MCP_API_KEY: 'mcpsecret123' });
+    const text = JSON.stringify(publicConfig(config));
+    expect(text).not.toContain('secretkey999');
+    expect(text).not.toContain('mcpsecret123');
+    expect(text).toContain('admin');
+  });
+});
+
+describe('.env', () => {
+  it('is read when present, and the real environment wins over it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ibkr-env-'));
+    writeFileSync(join(dir, '.env'), 'TRADING_MODE=live\nAPI_PORT=9000\n');
+    const env = loadEnv({ API_PORT: '9100' }, dir);
+    expect(parseConfig(env)).toMatchObject({ tradingMode: 'live', api: { port: 9100 } });
+  });
+
+  it('.env.example lists every variable with its default', () => {
+    const example = envExample();
+    for (const variable of Object.values(VARIABLES)) {
+      expect(example).toMatch(new RegExp(`^#? ?${variable.name}=${variable.default ?? ''}$`, 'm'));
+    }
+  });
+});
