@@ -1,0 +1,61 @@
+/**
+ * The checks preview and place share: resolve the instrument, price the order,
+ * run every risk check and ask the safety gates what placing it would do.
+ * Nothing here writes or sends anything, so preview can show it all.
+ */
+import { evaluateGates, type GateDecision } from '../gates.js';
+import type { Contract, OrderSpec, Quote, RiskCheck } from '../models.js';
+import type { WorkingOrderExposure } from '../risk/types.js';
+import type { OrderContext } from './context.js';
+import { lastPrice, referencePrice } from './pricing.js';
+
+export interface Assessment {
+  spec: OrderSpec;
+  contract: Contract;
+  accountId: string;
+  quote: Quote | null;
+  referencePrice: number | null;
+  riskChecks: RiskCheck[];
+  riskPassed: boolean;
+  gate: GateDecision;
+}
+
+export async function assess(ctx: OrderContext, spec: OrderSpec): Promise<Assessment> {
+  const accountId = ctx.resolveAccount(spec.account);
+  const contract = await ctx.contracts.resolve(spec);
+  // A quote is only needed for pricing; an order with a limit price must not
+  // fail because market data is momentarily unavailable.
+  const quote = await ctx.broker.getQuote(contract).catch((err: unknown) => {
+    ctx.logger.warn({ err, conId: contract.conId }, 'no quote for the order; pricing from the order alone');
+    return null;
+  });
+  const [positions, summary, pnl, open] = await Promise.all([
+    ctx.broker.getPositions(accountId),
+    ctx.broker.getAccountSummary(accountId),
+    ctx.broker.getPnl(accountId),
+    ctx.broker.getOpenOrders(),
+  ]);
+  const workingOrders: WorkingOrderExposure[] = open
+    .filter((o) => o.accountId === accountId)
+    .map((o) => ({ conId: o.conId, action: o.spec.action, remainingQuantity: o.remainingQuantity }));
+  const ref = referencePrice(spec, quote);
+  const riskChecks = ctx.risk.evaluate({
+    spec,
+    contract,
+    accountId,
+    referencePrice: ref,
+    lastPrice: lastPrice(quote),
+    positions,
+    summary,
+    pnl,
+    workingOrders,
+    now: ctx.clock.now(),
+  });
+  const gate = evaluateGates({
+    config: ctx.config,
+    killSwitch: ctx.killSwitch.state(),
+    accountId,
+    brokerState: ctx.broker.status().state,
+  });
+  return { spec, contract, accountId, quote, referencePrice: ref, riskChecks, riskPassed: riskChecks.every((c) => c.passed), gate };
+}

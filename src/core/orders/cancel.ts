@@ -1,0 +1,47 @@
+/**
+ * Cancelling. Never gated: with the kill switch engaged or orders disabled a
+ * cancel must still go through. The request is written to the audit log
+ * before it is sent, like an order.
+ */
+import { GatewayError, OrderError, OrderNotFoundError } from '../errors.js';
+import { currentContext } from '../logging.js';
+import { TERMINAL_STATUSES, type CancelResult } from '../models.js';
+import { auditRow, type OrderContext } from './context.js';
+import { applyBrokerState } from './order-events.js';
+
+export async function cancelOrder(ctx: OrderContext, orderId: string): Promise<CancelResult> {
+  const current = ctx.audit.getOrder(orderId);
+  if (!current) throw new OrderNotFoundError(orderId);
+  if (TERMINAL_STATUSES.has(current.status)) {
+    throw new OrderError('ORDER_NOT_CANCELLABLE', `Order ${orderId} is ${current.status}; only working orders can be cancelled`, { orderId, status: current.status });
+  }
+  ctx.audit.append(auditRow('ORDER_CANCEL_REQUESTED', { status: current.status }, { accountId: current.accountId, orderId, snapshot: null }));
+  const state = await ctx.broker.cancelOrder(orderId);
+  const after = applyBrokerState(ctx, { orderId, status: state.status, message: state.message, filledQuantity: state.filledQuantity, remainingQuantity: state.remainingQuantity, avgFillPrice: state.avgFillPrice }) ?? current;
+  const cancelled = after.status === 'CANCELLED';
+  return {
+    orderId,
+    status: after.status,
+    cancelled,
+    message: cancelled ? `Order ${orderId} cancelled` : `Cancel sent; order ${orderId} is ${after.status}`,
+    correlationId: currentContext().correlationId,
+  };
+}
+
+/** Cancels every working order (kill switch); failures are reported, not thrown, so one bad order does not stop the rest. */
+export async function cancelAllWorking(ctx: OrderContext): Promise<{ cancelled: string[]; failed: { orderId: string; code: string }[] }> {
+  const cancelled: string[] = [];
+  const failed: { orderId: string; code: string }[] = [];
+  const ids = new Set([...ctx.audit.openOrders().map((o) => o.orderId), ...(await ctx.broker.getOpenOrders()).map((o) => o.orderId)]);
+  for (const orderId of ids) {
+    const known = ctx.audit.getOrder(orderId);
+    if (!known || known.status === 'SIMULATED') continue;
+    try {
+      await cancelOrder(ctx, orderId);
+      cancelled.push(orderId);
+    } catch (err) {
+      failed.push({ orderId, code: err instanceof GatewayError ? err.code : 'INTERNAL_ERROR' });
+    }
+  }
+  return { cancelled, failed };
+}

@@ -1,0 +1,54 @@
+/**
+ * What every step of the order path shares: the parts it uses and two helpers
+ * that stamp the current request's context on audit rows.
+ */
+import type { Broker } from '../../brokers/broker.js';
+import type { AuditAppend, AuditStore } from '../audit/types.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { ContractResolver } from '../contracts.js';
+import type { ConfigSnapshot } from '../gates.js';
+import type { KillSwitch } from '../kill-switch.js';
+import type { Logger } from '../logging.js';
+import { currentContext } from '../logging.js';
+import type { Metrics } from '../metrics.js';
+import type { AuditEventType, UserContext } from '../models.js';
+import type { PreviewRegistry } from '../previews.js';
+import type { RiskEngine } from '../risk/types.js';
+
+export interface OrderContext {
+  config: Config;
+  broker: Broker;
+  audit: AuditStore;
+  risk: RiskEngine;
+  killSwitch: KillSwitch;
+  contracts: ContractResolver;
+  previews: PreviewRegistry;
+  clock: Clock;
+  metrics: Metrics;
+  logger: Logger;
+  /** The account an order goes to: the one named, else the first managed account. */
+  resolveAccount(account?: string): string;
+}
+
+export const userContext = (): UserContext => {
+  const ctx = currentContext();
+  return { interface: ctx.interface, apiKeyName: ctx.apiKeyName };
+};
+
+/** An audit row stamped with the current request's correlation id and caller. */
+export function auditRow(
+  eventType: AuditEventType,
+  eventData: Record<string, unknown>,
+  refs: { accountId: string | null; orderId: string | null; snapshot: ConfigSnapshot | null },
+): AuditAppend {
+  return {
+    correlationId: currentContext().correlationId,
+    eventType,
+    eventData,
+    userContext: userContext(),
+    accountId: refs.accountId,
+    orderId: refs.orderId,
+    configSnapshot: refs.snapshot,
+  };
+}

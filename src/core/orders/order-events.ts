@@ -1,0 +1,153 @@
+/**
+ * What the broker says about orders becomes new order_history versions.
+ *
+ * Versions only move forward: a late or repeated status never takes an order
+ * back (FILLED stays FILLED), fills are deduplicated by execution id, and a
+ * fill that arrives after its order finished is still recorded. Handlers never
+ * throw into the broker's event loop; a failed write is logged and the next
+ * reconciliation settles the order.
+ */
+import type { BrokerOrderState } from '../../brokers/broker.js';
+import { currentContext, withContext } from '../logging.js';
+import { TERMINAL_STATUSES, type Fill, type OrderDetail, type OrderStatus } from '../models.js';
+import { auditRow, type OrderContext } from './context.js';
+import { avgPriceOf, EVENT_FOR_STATUS, versionFrom, versionFromBroker } from './mapping.js';
+
+/** How far along an order is; a status never replaces one further along (terminal ones always win). */
+const PROGRESS: Record<OrderStatus, number> = {
+  SIMULATED: 9,
+  UNKNOWN: 0,
+  PENDING_SUBMIT: 1,
+  SUBMITTED: 2,
+  ACCEPTED: 3,
+  PARTIALLY_FILLED: 4,
+  FILLED: 9,
+  CANCELLED: 9,
+  REJECTED: 9,
+  EXPIRED: 9,
+};
+
+export interface StateUpdate {
+  orderId: string;
+  status: OrderStatus;
+  message: string | null;
+  filledQuantity?: number;
+  remainingQuantity?: number;
+  avgFillPrice?: number | null;
+}
+
+/** Records a status change if it moves the order forward; returns the current detail. */
+export function applyBrokerState(ctx: OrderContext, update: StateUpdate, eventOverride?: 'ORDER_RECONCILED'): OrderDetail | null {
+  const current = ctx.audit.getOrder(update.orderId);
+  if (!current) return null;
+  if (TERMINAL_STATUSES.has(current.status)) return current;
+  const filled = update.filledQuantity ?? current.filledQuantity;
+  const unchanged = update.status === current.status && filled === current.filledQuantity;
+  const backwards = PROGRESS[update.status] < PROGRESS[current.status] && current.status !== 'UNKNOWN';
+  if (unchanged || backwards) return current;
+  const version = versionFrom(
+    current,
+    {
+      status: update.status,
+      filledQuantity: filled,
+      remainingQuantity: update.remainingQuantity ?? Math.max(0, current.spec.quantity - filled),
+      avgFillPrice: update.avgFillPrice !== undefined ? update.avgFillPrice : current.avgFillPrice,
+      statusMessage: update.message,
+    },
+    current.fills,
+    currentContext().correlationId,
+  );
+  const event = eventOverride ?? EVENT_FOR_STATUS[update.status];
+  const { order } = ctx.audit.recordOrder(auditRow(event, { status: update.status, previous: current.status, message: update.message, filledQuantity: filled }, refs(current)), version);
+  ctx.metrics.ordersByStatus.inc({ status: update.status });
+  return order;
+}
+
+/** Adds one execution to its order (once per execId). */
+export function applyFill(ctx: OrderContext, fill: Fill, eventOverride?: 'ORDER_RECONCILED'): OrderDetail | null {
+  const current = ctx.audit.getOrder(fill.orderId);
+  if (!current || current.fills.some((f) => f.execId === fill.execId)) return current;
+  const fills = [...current.fills, fill];
+  const filled = fills.reduce((q, f) => q + f.quantity, 0);
+  const done = filled >= current.spec.quantity;
+  const status: OrderStatus = TERMINAL_STATUSES.has(current.status) ? current.status : done ? 'FILLED' : 'PARTIALLY_FILLED';
+  const version = versionFrom(
+    current,
+    { status, filledQuantity: Math.max(filled, current.filledQuantity), remainingQuantity: Math.max(0, current.spec.quantity - filled), avgFillPrice: avgPriceOf(fills) },
+    fills,
+    currentContext().correlationId,
+  );
+  const event = eventOverride ?? EVENT_FOR_STATUS[status];
+  const { order } = ctx.audit.recordOrder(auditRow(event, { fill, filledQuantity: filled }, refs(current)), version);
+  if (status !== current.status) ctx.metrics.ordersByStatus.inc({ status });
+  return order;
+}
+
+const refs = (o: OrderDetail): { accountId: string | null; orderId: string; snapshot: null } => ({ accountId: o.accountId, orderId: o.orderId, snapshot: null });
+
+/** An order the gateway did not place but finds working at the broker (another client, an earlier run). */
+export function adoptBrokerOrder(ctx: OrderContext, state: BrokerOrderState, fills: Fill[]): OrderDetail {
+  const version = versionFromBroker(state, fills, currentContext().correlationId);
+  return ctx.audit.recordOrder(auditRow('ORDER_RECONCILED', { adopted: true, status: state.status }, { accountId: state.accountId, orderId: state.orderId, snapshot: null }), version).order;
+}
+
+export interface OrderEventHooks {
+  /** A rejection streak or the daily loss limit asks for the kill switch. */
+  onBreaker(reason: string): void;
+  /** The broker came back after a loss: settle every open order. */
+  onReconnect(): void;
+}
+
+export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): () => void {
+  const guard = (what: string, fn: () => void): void =>
+    withContext({ interface: 'system', correlationId: undefined, apiKeyName: null }, () => {
+      try {
+        fn();
+      } catch (err) {
+        ctx.logger.error({ err }, `could not record ${what}; reconciliation will settle it`);
+      }
+    });
+  let lost = false;
+  const offs = [
+    ctx.broker.on('orderStatus', (state) =>
+      guard('an order status', () => {
+        const before = ctx.audit.getOrder(state.orderId);
+        const after = before
+          ? applyBrokerState(ctx, { orderId: state.orderId, status: state.status, message: state.message, filledQuantity: state.filledQuantity, remainingQuantity: state.remainingQuantity, avgFillPrice: state.avgFillPrice })
+          : null;
+        if (after && before && after.version !== before.version) {
+          if (after.status === 'REJECTED' && ctx.risk.recordOutcome('rejected')) hooks.onBreaker(`circuit breaker: ${ctx.config.risk.circuitBreakerRejections} consecutive rejections`);
+          if (after.status === 'ACCEPTED' || after.status === 'FILLED') ctx.risk.recordOutcome('accepted');
+        }
+      }),
+    ),
+    ctx.broker.on('fill', (fill) =>
+      guard('a fill', () => {
+        applyFill(ctx, fill);
+        const account = ctx.audit.getOrder(fill.orderId)?.accountId;
+        if (!account) return;
+        // The loss check needs the marked P&L, which is a broker call.
+        void ctx.broker
+          .getPnl(account)
+          .then((pnl) => {
+            if (ctx.risk.dailyLossBreached(pnl) && !ctx.killSwitch.state().engaged) hooks.onBreaker(`daily loss limit reached (${pnl.dailyPnl} ${pnl.currency})`);
+          })
+          .catch((err: unknown) => ctx.logger.warn({ err }, 'daily loss check failed'));
+      }),
+    ),
+    ctx.broker.on('connection', (event) =>
+      guard('a connection change', () => {
+        if (event.state === 'disconnected' || event.state === 'degraded') {
+          if (lost) return;
+          lost = true;
+          ctx.audit.append(auditRow('CONNECTION_LOST', { state: event.state, message: event.message, code: event.code ?? null }, { accountId: null, orderId: null, snapshot: null }));
+        } else if (event.state === 'connected' && lost) {
+          lost = false;
+          ctx.audit.append(auditRow('CONNECTION_RESTORED', { message: event.message, code: event.code ?? null }, { accountId: null, orderId: null, snapshot: null }));
+          hooks.onReconnect();
+        }
+      }),
+    ),
+  ];
+  return () => offs.forEach((off) => off());
+}

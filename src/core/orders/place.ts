@@ -1,0 +1,200 @@
+/**
+ * Placing an order. The order of steps is the safety argument:
+ *
+ *   validate -> idempotency claim -> preview binding -> risk -> safety gates
+ *   -> (SIMULATE: record, done) -> allocate ids -> AUDIT ROW -> transmit
+ *
+ * The audit row is written before anything leaves the gateway; if it cannot
+ * be written, nothing is sent. Once an order may have reached the broker its
+ * idempotency key is never given back, so a retry can never send it twice.
+ */
+import { randomBytes } from 'node:crypto';
+import type { PlaceOrderAck } from '../../brokers/broker.js';
+import {
+  AuditError,
+  BrokerConnectionError,
+  fromZodIssues,
+  GatewayError,
+  IdempotencyConflictError,
+  OrderRejectedError,
+  RiskLimitError,
+  toGatewayError,
+} from '../errors.js';
+import { assertNotBlocked } from '../gates.js';
+import type { PlaceOptions, PlaceOrderInput } from '../gateway-client.js';
+import { hashOf } from '../hashing.js';
+import { currentContext } from '../logging.js';
+import { PlaceOrderRequest, type OrderDetail, type OrderResult, type OrderSpec } from '../models.js';
+import { assess, type Assessment } from './assess.js';
+import { auditRow, type OrderContext } from './context.js';
+import { bracketChildren, type PlannedOrder } from './brackets.js';
+import { resultFrom } from './mapping.js';
+import { applyBrokerState } from './order-events.js';
+
+const SCOPE = 'orders.place';
+
+/** Marks a failure that happened after the order may have reached the broker. */
+class AfterTransmit extends Error {
+  constructor(readonly inner: GatewayError) {
+    super(inner.message);
+  }
+}
+
+type Stored = { kind: 'result'; result: OrderResult } | { kind: 'error'; code: GatewayError['code']; message: string; details: unknown };
+
+export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, options: PlaceOptions = {}): Promise<OrderResult> {
+  const parsed = PlaceOrderRequest.safeParse(input);
+  if (!parsed.success) throw fromZodIssues(parsed.error.issues, 'Order');
+  const { previewId, ...spec } = parsed.data;
+  const accountId = ctx.resolveAccount(spec.account);
+
+  // Without an Idempotency-Key, the clientOrderId is the key: it is unique per account.
+  const key = options.idempotencyKey ?? (spec.clientOrderId !== undefined ? `coid:${accountId}:${spec.clientOrderId}` : null);
+  if (key === null) return placeOnce(ctx, spec, previewId, accountId).catch(unwrap);
+
+  if (options.idempotencyKey !== undefined && spec.clientOrderId !== undefined) {
+    const existing = ctx.audit.findOrderByClientOrderId(accountId, spec.clientOrderId);
+    if (existing) {
+      throw new IdempotencyConflictError(`clientOrderId ${spec.clientOrderId} is already used by order ${existing.orderId}`, 'IDEMPOTENCY_CONFLICT', { orderId: existing.orderId });
+    }
+  }
+  const claim = ctx.audit.beginIdempotent(SCOPE, key, hashOf({ spec, accountId }));
+  if (claim.kind === 'replay') return replay(claim.result as Stored);
+  if (claim.kind === 'in-progress') {
+    throw new IdempotencyConflictError('A request with this idempotency key is still being processed; retry shortly', 'IDEMPOTENCY_IN_PROGRESS', { key });
+  }
+  try {
+    const result = await placeOnce(ctx, spec, previewId, accountId);
+    ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result } satisfies Stored);
+    return result;
+  } catch (err) {
+    if (err instanceof AfterTransmit) {
+      ctx.audit.completeIdempotent(SCOPE, key, { kind: 'error', code: err.inner.code, message: err.inner.message, details: err.inner.details } satisfies Stored);
+      throw err.inner;
+    }
+    // Nothing reached the broker: a retry (after fixing the cause) may place it.
+    ctx.audit.releaseIdempotent(SCOPE, key);
+    throw err;
+  }
+}
+
+const unwrap = (err: unknown): never => {
+  throw err instanceof AfterTransmit ? err.inner : err;
+};
+
+function replay(stored: Stored): OrderResult {
+  if (stored.kind === 'result') return { ...stored.result, idempotentReplay: true };
+  throw new GatewayError(stored.code, stored.message, stored.details);
+}
+
+async function placeOnce(ctx: OrderContext, spec: OrderSpec, previewId: string | undefined, accountId: string): Promise<OrderResult> {
+  if (previewId !== undefined) ctx.previews.check(previewId, spec);
+  const a = await assess(ctx, spec);
+  const refs = { accountId, orderId: null, snapshot: a.gate.snapshot };
+  if (!a.riskPassed) {
+    const failed = a.riskChecks.filter((c) => !c.passed);
+    for (const c of failed) ctx.metrics.riskBlocks.inc({ check: c.name });
+    ctx.audit.append(auditRow('RISK_BLOCKED', { spec, failedChecks: failed, riskChecks: a.riskChecks }, refs));
+    throw new RiskLimitError(`Order refused by risk limits: ${failed.map((c) => `${c.name} (${c.message})`).join('; ')}`, { failedChecks: failed });
+  }
+  if (a.gate.outcome === 'BLOCK') {
+    ctx.audit.append(auditRow('GATE_BLOCKED', { spec, gate: { code: a.gate.code, reason: a.gate.reason } }, refs));
+    assertNotBlocked(a.gate);
+  }
+  const planned = bracketChildren(spec);
+  if (a.gate.outcome === 'SIMULATE') return simulate(ctx, a, planned);
+  return transmit(ctx, a, planned);
+}
+
+function simulate(ctx: OrderContext, a: Assessment, planned: PlannedOrder[]): OrderResult {
+  const base = `SIM-${randomBytes(6).toString('hex')}`;
+  const orders = planned.map((p) => record(ctx, a, p, p.role === 'ENTRY' ? base : `${base}-${p.role === 'TAKE_PROFIT' ? 'TP' : 'SL'}`, base, 'SIMULATED', a.gate.reason));
+  ctx.risk.recordPlaced(a.spec, a.accountId, ctx.clock.now());
+  ctx.metrics.ordersByStatus.inc({ status: 'SIMULATED' });
+  const [parent, ...children] = orders as [OrderDetail, ...OrderDetail[]];
+  return resultFrom(parent, children, currentContext().correlationId, a.gate.reason);
+}
+
+async function transmit(ctx: OrderContext, a: Assessment, planned: PlannedOrder[]): Promise<OrderResult> {
+  const status = ctx.broker.status();
+  if (!status.connected) throw new BrokerConnectionError(`The broker is ${status.state}; nothing was sent`, 'BROKER_UNAVAILABLE');
+  const ids = await ctx.broker.allocateOrderIds(planned.length);
+  const idFor = (i: number): string => ids[i] ?? '';
+  const parentId = idFor(0);
+  // The audit rows come first: an order that is not in the log is never sent.
+  planned.forEach((p, i) => record(ctx, a, p, idFor(i), parentId, 'PENDING_SUBMIT', a.gate.warning));
+  ctx.risk.recordPlaced(a.spec, a.accountId, ctx.clock.now());
+
+  let ack: PlaceOrderAck;
+  try {
+    ack = await ctx.broker.placeOrder({
+      ids: { orderId: parentId, takeProfitOrderId: childId(planned, ids, 'TAKE_PROFIT'), stopLossOrderId: childId(planned, ids, 'STOP_LOSS') },
+      contract: a.contract,
+      spec: a.spec,
+      accountId: a.accountId,
+      orderRef: a.spec.clientOrderId ?? parentId,
+    });
+  } catch (err) {
+    const cause = toGatewayError(err);
+    for (let i = 0; i < planned.length; i++) markUnknown(ctx, idFor(i), cause.message);
+    throw new AfterTransmit(
+      new BrokerConnectionError(`Order ${parentId} may or may not have reached the broker (${cause.message}); it is recorded as UNKNOWN and will be reconciled. Do not resend it.`, 'BROKER_ERROR', { orderId: parentId, cause: cause.code }),
+    );
+  }
+  applyBrokerState(ctx, { orderId: ack.orderId, status: ack.status, message: ack.message });
+  for (const child of ack.children) applyBrokerState(ctx, { orderId: child.orderId, status: child.status, message: child.message });
+  const parent = ctx.audit.getOrder(parentId);
+  if (!parent) throw new AfterTransmit(new AuditError(`Order ${parentId} vanished from the audit log`, 'AUDIT_CORRUPT'));
+  const children = planned.slice(1).map((_, i) => ctx.audit.getOrder(idFor(i + 1))).filter((o): o is OrderDetail => o !== null);
+  if (parent.status === 'REJECTED') {
+    throw new AfterTransmit(new OrderRejectedError(`The broker rejected order ${parentId}: ${parent.statusMessage ?? 'no reason given'}`, { orderId: parentId }));
+  }
+  return resultFrom(parent, children, currentContext().correlationId, a.gate.warning ?? ack.message);
+}
+
+const childId = (planned: PlannedOrder[], ids: string[], role: PlannedOrder['role']): string | undefined => {
+  const i = planned.findIndex((p) => p.role === role);
+  return i < 0 ? undefined : ids[i];
+};
+
+function record(ctx: OrderContext, a: Assessment, p: PlannedOrder, orderId: string, parentId: string, status: 'SIMULATED' | 'PENDING_SUBMIT', message: string | null): OrderDetail {
+  const isEntry = p.role === 'ENTRY';
+  try {
+    return ctx.audit.recordOrder(
+      auditRow(status === 'SIMULATED' ? 'ORDER_SIMULATED' : 'ORDER_SUBMITTED', { spec: p.spec, contract: a.contract, role: p.role, referencePrice: a.referencePrice, riskChecks: isEntry ? a.riskChecks : undefined }, {
+        accountId: a.accountId,
+        orderId,
+        snapshot: a.gate.snapshot,
+      }),
+      {
+        orderId,
+        clientOrderId: isEntry ? (a.spec.clientOrderId ?? null) : null,
+        parentOrderId: isEntry ? null : parentId,
+        role: p.role,
+        accountId: a.accountId,
+        conId: a.contract.conId,
+        status,
+        spec: p.spec,
+        filledQuantity: 0,
+        remainingQuantity: p.spec.quantity,
+        avgFillPrice: null,
+        commission: null,
+        fills: [],
+        statusMessage: message,
+        correlationId: currentContext().correlationId,
+      },
+    ).order;
+  } catch (err) {
+    const gw = toGatewayError(err);
+    if (gw instanceof AuditError) throw new AuditError(`The audit log could not record the order, so nothing was sent: ${gw.message}`, 'AUDIT_UNAVAILABLE', undefined, { cause: err });
+    throw gw;
+  }
+}
+
+function markUnknown(ctx: OrderContext, orderId: string, reason: string): void {
+  try {
+    applyBrokerState(ctx, { orderId, status: 'UNKNOWN', message: `Outcome unknown: ${reason}` });
+  } catch (err) {
+    ctx.logger.error({ err, orderId }, 'could not record UNKNOWN; reconciliation will settle the order');
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Preview: everything placing the order would check, and IBKR's what-if
+ * estimates, without placing anything. The preview id it returns binds this
+ * exact order for PREVIEW_TTL_SECONDS (agents must preview before placing).
+ */
+import { fromZodIssues } from '../errors.js';
+import { Decimal, toCents } from '../money.js';
+import { OrderSpec, type OrderPreview, type OrderSpecInput } from '../models.js';
+import { assess } from './assess.js';
+import { auditRow, type OrderContext } from './context.js';
+
+export function parseOrderSpec(input: OrderSpecInput | OrderSpec): OrderSpec {
+  const parsed = OrderSpec.safeParse(input);
+  if (!parsed.success) throw fromZodIssues(parsed.error.issues, 'Order');
+  return parsed.data;
+}
+
+export async function previewOrder(ctx: OrderContext, input: OrderSpecInput): Promise<OrderPreview> {
+  const spec = parseOrderSpec(input);
+  const a = await assess(ctx, spec);
+  const whatIf = await ctx.broker.whatIf(a.contract, spec, a.accountId);
+  const price = a.referencePrice ?? whatIf.referencePrice;
+  const notional = price === null ? null : toCents(new Decimal(price).times(spec.quantity).times(a.contract.multiplier));
+  const { previewId, expiresAt } = ctx.previews.issue(spec);
+  const warnings = [...whatIf.warnings];
+  if (a.gate.warning) warnings.push(a.gate.warning);
+  const preview: OrderPreview = {
+    previewId,
+    expiresAt,
+    spec,
+    contract: a.contract,
+    referencePrice: price,
+    estimatedNotional: notional,
+    estimatedCommission: whatIf.estimatedCommission,
+    commissionCurrency: whatIf.commissionCurrency,
+    initMarginChange: whatIf.initMarginChange,
+    maintMarginChange: whatIf.maintMarginChange,
+    equityWithLoanAfter: whatIf.equityWithLoanAfter,
+    buyingPowerAfter: whatIf.buyingPowerAfter,
+    riskChecks: a.riskChecks,
+    riskPassed: a.riskPassed,
+    gate: { outcome: a.gate.outcome, code: a.gate.code, reason: a.gate.reason },
+    warnings,
+  };
+  ctx.audit.append(auditRow('ORDER_PREVIEWED', { preview }, { accountId: a.accountId, orderId: null, snapshot: a.gate.snapshot }));
+  return preview;
+}

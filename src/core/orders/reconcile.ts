@@ -1,0 +1,50 @@
+/**
+ * Reconciliation, at connect and after a reconnect, before new orders are
+ * accepted: every order the log thinks is open is compared with the broker,
+ * executions the log missed are added, and orders working at the broker that
+ * the log has never seen are adopted. An order the broker does not know and
+ * never executed did not survive; it is closed as CANCELLED with that reason,
+ * never resent.
+ */
+import { withContext } from '../logging.js';
+import type { OrderContext } from './context.js';
+import { adoptBrokerOrder, applyBrokerState, applyFill } from './order-events.js';
+
+export interface ReconcileReport {
+  checked: number;
+  updated: number;
+  adopted: number;
+  fillsAdded: number;
+}
+
+export function reconcileOrders(ctx: OrderContext): Promise<ReconcileReport> {
+  return withContext({ interface: 'system', correlationId: undefined, apiKeyName: null }, async () => {
+    const report: ReconcileReport = { checked: 0, updated: 0, adopted: 0, fillsAdded: 0 };
+    const [working, executions] = await Promise.all([ctx.broker.getOpenOrders(), ctx.broker.getExecutions()]);
+    for (const state of working) {
+      if (!ctx.audit.getOrder(state.orderId)) {
+        adoptBrokerOrder(ctx, state, executions.filter((f) => f.orderId === state.orderId));
+        report.adopted++;
+      }
+    }
+    for (const fill of executions) {
+      const before = ctx.audit.getOrder(fill.orderId);
+      if (before && !before.fills.some((f) => f.execId === fill.execId)) {
+        applyFill(ctx, fill, 'ORDER_RECONCILED');
+        report.fillsAdded++;
+      }
+    }
+    for (const order of ctx.audit.openOrders()) {
+      if (order.status === 'SIMULATED') continue;
+      report.checked++;
+      const state = await ctx.broker.getOrder(order.orderId);
+      const update = state
+        ? { orderId: order.orderId, status: state.status, message: state.message, filledQuantity: state.filledQuantity, remainingQuantity: state.remainingQuantity, avgFillPrice: state.avgFillPrice }
+        : { orderId: order.orderId, status: 'CANCELLED' as const, message: 'Not known to the broker at reconciliation and never executed: it did not survive; not resent' };
+      const after = applyBrokerState(ctx, update, 'ORDER_RECONCILED');
+      if (after && after.version !== order.version) report.updated++;
+    }
+    ctx.logger.info(report, 'orders reconciled with the broker');
+    return report;
+  });
+}
