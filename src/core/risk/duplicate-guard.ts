@@ -18,13 +18,18 @@ export function duplicateKey(spec: OrderSpec, accountId: string): string {
 
 export class DuplicateGuard {
   private readonly lastPlaced = new Map<string, number>();
-  /** The widest window any symbol uses, so pruning never forgets a still-relevant entry. */
-  private maxWindowMs = 0;
 
-  record(spec: OrderSpec, accountId: string, now: number, windowSeconds: number): void {
-    this.maxWindowMs = Math.max(this.maxWindowMs, windowSeconds * 1000);
-    for (const [key, at] of this.lastPlaced) if (now - at >= this.maxWindowMs) this.lastPlaced.delete(key);
-    if (windowSeconds > 0) this.lastPlaced.set(duplicateKey(spec, accountId), now);
+  /**
+   * `retainMs`: the widest window any symbol uses (base limits and every
+   * risk-file override), so an entry is kept as long as some window can still
+   * see it, whichever symbol's limits the caller later applies.
+   */
+  constructor(private readonly retainMs: number) {}
+
+  record(spec: OrderSpec, accountId: string, now: number): void {
+    if (this.retainMs <= 0) return;
+    for (const [key, at] of this.lastPlaced) if (now - at >= this.retainMs) this.lastPlaced.delete(key);
+    this.lastPlaced.set(duplicateKey(spec, accountId), now);
   }
 
   /** Milliseconds since the same order was last placed, or null if never (or forgotten). */

@@ -30,7 +30,8 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
   const file = options.overrides ?? (limits.riskFile !== null ? loadRiskFile(limits.riskFile) : undefined);
   const overrides = normaliseSymbols(file?.symbols ?? {});
   const rate = new OrderRateWindow(limits.dailyLossResetTime);
-  const duplicates = new DuplicateGuard();
+  const windows = [limits.duplicateOrderWindowSeconds, ...Object.values(overrides).map((o) => o.duplicateOrderWindowSeconds ?? 0)];
+  const duplicates = new DuplicateGuard(Math.max(...windows) * 1000);
   let consecutiveRejections = 0;
 
   const limitsFor = (symbol: string): RiskLimits => {
@@ -69,7 +70,7 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
 
     recordPlaced(spec: OrderSpec, accountId: string, now: number): void {
       rate.record(now);
-      duplicates.record(spec, accountId, now, limitsFor(spec.symbol).duplicateOrderWindowSeconds);
+      duplicates.record(spec, accountId, now);
     },
 
     /** The counter restarts after tripping, so a released kill switch needs N fresh rejections to trip again. */

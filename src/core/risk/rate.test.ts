@@ -84,3 +84,12 @@ describe('duplicateOrder guard (default 5 s)', () => {
     expect(byName(e.evaluate(input({ now: T0 })), 'duplicateOrder').passed).toBe(true);
   });
 });
+
+describe('duplicateOrder with a per-symbol window', () => {
+  it('uses the risk file window even when the environment turns the guard off', () => {
+    const e = createRiskEngine(baseLimits({ duplicateOrderWindowSeconds: 0 }), { overrides: { symbols: { AAPL: { duplicateOrderWindowSeconds: 30 } } } });
+    e.recordPlaced(spec(), ACCOUNT, T0);
+    expect(byName(e.evaluate(input({ now: T0 + 29_999 })), 'duplicateOrder')).toMatchObject({ passed: false, limit: 30 });
+    expect(byName(e.evaluate(input({ now: T0 + 30_000 })), 'duplicateOrder').passed).toBe(true);
+  });
+});
