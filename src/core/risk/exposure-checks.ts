@@ -67,7 +67,12 @@ export function checkPriceBand(input: RiskInput, l: RiskLimits): RiskCheck {
   return check('priceBand', ok, pct, l.priceBandPercent, ok ? `price is ${pct}% from last ${input.lastPrice}, within ${l.priceBandPercent}%` : `price is ${pct}% from last ${input.lastPrice}, beyond PRICE_BAND_PERCENT ${l.priceBandPercent}%`);
 }
 
-/** Today's loss: the negative of realised + unrealised P&L as the broker reports it (0 when in profit). */
+/**
+ * Today's loss: the negative of realised + unrealised P&L as the broker
+ * reports it for the day (0 when in profit). The engine takes those figures as
+ * given rather than keeping its own baseline: a baseline captured at the first
+ * look after the reset would hide losses made before that look.
+ */
 export function dailyLoss(pnl: AccountPnL): Decimal {
   return Decimal.max(new Decimal(0), new Decimal(pnl.realizedPnl).plus(pnl.unrealizedPnl).negated());
 }
@@ -76,5 +81,5 @@ export function dailyLoss(pnl: AccountPnL): Decimal {
 export function checkDailyLoss(pnl: AccountPnL, l: RiskLimits): RiskCheck {
   const loss = dailyLoss(pnl);
   const ok = loss.lessThan(l.maxDailyLoss);
-  return check('maxDailyLoss', ok, toCents(loss), l.maxDailyLoss, ok ? `loss today ${toCents(loss)} is below ${l.maxDailyLoss}` : `loss today ${toCents(loss)} has reached MAX_DAILY_LOSS ${l.maxDailyLoss}: new orders are blocked until the risk day resets at DAILY_LOSS_RESET_TIME`);
+  return check('maxDailyLoss', ok, toCents(loss), l.maxDailyLoss, ok ? `loss today ${toCents(loss)} is below ${l.maxDailyLoss}` : `loss today ${toCents(loss)} has reached MAX_DAILY_LOSS ${l.maxDailyLoss}: new orders are blocked until the broker's daily P&L resets (risk day starts at DAILY_LOSS_RESET_TIME ${l.dailyLossResetTime} New York)`);
 }

@@ -6,6 +6,11 @@
  * can report every check; `recordPlaced` is called once an order has been
  * accepted by the gateway (transmitted or SIMULATED), feeding the rate and
  * duplicate guards.
+ *
+ * A check whose input is unknown (no price for a notional, no last price for
+ * the price band) fails with a message naming what is missing, rather than
+ * passing an order whose size nobody could measure. The implementation is
+ * createRiskEngine in engine.ts; check names are listed in check-names.ts.
  */
 import type { RiskLimits } from '../config.js';
 import type { AccountPnL, AccountSummary, Contract, OrderSpec, Position, RiskCheck } from '../models.js';
