@@ -1,0 +1,53 @@
+/**
+ * Two processes on one audit.db: the same idempotency keys claimed at the same
+ * moment place exactly one order per key, and the shared hash chain stays intact.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditQuery } from '../models.js';
+import { openAuditStore } from './audit-store.js';
+import { runFixture } from './fixtures/children.js';
+import { compileAudit } from './fixtures/compile-audit.mjs';
+import { tempDir } from './fixtures/samples.js';
+
+let modulePath: string;
+let dir: string;
+let cleanup: () => void;
+
+beforeAll(() => {
+  modulePath = compileAudit(`concurrency-${process.pid}`);
+  ({ dir, cleanup } = tempDir());
+});
+afterAll(() => cleanup());
+
+describe('concurrent duplicates from two processes', () => {
+  it('place one order per idempotency key', async () => {
+    const keys = 150;
+    // Open the file first so neither child pays for creating it inside the race.
+    openAuditStore({ dataDir: dir }).close();
+    const startAt = String(Date.now() + 3000);
+    const racers = [runFixture('idempotent-racer.mjs', [modulePath, dir, startAt, String(keys)]), runFixture('idempotent-racer.mjs', [modulePath, dir, startAt, String(keys)])];
+    const exits = await Promise.all(racers.map((r) => r.exited));
+    for (const e of exits) expect(e, e.stderr).toMatchObject({ code: 0 });
+
+    const results = racers.flatMap((r) => r.lines.map((l) => JSON.parse(l) as { key: string; kind: string; orderId: string | null }));
+    expect(results).toHaveLength(2 * keys);
+    const winners = new Map<string, number>();
+    for (const r of results) if (r.kind === 'new') winners.set(r.key, (winners.get(r.key) ?? 0) + 1);
+    expect(winners.size).toBe(keys);
+    expect([...winners.values()].every((n) => n === 1)).toBe(true);
+    // The loser saw the winner's claim: either still in progress or already complete.
+    expect(results.filter((r) => r.kind !== 'new').every((r) => r.kind === 'replay' || r.kind === 'in-progress')).toBe(true);
+
+    const store = openAuditStore({ dataDir: dir });
+    try {
+      expect(store.listOrders({ status: 'all', limit: 1000 })).toHaveLength(keys);
+      expect(store.query(AuditQuery.parse({ limit: 1000 })).entries).toHaveLength(keys);
+      expect(store.verify()).toMatchObject({ ok: true, checkedRows: 2 * keys });
+      // Both processes did win some keys, so the test exercised real contention.
+      const pids = new Set(store.listOrders({ status: 'all', limit: 1000 }).map((o) => o.orderId.split('-').pop()));
+      expect(pids.size).toBe(2);
+    } finally {
+      store.close();
+    }
+  }, 60_000);
+});
