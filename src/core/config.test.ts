@@ -98,3 +98,10 @@ describe('.env', () => {
     }
   });
 });
+
+describe('.env.example on disk', () => {
+  it('is exactly what envExample() generates, so it never drifts from the code', async () => {
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(new URL('../../.env.example', import.meta.url), 'utf8')).toBe(envExample());
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * `demo`: a guided five-minute walk through the gateway on the simulated
+ * broker, in a fresh data directory of its own so it never touches your
+ * account or audit log. Orders stay disabled, so the order it places is
+ * recorded as SIMULATED and nothing is sent. `--yes` runs without pausing.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { parseConfig } from '../../core/config.js';
+import type { GatewayClient } from '../../core/gateway-client.js';
+import { paint, printFields, printTable, sparkChart, type Io } from '../output.js';
+import { withClient } from '../run.js';
+import { printPreview, printResult } from './orders.js';
+
+interface Step {
+  title: string;
+  explain: string;
+  run(client: GatewayClient, io: Io, state: { orderId?: string }): Promise<void>;
+}
+
+const STEPS: Step[] = [
+  {
+    title: 'A quote',
+    explain: 'getQuote resolves AAPL to its IBKR contract (conId 265598) and asks the broker for a snapshot. REST: GET /api/market/quote?symbol=AAPL',
+    async run(client, io) {
+      const q = await client.getQuote({ symbol: 'AAPL' });
+      printFields(io, [['symbol', q.symbol], ['bid', q.bid], ['ask', q.ask], ['last', q.last], ['source', q.source], ['time', q.timestamp]]);
+    },
+  },
+  {
+    title: 'History',
+    explain: 'Three months of daily bars, drawn as closes. The simulated market is a seeded random walk, so history and live quotes agree and every run with one SIM_SEED is the same. REST: GET /api/market/historical?symbol=AAPL&barSize=1%20day&duration=3%20M',
+    async run(client, io) {
+      const bars = await client.getBars({ symbol: 'AAPL', barSize: '1 day', duration: '3 M' });
+      for (const line of sparkChart(bars.map((b) => b.close))) io.stdout.write(`${line}\n`);
+      io.stdout.write(`${bars.length} bars from ${bars[0]?.time ?? '-'} to ${bars.at(-1)?.time ?? '-'}\n`);
+    },
+  },
+  {
+    title: 'The account',
+    explain: 'Net liquidation, cash, buying power and margin, as IBKR reports them. REST: GET /api/account/summary',
+    async run(client, io) {
+      const s = await client.getAccountSummary();
+      printFields(io, [['account', s.accountId], ['net liquidation', s.netLiquidation], ['cash', s.totalCash], ['buying power', s.buyingPower]]);
+    },
+  },
+  {
+    title: 'Positions and P&L',
+    explain: 'A fresh simulated account holds only cash. REST: GET /api/account/positions and /api/account/pnl',
+    async run(client, io) {
+      const positions = await client.getPositions();
+      printTable(io, ['symbol', 'quantity', 'avgCost'], positions.map((p) => [p.symbol, p.quantity, p.avgCost]));
+      const pnl = await client.getPnl();
+      printFields(io, [['daily P&L', pnl.dailyPnl], ['unrealized', pnl.unrealizedPnl], ['realized', pnl.realizedPnl]]);
+    },
+  },
+  {
+    title: 'Preview an order',
+    explain: 'A preview runs every risk check and the safety gates and asks for what-if estimates, placing nothing. Its previewId binds this exact order for a few minutes. REST: POST /api/orders/preview',
+    async run(client, io) {
+      printPreview(io, await client.previewOrder({ symbol: 'AAPL', action: 'BUY', quantity: 10, orderType: 'LMT', limitPrice: 150 }));
+    },
+  },
+  {
+    title: 'Place it (simulated)',
+    explain: 'With ORDERS_ENABLED=false (the default) the order passes validation, risk and the gates, is written to the audit log and answered SIMULATED: nothing reaches the broker. REST: POST /api/orders/place',
+    async run(client, io, state) {
+      const spec = { symbol: 'AAPL', action: 'BUY', quantity: 10, orderType: 'LMT', limitPrice: 150, clientOrderId: 'demo-1' } as const;
+      const { previewId } = await client.previewOrder(spec);
+      const result = await client.placeOrder({ ...spec, previewId });
+      state.orderId = result.orderId;
+      printResult(io, result);
+    },
+  },
+  {
+    title: 'The audit trail',
+    explain: 'Every order action is an append-only, hash-chained row with the correlation id, the caller and the configuration it was decided under. `ibkr-gateway audit verify` checks the chain.',
+    async run(client, io, state) {
+      const page = client.queryAudit({ orderId: state.orderId, limit: 20 });
+      printTable(io, ['id', 'time', 'event', 'order', 'by'], page.entries.map((e) => [e.id, e.timestamp, e.eventType, e.orderId, e.userContext.interface]));
+      const v = client.verifyAudit();
+      io.stdout.write(`chain: ${v.ok ? paint(io, 'green', 'intact') : paint(io, 'red', 'BROKEN')} (${v.checkedRows} rows)\n`);
+    },
+  },
+];
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('A guided five-minute tour on the simulated broker (its own temporary data; nothing is sent anywhere)')
+    .option('-y, --yes', 'run every step without pausing (CI)')
+    .action(async (o: { yes?: boolean }) => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-gateway-demo-'));
+      const config = parseConfig({ BROKER: 'sim', SIM_SESSION: 'always-open', ORDERS_ENABLED: 'false', DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+      try {
+        await withClient(async (client, io) => {
+          const state: { orderId?: string } = {};
+          const pause = !o.yes && io.isTTY && process.stdin.isTTY;
+          const rl = pause ? createInterface({ input: process.stdin, output: process.stderr }) : null;
+          try {
+            for (const [i, step] of STEPS.entries()) {
+              io.stdout.write(`\n${paint(io, 'bold', `${i + 1}/${STEPS.length}  ${step.title}`)}\n${paint(io, 'dim', step.explain)}\n\n`);
+              await step.run(client, io, state);
+              if (rl && i < STEPS.length - 1) await rl.question(paint(io, 'dim', '\n[Enter] next step '));
+            }
+          } finally {
+            rl?.close();
+          }
+          io.stdout.write(`\nThat is the tour. Next: \`npm start\` and open http://127.0.0.1:8000/docs, or see README.md for the MCP server.\n`);
+        }, { config });
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+}

@@ -1,0 +1,92 @@
+/**
+ * `start` (alias `start-api`): the REST API (with the MCP endpoint and the
+ * dashboard it mounts) on the configured broker. A bad configuration exits 2
+ * before anything is started; SIGINT/SIGTERM finish in-flight requests, then
+ * close the broker and the audit database.
+ */
+import type { Command } from 'commander';
+import { resolveApiKeys, startApiServer } from '../../api/index.js';
+import { createClient } from '../../core/client.js';
+import type { Config } from '../../core/config.js';
+import { ConfigError } from '../../core/errors.js';
+import { createLogger, withContext } from '../../core/logging.js';
+import type { Health } from '../../core/models.js';
+import { paint, processIo, type Io } from '../output.js';
+import { EXIT, loadConfig, reportError } from '../run.js';
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .alias('start-api')
+    .description('Start the gateway: REST API, MCP over HTTP at /mcp, on the configured broker (BROKER=sim by default)')
+    .option('--port <port>', 'override API_PORT')
+    .option('--host <host>', 'override API_HOST')
+    .action(async (o: { port?: string; host?: string }) => {
+      const io = processIo();
+      let config: Config;
+      try {
+        const env = { ...process.env, ...(o.port ? { API_PORT: o.port } : {}), ...(o.host ? { API_HOST: o.host } : {}) };
+        process.env = env;
+        config = loadConfig();
+      } catch (err) {
+        reportError(io, err, false);
+        return;
+      }
+      await withContext({ interface: 'system' }, async () => {
+        try {
+          await run(io, config);
+        } catch (err) {
+          reportError(io, err, false);
+          if (!(err instanceof ConfigError)) process.exitCode = EXIT.FAILURE;
+        }
+      });
+    });
+}
+
+async function run(io: Io, config: Config): Promise<void> {
+  const logger = createLogger({ level: config.logLevel, destination: process.stderr });
+  const client = await createClient({ config, logger });
+  const keys = resolveApiKeys(config);
+  const api = await startApiServer({ client, host: config.api.host, port: config.api.port, apiKeys: keys.keys }).catch(async (err: unknown) => {
+    await client.close();
+    throw err;
+  });
+  printBanner(io, config, await client.health(), api.url, keys);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    void api
+      .close()
+      .then(() => client.close())
+      .then(() => logger.info('stopped cleanly'))
+      .catch((err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exitCode = EXIT.FAILURE;
+      });
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+function printBanner(io: Io, config: Config, health: Health, url: string, keys: ReturnType<typeof resolveApiKeys>): void {
+  const b = (s: string): string => paint(io, 'bold', s);
+  const mode = health.effectiveOrderMode === 'TRANSMIT' ? paint(io, config.tradingMode === 'live' ? 'red' : 'green', 'TRANSMIT') : paint(io, 'yellow', health.effectiveOrderMode);
+  const lines = [
+    `${b('ibkr-gateway')} ${health.version} listening on ${b(url)}`,
+    `  docs        ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
+    `  MCP         ${url}/mcp`,
+    `  broker      ${config.broker} (${health.broker.state}; accounts ${health.broker.accounts.join(', ') || 'none'})`,
+    `  trading     ${config.tradingMode}; orders ${config.ordersEnabled ? 'enabled' : 'disabled (answered SIMULATED)'}; an order now would ${mode}`,
+    `  kill switch ${health.killSwitch.engaged ? paint(io, 'red', `ENGAGED: ${health.killSwitch.reason ?? ''}`) : 'released'}`,
+    keys.generatedKey
+      ? `  API key     ${b(keys.generatedKey)} (admin; generated once, saved in ${keys.generatedKeyFile ?? ''} with mode 0600)`
+      : keys.generatedKeyFile
+        ? `  API key     in ${keys.generatedKeyFile} (admin)`
+        : `  API keys    ${keys.keys.length} from API_KEYS`,
+    '  Ctrl-C stops it cleanly.',
+  ];
+  io.stderr.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/**
+ * The ibkr-gateway command. Exit codes: 0 success, 1 failure (an error from
+ * the gateway, an unhealthy check, a broken audit chain), 2 bad configuration
+ * or usage.
+ */
+import { Command, CommanderError } from 'commander';
+import { openAuditStore } from '../core/audit/index.js';
+import { VERSION } from '../core/client.js';
+import { registerAccountCommands } from './commands/account.js';
+import { registerAdminCommands } from './commands/admin.js';
+import { registerAuditCommands } from './commands/audit.js';
+import { registerDemo } from './commands/demo.js';
+import { registerHealthcheck } from './commands/healthcheck.js';
+import { registerMarketCommands } from './commands/market.js';
+import { registerOrderCommands } from './commands/orders.js';
+import { registerStart } from './commands/start.js';
+import { EXIT, loadConfig } from './run.js';
+
+export function buildProgram(): Command {
+  const program = new Command('ibkr-gateway')
+    .version(VERSION)
+    .description('A safe gateway to Interactive Brokers: REST API, MCP server, library and CLI (BROKER=sim by default)')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+  registerStart(program);
+  registerHealthcheck(program);
+  registerDemo(program);
+  registerMarketCommands(program);
+  registerAccountCommands(program);
+  registerOrderCommands(program);
+  registerAdminCommands(program);
+  registerAuditCommands(program, () => openAuditStore({ dataDir: loadConfig().dataDir }));
+  return program;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Help and --version are successes; anything else is a usage error.
+    process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.OK : EXIT.CONFIG;
+  } else {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = EXIT.FAILURE;
+  }
+}

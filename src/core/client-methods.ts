@@ -1,0 +1,141 @@
+/**
+ * The GatewayClient's methods: each validates its input with the models'
+ * schemas, runs inside a correlation context (a library call gets its own id;
+ * a REST request's id is kept) and counts its errors by code.
+ */
+import { z } from 'zod';
+import type { Unsubscribe } from '../brokers/broker.js';
+import { fromZodIssues, GatewayError, OrderNotFoundError } from './errors.js';
+import { evaluateGates } from './gates.js';
+import type { GatewayClient, OptionChainQueryInput, OrderListQueryInput, PlaceOptions, PlaceOrderInput } from './gateway-client.js';
+import { withContext } from './logging.js';
+import type { QuoteHub } from './market-data.js';
+import { timed } from './metrics.js';
+import {
+  AuditQuery,
+  HistoricalRequest,
+  OptionChainQuery,
+  OrderListQuery,
+  type AuditQueryInput,
+  type Health,
+  type HistoricalRequestInput,
+  type KillSwitchState,
+  type OrderSpecInput,
+  type SymbolSpecInput,
+} from './models.js';
+import { cancelAllWorking, cancelOrder } from './orders/cancel.js';
+import type { OrderContext } from './orders/context.js';
+import { placeOrder } from './orders/place.js';
+import { previewOrder } from './orders/preview.js';
+
+function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw fromZodIssues(parsed.error.issues, what);
+  return parsed.data;
+}
+
+export interface ClientParts {
+  ctx: OrderContext;
+  quotes: QuoteHub;
+  startedAt: number;
+  version: string;
+}
+
+export function buildClient({ ctx, quotes, startedAt, version }: ClientParts): GatewayClient {
+  const { broker, audit, metrics, logger, config, clock } = ctx;
+  const call = <T>(fn: () => Promise<T>): Promise<T> =>
+    withContext({}, async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        metrics.errorsByCode.inc({ code: err instanceof GatewayError ? err.code : 'INTERNAL_ERROR' });
+        throw err;
+      }
+    });
+  const account = (id?: string): string => ctx.resolveAccount(id);
+  let closed = false;
+
+  const client: GatewayClient = {
+    config,
+    broker,
+    metrics,
+    logger,
+    resolveContract: (spec: SymbolSpecInput) => call(() => ctx.contracts.resolve(spec)),
+    getQuote: (spec: SymbolSpecInput) =>
+      call(async () => {
+        const contract = await ctx.contracts.resolve(spec);
+        return timed(metrics, 'getQuote', () => broker.getQuote(contract));
+      }),
+    streamQuotes: (spec: SymbolSpecInput, listener): Promise<Unsubscribe> => call(async () => quotes.subscribe(await ctx.contracts.resolve(spec), listener)),
+    getBars: (input: HistoricalRequestInput) =>
+      call(async () => {
+        const { barSize, duration, whatToShow, useRth, endTime, ...instrument } = parse(HistoricalRequest, input, 'Historical request');
+        const contract = await ctx.contracts.resolve(instrument);
+        return timed(metrics, 'getHistoricalBars', () => broker.getHistoricalBars(contract, { barSize, duration, whatToShow, useRth, endTime }));
+      }),
+    getOptionChain: (input: OptionChainQueryInput) =>
+      call(async () => {
+        const { expiry, strikesAroundSpot, ...underlying } = parse(OptionChainQuery, input, 'Option chain query');
+        const contract = await ctx.contracts.resolve(underlying);
+        return timed(metrics, 'getOptionChain', () => broker.getOptionChain(contract, { expiry, strikesAroundSpot }));
+      }),
+    getAccountSummary: (id?: string) => call(() => timed(metrics, 'getAccountSummary', () => broker.getAccountSummary(account(id)))),
+    getPositions: (id?: string) => call(() => timed(metrics, 'getPositions', () => broker.getPositions(account(id)))),
+    getPnl: (id?: string) => call(() => timed(metrics, 'getPnl', () => broker.getPnl(account(id)))),
+    previewOrder: (spec: OrderSpecInput) => call(() => previewOrder(ctx, spec)),
+    placeOrder: (request: PlaceOrderInput, options?: PlaceOptions) => call(() => placeOrder(ctx, request, options)),
+    getOrderStatus: (orderId: string) =>
+      call(async () => {
+        const order = audit.getOrder(orderId);
+        if (!order) throw new OrderNotFoundError(orderId);
+        return order;
+      }),
+    cancelOrder: (orderId: string) => call(() => cancelOrder(ctx, orderId)),
+    listOrders: (input?: OrderListQueryInput) =>
+      call(async () => {
+        const query = parse(OrderListQuery, input ?? {}, 'Order query');
+        return audit.listOrders(query);
+      }),
+    queryAudit: (input?: AuditQueryInput) => audit.query(parse(AuditQuery, input ?? {}, 'Audit query')),
+    verifyAudit: () => audit.verify(),
+    health: () => call(async () => health()),
+    killSwitch: () => ctx.killSwitch.state(),
+    setKillSwitch: (engaged: boolean, reason: string | null): Promise<KillSwitchState> =>
+      call(async () => {
+        const gate = evaluateGates({ config, killSwitch: ctx.killSwitch.state(), accountId: broker.accounts()[0] ?? null, brokerState: broker.status().state });
+        const state = ctx.killSwitch.set(engaged, reason, gate.snapshot);
+        if (engaged) {
+          const { cancelled, failed } = await cancelAllWorking(ctx);
+          logger.warn({ cancelled, failed, reason }, 'kill switch engaged: working orders cancelled');
+        }
+        return state;
+      }),
+    riskLimits: () => config.risk,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await broker.close();
+      audit.close();
+    },
+  };
+
+  async function health(): Promise<Health> {
+    const status = broker.status();
+    const gate = evaluateGates({ config, killSwitch: ctx.killSwitch.state(), accountId: status.accounts[0] ?? null, brokerState: status.state });
+    const state: Health['status'] = status.state === 'connected' ? 'ok' : status.state === 'disconnected' ? 'down' : 'degraded';
+    return {
+      status: state,
+      version,
+      timestamp: new Date(clock.now()).toISOString(),
+      uptimeSeconds: Math.round((clock.now() - startedAt) / 1000),
+      broker: status,
+      tradingMode: config.tradingMode,
+      ordersEnabled: config.ordersEnabled,
+      liveOverridePresent: gate.snapshot.liveOverridePresent,
+      effectiveOrderMode: gate.outcome,
+      killSwitch: ctx.killSwitch.state(),
+    };
+  }
+  return client;
+}
+
