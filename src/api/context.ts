@@ -1,0 +1,36 @@
+/**
+ * Correlation ids and the request context.
+ *
+ * The id comes from X-Correlation-Id when it is a sane token (so a caller can
+ * follow one request through its own logs and ours), otherwise a fresh UUID.
+ * It is Fastify's request id, echoed on every response, and the handler runs
+ * inside withContext so the core's log lines and audit rows carry it and the
+ * API key's name.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { newCorrelationId, withContext } from '../core/logging.js';
+
+export const CORRELATION_HEADER = 'x-correlation-id';
+/** Printable, no spaces, bounded: safe to log, store and echo in a header. */
+const SANE_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+
+export function correlationIdFor(req: IncomingMessage): string {
+  const given = req.headers[CORRELATION_HEADER];
+  return typeof given === 'string' && SANE_ID.test(given) ? given : newCorrelationId();
+}
+
+/** onRequest: echo the id first, so even a 401 or 404 carries it. */
+export function echoCorrelationId(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  void reply.header(CORRELATION_HEADER, request.id);
+  done();
+}
+
+/**
+ * preHandler: run the rest of the request (the handler, and the error handler
+ * if it throws) inside the request's context. This is the last hook before the
+ * handler, after the body was read, so no stream callback loses the context.
+ */
+export function enterContext(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  withContext({ correlationId: request.id, interface: 'rest', apiKeyName: request.apiKeyName }, () => done());
+}

@@ -1,0 +1,81 @@
+/**
+ * One error path for the whole API: whatever fails (a core GatewayError, a
+ * schema, the JSON parser, the router, a bug) leaves as the one ErrorBody
+ * shape with a catalogue code, and nothing internal (stack, SQL, file paths)
+ * reaches the caller. 5xx are logged with the error; the correlation id ties
+ * the log line to the response.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
+import { isResponseSerializationError } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import { ERROR_CATALOGUE, fromZodIssues, GatewayError, type ErrorCode } from '../core/errors.js';
+import type { ErrorBody } from '../core/models.js';
+
+/** What one failure becomes on the wire. */
+export interface HttpFailure {
+  status: number;
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+const PART_NAMES: Record<string, string> = { body: 'Request body', querystring: 'Query string', params: 'Path parameter', headers: 'Request headers' };
+
+/**
+ * Validates with the models' zod schemas and reports failures as the core's
+ * ValidationError, so a REST caller gets exactly the field list a library caller gets.
+ */
+export const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
+  ({ schema, httpPart }) =>
+  (data: unknown) => {
+    const result = schema.safeParse(data);
+    if (result.success) return { value: result.data };
+    return { error: fromZodIssues(result.error.issues, PART_NAMES[httpPart ?? ''] ?? 'Request') };
+  };
+
+export function errorBody(failure: HttpFailure, correlationId: string): ErrorBody {
+  const error: ErrorBody['error'] = { code: failure.code, message: failure.message };
+  if (failure.details !== undefined) error.details = failure.details;
+  return { error, correlationId };
+}
+
+function isFastifyError(err: unknown): err is FastifyError {
+  return err instanceof Error && typeof (err as Partial<FastifyError>).code === 'string';
+}
+
+/** Maps anything thrown while serving a request to its HTTP failure. */
+export function toHttpFailure(err: unknown): HttpFailure {
+  if (err instanceof GatewayError) {
+    return { status: err.status, code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) };
+  }
+  if (isResponseSerializationError(err)) {
+    // The core returned something its own response schema refuses: a bug, not the caller's fault.
+    return internal();
+  }
+  if (isFastifyError(err) && err.code.startsWith('FST_')) {
+    const status = err.statusCode ?? 500;
+    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return { status: 400, code: 'BAD_REQUEST', message: 'The request body is not valid JSON' };
+    if (status === 404) return { status, code: 'NOT_FOUND', message: err.message };
+    // Fastify's own 4xx (body too large, unsupported media type, bad URL, bad content length)
+    // are the caller's fault and their messages are fixed strings, safe to show.
+    if (status >= 400 && status < 500) return { status, code: 'BAD_REQUEST', message: err.message };
+  }
+  return internal();
+}
+
+function internal(): HttpFailure {
+  return { status: 500, code: 'INTERNAL_ERROR', message: ERROR_CATALOGUE.INTERNAL_ERROR.description };
+}
+
+export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const failure = toHttpFailure(err);
+  if (failure.status >= 500) request.log.error({ err, code: failure.code }, 'request failed');
+  else request.log.debug({ code: failure.code, message: failure.message }, 'request refused');
+  void reply.code(failure.status).send(errorBody(failure, request.id));
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
+  // Only the path is echoed, never the query string (it could hold a key someone pasted there).
+  const path = request.url.split('?', 1)[0] ?? '';
+  void reply.code(404).send(errorBody({ status: 404, code: 'NOT_FOUND', message: `No route ${request.method} ${path.slice(0, 200)}` }, request.id));
+}

@@ -1,0 +1,21 @@
+/**
+ * Types shared by the REST API modules: the Fastify instance with the zod type
+ * provider, and what the auth hook leaves on each request.
+ */
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ApiScope } from '../core/config.js';
+
+/** The server as the route modules see it: request and reply types inferred from zod schemas. */
+export type ApiInstance = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope a key needs for this route; absent means the route is public (health, docs). */
+    scope?: ApiScope;
+  }
+  interface FastifyRequest {
+    /** Display name of the authenticated key (never the key); null on public routes. */
+    apiKeyName: string | null;
+  }
+}
