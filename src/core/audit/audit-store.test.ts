@@ -220,7 +220,7 @@ describe('order history', () => {
 describe('idempotency keys', () => {
   it('new, then in-progress, then replay after complete', () => {
     expect(store.beginIdempotent('orders', 'k1', 'h1')).toEqual({ kind: 'new' });
-    expect(store.beginIdempotent('orders', 'k1', 'h1')).toEqual({ kind: 'in-progress' });
+    expect(store.beginIdempotent('orders', 'k1', 'h1')).toEqual({ kind: 'in-progress', since: '2026-01-05T15:00:00.000Z' });
     store.completeIdempotent('orders', 'k1', { orderId: '5', status: 'SUBMITTED' });
     expect(store.beginIdempotent('orders', 'k1', 'h1')).toEqual({ kind: 'replay', result: { orderId: '5', status: 'SUBMITTED' } });
   });

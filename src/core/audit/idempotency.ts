@@ -11,6 +11,7 @@ import type { IdempotencyBegin } from './types.js';
 
 interface KeyRow {
   request_hash: string;
+  created_at: string;
   state: 'in_progress' | 'complete';
   result: string | null;
 }
@@ -25,7 +26,7 @@ export class IdempotencyKeys {
     this.claim = db.prepare(
       "INSERT INTO idempotency_keys (scope, key, request_hash, state, result, created_at, updated_at) VALUES (?, ?, ?, 'in_progress', NULL, ?, ?) ON CONFLICT(scope, key) DO NOTHING",
     );
-    this.read = db.prepare('SELECT request_hash, state, result FROM idempotency_keys WHERE scope = ? AND key = ?');
+    this.read = db.prepare('SELECT request_hash, created_at, state, result FROM idempotency_keys WHERE scope = ? AND key = ?');
     this.complete = db.prepare("UPDATE idempotency_keys SET state = 'complete', result = ?, updated_at = ? WHERE scope = ? AND key = ?");
     // A completed key is never released: its result is what every replay must return.
     this.release = db.prepare("DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND state = 'in_progress'");
@@ -40,7 +41,7 @@ export class IdempotencyKeys {
       throw new IdempotencyConflictError(`Idempotency key ${key} was already used for a different request`, 'IDEMPOTENCY_CONFLICT', { scope, key });
     }
     if (row.state === 'complete') return { kind: 'replay', result: row.result === null ? null : fromJsonText<unknown>(row.result) };
-    return { kind: 'in-progress' };
+    return { kind: 'in-progress', since: row.created_at };
   }
 
   finish(scope: string, key: string, result: unknown, now: string): void {

@@ -54,7 +54,8 @@ export interface OrderVersionInput {
 export type IdempotencyBegin =
   | { kind: 'new' }
   | { kind: 'replay'; result: unknown }
-  | { kind: 'in-progress' };
+  /** `since`: when the key was claimed, so a caller can tell a live request from one a crash left behind. */
+  | { kind: 'in-progress'; since?: string };
 
 export interface AuditStore {
   /** Appends one row, chained to the previous one. Synchronous and durable once it returns. */
