@@ -1,0 +1,483 @@
+/**
+ * The simulated market: one seeded random path per instrument root.
+ *
+ * The log-price is a mean-reverting walk sampled once per UTC day (so prices
+ * stay near their reference levels for years) and, inside each day, a
+ * Brownian bridge refined by bisection down to one second. Every node of the
+ * bridge draws its noise from a hash of (seed, instrument, node), so the price
+ * at any second is a pure function of (seed, instrument, time): history, live
+ * quotes and the matching engine all read the same path, and two runs with
+ * one seed see the same market. While a market is closed its price is frozen
+ * at the last instant it traded.
+ */
+import type { Bar, BarSize, Quote, WhatToShow } from '../../core/models.js';
+import { MarketDataError } from '../../core/errors.js';
+import type { Instrument } from './catalogue.js';
+import { blackScholes, RISK_FREE_RATE, smileVol, yearsTo, type Greeks } from './options.js';
+import { hashString, normal, uniform } from './random.js';
+import {
+  etToUtc,
+  isoDateOfDay,
+  lastTradingInstant,
+  phaseAt,
+  regularWindow,
+  toEt,
+  tradingWindow,
+  type SessionMode,
+  type SessionPhase,
+  type Window,
+} from './sessions.js';
+
+const DAY_S = 86_400;
+const DAY_MS = 86_400_000;
+/** Daily anchors start here; earlier times read the first anchor. */
+const EPOCH_DAY = 10_957; // 2000-01-01
+/** Pull of the daily walk back to the reference price (half-life about 6 months). */
+const MEAN_REVERSION = 1 / 250;
+const FIVE_MIN_MS = 300_000;
+
+export interface Touch {
+  time: number;
+  phase: SessionPhase;
+  mid: number;
+  /** Last trade, rounded to the tick. */
+  last: number;
+  bid: number;
+  ask: number;
+  bidSize: number;
+  askSize: number;
+  tick: number;
+}
+
+const decimalsOf = (tick: number): number => {
+  const s = tick.toString();
+  if (s.includes('e-')) return Number(s.split('e-')[1]);
+  const dot = s.indexOf('.');
+  return dot < 0 ? 0 : s.length - dot - 1;
+};
+
+/** Rounds a price to the tick without float residue (prices are market data here, money is decimal elsewhere). */
+export function roundTick(price: number, tick: number, mode: 'nearest' | 'down' | 'up' = 'nearest'): number {
+  const n = price / tick;
+  const k = mode === 'down' ? Math.floor(n + 1e-9) : mode === 'up' ? Math.ceil(n - 1e-9) : Math.round(n);
+  return Number((k * tick).toFixed(decimalsOf(tick)));
+}
+
+export const BAR_SECONDS: Record<BarSize, number> = {
+  '1 secs': 1, '5 secs': 5, '10 secs': 10, '15 secs': 15, '30 secs': 30,
+  '1 min': 60, '2 mins': 120, '3 mins': 180, '5 mins': 300, '10 mins': 600, '15 mins': 900, '20 mins': 1200, '30 mins': 1800,
+  '1 hour': 3600, '2 hours': 7200, '3 hours': 10800, '4 hours': 14400, '8 hours': 28800,
+  '1 day': 86400, '1 week': 604800, '1 month': 2592000,
+};
+
+/** Seconds an IBKR duration string spans ("60 S", "2 D", "1 W", "1 M", "1 Y"). */
+export function durationSeconds(duration: string): number {
+  const m = /^(\d+) ([SDWMY])$/.exec(duration.trim().toUpperCase());
+  if (!m) throw new MarketDataError(`Invalid duration "${duration}": use e.g. "60 S", "1 D", "1 W", "1 M", "1 Y"`, 'HISTORICAL_DATA_ERROR');
+  const n = Number(m[1]);
+  const unit = { S: 1, D: DAY_S, W: 7 * DAY_S, M: 31 * DAY_S, Y: 366 * DAY_S }[m[2] as 'S' | 'D' | 'W' | 'M' | 'Y'];
+  return n * unit;
+}
+
+/**
+ * IBKR's historical data limits: the smallest bar size each duration accepts
+ * (the "valid duration and bar size" table), seconds durations only up to
+ * 86400 S. Returns the reason a request is refused, or null.
+ */
+export function checkBarRequest(duration: string, barSize: BarSize): string | null {
+  const seconds = durationSeconds(duration);
+  if (duration.trim().toUpperCase().endsWith(' S') && seconds > DAY_S) return `Duration ${duration} exceeds 86400 S; use days ("1 D") instead`;
+  const bar = BAR_SECONDS[barSize];
+  const minimum: Array<[number, number]> = [
+    [1800, 1],
+    [3600, 5],
+    [14_400, 10],
+    [28_800, 30],
+    [DAY_S, 60],
+    [2 * DAY_S, 120],
+    [7 * DAY_S, 180],
+    [31 * DAY_S, 1800],
+    [366 * DAY_S, 86_400],
+  ];
+  let needed = 86_400;
+  for (const [maxDuration, minBar] of minimum) {
+    if (seconds <= maxDuration) {
+      needed = minBar;
+      break;
+    }
+  }
+  if (bar < needed) return `Historical data request pacing violation: bar size "${barSize}" is too small for duration "${duration}" (IBKR error 162); use a larger bar size or a shorter duration`;
+  return null;
+}
+
+export class Market {
+  private readonly anchors = new Map<string, number[]>();
+  private readonly keyHashes = new Map<string, number>();
+
+  constructor(
+    readonly seed: number,
+    readonly mode: SessionMode,
+  ) {}
+
+  private keyHash(key: string): number {
+    let h = this.keyHashes.get(key);
+    if (h === undefined) {
+      h = hashString(key);
+      this.keyHashes.set(key, h);
+    }
+    return h;
+  }
+
+  /** Daily anchor of the log-price deviation, for UTC day index `day`. */
+  private anchor(key: string, vol: number, day: number): number {
+    const k = Math.max(0, day - EPOCH_DAY);
+    let list = this.anchors.get(key);
+    if (!list) {
+      list = [0];
+      this.anchors.set(key, list);
+    }
+    const sigma = vol / Math.sqrt(365);
+    const h = this.keyHash(key);
+    while (list.length <= k) {
+      const i = list.length - 1;
+      const prev = list[i] ?? 0;
+      list.push(prev * (1 - MEAN_REVERSION) + sigma * normal(this.seed, h, 1, i));
+    }
+    return list[k] ?? 0;
+  }
+
+  /** Log-price deviation at second `tSec`: the Brownian bridge between two daily anchors, refined to the second. */
+  deviation(key: string, vol: number, tSec: number): number {
+    const day = Math.floor(tSec / DAY_S);
+    const s = tSec - day * DAY_S;
+    let lo = 0;
+    let hi = DAY_S;
+    let vlo = this.anchor(key, vol, day);
+    let vhi = this.anchor(key, vol, day + 1);
+    const sigmaPerSqrtSec = vol / Math.sqrt(365 * DAY_S);
+    const h = this.keyHash(key);
+    const base = day * DAY_S;
+    for (;;) {
+      if (s === lo) return vlo;
+      if (s === hi) return vhi;
+      const mid = (lo + hi) >>> 1;
+      const span = hi - lo;
+      const vmid = vlo + ((vhi - vlo) * (mid - lo)) / span + sigmaPerSqrtSec * Math.sqrt(((mid - lo) * (hi - mid)) / span) * normal(this.seed, h, 2, base + mid);
+      if (s < mid) {
+        hi = mid;
+        vhi = vmid;
+      } else {
+        lo = mid;
+        vlo = vmid;
+      }
+    }
+  }
+
+  /** The instant whose price applies at `t`: `t` itself while trading, else the last instant the market traded. */
+  effectiveTime(inst: Instrument, t: number): number {
+    return lastTradingInstant(inst.schedule, this.mode, t);
+  }
+
+  /** Unrounded fair price (mid) of an instrument at `t`. */
+  fair(inst: Instrument, t: number): number {
+    const eff = this.effectiveTime(inst, t);
+    const tSec = Math.floor(eff / 1000);
+    if (inst.option) return this.greeks(inst, eff).price;
+    const p = inst.refPrice * Math.exp(this.deviation(inst.pathKey, inst.vol, tSec));
+    if (inst.cls === 'future' && inst.contract.expiry) {
+      const expiry = Date.parse(`${inst.contract.expiry}T21:00:00Z`);
+      return p * (1 + (inst.carry ?? 0) * yearsTo(expiry, eff));
+    }
+    return p;
+  }
+
+  /** Black-Scholes value and greeks of an option instrument at `t`. */
+  greeks(inst: Instrument, t: number): Greeks & { iv: number; underlying: number } {
+    const o = inst.option;
+    if (!o) throw new Error('greeks() needs an option instrument');
+    const eff = this.effectiveTime(inst, t);
+    const spot = this.fair(o.underlying, eff);
+    const iv = smileVol(o.underlying.vol, spot, o.strike);
+    return { ...blackScholes(o.right, spot, o.strike, yearsTo(o.expiryMs, eff), iv, RISK_FREE_RATE), iv, underlying: spot };
+  }
+
+  /** Top of book at `t`: what the matching engine trades against. */
+  touch(inst: Instrument, t: number): Touch {
+    const tick = inst.contract.minTick;
+    const phase = phaseAt(inst.schedule, this.mode, t);
+    const eff = this.effectiveTime(inst, t);
+    const mid = this.fair(inst, t);
+    let bid: number;
+    let ask: number;
+    if (inst.cls === 'option') {
+      const half = Math.max(0.01, mid * 0.015);
+      bid = Math.max(0, roundTick(mid - half, tick, 'down'));
+      ask = Math.max(tick, roundTick(mid + half, tick, 'up'));
+    } else {
+      const half = Math.max(tick / 2, mid * inst.halfSpread);
+      bid = roundTick(mid - half, tick, 'down');
+      ask = roundTick(mid + half, tick, 'up');
+    }
+    if (ask <= bid) ask = roundTick(bid + tick, tick);
+    const h = this.keyHash(inst.pathKey + String(inst.contract.conId));
+    const sec = Math.floor(eff / 1000);
+    const lots = (u: number): number => {
+      const steps = Math.max(1, Math.floor((inst.displayMax - inst.displayMin) / inst.lot) + 1);
+      const size = inst.displayMin + Math.floor(u * steps) * inst.lot;
+      // Outside regular hours the book is thinner.
+      return phase === 'regular' ? size : Math.max(inst.lot, Math.floor(size / 4 / inst.lot) * inst.lot);
+    };
+    return {
+      time: t,
+      phase,
+      mid,
+      last: Math.min(ask, Math.max(bid, roundTick(mid, tick))),
+      bid,
+      ask,
+      bidSize: lots(uniform(this.seed, h, 3, sec)),
+      askSize: lots(uniform(this.seed, h, 4, sec)),
+      tick,
+    };
+  }
+
+  // -------------------------------------------------------------------------
+  // Volume
+  // -------------------------------------------------------------------------
+
+  /** Shares (contracts) traded in the 5-minute bucket starting at `bucketStart`. */
+  private bucketVolume(inst: Instrument, bucketStart: number): number {
+    if (inst.avgDailyVolume <= 0 || inst.cls === 'index' || inst.cls === 'fx') return 0;
+    const phase = phaseAt(inst.schedule, this.mode, bucketStart);
+    if (phase === 'closed') return 0;
+    const et = toEt(bucketStart);
+    const { rthOpen, rthClose } = inst.schedule;
+    const inRth = et.minute >= rthOpen && et.minute < rthClose;
+    const noise = 0.5 + uniform(this.seed, this.keyHash(inst.pathKey + String(inst.contract.conId)), 5, Math.floor(bucketStart / FIVE_MIN_MS));
+    const adv = inst.cls === 'option' ? 500 : inst.avgDailyVolume;
+    if (inRth) {
+      const buckets = (rthClose - rthOpen) / 5;
+      const u = ((et.minute - rthOpen) / (rthClose - rthOpen)) * 2 - 1;
+      // U-shaped intraday profile: busy at the open and the close, normalised to average 1.
+      const shape = (0.6 + 1.6 * u * u) / (0.6 + 1.6 / 3);
+      return (adv * 0.9 * shape * noise) / buckets;
+    }
+    return (adv * 0.1 * noise) / 114;
+  }
+
+  /** Volume traded in [from, to), exact sum of bucket volumes with partial buckets pro rata. */
+  volumeBetween(inst: Instrument, from: number, to: number): number {
+    if (to <= from) return 0;
+    let total = 0;
+    let b = Math.floor(from / FIVE_MIN_MS) * FIVE_MIN_MS;
+    for (; b < to; b += FIVE_MIN_MS) {
+      const lo = Math.max(b, from);
+      const hi = Math.min(b + FIVE_MIN_MS, to);
+      if (hi > lo) total += (this.bucketVolume(inst, b) * (hi - lo)) / FIVE_MIN_MS;
+    }
+    return Math.round(total / inst.lot) * inst.lot;
+  }
+
+  // -------------------------------------------------------------------------
+  // Bars
+  // -------------------------------------------------------------------------
+
+  private priceFor(inst: Instrument, t: number, what: WhatToShow): number {
+    if (what === 'TRADES' || what === 'MIDPOINT') return roundTick(this.fair(inst, t), inst.contract.minTick);
+    const touch = this.touch(inst, t);
+    return what === 'BID' ? touch.bid : touch.ask;
+  }
+
+  /** OHLC of [from, to] sampled at `samples` evenly spaced instants plus the ends. */
+  private ohlc(inst: Instrument, from: number, to: number, what: WhatToShow, samples: number): { open: number; high: number; low: number; close: number } {
+    const open = this.priceFor(inst, from, what);
+    const close = this.priceFor(inst, to, what);
+    let high = Math.max(open, close);
+    let low = Math.min(open, close);
+    const n = Math.max(0, Math.min(samples, Math.floor((to - from) / 1000) - 1));
+    for (let i = 1; i <= n; i++) {
+      const p = this.priceFor(inst, from + Math.floor(((to - from) * i) / (n + 1) / 1000) * 1000, what);
+      if (p > high) high = p;
+      if (p < low) low = p;
+    }
+    return { open, high, low, close };
+  }
+
+  /** The windows bars are drawn from on trading day `day`. */
+  private barWindow(inst: Instrument, day: number, useRth: boolean): Window | null {
+    // Under always-open every hour is a regular hour, so useRth keeps the whole day.
+    if (useRth && this.mode === 'real') return regularWindow(inst.schedule, this.mode, day);
+    return tradingWindow(inst.schedule, this.mode, day);
+  }
+
+  private makeBar(inst: Instrument, time: number, from: number, to: number, what: WhatToShow, samples: number): Bar {
+    const { open, high, low, close } = this.ohlc(inst, from, to, what, samples);
+    const volume = what === 'TRADES' ? this.volumeBetween(inst, from, to) : 0;
+    const tick = inst.contract.minTick;
+    return {
+      time: new Date(time).toISOString(),
+      open,
+      high,
+      low,
+      close,
+      volume,
+      wap: roundTick((high + low + close) / 3, tick / 100),
+      barCount: Math.round(volume / Math.max(1, inst.lot)),
+    };
+  }
+
+  /** Daily bars for trading days in [fromMs, toMs], each cut at toMs if still in progress. */
+  private dailyBars(inst: Instrument, fromMs: number, toMs: number, useRth: boolean, what: WhatToShow): Array<Bar & { day: number }> {
+    const out: Array<Bar & { day: number }> = [];
+    const firstDay = toEt(fromMs).day;
+    const lastDay = toEt(toMs).day + 1;
+    for (let day = firstDay; day <= lastDay; day++) {
+      const w = this.barWindow(inst, day, useRth);
+      if (!w || w.start >= toMs || w.end <= fromMs) continue;
+      const end = Math.min(w.end, toMs);
+      out.push({ ...this.makeBar(inst, day * DAY_MS, w.start, end, what, 48), day });
+    }
+    return out;
+  }
+
+  /** Historical bars ending at `endMs` (clamped to `nowMs`: there is no future data). */
+  bars(inst: Instrument, query: { barSize: BarSize; duration: string; whatToShow: WhatToShow; useRth: boolean; endMs: number }, nowMs: number): Bar[] {
+    const refused = checkBarRequest(query.duration, query.barSize);
+    if (refused) throw new MarketDataError(refused, 'HISTORICAL_DATA_ERROR', { barSize: query.barSize, duration: query.duration });
+    if (inst.cls === 'fx' && query.whatToShow === 'TRADES') {
+      throw new MarketDataError('No TRADES data for IDEALPRO FX (IBKR error 162); use whatToShow MIDPOINT, BID or ASK', 'HISTORICAL_DATA_ERROR');
+    }
+    if (inst.cls === 'index' && (query.whatToShow === 'BID' || query.whatToShow === 'ASK')) {
+      throw new MarketDataError('Indices have no BID/ASK data; use whatToShow TRADES or MIDPOINT', 'HISTORICAL_DATA_ERROR');
+    }
+    const end = Math.min(query.endMs, nowMs);
+    const start = end - durationSeconds(query.duration) * 1000;
+    const barMs = BAR_SECONDS[query.barSize] * 1000;
+    const what = query.whatToShow;
+
+    if (query.barSize === '1 day') return this.dailyBars(inst, start, end, query.useRth, what).map(stripDay);
+    if (query.barSize === '1 week' || query.barSize === '1 month') {
+      const daily = this.dailyBars(inst, start, end, query.useRth, what);
+      const groups = new Map<number, Array<Bar & { day: number }>>();
+      for (const b of daily) {
+        const key = query.barSize === '1 week' ? b.day - ((toEt(b.day * DAY_MS + 43_200_000).weekday + 6) % 7) : monthStartDay(b.day);
+        const g = groups.get(key) ?? [];
+        g.push(b);
+        groups.set(key, g);
+      }
+      return [...groups.entries()].map(([key, g]) => aggregate(key * DAY_MS, g));
+    }
+
+    const out: Bar[] = [];
+    const samples = Math.min(30, Math.max(0, barMs / 1000 - 1));
+    const firstDay = toEt(start).day;
+    const lastDay = toEt(end).day + 1;
+    for (let day = firstDay; day <= lastDay; day++) {
+      const w = this.barWindow(inst, day, query.useRth);
+      if (!w) continue;
+      const lo = Math.max(w.start, start);
+      const hi = Math.min(w.end, end);
+      if (hi <= lo) continue;
+      for (let b = Math.floor(lo / barMs) * barMs; b < hi; b += barMs) {
+        const from = Math.max(b, lo);
+        const to = Math.min(b + barMs, hi);
+        if (to <= from) continue;
+        const last = out[out.length - 1];
+        // A bar that straddles two trading days' windows (always-open midnight) is emitted once.
+        if (last && Date.parse(last.time) >= from) continue;
+        out.push(this.makeBar(inst, from, from, to, what, samples));
+      }
+    }
+    return out;
+  }
+
+  // -------------------------------------------------------------------------
+  // Quotes
+  // -------------------------------------------------------------------------
+
+  /** A full quote snapshot: the touch plus the day's open/high/low, the previous close and the day's volume. */
+  quote(inst: Instrument, t: number): Quote {
+    const touch = this.touch(inst, t);
+    const today = toEt(t).day;
+    const useRth = true;
+    let open: number | null = null;
+    let high: number | null = null;
+    let low: number | null = null;
+    const w = this.barWindow(inst, today, useRth);
+    const bars = this.dailyBars(inst, w && w.start <= t ? w.start : t, t, useRth, 'TRADES').filter((b) => b.day === today);
+    const todayBar = bars[bars.length - 1];
+    if (todayBar) {
+      open = todayBar.open;
+      high = Math.max(todayBar.high, touch.last);
+      low = Math.min(todayBar.low, touch.last);
+    }
+    const close = this.previousClose(inst, t);
+    const tw = tradingWindow(inst.schedule, this.mode, today);
+    const volume = inst.cls === 'index' || inst.cls === 'fx' ? null : tw && tw.start < t ? this.volumeBetween(inst, tw.start, Math.min(t, tw.end)) : 0;
+    const isIndex = inst.cls === 'index';
+    const isFx = inst.cls === 'fx';
+    const h = this.keyHash(inst.pathKey + String(inst.contract.conId));
+    return {
+      symbol: inst.contract.symbol,
+      conId: inst.contract.conId,
+      bid: isIndex ? null : touch.bid,
+      ask: isIndex ? null : touch.ask,
+      // IDEALPRO publishes no trades, as on IBKR.
+      last: isFx ? null : touch.last,
+      bidSize: isIndex ? null : touch.bidSize,
+      askSize: isIndex ? null : touch.askSize,
+      lastSize: isIndex || isFx ? null : inst.lot * (1 + Math.floor(uniform(this.seed, h, 6, Math.floor(t / 1000)) * 5)),
+      volume,
+      open,
+      high,
+      low,
+      close,
+      timestamp: new Date(t).toISOString(),
+      source: 'SIMULATED',
+    };
+  }
+
+  /** Close of the last regular session that ended before the trading day of `t`. */
+  previousClose(inst: Instrument, t: number): number | null {
+    const today = toEt(t).day;
+    for (let day = today - 1; day > today - 10; day--) {
+      const pw = this.barWindow(inst, day, true);
+      if (pw) return roundTick(this.fair(inst, pw.end), inst.contract.minTick);
+    }
+    return null;
+  }
+
+  /** New York calendar date of `t`, for callers that label sessions. */
+  static etDate(t: number): string {
+    return isoDateOfDay(toEt(t).day);
+  }
+
+  /** The official close instant (16:00 ET or the instrument's RTH end) of the trading day at `t`. */
+  static closeOf(inst: Instrument, day: number): number {
+    return etToUtc(day, inst.schedule.rthClose);
+  }
+}
+
+const stripDay = (b: Bar & { day: number }): Bar => {
+  const { day: _day, ...bar } = b;
+  return bar;
+};
+
+function monthStartDay(day: number): number {
+  const d = new Date(day * DAY_MS);
+  return Math.floor(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / DAY_MS);
+}
+
+function aggregate(time: number, group: Bar[]): Bar {
+  const first = group[0];
+  const last = group[group.length - 1];
+  if (!first || !last) throw new Error('aggregate() needs at least one bar');
+  let high = first.high;
+  let low = first.low;
+  let volume = 0;
+  for (const b of group) {
+    high = Math.max(high, b.high);
+    low = Math.min(low, b.low);
+    volume += b.volume;
+  }
+  return { time: new Date(time).toISOString(), open: first.open, high, low, close: last.close, volume, wap: last.wap, barCount: group.reduce((n, b) => n + (b.barCount ?? 0), 0) };
+}

@@ -1,0 +1,257 @@
+/**
+ * SQLite persistence of the simulated account (`${dataDir}/sim.db`, WAL).
+ *
+ * Cash, positions, working orders, fills and the next order id survive a
+ * restart, so the simulator behaves like a paper account rather than a toy
+ * that forgets. Every mutation the broker makes is written in one transaction
+ * with the in-memory change (write-through); decimal amounts are stored as
+ * text so nothing is rounded by the database.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Decimal } from 'decimal.js';
+import type { BrokerOrderState } from '../broker.js';
+import type { Contract, Fill } from '../../core/models.js';
+import type { InstrumentClass } from './catalogue.js';
+import type { LedgerPosition, LedgerTotals } from './ledger.js';
+import type { TriggerState } from './matching.js';
+
+const SCHEMA_VERSION = 1;
+
+/** Everything the engine keeps about one order. */
+export interface SimOrderRecord {
+  state: BrokerOrderState;
+  contract: Contract;
+  placedAt: number;
+  /** DAY orders: when they expire. */
+  expiresAt: number | null;
+  /** MOC/OPG: the auction instant they execute at. */
+  auctionAt: number | null;
+  /** Bracket children wait for their parent's first fill. */
+  waitingForParent: boolean;
+  /** Bracket children: most they may fill (the parent's filled quantity, less siblings' fills). */
+  cap: number | null;
+  trigger: TriggerState;
+  /** True once a limit order has rested on the book: later fills are at its limit. */
+  resting: boolean;
+  ocaGroup: string | null;
+  /** Bracket children: the other child, whose fills reduce this one. */
+  siblingId: string | null;
+  /** Bracket children: the parent has finished, so `cap` will not grow any more. */
+  parentDone: boolean;
+  fillSeq: number;
+  /** Decimal text: sum of quantity x price of the fills (for the average price). */
+  filledValue: string;
+  /** Decimal text: commission charged so far (USD). */
+  commission: string;
+  /** Decimal text: cumulative trade value in USD (commission caps). */
+  valueUsd: string;
+}
+
+export interface StoredAccount {
+  totals: LedgerTotals;
+  positions: LedgerPosition[];
+}
+
+const toDec = (s: string | null | undefined): Decimal => new Decimal(s ?? '0');
+
+interface PositionRow {
+  con_id: number;
+  contract: string;
+  cls: string;
+  quantity: string;
+  gross_cost: string;
+  commission_cost: string;
+  realized: string;
+  opened_at: string;
+}
+
+export class SimStore {
+  private readonly db: Database.Database;
+
+  constructor(dataDir: string) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    this.db = new Database(path.join(dataDir, 'sim.db'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS positions (
+        con_id INTEGER PRIMARY KEY, contract TEXT NOT NULL, cls TEXT NOT NULL, quantity TEXT NOT NULL,
+        gross_cost TEXT NOT NULL, commission_cost TEXT NOT NULL, realized TEXT NOT NULL, opened_at TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS orders (
+        order_id TEXT PRIMARY KEY, open INTEGER NOT NULL, record TEXT NOT NULL, updated_at TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS orders_open ON orders(open);
+      CREATE TABLE IF NOT EXISTS fills (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, exec_id TEXT NOT NULL UNIQUE, order_id TEXT NOT NULL, con_id INTEGER NOT NULL,
+        account_id TEXT NOT NULL, time TEXT NOT NULL, fill TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS fills_time ON fills(time);
+    `);
+    if (this.meta('schema_version') === null) this.setMeta('schema_version', String(SCHEMA_VERSION));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  meta(key: string): string | null {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row ? row.value : null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  /** The account, created with `startingCash` on first use. */
+  loadAccount(startingCash: number): StoredAccount {
+    if (this.meta('cash') === null) this.writeFreshAccount(startingCash);
+    const totals: LedgerTotals = {
+      startingCash: toDec(this.meta('starting_cash')),
+      cash: toDec(this.meta('cash')),
+      commissions: toDec(this.meta('commissions')),
+      realizedGross: toDec(this.meta('realized_gross')),
+    };
+    const rows = this.db.prepare('SELECT * FROM positions ORDER BY con_id').all() as PositionRow[];
+    const positions = rows.map(
+      (r): LedgerPosition => ({
+        conId: r.con_id,
+        contract: JSON.parse(r.contract) as Contract,
+        cls: r.cls as InstrumentClass,
+        quantity: toDec(r.quantity),
+        grossCost: toDec(r.gross_cost),
+        commissionCost: toDec(r.commission_cost),
+        realized: toDec(r.realized),
+        openedAt: r.opened_at,
+      }),
+    );
+    return { totals, positions };
+  }
+
+  private writeFreshAccount(startingCash: number): void {
+    const cash = new Decimal(startingCash).toString();
+    this.setMeta('starting_cash', cash);
+    this.setMeta('cash', cash);
+    this.setMeta('commissions', '0');
+    this.setMeta('realized_gross', '0');
+  }
+
+  saveTotals(t: LedgerTotals): void {
+    this.setMeta('starting_cash', t.startingCash.toString());
+    this.setMeta('cash', t.cash.toString());
+    this.setMeta('commissions', t.commissions.toString());
+    this.setMeta('realized_gross', t.realizedGross.toString());
+  }
+
+  savePosition(p: LedgerPosition): void {
+    this.db
+      .prepare(
+        `INSERT INTO positions (con_id, contract, cls, quantity, gross_cost, commission_cost, realized, opened_at)
+         VALUES (@con_id, @contract, @cls, @quantity, @gross_cost, @commission_cost, @realized, @opened_at)
+         ON CONFLICT(con_id) DO UPDATE SET contract = excluded.contract, cls = excluded.cls, quantity = excluded.quantity,
+           gross_cost = excluded.gross_cost, commission_cost = excluded.commission_cost, realized = excluded.realized, opened_at = excluded.opened_at`,
+      )
+      .run({
+        con_id: p.conId,
+        contract: JSON.stringify(p.contract),
+        cls: p.cls,
+        quantity: p.quantity.toString(),
+        gross_cost: p.grossCost.toString(),
+        commission_cost: p.commissionCost.toString(),
+        realized: p.realized.toString(),
+        opened_at: p.openedAt,
+      });
+  }
+
+  /** Hands out `count` order ids from the persisted counter. */
+  allocateOrderIds(count: number): string[] {
+    return this.transaction(() => {
+      const next = Number(this.meta('next_order_id') ?? '1');
+      this.setMeta('next_order_id', String(next + count));
+      return Array.from({ length: count }, (_, i) => String(next + i));
+    });
+  }
+
+  /** Moves the counter past an id the caller chose itself, so it is never handed out again. */
+  reserveOrderId(id: string): void {
+    const n = Number(id);
+    if (!Number.isSafeInteger(n)) return;
+    const next = Number(this.meta('next_order_id') ?? '1');
+    if (n >= next) this.setMeta('next_order_id', String(n + 1));
+  }
+
+  nextExecSeq(): number {
+    const n = Number(this.meta('next_exec_seq') ?? '1');
+    this.setMeta('next_exec_seq', String(n + 1));
+    return n;
+  }
+
+  saveOrder(o: SimOrderRecord, open: boolean): void {
+    this.db
+      .prepare('INSERT INTO orders (order_id, open, record, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET open = excluded.open, record = excluded.record, updated_at = excluded.updated_at')
+      .run(o.state.orderId, open ? 1 : 0, JSON.stringify(o), o.state.updatedAt);
+  }
+
+  openOrders(): SimOrderRecord[] {
+    const rows = this.db.prepare('SELECT record FROM orders WHERE open = 1 ORDER BY CAST(order_id AS INTEGER), order_id').all() as Array<{ record: string }>;
+    return rows.map((r) => JSON.parse(r.record) as SimOrderRecord);
+  }
+
+  order(orderId: string): SimOrderRecord | null {
+    const row = this.db.prepare('SELECT record FROM orders WHERE order_id = ?').get(orderId) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as SimOrderRecord) : null;
+  }
+
+  addFill(fill: Fill, conId: number, accountId: string): void {
+    this.db.prepare('INSERT INTO fills (exec_id, order_id, con_id, account_id, time, fill) VALUES (?, ?, ?, ?, ?, ?)').run(fill.execId, fill.orderId, conId, accountId, fill.time, JSON.stringify(fill));
+  }
+
+  fills(query: { since?: string; accountId?: string; conId?: number } = {}): Array<Fill & { conId: number }> {
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    if (query.since) {
+      where.push('time >= ?');
+      args.push(query.since);
+    }
+    if (query.accountId) {
+      where.push('account_id = ?');
+      args.push(query.accountId);
+    }
+    if (query.conId !== undefined) {
+      where.push('con_id = ?');
+      args.push(query.conId);
+    }
+    const sql = `SELECT fill, con_id FROM fills ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
+    const rows = this.db.prepare(sql).all(...args) as Array<{ fill: string; con_id: number }>;
+    return rows.map((r) => ({ ...(JSON.parse(r.fill) as Fill), conId: r.con_id }));
+  }
+
+  /** A fresh account with `startingCash`: positions, orders and fills are gone; the order id counter is kept. */
+  reset(startingCash: number): void {
+    this.transaction(() => {
+      this.db.exec('DELETE FROM positions; DELETE FROM orders; DELETE FROM fills;');
+      this.writeFreshAccount(startingCash);
+      this.db.prepare("DELETE FROM meta WHERE key = 'last_eval'").run();
+    });
+  }
+}
+
+/**
+ * Starts a fresh simulated account (the `ibkr-gateway sim reset` command).
+ * Order ids keep counting up from where they were: the audit log outlives the
+ * simulated account, and a reused id would collide with its order history.
+ */
+export function resetSimAccount(dataDir: string, startingCash: number): void {
+  const store = new SimStore(dataDir);
+  try {
+    store.reset(startingCash);
+  } finally {
+    store.close();
+  }
+}
