@@ -24,12 +24,13 @@ describe('concurrent duplicates from two processes', () => {
     const keys = 150;
     // Open the file first so neither child pays for creating it inside the race.
     openAuditStore({ dataDir: dir }).close();
-    const startAt = String(Date.now() + 3000);
-    const racers = [runFixture('idempotent-racer.mjs', [modulePath, dir, startAt, String(keys)]), runFixture('idempotent-racer.mjs', [modulePath, dir, startAt, String(keys)])];
+    const racers = [runFixture('idempotent-racer.mjs', [modulePath, dir, String(keys)]), runFixture('idempotent-racer.mjs', [modulePath, dir, String(keys)])];
+    await Promise.all(racers.map((r) => r.waitFor('ready')));
+    for (const r of racers) r.child.stdin?.end('go\n');
     const exits = await Promise.all(racers.map((r) => r.exited));
     for (const e of exits) expect(e, e.stderr).toMatchObject({ code: 0 });
 
-    const results = racers.flatMap((r) => r.lines.map((l) => JSON.parse(l) as { key: string; kind: string; orderId: string | null }));
+    const results = racers.flatMap((r) => r.lines.filter((l) => l !== 'ready').map((l) => JSON.parse(l) as { key: string; kind: string; orderId: string | null }));
     expect(results).toHaveLength(2 * keys);
     const winners = new Map<string, number>();
     for (const r of results) if (r.kind === 'new') winners.set(r.key, (winners.get(r.key) ?? 0) + 1);

@@ -45,7 +45,8 @@ describe('SIGKILL at random moments', () => {
       const run = runFixture('crash-writer.mjs', [modulePath, dir, `r${round}`]);
       // Every fourth round dies during start-up (open, WAL switch, migrations); the rest mid-loop.
       const early = round % 4 === 1;
-      if (!early) await run.waitFor('ready');
+      // Mid-loop rounds wait for the first acknowledgement, so every one of them kills a writing process.
+      if (!early) await run.waitFor(`r${round}-0`);
       const delay = Math.floor(Math.random() * (early ? 150 : 120));
       await sleep(delay);
       run.child.kill('SIGKILL');
@@ -67,8 +68,7 @@ describe('SIGKILL at random moments', () => {
         store.close();
       }
     }
-    // The kills must have landed while orders were being written, not only before.
-    expect(acknowledged.length).toBeGreaterThan(ROUNDS);
+    expect(acknowledged.length).toBeGreaterThanOrEqual(ROUNDS - ROUNDS / 4);
     console.info(`crash test: ${ROUNDS} kills, ${acknowledged.length} acknowledged orders, all present\n${log.join('\n')}`);
   }, 180_000);
 });
