@@ -142,7 +142,6 @@ const DAY_MS = 86_400_000;
 
 const equitySchedule: Schedule = { kind: 'us-equity', rthOpen: 570, rthClose: 960 };
 const indexSchedule: Schedule = { kind: 'us-index', rthOpen: 570, rthClose: 960 };
-const optionSchedule: Schedule = { kind: 'us-option', rthOpen: 570, rthClose: 960 };
 const fxSchedule: Schedule = { kind: 'idealpro', rthOpen: 570, rthClose: 960 };
 
 function listedInstrument(def: ListedDef, cls: 'equity' | 'index'): Instrument {

@@ -1,0 +1,61 @@
+/**
+ * Test support for the simulator: a broker on a manual clock in a temporary
+ * data directory. Tests move the clock; nothing sleeps.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ManualClock } from '../../core/clock.js';
+import { OrderSpec, type Contract, type OrderSpecInput } from '../../core/models.js';
+import type { PlaceOrderAck } from '../broker.js';
+import { SimBroker, type SimBrokerOptions } from './broker.js';
+
+export interface SimHarness {
+  broker: SimBroker;
+  clock: ManualClock;
+  dataDir: string;
+  /** Moves the clock and lets queued events reach their listeners. */
+  advance(ms: number): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+/** Monday 2026-01-05 10:00 New York: a regular session is open. */
+export const MONDAY_10_ET = '2026-01-05T15:00:00.000Z';
+
+export const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export function makeSimHarness(options: Partial<SimBrokerOptions> & { start?: string | number; dataDir?: string } = {}): SimHarness {
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ibkr-sim-'));
+  const clock = options.clock instanceof ManualClock ? options.clock : new ManualClock(options.start ?? MONDAY_10_ET);
+  const broker = new SimBroker({ seed: 42, session: 'always-open', startingCash: 1_000_000, ...options, dataDir, clock });
+  return {
+    broker,
+    clock,
+    dataDir,
+    async advance(ms: number) {
+      clock.advance(ms);
+      await flush();
+    },
+    async cleanup() {
+      await broker.close();
+      if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Allocates ids (three for a bracket) and places an order on the sim's default account. */
+export async function placeSim(broker: SimBroker, contract: Contract, input: OrderSpecInput): Promise<PlaceOrderAck> {
+  const spec = OrderSpec.parse(input);
+  const bracket = spec.takeProfitPrice !== undefined || spec.stopLossPrice !== undefined;
+  const ids = await broker.allocateOrderIds(bracket ? 3 : 1);
+  const [orderId, tp, sl] = ids;
+  if (!orderId) throw new Error('no order id');
+  const account = broker.accounts()[0] ?? 'DU1234567';
+  return broker.placeOrder({
+    ids: { orderId, ...(bracket && spec.takeProfitPrice !== undefined ? { takeProfitOrderId: tp } : {}), ...(bracket && spec.stopLossPrice !== undefined ? { stopLossOrderId: sl } : {}) },
+    contract,
+    spec,
+    accountId: account,
+    orderRef: `test-${orderId}`,
+  });
+}
