@@ -9,13 +9,22 @@ import type { Broker } from '../brokers/broker.js';
 import { ContractResolutionError, fromZodIssues } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { timed } from './metrics.js';
-import { Contract, SymbolSpec, type SymbolSpecInput } from './models.js';
+import { Contract, instrumentFields, SymbolSpec, type SymbolSpecInput } from './models.js';
 
 const MAX_CANDIDATES_SHOWN = 20;
 
 /** The cache key: every field that can distinguish two instruments. */
 export const contractCacheKey = (s: SymbolSpec): string =>
   [s.symbol, s.securityType, s.exchange ?? '', s.currency ?? '', s.expiry ?? '', s.strike ?? '', s.right ?? ''].join('|');
+
+const INSTRUMENT_KEYS = Object.keys(instrumentFields) as (keyof SymbolSpec)[];
+
+/** The instrument part of a larger request (an order, a history request). */
+export function instrumentOf(source: Partial<Record<keyof SymbolSpec, unknown>>): SymbolSpecInput {
+  const picked: Record<string, unknown> = {};
+  for (const key of INSTRUMENT_KEYS) if (source[key] !== undefined) picked[key] = source[key];
+  return picked as SymbolSpecInput;
+}
 
 export function parseSymbolSpec(input: SymbolSpecInput | SymbolSpec): SymbolSpec {
   const parsed = SymbolSpec.safeParse(input);

@@ -3,6 +3,7 @@
  * run every risk check and ask the safety gates what placing it would do.
  * Nothing here writes or sends anything, so preview can show it all.
  */
+import { instrumentOf } from '../contracts.js';
 import { evaluateGates, type GateDecision } from '../gates.js';
 import type { Contract, OrderSpec, Quote, RiskCheck } from '../models.js';
 import type { WorkingOrderExposure } from '../risk/types.js';
@@ -22,7 +23,7 @@ export interface Assessment {
 
 export async function assess(ctx: OrderContext, spec: OrderSpec): Promise<Assessment> {
   const accountId = ctx.resolveAccount(spec.account);
-  const contract = await ctx.contracts.resolve(spec);
+  const contract = await ctx.contracts.resolve(instrumentOf(spec));
   // A quote is only needed for pricing; an order with a limit price must not
   // fail because market data is momentarily unavailable.
   const quote = await ctx.broker.getQuote(contract).catch((err: unknown) => {
