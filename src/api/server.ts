@@ -6,7 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import fastifyRateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiKey } from '../core/config.js';
 import { RateLimitedError } from '../core/errors.js';
@@ -39,10 +39,9 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
   const app: ApiInstance = Fastify({
     loggerInstance: options.logger ?? client.logger,
     // The core logs what matters inside a request; a line per request would cost more than the request itself.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'correlationId' }),
     genReqId: correlationIdFor,
     requestIdHeader: false,
-    requestIdLogLabel: 'correlationId',
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -62,6 +61,17 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
   app.addHook('onRequest', echoCorrelationId);
   app.addHook('onRequest', createAuthHook(keys));
   app.addHook('preHandler', enterContext);
+  // While closing, answers to in-flight requests say Connection: close, so a keep-alive
+  // client does not hold the server open until the keep-alive timeout (72 s in Fastify).
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
+  });
   const { httpRequestSeconds } = client.metrics;
   app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, not the URL: order ids in paths would make a label per order.

@@ -1,0 +1,136 @@
+/**
+ * Server-level behaviour, each on its own server: the kill switch, rate
+ * limiting, the generated API key file, and a graceful close.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClient } from '../core/client.js';
+import { parseConfig } from '../core/config.js';
+import { resolveApiKeys, startApiServer } from './index.js';
+import { BASE_ENV, call, isErrorBody, KEYS, sleep, startTestServer, type ErrorShape, type TestServer } from './support.spec.js';
+
+const MKT = { symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' } as const;
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function server(env: Record<string, string> = {}): Promise<TestServer> {
+  const s = await startTestServer(env);
+  cleanups.push(() => s.close());
+  return s;
+}
+
+function code(res: { body: unknown }): string {
+  expect(isErrorBody(res.body), JSON.stringify(res.body)).toBe(true);
+  return (res.body as ErrorShape).error.code;
+}
+
+describe('kill switch', () => {
+  it('POST engages it: place is then 423, /health shows it, release lets orders through again', async () => {
+    const s = await server();
+    expect((await call(s.url, '/api/orders/place', { key: KEYS.trade, body: MKT })).status).toBe(200);
+
+    const refused = await call(s.url, '/api/admin/kill-switch', { key: KEYS.trade, body: { engaged: true, reason: 'x' } });
+    expect([refused.status, code(refused)]).toEqual([403, 'FORBIDDEN']);
+    const bad = await call(s.url, '/api/admin/kill-switch', { key: KEYS.admin, body: { engaged: 'yes' } });
+    expect([bad.status, code(bad)]).toEqual([422, 'VALIDATION_ERROR']);
+
+    const engaged = await call(s.url, '/api/admin/kill-switch', { key: KEYS.admin, body: { engaged: true, reason: 'test halt' } });
+    expect(engaged.status).toBe(200);
+    expect(engaged.body).toMatchObject({ engaged: true, reason: 'test halt', by: expect.stringMatching(/^rest:key3:/) });
+
+    const health = await call(s.url, '/health', { key: null });
+    expect(health.body).toMatchObject({ killSwitch: { engaged: true, reason: 'test halt' }, effectiveOrderMode: 'BLOCK' });
+    const state = await call(s.url, '/api/admin/kill-switch', { key: KEYS.read });
+    expect(state.body).toMatchObject({ engaged: true });
+
+    const blocked = await call(s.url, '/api/orders/place', { key: KEYS.trade, body: MKT });
+    expect([blocked.status, code(blocked)]).toEqual([423, 'KILL_SWITCH_ENGAGED']);
+    // Preview is never blocked: a user can always ask what an order would do.
+    const preview = await call(s.url, '/api/orders/preview', { key: KEYS.trade, body: MKT });
+    expect(preview.status).toBe(200);
+    expect(preview.body).toMatchObject({ gate: { outcome: 'BLOCK', code: 'KILL_SWITCH_ENGAGED' } });
+
+    const released = await call(s.url, '/api/admin/kill-switch', { key: KEYS.admin, body: { engaged: false } });
+    expect(released.body).toMatchObject({ engaged: false });
+    expect((await call(s.url, '/api/orders/place', { key: KEYS.trade, body: MKT })).status).toBe(200);
+  });
+});
+
+describe('rate limiting', () => {
+  it('per key: the key over its limit gets 429 RATE_LIMITED with Retry-After, another key does not', async () => {
+    const s = await server({ API_RATE_LIMIT_PER_MINUTE: '3' });
+    for (let i = 0; i < 3; i++) expect((await call(s.url, '/api/account/summary', { key: KEYS.read })).status).toBe(200);
+    const limited = await call(s.url, '/api/account/summary', { key: KEYS.read });
+    expect([limited.status, code(limited)]).toEqual([429, 'RATE_LIMITED']);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited.headers.get('x-correlation-id')).toBe((limited.body as unknown as ErrorShape).correlationId);
+    expect((await call(s.url, '/api/account/summary', { key: KEYS.trade })).status).toBe(200);
+  });
+});
+
+describe('generated API key', () => {
+  it('API_KEYS unset: the first start writes a random admin key with mode 0600, later starts reuse it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-api-key-'));
+    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    const config = parseConfig({ DATA_DIR: dataDir });
+    const first = resolveApiKeys(config);
+    expect(first.generatedKey).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(first.generatedKeyFile).toBe(join(dataDir, 'api-key'));
+    expect(statSync(join(dataDir, 'api-key')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dataDir, 'api-key'), 'utf8').trim()).toBe(first.generatedKey);
+    expect([...(first.keys[0]?.scopes ?? [])].sort()).toEqual(['admin', 'read', 'trade']);
+
+    const second = resolveApiKeys(config);
+    expect(second.generatedKey).toBeNull();
+    expect(second.keys[0]?.key).toBe(first.generatedKey);
+
+    // And a server started without API_KEYS accepts it.
+    const { API_KEYS: _unused, ...env } = BASE_ENV;
+    const client = await createClient({ env: { ...env, DATA_DIR: dataDir } });
+    const api = await startApiServer({ client, host: '127.0.0.1', port: 0 });
+    cleanups.push(async () => {
+      await api.close();
+      await client.close();
+    });
+    expect((await call(api.url, '/api/audit/verify', { key: first.generatedKey })).status).toBe(200);
+    expect((await call(api.url, '/api/audit/verify', { key: KEYS.admin })).status).toBe(401);
+  });
+
+  it('configured keys are used as they are', () => {
+    const config = parseConfig({ API_KEYS: 'abcdefgh12:read' });
+    expect(resolveApiKeys(config)).toMatchObject({ generatedKeyFile: null, generatedKey: null, keys: [{ key: 'abcdefgh12' }] });
+  });
+});
+
+describe('close', () => {
+  it('finishes in-flight requests before closing', async () => {
+    const s = await startTestServer();
+    const original = s.client.getQuote;
+    s.client.getQuote = async (spec) => {
+      await sleep(300);
+      return original(spec);
+    };
+    const inFlight = call(s.url, '/api/market/quote?symbol=AAPL', { key: KEYS.read });
+    await sleep(50);
+    const closed = s.api.close();
+    const res = await inFlight;
+    await closed;
+    expect(res.status).toBe(200);
+    await expect(fetch(`${s.url}/health`)).rejects.toThrow();
+    await s.client.close();
+  });
+
+  it('ends open quote streams so close does not hang', async () => {
+    const s = await startTestServer();
+    const res = await fetch(`${s.url}/api/market/stream?symbols=AAPL`, { headers: { 'x-api-key': KEYS.read } });
+    expect(res.status).toBe(200);
+    const started = Date.now();
+    await s.api.close();
+    expect(Date.now() - started).toBeLessThan(5000);
+    await s.client.close();
+  });
+});
