@@ -1,0 +1,180 @@
+/**
+ * Contract details, current time, market data (streaming, snapshot, market
+ * data type) and historical bars.
+ */
+import type { BarSize, Contract, Duration, Quote, WhatToShow } from '../../core/models.js';
+import { BarSize as BarSizeSchema, Duration as DurationSchema } from '../../core/models.js';
+import { currentTimeMessage } from '../messages/account.js';
+import { contractDataEndMessage, contractDataMessage, type ContractExtras } from '../messages/contract.js';
+import { historicalDataMessage } from '../messages/historical.js';
+import { marketDataTypeMessage, quoteTicks, tickSnapshotEndMessage } from '../messages/market-data.js';
+import { Err, MarketDataKind, Req } from '../protocol.js';
+import { parseContractDetails, parseHistorical, parseMktData, parseTwsTime } from '../requests.js';
+import type { Handler, Session } from '../session.js';
+
+function extras(c: Contract): ContractExtras {
+  const us = c.currency === 'USD' && c.securityType !== 'CASH';
+  return { timeZoneId: us ? 'US/Eastern' : 'UTC', tradingHours: '', liquidHours: '' };
+}
+
+const contractDetails: Handler = async (s, r) => {
+  const { reqId, contract } = parseContractDetails(r);
+  const found = await s.core.contracts.resolveAll(contract);
+  if (found.length === 0) {
+    s.error(reqId, Err.NO_SECURITY.code, Err.NO_SECURITY.text);
+    return;
+  }
+  for (const c of found) s.send(contractDataMessage(reqId, c, extras(c)));
+  s.send(contractDataEndMessage(reqId));
+};
+
+const currentTime: Handler = (s) => {
+  s.send(currentTimeMessage(Math.floor(s.core.clock.now() / 1000)));
+};
+
+const marketDataType: Handler = (s, r) => {
+  r.skip(1);
+  const kind = r.int();
+  if (kind >= MarketDataKind.REALTIME && kind <= MarketDataKind.DELAYED_FROZEN) s.marketDataType = kind;
+};
+
+/** Which kind of data a request gets: real time unless the delayed-data fault is on. */
+function dataKind(s: Session, reqId: number): number | null {
+  if (!s.core.faults.forceDelayed) return MarketDataKind.REALTIME;
+  if (s.marketDataType === MarketDataKind.DELAYED || s.marketDataType === MarketDataKind.DELAYED_FROZEN) {
+    s.error(reqId, Err.DELAYED_DATA.code, Err.DELAYED_DATA.text);
+    return MarketDataKind.DELAYED;
+  }
+  // A client that did not ask for delayed data gets none, as with a real account lacking the subscription.
+  s.error(reqId, Err.MARKET_DATA_NOT_SUBSCRIBED.code, Err.MARKET_DATA_NOT_SUBSCRIBED.text);
+  return null;
+}
+
+const mktData: Handler = async (s, r) => {
+  const req = parseMktData(r);
+  const { reqId } = req;
+  if (s.market.has(reqId)) {
+    s.error(reqId, Err.DUPLICATE_TICKER.code, `${Err.DUPLICATE_TICKER.text} ${reqId}`);
+    return;
+  }
+  const contract = await s.core.contracts.resolveOne(req.contract);
+  if (!contract) {
+    s.error(reqId, Err.NO_SECURITY.code, Err.NO_SECURITY.text);
+    return;
+  }
+  if (req.snapshot || req.regulatorySnapshot) {
+    const kind = dataKind(s, reqId);
+    if (kind === null) return;
+    const quote = await s.core.broker.getQuote(contract);
+    s.send(marketDataTypeMessage(reqId, kind));
+    for (const m of quoteTicks(reqId, quote, kind, null)) s.send(m);
+    s.send(tickSnapshotEndMessage(reqId));
+    return;
+  }
+  if (s.core.marketDataLines >= s.core.maxMarketDataLines) {
+    s.error(reqId, Err.MAX_TICKERS.code, Err.MAX_TICKERS.text);
+    return;
+  }
+  const kind = dataKind(s, reqId);
+  if (kind === null) return;
+  s.send(marketDataTypeMessage(reqId, kind));
+  const sub: { unsubscribe: () => void; last: Quote | null; kind: number } = { unsubscribe: () => undefined, last: null, kind };
+  s.market.set(reqId, sub);
+  s.core.marketDataLines += 1;
+  sub.unsubscribe = s.core.broker.subscribeQuotes(contract, (quote) => {
+    if (s.market.get(reqId) !== sub) return;
+    for (const m of quoteTicks(reqId, quote, sub.kind, sub.last)) s.send(m);
+    sub.last = quote;
+  });
+};
+
+const cancelMktData: Handler = (s, r) => {
+  r.skip(1);
+  const reqId = r.int();
+  // Cancelling an unknown ticker is silently accepted by real gateways too; nothing to answer.
+  s.cancelMarketData(reqId);
+};
+
+const WHAT_TO_SHOW = new Set<WhatToShow>(['TRADES', 'MIDPOINT', 'BID', 'ASK']);
+
+const historical: Handler = async (s, r) => {
+  const h = parseHistorical(r);
+  const { reqId } = h;
+  if (h.keepUpToDate && h.endDateTime !== '') {
+    s.error(reqId, Err.VALIDATION.code, `${Err.VALIDATION.text}'bB' : cause - End date not supported with live updates`);
+    return;
+  }
+  const barSize = BarSizeSchema.safeParse(normaliseBarSize(h.barSize));
+  const duration = DurationSchema.safeParse(h.duration);
+  if (!barSize.success || !duration.success || !WHAT_TO_SHOW.has(h.whatToShow as WhatToShow)) {
+    const what = !barSize.success ? `bar size ${h.barSize}` : !duration.success ? `duration ${h.duration}` : `whatToShow ${h.whatToShow}`;
+    s.error(reqId, Err.HISTORICAL_SERVICE.code, `${Err.HISTORICAL_SERVICE.text}Historical data request is invalid: ${what} is not supported`);
+    return;
+  }
+  const contract = await s.core.contracts.resolveOne(h.contract);
+  if (!contract) {
+    s.error(reqId, Err.NO_SECURITY.code, Err.NO_SECURITY.text);
+    return;
+  }
+  const violation = s.core.historicalPacer.check({
+    identity: [contract.conId, h.endDateTime, h.duration, h.barSize, h.whatToShow, h.useRth].join('|'),
+    contract: [contract.conId, contract.exchange, h.whatToShow].join('|'),
+  });
+  if (violation) {
+    s.error(reqId, Err.HISTORICAL_SERVICE.code, `${Err.HISTORICAL_SERVICE.text}Historical data request pacing violation (${violation})`);
+    return;
+  }
+  const endMs = h.endDateTime === '' ? s.core.clock.now() : parseTwsTime(h.endDateTime);
+  if (endMs === null) {
+    s.error(reqId, Err.VALIDATION.code, `${Err.VALIDATION.text}'bB' : cause - invalid end date/time ${h.endDateTime}`);
+    return;
+  }
+  s.historical.add(reqId);
+  let bars;
+  try {
+    bars = await s.core.broker.getHistoricalBars(contract, {
+      barSize: barSize.data as BarSize,
+      duration: duration.data as Duration,
+      whatToShow: h.whatToShow as WhatToShow,
+      useRth: h.useRth,
+      endTime: new Date(endMs).toISOString(),
+    });
+  } catch (err) {
+    s.historical.delete(reqId);
+    s.error(reqId, Err.HISTORICAL_SERVICE.code, `${Err.HISTORICAL_SERVICE.text}${err instanceof Error ? err.message : String(err)}`);
+    return;
+  }
+  // A cancel that arrived while the bars were computed wins, as with a gateway.
+  if (!s.historical.delete(reqId)) return;
+  const daily = /day|week|month/.test(barSize.data);
+  const startMs = bars.length > 0 ? Date.parse(bars[0]?.time ?? '') : endMs;
+  s.send(historicalDataMessage(reqId, bars, { startMs, endMs }, daily, h.formatDate));
+};
+
+/** Clients write "1 hour" and "1 hours", "1 day" and "1 days"; the simulator knows one spelling of each. */
+function normaliseBarSize(s: string): string {
+  const m = /^(\d+)\s+(\w+)$/.exec(s.trim().toLowerCase());
+  if (!m) return s;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? '').replace(/s$/, '');
+  if (unit === 'sec') return `${n} secs`;
+  if (unit === 'min') return n === 1 ? '1 min' : `${n} mins`;
+  if (unit === 'hour') return n === 1 ? '1 hour' : `${n} hours`;
+  if (unit === 'day' || unit === 'week' || unit === 'month') return `${n} ${unit}`;
+  return s;
+}
+
+const cancelHistorical: Handler = (s, r) => {
+  r.skip(1);
+  s.historical.delete(r.int());
+};
+
+export const marketHandlers: [number, Handler][] = [
+  [Req.CONTRACT_DATA, contractDetails],
+  [Req.CURRENT_TIME, currentTime],
+  [Req.MARKET_DATA_TYPE, marketDataType],
+  [Req.MKT_DATA, mktData],
+  [Req.CANCEL_MKT_DATA, cancelMktData],
+  [Req.HISTORICAL_DATA, historical],
+  [Req.CANCEL_HISTORICAL_DATA, cancelHistorical],
+];

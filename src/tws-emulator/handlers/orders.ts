@@ -1,0 +1,235 @@
+/**
+ * Orders: place (and what-if), cancel, global cancel, open orders, next ids
+ * and executions; plus the openOrder/orderStatus/execDetails/commission
+ * messages sent as orders work and fill.
+ */
+import type { Fill } from '../../core/models.js';
+import { orderView, statusView, type OrderRecord } from '../core.js';
+import { toWire } from '../messages/contract.js';
+import { nextValidIdMessage } from '../messages/account.js';
+import { twsDateTime } from '../messages/historical.js';
+import { commissionReportMessage, execDetailsEndMessage, execDetailsMessage, openOrderEndMessage, openOrderMessage, orderStatusMessage } from '../messages/orders.js';
+import { TWS_STATUS, twsOrderToSpec } from '../order-map.js';
+import { Err, Req } from '../protocol.js';
+import { parseCancelOrder, parseExecutions, parsePlaceOrder, parseTwsTime } from '../requests.js';
+import type { Handler, Session } from '../session.js';
+
+const TERMINAL = new Set(['Filled', 'Cancelled', 'ApiCancelled', 'Inactive']);
+
+export function sendOrderUpdate(s: Session, record: OrderRecord): void {
+  s.send(openOrderMessage(s.serverVersion, orderView(record)));
+  s.send(orderStatusMessage(statusView(record)));
+}
+
+export function sendExecution(s: Session, reqId: number, record: OrderRecord, fill: Fill, cum: { qty: number; avg: number }): void {
+  s.send(
+    execDetailsMessage(s.serverVersion, {
+      reqId,
+      orderId: record.twsId,
+      contract: toWire(record.contract),
+      execId: fill.execId,
+      time: twsDateTime(Date.parse(fill.time)),
+      account: record.account,
+      exchange: fill.exchange ?? record.contract.exchange,
+      side: fill.side === 'BUY' ? 'BOT' : 'SLD',
+      shares: fill.quantity,
+      price: fill.price,
+      permId: record.permId,
+      clientId: record.clientId ?? 0,
+      cumQty: cum.qty,
+      avgPrice: cum.avg,
+      orderRef: record.orderRef,
+    }),
+  );
+  s.send(commissionReportMessage(fill.execId, fill.commission, fill.commissionCurrency, fill.realizedPnl));
+}
+
+const reject = (s: Session, orderId: number, reason: string): void => s.error(orderId, Err.ORDER_REJECTED.code, `${Err.ORDER_REJECTED.text} ${reason}`);
+
+const placeOrder: Handler = async (s, r) => {
+  const o = parsePlaceOrder(r, s.serverVersion);
+  const core = s.core;
+  if (!o.whatIf) {
+    if (core.byClientOrder(s.clientId, o.orderId)) {
+      // The emulator does not modify orders in place; reusing an id is refused as a gateway refuses a used id.
+      s.error(o.orderId, Err.DUPLICATE_ORDER_ID.code, Err.DUPLICATE_ORDER_ID.text);
+      return;
+    }
+    core.noteOrderId(s.clientId, o.orderId);
+  }
+  const contract = await core.contracts.resolveOne(o.contract);
+  if (!contract) {
+    s.error(o.orderId, Err.NO_SECURITY.code, Err.NO_SECURITY.text);
+    return;
+  }
+  if (o.parentId !== 0 || !o.transmit) {
+    reject(s, o.orderId, 'child orders and orders with transmit=false are not supported by the simulated gateway');
+    return;
+  }
+  const account = o.account === '' ? core.defaultAccount() : o.account;
+  if (!core.accounts().includes(account)) {
+    reject(s, o.orderId, `account ${account} is not a managed account`);
+    return;
+  }
+  const mapped = twsOrderToSpec(o, contract, account);
+  if (!mapped.ok) {
+    reject(s, o.orderId, mapped.reason);
+    return;
+  }
+  const spec = mapped.spec;
+  const [brokerId] = o.whatIf ? ['what-if'] : await core.broker.allocateOrderIds(1);
+  const record: OrderRecord = {
+    brokerId: brokerId ?? '',
+    clientId: s.clientId,
+    twsId: o.orderId,
+    permId: core.newPermId(),
+    parentTwsId: 0,
+    contract,
+    spec,
+    account,
+    orderRef: o.orderRef,
+    status: 'PendingSubmit',
+    filled: 0,
+    remaining: spec.quantity,
+    avgFillPrice: 0,
+    lastFillPrice: 0,
+    execQty: 0,
+    execValue: 0,
+    held: [],
+    dropAck: false,
+  };
+  if (o.whatIf) {
+    await sendWhatIf(s, record);
+    return;
+  }
+  if (core.faults.dropAcks > 0) {
+    core.faults.dropAcks -= 1;
+    record.dropAck = true;
+  }
+  core.register(record);
+  let rejection: string | null = null;
+  try {
+    const ack = await core.broker.placeOrder({ ids: { orderId: record.brokerId }, contract, spec, accountId: account, orderRef: o.orderRef || `tws:${s.clientId}:${o.orderId}` });
+    if ((record.held ?? []).every((u) => u.kind !== 'status')) {
+      record.status = TWS_STATUS[ack.status];
+    }
+    if (ack.status === 'REJECTED') rejection = ack.message ?? 'rejected by the simulated broker';
+  } catch (err) {
+    record.status = 'Cancelled';
+    rejection = err instanceof Error ? err.message : String(err);
+  }
+  const settle = (): void => {
+    const held = record.held ?? [];
+    record.held = null;
+    if (rejection !== null) reject(s, o.orderId, rejection);
+    const statusUpdates = held.filter((u) => u.kind === 'status');
+    if (!record.dropAck && statusUpdates.length === 0) {
+      const link = core.linkFor(record);
+      if (link) link.orderChanged(record);
+    }
+    for (const u of held) if (!(record.dropAck && u.kind === 'status')) u.run();
+  };
+  if (core.faults.ackDelayMs > 0) setTimeout(settle, core.faults.ackDelayMs).unref();
+  else settle();
+};
+
+async function sendWhatIf(s: Session, record: OrderRecord): Promise<void> {
+  const core = s.core;
+  const [w, before] = await Promise.all([core.broker.whatIf(record.contract, record.spec, record.account), core.broker.getAccountSummary(record.account)]);
+  const after = (b: number, change: number | null): number | null => (change === null ? null : b + change);
+  const view = orderView(record, { whatIf: true, status: 'PreSubmitted' });
+  view.whatIfState = {
+    initMarginBefore: before.initMarginReq,
+    maintMarginBefore: before.maintMarginReq,
+    equityWithLoanBefore: before.equityWithLoanValue,
+    initMarginChange: w.initMarginChange,
+    maintMarginChange: w.maintMarginChange,
+    equityWithLoanChange: w.equityWithLoanAfter === null ? null : w.equityWithLoanAfter - before.equityWithLoanValue,
+    initMarginAfter: after(before.initMarginReq, w.initMarginChange),
+    maintMarginAfter: after(before.maintMarginReq, w.maintMarginChange),
+    equityWithLoanAfter: w.equityWithLoanAfter,
+    commission: w.estimatedCommission,
+    commissionCurrency: w.commissionCurrency,
+    warningText: w.warnings.join('; '),
+  };
+  s.send(openOrderMessage(s.serverVersion, view));
+}
+
+const cancelOrder: Handler = async (s, r) => {
+  const { orderId } = parseCancelOrder(r);
+  const record = s.core.byClientOrder(s.clientId, orderId);
+  if (!record) {
+    s.error(orderId, Err.CANCEL_NOT_FOUND.code, Err.CANCEL_NOT_FOUND.text.replace('{id}', String(orderId)));
+    return;
+  }
+  if (TERMINAL.has(record.status)) {
+    s.error(orderId, Err.CANCEL_NOT_ALLOWED.code, Err.CANCEL_NOT_ALLOWED.text.replace('{id}', String(orderId)).replace('{state}', record.status));
+    return;
+  }
+  const state = await s.core.broker.cancelOrder(record.brokerId);
+  if (state.status === 'CANCELLED') s.error(orderId, Err.ORDER_CANCELLED.code, Err.ORDER_CANCELLED.text);
+  else s.error(orderId, Err.CANCEL_NOT_ALLOWED.code, Err.CANCEL_NOT_ALLOWED.text.replace('{id}', String(orderId)).replace('{state}', TWS_STATUS[state.status]));
+};
+
+const globalCancel: Handler = async (s) => {
+  for (const o of await s.core.broker.getOpenOrders()) await s.core.broker.cancelOrder(o.orderId).catch(() => undefined);
+};
+
+/** Open orders: this client's own, or (all = true) every order at the broker, including those placed outside the emulator. */
+async function sendOpenOrders(s: Session, all: boolean): Promise<void> {
+  for (const state of await s.core.broker.getOpenOrders()) {
+    const record = s.core.byBrokerId(state.orderId) ?? (all ? await s.core.adopt(state) : undefined);
+    if (!record || (!all && record.clientId !== s.clientId)) continue;
+    s.send(openOrderMessage(s.serverVersion, orderView(record)));
+    s.send(orderStatusMessage(statusView(record)));
+  }
+  s.send(openOrderEndMessage());
+}
+
+const openOrders: Handler = (s) => sendOpenOrders(s, false);
+const allOpenOrders: Handler = (s) => sendOpenOrders(s, true);
+/** Binding TWS manual orders to client 0: there are none in the simulator, so it is accepted and changes nothing. */
+const autoOpenOrders: Handler = () => undefined;
+
+const ids: Handler = (s) => {
+  s.send(nextValidIdMessage(s.core.nextValidId(s.clientId)));
+};
+
+const executions: Handler = async (s, r) => {
+  const f = parseExecutions(r);
+  const since = f.time === '' ? null : parseTwsTime(f.time);
+  const fills = await s.core.broker.getExecutions({ ...(since !== null ? { since: new Date(since).toISOString() } : {}), ...(f.acctCode !== '' ? { accountId: f.acctCode } : {}) });
+  const cum = new Map<string, { qty: number; value: number }>();
+  for (const fill of fills) {
+    let record = s.core.byBrokerId(fill.orderId);
+    if (!record) {
+      const state = await s.core.broker.getOrder(fill.orderId);
+      record = state ? ((await s.core.adopt(state)) ?? undefined) : undefined;
+    }
+    if (!record) continue;
+    // A client sees executions of its own orders and of orders placed outside the API, as with a gateway.
+    if (record.clientId !== null && record.clientId !== s.clientId) continue;
+    if (f.clientId > 0 && record.clientId !== f.clientId) continue;
+    const wire = toWire(record.contract);
+    if (f.symbol !== '' && wire.symbol !== f.symbol) continue;
+    if (f.secType !== '' && wire.secType !== f.secType) continue;
+    if (f.side !== '' && (fill.side === 'BUY' ? 'BUY' : 'SELL') !== f.side && (fill.side === 'BUY' ? 'BOT' : 'SLD') !== f.side) continue;
+    const c = cum.get(fill.orderId) ?? { qty: 0, value: 0 };
+    c.qty += fill.quantity;
+    c.value += fill.quantity * fill.price;
+    cum.set(fill.orderId, c);
+    sendExecution(s, f.reqId, record, fill, { qty: c.qty, avg: c.value / c.qty });
+  }
+  s.send(execDetailsEndMessage(f.reqId));
+};
+
+export const orderHandlers: [number, Handler][] = [
+  [Req.PLACE_ORDER, placeOrder],
+  [Req.CANCEL_ORDER, cancelOrder],
+  [Req.GLOBAL_CANCEL, globalCancel],
+  [Req.OPEN_ORDERS, openOrders],
+  [Req.ALL_OPEN_ORDERS, allOpenOrders],
+  [Req.AUTO_OPEN_ORDERS, autoOpenOrders],
+  [Req.IDS, ids],
+  [Req.EXECUTIONS, executions],
+];

@@ -1,0 +1,81 @@
+/**
+ * Account messages: summary (+End), account updates (values, portfolio,
+ * update time, download end), positions (+End), PnL and PnL single, and the
+ * managedAccounts / nextValidId / currentTime that bracket a session.
+ */
+import type { AccountSummary, Position } from '../../core/models.js';
+import { UNSET_DOUBLE, type Field } from '../framing.js';
+import { Msg } from '../protocol.js';
+import type { WireContract } from './contract.js';
+
+export const managedAccountsMessage = (accounts: readonly string[]): Field[] => [Msg.MANAGED_ACCTS, 1, accounts.join(',')];
+export const nextValidIdMessage = (orderId: number): Field[] => [Msg.NEXT_VALID_ID, 1, orderId];
+export const currentTimeMessage = (epochSeconds: number): Field[] => [Msg.CURRENT_TIME, 1, epochSeconds];
+
+/** Account values by TWS tag, from the simulator's summary. */
+export function summaryValues(s: AccountSummary): { tag: string; value: string; currency: string }[] {
+  const money = (tag: string, v: number): { tag: string; value: string; currency: string } => ({ tag, value: v.toFixed(2), currency: s.currency });
+  return [
+    { tag: 'AccountType', value: 'INDIVIDUAL', currency: '' },
+    money('NetLiquidation', s.netLiquidation),
+    money('TotalCashValue', s.totalCash),
+    money('SettledCash', s.totalCash),
+    money('AccruedCash', 0),
+    money('BuyingPower', s.buyingPower),
+    money('EquityWithLoanValue', s.equityWithLoanValue),
+    money('PreviousDayEquityWithLoanValue', s.equityWithLoanValue),
+    money('GrossPositionValue', s.grossPositionValue),
+    money('RegTEquity', s.equityWithLoanValue),
+    money('RegTMargin', s.initMarginReq),
+    money('SMA', s.excessLiquidity),
+    money('InitMarginReq', s.initMarginReq),
+    money('MaintMarginReq', s.maintMarginReq),
+    money('AvailableFunds', s.availableFunds),
+    money('ExcessLiquidity', s.excessLiquidity),
+    { tag: 'Cushion', value: s.netLiquidation > 0 ? (s.excessLiquidity / s.netLiquidation).toFixed(6) : '0', currency: '' },
+    money('FullInitMarginReq', s.initMarginReq),
+    money('FullMaintMarginReq', s.maintMarginReq),
+    money('FullAvailableFunds', s.availableFunds),
+    money('FullExcessLiquidity', s.excessLiquidity),
+    { tag: 'DayTradesRemaining', value: '-1', currency: '' },
+    { tag: 'Leverage', value: s.netLiquidation > 0 ? (s.grossPositionValue / s.netLiquidation).toFixed(4) : '0', currency: '' },
+  ];
+}
+
+export const accountSummaryMessage = (reqId: number, account: string, tag: string, value: string, currency: string): Field[] => [
+  Msg.ACCOUNT_SUMMARY, 1, reqId, account, tag, value, currency,
+];
+export const accountSummaryEndMessage = (reqId: number): Field[] => [Msg.ACCOUNT_SUMMARY_END, 1, reqId];
+
+export const accountValueMessage = (key: string, value: string, currency: string, account: string): Field[] => [Msg.ACCT_VALUE, 2, key, value, currency, account];
+
+/** PORTFOLIO_VALUE version 8: conId, full contract incl. multiplier/primaryExch/tradingClass, then values. */
+export function portfolioValueMessage(w: WireContract, p: Position): Field[] {
+  return [
+    Msg.PORTFOLIO_VALUE, 8,
+    w.conId, w.symbol, w.secType, w.lastTradeDateOrContractMonth, w.strike, w.right, w.multiplier, w.primaryExch, w.currency, w.localSymbol, w.tradingClass,
+    p.quantity, p.marketPrice ?? 0, p.marketValue ?? 0, p.avgCost, p.unrealizedPnl ?? 0, p.realizedPnl, p.accountId,
+  ];
+}
+
+export const accountUpdateTimeMessage = (hhmm: string): Field[] => [Msg.ACCT_UPDATE_TIME, 1, hhmm];
+export const accountDownloadEndMessage = (account: string): Field[] => [Msg.ACCT_DOWNLOAD_END, 1, account];
+
+/** POSITION version 3 (with tradingClass and average cost). */
+export function positionMessage(account: string, w: WireContract, quantity: number, avgCost: number): Field[] {
+  return [
+    Msg.POSITION, 3, account,
+    w.conId, w.symbol, w.secType, w.lastTradeDateOrContractMonth, w.strike, w.right, w.multiplier, w.exchange, w.currency, w.localSymbol, w.tradingClass,
+    quantity, avgCost,
+  ];
+}
+export const positionEndMessage = (): Field[] => [Msg.POSITION_END, 1];
+
+/** PNL at >= REALIZED_PNL (135): no version; daily, unrealized, realized. */
+export const pnlMessage = (reqId: number, daily: number, unrealized: number, realized: number): Field[] => [Msg.PNL, reqId, daily, unrealized, realized];
+
+/** PNL_SINGLE: position, daily, unrealized, realized, value. */
+export const pnlSingleMessage = (reqId: number, pos: number, daily: number | null, unrealized: number | null, realized: number, value: number | null): Field[] => [
+  // Unknown values go out as Double.MAX_VALUE, which decoders turn into "undefined" rather than 0.
+  Msg.PNL_SINGLE, reqId, pos, daily ?? UNSET_DOUBLE, unrealized ?? UNSET_DOUBLE, realized, value ?? UNSET_DOUBLE,
+];

@@ -1,0 +1,258 @@
+/**
+ * Parsers for the requests we serve, field by field as @stoqey/ib's encoder
+ * (and IBKR's EClient) writes them at server versions 176..178. Each returns
+ * a plain object; nothing here talks to the broker.
+ */
+import { FieldReader } from './framing.js';
+
+/** A contract as a client describes it; empty strings and 0 mean "not given". */
+export interface RequestContract {
+  conId: number;
+  symbol: string;
+  secType: string;
+  lastTradeDateOrContractMonth: string;
+  strike: number;
+  right: string;
+  multiplier: string;
+  exchange: string;
+  primaryExch: string;
+  currency: string;
+  localSymbol: string;
+  tradingClass: string;
+}
+
+function readContract(r: FieldReader, withPrimaryExch = true): RequestContract {
+  return {
+    conId: r.int(),
+    symbol: r.str(),
+    secType: r.str().toUpperCase(),
+    lastTradeDateOrContractMonth: r.str(),
+    strike: r.num() ?? 0,
+    right: r.str().toUpperCase(),
+    multiplier: r.str(),
+    exchange: r.str(),
+    primaryExch: withPrimaryExch ? r.str() : '',
+    currency: r.str(),
+    localSymbol: r.str(),
+    tradingClass: r.str(),
+  };
+}
+
+export function parseContractDetails(r: FieldReader): { reqId: number; contract: RequestContract } {
+  r.skip(1); // version
+  const reqId = r.int();
+  const contract = readContract(r);
+  return { reqId, contract };
+}
+
+export interface MktDataRequest {
+  reqId: number;
+  contract: RequestContract;
+  genericTicks: string;
+  snapshot: boolean;
+  regulatorySnapshot: boolean;
+}
+
+export function parseMktData(r: FieldReader): MktDataRequest {
+  r.skip(1); // version
+  const reqId = r.int();
+  const contract = readContract(r);
+  if (contract.secType === 'BAG') {
+    const legs = r.int();
+    r.skip(legs * 4);
+  }
+  if (r.bool()) r.skip(3); // delta-neutral contract
+  const genericTicks = r.str();
+  const snapshot = r.bool();
+  const regulatorySnapshot = r.bool();
+  return { reqId, contract, genericTicks, snapshot, regulatorySnapshot };
+}
+
+export interface HistoricalRequest {
+  reqId: number;
+  contract: RequestContract;
+  endDateTime: string;
+  barSize: string;
+  duration: string;
+  useRth: boolean;
+  whatToShow: string;
+  formatDate: number;
+  keepUpToDate: boolean;
+}
+
+export function parseHistorical(r: FieldReader): HistoricalRequest {
+  const reqId = r.int();
+  const contract = readContract(r);
+  r.skip(1); // includeExpired
+  const endDateTime = r.str();
+  const barSize = r.str();
+  const duration = r.str();
+  const useRth = r.bool();
+  const whatToShow = r.str().toUpperCase();
+  const formatDate = r.int();
+  if (contract.secType === 'BAG') {
+    const legs = r.int();
+    r.skip(legs * 4);
+  }
+  const keepUpToDate = r.bool();
+  return { reqId, contract, endDateTime, barSize, duration, useRth, whatToShow, formatDate, keepUpToDate };
+}
+
+export interface PlaceOrderRequestWire {
+  orderId: number;
+  contract: RequestContract;
+  action: string;
+  totalQuantity: number;
+  orderType: string;
+  lmtPrice: number | null;
+  auxPrice: number | null;
+  tif: string;
+  ocaGroup: string;
+  account: string;
+  orderRef: string;
+  transmit: boolean;
+  parentId: number;
+  outsideRth: boolean;
+  trailStopPrice: number | null;
+  trailingPercent: number | null;
+  algoStrategy: string;
+  whatIf: boolean;
+  /** Set when the order uses something the emulator cannot honour (combo legs, hedges, ...). */
+  unsupported: string | null;
+}
+
+const FA_PROFILE_DESUPPORT = 177;
+
+/**
+ * PLACE_ORDER at >= ORDER_CONTAINER (no version field). Read up to whatIf:
+ * everything after it (conditions, MiFID fields, ...) is either unsupported
+ * and flagged, or irrelevant to the simulator.
+ */
+export function parsePlaceOrder(r: FieldReader, serverVersion: number): PlaceOrderRequestWire {
+  const orderId = r.int();
+  const contract = readContract(r);
+  r.skip(2); // secIdType, secId
+  const action = r.str().toUpperCase();
+  const totalQuantity = r.num() ?? 0;
+  const orderType = r.str().toUpperCase();
+  const lmtPrice = r.num();
+  const auxPrice = r.num();
+  const tif = r.str().toUpperCase();
+  const ocaGroup = r.str();
+  const account = r.str();
+  r.skip(2); // openClose, origin
+  const orderRef = r.str();
+  const transmit = r.bool();
+  const parentId = r.int();
+  r.skip(4); // blockOrder, sweepToFill, displaySize, triggerMethod
+  const outsideRth = r.bool();
+  r.skip(1); // hidden
+  let unsupported: string | null = null;
+  if (contract.secType === 'BAG') return { orderId, contract, action, totalQuantity, orderType, lmtPrice, auxPrice, tif, ocaGroup, account, orderRef, transmit, parentId, outsideRth, trailStopPrice: null, trailingPercent: null, algoStrategy: '', whatIf: false, unsupported: 'combo (BAG) orders are not supported' };
+  r.skip(1); // deprecated sharesAllocation
+  r.skip(3); // discretionaryAmt, goodAfterTime, goodTillDate
+  r.skip(3); // faGroup, faMethod, faPercentage
+  if (serverVersion < FA_PROFILE_DESUPPORT) r.skip(1);
+  r.skip(1); // modelCode
+  r.skip(3); // shortSaleSlot, designatedLocation, exemptCode
+  r.skip(1); // ocaType
+  r.skip(3); // rule80A, settlingFirm, allOrNone
+  r.skip(2); // minQty, percentOffset
+  r.skip(3); // eTradeOnly, firmQuoteOnly, nbboPriceCap
+  r.skip(1); // auctionStrategy
+  r.skip(5); // startingPrice, stockRefPrice, delta, stockRangeLower, stockRangeUpper
+  r.skip(1); // overridePercentageConstraints
+  const volatility = r.num();
+  r.skip(1); // volatilityType
+  const dnType = r.str();
+  r.skip(1); // deltaNeutralAuxPrice
+  if (dnType !== '') r.skip(8);
+  r.skip(2); // continuousUpdate, referencePriceType
+  const trailStopPrice = r.num();
+  const trailingPercent = r.num();
+  r.skip(2); // scaleInitLevelSize, scaleSubsLevelSize
+  const scalePriceIncrement = r.str();
+  if (scalePriceIncrement !== '') r.skip(7);
+  r.skip(3); // scaleTable, activeStartTime, activeStopTime
+  const hedgeType = r.str();
+  if (hedgeType !== '') r.skip(1);
+  r.skip(1); // optOutSmartRouting
+  r.skip(2); // clearingAccount, clearingIntent
+  r.skip(1); // notHeld
+  if (r.bool()) {
+    r.skip(3);
+    unsupported = 'delta-neutral contracts are not supported';
+  }
+  const algoStrategy = r.str();
+  if (algoStrategy !== '') r.skip(r.int() * 2);
+  r.skip(1); // algoId
+  const whatIf = r.bool();
+  if (volatility !== null) unsupported = 'volatility orders are not supported';
+  if (hedgeType !== '') unsupported = 'hedge orders are not supported';
+  if (scalePriceIncrement !== '') unsupported = 'scale orders are not supported';
+  return { orderId, contract, action, totalQuantity, orderType, lmtPrice, auxPrice, tif, ocaGroup, account, orderRef, transmit, parentId, outsideRth, trailStopPrice, trailingPercent, algoStrategy, whatIf, unsupported };
+}
+
+export function parseCancelOrder(r: FieldReader): { orderId: number } {
+  r.skip(1); // version (sent below CME_TAGGING_FIELDS, i.e. at every version we serve)
+  return { orderId: r.int() };
+}
+
+export interface ExecutionFilterWire {
+  reqId: number;
+  clientId: number;
+  acctCode: string;
+  time: string;
+  symbol: string;
+  secType: string;
+  exchange: string;
+  side: string;
+}
+
+export function parseExecutions(r: FieldReader): ExecutionFilterWire {
+  r.skip(1); // version
+  return { reqId: r.int(), clientId: r.int(), acctCode: r.str(), time: r.str(), symbol: r.str().toUpperCase(), secType: r.str().toUpperCase(), exchange: r.str().toUpperCase(), side: r.str().toUpperCase() };
+}
+
+export function parseAccountSummary(r: FieldReader): { reqId: number; group: string; tags: string[] } {
+  r.skip(1);
+  const reqId = r.int();
+  const group = r.str();
+  const tags = r.str().split(',').map((t) => t.trim()).filter((t) => t !== '');
+  return { reqId, group, tags };
+}
+
+export function parseAccountUpdates(r: FieldReader): { subscribe: boolean; account: string } {
+  r.skip(1);
+  return { subscribe: r.bool(), account: r.str() };
+}
+
+export function parsePnl(r: FieldReader): { reqId: number; account: string; modelCode: string } {
+  return { reqId: r.int(), account: r.str(), modelCode: r.str() };
+}
+
+export function parsePnlSingle(r: FieldReader): { reqId: number; account: string; modelCode: string; conId: number } {
+  return { reqId: r.int(), account: r.str(), modelCode: r.str(), conId: r.int() };
+}
+
+/** "YYYYMMDD HH:MM:SS [zone]", "YYYYMMDD-HH:MM:SS" (UTC) or "YYYYMMDD"; null when empty or unreadable. */
+export function parseTwsTime(s: string): number | null {
+  const m = /^(\d{4})(\d{2})(\d{2})(?:[ -]+(\d{2}):(\d{2}):(\d{2}))?(?:\s+(\S+))?$/.exec(s.trim());
+  if (!m) return null;
+  const [, y, mo, d, h, mi, se, zone] = m;
+  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(se ?? 0));
+  if (zone === undefined || zone === 'UTC' || zone === 'GMT') return utc;
+  return utc - zoneOffsetMs(zone, utc);
+}
+
+/** Offset of an IANA zone (e.g. US/Eastern) at a moment, from Intl; 0 for zones Intl does not know. */
+function zoneOffsetMs(zone: string, atUtc: number): number {
+  try {
+    const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(new Date(atUtc));
+    const get = (t: string): number => Number(parts.find((p) => p.type === t)?.value ?? 0);
+    const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+    return local - atUtc;
+  } catch {
+    return 0;
+  }
+}
