@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { Catalogue, type Instrument } from './catalogue.js';
+import { checkBarRequest, Market } from './market.js';
+
+const cat = new Catalogue();
+const aapl = cat.listedBySymbol('AAPL')[0] as Instrument;
+const eur = cat.listedBySymbol('EUR.USD')[0] as Instrument;
+const spx = cat.listedBySymbol('SPX')[0] as Instrument;
+const MON_10ET = Date.parse('2026-01-05T15:00:00Z');
+
+describe('the seeded market', () => {
+  it('is a pure function of (seed, instrument, time)', () => {
+    const a = new Market(42, 'real');
+    const b = new Market(42, 'real');
+    // Asked in a different order, from a fresh cache: the same prices.
+    const times = [MON_10ET + 3_600_000, MON_10ET, MON_10ET - 86_400_000 * 30, MON_10ET + 17_000];
+    const fromA = times.map((t) => a.fair(aapl, t));
+    const fromB = [...times].reverse().map((t) => b.fair(aapl, t)).reverse();
+    expect(fromA).toEqual(fromB);
+    expect(new Market(43, 'real').fair(aapl, MON_10ET)).not.toBe(fromA[1]);
+  });
+
+  it('stays near the reference price and moves by plausible amounts', () => {
+    const m = new Market(42, 'real');
+    const p = m.fair(aapl, MON_10ET);
+    expect(p).toBeGreaterThan(aapl.refPrice * 0.5);
+    expect(p).toBeLessThan(aapl.refPrice * 1.5);
+    const oneMinute = m.fair(aapl, MON_10ET + 60_000);
+    expect(Math.abs(Math.log(oneMinute / p))).toBeLessThan(0.01);
+  });
+
+  it('keeps bid < ask on the tick, with displayed sizes in lots', () => {
+    const m = new Market(42, 'always-open');
+    for (let i = 0; i < 200; i++) {
+      const t = m.touch(aapl, MON_10ET + i * 7_777);
+      expect(t.bid).toBeLessThan(t.ask);
+      expect(Math.round(t.bid * 100)).toBeCloseTo(t.bid * 100, 6);
+      expect(t.bidSize % 100).toBe(0);
+      expect(t.last).toBeGreaterThanOrEqual(t.bid);
+      expect(t.last).toBeLessThanOrEqual(t.ask);
+    }
+  });
+
+  it('freezes a closed market at its last trade', () => {
+    const m = new Market(42, 'real');
+    const fridayEvening = Date.parse('2026-01-10T00:59:59Z'); // 19:59:59 ET Friday
+    expect(m.fair(aapl, Date.parse('2026-01-10T15:00:00Z'))).toBe(m.fair(aapl, fridayEvening));
+    expect(m.touch(aapl, Date.parse('2026-01-10T15:00:00Z')).phase).toBe('closed');
+  });
+});
+
+describe('history and live quotes agree', () => {
+  it("the last bar's close is the quote's last trade, and the daily bar matches the quote's open/high/low", () => {
+    const m = new Market(42, 'real');
+    const now = MON_10ET + 12 * 60_000;
+    const q = m.quote(aapl, now);
+    const minutes = m.bars(aapl, { barSize: '1 min', duration: '3600 S', whatToShow: 'TRADES', useRth: true, endMs: now }, now);
+    expect(minutes.at(-1)?.close).toBe(q.last);
+    const daily = m.bars(aapl, { barSize: '1 day', duration: '5 D', whatToShow: 'TRADES', useRth: true, endMs: now }, now);
+    expect(daily.at(-1)?.open).toBe(q.open);
+    expect(daily.at(-1)?.close).toBe(q.last);
+    expect(daily.at(-2)?.close).toBe(q.close);
+  });
+
+  it('never returns future bars', () => {
+    const m = new Market(42, 'real');
+    const bars = m.bars(aapl, { barSize: '5 mins', duration: '1 D', whatToShow: 'TRADES', useRth: true, endMs: MON_10ET + 86_400_000 }, MON_10ET);
+    for (const b of bars) expect(Date.parse(b.time)).toBeLessThan(MON_10ET);
+  });
+
+  it('useRth keeps regular-hours bars only; weekends have none for stocks', () => {
+    const m = new Market(42, 'real');
+    const end = Date.parse('2026-01-06T01:00:00Z');
+    const rth = m.bars(aapl, { barSize: '30 mins', duration: '1 D', whatToShow: 'TRADES', useRth: true, endMs: end }, end);
+    expect(rth).toHaveLength(13);
+    expect(rth[0]?.time).toBe('2026-01-05T14:30:00.000Z');
+    const all = m.bars(aapl, { barSize: '30 mins', duration: '1 D', whatToShow: 'TRADES', useRth: false, endMs: end }, end);
+    expect(all).toHaveLength(32);
+    const weekly = m.bars(aapl, { barSize: '1 day', duration: '1 W', whatToShow: 'TRADES', useRth: true, endMs: end }, end);
+    for (const b of weekly) expect([0, 6]).not.toContain(new Date(b.time).getUTCDay());
+  });
+
+  it('aggregates weeks and months', () => {
+    const m = new Market(42, 'real');
+    const weeks = m.bars(aapl, { barSize: '1 week', duration: '3 M', whatToShow: 'TRADES', useRth: true, endMs: MON_10ET }, MON_10ET);
+    expect(weeks.length).toBeGreaterThanOrEqual(13);
+    expect(weeks.length).toBeLessThanOrEqual(15);
+    const months = m.bars(aapl, { barSize: '1 month', duration: '1 Y', whatToShow: 'TRADES', useRth: true, endMs: MON_10ET }, MON_10ET);
+    expect(months.length).toBeGreaterThanOrEqual(12);
+    expect(months.length).toBeLessThanOrEqual(14);
+  });
+});
+
+describe("IBKR's historical data rules", () => {
+  it('refuses bar sizes too small for the duration', () => {
+    expect(checkBarRequest('1800 S', '1 secs')).toBeNull();
+    expect(checkBarRequest('3600 S', '1 secs')).toMatch(/162/);
+    expect(checkBarRequest('1 D', '30 secs')).toMatch(/too small/);
+    expect(checkBarRequest('1 D', '1 min')).toBeNull();
+    expect(checkBarRequest('1 M', '1 min')).toMatch(/too small/);
+    expect(checkBarRequest('1 Y', '1 day')).toBeNull();
+    expect(checkBarRequest('1 Y', '1 hour')).toMatch(/too small/);
+    expect(checkBarRequest('100000 S', '1 min')).toMatch(/86400 S/);
+  });
+
+  it('has no TRADES for FX and no BID/ASK for indices', () => {
+    const m = new Market(42, 'real');
+    expect(() => m.bars(eur, { barSize: '1 hour', duration: '1 D', whatToShow: 'TRADES', useRth: false, endMs: MON_10ET }, MON_10ET)).toThrow(/MIDPOINT/);
+    expect(m.bars(eur, { barSize: '1 hour', duration: '1 D', whatToShow: 'MIDPOINT', useRth: false, endMs: MON_10ET }, MON_10ET).length).toBeGreaterThan(0);
+    expect(() => m.bars(spx, { barSize: '1 hour', duration: '1 D', whatToShow: 'BID', useRth: true, endMs: MON_10ET }, MON_10ET)).toThrow(/Indices/);
+  });
+
+  it('quotes indices without a book and FX without trades, as IBKR does', () => {
+    const m = new Market(42, 'real');
+    const i = m.quote(spx, MON_10ET);
+    expect(i.bid).toBeNull();
+    expect(i.last).not.toBeNull();
+    const f = m.quote(eur, MON_10ET);
+    expect(f.last).toBeNull();
+    expect(f.bid as number).toBeLessThan(f.ask as number);
+  });
+});
