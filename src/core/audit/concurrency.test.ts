@@ -1,5 +1,5 @@
 /**
- * Two processes on one audit.db: the same idempotency keys claimed at the same
+ * Several processes on one audit.db: the same idempotency keys claimed at the same
  * moment place exactly one order per key, and the shared hash chain stays intact.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,19 +19,21 @@ beforeAll(() => {
 });
 afterAll(() => cleanup());
 
-describe('concurrent duplicates from two processes', () => {
-  it('place one order per idempotency key', async () => {
+describe('concurrent duplicates from several processes', () => {
+  it('place one order per idempotency key (three processes)', async () => {
     const keys = 150;
     // Open the file first so neither child pays for creating it inside the race.
     openAuditStore({ dataDir: dir }).close();
-    const racers = [runFixture('idempotent-racer.mjs', [modulePath, dir, String(keys)]), runFixture('idempotent-racer.mjs', [modulePath, dir, String(keys)])];
+    // Two racers take the keys in the same order (same key, same moment); a third from the other end
+    // guarantees more than one process wins keys even if SQLite's busy back-off lets one racer run ahead.
+    const racers = (['asc', 'asc', 'desc'] as const).map((direction) => runFixture('idempotent-racer.mjs', [modulePath, dir, String(keys), direction]));
     await Promise.all(racers.map((r) => r.waitFor('ready')));
     for (const r of racers) r.child.stdin?.end('go\n');
     const exits = await Promise.all(racers.map((r) => r.exited));
     for (const e of exits) expect(e, e.stderr).toMatchObject({ code: 0 });
 
     const results = racers.flatMap((r) => r.lines.filter((l) => l !== 'ready').map((l) => JSON.parse(l) as { key: string; kind: string; orderId: string | null }));
-    expect(results).toHaveLength(2 * keys);
+    expect(results).toHaveLength(3 * keys);
     const winners = new Map<string, number>();
     for (const r of results) if (r.kind === 'new') winners.set(r.key, (winners.get(r.key) ?? 0) + 1);
     expect(winners.size).toBe(keys);
@@ -44,9 +46,9 @@ describe('concurrent duplicates from two processes', () => {
       expect(store.listOrders({ status: 'all', limit: 1000 })).toHaveLength(keys);
       expect(store.query(AuditQuery.parse({ limit: 1000 })).entries).toHaveLength(keys);
       expect(store.verify()).toMatchObject({ ok: true, checkedRows: 2 * keys });
-      // Both processes did win some keys, so the test exercised real contention.
+      // More than one process won keys, so the claims really were contended across processes.
       const pids = new Set(store.listOrders({ status: 'all', limit: 1000 }).map((o) => o.orderId.split('-').pop()));
-      expect(pids.size).toBe(2);
+      expect(pids.size).toBeGreaterThanOrEqual(2);
     } finally {
       store.close();
     }
