@@ -399,3 +399,23 @@ describe('state', () => {
     expect(store.getState<{ engaged: boolean }>('killSwitch')).toEqual({ engaged: false, reason: null });
   });
 });
+
+describe('opening next to a busy writer', () => {
+  it('opens an up-to-date file and reads it while another connection holds the write lock', () => {
+    store.append(entry());
+    const db = raw();
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      const reader = openAuditStore({ dataDir: dir, busyTimeoutMs: 50 });
+      try {
+        expect(reader.verify()).toMatchObject({ ok: true, checkedRows: 1 });
+        expect(reader.query(AuditQuery.parse({})).entries).toHaveLength(1);
+      } finally {
+        reader.close();
+      }
+    } finally {
+      db.exec('ROLLBACK');
+      db.close();
+    }
+  });
+});

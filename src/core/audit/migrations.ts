@@ -121,6 +121,12 @@ export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max,
 
 /** Applies every migration not yet recorded; returns the versions applied now. */
 export function migrate(db: Database.Database, nowIso: () => string, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  // Fast path without the write lock: opening an up-to-date file (the CLI's
+  // verify/query/export next to a busy gateway) must not wait for writers.
+  if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined) {
+    const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version));
+    if (applied.size === migrations.length && migrations.every((m) => applied.has(m.version))) return [];
+  }
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
     name       TEXT NOT NULL,
