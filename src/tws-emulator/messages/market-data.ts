@@ -38,14 +38,18 @@ export function quoteTicks(reqId: number, quote: Quote, kind: number, previous: 
   const t = kind === MarketDataKind.DELAYED || kind === MarketDataKind.DELAYED_FROZEN ? DELAYED_TICKS : REALTIME_TICKS;
   const out: Field[][] = [];
   const changed = <K extends keyof Quote>(k: K): boolean => previous === null || previous[k] !== quote[k];
-  const price = (k: 'bid' | 'ask' | 'last', size: 'bidSize' | 'askSize' | 'lastSize', tick: number): void => {
+  const price = (k: 'bid' | 'ask' | 'last', size: 'bidSize' | 'askSize' | 'lastSize', tick: number, sizeTick: number): void => {
     const p = quote[k];
     if (p === null || (!changed(k) && !changed(size))) return;
     out.push(tickPriceMessage(reqId, tick, p, quote[size]));
+    // Gateways follow each price with its own size tick; clients rely on it (e.g. @stoqey/ib derives no BID_SIZE from tickPrice).
+    const sz = quote[size];
+    if (sz !== null) out.push(tickSizeMessage(reqId, sizeTick, sz));
   };
-  price('bid', 'bidSize', t.bid);
-  price('ask', 'askSize', t.ask);
-  price('last', 'lastSize', t.last);
+  const delayed = t === DELAYED_TICKS;
+  price('bid', 'bidSize', t.bid, delayed ? Tick.DELAYED_BID_SIZE : Tick.BID_SIZE);
+  price('ask', 'askSize', t.ask, delayed ? Tick.DELAYED_ASK_SIZE : Tick.ASK_SIZE);
+  price('last', 'lastSize', t.last, delayed ? Tick.DELAYED_LAST_SIZE : Tick.LAST_SIZE);
   for (const k of ['high', 'low', 'close', 'open'] as const) {
     const p = quote[k];
     if (p !== null && changed(k)) out.push(tickPriceMessage(reqId, t[k], p, null));

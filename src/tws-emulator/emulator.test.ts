@@ -1,0 +1,234 @@
+/**
+ * The real @stoqey/ib client (IBApi) over loopback against the emulator over
+ * the simulated broker: every served request, with values checked against
+ * the simulator and no decoder error from the client.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EventName, OrderAction, OrderType, SecType, type Contract as IbContract, type Order } from '@stoqey/ib';
+import { makeHarness, tick, type Harness, type TestClient } from './test-harness.js';
+
+const AAPL: IbContract = { symbol: 'AAPL', secType: SecType.STK, exchange: 'SMART', currency: 'USD' };
+
+let h: Harness;
+
+beforeEach(async () => {
+  h = await makeHarness();
+});
+
+afterEach(async () => {
+  for (const c of h.clients) expect(c.decoderErrors()).toEqual([]);
+  await h.close();
+});
+
+const aapl = async (): Promise<import('../core/models.js').Contract> => {
+  const [c] = await h.broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
+  if (!c) throw new Error('AAPL missing from the simulator');
+  return c;
+};
+
+const order = (action: OrderAction, qty: number, type: OrderType, extra: Partial<Order> = {}): Order => ({ action, totalQuantity: qty, orderType: type, tif: 'DAY', transmit: true, ...extra });
+
+async function waitStatus(c: TestClient, orderId: number, status: string, ms = 3000): Promise<unknown[]> {
+  return c.waitFor(EventName.orderStatus, (a) => a[0] === orderId && a[1] === status, ms);
+}
+
+describe('handshake', () => {
+  it('answers START_API with managedAccounts, nextValidId and the farm status notices', async () => {
+    const c = await h.connect(1);
+    expect(c.ib.serverVersion).toBe(178);
+    expect((await c.waitFor(EventName.managedAccounts))[0]).toBe(h.broker.accounts().join(','));
+    expect((await c.waitFor(EventName.nextValidId))[0]).toBe(1);
+    for (const code of [2104, 2106, 2158]) await c.waitFor(EventName.info, (a) => a[1] === code);
+  });
+
+  it('refuses a second connection with a client id in use (326) and closes it', async () => {
+    await h.connect(7);
+    const { ib } = h.clients[0] ?? { ib: null };
+    expect(ib).not.toBeNull();
+    const dup = new (await import('@stoqey/ib')).IBApi({ host: '127.0.0.1', port: h.emulator.port });
+    const rec = (await import('./test-harness.js')).recordClient(dup);
+    h.clients.push(rec);
+    dup.connect(7);
+    await rec.waitFor(EventName.info, (a) => a[1] === 326);
+    await rec.waitFor(EventName.disconnected);
+    expect(rec.all(EventName.nextValidId)).toEqual([]);
+    expect(h.emulator.clientCount()).toBe(1);
+  });
+});
+
+describe('requests', () => {
+  it('reports the current time of the simulator clock', async () => {
+    const c = await h.connect(1);
+    c.ib.reqCurrentTime();
+    expect((await c.waitFor(EventName.currentTime))[0]).toBe(Math.floor(h.clock.now() / 1000));
+  });
+
+  it('serves contract details with the real conId, and 200 for an unknown symbol', async () => {
+    const c = await h.connect(1);
+    c.ib.reqContractDetails(11, AAPL);
+    const [reqId, details] = await c.waitFor(EventName.contractDetails);
+    await c.waitFor(EventName.contractDetailsEnd, (a) => a[0] === 11);
+    expect(reqId).toBe(11);
+    expect(details).toMatchObject({ contract: { conId: 265598, symbol: 'AAPL', secType: 'STK', currency: 'USD' }, minTick: (await aapl()).minTick });
+    c.ib.reqContractDetails(12, { symbol: 'NOSUCHTHING', secType: SecType.STK, currency: 'USD' });
+    const err = await c.waitFor(EventName.error, (a) => a[2] === 12);
+    expect(err[1]).toBe(200);
+  });
+
+  it('streams ticks that agree with the simulator quote, and a snapshot that ends', async () => {
+    const c = await h.connect(1);
+    const quote = await h.broker.getQuote(await aapl());
+    c.ib.reqMktData(21, AAPL, '', false, false);
+    expect((await c.waitFor(EventName.marketDataType, (a) => a[0] === 21))[1]).toBe(1);
+    const bid = await c.waitFor(EventName.tickPrice, (a) => a[0] === 21 && a[1] === 1);
+    const ask = await c.waitFor(EventName.tickPrice, (a) => a[0] === 21 && a[1] === 2);
+    expect(bid[2]).toBe(quote.bid);
+    expect(ask[2]).toBe(quote.ask);
+    await c.waitFor(EventName.tickSize, (a) => a[0] === 21 && a[1] === 0);
+    const before = c.all(EventName.tickPrice, (a) => a[0] === 21).length;
+    await h.advance(60_000);
+    await tick(50);
+    expect(c.all(EventName.tickPrice, (a) => a[0] === 21).length).toBeGreaterThan(before);
+    c.ib.cancelMktData(21);
+    c.ib.reqMktData(22, AAPL, '', true, false);
+    await c.waitFor(EventName.tickSnapshotEnd, (a) => a[0] === 22);
+    expect(c.all(EventName.tickPrice, (a) => a[0] === 22).length).toBeGreaterThan(0);
+  });
+
+  it('serves historical bars equal to the simulator history', async () => {
+    const c = await h.connect(1);
+    const expected = await h.broker.getHistoricalBars(await aapl(), { barSize: '1 day', duration: '5 D', whatToShow: 'TRADES', useRth: true, endTime: new Date(h.clock.now()).toISOString() });
+    c.ib.reqHistoricalData(31, AAPL, '', '5 D', '1 day' as never, 'TRADES', 1, 1, false);
+    const end = await c.waitFor(EventName.historicalData, (a) => a[0] === 31 && String(a[1]).startsWith('finished'));
+    expect(end).toBeDefined();
+    const bars = c.all(EventName.historicalData, (a) => a[0] === 31 && !String(a[1]).startsWith('finished'));
+    expect(bars.length).toBe(expected.length);
+    expect(bars.map((b) => b[5])).toEqual(expected.map((b) => b.close));
+  });
+
+  it('serves the account summary, positions, account updates and PnL from the ledger', async () => {
+    const c = await h.connect(1);
+    const account = h.broker.accounts()[0] ?? '';
+    c.ib.placeOrder(1, AAPL, order(OrderAction.BUY, 10, OrderType.MKT));
+    await waitStatus(c, 1, 'Filled');
+    const summary = await h.broker.getAccountSummary(account);
+    c.ib.reqAccountSummary(41, 'All', 'NetLiquidation,TotalCashValue,BuyingPower');
+    await c.waitFor(EventName.accountSummaryEnd, (a) => a[0] === 41);
+    const nl = c.all(EventName.accountSummary, (a) => a[0] === 41 && a[2] === 'NetLiquidation')[0];
+    expect(nl?.[1]).toBe(account);
+    expect(Number(nl?.[3])).toBeCloseTo(summary.netLiquidation, 1);
+    expect(c.all(EventName.accountSummary, (a) => a[0] === 41).length).toBe(3);
+
+    c.ib.reqPositions();
+    await c.waitFor(EventName.positionEnd);
+    const pos = c.all(EventName.position)[0];
+    expect(pos?.[0]).toBe(account);
+    expect(pos?.[1]).toMatchObject({ conId: 265598, symbol: 'AAPL' });
+    expect(pos?.[2]).toBe(10);
+
+    c.ib.reqAccountUpdates(true, account);
+    await c.waitFor(EventName.accountDownloadEnd, (a) => a[0] === account);
+    expect(c.all(EventName.updateAccountValue, (a) => a[0] === 'NetLiquidation').length).toBeGreaterThan(0);
+    const portfolio = c.all(EventName.updatePortfolio)[0];
+    expect(portfolio?.[0]).toMatchObject({ conId: 265598 });
+    expect(portfolio?.[1]).toBe(10);
+
+    c.ib.reqPnL(42, account, '');
+    const pnl = await c.waitFor(EventName.pnl, (a) => a[0] === 42);
+    const expectedPnl = await h.broker.getPnl(account);
+    expect(pnl[3]).toBeCloseTo(expectedPnl.realizedPnl, 2);
+    c.ib.reqPnLSingle(43, account, '', 265598);
+    const single = await c.waitFor(EventName.pnlSingle, (a) => a[0] === 43);
+    expect(single[1]).toBe(10);
+    c.ib.cancelPnL(42);
+    c.ib.cancelPnLSingle(43);
+  });
+});
+
+describe('orders', () => {
+  it('rests a LMT order until the market crosses it, then reports Filled, execDetails and a commission report', async () => {
+    const c = await h.connect(1);
+    const quote = await h.broker.getQuote(await aapl());
+    const limit = Math.round(((quote.bid ?? 0) - 0.3) * 100) / 100;
+    c.ib.placeOrder(5, AAPL, order(OrderAction.BUY, 3, OrderType.LMT, { lmtPrice: limit }));
+    await c.waitFor(EventName.openOrder, (a) => a[0] === 5);
+    const first = await c.waitFor(EventName.orderStatus, (a) => a[0] === 5);
+    expect(['Submitted', 'PreSubmitted']).toContain(first[1]);
+    expect(c.all(EventName.execDetails)).toEqual([]);
+    for (let i = 0; i < 600 && c.all(EventName.orderStatus, (a) => a[0] === 5 && a[1] === 'Filled').length === 0; i++) await h.advance(60_000);
+    const filled = await waitStatus(c, 5, 'Filled');
+    expect(filled[2]).toBe(3);
+    expect(filled[4]).toBeLessThanOrEqual(limit);
+    const [reqId, contract, exec] = await c.waitFor(EventName.execDetails);
+    expect(reqId).toBe(-1);
+    expect(contract).toMatchObject({ conId: 265598 });
+    expect(exec).toMatchObject({ orderId: 5, side: 'BOT', shares: 3 });
+    const execId = (exec as { execId: string }).execId;
+    const [report] = await c.waitFor(EventName.commissionReport, (a) => (a[0] as { execId: string }).execId === execId);
+    expect((report as { commission: number }).commission).toBeGreaterThan(0);
+
+    c.ib.reqExecutions(51, {});
+    await c.waitFor(EventName.execDetailsEnd, (a) => a[0] === 51);
+    expect(c.all(EventName.execDetails, (a) => a[0] === 51).length).toBe(1);
+  });
+
+  it('answers whatIf with an openOrder carrying margin and commission estimates and places nothing', async () => {
+    const c = await h.connect(1);
+    c.ib.placeOrder(8, AAPL, order(OrderAction.BUY, 100, OrderType.LMT, { lmtPrice: 200, whatIf: true }));
+    const [id, , o, state] = await c.waitFor(EventName.openOrder, (a) => a[0] === 8);
+    expect(id).toBe(8);
+    expect((o as Order).whatIf).toBe(true);
+    const s = state as { commission?: number; initMarginChange?: number; commissionCurrency?: string };
+    const expected = await h.broker.whatIf(await aapl(), { symbol: 'AAPL', securityType: 'STK', action: 'BUY', quantity: 100, orderType: 'LMT', limitPrice: 200, timeInForce: 'DAY', outsideRth: false }, h.broker.accounts()[0] ?? '');
+    expect(s.commission).toBeCloseTo(expected.estimatedCommission ?? NaN, 4);
+    expect(s.initMarginChange).toBeCloseTo(expected.initMarginChange ?? NaN, 2);
+    expect(s.commissionCurrency).toBe('USD');
+    await tick(50);
+    expect(c.all(EventName.orderStatus)).toEqual([]);
+    expect(await h.broker.getOpenOrders()).toEqual([]);
+  });
+
+  it('cancels a resting order (202 and Cancelled) and refuses to cancel an unknown one (10147)', async () => {
+    const c = await h.connect(1);
+    c.ib.placeOrder(9, AAPL, order(OrderAction.BUY, 1, OrderType.LMT, { lmtPrice: 1 }));
+    await c.waitFor(EventName.orderStatus, (a) => a[0] === 9);
+    c.ib.cancelOrder(9, {});
+    await waitStatus(c, 9, 'Cancelled');
+    await c.waitFor(EventName.error, (a) => a[2] === 9 && a[1] === 202);
+    c.ib.cancelOrder(999, {});
+    await c.waitFor(EventName.error, (a) => a[2] === 999 && a[1] === 10147);
+  });
+
+  it('keeps each client to its own orders; all open orders lists both', async () => {
+    const a = await h.connect(1);
+    const b = await h.connect(2);
+    a.ib.placeOrder(1, AAPL, order(OrderAction.BUY, 1, OrderType.LMT, { lmtPrice: 1 }));
+    b.ib.placeOrder(1, AAPL, order(OrderAction.BUY, 2, OrderType.LMT, { lmtPrice: 2 }));
+    await a.waitFor(EventName.orderStatus, (x) => x[0] === 1);
+    await b.waitFor(EventName.orderStatus, (x) => x[0] === 1);
+    a.ib.reqOpenOrders();
+    await a.waitFor(EventName.openOrderEnd);
+    const own = a.all(EventName.openOrder).map((x) => (x[2] as Order).totalQuantity);
+    expect(new Set(own)).toEqual(new Set([1]));
+    expect(b.all(EventName.openOrder).map((x) => (x[2] as Order).totalQuantity).every((q) => q === 2)).toBe(true);
+    b.ib.reqAllOpenOrders();
+    await b.waitFor(EventName.openOrderEnd);
+    const clientIds = new Set(b.all(EventName.openOrder).map((x) => (x[2] as Order).clientId));
+    expect(clientIds).toEqual(new Set([1, 2]));
+  });
+
+  it('rejects an unsupported order type with 201', async () => {
+    const c = await h.connect(1);
+    c.ib.placeOrder(3, AAPL, order(OrderAction.BUY, 1, OrderType.REL));
+    const err = await c.waitFor(EventName.error, (a) => a[2] === 3);
+    expect(err[1]).toBe(201);
+  });
+
+  it('gives a reconnecting client a next valid id above the ids it used', async () => {
+    const c = await h.connect(4);
+    c.ib.placeOrder(41, AAPL, order(OrderAction.BUY, 1, OrderType.LMT, { lmtPrice: 1 }));
+    await c.waitFor(EventName.orderStatus, (a) => a[0] === 41);
+    c.ib.reqIds();
+    await c.waitFor(EventName.nextValidId, (a) => a[0] === 42);
+  });
+});
