@@ -41,13 +41,21 @@ function nthSunday(year: number, month0: number, n: number): number {
   return 1 + ((7 - firstDow) % 7) + (n - 1) * 7;
 }
 
+/** Daylight saving instants per year, computed once: this runs for every price the market makes. */
+const dstCache = new Map<number, [number, number]>();
+const YEAR_MS_APPROX = 31_556_952_000;
+
 /** UTC offset of New York in minutes (-240 in summer, -300 in winter). */
 export function nyOffsetMinutes(utcMs: number): number {
-  const year = new Date(utcMs).getUTCFullYear();
-  // DST starts the second Sunday of March at 02:00 EST (07:00 UTC) and ends the first Sunday of November at 02:00 EDT (06:00 UTC).
-  const start = Date.UTC(year, 2, nthSunday(year, 2, 2), 7);
-  const end = Date.UTC(year, 10, nthSunday(year, 10, 1), 6);
-  return utcMs >= start && utcMs < end ? -240 : -300;
+  // Cheap year estimate; DST boundaries are far from New Year, so being a few hours off at the turn of a year is harmless.
+  const year = 1970 + Math.floor(utcMs / YEAR_MS_APPROX);
+  let span = dstCache.get(year);
+  if (!span) {
+    // DST starts the second Sunday of March at 02:00 EST (07:00 UTC) and ends the first Sunday of November at 02:00 EDT (06:00 UTC).
+    span = [Date.UTC(year, 2, nthSunday(year, 2, 2), 7), Date.UTC(year, 10, nthSunday(year, 10, 1), 6)];
+    dstCache.set(year, span);
+  }
+  return utcMs >= span[0] && utcMs < span[1] ? -240 : -300;
 }
 
 export interface EtDate {

@@ -69,6 +69,9 @@ interface PositionRow {
 
 export class SimStore {
   private readonly db: Database.Database;
+  /** Prepared statements, compiled once: preparing per call dominated the cost of an order. */
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly tx: (fn: () => unknown) => unknown;
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
@@ -89,7 +92,17 @@ export class SimStore {
         account_id TEXT NOT NULL, time TEXT NOT NULL, fill TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS fills_time ON fills(time);
     `);
+    this.tx = this.db.transaction((fn: () => unknown) => fn());
     if (this.meta('schema_version') === null) this.setMeta('schema_version', String(SCHEMA_VERSION));
+  }
+
+  private sql(text: string): Database.Statement {
+    let st = this.statements.get(text);
+    if (!st) {
+      st = this.db.prepare(text);
+      this.statements.set(text, st);
+    }
+    return st;
   }
 
   close(): void {
@@ -97,16 +110,16 @@ export class SimStore {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.tx(fn) as T;
   }
 
   meta(key: string): string | null {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.sql('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
     return row ? row.value : null;
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.sql('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   /** The account, created with `startingCash` on first use. */
@@ -118,7 +131,7 @@ export class SimStore {
       commissions: toDec(this.meta('commissions')),
       realizedGross: toDec(this.meta('realized_gross')),
     };
-    const rows = this.db.prepare('SELECT * FROM positions ORDER BY con_id').all() as PositionRow[];
+    const rows = this.sql('SELECT * FROM positions ORDER BY con_id').all() as PositionRow[];
     const positions = rows.map(
       (r): LedgerPosition => ({
         conId: r.con_id,
@@ -150,8 +163,7 @@ export class SimStore {
   }
 
   savePosition(p: LedgerPosition): void {
-    this.db
-      .prepare(
+    this.sql(
         `INSERT INTO positions (con_id, contract, cls, quantity, gross_cost, commission_cost, realized, opened_at)
          VALUES (@con_id, @contract, @cls, @quantity, @gross_cost, @commission_cost, @realized, @opened_at)
          ON CONFLICT(con_id) DO UPDATE SET contract = excluded.contract, cls = excluded.cls, quantity = excluded.quantity,
@@ -193,23 +205,22 @@ export class SimStore {
   }
 
   saveOrder(o: SimOrderRecord, open: boolean): void {
-    this.db
-      .prepare('INSERT INTO orders (order_id, open, record, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET open = excluded.open, record = excluded.record, updated_at = excluded.updated_at')
+    this.sql('INSERT INTO orders (order_id, open, record, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET open = excluded.open, record = excluded.record, updated_at = excluded.updated_at')
       .run(o.state.orderId, open ? 1 : 0, JSON.stringify(o), o.state.updatedAt);
   }
 
   openOrders(): SimOrderRecord[] {
-    const rows = this.db.prepare('SELECT record FROM orders WHERE open = 1 ORDER BY CAST(order_id AS INTEGER), order_id').all() as Array<{ record: string }>;
+    const rows = this.sql('SELECT record FROM orders WHERE open = 1 ORDER BY CAST(order_id AS INTEGER), order_id').all() as Array<{ record: string }>;
     return rows.map((r) => JSON.parse(r.record) as SimOrderRecord);
   }
 
   order(orderId: string): SimOrderRecord | null {
-    const row = this.db.prepare('SELECT record FROM orders WHERE order_id = ?').get(orderId) as { record: string } | undefined;
+    const row = this.sql('SELECT record FROM orders WHERE order_id = ?').get(orderId) as { record: string } | undefined;
     return row ? (JSON.parse(row.record) as SimOrderRecord) : null;
   }
 
   addFill(fill: Fill, conId: number, accountId: string): void {
-    this.db.prepare('INSERT INTO fills (exec_id, order_id, con_id, account_id, time, fill) VALUES (?, ?, ?, ?, ?, ?)').run(fill.execId, fill.orderId, conId, accountId, fill.time, JSON.stringify(fill));
+    this.sql('INSERT INTO fills (exec_id, order_id, con_id, account_id, time, fill) VALUES (?, ?, ?, ?, ?, ?)').run(fill.execId, fill.orderId, conId, accountId, fill.time, JSON.stringify(fill));
   }
 
   fills(query: { since?: string; accountId?: string; conId?: number } = {}): Array<Fill & { conId: number }> {
@@ -228,7 +239,7 @@ export class SimStore {
       args.push(query.conId);
     }
     const sql = `SELECT fill, con_id FROM fills ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
-    const rows = this.db.prepare(sql).all(...args) as Array<{ fill: string; con_id: number }>;
+    const rows = this.sql(sql).all(...args) as Array<{ fill: string; con_id: number }>;
     return rows.map((r) => ({ ...(JSON.parse(r.fill) as Fill), conId: r.con_id }));
   }
 
@@ -237,7 +248,7 @@ export class SimStore {
     this.transaction(() => {
       this.db.exec('DELETE FROM positions; DELETE FROM orders; DELETE FROM fills;');
       this.writeFreshAccount(startingCash);
-      this.db.prepare("DELETE FROM meta WHERE key = 'last_eval'").run();
+      this.sql("DELETE FROM meta WHERE key = 'last_eval'").run();
     });
   }
 }
