@@ -201,9 +201,9 @@ describe('over stdio', () => {
 
   it('place_order without a previewId is refused before anything reaches the gateway', async () => {
     const before = (await gateway.listOrders({ status: 'all', limit: 1000 })).length;
-    const result = await call(mcp, 'place_order', { ...ORDER });
-    expect(result.isError).toBe(true);
-    expect(text(result)).toMatch(/previewId/);
+    const t = expectToolError(await call(mcp, 'place_order', { ...ORDER }), 'VALIDATION_ERROR');
+    expect(t).toMatch(/previewId: previewId is required: call preview_order first/);
+    expect(t).toMatch(/Next: place_order only places an order that was previewed/);
     expect((await gateway.listOrders({ status: 'all', limit: 1000 })).length).toBe(before);
   });
 
@@ -230,9 +230,9 @@ describe('over stdio', () => {
     const result = await call(mcp, 'preview_order', { ...ORDER, orderType: 'LMT' });
     const t = expectToolError(result, 'VALIDATION_ERROR');
     expect(t).toMatch(/limitPrice/);
-    const unknown = await call(mcp, 'preview_order', { ...ORDER, stop_loss_price: 1 });
-    expect(unknown.isError).toBe(true);
-    expect(text(unknown)).toMatch(/stop_loss_price/);
+    const unknown = expectToolError(await call(mcp, 'preview_order', { ...ORDER, stop_loss_price: 1 }), 'VALIDATION_ERROR');
+    expect(unknown).toMatch(/stop_loss_price: unknown field/);
+    expectToolError(await call(mcp, 'get_quote', { symbol: '' }), 'VALIDATION_ERROR');
   });
 
   it('cancel_order of a finished order says there is nothing to cancel', async () => {

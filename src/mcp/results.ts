@@ -79,18 +79,33 @@ function detailLines(details: unknown): string[] {
   return lines;
 }
 
-export function errorResult(err: unknown, context?: string): CallToolResult {
+export function errorResult(err: unknown, extra: { next?: string; note?: string } = {}): CallToolResult {
   const e = err instanceof ApiCallError ? err : new ApiCallError('INTERNAL_ERROR', err instanceof Error ? err.message : String(err), null);
   const about = describe(e.code);
   const lines = [
     `${e.code}: ${e.message}`,
     ...detailLines(e.details),
     ...(about !== null && about !== e.message ? [`(${about})`] : []),
-    `Next: ${nextStep(e.code)}`,
-    ...(context ? [context] : []),
+    `Next: ${extra.next ?? nextStep(e.code)}`,
+    ...(extra.note ? [extra.note] : []),
     ...(e.correlationId ? [`correlationId: ${e.correlationId}`] : []),
   ];
   return { isError: true, content: [{ type: 'text', text: lines.join('\n') }] };
+}
+
+/** Arguments that fail the tool's input schema, in the gateway's VALIDATION_ERROR shape. */
+export function invalidArguments(tool: string, issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; code?: string; keys?: readonly string[] }>): CallToolResult {
+  const list = issues.flatMap((i) => {
+    const at = i.path.map(String).join('.');
+    // An unrecognised key is reported under its own name so the agent sees which one to drop.
+    if (i.keys && i.keys.length > 0) return i.keys.map((k) => ({ path: at ? `${at}.${k}` : k, message: `unknown field ${k}; remove it (names are camelCase, see the tool's input schema)` }));
+    return [{ path: at || '(root)', message: at === 'previewId' && tool === 'place_order' ? 'previewId is required: call preview_order first with exactly these fields' : i.message }];
+  });
+  const next =
+    tool === 'place_order' && list.some((i) => i.path === 'previewId')
+      ? 'place_order only places an order that was previewed: call preview_order with the order, then place_order with the same fields and its previewId.'
+      : undefined;
+  return errorResult(new ApiCallError('VALIDATION_ERROR', `Invalid arguments for ${tool}:`, null, { issues: list }), { next });
 }
 
 /** Runs a tool body; any failure becomes an isError result instead of a protocol error. */
@@ -98,7 +113,7 @@ export async function guard(body: () => Promise<CallToolResult>, onError?: (err:
   try {
     return await body();
   } catch (err) {
-    return errorResult(err, onError?.(err));
+    return errorResult(err, { note: onError?.(err) });
   }
 }
 

@@ -4,9 +4,13 @@
  * mount) costs nothing and every call sees the gateway's current state.
  */
 import { readFileSync } from 'node:fs';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { CallToolRequestSchema, ErrorCode, McpError, type CallToolResult, type ServerNotification, type ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
 import { createApiCaller, type ApiConnection } from './http.js';
 import { registerResources } from './resources.js';
+import { invalidArguments } from './results.js';
 import { registerAccountTools } from './tools/account.js';
 import { registerAdminTools } from './tools/admin.js';
 import { registerMarketTools } from './tools/market.js';
@@ -29,10 +33,48 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   const server = new McpServer({ name: 'ibkr-gateway', title: 'IBKR Gateway', version: VERSION }, { instructions: INSTRUCTIONS });
   const api = createApiCaller(options);
   const context = { api };
+  const tools = rememberTools(server);
   registerMarketTools(server, context);
   registerAccountTools(server, context);
   registerOrderTools(server, context);
   registerAdminTools(server, context);
   registerResources(server, api);
+  checkArgumentsOurselves(server, tools);
   return server;
+}
+
+/** Wraps registerTool on this instance to keep each RegisteredTool by name. */
+function rememberTools(server: McpServer): Map<string, RegisteredTool> {
+  const tools = new Map<string, RegisteredTool>();
+  const register = server.registerTool.bind(server);
+  const remembering: typeof server.registerTool = (name, config, cb) => {
+    const tool = register(name, config, cb);
+    tools.set(name, tool);
+    return tool;
+  };
+  server.registerTool = remembering;
+  return tools;
+}
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+type PlainHandler = (args: unknown, extra: Extra) => CallToolResult | Promise<CallToolResult>;
+
+/**
+ * Replaces the SDK's tools/call dispatch with the same steps (find, validate,
+ * call) so that arguments that fail the schema come back like every other
+ * failure: VALIDATION_ERROR, each field and why, and what to do next (for
+ * place_order without previewId: preview first). The SDK's own message has no
+ * code and no next step, and agents retry such calls unchanged.
+ */
+function checkArgumentsOurselves(server: McpServer, tools: Map<string, RegisteredTool>): void {
+  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const name = request.params.name;
+    const tool = tools.get(name);
+    if (tool === undefined || !tool.enabled) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
+    // Every tool here is registered with a zod object schema and a plain callback.
+    const schema = tool.inputSchema as z.ZodType;
+    const parsed = await schema.safeParseAsync(request.params.arguments ?? {});
+    if (!parsed.success) return invalidArguments(name, parsed.error.issues);
+    return (tool.handler as PlainHandler)(parsed.data, extra);
+  });
 }

@@ -11,6 +11,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { CancelResult, OrderDetail, OrderId, OrderListQuery, OrderPreview, OrderResult, OrderSpec, PlaceOrderRequest, type OrderSpecOutput } from '../../core/models.js';
+import { ApiCallError } from '../http.js';
 import { guard, num, ok, STATUS_GUIDE, STATUS_MEANING } from '../results.js';
 import { READ_ONLY, type ToolContext } from './context.js';
 
@@ -35,6 +36,9 @@ export const PlaceOrderArgs = z.strictObject({
     .max(PREVIEW_ID_MAX)
     .describe('REQUIRED: the previewId returned by preview_order for exactly these order fields, within its expiresAt'),
 });
+
+/** Failures after which the order may or may not exist at the gateway. */
+const OUTCOME_UNKNOWN = new Set(['API_TIMEOUT', 'API_UNREACHABLE', 'API_BAD_RESPONSE', 'BROKER_TIMEOUT', 'INTERNAL_ERROR']);
 
 export const OrderIdArgs = z.strictObject({ orderId: OrderId });
 
@@ -86,7 +90,7 @@ export function registerOrderTools(server: McpServer, { api }: ToolContext): voi
           `Reference price ${num(p.referencePrice, 4)}, notional ~${num(p.estimatedNotional)}, commission ~${num(p.estimatedCommission)} ${p.commissionCurrency}, ` +
             `initial margin change ${num(p.initMarginChange)}, buying power after ${num(p.buyingPowerAfter)}.`,
           p.riskPassed ? `Risk checks: all ${p.riskChecks.length} passed.` : `Risk checks FAILED: ${failed.map((c) => `${c.name} (${c.message})`).join('; ')}.`,
-          `Placing now would: ${p.gate.outcome}${p.gate.code ? ` (${p.gate.code})` : ''} - ${p.gate.reason}.`,
+          `Placing now would: ${p.gate.outcome}${p.gate.code ? ` (${p.gate.code})` : ''} - ${p.gate.reason.replace(/\.$/, '')}.`,
           ...p.warnings.map((w) => `Warning: ${w}`),
           p.riskPassed && p.gate.outcome !== 'BLOCK'
             ? `Next: confirm with the user, then place_order with the same fields and previewId "${p.previewId}".`
@@ -131,7 +135,10 @@ export function registerOrderTools(server: McpServer, { api }: ToolContext): voi
           return ok(r, lines.join('\n'));
         },
         // A timeout or dropped connection leaves the outcome open; the safe retry is the same call.
-        () => `Retrying place_order with previewId "${args.previewId}" is safe: it can only return the first result, never place a second order.`,
+        (err) =>
+          err instanceof ApiCallError && OUTCOME_UNKNOWN.has(err.code)
+            ? `The order may or may not have been placed. Retrying place_order with previewId "${args.previewId}" is safe: it can only return the first result, never place a second order.`
+            : undefined,
       ),
   );
 
