@@ -12,7 +12,7 @@ import type { ApiKey } from '../core/config.js';
 import { RateLimitedError } from '../core/errors.js';
 import type { GatewayClient } from '../core/gateway-client.js';
 import { createAuthHook } from './auth.js';
-import { correlationIdFor, echoCorrelationId, enterContext } from './context.js';
+import { CORRELATION_HEADER, correlationIdFor, echoCorrelationId, enterContext } from './context.js';
 import { errorHandler, notFoundHandler, validatorCompiler } from './errors.js';
 import { resolveApiKeys } from './keys.js';
 import { registerOpenApi } from './openapi.js';
@@ -42,6 +42,11 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'correlationId' }),
     genReqId: correlationIdFor,
     requestIdHeader: false,
+    // A URL the router cannot decode never reaches the hooks or the error handler; answer it in the same shape.
+    frameworkErrors: (error, request, reply) => {
+      void reply.header(CORRELATION_HEADER, request.id);
+      errorHandler(error, request, reply);
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

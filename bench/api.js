@@ -1,0 +1,144 @@
+/* global fetch */
+// REST API benchmark: requests/s and p50/p99 latency of GET /health,
+// GET /api/market/quote and POST /api/orders/place (orders enabled, simulator,
+// durable audit log), each beside a bare Fastify route on the same machine in
+// the same run that answers a constant JSON body the size of a quote. The
+// ratio is the cost of auth, validation, the core and the schemas; absolute
+// numbers drift on shared machines, ratios much less.
+//
+// Each server runs in its own child process, so the load generator
+// (autocannon, in this process) does not share an event loop with it.
+//
+// Needs `npm run build`. Run alone with `node bench/api.js`, or through
+// bench/run.js which calls benchApi().
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import autocannon from 'autocannon';
+
+const SELF = fileURLToPath(import.meta.url);
+const DURATION_S = Number(process.env.BENCH_API_SECONDS ?? 5);
+const CONNECTIONS = 32;
+const KEY = 'benchkey123456';
+const ORDER = { symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' };
+
+/** The child side: start one server, report its URL, serve until killed. */
+async function serve(kind) {
+  if (kind === 'baseline') {
+    const { default: Fastify } = await import('fastify');
+    const body = process.env.BASELINE_BODY ?? '{"hello":"world"}';
+    const app = Fastify();
+    app.get('/', (_req, reply) => reply.type('application/json').send(body));
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    process.send?.({ url: `http://127.0.0.1:${app.server.address().port}` });
+    return;
+  }
+  const { createClient } = await import('../dist/core/client.js');
+  const { startApiServer } = await import('../dist/api/index.js');
+  const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-bench-api-'));
+  const client = await createClient({
+    env: {
+      DATA_DIR: dataDir,
+      SIM_SESSION: 'always-open',
+      ORDERS_ENABLED: 'true',
+      API_KEYS: `${KEY}:read+trade+admin`,
+      LOG_LEVEL: 'silent',
+      API_RATE_LIMIT_PER_MINUTE: '10000000',
+      // The benchmark places tens of thousands of identical orders: lift the limits that exist to stop exactly that.
+      SIM_STARTING_CASH: '1000000000000',
+      MAX_ORDER_NOTIONAL: '1000000000000',
+      MAX_POSITION_NOTIONAL: '1000000000000',
+      MAX_GROSS_EXPOSURE: '1000000000000',
+      MAX_ORDERS_PER_MINUTE: '1000000',
+      MAX_ORDERS_PER_DAY: '100000000',
+      DUPLICATE_ORDER_WINDOW_SECONDS: '0',
+    },
+  });
+  if (kind === 'api-only') {
+    // The core answers from memory: what is left is the API layer's own cost (auth, rate limit,
+    // validation, context, metrics, response schema).
+    const quote = await client.getQuote({ symbol: 'AAPL' });
+    client.getQuote = async () => quote;
+  }
+  const api = await startApiServer({ client, host: '127.0.0.1', port: 0 });
+  process.send?.({ url: api.url });
+  process.on('SIGTERM', () => {
+    void api
+      .close()
+      .then(() => client.close())
+      .finally(() => {
+        rmSync(dataDir, { recursive: true, force: true });
+        process.exit(0);
+      });
+  });
+}
+
+function startChild(kind, env = {}) {
+  return new Promise((resolve, reject) => {
+    const child = fork(SELF, ['--serve', kind], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    child.once('message', (msg) => resolve({ url: msg.url, stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) }));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+}
+
+async function load(url, opts = {}) {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, ...opts });
+  const bad = result.non2xx + result.errors + result.timeouts;
+  if (bad > 0) process.stderr.write(`  ${opts.method ?? 'GET'} ${url}: ${bad} non-2xx/errors of ${result.requests.total}\n`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total, bad };
+}
+
+export async function benchApi() {
+  const gateway = await startChild('gateway');
+  const apiOnly = await startChild('api-only');
+  const rows = [];
+  let baseline;
+  try {
+    // The baseline answers a body the size of a real quote, so both sides move the same bytes.
+    const quoteBody = await (await fetch(`${gateway.url}/api/market/quote?symbol=AAPL`, { headers: { 'x-api-key': KEY } })).text();
+    baseline = await startChild('baseline', { BASELINE_BODY: JSON.stringify({ pad: 'x'.repeat(Math.max(0, quoteBody.length - 10)) }) });
+    // Warm up both (JIT, contract cache) before measuring.
+    await autocannon({ url: `${baseline.url}/`, connections: 8, duration: 1 });
+    await autocannon({ url: `${gateway.url}/api/market/quote?symbol=AAPL`, connections: 8, duration: 1, headers: { 'x-api-key': KEY } });
+
+    const base = await load(`${baseline.url}/`);
+    const health = await load(`${gateway.url}/health`);
+    const quote = await load(`${gateway.url}/api/market/quote?symbol=AAPL`, { headers: { 'x-api-key': KEY } });
+    const quoteApiOnly = await load(`${apiOnly.url}/api/market/quote?symbol=AAPL`, { headers: { 'x-api-key': KEY } });
+    const place = await load(`${gateway.url}/api/orders/place`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+      body: JSON.stringify(ORDER),
+    });
+
+    const note = (m) => `${m.total.toLocaleString('en-US')} requests, ${CONNECTIONS} connections, ${DURATION_S}s${m.bad ? `, ${m.bad} failed` : ''}`;
+    rows.push({ name: 'api: bare Fastify baseline req/s', value: base.rps, unit: 'req/s', note: note(base) });
+    rows.push({ name: 'api: bare Fastify baseline p99', value: base.p99, unit: 'ms', note: `p50 ${base.p50} ms` });
+    for (const [name, m] of [
+      ['GET /health', health],
+      ['GET /api/market/quote', quote],
+      ['GET /api/market/quote (core stubbed)', quoteApiOnly],
+      ['POST /api/orders/place', place],
+    ]) {
+      rows.push({ name: `api: ${name} req/s`, value: m.rps, unit: 'req/s', note: note(m) });
+      rows.push({ name: `api: ${name} req/s vs baseline`, value: m.rps / base.rps, unit: 'ratio', note: name.startsWith('GET /api/market/quote') ? 'target >= 0.8' : '' });
+      rows.push({ name: `api: ${name} p99`, value: m.p99, unit: 'ms', note: `p50 ${m.p50} ms` });
+      rows.push({ name: `api: ${name} p99 vs baseline`, value: m.p99 / Math.max(base.p99, 1e-3), unit: 'ratio', note: 'lower is better' });
+    }
+    rows.push({ name: 'api: durable orders/s', value: place.bad === 0 ? place.rps : NaN, unit: 'orders/s', note: 'target >= 5,000 on 2 cores; ORDERS_ENABLED, simulator, audit in SQLite WAL' });
+  } finally {
+    await gateway.stop();
+    await apiOnly.stop();
+    if (baseline) await baseline.stop();
+  }
+  return rows;
+}
+
+if (process.argv[2] === '--serve') {
+  await serve(process.argv[3]);
+} else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  for (const row of await benchApi()) console.log(`${row.name.padEnd(46)} ${(Number.isFinite(row.value) ? row.value.toFixed(row.unit === 'ratio' ? 3 : 1) : '-').padStart(12)} ${row.unit.padEnd(9)} ${row.note}`);
+}
