@@ -448,6 +448,19 @@ describe('other instruments', () => {
     expect((await h.broker.getPositions(ACCOUNT)).length).toBe(2);
   });
 
+  it('a yen-quoted FX trade is booked in USD at the rate of the fill', async () => {
+    const h = await start();
+    const [usdjpy] = await h.broker.resolveContracts({ symbol: 'USD.JPY', securityType: 'CASH' });
+    expect(usdjpy?.currency).toBe('JPY');
+    const ack = await placeSim(h.broker, usdjpy as Contract, { symbol: 'USD.JPY', securityType: 'CASH', action: 'BUY', quantity: 100_000, orderType: 'MKT' });
+    expect(ack.status).toBe('FILLED');
+    const s = await h.broker.getAccountSummary(ACCOUNT);
+    // Buying 100,000 USD against yen costs about 100,000 USD of yen, marked back at the current rate.
+    expect(s.grossPositionValue).toBeGreaterThan(99_000);
+    expect(s.grossPositionValue).toBeLessThan(101_000);
+    expect(Math.abs(s.netLiquidation - 1_000_000)).toBeLessThan(100);
+  });
+
   it('option chains list Friday expiries and price calls and puts around spot', async () => {
     const h = await start();
     const chain = await h.broker.getOptionChain(h.aapl, { strikesAroundSpot: 3 });

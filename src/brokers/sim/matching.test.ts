@@ -78,4 +78,14 @@ describe('stops and trails', () => {
     expect(s.triggered).toBe(true);
     expect(s.activeLimit).toBe(91.9);
   });
+
+  it('a trail-limit given an initial limit keeps that distance from the moving stop', () => {
+    const spec = OrderSpec.parse({ symbol: 'X', action: 'SELL', quantity: 1, orderType: 'TRAIL_LIMIT', trailingAmount: 1, stopPrice: 99, limitPrice: 98.8 });
+    let s = initialTrigger(spec, 100, 0.01);
+    s = updateTrigger(spec, s, 105, 0.01);
+    expect(s.trailStop).toBe(104);
+    s = updateTrigger(spec, s, 103.9, 0.01);
+    expect(s.triggered).toBe(true);
+    expect(s.activeLimit).toBe(103.8);
+  });
 });

@@ -137,6 +137,8 @@ export interface TriggerState {
   trailStop: number | null;
   /** Limit price once a TRAIL_LIMIT or STP_LMT has triggered. */
   activeLimit: number | null;
+  /** TRAIL_LIMIT: distance of the limit from the stop (limitOffset, or the initial limitPrice's distance from the initial stop). */
+  offset?: number;
 }
 
 const trailDistance = (spec: OrderSpec, reference: number): number =>
@@ -147,8 +149,9 @@ export function initialTrigger(spec: OrderSpec, last: number, tick: number): Tri
   if (spec.orderType === 'TRAIL' || spec.orderType === 'TRAIL_LIMIT') {
     const d = trailDistance(spec, last);
     const fromMarket = spec.action === 'SELL' ? last - d : last + d;
-    const stop = spec.stopPrice ?? fromMarket;
-    return { triggered: false, trailStop: roundTick(stop, tick), activeLimit: null };
+    const stop = roundTick(spec.stopPrice ?? fromMarket, tick);
+    const offset = spec.limitOffset ?? (spec.limitPrice !== undefined ? Math.abs(stop - spec.limitPrice) : 0);
+    return { triggered: false, trailStop: stop, activeLimit: null, ...(spec.orderType === 'TRAIL_LIMIT' ? { offset } : {}) };
   }
   return { triggered: false, trailStop: null, activeLimit: null };
 }
@@ -179,10 +182,10 @@ export function updateTrigger(spec: OrderSpec, state: TriggerState, last: number
       if (!hit) return { ...state, trailStop: stop };
       let activeLimit: number | null = null;
       if (spec.orderType === 'TRAIL_LIMIT') {
-        const offset = spec.limitOffset ?? 0;
+        const offset = state.offset ?? spec.limitOffset ?? 0;
         activeLimit = roundTick(buy ? stop + offset : stop - offset, tick);
       }
-      return { triggered: true, trailStop: stop, activeLimit };
+      return { ...state, triggered: true, trailStop: stop, activeLimit };
     }
     default:
       return state;
