@@ -4,8 +4,9 @@
  * the simulator and no decoder error from the client.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EventName, OrderAction, OrderType, SecType, type Contract as IbContract, type Order } from '@stoqey/ib';
-import { makeHarness, tick, type Harness, type TestClient } from './test-harness.js';
+import { EventName, IBApi, OrderAction, OrderType, SecType, type Contract as IbContract, type Order } from '@stoqey/ib';
+import type { Contract } from '../core/models.js';
+import { makeHarness, recordClient, tick, type Harness, type TestClient } from './test-harness.js';
 
 const AAPL: IbContract = { symbol: 'AAPL', secType: SecType.STK, exchange: 'SMART', currency: 'USD' };
 
@@ -20,7 +21,7 @@ afterEach(async () => {
   await h.close();
 });
 
-const aapl = async (): Promise<import('../core/models.js').Contract> => {
+const aapl = async (): Promise<Contract> => {
   const [c] = await h.broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
   if (!c) throw new Error('AAPL missing from the simulator');
   return c;
@@ -43,12 +44,9 @@ describe('handshake', () => {
 
   it('refuses a second connection with a client id in use (326) and closes it', async () => {
     await h.connect(7);
-    const { ib } = h.clients[0] ?? { ib: null };
-    expect(ib).not.toBeNull();
-    const dup = new (await import('@stoqey/ib')).IBApi({ host: '127.0.0.1', port: h.emulator.port });
-    const rec = (await import('./test-harness.js')).recordClient(dup);
+    const rec = recordClient(new IBApi({ host: '127.0.0.1', port: h.emulator.port }));
     h.clients.push(rec);
-    dup.connect(7);
+    rec.ib.connect(7);
     await rec.waitFor(EventName.info, (a) => a[1] === 326);
     await rec.waitFor(EventName.disconnected);
     expect(rec.all(EventName.nextValidId)).toEqual([]);
@@ -222,6 +220,14 @@ describe('orders', () => {
     c.ib.placeOrder(3, AAPL, order(OrderAction.BUY, 1, OrderType.REL));
     const err = await c.waitFor(EventName.error, (a) => a[2] === 3);
     expect(err[1]).toBe(201);
+  });
+
+  it('answers a request it does not serve with an error for that request id, not silence', async () => {
+    const c = await h.connect(1);
+    c.ib.reqMktDepth(61, AAPL, 5, false, []);
+    expect((await c.waitFor(EventName.error, (a) => a[2] === 61))[1]).toBe(321);
+    c.ib.reqCurrentTime();
+    await c.waitFor(EventName.currentTime);
   });
 
   it('gives a reconnecting client a next valid id above the ids it used', async () => {
