@@ -185,6 +185,8 @@ describe('over stdio', () => {
     expect(list.orders.map((o) => o.orderId)).toContain(result.orderId);
   });
 
+  let replayed: { order: Record<string, unknown>; previewId: string; orderId: string } | null = null;
+
   it('a replayed place_order (same previewId) places once', async () => {
     const order = { ...ORDER, symbol: 'MSFT', quantity: 7 };
     const { previewId } = data<{ previewId: string }>(await call(mcp, 'preview_order', order));
@@ -197,6 +199,7 @@ describe('over stdio', () => {
     const list = data<{ orders: Array<{ orderId: string; spec: { quantity: number } }> }>(await call(mcp, 'list_orders', { symbol: 'MSFT' }));
     expect(list.orders.filter((o) => o.spec.quantity === 7 && o.orderId === first.orderId)).toHaveLength(1);
     expect(list.orders.filter((o) => o.spec.quantity === 7)).toHaveLength(1);
+    replayed = { order, previewId, orderId: first.orderId };
   });
 
   it('place_order without a previewId is refused before anything reaches the gateway', async () => {
@@ -224,6 +227,12 @@ describe('over stdio', () => {
     const { previewId } = data<{ previewId: string }>(await call(mcp, 'preview_order', order));
     clockOffsetMs += 10 * 60_000; // past the default 300 s preview lifetime
     expectToolError(await call(mcp, 'place_order', { ...order, previewId }), 'PREVIEW_EXPIRED');
+    // A retry that arrives after the preview expired still gets the first result: the idempotency key wins over freshness.
+    expect(replayed).not.toBeNull();
+    if (replayed) {
+      const late = data<{ orderId: string; idempotentReplay: boolean }>(await call(mcp, 'place_order', { ...replayed.order, previewId: replayed.previewId }));
+      expect(late).toMatchObject({ orderId: replayed.orderId, idempotentReplay: true });
+    }
   });
 
   it('a field-level problem comes back as a tool error naming the field', async () => {
