@@ -70,10 +70,11 @@ export async function createClient(options: ClientOptions = {}): Promise<Gateway
     clock,
     metrics,
     logger,
+    startedAt: clock.now(),
     resolveAccount: (account) => resolveAccount(broker, account),
   };
   const quotes = new QuoteHub(broker, logger);
-  const client = buildClient({ ctx, quotes, startedAt: clock.now(), version: VERSION });
+  const client = buildClient({ ctx, quotes, startedAt: ctx.startedAt, version: VERSION });
 
   await withContext({ interface: 'system' }, async () => {
     audit.append(auditRow('CONFIG_LOADED', { config: publicConfig(config), version: VERSION }, { accountId: null, orderId: null, snapshot: null }));

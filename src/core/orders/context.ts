@@ -27,6 +27,8 @@ export interface OrderContext {
   clock: Clock;
   metrics: Metrics;
   logger: Logger;
+  /** When this client started (clock ms): an idempotency claim older than this was left by an earlier process. */
+  startedAt: number;
   /** The account an order goes to: the one named, else the first managed account. */
   resolveAccount(account?: string): string;
 }

@@ -31,7 +31,8 @@ import { bracketChildren, type PlannedOrder } from './brackets.js';
 import { resultFrom } from './mapping.js';
 import { applyBrokerState } from './order-events.js';
 
-const SCOPE = 'orders.place';
+export const PLACE_SCOPE = 'orders.place';
+const SCOPE = PLACE_SCOPE;
 
 /** Marks a failure that happened after the order may have reached the broker. */
 class AfterTransmit extends Error {
@@ -50,7 +51,7 @@ export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, opti
 
   // Without an Idempotency-Key, the clientOrderId is the key: it is unique per account.
   const key = options.idempotencyKey ?? (spec.clientOrderId !== undefined ? `coid:${accountId}:${spec.clientOrderId}` : null);
-  if (key === null) return placeOnce(ctx, spec, previewId, accountId).catch(unwrap);
+  if (key === null) return placeOnce(ctx, spec, previewId, accountId, null).catch(unwrap);
 
   if (options.idempotencyKey !== undefined && spec.clientOrderId !== undefined) {
     const existing = ctx.audit.findOrderByClientOrderId(accountId, spec.clientOrderId);
@@ -58,13 +59,25 @@ export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, opti
       throw new IdempotencyConflictError(`clientOrderId ${spec.clientOrderId} is already used by order ${existing.orderId}`, 'IDEMPOTENCY_CONFLICT', { orderId: existing.orderId });
     }
   }
-  const claim = ctx.audit.beginIdempotent(SCOPE, key, hashOf({ spec, accountId }));
+  const requestHash = hashOf({ spec, accountId });
+  let claim = ctx.audit.beginIdempotent(SCOPE, key, requestHash);
+  if (claim.kind === 'in-progress' && claim.since !== undefined && Date.parse(claim.since) < ctx.startedAt) {
+    // Claimed by a process that died mid-request. The order is in the log if and
+    // only if it may have been sent (the log is written first): settle from there.
+    const orphan = recoverOrphan(ctx, key, claim.since);
+    if (orphan) {
+      ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result: orphan } satisfies Stored);
+      return { ...orphan, idempotentReplay: true };
+    }
+    ctx.audit.releaseIdempotent(SCOPE, key);
+    claim = ctx.audit.beginIdempotent(SCOPE, key, requestHash);
+  }
   if (claim.kind === 'replay') return replay(claim.result as Stored);
   if (claim.kind === 'in-progress') {
     throw new IdempotencyConflictError('A request with this idempotency key is still being processed; retry shortly', 'IDEMPOTENCY_IN_PROGRESS', { key });
   }
   try {
-    const result = await placeOnce(ctx, spec, previewId, accountId);
+    const result = await placeOnce(ctx, spec, previewId, accountId, key);
     ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result } satisfies Stored);
     return result;
   } catch (err) {
@@ -82,12 +95,30 @@ const unwrap = (err: unknown): never => {
   throw err instanceof AfterTransmit ? err.inner : err;
 };
 
+/** The order a crashed request recorded under this key, as the result it would have returned. */
+function recoverOrphan(ctx: OrderContext, key: string, since: string): OrderResult | null {
+  let afterId: number | undefined;
+  for (;;) {
+    const page = ctx.audit.query({ from: since, afterId, limit: 500 });
+    for (const entry of page.entries) {
+      const recorded = (entry.eventType === 'ORDER_SUBMITTED' || entry.eventType === 'ORDER_SIMULATED') && entry.eventData.idempotencyKey === key && entry.eventData.role === 'ENTRY';
+      const parent = recorded && entry.orderId !== null ? ctx.audit.getOrder(entry.orderId) : null;
+      if (parent) {
+        const children = ctx.audit.listOrders({ status: 'all', limit: 1000 }).filter((o) => o.parentOrderId === parent.orderId);
+        return resultFrom(parent, children, entry.correlationId, 'Recovered after a restart: this request was interrupted after the order was recorded');
+      }
+    }
+    if (page.nextAfterId === null) return null;
+    afterId = page.nextAfterId;
+  }
+}
+
 function replay(stored: Stored): OrderResult {
   if (stored.kind === 'result') return { ...stored.result, idempotentReplay: true };
   throw new GatewayError(stored.code, stored.message, stored.details);
 }
 
-async function placeOnce(ctx: OrderContext, spec: OrderSpec, previewId: string | undefined, accountId: string): Promise<OrderResult> {
+async function placeOnce(ctx: OrderContext, spec: OrderSpec, previewId: string | undefined, accountId: string, idempotencyKey: string | null): Promise<OrderResult> {
   if (previewId !== undefined) ctx.previews.check(previewId, spec);
   const a = await assess(ctx, spec);
   const refs = { accountId, orderId: null, snapshot: a.gate.snapshot };
@@ -102,27 +133,27 @@ async function placeOnce(ctx: OrderContext, spec: OrderSpec, previewId: string |
     assertNotBlocked(a.gate);
   }
   const planned = bracketChildren(spec);
-  if (a.gate.outcome === 'SIMULATE') return simulate(ctx, a, planned);
-  return transmit(ctx, a, planned);
+  if (a.gate.outcome === 'SIMULATE') return simulate(ctx, a, planned, idempotencyKey);
+  return transmit(ctx, a, planned, idempotencyKey);
 }
 
-function simulate(ctx: OrderContext, a: Assessment, planned: PlannedOrder[]): OrderResult {
+function simulate(ctx: OrderContext, a: Assessment, planned: PlannedOrder[], key: string | null): OrderResult {
   const base = `SIM-${randomBytes(6).toString('hex')}`;
-  const orders = planned.map((p) => record(ctx, a, p, p.role === 'ENTRY' ? base : `${base}-${p.role === 'TAKE_PROFIT' ? 'TP' : 'SL'}`, base, 'SIMULATED', a.gate.reason));
+  const orders = planned.map((p) => record(ctx, a, p, p.role === 'ENTRY' ? base : `${base}-${p.role === 'TAKE_PROFIT' ? 'TP' : 'SL'}`, base, 'SIMULATED', a.gate.reason, key));
   ctx.risk.recordPlaced(a.spec, a.accountId, ctx.clock.now());
   ctx.metrics.ordersByStatus.inc({ status: 'SIMULATED' });
   const [parent, ...children] = orders as [OrderDetail, ...OrderDetail[]];
   return resultFrom(parent, children, currentContext().correlationId, a.gate.reason);
 }
 
-async function transmit(ctx: OrderContext, a: Assessment, planned: PlannedOrder[]): Promise<OrderResult> {
+async function transmit(ctx: OrderContext, a: Assessment, planned: PlannedOrder[], key: string | null): Promise<OrderResult> {
   const status = ctx.broker.status();
   if (!status.connected) throw new BrokerConnectionError(`The broker is ${status.state}; nothing was sent`, 'BROKER_UNAVAILABLE');
   const ids = await ctx.broker.allocateOrderIds(planned.length);
   const idFor = (i: number): string => ids[i] ?? '';
   const parentId = idFor(0);
   // The audit rows come first: an order that is not in the log is never sent.
-  planned.forEach((p, i) => record(ctx, a, p, idFor(i), parentId, 'PENDING_SUBMIT', a.gate.warning));
+  planned.forEach((p, i) => record(ctx, a, p, idFor(i), parentId, 'PENDING_SUBMIT', a.gate.warning, key));
   ctx.risk.recordPlaced(a.spec, a.accountId, ctx.clock.now());
 
   let ack: PlaceOrderAck;
@@ -157,11 +188,11 @@ const childId = (planned: PlannedOrder[], ids: string[], role: PlannedOrder['rol
   return i < 0 ? undefined : ids[i];
 };
 
-function record(ctx: OrderContext, a: Assessment, p: PlannedOrder, orderId: string, parentId: string, status: 'SIMULATED' | 'PENDING_SUBMIT', message: string | null): OrderDetail {
+function record(ctx: OrderContext, a: Assessment, p: PlannedOrder, orderId: string, parentId: string, status: 'SIMULATED' | 'PENDING_SUBMIT', message: string | null, idempotencyKey: string | null): OrderDetail {
   const isEntry = p.role === 'ENTRY';
   try {
     return ctx.audit.recordOrder(
-      auditRow(status === 'SIMULATED' ? 'ORDER_SIMULATED' : 'ORDER_SUBMITTED', { spec: p.spec, contract: a.contract, role: p.role, referencePrice: a.referencePrice, riskChecks: isEntry ? a.riskChecks : undefined }, {
+      auditRow(status === 'SIMULATED' ? 'ORDER_SIMULATED' : 'ORDER_SUBMITTED', { spec: p.spec, contract: a.contract, role: p.role, referencePrice: a.referencePrice, riskChecks: isEntry ? a.riskChecks : undefined, idempotencyKey }, {
         accountId: a.accountId,
         orderId,
         snapshot: a.gate.snapshot,
