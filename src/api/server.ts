@@ -9,6 +9,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiKey } from '../core/config.js';
+import { VERSION } from '../core/client.js';
 import { RateLimitedError } from '../core/errors.js';
 import type { GatewayClient } from '../core/gateway-client.js';
 import { createAuthHook } from './auth.js';
@@ -84,7 +85,7 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
     done();
   });
 
-  await registerOpenApi(app, versionOf(client));
+  await registerOpenApi(app, VERSION);
   await app.register(fastifyRateLimit, {
     global: true,
     max: client.config.api.rateLimitPerMinute,
@@ -105,11 +106,6 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
   adminRoutes(app, client);
   metricsRoutes(app, client);
   return app;
-}
-
-function versionOf(client: GatewayClient): string {
-  void client;
-  return process.env.npm_package_version ?? '0.0.0';
 }
 
 export interface StartApiServerOptions {
