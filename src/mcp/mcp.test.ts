@@ -369,6 +369,13 @@ describe('Streamable HTTP at /mcp on the REST server', () => {
     expectToolError(await call(mcp, 'preview_order', ORDER), 'FORBIDDEN');
   });
 
+  it('GET and DELETE are 405: the endpoint is stateless', async () => {
+    for (const method of ['GET', 'DELETE']) {
+      const res = await fetch(`${apiUrl}/mcp`, { method, headers: { 'x-api-key': KEYS.read, accept: 'text/event-stream' } });
+      expect([method, res.status, res.headers.get('allow')]).toEqual([method, 405, 'POST']);
+    }
+  });
+
   it('refuses a request without a valid key', async () => {
     await expect(httpClient(null)).rejects.toThrow(/401|UNAUTHORIZED|API key/);
     await expect(httpClient('wrongkey9999')).rejects.toThrow(/401|UNAUTHORIZED|not valid/);
