@@ -64,6 +64,8 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
     defaultJson(request, typeof body === 'string' ? body : body.toString('utf8'), done);
   });
 
+  // Declared up front so every request object has the same shape (V8 keeps one hidden class).
+  app.decorateRequest('apiKeyName', null);
   app.addHook('onRequest', echoCorrelationId);
   app.addHook('onRequest', createAuthHook(keys));
   app.addHook('preHandler', enterContext);

@@ -52,11 +52,15 @@ export function marketRoutes(app: ApiInstance, client: GatewayClient): void {
 
   app.get(
     '/api/market/stream',
-    secured('read', 'market', 'Server-Sent Events: `event: quote` with a Quote as data, for each symbol, until the client disconnects', {
+    {
+      // A HEAD would open a subscription that can never deliver anything.
+      exposeHeadRoute: false,
+      ...secured('read', 'market', 'Server-Sent Events: `event: quote` with a Quote as data, for each symbol, until the client disconnects', {
       querystring: StreamQuery,
       produces: ['text/event-stream'],
       response: errorResponses,
-    }),
+      }),
+    },
     async (request, reply) => {
       const { symbols, securityType } = request.query;
       // Quotes can arrive while subscribing (the hub replays the last one at once): hold them until the headers are out.
