@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../core/client.js';
 import { parseConfig } from '../core/config.js';
+import { createLogger } from '../core/logging.js';
 import { resolveApiKeys, startApiServer } from './index.js';
 import { BASE_ENV, call, isErrorBody, KEYS, sleep, startTestServer, type ErrorShape, type TestServer } from './support.spec.js';
 
@@ -132,5 +133,28 @@ describe('close', () => {
     await s.api.close();
     expect(Date.now() - started).toBeLessThan(5000);
     await s.client.close();
+  });
+});
+
+describe('logging', () => {
+  it('log lines written while serving a request carry its correlation id, interface and key name', async () => {
+    const lines: string[] = [];
+    const destination = { write: (line: string) => void lines.push(line) };
+    const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-api-log-'));
+    const logger = createLogger({ level: 'debug', destination });
+    const client = await createClient({ env: { ...BASE_ENV, DATA_DIR: dataDir }, logger });
+    const api = await startApiServer({ client, host: '127.0.0.1', port: 0 });
+    cleanups.push(async () => {
+      await api.close();
+      await client.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    client.getPositions = () => Promise.reject(new Error('boom'));
+    const res = await call(api.url, '/api/account/positions', { key: KEYS.read, headers: { 'x-correlation-id': 'log-trace-7' } });
+    expect(res.status).toBe(500);
+    const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request failed');
+    expect(failed).toMatchObject({ correlationId: 'log-trace-7', interface: 'rest', apiKeyName: expect.stringMatching(/^key1:/), code: 'INTERNAL_ERROR' });
+    // The key itself is never logged.
+    expect(lines.join('\n')).not.toContain(KEYS.read);
   });
 });
