@@ -13,7 +13,9 @@ import { registerAuditCommands } from './commands/audit.js';
 import { registerDemo } from './commands/demo.js';
 import { registerHealthcheck } from './commands/healthcheck.js';
 import { registerMarketCommands } from './commands/market.js';
+import { registerMcpCommand } from './commands/mcp.js';
 import { registerOrderCommands } from './commands/orders.js';
+import { registerSimGatewayCommand } from './commands/sim-gateway.js';
 import { registerStart } from './commands/start.js';
 import { EXIT, loadConfig } from './run.js';
 
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerOrderCommands(program);
   registerAdminCommands(program);
   registerAuditCommands(program, () => openAuditStore({ dataDir: loadConfig().dataDir }));
+  registerMcpCommand(program);
+  registerSimGatewayCommand(program);
   return program;
 }
 

@@ -13,6 +13,9 @@ import { paint, printJson, processIo, withSpinner, type Io } from './output.js';
 
 export const EXIT = { OK: 0, FAILURE: 1, CONFIG: 2 } as const;
 
+/** A command used wrongly (exit 2), as opposed to a gateway error (exit 1). */
+export class UsageError extends Error {}
+
 /** Config from the environment; the CLI logs to stderr so stdout stays data. */
 export function loadConfig(): Config {
   return parseConfig(loadEnv());
@@ -37,7 +40,7 @@ export async function withClient(fn: (client: GatewayClient, io: Io) => Promise<
 }
 
 export function reportError(io: Io, err: unknown, json: boolean): void {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof UsageError) {
     io.stderr.write(`${err.message}\n`);
     process.exitCode = EXIT.CONFIG;
     return;

@@ -49,6 +49,9 @@ export const ERROR_CATALOGUE = {
   AUDIT_CORRUPT: { status: 500, description: 'The audit log hash chain does not verify.' },
   CONFIG_INVALID: { status: 500, description: 'The configuration is invalid (at start: exit code 2).' },
   INTERNAL_ERROR: { status: 500, description: 'Unexpected error; the correlation id finds it in the logs.' },
+  API_UNREACHABLE: { status: 503, description: 'MCP: the REST API at MCP_API_URL could not be reached (is `ibkr-gateway start` running?).' },
+  API_TIMEOUT: { status: 504, description: 'MCP: the REST API did not answer in time; a place_order retried with the same previewId is safe.' },
+  API_BAD_RESPONSE: { status: 502, description: 'MCP: the REST API answered with something that is not a gateway response (a 5xx from a proxy, non-JSON).' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -1,32 +1,39 @@
 /**
- * `demo`: a guided five-minute walk through the gateway on the simulated
- * broker, in a fresh data directory of its own so it never touches your
- * account or audit log. Orders stay disabled, so the order it places is
- * recorded as SIMULATED and nothing is sent. `--yes` runs without pausing.
+ * `demo`: a guided five-minute walk through the gateway, always on the
+ * simulated broker and always with orders disabled, whatever the
+ * configuration says: the order it places is recorded as SIMULATED in your
+ * audit log (so `audit query` finds it) and nothing is sent anywhere.
+ * `--yes` runs without pausing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { parseConfig } from '../../core/config.js';
+import { loadEnv, parseConfig } from '../../core/config.js';
 import type { GatewayClient } from '../../core/gateway-client.js';
-import { paint, printFields, printTable, sparkChart, type Io } from '../output.js';
-import { withClient } from '../run.js';
+import { paint, printFields, printTable, processIo, sparkChart, type Io } from '../output.js';
+import { reportError, withClient } from '../run.js';
 import { printPreview, printResult } from './orders.js';
+
+interface DemoState {
+  orderId?: string;
+  /** A limit 2% under the bid: inside the default price band, and resting rather than filling. */
+  limitPrice?: number;
+}
 
 interface Step {
   title: string;
   explain: string;
-  run(client: GatewayClient, io: Io, state: { orderId?: string }): Promise<void>;
+  run(client: GatewayClient, io: Io, state: DemoState): Promise<void>;
 }
+
+const demoOrder = (state: DemoState) => ({ symbol: 'AAPL', action: 'BUY', quantity: 10, orderType: 'LMT', limitPrice: state.limitPrice ?? 1 }) as const;
 
 const STEPS: Step[] = [
   {
     title: 'A quote',
     explain: 'getQuote resolves AAPL to its IBKR contract (conId 265598) and asks the broker for a snapshot. REST: GET /api/market/quote?symbol=AAPL',
-    async run(client, io) {
+    async run(client, io, state) {
       const q = await client.getQuote({ symbol: 'AAPL' });
+      state.limitPrice = Math.round((q.bid ?? q.last ?? 100) * 0.98 * 100) / 100;
       printFields(io, [['symbol', q.symbol], ['bid', q.bid], ['ask', q.ask], ['last', q.last], ['source', q.source], ['time', q.timestamp]]);
     },
   },
@@ -60,15 +67,15 @@ const STEPS: Step[] = [
   {
     title: 'Preview an order',
     explain: 'A preview runs every risk check and the safety gates and asks for what-if estimates, placing nothing. Its previewId binds this exact order for a few minutes. REST: POST /api/orders/preview',
-    async run(client, io) {
-      printPreview(io, await client.previewOrder({ symbol: 'AAPL', action: 'BUY', quantity: 10, orderType: 'LMT', limitPrice: 150 }));
+    async run(client, io, state) {
+      printPreview(io, await client.previewOrder(demoOrder(state)));
     },
   },
   {
     title: 'Place it (simulated)',
     explain: 'With ORDERS_ENABLED=false (the default) the order passes validation, risk and the gates, is written to the audit log and answered SIMULATED: nothing reaches the broker. REST: POST /api/orders/place',
     async run(client, io, state) {
-      const spec = { symbol: 'AAPL', action: 'BUY', quantity: 10, orderType: 'LMT', limitPrice: 150, clientOrderId: 'demo-1' } as const;
+      const spec = { ...demoOrder(state), clientOrderId: `demo-${Date.now()}` };
       const { previewId } = await client.previewOrder(spec);
       const result = await client.placeOrder({ ...spec, previewId });
       state.orderId = result.orderId;
@@ -90,14 +97,19 @@ const STEPS: Step[] = [
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('A guided five-minute tour on the simulated broker (its own temporary data; nothing is sent anywhere)')
+    .description('A guided five-minute tour on the simulated broker (orders disabled: nothing is sent anywhere)')
     .option('-y, --yes', 'run every step without pausing (CI)')
     .action(async (o: { yes?: boolean }) => {
-      const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-gateway-demo-'));
-      const config = parseConfig({ BROKER: 'sim', SIM_SESSION: 'always-open', ORDERS_ENABLED: 'false', DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+      let config;
       try {
-        await withClient(async (client, io) => {
-          const state: { orderId?: string } = {};
+        config = parseConfig({ ...loadEnv(), BROKER: 'sim', SIM_SESSION: 'always-open', ORDERS_ENABLED: 'false', TRADING_MODE: 'paper' });
+      } catch (err) {
+        reportError(processIo(), err, false);
+        return;
+      }
+      await withClient(
+        async (client, io) => {
+          const state: DemoState = {};
           const pause = !o.yes && io.isTTY && process.stdin.isTTY;
           const rl = pause ? createInterface({ input: process.stdin, output: process.stderr }) : null;
           try {
@@ -110,9 +122,8 @@ export function registerDemo(program: Command): void {
             rl?.close();
           }
           io.stdout.write(`\nThat is the tour. Next: \`npm start\` and open http://127.0.0.1:8000/docs, or see README.md for the MCP server.\n`);
-        }, { config });
-      } finally {
-        rmSync(dataDir, { recursive: true, force: true });
-      }
+        },
+        { config },
+      );
     });
 }

@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import type { GatewayClient } from '../../core/gateway-client.js';
 import { OrderType, TimeInForce, type OrderPreview, type OrderResult } from '../../core/models.js';
 import { paint, printFields, printJson, printTable, type Io } from '../output.js';
-import { withClient } from '../run.js';
+import { UsageError, withClient } from '../run.js';
 import { addInstrumentOptions, instrumentFrom, type InstrumentFlags } from './instrument-options.js';
 
 interface OrderFlags extends InstrumentFlags {
@@ -103,8 +103,12 @@ async function confirm(io: Io, question: string): Promise<boolean> {
 }
 
 async function place(client: GatewayClient, io: Io, spec: Record<string, unknown>, o: OrderFlags & { yes?: boolean }): Promise<void> {
+  if (!o.yes && !(io.isTTY && process.stdin.isTTY)) {
+    // Without a terminal nobody can confirm: a script must say --yes explicitly.
+    throw new UsageError('place needs confirmation: run it in a terminal, or pass --yes');
+  }
   const preview = await client.previewOrder(spec as Parameters<GatewayClient['previewOrder']>[0]);
-  if (io.isTTY && !o.yes && !o.json) {
+  if (!o.yes) {
     printPreview(io, preview);
     if (!(await confirm(io, `\n${preview.gate.outcome === 'TRANSMIT' ? 'Send' : 'Record'} this order?`))) {
       io.stderr.write('Not placed.\n');

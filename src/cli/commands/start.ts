@@ -5,7 +5,9 @@
  * close the broker and the audit database.
  */
 import type { Command } from 'commander';
-import { resolveApiKeys, startApiServer } from '../../api/index.js';
+import type { AddressInfo } from 'node:net';
+import { buildApiServer, resolveApiKeys } from '../../api/index.js';
+import { mountMcpHttp } from '../../mcp/index.js';
 import { createClient } from '../../core/client.js';
 import type { Config } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
@@ -47,7 +49,7 @@ async function run(io: Io, config: Config): Promise<void> {
   const logger = createLogger({ level: config.logLevel, destination: process.stderr });
   const client = await createClient({ config, logger });
   const keys = resolveApiKeys(config);
-  const api = await startApiServer({ client, host: config.api.host, port: config.api.port, apiKeys: keys.keys }).catch(async (err: unknown) => {
+  const api = await listen(client, config, keys.keys).catch(async (err: unknown) => {
     await client.close();
     throw err;
   });
@@ -69,6 +71,16 @@ async function run(io: Io, config: Config): Promise<void> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** The REST API with the MCP endpoint (and the dashboard) mounted beside it; api itself imports neither. */
+async function listen(client: Awaited<ReturnType<typeof createClient>>, config: Config, apiKeys: ReturnType<typeof resolveApiKeys>['keys']): Promise<{ url: string; close(): Promise<void> }> {
+  const app = await buildApiServer(client, { apiKeys });
+  mountMcpHttp(app);
+  await app.listen({ host: config.api.host, port: config.api.port });
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { url: `http://${host}:${address.port}`, close: () => app.close() };
 }
 
 function printBanner(io: Io, config: Config, health: Health, url: string, keys: ReturnType<typeof resolveApiKeys>): void {

@@ -53,12 +53,6 @@ export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, opti
   const key = options.idempotencyKey ?? (spec.clientOrderId !== undefined ? `coid:${accountId}:${spec.clientOrderId}` : null);
   if (key === null) return placeOnce(ctx, spec, previewId, accountId, null).catch(unwrap);
 
-  if (options.idempotencyKey !== undefined && spec.clientOrderId !== undefined) {
-    const existing = ctx.audit.findOrderByClientOrderId(accountId, spec.clientOrderId);
-    if (existing) {
-      throw new IdempotencyConflictError(`clientOrderId ${spec.clientOrderId} is already used by order ${existing.orderId}`, 'IDEMPOTENCY_CONFLICT', { orderId: existing.orderId });
-    }
-  }
   const requestHash = hashOf({ spec, accountId });
   let claim = ctx.audit.beginIdempotent(SCOPE, key, requestHash);
   if (claim.kind === 'in-progress' && claim.since !== undefined && Date.parse(claim.since) < ctx.startedAt) {
@@ -75,6 +69,12 @@ export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, opti
   if (claim.kind === 'replay') return replay(claim.result as Stored);
   if (claim.kind === 'in-progress') {
     throw new IdempotencyConflictError('A request with this idempotency key is still being processed; retry shortly', 'IDEMPOTENCY_IN_PROGRESS', { key });
+  }
+  // A replay of this key was answered above; a new key must not reuse another order's clientOrderId.
+  const taken = options.idempotencyKey !== undefined && spec.clientOrderId !== undefined ? ctx.audit.findOrderByClientOrderId(accountId, spec.clientOrderId) : null;
+  if (taken) {
+    ctx.audit.releaseIdempotent(SCOPE, key);
+    throw new IdempotencyConflictError(`clientOrderId ${spec.clientOrderId ?? ''} is already used by order ${taken.orderId}`, 'IDEMPOTENCY_CONFLICT', { orderId: taken.orderId });
   }
   try {
     const result = await placeOnce(ctx, spec, previewId, accountId, key);

@@ -190,3 +190,12 @@ describe('reconciliation at connect', () => {
     await expect(client.cancelOrder(r.orderId)).resolves.toMatchObject({ status: 'CANCELLED' });
   });
 });
+
+describe('idempotency key with a clientOrderId', () => {
+  it('a replay of the same key and body returns the first result, not a clientOrderId conflict', async () => {
+    gw = await startTestGateway();
+    const first = await gw.client.placeOrder({ ...mkt, clientOrderId: 'c-9' }, { idempotencyKey: 'k-9' });
+    await expect(gw.client.placeOrder({ ...mkt, clientOrderId: 'c-9' }, { idempotencyKey: 'k-9' })).resolves.toMatchObject({ orderId: first.orderId, idempotentReplay: true });
+    await expect(gw.client.placeOrder({ ...mkt, clientOrderId: 'c-9' }, { idempotencyKey: 'k-10' })).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
+  });
+});

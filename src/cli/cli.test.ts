@@ -1,0 +1,133 @@
+/**
+ * The built command, run as a user runs it: a child process with no terminal,
+ * its own environment, and exit codes that scripts can rely on.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditPage, Health, OrderDetail, OrderResult, Quote } from '../core/models.js';
+
+const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let dataDir: string;
+const run = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
+  new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [MAIN, ...args],
+      { env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), DATA_DIR: dataDir, SIM_SESSION: 'always-open', LOG_LEVEL: 'silent', ...env }, cwd: dataDir, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+    child.stdin?.end();
+  });
+
+describe.skipIf(!existsSync(MAIN))('the ibkr-gateway command (needs `npm run build`; `npm test` builds first)', () => {
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'ibkr-cli-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('healthcheck exits 0 on the simulator and prints the Health model with --json', async () => {
+    const r = await run(['healthcheck', '--json']);
+    expect(r.code).toBe(0);
+    const health = Health.parse(JSON.parse(r.stdout));
+    expect(health).toMatchObject({ status: 'ok', broker: { kind: 'sim', connected: true }, tradingMode: 'paper', effectiveOrderMode: 'SIMULATE' });
+  });
+
+  it.each([
+    [['healthcheck'], { TRADING_MODE: 'papeer' }, 'TRADING_MODE="papeer" is not accepted; TRADING_MODE accepts paper | live'],
+    [['healthcheck'], { ORDERS_ENABLED: 'maybe' }, 'ORDERS_ENABLED="maybe" is not accepted'],
+    [['start'], { API_PORT: '99999' }, 'API_PORT="99999" is not accepted'],
+    [['start'], { TRADING_MODE: 'live', ORDERS_ENABLED: 'true' }, 'LIVE_TRADING_OVERRIDE_FILE'],
+  ])('%j with %j exits 2 with one line naming the variable', async (args, env, message) => {
+    const r = await run(args, env);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it('quote AAPL --json prints valid quotes', async () => {
+    const r = await run(['quote', 'AAPL', 'msft', '--json']);
+    expect(r.code).toBe(0);
+    const quotes = Quote.array().parse(JSON.parse(r.stdout));
+    expect(quotes.map((q) => [q.symbol, q.conId])).toEqual([
+      ['AAPL', 265598],
+      ['MSFT', 272093],
+    ]);
+  });
+
+  it('an unknown symbol exits 1 with its error code', async () => {
+    const r = await run(['quote', 'NOSUCHSYMBOL']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('CONTRACT_NOT_FOUND');
+  });
+
+  it('demo --yes completes and its order is in the audit log', async () => {
+    const r = await run(['demo', '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('7/7');
+    const orderId = /order id\s+(SIM-[0-9a-f]+)/.exec(r.stdout)?.[1];
+    expect(orderId).toBeDefined();
+    const q = await run(['audit', 'query', '--order-id', orderId ?? '', '--json']);
+    expect(q.code).toBe(0);
+    const page = AuditPage.parse(JSON.parse(q.stdout));
+    expect(page.entries.map((e) => [e.eventType, e.userContext.interface])).toEqual([['ORDER_SIMULATED', 'cli']]);
+  });
+
+  it('place without --yes and without a terminal refuses, and records nothing', async () => {
+    const before = AuditPage.parse(JSON.parse((await run(['audit', 'query', '--event-type', 'ORDER_SUBMITTED', '--json'])).stdout)).entries.length;
+    const r = await run(['place', 'BUY', '10', 'AAPL'], { ORDERS_ENABLED: 'true' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--yes');
+    const after = AuditPage.parse(JSON.parse((await run(['audit', 'query', '--event-type', 'ORDER_SUBMITTED', '--json'])).stdout)).entries.length;
+    expect(after).toBe(before);
+  });
+
+  it('place --yes, orders, cancel: a resting order from the command line', async () => {
+    const env = { ORDERS_ENABLED: 'true' };
+    const quote = Quote.array().parse(JSON.parse((await run(['quote', 'AAPL', '--json'])).stdout))[0];
+    const limit = Math.round((quote?.bid ?? 100) * 0.95 * 100) / 100;
+    const placed = await run(['place', 'BUY', '5', 'AAPL', '--order-type', 'LMT', '--limit', String(limit), '--tif', 'GTC', '--yes', '--json'], env);
+    expect(placed.stderr).toBe('');
+    const result = OrderResult.parse(JSON.parse(placed.stdout));
+    expect(result.status).toBe('ACCEPTED');
+    const open = OrderDetail.array().parse(JSON.parse((await run(['orders', '--status', 'open', '--json'], env)).stdout));
+    expect(open.map((o) => o.orderId)).toContain(result.orderId);
+    const cancelled = await run(['cancel', result.orderId, '--json'], env);
+    expect(JSON.parse(cancelled.stdout)).toMatchObject({ orderId: result.orderId, status: 'CANCELLED' });
+    const again = await run(['cancel', result.orderId], env);
+    expect([again.code, again.stderr]).toEqual([1, expect.stringContaining('ORDER_NOT_CANCELLABLE')]);
+  });
+
+  it('kill-switch on is shown by healthcheck and survives; off releases it', async () => {
+    expect((await run(['kill-switch', 'on', '--reason', 'cli test'])).code).toBe(0);
+    const health = Health.parse(JSON.parse((await run(['healthcheck', '--json'])).stdout));
+    expect(health.killSwitch).toMatchObject({ engaged: true, reason: 'cli test', by: 'cli' });
+    expect(health.effectiveOrderMode).toBe('BLOCK');
+    expect((await run(['kill-switch', 'off'])).code).toBe(0);
+  });
+
+  it('audit verify exits 0 on an intact log', async () => {
+    const r = await run(['audit', 'verify']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/intact/);
+  });
+
+  it('usage errors exit 2; --help exits 0', async () => {
+    expect((await run(['no-such-command'])).code).toBe(2);
+    expect((await run(['kill-switch', 'maybe'])).code).toBe(2);
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('healthcheck');
+  });
+});
