@@ -13,6 +13,7 @@
  * is committed: a listener that calls back into the broker (to place or cancel)
  * never runs in the middle of the matching loop.
  */
+import { lockSimAccount } from './account-lock.js';
 import { Decimal } from 'decimal.js';
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
@@ -119,10 +120,14 @@ export class SimBroker implements Broker {
   // Connection
   // ---------------------------------------------------------------------------
 
+  /** Releases sim.lock; set while connected. */
+  private unlock: (() => void) | null = null;
+
   async connect(): Promise<void> {
     if (this.state === 'connected') return;
     this.state = 'connecting';
     try {
+      this.unlock = lockSimAccount(this.options.dataDir);
       const store = new SimStore(this.options.dataDir);
       this.store = store;
       const account = store.loadAccount(this.options.startingCash);
@@ -135,6 +140,10 @@ export class SimBroker implements Broker {
       this.lastEval = Number.isFinite(saved) && saved <= now ? saved : now;
     } catch (err) {
       this.state = 'disconnected';
+      this.store?.close();
+      this.store = null;
+      this.unlock?.();
+      this.unlock = null;
       this.lastError = err instanceof Error ? err.message : String(err);
       throw new BrokerConnectionError(`Simulated broker could not open its account in ${this.options.dataDir}: ${this.lastError}`);
     }
@@ -157,6 +166,8 @@ export class SimBroker implements Broker {
       this.store.close();
     }
     this.store = null;
+    this.unlock?.();
+    this.unlock = null;
     this.open.clear();
     this.quoteSubs.clear();
     if (this.state !== 'disconnected') {

@@ -7,6 +7,7 @@
  * with the in-memory change (write-through); decimal amounts are stored as
  * text so nothing is rounded by the database.
  */
+import { lockSimAccount } from './account-lock.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -259,10 +260,13 @@ export class SimStore {
  * simulated account, and a reused id would collide with its order history.
  */
 export function resetSimAccount(dataDir: string, startingCash: number): void {
+  // A running gateway holds the account in memory: resetting under it would be undone or worse.
+  const unlock = lockSimAccount(dataDir);
   const store = new SimStore(dataDir);
   try {
     store.reset(startingCash);
   } finally {
     store.close();
+    unlock();
   }
 }
