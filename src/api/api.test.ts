@@ -351,6 +351,16 @@ describe('metrics', () => {
 });
 
 describe('unexpected failures', () => {
+  it('a core answer its response schema refuses is 500, not a wrong answer', async () => {
+    const original = s.client.getQuote;
+    s.client.getQuote = async (spec) => ({ ...(await original(spec)), bid: 'oops' }) as unknown as Quote;
+    try {
+      expectError(await get('/api/market/quote?symbol=AAPL'), 500, 'INTERNAL_ERROR');
+    } finally {
+      s.client.getQuote = original;
+    }
+  });
+
   it('an unexpected error is 500 INTERNAL_ERROR without internals', async () => {
     const original = s.client.getPositions;
     s.client.getPositions = () => Promise.reject(new Error('SQLITE_CORRUPT at /var/secret/path.db'));

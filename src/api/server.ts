@@ -7,14 +7,14 @@
 import type { AddressInfo } from 'node:net';
 import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiKey } from '../core/config.js';
 import { VERSION } from '../core/client.js';
 import { RateLimitedError } from '../core/errors.js';
 import type { GatewayClient } from '../core/gateway-client.js';
 import { createAuthHook } from './auth.js';
 import { CORRELATION_HEADER, correlationIdFor, echoCorrelationId, enterContext } from './context.js';
-import { errorHandler, notFoundHandler, validatorCompiler } from './errors.js';
+import { errorHandler, notFoundHandler, serializerCompiler, validatorCompiler } from './errors.js';
 import { resolveApiKeys } from './keys.js';
 import { registerOpenApi } from './openapi.js';
 import { accountRoutes } from './routes/account.js';
