@@ -148,6 +148,21 @@ describe('kill switch', () => {
   });
 });
 
+describe('daily loss limit', () => {
+  it('engages the kill switch when a fill takes the day past MAX_DAILY_LOSS', async () => {
+    gw = await startTestGateway({ MAX_DAILY_LOSS: '1' });
+    // Buying at the ask and marking at the last loses the spread plus the commission at once.
+    await gw.client.placeOrder({ ...mkt, quantity: 100 });
+    await gw.advance(2000);
+    const pnl = await gw.client.getPnl();
+    expect(pnl.unrealizedPnl + pnl.realizedPnl).toBeLessThanOrEqual(-1);
+    expect(gw.client.killSwitch()).toMatchObject({ engaged: true, reason: expect.stringContaining('daily loss') });
+    // Risk runs before the gates, so the refusal names the check; the kill switch stays engaged behind it.
+    await expect(gw.client.placeOrder(mkt)).rejects.toMatchObject({ code: 'RISK_LIMIT_EXCEEDED', details: { failedChecks: [expect.objectContaining({ name: 'maxDailyLoss' })] } });
+    expect((await gw.client.health()).effectiveOrderMode).toBe('BLOCK');
+  });
+});
+
 describe('preview binding', () => {
   it('placing with a previewId requires the identical order, within the TTL', async () => {
     gw = await startTestGateway({ PREVIEW_TTL_SECONDS: '60' });
