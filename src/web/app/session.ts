@@ -20,13 +20,18 @@ export function applyScopes(root: ParentNode): void {
     const needed = node.dataset.scope as Scope;
     const allowed = scopes.has(needed);
     if (node instanceof HTMLButtonElement || node instanceof HTMLFieldSetElement || node instanceof HTMLInputElement || node instanceof HTMLSelectElement) {
-      // A button may also be disabled for its own reasons (no preview yet): only ever add the scope's veto.
-      if (!allowed) node.disabled = true;
-      else if (node.dataset.scopeDisabled === 'true') node.disabled = false;
-      node.dataset.scopeDisabled = String(!allowed);
+      // A control may also be off for its own reason (Place without a preview): the scope only ever adds a veto.
+      node.disabled = !allowed || node.dataset.selfDisabled === 'true';
     }
     node.classList.toggle('no-scope', !allowed);
     if (allowed) node.removeAttribute('title');
     else node.title = `Needs an API key with the ${needed} scope`;
   }
+}
+
+/** Enables or disables a control for its own reason, keeping the scope's veto (see applyScopes). */
+export function setEnabled(node: HTMLButtonElement, enabled: boolean): void {
+  node.dataset.selfDisabled = String(!enabled);
+  const needed = node.dataset.scope as Scope | undefined;
+  node.disabled = !enabled || (needed !== undefined && !scopes.has(needed));
 }

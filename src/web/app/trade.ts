@@ -8,7 +8,7 @@
  */
 import { api, ApiError } from './api.js';
 import { byId, fmtMoney, fmtPrice, fmtQty, fmtTime, fmtValue, h, replace, say, table, val } from './dom.js';
-import { applyScopes, can } from './session.js';
+import { applyScopes, can, setEnabled } from './session.js';
 import type { CancelResult, OrderDetail, OrderPreview, OrderResult, OrderSpec } from './types.js';
 
 let preview: OrderPreview | null = null;
@@ -65,9 +65,8 @@ function renderPreview(p: OrderPreview | null): void {
   const discard = byId<HTMLButtonElement>('discard-button');
   if (p === null) {
     replace(target, h('p', { class: 'muted' }, 'Fill in the ticket and press Preview.'));
-    placeButton.disabled = true;
+    setEnabled(placeButton, false);
     discard.disabled = true;
-    applyScopes(placeButton.parentElement ?? document);
     return;
   }
   const s = p.spec;
@@ -101,9 +100,8 @@ function renderPreview(p: OrderPreview | null): void {
     h('p', { class: 'muted' }, `Preview ${p.previewId}, valid until ${fmtTime(p.expiresAt)}`),
   );
   // A preview that fails a risk check can still be looked at, but placing it would only be refused.
-  placeButton.disabled = !p.riskPassed;
+  setEnabled(placeButton, p.riskPassed);
   discard.disabled = false;
-  applyScopes(placeButton.parentElement ?? document);
 }
 
 function discardPreview(): void {
@@ -132,7 +130,7 @@ async function doPlace(): Promise<void> {
   if (p === null) return;
   const message = byId('place-message');
   const button = byId<HTMLButtonElement>('place-button');
-  button.disabled = true;
+  setEnabled(button, false);
   say(message, 'Placing…');
   const body: OrderSpec & { previewId: string } = { ...p.spec, previewId: p.previewId };
   try {
@@ -146,8 +144,7 @@ async function doPlace(): Promise<void> {
   } catch (err) {
     say(message, `Refused: ${describeError(err)}`, 'error');
     // The same preview may be placed again once the cause is gone (same idempotency key: still at most once).
-    button.disabled = false;
-    applyScopes(button.parentElement ?? document);
+    setEnabled(button, true);
   }
 }
 

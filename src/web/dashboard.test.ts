@@ -1,0 +1,368 @@
+/**
+ * The dashboard in headless Chromium against a real gateway: a client on the
+ * simulated broker (orders enabled, market always open), the REST API on a
+ * real socket, and the dashboard registered on it. Each step is what a user
+ * does; each view is saved as a screenshot in test-artifacts/screenshots/ for
+ * a reviewer to look at.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApiServer } from '../api/index.js';
+import { createClient } from '../core/client.js';
+import { parseApiKeys } from '../core/config.js';
+import type { GatewayClient } from '../core/gateway-client.js';
+import type * as Core from '../core/models.js';
+import type * as App from './app/types.js';
+import { registerDashboard } from './index.js';
+
+// The browser code keeps its own copy of the response shapes (no zod in the page);
+// these fail the type-check when the API's shapes or enums move away from it.
+type Fits<A extends B, B> = [A, B];
+export type _ShapesStillFit = [
+  Fits<Core.Health, App.Health>,
+  Fits<Core.Quote, App.Quote>,
+  Fits<Core.Bar, App.Bar>,
+  Fits<Core.AccountSummary, App.AccountSummary>,
+  Fits<Core.Position, App.Position>,
+  Fits<Core.AccountPnL, App.AccountPnL>,
+  Fits<Core.OrderPreview, App.OrderPreview>,
+  Fits<Core.OrderResult, App.OrderResult>,
+  Fits<Core.OrderDetail, App.OrderDetail>,
+  Fits<Core.CancelResult, App.CancelResult>,
+  Fits<Core.AuditPage, App.AuditPage>,
+  Fits<Core.AuditVerifyResult, App.AuditVerifyResult>,
+  Fits<Core.KillSwitchState, App.KillSwitchState>,
+  Fits<Core.ErrorBody, App.ErrorBody>,
+  Fits<Core.OrderSpecOutput, App.OrderSpec>,
+  Fits<Core.OrderType, (typeof App.ORDER_TYPES)[number]>,
+  Fits<(typeof App.ORDER_TYPES)[number], Core.OrderType>,
+  Fits<Core.TimeInForce, (typeof App.TIME_IN_FORCE)[number]>,
+  Fits<(typeof App.TIME_IN_FORCE)[number], Core.TimeInForce>,
+  Fits<Core.SecurityType, (typeof App.SECURITY_TYPES)[number]>,
+  Fits<(typeof App.SECURITY_TYPES)[number], Core.SecurityType>,
+  Fits<Core.BarSize, (typeof App.BAR_SIZES)[number]>,
+  Fits<(typeof App.BAR_SIZES)[number], Core.BarSize>,
+  Fits<Core.AuditEventType, (typeof App.AUDIT_EVENT_TYPES)[number]>,
+  Fits<(typeof App.AUDIT_EVENT_TYPES)[number], Core.AuditEventType>,
+];
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
+const KEYS = { admin: 'dash-admin-key-1', read: 'dash-read-key-1' } as const;
+
+let dataDir: string;
+let client: GatewayClient;
+let server: FastifyInstance;
+let baseUrl: string;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+/** Every request the page made and every uncaught page error, checked at the end. */
+const requests: string[] = [];
+const pageErrors: string[] = [];
+let placeRequest: Request | null = null;
+
+async function shot(p: Page, name: string): Promise<void> {
+  await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function newPage(ctx: BrowserContext): Promise<Page> {
+  const p = await ctx.newPage();
+  p.on('request', (r) => {
+    requests.push(r.url());
+    if (r.url().endsWith('/api/orders/place')) placeRequest = r;
+  });
+  p.on('pageerror', (e) => pageErrors.push(e.message));
+  return p;
+}
+
+async function signIn(p: Page, key: string): Promise<void> {
+  await p.goto(baseUrl);
+  // Sign-in focuses the key field: typing and Enter is the whole keyboard path.
+  await p.locator('#signin-key:focus').waitFor();
+  await p.keyboard.type(key);
+  await p.keyboard.press('Enter');
+  await p.locator('#nav').waitFor({ state: 'visible' });
+}
+
+async function go(p: Page, view: string): Promise<void> {
+  await p.click(`#nav a[data-view="${view}"]`);
+  await p.locator(`#view-${view}`).waitFor({ state: 'visible' });
+}
+
+async function aaplBid(): Promise<number> {
+  const q = await client.getQuote({ symbol: 'AAPL' });
+  const bid = q.bid ?? q.last;
+  if (bid === null) throw new Error('no AAPL price');
+  return bid;
+}
+
+/** Fills the ticket with a BUY LMT 5% under the bid: inside the 10% price band, far enough below the market never to fill. */
+async function fillFarLimit(p: Page, quantity = 10): Promise<number> {
+  const limit = Math.round((await aaplBid()) * 0.95 * 100) / 100;
+  await p.fill('#ticket input[name="symbol"]', 'AAPL');
+  await p.selectOption('#ticket select[name="action"]', 'BUY');
+  await p.selectOption('#ticket select[name="orderType"]', 'LMT');
+  await p.fill('#ticket input[name="quantity"]', String(quantity));
+  await p.fill('#ticket input[name="limitPrice"]', String(limit));
+  return limit;
+}
+
+const hasChromium = existsSync(CHROMIUM);
+
+const suiteName = hasChromium ? 'dashboard in headless Chromium' : `dashboard (skipped: ${CHROMIUM} is not installed; .ci/run installs it)`;
+
+describe.skipIf(!hasChromium)(suiteName, () => {
+  beforeAll(async () => {
+    // The page loads the compiled app; build it from the current sources (npm run build does the same).
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'src', 'web', 'tsconfig.json')], { stdio: 'inherit' });
+    mkdirSync(SHOTS, { recursive: true });
+    dataDir = mkdtempSync(join(tmpdir(), 'ibkr-dashboard-test-'));
+    client = await createClient({ env: { DATA_DIR: dataDir, SIM_SESSION: 'always-open', ORDERS_ENABLED: 'true', LOG_LEVEL: 'silent' } });
+    const apiKeys = parseApiKeys(`${KEYS.admin}:read+trade+admin,${KEYS.read}:read`);
+    if (apiKeys === undefined) throw new Error('test keys do not parse');
+    server = await buildApiServer(client, { apiKeys });
+    await registerDashboard(server);
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    baseUrl = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    page = await newPage(context);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await client?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves the page and its assets without a key, with a same-origin-only CSP, and nothing outside its folders', async () => {
+    const index = await fetch(`${baseUrl}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toMatch(/text\/html/);
+    expect(index.headers.get('content-security-policy')).toContain("default-src 'self'");
+    for (const asset of ['/assets/app/main.js', '/assets/styles.css', '/assets/vendor/lightweight-charts.js']) {
+      expect((await fetch(`${baseUrl}${asset}`)).status, asset).toBe(200);
+    }
+    expect((await fetch(`${baseUrl}/assets/app/..%2F..%2F..%2Fpackage.json`)).status).toBe(404);
+    expect((await fetch(`${baseUrl}/assets/app/nope.js`)).status).toBe(404);
+    // The data stays behind the key.
+    expect((await fetch(`${baseUrl}/api/account/summary`)).status).toBe(401);
+  });
+
+  it('signs in with an API key kept in sessionStorage, never in the URL', async () => {
+    await page.goto(baseUrl);
+    await page.locator('#st-broker').waitFor();
+    await shot(page, '01-sign-in');
+    await page.fill('#signin-key', 'not-a-valid-key');
+    await page.press('#signin-key', 'Enter');
+    await expect.poll(() => page.textContent('#signin-message')).toContain('not valid');
+
+    await signIn(page, KEYS.admin);
+    expect(await page.textContent('#key-info')).toContain('read, trade, admin');
+    expect(page.url()).not.toContain(KEYS.admin);
+    expect(await page.evaluate(() => sessionStorage.getItem('ibkr-gateway.apiKey'))).toBe(KEYS.admin);
+    // The status bar: broker, mode, orders, connection, data type, kill switch.
+    await expect.poll(() => page.textContent('#status')).toContain('sim');
+    const status = await page.textContent('#status');
+    for (const text of ['paper', 'enabled', 'connected', 'SIMULATED', 'released']) expect(status).toContain(text);
+  });
+
+  it('shows the account: summary cards, positions and P&L by symbol', async () => {
+    await go(page, 'account');
+    await expect.poll(() => page.textContent('#account-cards')).toContain('Net liquidation');
+    expect(await page.textContent('#account-cards')).toMatch(/1,000,000\.00/);
+    expect(await page.textContent('#positions')).toContain('No positions');
+    await shot(page, '02-account');
+  });
+
+  it('updates a watchlist quote live from the SSE stream', async () => {
+    await go(page, 'market');
+    await expect.poll(() => page.textContent('#stream-state')).toBe('live');
+    const row = page.locator('#wl-AAPL');
+    await expect.poll(() => row.getAttribute('data-updated')).not.toBeNull();
+    const first = await row.getAttribute('data-updated');
+    // The simulator ticks every second: a later quote must replace the first one on screen.
+    await expect.poll(() => row.getAttribute('data-updated'), { timeout: 10_000 }).not.toBe(first);
+    expect(await row.locator('[data-field="last"]').textContent()).toMatch(/^\d[\d,]*\.\d+$/);
+    await shot(page, '03-market-watchlist');
+  });
+
+  it('draws a candlestick and volume chart for a symbol, bar size and duration', async () => {
+    await expect.poll(() => page.locator('#chart').getAttribute('data-bars')).not.toBeNull();
+    await page.fill('#chart-form input[name="symbol"]', 'MSFT');
+    await page.selectOption('#chart-form select[name="barSize"]', '1 hour');
+    await page.selectOption('#chart-form select[name="duration"]', '1 W');
+    await page.click('#chart-form button[type="submit"]');
+    await expect.poll(() => page.textContent('#chart-title')).toBe('MSFT · 1 hour · 1 W');
+    expect(Number(await page.locator('#chart').getAttribute('data-bars'))).toBeGreaterThan(10);
+    expect(await page.locator('#chart canvas').count()).toBeGreaterThan(0);
+    await shot(page, '04-market-chart');
+  });
+
+  let orderId = '';
+
+  it('previews a LMT order (what-if numbers and every risk check), then places it from the preview', async () => {
+    await go(page, 'trade');
+    const placeButton = page.locator('#place-button');
+    expect(await placeButton.isDisabled()).toBe(true);
+    const limit = await fillFarLimit(page);
+    await page.click('#preview-button');
+    await expect.poll(() => page.textContent('#risk-result')).toBe('all passed');
+    const preview = (await page.textContent('#preview')) ?? '';
+    for (const text of ['Commission', 'Initial margin change', 'Buying power after', 'maxOrderQuantity', 'priceBand', 'TRANSMIT']) expect(preview).toContain(text);
+    expect(await placeButton.isEnabled()).toBe(true);
+    await shot(page, '05-trade-preview');
+
+    // Editing the ticket discards the preview: only what was previewed can be placed.
+    await page.fill('#ticket input[name="quantity"]', '11');
+    expect(await placeButton.isDisabled()).toBe(true);
+    await page.fill('#ticket input[name="quantity"]', '10');
+    await page.click('#preview-button');
+    await expect.poll(() => placeButton.isEnabled()).toBe(true);
+
+    await placeButton.click();
+    await expect.poll(() => page.textContent('#place-message')).toMatch(/^Order \d+: ACCEPTED/);
+    orderId = /^Order (\d+)/.exec((await page.textContent('#place-message')) ?? '')?.[1] ?? '';
+    expect(orderId).not.toBe('');
+    const sent = placeRequest?.postDataJSON() as { previewId?: string; limitPrice?: number } | undefined;
+    expect(sent?.previewId).toMatch(/\S/);
+    expect(sent?.limitPrice).toBe(limit);
+    expect(placeRequest?.headers()['idempotency-key']).toBe(`dashboard-${sent?.previewId ?? ''}`);
+    expect((await client.getOrderStatus(orderId)).status).toBe('ACCEPTED');
+  });
+
+  it('lists the order among open orders, and cancels it', async () => {
+    const cancel = page.locator(`#open-orders button[data-cancel="${orderId}"]`);
+    await cancel.waitFor();
+    await shot(page, '06-trade-open-orders');
+    await cancel.click();
+    await expect.poll(() => page.textContent('#open-message')).toContain('CANCELLED');
+    await cancel.waitFor({ state: 'detached' });
+    expect((await client.getOrderStatus(orderId)).status).toBe('CANCELLED');
+  });
+
+  it('shows the order detail with its audit trail', async () => {
+    await go(page, 'orders');
+    const link = page.locator(`#orders-list button[data-detail="${orderId}"]`);
+    await link.waitFor();
+    await link.click();
+    await expect.poll(() => page.textContent('#order-detail-body')).toContain('CANCELLED');
+    await expect.poll(() => page.textContent('#order-audit')).toContain('ORDER_CANCELLED');
+    const trail = (await page.textContent('#order-audit')) ?? '';
+    for (const event of ['ORDER_SUBMITTED', 'ORDER_ACCEPTED', 'ORDER_CANCEL_REQUESTED']) expect(trail).toContain(event);
+    await shot(page, '07-order-detail-audit');
+
+    // Filters of the recent orders list.
+    await page.selectOption('#orders-filter select[name="status"]', 'open');
+    await page.click('#orders-filter button[type="submit"]');
+    await expect.poll(() => page.textContent('#orders-list')).toContain('No orders match');
+  });
+
+  it('shows the audit log with filters and the verify result (admin)', async () => {
+    await go(page, 'audit');
+    await expect.poll(() => page.textContent('#verify-result')).toMatch(/Chain intact: \d+ rows verified/);
+    await page.selectOption('#audit-filter select[name="eventType"]', 'ORDER_CANCELLED');
+    await page.click('#audit-filter button[type="submit"]');
+    await expect.poll(() => page.textContent('#audit-message')).toBe('1 entry');
+    expect(await page.textContent('#audit-list')).toContain(orderId);
+    await page.selectOption('#audit-filter select[name="eventType"]', '');
+    await page.click('#audit-filter button[type="submit"]');
+    await expect.poll(() => page.textContent('#audit-list')).toContain('CONFIG_LOADED');
+    await shot(page, '08-audit');
+  });
+
+  it('engages the kill switch after a confirmation, and a placed order is then refused', async () => {
+    await page.click('#kill-button');
+    await page.locator('#kill-dialog').waitFor({ state: 'visible' });
+    await page.fill('#kill-reason', 'dashboard test');
+    await shot(page, '09-kill-switch-confirm');
+    // Cancelling the dialog changes nothing.
+    await page.keyboard.press('Escape');
+    await page.locator('#kill-dialog').waitFor({ state: 'hidden' });
+    expect(client.killSwitch().engaged).toBe(false);
+
+    await page.click('#kill-button');
+    await page.fill('#kill-reason', 'dashboard test');
+    await page.click('#kill-confirm');
+    await expect.poll(() => page.textContent('#st-kill')).toContain('ENGAGED');
+    expect(client.killSwitch()).toMatchObject({ engaged: true, reason: 'dashboard test' });
+
+    await go(page, 'trade');
+    await fillFarLimit(page);
+    await page.click('#preview-button');
+    // Preview is never blocked; it says what placing would do now.
+    await expect.poll(() => page.textContent('#preview-gate')).toContain('BLOCK');
+    await page.click('#place-button');
+    await expect.poll(() => page.textContent('#place-message')).toContain('KILL_SWITCH_ENGAGED');
+    await shot(page, '10-kill-switch-refused');
+
+    await page.click('#kill-button');
+    await page.click('#kill-confirm');
+    await expect.poll(() => page.textContent('#st-kill')).toContain('released');
+  });
+
+  it('a read-only key sees everything it may read, and trading and admin controls disabled, not hidden', async () => {
+    // Something to see, and a Cancel button that must be disabled for this key.
+    const limit = Math.round((await aaplBid()) * 0.95 * 100) / 100;
+    const preview = await client.previewOrder({ symbol: 'AAPL', action: 'BUY', quantity: 5, orderType: 'LMT', limitPrice: limit });
+    const placed = await client.placeOrder({ ...preview.spec, previewId: preview.previewId });
+
+    const readContext = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const p = await newPage(readContext);
+    await signIn(p, KEYS.read);
+    expect(await p.textContent('#key-info')).toBe('Key scopes: read');
+    await go(p, 'account');
+    await expect.poll(() => p.textContent('#account-cards')).toContain('Net liquidation');
+
+    await go(p, 'trade');
+    expect(await p.locator('#ticket-scope').isVisible()).toBe(true);
+    expect(await p.locator('#preview-button').isDisabled()).toBe(true);
+    expect(await p.locator('#place-button').isVisible()).toBe(true);
+    expect(await p.locator('#place-button').isDisabled()).toBe(true);
+    const cancel = p.locator(`#open-orders button[data-cancel="${placed.orderId}"]`);
+    await cancel.waitFor();
+    expect(await cancel.isDisabled()).toBe(true);
+    expect(await cancel.getAttribute('title')).toContain('trade scope');
+    expect(await p.locator('#kill-button').isVisible()).toBe(true);
+    expect(await p.locator('#kill-button').isDisabled()).toBe(true);
+    await shot(p, '11-read-only-trade');
+
+    await go(p, 'audit');
+    expect(await p.locator('#audit-scope').isVisible()).toBe(true);
+    expect(await p.locator('#verify-button').isDisabled()).toBe(true);
+    await shot(p, '12-read-only-audit');
+    await readContext.close();
+    await client.cancelOrder(placed.orderId);
+  });
+
+  it('is readable at phone width', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const p = await newPage(phone);
+    await signIn(p, KEYS.admin);
+    await go(p, 'account');
+    await expect.poll(() => p.textContent('#account-cards')).toContain('Net liquidation');
+    // Nothing wider than the screen except inside the scrolling table wrappers.
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(p, '13-phone-account');
+    await go(p, 'trade');
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(p, '14-phone-trade');
+    await phone.close();
+  });
+
+  it('made no request outside the gateway and threw no error', () => {
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.filter((u) => !u.startsWith(baseUrl) && !u.startsWith('data:'))).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
