@@ -153,7 +153,7 @@ export class MarketData {
     });
     this.sinks.set(req.id, sink);
     this.snapshotEnds.set(req.id, () => req.resolve());
-    await conn.send('reqMktData snapshot', (ib) => ib.reqMktData(req.id, toIbContract(contract), wantGreeks ? '' : '', true, false)).catch((err: Error) => req.reject(err));
+    await conn.send('reqMktData snapshot', (ib) => ib.reqMktData(req.id, toIbContract(contract), '', true, false)).catch((err: Error) => req.reject(err));
     await req.promise;
     return { quote: { ...sink.quote }, greeks: sink.greeks };
   }

@@ -159,7 +159,7 @@ export class Orders {
     const { conn, requestTimeoutMs } = this.ctx;
     if (conn.state === 'degraded') throw new BrokerConnectionError('IBKR connectivity is lost (1100): new orders are held until it returns; nothing was sent', 'BROKER_DEGRADED');
     if (!conn.usable) throw new BrokerConnectionError(`IB Gateway/TWS is ${conn.state}; nothing was sent`);
-    const { ids, spec, contract } = request;
+    const { ids, contract } = request;
     if (this.tracked.has(ids.orderId)) {
       return { orderId: ids.orderId, status: 'REJECTED', message: `Duplicate order id ${ids.orderId}; the existing order is left alone`, children: [] };
     }
