@@ -71,6 +71,8 @@ const pageErrors: string[] = [];
 let placeRequest: Request | null = null;
 
 async function shot(p: Page, name: string): Promise<void> {
+  // From the top: a full-page shot taken scrolled down would paint the sticky status bar mid-page.
+  await p.evaluate(() => window.scrollTo(0, 0));
   await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
