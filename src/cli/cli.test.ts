@@ -2,7 +2,7 @@
  * The built command, run as a user runs it: a child process with no terminal,
  * its own environment, and exit codes that scripts can rely on.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,6 +121,46 @@ describe.skipIf(!existsSync(MAIN))('the ibkr-gateway command (needs `npm run bui
     const r = await run(['audit', 'verify']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/intact/);
+  });
+
+  it('start serves the REST API, MCP at /mcp and the dashboard at /, and SIGTERM stops it cleanly', async () => {
+    const child = spawn(process.execPath, [MAIN, 'start', '--port', '0'], {
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, SIM_SESSION: 'always-open', LOG_LEVEL: 'warn', API_KEYS: 'adminkey1234:admin+trade+read' },
+      cwd: dataDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setInterval(() => {
+          const m = /listening on (http:\/\/[^\s]+)/.exec(stderr);
+          if (m?.[1]) {
+            clearInterval(timer);
+            resolve(m[1]);
+          }
+        }, 50);
+        void exited.then(() => reject(new Error(`start exited early: ${stderr}`)));
+      });
+      expect(stderr).toContain('orders disabled');
+      const headers = { 'X-API-Key': 'adminkey1234' };
+      expect(Health.parse(await (await fetch(`${url}/health`)).json()).status).toBe('ok');
+      expect((await fetch(`${url}/api/market/quote?symbol=AAPL`, { headers })).status).toBe(200);
+      expect(await (await fetch(`${url}/`)).text()).toContain('<html');
+      const mcp = await fetch(`${url}/mcp`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+      });
+      expect(await mcp.text()).toContain('place_order');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    // The account lock and the audit database were released: the CLI can use this DATA_DIR again.
+    expect((await run(['audit', 'verify'])).code).toBe(0);
+    expect((await run(['quote', 'AAPL'])).code).toBe(0);
   });
 
   it('usage errors exit 2; --help exits 0', async () => {

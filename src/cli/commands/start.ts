@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type { AddressInfo } from 'node:net';
 import { buildApiServer, resolveApiKeys } from '../../api/index.js';
 import { mountMcpHttp } from '../../mcp/index.js';
+import { registerDashboard } from '../../web/index.js';
 import { createClient } from '../../core/client.js';
 import type { Config } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
@@ -73,10 +74,11 @@ async function run(io: Io, config: Config): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
-/** The REST API with the MCP endpoint (and the dashboard) mounted beside it; api itself imports neither. */
+/** The REST API with the MCP endpoint and the dashboard mounted beside it; api itself imports neither. */
 async function listen(client: Awaited<ReturnType<typeof createClient>>, config: Config, apiKeys: ReturnType<typeof resolveApiKeys>['keys']): Promise<{ url: string; close(): Promise<void> }> {
   const app = await buildApiServer(client, { apiKeys });
   mountMcpHttp(app);
+  await registerDashboard(app);
   await app.listen({ host: config.api.host, port: config.api.port });
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -88,6 +90,7 @@ function printBanner(io: Io, config: Config, health: Health, url: string, keys: 
   const mode = health.effectiveOrderMode === 'TRANSMIT' ? paint(io, config.tradingMode === 'live' ? 'red' : 'green', 'TRANSMIT') : paint(io, 'yellow', health.effectiveOrderMode);
   const lines = [
     `${b('ibkr-gateway')} ${health.version} listening on ${b(url)}`,
+    `  dashboard   ${url}/`,
     `  docs        ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
     `  MCP         ${url}/mcp`,
     `  broker      ${config.broker} (${health.broker.state}; accounts ${health.broker.accounts.join(', ') || 'none'})`,
