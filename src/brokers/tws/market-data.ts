@@ -128,7 +128,7 @@ export class MarketData {
     }
   }
 
-  private async snapshotOnce(contract: Contract, wantGreeks: boolean): Promise<{ quote: Quote; greeks: Greeks | null }> {
+  private async snapshotOnce(contract: Contract, _wantGreeks: boolean): Promise<{ quote: Quote; greeks: Greeks | null }> {
     const { conn, requestTimeoutMs } = this.ctx;
     const sink: TickSink = { quote: emptyQuote(contract, this.ctx.nowIso()), greeks: null, changed: () => undefined };
     if (this.delayed) sink.quote.source = 'IBKR_DELAYED';
