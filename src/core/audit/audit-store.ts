@@ -3,6 +3,11 @@
  *
  * Durability: WAL with synchronous=FULL by default, so a row is on disk when
  * append() returns; NORMAL survives a process crash but not a power cut.
+ * withRelaxedDurability() lets the order path skip the fsync for writes whose
+ * loss a power cut could not make unsafe (an order's later status versions,
+ * which reconciliation with the broker restores; idempotency bookkeeping that
+ * the next durable write flushes with it, since WAL frames reach the disk in
+ * order). The row written before an order is transmitted is always durable.
  *
  * Concurrency: every write is one BEGIN IMMEDIATE transaction, which takes
  * the database's write lock before reading the chain head. Within a process
@@ -67,7 +72,7 @@ export function openAuditStore(options: AuditStoreOptions): SqliteAuditStore {
       db.pragma('foreign_keys = ON');
       const clock = options.clock ?? systemClock;
       migrate(db, () => isoNow(clock));
-      return new Store(db, path, clock);
+      return new Store(db, path, clock, options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL');
     } catch (err) {
       db.close();
       throw err;
@@ -90,6 +95,7 @@ class Store implements SqliteAuditStore {
     private readonly db: Database.Database,
     readonly path: string,
     private readonly clock: Clock,
+    private readonly synchronous: 'FULL' | 'NORMAL' = 'FULL',
   ) {
     this.heads = new ChainHeads(db);
     this.log = new AuditLogTable(db, this.heads);
@@ -114,6 +120,18 @@ class Store implements SqliteAuditStore {
 
   private now(): string {
     return isoNow(this.clock);
+  }
+
+  private relaxedDepth = 0;
+
+  withRelaxedDurability<T>(fn: () => T): T {
+    if (this.synchronous !== 'FULL') return fn();
+    if (this.relaxedDepth++ === 0) this.db.pragma('synchronous = NORMAL');
+    try {
+      return fn();
+    } finally {
+      if (--this.relaxedDepth === 0) this.db.pragma('synchronous = FULL');
+    }
   }
 
   append(entry: AuditAppend): AuditEntry {

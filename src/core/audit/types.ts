@@ -87,6 +87,14 @@ export interface AuditStore {
   /** Gives a claimed key back when the request failed before anything was transmitted. */
   releaseIdempotent(scope: string, key: string): void;
 
+  /**
+   * Runs `fn` with writes that survive a process crash but may be lost to a
+   * power cut until the next durable write (no fsync per commit). Only for
+   * writes a power cut cannot make unsafe; never for the row written before
+   * an order is transmitted.
+   */
+  withRelaxedDurability<T>(fn: () => T): T;
+
   /** Small persistent state (kill switch, ...) kept beside the log. */
   getState<T>(name: string): T | null;
   setState(name: string, value: unknown): void;

@@ -54,7 +54,8 @@ export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, opti
   if (key === null) return placeOnce(ctx, spec, previewId, accountId, null).catch(unwrap);
 
   const requestHash = hashOf({ spec, accountId });
-  let claim = ctx.audit.beginIdempotent(SCOPE, key, requestHash);
+  // The claim reaches the disk with the durable ORDER_SUBMITTED row that follows it (WAL order).
+  let claim = ctx.audit.withRelaxedDurability(() => ctx.audit.beginIdempotent(SCOPE, key, requestHash));
   if (claim.kind === 'in-progress' && claim.since !== undefined && Date.parse(claim.since) < ctx.startedAt) {
     // Claimed by a process that died mid-request. The order is in the log if and
     // only if it may have been sent (the log is written first): settle from there.
@@ -78,7 +79,8 @@ export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, opti
   }
   try {
     const result = await placeOnce(ctx, spec, previewId, accountId, key);
-    ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result } satisfies Stored);
+    // If a power cut loses the stored result, the order itself is in the log and recoverOrphan finds it.
+    ctx.audit.withRelaxedDurability(() => ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result } satisfies Stored));
     return result;
   } catch (err) {
     if (err instanceof AfterTransmit) {
