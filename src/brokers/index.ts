@@ -4,11 +4,12 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
-import { ConfigError } from '../core/errors.js';
+import type { Logger } from '../core/logging.js';
 import type { Broker } from './broker.js';
 import { createSimBroker } from './sim/index.js';
+import { createTwsBroker } from './tws/index.js';
 
-export function createBroker(config: Config, clock: Clock): Broker {
+export function createBroker(config: Config, clock: Clock, logger?: Logger): Broker {
   switch (config.broker) {
     case 'sim':
       return createSimBroker({
@@ -20,6 +21,6 @@ export function createBroker(config: Config, clock: Clock): Broker {
         clock,
       });
     case 'tws':
-      throw new ConfigError('BROKER', 'Invalid configuration: BROKER=tws is not available in this build yet; use BROKER=sim');
+      return createTwsBroker({ host: config.ibkr.host, port: config.ibkr.port, clientId: config.ibkr.clientId, dataDir: config.dataDir, clock, logger });
   }
 }

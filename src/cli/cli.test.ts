@@ -163,6 +163,40 @@ describe.skipIf(!existsSync(MAIN))('the ibkr-gateway command (needs `npm run bui
     expect((await run(['quote', 'AAPL'])).code).toBe(0);
   });
 
+  it('BROKER=tws healthcheck against sim-gateway exits 0, and exits 1 within seconds when nothing listens', async () => {
+    const gatewayDir = mkdtempSync(join(tmpdir(), 'ibkr-simgw-'));
+    const gateway = spawn(process.execPath, [MAIN, 'sim-gateway', '--port', '0'], {
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: gatewayDir, SIM_SESSION: 'always-open', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    gateway.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    gateway.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    try {
+      const port = await new Promise<string>((resolve, reject) => {
+        const timer = setInterval(() => {
+          const m = /TWS API on [^:\s]+:(\d+)/.exec(out);
+          if (m?.[1]) {
+            clearInterval(timer);
+            resolve(m[1]);
+          }
+        }, 50);
+        gateway.on('exit', () => reject(new Error(`sim-gateway exited: ${out}`)));
+      });
+      const healthy = await run(['healthcheck', '--json'], { BROKER: 'tws', IBKR_PORT: port });
+      expect(healthy.code).toBe(0);
+      expect(Health.parse(JSON.parse(healthy.stdout)).broker).toMatchObject({ kind: 'tws', connected: true, accounts: ['DU1234567'] });
+    } finally {
+      gateway.kill('SIGTERM');
+      rmSync(gatewayDir, { recursive: true, force: true });
+    }
+    const started = Date.now();
+    const down = await run(['healthcheck'], { BROKER: 'tws', IBKR_PORT: '1' });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('BROKER_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
   it('usage errors exit 2; --help exits 0', async () => {
     expect((await run(['no-such-command'])).code).toBe(2);
     expect((await run(['kill-switch', 'maybe'])).code).toBe(2);

@@ -53,7 +53,7 @@ export async function createClient(options: ClientOptions = {}): Promise<Gateway
   const audit: AuditStore = openAuditStore({ dataDir: config.dataDir, clock });
   let broker: Broker;
   try {
-    broker = options.broker ?? createBroker(config, clock);
+    broker = options.broker ?? createBroker(config, clock, logger);
   } catch (err) {
     audit.close();
     throw err;

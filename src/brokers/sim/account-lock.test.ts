@@ -36,6 +36,12 @@ describe('one owner per simulated account', () => {
     }
   });
 
+  it('creates DATA_DIR when it does not exist yet', async () => {
+    const broker = sim(join(dir(), 'not', 'yet'));
+    await broker.connect();
+    await broker.close();
+  });
+
   it('takes over a lock left by a process that died', () => {
     const dataDir = dir();
     writeFileSync(join(dataDir, 'sim.lock'), '2147483646');

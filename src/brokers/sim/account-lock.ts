@@ -5,7 +5,7 @@
  * The owner writes its pid to `sim.lock`; another opener is refused with a
  * message saying who holds it. A lock whose process has died is taken over.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const heldHere = new Set<string>();
@@ -24,6 +24,7 @@ export class AccountInUseError extends Error {}
 
 /** Takes the lock or throws AccountInUseError; returns the release function. */
 export function lockSimAccount(dataDir: string): () => void {
+  mkdirSync(resolve(dataDir), { recursive: true });
   const file = join(resolve(dataDir), 'sim.lock');
   if (heldHere.has(file)) throw new AccountInUseError('another simulated broker in this process already holds this account; close it first');
   for (let attempt = 0; attempt < 2; attempt++) {

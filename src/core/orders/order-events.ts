@@ -112,6 +112,7 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
       }
     });
   let lost = false;
+  let detached = false;
   const offs = [
     ctx.broker.on('orderStatus', (state) =>
       guard('an order status', () => {
@@ -136,7 +137,10 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
           .then((pnl) => {
             if (ctx.risk.dailyLossBreached(pnl) && !ctx.killSwitch.state().engaged) hooks.onBreaker(`daily loss limit reached (${pnl.dailyPnl} ${pnl.currency})`);
           })
-          .catch((err: unknown) => ctx.logger.warn({ err }, 'daily loss check failed'));
+          .catch((err: unknown) => {
+            // A check still in flight when the client closes has nothing left to protect.
+            if (!detached) ctx.logger.warn({ err }, 'daily loss check failed');
+          });
       }),
     ),
     ctx.broker.on('connection', (event) =>
@@ -153,5 +157,8 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
       }),
     ),
   ];
-  return () => offs.forEach((off) => off());
+  return () => {
+    detached = true;
+    offs.forEach((off) => off());
+  };
 }
