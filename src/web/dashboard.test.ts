@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { buildApiServer } from '../api/index.js';
 import { createClient } from '../core/client.js';
 import { parseApiKeys } from '../core/config.js';
@@ -122,6 +122,10 @@ const hasChromium = existsSync(CHROMIUM);
 
 const suiteName = hasChromium ? 'dashboard in headless Chromium' : `dashboard (skipped: ${CHROMIUM} is not installed; .ci/run installs it)`;
 
+// A shared 2-core CI machine can be slow to paint: give the browser room rather than flake.
+vi.setConfig({ testTimeout: 120_000 });
+const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 20_000, interval: 100 });
+
 describe.skipIf(!hasChromium)(suiteName, () => {
   beforeAll(async () => {
     // The page loads the compiled app; build it from the current sources (npm run build does the same).
@@ -167,21 +171,21 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await shot(page, '01-sign-in');
     await page.fill('#signin-key', 'not-a-valid-key');
     await page.press('#signin-key', 'Enter');
-    await expect.poll(() => page.textContent('#signin-message')).toContain('not valid');
+    await eventually(() => page.textContent('#signin-message')).toContain('not valid');
 
     await signIn(page, KEYS.admin);
     expect(await page.textContent('#key-info')).toContain('read, trade, admin');
     expect(page.url()).not.toContain(KEYS.admin);
     expect(await page.evaluate(() => sessionStorage.getItem('ibkr-gateway.apiKey'))).toBe(KEYS.admin);
     // The status bar: broker, mode, orders, connection, data type, kill switch.
-    await expect.poll(() => page.textContent('#status')).toContain('sim');
+    await eventually(() => page.textContent('#status')).toContain('sim');
     const status = await page.textContent('#status');
     for (const text of ['paper', 'enabled', 'connected', 'SIMULATED', 'released']) expect(status).toContain(text);
   });
 
   it('shows the account: summary cards, positions and P&L by symbol', async () => {
     await go(page, 'account');
-    await expect.poll(() => page.textContent('#account-cards')).toContain('Net liquidation');
+    await eventually(() => page.textContent('#account-cards')).toContain('Net liquidation');
     expect(await page.textContent('#account-cards')).toMatch(/1,000,000\.00/);
     expect(await page.textContent('#positions')).toContain('No positions');
     await shot(page, '02-account');
@@ -189,23 +193,23 @@ describe.skipIf(!hasChromium)(suiteName, () => {
 
   it('updates a watchlist quote live from the SSE stream', async () => {
     await go(page, 'market');
-    await expect.poll(() => page.textContent('#stream-state')).toBe('live');
+    await eventually(() => page.textContent('#stream-state')).toBe('live');
     const row = page.locator('#wl-AAPL');
-    await expect.poll(() => row.getAttribute('data-updated')).not.toBeNull();
+    await eventually(() => row.getAttribute('data-updated')).not.toBeNull();
     const first = await row.getAttribute('data-updated');
     // The simulator ticks every second: a later quote must replace the first one on screen.
-    await expect.poll(() => row.getAttribute('data-updated'), { timeout: 10_000 }).not.toBe(first);
+    await eventually(() => row.getAttribute('data-updated')).not.toBe(first);
     expect(await row.locator('[data-field="last"]').textContent()).toMatch(/^\d[\d,]*\.\d+$/);
     await shot(page, '03-market-watchlist');
   });
 
   it('draws a candlestick and volume chart for a symbol, bar size and duration', async () => {
-    await expect.poll(() => page.locator('#chart').getAttribute('data-bars')).not.toBeNull();
+    await eventually(() => page.locator('#chart').getAttribute('data-bars')).not.toBeNull();
     await page.fill('#chart-form input[name="symbol"]', 'MSFT');
     await page.selectOption('#chart-form select[name="barSize"]', '1 hour');
     await page.selectOption('#chart-form select[name="duration"]', '1 W');
     await page.click('#chart-form button[type="submit"]');
-    await expect.poll(() => page.textContent('#chart-title')).toBe('MSFT · 1 hour · 1 W');
+    await eventually(() => page.textContent('#chart-title')).toBe('MSFT · 1 hour · 1 W');
     expect(Number(await page.locator('#chart').getAttribute('data-bars'))).toBeGreaterThan(10);
     expect(await page.locator('#chart canvas').count()).toBeGreaterThan(0);
     await shot(page, '04-market-chart');
@@ -219,7 +223,7 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     expect(await placeButton.isDisabled()).toBe(true);
     const limit = await fillFarLimit(page);
     await page.click('#preview-button');
-    await expect.poll(() => page.textContent('#risk-result')).toBe('all passed');
+    await eventually(() => page.textContent('#risk-result')).toBe('all passed');
     const preview = (await page.textContent('#preview')) ?? '';
     for (const text of ['Commission', 'Initial margin change', 'Buying power after', 'maxOrderQuantity', 'priceBand', 'TRANSMIT']) expect(preview).toContain(text);
     expect(await placeButton.isEnabled()).toBe(true);
@@ -230,10 +234,10 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     expect(await placeButton.isDisabled()).toBe(true);
     await page.fill('#ticket input[name="quantity"]', '10');
     await page.click('#preview-button');
-    await expect.poll(() => placeButton.isEnabled()).toBe(true);
+    await eventually(() => placeButton.isEnabled()).toBe(true);
 
     await placeButton.click();
-    await expect.poll(() => page.textContent('#place-message')).toMatch(/^Order \d+: ACCEPTED/);
+    await eventually(() => page.textContent('#place-message')).toMatch(/^Order \d+: ACCEPTED/);
     orderId = /^Order (\d+)/.exec((await page.textContent('#place-message')) ?? '')?.[1] ?? '';
     expect(orderId).not.toBe('');
     const sent = placeRequest?.postDataJSON() as { previewId?: string; limitPrice?: number } | undefined;
@@ -248,7 +252,7 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await cancel.waitFor();
     await shot(page, '06-trade-open-orders');
     await cancel.click();
-    await expect.poll(() => page.textContent('#open-message')).toContain('CANCELLED');
+    await eventually(() => page.textContent('#open-message')).toContain('CANCELLED');
     await cancel.waitFor({ state: 'detached' });
     expect((await client.getOrderStatus(orderId)).status).toBe('CANCELLED');
   });
@@ -258,8 +262,8 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     const link = page.locator(`#orders-list button[data-detail="${orderId}"]`);
     await link.waitFor();
     await link.click();
-    await expect.poll(() => page.textContent('#order-detail-body')).toContain('CANCELLED');
-    await expect.poll(() => page.textContent('#order-audit')).toContain('ORDER_CANCELLED');
+    await eventually(() => page.textContent('#order-detail-body')).toContain('CANCELLED');
+    await eventually(() => page.textContent('#order-audit')).toContain('ORDER_CANCELLED');
     const trail = (await page.textContent('#order-audit')) ?? '';
     for (const event of ['ORDER_SUBMITTED', 'ORDER_ACCEPTED', 'ORDER_CANCEL_REQUESTED']) expect(trail).toContain(event);
     await shot(page, '07-order-detail-audit');
@@ -267,23 +271,27 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     // Filters of the recent orders list.
     await page.selectOption('#orders-filter select[name="status"]', 'open');
     await page.click('#orders-filter button[type="submit"]');
-    await expect.poll(() => page.textContent('#orders-list')).toContain('No orders match');
+    await eventually(() => page.textContent('#orders-list')).toContain('No orders match');
   });
 
   it('shows the audit log with filters and the verify result (admin)', async () => {
     await go(page, 'audit');
-    await expect.poll(() => page.textContent('#verify-result')).toMatch(/Chain intact: \d+ rows verified/);
+    await eventually(() => page.textContent('#verify-result')).toMatch(/Chain intact: \d+ rows verified/);
     await page.selectOption('#audit-filter select[name="eventType"]', 'ORDER_CANCELLED');
     await page.click('#audit-filter button[type="submit"]');
-    await expect.poll(() => page.textContent('#audit-message')).toBe('1 entry');
+    await eventually(() => page.textContent('#audit-message')).toBe('1 entry');
     expect(await page.textContent('#audit-list')).toContain(orderId);
     await page.selectOption('#audit-filter select[name="eventType"]', '');
     await page.click('#audit-filter button[type="submit"]');
-    await expect.poll(() => page.textContent('#audit-list')).toContain('CONFIG_LOADED');
+    await eventually(() => page.textContent('#audit-list')).toContain('CONFIG_LOADED');
     await shot(page, '08-audit');
   });
 
   it('engages the kill switch after a confirmation, and a placed order is then refused', async () => {
+    // Whatever happens here, the next test starts with the switch released.
+    onTestFinished(async () => {
+      if (client.killSwitch().engaged) await client.setKillSwitch(false, 'dashboard test cleanup');
+    });
     await page.click('#kill-button');
     await page.locator('#kill-dialog').waitFor({ state: 'visible' });
     await page.fill('#kill-reason', 'dashboard test');
@@ -296,21 +304,21 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await page.click('#kill-button');
     await page.fill('#kill-reason', 'dashboard test');
     await page.click('#kill-confirm');
-    await expect.poll(() => page.textContent('#st-kill')).toContain('ENGAGED');
+    await eventually(() => page.textContent('#st-kill')).toContain('ENGAGED');
     expect(client.killSwitch()).toMatchObject({ engaged: true, reason: 'dashboard test' });
 
     await go(page, 'trade');
     await fillFarLimit(page);
     await page.click('#preview-button');
     // Preview is never blocked; it says what placing would do now.
-    await expect.poll(() => page.textContent('#preview-gate')).toContain('BLOCK');
+    await eventually(() => page.textContent('#preview-gate')).toContain('BLOCK');
     await page.click('#place-button');
-    await expect.poll(() => page.textContent('#place-message')).toContain('KILL_SWITCH_ENGAGED');
+    await eventually(() => page.textContent('#place-message')).toContain('KILL_SWITCH_ENGAGED');
     await shot(page, '10-kill-switch-refused');
 
     await page.click('#kill-button');
     await page.click('#kill-confirm');
-    await expect.poll(() => page.textContent('#st-kill')).toContain('released');
+    await eventually(() => page.textContent('#st-kill')).toContain('released');
   });
 
   it('a read-only key sees everything it may read, and trading and admin controls disabled, not hidden', async () => {
@@ -324,7 +332,7 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await signIn(p, KEYS.read);
     expect(await p.textContent('#key-info')).toBe('Key scopes: read');
     await go(p, 'account');
-    await expect.poll(() => p.textContent('#account-cards')).toContain('Net liquidation');
+    await eventually(() => p.textContent('#account-cards')).toContain('Net liquidation');
 
     await go(p, 'trade');
     expect(await p.locator('#ticket-scope').isVisible()).toBe(true);
@@ -352,7 +360,7 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     const p = await newPage(phone);
     await signIn(p, KEYS.admin);
     await go(p, 'account');
-    await expect.poll(() => p.textContent('#account-cards')).toContain('Net liquidation');
+    await eventually(() => p.textContent('#account-cards')).toContain('Net liquidation');
     // Nothing wider than the screen except inside the scrolling table wrappers.
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await shot(p, '13-phone-account');
