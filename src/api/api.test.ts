@@ -100,7 +100,8 @@ describe('authentication and scopes', () => {
     expectError(await post('/api/orders/ORD1/cancel', undefined, KEYS.read), 403, 'FORBIDDEN');
     expectError(await get('/api/audit', KEYS.trade), 403, 'FORBIDDEN');
     expectError(await get('/api/audit/verify', KEYS.read), 403, 'FORBIDDEN');
-    expectError(await post('/api/admin/kill-switch', { engaged: true }, KEYS.trade), 403, 'FORBIDDEN');
+    expectError(await post('/api/admin/kill-switch', { engaged: true }, KEYS.read), 403, 'FORBIDDEN');
+    expectError(await post('/api/admin/kill-switch', { engaged: false }, KEYS.trade), 403, 'FORBIDDEN');
   });
 });
 

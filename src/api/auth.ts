@@ -37,6 +37,7 @@ export function createAuthHook(keys: readonly ApiKey[]) {
   const stored: StoredKey[] = keys.map((k) => ({ name: k.name, digest: digest(k.key), scopes: k.scopes }));
   return function authenticate(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
     request.apiKeyName = null;
+    request.apiKeyScopes = null;
     const scope = request.routeOptions.config.scope;
     if (scope === undefined) return done();
     const presented = presentedKey(request);
@@ -48,6 +49,7 @@ export function createAuthHook(keys: readonly ApiKey[]) {
     }
     if (found === null) return done(new GatewayError('UNAUTHORIZED', 'The API key is not valid'));
     request.apiKeyName = found.name;
+    request.apiKeyScopes = found.scopes;
     if (!found.scopes.has(scope)) {
       return done(new GatewayError('FORBIDDEN', `This API key lacks the ${scope} scope`, { required: scope, granted: [...found.scopes] }));
     }

@@ -32,5 +32,17 @@ export function echoCorrelationId(request: FastifyRequest, reply: FastifyReply, 
  * handler, after the body was read, so no stream callback loses the context.
  */
 export function enterContext(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  withContext({ correlationId: request.id, interface: 'rest', apiKeyName: request.apiKeyName }, () => done());
+  withContext({ correlationId: request.id, interface: clientInterfaceOf(request), apiKeyName: request.apiKeyName }, () => done());
+}
+
+export const CLIENT_HEADER = 'x-client';
+
+/**
+ * The MCP server and the dashboard are REST clients; they say so with
+ * X-Client, so the audit log shows which interface an order came through. It
+ * is a label, not a credential: the key's scopes decide what a request may do.
+ */
+export function clientInterfaceOf(request: FastifyRequest): 'rest' | 'mcp' | 'dashboard' {
+  const given = request.headers[CLIENT_HEADER];
+  return given === 'mcp' || given === 'dashboard' ? given : 'rest';
 }

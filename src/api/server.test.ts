@@ -34,7 +34,7 @@ describe('kill switch', () => {
     const s = await server();
     expect((await call(s.url, '/api/orders/place', { key: KEYS.trade, body: MKT })).status).toBe(200);
 
-    const refused = await call(s.url, '/api/admin/kill-switch', { key: KEYS.trade, body: { engaged: true, reason: 'x' } });
+    const refused = await call(s.url, '/api/admin/kill-switch', { key: KEYS.read, body: { engaged: true, reason: 'x' } });
     expect([refused.status, code(refused)]).toEqual([403, 'FORBIDDEN']);
     const bad = await call(s.url, '/api/admin/kill-switch', { key: KEYS.admin, body: { engaged: 'yes' } });
     expect([bad.status, code(bad)]).toEqual([422, 'VALIDATION_ERROR']);

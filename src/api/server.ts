@@ -66,6 +66,8 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
 
   // Declared up front so every request object has the same shape (V8 keeps one hidden class).
   app.decorateRequest('apiKeyName', null);
+  app.decorateRequest('apiKeyScopes', null);
+  app.decorateRequest('clientInterface', 'rest');
   app.addHook('onRequest', echoCorrelationId);
   app.addHook('onRequest', createAuthHook(keys));
   app.addHook('preHandler', enterContext);

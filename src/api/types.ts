@@ -17,5 +17,9 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Display name of the authenticated key (never the key); null on public routes. */
     apiKeyName: string | null;
+    /** Scopes of the authenticated key; null on public routes. */
+    apiKeyScopes: ReadonlySet<ApiScope> | null;
+    /** Which client the caller says it is (X-Client: mcp | dashboard), for the audit log's user context. */
+    clientInterface: 'rest' | 'mcp' | 'dashboard';
   }
 }

@@ -78,7 +78,8 @@ export function createApiCaller(connection: ApiConnection): ApiCaller {
       for (const [name, value] of Object.entries(spec.query ?? {})) {
         if (value !== undefined && value !== null) url.searchParams.set(name, String(value));
       }
-      const headers: Record<string, string> = { accept: 'application/json', ...spec.headers };
+      // X-Client labels the audit rows of these calls as coming through MCP.
+      const headers: Record<string, string> = { accept: 'application/json', 'x-client': 'mcp', ...spec.headers };
       if (connection.apiKey !== null) headers['x-api-key'] = connection.apiKey;
       if (spec.body !== undefined) headers['content-type'] = 'application/json';
 

@@ -266,8 +266,13 @@ describe('over stdio', () => {
     expect(open.contents[0]).toMatchObject({ mimeType: 'application/json' });
   });
 
-  it('engage_kill_switch with a key without the admin scope: FORBIDDEN', async () => {
-    expectToolError(await call(mcp, 'engage_kill_switch', { reason: 'test' }), 'FORBIDDEN');
+  it('engage_kill_switch with a read-only key: FORBIDDEN (a trade key may engage it)', async () => {
+    const reader = await stdioClient({ MCP_API_URL: apiUrl, MCP_API_KEY: KEYS.read });
+    try {
+      expectToolError(await call(reader, 'engage_kill_switch', { reason: 'test' }), 'FORBIDDEN');
+    } finally {
+      await reader.close();
+    }
   });
 
   it('a wrong API key gives UNAUTHORIZED as a tool error', async () => {

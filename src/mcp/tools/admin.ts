@@ -21,7 +21,7 @@ export function registerAdminTools(server: McpServer, { api }: ToolContext): voi
       description:
         'EMERGENCY STOP: blocks every new order from every client (REST, CLI, MCP) and cancels all working orders, until a human admin releases it ' +
         '(no tool can release it). Use when trading must stop now: losses running away, orders you did not intend, or the user asks to halt everything. ' +
-        'Positions are NOT closed. Needs an API key with the admin scope. Afterwards every place_order fails with KILL_SWITCH_ENGAGED.',
+        'Positions are NOT closed. Works with a trade-scope key (an agent may always stop itself); only an admin can release it. Afterwards every place_order fails with KILL_SWITCH_ENGAGED.',
       inputSchema: EngageKillSwitchArgs,
       outputSchema: KillSwitchState,
       // Engaging twice leaves the same state; destructive because it cancels working orders.

@@ -54,7 +54,8 @@ export interface RequestOptions {
 /** One API call: JSON in, JSON out, any failure as an ApiError with the API's code and message. */
 export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const key = options.key ?? storedKey();
-  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  // X-Client labels the audit rows of these calls as coming from the dashboard.
+  const headers: Record<string, string> = { accept: 'application/json', 'x-client': 'dashboard', ...options.headers };
   if (key !== null) headers['x-api-key'] = key;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
