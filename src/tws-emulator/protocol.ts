@@ -37,10 +37,12 @@ export const Req = {
   CANCEL_ACCOUNT_SUMMARY: 63,
   CANCEL_POSITIONS: 64,
   START_API: 71,
+  SEC_DEF_OPT_PARAMS: 78,
   PNL: 92,
   CANCEL_PNL: 93,
   PNL_SINGLE: 94,
   CANCEL_PNL_SINGLE: 95,
+  COMPLETED_ORDERS: 99,
 } as const;
 
 export const Msg = {
@@ -57,6 +59,7 @@ export const Msg = {
   EXECUTION_DATA: 11,
   MANAGED_ACCTS: 15,
   HISTORICAL_DATA: 17,
+  TICK_OPTION_COMPUTATION: 21,
   TICK_GENERIC: 45,
   TICK_STRING: 46,
   CURRENT_TIME: 49,
@@ -71,8 +74,12 @@ export const Msg = {
   POSITION_END: 62,
   ACCOUNT_SUMMARY: 63,
   ACCOUNT_SUMMARY_END: 64,
+  SECURITY_DEFINITION_OPTION_PARAMETER: 75,
+  SECURITY_DEFINITION_OPTION_PARAMETER_END: 76,
   PNL: 94,
   PNL_SINGLE: 95,
+  COMPLETED_ORDER: 101,
+  COMPLETED_ORDERS_END: 102,
 } as const;
 
 /** Tick types (IBKR TickType); the DELAYED_* ones are what a delayed subscription carries. */
@@ -87,6 +94,7 @@ export const Tick = {
   LOW: 7,
   VOLUME: 8,
   CLOSE: 9,
+  MODEL_OPTION: 13,
   OPEN: 14,
   LAST_TIMESTAMP: 45,
   DELAYED_BID: 66,
@@ -100,6 +108,7 @@ export const Tick = {
   DELAYED_VOLUME: 74,
   DELAYED_CLOSE: 75,
   DELAYED_OPEN: 76,
+  DELAYED_MODEL_OPTION: 83,
 } as const;
 
 /** Market data types as reqMarketDataType / marketDataType carry them. */

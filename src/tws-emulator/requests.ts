@@ -45,6 +45,10 @@ export function parseContractDetails(r: FieldReader): { reqId: number; contract:
   return { reqId, contract };
 }
 
+export function parseSecDefOptParams(r: FieldReader): { reqId: number; symbol: string; futFopExchange: string; secType: string; conId: number } {
+  return { reqId: r.int(), symbol: r.str(), futFopExchange: r.str(), secType: r.str().toUpperCase(), conId: r.int() };
+}
+
 export interface MktDataRequest {
   reqId: number;
   contract: RequestContract;

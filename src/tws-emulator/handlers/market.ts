@@ -5,11 +5,11 @@
 import type { BarSize, Contract, Duration, Quote, WhatToShow } from '../../core/models.js';
 import { BarSize as BarSizeSchema, Duration as DurationSchema } from '../../core/models.js';
 import { currentTimeMessage } from '../messages/account.js';
-import { contractDataEndMessage, contractDataMessage, type ContractExtras } from '../messages/contract.js';
+import { contractDataEndMessage, contractDataMessage, secDefOptParamEndMessage, secDefOptParamMessage, type ContractExtras } from '../messages/contract.js';
 import { historicalDataMessage } from '../messages/historical.js';
-import { marketDataTypeMessage, quoteTicks, tickSnapshotEndMessage } from '../messages/market-data.js';
-import { Err, MarketDataKind, Req } from '../protocol.js';
-import { parseContractDetails, parseHistorical, parseMktData, parseTwsTime } from '../requests.js';
+import { marketDataTypeMessage, optionComputationMessage, quoteTicks, tickSnapshotEndMessage, type OptionComputation } from '../messages/market-data.js';
+import { Err, MarketDataKind, Req, Tick } from '../protocol.js';
+import { parseContractDetails, parseHistorical, parseMktData, parseSecDefOptParams, parseTwsTime, type RequestContract } from '../requests.js';
 import type { Handler, Session } from '../session.js';
 
 function extras(c: Contract): ContractExtras {
@@ -27,6 +27,47 @@ const contractDetails: Handler = async (s, r) => {
   for (const c of found) s.send(contractDataMessage(reqId, c, extras(c)));
   s.send(contractDataEndMessage(reqId));
 };
+
+/** A contract described by symbol and security type only (and a conId when known). */
+const bare = (symbol: string, secType: string, conId = 0): RequestContract => ({
+  conId, symbol, secType, lastTradeDateOrContractMonth: '', strike: 0, right: '', multiplier: '', exchange: '', primaryExch: '', currency: '', localSymbol: '', tradingClass: '',
+});
+
+/**
+ * reqSecDefOptParams: the simulator's listed expirations and strikes for an
+ * underlying, as one SMART row; an underlying without options gets only the
+ * End, as from a gateway.
+ */
+const secDefOptParams: Handler = async (s, r) => {
+  const q = parseSecDefOptParams(r);
+  const known = q.conId > 0 ? s.core.contracts.byId(q.conId) : undefined;
+  const underlying = known ?? (await s.core.contracts.resolveAll(bare(q.symbol, q.secType === '' ? 'STK' : q.secType, q.conId)))[0];
+  if (underlying) {
+    const chain = await s.core.broker.getOptionChain(underlying, { strikesAroundSpot: 1 }).catch(() => null);
+    if (chain && chain.expirations.length > 0) {
+      s.send(secDefOptParamMessage(q.reqId, chain.exchange, underlying.conId, underlying.symbol, chain.multiplier, chain.expirations, chain.strikes));
+    }
+  }
+  s.send(secDefOptParamEndMessage(q.reqId));
+};
+
+/** The simulator's model values for one option (its chain row), as a gateway's model option computation tick carries them. */
+async function optionModel(s: Session, c: Contract, quote: Quote): Promise<OptionComputation | null> {
+  if (c.securityType !== 'OPT' || !c.expiry) return null;
+  const broker = s.core.broker;
+  let underlying: Contract | undefined;
+  for (const securityType of ['STK', 'IND'] as const) {
+    underlying = (await broker.resolveContracts({ symbol: c.symbol, securityType }).catch(() => []))[0];
+    if (underlying) break;
+  }
+  if (!underlying) return null;
+  // Every listed strike, so the row is found wherever the option sits relative to spot.
+  const chain = await broker.getOptionChain(underlying, { expiry: c.expiry, strikesAroundSpot: 10_000 }).catch(() => null);
+  const row = chain?.options.find((o) => o.conId === c.conId);
+  if (!chain || !row) return null;
+  const mid = quote.bid !== null && quote.ask !== null ? (quote.bid + quote.ask) / 2 : quote.last;
+  return { impliedVolatility: row.impliedVolatility, delta: row.delta, optPrice: mid, gamma: row.gamma, vega: row.vega, theta: row.theta, undPrice: chain.underlyingPrice };
+}
 
 const currentTime: Handler = (s) => {
   s.send(currentTimeMessage(Math.floor(s.core.clock.now() / 1000)));
@@ -68,6 +109,8 @@ const mktData: Handler = async (s, r) => {
     const quote = await s.core.broker.getQuote(contract);
     s.send(marketDataTypeMessage(reqId, kind));
     for (const m of quoteTicks(reqId, quote, kind, null)) s.send(m);
+    const model = await optionModel(s, contract, quote);
+    if (model) s.send(optionComputationMessage(reqId, kind === MarketDataKind.REALTIME ? Tick.MODEL_OPTION : Tick.DELAYED_MODEL_OPTION, model));
     s.send(tickSnapshotEndMessage(reqId));
     return;
   }
@@ -171,6 +214,7 @@ const cancelHistorical: Handler = (s, r) => {
 
 export const marketHandlers: [number, Handler][] = [
   [Req.CONTRACT_DATA, contractDetails],
+  [Req.SEC_DEF_OPT_PARAMS, secDefOptParams],
   [Req.CURRENT_TIME, currentTime],
   [Req.MARKET_DATA_TYPE, marketDataType],
   [Req.MKT_DATA, mktData],

@@ -20,7 +20,6 @@ const REQ_ID_AT: Record<number, { at: number; name: string }> = {
   68: { at: 1, name: 'display group events' },
   74: { at: 1, name: 'positions multi' },
   76: { at: 1, name: 'account updates multi' },
-  78: { at: 0, name: 'option chain parameters' },
   79: { at: 0, name: 'soft dollar tiers' },
   81: { at: 0, name: 'matching symbols' },
   83: { at: 0, name: 'smart components' },

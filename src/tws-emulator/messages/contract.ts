@@ -111,3 +111,12 @@ export function contractDataMessage(reqId: number, c: Contract, extras: Contract
 }
 
 export const contractDataEndMessage = (reqId: number): Field[] => [Msg.CONTRACT_DATA_END, 1, reqId];
+
+/** One SECURITY_DEFINITION_OPTION_PARAMETER row: the expirations (YYYYMMDD) and strikes an exchange lists for an underlying. */
+export const secDefOptParamMessage = (reqId: number, exchange: string, underlyingConId: number, tradingClass: string, multiplier: number, expirations: string[], strikes: number[]): Field[] => [
+  Msg.SECURITY_DEFINITION_OPTION_PARAMETER, reqId, exchange, underlyingConId, tradingClass, multiplier,
+  expirations.length, ...expirations.map((e) => toTwsDate(e)),
+  strikes.length, ...strikes,
+];
+
+export const secDefOptParamEndMessage = (reqId: number): Field[] => [Msg.SECURITY_DEFINITION_OPTION_PARAMETER_END, reqId];

@@ -60,3 +60,24 @@ export function quoteTicks(reqId: number, quote: Quote, kind: number, previous: 
   }
   return out;
 }
+
+export interface OptionComputation {
+  impliedVolatility: number | null;
+  delta: number | null;
+  optPrice: number | null;
+  gamma: number | null;
+  vega: number | null;
+  theta: number | null;
+  undPrice: number | null;
+}
+
+/**
+ * TICK_OPTION_COMPUTATION at >= PRICE_BASED_VOLATILITY (156): no version
+ * field, a tickAttrib (0: return-based), then the values; unknown values go
+ * out as IBKR's "not computed" markers (-1 for prices and volatility, -2 for greeks).
+ */
+export const optionComputationMessage = (reqId: number, tickType: number, c: OptionComputation): Field[] => [
+  Msg.TICK_OPTION_COMPUTATION, reqId, tickType, 0,
+  c.impliedVolatility ?? -1, c.delta ?? -2, c.optPrice ?? -1, 0 /* pvDividend */,
+  c.gamma ?? -2, c.vega ?? -2, c.theta ?? -2, c.undPrice ?? -1,
+];
