@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { createSimBroker } from '../../brokers/sim/index.js';
 import { loadEnv, parseConfig } from '../../core/config.js';
-import { startTwsEmulator } from '../../tws-emulator/index.js';
+import { startAdminChannel, startTwsEmulator } from '../../tws-emulator/index.js';
 import { processIo } from '../output.js';
 import { EXIT, reportError } from '../run.js';
 
@@ -16,6 +16,7 @@ interface SimGatewayOptions {
   host: string;
   serverVersion: string;
   maxMarketDataLines: string;
+  adminPort?: string;
 }
 
 /** A bad flag is a usage error: exit code 2, like a bad configuration. */
@@ -35,6 +36,7 @@ export function registerSimGatewayCommand(program: Command): void {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--server-version <n>', 'highest server version to offer (176..178)', '178')
     .option('--max-market-data-lines <n>', 'concurrent market data lines before error 101', '100')
+    .option('--admin-port <port>', 'also serve the fault-injection HTTP channel on this loopback port (see README)')
     .action(async (o: SimGatewayOptions) => {
       const io = processIo();
       try {
@@ -49,11 +51,14 @@ export function registerSimGatewayCommand(program: Command): void {
           maxMarketDataLines: toInt('--max-market-data-lines', o.maxMarketDataLines),
         });
         io.stderr.write(`sim-gateway: TWS API on ${emulator.host}:${emulator.port} (accounts ${broker.accounts().join(',')}, data in ${config.dataDir}); Ctrl-C to stop\n`);
+        const admin = o.adminPort === undefined ? null : await startAdminChannel(emulator, { port: toInt('--admin-port', o.adminPort) });
+        if (admin) io.stderr.write(`sim-gateway: fault injection on http://127.0.0.1:${admin.port}/faults/...\n`);
         await new Promise<void>((resolve) => {
           const stop = (): void => resolve();
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });
+        await admin?.close();
         await emulator.close();
         await broker.close();
         process.exitCode = EXIT.OK;
