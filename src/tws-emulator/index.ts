@@ -8,3 +8,4 @@ export { startTwsEmulator } from './server.js';
 export type { ConnectivityCode, TwsEmulator, TwsEmulatorOptions } from './server.js';
 export { DEFAULT_SERVER_VERSION } from './protocol.js';
 export { MIN_SERVED_VERSION } from './handshake.js';
+export { startAdminChannel, type AdminChannel } from './admin-http.js';
