@@ -7,6 +7,7 @@ const suites = [
   ['./sim.js', 'benchSimMatching'],
   ['./audit.js', 'benchAudit'],
   ['./api.js', 'benchApi'],
+  ['./tws.js', 'benchTwsOverhead'],
 ];
 
 const only = process.argv.slice(2);

@@ -1,0 +1,108 @@
+// What the gateway adds on top of the TWS API (run by bench/run.js after `npm run build`).
+//
+// One TWS emulator over the simulated broker serves two clients in the same
+// run: a bare @stoqey/ib IBApi (the baseline: what a hand-written program
+// pays) and the gateway's createClient() with BROKER=tws (contract cache,
+// validation, risk, gates, audit row before transmit, idempotency). The
+// figures are the gateway's median latency, the direct median, and the
+// difference: the latency the gateway adds to a quote and to an order.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { EventName, IBApi, OrderAction, OrderType, SecType } from '@stoqey/ib';
+import { createSimBroker } from '../dist/brokers/sim/index.js';
+import { createClient } from '../dist/core/client.js';
+import { parseConfig } from '../dist/core/config.js';
+import { createLogger } from '../dist/core/logging.js';
+import { startTwsEmulator } from '../dist/tws-emulator/index.js';
+
+const QUOTES = 200;
+const ORDERS = 100;
+const tmp = (name) => fs.mkdtempSync(path.join(os.tmpdir(), name));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const AAPL = { conId: 265598, symbol: 'AAPL', secType: SecType.STK, exchange: 'SMART', currency: 'USD' };
+
+function connectDirect(port) {
+  const ib = new IBApi({ host: '127.0.0.1', port, clientId: 901 });
+  return new Promise((resolve, reject) => {
+    ib.once(EventName.nextValidId, (id) => resolve({ ib, nextId: id }));
+    ib.once(EventName.error, (err, code) => (code === 502 ? reject(err) : undefined));
+    ib.connect();
+  });
+}
+
+async function directQuote(ib, reqId) {
+  const t = performance.now();
+  await new Promise((resolve) => {
+    const done = (id) => {
+      if (id !== reqId) return;
+      ib.off(EventName.tickSnapshotEnd, done);
+      resolve();
+    };
+    ib.on(EventName.tickSnapshotEnd, done);
+    ib.reqMktData(reqId, AAPL, '', true, false);
+  });
+  return performance.now() - t;
+}
+
+async function directOrder(ib, orderId) {
+  const t = performance.now();
+  await new Promise((resolve) => {
+    const seen = (id) => {
+      if (id !== orderId) return;
+      ib.off(EventName.orderStatus, seen);
+      resolve();
+    };
+    ib.on(EventName.orderStatus, seen);
+    ib.placeOrder(orderId, AAPL, { action: OrderAction.BUY, orderType: OrderType.MKT, totalQuantity: 1, tif: 'DAY', transmit: true });
+  });
+  return performance.now() - t;
+}
+
+export async function benchTwsOverhead() {
+  const sim = createSimBroker({ dataDir: tmp('bench-tws-sim-'), seed: 42, session: 'always-open', startingCash: 100_000_000 });
+  await sim.connect();
+  const emulator = await startTwsEmulator({ broker: sim, port: 0 });
+  const { ib, nextId } = await connectDirect(emulator.port);
+  const client = await createClient({
+    config: parseConfig({
+      BROKER: 'tws', IBKR_PORT: String(emulator.port), IBKR_CLIENT_ID: '902', DATA_DIR: tmp('bench-tws-gw-'), ORDERS_ENABLED: 'true',
+      DUPLICATE_ORDER_WINDOW_SECONDS: '0', MAX_ORDERS_PER_MINUTE: '1000000', MAX_ORDERS_PER_DAY: '100000000',
+    }),
+    logger: createLogger({ level: 'silent' }),
+  });
+  try {
+    await client.getQuote({ symbol: 'AAPL' }); // warm the contract cache, as any long-running client has
+    const gwQuote = [];
+    const ibQuote = [];
+    for (let i = 0; i < QUOTES; i++) {
+      ibQuote.push(await directQuote(ib, 10_000 + i));
+      const t = performance.now();
+      await client.getQuote({ symbol: 'AAPL' });
+      gwQuote.push(performance.now() - t);
+    }
+    const gwOrder = [];
+    const ibOrder = [];
+    let id = nextId + 100_000; // far from the gateway's ids: two clients, one id space per client
+    for (let i = 0; i < ORDERS; i++) {
+      ibOrder.push(await directOrder(ib, id++));
+      const t = performance.now();
+      await client.placeOrder({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
+      gwOrder.push(performance.now() - t);
+    }
+    const row = (name, gw, direct) => [
+      { name: `tws: ${name} via gateway, median`, value: median(gw), unit: 'ms', note: `${gw.length} sequential calls` },
+      { name: `tws: ${name} direct @stoqey/ib, median`, value: median(direct), unit: 'ms', note: 'baseline: same emulator, same run' },
+      { name: `tws: ${name} latency the gateway adds`, value: median(gw) - median(direct), unit: 'ms', note: `ratio ${(median(gw) / median(direct)).toFixed(2)}x the direct call` },
+    ];
+    return [...row('quote', gwQuote, ibQuote), ...row('order ack', gwOrder, ibOrder)];
+  } finally {
+    ib.disconnect();
+    await client.close();
+    await emulator.close();
+    await sim.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await benchTwsOverhead());
