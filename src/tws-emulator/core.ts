@@ -196,7 +196,9 @@ export class EmulatorCore {
     record.filled = state.filledQuantity;
     record.remaining = state.remainingQuantity;
     record.avgFillPrice = state.avgFillPrice ?? record.avgFillPrice;
-    this.deliver(record, 'status', () => this.linkFor(record)?.orderChanged(record));
+    // Each update carries the state it announced, even when delivered late (held during a placement): clients see every step, in order.
+    const snapshot: OrderRecord = { ...record };
+    this.deliver(record, 'status', () => this.linkFor(record)?.orderChanged(snapshot));
   }
 
   private onFill(fill: Fill): void {

@@ -4,7 +4,8 @@
  * subscriptions (market data, account, positions, PnL) that end with it.
  */
 import type net from 'node:net';
-import type { Quote, Fill } from '../core/models.js';
+import type { Contract, Fill, OrderSpec, Quote } from '../core/models.js';
+import type { PlaceOrderRequestWire } from './requests.js';
 import type { Unsubscribe } from '../brokers/broker.js';
 import type { ClientLink, EmulatorCore, OrderRecord } from './core.js';
 import { encodeFrame, FieldReader, FrameError, FrameReader, type Field, type Frame } from './framing.js';
@@ -20,6 +21,16 @@ import { Err, MarketDataKind, NO_ID, Req } from './protocol.js';
 
 export type Handler = (session: Session, reader: FieldReader) => void | Promise<void>;
 
+/** An order sent with transmit=false (a bracket's entry or a child before the last), waiting for the leg that transmits. */
+export interface Untransmitted {
+  order: PlaceOrderRequestWire;
+  contract: Contract;
+  spec: OrderSpec;
+  account: string;
+  /** The children attached so far (entries only; null for a child). */
+  children: Untransmitted[] | null;
+}
+
 export interface MarketSubscription {
   unsubscribe: Unsubscribe;
   last: Quote | null;
@@ -34,6 +45,8 @@ export class Session implements ClientLink {
   readonly historical = new Set<number>();
   readonly summaries = new Set<number>();
   readonly pnl = new Map<number, NodeJS.Timeout>();
+  /** Orders held with transmit=false, by TWS order id; they go with the connection, as TWS drops untransmitted API orders. */
+  readonly untransmitted = new Map<number, Untransmitted>();
   accountUpdates: string | null = null;
   positions = false;
 

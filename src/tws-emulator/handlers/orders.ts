@@ -3,7 +3,8 @@
  * and executions; plus the openOrder/orderStatus/execDetails/commission
  * messages sent as orders work and fill.
  */
-import type { Fill } from '../../core/models.js';
+import type { PlaceOrderRequest } from '../../brokers/broker.js';
+import { OrderSpec, type Contract, type Fill, type OrderStatus } from '../../core/models.js';
 import { orderView, statusView, type OrderRecord } from '../core.js';
 import { toWire } from '../messages/contract.js';
 import { nextValidIdMessage } from '../messages/account.js';
@@ -12,7 +13,7 @@ import { commissionReportMessage, execDetailsEndMessage, execDetailsMessage, ope
 import { TWS_STATUS, twsOrderToSpec } from '../order-map.js';
 import { Err, Req } from '../protocol.js';
 import { parseCancelOrder, parseExecutions, parsePlaceOrder, parseTwsTime } from '../requests.js';
-import type { Handler, Session } from '../session.js';
+import type { Handler, Session, Untransmitted } from '../session.js';
 
 const TERMINAL = new Set(['Filled', 'Cancelled', 'ApiCancelled', 'Inactive']);
 
@@ -46,11 +47,123 @@ export function sendExecution(s: Session, reqId: number, record: OrderRecord, fi
 
 const reject = (s: Session, orderId: number, reason: string): void => s.error(orderId, Err.ORDER_REJECTED.code, `${Err.ORDER_REJECTED.text} ${reason}`);
 
+/** A fresh record for an order this client placed; its updates are held until the placement settles. */
+function newRecord(s: Session, twsId: number, parentTwsId: number, brokerId: string, contract: Contract, spec: OrderSpec, account: string, orderRef: string): OrderRecord {
+  return {
+    brokerId,
+    clientId: s.clientId,
+    twsId,
+    permId: s.core.newPermId(),
+    parentTwsId,
+    contract,
+    spec,
+    account,
+    orderRef,
+    status: 'PendingSubmit',
+    filled: 0,
+    remaining: spec.quantity,
+    avgFillPrice: 0,
+    lastFillPrice: 0,
+    execQty: 0,
+    execValue: 0,
+    held: [],
+    dropAck: false,
+  };
+}
+
+/** Releases a record's held updates: the acknowledgement (unless a status update already carries it, or the ack is dropped), then the rest in order. */
+function settleRecord(s: Session, record: OrderRecord, rejection: string | null): void {
+  const held = record.held ?? [];
+  record.held = null;
+  if (rejection !== null) reject(s, record.twsId, rejection);
+  const statusUpdates = held.filter((u) => u.kind === 'status');
+  if (!record.dropAck && statusUpdates.length === 0) s.core.linkFor(record)?.orderChanged(record);
+  for (const u of held) if (!(record.dropAck && u.kind === 'status')) u.run();
+}
+
+/** Places records at the broker as one request (a single order, or a bracket: entry then its children) and acknowledges them as a gateway does. */
+async function placeAtBroker(s: Session, records: OrderRecord[], request: Omit<PlaceOrderRequest, 'ids'>, ids: PlaceOrderRequest['ids']): Promise<void> {
+  const core = s.core;
+  const [parent] = records;
+  if (!parent) return;
+  if (core.faults.dropAcks > 0) {
+    core.faults.dropAcks -= 1;
+    parent.dropAck = true;
+  }
+  for (const rec of records) core.register(rec);
+  let rejection: string | null = null;
+  try {
+    const ack = await core.broker.placeOrder({ ...request, ids });
+    const statusOf = new Map<string, OrderStatus>([[ack.orderId, ack.status], ...ack.children.map((c): [string, OrderStatus] => [c.orderId, c.status])]);
+    for (const rec of records) {
+      const st = statusOf.get(rec.brokerId);
+      if (st && (rec.held ?? []).every((u) => u.kind !== 'status')) rec.status = TWS_STATUS[st];
+    }
+    if (ack.status === 'REJECTED') rejection = ack.message ?? 'rejected by the simulated broker';
+  } catch (err) {
+    for (const rec of records) rec.status = 'Cancelled';
+    rejection = err instanceof Error ? err.message : String(err);
+  }
+  const settle = (): void => {
+    for (const rec of records) settleRecord(s, rec, rec === parent ? rejection : null);
+  };
+  if (core.faults.ackDelayMs > 0) setTimeout(settle, core.faults.ackDelayMs).unref();
+  else settle();
+}
+
+/**
+ * A bracket as IBKR takes it: the entry and all but the last child arrive
+ * with transmit=false and wait here; the last child (transmit=true, parentId =
+ * the entry) releases the whole bracket, placed at the broker at once with a
+ * LMT child as the take-profit and a STP child as the stop-loss.
+ */
+async function placeBracket(s: Session, entry: Untransmitted, children: Untransmitted[]): Promise<void> {
+  const all = [entry, ...children];
+  const fail = (reason: string): void => {
+    for (const o of all) reject(s, o.order.orderId, reason);
+  };
+  let takeProfit: Untransmitted | null = null;
+  let stopLoss: Untransmitted | null = null;
+  for (const c of children) {
+    if (c.spec.action === entry.spec.action || c.spec.quantity !== entry.spec.quantity || c.contract.conId !== entry.contract.conId) {
+      fail(`bracket child ${c.order.orderId} must close the entry: same contract and quantity, opposite side`);
+      return;
+    }
+    if (c.spec.orderType === 'LMT' && !takeProfit) takeProfit = c;
+    else if (c.spec.orderType === 'STP' && !stopLoss) stopLoss = c;
+    else {
+      fail(`bracket children must be at most one LMT take-profit and one STP stop-loss (child ${c.order.orderId} is ${c.order.orderType})`);
+      return;
+    }
+  }
+  const parsed = OrderSpec.safeParse({
+    ...entry.spec,
+    ...(takeProfit ? { takeProfitPrice: takeProfit.spec.limitPrice } : {}),
+    ...(stopLoss ? { stopLossPrice: stopLoss.spec.stopPrice } : {}),
+  });
+  if (!parsed.success) {
+    fail(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    return;
+  }
+  const brokerIds = await s.core.broker.allocateOrderIds(all.length);
+  const ordered = [entry, ...[takeProfit, stopLoss].filter((c): c is Untransmitted => c !== null)];
+  const records = ordered.map((o, i) => newRecord(s, o.order.orderId, o === entry ? 0 : entry.order.orderId, brokerIds[i] ?? '', o.contract, o.spec, o.account, o.order.orderRef));
+  const idOf = (o: Untransmitted | null): string | undefined => (o ? records[ordered.indexOf(o)]?.brokerId : undefined);
+  const tp = idOf(takeProfit);
+  const sl = idOf(stopLoss);
+  await placeAtBroker(
+    s,
+    records,
+    { contract: entry.contract, spec: parsed.data, accountId: entry.account, orderRef: entry.order.orderRef || `tws:${s.clientId}:${entry.order.orderId}` },
+    { orderId: records[0]?.brokerId ?? '', ...(tp ? { takeProfitOrderId: tp } : {}), ...(sl ? { stopLossOrderId: sl } : {}) },
+  );
+}
+
 const placeOrder: Handler = async (s, r) => {
   const o = parsePlaceOrder(r, s.serverVersion);
   const core = s.core;
   if (!o.whatIf) {
-    if (core.byClientOrder(s.clientId, o.orderId)) {
+    if (core.byClientOrder(s.clientId, o.orderId) || s.untransmitted.has(o.orderId)) {
       // The emulator does not modify orders in place; reusing an id is refused as a gateway refuses a used id.
       s.error(o.orderId, Err.DUPLICATE_ORDER_ID.code, Err.DUPLICATE_ORDER_ID.text);
       return;
@@ -60,10 +173,6 @@ const placeOrder: Handler = async (s, r) => {
   const contract = await core.contracts.resolveOne(o.contract);
   if (!contract) {
     s.error(o.orderId, Err.NO_SECURITY.code, Err.NO_SECURITY.text);
-    return;
-  }
-  if (o.parentId !== 0 || !o.transmit) {
-    reject(s, o.orderId, 'child orders and orders with transmit=false are not supported by the simulated gateway');
     return;
   }
   const account = o.account === '' ? core.defaultAccount() : o.account;
@@ -77,60 +186,33 @@ const placeOrder: Handler = async (s, r) => {
     return;
   }
   const spec = mapped.spec;
-  const [brokerId] = o.whatIf ? ['what-if'] : await core.broker.allocateOrderIds(1);
-  const record: OrderRecord = {
-    brokerId: brokerId ?? '',
-    clientId: s.clientId,
-    twsId: o.orderId,
-    permId: core.newPermId(),
-    parentTwsId: 0,
-    contract,
-    spec,
-    account,
-    orderRef: o.orderRef,
-    status: 'PendingSubmit',
-    filled: 0,
-    remaining: spec.quantity,
-    avgFillPrice: 0,
-    lastFillPrice: 0,
-    execQty: 0,
-    execValue: 0,
-    held: [],
-    dropAck: false,
-  };
   if (o.whatIf) {
-    await sendWhatIf(s, record);
+    await sendWhatIf(s, newRecord(s, o.orderId, 0, 'what-if', contract, spec, account, o.orderRef));
     return;
   }
-  if (core.faults.dropAcks > 0) {
-    core.faults.dropAcks -= 1;
-    record.dropAck = true;
-  }
-  core.register(record);
-  let rejection: string | null = null;
-  try {
-    const ack = await core.broker.placeOrder({ ids: { orderId: record.brokerId }, contract, spec, accountId: account, orderRef: o.orderRef || `tws:${s.clientId}:${o.orderId}` });
-    if ((record.held ?? []).every((u) => u.kind !== 'status')) {
-      record.status = TWS_STATUS[ack.status];
+  if (o.parentId !== 0) {
+    const entry = s.untransmitted.get(o.parentId);
+    if (!entry || entry.children === null) {
+      reject(s, o.orderId, `parent order ${o.parentId} is not an untransmitted order of this client; the simulated gateway attaches children only within a bracket sent with transmit=false`);
+      return;
     }
-    if (ack.status === 'REJECTED') rejection = ack.message ?? 'rejected by the simulated broker';
-  } catch (err) {
-    record.status = 'Cancelled';
-    rejection = err instanceof Error ? err.message : String(err);
+    const child: Untransmitted = { order: o, contract, spec, account, children: null };
+    entry.children.push(child);
+    s.untransmitted.set(o.orderId, child);
+    if (!o.transmit) return;
+    s.untransmitted.delete(o.parentId);
+    for (const c of entry.children) s.untransmitted.delete(c.order.orderId);
+    await placeBracket(s, entry, entry.children);
+    return;
   }
-  const settle = (): void => {
-    const held = record.held ?? [];
-    record.held = null;
-    if (rejection !== null) reject(s, o.orderId, rejection);
-    const statusUpdates = held.filter((u) => u.kind === 'status');
-    if (!record.dropAck && statusUpdates.length === 0) {
-      const link = core.linkFor(record);
-      if (link) link.orderChanged(record);
-    }
-    for (const u of held) if (!(record.dropAck && u.kind === 'status')) u.run();
-  };
-  if (core.faults.ackDelayMs > 0) setTimeout(settle, core.faults.ackDelayMs).unref();
-  else settle();
+  if (!o.transmit) {
+    // Held until a child with transmit=true arrives, as TWS holds an untransmitted order.
+    s.untransmitted.set(o.orderId, { order: o, contract, spec, account, children: [] });
+    return;
+  }
+  const [brokerId] = await core.broker.allocateOrderIds(1);
+  const record = newRecord(s, o.orderId, 0, brokerId ?? '', contract, spec, account, o.orderRef);
+  await placeAtBroker(s, [record], { contract, spec, accountId: account, orderRef: o.orderRef || `tws:${s.clientId}:${o.orderId}` }, { orderId: record.brokerId });
 };
 
 async function sendWhatIf(s: Session, record: OrderRecord): Promise<void> {
@@ -157,6 +239,14 @@ async function sendWhatIf(s: Session, record: OrderRecord): Promise<void> {
 
 const cancelOrder: Handler = async (s, r) => {
   const { orderId } = parseCancelOrder(r);
+  const held = s.untransmitted.get(orderId);
+  if (held) {
+    // An untransmitted order (or bracket) never reached the broker: it is simply discarded.
+    s.untransmitted.delete(orderId);
+    for (const c of held.children ?? []) s.untransmitted.delete(c.order.orderId);
+    s.error(orderId, Err.ORDER_CANCELLED.code, Err.ORDER_CANCELLED.text);
+    return;
+  }
   const record = s.core.byClientOrder(s.clientId, orderId);
   if (!record) {
     s.error(orderId, Err.CANCEL_NOT_FOUND.code, Err.CANCEL_NOT_FOUND.text.replace('{id}', String(orderId)));
