@@ -107,6 +107,14 @@ export class SimBroker implements Broker {
   private lastEval = 0;
   private evaluating = false;
   private lastError: string | null = null;
+  /** Bumped whenever the ledger changes: the valuation cache is keyed by it and the instant. */
+  private ledgerVersion = 0;
+  private valuationCache: { at: number; version: number; value: AccountValuation } | null = null;
+  /**
+   * Today's fills (for the daily P&L), loaded from the store once per day and then appended as fills
+   * are committed, so getPnl does not read and parse the whole day's history on every call.
+   */
+  private dayFills: DayFills | null = null;
 
   constructor(private readonly options: SimBrokerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -132,6 +140,7 @@ export class SimBroker implements Broker {
       this.store = store;
       const account = store.loadAccount(this.options.startingCash);
       this.ledger = new Ledger(account.totals, account.positions);
+      this.ledgerChanged();
       this.open.clear();
       for (const rec of store.openOrders()) this.open.set(rec.state.orderId, rec);
       const now = this.clock.now();
@@ -170,6 +179,7 @@ export class SimBroker implements Broker {
     this.unlock = null;
     this.open.clear();
     this.quoteSubs.clear();
+    this.ledgerChanged();
     if (this.state !== 'disconnected') {
       this.state = 'disconnected';
       this.emit('connection', { state: 'disconnected', message: 'Simulated broker closed' });
@@ -355,8 +365,36 @@ export class SimBroker implements Broker {
     };
   }
 
-  private valuation(ledger: Ledger = this.ledger): AccountValuation {
-    return ledger.valuation(this.markOf(this.clock.now()));
+  /** The account valued now; computed once per (instant, ledger version), since preview, place and the loss check each ask. */
+  private valuation(): AccountValuation {
+    const now = this.clock.now();
+    const c = this.valuationCache;
+    if (c && c.at === now && c.version === this.ledgerVersion) return c.value;
+    const value = this.ledger.valuation(this.markOf(now));
+    this.valuationCache = { at: now, version: this.ledgerVersion, value };
+    return value;
+  }
+
+  private ledgerChanged(): void {
+    this.ledgerVersion += 1;
+    this.valuationCache = null;
+    this.dayFills = null;
+  }
+
+  /** Fills of `accountId` at or after `since` (store order), from the day cache. */
+  private fillsSince(store: SimStore, since: string, accountId: string): DayFills {
+    const d = this.dayFills;
+    if (d && d.since === since && d.accountId === accountId) return d;
+    const fills = store.fills({ since, accountId });
+    const byConId = new Map<number, Array<Fill & { conId: number }>>();
+    for (const f of fills) {
+      let list = byConId.get(f.conId);
+      if (!list) byConId.set(f.conId, (list = []));
+      list.push(f);
+    }
+    const fresh: DayFills = { since, accountId, byConId, folds: new Map() };
+    this.dayFills = fresh;
+    return fresh;
   }
 
   async getAccountSummary(accountId: string): Promise<AccountSummary> {
@@ -406,12 +444,12 @@ export class SimBroker implements Broker {
     const v = this.valuation();
     // The day starts at New York midnight; its P&L is measured from the previous close for what was held overnight.
     const dayStart = new Date(etToUtc(toEt(now).day, 0)).toISOString();
-    const today = store.fills({ since: dayStart, accountId });
+    const today = this.fillsSince(store, dayStart, accountId);
     const marks = this.markOf(now);
     const rows = new Map<number, LedgerPosition>();
     for (const p of this.ledger.openPositions()) rows.set(p.conId, p);
-    for (const f of today) {
-      const p = this.ledger.position(f.conId);
+    for (const conId of today.byConId.keys()) {
+      const p = this.ledger.position(conId);
       if (p) rows.set(p.conId, p);
     }
     let dailyTotal = new Decimal(0);
@@ -422,15 +460,11 @@ export class SimBroker implements Broker {
       const mult = new Decimal(p.contract.multiplier ?? 1);
       let daily: Decimal | null = null;
       if (inst && mark) {
-        const fx = new Decimal(mark.fx);
-        let startQty = p.quantity;
-        let flows = new Decimal(0);
-        for (const f of today.filter((x) => x.conId === p.conId)) {
-          const signed = f.side === 'BUY' ? new Decimal(f.quantity) : new Decimal(f.quantity).neg();
-          startQty = startQty.minus(signed);
-          flows = flows.plus(signed.times(f.price).times(mult).times(fx)).plus(f.commission);
-        }
+        const { signedSum, flows } = dayFlows(today, p.conId, mult, mark.fx);
+        // Quantities are whole numbers, so subtracting their sum is exactly subtracting them one by one.
+        const startQty = p.quantity.minus(signedSum);
         const prevClose = this.market.previousClose(inst, now) ?? mark.price;
+        const fx = new Decimal(mark.fx);
         const endValue = p.quantity.times(mark.price).times(mult).times(fx);
         const startValue = startQty.times(prevClose).times(mult).times(fx);
         daily = endValue.minus(startValue).minus(flows);
@@ -891,6 +925,8 @@ export class SimBroker implements Broker {
     );
     const time = new Date(t).toISOString();
     const effect = this.ledger.applyFill({ contract: inst.contract, cls: inst.cls, side: spec.action, quantity: qty, price, fxRate: fx, commission, time });
+    this.ledgerVersion += 1;
+    this.valuationCache = null;
     rec.fillSeq += 1;
     rec.filledValue = filledValue.toString();
     rec.valueUsd = valueAfter.toString();
@@ -922,6 +958,14 @@ export class SimBroker implements Broker {
       store.saveTotals(this.ledger.totals);
       store.saveOrder(rec, !complete);
     });
+    // Committed: today's fills (in the store's order) gain this one.
+    const day = this.dayFills;
+    if (day && day.accountId === rec.state.accountId && fill.time >= day.since) {
+      const conId = inst.contract.conId;
+      let list = day.byConId.get(conId);
+      if (!list) day.byConId.set(conId, (list = []));
+      list.push({ ...fill, conId });
+    }
     if (complete) this.open.delete(rec.state.orderId);
     this.emit('fill', { ...fill });
     this.emit('orderStatus', cloneState(rec.state));
@@ -1005,6 +1049,39 @@ export class SimBroker implements Broker {
 }
 
 // -----------------------------------------------------------------------------
+
+interface DayFills {
+  since: string;
+  accountId: string;
+  /** Per instrument, in the store's order; keys in order of first fill. */
+  byConId: Map<number, Array<Fill & { conId: number }>>;
+  /** Running sums over each instrument's fills, extended as fills arrive (see dayFlows). */
+  folds: Map<number, { count: number; mult: string; fx: number; signedSum: Decimal; flows: Decimal }>;
+}
+
+/**
+ * Today's signed quantity and cash flows (at `fx`) of one instrument, folded in fill order exactly as
+ * the loop over the day's fills did; the fold is kept and only new fills are added while mult and fx
+ * stay the same (always, for USD instruments), so the daily P&L costs O(new fills), not O(day).
+ */
+function dayFlows(day: DayFills, conId: number, mult: Decimal, fx: number): { signedSum: Decimal; flows: Decimal } {
+  const fills = day.byConId.get(conId) ?? [];
+  let fold = day.folds.get(conId);
+  const multText = mult.toString();
+  if (!fold || fold.mult !== multText || fold.fx !== fx || fold.count > fills.length) {
+    fold = { count: 0, mult: multText, fx, signedSum: new Decimal(0), flows: new Decimal(0) };
+    day.folds.set(conId, fold);
+  }
+  const fxDec = new Decimal(fx);
+  for (; fold.count < fills.length; fold.count++) {
+    const f = fills[fold.count];
+    if (!f) break;
+    const signed = f.side === 'BUY' ? new Decimal(f.quantity) : new Decimal(f.quantity).neg();
+    fold.signedSum = fold.signedSum.plus(signed);
+    fold.flows = fold.flows.plus(signed.times(f.price).times(mult).times(fxDec)).plus(f.commission);
+  }
+  return { signedSum: fold.signedSum, flows: fold.flows };
+}
 
 function bookOf(touch: ReturnType<Market['touch']>, inst: Instrument): Book {
   return {

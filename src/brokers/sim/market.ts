@@ -110,9 +110,35 @@ export function checkBarRequest(duration: string, barSize: BarSize): string | nu
   return null;
 }
 
+/** Entries a memo keeps before it is dropped wholesale (bounded memory; refilled on demand). */
+const MEMO_LIMIT = 50_000;
+
+/** A bounded memo: cleared when full, so a long run never grows it without bound. */
+class Memo<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(private readonly limit = MEMO_LIMIT) {}
+  get(k: K): V | undefined {
+    return this.map.get(k);
+  }
+  set(k: K, v: V): void {
+    if (this.map.size >= this.limit) this.map.clear();
+    this.map.set(k, v);
+  }
+}
+
 export class Market {
   private readonly anchors = new Map<string, number[]>();
   private readonly keyHashes = new Map<string, number>();
+  /**
+   * Memos of pure functions of (seed, mode, instrument, time); the market is
+   * a pure function of those, so caching never changes a price. Quotes ask for
+   * the same seconds (the day's OHLC samples, the volume buckets) again and again.
+   */
+  private readonly deviations = new Map<string, Memo<number, number>>();
+  /** Running volume totals from a fixed start over whole buckets: `volumeBetween`'s own fold, kept and reused. */
+  private readonly volumePrefixes = new WeakMap<Instrument, Memo<number, number[]>>();
+  /** The last quote per instrument and the instant it was made for (quotes are pure in (instrument, t)). */
+  private readonly lastQuotes = new WeakMap<Instrument, { t: number; quote: Quote }>();
 
   constructor(
     readonly seed: number,
@@ -148,6 +174,20 @@ export class Market {
 
   /** Log-price deviation at second `tSec`: the Brownian bridge between two daily anchors, refined to the second. */
   deviation(key: string, vol: number, tSec: number): number {
+    const memoKey = `${key}|${vol}`;
+    let memo = this.deviations.get(memoKey);
+    if (!memo) {
+      memo = new Memo();
+      this.deviations.set(memoKey, memo);
+    }
+    const cached = memo.get(tSec);
+    if (cached !== undefined) return cached;
+    const v = this.computeDeviation(key, vol, tSec);
+    memo.set(tSec, v);
+    return v;
+  }
+
+  private computeDeviation(key: string, vol: number, tSec: number): number {
     const day = Math.floor(tSec / DAY_S);
     const s = tSec - day * DAY_S;
     let lo = 0;
@@ -267,9 +307,29 @@ export class Market {
   /** Volume traded in [from, to), exact sum of bucket volumes with partial buckets pro rata. */
   volumeBetween(inst: Instrument, from: number, to: number): number {
     if (to <= from) return 0;
-    let total = 0;
-    let b = Math.floor(from / FIVE_MIN_MS) * FIVE_MIN_MS;
-    for (; b < to; b += FIVE_MIN_MS) {
+    const first = Math.floor(from / FIVE_MIN_MS) * FIVE_MIN_MS;
+    // Buckets that end by `to` add the same terms whatever `to` is: their running total is cached per
+    // (instrument, from) and extended on demand, so the sum (same terms, same order) is bit-for-bit the loop's.
+    const whole = Math.floor((to - first) / FIVE_MIN_MS);
+    let memo = this.volumePrefixes.get(inst);
+    if (!memo) {
+      memo = new Memo(256);
+      this.volumePrefixes.set(inst, memo);
+    }
+    let prefix = memo.get(from);
+    if (!prefix) {
+      prefix = [0];
+      memo.set(from, prefix);
+    }
+    for (let j = prefix.length - 1; j < whole; j++) {
+      const b = first + j * FIVE_MIN_MS;
+      const lo = Math.max(b, from);
+      const hi = b + FIVE_MIN_MS;
+      prefix.push((prefix[j] ?? 0) + (this.bucketVolume(inst, b) * (hi - lo)) / FIVE_MIN_MS);
+    }
+    let total = prefix[whole] ?? 0;
+    const b = first + whole * FIVE_MIN_MS;
+    if (b < to) {
       const lo = Math.max(b, from);
       const hi = Math.min(b + FIVE_MIN_MS, to);
       if (hi > lo) total += (this.bucketVolume(inst, b) * (hi - lo)) / FIVE_MIN_MS;
@@ -396,6 +456,14 @@ export class Market {
 
   /** A full quote snapshot: the touch plus the day's open/high/low, the previous close and the day's volume. */
   quote(inst: Instrument, t: number): Quote {
+    const last = this.lastQuotes.get(inst);
+    if (last && last.t === t) return { ...last.quote };
+    const quote = this.computeQuote(inst, t);
+    this.lastQuotes.set(inst, { t, quote: { ...quote } });
+    return quote;
+  }
+
+  private computeQuote(inst: Instrument, t: number): Quote {
     const touch = this.touch(inst, t);
     const today = toEt(t).day;
     const useRth = true;
