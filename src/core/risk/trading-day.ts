@@ -45,8 +45,27 @@ function fromLocal(year: number, month: number, day: number, hour: number, minut
   return wall - offsetAt(first);
 }
 
+/**
+ * The last answer per reset time, with the UTC minute it holds for. Day starts
+ * fall on whole minutes (New York's offsets are whole hours), so every instant
+ * of one UTC minute has the same day start: the Intl work runs once a minute,
+ * not for every order.
+ */
+const lastStart = new Map<string, { minute: number; start: number }>();
+
 /** Start (ms) of the risk day containing `now`: the latest HH:MM New York time at or before `now`. */
 export function riskDayStart(now: number, resetTime: string): number {
+  if (!Number.isFinite(now)) return computeRiskDayStart(now, resetTime);
+  const minute = Math.floor(now / 60_000);
+  const cached = lastStart.get(resetTime);
+  if (cached && cached.minute === minute) return cached.start;
+  const start = computeRiskDayStart(now, resetTime);
+  if (lastStart.size > 16) lastStart.clear();
+  lastStart.set(resetTime, { minute, start });
+  return start;
+}
+
+function computeRiskDayStart(now: number, resetTime: string): number {
   const [h, m] = resetTime.split(':').map(Number);
   const hour = h ?? 0;
   const minute = m ?? 0;
