@@ -140,6 +140,11 @@ export class EmulatorCore {
     return this.byTwsId.get(`${clientId}:${twsId}`);
   }
 
+  /** Every order the emulator knows (placed through it or adopted), in placement order. */
+  records(): OrderRecord[] {
+    return [...this.orders.values()];
+  }
+
   byBrokerId(brokerId: string): OrderRecord | undefined {
     return this.orders.get(brokerId);
   }

@@ -19,7 +19,7 @@ import type { TwsContext } from './context.js';
 import type { Contracts } from './contracts.js';
 import { classify, ibkrError } from './error-codes.js';
 import type { OrderStore } from './order-store.js';
-import { fromContractDetails, ibOrderToSpec, isRecord, mapStatus, num, parseTwsTime, specToIbOrder, str, toIbContract, twsUtc } from './wire.js';
+import { fromContractDetails, ibOrderToSpec, isRecord, mapCompleted, mapStatus, num, parseTwsTime, specToIbOrder, str, toIbContract, twsUtc } from './wire.js';
 
 interface Tracked {
   state: BrokerOrderState;
@@ -27,6 +27,13 @@ interface Tracked {
   /** Settles placeOrder's wait for the first word from TWS about this order. */
   acked: (() => void) | null;
   changed: (() => void)[];
+}
+
+/** How an order ended at IBKR, from reqCompletedOrders. */
+export interface Completion {
+  status: OrderStatus;
+  completedStatus: string;
+  filledQuantity: number;
 }
 
 interface PendingExec {
@@ -48,6 +55,8 @@ export class Orders {
   private readonly execCollectors = new Map<number, { fills: Fill[]; ids: string[]; done: () => void }>();
   private openCollector: { ids: Set<string>; done: () => void } | null = null;
   private openLock: Promise<unknown> = Promise.resolve();
+  private completedCollector: { found: Map<string, Completion>; done: () => void } | null = null;
+  private completedLock: Promise<unknown> = Promise.resolve();
   private nextId = 0;
 
   constructor(
@@ -66,6 +75,8 @@ export class Orders {
       ib.on(EventName.execDetails, (reqId: number, contract: IbContract, execution: unknown) => this.onExecution(reqId, contract, execution));
       ib.on(EventName.execDetailsEnd, (reqId: number) => this.execCollectors.get(reqId)?.done());
       ib.on(EventName.commissionReport, (report: unknown) => this.onCommission(report));
+      ib.on(EventName.completedOrder, (contract: IbContract, order: IbOrder, orderState: unknown) => this.onCompletedOrder(contract, order, orderState));
+      ib.on(EventName.completedOrdersEnd, () => this.completedCollector?.done());
     });
     ctx.conn.onOrphanError((id, code, message) => this.onOrderError(id, code, message));
   }
@@ -113,6 +124,45 @@ export class Orders {
     });
     this.openLock = turn;
     return turn;
+  }
+
+  /**
+   * reqCompletedOrders: how each order that ended at IBKR ended, by our order
+   * id (matched by permId, or by orderRef when exactly one working order of
+   * ours carries it: completed orders have no order id).
+   */
+  async syncCompletedOrders(): Promise<Map<string, Completion>> {
+    const turn = this.completedLock.catch(() => undefined).then(async () => {
+      const { conn, requestTimeoutMs } = this.ctx;
+      const req = conn.registry.start<Map<string, Completion>>('completed orders', { timeoutMs: requestTimeoutMs, onSettle: () => (this.completedCollector = null) });
+      const found = new Map<string, Completion>();
+      this.completedCollector = { found, done: () => req.resolve(found) };
+      await conn.send('reqCompletedOrders', (ib) => ib.reqCompletedOrders(false)).catch((err: Error) => req.reject(err));
+      return req.promise;
+    });
+    this.completedLock = turn;
+    return turn;
+  }
+
+  private onCompletedOrder(ibContract: IbContract, order: IbOrder, orderState: unknown): void {
+    const collector = this.completedCollector;
+    if (!collector || !isRecord(order) || !isRecord(orderState)) return;
+    const completedStatus = str(orderState.completedStatus);
+    const status = mapCompleted(str(orderState.status), completedStatus);
+    if (!status) return;
+    const permId = num(order.permId);
+    let t = permId !== null && permId > 0 ? [...this.tracked.values()].find((x) => x.permId === permId) : undefined;
+    if (!t) {
+      const ref = str(order.orderRef);
+      const conId = num(ibContract.conId);
+      const action = str(order.action).toUpperCase() === 'BUY' ? 'BUY' : 'SELL';
+      const quantity = num(order.totalQuantity);
+      const candidates = ref
+        ? [...this.tracked.values()].filter((x) => !TERMINAL_STATUSES.has(x.state.status) && x.state.orderRef === ref && x.state.conId === conId && x.state.spec.action === action && x.state.spec.quantity === quantity)
+        : [];
+      if (candidates.length === 1) t = candidates[0];
+    }
+    if (t) collector.found.set(t.state.orderId, { status, completedStatus, filledQuantity: num(order.filledQuantity) ?? 0 });
   }
 
   async openOrders(): Promise<BrokerOrderState[]> {
@@ -488,10 +538,21 @@ export class Orders {
    * working order in reqAllOpenOrders, so an acknowledged order missing from it
    * is finished; an order never acknowledged stays as it is (the core's UNKNOWN).
    */
-  settleMissing(open: Set<string>): void {
+  settleMissing(open: Set<string>, completed: Map<string, Completion> = new Map()): void {
     for (const t of [...this.tracked.values()]) {
       const s = t.state;
       if (TERMINAL_STATUSES.has(s.status) || open.has(s.orderId)) continue;
+      const done = completed.get(s.orderId);
+      if (done) {
+        // IBKR says how it ended: its true final status, not a guess.
+        const patch: Partial<BrokerOrderState> = { status: done.status, message: `Ended at IBKR while disconnected: ${done.completedStatus || done.status} (completed orders, at reconciliation)` };
+        if (done.status === 'FILLED') {
+          patch.filledQuantity = Math.max(s.filledQuantity, done.filledQuantity, s.spec.quantity);
+          patch.remainingQuantity = 0;
+        }
+        this.update(s.orderId, patch);
+        continue;
+      }
       if (s.status === 'PENDING_SUBMIT' || s.status === 'UNKNOWN') {
         this.update(s.orderId, { message: 'Not found among IBKR open orders or executions at reconciliation; not resent' });
         continue;

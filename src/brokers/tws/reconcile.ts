@@ -3,7 +3,8 @@
  * connection is in state 'reconciling' meanwhile): the market data type is set
  * again, open orders are listed (reqAllOpenOrders), executions since the last
  * one seen are fetched so fills that happened while disconnected are reported
- * (each execId once), orders that ended while we were away are settled, and
+ * (each execId once), orders that ended while we were away are settled with
+ * the final status IBKR reports for them (reqCompletedOrders), and
  * quote streams are requested again.
  */
 import type { MarketData } from './market-data.js';
@@ -18,7 +19,9 @@ export async function reconcile(orders: Orders, market: MarketData): Promise<{ o
   const open = await orders.syncOpenOrders();
   const last = orders.lastFillTime();
   const fills = await orders.executions(last ? { since: new Date(Date.parse(last) - EXEC_OVERLAP_MS).toISOString() } : {});
-  orders.settleMissing(open);
+  // How orders that ended while we were away ended (expired, cancelled, filled); a gateway that cannot say leaves the guess below.
+  const completed = await orders.syncCompletedOrders().catch(() => undefined);
+  orders.settleMissing(open, completed);
   await market.resubscribeAll();
   return { open: open.size, fills: fills.length };
 }

@@ -5,7 +5,7 @@ import { classify } from './error-codes.js';
 import { durationFor } from './historical.js';
 import { HistoricalPacer } from './pacing.js';
 import { RequestRegistry } from './requests.js';
-import { mapStatus, parseTwsTime, twsUtc } from './wire.js';
+import { mapCompleted, mapStatus, parseTwsTime, twsUtc } from './wire.js';
 
 describe('error table', () => {
   it.each([
@@ -42,6 +42,16 @@ describe('status mapping', () => {
     expect(mapStatus('ApiCancelled', 0, 1)).toBe('CANCELLED');
     expect(mapStatus('Inactive', 0, 1)).toBe('REJECTED');
     expect(mapStatus('PendingCancel', 0, 1)).toBeNull();
+  });
+
+  it('maps completed orders onto their final status, telling expiries and rejections from cancels', () => {
+    expect(mapCompleted('Filled', 'Filled Size: 3')).toBe('FILLED');
+    expect(mapCompleted('Cancelled', 'Cancelled by Trader')).toBe('CANCELLED');
+    expect(mapCompleted('ApiCancelled', '')).toBe('CANCELLED');
+    expect(mapCompleted('Cancelled', 'Cancelled by System: order expired')).toBe('EXPIRED');
+    expect(mapCompleted('Cancelled', 'Rejected: insufficient margin')).toBe('REJECTED');
+    expect(mapCompleted('Inactive', '')).toBe('REJECTED');
+    expect(mapCompleted('Submitted', '')).toBeNull();
   });
 });
 

@@ -232,6 +232,27 @@ export function mapStatus(tws: string, filled: number, _remaining: number): Orde
   }
 }
 
+/**
+ * A completed order's final status (reqCompletedOrders): its TWS status, with
+ * completedStatus telling an expiry or a rejection from a cancel; null when
+ * it says nothing final.
+ */
+export function mapCompleted(tws: string, completedStatus: string): OrderStatus | null {
+  switch (tws) {
+    case 'Filled':
+      return 'FILLED';
+    case 'Cancelled':
+    case 'ApiCancelled':
+      if (/expir/i.test(completedStatus)) return 'EXPIRED';
+      if (/reject/i.test(completedStatus)) return 'REJECTED';
+      return 'CANCELLED';
+    case 'Inactive':
+      return 'REJECTED';
+    default:
+      return null;
+  }
+}
+
 /** "YYYYMMDD HH:MM:SS [zone]", "YYYYMMDD-HH:MM:SS" (UTC), "YYYYMMDD" or epoch seconds -> epoch ms; null when unreadable. */
 export function parseTwsTime(s: string): number | null {
   const t = s.trim();

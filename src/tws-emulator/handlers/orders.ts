@@ -3,13 +3,13 @@
  * and executions; plus the openOrder/orderStatus/execDetails/commission
  * messages sent as orders work and fill.
  */
-import type { PlaceOrderRequest } from '../../brokers/broker.js';
-import { OrderSpec, type Contract, type Fill, type OrderStatus } from '../../core/models.js';
+import type { BrokerOrderState, PlaceOrderRequest } from '../../brokers/broker.js';
+import { OrderSpec, TERMINAL_STATUSES, type Contract, type Fill, type OrderStatus } from '../../core/models.js';
 import { orderView, statusView, type OrderRecord } from '../core.js';
 import { toWire } from '../messages/contract.js';
 import { nextValidIdMessage } from '../messages/account.js';
 import { twsDateTime } from '../messages/historical.js';
-import { commissionReportMessage, execDetailsEndMessage, execDetailsMessage, openOrderEndMessage, openOrderMessage, orderStatusMessage } from '../messages/orders.js';
+import { commissionReportMessage, completedOrderMessage, completedOrdersEndMessage, execDetailsEndMessage, execDetailsMessage, openOrderEndMessage, openOrderMessage, orderStatusMessage } from '../messages/orders.js';
 import { TWS_STATUS, twsOrderToSpec } from '../order-map.js';
 import { Err, Req } from '../protocol.js';
 import { parseCancelOrder, parseExecutions, parsePlaceOrder, parseTwsTime } from '../requests.js';
@@ -276,6 +276,40 @@ async function sendOpenOrders(s: Session, all: boolean): Promise<void> {
   s.send(openOrderEndMessage());
 }
 
+/** How an order ended, in COMPLETED_ORDER's completedStatus (an expired DAY order is a cancel by the system, with the reason). */
+function completedStatus(state: BrokerOrderState): string {
+  switch (state.status) {
+    case 'FILLED':
+      return `Filled Size: ${state.filledQuantity}`;
+    case 'EXPIRED':
+      return `Cancelled by System: order expired${state.message ? ` (${state.message})` : ''}`;
+    case 'REJECTED':
+      return `Rejected${state.message ? `: ${state.message}` : ''}`;
+    default:
+      return `Cancelled by Trader${state.message ? ` (${state.message})` : ''}`;
+  }
+}
+
+/**
+ * reqCompletedOrders: every order the emulator knows that has ended at the
+ * broker (filled, cancelled, expired, rejected), for every client as a
+ * gateway lists them; apiOnly leaves out orders placed outside the API.
+ */
+const completedOrders: Handler = async (s, r) => {
+  const apiOnly = r.bool();
+  const core = s.core;
+  for (const record of core.records()) {
+    if (apiOnly && record.clientId === null) continue;
+    const state = await core.broker.getOrder(record.brokerId).catch(() => null);
+    if (!state || !TERMINAL_STATUSES.has(state.status)) continue;
+    const parent = state.parentOrderId ? core.byBrokerId(state.parentOrderId) : undefined;
+    const view = orderView(record, { status: TWS_STATUS[state.status] });
+    view.filledQuantity = state.filledQuantity;
+    s.send(completedOrderMessage(view, { parentPermId: parent?.permId ?? 0, completedTime: twsDateTime(Date.parse(state.updatedAt)), completedStatus: completedStatus(state) }));
+  }
+  s.send(completedOrdersEndMessage());
+};
+
 const openOrders: Handler = (s) => sendOpenOrders(s, false);
 const allOpenOrders: Handler = (s) => sendOpenOrders(s, true);
 /** Binding TWS manual orders to client 0: there are none in the simulator, so it is accepted and changes nothing. */
@@ -322,4 +356,5 @@ export const orderHandlers: [number, Handler][] = [
   [Req.AUTO_OPEN_ORDERS, autoOpenOrders],
   [Req.IDS, ids],
   [Req.EXECUTIONS, executions],
+  [Req.COMPLETED_ORDERS, completedOrders],
 ];

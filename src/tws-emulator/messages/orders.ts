@@ -190,3 +190,76 @@ export const execDetailsEndMessage = (reqId: number): Field[] => [Msg.EXECUTION_
 export const commissionReportMessage = (execId: string, commission: number, currency: string, realizedPnl: number | null): Field[] => [
   Msg.COMMISSION_REPORT, 1, execId, commission, currency, realizedPnl ?? UNSET_DOUBLE, UNSET_DOUBLE, 0,
 ];
+
+/** What COMPLETED_ORDER adds to an order's view: when and how it ended, and its parent's permId. */
+export interface CompletedView {
+  parentPermId: number;
+  /** "YYYYMMDD HH:MM:SS UTC" */
+  completedTime: string;
+  completedStatus: string;
+}
+
+/**
+ * COMPLETED_ORDER as @stoqey/ib's decoder reads it (EOrderDecoder with
+ * version MAX: no order id and no client id, no faProfile; the peg-best/mid
+ * block from PEGBEST_PEGMID_OFFSETS, which every served version has).
+ */
+export function completedOrderMessage(o: OrderView, done: CompletedView): Field[] {
+  const c = o.contract;
+  return [
+    Msg.COMPLETED_ORDER,
+    c.conId, c.symbol, c.secType, c.lastTradeDateOrContractMonth, c.strike, c.right, c.multiplier, c.exchange, c.currency, c.localSymbol, c.tradingClass,
+    o.action, o.totalQuantity, o.orderType, d(o.lmtPrice), d(o.auxPrice), o.tif, o.ocaGroup, o.account,
+    '', // openClose
+    0, // origin: customer
+    o.orderRef, o.permId, o.outsideRth, 0 /* hidden */, 0 /* discretionaryAmt */, '' /* goodAfterTime */,
+    '', '', '', // faGroup, faMethod, faPercentage
+    '', // modelCode
+    '', // goodTillDate
+    '', // rule80A
+    '', // percentOffset
+    '', // settlingFirm
+    0, '', -1, // shortSaleSlot, designatedLocation, exemptCode
+    '', '', '', // startingPrice, stockRefPrice, delta
+    '', '', // stockRangeLower, stockRangeUpper
+    '', // displaySize
+    0, 0, // sweepToFill, allOrNone
+    '', // minQty
+    0, // ocaType
+    0, // triggerMethod
+    '', 0, // volatility, volatilityType
+    '', '', // deltaNeutralOrderType (empty: no further delta-neutral fields), deltaNeutralAuxPrice
+    0, 0, // continuousUpdate, referencePriceType
+    d(o.trailStopPrice), d(o.trailingPercent),
+    '', 0, 0, // comboLegsDescription, comboLegs count, orderComboLegs count
+    0, // smartComboRoutingParams count
+    '', '', '', // scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement (unset: no further scale fields)
+    '', // hedgeType (empty: no hedgeParam)
+    '', '', // clearingAccount, clearingIntent
+    0, // notHeld
+    0, // deltaNeutral contract present
+    '', // algoStrategy (empty: no params)
+    0, // solicited
+    o.status,
+    0, 0, // randomizeSize, randomizePrice
+    // (no pegged-to-benchmark block: never a PEG BENCH order)
+    0, // conditions count
+    d(o.trailStopPrice), d(o.lmtPriceOffset),
+    '', // cashQty
+    0, // dontUseAutoPriceForHedge
+    0, // isOmsContainer
+    '', // autoCancelDate
+    o.filledQuantity,
+    0, // refFuturesConId
+    0, // autoCancelParent
+    '', // shareholder
+    0, // imbalanceOnly
+    0, // routeMarketableToBbo
+    done.parentPermId,
+    done.completedTime,
+    done.completedStatus,
+    UNSET_INT, UNSET_INT, '', '', '', // minTradeQty, minCompeteSize, competeAgainstBestOffset, midOffsetAtWhole, midOffsetAtHalf
+  ];
+}
+
+export const completedOrdersEndMessage = (): Field[] => [Msg.COMPLETED_ORDERS_END];
