@@ -25,6 +25,25 @@ describe('fault injection', () => {
     await c.waitFor(EventName.disconnected);
   });
 
+  it('goSilent: the connection stays open but nothing is answered; a new client is served, and the silent one frees its id when it leaves', async () => {
+    h = await makeHarness();
+    const c = await h.connect(1);
+    h.emulator.goSilent();
+    c.ib.reqCurrentTime();
+    await tick(300);
+    expect(c.all(EventName.currentTime)).toEqual([]);
+    expect(c.all(EventName.disconnected)).toEqual([]);
+    expect(c.ib.isConnected).toBe(true);
+    const other = await h.connect(2);
+    other.ib.reqCurrentTime();
+    await other.waitFor(EventName.currentTime);
+    c.disconnect();
+    await tick(50);
+    const again = await h.connect(1);
+    again.ib.reqCurrentTime();
+    await again.waitFor(EventName.currentTime);
+  });
+
   it('1100 then 1102 reach the client; 1101 also ends market data subscriptions', async () => {
     h = await makeHarness();
     const c = await h.connect(1);

@@ -46,6 +46,8 @@ export interface TwsEmulator {
   dropNextOrderAck(): void;
   /** Market data requests are answered as for an account without a subscription: 10167 + delayed ticks, or 354 if delayed data was not requested. */
   forceDelayedMarketData(on?: boolean): void;
+  /** A hung gateway (or a half-open socket): every current connection stops answering and sending, without being closed; new connections are served. */
+  goSilent(): void;
 }
 
 export async function startTwsEmulator(options: TwsEmulatorOptions): Promise<TwsEmulator> {
@@ -119,6 +121,9 @@ export async function startTwsEmulator(options: TwsEmulatorOptions): Promise<Tws
     },
     forceDelayedMarketData(on = true) {
       core.faults.forceDelayed = on;
+    },
+    goSilent() {
+      for (const s of sessions) s.silent = true;
     },
   };
 }

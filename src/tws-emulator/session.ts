@@ -76,8 +76,11 @@ export class Session implements ClientLink {
     return this.state === 'ready';
   }
 
+  /** Fault injection: a hung gateway. Nothing is read or written any more, but the socket stays open. */
+  silent = false;
+
   send(fields: Field[]): void {
-    if (this.state === 'closed' || this.socket.destroyed) return;
+    if (this.state === 'closed' || this.socket.destroyed || this.silent) return;
     this.socket.write(encodeFrame(fields));
   }
 
@@ -125,6 +128,7 @@ export class Session implements ClientLink {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.silent) return;
     let frames: Frame[];
     try {
       frames = this.reader.push(chunk);

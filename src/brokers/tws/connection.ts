@@ -250,7 +250,8 @@ export class Connection {
 
   private attach(ib: IBApi, generation: number): void {
     const current = (): boolean => generation === this.generation;
-    ib.on(EventName.all, () => {
+    // Only bytes from the gateway prove it alive: 'all' also carries the client's own 'sent' events (the watchdog's probe among them).
+    ib.on(EventName.received, () => {
       if (!current()) return;
       this.lastMessageAt = Date.now();
       this.probeSentAt = null;

@@ -81,6 +81,19 @@ describe('tws broker faults', () => {
     expect(fills.filter((f) => f.orderId === ack.orderId)).toHaveLength(0);
   }, 30_000);
 
+  it('notices a gateway that goes silent without closing the socket (watchdog) and reconnects', async () => {
+    const { h: x, aapl } = await setup({ watchdog: { idleMs: 300, probeTimeoutMs: 300 } });
+    const events: ConnectionEvent[] = [];
+    x.broker.on('connection', (e) => events.push(e));
+    const before = x.broker.status().detail.reconnects as number;
+    x.emulator.goSilent();
+    await x.until('the silence noticed', () => events.some((e) => e.state === 'connecting' && /half-open/.test(e.message ?? '')), 5000);
+    await x.until('reconnected', () => x.broker.status().state === 'connected' && (x.broker.status().detail.reconnects as number) > before, 5000);
+    // The new session serves commands.
+    const q = await x.broker.getQuote(aapl);
+    expect(q.bid ?? q.last).not.toBeNull();
+  }, 20_000);
+
   it('a lost acknowledgement leaves the order PENDING_SUBMIT, never resent, then found by reconciliation', async () => {
     const { h: x, aapl, account } = await setup({ requestTimeoutMs: 800 });
     const quote = await x.broker.getQuote(aapl);
