@@ -10,7 +10,8 @@ import type { Contract, Fill, OrderSpec } from '../core/models.js';
 import { ContractBook } from './contracts.js';
 import { toWire } from './messages/contract.js';
 import type { OrderView, StatusView } from './messages/orders.js';
-import { TWS_STATUS, specToTws } from './order-map.js';
+import { specToIbPrices } from '../brokers/tws/ib-order-map.js';
+import { TWS_STATUS } from './order-map.js';
 import { HistoricalPacer } from './pacing.js';
 
 /** One order placed through the emulator (or seen at the broker), as TWS clients know it. */
@@ -221,7 +222,7 @@ export class EmulatorCore {
 }
 
 export function orderView(record: OrderRecord, extra: { whatIf?: boolean; status?: string } = {}): OrderView {
-  const t = specToTws(record.spec);
+  const t = specToIbPrices(record.spec);
   return {
     orderId: record.twsId,
     clientId: record.clientId ?? 0,

@@ -1,10 +1,12 @@
 /**
  * The real @stoqey/ib client (IBApi) over loopback against the emulator over
- * the simulated broker: every served request, with values checked against
- * the simulator and no decoder error from the client.
+ * the simulated broker: every served request (options too: chain parameters,
+ * OPT contract details, snapshots with the model option computation; bracket
+ * orders sent with transmit=false legs as IBKR takes them; completed orders), with
+ * values checked against the simulator and no decoder error from the client.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EventName, IBApi, OrderAction, OrderType, SecType, type Contract as IbContract, type Order } from '@stoqey/ib';
+import { EventName, IBApi, OptionType, OrderAction, OrderType, SecType, type Contract as IbContract, type Order, type OrderState } from '@stoqey/ib';
 import type { Contract } from '../core/models.js';
 import { makeHarness, recordClient, tick, type Harness, type TestClient } from './test-harness.js';
 
@@ -236,5 +238,146 @@ describe('orders', () => {
     await c.waitFor(EventName.orderStatus, (a) => a[0] === 41);
     c.ib.reqIds();
     await c.waitFor(EventName.nextValidId, (a) => a[0] === 42);
+  });
+});
+
+describe('options', () => {
+  it('serves reqSecDefOptParams with the simulator chain expirations and strikes, then the End', async () => {
+    const c = await h.connect(1);
+    const und = await aapl();
+    const chain = await h.broker.getOptionChain(und, { strikesAroundSpot: 1 });
+    c.ib.reqSecDefOptParams(71, 'AAPL', '', SecType.STK, und.conId);
+    await c.waitFor(EventName.securityDefinitionOptionParameterEnd, (a) => a[0] === 71);
+    const rows = c.all(EventName.securityDefinitionOptionParameter, (a) => a[0] === 71);
+    expect(rows).toHaveLength(1);
+    const [, exchange, underlyingConId, tradingClass, multiplier, expirations, strikes] = rows[0] ?? [];
+    expect(exchange).toBe('SMART');
+    expect(underlyingConId).toBe(und.conId);
+    expect(tradingClass).toBe('AAPL');
+    expect(multiplier).toBe(100);
+    expect(expirations).toEqual(chain.expirations.map((e) => e.replaceAll('-', '')));
+    expect(strikes).toEqual(chain.strikes);
+
+    // An underlying without listed options gets only the End.
+    c.ib.reqSecDefOptParams(72, 'NOSUCHTHING', '', SecType.STK, 0);
+    await c.waitFor(EventName.securityDefinitionOptionParameterEnd, (a) => a[0] === 72);
+    expect(c.all(EventName.securityDefinitionOptionParameter, (a) => a[0] === 72)).toEqual([]);
+  });
+
+  it('serves contract details for OPT contracts and snapshots with the model option computation', async () => {
+    const c = await h.connect(1);
+    const und = await aapl();
+    const chain = await h.broker.getOptionChain(und, { strikesAroundSpot: 1 });
+    const row = chain.options.find((o) => o.right === 'C');
+    if (!row) throw new Error('no call in the simulator chain');
+    const opt: IbContract = { symbol: 'AAPL', secType: SecType.OPT, exchange: 'SMART', currency: 'USD', lastTradeDateOrContractMonth: row.expiry.replaceAll('-', ''), strike: row.strike, right: OptionType.Call };
+
+    c.ib.reqContractDetails(73, opt);
+    await c.waitFor(EventName.contractDetailsEnd, (a) => a[0] === 73);
+    const details = c.all(EventName.contractDetails, (a) => a[0] === 73);
+    expect(details).toHaveLength(1);
+    expect(details[0]?.[1]).toMatchObject({ contract: { conId: row.conId, secType: 'OPT', strike: row.strike, right: 'C', multiplier: 100 } });
+
+    // A whole expiry strip: every listed strike, both rights.
+    c.ib.reqContractDetails(74, { symbol: 'AAPL', secType: SecType.OPT, exchange: 'SMART', currency: 'USD', lastTradeDateOrContractMonth: row.expiry.replaceAll('-', '') });
+    await c.waitFor(EventName.contractDetailsEnd, (a) => a[0] === 74);
+    expect(c.all(EventName.contractDetails, (a) => a[0] === 74)).toHaveLength(chain.strikes.length * 2);
+
+    c.ib.reqMktData(75, { ...opt, conId: row.conId }, '', true, false);
+    await c.waitFor(EventName.tickSnapshotEnd, (a) => a[0] === 75);
+    const bid = c.all(EventName.tickPrice, (a) => a[0] === 75 && a[1] === 1)[0];
+    const ask = c.all(EventName.tickPrice, (a) => a[0] === 75 && a[1] === 2)[0];
+    expect(bid?.[2]).toBe(row.bid);
+    expect(ask?.[2]).toBe(row.ask);
+    const model = c.all(EventName.tickOptionComputation, (a) => a[0] === 75 && a[1] === 13)[0];
+    if (!model) throw new Error('no model option computation tick');
+    const [, , , iv, delta, optPrice, , gamma, vega, theta, undPrice] = model as number[];
+    expect(iv).toBeCloseTo(row.impliedVolatility ?? NaN, 6);
+    expect(delta).toBeCloseTo(row.delta ?? NaN, 6);
+    expect(gamma).toBeCloseTo(row.gamma ?? NaN, 8);
+    expect(vega).toBeCloseTo(row.vega ?? NaN, 6);
+    expect(theta).toBeCloseTo(row.theta ?? NaN, 6);
+    expect(optPrice).toBeCloseTo(((row.bid ?? 0) + (row.ask ?? 0)) / 2, 6);
+    expect(undPrice).toBe(chain.underlyingPrice);
+  });
+});
+
+describe('bracket orders', () => {
+  it('holds untransmitted legs until the last child, then places entry, take-profit and stop-loss together', async () => {
+    const c = await h.connect(1);
+    const [aapl] = await h.broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
+    if (!aapl) throw new Error('AAPL missing');
+    const q = await h.broker.getQuote(aapl);
+    const ask = q.ask ?? 100;
+    const bid = q.bid ?? 100;
+    c.ib.placeOrder(11, AAPL, order(OrderAction.BUY, 2, OrderType.LMT, { lmtPrice: Number((ask + 1).toFixed(2)), transmit: false }));
+    c.ib.placeOrder(12, AAPL, order(OrderAction.SELL, 2, OrderType.LMT, { lmtPrice: Number((ask + 50).toFixed(2)), parentId: 11, transmit: false }));
+    await tick(50);
+    expect(c.all(EventName.openOrder)).toEqual([]);
+    expect(await h.broker.getOpenOrders()).toEqual([]);
+
+    c.ib.placeOrder(13, AAPL, order(OrderAction.SELL, 2, OrderType.STP, { auxPrice: Number((bid - 50).toFixed(2)), parentId: 11, transmit: true }));
+    await c.waitFor(EventName.orderStatus, (a) => a[0] === 11 && a[1] === 'Filled');
+    const tp = await c.waitFor(EventName.openOrder, (a) => a[0] === 12);
+    const sl = await c.waitFor(EventName.openOrder, (a) => a[0] === 13);
+    expect((tp[2] as Order).parentId).toBe(11);
+    expect((sl[2] as Order).parentId).toBe(11);
+    // The parent filled at once, so its children are working.
+    await c.waitFor(EventName.orderStatus, (a) => a[0] === 12 && a[1] === 'Submitted');
+    await c.waitFor(EventName.orderStatus, (a) => a[0] === 13 && a[1] === 'Submitted');
+    const open = await h.broker.getOpenOrders();
+    expect(open.map((o) => o.role).sort()).toEqual(['STOP_LOSS', 'TAKE_PROFIT']);
+    expect(new Set(open.map((o) => o.parentOrderId)).size).toBe(1);
+    expect(open.find((o) => o.role === 'TAKE_PROFIT')?.spec.limitPrice).toBe(Number((ask + 50).toFixed(2)));
+    expect(open.find((o) => o.role === 'STOP_LOSS')?.spec.stopPrice).toBe(Number((bid - 50).toFixed(2)));
+  });
+
+  it('refuses a child of an order that was transmitted, and discards a cancelled untransmitted bracket', async () => {
+    const c = await h.connect(1);
+    c.ib.placeOrder(21, AAPL, order(OrderAction.BUY, 1, OrderType.LMT, { lmtPrice: 1 }));
+    await c.waitFor(EventName.orderStatus, (a) => a[0] === 21);
+    c.ib.placeOrder(22, AAPL, order(OrderAction.SELL, 1, OrderType.LMT, { lmtPrice: 500, parentId: 21 }));
+    expect((await c.waitFor(EventName.error, (a) => a[2] === 22))[1]).toBe(201);
+
+    c.ib.placeOrder(31, AAPL, order(OrderAction.BUY, 1, OrderType.LMT, { lmtPrice: 1, transmit: false }));
+    c.ib.cancelOrder(31, {});
+    expect((await c.waitFor(EventName.error, (a) => a[2] === 31))[1]).toBe(202);
+    c.ib.placeOrder(32, AAPL, order(OrderAction.SELL, 1, OrderType.LMT, { lmtPrice: 500, parentId: 31 }));
+    expect((await c.waitFor(EventName.error, (a) => a[2] === 32))[1]).toBe(201);
+    expect((await h.broker.getOpenOrders()).length).toBe(1);
+  });
+});
+
+describe('completed orders', () => {
+  it('lists filled, cancelled and expired orders with their final status, then the End', async () => {
+    const c = await h.connect(1);
+    c.ib.placeOrder(1, AAPL, order(OrderAction.BUY, 3, OrderType.MKT, { orderRef: 'filled' }));
+    c.ib.placeOrder(2, AAPL, order(OrderAction.BUY, 1, OrderType.LMT, { lmtPrice: 1, tif: 'GTC', orderRef: 'cancelled' }));
+    c.ib.placeOrder(3, AAPL, order(OrderAction.BUY, 1, OrderType.LMT, { lmtPrice: 1, tif: 'DAY', orderRef: 'expired' }));
+    c.ib.placeOrder(4, AAPL, order(OrderAction.BUY, 1, OrderType.LMT, { lmtPrice: 2, tif: 'GTC', orderRef: 'working' }));
+    await c.waitFor(EventName.orderStatus, (a) => a[0] === 1 && a[1] === 'Filled');
+    await c.waitFor(EventName.orderStatus, (a) => a[0] === 4);
+    c.ib.cancelOrder(2, {});
+    await c.waitFor(EventName.orderStatus, (a) => a[0] === 2 && a[1] === 'Cancelled');
+    await h.advance(25 * 3600_000);
+    await c.waitFor(EventName.orderStatus, (a) => a[0] === 3 && a[1] === 'Cancelled');
+
+    c.ib.reqCompletedOrders(false);
+    await c.waitFor(EventName.completedOrdersEnd);
+    await tick(10);
+    const done = c.all(EventName.completedOrder).map((a) => ({ order: a[1] as Order, state: a[2] as OrderState }));
+    const byRef = new Map(done.map((d) => [d.order.orderRef, d]));
+    expect([...byRef.keys()].sort()).toEqual(['cancelled', 'expired', 'filled']);
+    expect(byRef.get('filled')?.state).toMatchObject({ status: 'Filled', completedStatus: 'Filled Size: 3' });
+    expect(byRef.get('filled')?.order.filledQuantity).toBe(3);
+    expect(byRef.get('cancelled')?.state.status).toBe('Cancelled');
+    expect(byRef.get('cancelled')?.state.completedStatus).toMatch(/^Cancelled by Trader/);
+    expect(byRef.get('expired')?.state.status).toBe('Cancelled');
+    expect(byRef.get('expired')?.state.completedStatus).toMatch(/expired/i);
+    expect(byRef.get('expired')?.order).toMatchObject({ tif: 'DAY', lmtPrice: 1, action: 'BUY', totalQuantity: 1 });
+    for (const d of done) {
+      expect(d.order.permId).toBeGreaterThan(0);
+      expect(d.state.completedTime).toMatch(/^\d{8} \d{2}:\d{2}:\d{2} UTC$/);
+    }
   });
 });

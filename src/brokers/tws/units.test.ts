@@ -5,7 +5,9 @@ import { classify } from './error-codes.js';
 import { durationFor } from './historical.js';
 import { HistoricalPacer } from './pacing.js';
 import { RequestRegistry } from './requests.js';
-import { mapCompleted, mapStatus, parseTwsTime, twsUtc } from './wire.js';
+import { ibTif, ibTypeToSpecFields, specToIbPrices } from './ib-order-map.js';
+import { OrderSpec } from '../../core/models.js';
+import { ibOrderToSpec, mapCompleted, mapStatus, parseTwsTime, specToIbOrder, twsUtc } from './wire.js';
 
 describe('error table', () => {
   it.each([
@@ -52,6 +54,44 @@ describe('status mapping', () => {
     expect(mapCompleted('Cancelled', 'Rejected: insufficient margin')).toBe('REJECTED');
     expect(mapCompleted('Inactive', '')).toBe('REJECTED');
     expect(mapCompleted('Submitted', '')).toBeNull();
+  });
+});
+
+describe('order type mapping shared with the emulator', () => {
+  const base = { symbol: 'AAPL', securityType: 'STK', action: 'BUY', quantity: 1, timeInForce: 'DAY' } as const;
+  const specs = [
+    { ...base, orderType: 'MKT' },
+    { ...base, orderType: 'LMT', limitPrice: 10 },
+    { ...base, orderType: 'STP', stopPrice: 9 },
+    { ...base, orderType: 'STP_LMT', stopPrice: 9, limitPrice: 8.5 },
+    { ...base, orderType: 'TRAIL', trailingAmount: 0.5, stopPrice: 9.5 },
+    { ...base, orderType: 'TRAIL', trailingPercent: 2 },
+    { ...base, orderType: 'TRAIL_LIMIT', trailingAmount: 0.5, limitPrice: 9 },
+    { ...base, orderType: 'MOC' },
+  ].map((s) => OrderSpec.parse(s));
+
+  it('reads back what it writes (spec -> IBKR type and prices -> spec fields)', () => {
+    for (const spec of specs) {
+      const p = specToIbPrices(spec);
+      const fields = ibTypeToSpecFields(p.orderType, {
+        lmtPrice: p.lmtPrice ?? undefined, auxPrice: p.auxPrice ?? undefined, trailingPercent: p.trailingPercent ?? undefined, trailStopPrice: p.trailStopPrice ?? undefined,
+      });
+      expect(OrderSpec.parse({ ...spec, ...fields })).toEqual(spec);
+    }
+    expect(ibTypeToSpecFields('REL', {})).toBeNull();
+    expect(ibTif('GTD')).toBeNull();
+    expect(ibTif('GTC')).toBe('GTC');
+  });
+
+  it('the adapter writes and reads orders through it (OPG as a market order with time in force OPG)', () => {
+    const contract = { conId: 265598, symbol: 'AAPL', securityType: 'STK', exchange: 'SMART', currency: 'USD', multiplier: 1, minTick: 0.01 } as const;
+    for (const spec of [...specs, OrderSpec.parse({ ...base, orderType: 'OPG' })]) {
+      const order = specToIbOrder(spec, { account: 'DU1', orderRef: 'r' });
+      const back = ibOrderToSpec(contract, { ...order, trailStopPrice: undefined });
+      expect(back?.orderType).toBe(spec.orderType);
+      expect(back?.limitPrice).toBe(spec.limitPrice);
+      if (spec.orderType !== 'TRAIL' && spec.orderType !== 'TRAIL_LIMIT') expect(back?.stopPrice).toBe(spec.stopPrice);
+    }
   });
 });
 

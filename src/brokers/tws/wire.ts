@@ -6,6 +6,7 @@
  */
 import { OptionType, OrderAction, OrderType, SecType, type Contract as IbContract, type ContractDetails, type Order as IbOrder } from '@stoqey/ib';
 import { OrderSpec, type Contract, type OrderStatus, type SecurityType, type SymbolSpec } from '../../core/models.js';
+import { ibTif, ibTypeToSpecFields, specInstrument, specToIbPrices } from './ib-order-map.js';
 
 /** IBKR marks "no value" with Double.MAX_VALUE (and Integer.MAX_VALUE); both mean null here. */
 export function num(v: unknown): number | null {
@@ -113,32 +114,27 @@ export function fromContractDetails(d: ContractDetails): Contract | null {
   return out;
 }
 
-const ORDER_TYPE_OUT: Record<OrderSpec['orderType'], OrderType> = {
-  MKT: OrderType.MKT, LMT: OrderType.LMT, STP: OrderType.STP, STP_LMT: OrderType.STP_LMT, TRAIL: OrderType.TRAIL,
-  TRAIL_LIMIT: OrderType.TRAIL_LIMIT, MOC: OrderType.MOC, OPG: OrderType.MKT,
-};
-
 /** The TWS order for a spec (without ids). OPG orders are market orders with time in force OPG, as IBKR spells them. */
 export function specToIbOrder(spec: OrderSpec, extra: { account: string; orderRef: string; whatIf?: boolean }): IbOrder {
   const isTrail = spec.orderType === 'TRAIL' || spec.orderType === 'TRAIL_LIMIT';
   const tif = spec.orderType === 'OPG' ? 'OPG' : spec.timeInForce;
+  const p = specToIbPrices(spec);
   const order: IbOrder = {
     action: spec.action === 'BUY' ? OrderAction.BUY : OrderAction.SELL,
     totalQuantity: spec.quantity,
-    orderType: ORDER_TYPE_OUT[spec.orderType],
+    // IB_ORDER_TYPE holds @stoqey/ib's OrderType values, spelled as strings so the emulator shares them without the client library.
+    orderType: p.orderType as OrderType,
     tif,
     outsideRth: spec.outsideRth,
     account: extra.account,
     orderRef: extra.orderRef,
     transmit: true,
   };
-  if (spec.limitPrice !== undefined) order.lmtPrice = spec.limitPrice;
-  if (isTrail) {
-    if (spec.trailingAmount !== undefined) order.auxPrice = spec.trailingAmount;
-    if (spec.trailingPercent !== undefined) order.trailingPercent = spec.trailingPercent;
-    if (spec.stopPrice !== undefined) order.trailStopPrice = spec.stopPrice;
-    if (spec.limitOffset !== undefined) order.lmtPriceOffset = spec.limitOffset;
-  } else if (spec.stopPrice !== undefined) order.auxPrice = spec.stopPrice;
+  if (p.lmtPrice !== null) order.lmtPrice = p.lmtPrice;
+  if (p.auxPrice !== null) order.auxPrice = p.auxPrice;
+  if (p.trailingPercent !== null) order.trailingPercent = p.trailingPercent;
+  if (p.trailStopPrice !== null) order.trailStopPrice = p.trailStopPrice;
+  if (isTrail && spec.limitOffset !== undefined) order.lmtPriceOffset = spec.limitOffset;
   if (spec.ocaGroup) {
     order.ocaGroup = spec.ocaGroup;
     order.ocaType = 1; // cancel the rest with block: IBKR's default for one-cancels-all
@@ -151,56 +147,28 @@ export function specToIbOrder(spec: OrderSpec, extra: { account: string; orderRe
 export function ibOrderToSpec(contract: Contract, order: unknown): OrderSpec | null {
   if (!isRecord(order)) return null;
   const type = str(order.orderType).toUpperCase();
-  const tifRaw = str(order.tif).toUpperCase() || 'DAY';
-  const tif = ['DAY', 'GTC', 'IOC', 'FOK', 'OPG'].includes(tifRaw) ? tifRaw : 'DAY';
-  const lmt = num(order.lmtPrice) ?? undefined;
-  const aux = num(order.auxPrice) ?? undefined;
+  const tif = ibTif(str(order.tif).toUpperCase() || 'DAY') ?? 'DAY';
+  const fields = ibTypeToSpecFields(type, {
+    lmtPrice: num(order.lmtPrice) ?? undefined,
+    auxPrice: num(order.auxPrice) ?? undefined,
+    trailingPercent: num(order.trailingPercent) ?? undefined,
+    lmtPriceOffset: num(order.lmtPriceOffset) ?? undefined,
+  });
+  if (!fields) return null;
+  // A market order with time in force OPG is our market-on-open.
+  if (fields.orderType === 'MKT' && tif === 'OPG') fields.orderType = 'OPG';
   const base: Record<string, unknown> = {
-    symbol: contract.symbol,
-    securityType: contract.securityType,
-    currency: contract.currency,
-    ...(contract.expiry ? { expiry: contract.expiry } : {}),
-    ...(contract.strike !== undefined ? { strike: contract.strike } : {}),
-    ...(contract.right ? { right: contract.right } : {}),
+    ...specInstrument(contract),
     action: str(order.action).toUpperCase() === 'BUY' ? 'BUY' : 'SELL',
     quantity: num(order.totalQuantity) ?? 0,
     timeInForce: tif,
     outsideRth: order.outsideRth === true,
+    ...fields,
   };
   const ocaGroup = str(order.ocaGroup);
   if (ocaGroup) base.ocaGroup = ocaGroup;
   const account = str(order.account);
   if (account) base.account = account;
-  switch (type) {
-    case 'MKT':
-      base.orderType = tif === 'OPG' ? 'OPG' : 'MKT';
-      break;
-    case 'LMT':
-      Object.assign(base, { orderType: 'LMT', limitPrice: lmt });
-      break;
-    case 'STP':
-      Object.assign(base, { orderType: 'STP', stopPrice: aux });
-      break;
-    case 'STP LMT':
-      Object.assign(base, { orderType: 'STP_LMT', limitPrice: lmt, stopPrice: aux });
-      break;
-    case 'TRAIL':
-    case 'TRAIL LIMIT': {
-      const pct = num(order.trailingPercent);
-      Object.assign(base, { orderType: type === 'TRAIL' ? 'TRAIL' : 'TRAIL_LIMIT', ...(pct !== null ? { trailingPercent: pct } : { trailingAmount: aux }) });
-      const offset = num(order.lmtPriceOffset);
-      if (type === 'TRAIL LIMIT') {
-        if (offset !== null) base.limitOffset = offset;
-        else if (lmt !== undefined) base.limitPrice = lmt;
-      }
-      break;
-    }
-    case 'MOC':
-      base.orderType = 'MOC';
-      break;
-    default:
-      return null;
-  }
   const parsed = OrderSpec.safeParse(base);
   return parsed.success ? parsed.data : null;
 }

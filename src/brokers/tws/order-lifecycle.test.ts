@@ -1,6 +1,12 @@
-/** Bracket orders through the tws broker over the TWS emulator: roles, parent ids, activation after the entry fills, and one-cancels-all. */
+/**
+ * Order lifecycles through the tws broker over the TWS emulator: brackets
+ * (roles, parent ids, activation after the entry fills, one-cancels-all), and
+ * orders that end while the adapter is disconnected getting their true final
+ * status at reconciliation from reqCompletedOrders (a DAY order that expired
+ * during a gateway restart is EXPIRED, not a guessed CANCELLED).
+ */
 import { afterEach, describe, expect, it } from 'vitest';
-import { OrderSpec } from '../../core/models.js';
+import { OrderSpec, type Contract, type Fill } from '../../core/models.js';
 import type { BrokerOrderState } from '../broker.js';
 import { makeTwsHarness, type TwsHarness } from './testing.js';
 
@@ -11,14 +17,18 @@ afterEach(async () => {
   h = null;
 });
 
+async function setup(): Promise<{ x: TwsHarness; aapl: Contract; account: string }> {
+  const x = await makeTwsHarness();
+  h = x;
+  await x.broker.connect();
+  const [aapl] = await x.broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
+  if (!aapl) throw new Error('AAPL did not resolve');
+  return { x, aapl, account: x.broker.accounts()[0] ?? '' };
+}
+
 describe('tws broker brackets', () => {
   it('places entry + take-profit + stop-loss; children work once the entry fills; the take-profit fill cancels the stop-loss', async () => {
-    const x = await makeTwsHarness();
-    h = x;
-    await x.broker.connect();
-    const [aapl] = await x.broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
-    if (!aapl) throw new Error('AAPL did not resolve');
-    const account = x.broker.accounts()[0] ?? '';
+    const { x, aapl, account } = await setup();
     const events: BrokerOrderState[] = [];
     x.broker.on('orderStatus', (s) => events.push(s));
     const quote = await x.broker.getQuote(aapl);
@@ -65,4 +75,40 @@ describe('tws broker brackets', () => {
     expect(simTp?.status).toBe('FILLED');
     expect(simSl?.status).toBe('CANCELLED');
   }, 60_000);
+});
+
+describe('tws broker completed orders', () => {
+  it('settles a DAY order that expired while disconnected as EXPIRED, and a cancelled one as CANCELLED', async () => {
+    const { x, aapl, account } = await setup();
+    const fills: Fill[] = [];
+    x.broker.on('fill', (f) => fills.push(f));
+    const quote = await x.broker.getQuote(aapl);
+    const far = Number((Math.floor(((quote.bid ?? 100) * 0.5) / aapl.minTick) * aapl.minTick).toFixed(2));
+    const place = async (tif: 'DAY' | 'GTC', ref: string) => {
+      const [orderId] = await x.broker.allocateOrderIds(1);
+      if (!orderId) throw new Error('no id');
+      const spec = OrderSpec.parse({ symbol: 'AAPL', securityType: 'STK', action: 'BUY', quantity: 1, orderType: 'LMT', limitPrice: far, timeInForce: tif });
+      return x.broker.placeOrder({ ids: { orderId }, contract: aapl, spec, accountId: account, orderRef: ref });
+    };
+    const day = await place('DAY', 'day-order');
+    const gtc = await place('GTC', 'gtc-order');
+    await x.until('both working', async () => (await x.broker.getOrder(day.orderId))?.status === 'ACCEPTED' && (await x.broker.getOrder(gtc.orderId))?.status === 'ACCEPTED');
+
+    // A gateway restart; meanwhile the session closes (the DAY order expires) and the GTC order is cancelled elsewhere.
+    const restart = x.emulator.refuseConnectionsFor(300);
+    await x.until('disconnected', () => x.broker.status().state !== 'connected');
+    x.clock.advance(25 * 3600_000);
+    await x.sim.cancelOrder(gtc.orderId);
+    expect((await x.sim.getOrder(day.orderId))?.status).toBe('EXPIRED');
+    await restart;
+
+    await x.until('reconnected', () => x.broker.status().state === 'connected');
+    const dayAfter = await x.broker.getOrder(day.orderId);
+    const gtcAfter = await x.broker.getOrder(gtc.orderId);
+    expect(dayAfter?.status).toBe('EXPIRED');
+    expect(dayAfter?.message).toMatch(/completed orders/);
+    expect(gtcAfter?.status).toBe('CANCELLED');
+    expect(gtcAfter?.message).toMatch(/completed orders/);
+    expect(fills).toEqual([]);
+  }, 30_000);
 });
