@@ -64,4 +64,12 @@ describe('sim-gateway --admin-port', () => {
     expect(await bad.json()).toMatchObject({ error: { code: 'BAD_REQUEST' } });
     expect((await fetch(`http://127.0.0.1:${admin.port}/faults/drop-next-ack`)).status).toBe(405);
   });
+
+  // Last: it leaves the client's connection hung.
+  it('go-silent hangs the current connections without closing them', async () => {
+    expect((await post('/faults/go-silent')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 100));
+    const status = (await (await fetch(`http://127.0.0.1:${admin.port}/status`)).json()) as { clients: number };
+    expect(status.clients).toBe(1);
+  });
 });

@@ -10,6 +10,7 @@
  *   POST /faults/delay-acks?ms=2000       0 turns it off
  *   POST /faults/drop-next-ack
  *   POST /faults/delayed-data?on=true|false
+ *   POST /faults/go-silent                current connections stop answering, sockets left open
  *   GET  /status                          { clients }
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -39,6 +40,7 @@ const FAULTS: Record<string, Fault> = {
   '/faults/delay-acks': (e, q) => e.delayOrderAcks(ms(q)),
   '/faults/drop-next-ack': (e) => e.dropNextOrderAck(),
   '/faults/delayed-data': (e, q) => e.forceDelayedMarketData(q.get('on') !== 'false'),
+  '/faults/go-silent': (e) => e.goSilent(),
 };
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
