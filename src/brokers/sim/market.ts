@@ -110,8 +110,11 @@ export function checkBarRequest(duration: string, barSize: BarSize): string | nu
   return null;
 }
 
-/** Entries a memo keeps before it is dropped wholesale (bounded memory; refilled on demand). */
-const MEMO_LIMIT = 50_000;
+/**
+ * Entries a memo keeps before it is dropped wholesale (bounded memory, refilled on demand): a quote
+ * needs about fifty seconds of the path per instrument, a long history request simply recomputes.
+ */
+const MEMO_LIMIT = 4096;
 
 /** A bounded memo: cleared when full, so a long run never grows it without bound. */
 class Memo<K, V> {
@@ -313,7 +316,7 @@ export class Market {
     const whole = Math.floor((to - first) / FIVE_MIN_MS);
     let memo = this.volumePrefixes.get(inst);
     if (!memo) {
-      memo = new Memo(256);
+      memo = new Memo(64);
       this.volumePrefixes.set(inst, memo);
     }
     let prefix = memo.get(from);
