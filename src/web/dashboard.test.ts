@@ -123,7 +123,7 @@ const hasChromium = existsSync(CHROMIUM);
 const suiteName = hasChromium ? 'dashboard in headless Chromium' : `dashboard (skipped: ${CHROMIUM} is not installed; .ci/run installs it)`;
 
 // A shared 2-core CI machine can be slow to paint: give the browser room rather than flake.
-vi.setConfig({ testTimeout: 120_000 });
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 20_000, interval: 100 });
 
 describe.skipIf(!hasChromium)(suiteName, () => {
@@ -146,6 +146,8 @@ describe.skipIf(!hasChromium)(suiteName, () => {
 
   afterAll(async () => {
     await browser?.close();
+    // Any stream the browser left half-open must not hold the close.
+    server?.server.closeAllConnections();
     await server?.close();
     await client?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
