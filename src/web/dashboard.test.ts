@@ -310,7 +310,8 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     expect(client.killSwitch()).toMatchObject({ engaged: true, reason: 'dashboard test' });
 
     await go(page, 'trade');
-    await fillFarLimit(page);
+    // Another quantity than the order placed earlier: the duplicate-order guard (5 s) must not be what refuses it.
+    await fillFarLimit(page, 7);
     await page.click('#preview-button');
     // Preview is never blocked; it says what placing would do now.
     await eventually(() => page.textContent('#preview-gate')).toContain('BLOCK');
