@@ -4,22 +4,10 @@
  * a plain object; nothing here talks to the broker.
  */
 import { FieldReader } from './framing.js';
+import type { WireContract } from './messages/contract.js';
 
-/** A contract as a client describes it; empty strings and 0 mean "not given". */
-export interface RequestContract {
-  conId: number;
-  symbol: string;
-  secType: string;
-  lastTradeDateOrContractMonth: string;
-  strike: number;
-  right: string;
-  multiplier: string;
-  exchange: string;
-  primaryExch: string;
-  currency: string;
-  localSymbol: string;
-  tradingClass: string;
-}
+/** A contract as a client describes it (the shape messages carry); empty strings and 0 mean "not given". */
+export type RequestContract = WireContract;
 
 function readContract(r: FieldReader, withPrimaryExch = true): RequestContract {
   return {
@@ -239,24 +227,5 @@ export function parsePnlSingle(r: FieldReader): { reqId: number; account: string
   return { reqId: r.int(), account: r.str(), modelCode: r.str(), conId: r.int() };
 }
 
-/** "YYYYMMDD HH:MM:SS [zone]", "YYYYMMDD-HH:MM:SS" (UTC) or "YYYYMMDD"; null when empty or unreadable. */
-export function parseTwsTime(s: string): number | null {
-  const m = /^(\d{4})(\d{2})(\d{2})(?:[ -]+(\d{2}):(\d{2}):(\d{2}))?(?:\s+(\S+))?$/.exec(s.trim());
-  if (!m) return null;
-  const [, y, mo, d, h, mi, se, zone] = m;
-  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(se ?? 0));
-  if (zone === undefined || zone === 'UTC' || zone === 'GMT') return utc;
-  return utc - zoneOffsetMs(zone, utc);
-}
-
-/** Offset of an IANA zone (e.g. US/Eastern) at a moment, from Intl; 0 for zones Intl does not know. */
-function zoneOffsetMs(zone: string, atUtc: number): number {
-  try {
-    const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(new Date(atUtc));
-    const get = (t: string): number => Number(parts.find((p) => p.type === t)?.value ?? 0);
-    const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-    return local - atUtc;
-  } catch {
-    return 0;
-  }
-}
+/** TWS date-times in requests (end of a history window, executions since). */
+export { parseTwsDateTime as parseTwsTime } from '../brokers/tws/tws-time.js';

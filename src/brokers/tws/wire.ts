@@ -7,6 +7,7 @@
 import { OptionType, OrderAction, OrderType, SecType, type Contract as IbContract, type ContractDetails, type Order as IbOrder } from '@stoqey/ib';
 import { OrderSpec, type Contract, type OrderStatus, type SecurityType, type SymbolSpec } from '../../core/models.js';
 import { ibTif, ibTypeToSpecFields, specInstrument, specToIbPrices } from './ib-order-map.js';
+import { parseTwsDateTime } from './tws-time.js';
 
 /** IBKR marks "no value" with Double.MAX_VALUE (and Integer.MAX_VALUE); both mean null here. */
 export function num(v: unknown): number | null {
@@ -221,26 +222,11 @@ export function mapCompleted(tws: string, completedStatus: string): OrderStatus 
   }
 }
 
-/** "YYYYMMDD HH:MM:SS [zone]", "YYYYMMDD-HH:MM:SS" (UTC), "YYYYMMDD" or epoch seconds -> epoch ms; null when unreadable. */
+/** A TWS date-time, or epoch seconds (execution times may come either way) -> epoch ms; null when unreadable. */
 export function parseTwsTime(s: string): number | null {
   const t = s.trim();
   if (/^\d{9,10}$/.test(t)) return Number(t) * 1000;
-  const m = /^(\d{4})(\d{2})(\d{2})(?:[ -]+(\d{2}):(\d{2}):(\d{2}))?(?:\s+(\S+))?$/.exec(t);
-  if (!m) return null;
-  const [, y, mo, d, h, mi, se, zone] = m;
-  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(se ?? 0));
-  if (zone === undefined || zone === 'UTC' || zone === 'GMT') return utc;
-  return utc - zoneOffsetMs(zone, utc);
-}
-
-function zoneOffsetMs(zone: string, atUtc: number): number {
-  try {
-    const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(new Date(atUtc));
-    const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
-    return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - atUtc;
-  } catch {
-    return 0;
-  }
+  return parseTwsDateTime(t);
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');
