@@ -47,6 +47,7 @@ import type {
   Unsubscribe,
   WhatIfResult,
 } from '../broker.js';
+import { BrokerEventHub } from '../broker-events.js';
 import type { Instrument } from './catalogue.js';
 import { fillCommission, orderCommission } from './commissions.js';
 import { Instruments } from './instruments.js';
@@ -86,7 +87,6 @@ const MAX_GRID_STEPS = 720;
 /** In real sessions, MOC orders are accepted until 15:50 ET, as on NYSE/Nasdaq. */
 const MOC_CUTOFF_MINUTES = 15 * 60 + 50;
 
-type Listeners = { [E in keyof BrokerEvents]: Set<BrokerEvents[E]> };
 
 export class SimBroker implements Broker {
   readonly kind = 'sim' as const;
@@ -99,7 +99,8 @@ export class SimBroker implements Broker {
   private ledger: Ledger = Ledger.fresh(0);
   /** Working (non-terminal) orders, in arrival order: time priority. */
   private readonly open = new Map<string, SimOrderRecord>();
-  private readonly listeners: Listeners = { orderStatus: new Set(), fill: new Set(), connection: new Set() };
+  // A failing listener must not break the simulator or starve the other listeners.
+  private readonly events = new BrokerEventHub();
   private readonly quoteSubs = new Map<number, { inst: Instrument; listeners: Set<(q: Quote) => void> }>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private stopClock: (() => void) | null = null;
@@ -205,26 +206,13 @@ export class SimBroker implements Broker {
   }
 
   on<E extends keyof BrokerEvents>(event: E, listener: BrokerEvents[E]): Unsubscribe {
-    const set = this.listeners[event] as Set<BrokerEvents[E]>;
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-    };
+    return this.events.on(event, listener);
   }
 
+  /** Delivered on a microtask, after the change is committed: a listener never runs inside the matching loop. */
   private emit<E extends keyof BrokerEvents>(event: E, ...args: Parameters<BrokerEvents[E]>): void {
-    const set = this.listeners[event] as Set<(...a: Parameters<BrokerEvents[E]>) => void>;
-    if (set.size === 0) return;
-    const snapshot = [...set];
-    queueMicrotask(() => {
-      for (const l of snapshot) {
-        try {
-          l(...args);
-        } catch {
-          // A failing listener must not break the simulator or starve the other listeners.
-        }
-      }
-    });
+    const deliver = this.events.prepare(event, ...args);
+    if (deliver) queueMicrotask(deliver);
   }
 
   private requireStore(): SimStore {

@@ -20,6 +20,7 @@ import type {
   Unsubscribe,
   WhatIfResult,
 } from '../broker.js';
+import { BrokerEventHub } from '../broker-events.js';
 import { Account } from './account.js';
 import { BarCache } from './bar-cache.js';
 import { Connection, silentLog, type Log } from './connection.js';
@@ -51,7 +52,6 @@ export interface TwsBrokerOptions {
   messagesPerSecond?: number;
 }
 
-type Listeners = { [E in keyof BrokerEvents]: Set<BrokerEvents[E]> };
 
 export class TwsBroker implements Broker {
   readonly kind = 'tws' as const;
@@ -64,13 +64,14 @@ export class TwsBroker implements Broker {
   private readonly orders: Orders;
   private readonly store: OrderStore;
   private readonly cache: BarCache;
-  private readonly listeners: Listeners = { orderStatus: new Set(), fill: new Set(), connection: new Set() };
+  private readonly events: BrokerEventHub;
   private readonly timeoutMs: number;
   private lastReconcile: { open: number; fills: number; at: string } | null = null;
 
   constructor(private readonly options: TwsBrokerOptions) {
     const clock = options.clock ?? systemClock;
     const log = options.logger ?? silentLog;
+    this.events = new BrokerEventHub((err, event) => log.warn({ err, event }, 'broker listener failed'));
     this.timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.conn = new Connection({
       host: options.host,
@@ -87,14 +88,14 @@ export class TwsBroker implements Broker {
         this.lastReconcile = { ...r, at: this.ctx.nowIso() };
       },
       onDataLost: () => void this.market.resubscribeAll().catch((err: unknown) => log.warn({ err }, 'resubscribe after 1101 failed')),
-      onEvent: (e: ConnectionEvent) => this.emit('connection', e),
+      onEvent: (e: ConnectionEvent) => this.events.emit('connection', e),
     });
     this.ctx = {
       conn: this.conn,
       clock,
       log,
       requestTimeoutMs: this.timeoutMs,
-      emit: (event, ...args) => this.emit(event, ...args),
+      emit: (event, ...args) => this.events.emit(event, ...args),
       nowIso: () => new Date(this.conn.serverTime()).toISOString(),
     };
     this.store = new OrderStore(options.dataDir);
@@ -108,23 +109,8 @@ export class TwsBroker implements Broker {
     });
   }
 
-  private emit<E extends keyof BrokerEvents>(event: E, ...args: Parameters<BrokerEvents[E]>): void {
-    const set = this.listeners[event] as Set<(...a: Parameters<BrokerEvents[E]>) => void>;
-    for (const l of [...set]) {
-      try {
-        l(...args);
-      } catch (err) {
-        this.ctx.log.warn({ err, event }, 'broker listener failed');
-      }
-    }
-  }
-
   on<E extends keyof BrokerEvents>(event: E, listener: BrokerEvents[E]): Unsubscribe {
-    const set = this.listeners[event] as Set<BrokerEvents[E]>;
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-    };
+    return this.events.on(event, listener);
   }
 
   private ready(): Promise<void> {
