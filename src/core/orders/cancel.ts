@@ -7,7 +7,7 @@ import { GatewayError, OrderError, OrderNotFoundError } from '../errors.js';
 import { currentContext } from '../logging.js';
 import { TERMINAL_STATUSES, type CancelResult } from '../models.js';
 import { auditRow, type OrderContext } from './context.js';
-import { applyBrokerState } from './order-events.js';
+import { applyBrokerState, updateFrom } from './order-events.js';
 
 export async function cancelOrder(ctx: OrderContext, orderId: string): Promise<CancelResult> {
   const current = ctx.audit.getOrder(orderId);
@@ -17,7 +17,7 @@ export async function cancelOrder(ctx: OrderContext, orderId: string): Promise<C
   }
   ctx.audit.append(auditRow('ORDER_CANCEL_REQUESTED', { status: current.status }, { accountId: current.accountId, orderId, snapshot: null }));
   const state = await ctx.broker.cancelOrder(orderId);
-  const after = applyBrokerState(ctx, { orderId, status: state.status, message: state.message, filledQuantity: state.filledQuantity, remainingQuantity: state.remainingQuantity, avgFillPrice: state.avgFillPrice }) ?? current;
+  const after = applyBrokerState(ctx, updateFrom(state))?.order ?? current;
   const cancelled = after.status === 'CANCELLED';
   return {
     orderId,

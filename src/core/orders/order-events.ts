@@ -36,15 +36,31 @@ export interface StateUpdate {
   avgFillPrice?: number | null;
 }
 
-/** Records a status change if it moves the order forward; returns the current detail. */
-export function applyBrokerState(ctx: OrderContext, update: StateUpdate, eventOverride?: 'ORDER_RECONCILED'): OrderDetail | null {
+/** The order as it stands after an update, and whether the update wrote a new version. */
+export interface Applied {
+  order: OrderDetail;
+  changed: boolean;
+}
+
+/** The update a broker's view of an order amounts to. */
+export const updateFrom = (state: BrokerOrderState): StateUpdate => ({
+  orderId: state.orderId,
+  status: state.status,
+  message: state.message,
+  filledQuantity: state.filledQuantity,
+  remainingQuantity: state.remainingQuantity,
+  avgFillPrice: state.avgFillPrice,
+});
+
+/** Records a status change if it moves the order forward; null for an order the log does not know. */
+export function applyBrokerState(ctx: OrderContext, update: StateUpdate, eventOverride?: 'ORDER_RECONCILED'): Applied | null {
   const current = ctx.audit.getOrder(update.orderId);
   if (!current) return null;
-  if (TERMINAL_STATUSES.has(current.status)) return current;
+  if (TERMINAL_STATUSES.has(current.status)) return { order: current, changed: false };
   const filled = update.filledQuantity ?? current.filledQuantity;
   const unchanged = update.status === current.status && filled === current.filledQuantity;
   const backwards = PROGRESS[update.status] < PROGRESS[current.status] && current.status !== 'UNKNOWN';
-  if (unchanged || backwards) return current;
+  if (unchanged || backwards) return { order: current, changed: false };
   const version = versionFrom(
     current,
     {
@@ -63,13 +79,14 @@ export function applyBrokerState(ctx: OrderContext, update: StateUpdate, eventOv
     ctx.audit.recordOrder(auditRow(event, { status: update.status, previous: current.status, message: update.message, filledQuantity: filled }, refs(current)), version),
   );
   ctx.metrics.ordersByStatus.inc({ status: update.status });
-  return order;
+  return { order, changed: true };
 }
 
 /** Adds one execution to its order (once per execId). */
-export function applyFill(ctx: OrderContext, fill: Fill, eventOverride?: 'ORDER_RECONCILED'): OrderDetail | null {
+export function applyFill(ctx: OrderContext, fill: Fill, eventOverride?: 'ORDER_RECONCILED'): Applied | null {
   const current = ctx.audit.getOrder(fill.orderId);
-  if (!current || current.fills.some((f) => f.execId === fill.execId)) return current;
+  if (!current) return null;
+  if (current.fills.some((f) => f.execId === fill.execId)) return { order: current, changed: false };
   const fills = [...current.fills, fill];
   const filled = fills.reduce((q, f) => q + f.quantity, 0);
   const done = filled >= current.spec.quantity;
@@ -84,7 +101,7 @@ export function applyFill(ctx: OrderContext, fill: Fill, eventOverride?: 'ORDER_
   // Executions are recovered from the broker at reconciliation if a power cut loses this write.
   const { order } = ctx.audit.withRelaxedDurability(() => ctx.audit.recordOrder(auditRow(event, { fill, filledQuantity: filled }, refs(current)), version));
   if (status !== current.status) ctx.metrics.ordersByStatus.inc({ status });
-  return order;
+  return { order, changed: true };
 }
 
 const refs = (o: OrderDetail): { accountId: string | null; orderId: string; snapshot: null } => ({ accountId: o.accountId, orderId: o.orderId, snapshot: null });
@@ -116,11 +133,9 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
   const offs = [
     ctx.broker.on('orderStatus', (state) =>
       guard('an order status', () => {
-        const before = ctx.audit.getOrder(state.orderId);
-        const after = before
-          ? applyBrokerState(ctx, { orderId: state.orderId, status: state.status, message: state.message, filledQuantity: state.filledQuantity, remainingQuantity: state.remainingQuantity, avgFillPrice: state.avgFillPrice })
-          : null;
-        if (after && before && after.version !== before.version) {
+        const applied = applyBrokerState(ctx, updateFrom(state));
+        if (applied?.changed) {
+          const after = applied.order;
           if (after.status === 'REJECTED' && ctx.risk.recordOutcome('rejected')) hooks.onBreaker(`circuit breaker: ${ctx.config.risk.circuitBreakerRejections} consecutive rejections`);
           if (after.status === 'ACCEPTED' || after.status === 'FILLED') ctx.risk.recordOutcome('accepted');
         }
@@ -128,8 +143,7 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
     ),
     ctx.broker.on('fill', (fill) =>
       guard('a fill', () => {
-        applyFill(ctx, fill);
-        const account = ctx.audit.getOrder(fill.orderId)?.accountId;
+        const account = applyFill(ctx, fill)?.order.accountId;
         if (!account) return;
         // The loss check needs the marked P&L, which is a broker call.
         void ctx.broker

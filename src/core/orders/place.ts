@@ -99,20 +99,28 @@ const unwrap = (err: unknown): never => {
 
 /** The order a crashed request recorded under this key, as the result it would have returned. */
 function recoverOrphan(ctx: OrderContext, key: string, since: string): OrderResult | null {
-  let afterId: number | undefined;
-  for (;;) {
+  // Every order the request recorded (entry and bracket children) carries its key.
+  const recorded = new Set<string>();
+  let parentOrderId: string | null = null;
+  let correlationId = '';
+  for (let afterId: number | undefined; ; ) {
     const page = ctx.audit.query({ from: since, afterId, limit: 500 });
     for (const entry of page.entries) {
-      const recorded = (entry.eventType === 'ORDER_SUBMITTED' || entry.eventType === 'ORDER_SIMULATED') && entry.eventData.idempotencyKey === key && entry.eventData.role === 'ENTRY';
-      const parent = recorded && entry.orderId !== null ? ctx.audit.getOrder(entry.orderId) : null;
-      if (parent) {
-        const children = ctx.audit.listOrders({ status: 'all', limit: 1000 }).filter((o) => o.parentOrderId === parent.orderId);
-        return resultFrom(parent, children, entry.correlationId, 'Recovered after a restart: this request was interrupted after the order was recorded');
+      const placed = entry.eventType === 'ORDER_SUBMITTED' || entry.eventType === 'ORDER_SIMULATED';
+      if (!placed || entry.orderId === null || entry.eventData.idempotencyKey !== key) continue;
+      recorded.add(entry.orderId);
+      if (entry.eventData.role === 'ENTRY') {
+        parentOrderId = entry.orderId;
+        correlationId = entry.correlationId;
       }
     }
-    if (page.nextAfterId === null) return null;
+    if (page.nextAfterId === null) break;
     afterId = page.nextAfterId;
   }
+  const parent = parentOrderId === null ? null : ctx.audit.getOrder(parentOrderId);
+  if (!parent) return null;
+  const children = [...recorded].filter((id) => id !== parent.orderId).map((id) => ctx.audit.getOrder(id)).filter((o): o is OrderDetail => o !== null);
+  return resultFrom(parent, children, correlationId, 'Recovered after a restart: this request was interrupted after the order was recorded');
 }
 
 function replay(stored: Stored): OrderResult {

@@ -8,7 +8,7 @@
  */
 import { withContext } from '../logging.js';
 import type { OrderContext } from './context.js';
-import { adoptBrokerOrder, applyBrokerState, applyFill } from './order-events.js';
+import { adoptBrokerOrder, applyBrokerState, applyFill, updateFrom } from './order-events.js';
 
 export interface ReconcileReport {
   checked: number;
@@ -28,21 +28,16 @@ export function reconcileOrders(ctx: OrderContext): Promise<ReconcileReport> {
       }
     }
     for (const fill of executions) {
-      const before = ctx.audit.getOrder(fill.orderId);
-      if (before && !before.fills.some((f) => f.execId === fill.execId)) {
-        applyFill(ctx, fill, 'ORDER_RECONCILED');
-        report.fillsAdded++;
-      }
+      if (applyFill(ctx, fill, 'ORDER_RECONCILED')?.changed) report.fillsAdded++;
     }
     for (const order of ctx.audit.openOrders()) {
       if (order.status === 'SIMULATED') continue;
       report.checked++;
       const state = await ctx.broker.getOrder(order.orderId);
       const update = state
-        ? { orderId: order.orderId, status: state.status, message: state.message, filledQuantity: state.filledQuantity, remainingQuantity: state.remainingQuantity, avgFillPrice: state.avgFillPrice }
+        ? updateFrom(state)
         : { orderId: order.orderId, status: 'CANCELLED' as const, message: 'Not known to the broker at reconciliation and never executed: it did not survive; not resent' };
-      const after = applyBrokerState(ctx, update, 'ORDER_RECONCILED');
-      if (after && after.version !== order.version) report.updated++;
+      if (applyBrokerState(ctx, update, 'ORDER_RECONCILED')?.changed) report.updated++;
     }
     ctx.logger.info(report, 'orders reconciled with the broker');
     return report;
