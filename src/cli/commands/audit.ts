@@ -15,6 +15,7 @@ import { exportAudit, type ExportFormat } from '../../core/audit/export.js';
 import type { AuditStore } from '../../core/audit/types.js';
 import { GatewayError } from '../../core/errors.js';
 import { AuditEventType, type AuditEntry, AuditQuery } from '../../core/models.js';
+import { UsageError } from '../run.js';
 
 export interface AuditCliIo {
   stdout: NodeJS.WritableStream;
@@ -44,7 +45,6 @@ interface ExportOptions extends FilterOptions {
   out?: string;
 }
 
-class UsageError extends Error {}
 
 /** Accepts any date the user is likely to type ("2026-01-05", "2026-01-05T10:00:00+01:00") and stores UTC ISO. */
 function toUtcIso(value: string | undefined, flag: string): string | undefined {

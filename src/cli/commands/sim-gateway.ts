@@ -9,7 +9,7 @@ import { createSimBroker } from '../../brokers/sim/index.js';
 import { loadEnv, parseConfig } from '../../core/config.js';
 import { startAdminChannel, startTwsEmulator } from '../../tws-emulator/index.js';
 import { processIo } from '../output.js';
-import { EXIT, reportError } from '../run.js';
+import { EXIT, reportError, UsageError } from '../run.js';
 
 interface SimGatewayOptions {
   port: string;
@@ -19,8 +19,6 @@ interface SimGatewayOptions {
   adminPort?: string;
 }
 
-/** A bad flag is a usage error: exit code 2, like a bad configuration. */
-class UsageError extends Error {}
 
 const toInt = (name: string, value: string): number => {
   const n = Number(value);
@@ -63,6 +61,7 @@ export function registerSimGatewayCommand(program: Command): void {
         await broker.close();
         process.exitCode = EXIT.OK;
       } catch (err) {
+        // A bad flag (or a port out of range) is a usage error: exit code 2, like a bad configuration.
         if (err instanceof UsageError || err instanceof RangeError) {
           io.stderr.write(`${err.message}\n`);
           process.exitCode = EXIT.CONFIG;
