@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountPnL, AccountSummary, Bar, BrokerStatus, Contract, Fill, OrderSpec, Position, Quote, type OrderSpecInput } from '../core/models.js';
-import type { Broker, BrokerOrderState } from './broker.js';
+import type { Broker, BrokerOrderState } from '../core/broker/port.js';
 
 export interface BrokerHarness {
   broker: Broker;

@@ -5,7 +5,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logging.js';
-import type { Broker } from './broker.js';
+import type { Broker } from '../core/broker/port.js';
 import { createSimBroker } from './sim/index.js';
 import { createTwsBroker } from './tws/index.js';
 

@@ -4,7 +4,7 @@
  * a REST request's id is kept) and counts its errors by code.
  */
 import { z } from 'zod';
-import type { Unsubscribe } from '../brokers/broker.js';
+import type { Unsubscribe } from './broker/port.js';
 import { fromZodIssues, GatewayError, OrderNotFoundError } from './errors.js';
 import { evaluateGates } from './gates.js';
 import type { GatewayClient, OptionChainQueryInput, OrderListQueryInput, PlaceOptions, PlaceOrderInput } from './gateway-client.js';

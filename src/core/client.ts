@@ -5,7 +5,7 @@
  * the CLI and the dashboard run on.
  */
 import { readFileSync } from 'node:fs';
-import type { Broker } from '../brokers/broker.js';
+import type { Broker } from './broker/port.js';
 import { createBroker } from '../brokers/index.js';
 import { openAuditStore } from './audit/audit-store.js';
 import type { AuditStore } from './audit/types.js';

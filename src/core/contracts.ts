@@ -5,7 +5,7 @@
  * CONTRACT_NOT_FOUND (IBKR error 200) and "several" into CONTRACT_AMBIGUOUS
  * with the candidates, so a caller can add the field that makes it unique.
  */
-import type { Broker } from '../brokers/broker.js';
+import type { Broker } from './broker/port.js';
 import { ContractResolutionError, fromZodIssues } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { timed } from './metrics.js';

@@ -7,7 +7,7 @@
  * omitted, symbols in any case) and validates it, so a library caller gets the
  * same VALIDATION_ERROR a REST caller does.
  */
-import type { Broker, Unsubscribe } from '../brokers/broker.js';
+import type { Broker, Unsubscribe } from './broker/port.js';
 import type { Config } from './config.js';
 import type { Logger } from './logging.js';
 import type { Metrics } from './metrics.js';

@@ -5,7 +5,7 @@
  * listeners there are (SSE clients, dashboard tabs), and releases it when the
  * last listener leaves: IBKR counts market data lines per subscription.
  */
-import type { Broker, Unsubscribe } from '../brokers/broker.js';
+import type { Broker, Unsubscribe } from './broker/port.js';
 import type { Logger } from './logging.js';
 import type { Quote } from './models.js';
 import type { Contract } from './models.js';

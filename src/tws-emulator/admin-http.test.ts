@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimBroker } from '../brokers/sim/index.js';
 import { createTwsBroker } from '../brokers/tws/index.js';
-import type { Broker } from '../brokers/broker.js';
+import type { Broker } from '../core/broker/port.js';
 import { startAdminChannel, startTwsEmulator, type AdminChannel, type TwsEmulator } from './index.js';
 
 let sim: Broker;

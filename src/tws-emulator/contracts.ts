@@ -2,7 +2,7 @@
  * Resolving the contract a client describes (symbol and security type, or a
  * conId seen before) to one of the simulator's contracts.
  */
-import type { Broker } from '../brokers/broker.js';
+import type { Broker } from '../core/broker/port.js';
 import { SymbolSpec, type Contract, type SymbolSpecInput } from '../core/models.js';
 import { fromTwsDate } from './order-map.js';
 import type { RequestContract } from './requests.js';

@@ -5,7 +5,7 @@
  * statuses and TWS's status strings.
  */
 import { OrderSpec, type Contract, type OrderStatus, type OrderSpecInput } from '../core/models.js';
-import { ibTif, ibTypeToSpecFields, specInstrument } from '../brokers/tws/ib-order-map.js';
+import { ibTif, ibTypeToSpecFields, specInstrument } from '../ibkr/order-map.js';
 import type { PlaceOrderRequestWire } from './requests.js';
 
 /** TWS status strings for our statuses (rejections surface as error 201 followed by Cancelled). */

@@ -228,4 +228,4 @@ export function parsePnlSingle(r: FieldReader): { reqId: number; account: string
 }
 
 /** TWS date-times in requests (end of a history window, executions since). */
-export { parseTwsDateTime as parseTwsTime } from '../brokers/tws/tws-time.js';
+export { parseTwsDateTime as parseTwsTime } from '../ibkr/time.js';

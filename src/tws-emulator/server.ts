@@ -4,9 +4,9 @@
  * produce what a real gateway produces when things go wrong.
  */
 import net from 'node:net';
-import type { Broker } from '../brokers/broker.js';
+import type { Broker } from '../core/broker/port.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { EmulatorCore } from './core.js';
+import { EmulatorState } from './gateway-state.js';
 import { MIN_SERVED_VERSION } from './handshake.js';
 import { DEFAULT_SERVER_VERSION, Err } from './protocol.js';
 import { Session } from './session.js';
@@ -56,15 +56,15 @@ export async function startTwsEmulator(options: TwsEmulatorOptions): Promise<Tws
     throw new RangeError(`serverVersion must be an integer in ${MIN_SERVED_VERSION}..${DEFAULT_SERVER_VERSION}`);
   }
   const host = options.host ?? '127.0.0.1';
-  const core = new EmulatorCore(options.broker, options.clock ?? systemClock, options.maxMarketDataLines ?? 100);
-  core.start();
+  const shared = new EmulatorState(options.broker, options.clock ?? systemClock, options.maxMarketDataLines ?? 100);
+  shared.start();
   const sockets = new Set<net.Socket>();
   const sessions = new Set<Session>();
 
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    const session = new Session(core, socket, serverVersion, (s) => sessions.delete(s));
+    const session = new Session(shared, socket, serverVersion, (s) => sessions.delete(s));
     sessions.add(session);
   });
 
@@ -90,11 +90,11 @@ export async function startTwsEmulator(options: TwsEmulatorOptions): Promise<Tws
   return {
     port,
     host,
-    clientCount: () => core.links.size,
+    clientCount: () => shared.links.size,
     async close() {
       if (closed) return;
       closed = true;
-      core.stop();
+      shared.stop();
       dropAll();
       if (server.listening) await stopListening();
     },
@@ -108,19 +108,19 @@ export async function startTwsEmulator(options: TwsEmulatorOptions): Promise<Tws
     },
     sendConnectivity(code: ConnectivityCode) {
       const info = code === 1100 ? Err.CONNECTIVITY_LOST : code === 1101 ? Err.RESTORED_DATA_LOST : Err.RESTORED_DATA_KEPT;
-      for (const link of core.links) {
+      for (const link of shared.links) {
         if (code === 1101) link.dropMarketData();
         link.sendInfo(info.code, info.text);
       }
     },
     delayOrderAcks(ms: number) {
-      core.faults.ackDelayMs = Math.max(0, ms);
+      shared.faults.ackDelayMs = Math.max(0, ms);
     },
     dropNextOrderAck() {
-      core.faults.dropAcks += 1;
+      shared.faults.dropAcks += 1;
     },
     forceDelayedMarketData(on = true) {
-      core.faults.forceDelayed = on;
+      shared.faults.forceDelayed = on;
     },
     goSilent() {
       for (const s of sessions) s.silent = true;

@@ -6,8 +6,8 @@
 import type net from 'node:net';
 import type { Contract, Fill, OrderSpec, Quote } from '../core/models.js';
 import type { PlaceOrderRequestWire } from './requests.js';
-import type { Unsubscribe } from '../brokers/broker.js';
-import type { ClientLink, EmulatorCore, OrderRecord } from './core.js';
+import type { Unsubscribe } from '../core/broker/port.js';
+import type { ClientLink, EmulatorState, OrderRecord } from './gateway-state.js';
 import { encodeFrame, FieldReader, FrameError, FrameReader, type Field, type Frame } from './framing.js';
 import { negotiateVersion, connectionTime } from './handshake.js';
 import { accountHandlers, sendAccountChange } from './handlers/account.js';
@@ -60,7 +60,7 @@ export class Session implements ClientLink {
   private finished = false;
 
   constructor(
-    readonly core: EmulatorCore,
+    readonly shared: EmulatorState,
     private readonly socket: net.Socket,
     private readonly maxServerVersion: number,
     private readonly onClose: (s: Session) => void,
@@ -97,7 +97,7 @@ export class Session implements ClientLink {
     this.closed();
   }
 
-  // ClientLink: order and account events from the core.
+  // ClientLink: order and account events from the shared state.
   orderChanged(record: OrderRecord): void {
     sendOrderUpdate(this, record);
   }
@@ -119,7 +119,7 @@ export class Session implements ClientLink {
     if (!sub) return false;
     sub.unsubscribe();
     this.market.delete(reqId);
-    this.core.marketDataLines = Math.max(0, this.core.marketDataLines - 1);
+    this.shared.marketDataLines = Math.max(0, this.shared.marketDataLines - 1);
     return true;
   }
 
@@ -152,7 +152,7 @@ export class Session implements ClientLink {
     }
     this.serverVersion = version;
     this.state = 'start';
-    this.send([version, connectionTime(this.core.clock.now())]);
+    this.send([version, connectionTime(this.shared.clock.now())]);
   }
 
   private onMessage(fields: string[]): void {
@@ -186,7 +186,7 @@ export class Session implements ClientLink {
   private onStartApi(r: FieldReader): void {
     r.skip(1); // version
     this.clientId = r.int();
-    if (!this.core.claim(this)) {
+    if (!this.shared.claim(this)) {
       this.error(NO_ID, Err.CLIENT_ID_IN_USE.code, Err.CLIENT_ID_IN_USE.text);
       // Let the error reach the client before the connection goes, as a gateway does.
       this.state = 'closed';
@@ -194,8 +194,8 @@ export class Session implements ClientLink {
       return;
     }
     this.state = 'ready';
-    this.send(managedAccountsMessage(this.core.accounts()));
-    this.send(nextValidIdMessage(this.core.nextValidId(this.clientId)));
+    this.send(managedAccountsMessage(this.shared.accounts()));
+    this.send(nextValidIdMessage(this.shared.nextValidId(this.clientId)));
     for (const info of [Err.MARKET_FARM_OK, Err.HMDS_FARM_OK, Err.SECDEF_FARM_OK]) this.sendInfo(info.code, info.text);
   }
 
@@ -207,7 +207,7 @@ export class Session implements ClientLink {
     for (const t of this.pnl.values()) clearInterval(t);
     this.pnl.clear();
     // Safe for a refused duplicate: release only frees the id if this connection held it.
-    this.core.release(this);
+    this.shared.release(this);
     this.onClose(this);
   }
 }

@@ -11,7 +11,7 @@ import { EventName, IBApi } from '@stoqey/ib';
 import { ManualClock } from '../core/clock.js';
 import { createSimBroker } from '../brokers/sim/index.js';
 import type { SimBroker } from '../brokers/sim/index.js';
-import type { Broker } from '../brokers/broker.js';
+import type { Broker } from '../core/broker/port.js';
 import { startTwsEmulator, type TwsEmulator, type TwsEmulatorOptions } from './index.js';
 
 export interface Recorded {

@@ -6,7 +6,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import type { Unsubscribe } from '../../brokers/broker.js';
+import type { Unsubscribe } from '../../core/broker/port.js';
 import type { GatewayClient } from '../../core/gateway-client.js';
 import { Bar, OptionChain, OptionChainQuery, Quote } from '../../core/models.js';
 import { HistoricalQuery, InstrumentQuery, StreamQuery } from '../schemas.js';

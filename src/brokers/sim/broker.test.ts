@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Decimal } from 'decimal.js';
 import type { Contract, Fill } from '../../core/models.js';
-import type { BrokerOrderState } from '../broker.js';
+import type { BrokerOrderState } from '../../core/broker/port.js';
 import { createSimBroker, resetSimAccount } from './index.js';
 import { flush, makeSimHarness, placeSim, type SimHarness } from './testing.js';
 

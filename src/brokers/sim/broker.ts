@@ -46,8 +46,8 @@ import type {
   PlaceOrderRequest,
   Unsubscribe,
   WhatIfResult,
-} from '../broker.js';
-import { BrokerEventHub } from '../broker-events.js';
+} from '../../core/broker/port.js';
+import { BrokerEventHub } from '../../core/broker/event-hub.js';
 import type { Instrument } from './catalogue.js';
 import { fillCommission, orderCommission } from './commissions.js';
 import { Instruments } from './instruments.js';

@@ -19,7 +19,7 @@
  * the fill's rate); options are European and are not exercised at expiry; a
  * futures spec without an expiry resolves to the front month only.
  */
-import type { Broker } from '../broker.js';
+import type { Broker } from '../../core/broker/port.js';
 import { SimBroker, type SimBrokerOptions } from './broker.js';
 
 export type { SimBrokerOptions } from './broker.js';

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Decimal } from 'decimal.js';
-import type { BrokerOrderState } from '../broker.js';
+import type { BrokerOrderState } from '../../core/broker/port.js';
 import type { Contract, Fill } from '../../core/models.js';
 import type { InstrumentClass } from './catalogue.js';
 import type { LedgerPosition, LedgerTotals } from './ledger.js';

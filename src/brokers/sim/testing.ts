@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ManualClock } from '../../core/clock.js';
 import { OrderSpec, type Contract, type OrderSpecInput } from '../../core/models.js';
-import type { PlaceOrderAck } from '../broker.js';
+import type { PlaceOrderAck } from '../../core/broker/port.js';
 import { SimBroker, type SimBrokerOptions } from './broker.js';
 
 export interface SimHarness {

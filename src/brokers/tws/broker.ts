@@ -19,8 +19,8 @@ import type {
   PlaceOrderRequest,
   Unsubscribe,
   WhatIfResult,
-} from '../broker.js';
-import { BrokerEventHub } from '../broker-events.js';
+} from '../../core/broker/port.js';
+import { BrokerEventHub } from '../../core/broker/event-hub.js';
 import { Account } from './account.js';
 import { BarCache } from './bar-cache.js';
 import { Connection, silentLog, type Log } from './connection.js';

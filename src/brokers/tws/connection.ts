@@ -13,8 +13,8 @@ import { EventName, IBApi } from '@stoqey/ib';
 import type { Clock } from '../../core/clock.js';
 import { BrokerConnectionError } from '../../core/errors.js';
 import type { ConnectionState } from '../../core/models.js';
-import type { ConnectionEvent } from '../broker.js';
-import { classify } from './error-codes.js';
+import type { ConnectionEvent } from '../../core/broker/port.js';
+import { classify } from '../../ibkr/error-codes.js';
 import { MessagePacer } from './pacing.js';
 import { RequestRegistry } from './requests.js';
 

@@ -3,7 +3,7 @@
  * the request timeout, and a way to raise the Broker's events.
  */
 import type { Clock } from '../../core/clock.js';
-import type { BrokerEvents } from '../broker.js';
+import type { BrokerEvents } from '../../core/broker/port.js';
 import type { Connection, Log } from './connection.js';
 
 export interface TwsContext {

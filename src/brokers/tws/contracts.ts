@@ -8,7 +8,7 @@ import { EventName, SecType, type ContractDetails, type Contract as IbContract }
 import { ContractResolutionError } from '../../core/errors.js';
 import type { Contract, SymbolSpec } from '../../core/models.js';
 import type { TwsContext } from './context.js';
-import { classify } from './error-codes.js';
+import { classify } from '../../ibkr/error-codes.js';
 import { fromContractDetails, fromTwsDate, num, str, toIbContract } from './wire.js';
 import { specToIbContract } from './wire.js';
 

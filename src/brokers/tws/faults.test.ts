@@ -7,7 +7,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../core/errors.js';
 import { OrderSpec, type Contract, type Fill } from '../../core/models.js';
-import type { BrokerOrderState, ConnectionEvent } from '../broker.js';
+import type { BrokerOrderState, ConnectionEvent } from '../../core/broker/port.js';
 import { createTwsBroker } from './index.js';
 import { makeTwsHarness, type TwsHarness } from './testing.js';
 

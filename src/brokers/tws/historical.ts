@@ -7,7 +7,7 @@
 import { EventName, type BarSizeSetting, type WhatToShow as IbWhatToShow } from '@stoqey/ib';
 import { MarketDataError } from '../../core/errors.js';
 import type { Bar, BarSize, Contract } from '../../core/models.js';
-import type { BarsQuery } from '../broker.js';
+import type { BarsQuery } from '../../core/broker/port.js';
 import { BarCache, missingRanges, type Range } from './bar-cache.js';
 import type { TwsContext } from './context.js';
 import { HistoricalPacer } from './pacing.js';

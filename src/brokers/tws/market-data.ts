@@ -10,9 +10,9 @@
 import { EventName, MarketDataType as IbMarketDataType } from '@stoqey/ib';
 import { MarketDataError } from '../../core/errors.js';
 import type { Contract, MarketDataType, Quote, QuoteSource } from '../../core/models.js';
-import type { Unsubscribe } from '../broker.js';
+import type { Unsubscribe } from '../../core/broker/port.js';
 import type { TwsContext } from './context.js';
-import { classify } from './error-codes.js';
+import { classify } from '../../ibkr/error-codes.js';
 import { num, toIbContract } from './wire.js';
 
 type QuoteField = 'bid' | 'ask' | 'last' | 'high' | 'low' | 'close' | 'open' | 'bidSize' | 'askSize' | 'lastSize' | 'volume';

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Fill } from '../../core/models.js';
-import type { BrokerOrderState } from '../broker.js';
+import type { BrokerOrderState } from '../../core/broker/port.js';
 
 export class OrderStore {
   private readonly db: Database.Database;

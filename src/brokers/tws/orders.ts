@@ -14,10 +14,10 @@ import { EventName, type Contract as IbContract, type Order as IbOrder } from '@
 import { BrokerConnectionError, GatewayError, OrderNotFoundError } from '../../core/errors.js';
 import { toCents } from '../../core/money.js';
 import { TERMINAL_STATUSES, type Contract, type Fill, type OrderSpec, type OrderStatus } from '../../core/models.js';
-import type { BrokerOrderState, ExecutionsQuery, PlaceOrderAck, PlaceOrderRequest, WhatIfResult } from '../broker.js';
+import type { BrokerOrderState, ExecutionsQuery, PlaceOrderAck, PlaceOrderRequest, WhatIfResult } from '../../core/broker/port.js';
 import type { TwsContext } from './context.js';
 import type { Contracts } from './contracts.js';
-import { classify, ibkrError } from './error-codes.js';
+import { classify, ibkrError } from '../../ibkr/error-codes.js';
 import type { OrderStore } from './order-store.js';
 import { fromContractDetails, ibOrderToSpec, isRecord, mapCompleted, mapStatus, num, parseTwsTime, specToIbOrder, str, toIbContract, twsUtc } from './wire.js';
 

@@ -10,7 +10,7 @@
  * ranges apart is what lets an error be attributed without guessing.
  */
 import { BrokerConnectionError, GatewayError } from '../../core/errors.js';
-import { classify, ibkrError } from './error-codes.js';
+import { classify, ibkrError } from '../../ibkr/error-codes.js';
 
 /** 2^30: order ids from nextValidId stay far below this in practice; request ids stay below 2^31. */
 export const FIRST_REQUEST_ID = 1 << 30;

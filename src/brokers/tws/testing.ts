@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ManualClock } from '../../core/clock.js';
 import { createSimBroker } from '../sim/index.js';
 import { startTwsEmulator, type TwsEmulator } from '../../tws-emulator/index.js';
-import type { Broker } from '../broker.js';
+import type { Broker } from '../../core/broker/port.js';
 import { createTwsBroker } from './index.js';
 import type { TwsBroker, TwsBrokerOptions } from './broker.js';
 

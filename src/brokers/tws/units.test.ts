@@ -1,11 +1,11 @@
 /** Pure parts of the tws broker: the error table, status mapping, cache range arithmetic, pacing, time parsing. */
 import { describe, expect, it } from 'vitest';
 import { missingRanges, mergeRanges } from './bar-cache.js';
-import { classify } from './error-codes.js';
+import { classify } from '../../ibkr/error-codes.js';
 import { durationFor } from './historical.js';
 import { HistoricalPacer } from './pacing.js';
 import { RequestRegistry } from './requests.js';
-import { ibTif, ibTypeToSpecFields, specToIbPrices } from './ib-order-map.js';
+import { ibTif, ibTypeToSpecFields, specToIbPrices } from '../../ibkr/order-map.js';
 import { OrderSpec } from '../../core/models.js';
 import { ibOrderToSpec, mapCompleted, mapStatus, parseTwsTime, specToIbOrder, twsUtc } from './wire.js';
 

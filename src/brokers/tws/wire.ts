@@ -6,8 +6,8 @@
  */
 import { OptionType, OrderAction, OrderType, SecType, type Contract as IbContract, type ContractDetails, type Order as IbOrder } from '@stoqey/ib';
 import { OrderSpec, type Contract, type OrderStatus, type SecurityType, type SymbolSpec } from '../../core/models.js';
-import { ibTif, ibTypeToSpecFields, specInstrument, specToIbPrices } from './ib-order-map.js';
-import { parseTwsDateTime } from './tws-time.js';
+import { ibTif, ibTypeToSpecFields, specInstrument, specToIbPrices } from '../../ibkr/order-map.js';
+import { parseTwsDateTime } from '../../ibkr/time.js';
 
 /** IBKR marks "no value" with Double.MAX_VALUE (and Integer.MAX_VALUE); both mean null here. */
 export function num(v: unknown): number | null {

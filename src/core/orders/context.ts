@@ -2,7 +2,7 @@
  * What every step of the order path shares: the parts it uses and two helpers
  * that stamp the current request's context on audit rows.
  */
-import type { Broker } from '../../brokers/broker.js';
+import type { Broker } from '../broker/port.js';
 import type { AuditAppend, AuditStore } from '../audit/types.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';

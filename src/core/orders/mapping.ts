@@ -2,7 +2,7 @@
  * Small translations between the broker's view of an order, order_history
  * versions and the results the API returns.
  */
-import type { BrokerOrderState } from '../../brokers/broker.js';
+import type { BrokerOrderState } from '../broker/port.js';
 import type { OrderVersionInput } from '../audit/types.js';
 import { Decimal, toCents } from '../money.js';
 import type { AuditEventType, Fill, OrderDetail, OrderResult, OrderStatus } from '../models.js';

@@ -7,7 +7,7 @@
  * throw into the broker's event loop; a failed write is logged and the next
  * reconciliation settles the order.
  */
-import type { BrokerOrderState } from '../../brokers/broker.js';
+import type { BrokerOrderState } from '../broker/port.js';
 import { currentContext, withContext } from '../logging.js';
 import { TERMINAL_STATUSES, type Fill, type OrderDetail, type OrderStatus } from '../models.js';
 import { auditRow, type OrderContext } from './context.js';

@@ -9,7 +9,7 @@
  * idempotency key is never given back, so a retry can never send it twice.
  */
 import { randomBytes } from 'node:crypto';
-import type { PlaceOrderAck } from '../../brokers/broker.js';
+import type { PlaceOrderAck } from '../broker/port.js';
 import {
   AuditError,
   BrokerConnectionError,

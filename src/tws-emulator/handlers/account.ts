@@ -4,7 +4,7 @@
  * subscribers when a fill changes the account.
  */
 import type { Contract, Position } from '../../core/models.js';
-import type { EmulatorCore } from '../core.js';
+import type { EmulatorState } from '../gateway-state.js';
 import {
   accountDownloadEndMessage,
   accountSummaryEndMessage,
@@ -27,24 +27,24 @@ import type { Handler, Session } from '../session.js';
 /** PnL subscriptions are refreshed about once a second, as IBKR streams them. */
 const PNL_INTERVAL_MS = 1000;
 
-async function contractFor(core: EmulatorCore, p: Position): Promise<Contract | null> {
-  const known = core.contracts.byId(p.conId);
+async function contractFor(shared: EmulatorState, p: Position): Promise<Contract | null> {
+  const known = shared.contracts.byId(p.conId);
   if (known) return known;
-  const found = await core.broker.resolveContracts({ symbol: p.symbol, securityType: p.securityType, currency: p.currency }).catch(() => []);
+  const found = await shared.broker.resolveContracts({ symbol: p.symbol, securityType: p.securityType, currency: p.currency }).catch(() => []);
   const c = found.find((x) => x.conId === p.conId);
-  return c ? core.contracts.remember(c) : null;
+  return c ? shared.contracts.remember(c) : null;
 }
 
 const managedAccounts: Handler = (s) => {
-  s.send(managedAccountsMessage(s.core.accounts()));
+  s.send(managedAccountsMessage(s.shared.accounts()));
 };
 
 const accountSummary: Handler = async (s, r) => {
   const { reqId, tags } = parseAccountSummary(r);
   s.summaries.add(reqId);
   const wanted = new Set(tags);
-  for (const account of s.core.accounts()) {
-    const summary = await s.core.broker.getAccountSummary(account);
+  for (const account of s.shared.accounts()) {
+    const summary = await s.shared.broker.getAccountSummary(account);
     for (const v of summaryValues(summary)) {
       if (wanted.has(v.tag)) s.send(accountSummaryMessage(reqId, account, v.tag, v.value, v.currency));
     }
@@ -58,22 +58,22 @@ const cancelAccountSummary: Handler = (s, r) => {
 };
 
 async function sendAccountValues(s: Session, account: string, onlyConId: number | null): Promise<void> {
-  const summary = await s.core.broker.getAccountSummary(account);
+  const summary = await s.shared.broker.getAccountSummary(account);
   for (const v of summaryValues(summary)) s.send(accountValueMessage(v.tag, v.value, v.currency, account));
   s.send(accountValueMessage('Currency', summary.currency, summary.currency, account));
   s.send(accountValueMessage('AccountCode', account, '', account));
-  const positions = await s.core.broker.getPositions(account);
+  const positions = await s.shared.broker.getPositions(account);
   for (const p of positions) {
     if (onlyConId !== null && p.conId !== onlyConId) continue;
-    const c = await contractFor(s.core, p);
+    const c = await contractFor(s.shared, p);
     if (c) s.send(portfolioValueMessage(toWire(c), p));
   }
   if (onlyConId !== null && !positions.some((p) => p.conId === onlyConId)) {
     // A position that just closed is reported once with quantity 0, as TWS does.
-    const c = s.core.contracts.byId(onlyConId);
+    const c = s.shared.contracts.byId(onlyConId);
     if (c) s.send(portfolioValueMessage(toWire(c), { accountId: account, symbol: c.symbol, conId: c.conId, securityType: c.securityType, currency: c.currency, quantity: 0, avgCost: 0, marketPrice: null, marketValue: 0, unrealizedPnl: 0, realizedPnl: 0 }));
   }
-  const t = new Date(s.core.clock.now());
+  const t = new Date(s.shared.clock.now());
   s.send(accountUpdateTimeMessage(`${String(t.getUTCHours()).padStart(2, '0')}:${String(t.getUTCMinutes()).padStart(2, '0')}`));
 }
 
@@ -83,21 +83,21 @@ const accountUpdates: Handler = async (s, r) => {
     s.accountUpdates = null;
     return;
   }
-  const acct = account === '' ? s.core.defaultAccount() : account;
+  const acct = account === '' ? s.shared.defaultAccount() : account;
   s.accountUpdates = acct;
   await sendAccountValues(s, acct, null);
   s.send(accountDownloadEndMessage(acct));
 };
 
 async function sendPosition(s: Session, account: string, p: Position): Promise<void> {
-  const c = await contractFor(s.core, p);
+  const c = await contractFor(s.shared, p);
   if (c) s.send(positionMessage(account, toWire(c), p.quantity, p.avgCost));
 }
 
 const positions: Handler = async (s) => {
   s.positions = true;
-  for (const account of s.core.accounts()) {
-    for (const p of await s.core.broker.getPositions(account)) await sendPosition(s, account, p);
+  for (const account of s.shared.accounts()) {
+    for (const p of await s.shared.broker.getPositions(account)) await sendPosition(s, account, p);
   }
   s.send(positionEndMessage());
 };
@@ -116,9 +116,9 @@ function stream(s: Session, reqId: number, send: () => Promise<void>): void {
 
 const pnl: Handler = async (s, r) => {
   const q = parsePnl(r);
-  const account = q.account === '' ? s.core.defaultAccount() : q.account;
+  const account = q.account === '' ? s.shared.defaultAccount() : q.account;
   const send = async (): Promise<void> => {
-    const p = await s.core.broker.getPnl(account);
+    const p = await s.shared.broker.getPnl(account);
     if (s.ready) s.send(pnlMessage(q.reqId, p.dailyPnl, p.unrealizedPnl, p.realizedPnl));
   };
   await send();
@@ -127,9 +127,9 @@ const pnl: Handler = async (s, r) => {
 
 const pnlSingle: Handler = async (s, r) => {
   const q = parsePnlSingle(r);
-  const account = q.account === '' ? s.core.defaultAccount() : q.account;
+  const account = q.account === '' ? s.shared.defaultAccount() : q.account;
   const send = async (): Promise<void> => {
-    const p = await s.core.broker.getPnl(account);
+    const p = await s.shared.broker.getPnl(account);
     const d = p.bySymbol.find((x) => x.conId === q.conId);
     if (!s.ready) return;
     if (d) s.send(pnlSingleMessage(q.reqId, d.position, d.dailyPnl, d.unrealizedPnl, d.realizedPnl, d.marketValue));
@@ -151,10 +151,10 @@ export async function sendAccountChange(s: Session, account: string, conId: numb
   if (!s.ready) return;
   if (s.accountUpdates === account) await sendAccountValues(s, account, conId);
   if (s.positions && conId !== null) {
-    const p = (await s.core.broker.getPositions(account)).find((x) => x.conId === conId);
+    const p = (await s.shared.broker.getPositions(account)).find((x) => x.conId === conId);
     if (p) await sendPosition(s, account, p);
     else {
-      const c = s.core.contracts.byId(conId);
+      const c = s.shared.contracts.byId(conId);
       if (c) s.send(positionMessage(account, toWire(c), 0, 0));
     }
   }

@@ -19,7 +19,7 @@ function extras(c: Contract): ContractExtras {
 
 const contractDetails: Handler = async (s, r) => {
   const { reqId, contract } = parseContractDetails(r);
-  const found = await s.core.contracts.resolveAll(contract);
+  const found = await s.shared.contracts.resolveAll(contract);
   if (found.length === 0) {
     s.error(reqId, Err.NO_SECURITY.code, Err.NO_SECURITY.text);
     return;
@@ -40,10 +40,10 @@ const bare = (symbol: string, secType: string, conId = 0): RequestContract => ({
  */
 const secDefOptParams: Handler = async (s, r) => {
   const q = parseSecDefOptParams(r);
-  const known = q.conId > 0 ? s.core.contracts.byId(q.conId) : undefined;
-  const underlying = known ?? (await s.core.contracts.resolveAll(bare(q.symbol, q.secType === '' ? 'STK' : q.secType, q.conId)))[0];
+  const known = q.conId > 0 ? s.shared.contracts.byId(q.conId) : undefined;
+  const underlying = known ?? (await s.shared.contracts.resolveAll(bare(q.symbol, q.secType === '' ? 'STK' : q.secType, q.conId)))[0];
   if (underlying) {
-    const chain = await s.core.broker.getOptionChain(underlying, { strikesAroundSpot: 1 }).catch(() => null);
+    const chain = await s.shared.broker.getOptionChain(underlying, { strikesAroundSpot: 1 }).catch(() => null);
     if (chain && chain.expirations.length > 0) {
       s.send(secDefOptParamMessage(q.reqId, chain.exchange, underlying.conId, underlying.symbol, chain.multiplier, chain.expirations, chain.strikes));
     }
@@ -54,7 +54,7 @@ const secDefOptParams: Handler = async (s, r) => {
 /** The simulator's model values for one option (its chain row), as a gateway's model option computation tick carries them. */
 async function optionModel(s: Session, c: Contract, quote: Quote): Promise<OptionComputation | null> {
   if (c.securityType !== 'OPT' || !c.expiry) return null;
-  const broker = s.core.broker;
+  const broker = s.shared.broker;
   let underlying: Contract | undefined;
   for (const securityType of ['STK', 'IND'] as const) {
     underlying = (await broker.resolveContracts({ symbol: c.symbol, securityType }).catch(() => []))[0];
@@ -70,7 +70,7 @@ async function optionModel(s: Session, c: Contract, quote: Quote): Promise<Optio
 }
 
 const currentTime: Handler = (s) => {
-  s.send(currentTimeMessage(Math.floor(s.core.clock.now() / 1000)));
+  s.send(currentTimeMessage(Math.floor(s.shared.clock.now() / 1000)));
 };
 
 const marketDataType: Handler = (s, r) => {
@@ -81,7 +81,7 @@ const marketDataType: Handler = (s, r) => {
 
 /** Which kind of data a request gets: real time unless the delayed-data fault is on. */
 function dataKind(s: Session, reqId: number): number | null {
-  if (!s.core.faults.forceDelayed) return MarketDataKind.REALTIME;
+  if (!s.shared.faults.forceDelayed) return MarketDataKind.REALTIME;
   if (s.marketDataType === MarketDataKind.DELAYED || s.marketDataType === MarketDataKind.DELAYED_FROZEN) {
     s.error(reqId, Err.DELAYED_DATA.code, Err.DELAYED_DATA.text);
     return MarketDataKind.DELAYED;
@@ -98,7 +98,7 @@ const mktData: Handler = async (s, r) => {
     s.error(reqId, Err.DUPLICATE_TICKER.code, `${Err.DUPLICATE_TICKER.text} ${reqId}`);
     return;
   }
-  const contract = await s.core.contracts.resolveOne(req.contract);
+  const contract = await s.shared.contracts.resolveOne(req.contract);
   if (!contract) {
     s.error(reqId, Err.NO_SECURITY.code, Err.NO_SECURITY.text);
     return;
@@ -106,7 +106,7 @@ const mktData: Handler = async (s, r) => {
   if (req.snapshot || req.regulatorySnapshot) {
     const kind = dataKind(s, reqId);
     if (kind === null) return;
-    const quote = await s.core.broker.getQuote(contract);
+    const quote = await s.shared.broker.getQuote(contract);
     s.send(marketDataTypeMessage(reqId, kind));
     for (const m of quoteTicks(reqId, quote, kind, null)) s.send(m);
     const model = await optionModel(s, contract, quote);
@@ -114,7 +114,7 @@ const mktData: Handler = async (s, r) => {
     s.send(tickSnapshotEndMessage(reqId));
     return;
   }
-  if (s.core.marketDataLines >= s.core.maxMarketDataLines) {
+  if (s.shared.marketDataLines >= s.shared.maxMarketDataLines) {
     s.error(reqId, Err.MAX_TICKERS.code, Err.MAX_TICKERS.text);
     return;
   }
@@ -123,8 +123,8 @@ const mktData: Handler = async (s, r) => {
   s.send(marketDataTypeMessage(reqId, kind));
   const sub: { unsubscribe: () => void; last: Quote | null; kind: number } = { unsubscribe: () => undefined, last: null, kind };
   s.market.set(reqId, sub);
-  s.core.marketDataLines += 1;
-  sub.unsubscribe = s.core.broker.subscribeQuotes(contract, (quote) => {
+  s.shared.marketDataLines += 1;
+  sub.unsubscribe = s.shared.broker.subscribeQuotes(contract, (quote) => {
     if (s.market.get(reqId) !== sub) return;
     for (const m of quoteTicks(reqId, quote, sub.kind, sub.last)) s.send(m);
     sub.last = quote;
@@ -154,12 +154,12 @@ const historical: Handler = async (s, r) => {
     s.error(reqId, Err.HISTORICAL_SERVICE.code, `${Err.HISTORICAL_SERVICE.text}Historical data request is invalid: ${what} is not supported`);
     return;
   }
-  const contract = await s.core.contracts.resolveOne(h.contract);
+  const contract = await s.shared.contracts.resolveOne(h.contract);
   if (!contract) {
     s.error(reqId, Err.NO_SECURITY.code, Err.NO_SECURITY.text);
     return;
   }
-  const violation = s.core.historicalPacer.check({
+  const violation = s.shared.historicalPacer.check({
     identity: [contract.conId, h.endDateTime, h.duration, h.barSize, h.whatToShow, h.useRth].join('|'),
     contract: [contract.conId, contract.exchange, h.whatToShow].join('|'),
   });
@@ -167,7 +167,7 @@ const historical: Handler = async (s, r) => {
     s.error(reqId, Err.HISTORICAL_SERVICE.code, `${Err.HISTORICAL_SERVICE.text}Historical data request pacing violation (${violation})`);
     return;
   }
-  const endMs = h.endDateTime === '' ? s.core.clock.now() : parseTwsTime(h.endDateTime);
+  const endMs = h.endDateTime === '' ? s.shared.clock.now() : parseTwsTime(h.endDateTime);
   if (endMs === null) {
     s.error(reqId, Err.VALIDATION.code, `${Err.VALIDATION.text}'bB' : cause - invalid end date/time ${h.endDateTime}`);
     return;
@@ -175,7 +175,7 @@ const historical: Handler = async (s, r) => {
   s.historical.add(reqId);
   let bars;
   try {
-    bars = await s.core.broker.getHistoricalBars(contract, {
+    bars = await s.shared.broker.getHistoricalBars(contract, {
       barSize: barSize.data as BarSize,
       duration: duration.data as Duration,
       whatToShow: h.whatToShow as WhatToShow,

@@ -3,9 +3,9 @@
  * and executions; plus the openOrder/orderStatus/execDetails/commission
  * messages sent as orders work and fill.
  */
-import type { BrokerOrderState, PlaceOrderRequest } from '../../brokers/broker.js';
+import type { BrokerOrderState, PlaceOrderRequest } from '../../core/broker/port.js';
 import { OrderSpec, TERMINAL_STATUSES, type Contract, type Fill, type OrderStatus } from '../../core/models.js';
-import { orderView, statusView, type OrderRecord } from '../core.js';
+import { orderView, statusView, type OrderRecord } from '../gateway-state.js';
 import { toWire } from '../messages/contract.js';
 import { nextValidIdMessage } from '../messages/account.js';
 import { twsDateTime } from '../messages/historical.js';
@@ -53,7 +53,7 @@ function newRecord(s: Session, twsId: number, parentTwsId: number, brokerId: str
     brokerId,
     clientId: s.clientId,
     twsId,
-    permId: s.core.newPermId(),
+    permId: s.shared.newPermId(),
     parentTwsId,
     contract,
     spec,
@@ -77,23 +77,23 @@ function settleRecord(s: Session, record: OrderRecord, rejection: string | null)
   record.held = null;
   if (rejection !== null) reject(s, record.twsId, rejection);
   const statusUpdates = held.filter((u) => u.kind === 'status');
-  if (!record.dropAck && statusUpdates.length === 0) s.core.linkFor(record)?.orderChanged(record);
+  if (!record.dropAck && statusUpdates.length === 0) s.shared.linkFor(record)?.orderChanged(record);
   for (const u of held) if (!(record.dropAck && u.kind === 'status')) u.run();
 }
 
 /** Places records at the broker as one request (a single order, or a bracket: entry then its children) and acknowledges them as a gateway does. */
 async function placeAtBroker(s: Session, records: OrderRecord[], request: Omit<PlaceOrderRequest, 'ids'>, ids: PlaceOrderRequest['ids']): Promise<void> {
-  const core = s.core;
+  const shared = s.shared;
   const [parent] = records;
   if (!parent) return;
-  if (core.faults.dropAcks > 0) {
-    core.faults.dropAcks -= 1;
+  if (shared.faults.dropAcks > 0) {
+    shared.faults.dropAcks -= 1;
     parent.dropAck = true;
   }
-  for (const rec of records) core.register(rec);
+  for (const rec of records) shared.register(rec);
   let rejection: string | null = null;
   try {
-    const ack = await core.broker.placeOrder({ ...request, ids });
+    const ack = await shared.broker.placeOrder({ ...request, ids });
     const statusOf = new Map<string, OrderStatus>([[ack.orderId, ack.status], ...ack.children.map((c): [string, OrderStatus] => [c.orderId, c.status])]);
     for (const rec of records) {
       const st = statusOf.get(rec.brokerId);
@@ -107,7 +107,7 @@ async function placeAtBroker(s: Session, records: OrderRecord[], request: Omit<P
   const settle = (): void => {
     for (const rec of records) settleRecord(s, rec, rec === parent ? rejection : null);
   };
-  if (core.faults.ackDelayMs > 0) setTimeout(settle, core.faults.ackDelayMs).unref();
+  if (shared.faults.ackDelayMs > 0) setTimeout(settle, shared.faults.ackDelayMs).unref();
   else settle();
 }
 
@@ -145,7 +145,7 @@ async function placeBracket(s: Session, entry: Untransmitted, children: Untransm
     fail(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     return;
   }
-  const brokerIds = await s.core.broker.allocateOrderIds(all.length);
+  const brokerIds = await s.shared.broker.allocateOrderIds(all.length);
   const ordered = [entry, ...[takeProfit, stopLoss].filter((c): c is Untransmitted => c !== null)];
   const records = ordered.map((o, i) => newRecord(s, o.order.orderId, o === entry ? 0 : entry.order.orderId, brokerIds[i] ?? '', o.contract, o.spec, o.account, o.order.orderRef));
   const idOf = (o: Untransmitted | null): string | undefined => (o ? records[ordered.indexOf(o)]?.brokerId : undefined);
@@ -161,22 +161,22 @@ async function placeBracket(s: Session, entry: Untransmitted, children: Untransm
 
 const placeOrder: Handler = async (s, r) => {
   const o = parsePlaceOrder(r, s.serverVersion);
-  const core = s.core;
+  const shared = s.shared;
   if (!o.whatIf) {
-    if (core.byClientOrder(s.clientId, o.orderId) || s.untransmitted.has(o.orderId)) {
+    if (shared.byClientOrder(s.clientId, o.orderId) || s.untransmitted.has(o.orderId)) {
       // The emulator does not modify orders in place; reusing an id is refused as a gateway refuses a used id.
       s.error(o.orderId, Err.DUPLICATE_ORDER_ID.code, Err.DUPLICATE_ORDER_ID.text);
       return;
     }
-    core.noteOrderId(s.clientId, o.orderId);
+    shared.noteOrderId(s.clientId, o.orderId);
   }
-  const contract = await core.contracts.resolveOne(o.contract);
+  const contract = await shared.contracts.resolveOne(o.contract);
   if (!contract) {
     s.error(o.orderId, Err.NO_SECURITY.code, Err.NO_SECURITY.text);
     return;
   }
-  const account = o.account === '' ? core.defaultAccount() : o.account;
-  if (!core.accounts().includes(account)) {
+  const account = o.account === '' ? shared.defaultAccount() : o.account;
+  if (!shared.accounts().includes(account)) {
     reject(s, o.orderId, `account ${account} is not a managed account`);
     return;
   }
@@ -210,14 +210,14 @@ const placeOrder: Handler = async (s, r) => {
     s.untransmitted.set(o.orderId, { order: o, contract, spec, account, children: [] });
     return;
   }
-  const [brokerId] = await core.broker.allocateOrderIds(1);
+  const [brokerId] = await shared.broker.allocateOrderIds(1);
   const record = newRecord(s, o.orderId, 0, brokerId ?? '', contract, spec, account, o.orderRef);
   await placeAtBroker(s, [record], { contract, spec, accountId: account, orderRef: o.orderRef || `tws:${s.clientId}:${o.orderId}` }, { orderId: record.brokerId });
 };
 
 async function sendWhatIf(s: Session, record: OrderRecord): Promise<void> {
-  const core = s.core;
-  const [w, before] = await Promise.all([core.broker.whatIf(record.contract, record.spec, record.account), core.broker.getAccountSummary(record.account)]);
+  const shared = s.shared;
+  const [w, before] = await Promise.all([shared.broker.whatIf(record.contract, record.spec, record.account), shared.broker.getAccountSummary(record.account)]);
   const after = (b: number, change: number | null): number | null => (change === null ? null : b + change);
   const view = orderView(record, { whatIf: true, status: 'PreSubmitted' });
   view.whatIfState = {
@@ -247,7 +247,7 @@ const cancelOrder: Handler = async (s, r) => {
     s.error(orderId, Err.ORDER_CANCELLED.code, Err.ORDER_CANCELLED.text);
     return;
   }
-  const record = s.core.byClientOrder(s.clientId, orderId);
+  const record = s.shared.byClientOrder(s.clientId, orderId);
   if (!record) {
     s.error(orderId, Err.CANCEL_NOT_FOUND.code, Err.CANCEL_NOT_FOUND.text.replace('{id}', String(orderId)));
     return;
@@ -256,19 +256,19 @@ const cancelOrder: Handler = async (s, r) => {
     s.error(orderId, Err.CANCEL_NOT_ALLOWED.code, Err.CANCEL_NOT_ALLOWED.text.replace('{id}', String(orderId)).replace('{state}', record.status));
     return;
   }
-  const state = await s.core.broker.cancelOrder(record.brokerId);
+  const state = await s.shared.broker.cancelOrder(record.brokerId);
   if (state.status === 'CANCELLED') s.error(orderId, Err.ORDER_CANCELLED.code, Err.ORDER_CANCELLED.text);
   else s.error(orderId, Err.CANCEL_NOT_ALLOWED.code, Err.CANCEL_NOT_ALLOWED.text.replace('{id}', String(orderId)).replace('{state}', TWS_STATUS[state.status]));
 };
 
 const globalCancel: Handler = async (s) => {
-  for (const o of await s.core.broker.getOpenOrders()) await s.core.broker.cancelOrder(o.orderId).catch(() => undefined);
+  for (const o of await s.shared.broker.getOpenOrders()) await s.shared.broker.cancelOrder(o.orderId).catch(() => undefined);
 };
 
 /** Open orders: this client's own, or (all = true) every order at the broker, including those placed outside the emulator. */
 async function sendOpenOrders(s: Session, all: boolean): Promise<void> {
-  for (const state of await s.core.broker.getOpenOrders()) {
-    const record = s.core.byBrokerId(state.orderId) ?? (all ? await s.core.adopt(state) : undefined);
+  for (const state of await s.shared.broker.getOpenOrders()) {
+    const record = s.shared.byBrokerId(state.orderId) ?? (all ? await s.shared.adopt(state) : undefined);
     if (!record || (!all && record.clientId !== s.clientId)) continue;
     s.send(openOrderMessage(s.serverVersion, orderView(record)));
     s.send(orderStatusMessage(statusView(record)));
@@ -297,12 +297,12 @@ function completedStatus(state: BrokerOrderState): string {
  */
 const completedOrders: Handler = async (s, r) => {
   const apiOnly = r.bool();
-  const core = s.core;
-  for (const record of core.records()) {
+  const shared = s.shared;
+  for (const record of shared.records()) {
     if (apiOnly && record.clientId === null) continue;
-    const state = await core.broker.getOrder(record.brokerId).catch(() => null);
+    const state = await shared.broker.getOrder(record.brokerId).catch(() => null);
     if (!state || !TERMINAL_STATUSES.has(state.status)) continue;
-    const parent = state.parentOrderId ? core.byBrokerId(state.parentOrderId) : undefined;
+    const parent = state.parentOrderId ? shared.byBrokerId(state.parentOrderId) : undefined;
     const view = orderView(record, { status: TWS_STATUS[state.status] });
     view.filledQuantity = state.filledQuantity;
     s.send(completedOrderMessage(view, { parentPermId: parent?.permId ?? 0, completedTime: twsDateTime(Date.parse(state.updatedAt)), completedStatus: completedStatus(state) }));
@@ -316,19 +316,19 @@ const allOpenOrders: Handler = (s) => sendOpenOrders(s, true);
 const autoOpenOrders: Handler = () => undefined;
 
 const ids: Handler = (s) => {
-  s.send(nextValidIdMessage(s.core.nextValidId(s.clientId)));
+  s.send(nextValidIdMessage(s.shared.nextValidId(s.clientId)));
 };
 
 const executions: Handler = async (s, r) => {
   const f = parseExecutions(r);
   const since = f.time === '' ? null : parseTwsTime(f.time);
-  const fills = await s.core.broker.getExecutions({ ...(since !== null ? { since: new Date(since).toISOString() } : {}), ...(f.acctCode !== '' ? { accountId: f.acctCode } : {}) });
+  const fills = await s.shared.broker.getExecutions({ ...(since !== null ? { since: new Date(since).toISOString() } : {}), ...(f.acctCode !== '' ? { accountId: f.acctCode } : {}) });
   const cum = new Map<string, { qty: number; value: number }>();
   for (const fill of fills) {
-    let record = s.core.byBrokerId(fill.orderId);
+    let record = s.shared.byBrokerId(fill.orderId);
     if (!record) {
-      const state = await s.core.broker.getOrder(fill.orderId);
-      record = state ? ((await s.core.adopt(state)) ?? undefined) : undefined;
+      const state = await s.shared.broker.getOrder(fill.orderId);
+      record = state ? ((await s.shared.adopt(state)) ?? undefined) : undefined;
     }
     if (!record) continue;
     // A client sees executions of its own orders and of orders placed outside the API, as with a gateway.

@@ -5,7 +5,7 @@
  * simulator defers to a microtask so no listener runs inside its matching
  * loop; the tws adapter delivers as messages arrive.
  */
-import type { BrokerEvents, Unsubscribe } from './broker.js';
+import type { BrokerEvents, Unsubscribe } from './port.js';
 
 type Listener<E extends keyof BrokerEvents> = (...args: Parameters<BrokerEvents[E]>) => void;
 

@@ -4,13 +4,13 @@
  * lines, historical pacing, fault switches, and the one subscription to the
  * broker's order and fill events that is fanned out to the owning client.
  */
-import type { Broker, BrokerOrderState } from '../brokers/broker.js';
+import type { Broker, BrokerOrderState } from '../core/broker/port.js';
 import type { Clock } from '../core/clock.js';
 import type { Contract, Fill, OrderSpec } from '../core/models.js';
 import { ContractBook } from './contracts.js';
 import { toWire } from './messages/contract.js';
 import type { OrderView, StatusView } from './messages/orders.js';
-import { specToIbPrices } from '../brokers/tws/ib-order-map.js';
+import { specToIbPrices } from '../ibkr/order-map.js';
 import { TWS_STATUS } from './order-map.js';
 import { HistoricalPacer } from './pacing.js';
 
@@ -40,7 +40,7 @@ export interface OrderRecord {
   dropAck: boolean;
 }
 
-/** What the core needs from a connected client. */
+/** What the shared state needs from a connected client. */
 export interface ClientLink {
   readonly clientId: number;
   orderChanged(record: OrderRecord): void;
@@ -64,7 +64,7 @@ export interface Faults {
   forceDelayed: boolean;
 }
 
-export class EmulatorCore {
+export class EmulatorState {
   readonly contracts: ContractBook;
   readonly historicalPacer = new HistoricalPacer();
   readonly faults: Faults = { ackDelayMs: 0, dropAcks: 0, forceDelayed: false };

@@ -4,7 +4,7 @@
  * the tws adapter (which sends orders) and the TWS emulator (which reads
  * them back) cannot drift apart.
  */
-import type { Contract, OrderSpec, OrderSpecInput } from '../../core/models.js';
+import type { Contract, OrderSpec, OrderSpecInput } from '../core/models.js';
 
 /** The instrument fields of an order spec for a contract (options and futures carry their expiry, strike and right). */
 export function specInstrument(contract: Contract): Pick<OrderSpecInput, 'symbol' | 'securityType' | 'currency' | 'expiry' | 'strike' | 'right'> {

@@ -26,7 +26,7 @@ import type {
   Quote,
   SymbolSpec,
   WhatToShow,
-} from '../core/models.js';
+} from '../models.js';
 
 export type Unsubscribe = () => void;
 

@@ -8,7 +8,7 @@
  * fatal (the request it names has failed).
  * `action` says what the adapter does beyond failing the request.
  */
-import { GatewayError, type ErrorCode } from '../../core/errors.js';
+import { GatewayError, type ErrorCode } from '../core/errors.js';
 
 export type Severity = 'info' | 'warning' | 'fatal';
 export type CodeAction =
