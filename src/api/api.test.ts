@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Quote } from '../core/models.js';
-import { call, isErrorBody, KEYS, sleep, startTestServer, type ErrorShape, type TestServer } from './support.spec.js';
+import { call, isErrorBody, KEYS, sleep, startTestServer, type ErrorShape, type TestServer } from '../testing/api-harness.js';
 
 let s: TestServer;
 let url: string;

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isErrorBody, KEYS, startTestServer, type TestServer } from './support.spec.js';
+import { isErrorBody, KEYS, startTestServer, type TestServer } from '../testing/api-harness.js';
 
 let s: TestServer;
 beforeAll(async () => {

@@ -3,7 +3,7 @@
  * audit log says a request came through.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, KEYS, startTestServer, type TestServer } from './support.spec.js';
+import { call, KEYS, startTestServer, type TestServer } from '../testing/api-harness.js';
 
 let t: TestServer;
 beforeAll(async () => {

@@ -10,7 +10,7 @@ import { createClient } from '../core/client.js';
 import { parseConfig } from '../core/config.js';
 import { createLogger } from '../core/logging.js';
 import { resolveApiKeys, startApiServer } from './index.js';
-import { BASE_ENV, call, isErrorBody, KEYS, sleep, startTestServer, type ErrorShape, type TestServer } from './support.spec.js';
+import { BASE_ENV, call, isErrorBody, KEYS, sleep, startTestServer, type ErrorShape, type TestServer } from '../testing/api-harness.js';
 
 const MKT = { symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' } as const;
 const cleanups: Array<() => Promise<void>> = [];

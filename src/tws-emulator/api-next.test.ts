@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { firstValueFrom, filter } from 'rxjs';
 import { ConnectionState, IBApiNext, IBApiTickType, OrderAction, OrderType, SecType, type Contract as IbContract } from '@stoqey/ib';
-import { makeHarness, type Harness } from './test-harness.js';
+import { makeHarness, type Harness } from '../testing/emulator-harness.js';
 
 const AAPL: IbContract = { symbol: 'AAPL', secType: SecType.STK, exchange: 'SMART', currency: 'USD' };
 

@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventName, IBApi, OptionType, OrderAction, OrderType, SecType, type Contract as IbContract, type Order, type OrderState } from '@stoqey/ib';
 import type { Contract } from '../core/models.js';
-import { makeHarness, recordClient, tick, type Harness, type TestClient } from './test-harness.js';
+import { makeHarness, recordClient, tick, type Harness, type TestClient } from '../testing/emulator-harness.js';
 
 const AAPL: IbContract = { symbol: 'AAPL', secType: SecType.STK, exchange: 'SMART', currency: 'USD' };
 

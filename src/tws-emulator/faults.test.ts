@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventName, IBApi, OrderAction, OrderType, SecType, type Contract as IbContract } from '@stoqey/ib';
-import { makeHarness, recordClient, tick, type Harness } from './test-harness.js';
+import { makeHarness, recordClient, tick, type Harness } from '../testing/emulator-harness.js';
 
 const AAPL: IbContract = { symbol: 'AAPL', secType: SecType.STK, exchange: 'SMART', currency: 'USD' };
 

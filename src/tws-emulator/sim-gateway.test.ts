@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { expect, it } from 'vitest';
 import { EventName, IBApi } from '@stoqey/ib';
 import { registerSimGatewayCommand } from '../cli/commands/sim-gateway.js';
-import { recordClient, tick } from './test-harness.js';
+import { recordClient, tick } from '../testing/emulator-harness.js';
 
 it('sim-gateway serves the configured simulated account until SIGINT', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-gw-'));

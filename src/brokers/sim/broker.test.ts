@@ -3,7 +3,7 @@ import { Decimal } from 'decimal.js';
 import type { Contract, Fill } from '../../core/models.js';
 import type { BrokerOrderState } from '../../core/broker/port.js';
 import { createSimBroker, resetSimAccount } from './index.js';
-import { flush, makeSimHarness, placeSim, type SimHarness } from './testing.js';
+import { flush, makeSimHarness, placeSim, type SimHarness } from '../../testing/sim-harness.js';
 
 const ACCOUNT = 'DU1234567';
 let harnesses: SimHarness[] = [];

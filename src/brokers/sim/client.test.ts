@@ -11,7 +11,7 @@ import { Decimal } from 'decimal.js';
 import { ManualClock } from '../../core/clock.js';
 import { createClient } from '../../core/client.js';
 import type { GatewayClient } from '../../core/gateway-client.js';
-import { flush, MONDAY_10_ET } from './testing.js';
+import { flush, MONDAY_10_ET } from '../../testing/sim-harness.js';
 
 let open: Array<{ client: GatewayClient; dir: string }> = [];
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal } from 'decimal.js';
 import type { Contract, Fill, OrderSpecInput } from '../../core/models.js';
-import { makeSimHarness, placeSim } from './testing.js';
+import { makeSimHarness, placeSim } from '../../testing/sim-harness.js';
 
 interface Step {
   symbol: 'AAPL' | 'SPY' | 'ES';

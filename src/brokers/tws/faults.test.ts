@@ -9,7 +9,7 @@ import { GatewayError } from '../../core/errors.js';
 import { OrderSpec, type Contract, type Fill } from '../../core/models.js';
 import type { BrokerOrderState, ConnectionEvent } from '../../core/broker/port.js';
 import { createTwsBroker } from './index.js';
-import { makeTwsHarness, type TwsHarness } from './testing.js';
+import { makeTwsHarness, type TwsHarness } from '../../testing/tws-harness.js';
 
 let h: TwsHarness | null = null;
 

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe } from 'vitest';
-import { describeBrokerContract } from '../contract.js';
+import { describeBrokerContract } from '../../testing/broker-spec.js';
 import { createTwsBroker } from './index.js';
 
 const enabled = process.env.IBKR_INTEGRATION === '1';

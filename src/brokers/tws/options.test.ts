@@ -1,6 +1,6 @@
 /** Option chains through the tws broker (reqSecDefOptParams, OPT contract details, snapshots with greeks) against the simulator's own chain. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeTwsHarness, type TwsHarness } from './testing.js';
+import { makeTwsHarness, type TwsHarness } from '../../testing/tws-harness.js';
 
 let h: TwsHarness | null = null;
 

@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OrderSpec, type Contract, type Fill } from '../../core/models.js';
 import type { BrokerOrderState } from '../../core/broker/port.js';
-import { makeTwsHarness, type TwsHarness } from './testing.js';
+import { makeTwsHarness, type TwsHarness } from '../../testing/tws-harness.js';
 
 let h: TwsHarness | null = null;
 

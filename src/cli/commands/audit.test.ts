@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auditDbPath, openAuditStore } from '../../core/audit/audit-store.js';
 import { CSV_COLUMNS } from '../../core/audit/export.js';
-import { entry, tempDir, version } from '../../core/audit/fixtures/samples.js';
+import { entry, tempDir, version } from '../../testing/audit/samples.js';
 import { ManualClock } from '../../core/clock.js';
 import { AUDIT_EXIT, registerAuditCommands } from './audit.js';
 

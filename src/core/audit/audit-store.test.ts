@@ -4,7 +4,7 @@ import { ManualClock } from '../clock.js';
 import { AuditError, IdempotencyConflictError } from '../errors.js';
 import { AuditQuery } from '../models.js';
 import { GENESIS_HASH } from './chain.js';
-import { entry, tempDir, version } from './fixtures/samples.js';
+import { entry, tempDir, version } from '../../testing/audit/samples.js';
 import { type SqliteAuditStore, auditDbPath, openAuditStore } from './audit-store.js';
 import { LATEST_SCHEMA_VERSION } from './migrations.js';
 

@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditQuery } from '../models.js';
 import { openAuditStore } from './audit-store.js';
-import { runFixture } from './fixtures/children.js';
-import { compileAudit } from './fixtures/compile-audit.mjs';
-import { tempDir } from './fixtures/samples.js';
+import { runFixture } from '../../testing/audit/children.js';
+import { compileAudit } from '../../testing/audit/compile-audit.mjs';
+import { tempDir } from '../../testing/audit/samples.js';
 import type { AuditStore } from './types.js';
 
 const ROUNDS = 24;

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import { auditDbPath, openAuditStore } from './audit-store.js';
-import { entry, tempDir, version } from './fixtures/samples.js';
+import { entry, tempDir, version } from '../../testing/audit/samples.js';
 
 const EDITS = {
   audit_log: [

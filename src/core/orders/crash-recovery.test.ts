@@ -5,7 +5,7 @@
  * which it is.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../../test/support/client.js';
+import { startTestGateway, type TestGateway } from '../../testing/client-harness.js';
 import { openAuditStore } from '../audit/index.js';
 import { hashOf } from '../hashing.js';
 import { OrderSpec } from '../models.js';

@@ -3,7 +3,7 @@
  * trader sees, and what the audit log and the broker hold afterwards.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../../test/support/client.js';
+import { startTestGateway, type TestGateway } from '../../testing/client-harness.js';
 import { Decimal } from '../money.js';
 
 let gw: TestGateway;

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../../test/support/client.js';
+import { startTestGateway, type TestGateway } from '../../testing/client-harness.js';
 import { openAuditStore } from '../audit/index.js';
 
 let gw: TestGateway;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRiskEngine } from './engine.js';
-import { baseLimits, pnl } from './fixtures.js';
+import { baseLimits, pnl } from '../../testing/risk-fixtures.js';
 
 describe('circuit breaker (CIRCUIT_BREAKER_REJECTIONS, default 5)', () => {
   it('trips on the Nth consecutive rejection, not before', () => {

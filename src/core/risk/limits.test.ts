@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CHECK_NAMES } from './check-names.js';
 import { createRiskEngine } from './engine.js';
-import { aapl, baseLimits, byName, input, pnl, position, spec, summary } from './fixtures.js';
+import { aapl, baseLimits, byName, input, pnl, position, spec, summary } from '../../testing/risk-fixtures.js';
 import type { RiskInput } from './types.js';
 
 const run = (name: string, over: Partial<RiskInput>, limits = baseLimits()) => byName(createRiskEngine(limits).evaluate(input(over)), name);

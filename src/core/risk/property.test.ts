@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Contract, Position } from '../models.js';
 import { createRiskEngine } from './engine.js';
-import { ACCOUNT, baseLimits, input, position, spec, summary, T0 } from './fixtures.js';
+import { ACCOUNT, baseLimits, input, position, spec, summary, T0 } from '../../testing/risk-fixtures.js';
 import type { WorkingOrderExposure } from './types.js';
 
 const instruments = (prices: number[]): Array<{ contract: Contract; price: number }> =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRiskEngine } from './engine.js';
-import { ACCOUNT, baseLimits, byName, input, spec, T0 } from './fixtures.js';
+import { ACCOUNT, baseLimits, byName, input, spec, T0 } from '../../testing/risk-fixtures.js';
 import { riskDayStart } from './trading-day.js';
 
 const S = 1000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRiskEngine } from './engine.js';
-import { aapl, baseLimits, byName, input, position, spec } from './fixtures.js';
+import { aapl, baseLimits, byName, input, position, spec } from '../../testing/risk-fixtures.js';
 import type { WorkingOrderExposure } from './types.js';
 
 const reduceOnly = (held: number, action: 'BUY' | 'SELL', quantity: number, working: WorkingOrderExposure[] = [], on = true) =>

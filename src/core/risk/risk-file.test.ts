@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
 import { createRiskEngine } from './engine.js';
-import { aapl, baseLimits, byName, input, spec } from './fixtures.js';
+import { aapl, baseLimits, byName, input, spec } from '../../testing/risk-fixtures.js';
 import { loadRiskFile } from './risk-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'risk-file-'));

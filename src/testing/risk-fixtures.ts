@@ -4,9 +4,9 @@
  * so the tests also pin what a newcomer gets without setting anything.
  * (Kept out of *.test.ts so several test files share it; it has no side effects.)
  */
-import { parseConfig, type RiskLimits } from '../config.js';
-import { OrderSpec, type AccountPnL, type AccountSummary, type Contract, type OrderSpecInput, type Position, type RiskCheck } from '../models.js';
-import type { RiskInput } from './types.js';
+import { parseConfig, type RiskLimits } from '../core/config.js';
+import { OrderSpec, type AccountPnL, type AccountSummary, type Contract, type OrderSpecInput, type Position, type RiskCheck } from '../core/models.js';
+import type { RiskInput } from '../core/risk/types.js';
 
 /** Monday 5 January 2026, 15:00 UTC (10:00 New York). */
 export const T0 = Date.UTC(2026, 0, 5, 15, 0, 0);

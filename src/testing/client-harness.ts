@@ -5,11 +5,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock } from '../../src/core/clock.js';
-import { createClient } from '../../src/core/client.js';
-import { parseConfig, type Env } from '../../src/core/config.js';
-import type { GatewayClient } from '../../src/core/gateway-client.js';
-import { createLogger } from '../../src/core/logging.js';
+import { ManualClock } from '../core/clock.js';
+import { createClient } from '../core/client.js';
+import { parseConfig, type Env } from '../core/config.js';
+import type { GatewayClient } from '../core/gateway-client.js';
+import { createLogger } from '../core/logging.js';
 
 /** Monday 5 January 2026, 10:00 in New York: the US market is open. */
 export const MARKET_OPEN = '2026-01-05T15:00:00.000Z';

@@ -12,7 +12,7 @@ import { ManualClock } from '../core/clock.js';
 import { createSimBroker } from '../brokers/sim/index.js';
 import type { SimBroker } from '../brokers/sim/index.js';
 import type { Broker } from '../core/broker/port.js';
-import { startTwsEmulator, type TwsEmulator, type TwsEmulatorOptions } from './index.js';
+import { startTwsEmulator, type TwsEmulator, type TwsEmulatorOptions } from '../tws-emulator/index.js';
 
 export interface Recorded {
   name: string;

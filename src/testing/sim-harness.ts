@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ManualClock } from '../../core/clock.js';
-import { OrderSpec, type Contract, type OrderSpecInput } from '../../core/models.js';
-import type { PlaceOrderAck } from '../../core/broker/port.js';
-import { SimBroker, type SimBrokerOptions } from './broker.js';
+import { ManualClock } from '../core/clock.js';
+import { OrderSpec, type Contract, type OrderSpecInput } from '../core/models.js';
+import type { PlaceOrderAck } from '../core/broker/port.js';
+import { SimBroker, type SimBrokerOptions } from '../brokers/sim/broker.js';
 
 export interface SimHarness {
   broker: SimBroker;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createClient } from '../core/client.js';
 import type { Env } from '../core/config.js';
 import type { GatewayClient } from '../core/gateway-client.js';
-import { startApiServer, type RunningApiServer } from './index.js';
+import { startApiServer, type RunningApiServer } from '../api/index.js';
 
 export const KEYS = { read: 'readkey12345', trade: 'tradekey1234', admin: 'adminkey1234' } as const;
 

@@ -6,12 +6,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ManualClock } from '../../core/clock.js';
-import { createSimBroker } from '../sim/index.js';
-import { startTwsEmulator, type TwsEmulator } from '../../tws-emulator/index.js';
-import type { Broker } from '../../core/broker/port.js';
-import { createTwsBroker } from './index.js';
-import type { TwsBroker, TwsBrokerOptions } from './broker.js';
+import { ManualClock } from '../core/clock.js';
+import { createSimBroker } from '../brokers/sim/index.js';
+import { startTwsEmulator, type TwsEmulator } from '../tws-emulator/index.js';
+import type { Broker } from '../core/broker/port.js';
+import { createTwsBroker } from '../brokers/tws/index.js';
+import type { TwsBroker, TwsBrokerOptions } from '../brokers/tws/broker.js';
 
 export const MONDAY_10_ET = '2026-01-05T15:00:00.000Z';
 
