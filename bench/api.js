@@ -36,7 +36,7 @@ async function serve(kind) {
     process.send?.({ url: `http://127.0.0.1:${app.server.address().port}` });
     return;
   }
-  const { createClient } = await import('../dist/core/client.js');
+  const { createClient } = await import('../dist/gateway.js');
   const { startApiServer } = await import('../dist/api/index.js');
   const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-bench-api-'));
   const client = await createClient({

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EventName, IBApi, OrderAction, OrderType, SecType } from '@stoqey/ib';
 import { createSimBroker } from '../dist/brokers/sim/index.js';
-import { createClient } from '../dist/core/client.js';
+import { createClient } from '../dist/gateway.js';
 import { parseConfig } from '../dist/core/config.js';
 import { createLogger } from '../dist/core/logging.js';
 import { startTwsEmulator } from '../dist/tws-emulator/index.js';

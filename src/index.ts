@@ -10,8 +10,8 @@
  * data) with its TypeScript type of the same name; every error is a
  * GatewayError subclass with a stable `code`.
  */
-export { createClient, VERSION, type ClientOptions } from './core/client.js';
-export type { GatewayClient, PlaceOptions, PlaceOrderInput, OrderListQueryInput, OptionChainQueryInput } from './core/gateway-client.js';
+export { createClient, VERSION, type ClientOptions, type BrokerFactory } from './gateway.js';
+export type { GatewayClient, PlaceOptions, PlaceOrderInput, OrderListQueryInput, OptionChainQueryInput } from './core/client/interface.js';
 export * from './core/models.js';
 export * from './core/errors.js';
 export { parseConfig, loadEnv, envExample, type Config, type Env, type RiskLimits, type ApiKey, type ApiScope } from './core/config.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient } from '../core/client.js';
+import { createClient } from '../gateway.js';
 import { parseConfig } from '../core/config.js';
 import { createLogger } from '../core/logging.js';
 import { resolveApiKeys, startApiServer } from './index.js';

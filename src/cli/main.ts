@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { openAuditStore } from '../core/audit/index.js';
-import { VERSION } from '../core/client.js';
+import { VERSION } from '../core/version.js';
 import { registerAccountCommands } from './commands/account.js';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerAuditCommands } from './commands/audit.js';

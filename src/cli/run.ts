@@ -4,10 +4,10 @@
  * exit code. Exit codes: 0 success, 1 failure (an error from the gateway or
  * an unhealthy check), 2 bad configuration or usage.
  */
-import { createClient } from '../core/client.js';
+import { createClient } from '../gateway.js';
 import { loadEnv, parseConfig, type Config } from '../core/config.js';
 import { ConfigError, GatewayError, ValidationError } from '../core/errors.js';
-import type { GatewayClient } from '../core/gateway-client.js';
+import type { GatewayClient } from '../core/client/interface.js';
 import { createLogger, withContext } from '../core/logging.js';
 import { paint, printJson, processIo, withSpinner, type Io } from './output.js';
 

@@ -16,9 +16,9 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApiServer } from '../api/index.js';
-import { createClient } from '../core/client.js';
+import { createClient } from '../gateway.js';
 import type { Clock } from '../core/clock.js';
-import type { GatewayClient } from '../core/gateway-client.js';
+import type { GatewayClient } from '../core/client/interface.js';
 import { createMcpServer, mountMcpHttp } from './index.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');

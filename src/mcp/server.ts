@@ -3,11 +3,11 @@
  * nothing but how to reach the API, so a server per HTTP request (the /mcp
  * mount) costs nothing and every call sees the gateway's current state.
  */
-import { readFileSync } from 'node:fs';
 import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { CallToolRequestSchema, ErrorCode, McpError, type CallToolResult, type ServerNotification, type ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
+import { VERSION } from '../core/version.js';
 import { createApiCaller, type ApiConnection } from './http.js';
 import { registerResources } from './resources.js';
 import { invalidArguments } from './results.js';
@@ -18,8 +18,6 @@ import { registerOrderTools } from './tools/orders.js';
 
 export type McpServerOptions = ApiConnection;
 
-// Read here rather than imported from core/client.js: that module opens SQLite and brokers, which a thin REST client must not load.
-const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const INSTRUCTIONS = [
   'Interactive Brokers through ibkr-gateway. Every call goes through the gateway\'s safety gates, risk limits and audit log.',

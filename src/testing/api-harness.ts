@@ -8,9 +8,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient } from '../core/client.js';
+import { createClient } from '../gateway.js';
 import type { Env } from '../core/config.js';
-import type { GatewayClient } from '../core/gateway-client.js';
+import type { GatewayClient } from '../core/client/interface.js';
 import { startApiServer, type RunningApiServer } from '../api/index.js';
 
 export const KEYS = { read: 'readkey12345', trade: 'tradekey1234', admin: 'adminkey1234' } as const;

@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../core/clock.js';
-import { createClient } from '../core/client.js';
+import { createClient } from '../gateway.js';
 import { parseConfig, type Env } from '../core/config.js';
-import type { GatewayClient } from '../core/gateway-client.js';
+import type { GatewayClient } from '../core/client/interface.js';
 import { createLogger } from '../core/logging.js';
 
 /** Monday 5 January 2026, 10:00 in New York: the US market is open. */

@@ -1,6 +1,6 @@
 /** GET /api/account/summary, /positions, /pnl: optional ?account=, default the first managed account. */
 import { z } from 'zod';
-import type { GatewayClient } from '../../core/gateway-client.js';
+import type { GatewayClient } from '../../core/client/interface.js';
 import { AccountPnL, AccountSummary, Position } from '../../core/models.js';
 import { AccountQuery } from '../schemas.js';
 import type { ApiInstance } from '../types.js';

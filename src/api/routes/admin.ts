@@ -4,7 +4,7 @@
  * script may always stop itself; releasing it needs admin.
  */
 import { GatewayError } from '../../core/errors.js';
-import type { GatewayClient } from '../../core/gateway-client.js';
+import type { GatewayClient } from '../../core/client/interface.js';
 import { KillSwitchState } from '../../core/models.js';
 import { KillSwitchRequest } from '../schemas.js';
 import type { ApiInstance } from '../types.js';

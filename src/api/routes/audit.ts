@@ -1,5 +1,5 @@
 /** GET /api/audit (query, paged) and GET /api/audit/verify (hash chain check): admin only. */
-import type { GatewayClient } from '../../core/gateway-client.js';
+import type { GatewayClient } from '../../core/client/interface.js';
 import { AuditPage, AuditQuery, AuditVerifyResult } from '../../core/models.js';
 import type { ApiInstance } from '../types.js';
 import { errorResponses, secured } from './common.js';

@@ -1,5 +1,5 @@
 /** GET /api/contracts/resolve: the fully resolved instrument (conId, exchange, multiplier, tick). */
-import type { GatewayClient } from '../../core/gateway-client.js';
+import type { GatewayClient } from '../../core/client/interface.js';
 import { Contract } from '../../core/models.js';
 import { InstrumentQuery } from '../schemas.js';
 import type { ApiInstance } from '../types.js';

@@ -1,5 +1,5 @@
 /** GET /health: no key, so load balancers and the dashboard can poll it. */
-import type { GatewayClient } from '../../core/gateway-client.js';
+import type { GatewayClient } from '../../core/client/interface.js';
 import { Health } from '../../core/models.js';
 import type { ApiInstance } from '../types.js';
 import { errorResponses } from './common.js';

@@ -7,7 +7,7 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Unsubscribe } from '../../core/broker/port.js';
-import type { GatewayClient } from '../../core/gateway-client.js';
+import type { GatewayClient } from '../../core/client/interface.js';
 import { Bar, OptionChain, OptionChainQuery, Quote } from '../../core/models.js';
 import { HistoricalQuery, InstrumentQuery, StreamQuery } from '../schemas.js';
 import type { ApiInstance } from '../types.js';

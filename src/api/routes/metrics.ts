@@ -1,5 +1,5 @@
 /** GET /metrics: Prometheus exposition of the client's own registry (read scope: it reveals trading activity). */
-import type { GatewayClient } from '../../core/gateway-client.js';
+import type { GatewayClient } from '../../core/client/interface.js';
 import type { ApiInstance } from '../types.js';
 import { secured } from './common.js';
 

@@ -4,7 +4,7 @@
  * the body, the Idempotency-Key header and the path id across.
  */
 import { z } from 'zod';
-import type { GatewayClient } from '../../core/gateway-client.js';
+import type { GatewayClient } from '../../core/client/interface.js';
 import { CancelResult, OrderDetail, OrderListQuery, OrderPreview, OrderResult, OrderSpec, PlaceOrderRequest } from '../../core/models.js';
 import { OrderParams, PlaceHeaders } from '../schemas.js';
 import type { ApiInstance } from '../types.js';

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Decimal } from 'decimal.js';
 import { ManualClock } from '../../core/clock.js';
-import { createClient } from '../../core/client.js';
-import type { GatewayClient } from '../../core/gateway-client.js';
+import { createClient } from '../../gateway.js';
+import type { GatewayClient } from '../../core/client/interface.js';
 import { flush, MONDAY_10_ET } from '../../testing/sim-harness.js';
 
 let open: Array<{ client: GatewayClient; dir: string }> = [];

@@ -1,6 +1,6 @@
 /** `kill-switch on|off|status` and `sim reset`. */
 import type { Command } from 'commander';
-import { resetSimAccount } from '../../brokers/sim/index.js';
+import { resetSimAccount } from '../../gateway.js';
 import { printFields, printJson, processIo } from '../output.js';
 import { EXIT, loadConfig, reportError, withClient } from '../run.js';
 
@@ -37,7 +37,7 @@ export function registerAdminCommands(program: Command): void {
     .command('reset')
     .description('Start a fresh simulated account with SIM_STARTING_CASH (positions, working orders and fills are discarded; the audit log is kept)')
     .option('-y, --yes', 'required: confirms the reset')
-    .action((o: { yes?: boolean }) => {
+    .action(async (o: { yes?: boolean }) => {
       const io = processIo();
       try {
         const config = loadConfig();
@@ -46,7 +46,7 @@ export function registerAdminCommands(program: Command): void {
           process.exitCode = EXIT.CONFIG;
           return;
         }
-        resetSimAccount(config.dataDir, config.sim.startingCash);
+        await resetSimAccount(config);
         io.stdout.write(`Simulated account reset in ${config.dataDir} with ${config.sim.startingCash.toLocaleString('en-US')} USD\n`);
       } catch (err) {
         reportError(io, err, false);

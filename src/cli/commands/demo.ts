@@ -8,7 +8,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { loadEnv, parseConfig } from '../../core/config.js';
-import type { GatewayClient } from '../../core/gateway-client.js';
+import type { GatewayClient } from '../../core/client/interface.js';
 import { paint, printFields, printTable, processIo, sparkChart, type Io } from '../output.js';
 import { reportError, withClient } from '../run.js';
 import { printPreview, printResult } from './orders.js';

@@ -3,7 +3,7 @@
  * 1 unhealthy (including a broker that cannot be reached), 2 bad configuration.
  */
 import type { Command } from 'commander';
-import { createClient } from '../../core/client.js';
+import { createClient } from '../../gateway.js';
 import { ConfigError, toGatewayError } from '../../core/errors.js';
 import { createLogger, withContext } from '../../core/logging.js';
 import { paint, printFields, printJson, processIo, withSpinner } from '../output.js';

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
-import { runStdioServer, stdioOptionsFromEnv } from '../../mcp/index.js';
+import { runMcpStdio } from '../../gateway.js';
 import { EXIT } from '../run.js';
 
 export function registerMcpCommand(program: Command): void {
@@ -15,25 +15,26 @@ export function registerMcpCommand(program: Command): void {
     .option('--api-url <url>', 'REST API to call (overrides MCP_API_URL)')
     .option('--timeout-ms <ms>', 'deadline per REST call in ms (default 10000; MCP_TIMEOUT_MS)')
     .action(async (o: { apiUrl?: string; timeoutMs?: string }) => {
-      let options;
-      try {
-        options = stdioOptionsFromEnv(o.apiUrl === undefined ? process.env : { ...process.env, MCP_API_URL: o.apiUrl });
-      } catch (err) {
-        process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
-        process.exitCode = EXIT.CONFIG;
-        return;
-      }
+      let timeoutMs: number | undefined;
       if (o.timeoutMs !== undefined) {
-        const ms = Number(o.timeoutMs);
-        if (!Number.isInteger(ms) || ms <= 0) {
+        timeoutMs = Number(o.timeoutMs);
+        if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
           process.stderr.write(`--timeout-ms must be a positive integer, got ${o.timeoutMs}\n`);
           process.exitCode = EXIT.CONFIG;
           return;
         }
-        options.timeoutMs = ms;
       }
-      if (options.apiKey === null) process.stderr.write('ibkr-gateway mcp: MCP_API_KEY is not set; every tool call will answer UNAUTHORIZED\n');
-      await runStdioServer(options);
-      process.stderr.write(`ibkr-gateway mcp: serving on stdio, calling ${options.apiUrl}\n`);
+      try {
+        const served = await runMcpStdio({
+          env: o.apiUrl === undefined ? process.env : { ...process.env, MCP_API_URL: o.apiUrl },
+          timeoutMs,
+          onMissingKey: () => process.stderr.write('ibkr-gateway mcp: MCP_API_KEY is not set; every tool call will answer UNAUTHORIZED\n'),
+        });
+        process.stderr.write(`ibkr-gateway mcp: serving on stdio, calling ${served.apiUrl}\n`);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        process.stderr.write(`${err.message}\n`);
+        process.exitCode = EXIT.CONFIG;
+      }
     });
 }

@@ -1,7 +1,7 @@
 /** `orders`, `preview`, `place`, `cancel`: the order path from a terminal. */
 import { createInterface } from 'node:readline/promises';
 import { Option, type Command } from 'commander';
-import type { GatewayClient } from '../../core/gateway-client.js';
+import type { GatewayClient } from '../../core/client/interface.js';
 import { OrderType, TimeInForce, type OrderPreview, type OrderResult } from '../../core/models.js';
 import { paint, printFields, printJson, printTable, type Io } from '../output.js';
 import { UsageError, withClient } from '../run.js';

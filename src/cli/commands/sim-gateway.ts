@@ -5,9 +5,8 @@
  * the listener and the simulator's ledger cleanly.
  */
 import type { Command } from 'commander';
-import { createSimBroker } from '../../brokers/sim/index.js';
 import { loadEnv, parseConfig } from '../../core/config.js';
-import { startAdminChannel, startTwsEmulator } from '../../tws-emulator/index.js';
+import { startSimGateway } from '../../gateway.js';
 import { processIo } from '../output.js';
 import { EXIT, reportError, UsageError } from '../run.js';
 
@@ -39,26 +38,22 @@ export function registerSimGatewayCommand(program: Command): void {
       const io = processIo();
       try {
         const config = parseConfig(loadEnv());
-        const broker = createSimBroker({ dataDir: config.dataDir, seed: config.sim.seed, session: config.sim.session, startingCash: config.sim.startingCash, accountId: config.sim.accountId });
-        await broker.connect();
-        const emulator = await startTwsEmulator({
-          broker,
+        const gateway = await startSimGateway(config, {
           port: toInt('--port', o.port),
           host: o.host,
           serverVersion: toInt('--server-version', o.serverVersion),
           maxMarketDataLines: toInt('--max-market-data-lines', o.maxMarketDataLines),
+          ...(o.adminPort === undefined ? {} : { adminPort: toInt('--admin-port', o.adminPort) }),
         });
+        const { emulator, admin, broker } = gateway;
         io.stderr.write(`sim-gateway: TWS API on ${emulator.host}:${emulator.port} (accounts ${broker.accounts().join(',')}, data in ${config.dataDir}); Ctrl-C to stop\n`);
-        const admin = o.adminPort === undefined ? null : await startAdminChannel(emulator, { port: toInt('--admin-port', o.adminPort) });
         if (admin) io.stderr.write(`sim-gateway: fault injection on http://127.0.0.1:${admin.port}/faults/...\n`);
         await new Promise<void>((resolve) => {
           const stop = (): void => resolve();
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });
-        await admin?.close();
-        await emulator.close();
-        await broker.close();
+        await gateway.close();
         process.exitCode = EXIT.OK;
       } catch (err) {
         // A bad flag (or a port out of range) is a usage error: exit code 2, like a bad configuration.

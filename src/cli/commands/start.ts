@@ -5,11 +5,8 @@
  * close the broker and the audit database.
  */
 import type { Command } from 'commander';
-import type { AddressInfo } from 'node:net';
-import { buildApiServer, resolveApiKeys } from '../../api/index.js';
-import { mountMcpHttp } from '../../mcp/index.js';
-import { registerDashboard } from '../../web/index.js';
-import { createClient } from '../../core/client.js';
+import { createClient, serveGateway } from '../../gateway.js';
+import type { ResolvedApiKeys } from '../../gateway.js';
 import type { Config } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { createLogger, withContext } from '../../core/logging.js';
@@ -49,12 +46,11 @@ export function registerStart(program: Command): void {
 async function run(io: Io, config: Config): Promise<void> {
   const logger = createLogger({ level: config.logLevel, destination: process.stderr });
   const client = await createClient({ config, logger });
-  const keys = resolveApiKeys(config);
-  const api = await listen(client, config, keys.keys).catch(async (err: unknown) => {
+  const api = await serveGateway(client, config).catch(async (err: unknown) => {
     await client.close();
     throw err;
   });
-  printBanner(io, config, await client.health(), api.url, keys);
+  printBanner(io, config, await client.health(), api.url, api.keys);
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -74,18 +70,7 @@ async function run(io: Io, config: Config): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
-/** The REST API with the MCP endpoint and the dashboard mounted beside it; api itself imports neither. */
-async function listen(client: Awaited<ReturnType<typeof createClient>>, config: Config, apiKeys: ReturnType<typeof resolveApiKeys>['keys']): Promise<{ url: string; close(): Promise<void> }> {
-  const app = await buildApiServer(client, { apiKeys });
-  mountMcpHttp(app);
-  await registerDashboard(app);
-  await app.listen({ host: config.api.host, port: config.api.port });
-  const address = app.server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return { url: `http://${host}:${address.port}`, close: () => app.close() };
-}
-
-function printBanner(io: Io, config: Config, health: Health, url: string, keys: ReturnType<typeof resolveApiKeys>): void {
+function printBanner(io: Io, config: Config, health: Health, url: string, keys: ResolvedApiKeys): void {
   const b = (s: string): string => paint(io, 'bold', s);
   const mode = health.effectiveOrderMode === 'TRANSMIT' ? paint(io, config.tradingMode === 'live' ? 'red' : 'green', 'TRANSMIT') : paint(io, 'yellow', health.effectiveOrderMode);
   const lines = [

@@ -21,7 +21,7 @@ import {
   toGatewayError,
 } from '../errors.js';
 import { assertNotBlocked } from '../gates.js';
-import type { PlaceOptions, PlaceOrderInput } from '../gateway-client.js';
+import type { PlaceOptions, PlaceOrderInput } from '../client/interface.js';
 import { hashOf } from '../hashing.js';
 import { currentContext } from '../logging.js';
 import { PlaceOrderRequest, type OrderDetail, type OrderResult, type OrderSpec } from '../models.js';

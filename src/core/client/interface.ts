@@ -7,10 +7,10 @@
  * omitted, symbols in any case) and validates it, so a library caller gets the
  * same VALIDATION_ERROR a REST caller does.
  */
-import type { Broker, Unsubscribe } from './broker/port.js';
-import type { Config } from './config.js';
-import type { Logger } from './logging.js';
-import type { Metrics } from './metrics.js';
+import type { Broker, Unsubscribe } from '../broker/port.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logging.js';
+import type { Metrics } from '../metrics.js';
 import type {
   AccountPnL,
   AccountSummary,
@@ -32,10 +32,10 @@ import type {
   Position,
   Quote,
   SymbolSpecInput,
-} from './models.js';
-import type { RiskLimits } from './config.js';
+} from '../models.js';
+import type { RiskLimits } from '../config.js';
 import type { z } from 'zod';
-import type { OptionChainQuery, PlaceOrderRequest } from './models.js';
+import type { OptionChainQuery, PlaceOrderRequest } from '../models.js';
 
 export type PlaceOrderInput = z.input<typeof PlaceOrderRequest>;
 export type OrderListQueryInput = z.input<typeof OrderListQuery>;

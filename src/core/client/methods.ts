@@ -4,13 +4,13 @@
  * a REST request's id is kept) and counts its errors by code.
  */
 import { z } from 'zod';
-import type { Unsubscribe } from './broker/port.js';
-import { fromZodIssues, GatewayError, OrderNotFoundError } from './errors.js';
-import { evaluateGates } from './gates.js';
-import type { GatewayClient, OptionChainQueryInput, OrderListQueryInput, PlaceOptions, PlaceOrderInput } from './gateway-client.js';
-import { withContext } from './logging.js';
-import type { QuoteHub } from './market-data.js';
-import { timed } from './metrics.js';
+import type { Unsubscribe } from '../broker/port.js';
+import { fromZodIssues, GatewayError, OrderNotFoundError } from '../errors.js';
+import { evaluateGates } from '../gates.js';
+import type { GatewayClient, OptionChainQueryInput, OrderListQueryInput, PlaceOptions, PlaceOrderInput } from './interface.js';
+import { withContext } from '../logging.js';
+import type { QuoteHub } from '../market-data.js';
+import { timed } from '../metrics.js';
 import {
   AuditQuery,
   HistoricalRequest,
@@ -22,11 +22,11 @@ import {
   type KillSwitchState,
   type OrderSpecInput,
   type SymbolSpecInput,
-} from './models.js';
-import { cancelAllWorking, cancelOrder } from './orders/cancel.js';
-import type { OrderContext } from './orders/context.js';
-import { placeOrder } from './orders/place.js';
-import { previewOrder } from './orders/preview.js';
+} from '../models.js';
+import { cancelAllWorking, cancelOrder } from '../orders/cancel.js';
+import type { OrderContext } from '../orders/context.js';
+import { placeOrder } from '../orders/place.js';
+import { previewOrder } from '../orders/preview.js';
 
 function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   const parsed = schema.safeParse(input);

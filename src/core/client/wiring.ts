@@ -1,48 +1,45 @@
 /**
- * createClient(): builds the whole core (configuration, broker, audit log,
- * risk engine, kill switch, order service) and returns a connected
- * GatewayClient. This is the library's entry point and what the REST API,
- * the CLI and the dashboard run on.
+ * createCoreClient(): wires the core (audit store, risk engine, kill switch,
+ * order service) around a Broker it is given, connects, reconciles, and
+ * returns a GatewayClient. The core never chooses a broker: the composition
+ * root (src/gateway.ts) does, and hands it in.
  */
-import { readFileSync } from 'node:fs';
-import type { Broker } from './broker/port.js';
-import { createBroker } from '../brokers/index.js';
-import { openAuditStore } from './audit/audit-store.js';
-import type { AuditStore } from './audit/types.js';
-import { systemClock, type Clock } from './clock.js';
-import { loadEnv, parseConfig, publicConfig, type Config, type Env } from './config.js';
-import { ContractResolver } from './contracts.js';
-import { AccountError, BrokerConnectionError, ConfigError } from './errors.js';
-import { startupGateProblem } from './gates.js';
-import type { GatewayClient } from './gateway-client.js';
-import { KillSwitch } from './kill-switch.js';
-import { createLogger, withContext, type Logger } from './logging.js';
-import { QuoteHub } from './market-data.js';
-import { createMetrics } from './metrics.js';
-import type { OrderContext } from './orders/context.js';
-import { auditRow } from './orders/context.js';
-import { attachOrderEvents } from './orders/order-events.js';
-import { reconcileOrders } from './orders/reconcile.js';
-import { PreviewRegistry } from './previews.js';
-import { createRiskEngine } from './risk/index.js';
-import { buildClient } from './client-methods.js';
+import type { Broker } from '../broker/port.js';
+import { openAuditStore } from '../audit/audit-store.js';
+import type { AuditStore } from '../audit/types.js';
+import { systemClock, type Clock } from '../clock.js';
+import { publicConfig, type Config } from '../config.js';
+import { ContractResolver } from '../contracts.js';
+import { AccountError, BrokerConnectionError, ConfigError } from '../errors.js';
+import { startupGateProblem } from '../gates.js';
+import type { GatewayClient } from './interface.js';
+import { KillSwitch } from '../kill-switch.js';
+import { createLogger, withContext, type Logger } from '../logging.js';
+import { QuoteHub } from '../market-data.js';
+import { createMetrics } from '../metrics.js';
+import type { OrderContext } from '../orders/context.js';
+import { auditRow } from '../orders/context.js';
+import { attachOrderEvents } from '../orders/order-events.js';
+import { reconcileOrders } from '../orders/reconcile.js';
+import { PreviewRegistry } from '../previews.js';
+import { createRiskEngine } from '../risk/index.js';
+import { buildClient } from './methods.js';
+import { VERSION } from '../version.js';
 
-export interface ClientOptions {
-  /** A ready Config; otherwise parsed from `env` (default: process.env over .env). */
-  config?: Config;
-  env?: Env;
+/** Builds the broker once the store is open (so a failing broker closes the store it would have used). */
+export type BrokerFactory = (config: Config, clock: Clock, logger: Logger) => Broker | Promise<Broker>;
+
+export interface CoreClientOptions {
+  config: Config;
+  broker: Broker | BrokerFactory;
   clock?: Clock;
-  /** Bring your own Broker (tests, custom back ends); default from BROKER. */
-  broker?: Broker;
   logger?: Logger;
   /** Skip connecting (a client that only reads the audit log). */
   connect?: boolean;
 }
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
-export async function createClient(options: ClientOptions = {}): Promise<GatewayClient> {
-  const config = options.config ?? parseConfig(options.env ?? loadEnv());
+export async function createCoreClient(options: CoreClientOptions): Promise<GatewayClient> {
+  const config = options.config;
   const problem = startupGateProblem(config);
   if (problem) throw new ConfigError(problem.variable, problem.message);
   const clock = options.clock ?? systemClock;
@@ -53,7 +50,7 @@ export async function createClient(options: ClientOptions = {}): Promise<Gateway
   const audit: AuditStore = openAuditStore({ dataDir: config.dataDir, clock });
   let broker: Broker;
   try {
-    broker = options.broker ?? createBroker(config, clock, logger);
+    broker = typeof options.broker === 'function' ? await options.broker(config, clock, logger) : options.broker;
   } catch (err) {
     audit.close();
     throw err;

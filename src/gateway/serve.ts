@@ -1,0 +1,36 @@
+/**
+ * What `start` serves: the REST API with the MCP endpoint (/mcp) and the
+ * dashboard (/) mounted beside it. The API itself imports neither; this is
+ * where they meet. Fastify, the MCP SDK and the dashboard load only here.
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { ResolvedApiKeys } from '../api/index.js';
+
+export type { ResolvedApiKeys };
+import type { GatewayClient } from '../core/client/interface.js';
+import type { Config } from '../core/config.js';
+
+export interface ServedGateway {
+  url: string;
+  app: FastifyInstance;
+  /** The keys in force: from API_KEYS, or the generated admin key. */
+  keys: ResolvedApiKeys;
+  close(): Promise<void>;
+}
+
+export async function serveGateway(client: GatewayClient, config: Config): Promise<ServedGateway> {
+  const [{ buildApiServer, resolveApiKeys }, { mountMcpHttp }, { registerDashboard }] = await Promise.all([
+    import('../api/index.js'),
+    import('../mcp/index.js'),
+    import('../web/index.js'),
+  ]);
+  const keys = resolveApiKeys(config);
+  const app = await buildApiServer(client, { apiKeys: keys.keys });
+  mountMcpHttp(app);
+  await registerDashboard(app);
+  await app.listen({ host: config.api.host, port: config.api.port });
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { url: `http://${host}:${address.port}`, app, keys, close: () => app.close() };
+}
