@@ -119,7 +119,9 @@ describe('over stdio', () => {
         'list_orders',
         'place_order',
         'preview_order',
+        'query_audit_log',
         'resolve_contract',
+        'verify_audit_log',
       ].sort(),
     );
     const place = byName.get('place_order');
@@ -293,7 +295,7 @@ describe('over stdio', () => {
   const cliRegistersMcp = existsSync(CLI_ENTRY) && readFileSync(CLI_ENTRY, 'utf8').includes('registerMcpCommand');
   it.skipIf(!cliRegistersMcp)('`ibkr-gateway mcp` serves the same tools', async () => {
     const cli = await stdioClient({ MCP_API_URL: apiUrl, MCP_API_KEY: KEYS.trade }, [CLI_ENTRY, 'mcp']);
-    expect((await cli.listTools()).tools).toHaveLength(12);
+    expect((await cli.listTools()).tools).toHaveLength(14);
     expect(data(await call(cli, 'get_quote', { symbol: 'MSFT' }))).toMatchObject({ symbol: 'MSFT' });
   });
 });
@@ -361,7 +363,7 @@ describe('Streamable HTTP at /mcp on the REST server', () => {
 
   it('serves the tools with the caller key: preview and place work with a trade key', async () => {
     const mcp = await httpClient(KEYS.trade);
-    expect((await mcp.listTools()).tools).toHaveLength(12);
+    expect((await mcp.listTools()).tools).toHaveLength(14);
     const order = { ...ORDER, symbol: 'AMZN', quantity: 1 };
     const { previewId } = data<{ previewId: string }>(await call(mcp, 'preview_order', order));
     const placed = data<{ orderId: string }>(await call(mcp, 'place_order', { ...order, previewId }));
@@ -372,6 +374,33 @@ describe('Streamable HTTP at /mcp on the REST server', () => {
     const mcp = await httpClient(KEYS.read);
     expect(data(await call(mcp, 'get_quote', { symbol: 'AAPL' }))).toMatchObject({ symbol: 'AAPL' });
     expectToolError(await call(mcp, 'preview_order', ORDER), 'FORBIDDEN');
+  });
+
+  it('offers prompts that walk an agent through the safe order of calls', async () => {
+    const mcp = await httpClient(KEYS.read);
+    const { prompts } = await mcp.listPrompts();
+    expect(prompts.map((p) => p.name).sort()).toEqual(['explain_order_audit', 'place_order_safely', 'review_portfolio']);
+    const placing = await mcp.getPrompt({ name: 'place_order_safely', arguments: { symbol: 'AAPL', action: 'BUY', quantity: '5', limitPrice: '170' } });
+    const said = placing.messages.map((m) => (m.content.type === 'text' ? m.content.text : '')).join('\n');
+    expect(said).toContain('BUY 5 AAPL');
+    expect(said).toMatch(/preview_order[\s\S]*confirm[\s\S]*place_order with the same fields and the previewId/);
+    await expect(mcp.getPrompt({ name: 'place_order_safely', arguments: { symbol: 'AAPL', action: 'HOLD', quantity: '5' } })).rejects.toThrow(/action/);
+  });
+
+  it('the audit tools read an order\'s trail with an admin key; other keys get FORBIDDEN with the scope named', async () => {
+    const admin = await httpClient(KEYS.admin);
+    const order = { ...ORDER, symbol: 'NVDA', quantity: 2 };
+    const { previewId } = data<{ previewId: string }>(await call(admin, 'preview_order', order));
+    const placed = data<{ orderId: string }>(await call(admin, 'place_order', { ...order, previewId }));
+    const trail = await call(admin, 'query_audit_log', { orderId: placed.orderId });
+    const page = data<{ entries: { eventType: string; orderId: string | null }[] }>(trail);
+    expect(page.entries.length).toBeGreaterThan(0);
+    expect(page.entries.every((e) => e.orderId === placed.orderId)).toBe(true);
+    expect(page.entries.map((e) => e.eventType)).toContain('ORDER_SUBMITTED');
+    expect(text(trail)).toContain(`order ${placed.orderId}`);
+    expect(data(await call(admin, 'verify_audit_log'))).toMatchObject({ ok: true });
+    const trader = await httpClient(KEYS.trade);
+    expect(expectToolError(await call(trader, 'query_audit_log', { orderId: placed.orderId }), 'FORBIDDEN')).toMatch(/admin/);
   });
 
   it('GET and DELETE are 405: the endpoint is stateless', async () => {

@@ -13,6 +13,8 @@ import { registerResources } from './resources.js';
 import { invalidArguments } from './results.js';
 import { registerAccountTools } from './tools/account.js';
 import { registerAdminTools } from './tools/admin.js';
+import { registerAuditTools } from './tools/audit.js';
+import { registerPrompts } from './prompts.js';
 import { registerMarketTools } from './tools/market.js';
 import { registerOrderTools } from './tools/orders.js';
 
@@ -36,6 +38,8 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   registerAccountTools(server, context);
   registerOrderTools(server, context);
   registerAdminTools(server, context);
+  registerAuditTools(server, context);
+  registerPrompts(server);
   registerResources(server, api);
   checkArgumentsOurselves(server, tools);
   return server;
