@@ -8,7 +8,7 @@ import { createClient } from '../gateway.js';
 import { loadEnv, parseConfig, type Config } from '../core/config.js';
 import { ConfigError, GatewayError, ValidationError } from '../core/errors.js';
 import type { GatewayClient } from '../core/client/interface.js';
-import { createLogger, withContext } from '../core/logging.js';
+import { createLogger, withContext, type Logger } from '../core/logging.js';
 import { paint, printJson, processIo, withSpinner, type Io } from './output.js';
 
 export const EXIT = { OK: 0, FAILURE: 1, CONFIG: 2 } as const;
@@ -21,12 +21,20 @@ export function loadConfig(): Config {
   return parseConfig(loadEnv());
 }
 
+/**
+ * A command prints its own result, so its log shows only errors unless
+ * LOG_LEVEL asks for more; on a terminal as readable lines (LOG_FORMAT).
+ */
+export function cliLogger(config: Config): Logger {
+  return createLogger({ level: process.env.LOG_LEVEL?.trim() ? config.logLevel : 'error', destination: process.stderr, format: config.logFormat });
+}
+
 export async function withClient(fn: (client: GatewayClient, io: Io) => Promise<void>, options: { io?: Io; config?: Config; json?: boolean } = {}): Promise<void> {
   const io = options.io ?? processIo();
   await withContext({ interface: 'cli' }, async () => {
     try {
       const config = options.config ?? loadConfig();
-      const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: process.stderr });
+      const logger = cliLogger(config);
       const client = await withSpinner(io, `connecting to the ${config.broker} broker`, () => createClient({ config, logger }));
       try {
         await fn(client, io);

@@ -97,6 +97,7 @@ export const VARIABLES = {
   API_RATE_LIMIT_PER_MINUTE: v({ name: 'API_RATE_LIMIT_PER_MINUTE', default: '6000', accepts: 'an integer 1-10000000', description: 'Requests per minute per API key before 429', parse: int(1, 10_000_000) }),
   DATA_DIR: v({ name: 'DATA_DIR', default: './data', accepts: 'a directory path', description: 'Where audit.db, sim.db, the bar cache and the generated API key live', parse: text }),
   LOG_LEVEL: v({ name: 'LOG_LEVEL', default: 'info', accepts: 'fatal | error | warn | info | debug | trace | silent', description: 'Log level', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') }),
+  LOG_FORMAT: v({ name: 'LOG_FORMAT', default: 'auto', accepts: 'auto | json | pretty', description: 'auto: one readable line per event on a terminal, JSON otherwise; json: always JSON (for log shippers)', parse: oneOf('auto', 'json', 'pretty') }),
   MCP_API_URL: v({ name: 'MCP_API_URL', default: 'http://127.0.0.1:8000', accepts: 'an http(s) URL', description: 'REST API the MCP server calls', parse: url }),
   MCP_API_KEY: v({ name: 'MCP_API_KEY', default: undefined, accepts: 'an API key', description: 'Key the MCP server sends to the REST API', parse: text, secret: true }),
   PREVIEW_TTL_SECONDS: v({ name: 'PREVIEW_TTL_SECONDS', default: '300', accepts: 'an integer 10-86400', description: 'How long a previewId stays valid for placing', parse: int(10, 86400) }),
@@ -161,6 +162,7 @@ export interface Config {
   api: { host: string; port: number; keys: ApiKey[] | null; rateLimitPerMinute: number };
   dataDir: string;
   logLevel: string;
+  logFormat: 'auto' | 'json' | 'pretty';
   mcp: { apiUrl: string; apiKey: string | null };
   previewTtlSeconds: number;
   sim: { seed: number; session: 'real' | 'always-open'; startingCash: number; accountId: string };
@@ -235,6 +237,7 @@ export function parseConfig(env: Env): Config {
     api: { host: required(env, 'API_HOST'), port: required(env, 'API_PORT'), keys, rateLimitPerMinute: required(env, 'API_RATE_LIMIT_PER_MINUTE') },
     dataDir: resolve(required(env, 'DATA_DIR')),
     logLevel: required(env, 'LOG_LEVEL'),
+    logFormat: required(env, 'LOG_FORMAT') as Config['logFormat'],
     mcp: { apiUrl: required(env, 'MCP_API_URL'), apiKey: read(env, 'MCP_API_KEY') ?? null },
     previewTtlSeconds: required(env, 'PREVIEW_TTL_SECONDS'),
     sim: {

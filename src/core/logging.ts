@@ -7,6 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
+import pinoPretty from 'pino-pretty';
 import type { Interface } from './models.js';
 
 export interface RequestContext {
@@ -47,13 +48,23 @@ export const REDACT_PATHS = [
   '*.apiKey',
 ];
 
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
 export interface LoggerOptions {
   level?: string;
   /** Write somewhere other than stdout (tests, the CLI's stderr). */
-  destination?: pino.DestinationStream;
+  destination?: pino.DestinationStream & { isTTY?: boolean; fd?: number };
+  /** auto (the default): one readable line per event on a terminal, JSON otherwise. */
+  format?: LogFormat;
 }
 
+/** A logger that writes nothing: what a library client gets unless it passes its own. */
+export const silentLogger = (): Logger => pino({ level: 'silent' });
+
 export function createLogger(options: LoggerOptions = {}): Logger {
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: false });
+  const format = options.format ?? 'auto';
+  const pretty = format === 'pretty' || (format === 'auto' && (options.destination ?? process.stdout).isTTY === true);
   return pino(
     {
       level: options.level ?? 'info',
@@ -67,8 +78,21 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         return ctx ? { correlationId: ctx.correlationId, interface: ctx.interface, apiKeyName: ctx.apiKeyName } : {};
       },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    pretty ? prettyStream(options.destination ?? process.stdout) : destination,
   );
+}
+
+/** `15:04:05 WARN  message key=value [correlation id]`: readable on a terminal, every field kept. */
+function prettyStream(destination: pino.DestinationStream & { isTTY?: boolean }): pino.DestinationStream {
+  return pinoPretty({
+    destination,
+    colorize: destination.isTTY === true,
+    singleLine: true,
+    sync: true,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname,service,interface,apiKeyName,correlationId',
+    messageFormat: (log, messageKey) => `${String(log[messageKey] ?? '')}${typeof log.correlationId === 'string' ? ` [${log.correlationId}]` : ''}`,
+  });
 }
 
 export type { Logger };

@@ -26,7 +26,9 @@ export async function serveGateway(client: GatewayClient, config: Config): Promi
     import('../web/index.js'),
   ]);
   const keys = resolveApiKeys(config);
-  const app = await buildApiServer(client, { apiKeys: keys.keys });
+  // Fastify's own lifecycle lines ("Server listening at") repeat the banner; keep its warnings and errors.
+  const verbose = config.logLevel === 'debug' || config.logLevel === 'trace';
+  const app = await buildApiServer(client, { apiKeys: keys.keys, logger: verbose ? client.logger : client.logger.child({}, { level: 'warn' }) });
   mountMcpHttp(app);
   await registerDashboard(app);
   await app.listen({ host: config.api.host, port: config.api.port });

@@ -5,9 +5,9 @@
 import type { Command } from 'commander';
 import { createClient } from '../../gateway.js';
 import { ConfigError, toGatewayError } from '../../core/errors.js';
-import { createLogger, withContext } from '../../core/logging.js';
+import { withContext } from '../../core/logging.js';
 import { paint, printFields, printJson, processIo, withSpinner } from '../output.js';
-import { EXIT, loadConfig } from '../run.js';
+import { cliLogger, EXIT, loadConfig } from '../run.js';
 
 export function registerHealthcheck(program: Command): void {
   program
@@ -26,7 +26,7 @@ export function registerHealthcheck(program: Command): void {
           return;
         }
         try {
-          const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: process.stderr });
+          const logger = cliLogger(config);
           const client = await withSpinner(io, `connecting to the ${config.broker} broker`, () => createClient({ config, logger }));
           const health = await client.health().finally(() => client.close());
           process.exitCode = health.status === 'ok' ? EXIT.OK : EXIT.FAILURE;

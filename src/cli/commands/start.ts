@@ -44,7 +44,7 @@ export function registerStart(program: Command): void {
 }
 
 async function run(io: Io, config: Config): Promise<void> {
-  const logger = createLogger({ level: config.logLevel, destination: process.stderr });
+  const logger = createLogger({ level: config.logLevel, destination: process.stderr, format: config.logFormat });
   const client = await createClient({ config, logger });
   const api = await serveGateway(client, config).catch(async (err: unknown) => {
     await client.close();

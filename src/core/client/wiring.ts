@@ -14,7 +14,7 @@ import { AccountError, BrokerConnectionError, ConfigError } from '../errors.js';
 import { startupGateProblem } from '../gates.js';
 import type { GatewayClient } from './interface.js';
 import { KillSwitch } from '../kill-switch.js';
-import { createLogger, withContext, type Logger } from '../logging.js';
+import { silentLogger, withContext, type Logger } from '../logging.js';
 import { QuoteHub } from '../market-data.js';
 import { createMetrics } from '../metrics.js';
 import type { OrderContext } from '../orders/context.js';
@@ -43,7 +43,8 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
   const problem = startupGateProblem(config);
   if (problem) throw new ConfigError(problem.variable, problem.message);
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  // A library logs nothing unless given a logger; the CLI and `start` pass theirs.
+  const logger = options.logger ?? silentLogger();
   const metrics = createMetrics();
   // A configured RISK_FILE is loaded (and validated) by the engine itself.
   const risk = createRiskEngine(config.risk);

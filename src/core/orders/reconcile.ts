@@ -39,7 +39,9 @@ export function reconcileOrders(ctx: OrderContext): Promise<ReconcileReport> {
         : { orderId: order.orderId, status: 'CANCELLED' as const, message: 'Not known to the broker at reconciliation and never executed: it did not survive; not resent' };
       if (applyBrokerState(ctx, update, 'ORDER_RECONCILED')?.changed) report.updated++;
     }
-    ctx.logger.info(report, 'orders reconciled with the broker');
+    // Quiet when there was nothing to settle: a clean start should not open with log lines.
+    const changed = report.updated + report.adopted + report.fillsAdded > 0;
+    ctx.logger[changed ? 'info' : 'debug'](report, 'orders reconciled with the broker');
     return report;
   });
 }
