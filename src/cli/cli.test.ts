@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditPage, Health, OrderDetail, OrderResult, Quote } from '../core/models.js';
+import { AuditPage, Health, OrderDetail, OrderPreview, OrderResult, Quote } from '../core/models.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -82,6 +82,23 @@ describe.skipIf(!existsSync(MAIN))('the ibkr-gateway command (needs `npm run bui
     expect(q.code).toBe(0);
     const page = AuditPage.parse(JSON.parse(q.stdout));
     expect(page.entries.map((e) => [e.eventType, e.userContext.interface])).toEqual([['ORDER_SIMULATED', 'cli']]);
+  });
+
+  it('preview takes every OrderSpec field as a flag, e.g. a trailing stop-limit with --limit-offset', async () => {
+    const r = await run(['preview', 'sell', '3', 'aapl', '--order-type', 'TRAIL_LIMIT', '--trailing-percent', '1', '--limit-offset', '0.5', '--tif', 'GTC', '--json']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(OrderPreview.parse(JSON.parse(r.stdout)).spec).toMatchObject({ symbol: 'AAPL', action: 'SELL', quantity: 3, orderType: 'TRAIL_LIMIT', trailingPercent: 1, limitOffset: 0.5, timeInForce: 'GTC' });
+  });
+
+  it.each([
+    [['preview', 'BUY', 'ten', 'AAPL'], {}, "argument 'quantity'"],
+    [['preview', 'BUY', '10', 'AAPL', '--limit-price', 'abc'], {}, "option '--limit-price <number>' argument 'abc' is invalid"],
+    [['mcp'], { MCP_TIMEOUT_MS: 'soon' }, 'MCP_TIMEOUT_MS="soon" is not accepted'],
+  ])('%j with %j exits 2 naming what is wrong, nothing on stdout', async (args, env, message) => {
+    const r = await run(args, env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe('');
   });
 
   it('place without --yes and without a terminal refuses, and records nothing', async () => {

@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { envExample, loadEnv, parseApiKeys, parseConfig, publicConfig, VARIABLES } from './config.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { envExample, loadEnv, parseApiKeys, parseConfig, publicConfig, VARIABLES, type ApiKey, type Config, type RiskLimits } from './config.js';
 import { ConfigError } from './errors.js';
 
 const configError = (env: Record<string, string>): ConfigError => {
@@ -38,6 +38,8 @@ describe('parseConfig', () => {
     ['SIM_STARTING_CASH', '-5', 'SIM_STARTING_CASH="-5" is not accepted'],
     ['MAX_ORDER_QUANTITY', 'Infinity', 'MAX_ORDER_QUANTITY="Infinity" is not accepted'],
     ['IBKR_CLIENT_ID', '1e3', 'IBKR_CLIENT_ID="1e3" is not accepted'],
+    ['MCP_TIMEOUT_MS', '0', 'Invalid configuration: MCP_TIMEOUT_MS="0" is not accepted; MCP_TIMEOUT_MS accepts an integer 1-3600000'],
+    ['SIM_SESSION', 'sometimes', 'SIM_SESSION="sometimes" is not accepted; SIM_SESSION accepts real | always-open'],
   ])('refuses %s=%s in one line naming the variable, the value and what it accepts', (name, value, message) => {
     const err = configError({ [name]: value });
     expect(err.code).toBe('CONFIG_INVALID');
@@ -56,6 +58,34 @@ describe('parseConfig', () => {
     const err = configError({ API_KEYS: 'short' });
     expect(err.variable).toBe('API_KEYS');
     expect(err.message).not.toContain('short');
+  });
+
+  it('reads MCP_TIMEOUT_MS like every other variable: default 10000 ms', () => {
+    expect(parseConfig({}).mcp.timeoutMs).toBe(10_000);
+    expect(parseConfig({ MCP_TIMEOUT_MS: '2500' }).mcp.timeoutMs).toBe(2500);
+  });
+
+  it('leaves unset symbol lists open: no allow-list (null), nothing blocked ([])', () => {
+    expect(parseConfig({}).risk).toMatchObject({ allowedSymbols: null, blockedSymbols: [] });
+    expect(parseConfig({ ALLOWED_SYMBOLS: 'aapl, msft', BLOCKED_SYMBOLS: 'gme' }).risk).toMatchObject({ allowedSymbols: ['AAPL', 'MSFT'], blockedSymbols: ['GME'] });
+  });
+
+  it('derives the Config type from the table: a variable without a default is nullable unless it computes one', () => {
+    expectTypeOf<Config['ibkr']['port']>().toEqualTypeOf<number>();
+    expectTypeOf<Config['api']['keys']>().toEqualTypeOf<ApiKey[] | null>();
+    expectTypeOf<Config['mcp']>().toEqualTypeOf<{ apiUrl: string; apiKey: string | null; timeoutMs: number }>();
+    expectTypeOf<Config['sim']['session']>().toEqualTypeOf<'real' | 'always-open'>();
+    expectTypeOf<RiskLimits['allowedSymbols']>().toEqualTypeOf<string[] | null>();
+    expectTypeOf<RiskLimits['blockedSymbols']>().toEqualTypeOf<string[]>();
+    const config = parseConfig({ API_KEYS: 'readerkey123' });
+    expect(config.api.keys?.map((k) => k.key)).toEqual(['readerkey123']);
+    expect(config.dataDir).toBe(join(process.cwd(), 'data'));
+  });
+
+  it('names every variable once', () => {
+    const names = VARIABLES.map((v) => v.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) expect(name).toMatch(/^[A-Z][A-Z0-9_]*$/);
   });
 
   it('treats an empty variable as unset', () => {

@@ -1,10 +1,12 @@
 /**
  * Configuration: environment (and `.env` if present) -> a validated Config.
  *
- * Every variable is declared once in VARIABLES with its default and what it
- * accepts; `.env.example` and the start-up error message come from the same
- * table. A value that does not parse is an error naming the variable, the
- * value and what it accepts: `ibkr-gateway start` exits 2 with that line.
+ * CONFIG_TABLE is the one place a variable is declared: its name, default,
+ * what it accepts, how it parses and where it sits in the Config object. The
+ * Config type, parseConfig and `.env.example` are all derived from it, so a
+ * new variable is one entry. A value that does not parse is an error naming
+ * the variable, the value and what it accepts: `ibkr-gateway start` exits 2
+ * with that line.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,19 +15,50 @@ import { ConfigError } from './errors.js';
 import type { BrokerKind, SecurityType, TradingMode } from './models.js';
 import { SecurityType as SecurityTypeSchema } from './models.js';
 
+export type Env = Record<string, string | undefined>;
+
+/** Raw text -> a value, or undefined when the text is not accepted. */
 type Parser<T> = (raw: string) => T | undefined;
 
-interface Variable<T> {
-  name: string;
+/** One environment variable and how it becomes a value of the Config. */
+export interface Variable<V = unknown> {
+  readonly name: string;
   /** Raw default as it would be written in .env; undefined = unset. */
-  default: string | undefined;
+  readonly default: string | undefined;
+  readonly accepts: string;
+  readonly description: string;
+  /** Never echoed in an error message. */
+  readonly secret: boolean;
+  readonly parse: Parser<V>;
+  /** The value when neither the environment nor the default gives one (a variable may depend on another). */
+  readonly unset: (env: Env) => V;
+}
+
+interface Described {
+  name: string;
   accepts: string;
   description: string;
-  parse: Parser<T>;
   secret?: boolean;
 }
 
-const v = <T>(def: Variable<T>): Variable<T> => def;
+/** A variable with a default: it always has a value. */
+function setting<T>(spec: Described & { default: string; parse: Parser<T> }): Variable<T> {
+  return {
+    ...spec,
+    secret: spec.secret ?? false,
+    unset: () => {
+      // Unreachable while the default parses; kept so a default removed by mistake is a clear error.
+      throw new ConfigError(spec.name, `Invalid configuration: ${spec.name} is required; it accepts ${spec.accepts}`);
+    },
+  };
+}
+
+/** A variable without a default: null when unset, unless `unset` computes a value. */
+function optional<T>(spec: Described & { parse: Parser<T> }): Variable<T | null>;
+function optional<T>(spec: Described & { parse: Parser<T>; unset: (env: Env) => T }): Variable<T>;
+function optional<T>(spec: Described & { parse: Parser<T>; unset?: (env: Env) => T }): Variable<T | null> {
+  return { ...spec, default: undefined, secret: spec.secret ?? false, unset: spec.unset ?? (() => null) };
+}
 
 const oneOf =
   <T extends string>(...values: T[]): Parser<T> =>
@@ -80,51 +113,12 @@ const securityTypes: Parser<SecurityType[]> = (raw) => {
   return parsed.every((p) => p.success) ? parsed.map((p) => p.data as SecurityType) : undefined;
 };
 
+const absolutePath: Parser<string> = (raw) => {
+  const path = text(raw);
+  return path === undefined ? undefined : resolve(path);
+};
+
 const timeOfDay: Parser<string> = (raw) => (/^([01]\d|2[0-3]):[0-5]\d$/.test(raw.trim()) ? raw.trim() : undefined);
-
-/** Every variable the gateway reads. Order here is the order of .env.example. */
-export const VARIABLES = {
-  BROKER: v({ name: 'BROKER', default: 'sim', accepts: 'sim | tws', description: 'sim: the embedded simulated broker; tws: IB Gateway or TWS', parse: oneOf<BrokerKind>('sim', 'tws') }),
-  IBKR_HOST: v({ name: 'IBKR_HOST', default: '127.0.0.1', accepts: 'a host name or IP', description: 'IB Gateway / TWS host (BROKER=tws)', parse: text }),
-  IBKR_PORT: v({ name: 'IBKR_PORT', default: undefined, accepts: 'an integer 1-65535', description: 'IB Gateway / TWS port; default 4002 in paper mode, 4001 in live (TWS: 7497 / 7496)', parse: int(1, 65535) }),
-  IBKR_CLIENT_ID: v({ name: 'IBKR_CLIENT_ID', default: '1', accepts: 'an integer 0-2147483647', description: 'TWS API client id; fixed so open orders can be reconciled after a reconnect', parse: int(0, 2147483647) }),
-  TRADING_MODE: v({ name: 'TRADING_MODE', default: 'paper', accepts: 'paper | live', description: 'paper: only paper accounts (ids starting with D) receive orders; live: needs the override file', parse: oneOf<TradingMode>('paper', 'live') }),
-  ORDERS_ENABLED: v({ name: 'ORDERS_ENABLED', default: 'false', accepts: 'true | false | 1 | 0', description: 'false: orders are validated, risk-checked, recorded and answered SIMULATED; nothing is sent', parse: bool }),
-  LIVE_TRADING_OVERRIDE_FILE: v({ name: 'LIVE_TRADING_OVERRIDE_FILE', default: undefined, accepts: 'a file path', description: 'Live orders are sent only while this file exists (checked for every order)', parse: text }),
-  API_HOST: v({ name: 'API_HOST', default: '127.0.0.1', accepts: 'a host name or IP', description: 'Address the REST API listens on', parse: text }),
-  API_PORT: v({ name: 'API_PORT', default: '8000', accepts: 'an integer 0-65535 (0 = any free port)', description: 'Port the REST API listens on', parse: int(0, 65535) }),
-  API_KEYS: v({ name: 'API_KEYS', default: undefined, accepts: 'KEY or KEY:SCOPES, comma-separated; SCOPES = read, trade, admin joined by +', description: 'API keys; unset: a random admin key is created in DATA_DIR/api-key on first start', parse: text, secret: true }),
-  API_RATE_LIMIT_PER_MINUTE: v({ name: 'API_RATE_LIMIT_PER_MINUTE', default: '6000', accepts: 'an integer 1-10000000', description: 'Requests per minute per API key before 429', parse: int(1, 10_000_000) }),
-  DATA_DIR: v({ name: 'DATA_DIR', default: './data', accepts: 'a directory path', description: 'Where audit.db, sim.db, the bar cache and the generated API key live', parse: text }),
-  LOG_LEVEL: v({ name: 'LOG_LEVEL', default: 'info', accepts: 'fatal | error | warn | info | debug | trace | silent', description: 'Log level', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') }),
-  LOG_FORMAT: v({ name: 'LOG_FORMAT', default: 'auto', accepts: 'auto | json | pretty', description: 'auto: one readable line per event on a terminal, JSON otherwise; json: always JSON (for log shippers)', parse: oneOf('auto', 'json', 'pretty') }),
-  MCP_API_URL: v({ name: 'MCP_API_URL', default: 'http://127.0.0.1:8000', accepts: 'an http(s) URL', description: 'REST API the MCP server calls', parse: url }),
-  MCP_API_KEY: v({ name: 'MCP_API_KEY', default: undefined, accepts: 'an API key', description: 'Key the MCP server sends to the REST API', parse: text, secret: true }),
-  PREVIEW_TTL_SECONDS: v({ name: 'PREVIEW_TTL_SECONDS', default: '300', accepts: 'an integer 10-86400', description: 'How long a previewId stays valid for placing', parse: int(10, 86400) }),
-  SIM_SEED: v({ name: 'SIM_SEED', default: '42', accepts: 'an integer 0-2147483647', description: 'Seed of the simulated market: same seed, same prices', parse: int(0, 2147483647) }),
-  SIM_SESSION: v({ name: 'SIM_SESSION', default: 'real', accepts: 'real | always-open', description: 'real: US market hours; always-open: every market open (tests, demos)', parse: oneOf('real', 'always-open') }),
-  SIM_STARTING_CASH: v({ name: 'SIM_STARTING_CASH', default: '1000000', accepts: 'a positive number', description: 'Cash of a fresh simulated account (USD)', parse: positiveNumber }),
-  SIM_ACCOUNT_ID: v({ name: 'SIM_ACCOUNT_ID', default: 'DU1234567', accepts: 'an account id', description: 'Account id of the simulated account (paper ids start with D)', parse: text }),
-  MAX_ORDER_QUANTITY: v({ name: 'MAX_ORDER_QUANTITY', default: '10000', accepts: 'a positive number', description: 'Risk: max quantity of one order', parse: positiveNumber }),
-  MAX_ORDER_NOTIONAL: v({ name: 'MAX_ORDER_NOTIONAL', default: '250000', accepts: 'a positive number', description: 'Risk: max notional of one order (account currency)', parse: positiveNumber }),
-  MAX_POSITION_NOTIONAL: v({ name: 'MAX_POSITION_NOTIONAL', default: '500000', accepts: 'a positive number', description: 'Risk: max notional of the position in one instrument after the order', parse: positiveNumber }),
-  MAX_GROSS_EXPOSURE: v({ name: 'MAX_GROSS_EXPOSURE', default: '2000000', accepts: 'a positive number', description: 'Risk: max gross position value after the order', parse: positiveNumber }),
-  MAX_DAILY_LOSS: v({ name: 'MAX_DAILY_LOSS', default: '50000', accepts: 'a positive number', description: 'Risk: max loss today (realised + unrealised); hitting it engages the kill switch', parse: positiveNumber }),
-  DAILY_LOSS_RESET_TIME: v({ name: 'DAILY_LOSS_RESET_TIME', default: '17:00', accepts: 'HH:MM (America/New_York)', description: 'When the daily loss and order counts reset', parse: timeOfDay }),
-  MAX_ORDERS_PER_MINUTE: v({ name: 'MAX_ORDERS_PER_MINUTE', default: '60', accepts: 'an integer 1-1000000', description: 'Risk: max orders placed per minute', parse: int(1, 1_000_000) }),
-  MAX_ORDERS_PER_DAY: v({ name: 'MAX_ORDERS_PER_DAY', default: '2000', accepts: 'an integer 1-100000000', description: 'Risk: max orders placed per day', parse: int(1, 100_000_000) }),
-  ALLOWED_SYMBOLS: v({ name: 'ALLOWED_SYMBOLS', default: undefined, accepts: 'comma-separated symbols', description: 'Risk: if set, only these symbols may be traded', parse: list }),
-  BLOCKED_SYMBOLS: v({ name: 'BLOCKED_SYMBOLS', default: undefined, accepts: 'comma-separated symbols', description: 'Risk: these symbols may not be traded', parse: list }),
-  ALLOWED_SECURITY_TYPES: v({ name: 'ALLOWED_SECURITY_TYPES', default: 'STK,ETF,FUT,OPT,IND,CASH,CFD,BOND,FUND,CRYPTO', accepts: 'comma-separated security types', description: 'Risk: security types that may be traded', parse: securityTypes }),
-  PRICE_BAND_PERCENT: v({ name: 'PRICE_BAND_PERCENT', default: '10', accepts: 'a positive number', description: 'Risk: limit/stop prices at most this % away from the last price', parse: positiveNumber }),
-  DUPLICATE_ORDER_WINDOW_SECONDS: v({ name: 'DUPLICATE_ORDER_WINDOW_SECONDS', default: '5', accepts: 'an integer 0-86400 (0 = off)', description: 'Risk: refuse the same order spec again within this many seconds', parse: int(0, 86400) }),
-  REDUCE_ONLY: v({ name: 'REDUCE_ONLY', default: 'false', accepts: 'true | false | 1 | 0', description: 'Risk: only orders that shrink a position pass', parse: bool }),
-  CIRCUIT_BREAKER_REJECTIONS: v({ name: 'CIRCUIT_BREAKER_REJECTIONS', default: '5', accepts: 'an integer 0-1000 (0 = off)', description: 'Engage the kill switch after this many consecutive rejections', parse: int(0, 1000) }),
-  RISK_FILE: v({ name: 'RISK_FILE', default: undefined, accepts: 'a JSON file path', description: 'Per-symbol risk overrides (see README)', parse: text }),
-} as const;
-
-type VarName = keyof typeof VARIABLES;
-type ValueOf<N extends VarName> = (typeof VARIABLES)[N] extends Variable<infer T> ? T : never;
 
 export type ApiScope = 'read' | 'trade' | 'admin';
 export interface ApiKey {
@@ -133,43 +127,6 @@ export interface ApiKey {
   key: string;
   scopes: ReadonlySet<ApiScope>;
 }
-
-export interface RiskLimits {
-  maxOrderQuantity: number;
-  maxOrderNotional: number;
-  maxPositionNotional: number;
-  maxGrossExposure: number;
-  maxDailyLoss: number;
-  dailyLossResetTime: string;
-  maxOrdersPerMinute: number;
-  maxOrdersPerDay: number;
-  allowedSymbols: string[] | null;
-  blockedSymbols: string[];
-  allowedSecurityTypes: SecurityType[];
-  priceBandPercent: number;
-  duplicateOrderWindowSeconds: number;
-  reduceOnly: boolean;
-  circuitBreakerRejections: number;
-  riskFile: string | null;
-}
-
-export interface Config {
-  broker: BrokerKind;
-  ibkr: { host: string; port: number; clientId: number };
-  tradingMode: TradingMode;
-  ordersEnabled: boolean;
-  liveOverrideFile: string | null;
-  api: { host: string; port: number; keys: ApiKey[] | null; rateLimitPerMinute: number };
-  dataDir: string;
-  logLevel: string;
-  logFormat: 'auto' | 'json' | 'pretty';
-  mcp: { apiUrl: string; apiKey: string | null };
-  previewTtlSeconds: number;
-  sim: { seed: number; session: 'real' | 'always-open'; startingCash: number; accountId: string };
-  risk: RiskLimits;
-}
-
-export type Env = Record<string, string | undefined>;
 
 const SCOPES: readonly ApiScope[] = ['read', 'trade', 'admin'];
 
@@ -190,23 +147,101 @@ export function parseApiKeys(raw: string): ApiKey[] | undefined {
   return keys.length > 0 ? keys : undefined;
 }
 
-function read<N extends VarName>(env: Env, name: N): ValueOf<N> | undefined {
-  const variable = VARIABLES[name] as Variable<ValueOf<N>>;
-  const given = env[name];
+/** The value of one variable in `env`; throws ConfigError naming it when the value is not accepted. */
+function valueOf<V>(variable: Variable<V>, env: Env): V {
+  const given = env[variable.name];
   const raw = given !== undefined && given.trim() !== '' ? given : variable.default;
-  if (raw === undefined) return undefined;
+  if (raw === undefined) return variable.unset(env);
   const value = variable.parse(raw);
   if (value === undefined) {
     const shown = variable.secret ? '(hidden)' : JSON.stringify(raw);
-    throw new ConfigError(name, `Invalid configuration: ${name}=${shown} is not accepted; ${name} accepts ${variable.accepts}`);
+    throw new ConfigError(variable.name, `Invalid configuration: ${variable.name}=${shown} is not accepted; ${variable.name} accepts ${variable.accepts}`);
   }
   return value;
 }
 
-function required<N extends VarName>(env: Env, name: N): ValueOf<N> {
-  const value = read(env, name);
-  if (value === undefined) throw new ConfigError(name, `Invalid configuration: ${name} is required; it accepts ${VARIABLES[name].accepts}`);
-  return value;
+// Declared before the table because IBKR_PORT's default depends on it.
+const TRADING_MODE = setting({ name: 'TRADING_MODE', default: 'paper', accepts: 'paper | live', description: 'paper: only paper accounts (ids starting with D) receive orders; live: needs the override file', parse: oneOf<TradingMode>('paper', 'live') });
+
+/**
+ * Every variable the gateway reads, placed where its value sits in Config.
+ * Order here is the order of .env.example.
+ */
+export const CONFIG_TABLE = {
+  broker: setting({ name: 'BROKER', default: 'sim', accepts: 'sim | tws', description: 'sim: the embedded simulated broker; tws: IB Gateway or TWS', parse: oneOf<BrokerKind>('sim', 'tws') }),
+  ibkr: {
+    host: setting({ name: 'IBKR_HOST', default: '127.0.0.1', accepts: 'a host name or IP', description: 'IB Gateway / TWS host (BROKER=tws)', parse: text }),
+    port: optional({ name: 'IBKR_PORT', accepts: 'an integer 1-65535', description: 'IB Gateway / TWS port; default 4002 in paper mode, 4001 in live (TWS: 7497 / 7496)', parse: int(1, 65535), unset: (env: Env): number => (valueOf(TRADING_MODE, env) === 'live' ? 4001 : 4002) }),
+    clientId: setting({ name: 'IBKR_CLIENT_ID', default: '1', accepts: 'an integer 0-2147483647', description: 'TWS API client id; fixed so open orders can be reconciled after a reconnect', parse: int(0, 2147483647) }),
+  },
+  tradingMode: TRADING_MODE,
+  ordersEnabled: setting({ name: 'ORDERS_ENABLED', default: 'false', accepts: 'true | false | 1 | 0', description: 'false: orders are validated, risk-checked, recorded and answered SIMULATED; nothing is sent', parse: bool }),
+  liveOverrideFile: optional({ name: 'LIVE_TRADING_OVERRIDE_FILE', accepts: 'a file path', description: 'Live orders are sent only while this file exists (checked for every order)', parse: text }),
+  api: {
+    host: setting({ name: 'API_HOST', default: '127.0.0.1', accepts: 'a host name or IP', description: 'Address the REST API listens on', parse: text }),
+    port: setting({ name: 'API_PORT', default: '8000', accepts: 'an integer 0-65535 (0 = any free port)', description: 'Port the REST API listens on', parse: int(0, 65535) }),
+    keys: optional({ name: 'API_KEYS', accepts: 'KEY or KEY:SCOPES, comma-separated; SCOPES = read, trade, admin joined by + (keys at least 8 characters)', description: 'API keys; unset: a random admin key is created in DATA_DIR/api-key on first start', parse: parseApiKeys, secret: true }),
+    rateLimitPerMinute: setting({ name: 'API_RATE_LIMIT_PER_MINUTE', default: '6000', accepts: 'an integer 1-10000000', description: 'Requests per minute per API key before 429', parse: int(1, 10_000_000) }),
+  },
+  dataDir: setting({ name: 'DATA_DIR', default: './data', accepts: 'a directory path', description: 'Where audit.db, sim.db, the bar cache and the generated API key live', parse: absolutePath }),
+  logLevel: setting({ name: 'LOG_LEVEL', default: 'info', accepts: 'fatal | error | warn | info | debug | trace | silent', description: 'Log level', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') }),
+  logFormat: setting({ name: 'LOG_FORMAT', default: 'auto', accepts: 'auto | json | pretty', description: 'auto: one readable line per event on a terminal, JSON otherwise; json: always JSON (for log shippers)', parse: oneOf<'auto' | 'json' | 'pretty'>('auto', 'json', 'pretty') }),
+  mcp: {
+    apiUrl: setting({ name: 'MCP_API_URL', default: 'http://127.0.0.1:8000', accepts: 'an http(s) URL', description: 'REST API the MCP server calls', parse: url }),
+    apiKey: optional({ name: 'MCP_API_KEY', accepts: 'an API key', description: 'Key the MCP server sends to the REST API', parse: text, secret: true }),
+    timeoutMs: setting({ name: 'MCP_TIMEOUT_MS', default: '10000', accepts: 'an integer 1-3600000', description: 'Deadline of each REST call the MCP server makes, in milliseconds (mcp --timeout-ms overrides it)', parse: int(1, 3_600_000) }),
+  },
+  previewTtlSeconds: setting({ name: 'PREVIEW_TTL_SECONDS', default: '300', accepts: 'an integer 10-86400', description: 'How long a previewId stays valid for placing', parse: int(10, 86400) }),
+  sim: {
+    seed: setting({ name: 'SIM_SEED', default: '42', accepts: 'an integer 0-2147483647', description: 'Seed of the simulated market: same seed, same prices', parse: int(0, 2147483647) }),
+    session: setting({ name: 'SIM_SESSION', default: 'real', accepts: 'real | always-open', description: 'real: US market hours; always-open: every market open (tests, demos)', parse: oneOf('real', 'always-open') }),
+    startingCash: setting({ name: 'SIM_STARTING_CASH', default: '1000000', accepts: 'a positive number', description: 'Cash of a fresh simulated account (USD)', parse: positiveNumber }),
+    accountId: setting({ name: 'SIM_ACCOUNT_ID', default: 'DU1234567', accepts: 'an account id', description: 'Account id of the simulated account (paper ids start with D)', parse: text }),
+  },
+  risk: {
+    maxOrderQuantity: setting({ name: 'MAX_ORDER_QUANTITY', default: '10000', accepts: 'a positive number', description: 'Risk: max quantity of one order', parse: positiveNumber }),
+    maxOrderNotional: setting({ name: 'MAX_ORDER_NOTIONAL', default: '250000', accepts: 'a positive number', description: 'Risk: max notional of one order (account currency)', parse: positiveNumber }),
+    maxPositionNotional: setting({ name: 'MAX_POSITION_NOTIONAL', default: '500000', accepts: 'a positive number', description: 'Risk: max notional of the position in one instrument after the order', parse: positiveNumber }),
+    maxGrossExposure: setting({ name: 'MAX_GROSS_EXPOSURE', default: '2000000', accepts: 'a positive number', description: 'Risk: max gross position value after the order', parse: positiveNumber }),
+    maxDailyLoss: setting({ name: 'MAX_DAILY_LOSS', default: '50000', accepts: 'a positive number', description: 'Risk: max loss today (realised + unrealised); hitting it engages the kill switch', parse: positiveNumber }),
+    dailyLossResetTime: setting({ name: 'DAILY_LOSS_RESET_TIME', default: '17:00', accepts: 'HH:MM (America/New_York)', description: 'When the daily loss and order counts reset', parse: timeOfDay }),
+    maxOrdersPerMinute: setting({ name: 'MAX_ORDERS_PER_MINUTE', default: '60', accepts: 'an integer 1-1000000', description: 'Risk: max orders placed per minute', parse: int(1, 1_000_000) }),
+    maxOrdersPerDay: setting({ name: 'MAX_ORDERS_PER_DAY', default: '2000', accepts: 'an integer 1-100000000', description: 'Risk: max orders placed per day', parse: int(1, 100_000_000) }),
+    allowedSymbols: optional({ name: 'ALLOWED_SYMBOLS', accepts: 'comma-separated symbols', description: 'Risk: if set, only these symbols may be traded', parse: list }),
+    blockedSymbols: optional({ name: 'BLOCKED_SYMBOLS', accepts: 'comma-separated symbols', description: 'Risk: these symbols may not be traded', parse: list, unset: () => [] }),
+    allowedSecurityTypes: setting({ name: 'ALLOWED_SECURITY_TYPES', default: 'STK,ETF,FUT,OPT,IND,CASH,CFD,BOND,FUND,CRYPTO', accepts: 'comma-separated security types', description: 'Risk: security types that may be traded', parse: securityTypes }),
+    priceBandPercent: setting({ name: 'PRICE_BAND_PERCENT', default: '10', accepts: 'a positive number', description: 'Risk: limit/stop prices at most this % away from the last price', parse: positiveNumber }),
+    duplicateOrderWindowSeconds: setting({ name: 'DUPLICATE_ORDER_WINDOW_SECONDS', default: '5', accepts: 'an integer 0-86400 (0 = off)', description: 'Risk: refuse the same order spec again within this many seconds', parse: int(0, 86400) }),
+    reduceOnly: setting({ name: 'REDUCE_ONLY', default: 'false', accepts: 'true | false | 1 | 0', description: 'Risk: only orders that shrink a position pass', parse: bool }),
+    circuitBreakerRejections: setting({ name: 'CIRCUIT_BREAKER_REJECTIONS', default: '5', accepts: 'an integer 0-1000 (0 = off)', description: 'Engage the kill switch after this many consecutive rejections', parse: int(0, 1000) }),
+    riskFile: optional({ name: 'RISK_FILE', accepts: 'a JSON file path', description: 'Per-symbol risk overrides (see README)', parse: text }),
+  },
+} as const;
+
+interface Group {
+  readonly [key: string]: Variable | Group;
+}
+
+/** The Config shape of a table group: each variable becomes its value, each group an object. */
+type ConfigOf<G> = { -readonly [K in keyof G]: G[K] extends Variable<infer V> ? V : ConfigOf<G[K]> };
+
+export type Config = ConfigOf<typeof CONFIG_TABLE>;
+export type RiskLimits = Config['risk'];
+
+const isVariable = (node: Variable | Group): node is Variable => typeof node.parse === 'function';
+
+function flatten(group: Group): Variable[] {
+  return Object.values(group).flatMap((node) => (isVariable(node) ? [node] : flatten(node)));
+}
+
+/** Every variable, in table order. */
+export const VARIABLES: readonly Variable[] = flatten(CONFIG_TABLE);
+
+function build<G extends Group>(group: G, env: Env): ConfigOf<G> {
+  const out: Record<string, unknown> = {};
+  for (const [key, node] of Object.entries(group)) out[key] = isVariable(node) ? valueOf(node, env) : build(node, env);
+  // The loop above gives every key of G the value its entry declares.
+  return out as ConfigOf<G>;
 }
 
 /** Reads `.env` from `dir` (if present) under the process environment: real environment variables win. */
@@ -216,61 +251,15 @@ export function loadEnv(processEnv: Env = process.env, dir: string = process.cwd
   return { ...fromFile, ...processEnv };
 }
 
-/** Builds a Config from an environment; throws ConfigError naming the first bad variable. */
+/** Builds a Config from an environment; throws ConfigError naming the first bad variable (in table order). */
 export function parseConfig(env: Env): Config {
-  const tradingMode = required(env, 'TRADING_MODE');
-  const apiKeysRaw = read(env, 'API_KEYS');
-  const keys = apiKeysRaw === undefined ? null : parseApiKeys(apiKeysRaw);
-  if (keys === undefined) {
-    throw new ConfigError('API_KEYS', `Invalid configuration: API_KEYS=(hidden) is not accepted; API_KEYS accepts ${VARIABLES.API_KEYS.accepts} (keys at least 8 characters)`);
-  }
-  return {
-    broker: required(env, 'BROKER'),
-    ibkr: {
-      host: required(env, 'IBKR_HOST'),
-      port: read(env, 'IBKR_PORT') ?? (tradingMode === 'live' ? 4001 : 4002),
-      clientId: required(env, 'IBKR_CLIENT_ID'),
-    },
-    tradingMode,
-    ordersEnabled: required(env, 'ORDERS_ENABLED'),
-    liveOverrideFile: read(env, 'LIVE_TRADING_OVERRIDE_FILE') ?? null,
-    api: { host: required(env, 'API_HOST'), port: required(env, 'API_PORT'), keys, rateLimitPerMinute: required(env, 'API_RATE_LIMIT_PER_MINUTE') },
-    dataDir: resolve(required(env, 'DATA_DIR')),
-    logLevel: required(env, 'LOG_LEVEL'),
-    logFormat: required(env, 'LOG_FORMAT') as Config['logFormat'],
-    mcp: { apiUrl: required(env, 'MCP_API_URL'), apiKey: read(env, 'MCP_API_KEY') ?? null },
-    previewTtlSeconds: required(env, 'PREVIEW_TTL_SECONDS'),
-    sim: {
-      seed: required(env, 'SIM_SEED'),
-      session: required(env, 'SIM_SESSION') as 'real' | 'always-open',
-      startingCash: required(env, 'SIM_STARTING_CASH'),
-      accountId: required(env, 'SIM_ACCOUNT_ID'),
-    },
-    risk: {
-      maxOrderQuantity: required(env, 'MAX_ORDER_QUANTITY'),
-      maxOrderNotional: required(env, 'MAX_ORDER_NOTIONAL'),
-      maxPositionNotional: required(env, 'MAX_POSITION_NOTIONAL'),
-      maxGrossExposure: required(env, 'MAX_GROSS_EXPOSURE'),
-      maxDailyLoss: required(env, 'MAX_DAILY_LOSS'),
-      dailyLossResetTime: required(env, 'DAILY_LOSS_RESET_TIME'),
-      maxOrdersPerMinute: required(env, 'MAX_ORDERS_PER_MINUTE'),
-      maxOrdersPerDay: required(env, 'MAX_ORDERS_PER_DAY'),
-      allowedSymbols: read(env, 'ALLOWED_SYMBOLS') ?? null,
-      blockedSymbols: read(env, 'BLOCKED_SYMBOLS') ?? [],
-      allowedSecurityTypes: required(env, 'ALLOWED_SECURITY_TYPES'),
-      priceBandPercent: required(env, 'PRICE_BAND_PERCENT'),
-      duplicateOrderWindowSeconds: required(env, 'DUPLICATE_ORDER_WINDOW_SECONDS'),
-      reduceOnly: required(env, 'REDUCE_ONLY'),
-      circuitBreakerRejections: required(env, 'CIRCUIT_BREAKER_REJECTIONS'),
-      riskFile: read(env, 'RISK_FILE') ?? null,
-    },
-  };
+  return build(CONFIG_TABLE, env);
 }
 
 /** The text of .env.example: every variable, its default and what it accepts. */
 export function envExample(): string {
   const lines = ['# ibkr-gateway configuration. Copy to .env and edit; real environment variables win over .env.', ''];
-  for (const variable of Object.values(VARIABLES) as Variable<unknown>[]) {
+  for (const variable of VARIABLES) {
     lines.push(`# ${variable.description}. Accepts: ${variable.accepts}.`);
     lines.push(variable.default === undefined ? `# ${variable.name}=` : `${variable.name}=${variable.default}`);
     lines.push('');
@@ -283,6 +272,6 @@ export function publicConfig(config: Config): Record<string, unknown> {
   return {
     ...config,
     api: { ...config.api, keys: config.api.keys === null ? null : config.api.keys.map((k) => ({ name: k.name, scopes: [...k.scopes] })) },
-    mcp: { apiUrl: config.mcp.apiUrl, apiKeySet: config.mcp.apiKey !== null },
+    mcp: { apiUrl: config.mcp.apiUrl, apiKeySet: config.mcp.apiKey !== null, timeoutMs: config.mcp.timeoutMs },
   };
 }

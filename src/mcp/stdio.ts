@@ -11,13 +11,8 @@ export async function runStdioServer(options: McpServerOptions): Promise<McpServ
   return server;
 }
 
-/** MCP_API_URL / MCP_API_KEY (and .env) as the options; throws ConfigError naming a bad variable. */
+/** MCP_API_URL / MCP_API_KEY / MCP_TIMEOUT_MS (and .env) as the options; throws ConfigError naming a bad variable. */
 export function stdioOptionsFromEnv(env: Record<string, string | undefined> = process.env): McpServerOptions {
-  const config = parseConfig(loadEnv(env));
-  const timeout = env.MCP_TIMEOUT_MS === undefined ? undefined : Number(env.MCP_TIMEOUT_MS);
-  return {
-    apiUrl: config.mcp.apiUrl,
-    apiKey: config.mcp.apiKey,
-    timeoutMs: timeout !== undefined && Number.isInteger(timeout) && timeout > 0 ? timeout : undefined,
-  };
+  const { apiUrl, apiKey, timeoutMs } = parseConfig(loadEnv(env)).mcp;
+  return { apiUrl, apiKey, timeoutMs };
 }

@@ -1,17 +1,17 @@
 /** `quote SYMBOL...` and `bars SYMBOL`: market data in the terminal. */
 import type { Command } from 'commander';
-import { BarSize, Duration, type SymbolSpecInput } from '../../core/models.js';
 import { printJson, printTable, sparkChart, withSpinner } from '../output.js';
 import { withClient } from '../run.js';
-import { addInstrumentOptions, instrumentFrom, type InstrumentFlags } from './instrument-options.js';
+import { addSchemaFields, inputFrom } from '../schema-options.js';
+import { BARS_FIELDS, QUOTE_FIELDS } from './spec-fields.js';
 
 export function registerMarketCommands(program: Command): void {
-  addInstrumentOptions(program.command('quote').description('Quote snapshot for one or more symbols').argument('<symbols...>', 'symbols, e.g. AAPL MSFT'))
+  addSchemaFields(program.command('quote').description('Quote snapshot for one or more symbols').argument('<symbols...>', 'symbols, e.g. AAPL MSFT'), QUOTE_FIELDS)
     .option('--json', 'print JSON')
-    .action(async (symbols: string[], o: InstrumentFlags & { json?: boolean }) =>
+    .action(async (symbols: string[], o: Record<string, unknown> & { json?: boolean }) =>
       withClient(
         async (client, io) => {
-          const quotes = await Promise.all(symbols.map((s) => client.getQuote(instrumentFrom(s, o) as SymbolSpecInput)));
+          const quotes = await Promise.all(symbols.map((symbol) => client.getQuote({ ...inputFrom(QUOTE_FIELDS, [], o), symbol })));
           if (o.json) return printJson(io, quotes);
           printTable(
             io,
@@ -23,16 +23,13 @@ export function registerMarketCommands(program: Command): void {
       ),
     );
 
-  addInstrumentOptions(program.command('bars').description('Historical bars, with a small chart of closes').argument('<symbol>'))
-    .option('--bar-size <size>', `bar size: ${BarSize.options.join(', ')}`, '1 day')
-    .option('--duration <duration>', 'how far back, e.g. "1 D", "1 W", "1 M", "1 Y"', '1 M')
+  addSchemaFields(program.command('bars').description('Historical bars, with a small chart of closes'), BARS_FIELDS)
     .option('--json', 'print JSON')
-    .action(async (symbol: string, o: InstrumentFlags & { barSize: string; duration: string; json?: boolean }) =>
+    .action(async (symbol: string, o: Record<string, unknown> & { json?: boolean }) =>
       withClient(
         async (client, io) => {
-          const bars = await withSpinner(io, `fetching ${o.duration} of ${o.barSize} bars`, () =>
-            client.getBars({ ...(instrumentFrom(symbol, o) as SymbolSpecInput), barSize: o.barSize as BarSize, duration: o.duration as Duration }),
-          );
+          const request = inputFrom(BARS_FIELDS, [symbol], o);
+          const bars = await withSpinner(io, `fetching ${request.duration ?? ''} of ${request.barSize ?? ''} bars`, () => client.getBars(request));
           if (o.json) return printJson(io, bars);
           for (const line of sparkChart(bars.map((b) => b.close))) io.stdout.write(`${line}\n`);
           printTable(io, ['time', 'open', 'high', 'low', 'close', 'volume'], bars.slice(-10).map((b) => [b.time, b.open, b.high, b.low, b.close, b.volume]));

@@ -2,66 +2,22 @@
 import { createInterface } from 'node:readline/promises';
 import { Option, type Command } from 'commander';
 import type { GatewayClient } from '../../core/client/interface.js';
-import { OrderType, TimeInForce, type OrderPreview, type OrderResult } from '../../core/models.js';
+import type { OrderPreview, OrderResult, OrderSpecInput } from '../../core/models.js';
 import { paint, printFields, printJson, printTable, type Io } from '../output.js';
 import { UsageError, withClient } from '../run.js';
-import { addInstrumentOptions, instrumentFrom, type InstrumentFlags } from './instrument-options.js';
+import { addSchemaFields, inputFrom } from '../schema-options.js';
+import { ORDER_FIELDS } from './spec-fields.js';
 
-interface OrderFlags extends InstrumentFlags {
-  orderType: string;
-  limit?: string;
-  stop?: string;
-  trailAmount?: string;
-  trailPercent?: string;
-  tif: string;
-  outsideRth?: boolean;
-  takeProfit?: string;
-  stopLoss?: string;
-  oca?: string;
-  clientOrderId?: string;
-  account?: string;
-  json?: boolean;
+type OrderFlags = Record<string, unknown> & { json?: boolean; yes?: boolean };
+
+/** ACTION QUANTITY SYMBOL and one option per OrderSpec field (see spec-fields.ts). */
+export function addOrderFields(cmd: Command): Command {
+  return addSchemaFields(cmd, ORDER_FIELDS).option('--json', 'print JSON');
 }
 
-function addOrderOptions(cmd: Command): Command {
-  return addInstrumentOptions(cmd.argument('<action>', 'BUY or SELL').argument('<quantity>', 'shares / contracts').argument('<symbol>'))
-    .addOption(new Option('--order-type <type>', 'order type').choices(OrderType.options).default('MKT'))
-    .option('--limit <price>', 'limit price (LMT, STP_LMT)')
-    .option('--stop <price>', 'stop price (STP, STP_LMT)')
-    .option('--trail-amount <amount>', 'TRAIL: trail by this amount')
-    .option('--trail-percent <percent>', 'TRAIL: trail by this percentage')
-    .addOption(new Option('--tif <tif>', 'time in force').choices(TimeInForce.options).default('DAY'))
-    .option('--outside-rth', 'allow execution outside regular trading hours')
-    .option('--take-profit <price>', 'bracket: take-profit limit price')
-    .option('--stop-loss <price>', 'bracket: stop-loss stop price')
-    .option('--oca <group>', 'one-cancels-all group')
-    .option('--client-order-id <id>', 'your id for the order (unique per account; a retry with it never places twice)')
-    .option('--account <id>', 'account id')
-    .option('--json', 'print JSON');
-}
-
-const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
-
-function specFrom(action: string, quantity: string, symbol: string, o: OrderFlags): Record<string, unknown> {
-  const spec: Record<string, unknown> = {
-    ...instrumentFrom(symbol, o),
-    action: action.toUpperCase(),
-    quantity: Number(quantity),
-    orderType: o.orderType,
-    timeInForce: o.tif,
-    outsideRth: o.outsideRth ?? false,
-    limitPrice: num(o.limit),
-    stopPrice: num(o.stop),
-    trailingAmount: num(o.trailAmount),
-    trailingPercent: num(o.trailPercent),
-    takeProfitPrice: num(o.takeProfit),
-    stopLossPrice: num(o.stopLoss),
-    ocaGroup: o.oca,
-    clientOrderId: o.clientOrderId,
-    account: o.account,
-  };
-  for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k];
-  return spec;
+/** The OrderSpec input of a parsed `preview` / `place` command. */
+export function orderInputFrom(cmd: Command): OrderSpecInput {
+  return inputFrom(ORDER_FIELDS, cmd.processedArgs, cmd.opts());
 }
 
 export function printPreview(io: Io, p: OrderPreview): void {
@@ -102,12 +58,12 @@ async function confirm(io: Io, question: string): Promise<boolean> {
   }
 }
 
-async function place(client: GatewayClient, io: Io, spec: Record<string, unknown>, o: OrderFlags & { yes?: boolean }): Promise<void> {
+async function place(client: GatewayClient, io: Io, spec: OrderSpecInput, o: OrderFlags): Promise<void> {
   if (!o.yes && !(io.isTTY && process.stdin.isTTY)) {
     // Without a terminal nobody can confirm: a script must say --yes explicitly.
     throw new UsageError('place needs confirmation: run it in a terminal, or pass --yes');
   }
-  const preview = await client.previewOrder(spec as Parameters<GatewayClient['previewOrder']>[0]);
+  const preview = await client.previewOrder(spec);
   if (!o.yes) {
     printPreview(io, preview);
     if (!(await confirm(io, `\n${preview.gate.outcome === 'TRANSMIT' ? 'Send' : 'Record'} this order?`))) {
@@ -115,29 +71,32 @@ async function place(client: GatewayClient, io: Io, spec: Record<string, unknown
       return;
     }
   }
-  const result = await client.placeOrder({ ...(spec as Parameters<GatewayClient['previewOrder']>[0]), previewId: preview.previewId });
+  const result = await client.placeOrder({ ...spec, previewId: preview.previewId });
   if (o.json) return printJson(io, result);
   printResult(io, result);
 }
 
 export function registerOrderCommands(program: Command): void {
-  addOrderOptions(program.command('preview').description('Risk checks, gates and what-if estimates for an order; places nothing')).action(
-    async (action: string, quantity: string, symbol: string, o: OrderFlags) =>
-      withClient(
-        async (client, io) => {
-          const preview = await client.previewOrder(specFrom(action, quantity, symbol, o) as Parameters<GatewayClient['previewOrder']>[0]);
-          if (o.json) return printJson(io, preview);
-          printPreview(io, preview);
-        },
-        { json: o.json },
-      ),
-  );
-
-  addOrderOptions(program.command('place').description('Place an order (previewed first; asks for confirmation on a terminal unless --yes)'))
-    .option('-y, --yes', 'do not ask for confirmation')
-    .action(async (action: string, quantity: string, symbol: string, o: OrderFlags & { yes?: boolean }) =>
-      withClient((client, io) => place(client, io, specFrom(action, quantity, symbol, o), o), { json: o.json }),
+  // Commander passes the arguments first, so the actions read the parsed command (`this`) instead.
+  addOrderFields(program.command('preview').description('Risk checks, gates and what-if estimates for an order; places nothing')).action(async function (this: Command) {
+    const spec = orderInputFrom(this);
+    const o = this.opts<OrderFlags>();
+    await withClient(
+      async (client, io) => {
+        const preview = await client.previewOrder(spec);
+        if (o.json) return printJson(io, preview);
+        printPreview(io, preview);
+      },
+      { json: o.json },
     );
+  });
+
+  addOrderFields(program.command('place').description('Place an order (previewed first; asks for confirmation on a terminal unless --yes)'))
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async function (this: Command) {
+      const o = this.opts<OrderFlags>();
+      await withClient((client, io) => place(client, io, orderInputFrom(this), o), { json: o.json });
+    });
 
   program
     .command('cancel')
