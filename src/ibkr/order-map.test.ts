@@ -51,6 +51,12 @@ describe('an IBKR order (as IBKR documents it) -> our order fields', () => {
     expect(ibTypeToSpecFields('MOC', {})).toEqual({ orderType: 'MOC' });
   });
 
+  it('reads IBKR\'s MarketOnOpen sample (MKT with tif OPG) as our OPG; a limit-on-open stays LMT', () => {
+    expect(ibTypeToSpecFields('MKT', {}, 'OPG')).toEqual({ orderType: 'OPG' });
+    expect(ibTypeToSpecFields('MKT', {}, 'DAY')).toEqual({ orderType: 'MKT' });
+    expect(ibTypeToSpecFields('LMT', { lmtPrice: 187 }, 'OPG')).toEqual({ orderType: 'LMT', limitPrice: 187 });
+  });
+
   it('reads IBKR\'s TrailingStop sample (trailingPercent + trailStopPrice) and a trail by amount (auxPrice)', () => {
     expect(ibTypeToSpecFields('TRAIL', { trailingPercent: 5.5, trailStopPrice: 200 })).toEqual({ orderType: 'TRAIL', trailingPercent: 5.5, stopPrice: 200 });
     expect(ibTypeToSpecFields('TRAIL', { auxPrice: 1.5, trailStopPrice: 185 })).toEqual({ orderType: 'TRAIL', trailingAmount: 1.5, stopPrice: 185 });

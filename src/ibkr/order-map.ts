@@ -55,12 +55,13 @@ export function specToIbPrices(spec: OrderSpec): IbOrderPrices {
  * Our order type and price fields for an IBKR order type (upper case) and its
  * prices; null for a type we do not model. A trailing stop price, when given,
  * becomes the spec's stop price; a limit offset, when given, a TRAIL LIMIT's
- * limitOffset (otherwise its limit price is kept).
+ * limitOffset (otherwise its limit price is kept). Given the time in force, a
+ * MKT order with tif OPG reads as our OPG (market-on-open), as it is written.
  */
-export function ibTypeToSpecFields(type: string, p: { lmtPrice?: number; auxPrice?: number; trailingPercent?: number; trailStopPrice?: number; lmtPriceOffset?: number }): Partial<OrderSpecInput> | null {
+export function ibTypeToSpecFields(type: string, p: { lmtPrice?: number; auxPrice?: number; trailingPercent?: number; trailStopPrice?: number; lmtPriceOffset?: number }, tif?: string): Partial<OrderSpecInput> | null {
   switch (type) {
     case 'MKT':
-      return { orderType: 'MKT' };
+      return { orderType: tif === 'OPG' ? 'OPG' : 'MKT' };
     case 'LMT':
       return { orderType: 'LMT', limitPrice: p.lmtPrice };
     case 'STP':
