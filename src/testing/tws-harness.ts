@@ -22,6 +22,12 @@ export interface TwsHarness {
   clock: ManualClock;
   dataDir: string;
   advance(ms: number): Promise<void>;
+  /**
+   * A gateway restart lasting `awayMs` of market time: the emulator drops the
+   * adapter and refuses it, the simulated market moves on, then the emulator
+   * listens again and the adapter reconnects by itself.
+   */
+  restartGateway(awayMs: number): Promise<void>;
   /** Polls `done` (letting socket traffic flow) until it holds; throws after `ms` of wall time. */
   until(what: string, done: () => boolean | Promise<boolean>, ms?: number): Promise<void>;
   cleanup(): Promise<void>;
@@ -67,6 +73,14 @@ export async function makeTwsHarness(overrides: Partial<TwsBrokerOptions> = {}):
       for (let i = 0; i < 3; i++) await flush(5);
     },
     until,
+    async restartGateway(awayMs) {
+      const back = emulator.refuseConnectionsFor(200);
+      await until('the adapter to notice the gateway went away', () => broker.status().state !== 'connected');
+      clock.advance(awayMs);
+      await flush(10);
+      await back;
+      await until('the adapter to reconnect', () => broker.status().state === 'connected');
+    },
     async cleanup() {
       await broker.close();
       await emulator.close();
