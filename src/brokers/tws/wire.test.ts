@@ -52,8 +52,12 @@ describe('ibOrderToSpec: an order IBKR reports (openOrder) -> our spec', () => {
     expect(ibOrderToSpec(aapl, { action: 'BUY', totalQuantity: 100, orderType: 'MKT', tif: 'OPG', lmtPrice: UNSET, auxPrice: UNSET })).toEqual(
       spec({ orderType: 'OPG', timeInForce: 'OPG', currency: 'USD' }),
     );
-    expect(ibOrderToSpec(aapl, { action: 'SELL', totalQuantity: 100, orderType: 'TRAIL LIMIT', auxPrice: 1, lmtPriceOffset: 0.05, tif: 'DAY', ocaGroup: 'g' })).toEqual(
-      spec({ action: 'SELL', orderType: 'TRAIL_LIMIT', trailingAmount: 1, limitOffset: 0.05, ocaGroup: 'g', currency: 'USD' }),
+    expect(ibOrderToSpec(aapl, { action: 'SELL', totalQuantity: 100, orderType: 'TRAIL LIMIT', auxPrice: 1, lmtPriceOffset: 0.05, trailStopPrice: 185, tif: 'DAY', ocaGroup: 'g' })).toEqual(
+      spec({ action: 'SELL', orderType: 'TRAIL_LIMIT', trailingAmount: 1, limitOffset: 0.05, stopPrice: 185, ocaGroup: 'g', currency: 'USD' }),
+    );
+    // IBKR's TrailingStop sample: the percent in trailingPercent, the stop in trailStopPrice, auxPrice unset.
+    expect(ibOrderToSpec(aapl, { action: 'SELL', totalQuantity: 100, orderType: 'TRAIL', trailingPercent: 5.5, trailStopPrice: 200, auxPrice: UNSET, tif: 'GTC' })).toEqual(
+      spec({ action: 'SELL', orderType: 'TRAIL', trailingPercent: 5.5, stopPrice: 200, timeInForce: 'GTC', currency: 'USD' }),
     );
   });
 

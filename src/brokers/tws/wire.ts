@@ -153,11 +153,10 @@ export function ibOrderToSpec(contract: Contract, order: unknown): OrderSpec | n
     lmtPrice: num(order.lmtPrice) ?? undefined,
     auxPrice: num(order.auxPrice) ?? undefined,
     trailingPercent: num(order.trailingPercent) ?? undefined,
+    trailStopPrice: num(order.trailStopPrice) ?? undefined,
     lmtPriceOffset: num(order.lmtPriceOffset) ?? undefined,
-  });
+  }, tif);
   if (!fields) return null;
-  // A market order with time in force OPG is our market-on-open.
-  if (fields.orderType === 'MKT' && tif === 'OPG') fields.orderType = 'OPG';
   const base: Record<string, unknown> = {
     ...specInstrument(contract),
     action: str(order.action).toUpperCase() === 'BUY' ? 'BUY' : 'SELL',
