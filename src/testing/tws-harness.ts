@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ManualClock } from '../core/clock.js';
 import { createSimBroker } from '../brokers/sim/index.js';
-import { startTwsEmulator, type TwsEmulator } from '../tws-emulator/index.js';
+import { startTwsEmulator, type TwsEmulator, type TwsEmulatorOptions } from '../tws-emulator/index.js';
 import type { Broker } from '../core/broker/port.js';
 import { createTwsBroker } from '../brokers/tws/index.js';
 import type { TwsBroker, TwsBrokerOptions } from '../brokers/tws/broker.js';
@@ -35,13 +35,13 @@ export interface TwsHarness {
 
 export const flush = (ms = 5): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function makeTwsHarness(overrides: Partial<TwsBrokerOptions> = {}): Promise<TwsHarness> {
+export async function makeTwsHarness(overrides: Partial<TwsBrokerOptions> = {}, emulatorOptions: Partial<Omit<TwsEmulatorOptions, 'broker' | 'port' | 'clock'>> = {}): Promise<TwsHarness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tws-broker-'));
   fs.mkdirSync(path.join(dataDir, 'sim'), { recursive: true });
   const clock = new ManualClock(MONDAY_10_ET);
   const sim = createSimBroker({ dataDir: path.join(dataDir, 'sim'), seed: 42, session: 'always-open', startingCash: 1_000_000, clock });
   await sim.connect();
-  const emulator = await startTwsEmulator({ broker: sim, port: 0, clock });
+  const emulator = await startTwsEmulator({ ...emulatorOptions, broker: sim, port: 0, clock });
   const broker = createTwsBroker({
     host: '127.0.0.1',
     port: emulator.port,

@@ -26,6 +26,7 @@ export function marketDataCases(w: SpecWorld): void {
     for (let i = 0; i < 5; i++) await w.h.advance(STEP_MS);
     expect(seen.length).toBe(released);
 
+    // A broker with few market-data lines (IBKR's base allowance is 100) can stream again only because the first line was released.
     const again: Quote[] = [];
     const stopAgain = w.broker.subscribeQuotes(w.aapl, (q) => again.push(q));
     try {
