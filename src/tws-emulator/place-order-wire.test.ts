@@ -6,9 +6,10 @@
  * - Orders built as IBKR's own OrderSamples build them (the documented field
  *   meanings), sent by the real @stoqey/ib encoder, must decode to those exact
  *   fields and reach the simulator as exactly the OrderSpec they mean.
- * - The tws adapter's bracket must go out as IBKR's BracketOrder sample does:
- *   parent and take-profit with transmit=false, the stop-loss last with
- *   transmit=true, both children carrying parentId.
+ * - The tws adapter's orders must go out with IBKR's documented fields, and
+ *   its bracket as IBKR's BracketOrder sample does: parent and take-profit
+ *   with transmit=false, the stop-loss last with transmit=true, both children
+ *   carrying parentId.
  *
  * Neither side is checked against the other: both are checked against IBKR.
  */
@@ -18,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventName, OrderAction, SecType, type Contract as IbContract, type Order, type OrderType } from '@stoqey/ib';
-import { OrderSpec, type OrderSpecInput } from '../core/models.js';
+import { OrderSpec, type Contract, type OrderSpecInput } from '../core/models.js';
 import { makeHarness, type Harness } from '../testing/emulator-harness.js';
 import { createTwsBroker } from '../brokers/tws/index.js';
 import { FieldReader, FrameReader } from './framing.js';
@@ -183,14 +184,40 @@ describe('PLACE_ORDER as @stoqey/ib writes it and the emulator reads it', () => 
   });
 });
 
-describe('the tws adapter\'s bracket on the wire', () => {
-  it('sends parent, take-profit, stop-loss as IBKR\'s BracketOrder sample: transmit only on the last leg, children with parentId', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tws-wire-'));
-    const broker = createTwsBroker({ host: '127.0.0.1', port: proxy.port, clientId: 21, dataDir: dir, clock: h.clock, requestTimeoutMs: 3000 });
-    try {
-      await broker.connect();
-      const [contract] = await broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
-      if (!contract) throw new Error('AAPL did not resolve');
+/** The tws adapter connected through the recording proxy; closed and cleaned up after `body`. */
+async function withAdapter(body: (broker: ReturnType<typeof createTwsBroker>, contract: Contract) => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tws-wire-'));
+  const broker = createTwsBroker({ host: '127.0.0.1', port: proxy.port, clientId: 21, dataDir: dir, clock: h.clock, requestTimeoutMs: 3000 });
+  try {
+    await broker.connect();
+    const [contract] = await broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
+    if (!contract) throw new Error('AAPL did not resolve');
+    await body(broker, contract);
+  } finally {
+    await broker.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('the tws adapter\'s orders on the wire', () => {
+  it.each([
+    ['a trailing stop limit by offset', spec({ action: 'BUY', orderType: 'TRAIL_LIMIT', trailingAmount: 1, limitOffset: 0.05, stopPrice: HIGH, timeInForce: 'GTC' }), { orderType: 'TRAIL LIMIT', lmtPrice: null, auxPrice: 1, trailingPercent: null, trailStopPrice: HIGH, lmtPriceOffset: 0.05, tif: 'GTC' }],
+    ['a trailing stop by percent', spec({ action: 'BUY', orderType: 'TRAIL', trailingPercent: 5.5, stopPrice: HIGH }), { orderType: 'TRAIL', lmtPrice: null, auxPrice: null, trailingPercent: 5.5, trailStopPrice: HIGH, tif: 'DAY' }],
+    ['a stop limit outside regular hours', spec({ action: 'BUY', orderType: 'STP_LMT', stopPrice: HIGH, limitPrice: HIGH + 1, outsideRth: true }), { orderType: 'STP LMT', lmtPrice: HIGH + 1, auxPrice: HIGH, outsideRth: true, tif: 'DAY' }],
+  ] as const)('%s goes out as IBKR documents it and reaches the simulator unchanged', async (_name, sent, wire) => {
+    await withAdapter(async (broker, contract) => {
+      const [orderId] = await broker.allocateOrderIds(1);
+      if (!orderId) throw new Error('no id');
+      await broker.placeOrder({ ids: { orderId }, contract, spec: sent, accountId: 'DU1234567', orderRef: 'golden-adapter' });
+      const [onWire] = proxy.placed();
+      expect(onWire).toMatchObject({ orderId: Number(orderId), action: 'BUY', totalQuantity: 100, parentId: 0, transmit: true, account: 'DU1234567', orderRef: 'golden-adapter', unsupported: null, ...wire });
+      const atSim = (await h.broker.getOpenOrders()).filter((o) => o.orderRef === 'golden-adapter');
+      expect(atSim.map((o) => o.spec)).toEqual([sent]);
+    });
+  });
+
+  it('sends a bracket as IBKR\'s BracketOrder sample: transmit only on the last leg, children with parentId', async () => {
+    await withAdapter(async (broker, contract) => {
       const [entry, tp, sl] = await broker.allocateOrderIds(3);
       if (!entry || !tp || !sl) throw new Error('no ids');
       const bracket = OrderSpec.parse({ symbol: 'AAPL', securityType: 'STK', action: 'BUY', quantity: 10, orderType: 'LMT', limitPrice: LOW, timeInForce: 'GTC', takeProfitPrice: LOW + 20, stopLossPrice: LOW - 10 });
@@ -204,9 +231,6 @@ describe('the tws adapter\'s bracket on the wire', () => {
 
       const atSim = await h.broker.getOpenOrders();
       expect(atSim.map((o) => o.role).sort()).toEqual(['ENTRY', 'STOP_LOSS', 'TAKE_PROFIT']);
-    } finally {
-      await broker.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
