@@ -17,7 +17,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OrderSpec, type OrderSpecInput } from '../core/models.js';
-import { IB_ORDER_TYPE, ibTif, ibTypeToSpecFields, specInstrument, specToIbPrices } from './order-map.js';
+import { IB_ORDER_TYPE, ibTif, ibTypeToSpecFields, specInstrument, specToIbPrices, specToIbTif } from './order-map.js';
 
 const base = { symbol: 'AAPL', securityType: 'STK', action: 'SELL', quantity: 100, timeInForce: 'GTC' } as const;
 const spec = (s: Partial<OrderSpecInput>): OrderSpec => OrderSpec.parse({ ...base, ...s });
@@ -35,6 +35,14 @@ describe('our order type -> IBKR orderType and price fields', () => {
     ['OPG (market-on-open) is a MKT order', spec({ orderType: 'OPG', timeInForce: 'OPG' }), { orderType: 'MKT', lmtPrice: null, auxPrice: null, trailingPercent: null, trailStopPrice: null }],
   ] as const)('%s', (_name, input, expected) => {
     expect(specToIbPrices(input)).toEqual(expected);
+  });
+
+  it('sends market-on-open with tif OPG whatever the spec\'s own time in force; every other order keeps its own', () => {
+    expect(specToIbTif(spec({ orderType: 'OPG', timeInForce: 'DAY' }))).toBe('OPG');
+    expect(specToIbTif(spec({ orderType: 'OPG', timeInForce: 'OPG' }))).toBe('OPG');
+    expect(specToIbTif(spec({ orderType: 'LMT', limitPrice: 187, timeInForce: 'OPG' }))).toBe('OPG');
+    expect(specToIbTif(spec({ orderType: 'MKT', timeInForce: 'IOC' }))).toBe('IOC');
+    expect(specToIbTif(spec({ orderType: 'MOC', timeInForce: 'DAY' }))).toBe('DAY');
   });
 
   it('spells every order type as IBKR does', () => {

@@ -23,6 +23,11 @@ export const IB_ORDER_TYPE: Record<OrderSpec['orderType'], string> = {
   MKT: 'MKT', LMT: 'LMT', STP: 'STP', STP_LMT: 'STP LMT', TRAIL: 'TRAIL', TRAIL_LIMIT: 'TRAIL LIMIT', MOC: 'MOC', OPG: 'MKT',
 };
 
+/** IBKR time in force for a spec: market-on-open is sent (and reported) with tif OPG whatever the spec's own says. */
+export function specToIbTif(spec: Pick<OrderSpec, 'orderType' | 'timeInForce'>): OrderSpec['timeInForce'] {
+  return spec.orderType === 'OPG' ? 'OPG' : spec.timeInForce;
+}
+
 const TIFS: ReadonlySet<string> = new Set<OrderSpec['timeInForce']>(['DAY', 'GTC', 'IOC', 'FOK', 'OPG']);
 
 /** An IBKR time in force we model (upper case), or null. */
