@@ -23,6 +23,11 @@ export const IB_ORDER_TYPE: Record<OrderSpec['orderType'], string> = {
   MKT: 'MKT', LMT: 'LMT', STP: 'STP', STP_LMT: 'STP LMT', TRAIL: 'TRAIL', TRAIL_LIMIT: 'TRAIL LIMIT', MOC: 'MOC', OPG: 'MKT',
 };
 
+/** IBKR time in force for a spec: market-on-open is sent (and reported) with tif OPG whatever the spec's own says. */
+export function specToIbTif(spec: Pick<OrderSpec, 'orderType' | 'timeInForce'>): OrderSpec['timeInForce'] {
+  return spec.orderType === 'OPG' ? 'OPG' : spec.timeInForce;
+}
+
 const TIFS: ReadonlySet<string> = new Set<OrderSpec['timeInForce']>(['DAY', 'GTC', 'IOC', 'FOK', 'OPG']);
 
 /** An IBKR time in force we model (upper case), or null. */
@@ -55,12 +60,13 @@ export function specToIbPrices(spec: OrderSpec): IbOrderPrices {
  * Our order type and price fields for an IBKR order type (upper case) and its
  * prices; null for a type we do not model. A trailing stop price, when given,
  * becomes the spec's stop price; a limit offset, when given, a TRAIL LIMIT's
- * limitOffset (otherwise its limit price is kept).
+ * limitOffset (otherwise its limit price is kept). Given the time in force, a
+ * MKT order with tif OPG reads as our OPG (market-on-open), as it is written.
  */
-export function ibTypeToSpecFields(type: string, p: { lmtPrice?: number; auxPrice?: number; trailingPercent?: number; trailStopPrice?: number; lmtPriceOffset?: number }): Partial<OrderSpecInput> | null {
+export function ibTypeToSpecFields(type: string, p: { lmtPrice?: number; auxPrice?: number; trailingPercent?: number; trailStopPrice?: number; lmtPriceOffset?: number }, tif?: string): Partial<OrderSpecInput> | null {
   switch (type) {
     case 'MKT':
-      return { orderType: 'MKT' };
+      return { orderType: tif === 'OPG' ? 'OPG' : 'MKT' };
     case 'LMT':
       return { orderType: 'LMT', limitPrice: p.lmtPrice };
     case 'STP':

@@ -11,11 +11,19 @@ import type { PlaceOrderAck } from '../core/broker/port.js';
 import { SimBroker, type SimBrokerOptions } from '../brokers/sim/broker.js';
 
 export interface SimHarness {
+  /** The broker in use (replaced by `restart`). */
   broker: SimBroker;
   clock: ManualClock;
   dataDir: string;
   /** Moves the clock and lets queued events reach their listeners. */
   advance(ms: number): Promise<void>;
+  /**
+   * A gateway restart: closes the broker, lets `awayMs` of market time pass
+   * (the simulated exchange keeps going), and connects a new broker over the
+   * same data directory. `beforeConnect` sees the new broker first, so its
+   * listeners hear what it reports while catching up.
+   */
+  restart(awayMs: number, beforeConnect?: (broker: SimBroker) => void): Promise<SimBroker>;
   cleanup(): Promise<void>;
 }
 
@@ -27,20 +35,31 @@ export const flush = (): Promise<void> => new Promise((resolve) => setImmediate(
 export function makeSimHarness(options: Partial<SimBrokerOptions> & { start?: string | number; dataDir?: string } = {}): SimHarness {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ibkr-sim-'));
   const clock = options.clock instanceof ManualClock ? options.clock : new ManualClock(options.start ?? MONDAY_10_ET);
-  const broker = new SimBroker({ seed: 42, session: 'always-open', startingCash: 1_000_000, ...options, dataDir, clock });
-  return {
-    broker,
+  const make = (): SimBroker => new SimBroker({ seed: 42, session: 'always-open', startingCash: 1_000_000, ...options, dataDir, clock });
+  const harness: SimHarness = {
+    broker: make(),
     clock,
     dataDir,
     async advance(ms: number) {
       clock.advance(ms);
       await flush();
     },
+    async restart(awayMs, beforeConnect) {
+      await harness.broker.close();
+      clock.advance(awayMs);
+      const next = make();
+      beforeConnect?.(next);
+      harness.broker = next;
+      await next.connect();
+      await flush();
+      return next;
+    },
     async cleanup() {
-      await broker.close();
+      await harness.broker.close();
       if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return harness;
 }
 
 /** Allocates ids (three for a bracket) and places an order on the sim's default account. */

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ManualClock } from '../core/clock.js';
 import { createSimBroker } from '../brokers/sim/index.js';
-import { startTwsEmulator, type TwsEmulator } from '../tws-emulator/index.js';
+import { startTwsEmulator, type TwsEmulator, type TwsEmulatorOptions } from '../tws-emulator/index.js';
 import type { Broker } from '../core/broker/port.js';
 import { createTwsBroker } from '../brokers/tws/index.js';
 import type { TwsBroker, TwsBrokerOptions } from '../brokers/tws/broker.js';
@@ -22,6 +22,12 @@ export interface TwsHarness {
   clock: ManualClock;
   dataDir: string;
   advance(ms: number): Promise<void>;
+  /**
+   * A gateway restart lasting `awayMs` of market time: the emulator drops the
+   * adapter and refuses it, the simulated market moves on, then the emulator
+   * listens again and the adapter reconnects by itself.
+   */
+  restartGateway(awayMs: number): Promise<void>;
   /** Polls `done` (letting socket traffic flow) until it holds; throws after `ms` of wall time. */
   until(what: string, done: () => boolean | Promise<boolean>, ms?: number): Promise<void>;
   cleanup(): Promise<void>;
@@ -29,13 +35,13 @@ export interface TwsHarness {
 
 export const flush = (ms = 5): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function makeTwsHarness(overrides: Partial<TwsBrokerOptions> = {}): Promise<TwsHarness> {
+export async function makeTwsHarness(overrides: Partial<TwsBrokerOptions> = {}, emulatorOptions: Partial<Omit<TwsEmulatorOptions, 'broker' | 'port' | 'clock'>> = {}): Promise<TwsHarness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tws-broker-'));
   fs.mkdirSync(path.join(dataDir, 'sim'), { recursive: true });
   const clock = new ManualClock(MONDAY_10_ET);
   const sim = createSimBroker({ dataDir: path.join(dataDir, 'sim'), seed: 42, session: 'always-open', startingCash: 1_000_000, clock });
   await sim.connect();
-  const emulator = await startTwsEmulator({ broker: sim, port: 0, clock });
+  const emulator = await startTwsEmulator({ ...emulatorOptions, broker: sim, port: 0, clock });
   const broker = createTwsBroker({
     host: '127.0.0.1',
     port: emulator.port,
@@ -67,6 +73,14 @@ export async function makeTwsHarness(overrides: Partial<TwsBrokerOptions> = {}):
       for (let i = 0; i < 3; i++) await flush(5);
     },
     until,
+    async restartGateway(awayMs) {
+      const back = emulator.refuseConnectionsFor(200);
+      await until('the adapter to notice the gateway went away', () => broker.status().state !== 'connected');
+      clock.advance(awayMs);
+      await flush(10);
+      await back;
+      await until('the adapter to reconnect', () => broker.status().state === 'connected');
+    },
     async cleanup() {
       await broker.close();
       await emulator.close();

@@ -10,7 +10,7 @@ import type { Contract, Fill, OrderSpec } from '../core/models.js';
 import { ContractBook } from './contracts.js';
 import { toWire } from './messages/contract.js';
 import type { OrderView, StatusView } from './messages/orders.js';
-import { specToIbPrices } from '../ibkr/order-map.js';
+import { specToIbPrices, specToIbTif } from '../ibkr/order-map.js';
 import { TWS_STATUS } from './order-map.js';
 import { HistoricalPacer } from './pacing.js';
 
@@ -234,7 +234,7 @@ export function orderView(record: OrderRecord, extra: { whatIf?: boolean; status
     orderType: t.orderType,
     lmtPrice: t.lmtPrice,
     auxPrice: t.auxPrice,
-    tif: record.spec.timeInForce,
+    tif: specToIbTif(record.spec),
     ocaGroup: record.spec.ocaGroup ?? '',
     account: record.account,
     orderRef: record.orderRef,

@@ -1,7 +1,7 @@
 /**
  * Translation between TWS orders and the simulator's OrderSpec (order types,
  * prices and time in force through the mapping the tws adapter uses, in
- * src/brokers/tws/ib-order-map.ts), and between the simulator's order
+ * src/ibkr/order-map.ts), and between the simulator's order
  * statuses and TWS's status strings.
  */
 import { OrderSpec, type Contract, type OrderStatus, type OrderSpecInput } from '../core/models.js';
@@ -55,7 +55,8 @@ export function twsOrderToSpec(o: PlaceOrderRequestWire, contract: Contract, acc
     auxPrice: o.auxPrice ?? undefined,
     trailingPercent: o.trailingPercent ?? undefined,
     trailStopPrice: o.trailStopPrice ?? undefined,
-  });
+    lmtPriceOffset: o.lmtPriceOffset ?? undefined,
+  }, tif);
   if (!fields) return { ok: false, reason: `order type ${o.orderType || '(empty)'} is not supported` };
   Object.assign(base, fields);
   const parsed = OrderSpec.safeParse(base);

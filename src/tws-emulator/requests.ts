@@ -107,6 +107,8 @@ export interface PlaceOrderRequestWire {
   outsideRth: boolean;
   trailStopPrice: number | null;
   trailingPercent: number | null;
+  /** TRAIL LIMIT: the limit's offset from the stop (sent after whatIf, with the adjusted-order fields). */
+  lmtPriceOffset: number | null;
   algoStrategy: string;
   whatIf: boolean;
   /** Set when the order uses something the emulator cannot honour (combo legs, hedges, ...). */
@@ -116,9 +118,10 @@ export interface PlaceOrderRequestWire {
 const FA_PROFILE_DESUPPORT = 177;
 
 /**
- * PLACE_ORDER at >= ORDER_CONTAINER (no version field). Read up to whatIf:
- * everything after it (conditions, MiFID fields, ...) is either unsupported
- * and flagged, or irrelevant to the simulator.
+ * PLACE_ORDER at >= ORDER_CONTAINER (no version field). Read up to the
+ * adjusted-order fields (for TRAIL LIMIT's lmtPriceOffset): everything after
+ * them (MiFID fields, ...) is irrelevant to the simulator, and conditions are
+ * flagged unsupported.
  */
 export function parsePlaceOrder(r: FieldReader, serverVersion: number): PlaceOrderRequestWire {
   const orderId = r.int();
@@ -140,7 +143,7 @@ export function parsePlaceOrder(r: FieldReader, serverVersion: number): PlaceOrd
   const outsideRth = r.bool();
   r.skip(1); // hidden
   let unsupported: string | null = null;
-  if (contract.secType === 'BAG') return { orderId, contract, action, totalQuantity, orderType, lmtPrice, auxPrice, tif, ocaGroup, account, orderRef, transmit, parentId, outsideRth, trailStopPrice: null, trailingPercent: null, algoStrategy: '', whatIf: false, unsupported: 'combo (BAG) orders are not supported' };
+  if (contract.secType === 'BAG') return { orderId, contract, action, totalQuantity, orderType, lmtPrice, auxPrice, tif, ocaGroup, account, orderRef, transmit, parentId, outsideRth, trailStopPrice: null, trailingPercent: null, lmtPriceOffset: null, algoStrategy: '', whatIf: false, unsupported: 'combo (BAG) orders are not supported' };
   r.skip(1); // deprecated sharesAllocation
   r.skip(3); // discretionaryAmt, goodAfterTime, goodTillDate
   r.skip(3); // faGroup, faMethod, faPercentage
@@ -179,10 +182,23 @@ export function parsePlaceOrder(r: FieldReader, serverVersion: number): PlaceOrd
   if (algoStrategy !== '') r.skip(r.int() * 2);
   r.skip(1); // algoId
   const whatIf = r.bool();
+  r.skip(1); // orderMiscOptions
+  r.skip(1); // solicited
+  r.skip(2); // randomizeSize, randomizePrice
+  if (orderType === 'PEG BENCH') r.skip(5);
+  const conditions = r.int();
+  let lmtPriceOffset: number | null = null;
+  if (conditions > 0) {
+    // Conditions have a per-type field layout; nothing after them can be read safely.
+    unsupported = 'conditional orders are not supported';
+  } else {
+    r.skip(2); // adjustedOrderType, triggerPrice
+    lmtPriceOffset = r.num();
+  }
   if (volatility !== null) unsupported = 'volatility orders are not supported';
   if (hedgeType !== '') unsupported = 'hedge orders are not supported';
   if (scalePriceIncrement !== '') unsupported = 'scale orders are not supported';
-  return { orderId, contract, action, totalQuantity, orderType, lmtPrice, auxPrice, tif, ocaGroup, account, orderRef, transmit, parentId, outsideRth, trailStopPrice, trailingPercent, algoStrategy, whatIf, unsupported };
+  return { orderId, contract, action, totalQuantity, orderType, lmtPrice, auxPrice, tif, ocaGroup, account, orderRef, transmit, parentId, outsideRth, trailStopPrice, trailingPercent, lmtPriceOffset, algoStrategy, whatIf, unsupported };
 }
 
 export function parseCancelOrder(r: FieldReader): { orderId: number } {

@@ -6,7 +6,7 @@
  */
 import { OptionType, OrderAction, OrderType, SecType, type Contract as IbContract, type ContractDetails, type Order as IbOrder } from '@stoqey/ib';
 import { OrderSpec, type Contract, type OrderStatus, type SecurityType, type SymbolSpec } from '../../core/models.js';
-import { ibTif, ibTypeToSpecFields, specInstrument, specToIbPrices } from '../../ibkr/order-map.js';
+import { ibTif, ibTypeToSpecFields, specInstrument, specToIbPrices, specToIbTif } from '../../ibkr/order-map.js';
 import { parseTwsDateTime } from '../../ibkr/time.js';
 
 /** IBKR marks "no value" with Double.MAX_VALUE (and Integer.MAX_VALUE); both mean null here. */
@@ -118,7 +118,7 @@ export function fromContractDetails(d: ContractDetails): Contract | null {
 /** The TWS order for a spec (without ids). OPG orders are market orders with time in force OPG, as IBKR spells them. */
 export function specToIbOrder(spec: OrderSpec, extra: { account: string; orderRef: string; whatIf?: boolean }): IbOrder {
   const isTrail = spec.orderType === 'TRAIL' || spec.orderType === 'TRAIL_LIMIT';
-  const tif = spec.orderType === 'OPG' ? 'OPG' : spec.timeInForce;
+  const tif = specToIbTif(spec);
   const p = specToIbPrices(spec);
   const order: IbOrder = {
     action: spec.action === 'BUY' ? OrderAction.BUY : OrderAction.SELL,
@@ -153,11 +153,10 @@ export function ibOrderToSpec(contract: Contract, order: unknown): OrderSpec | n
     lmtPrice: num(order.lmtPrice) ?? undefined,
     auxPrice: num(order.auxPrice) ?? undefined,
     trailingPercent: num(order.trailingPercent) ?? undefined,
+    trailStopPrice: num(order.trailStopPrice) ?? undefined,
     lmtPriceOffset: num(order.lmtPriceOffset) ?? undefined,
-  });
+  }, tif);
   if (!fields) return null;
-  // A market order with time in force OPG is our market-on-open.
-  if (fields.orderType === 'MKT' && tif === 'OPG') fields.orderType = 'OPG';
   const base: Record<string, unknown> = {
     ...specInstrument(contract),
     action: str(order.action).toUpperCase() === 'BUY' ? 'BUY' : 'SELL',
