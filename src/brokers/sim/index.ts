@@ -5,11 +5,18 @@
  * matching engine and a persisted paper account in `${dataDir}/sim.db`;
  * `resetSimAccount` starts that account afresh (`ibkr-gateway sim reset`).
  *
- * Modules: catalogue (instruments, real conIds), sessions (New York hours,
- * SIM_SESSION), market (seeded price paths, quotes, bars), options
- * (Black-Scholes, listings), matching (how an order meets the book),
- * commissions (IBKR Pro Fixed), ledger (cash, positions, P&L, Reg T margin),
- * store (SQLite), instruments (contract resolution), broker (the Broker).
+ * Modules, the model: catalogue (instruments, real conIds), instruments
+ * (contract resolution), sessions (New York hours, SIM_SESSION), market
+ * (seeded price paths, quotes, bars), bar-requests (IBKR's duration and bar
+ * size rules), options (Black-Scholes, listings), matching (how an order meets
+ * the book), commissions (IBKR Pro Fixed), ledger (cash, positions, P&L, Reg T
+ * margin), store (SQLite), account-lock (one owner per account).
+ * The broker built on it: broker (the Broker and its connection), state (what
+ * the parts share), market-data (quotes, bars, option chains, FX), valuation
+ * (account summary, positions, daily P&L), margin (what-if, buying power),
+ * order-book (admission, cancel, order queries), matching-loop (the
+ * clock-driven evaluation of working orders), settlement (what a fill or an
+ * ending order implies: ledger, brackets, OCA).
  *
  * Deliberate simplifications, so nobody mistakes them for IBKR behaviour:
  * exchange holidays are not modelled (every weekday trades); only the top of

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Catalogue, type Instrument } from './catalogue.js';
-import { checkBarRequest, Market } from './market.js';
+import { Market } from './market.js';
 
 const cat = new Catalogue();
 const aapl = cat.listedBySymbol('AAPL')[0] as Instrument;
@@ -92,17 +92,6 @@ describe('history and live quotes agree', () => {
 });
 
 describe("IBKR's historical data rules", () => {
-  it('refuses bar sizes too small for the duration', () => {
-    expect(checkBarRequest('1800 S', '1 secs')).toBeNull();
-    expect(checkBarRequest('3600 S', '1 secs')).toMatch(/162/);
-    expect(checkBarRequest('1 D', '30 secs')).toMatch(/too small/);
-    expect(checkBarRequest('1 D', '1 min')).toBeNull();
-    expect(checkBarRequest('1 M', '1 min')).toMatch(/too small/);
-    expect(checkBarRequest('1 Y', '1 day')).toBeNull();
-    expect(checkBarRequest('1 Y', '1 hour')).toMatch(/too small/);
-    expect(checkBarRequest('100000 S', '1 min')).toMatch(/86400 S/);
-  });
-
   it('has no TRADES for FX and no BID/ASK for indices', () => {
     const m = new Market(42, 'real');
     expect(() => m.bars(eur, { barSize: '1 hour', duration: '1 D', whatToShow: 'TRADES', useRth: false, endMs: MON_10ET }, MON_10ET)).toThrow(/MIDPOINT/);

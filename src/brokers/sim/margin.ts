@@ -1,0 +1,88 @@
+/**
+ * What an order would do to the account before it is sent: the what-if
+ * estimate (commission, margin change, equity and buying power after) and
+ * IBKR's initial-margin check that order admission applies.
+ */
+import { Decimal } from 'decimal.js';
+import { toCents } from '../../core/money.js';
+import type { Contract, OrderSpec } from '../../core/models.js';
+import type { WhatIfResult } from '../../core/broker/port.js';
+import type { Instrument } from './catalogue.js';
+import { orderCommission } from './commissions.js';
+import type { AccountValuation } from './ledger.js';
+import { bookOf, type SimMarketData } from './market-data.js';
+import { isMarketable } from './matching.js';
+import { canExecute } from './sessions.js';
+import type { SimState } from './state.js';
+import type { AccountValuer } from './valuation.js';
+
+export class MarginCheck {
+  constructor(
+    private readonly sim: SimState,
+    private readonly prices: SimMarketData,
+    private readonly account: AccountValuer,
+  ) {}
+
+  /** The price an estimate uses: the limit (or stop), else the side of the book a market order takes. */
+  referencePrice(inst: Instrument, spec: OrderSpec, t: number): number {
+    if (spec.limitPrice !== undefined) return spec.limitPrice;
+    if (spec.stopPrice !== undefined) return spec.stopPrice;
+    const touch = this.sim.market.touch(inst, t);
+    if (inst.cls === 'index') return touch.last;
+    return spec.action === 'BUY' ? touch.ask : touch.bid;
+  }
+
+  /** The account before and after the whole order fills at `price`, with its commission. */
+  project(inst: Instrument, spec: OrderSpec, price: number, t: number): { before: AccountValuation; after: AccountValuation; commission: Decimal } {
+    const fx = new Decimal(this.prices.fxRate(inst.contract.currency, t));
+    const quantity = new Decimal(spec.quantity);
+    const px = new Decimal(price);
+    const valueUsd = quantity.times(px).times(inst.contract.multiplier ?? 1).times(fx);
+    const commission = orderCommission({ cls: inst.cls, symbol: inst.contract.symbol, quantity, valueUsd, price: px });
+    const before = this.account.valuation();
+    const clone = this.account.ledger.clone();
+    clone.applyFill({ contract: inst.contract, cls: inst.cls, side: spec.action, quantity, price: px, fxRate: fx, commission, time: new Date(t).toISOString() });
+    return { before, after: clone.valuation(this.account.markOf(t)), commission };
+  }
+
+  async whatIf(contract: Contract, spec: OrderSpec, accountId: string): Promise<WhatIfResult> {
+    this.sim.requireStore();
+    this.sim.requireAccount(accountId);
+    const inst = this.sim.instrument(contract);
+    const now = this.sim.clock.now();
+    const warnings: string[] = [];
+    if (inst.cls === 'index') {
+      return { referencePrice: null, estimatedCommission: null, commissionCurrency: 'USD', initMarginChange: null, maintMarginChange: null, equityWithLoanAfter: null, buyingPowerAfter: null, warnings: ['Indices cannot be traded; trade a future, an ETF or options on the index instead'] };
+    }
+    const price = this.referencePrice(inst, spec, now);
+    const { before, after, commission } = this.project(inst, spec, price, now);
+    if (!canExecute(inst.schedule, this.sim.options.session, now, spec.outsideRth)) warnings.push('The market is closed for this order now; it would wait for the next session');
+    const touch = this.sim.market.touch(inst, now);
+    if (spec.orderType === 'LMT' && spec.limitPrice !== undefined && !isMarketable(bookOf(touch, inst), spec.action, spec.limitPrice)) warnings.push('The limit is away from the market: the order would rest');
+    const displayed = spec.action === 'BUY' ? touch.askSize : touch.bidSize;
+    if (spec.quantity > displayed) warnings.push(`Quantity ${spec.quantity} exceeds the displayed size ${displayed}: expect partial fills or slippage`);
+    const rejection = buyingPowerProblem(before, after);
+    if (rejection) warnings.push(rejection);
+    return {
+      referencePrice: price,
+      estimatedCommission: toCents(commission),
+      commissionCurrency: 'USD',
+      initMarginChange: toCents(after.initMargin.minus(before.initMargin)),
+      maintMarginChange: toCents(after.maintMargin.minus(before.maintMargin)),
+      equityWithLoanAfter: toCents(after.equityWithLoan),
+      buyingPowerAfter: toCents(after.buyingPower),
+      warnings,
+    };
+  }
+}
+
+/** IBKR's initial margin check: an order that adds margin must leave available funds >= 0. */
+export function buyingPowerProblem(before: AccountValuation, after: AccountValuation): string | null {
+  if (after.initMargin.lte(before.initMargin) || after.availableFunds.gte(0)) return null;
+  return (
+    `Insufficient buying power: this order needs ${fmt(after.initMargin.minus(before.initMargin))} USD more initial margin, ` +
+    `leaving available funds at ${fmt(after.availableFunds)} USD (equity with loan ${fmt(after.equityWithLoan)} USD, initial margin ${fmt(after.initMargin)} USD)`
+  );
+}
+
+const fmt = (d: Decimal): string => d.toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, ',');

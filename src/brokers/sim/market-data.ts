@@ -1,0 +1,174 @@
+/**
+ * The simulator's market data and pricing: contract resolution, quotes and
+ * their streams, historical bars, option chains with Black-Scholes greeks, FX
+ * conversion, and the book the matching engine trades against at an instant.
+ * Everything here reads the seeded market model; nothing touches the account.
+ */
+import type { Bar, Contract, OptionChain, OptionQuote, Quote, SymbolSpec } from '../../core/models.js';
+import type { BarsQuery, OptionChainRequest, Unsubscribe } from '../../core/broker/port.js';
+import type { Instrument } from './catalogue.js';
+import { roundTick, type Market } from './market.js';
+import type { Book } from './matching.js';
+import { listedExpirations, listedStrikes } from './options.js';
+import type { SimState } from './state.js';
+
+export class SimMarketData {
+  private readonly quoteSubs = new Map<number, { inst: Instrument; listeners: Set<(q: Quote) => void> }>();
+
+  constructor(private readonly sim: SimState) {}
+
+  async resolveContracts(spec: SymbolSpec): Promise<Contract[]> {
+    this.sim.requireStore();
+    return this.sim.instruments.resolve(spec);
+  }
+
+  async getOptionChain(underlying: Contract, request: OptionChainRequest): Promise<OptionChain> {
+    const { market, instruments } = this.sim;
+    this.sim.requireStore();
+    const und = this.sim.instrument(underlying);
+    const now = this.sim.clock.now();
+    const timestamp = new Date(now).toISOString();
+    const spot = market.fair(und, now);
+    const base: OptionChain = {
+      underlying: und.contract.symbol,
+      underlyingConId: und.contract.conId,
+      underlyingPrice: roundTick(spot, und.contract.minTick),
+      exchange: 'SMART',
+      multiplier: 100,
+      expirations: [],
+      strikes: [],
+      options: [],
+      timestamp,
+    };
+    if (!und.optionable) return base;
+    const expirations = listedExpirations(now);
+    const strikes = listedStrikes(instruments.strikeReference(und, now));
+    const expiry = request.expiry ?? expirations[0];
+    const options: OptionQuote[] = [];
+    if (expiry && expirations.includes(expiry)) {
+      const nearest = strikes.reduce((best, k, i) => (Math.abs(k - spot) < Math.abs((strikes[best] ?? Infinity) - spot) ? i : best), 0);
+      const n = Math.max(1, request.strikesAroundSpot);
+      const slice = strikes.slice(Math.max(0, nearest - n), nearest + n + 1);
+      for (const strike of slice) {
+        for (const right of ['C', 'P'] as const) {
+          const inst = instruments.option(und, expiry, strike, right);
+          const touch = market.touch(inst, now);
+          const g = market.greeks(inst, now);
+          options.push({
+            conId: inst.contract.conId,
+            expiry,
+            strike,
+            right,
+            bid: touch.bid,
+            ask: touch.ask,
+            last: touch.last,
+            impliedVolatility: round(g.iv, 4),
+            delta: round(g.delta, 4),
+            gamma: round(g.gamma, 6),
+            theta: round(g.theta, 4),
+            vega: round(g.vega, 4),
+          });
+        }
+      }
+    }
+    return { ...base, expirations, strikes, options };
+  }
+
+  async getQuote(contract: Contract): Promise<Quote> {
+    this.sim.requireStore();
+    return this.sim.market.quote(this.sim.instrument(contract), this.sim.clock.now());
+  }
+
+  subscribeQuotes(contract: Contract, listener: (quote: Quote) => void): Unsubscribe {
+    this.sim.requireStore();
+    const inst = this.sim.instrument(contract);
+    let sub = this.quoteSubs.get(inst.contract.conId);
+    if (!sub) {
+      sub = { inst, listeners: new Set() };
+      this.quoteSubs.set(inst.contract.conId, sub);
+    }
+    sub.listeners.add(listener);
+    // Like IBKR, a new subscription first receives the current snapshot.
+    const first = this.sim.market.quote(inst, this.sim.clock.now());
+    queueMicrotask(() => {
+      if (sub.listeners.has(listener)) listener(first);
+    });
+    return () => {
+      sub.listeners.delete(listener);
+      if (sub.listeners.size === 0) this.quoteSubs.delete(inst.contract.conId);
+    };
+  }
+
+  /** Drops every quote stream (the connection closed). */
+  clearSubscriptions(): void {
+    this.quoteSubs.clear();
+  }
+
+  /** Sends each stream the quote at `t` (the tick loop calls this after evaluating orders). */
+  publishQuotes(t: number): void {
+    for (const sub of this.quoteSubs.values()) {
+      const q = this.sim.market.quote(sub.inst, t);
+      const listeners = [...sub.listeners];
+      queueMicrotask(() => {
+        for (const l of listeners) {
+          try {
+            l(q);
+          } catch {
+            // One failing quote listener must not stop the others.
+          }
+        }
+      });
+    }
+  }
+
+  async getHistoricalBars(contract: Contract, query: BarsQuery): Promise<Bar[]> {
+    this.sim.requireStore();
+    const now = this.sim.clock.now();
+    const endMs = query.endTime ? Date.parse(query.endTime) : now;
+    return this.sim.market.bars(this.sim.instrument(contract), { ...query, endMs }, now);
+  }
+
+  /** USD per unit of `currency` at `t`, from the simulated FX pairs. */
+  fxRate(currency: string, t: number): number {
+    if (currency === 'USD') return 1;
+    const cat = this.sim.instruments.catalogue;
+    const direct = cat.listedBySymbol(`${currency}.USD`)[0];
+    if (direct) return this.sim.market.fair(direct, t);
+    const inverse = cat.listedBySymbol(`USD.${currency}`)[0];
+    if (inverse) return 1 / this.sim.market.fair(inverse, t);
+    return 1;
+  }
+
+  /** Stops watch the last trade; FX has none, so its stops watch the mid. */
+  watchPrice(inst: Instrument, t: number): number {
+    const touch = this.sim.market.touch(inst, t);
+    return inst.cls === 'fx' ? touch.mid : touch.last;
+  }
+}
+
+/** The book an order meets: the touch, with hidden depth behind it. */
+export function bookOf(touch: ReturnType<Market['touch']>, inst: Instrument): Book {
+  return {
+    time: touch.time,
+    bid: touch.bid,
+    ask: touch.ask,
+    bidSize: touch.bidSize,
+    askSize: touch.askSize,
+    last: touch.last,
+    tick: touch.tick,
+    // Hidden depth is spaced by half the spread (at least a tick): wider markets slip faster.
+    levelStep: Math.max(touch.tick, roundTick((touch.ask - touch.bid) / 2, touch.tick)),
+    takenBid: 0,
+    takenAsk: 0,
+    ...(inst.cls === 'fx' ? { last: (touch.bid + touch.ask) / 2 } : {}),
+  };
+}
+
+/** The exchange a fill reports, as IBKR's executions name it. */
+export const venueOf = (inst: Instrument): string => {
+  if (inst.cls === 'equity') return inst.contract.primaryExchange === 'NASDAQ' ? 'ISLAND' : (inst.contract.primaryExchange ?? 'SMART');
+  if (inst.cls === 'option') return 'CBOE';
+  return inst.contract.exchange;
+};
+
+const round = (v: number, dp: number): number => Number(v.toFixed(dp));

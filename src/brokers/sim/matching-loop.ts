@@ -1,0 +1,160 @@
+/**
+ * The clock-driven matching loop: working orders evaluated against the book at
+ * every instant that matters.
+ *
+ * The loop runs on the injected clock: a timer (unref'd, stopped by close())
+ * for the system clock, and the clock's own advance notifications for a
+ * ManualClock, so tests move time and never sleep. When time jumps, the loop
+ * steps through the gap at session boundaries, order expiries and auctions
+ * plus a regular grid, so a DAY order expires at the close rather than filling
+ * the next morning. What a fill implies is settled in settlement.ts.
+ */
+import { TERMINAL_STATUSES } from '../../core/models.js';
+import type { Instrument } from './catalogue.js';
+import { roundTick } from './market.js';
+import { bookOf, type SimMarketData } from './market-data.js';
+import { fillOrKill, isMarketable, needsTrigger, restingFill, sweep, updateTrigger, workingLimit, type Book, type Execution } from './matching.js';
+import { boundariesBetween, canExecute } from './sessions.js';
+import type { Settlement } from './settlement.js';
+import type { SimState } from './state.js';
+import type { SimOrderRecord } from './store.js';
+
+/** Most evaluation instants one jump of the clock is split into (besides boundaries). */
+const MAX_GRID_STEPS = 720;
+
+export class MatchingLoop {
+  /** The instant working orders were last evaluated at. */
+  lastEval = 0;
+  private evaluating = false;
+
+  constructor(
+    private readonly sim: SimState,
+    private readonly prices: SimMarketData,
+    private readonly settle: Settlement,
+  ) {}
+
+  /** Evaluates working orders at every instant that matters in (lastEval, target], then publishes quotes. */
+  advanceTo(target: number): void {
+    const store = this.sim.store;
+    if (this.sim.connection !== 'connected' || this.evaluating || !store) return;
+    this.evaluating = true;
+    try {
+      if (target > this.lastEval) {
+        if (this.sim.open.size > 0) {
+          for (const t of this.checkpoints(this.lastEval, target)) {
+            const books = new Map<number, Book>();
+            for (const rec of [...this.sim.open.values()]) this.evaluate(rec, t, books, false);
+            this.lastEval = t;
+            if (this.sim.open.size === 0) break;
+          }
+          store.setMeta('last_eval', String(target));
+        }
+        this.lastEval = target;
+        this.prices.publishQuotes(target);
+      }
+    } finally {
+      this.evaluating = false;
+    }
+  }
+
+  private checkpoints(from: number, to: number): number[] {
+    const set = new Set<number>([to]);
+    const step = Math.max(this.sim.tickIntervalMs, Math.ceil((to - from) / MAX_GRID_STEPS));
+    for (let t = from + step; t < to; t += step) set.add(t);
+    const schedules = new Map<string, Instrument['schedule']>();
+    for (const rec of this.sim.open.values()) {
+      for (const at of [rec.expiresAt, rec.auctionAt]) if (at !== null && at > from && at <= to) set.add(at);
+      const inst = this.sim.instruments.forContract(rec.contract);
+      if (inst) schedules.set(`${inst.schedule.kind}:${inst.schedule.rthOpen}:${inst.schedule.rthClose}`, inst.schedule);
+    }
+    for (const s of schedules.values()) for (const b of boundariesBetween(s, this.sim.options.session, from, to)) set.add(b);
+    return [...set].sort((a, b) => a - b);
+  }
+
+  private book(inst: Instrument, t: number, books: Map<number, Book>): Book {
+    let b = books.get(inst.contract.conId);
+    if (!b) {
+      b = bookOf(this.sim.market.touch(inst, t), inst);
+      books.set(inst.contract.conId, b);
+    }
+    return b;
+  }
+
+  /** One order at one instant. `arrival` is true only for the evaluation inside placeOrder. */
+  evaluate(rec: SimOrderRecord, t: number, books: Map<number, Book>, arrival: boolean): void {
+    if (TERMINAL_STATUSES.has(rec.state.status) || rec.waitingForParent) return;
+    const inst = this.sim.instruments.forContract(rec.contract);
+    if (!inst) return;
+    const spec = rec.state.spec;
+    const mode = this.sim.options.session;
+    const settle = this.settle;
+
+    if (rec.auctionAt !== null) {
+      if (t < rec.auctionAt) return;
+      this.runAuction(rec, inst, t);
+      return;
+    }
+    if (rec.expiresAt !== null && t >= rec.expiresAt) {
+      settle.finish(rec, 'EXPIRED', 'Day order expired at the end of the session', t);
+      return;
+    }
+    if (inst.option && t >= inst.option.expiryMs) {
+      settle.finish(rec, 'CANCELLED', 'The option expired', t);
+      return;
+    }
+    const immediate = spec.timeInForce === 'IOC' || spec.timeInForce === 'FOK';
+    if (!canExecute(inst.schedule, mode, t, spec.outsideRth)) {
+      if (immediate) settle.finish(rec, 'CANCELLED', `${spec.timeInForce} order cancelled: the market is closed for it now`, t);
+      else if (arrival) settle.touchState(rec, 'Waiting for the market to open', t);
+      return;
+    }
+    const book = this.book(inst, t, books);
+    let fresh = !rec.resting;
+    if (needsTrigger(spec) && !rec.trigger.triggered) {
+      const watch = inst.cls === 'fx' ? (book.bid + book.ask) / 2 : book.last;
+      const next = updateTrigger(spec, rec.trigger, watch, book.tick);
+      const moved = next.trailStop !== rec.trigger.trailStop;
+      rec.trigger = next;
+      if (!next.triggered) {
+        if (immediate) settle.finish(rec, 'CANCELLED', `${spec.timeInForce} stop order cancelled: not triggered`, t);
+        else if (moved) settle.persist(rec, t);
+        return;
+      }
+      fresh = true;
+      rec.state.message = `Triggered at ${watch}`;
+    }
+    const limit = workingLimit(spec, rec.trigger);
+    const remaining = settle.fillable(rec);
+    if (remaining <= 0) return;
+    let execs: Execution[];
+    if (spec.timeInForce === 'FOK') execs = fillOrKill(book, spec.action, remaining, limit);
+    else if (limit === null) execs = sweep(book, spec.action, remaining, null);
+    else if (fresh) execs = isMarketable(book, spec.action, limit) ? sweep(book, spec.action, remaining, limit) : [];
+    else execs = restingFill(book, spec.action, remaining, limit);
+    for (const e of execs) settle.execute(rec, inst, e, t);
+    if (TERMINAL_STATUSES.has(rec.state.status)) return;
+    if (spec.timeInForce === 'FOK' && execs.length === 0) {
+      const shown = spec.action === 'BUY' ? book.askSize : book.bidSize;
+      settle.finish(rec, 'CANCELLED', `FOK order cancelled: ${remaining} could not be filled at once (displayed size ${shown})`, t);
+    } else if (spec.timeInForce === 'IOC') {
+      settle.finish(rec, 'CANCELLED', rec.state.filledQuantity > 0 ? 'IOC order: unfilled remainder cancelled' : 'IOC order cancelled: nothing could be filled immediately', t);
+    } else if (limit !== null && !rec.resting) {
+      // From now on the order is on the book: it fills at its limit when the market trades through it.
+      rec.resting = true;
+      settle.persist(rec, t);
+    }
+  }
+
+  /** MOC and OPG: the whole order at the official close / open print. */
+  private runAuction(rec: SimOrderRecord, inst: Instrument, t: number): void {
+    const at = rec.auctionAt ?? t;
+    const price = roundTick(this.sim.market.fair(inst, at), inst.contract.minTick);
+    const spec = rec.state.spec;
+    const limit = spec.limitPrice;
+    if (limit !== undefined && (spec.action === 'BUY' ? price > limit : price < limit)) {
+      this.settle.finish(rec, 'CANCELLED', `Not executed in the ${spec.orderType === 'MOC' ? 'closing' : 'opening'} auction at ${price}: limit ${limit}`, t);
+      return;
+    }
+    this.settle.execute(rec, inst, { quantity: this.settle.fillable(rec), price }, at);
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * The simulator's order book and admission: order ids, validation in IBKR's
+ * words, the buying-power check, bracket children built beside their parent,
+ * cancellation, and the queries over working and finished orders.
+ *
+ * A new order (with its bracket children) is written in one transaction, then
+ * evaluated once on arrival: a marketable order trades at once, IOC/FOK are
+ * decided then. After that the matching loop owns it.
+ */
+import { OrderNotFoundError } from '../../core/errors.js';
+import type { Contract, Fill, OrderSpec } from '../../core/models.js';
+import type { BrokerOrderState, ExecutionsQuery, PlaceOrderAck, PlaceOrderRequest } from '../../core/broker/port.js';
+import type { Instrument } from './catalogue.js';
+import { buyingPowerProblem, type MarginCheck } from './margin.js';
+import type { SimMarketData } from './market-data.js';
+import type { MatchingLoop } from './matching-loop.js';
+import { initialTrigger, onTick } from './matching.js';
+import { closeOfSessionAt, dayOrderExpiry, nextClose, nextOpen, toEt } from './sessions.js';
+import type { Settlement } from './settlement.js';
+import { cloneState, type SimState } from './state.js';
+import type { SimOrderRecord } from './store.js';
+
+/** In real sessions, MOC orders are accepted until 15:50 ET, as on NYSE/Nasdaq. */
+const MOC_CUTOFF_MINUTES = 15 * 60 + 50;
+
+export class OrderBook {
+  constructor(
+    private readonly sim: SimState,
+    private readonly prices: SimMarketData,
+    private readonly margin: MarginCheck,
+    private readonly loop: MatchingLoop,
+    private readonly settle: Settlement,
+  ) {}
+
+  async allocateOrderIds(count: number): Promise<string[]> {
+    const store = this.sim.requireStore();
+    if (!Number.isInteger(count) || count < 1) throw new RangeError('allocateOrderIds: count must be a positive integer');
+    return store.allocateOrderIds(count);
+  }
+
+  async placeOrder(request: PlaceOrderRequest): Promise<PlaceOrderAck> {
+    const store = this.sim.requireStore();
+    const now = this.sim.clock.now();
+    this.loop.advanceTo(now);
+    const { ids, spec } = request;
+    if (this.sim.open.has(ids.orderId) || store.order(ids.orderId)) {
+      // IBKR error 103: the existing order is left alone.
+      return { orderId: ids.orderId, status: 'REJECTED', message: `Duplicate order id ${ids.orderId}`, children: [] };
+    }
+    const inst = this.sim.instruments.forContract(request.contract);
+    const parent = this.newRecord(ids.orderId, null, 'ENTRY', request, request.contract, spec, now);
+    const problem = this.validate(request, inst, now);
+    if (problem || !inst) {
+      return this.rejectNew(parent, problem ?? 'No security definition has been found for the request');
+    }
+    const { before, after } = this.margin.project(inst, spec, this.margin.referencePrice(inst, spec, now), now);
+    const noMoney = buyingPowerProblem(before, after);
+    if (noMoney) return this.rejectNew(parent, `Order rejected - ${noMoney}`);
+
+    const children: SimOrderRecord[] = [];
+    if (spec.takeProfitPrice !== undefined || spec.stopLossPrice !== undefined) {
+      const exit = spec.action === 'BUY' ? 'SELL' : 'BUY';
+      // Children inherit the parent's DAY/GTC; an IOC/FOK parent leaves GTC exits behind, as a protective bracket should.
+      const tif = spec.timeInForce === 'GTC' || spec.timeInForce === 'DAY' ? spec.timeInForce : 'GTC';
+      const common = { ...instrumentOnly(spec), action: exit, quantity: spec.quantity, timeInForce: tif, outsideRth: spec.outsideRth } as const;
+      const group = `bracket-${ids.orderId}`;
+      if (spec.takeProfitPrice !== undefined && ids.takeProfitOrderId) {
+        const s: OrderSpec = { ...common, orderType: 'LMT', limitPrice: spec.takeProfitPrice };
+        children.push(this.newRecord(ids.takeProfitOrderId, ids.orderId, 'TAKE_PROFIT', request, inst.contract, s, now, group));
+      }
+      if (spec.stopLossPrice !== undefined && ids.stopLossOrderId) {
+        const s: OrderSpec = { ...common, orderType: 'STP', stopPrice: spec.stopLossPrice };
+        children.push(this.newRecord(ids.stopLossOrderId, ids.orderId, 'STOP_LOSS', request, inst.contract, s, now, group));
+      }
+      const [a, b] = children;
+      if (a && b) {
+        a.siblingId = b.state.orderId;
+        b.siblingId = a.state.orderId;
+      }
+      for (const c of children) {
+        c.waitingForParent = true;
+        c.cap = 0;
+        c.state.status = 'SUBMITTED';
+        c.state.message = 'Waiting for the parent order to fill';
+      }
+    }
+    parent.contract = inst.contract;
+    parent.trigger = initialTrigger(spec, this.prices.watchPrice(inst, now), inst.contract.minTick);
+    this.schedule(parent, inst, now);
+    for (const c of children) {
+      c.trigger = initialTrigger(c.state.spec, this.prices.watchPrice(inst, now), inst.contract.minTick);
+      this.schedule(c, inst, now);
+    }
+    store.transaction(() => {
+      for (const r of [parent, ...children]) {
+        store.reserveOrderId(r.state.orderId);
+        store.saveOrder(r, true);
+      }
+    });
+    for (const r of [parent, ...children]) {
+      this.sim.open.set(r.state.orderId, r);
+      this.sim.emit('orderStatus', cloneState(r.state));
+    }
+    // The arrival: a marketable order trades at once, IOC/FOK are decided now.
+    this.loop.evaluate(parent, now, new Map(), true);
+    return { orderId: parent.state.orderId, status: parent.state.status, message: parent.state.message, children: children.map((c) => cloneState(c.state)) };
+  }
+
+  private newRecord(orderId: string, parentId: string | null, role: BrokerOrderState['role'], request: PlaceOrderRequest, contract: Contract, spec: OrderSpec, now: number, ocaGroup?: string): SimOrderRecord {
+    return {
+      state: {
+        orderId,
+        parentOrderId: parentId,
+        role,
+        accountId: request.accountId,
+        orderRef: request.orderRef,
+        conId: contract.conId,
+        spec,
+        status: 'ACCEPTED',
+        filledQuantity: 0,
+        remainingQuantity: spec.quantity,
+        avgFillPrice: null,
+        commission: null,
+        message: null,
+        updatedAt: new Date(now).toISOString(),
+      },
+      contract,
+      placedAt: now,
+      expiresAt: null,
+      auctionAt: null,
+      waitingForParent: false,
+      cap: null,
+      trigger: { triggered: false, trailStop: null, activeLimit: null },
+      resting: false,
+      ocaGroup: ocaGroup ?? spec.ocaGroup ?? null,
+      siblingId: null,
+      parentDone: false,
+      fillSeq: 0,
+      filledValue: '0',
+      commission: '0',
+      valueUsd: '0',
+    };
+  }
+
+  /** Sets when a new order expires (DAY) or executes (MOC, OPG). */
+  private schedule(rec: SimOrderRecord, inst: Instrument, now: number): void {
+    const spec = rec.state.spec;
+    const mode = this.sim.options.session;
+    if (spec.orderType === 'MOC') rec.auctionAt = nextClose(inst.schedule, mode, now);
+    else if (spec.orderType === 'OPG' || spec.timeInForce === 'OPG') rec.auctionAt = nextOpen(inst.schedule, mode, now);
+    else if (spec.timeInForce === 'DAY') rec.expiresAt = dayOrderExpiry(inst.schedule, mode, now, spec.outsideRth);
+  }
+
+  /** Why the order cannot be accepted at all, in IBKR's words where IBKR has some; null when it can. */
+  private validate(request: PlaceOrderRequest, inst: Instrument | null, now: number): string | null {
+    const { spec } = request;
+    const accountId = this.sim.accountId;
+    if (request.accountId !== accountId) return `Account ${request.accountId} is not managed by this connection (managed: ${accountId})`;
+    if (!inst) return `No security definition has been found for the request (conId ${request.contract.conId})`;
+    if (inst.cls === 'index') return `${inst.contract.symbol} is an index and cannot be traded; trade a future, an ETF or options on it instead`;
+    if (!Number.isInteger(spec.quantity)) return `Quantity ${spec.quantity} is not a whole number of ${inst.cls === 'equity' ? 'shares' : inst.cls === 'fx' ? 'currency units' : 'contracts'}`;
+    const tick = inst.contract.minTick;
+    for (const [name, value] of [
+      ['limitPrice', spec.limitPrice],
+      ['stopPrice', spec.stopPrice],
+      ['takeProfitPrice', spec.takeProfitPrice],
+      ['stopLossPrice', spec.stopLossPrice],
+    ] as const) {
+      if (value !== undefined && !onTick(value, tick)) return `The ${name} ${value} does not conform to the minimum price variation of ${tick} for this contract`;
+    }
+    if ((spec.orderType === 'MOC' || spec.orderType === 'OPG' || spec.timeInForce === 'OPG') && inst.cls !== 'equity') {
+      return `${spec.orderType === 'MOC' ? 'MOC' : 'Opening auction (OPG)'} orders are only supported for US stocks and ETFs`;
+    }
+    if (inst.option && inst.option.expiryMs <= now) return `The option ${inst.contract.localSymbol ?? ''} has expired`;
+    if (inst.cls === 'future' && inst.contract.expiry && Date.parse(`${inst.contract.expiry}T21:00:00Z`) <= now) return `The futures contract ${inst.contract.localSymbol ?? ''} has expired`;
+    if ((spec.takeProfitPrice !== undefined && !request.ids.takeProfitOrderId) || (spec.stopLossPrice !== undefined && !request.ids.stopLossOrderId)) {
+      return 'Bracket order without ids for its take-profit/stop-loss children; allocate them with allocateOrderIds first';
+    }
+    if (spec.orderType === 'MOC' && this.sim.options.session === 'real') {
+      const close = closeOfSessionAt(inst.schedule, 'real', now);
+      if (close !== null && toEt(now).minute >= MOC_CUTOFF_MINUTES) return 'MOC orders must be submitted by 15:50 ET';
+    }
+    return null;
+  }
+
+  private rejectNew(rec: SimOrderRecord, message: string): PlaceOrderAck {
+    const store = this.sim.requireStore();
+    rec.state.status = 'REJECTED';
+    rec.state.message = message;
+    store.reserveOrderId(rec.state.orderId);
+    store.saveOrder(rec, false);
+    this.sim.emit('orderStatus', cloneState(rec.state));
+    return { orderId: rec.state.orderId, status: 'REJECTED', message, children: [] };
+  }
+
+  async cancelOrder(orderId: string): Promise<BrokerOrderState> {
+    const store = this.sim.requireStore();
+    this.loop.advanceTo(this.sim.clock.now());
+    const rec = this.sim.open.get(orderId);
+    if (!rec) {
+      const stored = store.order(orderId);
+      if (!stored) throw new OrderNotFoundError(orderId);
+      return cloneState(stored.state);
+    }
+    this.settle.finish(rec, 'CANCELLED', 'Cancelled by request', this.sim.clock.now());
+    return cloneState(rec.state);
+  }
+
+  async getOpenOrders(): Promise<BrokerOrderState[]> {
+    this.sim.requireStore();
+    return [...this.sim.open.values()].map((r) => cloneState(r.state));
+  }
+
+  async getOrder(orderId: string): Promise<BrokerOrderState | null> {
+    const store = this.sim.requireStore();
+    const rec = this.sim.open.get(orderId) ?? store.order(orderId);
+    return rec ? cloneState(rec.state) : null;
+  }
+
+  async getExecutions(query: ExecutionsQuery = {}): Promise<Fill[]> {
+    const store = this.sim.requireStore();
+    return store.fills(query).map(({ conId: _conId, ...fill }) => fill);
+  }
+}
+
+/** The instrument fields of an order spec, for building bracket children. */
+function instrumentOnly(spec: OrderSpec): Pick<OrderSpec, 'symbol' | 'securityType' | 'exchange' | 'currency' | 'expiry' | 'strike' | 'right' | 'account'> {
+  const out: Pick<OrderSpec, 'symbol' | 'securityType' | 'exchange' | 'currency' | 'expiry' | 'strike' | 'right' | 'account'> = { symbol: spec.symbol, securityType: spec.securityType };
+  if (spec.exchange !== undefined) out.exchange = spec.exchange;
+  if (spec.currency !== undefined) out.currency = spec.currency;
+  if (spec.expiry !== undefined) out.expiry = spec.expiry;
+  if (spec.strike !== undefined) out.strike = spec.strike;
+  if (spec.right !== undefined) out.right = spec.right;
+  if (spec.account !== undefined) out.account = spec.account;
+  return out;
+}

@@ -1,0 +1,165 @@
+/**
+ * What a fill implies, and how an order ends: the commission, the ledger and
+ * the stored fill; a bracket parent's fill arms its children, a child's fill
+ * shrinks or cancels its sibling, an OCA member's fill cancels the rest of its
+ * group; an order that ends (cancelled, expired) settles its bracket.
+ */
+import { Decimal } from 'decimal.js';
+import { toCents } from '../../core/money.js';
+import { TERMINAL_STATUSES, type Fill, type OrderStatus } from '../../core/models.js';
+import type { Instrument } from './catalogue.js';
+import { fillCommission } from './commissions.js';
+import { venueOf, type SimMarketData } from './market-data.js';
+import type { Execution } from './matching.js';
+import { cloneState, type SimState } from './state.js';
+import type { SimOrderRecord } from './store.js';
+import type { AccountValuer } from './valuation.js';
+
+export class Settlement {
+  constructor(
+    private readonly sim: SimState,
+    private readonly prices: SimMarketData,
+    private readonly account: AccountValuer,
+  ) {}
+
+  /** How much the order may still fill now (bracket children are limited by what their parent filled). */
+  fillable(rec: SimOrderRecord): number {
+    const remaining = rec.state.spec.quantity - rec.state.filledQuantity;
+    if (rec.cap === null) return remaining;
+    return Math.max(0, Math.min(remaining, rec.cap - rec.state.filledQuantity));
+  }
+
+  /** One execution: commission, ledger, persistence, events, then brackets and OCA. */
+  execute(rec: SimOrderRecord, inst: Instrument, exec: Execution, t: number): void {
+    const store = this.sim.requireStore();
+    if (exec.quantity <= 0) return;
+    const spec = rec.state.spec;
+    const qty = new Decimal(exec.quantity);
+    const price = new Decimal(exec.price);
+    const mult = inst.contract.multiplier ?? 1;
+    const fx = new Decimal(this.prices.fxRate(inst.contract.currency, t));
+    const filledBefore = new Decimal(rec.state.filledQuantity);
+    const valueBefore = new Decimal(rec.valueUsd);
+    const valueAfter = valueBefore.plus(qty.times(price).times(mult).times(fx));
+    const filledValue = new Decimal(rec.filledValue).plus(qty.times(price));
+    const filledAfter = filledBefore.plus(qty);
+    const commission = fillCommission(
+      { cls: inst.cls, symbol: inst.contract.symbol, quantity: filledBefore, valueUsd: valueBefore, price: filledBefore.isZero() ? price : new Decimal(rec.filledValue).dividedBy(filledBefore) },
+      { cls: inst.cls, symbol: inst.contract.symbol, quantity: filledAfter, valueUsd: valueAfter, price: filledValue.dividedBy(filledAfter) },
+    );
+    const time = new Date(t).toISOString();
+    const effect = this.account.applyFill({ contract: inst.contract, cls: inst.cls, side: spec.action, quantity: qty, price, fxRate: fx, commission, time });
+    rec.fillSeq += 1;
+    rec.filledValue = filledValue.toString();
+    rec.valueUsd = valueAfter.toString();
+    rec.commission = new Decimal(rec.commission).plus(commission).toString();
+    const filled = filledAfter.toNumber();
+    rec.state.filledQuantity = filled;
+    rec.state.remainingQuantity = Math.max(0, spec.quantity - filled);
+    rec.state.avgFillPrice = filledValue.dividedBy(filledAfter).toDecimalPlaces(6).toNumber();
+    rec.state.commission = toCents(rec.commission);
+    const complete = rec.state.remainingQuantity <= 0 || (rec.cap !== null && rec.parentDone && filled >= rec.cap);
+    rec.state.status = complete ? 'FILLED' : 'PARTIALLY_FILLED';
+    rec.state.message = complete ? null : rec.state.message;
+    rec.state.updatedAt = time;
+    const fill: Fill = {
+      execId: `${this.execPrefix()}.${rec.state.orderId}.${String(rec.fillSeq).padStart(2, '0')}.01`,
+      orderId: rec.state.orderId,
+      time,
+      side: spec.action,
+      quantity: exec.quantity,
+      price: exec.price,
+      commission: commission.toNumber(),
+      commissionCurrency: 'USD',
+      realizedPnl: effect.realizedPnl ? toCents(effect.realizedPnl) : null,
+      exchange: venueOf(inst),
+    };
+    store.transaction(() => {
+      store.addFill(fill, inst.contract.conId, rec.state.accountId);
+      store.savePosition(effect.position);
+      store.saveTotals(this.account.ledger.totals);
+      store.saveOrder(rec, !complete);
+    });
+    this.account.fillCommitted(fill, inst.contract.conId, rec.state.accountId);
+    if (complete) this.sim.open.delete(rec.state.orderId);
+    this.sim.emit('fill', { ...fill });
+    this.sim.emit('orderStatus', cloneState(rec.state));
+    this.afterFill(rec, exec.quantity, t);
+  }
+
+  private execPrefix(): string {
+    return `0000${(this.sim.options.seed >>> 0).toString(16).padStart(4, '0').slice(-4)}`;
+  }
+
+  /** Brackets: a parent fill arms its children; a child fill shrinks its sibling. OCA groups: a fill cancels the rest. */
+  private afterFill(rec: SimOrderRecord, quantity: number, t: number): void {
+    if (rec.state.role === 'ENTRY') {
+      for (const child of this.childrenOf(rec.state.orderId)) {
+        child.cap = (child.cap ?? 0) + quantity;
+        child.parentDone = TERMINAL_STATUSES.has(rec.state.status);
+        if (child.waitingForParent) {
+          child.waitingForParent = false;
+          child.state.status = 'ACCEPTED';
+          child.state.message = null;
+          child.state.updatedAt = new Date(t).toISOString();
+          this.persist(child, t);
+          this.sim.emit('orderStatus', cloneState(child.state));
+        } else this.persist(child, t);
+      }
+      if (rec.ocaGroup) this.cancelOcaSiblings(rec, t);
+      return;
+    }
+    const sibling = rec.siblingId ? this.sim.open.get(rec.siblingId) : undefined;
+    if (sibling) {
+      // One-cancels-other with reduction: whatever one exit fills, the other no longer needs to cover.
+      sibling.cap = (sibling.cap ?? 0) - quantity;
+      if (rec.state.status === 'FILLED' || (sibling.parentDone && this.fillable(sibling) <= 0)) {
+        this.finish(sibling, 'CANCELLED', `OCA group ${sibling.ocaGroup ?? ''}: order ${rec.state.orderId} filled`, t);
+      } else this.persist(sibling, t);
+    }
+  }
+
+  private cancelOcaSiblings(rec: SimOrderRecord, t: number): void {
+    for (const other of [...this.sim.open.values()]) {
+      if (other === rec || other.ocaGroup !== rec.ocaGroup || other.state.accountId !== rec.state.accountId || other.state.role !== 'ENTRY') continue;
+      this.finish(other, 'CANCELLED', `OCA group ${rec.ocaGroup ?? ''}: order ${rec.state.orderId} filled`, t);
+    }
+  }
+
+  private childrenOf(parentId: string): SimOrderRecord[] {
+    return [...this.sim.open.values()].filter((r) => r.state.parentOrderId === parentId);
+  }
+
+  /** Ends an order (cancelled, expired) and settles its bracket. */
+  finish(rec: SimOrderRecord, status: OrderStatus, message: string, t: number): void {
+    if (TERMINAL_STATUSES.has(rec.state.status)) return;
+    rec.state.status = status;
+    rec.state.message = message;
+    rec.state.updatedAt = new Date(t).toISOString();
+    this.sim.open.delete(rec.state.orderId);
+    this.sim.requireStore().saveOrder(rec, false);
+    this.sim.emit('orderStatus', cloneState(rec.state));
+    if (rec.state.role !== 'ENTRY') return;
+    for (const child of this.childrenOf(rec.state.orderId)) {
+      if (rec.state.filledQuantity === 0 || status === 'CANCELLED') {
+        this.finish(child, 'CANCELLED', `Parent order ${rec.state.orderId} ${status.toLowerCase()}`, t);
+      } else {
+        // The parent stopped part-way: the exits protect only what it filled.
+        child.parentDone = true;
+        this.persist(child, t);
+      }
+    }
+  }
+
+  /** Records a new message on a working order (written only when it changes). */
+  touchState(rec: SimOrderRecord, message: string, t: number): void {
+    if (rec.state.message === message) return;
+    rec.state.message = message;
+    this.persist(rec, t);
+  }
+
+  persist(rec: SimOrderRecord, t: number): void {
+    rec.state.updatedAt = new Date(t).toISOString();
+    this.sim.requireStore().saveOrder(rec, !TERMINAL_STATUSES.has(rec.state.status));
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * What the parts of the simulated broker share: its options and clock, the
+ * market model and instrument catalogue, the open store (while connected), the
+ * working orders in memory, and event delivery.
+ *
+ * Events are delivered on a microtask after the state change that caused them
+ * is committed: a listener that calls back into the broker (to place or cancel)
+ * never runs in the middle of the matching loop.
+ */
+import type { Clock } from '../../core/clock.js';
+import { systemClock } from '../../core/clock.js';
+import { AccountError, BrokerConnectionError, ContractResolutionError } from '../../core/errors.js';
+import type { BrokerStatus, Contract } from '../../core/models.js';
+import type { BrokerEvents, BrokerOrderState } from '../../core/broker/port.js';
+import { BrokerEventHub } from '../../core/broker/event-hub.js';
+import type { Instrument } from './catalogue.js';
+import { Instruments } from './instruments.js';
+import { Market } from './market.js';
+import type { SessionMode } from './sessions.js';
+import type { SimOrderRecord, SimStore } from './store.js';
+
+export interface SimBrokerOptions {
+  dataDir: string;
+  seed: number;
+  session: SessionMode;
+  startingCash: number;
+  clock?: Clock;
+  /** Default 'DU1234567' (IBKR paper account ids start with D). */
+  accountId?: string;
+  /** How often the tick loop runs on the system clock; default 1000 ms. */
+  tickIntervalMs?: number;
+}
+
+export class SimState {
+  readonly clock: Clock;
+  readonly accountId: string;
+  readonly tickIntervalMs: number;
+  readonly market: Market;
+  readonly instruments: Instruments;
+  store: SimStore | null = null;
+  connection: BrokerStatus['state'] = 'disconnected';
+  /** Working (non-terminal) orders, in arrival order: time priority. */
+  readonly open = new Map<string, SimOrderRecord>();
+  // A failing listener must not break the simulator or starve the other listeners.
+  readonly events = new BrokerEventHub();
+
+  constructor(readonly options: SimBrokerOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.accountId = options.accountId ?? 'DU1234567';
+    this.tickIntervalMs = Math.max(10, options.tickIntervalMs ?? 1000);
+    this.market = new Market(options.seed, options.session);
+    this.instruments = new Instruments(this.market, () => this.clock.now());
+  }
+
+  /** Delivered on a microtask, after the change is committed: a listener never runs inside the matching loop. */
+  emit<E extends keyof BrokerEvents>(event: E, ...args: Parameters<BrokerEvents[E]>): void {
+    const deliver = this.events.prepare(event, ...args);
+    if (deliver) queueMicrotask(deliver);
+  }
+
+  requireStore(): SimStore {
+    if (this.connection !== 'connected' || !this.store) throw new BrokerConnectionError('Simulated broker is not connected; call connect() first');
+    return this.store;
+  }
+
+  requireAccount(accountId: string): void {
+    if (accountId !== this.accountId) throw new AccountError(`Account ${accountId} is not managed by this connection (managed: ${this.accountId})`, 'ACCOUNT_NOT_FOUND', { accountId });
+  }
+
+  instrument(contract: Contract): Instrument {
+    const inst = this.instruments.forContract(contract);
+    if (!inst) throw new ContractResolutionError(`No security definition has been found for conId ${contract.conId} (${contract.symbol})`, 'CONTRACT_NOT_FOUND', { conId: contract.conId });
+    return inst;
+  }
+}
+
+export const cloneState = (s: BrokerOrderState): BrokerOrderState => ({ ...s, spec: { ...s.spec } });

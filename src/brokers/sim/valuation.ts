@@ -1,0 +1,240 @@
+/**
+ * The simulated account valued against the market: the ledger (cash,
+ * positions, realized P&L) marked at the current prices and FX rates, the
+ * account summary and positions IBKR reports, and the daily P&L measured from
+ * the previous close for what was held overnight plus today's fills.
+ *
+ * A valuation is cached per (instant, ledger version), since preview, place
+ * and the loss check each ask for it; today's fills are loaded once per day
+ * and then extended as fills commit.
+ */
+import { Decimal } from 'decimal.js';
+import { toCents } from '../../core/money.js';
+import type { AccountPnL, AccountSummary, Fill, Position } from '../../core/models.js';
+import { Ledger, type AccountValuation, type FillEffect, type FillInput, type LedgerPosition, type Mark } from './ledger.js';
+import type { SimMarketData } from './market-data.js';
+import { etToUtc, toEt } from './sessions.js';
+import type { SimState } from './state.js';
+import type { SimStore, StoredAccount } from './store.js';
+
+interface DayFills {
+  since: string;
+  accountId: string;
+  /** Per instrument, in the store's order; keys in order of first fill. */
+  byConId: Map<number, Array<Fill & { conId: number }>>;
+  /** Running sums over each instrument's fills, extended as fills arrive (see dayFlows). */
+  folds: Map<number, { count: number; mult: string; fx: number; signedSum: Decimal; flows: Decimal }>;
+}
+
+export class AccountValuer {
+  private current: Ledger = Ledger.fresh(0);
+  /** Bumped whenever the ledger changes: the valuation cache is keyed by it and the instant. */
+  private ledgerVersion = 0;
+  private valuationCache: { at: number; version: number; value: AccountValuation } | null = null;
+  /**
+   * Today's fills (for the daily P&L), loaded from the store once per day and then appended as fills
+   * are committed, so getPnl does not read and parse the whole day's history on every call.
+   */
+  private dayFills: DayFills | null = null;
+
+  constructor(
+    private readonly sim: SimState,
+    private readonly prices: SimMarketData,
+  ) {}
+
+  get ledger(): Ledger {
+    return this.current;
+  }
+
+  /** Takes the account as stored (at connect). */
+  load(account: StoredAccount): void {
+    this.current = new Ledger(account.totals, account.positions);
+    this.ledgerChanged();
+  }
+
+  /** Forgets every cache (the account was loaded or closed). */
+  ledgerChanged(): void {
+    this.ledgerVersion += 1;
+    this.valuationCache = null;
+    this.dayFills = null;
+  }
+
+  /** Books a fill in the ledger (in memory; the caller writes the result to the store). */
+  applyFill(fill: FillInput): FillEffect {
+    const effect = this.current.applyFill(fill);
+    this.ledgerVersion += 1;
+    this.valuationCache = null;
+    return effect;
+  }
+
+  /** A fill has been committed: today's fills (in the store's order) gain it. */
+  fillCommitted(fill: Fill, conId: number, accountId: string): void {
+    const day = this.dayFills;
+    if (day && day.accountId === accountId && fill.time >= day.since) {
+      let list = day.byConId.get(conId);
+      if (!list) day.byConId.set(conId, (list = []));
+      list.push({ ...fill, conId });
+    }
+  }
+
+  markOf(t: number): (p: LedgerPosition) => Mark | null {
+    const { instruments, market } = this.sim;
+    return (p) => {
+      const inst = instruments.forContract(p.contract);
+      if (!inst) return null;
+      const touch = market.touch(inst, t);
+      // FX marks at the mid (no trades on IDEALPRO); everything else at the last trade.
+      const price = inst.cls === 'fx' ? touch.mid : touch.last;
+      return {
+        price,
+        fx: this.prices.fxRate(inst.contract.currency, t),
+        margin: inst.margin,
+        ...(inst.option ? { underlyingPrice: market.fair(inst.option.underlying, t) } : {}),
+      };
+    };
+  }
+
+  /** The account valued now; computed once per (instant, ledger version), since preview, place and the loss check each ask. */
+  valuation(): AccountValuation {
+    const now = this.sim.clock.now();
+    const c = this.valuationCache;
+    if (c && c.at === now && c.version === this.ledgerVersion) return c.value;
+    const value = this.current.valuation(this.markOf(now));
+    this.valuationCache = { at: now, version: this.ledgerVersion, value };
+    return value;
+  }
+
+  /** Fills of `accountId` at or after `since` (store order), from the day cache. */
+  private fillsSince(store: SimStore, since: string, accountId: string): DayFills {
+    const d = this.dayFills;
+    if (d && d.since === since && d.accountId === accountId) return d;
+    const fills = store.fills({ since, accountId });
+    const byConId = new Map<number, Array<Fill & { conId: number }>>();
+    for (const f of fills) {
+      let list = byConId.get(f.conId);
+      if (!list) byConId.set(f.conId, (list = []));
+      list.push(f);
+    }
+    const fresh: DayFills = { since, accountId, byConId, folds: new Map() };
+    this.dayFills = fresh;
+    return fresh;
+  }
+
+  async getAccountSummary(accountId: string): Promise<AccountSummary> {
+    this.sim.requireStore();
+    this.sim.requireAccount(accountId);
+    const v = this.valuation();
+    return {
+      accountId,
+      currency: 'USD',
+      netLiquidation: toCents(v.netLiquidation),
+      totalCash: toCents(v.cash),
+      buyingPower: toCents(v.buyingPower),
+      availableFunds: toCents(v.availableFunds),
+      excessLiquidity: toCents(v.excessLiquidity),
+      equityWithLoanValue: toCents(v.equityWithLoan),
+      grossPositionValue: toCents(v.grossPositionValue),
+      initMarginReq: toCents(v.initMargin),
+      maintMarginReq: toCents(v.maintMargin),
+      unrealizedPnl: toCents(v.unrealized),
+      realizedPnl: toCents(v.realized),
+      timestamp: new Date(this.sim.clock.now()).toISOString(),
+    };
+  }
+
+  async getPositions(accountId: string): Promise<Position[]> {
+    this.sim.requireStore();
+    this.sim.requireAccount(accountId);
+    return this.valuation().positions.map((pv) => ({
+      accountId,
+      symbol: pv.position.contract.symbol,
+      conId: pv.position.conId,
+      securityType: pv.position.contract.securityType,
+      currency: pv.position.contract.currency,
+      quantity: pv.position.quantity.toNumber(),
+      avgCost: pv.avgCost.toDecimalPlaces(6).toNumber(),
+      marketPrice: pv.markPrice ? pv.markPrice.toNumber() : null,
+      marketValue: pv.marketValue ? toCents(pv.marketValue) : null,
+      unrealizedPnl: pv.unrealized ? toCents(pv.unrealized) : null,
+      realizedPnl: toCents(pv.position.realized),
+    }));
+  }
+
+  async getPnl(accountId: string): Promise<AccountPnL> {
+    const store = this.sim.requireStore();
+    this.sim.requireAccount(accountId);
+    const now = this.sim.clock.now();
+    const v = this.valuation();
+    // The day starts at New York midnight; its P&L is measured from the previous close for what was held overnight.
+    const dayStart = new Date(etToUtc(toEt(now).day, 0)).toISOString();
+    const today = this.fillsSince(store, dayStart, accountId);
+    const marks = this.markOf(now);
+    const rows = new Map<number, LedgerPosition>();
+    for (const p of this.current.openPositions()) rows.set(p.conId, p);
+    for (const conId of today.byConId.keys()) {
+      const p = this.current.position(conId);
+      if (p) rows.set(p.conId, p);
+    }
+    let dailyTotal = new Decimal(0);
+    const bySymbol = [...rows.values()].map((p) => {
+      const pv = v.positions.find((x) => x.position.conId === p.conId);
+      const inst = this.sim.instruments.forContract(p.contract);
+      const mark = marks(p);
+      const mult = new Decimal(p.contract.multiplier ?? 1);
+      let daily: Decimal | null = null;
+      if (inst && mark) {
+        const { signedSum, flows } = dayFlows(today, p.conId, mult, mark.fx);
+        // Quantities are whole numbers, so subtracting their sum is exactly subtracting them one by one.
+        const startQty = p.quantity.minus(signedSum);
+        const prevClose = this.sim.market.previousClose(inst, now) ?? mark.price;
+        const fx = new Decimal(mark.fx);
+        const endValue = p.quantity.times(mark.price).times(mult).times(fx);
+        const startValue = startQty.times(prevClose).times(mult).times(fx);
+        daily = endValue.minus(startValue).minus(flows);
+        dailyTotal = dailyTotal.plus(daily);
+      }
+      return {
+        symbol: p.contract.symbol,
+        conId: p.conId,
+        position: p.quantity.toNumber(),
+        dailyPnl: daily ? toCents(daily) : null,
+        unrealizedPnl: pv?.unrealized ? toCents(pv.unrealized) : p.quantity.isZero() ? 0 : null,
+        realizedPnl: toCents(p.realized),
+        marketValue: pv?.marketValue ? toCents(pv.marketValue) : p.quantity.isZero() ? 0 : null,
+      };
+    });
+    return {
+      accountId,
+      currency: 'USD',
+      dailyPnl: toCents(dailyTotal),
+      unrealizedPnl: toCents(v.unrealized),
+      realizedPnl: toCents(v.realized),
+      bySymbol,
+      timestamp: new Date(now).toISOString(),
+    };
+  }
+}
+
+/**
+ * Today's signed quantity and cash flows (at `fx`) of one instrument, folded in fill order exactly as
+ * the loop over the day's fills did; the fold is kept and only new fills are added while mult and fx
+ * stay the same (always, for USD instruments), so the daily P&L costs O(new fills), not O(day).
+ */
+function dayFlows(day: DayFills, conId: number, mult: Decimal, fx: number): { signedSum: Decimal; flows: Decimal } {
+  const fills = day.byConId.get(conId) ?? [];
+  let fold = day.folds.get(conId);
+  const multText = mult.toString();
+  if (!fold || fold.mult !== multText || fold.fx !== fx || fold.count > fills.length) {
+    fold = { count: 0, mult: multText, fx, signedSum: new Decimal(0), flows: new Decimal(0) };
+    day.folds.set(conId, fold);
+  }
+  const fxDec = new Decimal(fx);
+  for (; fold.count < fills.length; fold.count++) {
+    const f = fills[fold.count];
+    if (!f) break;
+    const signed = f.side === 'BUY' ? new Decimal(f.quantity) : new Decimal(f.quantity).neg();
+    fold.signedSum = fold.signedSum.plus(signed);
+    fold.flows = fold.flows.plus(signed.times(f.price).times(mult).times(fxDec)).plus(f.commission);
+  }
+  return { signedSum: fold.signedSum, flows: fold.flows };
+}
