@@ -1,8 +1,8 @@
 /**
  * The embedded simulated broker: the Broker the core talks to, and its
  * connection (session). Connecting takes the account lock, opens the store,
- * loads the account and the working orders, and replays the time the gateway
- * was down; closing saves where the matching loop stopped and releases all.
+ * loads the account, repairs what a crash left half-done (recovery.ts), loads
+ * the working orders, and replays the time the gateway was down; closing saves where the matching loop stopped and releases all.
  *
  * The work is done by parts that share one SimState (state.ts):
  * market-data.ts (quotes, bars, option chains, FX), valuation.ts (account,
@@ -30,8 +30,9 @@ import { SimMarketData } from './market-data.js';
 import { MatchingLoop } from './matching-loop.js';
 import { OrderBook } from './order-book.js';
 import { Settlement } from './settlement.js';
-import { SimState, type SimBrokerOptions } from './state.js';
-import { SimStore } from './store.js';
+import { repairHalfDoneOrders } from './recovery.js';
+import { cloneState, SimState, type SimBrokerOptions } from './state.js';
+import { SimStore, type SimOrderRecord } from './store.js';
 import { AccountValuer } from './valuation.js';
 
 export type { SimBrokerOptions } from './state.js';
@@ -68,14 +69,17 @@ export class SimBroker implements Broker {
     const sim = this.sim;
     if (sim.connection === 'connected') return;
     sim.connection = 'connecting';
+    let repaired: SimOrderRecord[] = [];
     try {
       this.unlock = lockSimAccount(this.options.dataDir);
       const store = new SimStore(this.options.dataDir);
       sim.store = store;
       this.account.load(store.loadAccount(this.options.startingCash));
+      const now = sim.clock.now();
+      // What a crash (under an older version) left half-done is put right from the stored fills first.
+      repaired = repairHalfDoneOrders(store, now);
       sim.open.clear();
       for (const rec of store.openOrders()) sim.open.set(rec.state.orderId, rec);
-      const now = sim.clock.now();
       const saved = Number(store.meta('last_eval') ?? NaN);
       // While the gateway was down the simulated exchange kept going: replay the gap so working orders fill or expire.
       this.loop.lastEval = Number.isFinite(saved) && saved <= now ? saved : now;
@@ -93,6 +97,7 @@ export class SimBroker implements Broker {
     this.timer = setInterval(() => this.advanceTo(sim.clock.now()), sim.tickIntervalMs);
     // The tick loop must never keep a process (a CLI command, a test run) alive.
     this.timer.unref();
+    for (const rec of repaired) sim.emit('orderStatus', cloneState(rec.state));
     this.advanceTo(sim.clock.now());
     sim.emit('connection', { state: 'connected', message: 'Simulated broker ready' });
   }

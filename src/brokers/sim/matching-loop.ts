@@ -43,7 +43,10 @@ export class MatchingLoop {
         if (this.sim.open.size > 0) {
           for (const t of this.checkpoints(this.lastEval, target)) {
             const books = new Map<number, Book>();
-            for (const rec of [...this.sim.open.values()]) this.evaluate(rec, t, books, false);
+            // One instant, one commit: what its fills imply is written with them (see settlement.ts).
+            store.transaction(() => {
+              for (const rec of [...this.sim.open.values()]) this.evaluate(rec, t, books, false);
+            });
             this.lastEval = t;
             if (this.sim.open.size === 0) break;
           }

@@ -91,18 +91,19 @@ export class OrderBook {
       c.trigger = initialTrigger(c.state.spec, this.prices.watchPrice(inst, now), inst.contract.minTick);
       this.schedule(c, inst, now);
     }
+    // The order, its children and what its arrival does (a fill arming the children) commit together.
     store.transaction(() => {
       for (const r of [parent, ...children]) {
         store.reserveOrderId(r.state.orderId);
         store.saveOrder(r, true);
       }
+      for (const r of [parent, ...children]) {
+        this.sim.open.set(r.state.orderId, r);
+        this.sim.emit('orderStatus', cloneState(r.state));
+      }
+      // The arrival: a marketable order trades at once, IOC/FOK are decided now.
+      this.loop.evaluate(parent, now, new Map(), true);
     });
-    for (const r of [parent, ...children]) {
-      this.sim.open.set(r.state.orderId, r);
-      this.sim.emit('orderStatus', cloneState(r.state));
-    }
-    // The arrival: a marketable order trades at once, IOC/FOK are decided now.
-    this.loop.evaluate(parent, now, new Map(), true);
     return { orderId: parent.state.orderId, status: parent.state.status, message: parent.state.message, children: children.map((c) => cloneState(c.state)) };
   }
 

@@ -3,6 +3,12 @@
  * the stored fill; a bracket parent's fill arms its children, a child's fill
  * shrinks or cancels its sibling, an OCA member's fill cancels the rest of its
  * group; an order that ends (cancelled, expired) settles its bracket.
+ *
+ * Each fill, with everything it implies (position, cash, bracket children
+ * armed, OCA siblings cancelled), is one SQLite transaction, and so is each
+ * ending with its bracket: a process killed at any instant leaves the account
+ * as it was before or after, never half-way. Start-up repairs what older
+ * versions, which wrote these separately, may have left (recovery.ts).
  */
 import { Decimal } from 'decimal.js';
 import { toCents } from '../../core/money.js';
@@ -74,17 +80,19 @@ export class Settlement {
       realizedPnl: effect.realizedPnl ? toCents(effect.realizedPnl) : null,
       exchange: venueOf(inst),
     };
+    // The fill and everything it implies commit together: a crash leaves either none of it or all of it,
+    // never a filled parent whose exits still wait for it (events go out on a microtask, after the commit).
     store.transaction(() => {
       store.addFill(fill, inst.contract.conId, rec.state.accountId);
       store.savePosition(effect.position);
       store.saveTotals(this.account.ledger.totals);
       store.saveOrder(rec, !complete);
+      this.account.fillCommitted(fill, inst.contract.conId, rec.state.accountId);
+      if (complete) this.sim.open.delete(rec.state.orderId);
+      this.sim.emit('fill', { ...fill });
+      this.sim.emit('orderStatus', cloneState(rec.state));
+      this.afterFill(rec, exec.quantity, t);
     });
-    this.account.fillCommitted(fill, inst.contract.conId, rec.state.accountId);
-    if (complete) this.sim.open.delete(rec.state.orderId);
-    this.sim.emit('fill', { ...fill });
-    this.sim.emit('orderStatus', cloneState(rec.state));
-    this.afterFill(rec, exec.quantity, t);
   }
 
   private execPrefix(): string {
@@ -114,7 +122,7 @@ export class Settlement {
       // One-cancels-other with reduction: whatever one exit fills, the other no longer needs to cover.
       sibling.cap = (sibling.cap ?? 0) - quantity;
       if (rec.state.status === 'FILLED' || (sibling.parentDone && this.fillable(sibling) <= 0)) {
-        this.finish(sibling, 'CANCELLED', `OCA group ${sibling.ocaGroup ?? ''}: order ${rec.state.orderId} filled`, t);
+        this.end(sibling, 'CANCELLED', `OCA group ${sibling.ocaGroup ?? ''}: order ${rec.state.orderId} filled`, t);
       } else this.persist(sibling, t);
     }
   }
@@ -122,7 +130,7 @@ export class Settlement {
   private cancelOcaSiblings(rec: SimOrderRecord, t: number): void {
     for (const other of [...this.sim.open.values()]) {
       if (other === rec || other.ocaGroup !== rec.ocaGroup || other.state.accountId !== rec.state.accountId || other.state.role !== 'ENTRY') continue;
-      this.finish(other, 'CANCELLED', `OCA group ${rec.ocaGroup ?? ''}: order ${rec.state.orderId} filled`, t);
+      this.end(other, 'CANCELLED', `OCA group ${rec.ocaGroup ?? ''}: order ${rec.state.orderId} filled`, t);
     }
   }
 
@@ -130,8 +138,13 @@ export class Settlement {
     return [...this.sim.open.values()].filter((r) => r.state.parentOrderId === parentId);
   }
 
-  /** Ends an order (cancelled, expired) and settles its bracket. */
+  /** Ends an order (cancelled, expired) and settles its bracket, in one transaction. */
   finish(rec: SimOrderRecord, status: OrderStatus, message: string, t: number): void {
+    if (TERMINAL_STATUSES.has(rec.state.status)) return;
+    this.sim.requireStore().transaction(() => this.end(rec, status, message, t));
+  }
+
+  private end(rec: SimOrderRecord, status: OrderStatus, message: string, t: number): void {
     if (TERMINAL_STATUSES.has(rec.state.status)) return;
     rec.state.status = status;
     rec.state.message = message;
@@ -142,7 +155,7 @@ export class Settlement {
     if (rec.state.role !== 'ENTRY') return;
     for (const child of this.childrenOf(rec.state.orderId)) {
       if (rec.state.filledQuantity === 0 || status === 'CANCELLED') {
-        this.finish(child, 'CANCELLED', `Parent order ${rec.state.orderId} ${status.toLowerCase()}`, t);
+        this.end(child, 'CANCELLED', `Parent order ${rec.state.orderId} ${status.toLowerCase()}`, t);
       } else {
         // The parent stopped part-way: the exits protect only what it filled.
         child.parentDone = true;

@@ -92,6 +92,7 @@ export class SimStore {
         seq INTEGER PRIMARY KEY AUTOINCREMENT, exec_id TEXT NOT NULL UNIQUE, order_id TEXT NOT NULL, con_id INTEGER NOT NULL,
         account_id TEXT NOT NULL, time TEXT NOT NULL, fill TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS fills_time ON fills(time);
+      CREATE INDEX IF NOT EXISTS fills_order ON fills(order_id);
     `);
     this.tx = this.db.transaction((fn: () => unknown) => fn());
     if (this.meta('schema_version') === null) this.setMeta('schema_version', String(SCHEMA_VERSION));
@@ -218,6 +219,19 @@ export class SimStore {
   order(orderId: string): SimOrderRecord | null {
     const row = this.sql('SELECT record FROM orders WHERE order_id = ?').get(orderId) as { record: string } | undefined;
     return row ? (JSON.parse(row.record) as SimOrderRecord) : null;
+  }
+
+  /** Working and finished orders of the given OCA groups (bracket children's groups included). */
+  ocaMembers(groups: string[]): SimOrderRecord[] {
+    if (groups.length === 0) return [];
+    const rows = this.sql("SELECT record FROM orders WHERE json_extract(record, '$.ocaGroup') IN (SELECT value FROM json_each(?)) ORDER BY CAST(order_id AS INTEGER), order_id").all(JSON.stringify(groups)) as Array<{ record: string }>;
+    return rows.map((r) => JSON.parse(r.record) as SimOrderRecord);
+  }
+
+  /** How much of an order the stored fills add up to. */
+  filledQuantity(orderId: string): number {
+    const row = this.sql("SELECT COALESCE(SUM(json_extract(fill, '$.quantity')), 0) AS q FROM fills WHERE order_id = ?").get(orderId) as { q: number };
+    return row.q;
   }
 
   addFill(fill: Fill, conId: number, accountId: string): void {
