@@ -16,7 +16,8 @@
  * (account summary, positions, daily P&L), margin (what-if, buying power),
  * order-book (admission, cancel, order queries), matching-loop (the
  * clock-driven evaluation of working orders), settlement (what a fill or an
- * ending order implies: ledger, brackets, OCA).
+ * ending order implies: ledger, brackets, OCA; one transaction each), recovery
+ * (start-up repair of what a crash under older versions left half-done).
  *
  * Deliberate simplifications, so nobody mistakes them for IBKR behaviour:
  * exchange holidays are not modelled (every weekday trades); only the top of
