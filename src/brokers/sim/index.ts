@@ -6,8 +6,9 @@
  * `resetSimAccount` starts that account afresh (`ibkr-gateway sim reset`).
  *
  * Modules, the model: catalogue (instruments, real conIds), instruments
- * (contract resolution), sessions (New York hours, SIM_SESSION), market
- * (seeded price paths, quotes, bars), bar-requests (IBKR's duration and bar
+ * (contract resolution), sessions (New York hours, SIM_SESSION), price-path
+ * (the seeded random path per instrument), market (touch, volume, bars and
+ * quotes read from it), bar-requests (IBKR's duration and bar
  * size rules), options (Black-Scholes, listings), matching (how an order meets
  * the book), commissions (IBKR Pro Fixed), ledger (cash, positions, P&L, Reg T
  * margin), store (SQLite), account-lock (one owner per account).

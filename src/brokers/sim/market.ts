@@ -1,26 +1,19 @@
 /**
- * The simulated market: one seeded random path per instrument root.
- *
- * The log-price is a mean-reverting walk sampled once per UTC day (so prices
- * stay near their reference levels for years) and, inside each day, a
- * Brownian bridge refined by bisection down to one second. Every node of the
- * bridge draws its noise from a hash of (seed, instrument, node), so the price
- * at any second is a pure function of (seed, instrument, time): history, live
- * quotes and the matching engine all read the same path, and two runs with
- * one seed see the same market. While a market is closed its price is frozen
- * at the last instant it traded. Which bar requests IBKR accepts is decided
- * in bar-requests.ts.
- *
- * Over the usual 400 lines, on purpose: the path, the volume profile, bars and
- * quotes are one pure function of (seed, instrument, time) that share the
- * memos below; split apart, each piece would have to expose them.
+ * The simulated market: prices, the book, volume, bars and quotes of every
+ * instrument, all read from one seeded random path per instrument root
+ * (price-path.ts), so the price at any second is a pure function of (seed,
+ * instrument, time): history, live quotes and the matching engine all read
+ * the same path, and two runs with one seed see the same market. While a
+ * market is closed its price is frozen at the last instant it traded. Which
+ * bar requests IBKR accepts is decided in bar-requests.ts.
  */
 import type { Bar, BarSize, Quote, WhatToShow } from '../../core/models.js';
 import { MarketDataError } from '../../core/errors.js';
 import { BAR_SECONDS, checkBarRequest, durationSeconds } from './bar-requests.js';
 import type { Instrument } from './catalogue.js';
 import { blackScholes, RISK_FREE_RATE, smileVol, yearsTo, type Greeks } from './options.js';
-import { hashString, normal, uniform } from './random.js';
+import { Memo, PricePath } from './price-path.js';
+import { uniform } from './random.js';
 import {
   etToUtc,
   isoDateOfDay,
@@ -34,12 +27,7 @@ import {
   type Window,
 } from './sessions.js';
 
-const DAY_S = 86_400;
 const DAY_MS = 86_400_000;
-/** Daily anchors start here; earlier times read the first anchor. */
-const EPOCH_DAY = 10_957; // 2000-01-01
-/** Pull of the daily walk back to the reference price (half-life about 6 months). */
-const MEAN_REVERSION = 1 / 250;
 const FIVE_MIN_MS = 300_000;
 
 export interface Touch {
@@ -69,34 +57,13 @@ export function roundTick(price: number, tick: number, mode: 'nearest' | 'down' 
   return Number((k * tick).toFixed(decimalsOf(tick)));
 }
 
-/**
- * Entries a memo keeps before it is dropped wholesale (bounded memory, refilled on demand): a quote
- * needs about fifty seconds of the path per instrument, a long history request simply recomputes.
- */
-const MEMO_LIMIT = 4096;
-
-/** A bounded memo: cleared when full, so a long run never grows it without bound. */
-class Memo<K, V> {
-  private readonly map = new Map<K, V>();
-  constructor(private readonly limit = MEMO_LIMIT) {}
-  get(k: K): V | undefined {
-    return this.map.get(k);
-  }
-  set(k: K, v: V): void {
-    if (this.map.size >= this.limit) this.map.clear();
-    this.map.set(k, v);
-  }
-}
-
 export class Market {
-  private readonly anchors = new Map<string, number[]>();
-  private readonly keyHashes = new Map<string, number>();
+  private readonly path: PricePath;
   /**
    * Memos of pure functions of (seed, mode, instrument, time); the market is
    * a pure function of those, so caching never changes a price. Quotes ask for
    * the same seconds (the day's OHLC samples, the volume buckets) again and again.
    */
-  private readonly deviations = new Map<string, Memo<number, number>>();
   /** Running volume totals from a fixed start over whole buckets: `volumeBetween`'s own fold, kept and reused. */
   private readonly volumePrefixes = new WeakMap<Instrument, Memo<number, number[]>>();
   /** The last quote per instrument and the instant it was made for (quotes are pure in (instrument, t)). */
@@ -105,74 +72,12 @@ export class Market {
   constructor(
     readonly seed: number,
     readonly mode: SessionMode,
-  ) {}
+  ) {
+    this.path = new PricePath(seed);
+  }
 
   private keyHash(key: string): number {
-    let h = this.keyHashes.get(key);
-    if (h === undefined) {
-      h = hashString(key);
-      this.keyHashes.set(key, h);
-    }
-    return h;
-  }
-
-  /** Daily anchor of the log-price deviation, for UTC day index `day`. */
-  private anchor(key: string, vol: number, day: number): number {
-    const k = Math.max(0, day - EPOCH_DAY);
-    let list = this.anchors.get(key);
-    if (!list) {
-      list = [0];
-      this.anchors.set(key, list);
-    }
-    const sigma = vol / Math.sqrt(365);
-    const h = this.keyHash(key);
-    while (list.length <= k) {
-      const i = list.length - 1;
-      const prev = list[i] ?? 0;
-      list.push(prev * (1 - MEAN_REVERSION) + sigma * normal(this.seed, h, 1, i));
-    }
-    return list[k] ?? 0;
-  }
-
-  /** Log-price deviation at second `tSec`: the Brownian bridge between two daily anchors, refined to the second. */
-  deviation(key: string, vol: number, tSec: number): number {
-    const memoKey = `${key}|${vol}`;
-    let memo = this.deviations.get(memoKey);
-    if (!memo) {
-      memo = new Memo();
-      this.deviations.set(memoKey, memo);
-    }
-    const cached = memo.get(tSec);
-    if (cached !== undefined) return cached;
-    const v = this.computeDeviation(key, vol, tSec);
-    memo.set(tSec, v);
-    return v;
-  }
-
-  private computeDeviation(key: string, vol: number, tSec: number): number {
-    const day = Math.floor(tSec / DAY_S);
-    const s = tSec - day * DAY_S;
-    let lo = 0;
-    let hi = DAY_S;
-    let vlo = this.anchor(key, vol, day);
-    let vhi = this.anchor(key, vol, day + 1);
-    const sigmaPerSqrtSec = vol / Math.sqrt(365 * DAY_S);
-    const h = this.keyHash(key);
-    const base = day * DAY_S;
-    for (;;) {
-      if (s === lo) return vlo;
-      if (s === hi) return vhi;
-      const mid = (lo + hi) >>> 1;
-      const span = hi - lo;
-      const vmid = vlo + ((vhi - vlo) * (mid - lo)) / span + sigmaPerSqrtSec * Math.sqrt(((mid - lo) * (hi - mid)) / span) * normal(this.seed, h, 2, base + mid);
-      if (s < mid) {
-        hi = mid;
-        vhi = vmid;
-      } else {
-        lo = mid;
-        vlo = vmid;
-      }
-    }
+    return this.path.keyHash(key);
   }
 
   /** The instant whose price applies at `t`: `t` itself while trading, else the last instant the market traded. */
@@ -185,7 +90,7 @@ export class Market {
     const eff = this.effectiveTime(inst, t);
     const tSec = Math.floor(eff / 1000);
     if (inst.option) return this.greeks(inst, eff).price;
-    const p = inst.refPrice * Math.exp(this.deviation(inst.pathKey, inst.vol, tSec));
+    const p = inst.refPrice * Math.exp(this.path.deviation(inst.pathKey, inst.vol, tSec));
     if (inst.cls === 'future' && inst.contract.expiry) {
       const expiry = Date.parse(`${inst.contract.expiry}T21:00:00Z`);
       return p * (1 + (inst.carry ?? 0) * yearsTo(expiry, eff));
