@@ -43,9 +43,11 @@ export class MatchingLoop {
         if (this.sim.open.size > 0) {
           for (const t of this.checkpoints(this.lastEval, target)) {
             const books = new Map<number, Book>();
-            // One instant, one commit: what its fills imply is written with them (see settlement.ts).
+            // One instant, one commit: what its fills imply is written with them (see settlement.ts), and
+            // a restart after a crash resumes from the last instant committed rather than replaying it.
             store.transaction(() => {
               for (const rec of [...this.sim.open.values()]) this.evaluate(rec, t, books, false);
+              store.setMeta('last_eval', String(t));
             });
             this.lastEval = t;
             if (this.sim.open.size === 0) break;

@@ -188,8 +188,10 @@ export class OrderBook {
     const store = this.sim.requireStore();
     rec.state.status = 'REJECTED';
     rec.state.message = message;
-    store.reserveOrderId(rec.state.orderId);
-    store.saveOrder(rec, false);
+    store.transaction(() => {
+      store.reserveOrderId(rec.state.orderId);
+      store.saveOrder(rec, false);
+    });
     this.sim.emit('orderStatus', cloneState(rec.state));
     return { orderId: rec.state.orderId, status: 'REJECTED', message, children: [] };
   }
