@@ -265,6 +265,6 @@ export class TwsBroker implements Broker {
 
   async getExecutions(query?: ExecutionsQuery): Promise<Fill[]> {
     await this.ready();
-    return this.orders.executions(query);
+    return this.orders.listExecutions(query);
   }
 }

@@ -1,0 +1,87 @@
+/**
+ * The orders this adapter knows, by our order id: their last known state, the
+ * permId IBKR gave them, and who is waiting for them to move. Every change goes
+ * through update(), which keeps finished orders finished, persists the state
+ * (OrderStore) and emits orderStatus when something a listener cares about moved.
+ */
+import { TERMINAL_STATUSES } from '../../core/models.js';
+import type { BrokerOrderState } from '../../core/broker/port.js';
+import type { TwsContext } from './context.js';
+import type { OrderStore } from './order-store.js';
+
+export interface TrackedOrder {
+  state: BrokerOrderState;
+  permId: number | null;
+  /** Settles placeOrder's wait for the first word from TWS about this order. */
+  acked: (() => void) | null;
+  /** Called after every change (cancel waits on these). */
+  changed: (() => void)[];
+}
+
+export const cloneState = (s: BrokerOrderState): BrokerOrderState => ({ ...s, spec: { ...s.spec } });
+
+export class OrderBook {
+  private readonly tracked = new Map<string, TrackedOrder>();
+
+  constructor(
+    private readonly ctx: TwsContext,
+    private readonly store: OrderStore,
+  ) {
+    for (const { state, permId } of store.orders()) this.tracked.set(state.orderId, { state, permId, acked: null, changed: [] });
+  }
+
+  has(orderId: string): boolean {
+    return this.tracked.has(orderId);
+  }
+
+  find(orderId: string): TrackedOrder | undefined {
+    return this.tracked.get(orderId);
+  }
+
+  /** A snapshot of every tracked order (safe to iterate while updating). */
+  entries(): TrackedOrder[] {
+    return [...this.tracked.values()];
+  }
+
+  get(orderId: string): BrokerOrderState | null {
+    const t = this.tracked.get(orderId);
+    return t ? cloneState(t.state) : null;
+  }
+
+  childrenOf(orderId: string): BrokerOrderState[] {
+    return this.entries().filter((t) => t.state.parentOrderId === orderId).map((t) => cloneState(t.state));
+  }
+
+  track(state: BrokerOrderState, permId: number | null): TrackedOrder {
+    const t: TrackedOrder = { state, permId, acked: null, changed: [] };
+    this.tracked.set(state.orderId, t);
+    this.store.saveOrder(state, permId);
+    return t;
+  }
+
+  /** Applies a change; emits orderStatus when something a listener cares about moved. */
+  update(orderId: string, patch: Partial<BrokerOrderState>, emit = true): void {
+    const t = this.tracked.get(orderId);
+    if (!t) return;
+    const before = t.state;
+    const next: BrokerOrderState = { ...before, ...patch };
+    // A finished order stays finished; only the fill details of a FILLED order may still be completed.
+    if (TERMINAL_STATUSES.has(before.status) && patch.status !== undefined && patch.status !== before.status) {
+      if (!(patch.status === 'FILLED' && before.status !== 'REJECTED')) next.status = before.status;
+    }
+    const moved = next.status !== before.status || next.filledQuantity !== before.filledQuantity || next.message !== before.message || next.avgFillPrice !== before.avgFillPrice;
+    if (!moved && next.accountId === before.accountId) return;
+    next.updatedAt = this.ctx.nowIso();
+    t.state = next;
+    this.store.saveOrder(next, t.permId);
+    if (emit && moved) this.ctx.emit('orderStatus', cloneState(next));
+    for (const c of [...t.changed]) c();
+  }
+
+  /** Our id for an order TWS reports: its order id, or (placed outside the API, order id 0) the order with its permId. */
+  idFor(orderId: number, permId: number | null): string {
+    if (orderId > 0) return String(orderId);
+    const byPerm = this.entries().find((t) => permId !== null && t.permId === permId);
+    return byPerm?.state.orderId ?? `p${permId ?? 0}`;
+  }
+}

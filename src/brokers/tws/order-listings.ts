@@ -1,0 +1,104 @@
+/**
+ * What TWS lists on request: every working order (reqAllOpenOrders, whose
+ * openOrder messages the order events apply to the book; this collects the ids)
+ * and how orders that ended did end (reqCompletedOrders). One listing of each
+ * kind runs at a time: TWS's answers carry no request id to tell two apart.
+ */
+import { EventName, type Contract as IbContract, type Order as IbOrder } from '@stoqey/ib';
+import { TERMINAL_STATUSES, type OrderStatus } from '../../core/models.js';
+import type { BrokerOrderState } from '../../core/broker/port.js';
+import type { TwsContext } from './context.js';
+import { cloneState, type OrderBook, type TrackedOrder } from './order-book.js';
+import { isRecord, mapCompleted, num, str } from './wire.js';
+
+/** How an order ended at IBKR, from reqCompletedOrders. */
+export interface Completion {
+  status: OrderStatus;
+  completedStatus: string;
+  filledQuantity: number;
+}
+
+export class OrderListings {
+  private openCollector: { ids: Set<string>; done: () => void } | null = null;
+  private openLock: Promise<unknown> = Promise.resolve();
+  private completedCollector: { found: Map<string, Completion>; done: () => void } | null = null;
+  private completedLock: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly ctx: TwsContext,
+    private readonly book: OrderBook,
+  ) {
+    ctx.conn.bind((ib) => {
+      ib.on(EventName.openOrderEnd, () => this.openCollector?.done());
+      ib.on(EventName.completedOrder, (contract: IbContract, order: IbOrder, orderState: unknown) => this.onCompletedOrder(contract, order, orderState));
+      ib.on(EventName.completedOrdersEnd, () => this.completedCollector?.done());
+    });
+  }
+
+  /** An openOrder for one of ours arrived: part of the listing in progress, if any. */
+  noteOpen(orderId: string): void {
+    this.openCollector?.ids.add(orderId);
+  }
+
+  /** reqAllOpenOrders: updates every order TWS lists; returns the ids it listed. */
+  async syncOpenOrders(): Promise<Set<string>> {
+    const turn = this.openLock.catch(() => undefined).then(async () => {
+      const { conn, requestTimeoutMs } = this.ctx;
+      const req = conn.registry.start<Set<string>>('open orders', { timeoutMs: requestTimeoutMs, onSettle: () => (this.openCollector = null) });
+      const ids = new Set<string>();
+      this.openCollector = { ids, done: () => req.resolve(ids) };
+      await conn.send('reqAllOpenOrders', (ib) => ib.reqAllOpenOrders()).catch((err: Error) => req.reject(err));
+      return req.promise;
+    });
+    this.openLock = turn;
+    return turn;
+  }
+
+  async openOrders(): Promise<BrokerOrderState[]> {
+    const ids = await this.syncOpenOrders();
+    return [...ids]
+      .map((id) => this.book.find(id))
+      .filter((t): t is TrackedOrder => t !== undefined && !TERMINAL_STATUSES.has(t.state.status))
+      .map((t) => cloneState(t.state));
+  }
+
+  /**
+   * reqCompletedOrders: how each order that ended at IBKR ended, by our order
+   * id (matched by permId, or by orderRef when exactly one working order of
+   * ours carries it: completed orders have no order id).
+   */
+  async syncCompletedOrders(): Promise<Map<string, Completion>> {
+    const turn = this.completedLock.catch(() => undefined).then(async () => {
+      const { conn, requestTimeoutMs } = this.ctx;
+      const req = conn.registry.start<Map<string, Completion>>('completed orders', { timeoutMs: requestTimeoutMs, onSettle: () => (this.completedCollector = null) });
+      const found = new Map<string, Completion>();
+      this.completedCollector = { found, done: () => req.resolve(found) };
+      await conn.send('reqCompletedOrders', (ib) => ib.reqCompletedOrders(false)).catch((err: Error) => req.reject(err));
+      return req.promise;
+    });
+    this.completedLock = turn;
+    return turn;
+  }
+
+  private onCompletedOrder(ibContract: IbContract, order: IbOrder, orderState: unknown): void {
+    const collector = this.completedCollector;
+    if (!collector || !isRecord(order) || !isRecord(orderState)) return;
+    const completedStatus = str(orderState.completedStatus);
+    const status = mapCompleted(str(orderState.status), completedStatus);
+    if (!status) return;
+    const permId = num(order.permId);
+    const tracked = this.book.entries();
+    let t = permId !== null && permId > 0 ? tracked.find((x) => x.permId === permId) : undefined;
+    if (!t) {
+      const ref = str(order.orderRef);
+      const conId = num(ibContract.conId);
+      const action = str(order.action).toUpperCase() === 'BUY' ? 'BUY' : 'SELL';
+      const quantity = num(order.totalQuantity);
+      const candidates = ref
+        ? tracked.filter((x) => !TERMINAL_STATUSES.has(x.state.status) && x.state.orderRef === ref && x.state.conId === conId && x.state.spec.action === action && x.state.spec.quantity === quantity)
+        : [];
+      if (candidates.length === 1) t = candidates[0];
+    }
+    if (t) collector.found.set(t.state.orderId, { status, completedStatus, filledQuantity: num(order.filledQuantity) ?? 0 });
+  }
+}
