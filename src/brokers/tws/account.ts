@@ -1,7 +1,10 @@
 /**
- * Account data: the summary (reqAccountSummary), positions with market values
- * (a one-shot reqAccountUpdates, which carries marks and P&L per position) and
- * P&L (reqPnL, first answer).
+ * Account data as the Broker port serves it: the summary, positions with
+ * market values and P&L. The account the connection follows (account-feed.ts)
+ * is answered from memory, kept current by TWS's pushes; any other managed
+ * account is asked for per call (reqAccountSummary, a one-shot
+ * reqAccountUpdates, reqPnL's first answer), after which the feed subscribes
+ * to its own account again (TWS serves account updates for one account at a time).
  */
 import { EventName, type Contract as IbContract } from '@stoqey/ib';
 import { AccountError } from '../../core/errors.js';
@@ -10,19 +13,9 @@ import type { AccountPnL, AccountSummary, Position } from '../../core/models.js'
 import type { TwsContext } from './context.js';
 import { num, str } from './wire.js';
 import type { Contracts } from './contracts.js';
+import { AccountFeed, type AccountValues, type PortfolioRow, type PnlTotals } from './account-feed.js';
 
 const SUMMARY_TAGS = 'NetLiquidation,TotalCashValue,BuyingPower,AvailableFunds,ExcessLiquidity,EquityWithLoanValue,GrossPositionValue,InitMarginReq,MaintMarginReq';
-
-interface PortfolioRow {
-  contract: IbContract;
-  position: number;
-  marketPrice: number | null;
-  marketValue: number | null;
-  avgCost: number | null;
-  unrealized: number | null;
-  realized: number | null;
-  account: string;
-}
 
 export class Account {
   private readonly summaries = new Map<number, { values: Map<string, { value: string; currency: string }>; account: string; done: () => void }>();
@@ -30,11 +23,13 @@ export class Account {
   private portfolio: { account: string; rows: Map<number, PortfolioRow>; done: (account: string) => void } | null = null;
   /** reqAccountUpdates serves one account at a time per connection: requests for positions take turns. */
   private portfolioLock: Promise<unknown> = Promise.resolve();
+  readonly feed: AccountFeed;
 
   constructor(
     private readonly ctx: TwsContext,
     private readonly contracts: Contracts,
   ) {
+    this.feed = new AccountFeed(ctx);
     ctx.conn.bind((ib) => {
       ib.on(EventName.accountSummary, (reqId: number, account: string, tag: string, value: string, currency: string) => {
         const s = this.summaries.get(reqId);
@@ -59,21 +54,11 @@ export class Account {
 
   async summary(accountId: string): Promise<AccountSummary> {
     this.requireAccount(accountId);
-    const { conn, requestTimeoutMs } = this.ctx;
-    const req = conn.registry.start<Map<string, { value: string; currency: string }>>('account summary', {
-      timeoutMs: requestTimeoutMs,
-      onSettle: () => {
-        this.summaries.delete(req.id);
-        void conn.send('cancelAccountSummary', (ib) => ib.cancelAccountSummary(req.id)).catch(() => undefined);
-      },
-    });
-    const values = new Map<string, { value: string; currency: string }>();
-    this.summaries.set(req.id, { values, account: accountId, done: () => req.resolve(values) });
-    await conn.send('reqAccountSummary', (ib) => ib.reqAccountSummary(req.id, 'All', SUMMARY_TAGS)).catch((err: Error) => req.reject(err));
-    const v = await req.promise;
+    const followed = this.feed.follows(accountId);
+    const v = followed ? (await this.feed.current()).values : await this.requestSummary(accountId);
     const money = (tag: string): number => toCents(num(v.get(tag)?.value) ?? 0);
     if (!v.has('NetLiquidation')) throw new AccountError(`IBKR sent no account summary for ${accountId}`);
-    const pnl = await this.pnlTotals(accountId).catch(() => null);
+    const pnl = await (followed ? this.feed.pnlTotals() : this.requestPnl(accountId)).catch(() => null);
     return {
       accountId,
       currency: v.get('NetLiquidation')?.currency || 'USD',
@@ -92,7 +77,28 @@ export class Account {
     };
   }
 
-  private async portfolioRows(accountId: string): Promise<PortfolioRow[]> {
+  /** reqAccountSummary for an account the feed does not follow. */
+  private async requestSummary(accountId: string): Promise<AccountValues> {
+    const { conn, requestTimeoutMs } = this.ctx;
+    const req = conn.registry.start<AccountValues>('account summary', {
+      timeoutMs: requestTimeoutMs,
+      onSettle: () => {
+        this.summaries.delete(req.id);
+        void conn.send('cancelAccountSummary', (ib) => ib.cancelAccountSummary(req.id)).catch(() => undefined);
+      },
+    });
+    const values: AccountValues = new Map();
+    this.summaries.set(req.id, { values, account: accountId, done: () => req.resolve(values) });
+    await conn.send('reqAccountSummary', (ib) => ib.reqAccountSummary(req.id, 'All', SUMMARY_TAGS)).catch((err: Error) => req.reject(err));
+    return req.promise;
+  }
+
+  private async rowsOf(accountId: string): Promise<PortfolioRow[]> {
+    return this.feed.follows(accountId) ? (await this.feed.current()).rows : this.requestRows(accountId);
+  }
+
+  /** A one-shot reqAccountUpdates for an account the feed does not follow; the feed subscribes to its own again after it. */
+  private async requestRows(accountId: string): Promise<PortfolioRow[]> {
     const turn = this.portfolioLock.catch(() => undefined).then(async () => {
       const { conn, requestTimeoutMs } = this.ctx;
       const rows = new Map<number, PortfolioRow>();
@@ -101,6 +107,7 @@ export class Account {
         onSettle: () => {
           this.portfolio = null;
           void conn.send('reqAccountUpdates off', (ib) => ib.reqAccountUpdates(false, accountId)).catch(() => undefined);
+          void this.feed.subscribe().catch(() => undefined);
         },
       });
       this.portfolio = { account: accountId, rows, done: (a) => (a === '' || a === accountId ? req.resolve() : undefined) };
@@ -114,7 +121,7 @@ export class Account {
 
   async positions(accountId: string): Promise<Position[]> {
     this.requireAccount(accountId);
-    const rows = await this.portfolioRows(accountId);
+    const rows = await this.rowsOf(accountId);
     const out: Position[] = [];
     for (const r of rows) {
       if (r.position === 0) continue;
@@ -140,9 +147,10 @@ export class Account {
     return out;
   }
 
-  private async pnlTotals(accountId: string): Promise<{ daily: number | null; unrealized: number | null; realized: number | null }> {
+  /** reqPnL's first answer, for an account the feed does not follow. */
+  private async requestPnl(accountId: string): Promise<PnlTotals> {
     const { conn, requestTimeoutMs } = this.ctx;
-    const req = conn.registry.start<{ daily: number | null; unrealized: number | null; realized: number | null }>('pnl', {
+    const req = conn.registry.start<PnlTotals>('pnl', {
       timeoutMs: requestTimeoutMs,
       onSettle: () => {
         this.pnl.delete(req.id);
@@ -156,7 +164,8 @@ export class Account {
 
   async pnlReport(accountId: string): Promise<AccountPnL> {
     this.requireAccount(accountId);
-    const [totals, rows] = await Promise.all([this.pnlTotals(accountId), this.portfolioRows(accountId)]);
+    const followed = this.feed.follows(accountId);
+    const [totals, rows] = await Promise.all([followed ? this.feed.pnlTotals() : this.requestPnl(accountId), this.rowsOf(accountId)]);
     return {
       accountId,
       currency: 'USD',

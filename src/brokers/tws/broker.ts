@@ -84,6 +84,8 @@ export class TwsBroker implements Broker {
       watchdog: options.watchdog ?? { idleMs: 30_000, probeTimeoutMs: 10_000 },
       messagesPerSecond: options.messagesPerSecond ?? 45,
       onSessionStart: async () => {
+        // Account subscriptions end with the socket: renew them first, so their download overlaps reconciliation.
+        await this.account.feed.start().catch((err: unknown) => log.warn({ err }, 'account subscriptions not renewed'));
         const r = await reconcile(this.orders, this.market);
         this.lastReconcile = { ...r, at: this.ctx.nowIso() };
       },
