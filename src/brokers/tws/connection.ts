@@ -49,6 +49,26 @@ export interface ConnectionOptions {
 /** An error TWS sent with an id no request owns: an order id (or a stray). */
 export type OrphanErrorListener = (id: number, code: number, message: string) => void;
 
+/**
+ * @stoqey/ib queues messages behind a limiter of its own (maxReqPerSec / 10
+ * per 100 ms window), stricter in bursts than IBKR's 50 per second; the
+ * MessagePacer already keeps every message under IBKR's rule, so the library's
+ * limiter is set where it never binds (a whole second's allowance per 100 ms)
+ * rather than adding up to 100 ms to a request that IBKR would accept.
+ */
+const libraryRate = (messagesPerSecond: number): number => messagesPerSecond * 10;
+
+/**
+ * Requests are small writes that wait for their answer; with Nagle's algorithm
+ * a write that follows one TWS does not answer (a cancel) waits for the
+ * delayed ACK, about 40 ms on Linux. @stoqey/ib does not expose its socket, so
+ * this reaches for it and does nothing if the library's shape changes.
+ */
+function disableNagle(ib: IBApi): void {
+  const socket = (ib as unknown as { controller?: { socket?: { client?: { setNoDelay?: (on: boolean) => unknown } } } }).controller?.socket?.client;
+  if (typeof socket?.setNoDelay === 'function') socket.setNoDelay(true);
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 export class Connection {
@@ -180,7 +200,7 @@ export class Connection {
     this.discard();
     const generation = this.generation;
     this.setState('connecting', reconnect ? `Reconnecting to ${this.o.host}:${this.o.port}` : `Connecting to ${this.o.host}:${this.o.port}`);
-    const ib = new IBApi({ host: this.o.host, port: this.o.port, maxReqPerSec: 50 });
+    const ib = new IBApi({ host: this.o.host, port: this.o.port, maxReqPerSec: libraryRate(this.o.messagesPerSecond) });
     this.ib = ib;
     this.degraded = false;
     this.handshaken = false;
@@ -223,6 +243,7 @@ export class Connection {
     this.attach(ib, generation);
     for (const b of this.binders) b(ib);
     ib.connect(this.o.clientId);
+    disableNagle(ib);
     try {
       await handshake;
     } catch (err) {
