@@ -90,14 +90,14 @@ export class TwsBroker implements Broker {
         this.lastReconcile = { ...r, at: this.ctx.nowIso() };
       },
       onDataLost: () => void this.market.resubscribeAll().catch((err: unknown) => log.warn({ err }, 'resubscribe after 1101 failed')),
-      onEvent: (e: ConnectionEvent) => this.events.emit('connection', e),
+      onEvent: (e: ConnectionEvent) => this.deliverLater(this.events.prepare('connection', e)),
     });
     this.ctx = {
       conn: this.conn,
       clock,
       log,
       requestTimeoutMs: this.timeoutMs,
-      emit: (event, ...args) => this.events.emit(event, ...args),
+      emit: (event, ...args) => this.deliverLater(this.events.prepare(event, ...args)),
       nowIso: () => new Date(this.conn.serverTime()).toISOString(),
     };
     this.store = new OrderStore(options.dataDir);
@@ -109,6 +109,25 @@ export class TwsBroker implements Broker {
     this.orders = new Orders(this.ctx, this.store, this.contracts, () => {
       void findLostOrder(this.orders).catch((err: unknown) => log.warn({ err }, 'looking for an unacknowledged order failed'));
     });
+  }
+
+  /**
+   * Listeners run once the messages that caused them are handled, in the
+   * order they were raised (one FIFO queue, drained on the next turn of the
+   * event loop). A listener may write to disk (the core's audit log does, per
+   * status and per fill): an order's acknowledgement must not wait behind the
+   * writes for the status and execution messages that came in the same TCP read.
+   */
+  private readonly outbox: (() => void)[] = [];
+
+  private deliverLater(delivery: (() => void) | null): void {
+    if (!delivery) return;
+    this.outbox.push(delivery);
+    if (this.outbox.length === 1) setImmediate(() => this.drainOutbox());
+  }
+
+  private drainOutbox(): void {
+    for (const delivery of this.outbox.splice(0)) delivery();
   }
 
   on<E extends keyof BrokerEvents>(event: E, listener: BrokerEvents[E]): Unsubscribe {

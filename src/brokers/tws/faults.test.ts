@@ -194,9 +194,11 @@ describe('tws broker faults', () => {
     const states: BrokerOrderState[] = [];
     x.broker.on('orderStatus', (s) => states.push(s));
     const ack = await place(x, aapl, account, { symbol: 'AAPL', action: 'BUY', quantity: 2, orderType: 'MKT', timeInForce: 'DAY' });
-    await x.until('filled', async () => (await x.broker.getOrder(ack.orderId))?.status === 'FILLED');
+    // Listeners hear an order's events on the next turn of the event loop: wait for the FILLED report itself.
+    await x.until('the fill reported', () => states.some((s) => s.orderId === ack.orderId && s.status === 'FILLED'));
+    const reconnects = x.broker.status().detail.reconnects as number;
     x.emulator.dropAllConnections();
-    await x.until('reconnected', () => x.broker.status().state === 'connected');
+    await x.until('reconnected', () => x.broker.status().state === 'connected' && (x.broker.status().detail.reconnects as number) > reconnects);
     const mine = states.filter((s) => s.orderId === ack.orderId).map((s) => s.status);
     const first = mine.indexOf('FILLED');
     expect(first).toBeGreaterThanOrEqual(0);

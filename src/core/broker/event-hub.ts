@@ -3,7 +3,8 @@
  * isolates listeners from each other (one that throws neither breaks the
  * broker nor starves the rest). Each broker decides when to deliver: the
  * simulator defers to a microtask so no listener runs inside its matching
- * loop; the tws adapter delivers as messages arrive.
+ * loop; the tws adapter on the next turn of the event loop, once the TWS
+ * messages that raised them are handled.
  */
 import type { BrokerEvents, Unsubscribe } from './port.js';
 
