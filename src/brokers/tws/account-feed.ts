@@ -2,8 +2,8 @@
  * The account this connection follows, kept current from what TWS pushes
  * rather than asked for per call: reqAccountUpdates (account values such as
  * NetLiquidation and TotalCashValue, and the portfolio with marks and P&L per
- * position; TWS pushes a position when it changes and the values as they
- * change) and reqPnL (the account's daily, unrealized and realized P&L, pushed
+ * position; TWS pushes a position when it changes, and account values with it
+ * or on its own cycle, which IBKR documents as up to three minutes) and reqPnL (the account's daily, unrealized and realized P&L, pushed
  * about once a second). Risk checks and order acknowledgements then read memory.
  *
  * It is (re)started at every session start, since subscriptions end with the
