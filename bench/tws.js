@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
 import { EventName, IBApi, OrderAction, OrderType, SecType } from '@stoqey/ib';
 import { createSimBroker } from '../dist/brokers/sim/index.js';
 import { createClient } from '../dist/gateway.js';
@@ -71,6 +72,29 @@ async function directOrder(ib, orderId) {
   return performance.now() - t;
 }
 
+/**
+ * The floor under the gateway's order ack: its audit row is on disk before the
+ * order is sent, one commit in WAL with synchronous=FULL (an fsync). Measured
+ * here, in the same run, with the audit log's settings.
+ */
+function durableCommitMs() {
+  const dir = tmp('bench-tws-fsync-');
+  const db = new Database(path.join(dir, 'x.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const times = [];
+  for (let i = 0; i < 100; i++) {
+    const t = performance.now();
+    insert.run('x'.repeat(600));
+    times.push(performance.now() - t);
+  }
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  return times;
+}
+
 export async function benchTwsOverhead() {
   const sim = createSimBroker({ dataDir: tmp('bench-tws-sim-'), seed: 42, session: 'always-open', startingCash: 100_000_000 });
   await sim.connect();
@@ -116,10 +140,12 @@ export async function benchTwsOverhead() {
       { name: `tws: ${name} direct @stoqey/ib, median`, value: median(direct), unit: 'ms', note: `baseline: same emulator, same run; p90 ${pct(direct, 0.9).toFixed(3)} ms` },
       { name: `tws: ${name} latency the gateway adds`, value: median(gw) - median(direct), unit: 'ms', note: `ratio ${(median(gw) / median(direct)).toFixed(2)}x the direct call${name === 'order ack' ? '; target <= 0.5 ms' : ''}` },
     ];
+    const commit = durableCommitMs();
     return [
       ...row('quote', gwQuote, ibQuote),
       ...row('order ack', paced.gw, paced.direct),
       ...row('order ack back-to-back', burst.gw, burst.direct),
+      { name: 'tws: one durable SQLite commit on this disk, median', value: median(commit), unit: 'ms', note: `WAL + synchronous=FULL, as the audit row written before each order is sent; p90 ${pct(commit, 0.9).toFixed(3)} ms` },
     ];
   } finally {
     ib.disconnect();
