@@ -90,14 +90,14 @@ export class TwsBroker implements Broker {
         this.lastReconcile = { ...r, at: this.ctx.nowIso() };
       },
       onDataLost: () => void this.market.resubscribeAll().catch((err: unknown) => log.warn({ err }, 'resubscribe after 1101 failed')),
-      onEvent: (e: ConnectionEvent) => this.deliverLater(this.events.prepare('connection', e)),
+      onEvent: (e: ConnectionEvent) => this.raise('connection', e),
     });
     this.ctx = {
       conn: this.conn,
       clock,
       log,
       requestTimeoutMs: this.timeoutMs,
-      emit: (event, ...args) => this.deliverLater(this.events.prepare(event, ...args)),
+      emit: (event, ...args) => this.raise(event, ...args),
       nowIso: () => new Date(this.conn.serverTime()).toISOString(),
     };
     this.store = new OrderStore(options.dataDir);
@@ -117,12 +117,12 @@ export class TwsBroker implements Broker {
    * event loop). A listener may write to disk (the core's audit log does, per
    * status and per fill): an order's acknowledgement must not wait behind the
    * writes for the status and execution messages that came in the same TCP read.
+   * Listeners are looked up when delivered, so one removed meanwhile is not called.
    */
   private readonly outbox: (() => void)[] = [];
 
-  private deliverLater(delivery: (() => void) | null): void {
-    if (!delivery) return;
-    this.outbox.push(delivery);
+  private raise<E extends keyof BrokerEvents>(event: E, ...args: Parameters<BrokerEvents[E]>): void {
+    this.outbox.push(() => this.events.emit(event, ...args));
     if (this.outbox.length === 1) setImmediate(() => this.drainOutbox());
   }
 
@@ -146,6 +146,8 @@ export class TwsBroker implements Broker {
 
   async close(): Promise<void> {
     await this.conn.close();
+    // What was raised up to now (the close's own 'disconnected' among it) reaches the listeners still attached.
+    this.drainOutbox();
     if (this.closed) return;
     this.closed = true;
     this.store.close();
