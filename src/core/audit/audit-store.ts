@@ -247,7 +247,8 @@ class Store implements SqliteAuditStore {
     }
     const keys = this.stateLog.checkIdempotencyKeys();
     if (!keys.ok) return { ...keys, checkedRows };
-    for (const { line, parsed } of checkpoints) {
+    // Newest first: the last checkpoint names the most rows, so a truncation is reported in full against it.
+    for (const { line, parsed } of [...checkpoints].reverse()) {
       if (typeof parsed === 'string') return { ok: false, checkedRows, firstBadId: null, reason: parsed };
       const check = checkAgainstDatabase(this.db, line, parsed, anchors);
       if (!check.ok) return { ...check, checkedRows };
