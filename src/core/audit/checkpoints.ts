@@ -139,6 +139,16 @@ export function parseCheckpoint(l: CheckpointLine, sealer: Sealer | null): Check
   return cp;
 }
 
+/** Prepared once per connection: verify() checks every line of a file that grows for the life of the log. */
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+function prepared(db: Database.Database, sql: string): Database.Statement {
+  let byDb = statements.get(db);
+  if (!byDb) statements.set(db, (byDb = new Map()));
+  let st = byDb.get(sql);
+  if (!st) byDb.set(sql, (st = db.prepare(sql)));
+  return st;
+}
+
 /** Every row the checkpoint names must still be in the database with the same hash, and the upgrade points unmoved. */
 export function checkAgainstDatabase(db: Database.Database, l: CheckpointLine, cp: Checkpoint, anchors: ReadonlyMap<ChainName, StoredAnchor>): ChainCheck {
   for (const chain of CHAINS) {
@@ -152,9 +162,9 @@ export function checkAgainstDatabase(db: Database.Database, l: CheckpointLine, c
     }
     if (head.id === 0) continue;
     // The table name is one of three constants, never input.
-    const row = db.prepare(`SELECT hash FROM ${chain} WHERE id = ?`).get(head.id) as { hash: string } | undefined;
+    const row = prepared(db, `SELECT hash FROM ${chain} WHERE id = ?`).get(head.id) as { hash: string } | undefined;
     if (row === undefined) {
-      const end = (db.prepare(`SELECT MAX(id) AS m FROM ${chain}`).get() as { m: number | null }).m ?? 0;
+      const end = (prepared(db, `SELECT MAX(id) AS m FROM ${chain}`).get() as { m: number | null }).m ?? 0;
       const from = Math.min(end + 1, head.id);
       return bad(from, `${from === head.id ? `row ${head.id} is` : `rows ${from}-${head.id} are`} missing: ${where(l, cp.at)} recorded the chain up to row ${head.id} (the tail was truncated)`);
     }
