@@ -40,7 +40,18 @@ import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, OrderDetail,
 import { anchorProblem, ChainAnchors, type StoredAnchor } from './anchors.js';
 import { AuditLogTable } from './audit-log.js';
 import { CHAINS, ChainHeads, type ChainCheck, type ChainName, type Sealer, verifyChain } from './chain.js';
-import { appendCheckpoint, checkAgainstDatabase, type Checkpoint, type CheckpointLine, checkpointPath, parseCheckpoint, readCheckpointLines, signCheckpoint } from './checkpoints.js';
+import {
+  appendCheckpoint,
+  checkAgainstDatabase,
+  type Checkpoint,
+  type CheckpointLine,
+  checkpointPath,
+  type HeadSnapshot,
+  parseCheckpoint,
+  readCheckpointLines,
+  signCheckpoint,
+  snapshotHeads,
+} from './checkpoints.js';
 import { guard } from './guard.js';
 import { IdempotencyKeys } from './idempotency.js';
 import { openAuditDatabase, type OpenOptions } from './open.js';
@@ -94,7 +105,9 @@ class Store implements SqliteAuditStore {
   private anchorCache: ReadonlyMap<ChainName, StoredAnchor>;
   private writesSinceCheckpoint = 0;
   private lastCheckpointMs = Number.NEGATIVE_INFINITY;
-  private captured: Checkpoint | null = null;
+  /** The heads as of the last durable commit, and the snapshot last written as a checkpoint. */
+  private durableHeads: { at: string; snapshot: HeadSnapshot } | null = null;
+  private checkpointedHeads: { at: string; snapshot: HeadSnapshot } | null = null;
   private relaxedDepth = 0;
 
   constructor(
@@ -130,38 +143,38 @@ class Store implements SqliteAuditStore {
   }
 
   /**
-   * One IMMEDIATE transaction. When a checkpoint is due and this write is
-   * durable, the heads are captured inside it (what this commit made
-   * durable) and written to the checkpoint file after the commit.
+   * One IMMEDIATE transaction. A durable write (not relaxed) reads the heads
+   * inside it: everything up to them reached the disk with its commit (WAL
+   * frames are synced in order), including other processes' relaxed writes.
+   * Only such a snapshot is ever checkpointed, so a power cut that loses
+   * relaxed rows never looks like a truncation. When a checkpoint is due it
+   * is signed and appended after the commit.
    */
   private write<T>(what: string, fn: (sealer: Sealer, now: string) => T): T {
     return guard(what, () => {
       const sealer = this.writable();
       const now = this.now();
-      const capture = this.relaxedDepth === 0 && (this.writesSinceCheckpoint + 1 >= this.every.writes || this.clock.now() - this.lastCheckpointMs >= this.every.ms);
-      let result: T;
-      try {
-        result = this.writeTx.immediate(() => {
-          const r = fn(sealer, now);
-          if (capture) this.captured = signCheckpoint(now, this.heads, this.anchorCache, sealer);
-          return r;
-        }) as T;
-      } catch (err) {
-        this.captured = null;
-        throw err;
-      }
+      const durable = this.relaxedDepth === 0;
+      const result = this.writeTx.immediate(() => {
+        const r = fn(sealer, now);
+        if (durable) this.durableHeads = { at: now, snapshot: snapshotHeads(this.heads) };
+        return r;
+      }) as T;
       this.writesSinceCheckpoint += 1;
-      if (this.captured !== null) this.flushCheckpoint();
+      const due = this.writesSinceCheckpoint >= this.every.writes || this.clock.now() - this.lastCheckpointMs >= this.every.ms;
+      if (durable && due) this.checkpoint(sealer);
       return result;
     });
   }
 
-  private flushCheckpoint(): void {
-    const cp = this.captured;
-    this.captured = null;
-    if (cp === null) return;
+  /** Signs and appends the last durable snapshot, unless it is already checkpointed. */
+  private checkpoint(sealer: Sealer): void {
+    const durable = this.durableHeads;
+    if (durable === null || durable === this.checkpointedHeads) return;
+    const cp = signCheckpoint(durable.at, durable.snapshot, this.anchorCache, sealer);
     try {
       appendCheckpoint(this.checkpointFile, cp);
+      this.checkpointedHeads = durable;
       this.writesSinceCheckpoint = 0;
       this.lastCheckpointMs = this.clock.now();
       this.options.onCheckpoint?.(cp);
@@ -279,17 +292,10 @@ class Store implements SqliteAuditStore {
     this.write('write state', (sealer, now) => this.stateLog.appendInTransaction({ kind: 'state', name, change: 'set', value }, sealer, now));
   }
 
+  /** Closes the database, then checkpoints the last durable heads if they are not yet (relaxed writes after them wait for the next start). */
   close(): void {
     if (!this.db.open) return;
-    try {
-      if (this.writesSinceCheckpoint > 0 && this.sealer !== null && this.writeBlock === null) {
-        // Relaxed writes since the last durable one reach the disk with this WAL checkpoint.
-        this.db.pragma('wal_checkpoint(PASSIVE)');
-        this.captured = signCheckpoint(this.now(), this.heads, this.anchorCache, this.sealer);
-      }
-    } finally {
-      this.db.close();
-    }
-    this.flushCheckpoint();
+    this.db.close();
+    if (this.sealer !== null && this.writeBlock === null) this.checkpoint(this.sealer);
   }
 }

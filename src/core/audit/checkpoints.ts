@@ -40,12 +40,19 @@ export interface CheckpointLine {
 
 const body = (cp: Omit<Checkpoint, 'mac'>): unknown => ({ checkpoint: { at: cp.at, keyId: cp.keyId, heads: cp.heads, macFrom: cp.macFrom } });
 
-export function signCheckpoint(at: string, heads: ChainHeads, anchors: ReadonlyMap<ChainName, StoredAnchor>, sealer: Sealer): Checkpoint {
+export type HeadSnapshot = Record<ChainName, ChainHead>;
+
+/** Every chain's head, read inside a write transaction so it is what that commit made durable. */
+export function snapshotHeads(heads: ChainHeads): HeadSnapshot {
   const head = (c: ChainName): ChainHead => heads.get(c) ?? { lastId: 0, lastHash: GENESIS_HASH };
+  return Object.fromEntries(CHAINS.map((c) => [c, head(c)])) as HeadSnapshot;
+}
+
+export function signCheckpoint(at: string, snapshot: HeadSnapshot, anchors: ReadonlyMap<ChainName, StoredAnchor>, sealer: Sealer): Checkpoint {
   const unsigned = {
     at,
     keyId: sealer.key.id,
-    heads: Object.fromEntries(CHAINS.map((c) => [c, { id: head(c).lastId, hash: head(c).lastHash }])) as Checkpoint['heads'],
+    heads: Object.fromEntries(CHAINS.map((c) => [c, { id: snapshot[c].lastId, hash: snapshot[c].lastHash }])) as Checkpoint['heads'],
     macFrom: Object.fromEntries(CHAINS.map((c) => [c, anchors.get(c)?.firstMacId ?? 1])) as Checkpoint['macFrom'],
   };
   return { ...unsigned, mac: sealer.mac(body(unsigned)) };

@@ -81,7 +81,7 @@ describe('an attacker without the key', () => {
 
   it('cannot truncate the tail and move the head back: verify fails against the last checkpoint, naming the first missing row', () => {
     seed(5);
-    store.close(); // writes a checkpoint of the heads (line 2; line 1 is the first write's)
+    store.close(); // checkpoints the heads of the last (durable) write, at its time: line 2 (line 1 is the first write's)
     asAttacker((db) => {
       const kept = db.prepare('SELECT hash FROM audit_log WHERE id = 2').get() as { hash: string };
       db.prepare('DELETE FROM order_history WHERE audit_id >= 3').run();
@@ -93,7 +93,7 @@ describe('an attacker without the key', () => {
     store = open();
     const result = store.verify();
     expect(result).toMatchObject({ ok: false, firstBadId: 3 });
-    expect(result.reason).toMatch(/^audit_log row 3: rows 3-5 are missing: the checkpoint of 2026-01-05T15:00:05\.000Z \(audit\.checkpoints line 2\) recorded the chain up to row 5/);
+    expect(result.reason).toMatch(/^audit_log row 3: rows 3-5 are missing: the checkpoint of 2026-01-05T15:00:04\.000Z \(audit\.checkpoints line 2\) recorded the chain up to row 5/);
     // Nothing is written on top of a truncated log: the store refuses, so the order path refuses to transmit.
     expect(store.writeBlock).toMatch(/no longer matches its last checkpoint/);
     expect(() => store.append(entry())).toThrow(/refuses writes/);
@@ -163,6 +163,37 @@ describe('an attacker without the key', () => {
 
     asAttacker((db) => db.prepare("DELETE FROM idempotency_keys WHERE key = 'k2'").run());
     expect(store.verify()).toMatchObject({ ok: false, reason: expect.stringMatching(/orders\/k2 \(claimed\) is missing/) });
+  });
+});
+
+describe('checkpoints', () => {
+  const checkpointedAuditHeads = (): number[] =>
+    readFileSync(checkpointPath(dir), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { heads: { audit_log: { id: number } } }).heads.audit_log.id);
+
+  it('name only rows a durable commit put on disk: relaxed writes wait for the next durable one, so a power cut cannot look like a truncation', () => {
+    store.close();
+    store = open({ checkpointEvery: { writes: 1 } });
+    store.append(entry());
+    store.withRelaxedDurability(() => {
+      store.append(entry());
+      store.append(entry());
+    });
+    store.close();
+    expect(checkpointedAuditHeads()).toEqual([1]);
+    store = open({ checkpointEvery: { writes: 1 } });
+    store.append(entry());
+    expect(checkpointedAuditHeads()).toEqual([1, 4]);
+  });
+
+  it('are handed to onCheckpoint for the log, signed', () => {
+    store.close();
+    const logged: unknown[] = [];
+    store = open({ onCheckpoint: (cp) => logged.push(cp) });
+    seed(1);
+    expect(logged).toEqual([expect.objectContaining({ keyId: expect.stringMatching(/^[0-9a-f]{16}$/), mac: expect.stringMatching(/^[0-9a-f]{64}$/), heads: expect.objectContaining({ audit_log: expect.objectContaining({ id: 1 }) }) })]);
   });
 });
 
