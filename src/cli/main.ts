@@ -32,7 +32,10 @@ export function buildProgram(): Command {
   registerAccountCommands(program);
   registerOrderCommands(program);
   registerAdminCommands(program);
-  registerAuditCommands(program, () => openAuditStore({ dataDir: loadConfig().dataDir }));
+  registerAuditCommands(program, () => {
+    const config = loadConfig();
+    return openAuditStore({ dataDir: config.dataDir, hmacKey: config.auditHmacKey });
+  });
   registerMcpCommand(program);
   registerSimGatewayCommand(program);
   return program;

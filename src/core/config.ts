@@ -184,6 +184,7 @@ export const CONFIG_TABLE = {
     rateLimitPerMinute: setting({ name: 'API_RATE_LIMIT_PER_MINUTE', default: '6000', accepts: 'an integer 1-10000000', description: 'Requests per minute per API key before 429', parse: int(1, 10_000_000) }),
   },
   dataDir: setting({ name: 'DATA_DIR', default: './data', accepts: 'a directory path', description: 'Where audit.db, sim.db, the bar cache and the generated API key live', parse: absolutePath }),
+  auditHmacKey: optional({ name: 'AUDIT_HMAC_KEY', accepts: 'at least 32 characters', description: 'Key of the audit chain HMAC; unset: DATA_DIR/audit.key, generated on first start (mode 0600)', parse: (raw) => (raw.trim().length >= 32 ? raw.trim() : undefined), secret: true }),
   logLevel: setting({ name: 'LOG_LEVEL', default: 'info', accepts: 'fatal | error | warn | info | debug | trace | silent', description: 'Log level', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') }),
   logFormat: setting({ name: 'LOG_FORMAT', default: 'auto', accepts: 'auto | json | pretty', description: 'auto: one readable line per event on a terminal, JSON otherwise; json: always JSON (for log shippers)', parse: oneOf<'auto' | 'json' | 'pretty'>('auto', 'json', 'pretty') }),
   mcp: {
@@ -269,8 +270,10 @@ export function envExample(): string {
 
 /** The configuration as it may be written to the audit log: key names and scopes, never key values. */
 export function publicConfig(config: Config): Record<string, unknown> {
+  const { auditHmacKey, ...rest } = config;
   return {
-    ...config,
+    ...rest,
+    auditHmacKeySet: auditHmacKey !== null,
     api: { ...config.api, keys: config.api.keys === null ? null : config.api.keys.map((k) => ({ name: k.name, scopes: [...k.scopes] })) },
     mcp: { apiUrl: config.mcp.apiUrl, apiKeySet: config.mcp.apiKey !== null, timeoutMs: config.mcp.timeoutMs },
   };

@@ -37,6 +37,7 @@ export const ERROR_CATALOGUE = {
   PREVIEW_MISMATCH: { status: 409, description: 'The order differs from the one that was previewed; preview it again.' },
   IDEMPOTENCY_CONFLICT: { status: 409, description: 'This Idempotency-Key or clientOrderId was used for a different request.' },
   IDEMPOTENCY_IN_PROGRESS: { status: 409, description: 'A request with this Idempotency-Key is still being processed; retry shortly.' },
+  IDEMPOTENCY_KEY_FOREIGN: { status: 409, description: 'This Idempotency-Key (or clientOrderId) was used by another API key; keys are scoped to the caller. Choose another key.' },
   ACCOUNT_ERROR: { status: 502, description: 'The broker could not provide account data.' },
   ACCOUNT_NOT_FOUND: { status: 404, description: 'The account is not one of the managed accounts.' },
   RATE_LIMITED: { status: 429, description: 'Too many requests for this API key; see Retry-After.' },
@@ -138,7 +139,7 @@ export class PreviewError extends OrderError {
 }
 
 export class IdempotencyConflictError extends GatewayError {
-  constructor(message: string, code: 'IDEMPOTENCY_CONFLICT' | 'IDEMPOTENCY_IN_PROGRESS' = 'IDEMPOTENCY_CONFLICT', details?: unknown) {
+  constructor(message: string, code: 'IDEMPOTENCY_CONFLICT' | 'IDEMPOTENCY_IN_PROGRESS' | 'IDEMPOTENCY_KEY_FOREIGN' = 'IDEMPOTENCY_CONFLICT', details?: unknown) {
     super(code, message, details);
   }
 }

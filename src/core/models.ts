@@ -702,5 +702,7 @@ export const AuditVerifyResult = z.object({
   checkedRows: z.number().int(),
   firstBadId: z.number().int().nullable(),
   reason: z.string().nullable(),
+  /** The signed checkpoints (DATA_DIR/audit.checkpoints) the chains were checked against. */
+  checkpoints: z.object({ count: z.number().int(), lastAt: z.string().nullable() }).optional(),
 });
 export type AuditVerifyResult = z.infer<typeof AuditVerifyResult>;

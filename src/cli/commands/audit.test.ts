@@ -54,7 +54,20 @@ describe('audit verify', () => {
   it('exits 0 when the chains are intact', async () => {
     const r = await cli('verify');
     expect(r.code).toBe(AUDIT_EXIT.OK);
-    expect(r.out).toMatch(/intact: 12 rows verified/);
+    expect(r.out).toMatch(/intact: 12 rows verified, consistent with 6 signed checkpoints \(last 2026-01-05T15:05:00.000Z\)/);
+  });
+
+  it('exits 1 naming the first missing row when the tail was truncated and the head moved back (against the last checkpoint)', async () => {
+    const db = new Database(auditDbPath(dir));
+    db.exec('DROP TRIGGER audit_log_no_delete; DROP TRIGGER order_history_no_delete; DROP TRIGGER chain_heads_forward_only');
+    db.exec('DELETE FROM order_history WHERE audit_id >= 5; DELETE FROM audit_log WHERE id >= 5');
+    for (const table of ['audit_log', 'order_history']) {
+      db.prepare(`UPDATE chain_heads SET last_id = 4, last_hash = (SELECT hash FROM ${table} WHERE id = 4) WHERE chain = ?`).run(table);
+    }
+    db.close();
+    const r = await cli('verify');
+    expect(r.code).toBe(AUDIT_EXIT.BROKEN);
+    expect(r.err).toMatch(/FAILED at row 5: audit_log row 5: rows 5-6 are missing: the checkpoint of 2026-01-05T15:05:00.000Z \(audit.checkpoints line 6\) recorded the chain up to row 6/);
   });
 
   it('exits 1 naming the first bad row after an edit', async () => {

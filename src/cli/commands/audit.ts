@@ -11,10 +11,11 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Command, Option } from 'commander';
+import { CHECKPOINT_FILE } from '../../core/audit/checkpoints.js';
 import { exportAudit, type ExportFormat } from '../../core/audit/export.js';
 import type { AuditStore } from '../../core/audit/types.js';
 import { GatewayError } from '../../core/errors.js';
-import { AuditEventType, type AuditEntry, AuditQuery } from '../../core/models.js';
+import { AuditEventType, type AuditEntry, AuditQuery, type AuditVerifyResult } from '../../core/models.js';
 import { UsageError } from '../run.js';
 
 export interface AuditCliIo {
@@ -84,6 +85,13 @@ function describe(entry: AuditEntry): string {
   return parts.join('  ');
 }
 
+/** Without a checkpoint a truncated tail cannot be told from a short log: say which case this is. */
+function checkpointSummary(checkpoints: AuditVerifyResult['checkpoints']): string {
+  if (checkpoints === undefined || checkpoints.count === 0) return `no signed checkpoint yet (${CHECKPOINT_FILE}), so a truncated tail could not be checked`;
+  const n = checkpoints.count === 1 ? '1 signed checkpoint' : `${checkpoints.count} signed checkpoints`;
+  return `consistent with ${n} (last ${checkpoints.lastAt ?? '?'})`;
+}
+
 const write = (stream: NodeJS.WritableStream, text: string): void => {
   stream.write(text.endsWith('\n') ? text : `${text}\n`);
 };
@@ -128,17 +136,18 @@ export function registerAuditCommands(
 
   audit
     .command('verify')
-    .description('Walk both hash chains (audit_log, order_history); exit 0 when intact, 1 naming the first bad row')
+    .description('Walk the HMAC chains (audit_log, order_history, state_log) and check them against the signed checkpoints; exit 0 when intact, 1 naming the first bad row')
     .option('--json', 'print the result as JSON')
     .action((opts: { json?: boolean }) =>
       withStore(openStore, io, (store) => {
         const result = store.verify();
         if (opts.json) write(io.stdout, JSON.stringify(result));
         if (result.ok) {
-          if (!opts.json) write(io.stdout, `audit log intact: ${result.checkedRows} rows verified`);
+          if (!opts.json) write(io.stdout, `audit log intact: ${result.checkedRows} rows verified, ${checkpointSummary(result.checkpoints)}`);
           return AUDIT_EXIT.OK;
         }
-        write(io.stderr, `audit log verification FAILED at row ${result.firstBadId ?? '?'}: ${result.reason ?? 'unknown reason'}`);
+        const at = result.firstBadId === null ? '' : ` at row ${result.firstBadId}`;
+        write(io.stderr, `audit log verification FAILED${at}: ${result.reason ?? 'unknown reason'}`);
         return AUDIT_EXIT.BROKEN;
       }),
     );

@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { AuditEntry, AuditEventType, AuditPage, AuditQuery, UserContext } from '../models.js';
-import { type ChainHeads, type Row, rowHash } from './chain.js';
+import type { ChainHeads, Row, Sealer } from './chain.js';
 import { fromJsonText, normaliseTimestamp, toJsonText } from './json.js';
 import type { AuditAppend } from './types.js';
 
@@ -69,7 +69,7 @@ export class AuditLogTable {
   }
 
   /** Writes one row chained to the head. Must run inside an IMMEDIATE transaction so no one else moves the head. */
-  appendInTransaction(entry: AuditAppend, now: string): AuditEntry {
+  appendInTransaction(entry: AuditAppend, now: string, sealer: Sealer): AuditEntry {
     const { id, prevHash } = this.heads.next('audit_log');
     const unhashed: Omit<AuditRow, 'hash'> = {
       id,
@@ -84,7 +84,7 @@ export class AuditLogTable {
       config_snapshot: entry.configSnapshot === null ? null : toJsonText(entry.configSnapshot),
       prev_hash: prevHash,
     };
-    const row: AuditRow = { ...unhashed, hash: rowHash('audit_log', unhashed as Row) };
+    const row: AuditRow = { ...unhashed, hash: sealer.row('audit_log', unhashed as Row) };
     this.insert.run(row);
     this.heads.advance('audit_log', row.id, row.hash);
     return toAuditEntry(row);

@@ -6,7 +6,7 @@ import { AuditQuery } from '../models.js';
 import { GENESIS_HASH } from './chain.js';
 import { entry, tempDir, version } from '../../testing/audit/samples.js';
 import { type SqliteAuditStore, auditDbPath, openAuditStore } from './audit-store.js';
-import { LATEST_SCHEMA_VERSION } from './migrations.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -46,7 +46,7 @@ describe('append and the hash chain', () => {
     expect(b.prevHash).toBe(a.hash);
     expect(c.prevHash).toBe(b.hash);
     expect(new Set([a.hash, b.hash, c.hash]).size).toBe(3);
-    expect(store.verify()).toEqual({ ok: true, checkedRows: 3, firstBadId: null, reason: null });
+    expect(store.verify()).toMatchObject({ ok: true, checkedRows: 3, firstBadId: null, reason: null });
   });
 
   it('stores UTC ISO 8601 timestamps from the clock, and normalises given ones', () => {
@@ -62,7 +62,7 @@ describe('append and the hash chain', () => {
   });
 
   it('an empty log verifies', () => {
-    expect(store.verify()).toEqual({ ok: true, checkedRows: 0, firstBadId: null, reason: null });
+    expect(store.verify()).toMatchObject({ ok: true, checkedRows: 0, firstBadId: null, reason: null });
   });
 });
 
@@ -218,19 +218,21 @@ describe('order history', () => {
 });
 
 describe('idempotency keys', () => {
+  const OWNER = 'key:desk';
+
   it('new, then in-progress, then replay after complete', () => {
-    expect(store.beginIdempotent('orders', 'k1', 'h1')).toEqual({ kind: 'new' });
-    expect(store.beginIdempotent('orders', 'k1', 'h1')).toEqual({ kind: 'in-progress', since: '2026-01-05T15:00:00.000Z' });
+    expect(store.beginIdempotent('orders', 'k1', OWNER, 'h1')).toEqual({ kind: 'new' });
+    expect(store.beginIdempotent('orders', 'k1', OWNER, 'h1')).toEqual({ kind: 'in-progress', since: '2026-01-05T15:00:00.000Z' });
     store.completeIdempotent('orders', 'k1', { orderId: '5', status: 'SUBMITTED' });
-    expect(store.beginIdempotent('orders', 'k1', 'h1')).toEqual({ kind: 'replay', result: { orderId: '5', status: 'SUBMITTED' } });
+    expect(store.beginIdempotent('orders', 'k1', OWNER, 'h1')).toEqual({ kind: 'replay', result: { orderId: '5', status: 'SUBMITTED' } });
   });
 
   it('the same key with a different request is a conflict', () => {
-    store.beginIdempotent('orders', 'k1', 'h1');
-    expect(() => store.beginIdempotent('orders', 'k1', 'h2')).toThrow(IdempotencyConflictError);
+    store.beginIdempotent('orders', 'k1', OWNER, 'h1');
+    expect(() => store.beginIdempotent('orders', 'k1', OWNER, 'h2')).toThrow(IdempotencyConflictError);
     store.completeIdempotent('orders', 'k1', null);
     try {
-      store.beginIdempotent('orders', 'k1', 'h2');
+      store.beginIdempotent('orders', 'k1', OWNER, 'h2');
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(IdempotencyConflictError);
@@ -238,18 +240,34 @@ describe('idempotency keys', () => {
     }
   });
 
+  it('a key belongs to the caller that claimed it: another caller gets IDEMPOTENCY_KEY_FOREIGN, never the result', () => {
+    store.beginIdempotent('orders', 'k1', OWNER, 'h1');
+    store.completeIdempotent('orders', 'k1', { orderId: '5' });
+    for (const [owner, hash] of [['key:other', 'h1'], ['key:other', 'h2'], ['library', 'h1']] as const) {
+      try {
+        store.beginIdempotent('orders', 'k1', owner, hash);
+        expect.unreachable();
+      } catch (err) {
+        expect(err).toBeInstanceOf(IdempotencyConflictError);
+        expect((err as IdempotencyConflictError).code).toBe('IDEMPOTENCY_KEY_FOREIGN');
+        expect(JSON.stringify((err as IdempotencyConflictError).details)).not.toContain('orderId');
+      }
+    }
+    expect(store.beginIdempotent('orders', 'k1', OWNER, 'h1')).toEqual({ kind: 'replay', result: { orderId: '5' } });
+  });
+
   it('keys are per scope', () => {
-    expect(store.beginIdempotent('orders', 'k', 'h1').kind).toBe('new');
-    expect(store.beginIdempotent('clientOrderId:DU1', 'k', 'h2').kind).toBe('new');
+    expect(store.beginIdempotent('orders', 'k', OWNER, 'h1').kind).toBe('new');
+    expect(store.beginIdempotent('clientOrderId:DU1', 'k', OWNER, 'h2').kind).toBe('new');
   });
 
   it('release gives a claimed key back, but never a completed one', () => {
-    store.beginIdempotent('orders', 'k1', 'h1');
+    store.beginIdempotent('orders', 'k1', OWNER, 'h1');
     store.releaseIdempotent('orders', 'k1');
-    expect(store.beginIdempotent('orders', 'k1', 'h2')).toEqual({ kind: 'new' });
+    expect(store.beginIdempotent('orders', 'k1', OWNER, 'h2')).toEqual({ kind: 'new' });
     store.completeIdempotent('orders', 'k1', 42);
     store.releaseIdempotent('orders', 'k1');
-    expect(store.beginIdempotent('orders', 'k1', 'h2')).toEqual({ kind: 'replay', result: 42 });
+    expect(store.beginIdempotent('orders', 'k1', OWNER, 'h2')).toEqual({ kind: 'replay', result: 42 });
   });
 
   it('completing a key that was never claimed is an error', () => {
@@ -257,11 +275,11 @@ describe('idempotency keys', () => {
   });
 
   it('survives a reopen', () => {
-    store.beginIdempotent('orders', 'k1', 'h1');
+    store.beginIdempotent('orders', 'k1', OWNER, 'h1');
     store.completeIdempotent('orders', 'k1', { orderId: '1' });
     store.close();
     store = openAuditStore({ dataDir: dir, clock });
-    expect(store.beginIdempotent('orders', 'k1', 'h1')).toEqual({ kind: 'replay', result: { orderId: '1' } });
+    expect(store.beginIdempotent('orders', 'k1', OWNER, 'h1')).toEqual({ kind: 'replay', result: { orderId: '1' } });
   });
 });
 
@@ -332,7 +350,8 @@ describe('migrations and reopening', () => {
     const db = raw();
     try {
       const rows = db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>;
-      expect(rows.map((r) => r.version)).toEqual([LATEST_SCHEMA_VERSION]);
+      expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+      expect(Math.max(...rows.map((r) => r.version))).toBe(LATEST_SCHEMA_VERSION);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       db.close();

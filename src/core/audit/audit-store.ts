@@ -12,42 +12,60 @@
  * Concurrency: every write is one BEGIN IMMEDIATE transaction, which takes
  * the database's write lock before reading the chain head. Within a process
  * better-sqlite3 is synchronous; across processes the lock (with a busy
- * timeout) serialises writers, so the chain never forks and an idempotency
+ * timeout) serialises writers, so a chain never forks and an idempotency
  * key is claimed once.
  *
- * Two chains, not one: order_history has its own hash chain beside
- * audit_log's. Covering it only through audit_log would need every audit row
- * to embed the exact order_history row it was written with; a separate chain
- * lets verify() check each table on its own terms (an edited or deleted
- * version is found at its own row id), keeps order_history rows free to be
- * read without the audit payload, and costs one more hash per order write.
- * Each order_history row also records audit_id, the audit row written in the
- * same transaction, and that link is inside its hash.
+ * Chains: audit_log and order_history each have their own hash chain (one
+ * would make every audit row embed the exact order_history row written with
+ * it; two let verify() check each table on its own terms, at its own row id),
+ * and state_log chains the kill switch and idempotency-key changes. Each
+ * order_history row records audit_id, the audit row written in the same
+ * transaction, inside its hash. Hashes are HMACs under a key outside the
+ * database, and signed checkpoints of the heads go to a file beside it
+ * (chain.ts, key.ts, checkpoints.ts; README "Audit log" says what that stops).
+ *
+ * Tamper found at open (the file no longer holds what the last checkpoint
+ * recorded, or its anchors are not this key's): reads and verify() work,
+ * every write fails with AUDIT_UNAVAILABLE, so nothing is transmitted on top
+ * of a rewritten log and the evidence is not buried under new rows.
  *
  * Failures: anything SQLite throws leaves as AuditError (AUDIT_UNAVAILABLE);
  * the order path treats that as "do not transmit".
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { type Clock, isoNow, systemClock } from '../clock.js';
+import { AuditError } from '../errors.js';
 import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, OrderDetail, OrderListQuery } from '../models.js';
+import { anchorProblem, ChainAnchors, type StoredAnchor } from './anchors.js';
 import { AuditLogTable } from './audit-log.js';
-import { ChainHeads, verifyChain } from './chain.js';
+import { CHAINS, ChainHeads, type ChainCheck, type ChainName, type Sealer, verifyChain } from './chain.js';
+import {
+  appendCheckpoint,
+  checkAgainstDatabase,
+  type Checkpoint,
+  type CheckpointLine,
+  checkpointPath,
+  type HeadSnapshot,
+  parseCheckpoint,
+  readCheckpointLines,
+  signCheckpoint,
+  snapshotHeads,
+} from './checkpoints.js';
 import { guard } from './guard.js';
-import { IdempotencyKeys, StateTable } from './idempotency.js';
-import { migrate } from './migrations.js';
+import { IdempotencyKeys } from './idempotency.js';
+import { openAuditDatabase, type OpenOptions } from './open.js';
 import { OrderHistoryTable } from './order-history.js';
+import { StateLog } from './state-log.js';
 import type { AuditAppend, AuditStore, IdempotencyBegin, OrderVersionInput } from './types.js';
 
-export interface AuditStoreOptions {
-  /** Directory holding audit.db; created if missing. */
-  dataDir: string;
-  clock?: Clock;
-  /** FULL (default): durable against power loss. NORMAL: durable against a process crash only. */
-  synchronous?: 'FULL' | 'NORMAL';
-  /** How long a writer waits for another process's write lock before failing (ms). */
-  busyTimeoutMs?: number;
+export interface AuditStoreOptions extends OpenOptions {
+  /** A checkpoint is written after a durable write once this many writes (default 500) or ms (default 60,000) have passed, and at close. */
+  checkpointEvery?: { writes?: number; ms?: number };
+  /** Each checkpoint as written, for the log (a copy outside DATA_DIR). */
+  onCheckpoint?: (checkpoint: Checkpoint) => void;
+  /** A checkpoint that could not be written (the row itself was committed; the next write retries). */
+  onCheckpointError?: (err: unknown) => void;
 }
 
 export const AUDIT_DB_FILE = 'audit.db';
@@ -56,25 +74,17 @@ export const auditDbPath = (dataDir: string): string => join(dataDir, AUDIT_DB_F
 /** The store as returned by openAuditStore: the AuditStore contract plus where it lives. */
 export interface SqliteAuditStore extends AuditStore {
   readonly path: string;
+  /** Why writes are refused (tamper or key problem found at open), or null. */
+  readonly writeBlock: string | null;
 }
 
 export function openAuditStore(options: AuditStoreOptions): SqliteAuditStore {
   return guard('open the audit database', () => {
-    mkdirSync(options.dataDir, { recursive: true });
-    const path = auditDbPath(options.dataDir);
-    const db = new Database(path);
+    const opened = openAuditDatabase(options, auditDbPath(options.dataDir));
     try {
-      // busy_timeout first: switching to WAL and migrating may wait for another process.
-      db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 10_000))}`);
-      const mode = db.pragma('journal_mode = WAL', { simple: true });
-      if (String(mode).toLowerCase() !== 'wal') throw new Error(`could not switch audit.db to WAL (journal_mode=${String(mode)})`);
-      db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
-      db.pragma('foreign_keys = ON');
-      const clock = options.clock ?? systemClock;
-      migrate(db, () => isoNow(clock));
-      return new Store(db, path, clock, options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL');
+      return new Store(opened.db, opened.path, opened.sealer, opened.writeBlock, options);
     } catch (err) {
-      db.close();
+      opened.db.close();
       throw err;
     }
   });
@@ -82,47 +92,97 @@ export function openAuditStore(options: AuditStoreOptions): SqliteAuditStore {
 
 class Store implements SqliteAuditStore {
   private readonly heads: ChainHeads;
+  private readonly anchors: ChainAnchors;
   private readonly log: AuditLogTable;
   private readonly history: OrderHistoryTable;
+  private readonly stateLog: StateLog;
   private readonly keys: IdempotencyKeys;
-  private readonly states: StateTable;
-  private readonly appendTx: Database.Transaction<(entry: AuditAppend, now: string) => AuditEntry>;
-  private readonly recordTx: Database.Transaction<(entry: AuditAppend, version: OrderVersionInput, now: string) => { entry: AuditEntry; order: OrderDetail }>;
-  private readonly beginTx: Database.Transaction<(scope: string, key: string, hash: string, now: string) => IdempotencyBegin>;
-  private readonly verifyTx: Database.Transaction<() => AuditVerifyResult>;
+  private readonly writeTx: Database.Transaction<(fn: () => unknown) => unknown>;
+  private readonly clock: Clock;
+  private readonly synchronous: 'FULL' | 'NORMAL';
+  private readonly checkpointFile: string;
+  private readonly every: { writes: number; ms: number };
+  private anchorCache: ReadonlyMap<ChainName, StoredAnchor>;
+  private writesSinceCheckpoint = 0;
+  private lastCheckpointMs = Number.NEGATIVE_INFINITY;
+  /** The heads as of the last durable commit, and the snapshot last written as a checkpoint. */
+  private durableHeads: { at: string; snapshot: HeadSnapshot } | null = null;
+  private checkpointedHeads: { at: string; snapshot: HeadSnapshot } | null = null;
+  private relaxedDepth = 0;
 
   constructor(
     private readonly db: Database.Database,
     readonly path: string,
-    private readonly clock: Clock,
-    private readonly synchronous: 'FULL' | 'NORMAL' = 'FULL',
+    private readonly sealer: Sealer | null,
+    readonly writeBlock: string | null,
+    private readonly options: AuditStoreOptions,
   ) {
+    this.clock = options.clock ?? systemClock;
+    this.synchronous = options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
+    this.checkpointFile = checkpointPath(options.dataDir);
+    this.every = { writes: options.checkpointEvery?.writes ?? 500, ms: options.checkpointEvery?.ms ?? 60_000 };
     this.heads = new ChainHeads(db);
+    this.anchors = new ChainAnchors(db);
+    this.anchorCache = this.anchors.all();
     this.log = new AuditLogTable(db, this.heads);
     this.history = new OrderHistoryTable(db, this.heads);
-    this.keys = new IdempotencyKeys(db);
-    this.states = new StateTable(db);
-    this.appendTx = db.transaction((entry: AuditAppend, now: string) => this.log.appendInTransaction(entry, now));
-    this.recordTx = db.transaction((entry: AuditAppend, version: OrderVersionInput, now: string) => {
-      const written = this.log.appendInTransaction(entry, now);
-      const order = this.history.appendInTransaction(version, written.id, now);
-      return { entry: written, order };
-    });
-    this.beginTx = db.transaction((scope: string, key: string, hash: string, now: string) => this.keys.begin(scope, key, hash, now));
-    // One read transaction: both chains and their heads are checked against the same snapshot.
-    this.verifyTx = db.transaction((): AuditVerifyResult => {
-      const audit = verifyChain(db, 'audit_log', this.heads);
-      if (!audit.ok) return audit;
-      const history = verifyChain(db, 'order_history', this.heads);
-      return { ...history, checkedRows: audit.checkedRows + history.checkedRows };
-    });
+    this.stateLog = new StateLog(db, this.heads);
+    this.keys = new IdempotencyKeys(db, this.stateLog);
+    this.writeTx = db.transaction((fn: () => unknown) => fn());
   }
 
   private now(): string {
     return isoNow(this.clock);
   }
 
-  private relaxedDepth = 0;
+  /** The sealer, when writes are allowed. */
+  private writable(): Sealer {
+    if (this.writeBlock !== null) throw new AuditError(`audit.db refuses writes: ${this.writeBlock}`, 'AUDIT_UNAVAILABLE', { writeBlock: this.writeBlock });
+    if (this.sealer === null) throw new AuditError('audit.db refuses writes: the audit HMAC key is not available', 'AUDIT_UNAVAILABLE');
+    return this.sealer;
+  }
+
+  /**
+   * One IMMEDIATE transaction. A durable write (not relaxed) reads the heads
+   * inside it: everything up to them reached the disk with its commit (WAL
+   * frames are synced in order), including other processes' relaxed writes.
+   * Only such a snapshot is ever checkpointed, so a power cut that loses
+   * relaxed rows never looks like a truncation. When a checkpoint is due it
+   * is signed and appended after the commit.
+   */
+  private write<T>(what: string, fn: (sealer: Sealer, now: string) => T): T {
+    return guard(what, () => {
+      const sealer = this.writable();
+      const now = this.now();
+      const durable = this.relaxedDepth === 0;
+      const result = this.writeTx.immediate(() => {
+        const r = fn(sealer, now);
+        if (durable) this.durableHeads = { at: now, snapshot: snapshotHeads(this.heads) };
+        return r;
+      }) as T;
+      this.writesSinceCheckpoint += 1;
+      const due = this.writesSinceCheckpoint >= this.every.writes || this.clock.now() - this.lastCheckpointMs >= this.every.ms;
+      if (durable && due) this.checkpoint(sealer);
+      return result;
+    });
+  }
+
+  /** Signs and appends the last durable snapshot, unless it is already checkpointed. */
+  private checkpoint(sealer: Sealer): void {
+    const durable = this.durableHeads;
+    if (durable === null || durable === this.checkpointedHeads) return;
+    const cp = signCheckpoint(durable.at, durable.snapshot, this.anchorCache, sealer);
+    try {
+      appendCheckpoint(this.checkpointFile, cp);
+      this.checkpointedHeads = durable;
+      this.writesSinceCheckpoint = 0;
+      this.lastCheckpointMs = this.clock.now();
+      this.options.onCheckpoint?.(cp);
+    } catch (err) {
+      // The row is committed; failing the caller now would make it retry a write that happened.
+      this.options.onCheckpointError?.(err);
+    }
+  }
 
   withRelaxedDurability<T>(fn: () => T): T {
     if (this.synchronous !== 'FULL') return fn();
@@ -135,11 +195,15 @@ class Store implements SqliteAuditStore {
   }
 
   append(entry: AuditAppend): AuditEntry {
-    return guard('append an audit row', () => this.appendTx.immediate(entry, this.now()));
+    return this.write('append an audit row', (sealer, now) => this.log.appendInTransaction(entry, now, sealer));
   }
 
   recordOrder(entry: AuditAppend, version: OrderVersionInput): { entry: AuditEntry; order: OrderDetail } {
-    return guard('record an order', () => this.recordTx.immediate(entry, version, this.now()));
+    return this.write('record an order', (sealer, now) => {
+      const written = this.log.appendInTransaction(entry, now, sealer);
+      const order = this.history.appendInTransaction(version, written.id, now, sealer);
+      return { entry: written, order };
+    });
   }
 
   getOrder(orderId: string): OrderDetail | null {
@@ -171,30 +235,67 @@ class Store implements SqliteAuditStore {
   }
 
   verify(): AuditVerifyResult {
-    return guard('verify the audit log', () => this.verifyTx.deferred());
+    return guard('verify the audit log', () => {
+      // Read before the snapshot: every row a checkpoint names was committed before it was written.
+      const checkpoints = readCheckpointLines(this.checkpointFile)
+        .map((line) => ({ line, parsed: parseCheckpoint(line, this.sealer) }))
+        .filter((c): c is { line: CheckpointLine; parsed: Checkpoint | string } => c.parsed !== null);
+      const result = this.db.transaction((): ChainCheck => this.verifySnapshot(checkpoints)).deferred();
+      const last = checkpoints.at(-1)?.parsed;
+      return { ...result, checkpoints: { count: checkpoints.length, lastAt: last === undefined || typeof last === 'string' ? null : last.at } };
+    });
   }
 
-  beginIdempotent(scope: string, key: string, requestHash: string): IdempotencyBegin {
-    return guard('claim an idempotency key', () => this.beginTx.immediate(scope, key, requestHash, this.now()));
+  private verifySnapshot(checkpoints: ReadonlyArray<{ line: CheckpointLine; parsed: Checkpoint | string }>): ChainCheck {
+    const anchors = this.anchors.all();
+    let checkedRows = 0;
+    for (const chain of CHAINS) {
+      const anchor = anchors.get(chain);
+      if (anchor === undefined) return { ok: false, checkedRows, firstBadId: 1, reason: `${chain} row 1: chain_anchors has no record for this chain (the HMAC upgrade record was deleted)` };
+      const problem = anchorProblem(anchor, this.sealer);
+      if (problem !== null) return { ok: false, checkedRows, firstBadId: anchor.firstMacId, reason: `${chain} row ${anchor.firstMacId}: ${problem}` };
+      const check = verifyChain(this.db, chain, this.heads, anchor, this.sealer);
+      checkedRows += check.checkedRows;
+      if (!check.ok) return { ...check, checkedRows };
+    }
+    const keys = this.stateLog.checkIdempotencyKeys();
+    if (!keys.ok) return { ...keys, checkedRows };
+    // Newest first: the last checkpoint names the most rows, so a truncation is reported in full against it.
+    for (const { line, parsed } of [...checkpoints].reverse()) {
+      if (typeof parsed === 'string') return { ok: false, checkedRows, firstBadId: null, reason: parsed };
+      const check = checkAgainstDatabase(this.db, line, parsed, anchors);
+      if (!check.ok) return { ...check, checkedRows };
+    }
+    return { ok: true, checkedRows, firstBadId: null, reason: null };
+  }
+
+  beginIdempotent(scope: string, key: string, owner: string, requestHash: string): IdempotencyBegin {
+    return this.write('claim an idempotency key', (sealer, now) => this.keys.begin(scope, key, owner, requestHash, sealer, now));
   }
 
   completeIdempotent(scope: string, key: string, result: unknown): void {
-    guard('store an idempotent result', () => this.keys.finish(scope, key, result, this.now()));
+    this.write('store an idempotent result', (sealer, now) => this.keys.finish(scope, key, result, sealer, now));
   }
 
   releaseIdempotent(scope: string, key: string): void {
-    guard('release an idempotency key', () => this.keys.giveBack(scope, key));
+    this.write('release an idempotency key', (sealer, now) => this.keys.giveBack(scope, key, sealer, now));
   }
 
   getState<T>(name: string): T | null {
-    return guard('read state', () => this.states.get<T>(name));
+    return guard('read state', () => {
+      if (this.sealer === null) throw new AuditError(`cannot read ${name}: the audit HMAC key is not available`, 'AUDIT_UNAVAILABLE');
+      return this.stateLog.state<T>(name, this.sealer);
+    });
   }
 
   setState(name: string, value: unknown): void {
-    guard('write state', () => this.states.set(name, value, this.now()));
+    this.write('write state', (sealer, now) => this.stateLog.appendInTransaction({ kind: 'state', name, change: 'set', value }, sealer, now));
   }
 
+  /** Closes the database, then checkpoints the last durable heads if they are not yet (relaxed writes after them wait for the next start). */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.db.close();
+    if (this.sealer !== null && this.writeBlock === null) this.checkpoint(this.sealer);
   }
 }

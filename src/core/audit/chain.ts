@@ -1,30 +1,58 @@
 /**
- * The hash chains. Each row's hash is sha256 over the canonical JSON of the
- * row's stored column values (the hash column itself left out, NULL columns
- * left out so that a later migration adding a nullable column does not change
- * old rows' hashes) including prev_hash, the previous row's hash. Hashing the
+ * The hash chains. Each row's hash covers the canonical JSON of the row's
+ * stored column values (the hash column itself left out, NULL columns left
+ * out so that a later migration adding a nullable column does not change old
+ * rows' hashes) including prev_hash, the previous row's hash. Hashing the
  * values exactly as stored lets verify() recompute without re-encoding.
  *
- * audit_log and order_history each have their own chain (see audit-store.ts
- * for why), and chain_heads remembers the last row of each so that a
- * truncated tail is noticed too.
+ * Since schema 2 the hash is an HMAC-SHA-256 under a key kept outside the
+ * database (key.ts): without the key, an edited row cannot be given a hash
+ * that verifies. Rows written before the upgrade keep their plain SHA-256;
+ * chain_anchors records, per chain, the first HMAC row and the hash of the
+ * plain row before it, MACed, so the old rows are bound to the keyed part.
+ *
+ * Three chains: audit_log, order_history (see audit-store.ts for why two) and
+ * state_log (kill-switch state and idempotency-key changes). chain_heads
+ * remembers the last row of each, and the checkpoint file outside the
+ * database (checkpoints.ts) remembers where each head has been.
  */
+import { createHmac } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { canonicalJson, sha256Hex } from '../hashing.js';
+import type { AuditKey } from './key.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-export type ChainName = 'audit_log' | 'order_history';
+export type ChainName = 'audit_log' | 'order_history' | 'state_log';
+export const CHAINS: readonly ChainName[] = ['audit_log', 'order_history', 'state_log'];
 export type Row = Record<string, string | number | null>;
 
-export function rowHash(chain: ChainName, row: Row): string {
+function rowContent(chain: ChainName, row: Row): string {
   const content: Record<string, string | number> = {};
   for (const [column, value] of Object.entries(row)) {
     if (column === 'hash' || value === null) continue;
     content[column] = value;
   }
-  // The chain name is hashed too, so a row cannot be moved to the other table unnoticed.
-  return sha256Hex(canonicalJson({ chain, row: content }));
+  // The chain name is hashed too, so a row cannot be moved to another table unnoticed.
+  return canonicalJson({ chain, row: content });
+}
+
+/** The plain SHA-256 of rows written before the HMAC upgrade (schema 1). */
+export function rowHash(chain: ChainName, row: Row): string {
+  return sha256Hex(rowContent(chain, row));
+}
+
+/** Computes MACs under one key: rows, anchors and checkpoints (each a distinct top-level shape). */
+export class Sealer {
+  constructor(readonly key: AuditKey) {}
+
+  mac(value: unknown): string {
+    return createHmac('sha256', this.key.bytes).update(canonicalJson(value)).digest('hex');
+  }
+
+  row(chain: ChainName, row: Row): string {
+    return createHmac('sha256', this.key.bytes).update(rowContent(chain, row)).digest('hex');
+  }
 }
 
 export interface ChainHead {
@@ -59,6 +87,12 @@ export class ChainHeads {
   }
 }
 
+/** Where a chain switched from SHA-256 to HMAC (chain_anchors). */
+export interface Anchor {
+  firstMacId: number;
+  prevHash: string;
+}
+
 export interface ChainCheck {
   ok: boolean;
   checkedRows: number;
@@ -66,19 +100,23 @@ export interface ChainCheck {
   reason: string | null;
 }
 
+export const CHAIN_OK = (checkedRows: number): ChainCheck => ({ ok: true, checkedRows, firstBadId: null, reason: null });
+
 /**
  * Walks one chain from its first row. Reports the first row that fails: an id
  * gap (a row was removed), a prev_hash that is not the previous row's hash,
- * or content that no longer matches its hash (an edit); then compares the
- * last row with the recorded head (rows removed from the end).
+ * or content that no longer matches its hash or MAC (an edit); then compares
+ * the last row with the recorded head (rows removed from the end). `sealer`
+ * null: the key is unavailable, so the first HMAC row cannot be checked.
  */
-export function verifyChain(db: Database.Database, chain: ChainName, heads: ChainHeads): ChainCheck {
-  // The table name is one of two constants, never input.
+export function verifyChain(db: Database.Database, chain: ChainName, heads: ChainHeads, anchor: Anchor, sealer: Sealer | null): ChainCheck {
+  // The table name is one of three constants, never input.
   const rows = db.prepare(`SELECT * FROM ${chain} ORDER BY id`).iterate() as IterableIterator<Row>;
   let prevHash = GENESIS_HASH;
   let expectedId = 1;
   let checked = 0;
   const bad = (id: number, reason: string): ChainCheck => ({ ok: false, checkedRows: checked, firstBadId: id, reason: `${chain} row ${id}: ${reason}` });
+  const rewrittenBeforeAnchor = `the rows before the HMAC upgrade (rows 1-${anchor.firstMacId - 1}) no longer end in the hash recorded at the upgrade: one of them was edited and the plain SHA-256 chain recomputed`;
 
   for (const row of rows) {
     const id = Number(row.id);
@@ -88,20 +126,28 @@ export function verifyChain(db: Database.Database, chain: ChainName, heads: Chai
       return bad(id, `${missing} (deleted)`);
     }
     if (row.prev_hash !== prevHash) return bad(id, 'prev_hash does not match the previous row (a row before it was removed or replaced)');
-    if (rowHash(chain, row) !== row.hash) return bad(id, 'content does not match its hash (the row was edited)');
+    if (id < anchor.firstMacId) {
+      if (rowHash(chain, row) !== row.hash) return bad(id, 'content does not match its hash (the row was edited)');
+    } else {
+      if (id === anchor.firstMacId && prevHash !== anchor.prevHash) return bad(id, rewrittenBeforeAnchor);
+      if (sealer === null) return bad(id, 'cannot be checked: the audit HMAC key is not available');
+      if (sealer.row(chain, row) !== row.hash) return bad(id, 'content does not match its HMAC (the row was edited, or written without the key)');
+    }
     prevHash = String(row.hash);
     expectedId = id + 1;
     checked += 1;
   }
 
   const lastId = expectedId - 1;
+  if (lastId < anchor.firstMacId - 1) return bad(lastId + 1, `the table ends at row ${lastId} but held ${anchor.firstMacId - 1} rows at the HMAC upgrade (rows removed from the end)`);
+  if (lastId === anchor.firstMacId - 1 && prevHash !== anchor.prevHash) return bad(lastId, rewrittenBeforeAnchor);
   const head = heads.get(chain);
   if (head === null) {
-    if (lastId === 0) return { ok: true, checkedRows: 0, firstBadId: null, reason: null };
+    if (lastId === 0) return CHAIN_OK(0);
     return bad(1, 'the chain head record is missing');
   }
   if (head.lastId > lastId) return bad(lastId + 1, `the chain head records row ${head.lastId} but the table ends at row ${lastId} (rows removed from the end)`);
   if (head.lastId < lastId) return bad(head.lastId + 1, `rows after the chain head (row ${head.lastId}) were not written by the audit store`);
-  if (head.lastHash !== prevHash) return bad(lastId, 'the last row\'s hash differs from the one recorded in the chain head (the row was replaced)');
-  return { ok: true, checkedRows: checked, firstBadId: null, reason: null };
+  if (head.lastHash !== prevHash) return bad(lastId, "the last row's hash differs from the one recorded in the chain head (the row was replaced)");
+  return CHAIN_OK(checked);
 }

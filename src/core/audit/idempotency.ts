@@ -3,13 +3,25 @@
  * inside a BEGIN IMMEDIATE transaction: the claim and the read of an existing
  * claim are one atomic step, within a process and across processes sharing
  * the file, so two concurrent requests with one key can never both get 'new'.
+ *
+ * A key belongs to the caller that claimed it (its owner: the API key name,
+ * or the interface for callers without one, such as the library). Another
+ * caller presenting it gets IDEMPOTENCY_KEY_FOREIGN, never the owner's
+ * result. Keys claimed before owners were recorded (owner NULL) belong to no
+ * one: a replay of one is refused rather than answered to whoever asks.
+ *
+ * Every change is also a chained state_log row written in the same
+ * transaction (state-log.ts), so the table cannot be edited unnoticed.
  */
 import type Database from 'better-sqlite3';
 import { AuditError, IdempotencyConflictError } from '../errors.js';
+import type { Sealer } from './chain.js';
 import { fromJsonText } from './json.js';
+import type { StateLog } from './state-log.js';
 import type { IdempotencyBegin } from './types.js';
 
 interface KeyRow {
+  owner: string | null;
   request_hash: string;
   created_at: string;
   state: 'in_progress' | 'complete';
@@ -17,26 +29,36 @@ interface KeyRow {
 }
 
 export class IdempotencyKeys {
-  private readonly claim: Database.Statement<[string, string, string, string, string]>;
+  private readonly claim: Database.Statement<[string, string, string, string, string, string]>;
   private readonly read: Database.Statement<[string, string], KeyRow>;
   private readonly complete: Database.Statement<[string, string, string, string]>;
   private readonly release: Database.Statement<[string, string]>;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly log: StateLog,
+  ) {
     this.claim = db.prepare(
-      "INSERT INTO idempotency_keys (scope, key, request_hash, state, result, created_at, updated_at) VALUES (?, ?, ?, 'in_progress', NULL, ?, ?) ON CONFLICT(scope, key) DO NOTHING",
+      "INSERT INTO idempotency_keys (scope, key, owner, request_hash, state, result, created_at, updated_at) VALUES (?, ?, ?, ?, 'in_progress', NULL, ?, ?) ON CONFLICT(scope, key) DO NOTHING",
     );
-    this.read = db.prepare('SELECT request_hash, created_at, state, result FROM idempotency_keys WHERE scope = ? AND key = ?');
+    this.read = db.prepare('SELECT owner, request_hash, created_at, state, result FROM idempotency_keys WHERE scope = ? AND key = ?');
     this.complete = db.prepare("UPDATE idempotency_keys SET state = 'complete', result = ?, updated_at = ? WHERE scope = ? AND key = ?");
     // A completed key is never released: its result is what every replay must return.
     this.release = db.prepare("DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND state = 'in_progress'");
   }
 
   /** Call inside an IMMEDIATE transaction. */
-  begin(scope: string, key: string, requestHash: string, now: string): IdempotencyBegin {
-    if (this.claim.run(scope, key, requestHash, now, now).changes === 1) return { kind: 'new' };
+  begin(scope: string, key: string, owner: string, requestHash: string, sealer: Sealer, now: string): IdempotencyBegin {
+    if (this.claim.run(scope, key, owner, requestHash, now, now).changes === 1) {
+      this.log.appendInTransaction({ kind: 'idempotency', scope, key, change: 'claimed', owner, requestHash }, sealer, now);
+      return { kind: 'new' };
+    }
     const row = this.read.get(scope, key);
     if (!row) throw new AuditError(`idempotency key ${scope}/${key} vanished during its claim`);
+    // Checked first: another caller learns nothing about the owner's request.
+    if (row.owner !== owner) {
+      throw new IdempotencyConflictError(`Idempotency key ${key} was already used by another caller; choose another key`, 'IDEMPOTENCY_KEY_FOREIGN', { key });
+    }
     if (row.request_hash !== requestHash) {
       throw new IdempotencyConflictError(`Idempotency key ${key} was already used for a different request`, 'IDEMPOTENCY_CONFLICT', { scope, key });
     }
@@ -44,35 +66,18 @@ export class IdempotencyKeys {
     return { kind: 'in-progress', since: row.created_at };
   }
 
-  finish(scope: string, key: string, result: unknown, now: string): void {
+  /** Call inside an IMMEDIATE transaction. */
+  finish(scope: string, key: string, result: unknown, sealer: Sealer, now: string): void {
     const text = JSON.stringify(result ?? null);
-    if (this.complete.run(text, now, scope, key).changes !== 1) {
+    const row = this.read.get(scope, key);
+    if (!row || this.complete.run(text, now, scope, key).changes !== 1) {
       throw new AuditError(`idempotency key ${scope}/${key} was not claimed, so its result cannot be stored`, 'AUDIT_UNAVAILABLE', { scope, key });
     }
+    this.log.appendInTransaction({ kind: 'idempotency', scope, key, change: 'completed', owner: row.owner, requestHash: row.request_hash, resultText: text }, sealer, now);
   }
 
-  giveBack(scope: string, key: string): void {
-    this.release.run(scope, key);
-  }
-}
-
-export class StateTable {
-  private readonly read: Database.Statement<[string], { value: string }>;
-  private readonly write: Database.Statement<[string, string, string]>;
-
-  constructor(db: Database.Database) {
-    this.read = db.prepare('SELECT value FROM state WHERE name = ?');
-    this.write = db.prepare(
-      'INSERT INTO state (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
-    );
-  }
-
-  get<T>(name: string): T | null {
-    const row = this.read.get(name);
-    return row ? fromJsonText<T>(row.value) : null;
-  }
-
-  set(name: string, value: unknown, now: string): void {
-    this.write.run(name, JSON.stringify(value ?? null), now);
+  /** Call inside an IMMEDIATE transaction. */
+  giveBack(scope: string, key: string, sealer: Sealer, now: string): void {
+    if (this.release.run(scope, key).changes === 1) this.log.appendInTransaction({ kind: 'idempotency', scope, key, change: 'released' }, sealer, now);
   }
 }

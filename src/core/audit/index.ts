@@ -1,7 +1,9 @@
 /**
- * The audit log: data/audit.db, append-only and hash-chained.
+ * The audit log: data/audit.db, append-only and chained with HMAC-SHA-256
+ * under a key outside the database (DATA_DIR/audit.key or AUDIT_HMAC_KEY),
+ * with signed checkpoints of the chain heads in DATA_DIR/audit.checkpoints.
  *
- *   openAuditStore({ dataDir, clock?, synchronous?, busyTimeoutMs? }) -> SqliteAuditStore (an AuditStore)
+ *   openAuditStore({ dataDir, clock?, synchronous?, busyTimeoutMs?, hmacKey?, onCheckpoint? }) -> SqliteAuditStore
  *   exportAudit(store, 'csv' | 'jsonl', filter?) -> Generator<string>, streamed page by page
  *
  * Every failure inside the store is an AuditError (AUDIT_UNAVAILABLE), except a
@@ -10,5 +12,7 @@
 export type { AuditAppend, AuditStore, IdempotencyBegin, OrderVersionInput } from './types.js';
 export { AUDIT_DB_FILE, auditDbPath, openAuditStore, type AuditStoreOptions, type SqliteAuditStore } from './audit-store.js';
 export { CSV_COLUMNS, EXPORT_FORMATS, csvField, csvLine, exportAudit, jsonlLine, type ExportFilter, type ExportFormat } from './export.js';
-export { GENESIS_HASH, rowHash, type ChainName } from './chain.js';
+export { CHAINS, GENESIS_HASH, rowHash, type ChainName } from './chain.js';
+export { CHECKPOINT_FILE, checkpointPath, type Checkpoint } from './checkpoints.js';
+export { AUDIT_KEY_FILE, auditKeyPath } from './key.js';
 export { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js';

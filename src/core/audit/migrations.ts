@@ -115,6 +115,47 @@ CREATE TABLE state (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 2,
+    name: 'keyed chains: chain_anchors, state_log, idempotency key owners',
+    sql: `
+-- Per chain, where HMAC hashing starts and the hash of the plain SHA-256 row
+-- before it, MACed under the key (see anchors.ts). Rows are written by the
+-- store when it first opens the file with a key, not by this migration.
+CREATE TABLE chain_anchors (
+  chain        TEXT PRIMARY KEY,
+  first_mac_id INTEGER NOT NULL,
+  prev_hash    TEXT NOT NULL,
+  key_id       TEXT NOT NULL,
+  created_at   TEXT NOT NULL,
+  mac          TEXT NOT NULL
+);
+${appendOnly('chain_anchors')}
+
+-- The third chain: every change of a named state (the kill switch) and of an
+-- idempotency key. The state table of schema 1 is no longer read: its rows
+-- are adopted into state_log at the upgrade.
+CREATE TABLE state_log (
+  id             INTEGER PRIMARY KEY,
+  timestamp      TEXT NOT NULL,
+  correlation_id TEXT,
+  kind           TEXT NOT NULL CHECK (kind IN ('state', 'idempotency')),
+  name           TEXT NOT NULL,            -- the state's name, or the idempotency scope
+  key            TEXT NOT NULL DEFAULT '', -- the idempotency key ('' for a state)
+  change         TEXT NOT NULL CHECK (change IN ('set', 'claimed', 'completed', 'released')),
+  owner          TEXT,
+  request_hash   TEXT,
+  value          TEXT,                     -- the state's JSON, or the stored result
+  prev_hash      TEXT NOT NULL,
+  hash           TEXT NOT NULL
+);
+CREATE INDEX state_log_subject ON state_log(kind, name, key, id);
+${appendOnly('state_log')}
+
+-- The caller that claimed a key (API key name, or the interface without one).
+ALTER TABLE idempotency_keys ADD COLUMN owner TEXT;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import { IdempotencyConflictError } from '../errors.js';
 import { type Fill, type OrderDetail, type OrderListQuery, type OrderSpecOutput, type OrderStatus, TERMINAL_STATUSES } from '../models.js';
-import { type ChainHeads, type Row, rowHash } from './chain.js';
+import type { ChainHeads, Row, Sealer } from './chain.js';
 import { sqliteCode } from './guard.js';
 import { fromJsonText, normaliseTimestamp, toJsonText } from './json.js';
 import type { OrderVersionInput } from './types.js';
@@ -99,7 +99,7 @@ export class OrderHistoryTable {
   }
 
   /** Writes the next version of an order. Must run inside the IMMEDIATE transaction that wrote audit row `auditId`. */
-  appendInTransaction(v: OrderVersionInput, auditId: number, now: string): OrderDetail {
+  appendInTransaction(v: OrderVersionInput, auditId: number, now: string, sealer: Sealer): OrderDetail {
     const previous = this.latestOf.get(v.orderId);
     const { id, prevHash } = this.heads.next('order_history');
     const unhashed: Omit<HistoryRow, 'hash'> = {
@@ -126,7 +126,7 @@ export class OrderHistoryTable {
       audit_id: auditId,
       prev_hash: prevHash,
     };
-    const row: HistoryRow = { ...unhashed, hash: rowHash('order_history', unhashed as Row) };
+    const row: HistoryRow = { ...unhashed, hash: sealer.row('order_history', unhashed as Row) };
     try {
       this.insert.run(row);
     } catch (err) {

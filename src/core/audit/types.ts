@@ -77,12 +77,14 @@ export interface AuditStore {
   verify(): AuditVerifyResult;
 
   /**
-   * Claims an idempotency key for a request. 'new' means the caller owns it and
-   * must later complete() or release() it; the same key with the same request
-   * hash gives 'replay' with the stored result (or 'in-progress'); a different
-   * hash throws IdempotencyConflictError.
+   * Claims an idempotency key for a request on behalf of `owner` (the caller:
+   * its API key name, or its interface when it has none). 'new' means the
+   * caller owns it and must later complete() or release() it; the same owner
+   * with the same request hash gives 'replay' with the stored result (or
+   * 'in-progress'); another owner throws IdempotencyConflictError
+   * IDEMPOTENCY_KEY_FOREIGN, a different hash IDEMPOTENCY_CONFLICT.
    */
-  beginIdempotent(scope: string, key: string, requestHash: string): IdempotencyBegin;
+  beginIdempotent(scope: string, key: string, owner: string, requestHash: string): IdempotencyBegin;
   completeIdempotent(scope: string, key: string, result: unknown): void;
   /** Gives a claimed key back when the request failed before anything was transmitted. */
   releaseIdempotent(scope: string, key: string): void;
@@ -95,7 +97,7 @@ export interface AuditStore {
    */
   withRelaxedDurability<T>(fn: () => T): T;
 
-  /** Small persistent state (kill switch, ...) kept beside the log. */
+  /** Small persistent state (kill switch, ...) kept beside the log; every change is a chained row. */
   getState<T>(name: string): T | null;
   setState(name: string, value: unknown): void;
 

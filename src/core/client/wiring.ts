@@ -10,7 +10,7 @@ import type { AuditStore } from '../audit/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { publicConfig, type Config } from '../config.js';
 import { ContractResolver } from '../contracts.js';
-import { AccountError, BrokerConnectionError, ConfigError } from '../errors.js';
+import { AccountError, AuditError, BrokerConnectionError, ConfigError } from '../errors.js';
 import { startupGateProblem } from '../gates.js';
 import type { GatewayClient } from './interface.js';
 import { KillSwitch } from '../kill-switch.js';
@@ -48,7 +48,19 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
   const metrics = createMetrics();
   // A configured RISK_FILE is loaded (and validated) by the engine itself.
   const risk = createRiskEngine(config.risk);
-  const audit: AuditStore = openAuditStore({ dataDir: config.dataDir, clock });
+  const opened = openAuditStore({
+    dataDir: config.dataDir,
+    clock,
+    hmacKey: config.auditHmacKey,
+    // A copy of each checkpoint outside DATA_DIR: whoever rewrites the directory cannot recall the logs.
+    onCheckpoint: (checkpoint) => logger.info({ auditCheckpoint: checkpoint }, 'audit checkpoint'),
+    onCheckpointError: (err) => logger.error({ err }, 'audit checkpoint could not be written; the next write retries'),
+  });
+  if (opened.writeBlock !== null) {
+    opened.close();
+    throw new AuditError(`The audit log refuses writes, so the gateway cannot start: ${opened.writeBlock}`, 'AUDIT_UNAVAILABLE');
+  }
+  const audit: AuditStore = opened;
   let broker: Broker;
   try {
     broker = typeof options.broker === 'function' ? await options.broker(config, clock, logger) : options.broker;

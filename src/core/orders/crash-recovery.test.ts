@@ -20,7 +20,7 @@ const ACCOUNT = 'DU1234567';
 /** What a request killed right after claiming its key leaves behind. */
 function leaveClaim(dataDir: string, clock: TestGateway['clock'], key: string, recordedOrderId: string | null): void {
   const store = openAuditStore({ dataDir, clock });
-  expect(store.beginIdempotent(PLACE_SCOPE, key, hashOf({ spec: OrderSpec.parse(input), accountId: ACCOUNT })).kind).toBe('new');
+  expect(store.beginIdempotent(PLACE_SCOPE, key, 'library', hashOf({ spec: OrderSpec.parse(input), accountId: ACCOUNT })).kind).toBe('new');
   if (recordedOrderId !== null) {
     const spec = OrderSpec.parse(input);
     store.recordOrder(

@@ -54,8 +54,9 @@ export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, opti
   if (key === null) return placeOnce(ctx, spec, previewId, accountId, null).catch(unwrap);
 
   const requestHash = hashOf({ spec, accountId });
+  const owner = callerIdentity();
   // The claim reaches the disk with the durable ORDER_SUBMITTED row that follows it (WAL order).
-  let claim = ctx.audit.withRelaxedDurability(() => ctx.audit.beginIdempotent(SCOPE, key, requestHash));
+  let claim = ctx.audit.withRelaxedDurability(() => ctx.audit.beginIdempotent(SCOPE, key, owner, requestHash));
   if (claim.kind === 'in-progress' && claim.since !== undefined && Date.parse(claim.since) < ctx.startedAt) {
     // Claimed by a process that died mid-request. The order is in the log if and
     // only if it may have been sent (the log is written first): settle from there.
@@ -65,7 +66,7 @@ export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, opti
       return { ...orphan, idempotentReplay: true };
     }
     ctx.audit.releaseIdempotent(SCOPE, key);
-    claim = ctx.audit.beginIdempotent(SCOPE, key, requestHash);
+    claim = ctx.audit.beginIdempotent(SCOPE, key, owner, requestHash);
   }
   if (claim.kind === 'replay') return replay(claim.result as Stored);
   if (claim.kind === 'in-progress') {
@@ -91,6 +92,16 @@ export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, opti
     ctx.audit.releaseIdempotent(SCOPE, key);
     throw err;
   }
+}
+
+/**
+ * Who owns an idempotency key: the API key (by name) for REST and MCP callers,
+ * whatever interface they came through; the interface itself for callers
+ * without one (the library has its own scope). Another caller's replay is refused.
+ */
+function callerIdentity(): string {
+  const ctx = currentContext();
+  return ctx.apiKeyName !== null ? `key:${ctx.apiKeyName}` : ctx.interface;
 }
 
 const unwrap = (err: unknown): never => {
