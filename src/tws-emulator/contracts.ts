@@ -3,7 +3,7 @@
  * conId seen before) to one of the simulator's contracts.
  */
 import type { Broker } from '../core/broker/port.js';
-import { SymbolSpec, type Contract, type SymbolSpecInput } from '../core/models.js';
+import { SymbolSpec, type Contract, type Position, type SymbolSpecInput } from '../core/models.js';
 import { fromTwsDate } from './order-map.js';
 import type { RequestContract } from './requests.js';
 
@@ -21,6 +21,15 @@ export class ContractBook {
 
   byId(conId: number): Contract | undefined {
     return this.byConId.get(conId);
+  }
+
+  /** The contract of a position (known by conId, else resolved by its symbol); null if the broker no longer lists it. */
+  async forPosition(p: Pick<Position, 'conId' | 'symbol' | 'securityType' | 'currency'>): Promise<Contract | null> {
+    const known = this.byConId.get(p.conId);
+    if (known) return known;
+    const found = await this.broker.resolveContracts({ symbol: p.symbol, securityType: p.securityType, currency: p.currency }).catch(() => []);
+    const c = found.find((x) => x.conId === p.conId);
+    return c ? this.remember(c) : null;
   }
 
   /** Every match (for contract details); [] when nothing matches. */

@@ -245,3 +245,21 @@ export function parsePnlSingle(r: FieldReader): { reqId: number; account: string
 
 /** TWS date-times in requests (end of a history window, executions since). */
 export { parseTwsDateTime as parseTwsTime } from '../ibkr/time.js';
+
+/** REQ_POSITIONS_MULTI (version 1): reqId, account, modelCode. */
+export function parsePositionsMulti(r: FieldReader): { reqId: number; account: string; modelCode: string } {
+  r.skip(1);
+  return { reqId: r.int(), account: r.str(), modelCode: r.str() };
+}
+
+/** REQ_ACCOUNT_UPDATES_MULTI (version 1): reqId, account, modelCode, ledgerAndNLV. */
+export function parseAccountUpdatesMulti(r: FieldReader): { reqId: number; account: string; modelCode: string; ledgerAndNlv: boolean } {
+  r.skip(1);
+  return { reqId: r.int(), account: r.str(), modelCode: r.str(), ledgerAndNlv: r.bool() };
+}
+
+/** Cancels that carry a version and then the request id (CANCEL_POSITIONS_MULTI, CANCEL_ACCOUNT_UPDATES_MULTI, CANCEL_MKT_DEPTH, CANCEL_REAL_TIME_BARS, CANCEL_SCANNER_SUBSCRIPTION). */
+export function parseVersionedCancel(r: FieldReader): number {
+  r.skip(1);
+  return r.int();
+}

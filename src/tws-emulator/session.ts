@@ -11,6 +11,7 @@ import type { ClientLink, EmulatorState, OrderRecord } from './gateway-state.js'
 import { encodeFrame, FieldReader, FrameError, FrameReader, type Field, type Frame } from './framing.js';
 import { negotiateVersion, connectionTime } from './handshake.js';
 import { accountHandlers, sendAccountChange } from './handlers/account.js';
+import { accountMultiHandlers, type MultiSubscription } from './handlers/account-multi.js';
 import { marketHandlers } from './handlers/market.js';
 import { orderHandlers, sendExecution, sendOrderUpdate } from './handlers/orders.js';
 import { unsupportedRequest } from './handlers/unsupported.js';
@@ -49,6 +50,8 @@ export class Session implements ClientLink {
   readonly untransmitted = new Map<number, Untransmitted>();
   accountUpdates: string | null = null;
   positions = false;
+  readonly positionsMulti = new Map<number, MultiSubscription>();
+  readonly accountMulti = new Map<number, MultiSubscription>();
 
   private state: 'handshake' | 'start' | 'ready' | 'closed' = 'handshake';
   private readonly reader = new FrameReader();
@@ -65,7 +68,7 @@ export class Session implements ClientLink {
     private readonly maxServerVersion: number,
     private readonly onClose: (s: Session) => void,
   ) {
-    this.handlers = new Map([...marketHandlers, ...orderHandlers, ...accountHandlers]);
+    this.handlers = new Map([...marketHandlers, ...orderHandlers, ...accountHandlers, ...accountMultiHandlers]);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('close', () => this.closed());

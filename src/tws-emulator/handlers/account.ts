@@ -23,16 +23,13 @@ import { toWire } from '../messages/contract.js';
 import { Req } from '../protocol.js';
 import { parseAccountSummary, parseAccountUpdates, parsePnl, parsePnlSingle } from '../requests.js';
 import type { Handler, Session } from '../session.js';
+import { sendMultiChange } from './account-multi.js';
 
 /** PnL subscriptions are refreshed about once a second, as IBKR streams them. */
 const PNL_INTERVAL_MS = 1000;
 
-async function contractFor(shared: EmulatorState, p: Position): Promise<Contract | null> {
-  const known = shared.contracts.byId(p.conId);
-  if (known) return known;
-  const found = await shared.broker.resolveContracts({ symbol: p.symbol, securityType: p.securityType, currency: p.currency }).catch(() => []);
-  const c = found.find((x) => x.conId === p.conId);
-  return c ? shared.contracts.remember(c) : null;
+export async function contractFor(shared: EmulatorState, p: Position): Promise<Contract | null> {
+  return shared.contracts.forPosition(p);
 }
 
 const managedAccounts: Handler = (s) => {
@@ -149,6 +146,7 @@ const cancelPnl: Handler = (s, r) => {
 /** After a fill: account-update and position subscribers hear about the account and the position that moved. */
 export async function sendAccountChange(s: Session, account: string, conId: number | null): Promise<void> {
   if (!s.ready) return;
+  await sendMultiChange(s, account, conId);
   if (s.accountUpdates === account) await sendAccountValues(s, account, conId);
   if (s.positions && conId !== null) {
     const p = (await s.shared.broker.getPositions(account)).find((x) => x.conId === conId);

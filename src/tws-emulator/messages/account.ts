@@ -79,3 +79,18 @@ export const pnlSingleMessage = (reqId: number, pos: number, daily: number | nul
   // Unknown values go out as Double.MAX_VALUE, which decoders turn into "undefined" rather than 0.
   Msg.PNL_SINGLE, reqId, pos, daily ?? UNSET_DOUBLE, unrealized ?? UNSET_DOUBLE, realized, value ?? UNSET_DOUBLE,
 ];
+
+/** POSITION_MULTI version 1: like POSITION, with the request id first and the model code last. */
+export function positionMultiMessage(reqId: number, account: string, w: WireContract, quantity: number, avgCost: number, modelCode: string): Field[] {
+  return [
+    Msg.POSITION_MULTI, 1, reqId, account,
+    w.conId, w.symbol, w.secType, w.lastTradeDateOrContractMonth, w.strike, w.right, w.multiplier, w.exchange, w.currency, w.localSymbol, w.tradingClass,
+    quantity, avgCost, modelCode,
+  ];
+}
+export const positionMultiEndMessage = (reqId: number): Field[] => [Msg.POSITION_MULTI_END, 1, reqId];
+
+export const accountUpdateMultiMessage = (reqId: number, account: string, modelCode: string, key: string, value: string, currency: string): Field[] => [
+  Msg.ACCOUNT_UPDATE_MULTI, 1, reqId, account, modelCode, key, value, currency,
+];
+export const accountUpdateMultiEndMessage = (reqId: number): Field[] => [Msg.ACCOUNT_UPDATE_MULTI_END, 1, reqId];
