@@ -26,6 +26,7 @@ export interface SimGateway {
 
 export async function startSimGateway(config: Config, options: SimGatewayOptions): Promise<SimGateway> {
   const { startAdminChannel, startTwsEmulator } = await import('../tws-emulator/index.js');
+  const { Catalogue } = await import('../brokers/sim/index.js');
   const broker = await openSimBroker(config);
   await broker.connect();
   try {
@@ -35,6 +36,8 @@ export async function startSimGateway(config: Config, options: SimGatewayOptions
       host: options.host,
       serverVersion: options.serverVersion,
       maxMarketDataLines: options.maxMarketDataLines,
+      // The listed instruments, for reqMatchingSymbols and the scanners (the Broker port cannot list them).
+      universe: new Catalogue().listed().map((i) => i.contract),
     });
     const admin = options.adminPort === undefined ? null : await startAdminChannel(emulator, { port: options.adminPort });
     return {

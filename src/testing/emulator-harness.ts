@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EventName, IBApi } from '@stoqey/ib';
 import { ManualClock } from '../core/clock.js';
-import { createSimBroker } from '../brokers/sim/index.js';
+import { Catalogue, createSimBroker } from '../brokers/sim/index.js';
 import type { SimBroker } from '../brokers/sim/index.js';
 import type { Broker } from '../core/broker/port.js';
 import { startTwsEmulator, type TwsEmulator, type TwsEmulatorOptions } from '../tws-emulator/index.js';
@@ -86,7 +86,8 @@ export async function makeHarness(options: Partial<Omit<TwsEmulatorOptions, 'bro
   const clock = new ManualClock(MONDAY_10_ET);
   const broker = createSimBroker({ dataDir, seed: 42, session: 'always-open', startingCash: 1_000_000, clock });
   await broker.connect();
-  const emulator = await startTwsEmulator({ broker, port: 0, clock, ...options });
+  const universe = new Catalogue().listed().map((i) => i.contract);
+  const emulator = await startTwsEmulator({ broker, port: 0, clock, universe, ...options });
   const clients: TestClient[] = [];
   return {
     broker,

@@ -226,7 +226,7 @@ describe('orders', () => {
 
   it('answers a request it does not serve with an error for that request id, not silence', async () => {
     const c = await h.connect(1);
-    c.ib.reqMktDepth(61, AAPL, 5, false, []);
+    c.ib.calculateImpliedVolatility(61, AAPL, 5, 230);
     expect((await c.waitFor(EventName.error, (a) => a[2] === 61))[1]).toBe(321);
     c.ib.reqCurrentTime();
     await c.waitFor(EventName.currentTime);

@@ -82,6 +82,8 @@ export class EmulatorState {
     readonly broker: Broker,
     readonly clock: Clock,
     readonly maxMarketDataLines: number,
+    /** Listed instruments, for symbol search and scanners. */
+    readonly universe: readonly Contract[] = [],
   ) {
     this.contracts = new ContractBook(broker);
   }

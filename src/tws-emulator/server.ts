@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import type { Broker } from '../core/broker/port.js';
+import type { Contract } from '../core/models.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { EmulatorState } from './gateway-state.js';
 import { MIN_SERVED_VERSION } from './handshake.js';
@@ -24,6 +25,12 @@ export interface TwsEmulatorOptions {
   maxMarketDataLines?: number;
   /** Time reported by reqCurrentTime and in timestamps; default the system clock. */
   clock?: Clock;
+  /**
+   * The listed instruments reqMatchingSymbols and the scanners search (the
+   * Broker port resolves contracts but cannot list them); default none, so
+   * both answer empty. sim-gateway passes the simulator's catalogue.
+   */
+  universe?: readonly Contract[];
 }
 
 export type ConnectivityCode = 1100 | 1101 | 1102;
@@ -56,7 +63,7 @@ export async function startTwsEmulator(options: TwsEmulatorOptions): Promise<Tws
     throw new RangeError(`serverVersion must be an integer in ${MIN_SERVED_VERSION}..${DEFAULT_SERVER_VERSION}`);
   }
   const host = options.host ?? '127.0.0.1';
-  const shared = new EmulatorState(options.broker, options.clock ?? systemClock, options.maxMarketDataLines ?? 100);
+  const shared = new EmulatorState(options.broker, options.clock ?? systemClock, options.maxMarketDataLines ?? 100, options.universe ?? []);
   shared.start();
   const sockets = new Set<net.Socket>();
   const sessions = new Set<Session>();

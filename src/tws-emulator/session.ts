@@ -12,6 +12,10 @@ import { encodeFrame, FieldReader, FrameError, FrameReader, type Field, type Fra
 import { negotiateVersion, connectionTime } from './handshake.js';
 import { accountHandlers, sendAccountChange } from './handlers/account.js';
 import { accountMultiHandlers, type MultiSubscription } from './handlers/account-multi.js';
+import { referenceHandlers } from './handlers/reference.js';
+import { historyTickHandlers } from './handlers/history-ticks.js';
+import { scannerHandlers } from './handlers/scanner.js';
+import { streamHandlers } from './handlers/streams.js';
 import { marketHandlers } from './handlers/market.js';
 import { orderHandlers, sendExecution, sendOrderUpdate } from './handlers/orders.js';
 import { unsupportedRequest } from './handlers/unsupported.js';
@@ -52,6 +56,9 @@ export class Session implements ClientLink {
   positions = false;
   readonly positionsMulti = new Map<number, MultiSubscription>();
   readonly accountMulti = new Map<number, MultiSubscription>();
+  readonly scanners = new Set<number>();
+  /** Depth, real-time bar and tick-by-tick subscriptions, by "kind:reqId". */
+  readonly streams = new Map<string, Unsubscribe>();
 
   private state: 'handshake' | 'start' | 'ready' | 'closed' = 'handshake';
   private readonly reader = new FrameReader();
@@ -68,7 +75,7 @@ export class Session implements ClientLink {
     private readonly maxServerVersion: number,
     private readonly onClose: (s: Session) => void,
   ) {
-    this.handlers = new Map([...marketHandlers, ...orderHandlers, ...accountHandlers, ...accountMultiHandlers]);
+    this.handlers = new Map([...marketHandlers, ...orderHandlers, ...accountHandlers, ...accountMultiHandlers, ...referenceHandlers, ...historyTickHandlers, ...scannerHandlers, ...streamHandlers]);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('close', () => this.closed());
@@ -207,6 +214,8 @@ export class Session implements ClientLink {
     this.finished = true;
     this.state = 'closed';
     this.cancelAllMarketData();
+    for (const stop of this.streams.values()) stop();
+    this.streams.clear();
     for (const t of this.pnl.values()) clearInterval(t);
     this.pnl.clear();
     // Safe for a refused duplicate: release only frees the id if this connection held it.

@@ -11,10 +11,10 @@ import { marketDataTypeMessage, optionComputationMessage, quoteTicks, tickSnapsh
 import { Err, MarketDataKind, Req, Tick } from '../protocol.js';
 import { parseContractDetails, parseHistorical, parseMktData, parseSecDefOptParams, parseTwsTime, type RequestContract } from '../requests.js';
 import type { Handler, Session } from '../session.js';
+import { marketRuleId, tradingHours } from '../trading-hours.js';
 
-function extras(c: Contract): ContractExtras {
-  const us = c.currency === 'USD' && c.securityType !== 'CASH';
-  return { timeZoneId: us ? 'US/Eastern' : 'UTC', tradingHours: '', liquidHours: '' };
+function extras(c: Contract, nowMs: number): ContractExtras {
+  return { ...tradingHours(c, nowMs), marketRuleId: marketRuleId(c) };
 }
 
 const contractDetails: Handler = async (s, r) => {
@@ -24,7 +24,7 @@ const contractDetails: Handler = async (s, r) => {
     s.error(reqId, Err.NO_SECURITY.code, Err.NO_SECURITY.text);
     return;
   }
-  for (const c of found) s.send(contractDataMessage(reqId, c, extras(c)));
+  for (const c of found) s.send(contractDataMessage(reqId, c, extras(c, s.shared.clock.now())));
   s.send(contractDataEndMessage(reqId));
 };
 

@@ -59,6 +59,8 @@ export interface ContractExtras {
   timeZoneId: string;
   tradingHours: string;
   liquidHours: string;
+  /** One market rule id per valid exchange, in the same order. */
+  marketRuleId: number;
 }
 
 export function contractDataMessage(reqId: number, c: Contract, extras: ContractExtras): Field[] {
@@ -100,7 +102,7 @@ export function contractDataMessage(reqId: number, c: Contract, extras: Contract
     0, // aggGroup
     c.securityType === 'OPT' || c.securityType === 'FUT' ? w.symbol : '', // underSymbol
     c.securityType === 'OPT' ? 'STK' : c.securityType === 'FUT' ? 'IND' : '', // underSecType
-    '', // marketRuleIds
+    validExchanges.split(',').map(() => extras.marketRuleId).join(','), // marketRuleIds, one per valid exchange
     w.lastTradeDateOrContractMonth, // realExpirationDate
     c.securityType === 'ETF' ? 'ETF' : c.securityType === 'STK' ? 'COMMON' : '', // stockType
     // minSize, sizeIncrement, suggestedSizeIncrement (SIZE_RULES)
