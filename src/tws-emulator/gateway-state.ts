@@ -13,6 +13,7 @@ import type { OrderView, StatusView } from './messages/orders.js';
 import { specToIbPrices, specToIbTif } from '../ibkr/order-map.js';
 import { TWS_STATUS } from './order-map.js';
 import { HistoricalPacer } from './pacing.js';
+import { EMPTY_ECHO, type OrderEcho } from './requests.js';
 
 /** One order placed through the emulator (or seen at the broker), as TWS clients know it. */
 export interface OrderRecord {
@@ -38,6 +39,8 @@ export interface OrderRecord {
   held: HeldUpdate[] | null;
   /** Drop the openOrder/orderStatus messages that would acknowledge the order (fault injection). */
   dropAck: boolean;
+  /** What the client sent that openOrder reports back unchanged (conditions, goodAfterTime, goodTillDate, ...). */
+  echo: OrderEcho;
 }
 
 /** What the shared state needs from a connected client. */
@@ -182,6 +185,7 @@ export class EmulatorState {
       execValue: 0,
       held: null,
       dropAck: false,
+      echo: EMPTY_ECHO,
     };
     this.register(record);
     return record;
@@ -248,6 +252,7 @@ export function orderView(record: OrderRecord, extra: { whatIf?: boolean; status
     status: extra.status ?? record.status,
     whatIfState: null,
     filledQuantity: record.filled,
+    echo: record.echo,
   };
 }
 

@@ -111,19 +111,58 @@ export interface PlaceOrderRequestWire {
   lmtPriceOffset: number | null;
   algoStrategy: string;
   whatIf: boolean;
+  /** Fields the simulator does not act on but a gateway reports back in openOrder, as the client sent them. */
+  echo: OrderEcho;
   /** Set when the order uses something the emulator cannot honour (combo legs, hedges, ...). */
   unsupported: string | null;
 }
 
+/**
+ * Order fields echoed in openOrder and completedOrder exactly as the client
+ * wrote them (so every decoder reads back its own text). Conditions are kept
+ * as their raw fields, type first, which is how both directions lay them out.
+ */
+export interface OrderEcho {
+  openClose: string;
+  origin: string;
+  hidden: string;
+  discretionaryAmt: string;
+  goodAfterTime: string;
+  goodTillDate: string;
+  modelCode: string;
+  rule80A: string;
+  percentOffset: string;
+  displaySize: string;
+  blockOrder: string;
+  sweepToFill: string;
+  allOrNone: string;
+  minQty: string;
+  ocaType: string;
+  triggerMethod: string;
+  conditions: string[][];
+  conditionsIgnoreRth: string;
+  conditionsCancelOrder: string;
+  cashQty: string;
+}
+
+export const EMPTY_ECHO: OrderEcho = {
+  openClose: '', origin: '0', hidden: '0', discretionaryAmt: '0', goodAfterTime: '', goodTillDate: '', modelCode: '', rule80A: '', percentOffset: '',
+  displaySize: '', blockOrder: '0', sweepToFill: '0', allOrNone: '0', minQty: '', ocaType: '0', triggerMethod: '0', conditions: [], conditionsIgnoreRth: '0', conditionsCancelOrder: '0', cashQty: '',
+};
+
 const FA_PROFILE_DESUPPORT = 177;
 
+/** Fields after the condition type (the conjunction first), by OrderConditionType: Price 1, Time 3, Margin 4, Execution 5, Volume 6, PercentChange 7. */
+const CONDITION_FIELDS: Record<number, number> = { 1: 6, 3: 3, 4: 3, 5: 4, 6: 5, 7: 5 };
+
 /**
- * PLACE_ORDER at >= ORDER_CONTAINER (no version field). Read up to the
- * adjusted-order fields (for TRAIL LIMIT's lmtPriceOffset): everything after
- * them (MiFID fields, ...) is irrelevant to the simulator, and conditions are
- * flagged unsupported.
+ * PLACE_ORDER at >= ORDER_CONTAINER (no version field). Read through the
+ * conditions, the adjusted-order fields (TRAIL LIMIT's lmtPriceOffset) and
+ * the cash quantity: what the simulator cannot honour is flagged, what it
+ * does not act on is kept to be echoed.
  */
 export function parsePlaceOrder(r: FieldReader, serverVersion: number): PlaceOrderRequestWire {
+  const echo: OrderEcho = { ...EMPTY_ECHO, conditions: [] };
   const orderId = r.int();
   const contract = readContract(r);
   r.skip(2); // secIdType, secId
@@ -135,24 +174,33 @@ export function parsePlaceOrder(r: FieldReader, serverVersion: number): PlaceOrd
   const tif = r.str().toUpperCase();
   const ocaGroup = r.str();
   const account = r.str();
-  r.skip(2); // openClose, origin
+  echo.openClose = r.str();
+  echo.origin = r.str() || '0';
   const orderRef = r.str();
   const transmit = r.bool();
   const parentId = r.int();
-  r.skip(4); // blockOrder, sweepToFill, displaySize, triggerMethod
+  echo.blockOrder = r.str() || '0';
+  echo.sweepToFill = r.str() || '0';
+  echo.displaySize = r.str();
+  echo.triggerMethod = r.str() || '0';
   const outsideRth = r.bool();
-  r.skip(1); // hidden
+  echo.hidden = r.str() || '0';
   let unsupported: string | null = null;
-  if (contract.secType === 'BAG') return { orderId, contract, action, totalQuantity, orderType, lmtPrice, auxPrice, tif, ocaGroup, account, orderRef, transmit, parentId, outsideRth, trailStopPrice: null, trailingPercent: null, lmtPriceOffset: null, algoStrategy: '', whatIf: false, unsupported: 'combo (BAG) orders are not supported' };
+  if (contract.secType === 'BAG') return { orderId, contract, action, totalQuantity, orderType, lmtPrice, auxPrice, tif, ocaGroup, account, orderRef, transmit, parentId, outsideRth, trailStopPrice: null, trailingPercent: null, lmtPriceOffset: null, algoStrategy: '', whatIf: false, echo, unsupported: 'combo (BAG) orders are not supported' };
   r.skip(1); // deprecated sharesAllocation
-  r.skip(3); // discretionaryAmt, goodAfterTime, goodTillDate
+  echo.discretionaryAmt = r.str() || '0';
+  echo.goodAfterTime = r.str();
+  echo.goodTillDate = r.str();
   r.skip(3); // faGroup, faMethod, faPercentage
   if (serverVersion < FA_PROFILE_DESUPPORT) r.skip(1);
-  r.skip(1); // modelCode
+  echo.modelCode = r.str();
   r.skip(3); // shortSaleSlot, designatedLocation, exemptCode
-  r.skip(1); // ocaType
-  r.skip(3); // rule80A, settlingFirm, allOrNone
-  r.skip(2); // minQty, percentOffset
+  echo.ocaType = r.str() || '0';
+  echo.rule80A = r.str();
+  r.skip(1); // settlingFirm
+  echo.allOrNone = r.str() || '0';
+  echo.minQty = r.str();
+  echo.percentOffset = r.str();
   r.skip(3); // eTradeOnly, firmQuoteOnly, nbboPriceCap
   r.skip(1); // auctionStrategy
   r.skip(5); // startingPrice, stockRefPrice, delta, stockRangeLower, stockRangeUpper
@@ -182,23 +230,38 @@ export function parsePlaceOrder(r: FieldReader, serverVersion: number): PlaceOrd
   if (algoStrategy !== '') r.skip(r.int() * 2);
   r.skip(1); // algoId
   const whatIf = r.bool();
-  r.skip(1); // orderMiscOptions
-  r.skip(1); // solicited
-  r.skip(2); // randomizeSize, randomizePrice
+  r.skip(4); // orderMiscOptions, solicited, randomizeSize, randomizePrice
   if (orderType === 'PEG BENCH') r.skip(5);
-  const conditions = r.int();
+  const nConditions = r.int();
+  for (let i = 0; i < nConditions; i++) {
+    const type = r.int();
+    const width = CONDITION_FIELDS[type];
+    if (width === undefined) {
+      unsupported = `order condition type ${type} is not known`;
+      break;
+    }
+    const fields = [String(type)];
+    for (let k = 0; k < width; k++) fields.push(r.str());
+    echo.conditions.push(fields);
+  }
+  // The simulator cannot watch conditions: a conditional order would work at once, so it is refused (a what-if is only echoed).
+  if (nConditions > 0 && !whatIf && unsupported === null) unsupported = 'conditional orders are not supported';
+  if (nConditions > 0 && echo.conditions.length === nConditions) {
+    echo.conditionsIgnoreRth = r.str() || '0';
+    echo.conditionsCancelOrder = r.str() || '0';
+  }
   let lmtPriceOffset: number | null = null;
-  if (conditions > 0) {
-    // Conditions have a per-type field layout; nothing after them can be read safely.
-    unsupported = 'conditional orders are not supported';
-  } else {
+  if (echo.conditions.length === nConditions) {
     r.skip(2); // adjustedOrderType, triggerPrice
     lmtPriceOffset = r.num();
+    r.skip(4); // adjustedStopPrice, adjustedStopLimitPrice, adjustedTrailingAmount, adjustableTrailingUnit
+    r.skip(3); // extOperator, softDollarTier name, value
+    echo.cashQty = r.str();
   }
   if (volatility !== null) unsupported = 'volatility orders are not supported';
   if (hedgeType !== '') unsupported = 'hedge orders are not supported';
   if (scalePriceIncrement !== '') unsupported = 'scale orders are not supported';
-  return { orderId, contract, action, totalQuantity, orderType, lmtPrice, auxPrice, tif, ocaGroup, account, orderRef, transmit, parentId, outsideRth, trailStopPrice, trailingPercent, lmtPriceOffset, algoStrategy, whatIf, unsupported };
+  return { orderId, contract, action, totalQuantity, orderType, lmtPrice, auxPrice, tif, ocaGroup, account, orderRef, transmit, parentId, outsideRth, trailStopPrice, trailingPercent, lmtPriceOffset, algoStrategy, whatIf, echo, unsupported };
 }
 
 export function parseCancelOrder(r: FieldReader): { orderId: number } {

@@ -12,7 +12,7 @@ import { twsDateTime } from '../messages/historical.js';
 import { commissionReportMessage, completedOrderMessage, completedOrdersEndMessage, execDetailsEndMessage, execDetailsMessage, openOrderEndMessage, openOrderMessage, orderStatusMessage } from '../messages/orders.js';
 import { TWS_STATUS, twsOrderToSpec } from '../order-map.js';
 import { Err, Req } from '../protocol.js';
-import { parseCancelOrder, parseExecutions, parsePlaceOrder, parseTwsTime } from '../requests.js';
+import { parseCancelOrder, parseExecutions, parsePlaceOrder, parseTwsTime, type OrderEcho } from '../requests.js';
 import type { Handler, Session, Untransmitted } from '../session.js';
 
 const TERMINAL = new Set(['Filled', 'Cancelled', 'ApiCancelled', 'Inactive']);
@@ -48,7 +48,7 @@ export function sendExecution(s: Session, reqId: number, record: OrderRecord, fi
 const reject = (s: Session, orderId: number, reason: string): void => s.error(orderId, Err.ORDER_REJECTED.code, `${Err.ORDER_REJECTED.text} ${reason}`);
 
 /** A fresh record for an order this client placed; its updates are held until the placement settles. */
-function newRecord(s: Session, twsId: number, parentTwsId: number, brokerId: string, contract: Contract, spec: OrderSpec, account: string, orderRef: string): OrderRecord {
+function newRecord(s: Session, twsId: number, parentTwsId: number, brokerId: string, contract: Contract, spec: OrderSpec, account: string, orderRef: string, echo: OrderEcho): OrderRecord {
   return {
     brokerId,
     clientId: s.clientId,
@@ -68,6 +68,7 @@ function newRecord(s: Session, twsId: number, parentTwsId: number, brokerId: str
     execValue: 0,
     held: [],
     dropAck: false,
+    echo,
   };
 }
 
@@ -147,7 +148,7 @@ async function placeBracket(s: Session, entry: Untransmitted, children: Untransm
   }
   const brokerIds = await s.shared.broker.allocateOrderIds(all.length);
   const ordered = [entry, ...[takeProfit, stopLoss].filter((c): c is Untransmitted => c !== null)];
-  const records = ordered.map((o, i) => newRecord(s, o.order.orderId, o === entry ? 0 : entry.order.orderId, brokerIds[i] ?? '', o.contract, o.spec, o.account, o.order.orderRef));
+  const records = ordered.map((o, i) => newRecord(s, o.order.orderId, o === entry ? 0 : entry.order.orderId, brokerIds[i] ?? '', o.contract, o.spec, o.account, o.order.orderRef, o.order.echo));
   const idOf = (o: Untransmitted | null): string | undefined => (o ? records[ordered.indexOf(o)]?.brokerId : undefined);
   const tp = idOf(takeProfit);
   const sl = idOf(stopLoss);
@@ -186,8 +187,14 @@ const placeOrder: Handler = async (s, r) => {
     return;
   }
   const spec = mapped.spec;
+  // The simulator cannot hold an order until its goodAfterTime: it would work (and fill) at once, so a future one is refused.
+  const goodAfter = o.echo.goodAfterTime === '' ? null : parseTwsTime(o.echo.goodAfterTime);
+  if (!o.whatIf && goodAfter !== null && goodAfter > shared.clock.now()) {
+    reject(s, o.orderId, `goodAfterTime ${o.echo.goodAfterTime} is in the future; the simulated gateway does not hold orders until a time yet`);
+    return;
+  }
   if (o.whatIf) {
-    await sendWhatIf(s, newRecord(s, o.orderId, 0, 'what-if', contract, spec, account, o.orderRef));
+    await sendWhatIf(s, newRecord(s, o.orderId, 0, 'what-if', contract, spec, account, o.orderRef, o.echo));
     return;
   }
   if (o.parentId !== 0) {
@@ -211,7 +218,7 @@ const placeOrder: Handler = async (s, r) => {
     return;
   }
   const [brokerId] = await shared.broker.allocateOrderIds(1);
-  const record = newRecord(s, o.orderId, 0, brokerId ?? '', contract, spec, account, o.orderRef);
+  const record = newRecord(s, o.orderId, 0, brokerId ?? '', contract, spec, account, o.orderRef, o.echo);
   await placeAtBroker(s, [record], { contract, spec, accountId: account, orderRef: o.orderRef || `tws:${s.clientId}:${o.orderId}` }, { orderId: record.brokerId });
 };
 
@@ -230,7 +237,10 @@ async function sendWhatIf(s: Session, record: OrderRecord): Promise<void> {
     initMarginAfter: after(before.initMarginReq, w.initMarginChange),
     maintMarginAfter: after(before.maintMarginReq, w.maintMarginChange),
     equityWithLoanAfter: w.equityWithLoanAfter,
+    // One estimate for the order as a whole: IBKR Pro Fixed has no spread between minimum and maximum once the quantity and price are known.
     commission: w.estimatedCommission,
+    minCommission: w.estimatedCommission,
+    maxCommission: w.estimatedCommission,
     commissionCurrency: w.commissionCurrency,
     warningText: w.warnings.join('; '),
   };

@@ -8,6 +8,7 @@
 import { UNSET_DOUBLE, UNSET_INT, type Field } from '../framing.js';
 import { Msg } from '../protocol.js';
 import type { WireContract } from './contract.js';
+import type { OrderEcho } from '../requests.js';
 
 const FA_PROFILE_DESUPPORT = 177;
 const PENDING_PRICE_REVISION = 178;
@@ -23,6 +24,8 @@ export interface WhatIfState {
   maintMarginAfter: number | null;
   equityWithLoanAfter: number | null;
   commission: number | null;
+  minCommission: number | null;
+  maxCommission: number | null;
   commissionCurrency: string;
   warningText: string;
 }
@@ -53,6 +56,14 @@ export interface OrderView {
   status: string;
   whatIfState: WhatIfState | null;
   filledQuantity: number;
+  /** Fields reported back as the client sent them. */
+  echo: OrderEcho;
+}
+
+/** The conditions block (count, each condition's fields, then the two flags when there are any), as both directions lay it out. */
+function conditionFields(e: OrderEcho): Field[] {
+  if (e.conditions.length === 0) return [0];
+  return [e.conditions.length, ...e.conditions.flat(), e.conditionsIgnoreRth, e.conditionsCancelOrder];
 }
 
 const d = (v: number | null | undefined): Field => (v === null || v === undefined ? '' : v);
@@ -62,36 +73,36 @@ const wi = (v: number | null | undefined): Field => (v === null || v === undefin
 export function openOrderMessage(serverVersion: number, o: OrderView): Field[] {
   const c = o.contract;
   const s = o.whatIfState;
+  const e = o.echo;
   const f: Field[] = [
     Msg.OPEN_ORDER,
     o.orderId,
     c.conId, c.symbol, c.secType, c.lastTradeDateOrContractMonth, c.strike, c.right, c.multiplier, c.exchange, c.currency, c.localSymbol, c.tradingClass,
     o.action, o.totalQuantity, o.orderType, d(o.lmtPrice), d(o.auxPrice), o.tif, o.ocaGroup, o.account,
-    '', // openClose
-    0, // origin: customer
-    o.orderRef, o.clientId, o.permId, o.outsideRth, 0 /* hidden */, 0 /* discretionaryAmt */, '' /* goodAfterTime */,
+    e.openClose, e.origin,
+    o.orderRef, o.clientId, o.permId, o.outsideRth, e.hidden, e.discretionaryAmt, e.goodAfterTime,
     '', // deprecated sharesAllocation
     '', '', '', // faGroup, faMethod, faPercentage
   ];
   if (serverVersion < FA_PROFILE_DESUPPORT) f.push(''); // faProfile
   f.push(
-    '', // modelCode
-    '', // goodTillDate
-    '', // rule80A
-    '', // percentOffset
+    e.modelCode,
+    e.goodTillDate,
+    e.rule80A,
+    e.percentOffset,
     '', // settlingFirm
     0, '', -1, // shortSaleSlot, designatedLocation, exemptCode
     0, // auctionStrategy
     '', '', '', // startingPrice, stockRefPrice, delta
     '', '', // stockRangeLower, stockRangeUpper
-    '', // displaySize
-    0, 0, 0, // blockOrder, sweepToFill, allOrNone
-    '', // minQty
-    0, // ocaType
+    e.displaySize,
+    e.blockOrder, e.sweepToFill, e.allOrNone,
+    e.minQty,
+    e.ocaType,
     0, 0, // eTradeOnly, firmQuoteOnly
     '', // nbboPriceCap
     o.parentId,
-    0, // triggerMethod
+    e.triggerMethod,
     '', 0, // volatility, volatilityType
     '', '', // deltaNeutralOrderType (empty: no further delta-neutral fields), deltaNeutralAuxPrice
     0, 0, // continuousUpdate, referencePriceType
@@ -111,14 +122,14 @@ export function openOrderMessage(serverVersion: number, o: OrderView): Field[] {
     wi(s?.initMarginBefore), wi(s?.maintMarginBefore), wi(s?.equityWithLoanBefore),
     wi(s?.initMarginChange), wi(s?.maintMarginChange), wi(s?.equityWithLoanChange),
     wi(s?.initMarginAfter), wi(s?.maintMarginAfter), wi(s?.equityWithLoanAfter),
-    wi(s?.commission), wi(null), wi(null), // commission, minCommission, maxCommission
+    wi(s?.commission), wi(s?.minCommission), wi(s?.maxCommission),
     s?.commissionCurrency ?? '', s?.warningText ?? '',
     0, 0, // randomizeSize, randomizePrice
     // (no pegged-to-benchmark block: never a PEG BENCH order)
-    0, // conditions count
+    ...conditionFields(e),
     '', '', d(o.trailStopPrice), d(o.lmtPriceOffset), '', '', '', 0, // adjusted order params
     '', '', '', // softDollarTier name, value, displayName
-    '', // cashQty
+    e.cashQty,
     0, // dontUseAutoPriceForHedge
     0, // isOmsContainer
     0, // discretionaryUpToLimitPrice
@@ -206,27 +217,27 @@ export interface CompletedView {
  */
 export function completedOrderMessage(o: OrderView, done: CompletedView): Field[] {
   const c = o.contract;
+  const e = o.echo;
   return [
     Msg.COMPLETED_ORDER,
     c.conId, c.symbol, c.secType, c.lastTradeDateOrContractMonth, c.strike, c.right, c.multiplier, c.exchange, c.currency, c.localSymbol, c.tradingClass,
     o.action, o.totalQuantity, o.orderType, d(o.lmtPrice), d(o.auxPrice), o.tif, o.ocaGroup, o.account,
-    '', // openClose
-    0, // origin: customer
-    o.orderRef, o.permId, o.outsideRth, 0 /* hidden */, 0 /* discretionaryAmt */, '' /* goodAfterTime */,
+    e.openClose, e.origin,
+    o.orderRef, o.permId, o.outsideRth, e.hidden, e.discretionaryAmt, e.goodAfterTime,
     '', '', '', // faGroup, faMethod, faPercentage
-    '', // modelCode
-    '', // goodTillDate
-    '', // rule80A
-    '', // percentOffset
+    e.modelCode,
+    e.goodTillDate,
+    e.rule80A,
+    e.percentOffset,
     '', // settlingFirm
     0, '', -1, // shortSaleSlot, designatedLocation, exemptCode
     '', '', '', // startingPrice, stockRefPrice, delta
     '', '', // stockRangeLower, stockRangeUpper
-    '', // displaySize
-    0, 0, // sweepToFill, allOrNone
-    '', // minQty
-    0, // ocaType
-    0, // triggerMethod
+    e.displaySize,
+    e.sweepToFill, e.allOrNone,
+    e.minQty,
+    e.ocaType,
+    e.triggerMethod,
     '', 0, // volatility, volatilityType
     '', '', // deltaNeutralOrderType (empty: no further delta-neutral fields), deltaNeutralAuxPrice
     0, 0, // continuousUpdate, referencePriceType
@@ -243,9 +254,9 @@ export function completedOrderMessage(o: OrderView, done: CompletedView): Field[
     o.status,
     0, 0, // randomizeSize, randomizePrice
     // (no pegged-to-benchmark block: never a PEG BENCH order)
-    0, // conditions count
+    ...conditionFields(e),
     d(o.trailStopPrice), d(o.lmtPriceOffset),
-    '', // cashQty
+    e.cashQty,
     0, // dontUseAutoPriceForHedge
     0, // isOmsContainer
     '', // autoCancelDate
