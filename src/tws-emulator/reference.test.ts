@@ -252,3 +252,50 @@ describe('derived streams', () => {
     c.ib.cancelTickByTickData(45);
   });
 });
+
+describe('historical bar kinds beyond the simulator own', () => {
+  const request = async (reqId: number, what: string, duration = '2 D', bar = '1 hour'): Promise<unknown[][]> => {
+    const c = h.clients[0] ?? (await h.connect(1));
+    c.ib.reqHistoricalData(reqId, AAPL, '', duration, bar as never, what as never, 0, 1, false);
+    await Promise.race([
+      c.waitFor(EventName.historicalData, (a) => a[0] === reqId && String(a[1]).startsWith('finished')),
+      c.waitFor(EventName.error, (a) => a[2] === reqId),
+    ]);
+    return c.all(EventName.historicalData, (a) => a[0] === reqId && !String(a[1]).startsWith('finished'));
+  };
+  const query = { barSize: '1 hour', duration: '2 D', useRth: false } as const;
+
+  it('serves BID_ASK as time-average bid, highest ask, lowest bid and time-average ask', async () => {
+    const bars = await request(50, 'BID_ASK');
+    const end = new Date(h.clock.now()).toISOString();
+    const [bids, asks] = await Promise.all([h.broker.getHistoricalBars(await aapl(), { ...query, whatToShow: 'BID', endTime: end }), h.broker.getHistoricalBars(await aapl(), { ...query, whatToShow: 'ASK', endTime: end })]);
+    expect(bars.length).toBe(bids.length);
+    expect(bars.map((b) => b[3])).toEqual(asks.map((a) => a.high));
+    expect(bars.map((b) => b[4])).toEqual(bids.map((x) => x.low));
+  });
+
+  it('serves ADJUSTED_LAST equal to TRADES (the simulator has no splits or dividends)', async () => {
+    const adjusted = await request(51, 'ADJUSTED_LAST');
+    const trades = await request(52, 'TRADES');
+    expect(adjusted.map((b) => b[5])).toEqual(trades.map((b) => b[5]));
+  });
+
+  it('serves HISTORICAL_VOLATILITY and OPTION_IMPLIED_VOLATILITY as annualised volatilities', async () => {
+    const hv = await request(53, 'HISTORICAL_VOLATILITY', '5 D', '1 day');
+    expect(hv.length).toBeGreaterThan(0);
+    for (const b of hv) expect(b[5]).toBeGreaterThan(0.01);
+    for (const b of hv) expect(b[5]).toBeLessThan(3);
+    const iv = await request(54, 'OPTION_IMPLIED_VOLATILITY', '5 D', '1 day');
+    const chain = await h.broker.getOptionChain(await aapl(), { strikesAroundSpot: 1 });
+    expect(iv.length).toBeGreaterThan(0);
+    expect(chain.options.map((o) => Number(o.impliedVolatility?.toFixed(6)))).toContain(iv[0]?.[5]);
+  });
+
+  it('refuses kinds it has no data for, and unknown kinds, with 162 and the request id', async () => {
+    const c = await h.connect(1);
+    await request(55, 'YIELD_BID');
+    expect((await c.waitFor(EventName.error, (a) => a[2] === 55))[1]).toBe(162);
+    await request(56, 'NONSENSE');
+    expect((await c.waitFor(EventName.error, (a) => a[2] === 56))[1]).toBe(162);
+  });
+});

@@ -12,6 +12,7 @@ import { Err, MarketDataKind, Req, Tick } from '../protocol.js';
 import { parseContractDetails, parseHistorical, parseMktData, parseSecDefOptParams, parseTwsTime, type RequestContract } from '../requests.js';
 import type { Handler, Session } from '../session.js';
 import { marketRuleId, tradingHours } from '../trading-hours.js';
+import { DERIVED_KINDS, derivedBars, NO_DATA_KINDS, NoDataError } from '../historical-kinds.js';
 
 function extras(c: Contract, nowMs: number): ContractExtras {
   return { ...tradingHours(c, nowMs), marketRuleId: marketRuleId(c) };
@@ -149,7 +150,8 @@ const historical: Handler = async (s, r) => {
   }
   const barSize = BarSizeSchema.safeParse(normaliseBarSize(h.barSize));
   const duration = DurationSchema.safeParse(h.duration);
-  if (!barSize.success || !duration.success || !WHAT_TO_SHOW.has(h.whatToShow as WhatToShow)) {
+  const derived = DERIVED_KINDS.has(h.whatToShow);
+  if (!barSize.success || !duration.success || !(WHAT_TO_SHOW.has(h.whatToShow as WhatToShow) || derived || NO_DATA_KINDS.has(h.whatToShow))) {
     const what = !barSize.success ? `bar size ${h.barSize}` : !duration.success ? `duration ${h.duration}` : `whatToShow ${h.whatToShow}`;
     s.error(reqId, Err.HISTORICAL_SERVICE.code, `${Err.HISTORICAL_SERVICE.text}Historical data request is invalid: ${what} is not supported`);
     return;
@@ -175,13 +177,9 @@ const historical: Handler = async (s, r) => {
   s.historical.add(reqId);
   let bars;
   try {
-    bars = await s.shared.broker.getHistoricalBars(contract, {
-      barSize: barSize.data as BarSize,
-      duration: duration.data as Duration,
-      whatToShow: h.whatToShow as WhatToShow,
-      useRth: h.useRth,
-      endTime: new Date(endMs).toISOString(),
-    });
+    const query = { barSize: barSize.data as BarSize, duration: duration.data as Duration, useRth: h.useRth, endTime: new Date(endMs).toISOString() };
+    if (NO_DATA_KINDS.has(h.whatToShow)) throw new NoDataError(`HMDS query returned no data: no ${h.whatToShow} data for ${contract.symbol}`);
+    bars = derived ? await derivedBars(s.shared.broker, contract, h.whatToShow, query, s.shared.clock.now()) : await s.shared.broker.getHistoricalBars(contract, { ...query, whatToShow: h.whatToShow as WhatToShow });
   } catch (err) {
     s.historical.delete(reqId);
     s.error(reqId, Err.HISTORICAL_SERVICE.code, `${Err.HISTORICAL_SERVICE.text}${err instanceof Error ? err.message : String(err)}`);
