@@ -57,6 +57,15 @@ describe('sim-gateway --admin-port', () => {
     await until(() => tws.status().state === 'connected');
   });
 
+  it('serialises overlapping restarts: both are accepted, run one after the other, and the gateway comes back', async () => {
+    const [a, b] = await Promise.all([post('/faults/restart?ms=200'), post('/faults/restart?ms=200')]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    await until(() => tws.status().state !== 'connected');
+    await until(() => tws.status().state === 'connected');
+    const status = (await (await fetch(`http://127.0.0.1:${admin.port}/status`)).json()) as { clients: number };
+    expect(status.clients).toBe(1);
+  });
+
   it('refuses unknown faults and bad arguments with the error body', async () => {
     expect((await post('/faults/meteor')).status).toBe(404);
     const bad = await post('/faults/restart?ms=-1');

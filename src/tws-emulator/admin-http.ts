@@ -22,7 +22,8 @@ export interface AdminChannel {
   close(): Promise<void>;
 }
 
-type Fault = (emulator: TwsEmulator, query: URLSearchParams) => unknown;
+/** A fault request: validates its parameters at once (throwing a RangeError for bad ones) and returns the action to run. */
+type Fault = (emulator: TwsEmulator, query: URLSearchParams) => () => unknown;
 
 const ms = (query: URLSearchParams): number => {
   const value = Number(query.get('ms') ?? '');
@@ -31,16 +32,24 @@ const ms = (query: URLSearchParams): number => {
 };
 
 const FAULTS: Record<string, Fault> = {
-  '/faults/drop-connections': (e) => e.dropAllConnections(),
-  // Not awaited: the caller is told at once; the listener comes back by itself.
-  '/faults/restart': (e, q) => void e.refuseConnectionsFor(ms(q)),
-  '/faults/connectivity/1100': (e) => e.sendConnectivity(1100),
-  '/faults/connectivity/1101': (e) => e.sendConnectivity(1101),
-  '/faults/connectivity/1102': (e) => e.sendConnectivity(1102),
-  '/faults/delay-acks': (e, q) => e.delayOrderAcks(ms(q)),
-  '/faults/drop-next-ack': (e) => e.dropNextOrderAck(),
-  '/faults/delayed-data': (e, q) => e.forceDelayedMarketData(q.get('on') !== 'false'),
-  '/faults/go-silent': (e) => e.goSilent(),
+  '/faults/drop-connections': (e) => () => e.dropAllConnections(),
+  '/faults/restart': (e, q) => {
+    const pause = ms(q);
+    return () => e.refuseConnectionsFor(pause);
+  },
+  '/faults/connectivity/1100': (e) => () => e.sendConnectivity(1100),
+  '/faults/connectivity/1101': (e) => () => e.sendConnectivity(1101),
+  '/faults/connectivity/1102': (e) => () => e.sendConnectivity(1102),
+  '/faults/delay-acks': (e, q) => {
+    const pause = ms(q);
+    return () => e.delayOrderAcks(pause);
+  },
+  '/faults/drop-next-ack': (e) => () => e.dropNextOrderAck(),
+  '/faults/delayed-data': (e, q) => {
+    const on = q.get('on') !== 'false';
+    return () => e.forceDelayedMarketData(on);
+  },
+  '/faults/go-silent': (e) => () => e.goSilent(),
 };
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
@@ -48,6 +57,12 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
 }
 
 export function startAdminChannel(emulator: TwsEmulator, options: { port: number; host?: string }): Promise<AdminChannel> {
+  // Faults run one after another, each after the previous one finished (a restart once the listener is back), so two overlapping
+  // restarts are two restarts in a row instead of two listeners racing for the port.
+  let queue: Promise<unknown> = Promise.resolve();
+  const enqueue = (action: () => unknown): void => {
+    queue = queue.then(action).catch(() => undefined);
+  };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://admin');
     if (req.method === 'GET' && url.pathname === '/status') return reply(res, 200, { clients: emulator.clientCount(), tws: { host: emulator.host, port: emulator.port } });
@@ -55,7 +70,8 @@ export function startAdminChannel(emulator: TwsEmulator, options: { port: number
     if (!fault) return reply(res, 404, { error: { code: 'NOT_FOUND', message: `no fault ${url.pathname}; see ${Object.keys(FAULTS).join(', ')}` } });
     if (req.method !== 'POST') return reply(res, 405, { error: { code: 'BAD_REQUEST', message: 'faults are POST requests' } });
     try {
-      fault(emulator, url.searchParams);
+      // The caller is told at once that the fault is accepted; it runs in its turn.
+      enqueue(fault(emulator, url.searchParams));
       reply(res, 200, { ok: true, fault: url.pathname });
     } catch (err) {
       reply(res, 400, { error: { code: 'BAD_REQUEST', message: err instanceof Error ? err.message : String(err) } });
@@ -66,7 +82,7 @@ export function startAdminChannel(emulator: TwsEmulator, options: { port: number
     server.listen(options.port, options.host ?? '127.0.0.1', () => {
       resolve({
         port: (server.address() as AddressInfo).port,
-        close: () => new Promise<void>((done) => server.close(() => done())),
+        close: () => new Promise<void>((done) => server.close(() => done())).then(() => queue.then(() => undefined)),
       });
     });
   });

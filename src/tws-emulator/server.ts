@@ -94,6 +94,7 @@ export async function startTwsEmulator(options: TwsEmulatorOptions): Promise<Tws
   const stopListening = (): Promise<void> => new Promise((resolve) => server.close(() => resolve()));
 
   let closed = false;
+  let restarting: Promise<void> = Promise.resolve();
   return {
     port,
     host,
@@ -106,12 +107,16 @@ export async function startTwsEmulator(options: TwsEmulatorOptions): Promise<Tws
       if (server.listening) await stopListening();
     },
     dropAllConnections: dropAll,
-    async refuseConnectionsFor(ms: number) {
-      const stopped = stopListening();
-      dropAll();
-      await stopped;
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      if (!closed) await listen(port);
+    refuseConnectionsFor(ms: number) {
+      // Restarts are serialised here too (not only on the admin channel): a second one waits for the first, so the port is never listened on twice.
+      restarting = restarting.then(async () => {
+        const stopped = server.listening ? stopListening() : Promise.resolve();
+        dropAll();
+        await stopped;
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        if (!closed && !server.listening) await listen(port);
+      });
+      return restarting;
     },
     sendConnectivity(code: ConnectivityCode) {
       const info = code === 1100 ? Err.CONNECTIVITY_LOST : code === 1101 ? Err.RESTORED_DATA_LOST : Err.RESTORED_DATA_KEPT;
