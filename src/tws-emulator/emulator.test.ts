@@ -381,3 +381,18 @@ describe('completed orders', () => {
     }
   });
 });
+
+describe('ETF options', () => {
+  it('carries the model option computation in snapshots of ETF options too (SPY), as for stock options', async () => {
+  const c = await h.connect(1);
+  const [spy] = await h.broker.resolveContracts({ symbol: 'SPY', securityType: 'ETF' });
+  if (!spy) throw new Error('SPY missing from the simulator');
+  const chain = await h.broker.getOptionChain(spy, { strikesAroundSpot: 1 });
+  const row = chain.options.find((o) => o.right === 'P');
+  if (!row) throw new Error('no put in the simulator chain');
+  c.ib.reqMktData(3, { conId: row.conId, symbol: 'SPY', secType: SecType.OPT, exchange: 'SMART', currency: 'USD', lastTradeDateOrContractMonth: row.expiry.replaceAll('-', ''), strike: row.strike, right: OptionType.Put }, '', true, false);
+  await c.waitFor(EventName.tickSnapshotEnd, (a) => a[0] === 3);
+  const model = c.all(EventName.tickOptionComputation, (a) => a[0] === 3 && a[1] === 13)[0];
+  expect(model?.[4]).toBeCloseTo(row.delta ?? NaN, 6);
+});
+});

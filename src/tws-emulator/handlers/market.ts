@@ -57,7 +57,8 @@ async function optionModel(s: Session, c: Contract, quote: Quote): Promise<Optio
   if (c.securityType !== 'OPT' || !c.expiry) return null;
   const broker = s.shared.broker;
   let underlying: Contract | undefined;
-  for (const securityType of ['STK', 'IND'] as const) {
+  // ETFs are their own security type in the simulator; without them an ETF option's snapshot had no model tick.
+  for (const securityType of ['STK', 'ETF', 'IND'] as const) {
     underlying = (await broker.resolveContracts({ symbol: c.symbol, securityType }).catch(() => []))[0];
     if (underlying) break;
   }

@@ -20,6 +20,20 @@ const BAR_MS = 5000;
 const MAX_CATCH_UP_BARS = 12;
 
 type StreamKind = 'depth' | 'bars' | 'tbt';
+
+/**
+ * A broker subscription that can be stopped any number of times: the
+ * simulator's unsubscribe is not idempotent (a second call can drop a newer
+ * subscription to the same contract), and a stream may be stopped by its
+ * cancel and again when the connection closes.
+ */
+function subscribe(s: Session, contract: Contract, listener: (q: Quote) => void): () => void {
+  let stop: (() => void) | null = s.shared.broker.subscribeQuotes(contract, listener);
+  return () => {
+    stop?.();
+    stop = null;
+  };
+}
 const key = (kind: StreamKind, reqId: number): string => `${kind}:${reqId}`;
 
 function levels(q: Quote, c: Contract, rows: number): { bids: { price: number; size: number }[]; asks: { price: number; size: number }[] } {
@@ -68,7 +82,7 @@ const mktDepth: Handler = async (s, r) => {
   s.streams.set(k, () => undefined);
   publish(await s.shared.broker.getQuote(contract));
   if (!s.streams.has(k)) return;
-  s.streams.set(k, s.shared.broker.subscribeQuotes(contract, publish));
+  s.streams.set(k, subscribe(s, contract, publish));
 };
 
 const REALTIME_WHAT = new Set(['TRADES', 'MIDPOINT', 'BID', 'ASK']);
@@ -109,7 +123,7 @@ const realTimeBars: Handler = async (s, r) => {
         busy = false;
       });
   };
-  s.streams.set(k, s.shared.broker.subscribeQuotes(contract, onQuote));
+  s.streams.set(k, subscribe(s, contract, onQuote));
 };
 
 const TBT_TYPES: Record<string, number> = { Last: TickByTickType.LAST, AllLast: TickByTickType.ALL_LAST, BidAsk: TickByTickType.BID_ASK, MidPoint: TickByTickType.MID_POINT };
@@ -146,7 +160,7 @@ const tickByTick: Handler = async (s, r) => {
   s.streams.set(k, () => undefined);
   publish(await s.shared.broker.getQuote(contract));
   if (!s.streams.has(k)) return;
-  s.streams.set(k, s.shared.broker.subscribeQuotes(contract, publish));
+  s.streams.set(k, subscribe(s, contract, publish));
 };
 
 const stop = (kind: StreamKind, reqId: number, s: Session): void => {
