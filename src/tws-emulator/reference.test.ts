@@ -299,3 +299,15 @@ describe('historical bar kinds beyond the simulator own', () => {
     expect((await c.waitFor(EventName.error, (a) => a[2] === 56))[1]).toBe(162);
   });
 });
+
+describe('weekly bars', () => {
+  it('are labelled by the last trading day of their week (the Friday, or today for this week), as IBKR labels them', async () => {
+    const c = await h.connect(1);
+    c.ib.reqHistoricalData(60, AAPL, '', '3 W', '1 week' as never, 'TRADES' as never, 1, 1, false);
+    await c.waitFor(EventName.historicalData, (a) => a[0] === 60 && String(a[1]).startsWith('finished'));
+    const labels = c.all(EventName.historicalData, (a) => a[0] === 60 && !String(a[1]).startsWith('finished')).map((b) => String(b[1]));
+    expect(labels.at(-1)).toBe('20260105');
+    for (const l of labels.slice(0, -1)) expect(new Date(`${l.slice(0, 4)}-${l.slice(4, 6)}-${l.slice(6)}T12:00:00Z`).getUTCDay()).toBe(5);
+    expect(labels).toContain('20260102');
+  });
+});
