@@ -1,4 +1,4 @@
-/** The `sim-gateway` command in-process: it serves a real client from the configured sim, and stops on SIGINT. */
+/** The `sim-gateway` command in-process: it serves a real client from the configured sim (its catalogue too), and stops on SIGINT. */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +33,10 @@ it('sim-gateway serves the configured simulated account until SIGINT', async () 
     expect(client).not.toBeNull();
     const [accounts] = (await client?.waitFor(EventName.managedAccounts)) ?? [];
     expect(String(accounts)).toMatch(/^D/);
+    // The simulator's catalogue is the universe symbol search runs over.
+    client?.ib.reqMatchingSymbols(5, 'AAPL');
+    const [, samples] = (await client?.waitFor(EventName.symbolSamples, (a) => a[0] === 5)) ?? [];
+    expect((samples as { contract: { conId: number } }[])[0]?.contract.conId).toBe(265598);
     client?.disconnect();
   } finally {
     process.emit('SIGINT');
