@@ -253,6 +253,18 @@ describe('derived streams', () => {
   });
 });
 
+describe('tick-by-tick with history', () => {
+  it('sends the last numberOfTicks ticks as historical ticks first, then streams', async () => {
+    const c = await h.connect(1);
+    c.ib.reqTickByTickData(46, AAPL, TickByTickDataType.BidAsk, 20, false);
+    const [, ticks, done] = await c.waitFor(EventName.historicalTicksBidAsk, (a) => a[0] === 46);
+    expect((ticks as unknown[]).length).toBe(20);
+    expect(done).toBe(true);
+    await c.waitFor(EventName.tickByTickBidAsk, (a) => a[0] === 46);
+    c.ib.cancelTickByTickData(46);
+  });
+});
+
 describe('historical bar kinds beyond the simulator own', () => {
   const request = async (reqId: number, what: string, duration = '2 D', bar = '1 hour'): Promise<unknown[][]> => {
     const c = h.clients[0] ?? (await h.connect(1));

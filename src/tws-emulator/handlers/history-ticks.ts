@@ -10,6 +10,7 @@ import { headTimestampMessage, histogramMessage, historicalTicksBidAskMessage, h
 import { Err, Req } from '../protocol.js';
 import { parseHeadTimestamp, parseHistogram, parseHistoricalTicks, parseTwsTime } from '../requests.js';
 import type { Handler, Session } from '../session.js';
+import type { Field } from '../framing.js';
 
 /** The simulator's price paths start on 2000-01-01; the first session after it is where history begins. */
 const HEAD_UTC: Record<string, number> = {
@@ -101,6 +102,47 @@ async function secondBars(s: Session, c: Contract, whatToShow: WhatToShow, useRt
   return bars(s, c, { barSize: '1 secs', duration: `${TICK_WINDOW_S} S` as BarsQuery['duration'], whatToShow, useRth, endTime: new Date(toMs).toISOString() });
 }
 
+export type TickKind = 'TRADES' | 'BID_ASK' | 'MIDPOINT';
+
+interface TickWindow {
+  anchor: number;
+  /** Forward from the anchor (a start time), or back from it (an end time), as IBKR counts them. */
+  forward: boolean;
+  count: number;
+  toMs: number;
+  useRth: boolean;
+}
+
+/**
+ * The historical ticks message of one kind: the one-second bars of the path
+ * around the anchor, a Last tick for each second that traded, a BidAsk and a
+ * Midpoint tick for each second quoted. Also what a tick-by-tick request with
+ * numberOfTicks gets first.
+ */
+export async function ticksMessage(s: Session, contract: Contract, reqId: number, kind: TickKind, w: TickWindow): Promise<Field[]> {
+  const pick = <T extends { time: string }>(list: T[]): T[] => {
+    const inRange = list.filter((b) => (w.forward ? Date.parse(b.time) >= w.anchor : Date.parse(b.time) <= w.anchor));
+    return w.forward ? inRange.slice(0, w.count) : inRange.slice(-w.count);
+  };
+  const epoch = (b: Bar): number => Math.floor(Date.parse(b.time) / 1000);
+  if (kind === 'MIDPOINT') {
+    const mids = pick(await secondBars(s, contract, 'MIDPOINT', w.useRth, w.toMs));
+    return historicalTicksMidpointMessage(reqId, mids.map((b) => ({ time: epoch(b), price: b.close })), true);
+  }
+  if (kind === 'BID_ASK') {
+    const [bids, asks] = await Promise.all([secondBars(s, contract, 'BID', w.useRth, w.toMs), secondBars(s, contract, 'ASK', w.useRth, w.toMs)]);
+    const askAt = new Map(asks.map((b) => [b.time, b]));
+    const ticks = pick(bids.filter((b) => askAt.has(b.time))).map((b) => {
+      const a = askAt.get(b.time) ?? b;
+      return { time: epoch(b), bid: b.close, ask: a.close, bidSize: b.volume, askSize: a.volume };
+    });
+    return historicalTicksBidAskMessage(reqId, ticks, true);
+  }
+  // A second with no volume had no trade: no Last tick.
+  const trades = pick((await secondBars(s, contract, 'TRADES', w.useRth, w.toMs)).filter((b) => b.volume > 0));
+  return historicalTicksLastMessage(reqId, trades.map((b) => ({ time: epoch(b), price: b.close, size: b.volume, exchange: contract.primaryExchange ?? contract.exchange })), true);
+}
+
 const historicalTicks: Handler = async (s, r) => {
   const q = parseHistoricalTicks(r);
   const fail = (text: string): void => s.error(q.reqId, Err.HISTORICAL_SERVICE.code, `${Err.HISTORICAL_SERVICE.text}${text}`);
@@ -115,29 +157,8 @@ const historicalTicks: Handler = async (s, r) => {
     return;
   }
   const toMs = q.start !== '' ? Math.min(anchor + TICK_WINDOW_S * 1000, s.shared.clock.now()) : anchor;
-  // Forward from the start, or back from the end, as IBKR counts them.
-  const pick = <T extends { time: string }>(list: T[]): T[] => {
-    const inRange = list.filter((b) => (q.start !== '' ? Date.parse(b.time) >= anchor : Date.parse(b.time) <= anchor));
-    return q.start !== '' ? inRange.slice(0, q.numberOfTicks) : inRange.slice(-q.numberOfTicks);
-  };
-  const epoch = (b: Bar): number => Math.floor(Date.parse(b.time) / 1000);
   try {
-    if (q.whatToShow === 'MIDPOINT') {
-      const mids = pick(await secondBars(s, contract, 'MIDPOINT', q.useRth, toMs));
-      s.send(historicalTicksMidpointMessage(q.reqId, mids.map((b) => ({ time: epoch(b), price: b.close })), true));
-    } else if (q.whatToShow === 'BID_ASK') {
-      const [bids, asks] = await Promise.all([secondBars(s, contract, 'BID', q.useRth, toMs), secondBars(s, contract, 'ASK', q.useRth, toMs)]);
-      const askAt = new Map(asks.map((b) => [b.time, b]));
-      const ticks = pick(bids.filter((b) => askAt.has(b.time))).map((b) => {
-        const a = askAt.get(b.time) ?? b;
-        return { time: epoch(b), bid: b.close, ask: a.close, bidSize: b.volume, askSize: a.volume };
-      });
-      s.send(historicalTicksBidAskMessage(q.reqId, ticks, true));
-    } else {
-      // A second with no volume had no trade: no Last tick.
-      const trades = pick((await secondBars(s, contract, 'TRADES', q.useRth, toMs)).filter((b) => b.volume > 0));
-      s.send(historicalTicksLastMessage(q.reqId, trades.map((b) => ({ time: epoch(b), price: b.close, size: b.volume, exchange: contract.primaryExchange ?? contract.exchange })), true));
-    }
+    s.send(await ticksMessage(s, contract, q.reqId, q.whatToShow as TickKind, { anchor, forward: q.start !== '', count: q.numberOfTicks, toMs, useRth: q.useRth }));
   } catch (err) {
     fail(err instanceof Error ? err.message : String(err));
   }

@@ -3,13 +3,15 @@
  * matching engine fills against: the touch, then levels half a spread apart
  * with the displayed size, as the simulator assumes hidden depth behind the
  * touch), real-time 5-second bars (the simulator's own 5-second bars, sent as
- * each one completes) and tick-by-tick data (Last, AllLast, BidAsk, MidPoint).
+ * each one completes) and tick-by-tick data (Last, AllLast, BidAsk, MidPoint;
+ * with numberOfTicks, the last ticks first as historical ticks).
  */
 import type { Contract, Quote, WhatToShow } from '../../core/models.js';
 import { DepthOp, DepthSide, marketDepthL2Message, marketDepthMessage, realTimeBarMessage, tickByTickBidAskMessage, tickByTickLastMessage, tickByTickMidPointMessage, TickByTickType } from '../messages/ticks.js';
 import { Err, Req } from '../protocol.js';
 import { parseMktDepth, parseRealTimeBars, parseTickByTick, parseVersionedCancel } from '../requests.js';
 import type { Handler, Session } from '../session.js';
+import { ticksMessage, type TickKind } from './history-ticks.js';
 
 /** IBKR allows 3 depth subscriptions at once (error 309 beyond). */
 const MAX_DEPTH_SUBSCRIPTIONS = 3;
@@ -139,6 +141,13 @@ const tickByTick: Handler = async (s, r) => {
   if (!contract) {
     s.error(q.reqId, Err.NO_SECURITY.code, Err.NO_SECURITY.text);
     return;
+  }
+  if (q.numberOfTicks > 0) {
+    // As IBKR does: the last numberOfTicks ticks first, as historical ticks, then the stream.
+    const now = s.shared.clock.now();
+    const kind: TickKind = type === TickByTickType.BID_ASK ? 'BID_ASK' : type === TickByTickType.MID_POINT ? 'MIDPOINT' : 'TRADES';
+    const history = await ticksMessage(s, contract, q.reqId, kind, { anchor: now, forward: false, count: Math.min(q.numberOfTicks, 1000), toMs: now, useRth: false }).catch(() => null);
+    if (history) s.send(history);
   }
   const exchange = contract.primaryExchange ?? contract.exchange;
   let prev: Quote | null = null;
