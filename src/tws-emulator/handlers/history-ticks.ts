@@ -8,7 +8,8 @@ import type { Bar, Contract, WhatToShow } from '../../core/models.js';
 import type { BarsQuery } from '../../core/broker/port.js';
 import { headTimestampMessage, histogramMessage, historicalTicksBidAskMessage, historicalTicksLastMessage, historicalTicksMidpointMessage } from '../messages/ticks.js';
 import { Err, Req } from '../protocol.js';
-import { parseHeadTimestamp, parseHistogram, parseHistoricalTicks, parseTwsTime } from '../requests.js';
+import { parseTwsTime } from '../requests.js';
+import { parseHeadTimestamp, parseHistogram, parseHistoricalTicks } from '../requests-market-data.js';
 import type { Handler, Session } from '../session.js';
 import type { Field } from '../framing.js';
 

@@ -9,7 +9,8 @@ import type { Contract, Quote } from '../../core/models.js';
 import { toWire } from '../messages/contract.js';
 import { scannerDataMessage, scannerParametersMessage } from '../messages/reference.js';
 import { Err, Req } from '../protocol.js';
-import { parseScannerSubscription, parseVersionedCancel, type ScannerSubscriptionRequest } from '../requests.js';
+import { parseVersionedCancel } from '../requests.js';
+import { parseScannerSubscription, type ScannerSubscriptionRequest } from '../requests-market-data.js';
 import type { Handler, Session } from '../session.js';
 
 const SCANS: Record<string, string> = {

@@ -9,7 +9,8 @@
 import type { Contract, Quote, WhatToShow } from '../../core/models.js';
 import { DepthOp, DepthSide, marketDepthL2Message, marketDepthMessage, realTimeBarMessage, tickByTickBidAskMessage, tickByTickLastMessage, tickByTickMidPointMessage, TickByTickType } from '../messages/ticks.js';
 import { Err, Req } from '../protocol.js';
-import { parseMktDepth, parseRealTimeBars, parseTickByTick, parseVersionedCancel } from '../requests.js';
+import { parseVersionedCancel } from '../requests.js';
+import { parseMktDepth, parseRealTimeBars, parseTickByTick } from '../requests-market-data.js';
 import type { Handler, Session } from '../session.js';
 import { ticksMessage, type TickKind } from './history-ticks.js';
 
