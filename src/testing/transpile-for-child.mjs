@@ -3,7 +3,6 @@
 // mid-change). So a test transpiles the modules it needs and what they import,
 // file by file, into node_modules/.cache, where Node still finds the project's
 // dependencies (better-sqlite3, zod, decimal.js) by walking up to node_modules.
-// (The same approach as testing/audit/compile-audit.mjs, for any entry points.)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
