@@ -29,7 +29,7 @@ export const ERROR_CATALOGUE = {
   ORDER_REJECTED: { status: 422, description: 'The broker rejected the order; message says why (insufficient buying power, outside trading hours, ...).' },
   RISK_LIMIT_EXCEEDED: { status: 422, description: 'A pre-trade risk check failed; details.failedChecks names each one with its value and limit.' },
   TRADING_DISABLED: { status: 403, description: 'Order transmission is not allowed by the configuration (for example live mode without the override file).' },
-  LIVE_OVERRIDE_MISSING: { status: 403, description: 'TRADING_MODE=live with orders enabled, but LIVE_TRADING_OVERRIDE_FILE does not exist. Nothing was sent.' },
+  LIVE_OVERRIDE_MISSING: { status: 403, description: 'TRADING_MODE=live with orders enabled, but LIVE_TRADING_OVERRIDE_FILE is not a regular file (missing, a directory or a dangling link). Nothing was sent.' },
   ACCOUNT_MODE_MISMATCH: { status: 403, description: 'The connected account does not match TRADING_MODE (a live account in paper mode, or the reverse). Nothing was sent.' },
   KILL_SWITCH_ENGAGED: { status: 423, description: 'The kill switch is engaged: no new orders until an admin releases it.' },
   PREVIEW_NOT_FOUND: { status: 404, description: 'No preview with that previewId.' },
@@ -53,6 +53,17 @@ export const ERROR_CATALOGUE = {
   API_UNREACHABLE: { status: 503, description: 'MCP: the REST API at MCP_API_URL could not be reached (is `ibkr-gateway start` running?).' },
   API_TIMEOUT: { status: 504, description: 'MCP: the REST API did not answer in time; a place_order retried with the same previewId is safe.' },
   API_BAD_RESPONSE: { status: 502, description: 'MCP: the REST API answered with something that is not a gateway response (a 5xx from a proxy, non-JSON).' },
+  HISTORY_DURATION_TOO_LONG: {
+    status: 422,
+    description: "The historical request spans more than IBKR allows for its bar size (IBKR's valid duration and bar size table; at most 1 Y); details name the bound.",
+  },
+  AUTH_RATE_LIMITED: { status: 429, description: 'Too many failed API key attempts from this address: every keyed request from it is refused until Retry-After.' },
+  BODY_TOO_LARGE: { status: 413, description: 'The request body is larger than the API accepts (64 KiB).' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The request body has a content type the API does not read: send Content-Type: application/json.' },
+  HEADERS_TOO_LARGE: { status: 431, description: "The request's headers are larger than the server accepts (16 KiB)." },
+  HTTP_PARSE_ERROR: { status: 400, description: 'The HTTP request itself is malformed (duplicate Content-Length, bad chunked encoding, invalid header).' },
+  REQUEST_TIMEOUT: { status: 408, description: 'The request was not received completely in time.' },
+  PATH_FORBIDDEN: { status: 403, description: 'The file path is not allowed (a null byte, or a path outside the served directory).' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -1,7 +1,11 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startTestGateway } from '../testing/client-harness.js';
 import { parseConfig } from './config.js';
 import { TradingDisabledError } from './errors.js';
-import { assertNotBlocked, evaluateGates, startupGateProblem } from './gates.js';
+import { assertNotBlocked, evaluateGates, isRegularFile, startupGateProblem } from './gates.js';
 
 const OVERRIDE = '/etc/ibkr/allow-live';
 const decide = (mode: 'paper' | 'live', enabled: boolean, overridePresent: boolean, accountId: string | null, extra: { killSwitch?: boolean; degraded?: boolean } = {}) =>
@@ -88,4 +92,66 @@ describe('start-up', () => {
     expect(startupGateProblem(parseConfig({ ORDERS_ENABLED: 'true' }), () => false)).toBeNull();
     expect(startupGateProblem(parseConfig({ TRADING_MODE: 'live', ORDERS_ENABLED: 'true', LIVE_TRADING_OVERRIDE_FILE: OVERRIDE }), () => true)).toBeNull();
   });
+});
+
+describe('the override must be a regular file', () => {
+  const withDir = (run: (dir: string) => Promise<void> | void) => async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ibkr-override-'));
+    try {
+      await run(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it(
+    'a regular file, or a link to one, counts; a directory, a dangling link or nothing does not',
+    withDir((dir) => {
+      const file = join(dir, 'allow-live');
+      writeFileSync(file, '');
+      symlinkSync(file, join(dir, 'link-to-file'));
+      mkdirSync(join(dir, 'a-directory'));
+      symlinkSync(join(dir, 'gone'), join(dir, 'dangling'));
+      symlinkSync(join(dir, 'a-directory'), join(dir, 'link-to-directory'));
+      expect(isRegularFile(file)).toBe(true);
+      expect(isRegularFile(join(dir, 'link-to-file'))).toBe(true);
+      expect(isRegularFile(join(dir, 'a-directory'))).toBe(false);
+      expect(isRegularFile(join(dir, 'dangling'))).toBe(false);
+      expect(isRegularFile(join(dir, 'link-to-directory'))).toBe(false);
+      expect(isRegularFile(join(dir, 'missing'))).toBe(false);
+    }),
+  );
+
+  it(
+    'start-up refuses live trading when the override path is a directory',
+    withDir((dir) => {
+      const config = parseConfig({ TRADING_MODE: 'live', ORDERS_ENABLED: 'true', LIVE_TRADING_OVERRIDE_FILE: dir });
+      expect(startupGateProblem(config)?.message).toMatch(/not a regular file/);
+    }),
+  );
+
+  it(
+    'a directory put at the override path refuses the next live order; nothing is sent',
+    withDir(async (dir) => {
+      const override = join(dir, 'allow-live');
+      writeFileSync(override, '');
+      // A live account id, so that with the override present the order would really be transmitted.
+      const gw = await startTestGateway({ TRADING_MODE: 'live', ORDERS_ENABLED: 'true', LIVE_TRADING_OVERRIDE_FILE: override, SIM_ACCOUNT_ID: 'U7654321' });
+      try {
+        const order = { symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' } as const;
+        const sent = await gw.client.placeOrder(order);
+        expect(sent.status).not.toBe('SIMULATED');
+
+        rmSync(override);
+        mkdirSync(override);
+        const refused = await gw.client.placeOrder(order).catch((err: unknown) => err);
+        expect(refused).toBeInstanceOf(TradingDisabledError);
+        expect(refused).toMatchObject({ code: 'LIVE_OVERRIDE_MISSING', details: { snapshot: { liveOverridePresent: false } } });
+        const open = await gw.client.listOrders({ status: 'all' });
+        expect(open).toHaveLength(1);
+      } finally {
+        await gw.cleanup();
+      }
+    }),
+  );
 });

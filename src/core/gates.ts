@@ -4,6 +4,10 @@
  * (DESIGN.md "Safety gates"). It is pure except for the override-file check,
  * which is injected so tests can cover every combination.
  *
+ * The override must be a regular file (a symbolic link to one counts): a
+ * directory, a dangling link, a socket or a FIFO at that path is no override,
+ * so a stray `mkdir` or a link whose target was removed never enables live trading.
+ *
  * Order of the checks, first match wins:
  *   1. kill switch engaged                 -> BLOCK  KILL_SWITCH_ENGAGED
  *   2. ORDERS_ENABLED=false                -> SIMULATE (validated, recorded, not sent)
@@ -12,7 +16,7 @@
  *   5. connection to IBKR degraded (1100)  -> BLOCK  BROKER_DEGRADED
  *   6. otherwise                           -> TRANSMIT (live: with a warning)
  */
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Config } from './config.js';
 import type { ErrorCode } from './errors.js';
 import { TradingDisabledError } from './errors.js';
@@ -54,9 +58,18 @@ export interface GateDecision {
 export const accountKind = (accountId: string | null): ConfigSnapshot['accountKind'] =>
   accountId === null || accountId === '' ? 'unknown' : accountId.startsWith('D') ? 'paper' : 'live';
 
+/** True only for a regular file (following links); a directory, a dangling link or anything unreadable is absent. */
+export function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export function evaluateGates(input: GateInput): GateDecision {
   const { config, killSwitch, accountId, brokerState } = input;
-  const fileExists = input.fileExists ?? existsSync;
+  const fileExists = input.fileExists ?? isRegularFile;
   const overridePresent = config.liveOverrideFile !== null && fileExists(config.liveOverrideFile);
   const kind = accountKind(accountId);
   const snapshot: ConfigSnapshot = {
@@ -85,7 +98,7 @@ export function evaluateGates(input: GateInput): GateDecision {
     return decide('SIMULATE', null, 'ORDERS_ENABLED=false: the order is validated and recorded as SIMULATED; nothing is sent.');
   }
   if (config.tradingMode === 'live' && !overridePresent) {
-    const where = config.liveOverrideFile === null ? 'LIVE_TRADING_OVERRIDE_FILE is not set' : `${config.liveOverrideFile} does not exist`;
+    const where = config.liveOverrideFile === null ? 'LIVE_TRADING_OVERRIDE_FILE is not set' : `${config.liveOverrideFile} is not a regular file (missing, a directory or a dangling link)`;
     return decide('BLOCK', 'LIVE_OVERRIDE_MISSING', `TRADING_MODE=live with orders enabled, but ${where}. Nothing was sent.`);
   }
   if (kind !== 'unknown' && kind !== config.tradingMode) {
@@ -116,14 +129,14 @@ export function assertNotBlocked(decision: GateDecision): void {
  * enabled but no override file is a configuration error, so the process
  * refuses to start rather than start in a state that silently blocks.
  */
-export function startupGateProblem(config: Config, fileExists: (path: string) => boolean = existsSync): { variable: string; message: string } | null {
+export function startupGateProblem(config: Config, fileExists: (path: string) => boolean = isRegularFile): { variable: string; message: string } | null {
   if (config.tradingMode === 'live' && config.ordersEnabled && (config.liveOverrideFile === null || !fileExists(config.liveOverrideFile))) {
     return {
       variable: 'LIVE_TRADING_OVERRIDE_FILE',
       message:
         config.liveOverrideFile === null
           ? 'Invalid configuration: TRADING_MODE=live with ORDERS_ENABLED=true requires LIVE_TRADING_OVERRIDE_FILE naming a file that exists'
-          : `Invalid configuration: TRADING_MODE=live with ORDERS_ENABLED=true, but LIVE_TRADING_OVERRIDE_FILE=${config.liveOverrideFile} does not exist`,
+          : `Invalid configuration: TRADING_MODE=live with ORDERS_ENABLED=true, but LIVE_TRADING_OVERRIDE_FILE=${config.liveOverrideFile} is not a regular file (missing, a directory or a dangling link)`,
     };
   }
   return null;

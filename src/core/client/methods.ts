@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Unsubscribe } from '../broker/port.js';
 import { fromZodIssues, GatewayError, OrderNotFoundError } from '../errors.js';
 import { evaluateGates } from '../gates.js';
+import { assertHistoryWithinBounds } from '../history-limits.js';
 import type { GatewayClient, OptionChainQueryInput, OrderListQueryInput, PlaceOptions, PlaceOrderInput } from './interface.js';
 import { withContext } from '../logging.js';
 import type { QuoteHub } from '../market-data.js';
@@ -70,6 +71,8 @@ export function buildClient({ ctx, quotes, startedAt, version }: ClientParts): G
     getBars: (input: HistoricalRequestInput) =>
       call(async () => {
         const { barSize, duration, whatToShow, useRth, endTime, ...instrument } = parse(HistoricalRequest, input, 'Historical request');
+        // Before any broker work: past IBKR's table a request costs minutes (issue 17), whichever interface sent it.
+        assertHistoryWithinBounds(duration, barSize);
         const contract = await ctx.contracts.resolve(instrument);
         return timed(metrics, 'getHistoricalBars', () => broker.getHistoricalBars(contract, { barSize, duration, whatToShow, useRth, endTime }));
       }),
