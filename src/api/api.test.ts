@@ -53,11 +53,20 @@ async function lastPrice(symbol = 'AAPL'): Promise<number> {
 }
 
 describe('health and correlation ids', () => {
-  it('GET /health needs no key and reports broker, mode and kill switch', async () => {
+  it('GET /health without a key is the status alone: no account ids, no configuration', async () => {
     const res = await get('/health', null);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: 'ok', tradingMode: 'paper', ordersEnabled: true, killSwitch: { engaged: false } });
+    expect(res.body).toEqual({ status: 'ok' });
+    expect(res.text).not.toContain('DU1234567');
+    expect(res.text).not.toContain(s.dataDir);
     expect(res.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('GET /health with a read key reports broker, accounts, mode and kill switch; a wrong key is 401', async () => {
+    const res = await get('/health', KEYS.read);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'ok', tradingMode: 'paper', ordersEnabled: true, killSwitch: { engaged: false }, broker: { accounts: ['DU1234567'] } });
+    expectError(await get('/health', 'notakey12345'), 401, 'UNAUTHORIZED');
   });
 
   it('echoes a sane X-Correlation-Id and replaces one that is not', async () => {
@@ -94,7 +103,10 @@ describe('authentication and scopes', () => {
     expectError(await call(url, '/api/account/summary', { key: null, headers: { authorization: `Basic ${KEYS.read}` } }), 401, 'UNAUTHORIZED');
   });
 
-  it('a key without the scope is 403 FORBIDDEN', async () => {
+  it('a key without the scope is 403 FORBIDDEN, naming the scope and the hierarchy', async () => {
+    const refused = expectError(await post('/api/orders/preview', MKT, KEYS.read), 403, 'FORBIDDEN');
+    expect(refused.error.message).toBe('This API key lacks the trade scope: the call needs a key with trade or admin. Scopes are hierarchical: admin includes trade, trade includes read.');
+    expect(refused.error.details).toMatchObject({ required: 'trade', granted: ['read'] });
     expectError(await post('/api/orders/preview', MKT, KEYS.read), 403, 'FORBIDDEN');
     expectError(await post('/api/orders/place', MKT, KEYS.read), 403, 'FORBIDDEN');
     expectError(await post('/api/orders/ORD1/cancel', undefined, KEYS.read), 403, 'FORBIDDEN');
@@ -451,12 +463,13 @@ describe('OpenAPI', () => {
   it('/openapi.json is an OpenAPI 3 document listing every path with the key scheme', async () => {
     const res = await get<{ openapi: string; paths: Record<string, Record<string, { responses?: object; security?: unknown[] }>>; components: { securitySchemes: Record<string, unknown> } }>(
       '/openapi.json',
-      null,
+      KEYS.read,
     );
     expect(res.status).toBe(200);
     expect(res.body.openapi).toMatch(/^3\.\d+\.\d+$/);
     const expected: Array<[string, string]> = [
       ['/health', 'get'],
+      ['/api/me', 'get'],
       ['/api/market/quote', 'get'],
       ['/api/market/historical', 'get'],
       ['/api/market/stream', 'get'],
@@ -489,7 +502,7 @@ describe('OpenAPI', () => {
       const target = (ref[1] ?? '').split('/').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], res.body);
       expect(target, ref[1]).toBeDefined();
     }
-    const docs = await fetch(`${url}/docs`);
+    const docs = await fetch(`${url}/docs`, { headers: { 'x-api-key': KEYS.read } });
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain('swagger');
   });

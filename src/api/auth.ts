@@ -6,11 +6,17 @@
  * the same length, so neither the key's length nor the position of the first
  * differing byte shows in the response time, and every configured key is
  * compared so the matching key's position does not show either.
+ *
+ * Scopes are hierarchical (scopes.ts). Wrong keys are throttled per client
+ * address (auth-throttle.ts) and counted in metrics.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
 import type { ApiKey, ApiScope } from '../core/config.js';
-import { GatewayError } from '../core/errors.js';
+import { GatewayError, RateLimitedError } from '../core/errors.js';
+import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.js';
+import { effectiveScopes, lacksScopeMessage, SCOPE_RULE, scopeList } from './scopes.js';
 
 interface StoredKey {
   name: string;
@@ -32,26 +38,76 @@ export function presentedKey(request: FastifyRequest): string | null {
   return null;
 }
 
-/** An onRequest hook: routes whose config names a scope need a key that holds it. */
-export function createAuthHook(keys: readonly ApiKey[]) {
-  const stored: StoredKey[] = keys.map((k) => ({ name: k.name, digest: digest(k.key), scopes: k.scopes }));
-  return function authenticate(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+/** The counters a registry holds once, however many servers are built on one client. */
+function counter(registry: Registry, name: string, help: string): Counter {
+  const existing = registry.getSingleMetric(name);
+  if (existing instanceof Counter) return existing as Counter;
+  return new Counter({ name, help, registers: [registry] });
+}
+
+export interface AuthHookOptions {
+  keys: readonly ApiKey[];
+  registry: Registry;
+  throttle?: Partial<AuthThrottleOptions>;
+}
+
+/**
+ * An onRequest hook: routes whose config names a scope need a key that holds
+ * it; with `optionalKey` a request without a key passes anonymously (the
+ * handler then shows less), while a presented key is still checked.
+ */
+export function createAuthHook(options: AuthHookOptions) {
+  const stored: StoredKey[] = options.keys.map((k) => ({ name: k.name, digest: digest(k.key), scopes: effectiveScopes(k.scopes) }));
+  const throttle = new AuthThrottle(options.throttle);
+  const failures = counter(options.registry, 'ibkr_gateway_auth_failures_total', 'Requests refused 401 because the API key presented is not valid');
+  const throttled = counter(options.registry, 'ibkr_gateway_auth_throttled_total', 'Requests refused 429 because their address is backing off after failed authentication');
+
+  const backOff = (ms: number): RateLimitedError => {
+    const seconds = Math.max(1, Math.ceil(ms / 1000));
+    return new RateLimitedError(
+      `Too many wrong API keys from this address: every request with a key is refused for ${seconds} s (right keys too, so the wait tells a guesser nothing)`,
+      seconds,
+      'AUTH_RATE_LIMITED',
+    );
+  };
+
+  return function authenticate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     request.apiKeyName = null;
     request.apiKeyScopes = null;
-    const scope = request.routeOptions.config.scope;
+    const { scope, optionalKey } = request.routeOptions.config;
     if (scope === undefined) return done();
     const presented = presentedKey(request);
-    if (presented === null) return done(new GatewayError('UNAUTHORIZED', 'An API key is required: send X-API-Key: <key> or Authorization: Bearer <key>'));
+    if (presented === null) {
+      if (optionalKey === true) return done();
+      return done(new GatewayError('UNAUTHORIZED', 'An API key is required: send X-API-Key: <key> or Authorization: Bearer <key>'));
+    }
+    const address = request.ip;
+    const wait = throttle.blockedFor(address);
+    if (wait > 0) {
+      throttled.inc();
+      void reply.header('retry-after', String(Math.max(1, Math.ceil(wait / 1000))));
+      return done(backOff(wait));
+    }
     const given = digest(presented);
     let found: StoredKey | null = null;
     for (const key of stored) {
       if (timingSafeEqual(key.digest, given) && found === null) found = key;
     }
-    if (found === null) return done(new GatewayError('UNAUTHORIZED', 'The API key is not valid'));
+    if (found === null) {
+      failures.inc();
+      const blocked = throttle.recordFailure(address);
+      if (blocked > 0) {
+        throttled.inc();
+        void reply.header('retry-after', String(Math.max(1, Math.ceil(blocked / 1000))));
+        return done(backOff(blocked));
+      }
+      return done(new GatewayError('UNAUTHORIZED', 'The API key is not valid'));
+    }
+    throttle.recordSuccess(address);
     request.apiKeyName = found.name;
     request.apiKeyScopes = found.scopes;
     if (!found.scopes.has(scope)) {
-      return done(new GatewayError('FORBIDDEN', `This API key lacks the ${scope} scope`, { required: scope, granted: [...found.scopes] }));
+      return done(new GatewayError('FORBIDDEN', lacksScopeMessage(scope), { required: scope, granted: scopeList(found.scopes), rule: SCOPE_RULE }));
     }
     done();
   };

@@ -53,9 +53,15 @@ export function errorBody(failure: HttpFailure, correlationId: string): ErrorBod
   return { error, correlationId };
 }
 
-function isFastifyError(err: unknown): err is FastifyError {
-  return err instanceof Error && typeof (err as Partial<FastifyError>).code === 'string';
+/** The HTTP status a framework or plugin error carries (Fastify's FST_ errors, @fastify/static's http-errors). */
+function clientStatusOf(err: unknown): number | null {
+  if (!(err instanceof Error)) return null;
+  const candidate = (err as { statusCode?: unknown; status?: unknown }).statusCode ?? (err as { status?: unknown }).status;
+  return typeof candidate === 'number' && candidate >= 400 && candidate < 500 ? candidate : null;
 }
+
+/** The largest request body the API reads; orders and kill-switch bodies are well under 2 KiB. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
 
 /** Maps anything thrown while serving a request to its HTTP failure. */
 export function toHttpFailure(err: unknown): HttpFailure {
@@ -66,13 +72,20 @@ export function toHttpFailure(err: unknown): HttpFailure {
     // The core returned something its own response schema refuses: a bug, not the caller's fault.
     return internal();
   }
-  if (isFastifyError(err) && err.code.startsWith('FST_')) {
-    const status = err.statusCode ?? 500;
-    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return { status: 400, code: 'BAD_REQUEST', message: 'The request body is not valid JSON' };
-    if (status === 404) return { status, code: 'NOT_FOUND', message: err.message };
-    // Fastify's own 4xx (body too large, unsupported media type, bad URL, bad content length)
-    // are the caller's fault and their messages are fixed strings, safe to show.
-    if (status >= 400 && status < 500) return { status, code: 'BAD_REQUEST', message: err.message };
+  const status = clientStatusOf(err);
+  if (status !== null) {
+    // Each refusal its own code; the framework's messages are fixed strings, safe to show.
+    const code = (err as Partial<FastifyError>).code;
+    if (code === 'FST_ERR_CTP_INVALID_JSON_BODY') return { status: 400, code: 'BAD_REQUEST', message: 'The request body is not valid JSON' };
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
+      return { status: 413, code: 'BODY_TOO_LARGE', message: `The request body is larger than ${BODY_LIMIT_BYTES} bytes, the most the API reads`, details: { limitBytes: BODY_LIMIT_BYTES } };
+    }
+    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) {
+      return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The body must be JSON: send Content-Type: application/json' };
+    }
+    if (status === 404) return { status, code: 'NOT_FOUND', message: (err as Error).message };
+    if (status === 403) return { status, code: 'PATH_FORBIDDEN', message: 'The path is not allowed' };
+    return { status, code: 'BAD_REQUEST', message: (err as Error).message };
   }
   return internal();
 }

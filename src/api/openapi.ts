@@ -26,6 +26,7 @@ export async function registerOpenApi(app: ApiInstance, version: string): Promis
       },
       tags: [
         { name: 'health' },
+        { name: 'auth' },
         { name: 'market' },
         { name: 'account' },
         { name: 'orders' },

@@ -43,7 +43,7 @@ describe('kill switch', () => {
     expect(engaged.status).toBe(200);
     expect(engaged.body).toMatchObject({ engaged: true, reason: 'test halt', by: expect.stringMatching(/^rest:key3:/) });
 
-    const health = await call(s.url, '/health', { key: null });
+    const health = await call(s.url, '/health', { key: KEYS.read });
     expect(health.body).toMatchObject({ killSwitch: { engaged: true, reason: 'test halt' }, effectiveOrderMode: 'BLOCK' });
     const state = await call(s.url, '/api/admin/kill-switch', { key: KEYS.read });
     expect(state.body).toMatchObject({ engaged: true });

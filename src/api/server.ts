@@ -13,8 +13,10 @@ import { VERSION } from '../core/version.js';
 import { RateLimitedError } from '../core/errors.js';
 import type { GatewayClient } from '../core/client/interface.js';
 import { createAuthHook } from './auth.js';
+import type { AuthThrottleOptions } from './auth-throttle.js';
+import { createClientErrorHandler } from './client-error.js';
 import { CORRELATION_HEADER, correlationIdFor, echoCorrelationId, enterContext } from './context.js';
-import { errorHandler, notFoundHandler, serializerCompiler, validatorCompiler } from './errors.js';
+import { BODY_LIMIT_BYTES, errorHandler, notFoundHandler, serializerCompiler, validatorCompiler } from './errors.js';
 import { resolveApiKeys } from './keys.js';
 import { registerOpenApi } from './openapi.js';
 import { accountRoutes } from './routes/account.js';
@@ -23,8 +25,10 @@ import { auditRoutes } from './routes/audit.js';
 import { contractRoutes } from './routes/contracts.js';
 import { healthRoutes } from './routes/health.js';
 import { marketRoutes } from './routes/market.js';
+import { meRoutes } from './routes/me.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { orderRoutes } from './routes/orders.js';
+import { setSecurityHeaders } from './security-headers.js';
 import type { ApiInstance } from './types.js';
 
 export interface ApiServerOptions {
@@ -32,13 +36,23 @@ export interface ApiServerOptions {
   apiKeys?: ApiKey[];
   /** Logger for Fastify's own messages; default the client's. */
   logger?: FastifyBaseLogger;
+  /** Back-off for wrong keys per address (tests shorten it); default auth-throttle.ts's. */
+  authThrottle?: Partial<AuthThrottleOptions>;
 }
+
+/** Routes that are keyless only with PUBLIC_DOCS=true; otherwise they need read like any data route. */
+const isDocsRoute = (url: string): boolean => url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/');
 
 /** Builds the server without listening (inject, or listen yourself). Closing it does not close the client. */
 export async function buildApiServer(client: GatewayClient, options: ApiServerOptions = {}): Promise<FastifyInstance> {
   const keys = options.apiKeys ?? resolveApiKeys(client.config).keys;
+  const logger = options.logger ?? client.logger;
   const app: ApiInstance = Fastify({
-    loggerInstance: options.logger ?? client.logger,
+    loggerInstance: logger,
+    // Bounded body: nothing the API reads comes near it (see BODY_LIMIT_BYTES).
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Requests Node's parser refuses answer in the API's error shape too.
+    clientErrorHandler: createClientErrorHandler(logger),
     // The core logs what matters inside a request; a line per request would cost more than the request itself.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'correlationId' }),
     genReqId: correlationIdFor,
@@ -69,7 +83,14 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
   app.decorateRequest('apiKeyScopes', null);
   app.decorateRequest('clientInterface', 'rest');
   app.addHook('onRequest', echoCorrelationId);
-  app.addHook('onRequest', createAuthHook(keys));
+  app.addHook('onRequest', setSecurityHeaders);
+  app.addHook('onRequest', createAuthHook({ keys, registry: client.metrics.registry, throttle: options.authThrottle }));
+  // Swagger UI and the OpenAPI document describe every route: without PUBLIC_DOCS=true they need a read key.
+  if (!client.config.api.publicDocs) {
+    app.addHook('onRoute', (route) => {
+      if (isDocsRoute(route.url) && route.config?.scope === undefined) route.config = { ...route.config, scope: 'read' };
+    });
+  }
   app.addHook('preHandler', enterContext);
   // While closing, answers to in-flight requests say Connection: close, so a keep-alive
   // client does not hold the server open until the keep-alive timeout (72 s in Fastify).
@@ -102,6 +123,7 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
   });
 
   healthRoutes(app, client);
+  meRoutes(app);
   marketRoutes(app, client);
   accountRoutes(app, client);
   orderRoutes(app, client);
@@ -118,6 +140,7 @@ export interface StartApiServerOptions {
   port: number;
   apiKeys?: ApiKey[];
   logger?: FastifyBaseLogger;
+  authThrottle?: Partial<AuthThrottleOptions>;
 }
 
 export interface RunningApiServer {
@@ -129,7 +152,7 @@ export interface RunningApiServer {
 }
 
 export async function startApiServer(options: StartApiServerOptions): Promise<RunningApiServer> {
-  const server = await buildApiServer(options.client, { apiKeys: options.apiKeys, logger: options.logger });
+  const server = await buildApiServer(options.client, { apiKeys: options.apiKeys, logger: options.logger, authThrottle: options.authThrottle });
   await server.listen({ host: options.host, port: options.port });
   const address = server.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -13,6 +13,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a key needs for this route; absent means the route is public (health, docs). */
     scope?: ApiScope;
+    /** With a scope: a request without any key passes anonymously (the handler shows less); a key presented is still checked. */
+    optionalKey?: boolean;
   }
   interface FastifyRequest {
     /** Display name of the authenticated key (never the key); null on public routes. */

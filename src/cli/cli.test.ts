@@ -162,7 +162,8 @@ describe.skipIf(!existsSync(MAIN))('the ibkr-gateway command (needs `npm run bui
       });
       expect(stderr).toContain('orders disabled');
       const headers = { 'X-API-Key': 'adminkey1234' };
-      expect(Health.parse(await (await fetch(`${url}/health`)).json()).status).toBe('ok');
+      expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: 'ok' });
+      expect(Health.parse(await (await fetch(`${url}/health`, { headers })).json()).status).toBe('ok');
       expect((await fetch(`${url}/api/market/quote?symbol=AAPL`, { headers })).status).toBe(200);
       expect(await (await fetch(`${url}/`)).text()).toContain('<html');
       const mcp = await fetch(`${url}/mcp`, {

@@ -181,6 +181,7 @@ export const CONFIG_TABLE = {
     host: setting({ name: 'API_HOST', default: '127.0.0.1', accepts: 'a host name or IP', description: 'Address the REST API listens on', parse: text }),
     port: setting({ name: 'API_PORT', default: '8000', accepts: 'an integer 0-65535 (0 = any free port)', description: 'Port the REST API listens on', parse: int(0, 65535) }),
     keys: optional({ name: 'API_KEYS', accepts: 'KEY or KEY:SCOPES, comma-separated; SCOPES = read, trade, admin joined by + (keys at least 8 characters)', description: 'API keys; unset: a random admin key is created in DATA_DIR/api-key on first start', parse: parseApiKeys, secret: true }),
+    publicDocs: setting({ name: 'PUBLIC_DOCS', default: 'false', accepts: 'true | false | 1 | 0', description: 'true: /docs and /openapi.json answer without an API key (otherwise they need read)', parse: bool }),
     rateLimitPerMinute: setting({ name: 'API_RATE_LIMIT_PER_MINUTE', default: '6000', accepts: 'an integer 1-10000000', description: 'Requests per minute per API key before 429', parse: int(1, 10_000_000) }),
   },
   dataDir: setting({ name: 'DATA_DIR', default: './data', accepts: 'a directory path', description: 'Where audit.db, sim.db, the bar cache and the generated API key live', parse: absolutePath }),

@@ -16,7 +16,7 @@ export interface ErrorCodeInfo {
 export const ERROR_CATALOGUE = {
   BAD_REQUEST: { status: 400, description: 'Malformed request: the body is not valid JSON, or a parameter cannot be read.' },
   UNAUTHORIZED: { status: 401, description: 'Missing or wrong API key.' },
-  FORBIDDEN: { status: 403, description: 'The API key lacks the scope (read, trade, admin) this call needs.' },
+  FORBIDDEN: { status: 403, description: 'The API key lacks the scope this call needs. Scopes are hierarchical: admin includes trade, trade includes read.' },
   NOT_FOUND: { status: 404, description: 'No such route or resource.' },
   VALIDATION_ERROR: { status: 422, description: 'The request does not match its schema; details lists each field and why.' },
   CONTRACT_NOT_FOUND: { status: 404, description: 'No instrument matches the spec (IBKR error 200).' },
@@ -163,7 +163,7 @@ export class AccountError extends GatewayError {
 
 export class RateLimitedError extends GatewayError {
   readonly retryAfterSeconds: number;
-  constructor(message: string, retryAfterSeconds: number, code: 'RATE_LIMITED' | 'PACING_VIOLATION' = 'RATE_LIMITED') {
+  constructor(message: string, retryAfterSeconds: number, code: 'RATE_LIMITED' | 'PACING_VIOLATION' | 'AUTH_RATE_LIMITED' = 'RATE_LIMITED') {
     super(code, message, { retryAfterSeconds });
     this.retryAfterSeconds = retryAfterSeconds;
   }

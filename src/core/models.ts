@@ -611,6 +611,17 @@ export const Health = z.object({
 });
 export type Health = z.infer<typeof Health>;
 
+/** /health without an API key: the status alone, no account ids or configuration. */
+export const HealthStatus = Health.pick({ status: true }).strict();
+export type HealthStatus = z.infer<typeof HealthStatus>;
+
+/** GET /api/me: the key making the request. Scopes are hierarchical: admin includes trade, trade includes read. */
+export const ApiKeyInfo = z.object({
+  name: z.string().describe('Display name of the key (never the key itself)'),
+  scopes: z.array(z.enum(['read', 'trade', 'admin'])).describe('What the key may do, lowest first; admin includes trade, trade includes read'),
+});
+export type ApiKeyInfo = z.infer<typeof ApiKeyInfo>;
+
 // ---------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------

@@ -27,6 +27,8 @@ import { registerDashboard } from './index.js';
 type Fits<A extends B, B> = [A, B];
 export type _ShapesStillFit = [
   Fits<Core.Health, App.Health>,
+  Fits<Core.HealthStatus, App.HealthStatus>,
+  Fits<Core.ApiKeyInfo, App.ApiKeyInfo>,
   Fits<Core.Quote, App.Quote>,
   Fits<Core.Bar, App.Bar>,
   Fits<Core.AccountSummary, App.AccountSummary>,
@@ -133,7 +135,8 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     mkdirSync(SHOTS, { recursive: true });
     dataDir = mkdtempSync(join(tmpdir(), 'ibkr-dashboard-test-'));
     client = await createClient({ env: { DATA_DIR: dataDir, SIM_SESSION: 'always-open', ORDERS_ENABLED: 'true', LOG_LEVEL: 'silent' } });
-    const apiKeys = parseApiKeys(`${KEYS.admin}:read+trade+admin,${KEYS.read}:read`);
+    // The admin key is configured as `admin` alone: scopes are hierarchical, so it trades and reads too.
+    const apiKeys = parseApiKeys(`${KEYS.admin}:admin,${KEYS.read}:read`);
     if (apiKeys === undefined) throw new Error('test keys do not parse');
     server = await buildApiServer(client, { apiKeys });
     await registerDashboard(server);
@@ -169,7 +172,9 @@ describe.skipIf(!hasChromium)(suiteName, () => {
 
   it('signs in with an API key kept in sessionStorage, never in the URL', async () => {
     await page.goto(baseUrl);
-    await page.locator('#st-broker').waitFor();
+    // Signed out, /health shows the status alone: no broker, accounts or mode for whoever opens the page.
+    await eventually(() => page.textContent('#st-gateway')).toContain('ok');
+    expect(await page.locator('#st-broker').count()).toBe(0);
     await shot(page, '01-sign-in');
     await page.fill('#signin-key', 'not-a-valid-key');
     await page.press('#signin-key', 'Enter');
@@ -332,8 +337,13 @@ describe.skipIf(!hasChromium)(suiteName, () => {
 
     const readContext = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     const p = await newPage(readContext);
+    const before = requests.length;
     await signIn(p, KEYS.read);
     expect(await p.textContent('#key-info')).toBe('Key scopes: read');
+    // Sign-in asks GET /api/me; it no longer probes routes for 403s or previews an empty order.
+    const signInRequests = requests.slice(before);
+    expect(signInRequests).toContain(`${baseUrl}/api/me`);
+    expect(signInRequests.filter((u) => u.includes('/api/orders/preview') || u.includes('/api/audit'))).toEqual([]);
     await go(p, 'account');
     await eventually(() => p.textContent('#account-cards')).toContain('Net liquidation');
 

@@ -12,8 +12,8 @@ export const errorResponses = { '4xx': ErrorBody, '5xx': ErrorBody } as const;
 export const SECURITY: Array<Record<string, string[]>> = [{ apiKey: [] }, { bearer: [] }];
 
 const SCOPE_NOTE: Record<ApiScope, string> = {
-  read: 'Needs an API key with the read scope.',
-  trade: 'Needs an API key with the trade scope.',
+  read: 'Needs an API key with the read scope (or trade, or admin).',
+  trade: 'Needs an API key with the trade scope (or admin).',
   admin: 'Needs an API key with the admin scope.',
 };
 

@@ -1,24 +1,34 @@
-/** GET /health: no key, so load balancers and the dashboard can poll it. */
+/**
+ * GET /health: without a key, status only (load balancers and monitors poll
+ * it); with a read key, the details (broker, accounts, mode, kill switch).
+ * Account ids and the broker's state are not for whoever can reach the port.
+ */
 import type { GatewayClient } from '../../core/client/interface.js';
-import { Health } from '../../core/models.js';
+import { Health, HealthStatus } from '../../core/models.js';
 import type { ApiInstance } from '../types.js';
-import { errorResponses } from './common.js';
+import { errorResponses, SECURITY } from './common.js';
 
 export function healthRoutes(app: ApiInstance, client: GatewayClient): void {
+  const Answer = Health.or(HealthStatus);
   app.get(
     '/health',
     {
+      config: { scope: 'read', optionalKey: true },
       schema: {
         tags: ['health'],
-        summary: 'Gateway, broker connection, trading mode and kill switch',
-        description: 'No API key needed. 200 while the broker is connected or degraded, 503 with the same body when it is down.',
-        response: { 200: Health, 503: Health, ...errorResponses },
+        summary: 'Gateway status; with a read key also broker connection, accounts, trading mode and kill switch',
+        description:
+          'No API key needed for `{"status"}` alone; a key with the read scope gets the full body. ' +
+          '200 while the broker is connected or degraded, 503 when it is down. A wrong key is 401.',
+        security: [{}, ...SECURITY],
+        response: { 200: Answer, 503: Answer, ...errorResponses },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       const health = await client.health();
       // A monitor that only looks at the status code still sees a dead broker.
-      return reply.code(health.status === 'down' ? 503 : 200).send(health);
+      const code = health.status === 'down' ? 503 : 200;
+      return reply.code(code).send(request.apiKeyScopes?.has('read') === true ? health : { status: health.status });
     },
   );
 }

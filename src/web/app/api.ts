@@ -5,7 +5,7 @@
  * Referer. That is also why the quote stream is read with fetch rather than
  * EventSource, which cannot send headers.
  */
-import type { ErrorBody, Quote, Scope } from './types.js';
+import type { ApiKeyInfo, ErrorBody, Quote, Scope } from './types.js';
 
 const KEY_STORAGE = 'ibkr-gateway.apiKey';
 
@@ -86,42 +86,13 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   return parsed as T;
 }
 
-/** The scopes a 403 says the key holds. */
-function grantedIn(err: ApiError): Scope[] | null {
-  const details = err.details;
-  if (typeof details !== 'object' || details === null) return null;
-  const granted = (details as { granted?: unknown }).granted;
-  if (!Array.isArray(granted)) return null;
-  return granted.filter((s): s is Scope => s === 'read' || s === 'trade' || s === 'admin');
-}
-
 /**
- * Finds what a key may do. The API has no "who am I" route, but a 403 names the
- * scopes the key holds, so it probes one harmless route per scope until one is
- * refused: an admin read of one audit row, a trade preview with an empty body
- * (the scope is checked before the body, and an empty body is refused as 422
- * before anything is previewed or recorded), then a plain read. A 401 means the key is wrong.
+ * What a key may do, from GET /api/me (its name and hierarchical scopes). A
+ * 401 means the key is wrong; nothing else is probed or sent.
  */
-export async function discoverScopes(key: string): Promise<Set<Scope>> {
-  const probes: Array<[Scope, string, RequestOptions]> = [
-    ['admin', '/api/audit?limit=1', {}],
-    ['trade', '/api/orders/preview', { method: 'POST', body: {} }],
-    ['read', '/api/admin/kill-switch', {}],
-  ];
-  const held = new Set<Scope>();
-  for (const [scope, path, options] of probes) {
-    try {
-      await api<unknown>(path, { ...options, key });
-      held.add(scope);
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      if (err.status === 403) return new Set(grantedIn(err) ?? [...held]);
-      // The validation failure of the empty preview: the scope check passed.
-      if (err.status === 422) held.add(scope);
-      else throw err;
-    }
-  }
-  return held;
+export async function whoAmI(key: string): Promise<{ name: string; scopes: Set<Scope> }> {
+  const me = await api<ApiKeyInfo>('/api/me', { key });
+  return { name: me.name, scopes: new Set(me.scopes.filter((s): s is Scope => s === 'read' || s === 'trade' || s === 'admin')) };
 }
 
 /**

@@ -2,14 +2,14 @@
  * Dashboard entry point: sign-in, navigation between views (the URL hash names
  * the view, never anything secret), and the refresh loop of the visible view.
  */
-import { ApiError, discoverScopes, setUnauthorizedHandler, storedKey, storeKey } from './api.js';
+import { ApiError, setUnauthorizedHandler, storedKey, storeKey, whoAmI } from './api.js';
 import { loadAccount } from './account.js';
 import { loadAudit, setupAudit, verifyAudit } from './audit.js';
 import { byId, h, say } from './dom.js';
 import { setupMarket, showMarket, stopStream } from './market.js';
 import { loadOrders, setupOrders, showOrderDetail } from './orders.js';
 import { scopeList, setScopes } from './session.js';
-import { setupKillSwitch, startStatusPolling } from './status.js';
+import { refreshStatus, setupKillSwitch, startStatusPolling } from './status.js';
 import { loadOpenOrders, resetTrade, setupTrade, ticketFor } from './trade.js';
 import { BAR_SIZES, ORDER_TYPES, SECURITY_TYPES, TIME_IN_FORCE } from './types.js';
 
@@ -101,9 +101,11 @@ async function signIn(key: string): Promise<void> {
   const message = byId('signin-message');
   say(message, 'Checking the key…');
   try {
-    const scopes = await discoverScopes(key);
+    const { scopes } = await whoAmI(key);
     storeKey(key);
     setScopes(scopes);
+    // The status bar shows the details a key may see as soon as there is one.
+    void refreshStatus();
     say(message, '');
     (byId<HTMLInputElement>('signin-key')).value = '';
     signedIn(scopeList());

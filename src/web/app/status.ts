@@ -1,8 +1,11 @@
-/** The status bar (from /health, which needs no key) and the kill switch control. */
-import { api, ApiError } from './api.js';
+/**
+ * The status bar and the kill switch control. /health answers anyone with the
+ * status alone; with the signed-in key it adds broker, mode and kill switch.
+ */
+import { api, ApiError, storedKey } from './api.js';
 import { byId, h, replace, say } from './dom.js';
 import { can } from './session.js';
-import type { Health, KillSwitchState } from './types.js';
+import type { Health, HealthStatus, KillSwitchState } from './types.js';
 
 let last: Health | null = null;
 const listeners: Array<(health: Health) => void> = [];
@@ -18,10 +21,11 @@ function chip(label: string, value: string, tone: 'ok' | 'warn' | 'bad' | 'plain
   return h('li', { class: `chip ${tone}`, id }, h('span', { class: 'label' }, label), ' ', h('span', { class: 'value' }, value));
 }
 
-function render(health: Health | null, error: string | null): void {
+function render(health: Health | null, error: string | null, status?: HealthStatus): void {
   const list = byId('status');
   if (health === null) {
-    replace(list, chip('Gateway', error ?? 'unreachable', 'bad', 'st-gateway'));
+    if (status !== undefined) replace(list, chip('Gateway', status.status, status.status === 'ok' ? 'ok' : status.status === 'degraded' ? 'warn' : 'bad', 'st-gateway'));
+    else replace(list, chip('Gateway', error ?? 'unreachable', 'bad', 'st-gateway'));
     return;
   }
   const b = health.broker;
@@ -49,11 +53,20 @@ function render(health: Health | null, error: string | null): void {
 export async function refreshStatus(): Promise<void> {
   try {
     // /health answers 503 with the same body when the broker is down: that is a state to show, not an error.
-    const response = await fetch('/health', { cache: 'no-store', headers: { accept: 'application/json' } });
-    const health = (await response.json()) as Health;
-    last = health;
-    render(health, null);
-    for (const listener of listeners) listener(health);
+    const key = storedKey();
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (key !== null) headers['x-api-key'] = key;
+    const response = await fetch('/health', { cache: 'no-store', headers });
+    const body = (await response.json()) as Health | HealthStatus;
+    if (!('broker' in body)) {
+      // Signed out (or the key was refused): the status is all there is to show.
+      last = null;
+      render(null, null, { status: 'status' in body ? body.status : 'down' });
+      return;
+    }
+    last = body;
+    render(body, null);
+    for (const listener of listeners) listener(body);
   } catch {
     last = null;
     render(null, 'unreachable');

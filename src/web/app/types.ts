@@ -26,6 +26,17 @@ export interface Health {
   killSwitch: KillSwitchState;
 }
 
+/** /health without a key: the status alone. */
+export interface HealthStatus {
+  status: Health['status'];
+}
+
+/** GET /api/me. */
+export interface ApiKeyInfo {
+  name: string;
+  scopes: Scope[];
+}
+
 export interface Quote {
   symbol: string;
   bid: Num;
