@@ -46,7 +46,8 @@ beforeAll(async () => {
       DATA_DIR: dataDir,
       SIM_SESSION: 'always-open',
       ORDERS_ENABLED: 'true',
-      API_KEYS: `${KEYS.read}:read,${KEYS.trade}:read+trade,${KEYS.admin}:read+trade+admin`,
+      // The admin key is configured as `admin` alone: scopes are hierarchical, so it reads and trades too.
+      API_KEYS: `${KEYS.read}:read,${KEYS.trade}:read+trade,${KEYS.admin}:admin`,
       LOG_LEVEL: 'silent',
       // Several tests place the same small order; the duplicate guard would refuse the repeats.
       DUPLICATE_ORDER_WINDOW_SECONDS: '0',
@@ -271,7 +272,10 @@ describe('over stdio', () => {
   it('engage_kill_switch with a read-only key: FORBIDDEN (a trade key may engage it)', async () => {
     const reader = await stdioClient({ MCP_API_URL: apiUrl, MCP_API_KEY: KEYS.read });
     try {
-      expectToolError(await call(reader, 'engage_kill_switch', { reason: 'test' }), 'FORBIDDEN');
+      const t = expectToolError(await call(reader, 'engage_kill_switch', { reason: 'test' }), 'FORBIDDEN');
+      // The hint says what the server enforces, in the server's words.
+      expect(t).toContain('engaging the kill switch need trade');
+      expect(t).toContain('admin includes trade, trade includes read');
     } finally {
       await reader.close();
     }

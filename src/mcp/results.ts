@@ -18,13 +18,17 @@ export function ok(value: Record<string, unknown>, summary: string): CallToolRes
 const NEXT_STEP: Partial<Record<ErrorCode | TransportErrorCode, string>> = {
   BAD_REQUEST: 'Fix the arguments and call again.',
   UNAUTHORIZED: 'The MCP server has no valid API key: set MCP_API_KEY (in the MCP server config "env") to a key listed in the gateway\'s API_KEYS. Retrying will not help.',
-  FORBIDDEN: 'The API key lacks the scope this tool needs (reads: read; orders: trade; kill switch: admin). Ask the user to grant it; retrying will not help.',
+  FORBIDDEN:
+    'The API key lacks the scope this tool needs: reads need read; preview, place, cancel and engaging the kill switch need trade; the audit log and releasing the kill switch need admin. ' +
+    'Scopes are hierarchical: admin includes trade, trade includes read. Ask the user for a key with the scope; retrying will not help.',
   NOT_FOUND: 'Check the id or symbol; the MCP server and the gateway may be different versions.',
   VALIDATION_ERROR: 'Fix the fields named in details and call again.',
   CONTRACT_NOT_FOUND: 'Check the symbol and securityType (e.g. ETF for SPY, FUT for ES, CASH for EUR.USD); use resolve_contract to try variants.',
   CONTRACT_AMBIGUOUS: 'Add exchange, currency or expiry (see details.candidates) and call again.',
   MARKET_DATA_UNAVAILABLE: 'Try again later, or use get_historical_data for the last close.',
   HISTORICAL_DATA_ERROR: 'Use a larger barSize or a shorter duration and call again.',
+  HISTORY_DURATION_TOO_LONG: 'Ask for at most details.maxDuration with this barSize, or use a larger barSize, and call again.',
+  AUTH_RATE_LIMITED: 'Too many wrong API keys came from this address; wait details.retryAfterSeconds, and check MCP_API_KEY before calling again.',
   ORDER_VALIDATION_ERROR: 'Fix the order (tick size, quantity, session) as the message says, then preview_order again.',
   ORDER_NOT_FOUND: 'Check the orderId; list_orders shows the orders the gateway knows.',
   ORDER_NOT_CANCELLABLE: 'The order already finished; get_order_status shows its final state. Nothing to cancel.',

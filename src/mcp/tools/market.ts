@@ -45,7 +45,8 @@ export function registerMarketTools(server: McpServer, { api }: ToolContext): vo
       description:
         'OHLCV bars for one instrument, oldest first. barSize is the length of one bar ("1 min" ... "1 day", "1 week", "1 month"; default "1 day"); ' +
         'duration is how far back from endTime (now by default): "<n> S|D|W|M|Y", e.g. "1 D", "2 W", "1 M" (default), "1 Y". ' +
-        'Keep the bar count reasonable (e.g. 1 min bars for at most a few days) or the gateway answers HISTORICAL_DATA_ERROR. ' +
+        "IBKR's limits apply: at most 1800 S of 1 secs bars, 1 D of 1 min, 2 D of 2 mins, 1 W of 3-20 mins, 1 M of 30 mins-8 hours, 1 Y of 1 day/1 week/1 month; " +
+        'longer is refused with HISTORY_DURATION_TOO_LONG (details.maxDuration names the limit). ' +
         'useRth=true (default) keeps regular trading hours only. Prices in the instrument currency, volume in shares/contracts.',
       inputSchema: HistoricalRequest,
       outputSchema: HistoricalResult,
