@@ -10,6 +10,7 @@ import type { Instrument } from './catalogue.js';
 import { roundTick, type Market } from './market.js';
 import type { Book } from './matching.js';
 import { listedExpirations, listedStrikes } from './options.js';
+import { barsInSlices } from './sliced-bars.js';
 import type { SimState } from './state.js';
 
 export class SimMarketData {
@@ -125,7 +126,8 @@ export class SimMarketData {
     this.sim.requireStore();
     const now = this.sim.clock.now();
     const endMs = query.endTime ? Date.parse(query.endTime) : now;
-    return this.sim.market.bars(this.sim.instrument(contract), { ...query, endMs }, now);
+    const instrument = this.sim.instrument(contract);
+    return barsInSlices((q, nowMs) => this.sim.market.bars(instrument, q, nowMs), { ...query, endMs }, now);
   }
 
   /** USD per unit of `currency` at `t`, from the simulated FX pairs. */
