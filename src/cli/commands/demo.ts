@@ -121,7 +121,7 @@ export function registerDemo(program: Command): void {
           } finally {
             rl?.close();
           }
-          io.stdout.write(`\nThat is the tour. Next: \`npm start\` and open http://127.0.0.1:8000/docs, or see README.md for the MCP server.\n`);
+          io.stdout.write(`\nThat is the tour. Next: \`PUBLIC_DOCS=true npm start\` and open http://127.0.0.1:8000/docs, or see README.md for the MCP server.\n`);
         },
         { config },
       );

@@ -76,7 +76,7 @@ function printBanner(io: Io, config: Config, health: Health, url: string, keys: 
   const lines = [
     `${b('ibkr-gateway')} ${health.version} listening on ${b(url)}`,
     `  dashboard   ${url}/`,
-    `  docs        ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
+    `  docs        ${url}/docs   (OpenAPI: ${url}/openapi.json${config.api.publicDocs ? '' : '; needs a read key, or PUBLIC_DOCS=true to open them in a browser'})`,
     `  MCP         ${url}/mcp`,
     `  broker      ${config.broker} (${health.broker.state}; accounts ${health.broker.accounts.join(', ') || 'none'})`,
     `  trading     ${config.tradingMode}; orders ${config.ordersEnabled ? 'enabled' : 'disabled (answered SIMULATED)'}; an order now would ${mode}`,
