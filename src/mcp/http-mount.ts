@@ -40,6 +40,12 @@ function selfUrl(fastify: FastifyInstance): string {
   return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
 }
 
+/** Takes over the raw response, keeping the headers the REST server's hooks set (correlation id, security headers). */
+function hijackKeepingHeaders(reply: FastifyReply): void {
+  reply.hijack();
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
+}
+
 function jsonRpcError(reply: FastifyReply, status: number, message: string): void {
   const res = reply.raw;
   if (res.headersSent) {
@@ -63,7 +69,7 @@ export function mountMcpHttp(fastify: FastifyInstance, options: McpHttpOptions =
       const server = createMcpServer({ apiUrl: options.apiUrl ?? selfUrl(fastify), apiKey: callerKey(request), timeoutMs: options.timeoutMs, fetch: options.fetch });
       // JSON responses, not SSE: every tool answers once, and plain JSON passes any proxy.
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-      reply.hijack();
+      hijackKeepingHeaders(reply);
       reply.raw.on('close', () => {
         void transport.close();
         void server.close();
@@ -84,7 +90,7 @@ export function mountMcpHttp(fastify: FastifyInstance, options: McpHttpOptions =
     url: path,
     config,
     handler: async (_request, reply) => {
-      reply.hijack();
+      hijackKeepingHeaders(reply);
       reply.raw.setHeader('allow', 'POST');
       jsonRpcError(reply, 405, 'Method not allowed: this MCP endpoint is stateless, use POST');
     },

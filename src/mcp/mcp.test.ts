@@ -414,6 +414,19 @@ describe('Streamable HTTP at /mcp on the REST server', () => {
     }
   });
 
+  it("answers with the REST server's correlation id and security headers", async () => {
+    const res = await fetch(`${apiUrl}/mcp`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEYS.read, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-correlation-id': 'mcp-trace-1' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-correlation-id')).toBe('mcp-trace-1');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    await res.text();
+  });
+
   it('refuses a request without a valid key', async () => {
     await expect(httpClient(null)).rejects.toThrow(/401|UNAUTHORIZED|API key/);
     await expect(httpClient('wrongkey9999')).rejects.toThrow(/401|UNAUTHORIZED|not valid/);
