@@ -82,6 +82,35 @@ describe('history: IBKR duration x bar size bounds', () => {
       await call(s.url, '/api/admin/kill-switch', { key: KEYS.admin, body: { engaged: false } });
     }
   });
+  it('a client that disconnects stops the work: the broker call ends with REQUEST_CANCELLED instead of computing every bar', async () => {
+    const broker = s.client.broker;
+    const original = broker.getHistoricalBars.bind(broker);
+    let work!: Promise<unknown>;
+    let started!: () => void;
+    const computing = new Promise<void>((resolve) => (started = resolve));
+    broker.getHistoricalBars = (contract, query) => {
+      const result = original(contract, query);
+      work = result.then(
+        (bars) => ({ finished: bars.length }),
+        (err: unknown) => err,
+      );
+      started();
+      return result;
+    };
+    try {
+      const controller = new AbortController();
+      const request = fetch(`${s.url}/api/market/historical?symbol=AAPL&barSize=3%20mins&duration=1%20W&useRth=false`, { headers: { 'x-api-key': KEYS.read }, signal: controller.signal }).catch(
+        (err: unknown) => err,
+      );
+      await computing;
+      controller.abort();
+      await request;
+      expect(await work).toMatchObject({ code: 'REQUEST_CANCELLED' });
+      expect((await call(s.url, '/health', { key: null })).status).toBe(200);
+    } finally {
+      broker.getHistoricalBars = original;
+    }
+  });
 });
 
 describe('the other growing inputs', () => {

@@ -64,6 +64,7 @@ export const ERROR_CATALOGUE = {
   HTTP_PARSE_ERROR: { status: 400, description: 'The HTTP request itself is malformed (duplicate Content-Length, bad chunked encoding, invalid header).' },
   REQUEST_TIMEOUT: { status: 408, description: 'The request was not received completely in time.' },
   PATH_FORBIDDEN: { status: 403, description: 'The file path is not allowed (a null byte, or a path outside the served directory).' },
+  REQUEST_CANCELLED: { status: 499, description: 'The client went away before the answer was ready; the work was stopped (nothing is sent, there is nobody to send it to).' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -7,6 +7,7 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Unsubscribe } from '../../core/broker/port.js';
+import { GatewayError } from '../../core/errors.js';
 import type { GatewayClient } from '../../core/client/interface.js';
 import { Bar, OptionChain, OptionChainQuery, Quote } from '../../core/models.js';
 import { HistoricalQuery, InstrumentQuery, StreamQuery } from '../schemas.js';
@@ -31,7 +32,19 @@ export function marketRoutes(app: ApiInstance, client: GatewayClient): void {
       querystring: HistoricalQuery,
       response: { 200: z.array(Bar), ...errorResponses },
     }),
-    (request) => client.getBars(request.query),
+    async (request, reply) => {
+      // A client that disconnects stops the work: the simulator checks between slices of bars.
+      const controller = new AbortController();
+      const abandon = (): void => {
+        if (!reply.raw.writableEnded) controller.abort(new GatewayError('REQUEST_CANCELLED', 'The client disconnected before the bars were ready'));
+      };
+      reply.raw.once('close', abandon);
+      try {
+        return await client.getBars(request.query, { signal: controller.signal });
+      } finally {
+        reply.raw.off('close', abandon);
+      }
+    },
   );
 
   app.get(

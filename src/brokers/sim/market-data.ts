@@ -127,7 +127,8 @@ export class SimMarketData {
     const now = this.sim.clock.now();
     const endMs = query.endTime ? Date.parse(query.endTime) : now;
     const instrument = this.sim.instrument(contract);
-    return barsInSlices((q, nowMs) => this.sim.market.bars(instrument, q, nowMs), { ...query, endMs }, now);
+    const { signal, ...bars } = query;
+    return barsInSlices((q, nowMs) => this.sim.market.bars(instrument, q, nowMs), { ...bars, endMs }, now, undefined, signal);
   }
 
   /** USD per unit of `currency` at `t`, from the simulated FX pairs. */

@@ -31,7 +31,15 @@ const DAY_S = 86_400;
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-export async function barsInSlices(compute: (query: TimedBarsQuery, nowMs: number) => Bar[], query: TimedBarsQuery, nowMs: number, pause: () => Promise<void> = nextTick): Promise<Bar[]> {
+/** `signal` stops the work between slices (the caller went away); the promise then rejects with its reason. */
+export async function barsInSlices(
+  compute: (query: TimedBarsQuery, nowMs: number) => Bar[],
+  query: TimedBarsQuery,
+  nowMs: number,
+  pause: () => Promise<void> = nextTick,
+  signal?: AbortSignal,
+): Promise<Bar[]> {
+  signal?.throwIfAborted();
   const barS = BAR_SECONDS[query.barSize];
   if (barS >= DAY_S) return compute(query, nowMs);
   // The whole request's limits, which no single slice would trip.
@@ -67,9 +75,11 @@ export async function barsInSlices(compute: (query: TimedBarsQuery, nowMs: numbe
   add(slice(first + overshoot, (first + overshoot - start) / 1000, start, first));
   for (let i = 0; i + 1 < cuts.length; i++) {
     await pause();
+    signal?.throwIfAborted();
     add(slice(cuts[i + 1] as number, sliceS, cuts[i] as number, cuts[i + 1] as number));
   }
   await pause();
+  signal?.throwIfAborted();
   // The last slice begins up to a second before its cut; what falls before the cut is dropped.
   add(slice(end, Math.ceil((end - last) / 1000), last, Number.POSITIVE_INFINITY));
   return out;

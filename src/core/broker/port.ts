@@ -37,6 +37,8 @@ export interface BarsQuery {
   useRth: boolean;
   /** End of the window (UTC ISO); default now. */
   endTime?: string;
+  /** Aborted when the caller no longer wants the bars (a REST client disconnected): a broker may stop early. */
+  signal?: AbortSignal;
 }
 
 /** An IBKR-style what-if answer: estimates only, nothing is placed. */

@@ -59,7 +59,8 @@ export interface GatewayClient {
    * subscription, released when the last listener unsubscribes.
    */
   streamQuotes(spec: SymbolSpecInput, listener: (quote: Quote) => void): Promise<Unsubscribe>;
-  getBars(request: HistoricalRequestInput): Promise<Bar[]>;
+  /** `signal` stops the work when the caller goes away (the REST API aborts it when the client disconnects). */
+  getBars(request: HistoricalRequestInput, options?: { signal?: AbortSignal }): Promise<Bar[]>;
   getOptionChain(query: OptionChainQueryInput): Promise<OptionChain>;
 
   getAccountSummary(accountId?: string): Promise<AccountSummary>;

@@ -68,13 +68,15 @@ export function buildClient({ ctx, quotes, startedAt, version }: ClientParts): G
         return timed(metrics, 'getQuote', () => broker.getQuote(contract));
       }),
     streamQuotes: (spec: SymbolSpecInput, listener): Promise<Unsubscribe> => call(async () => quotes.subscribe(await ctx.contracts.resolve(spec), listener)),
-    getBars: (input: HistoricalRequestInput) =>
+    getBars: (input: HistoricalRequestInput, options?: { signal?: AbortSignal }) =>
       call(async () => {
         const { barSize, duration, whatToShow, useRth, endTime, ...instrument } = parse(HistoricalRequest, input, 'Historical request');
         // Before any broker work: past IBKR's table a request costs minutes (issue 17), whichever interface sent it.
         assertHistoryWithinBounds(duration, barSize);
         const contract = await ctx.contracts.resolve(instrument);
-        return timed(metrics, 'getHistoricalBars', () => broker.getHistoricalBars(contract, { barSize, duration, whatToShow, useRth, endTime }));
+        const signal = options?.signal;
+        signal?.throwIfAborted();
+        return timed(metrics, 'getHistoricalBars', () => broker.getHistoricalBars(contract, { barSize, duration, whatToShow, useRth, endTime, ...(signal ? { signal } : {}) }));
       }),
     getOptionChain: (input: OptionChainQueryInput) =>
       call(async () => {
