@@ -38,7 +38,7 @@ export function registerStart(program: Command): void {
           await run(io, config);
         } catch (err) {
           reportError(io, err, false);
-          if (!(err instanceof ConfigError)) process.exitCode = EXIT.FAILURE;
+          if (!(err instanceof ConfigError || err instanceof UsageError)) process.exitCode = EXIT.FAILURE;
         }
       });
     });

@@ -40,16 +40,33 @@ export async function cancelAllWorking(ctx: OrderContext): Promise<{ cancelled: 
   const cancelled: string[] = [];
   const failed: { orderId: string; code: string }[] = [];
   const atBroker = ctx.broker.status().connected ? await ctx.broker.getOpenOrders() : [];
-  const ids = new Set([...ctx.audit.openOrders(ctx.scope()).map((o) => o.orderId), ...atBroker.map((o) => o.orderId)]);
+  const openHere = ctx.audit.openOrders(ctx.scope());
+  const ids = new Set([...openHere.map((o) => o.orderId), ...atBroker.map((o) => o.orderId)]);
   for (const orderId of ids) {
     const known = ctx.audit.getOrder(orderId);
     if (!known || known.status === 'SIMULATED' || !inScope(known, ctx.scope())) continue;
+    if (TERMINAL_STATUSES.has(known.status)) {
+      // Working when this began, cancelled since with its bracket parent: one of the orders this stop cancelled.
+      if (known.status === 'CANCELLED' && openHere.some((o) => o.orderId === orderId)) cancelled.push(orderId);
+      continue;
+    }
     try {
       await cancelOrder(ctx, orderId);
       cancelled.push(orderId);
     } catch (err) {
-      failed.push({ orderId, code: err instanceof GatewayError ? err.code : 'INTERNAL_ERROR' });
+      const code = err instanceof GatewayError ? err.code : 'INTERNAL_ERROR';
+      // A bracket child goes with its parent: the broker already cancelled it, and its event may not be recorded yet.
+      if (code === 'ORDER_NOT_CANCELLABLE' && (await settledAsCancelled(ctx, orderId))) cancelled.push(orderId);
+      else failed.push({ orderId, code });
     }
   }
   return { cancelled, failed };
+}
+
+/** Records what the broker says of an order it would not cancel; true when that is CANCELLED. */
+async function settledAsCancelled(ctx: OrderContext, orderId: string): Promise<boolean> {
+  const state = await ctx.broker.getOrder(orderId).catch(() => null);
+  if (!state) return false;
+  const after = applyBrokerState(ctx, updateFrom(state))?.order;
+  return (after?.status ?? state.status) === 'CANCELLED';
 }
