@@ -80,6 +80,28 @@ async function startGateway(env: Record<string, string>): Promise<Gateway> {
   };
 }
 
+/** `sim-gateway` on a free port over the simulator in `dir`. */
+async function startSimGateway(dir: string): Promise<{ child: ChildProcess; port: string }> {
+  const child = spawn(process.execPath, [MAIN, 'sim-gateway', '--port', '0'], { env: { ...baseEnv(), DATA_DIR: dir, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  running.push(child);
+  let out = '';
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  const port = await new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /TWS API on [^:\s]+:(\d+)/.exec(out);
+      if (m?.[1]) {
+        clearInterval(timer);
+        resolve(m[1]);
+      }
+    }, 50);
+    child.once('exit', () => {
+      clearInterval(timer);
+      reject(new Error(`sim-gateway exited: ${out}`));
+    });
+  });
+  return { child, port };
+}
+
 async function rest<T>(gw: Gateway, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }> {
   const res = await fetch(`${gw.url}${path}`, {
     method,
@@ -226,6 +248,29 @@ describe.skipIf(!existsSync(MAIN))('safety state shared by every process on one 
     expect((await run(['audit', 'verify'])).code).toBe(0);
   }, 120_000);
 
+  it('on a tws gateway too: kill-switch on from the CLI cancels its working orders at the broker and refuses its next order', async () => {
+    const simDir = mkdtempSync(join(tmpdir(), 'ibkr-shared-simgw-'));
+    try {
+      const { port } = await startSimGateway(simDir);
+      const gw = await startGateway({ BROKER: 'tws', IBKR_PORT: port, ORDERS_ENABLED: 'true', DUPLICATE_ORDER_WINDOW_SECONDS: '0' });
+      try {
+        const a = await restingBuy(gw, 1);
+        const b = await restingBuy(gw, 2);
+        expect((await health(gw)).workingOrders).toBe(2);
+        const on = await run(['kill-switch', 'on', '--json']);
+        expect(on.code).toBe(0);
+        expect([...KillSwitchChange.parse(JSON.parse(on.stdout)).cancelled].sort()).toEqual([a.orderId, b.orderId].sort());
+        expect(await openList(gw)).toEqual([]);
+        const next = await rest(gw, 'POST', '/api/orders/place', { symbol: 'AAPL', action: 'BUY', quantity: 3, orderType: 'MKT' });
+        expect((next.body as ErrorBody).error.code).toBe('KILL_SWITCH_ENGAGED');
+      } finally {
+        await gw.stop();
+      }
+    } finally {
+      rmSync(simDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('the runtime file is private, refuses a second start and is ignored once its process is gone', async () => {
     const gw = await startGateway({ ORDERS_ENABLED: 'false' });
     const file = runtimeFilePath(dataDir);
@@ -271,20 +316,7 @@ describe.skipIf(!existsSync(MAIN))('safety state shared by every process on one 
     const before = versionsOf();
     expect(before.every(([, , status]) => status === 'ACCEPTED' || status === 'SUBMITTED')).toBe(true);
 
-    const simGateway = spawn(process.execPath, [MAIN, 'sim-gateway', '--port', '0'], { env: { ...baseEnv(), LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    running.push(simGateway);
-    let out = '';
-    simGateway.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const port = await new Promise<string>((resolve, reject) => {
-      const timer = setInterval(() => {
-        const m = /TWS API on [^:\s]+:(\d+)/.exec(out);
-        if (m?.[1]) {
-          clearInterval(timer);
-          resolve(m[1]);
-        }
-      }, 50);
-      simGateway.once('exit', () => reject(new Error(`sim-gateway exited: ${out}`)));
-    });
+    const { child: simGateway, port } = await startSimGateway(dataDir);
     try {
       const tws = { ...env, BROKER: 'tws', IBKR_PORT: port };
       const checked = await run(['healthcheck', '--json'], tws);

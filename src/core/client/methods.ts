@@ -120,6 +120,16 @@ export function buildClient({ ctx, quotes, startedAt, version }: ClientParts): G
     },
   };
 
+  // The open-order query walks the history; a poll between commits reuses the last count.
+  let working: { mark: string; scope: string; count: number } | null = null;
+  function workingOrders(): number {
+    const scope = ctx.scope();
+    const key = JSON.stringify(scope);
+    const mark = audit.changeMark();
+    if (working?.mark !== mark || working.scope !== key) working = { mark, scope: key, count: audit.openOrders(scope).length };
+    return working.count;
+  }
+
   async function health(): Promise<Health> {
     const status = broker.status();
     const gate = evaluateGates({ config, killSwitch: ctx.killSwitch.state(), accountId: status.accounts[0] ?? null, brokerState: status.state });
@@ -135,7 +145,7 @@ export function buildClient({ ctx, quotes, startedAt, version }: ClientParts): G
       liveOverridePresent: gate.snapshot.liveOverridePresent,
       effectiveOrderMode: gate.outcome,
       killSwitch: ctx.killSwitch.state(),
-      workingOrders: audit.openOrders(ctx.scope()).length,
+      workingOrders: workingOrders(),
     };
   }
   return client;
