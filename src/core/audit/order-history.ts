@@ -96,6 +96,7 @@ export class OrderHistoryTable {
   private readonly lastPlacedUpTo: Database.Statement<[string], { placed_seq: number }>;
   private readonly lastWithKey: Database.Statement<[string, string], { created_at: string }>;
   private readonly filledRows: Database.Statement<[number, string, string], { id: number; fills: string }>;
+  private readonly filledRowsSince: Database.Statement<[string, string], { id: number; fills: string }>;
   private readonly maxRowId: Database.Statement<[], { m: number | null }>;
   private readonly maxNumeric: Database.Statement<[], { m: number | null }>;
   private readonly lists = new Map<string, Database.Statement>();
@@ -125,6 +126,8 @@ export class OrderHistoryTable {
     this.lastPlacedUpTo = db.prepare('SELECT placed_seq FROM order_history WHERE placed_seq IS NOT NULL AND created_at <= ? ORDER BY created_at DESC, placed_seq DESC LIMIT 1');
     this.lastWithKey = db.prepare('SELECT created_at FROM order_history WHERE risk_key = ? AND created_at <= ? ORDER BY created_at DESC LIMIT 1');
     this.filledRows = db.prepare("SELECT id, fills FROM order_history WHERE id > ? AND account_id = ? AND updated_at >= ? AND fills <> '[]' ORDER BY id");
+    // The first read of a day finds its rows by updated_at (indexed), later reads by row id: neither scans the history.
+    this.filledRowsSince = db.prepare("SELECT id, fills FROM order_history WHERE updated_at >= ? AND account_id = ? AND fills <> '[]'");
     this.maxRowId = db.prepare('SELECT MAX(id) AS m FROM order_history');
     this.maxNumeric = db.prepare(
       "SELECT MAX(CAST(order_id AS INTEGER)) AS m FROM order_history WHERE order_id <> '' AND order_id NOT GLOB '*[^0-9]*'",
@@ -216,8 +219,9 @@ export class OrderHistoryTable {
   fillsSince(accountId: string, fromIso: string, afterRowId: number): { fills: Fill[]; lastRowId: number } {
     const lastRowId = this.maxRowId.get()?.m ?? 0;
     const fills: Fill[] = [];
-    for (const row of this.filledRows.iterate(afterRowId, accountId, fromIso)) {
-      if (row.id > lastRowId) break;
+    const rows = afterRowId === 0 ? this.filledRowsSince.iterate(fromIso, accountId) : this.filledRows.iterate(afterRowId, accountId, fromIso);
+    for (const row of rows) {
+      if (row.id > lastRowId) continue;
       for (const f of fromJsonText<Fill[]>(row.fills)) if (normaliseTimestamp(f.time) >= fromIso) fills.push(f);
     }
     return { fills, lastRowId };
