@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openAuditStore } from '../core/audit/index.js';
 import { Health, KillSwitchChange, OrderDetail, OrderPreview, OrderResult } from '../core/models.js';
@@ -269,6 +270,28 @@ describe.skipIf(!existsSync(MAIN))('safety state shared by every process on one 
     } finally {
       rmSync(simDir, { recursive: true, force: true });
     }
+  }, 120_000);
+
+  it('kill-switch on works with the store busy and with the broker unreachable: the switch is engaged, and the answer says why nothing was cancelled', async () => {
+    expect((await run(['healthcheck'])).code).toBe(0); // creates audit.db
+    // Another process holds the write lock for a moment: the CLI waits for it rather than fail.
+    const holder = new Database(join(dataDir, 'audit.db'));
+    holder.exec('BEGIN IMMEDIATE');
+    const released = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        holder.exec('COMMIT');
+        holder.close();
+        resolve();
+      }, 1500),
+    );
+    const busy = await run(['kill-switch', 'on', '--reason', 'busy store', '--json'], { BROKER: 'tws', IBKR_PORT: '1' });
+    await released;
+    expect(busy.code).toBe(0);
+    const change = KillSwitchChange.parse(JSON.parse(busy.stdout));
+    expect(change).toMatchObject({ engaged: true, reason: 'busy store', cancelled: [] });
+    expect(change.cancelSkipped).toContain('could not open the tws broker');
+    const status = await run(['kill-switch', 'status', '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({ engaged: true, reason: 'busy store' });
   }, 120_000);
 
   it('the runtime file is private, refuses a second start and is ignored once its process is gone', async () => {
