@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createClient } from '../gateway.js';
-import { loadEnv, parseConfig, type Config, type Env } from '../core/config.js';
+import { loadEnv, parseConfig, type Config } from '../core/config.js';
 import { ConfigError, GatewayError, ValidationError } from '../core/errors.js';
 import type { GatewayClient } from '../core/client/interface.js';
 import { createLogger, withContext, type Logger } from '../core/logging.js';
@@ -46,10 +46,10 @@ export interface GatewayTarget {
 }
 
 /** The running gateway this CLI should talk to, or null when it should open the broker itself. */
-export function findGateway(config: Config, env: Env = loadEnv()): GatewayTarget | null {
-  const key = env.IBKR_GATEWAY_API_KEY ?? null;
-  const explicit = env.IBKR_GATEWAY_URL;
-  if (explicit !== undefined && explicit !== '') return { url: explicit, apiKey: key ?? configuredKey(config), source: 'IBKR_GATEWAY_URL' };
+export function findGateway(config: Config): GatewayTarget | null {
+  const key = config.cli.gatewayApiKey;
+  const explicit = config.cli.gatewayUrl;
+  if (explicit !== null) return { url: explicit, apiKey: key ?? configuredKey(config), source: 'IBKR_GATEWAY_URL' };
   const found = readRuntimeFile(config.dataDir);
   if (found.kind !== 'running') return null;
   return { url: found.info.url, apiKey: key ?? keyFromFile(found.info.keyFile) ?? configuredKey(config), source: runtimeFilePath(config.dataDir) };
