@@ -19,7 +19,7 @@ const UNREACHABLE = new Set(['API_UNREACHABLE', 'API_TIMEOUT', 'API_BAD_RESPONSE
 
 /** The switch in the store itself, without a broker: what every process reads before its next order. */
 function inStore(config: Config, engaged: boolean | null, reason: string | null): KillSwitchState {
-  const store = openAuditStore({ dataDir: config.dataDir });
+  const store = openAuditStore({ dataDir: config.dataDir, hmacKey: config.auditHmacKey });
   try {
     const ks = new KillSwitch(store, systemClock);
     return engaged === null ? ks.state() : ks.set(engaged, reason, null);
