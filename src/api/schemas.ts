@@ -72,6 +72,7 @@ export const PlaceHeaders = z.looseObject({
 export const KillSwitchRequest = z.strictObject({
   engaged: z.boolean().describe('true blocks new orders and cancels working ones; false releases'),
   reason: z.string().trim().min(1).max(500).nullable().optional().describe('Why; recorded in the audit log'),
+  cancelWorking: z.boolean().optional().describe('Engaging cancels every working order of the account (default true); false only blocks new orders'),
 });
 
 /** Prometheus text exposition. */

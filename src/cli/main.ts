@@ -24,7 +24,13 @@ export function buildProgram(): Command {
     .version(VERSION)
     .description('A safe gateway to Interactive Brokers: REST API, MCP server, library and CLI (BROKER=sim by default)')
     .showHelpAfterError('(add --help for usage)')
+    .option('--api-url <url>', 'talk to the gateway at this URL over REST (default: IBKR_GATEWAY_URL, else the one running on DATA_DIR, else open the broker)')
     .exitOverride();
+  // Commands read the gateway's URL from the environment, wherever the option was given.
+  program.hook('preAction', (cmd) => {
+    const url = cmd.optsWithGlobals<{ apiUrl?: string }>().apiUrl;
+    if (url !== undefined) process.env.IBKR_GATEWAY_URL = url;
+  });
   registerStart(program);
   registerHealthcheck(program);
   registerDemo(program);

@@ -1,15 +1,24 @@
 /**
- * How a CLI command runs: build a client from the environment (with a spinner
- * while it connects), run, close, and turn failures into one clear line and an
- * exit code. Exit codes: 0 success, 1 failure (an error from the gateway or
- * an unhealthy check), 2 bad configuration or usage.
+ * How a CLI command runs: find the gateway to talk to, run, close, and turn
+ * failures into one clear line and an exit code. Exit codes: 0 success,
+ * 1 failure (an error from the gateway or an unhealthy check), 2 bad
+ * configuration or usage.
+ *
+ * Which gateway: the one named by --api-url / IBKR_GATEWAY_URL, else the one
+ * DATA_DIR/gateway.json says is running (its process alive), over REST;
+ * only when there is none does the command open the broker itself (with a
+ * spinner while it connects). So the CLI works beside a running gateway, and
+ * both share one set of limits, one kill switch and one order history.
  */
+import { readFileSync } from 'node:fs';
 import { createClient } from '../gateway.js';
 import { loadEnv, parseConfig, type Config } from '../core/config.js';
 import { ConfigError, GatewayError, ValidationError } from '../core/errors.js';
 import type { GatewayClient } from '../core/client/interface.js';
 import { createLogger, withContext, type Logger } from '../core/logging.js';
 import { paint, printJson, processIo, withSpinner, type Io } from './output.js';
+import { localGateway, remoteGateway, type CliGateway } from './remote.js';
+import { readRuntimeFile, runtimeFilePath } from './runtime-file.js';
 
 export const EXIT = { OK: 0, FAILURE: 1, CONFIG: 2 } as const;
 
@@ -29,13 +38,70 @@ export function cliLogger(config: Config): Logger {
   return createLogger({ level: process.env.LOG_LEVEL?.trim() ? config.logLevel : 'error', destination: process.stderr, format: config.logFormat });
 }
 
-export async function withClient(fn: (client: GatewayClient, io: Io) => Promise<void>, options: { io?: Io; config?: Config; json?: boolean } = {}): Promise<void> {
+export interface GatewayTarget {
+  url: string;
+  apiKey: string | null;
+  /** How it was found, for messages: 'IBKR_GATEWAY_URL' or the runtime file's path. */
+  source: string;
+}
+
+/** The running gateway this CLI should talk to, or null when it should open the broker itself. */
+export function findGateway(config: Config): GatewayTarget | null {
+  const key = config.cli.gatewayApiKey;
+  const explicit = config.cli.gatewayUrl;
+  if (explicit !== null) return { url: explicit, apiKey: key ?? configuredKey(config), source: 'IBKR_GATEWAY_URL' };
+  const found = readRuntimeFile(config.dataDir);
+  if (found.kind !== 'running') return null;
+  return { url: found.info.url, apiKey: key ?? keyFromFile(found.info.keyFile) ?? configuredKey(config), source: runtimeFilePath(config.dataDir) };
+}
+
+/** The strongest key in API_KEYS (admin, else trade, else any): the CLI acts for the person at the terminal. */
+function configuredKey(config: Config): string | null {
+  const keys = config.api.keys ?? [];
+  return (keys.find((k) => k.scopes.has('admin')) ?? keys.find((k) => k.scopes.has('trade')) ?? keys[0])?.key ?? null;
+}
+
+function keyFromFile(file: string | null): string | null {
+  if (file === null) return null;
+  try {
+    return readFileSync(file, 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Opens the broker in this process (no gateway is running). */
+export async function openLocal(io: Io, config: Config): Promise<CliGateway> {
+  const logger = cliLogger(config);
+  return localGateway(await withSpinner(io, `connecting to the ${config.broker} broker`, () => createClient({ config, logger })));
+}
+
+/** Always opens the broker in this process, as a full GatewayClient (the demo, which forces its own settings). */
+export async function withLocalClient(fn: (client: GatewayClient, io: Io) => Promise<void>, options: { io?: Io; config?: Config; json?: boolean } = {}): Promise<void> {
   const io = options.io ?? processIo();
   await withContext({ interface: 'cli' }, async () => {
     try {
       const config = options.config ?? loadConfig();
       const logger = cliLogger(config);
       const client = await withSpinner(io, `connecting to the ${config.broker} broker`, () => createClient({ config, logger }));
+      try {
+        await fn(client, io);
+      } finally {
+        await client.close();
+      }
+    } catch (err) {
+      reportError(io, err, options.json ?? false);
+    }
+  });
+}
+
+export async function withClient(fn: (client: CliGateway, io: Io) => Promise<void>, options: { io?: Io; config?: Config; json?: boolean } = {}): Promise<void> {
+  const io = options.io ?? processIo();
+  await withContext({ interface: 'cli' }, async () => {
+    try {
+      const config = options.config ?? loadConfig();
+      const target = findGateway(config);
+      const client = target ? remoteGateway(target.url, target.apiKey) : await openLocal(io, config);
       try {
         await fn(client, io);
       } finally {

@@ -193,6 +193,10 @@ export const CONFIG_TABLE = {
     apiKey: optional({ name: 'MCP_API_KEY', accepts: 'an API key', description: 'Key the MCP server sends to the REST API', parse: text, secret: true }),
     timeoutMs: setting({ name: 'MCP_TIMEOUT_MS', default: '10000', accepts: 'an integer 1-3600000', description: 'Deadline of each REST call the MCP server makes, in milliseconds (mcp --timeout-ms overrides it)', parse: int(1, 3_600_000) }),
   },
+  cli: {
+    gatewayUrl: optional({ name: 'IBKR_GATEWAY_URL', accepts: 'an http(s) URL', description: 'CLI: talk to the gateway at this URL over REST (--api-url overrides it); unset: the one running on DATA_DIR (DATA_DIR/gateway.json), else open the broker', parse: url }),
+    gatewayApiKey: optional({ name: 'IBKR_GATEWAY_API_KEY', accepts: 'an API key', description: "CLI: key sent to the running gateway; unset: its DATA_DIR/api-key, else the strongest key in API_KEYS", parse: text, secret: true }),
+  },
   previewTtlSeconds: setting({ name: 'PREVIEW_TTL_SECONDS', default: '300', accepts: 'an integer 10-86400', description: 'How long a previewId stays valid for placing', parse: int(10, 86400) }),
   sim: {
     seed: setting({ name: 'SIM_SEED', default: '42', accepts: 'an integer 0-2147483647', description: 'Seed of the simulated market: same seed, same prices', parse: int(0, 2147483647) }),

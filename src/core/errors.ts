@@ -26,6 +26,7 @@ export const ERROR_CATALOGUE = {
   ORDER_VALIDATION_ERROR: { status: 422, description: 'The order is not valid for this instrument or market (tick size, session, quantity).' },
   ORDER_NOT_FOUND: { status: 404, description: 'No order with that id.' },
   ORDER_NOT_CANCELLABLE: { status: 409, description: 'The order has already finished (filled, cancelled, rejected, expired or simulated).' },
+  ORDER_OTHER_BROKER: { status: 409, description: 'The order id belongs to an order of another broker identity (sim account, or tws host:port:account:clientId) in this DATA_DIR; this gateway neither changes nor cancels it. Nothing was sent.' },
   ORDER_REJECTED: { status: 422, description: 'The broker rejected the order; message says why (insufficient buying power, outside trading hours, ...).' },
   RISK_LIMIT_EXCEEDED: { status: 422, description: 'A pre-trade risk check failed; details.failedChecks names each one with its value and limit.' },
   TRADING_DISABLED: { status: 403, description: 'Order transmission is not allowed by the configuration (for example live mode without the override file).' },
@@ -118,6 +119,21 @@ export class OrderValidationError extends OrderError {
 export class OrderNotFoundError extends OrderError {
   constructor(orderId: string) {
     super('ORDER_NOT_FOUND', `No order with id ${orderId}`, { orderId });
+  }
+}
+
+/**
+ * An order id that another broker identity's order already has in this store:
+ * two brokers share one DATA_DIR (a sim and a tws pointed at a sim-gateway on
+ * it). The other broker's order is never touched.
+ */
+export class OrderIdInUseError extends OrderError {
+  constructor(orderId: string, owner: string | null, action = 'record a new order with it') {
+    super(
+      'ORDER_OTHER_BROKER',
+      `Order id ${orderId} already belongs to ${owner ?? 'an order written before orders carried a broker identity'} in this DATA_DIR, so this gateway will not ${action}; nothing was sent. Two brokers with overlapping order ids share one data directory: give each its own DATA_DIR.`,
+      { orderId, brokerIdentity: owner },
+    );
   }
 }
 

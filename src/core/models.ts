@@ -547,6 +547,10 @@ export const OrderDetail = z.object({
   createdAt: Timestamp,
   updatedAt: Timestamp,
   version: z.number().int().describe('Version in order_history; the latest is the current state'),
+  brokerIdentity: z
+    .string()
+    .nullable()
+    .describe("The broker the order was sent to: 'sim:<account>' or 'tws:<host>:<port>:<account>:<clientId>' (null: recorded before orders carried one)"),
 });
 export type OrderDetail = z.infer<typeof OrderDetail>;
 
@@ -597,6 +601,16 @@ export const KillSwitchState = z.object({
 });
 export type KillSwitchState = z.infer<typeof KillSwitchState>;
 
+/** The answer to engaging or releasing the kill switch: the new state and what engaging cancelled. */
+export const KillSwitchChange = KillSwitchState.extend({
+  cancelled: z.array(z.string()).describe('Working orders of this broker connection cancelled on engage (one cancel each, each recorded)'),
+  cancelFailed: z
+    .array(z.object({ orderId: z.string(), code: z.string() }))
+    .describe('Working orders whose cancel failed (the code says why); the kill switch is engaged regardless'),
+  cancelSkipped: z.string().nullable().describe('Why no cancels were sent (cancelWorking false, releasing, broker down), or null'),
+});
+export type KillSwitchChange = z.infer<typeof KillSwitchChange>;
+
 export const Health = z.object({
   status: z.enum(['ok', 'degraded', 'down']),
   version: z.string(),
@@ -608,6 +622,7 @@ export const Health = z.object({
   liveOverridePresent: z.boolean(),
   effectiveOrderMode: GateOutcome.describe('What an order placed now would do: TRANSMIT, SIMULATE or BLOCK'),
   killSwitch: KillSwitchState,
+  workingOrders: z.number().int().describe('Working orders of this broker connection in the order history: the length of GET /api/orders?status=open'),
 });
 export type Health = z.infer<typeof Health>;
 

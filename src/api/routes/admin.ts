@@ -5,7 +5,7 @@
  */
 import { GatewayError } from '../../core/errors.js';
 import type { GatewayClient } from '../../core/client/interface.js';
-import { KillSwitchState } from '../../core/models.js';
+import { KillSwitchChange, KillSwitchState } from '../../core/models.js';
 import { KillSwitchRequest } from '../schemas.js';
 import type { ApiInstance } from '../types.js';
 import { errorResponses, secured } from './common.js';
@@ -20,7 +20,7 @@ export function adminRoutes(app: ApiInstance, client: GatewayClient): void {
     '/api/admin/kill-switch',
     secured('trade', 'admin', 'Engage (trade scope: blocks new orders, cancels working ones) or release (admin scope) the kill switch', {
       body: KillSwitchRequest,
-      response: { 200: KillSwitchState, ...errorResponses },
+      response: { 200: KillSwitchChange, ...errorResponses },
     }),
     (request) => {
       if (!request.body.engaged && request.apiKeyScopes?.has('admin') !== true) {
@@ -29,7 +29,7 @@ export function adminRoutes(app: ApiInstance, client: GatewayClient): void {
           granted: [...(request.apiKeyScopes ?? [])],
         });
       }
-      return client.setKillSwitch(request.body.engaged, request.body.reason ?? null);
+      return client.setKillSwitch(request.body.engaged, request.body.reason ?? null, { cancelWorking: request.body.cancelWorking });
     },
   );
 }

@@ -1,35 +1,114 @@
 /** `kill-switch on|off|status` and `sim reset`. */
 import type { Command } from 'commander';
 import { resetSimAccount } from '../../gateway.js';
-import { printFields, printJson, processIo } from '../output.js';
-import { EXIT, loadConfig, reportError, withClient } from '../run.js';
+import { openAuditStore } from '../../core/audit/index.js';
+import { systemClock } from '../../core/clock.js';
+import type { Config } from '../../core/config.js';
+import { GatewayError } from '../../core/errors.js';
+import { KillSwitch } from '../../core/kill-switch.js';
+import { withContext } from '../../core/logging.js';
+import type { KillSwitchChange, KillSwitchState } from '../../core/models.js';
+import { printFields, printJson, processIo, type Io } from '../output.js';
+import { remoteGateway } from '../remote.js';
+import { EXIT, findGateway, loadConfig, openLocal, reportError } from '../run.js';
+
+type SwitchCommand = 'on' | 'off' | 'status';
+
+/** Failures that mean "no gateway answered", after which the store is written directly. */
+const UNREACHABLE = new Set(['API_UNREACHABLE', 'API_TIMEOUT', 'API_BAD_RESPONSE']);
+
+/** The switch in the store itself, without a broker: what every process reads before its next order. */
+function inStore(config: Config, engaged: boolean | null, reason: string | null): KillSwitchState {
+  const store = openAuditStore({ dataDir: config.dataDir, hmacKey: config.auditHmacKey });
+  try {
+    const ks = new KillSwitch(store, systemClock);
+    return engaged === null ? ks.state() : ks.set(engaged, reason, null);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Works in every state. A running gateway is asked over REST (it engages,
+ * cancels its working orders and reports them). With no gateway, or one that
+ * does not answer, the switch is written to the store directly (so every
+ * process refuses its next order), and then, with no gateway running, the
+ * broker is opened to cancel the working orders; if it cannot be opened the
+ * switch stays engaged and the answer says why nothing was cancelled.
+ */
+async function killSwitch(io: Io, command: SwitchCommand, reason: string, cancelWorking: boolean): Promise<KillSwitchChange | KillSwitchState> {
+  const config = loadConfig();
+  const target = findGateway(config);
+  let unanswered: string | null = null;
+  if (target) {
+    const remote = remoteGateway(target.url, target.apiKey, 15_000);
+    try {
+      if (command === 'status') return await remote.killSwitch();
+      return await remote.setKillSwitch(command === 'on', reason, { cancelWorking });
+    } catch (err) {
+      const unreachable = err instanceof GatewayError && UNREACHABLE.has(err.code);
+      // Engaging must not depend on the gateway: any failure falls through to the store.
+      if (!unreachable && command !== 'on') throw err;
+      unanswered = err instanceof Error ? err.message : String(err);
+      io.stderr.write(`kill-switch: ${unanswered}; writing the switch to ${config.dataDir}/audit.db directly\n`);
+    }
+  }
+  if (command === 'status') return inStore(config, null, null);
+  const state = inStore(config, command === 'on', reason);
+  const none = (why: string): KillSwitchChange => ({ ...state, cancelled: [], cancelFailed: [], cancelSkipped: why });
+  if (command === 'off') return none('released: nothing to cancel');
+  if (!cancelWorking) return none('cancelWorking: false');
+  if (unanswered !== null) return none(`the gateway did not answer (${unanswered}); it refuses new orders from its next one, but its working orders were not cancelled`);
+  let client;
+  try {
+    client = await openLocal(io, config);
+  } catch (err) {
+    return none(`could not open the ${config.broker} broker to cancel working orders: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    return await client.setKillSwitch(true, reason, { cancelWorking: true });
+  } finally {
+    await client.close();
+  }
+}
 
 export function registerAdminCommands(program: Command): void {
   program
     .command('kill-switch')
-    .description('Engage (on) or release (off) the kill switch, or show it. Engaging cancels every working order.')
+    .description('Engage (on) or release (off) the kill switch, or show it. Engaging cancels every working order of the account (--keep-orders: only block new ones); it works with or without a running gateway.')
     .argument('<state>', 'on | off | status')
     .option('--reason <text>', 'why (recorded in the audit log)')
+    .option('--keep-orders', 'engage without cancelling working orders')
     .option('--json', 'print JSON')
-    .action(async (state: string, o: { reason?: string; json?: boolean }) => {
+    .action(async (state: string, o: { reason?: string; keepOrders?: boolean; json?: boolean }) => {
+      const io = processIo();
       if (!['on', 'off', 'status'].includes(state)) {
-        process.stderr.write(`kill-switch: expected on, off or status, not "${state}"\n`);
+        io.stderr.write(`kill-switch: expected on, off or status, not "${state}"\n`);
         process.exitCode = EXIT.CONFIG;
         return;
       }
-      await withClient(
-        async (client, io) => {
-          const ks = state === 'status' ? client.killSwitch() : await client.setKillSwitch(state === 'on', o.reason ?? `kill-switch ${state} from the CLI`);
+      await withContext({ interface: 'cli' }, async () => {
+        try {
+          const ks = await killSwitch(io, state as SwitchCommand, o.reason ?? `kill-switch ${state} from the CLI`, !o.keepOrders);
           if (o.json) return printJson(io, ks);
+          const change = 'cancelled' in ks ? ks : null;
           printFields(io, [
             ['kill switch', ks.engaged ? 'ENGAGED' : 'released'],
             ['reason', ks.reason],
             ['since', ks.since],
             ['by', ks.by],
+            ...(change && state === 'on'
+              ? ([
+                  ['cancelled', change.cancelled.length > 0 ? change.cancelled.join(', ') : 'none'],
+                  ...(change.cancelFailed.length > 0 ? [['cancel failed', change.cancelFailed.map((f) => `${f.orderId} (${f.code})`).join(', ')] as [string, string]] : []),
+                  ...(change.cancelSkipped ? [['not cancelled', change.cancelSkipped] as [string, string]] : []),
+                ] as [string, string][])
+              : []),
           ]);
-        },
-        { json: o.json },
-      );
+        } catch (err) {
+          reportError(io, err, o.json ?? false);
+        }
+      });
     });
 
   const sim = program.command('sim').description('The embedded simulated broker');

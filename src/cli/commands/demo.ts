@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { loadEnv, parseConfig } from '../../core/config.js';
 import type { GatewayClient } from '../../core/client/interface.js';
 import { paint, printFields, printTable, processIo, sparkChart, type Io } from '../output.js';
-import { reportError, withClient } from '../run.js';
+import { reportError, withLocalClient } from '../run.js';
 import { printPreview, printResult } from './orders.js';
 
 interface DemoState {
@@ -107,7 +107,7 @@ export function registerDemo(program: Command): void {
         reportError(processIo(), err, false);
         return;
       }
-      await withClient(
+      await withLocalClient(
         async (client, io) => {
           const state: DemoState = {};
           const pause = !o.yes && io.isTTY && process.stdin.isTTY;

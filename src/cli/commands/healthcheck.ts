@@ -1,13 +1,15 @@
 /**
- * `healthcheck`: connect to the configured broker and report. Exit 0 healthy,
- * 1 unhealthy (including a broker that cannot be reached), 2 bad configuration.
+ * `healthcheck`: the running gateway's health when one serves this DATA_DIR
+ * (or --api-url / IBKR_GATEWAY_URL names one), else connect to the configured
+ * broker and report. Exit 0 healthy, 1 unhealthy (including a broker or a
+ * gateway that cannot be reached), 2 bad configuration.
  */
 import type { Command } from 'commander';
-import { createClient } from '../../gateway.js';
 import { ConfigError, toGatewayError } from '../../core/errors.js';
 import { withContext } from '../../core/logging.js';
-import { paint, printFields, printJson, processIo, withSpinner } from '../output.js';
-import { cliLogger, EXIT, loadConfig } from '../run.js';
+import { paint, printFields, printJson, processIo } from '../output.js';
+import { remoteGateway } from '../remote.js';
+import { EXIT, findGateway, loadConfig, openLocal } from '../run.js';
 
 export function registerHealthcheck(program: Command): void {
   program
@@ -26,13 +28,14 @@ export function registerHealthcheck(program: Command): void {
           return;
         }
         try {
-          const logger = cliLogger(config);
-          const client = await withSpinner(io, `connecting to the ${config.broker} broker`, () => createClient({ config, logger }));
+          const target = findGateway(config);
+          const client = target ? remoteGateway(target.url, target.apiKey, 15_000) : await openLocal(io, config);
           const health = await client.health().finally(() => client.close());
           process.exitCode = health.status === 'ok' ? EXIT.OK : EXIT.FAILURE;
           if (o.json) return printJson(io, health);
           printFields(io, [
             ['status', paint(io, health.status === 'ok' ? 'green' : 'red', health.status)],
+            ['via', client.via],
             ['broker', `${health.broker.kind} (${health.broker.state})`],
             ['server time', health.broker.serverTime],
             ['accounts', health.broker.accounts.join(', ')],
@@ -42,6 +45,7 @@ export function registerHealthcheck(program: Command): void {
             ['live override file', health.liveOverridePresent ? 'present' : 'absent'],
             ['an order now would', health.effectiveOrderMode],
             ['kill switch', health.killSwitch.engaged ? `ENGAGED (${health.killSwitch.reason ?? ''})` : 'released'],
+            ['working orders', health.workingOrders],
           ]);
         } catch (err) {
           const gw = toGatewayError(err);

@@ -1,7 +1,7 @@
 /** `orders`, `preview`, `place`, `cancel`: the order path from a terminal. */
 import { createInterface } from 'node:readline/promises';
 import { Option, type Command } from 'commander';
-import type { GatewayClient } from '../../core/client/interface.js';
+import type { CliGateway } from '../remote.js';
 import type { OrderPreview, OrderResult, OrderSpecInput } from '../../core/models.js';
 import { paint, printFields, printJson, printTable, type Io } from '../output.js';
 import { UsageError, withClient } from '../run.js';
@@ -58,7 +58,7 @@ async function confirm(io: Io, question: string): Promise<boolean> {
   }
 }
 
-async function place(client: GatewayClient, io: Io, spec: OrderSpecInput, o: OrderFlags): Promise<void> {
+async function place(client: CliGateway, io: Io, spec: OrderSpecInput, o: OrderFlags): Promise<void> {
   if (!o.yes && !(io.isTTY && process.stdin.isTTY)) {
     // Without a terminal nobody can confirm: a script must say --yes explicitly.
     throw new UsageError('place needs confirmation: run it in a terminal, or pass --yes');

@@ -12,7 +12,8 @@ import { ConfigError } from '../../core/errors.js';
 import { createLogger, withContext } from '../../core/logging.js';
 import type { Health } from '../../core/models.js';
 import { paint, processIo, type Io } from '../output.js';
-import { EXIT, loadConfig, reportError } from '../run.js';
+import { EXIT, loadConfig, reportError, UsageError } from '../run.js';
+import { readRuntimeFile, removeRuntimeFile, writeRuntimeFile } from '../runtime-file.js';
 
 export function registerStart(program: Command): void {
   program
@@ -37,7 +38,7 @@ export function registerStart(program: Command): void {
           await run(io, config);
         } catch (err) {
           reportError(io, err, false);
-          if (!(err instanceof ConfigError)) process.exitCode = EXIT.FAILURE;
+          if (!(err instanceof ConfigError || err instanceof UsageError)) process.exitCode = EXIT.FAILURE;
         }
       });
     });
@@ -45,12 +46,20 @@ export function registerStart(program: Command): void {
 
 async function run(io: Io, config: Config): Promise<void> {
   const logger = createLogger({ level: config.logLevel, destination: process.stderr, format: config.logFormat });
+  // One gateway per data directory: a second would hold a second view of the same orders.
+  const existing = readRuntimeFile(config.dataDir);
+  if (existing.kind === 'running' && existing.info.pid !== process.pid) {
+    throw new UsageError(`A gateway (pid ${existing.info.pid}) already serves DATA_DIR ${config.dataDir} at ${existing.info.url}; stop it first, or use another DATA_DIR`);
+  }
+  if (existing.kind === 'stale') logger.warn({ pid: existing.info.pid }, 'removing the runtime file of a gateway that is no longer running');
   const client = await createClient({ config, logger });
   const api = await serveGateway(client, config).catch(async (err: unknown) => {
     await client.close();
     throw err;
   });
+  const runtimeFile = writeRuntimeFile(config.dataDir, { url: api.url, pid: process.pid, keyFile: api.keys.generatedKeyFile, broker: config.broker, startedAt: new Date().toISOString() });
   printBanner(io, config, await client.health(), api.url, api.keys);
+  io.stderr.write(`  runtime     ${runtimeFile} (the CLI on this DATA_DIR talks to this gateway)\n`);
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -60,6 +69,7 @@ async function run(io: Io, config: Config): Promise<void> {
     void api
       .close()
       .then(() => client.close())
+      .then(() => removeRuntimeFile(config.dataDir))
       .then(() => logger.info('stopped cleanly'))
       .catch((err: unknown) => {
         logger.error({ err }, 'shutdown failed');

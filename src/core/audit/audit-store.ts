@@ -36,7 +36,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { type Clock, isoNow, systemClock } from '../clock.js';
 import { AuditError } from '../errors.js';
-import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, OrderDetail, OrderListQuery } from '../models.js';
+import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderListQuery } from '../models.js';
 import { anchorProblem, ChainAnchors, type StoredAnchor } from './anchors.js';
 import { AuditLogTable } from './audit-log.js';
 import { CHAINS, ChainHeads, type ChainCheck, type ChainName, type Sealer, verifyChain } from './chain.js';
@@ -57,7 +57,7 @@ import { IdempotencyKeys } from './idempotency.js';
 import { openAuditDatabase, type OpenOptions } from './open.js';
 import { OrderHistoryTable } from './order-history.js';
 import { StateLog } from './state-log.js';
-import type { AuditAppend, AuditStore, IdempotencyBegin, OrderVersionInput } from './types.js';
+import type { AuditAppend, AuditStore, IdempotencyBegin, OrderScope, OrderVersionInput } from './types.js';
 
 export interface AuditStoreOptions extends OpenOptions {
   /** A checkpoint is written after a durable write once this many writes (default 500) or ms (default 60,000) have passed, and at close. */
@@ -109,6 +109,9 @@ class Store implements SqliteAuditStore {
   private durableHeads: { at: string; snapshot: HeadSnapshot } | null = null;
   private checkpointedHeads: { at: string; snapshot: HeadSnapshot } | null = null;
   private relaxedDepth = 0;
+  /** Commits by this connection (PRAGMA data_version only moves for other connections' commits). */
+  private ownCommits = 0;
+  private readonly dataVersion: Database.Statement<[], number>;
 
   constructor(
     private readonly db: Database.Database,
@@ -129,6 +132,7 @@ class Store implements SqliteAuditStore {
     this.stateLog = new StateLog(db, this.heads);
     this.keys = new IdempotencyKeys(db, this.stateLog);
     this.writeTx = db.transaction((fn: () => unknown) => fn());
+    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
   }
 
   private now(): string {
@@ -160,6 +164,7 @@ class Store implements SqliteAuditStore {
         if (durable) this.durableHeads = { at: now, snapshot: snapshotHeads(this.heads) };
         return r;
       }) as T;
+      this.ownCommits += 1;
       this.writesSinceCheckpoint += 1;
       const due = this.writesSinceCheckpoint >= this.every.writes || this.clock.now() - this.lastCheckpointMs >= this.every.ms;
       if (durable && due) this.checkpoint(sealer);
@@ -214,12 +219,28 @@ class Store implements SqliteAuditStore {
     return guard('read order versions', () => this.history.versions(orderId));
   }
 
-  listOrders(query: OrderListQuery): OrderDetail[] {
-    return guard('list orders', () => this.history.list(query));
+  listOrders(query: OrderListQuery, scope?: OrderScope): OrderDetail[] {
+    return guard('list orders', () => this.history.list(query, scope));
   }
 
-  openOrders(): OrderDetail[] {
-    return guard('list open orders', () => this.history.openOrders());
+  openOrders(scope?: OrderScope): OrderDetail[] {
+    return guard('list open orders', () => this.history.openOrders(scope));
+  }
+
+  countPlaced(fromIso: string, fromInclusive: boolean, toIso: string): number {
+    return guard('count placed orders', () => this.history.countPlaced(fromIso, fromInclusive, toIso));
+  }
+
+  lastPlacedWithKey(riskKey: string, toIso: string): string | null {
+    return guard('find the last identical order', () => this.history.lastPlacedWithKey(riskKey, toIso));
+  }
+
+  fillsSince(accountId: string, fromIso: string, afterRowId: number): { fills: Fill[]; lastRowId: number } {
+    return guard("read the day's fills", () => this.history.fillsSince(accountId, fromIso, afterRowId));
+  }
+
+  changeMark(): string {
+    return guard('read the data version', () => `${String(this.dataVersion.get())}:${this.ownCommits}`);
   }
 
   maxNumericOrderId(): number {

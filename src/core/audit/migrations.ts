@@ -156,6 +156,25 @@ ${appendOnly('state_log')}
 ALTER TABLE idempotency_keys ADD COLUMN owner TEXT;
 `,
   },
+  {
+    version: 3,
+    name: 'order_history: broker identity, placement sequence and risk key (safety state from the store)',
+    // Nullable columns: rows written before this migration keep their hashes
+    // (NULL columns are left out of a row's hash). Old rows have no identity;
+    // they are treated as belonging to whichever broker manages their account.
+    sql: `
+ALTER TABLE order_history ADD COLUMN broker_identity TEXT;   -- 'sim:DU1234567', 'tws:127.0.0.1:4002:DU1234567:1'
+ALTER TABLE order_history ADD COLUMN placed_seq INTEGER;     -- 1, 2, 3... on the first version of each order the gates let through
+ALTER TABLE order_history ADD COLUMN risk_key TEXT;          -- hash of the duplicate-order key, on the same rows
+-- Orders placed in a time window: two O(log n) lookups (first and last
+-- placed_seq in the window), never a scan of the window.
+CREATE INDEX order_history_placed     ON order_history(created_at, placed_seq) WHERE placed_seq IS NOT NULL;
+CREATE UNIQUE INDEX order_history_placed_seq ON order_history(placed_seq) WHERE placed_seq IS NOT NULL;
+CREATE INDEX order_history_risk_key   ON order_history(risk_key, created_at) WHERE risk_key IS NOT NULL;
+CREATE INDEX order_history_identity   ON order_history(broker_identity, order_id);
+CREATE INDEX order_history_updated    ON order_history(updated_at);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

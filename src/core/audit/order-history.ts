@@ -3,12 +3,12 @@
  * highest version. Rows are hash-chained like audit_log (see audit-store.ts).
  */
 import type Database from 'better-sqlite3';
-import { IdempotencyConflictError } from '../errors.js';
+import { IdempotencyConflictError, OrderIdInUseError } from '../errors.js';
 import { type Fill, type OrderDetail, type OrderListQuery, type OrderSpecOutput, type OrderStatus, TERMINAL_STATUSES } from '../models.js';
 import type { ChainHeads, Row, Sealer } from './chain.js';
 import { sqliteCode } from './guard.js';
 import { fromJsonText, normaliseTimestamp, toJsonText } from './json.js';
-import type { OrderVersionInput } from './types.js';
+import type { OrderScope, OrderVersionInput } from './types.js';
 
 interface HistoryRow {
   id: number;
@@ -34,12 +34,28 @@ interface HistoryRow {
   audit_id: number;
   prev_hash: string;
   hash: string;
+  broker_identity: string | null;
+  placed_seq: number | null;
+  risk_key: string | null;
 }
 
 const COLUMNS =
-  'id, order_id, version, client_order_id, parent_order_id, role, account_id, con_id, symbol, status, spec, filled_quantity, remaining_quantity, avg_fill_price, commission, fills, status_message, correlation_id, created_at, updated_at, audit_id, prev_hash, hash';
+  'id, order_id, version, client_order_id, parent_order_id, role, account_id, con_id, symbol, status, spec, filled_quantity, remaining_quantity, avg_fill_price, commission, fills, status_message, correlation_id, created_at, updated_at, audit_id, prev_hash, hash, broker_identity, placed_seq, risk_key';
 
 const TERMINAL_SQL = [...TERMINAL_STATUSES].map((s) => `'${s}'`).join(', ');
+
+/**
+ * Rows of the orders a broker identity owns: its own, and rows written before
+ * orders carried an identity whose account that broker manages.
+ */
+const IN_SCOPE = `(h.broker_identity IN (SELECT value FROM json_each(?)) OR (h.broker_identity IS NULL AND h.account_id IN (SELECT value FROM json_each(?))))`;
+const scopeParams = (scope: OrderScope): [string, string] => [JSON.stringify(scope.identities), JSON.stringify(scope.accounts)];
+
+/** True when an order belongs to the scope (the same rule as IN_SCOPE). */
+export function inScope(order: Pick<OrderDetail, 'brokerIdentity' | 'accountId'>, scope: OrderScope): boolean {
+  if (order.brokerIdentity !== null) return scope.identities.includes(order.brokerIdentity);
+  return order.accountId !== null && scope.accounts.includes(order.accountId);
+}
 
 /** Rows that are the latest version of their order. */
 const LATEST = `NOT EXISTS (SELECT 1 FROM order_history n WHERE n.order_id = h.order_id AND n.version > h.version)`;
@@ -63,6 +79,7 @@ export function toOrderDetail(row: HistoryRow): OrderDetail {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     version: row.version,
+    brokerIdentity: row.broker_identity ?? null,
   };
 }
 
@@ -72,6 +89,15 @@ export class OrderHistoryTable {
   private readonly versionsOf: Database.Statement<[string], HistoryRow>;
   private readonly byClientId: Database.Statement<[string, string], HistoryRow>;
   private readonly open: Database.Statement<[], HistoryRow>;
+  private readonly openScoped: Database.Statement<[string, string], HistoryRow>;
+  private readonly maxSeq: Database.Statement<[], { m: number | null }>;
+  private readonly firstPlacedAfter: Database.Statement<[string], { placed_seq: number; created_at: string }>;
+  private readonly firstPlacedFrom: Database.Statement<[string], { placed_seq: number; created_at: string }>;
+  private readonly lastPlacedUpTo: Database.Statement<[string], { placed_seq: number }>;
+  private readonly lastWithKey: Database.Statement<[string, string], { created_at: string }>;
+  private readonly filledRows: Database.Statement<[number, string, string], { id: number; fills: string }>;
+  private readonly filledRowsSince: Database.Statement<[string, string], { id: number; fills: string }>;
+  private readonly maxRowId: Database.Statement<[], { m: number | null }>;
   private readonly maxNumeric: Database.Statement<[], { m: number | null }>;
   private readonly lists = new Map<string, Database.Statement>();
 
@@ -80,7 +106,7 @@ export class OrderHistoryTable {
     private readonly heads: ChainHeads,
   ) {
     this.insert = db.prepare(
-      `INSERT INTO order_history (${COLUMNS}) VALUES (@id, @order_id, @version, @client_order_id, @parent_order_id, @role, @account_id, @con_id, @symbol, @status, @spec, @filled_quantity, @remaining_quantity, @avg_fill_price, @commission, @fills, @status_message, @correlation_id, @created_at, @updated_at, @audit_id, @prev_hash, @hash)`,
+      `INSERT INTO order_history (${COLUMNS}) VALUES (@id, @order_id, @version, @client_order_id, @parent_order_id, @role, @account_id, @con_id, @symbol, @status, @spec, @filled_quantity, @remaining_quantity, @avg_fill_price, @commission, @fills, @status_message, @correlation_id, @created_at, @updated_at, @audit_id, @prev_hash, @hash, @broker_identity, @placed_seq, @risk_key)`,
     );
     this.latestOf = db.prepare(`SELECT ${COLUMNS} FROM order_history WHERE order_id = ? ORDER BY version DESC LIMIT 1`);
     this.versionsOf = db.prepare(`SELECT ${COLUMNS} FROM order_history WHERE order_id = ? ORDER BY version`);
@@ -93,6 +119,16 @@ export class OrderHistoryTable {
        ORDER BY version DESC LIMIT 1`,
     );
     this.open = db.prepare(`SELECT ${COLUMNS} FROM order_history h WHERE h.status NOT IN (${TERMINAL_SQL}) AND ${LATEST} ORDER BY h.id`);
+    this.openScoped = db.prepare(`SELECT ${COLUMNS} FROM order_history h WHERE h.status NOT IN (${TERMINAL_SQL}) AND ${IN_SCOPE} AND ${LATEST} ORDER BY h.id`);
+    this.maxSeq = db.prepare('SELECT MAX(placed_seq) AS m FROM order_history WHERE placed_seq IS NOT NULL');
+    this.firstPlacedAfter = db.prepare('SELECT placed_seq, created_at FROM order_history WHERE placed_seq IS NOT NULL AND created_at > ? ORDER BY created_at, placed_seq LIMIT 1');
+    this.firstPlacedFrom = db.prepare('SELECT placed_seq, created_at FROM order_history WHERE placed_seq IS NOT NULL AND created_at >= ? ORDER BY created_at, placed_seq LIMIT 1');
+    this.lastPlacedUpTo = db.prepare('SELECT placed_seq FROM order_history WHERE placed_seq IS NOT NULL AND created_at <= ? ORDER BY created_at DESC, placed_seq DESC LIMIT 1');
+    this.lastWithKey = db.prepare('SELECT created_at FROM order_history WHERE risk_key = ? AND created_at <= ? ORDER BY created_at DESC LIMIT 1');
+    this.filledRows = db.prepare("SELECT id, fills FROM order_history WHERE id > ? AND account_id = ? AND updated_at >= ? AND fills <> '[]' ORDER BY id");
+    // The first read of a day finds its rows by updated_at (indexed), later reads by row id: neither scans the history.
+    this.filledRowsSince = db.prepare("SELECT id, fills FROM order_history WHERE updated_at >= ? AND account_id = ? AND fills <> '[]'");
+    this.maxRowId = db.prepare('SELECT MAX(id) AS m FROM order_history');
     this.maxNumeric = db.prepare(
       "SELECT MAX(CAST(order_id AS INTEGER)) AS m FROM order_history WHERE order_id <> '' AND order_id NOT GLOB '*[^0-9]*'",
     );
@@ -125,7 +161,14 @@ export class OrderHistoryTable {
       updated_at: now,
       audit_id: auditId,
       prev_hash: prevHash,
+      broker_identity: previous ? previous.broker_identity : (v.brokerIdentity ?? null),
+      // A placement is counted once, on the order's first version: the rate limits and the duplicate guard read these.
+      placed_seq: !previous && v.placement ? (this.maxSeq.get()?.m ?? 0) + 1 : null,
+      risk_key: !previous && v.placement ? v.placement.riskKey : null,
     };
+    if (previous && v.expectNew) {
+      throw new OrderIdInUseError(v.orderId, previous.broker_identity);
+    }
     const row: HistoryRow = { ...unhashed, hash: sealer.row('order_history', unhashed as Row) };
     try {
       this.insert.run(row);
@@ -156,14 +199,47 @@ export class OrderHistoryTable {
     return row ? toOrderDetail(row) : null;
   }
 
-  openOrders(): OrderDetail[] {
-    return this.open.all().map(toOrderDetail);
+  openOrders(scope?: OrderScope): OrderDetail[] {
+    return (scope ? this.openScoped.all(...scopeParams(scope)) : this.open.all()).map(toOrderDetail);
+  }
+
+  /**
+   * Orders placed with created_at in (from, to] (or [from, to]): the
+   * placement sequence numbers of the first and last such order, two index
+   * lookups however many orders the window holds.
+   */
+  countPlaced(fromIso: string, fromInclusive: boolean, toIso: string): number {
+    const first = (fromInclusive ? this.firstPlacedFrom : this.firstPlacedAfter).get(fromIso);
+    if (!first || first.created_at > toIso) return 0;
+    const last = this.lastPlacedUpTo.get(toIso);
+    return last && last.placed_seq >= first.placed_seq ? last.placed_seq - first.placed_seq + 1 : 0;
+  }
+
+  /** Fills at or after `fromIso` on rows after `afterRowId` (each order row repeats its earlier fills: callers dedupe by execId). */
+  fillsSince(accountId: string, fromIso: string, afterRowId: number): { fills: Fill[]; lastRowId: number } {
+    const lastRowId = this.maxRowId.get()?.m ?? 0;
+    const fills: Fill[] = [];
+    const rows = afterRowId === 0 ? this.filledRowsSince.iterate(fromIso, accountId) : this.filledRows.iterate(afterRowId, accountId, fromIso);
+    for (const row of rows) {
+      if (row.id > lastRowId) continue;
+      for (const f of fromJsonText<Fill[]>(row.fills)) if (normaliseTimestamp(f.time) >= fromIso) fills.push(f);
+    }
+    return { fills, lastRowId };
+  }
+
+  /** When an order with this risk key was last placed, at or before `toIso`; null if never. */
+  lastPlacedWithKey(riskKey: string, toIso: string): string | null {
+    return this.lastWithKey.get(riskKey, toIso)?.created_at ?? null;
   }
 
   /** Latest version of each order, newest order first. */
-  list(q: OrderListQuery): OrderDetail[] {
+  list(q: OrderListQuery, scope?: OrderScope): OrderDetail[] {
     const where = [LATEST];
     const params: Array<string | number> = [];
+    if (scope) {
+      where.push(IN_SCOPE);
+      params.push(...scopeParams(scope));
+    }
     const status = q.status ?? 'all';
     if (status === 'open') where.push(`h.status NOT IN (${TERMINAL_SQL})`);
     if (status === 'closed') where.push(`h.status IN (${TERMINAL_SQL})`);

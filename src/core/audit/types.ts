@@ -49,6 +49,25 @@ export interface OrderVersionInput {
   correlationId: string;
   /** Default: kept from the first version, or now for a new order. */
   createdAt?: string;
+  /**
+   * The broker the order was sent to ('sim:<account>', 'tws:<host>:<port>:<account>:<clientId>').
+   * Set on the first version; later versions keep it whatever they pass.
+   */
+  brokerIdentity?: string | null;
+  /**
+   * Set when the gates let this order through (entry orders only, first
+   * version): the row then counts toward the order-rate limits, and `riskKey`
+   * (a hash of the duplicate-order key) feeds the duplicate guard.
+   */
+  placement?: { riskKey: string };
+  /** The order id must not exist yet (a new order): refused with ORDER_OTHER_BROKER if it does. */
+  expectNew?: boolean;
+}
+
+/** The orders one broker connection owns: its identities, and identity-less (older) rows of its accounts. */
+export interface OrderScope {
+  identities: readonly string[];
+  accounts: readonly string[];
 }
 
 export type IdempotencyBegin =
@@ -66,9 +85,29 @@ export interface AuditStore {
   getOrder(orderId: string): OrderDetail | null;
   /** Every version of an order, oldest first. */
   getOrderVersions(orderId: string): OrderDetail[];
-  listOrders(query: OrderListQuery): OrderDetail[];
-  /** Orders whose latest version is not terminal. */
-  openOrders(): OrderDetail[];
+  /** `scope`: only the orders of one broker connection (default: every order). */
+  listOrders(query: OrderListQuery, scope?: OrderScope): OrderDetail[];
+  /** Orders whose latest version is not terminal (`scope`: of one broker connection). */
+  openOrders(scope?: OrderScope): OrderDetail[];
+  /**
+   * How many orders the gates let through with created_at in (from, to]
+   * (`fromInclusive`: [from, to]), across every process on this store. O(log n).
+   */
+  countPlaced(fromIso: string, fromInclusive: boolean, toIso: string): number;
+  /** created_at of the latest placed order with this risk key at or before `toIso`, or null. */
+  lastPlacedWithKey(riskKey: string, toIso: string): string | null;
+  /**
+   * Changes whenever anything is committed to the store, by this connection
+   * or another process (PRAGMA data_version plus a count of this connection's
+   * own commits): a cache keyed by it is never stale. Costs no table read.
+   */
+  changeMark(): string;
+  /**
+   * Fills of `accountId` with time >= `fromIso`, from order rows written after
+   * history row `afterRowId` (0: every row updated since `fromIso`); returns
+   * them with the last row id read, so a caller can follow the day incrementally.
+   */
+  fillsSince(accountId: string, fromIso: string, afterRowId: number): { fills: Fill[]; lastRowId: number };
   /** Highest numeric order id ever recorded (0 if none): order id allocation must never collide. */
   maxNumericOrderId(): number;
   findOrderByClientOrderId(accountId: string, clientOrderId: string): OrderDetail | null;

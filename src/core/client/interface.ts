@@ -22,6 +22,7 @@ import type {
   Contract,
   Health,
   HistoricalRequestInput,
+  KillSwitchChange,
   KillSwitchState,
   OptionChain,
   OrderDetail,
@@ -77,9 +78,14 @@ export interface GatewayClient {
   verifyAudit(): AuditVerifyResult;
 
   health(): Promise<Health>;
+  /** Read from the store (cheaply, only when something was committed): a switch engaged by another process shows at once. */
   killSwitch(): KillSwitchState;
-  /** Engaging blocks new orders and cancels every working order; the state survives a restart. */
-  setKillSwitch(engaged: boolean, reason: string | null): Promise<KillSwitchState>;
+  /**
+   * Engaging blocks new orders (in every process on the DATA_DIR, from their
+   * next order) and cancels every working order of this broker connection,
+   * reporting each; `cancelWorking: false` opts out. The state survives a restart.
+   */
+  setKillSwitch(engaged: boolean, reason: string | null, options?: { cancelWorking?: boolean }): Promise<KillSwitchChange>;
   riskLimits(): RiskLimits;
 
   close(): Promise<void>;

@@ -20,7 +20,7 @@ import {
   type AuditQueryInput,
   type Health,
   type HistoricalRequestInput,
-  type KillSwitchState,
+  type KillSwitchChange,
   type OrderSpecInput,
   type SymbolSpecInput,
 } from '../models.js';
@@ -99,21 +99,22 @@ export function buildClient({ ctx, quotes, startedAt, version }: ClientParts): G
     listOrders: (input?: OrderListQueryInput) =>
       call(async () => {
         const query = parse(OrderListQuery, input ?? {}, 'Order query');
-        return audit.listOrders(query);
+        return audit.listOrders(query, ctx.scope());
       }),
     queryAudit: (input?: AuditQueryInput) => audit.query(parse(AuditQuery, input ?? {}, 'Audit query')),
     verifyAudit: () => audit.verify(),
     health: () => call(async () => health()),
     killSwitch: () => ctx.killSwitch.state(),
-    setKillSwitch: (engaged: boolean, reason: string | null): Promise<KillSwitchState> =>
+    setKillSwitch: (engaged: boolean, reason: string | null, options: { cancelWorking?: boolean } = {}): Promise<KillSwitchChange> =>
       call(async () => {
         const gate = evaluateGates({ config, killSwitch: ctx.killSwitch.state(), accountId: broker.accounts()[0] ?? null, brokerState: broker.status().state });
+        // The switch is in the store before any cancel is tried: a cancel that hangs or fails cannot delay the stop.
         const state = ctx.killSwitch.set(engaged, reason, gate.snapshot);
-        if (engaged) {
-          const { cancelled, failed } = await cancelAllWorking(ctx);
-          logger.warn({ cancelled, failed, reason }, 'kill switch engaged: working orders cancelled');
-        }
-        return state;
+        if (!engaged) return { ...state, cancelled: [], cancelFailed: [], cancelSkipped: 'released: nothing to cancel' };
+        if (options.cancelWorking === false) return { ...state, cancelled: [], cancelFailed: [], cancelSkipped: 'cancelWorking: false' };
+        const { cancelled, failed } = await cancelAllWorking(ctx);
+        logger.warn({ cancelled, failed, reason }, 'kill switch engaged: working orders cancelled');
+        return { ...state, cancelled, cancelFailed: failed, cancelSkipped: null };
       }),
     riskLimits: () => config.risk,
     close: async () => {
@@ -123,6 +124,16 @@ export function buildClient({ ctx, quotes, startedAt, version }: ClientParts): G
       audit.close();
     },
   };
+
+  // The open-order query walks the history; a poll between commits reuses the last count.
+  let working: { mark: string; scope: string; count: number } | null = null;
+  function workingOrders(): number {
+    const scope = ctx.scope();
+    const key = JSON.stringify(scope);
+    const mark = audit.changeMark();
+    if (working?.mark !== mark || working.scope !== key) working = { mark, scope: key, count: audit.openOrders(scope).length };
+    return working.count;
+  }
 
   async function health(): Promise<Health> {
     const status = broker.status();
@@ -139,6 +150,7 @@ export function buildClient({ ctx, quotes, startedAt, version }: ClientParts): G
       liveOverridePresent: gate.snapshot.liveOverridePresent,
       effectiveOrderMode: gate.outcome,
       killSwitch: ctx.killSwitch.state(),
+      workingOrders: workingOrders(),
     };
   }
   return client;

@@ -22,7 +22,8 @@ import { auditRow } from '../orders/context.js';
 import { attachOrderEvents } from '../orders/order-events.js';
 import { reconcileOrders } from '../orders/reconcile.js';
 import { PreviewRegistry } from '../previews.js';
-import { createRiskEngine } from '../risk/index.js';
+import { createRiskEngine, storeHistory } from '../risk/index.js';
+import type { RiskEngine } from '../risk/types.js';
 import { buildClient } from './methods.js';
 import { VERSION } from '../version.js';
 
@@ -46,8 +47,6 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
   // A library logs nothing unless given a logger; the CLI and `start` pass theirs.
   const logger = options.logger ?? silentLogger();
   const metrics = createMetrics();
-  // A configured RISK_FILE is loaded (and validated) by the engine itself.
-  const risk = createRiskEngine(config.risk);
   const opened = openAuditStore({
     dataDir: config.dataDir,
     clock,
@@ -61,6 +60,15 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
     throw new AuditError(`The audit log refuses writes, so the gateway cannot start: ${opened.writeBlock}`, 'AUDIT_UNAVAILABLE');
   }
   const audit: AuditStore = opened;
+  let risk: RiskEngine;
+  try {
+    // A configured RISK_FILE is loaded (and validated) by the engine itself. Rates,
+    // duplicates and the day's realised P&L come from the store every process writes.
+    risk = createRiskEngine(config.risk, { history: storeHistory(audit) });
+  } catch (err) {
+    audit.close();
+    throw err;
+  }
   let broker: Broker;
   try {
     broker = typeof options.broker === 'function' ? await options.broker(config, clock, logger) : options.broker;
@@ -82,6 +90,11 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
     logger,
     startedAt: clock.now(),
     resolveAccount: (account) => resolveAccount(broker, account),
+    identityFor: (accountId) => brokerIdentity(config, accountId),
+    scope: () => {
+      const accounts = broker.accounts();
+      return { identities: accounts.map((a) => brokerIdentity(config, a)), accounts };
+    },
   };
   const quotes = new QuoteHub(broker, logger);
   const client = buildClient({ ctx, quotes, startedAt: ctx.startedAt, version: VERSION });
@@ -109,6 +122,15 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
     await close();
   };
   return client;
+}
+
+/**
+ * Which broker an order is sent to: the simulator's account, or the TWS/IB
+ * Gateway endpoint, account and client id. Orders are reconciled, adopted and
+ * cancelled only by the connection with their identity.
+ */
+export function brokerIdentity(config: Pick<Config, 'broker' | 'ibkr'>, accountId: string): string {
+  return config.broker === 'sim' ? `sim:${accountId}` : `tws:${config.ibkr.host}:${config.ibkr.port}:${accountId}:${config.ibkr.clientId}`;
 }
 
 function resolveAccount(broker: Broker, account?: string): string {

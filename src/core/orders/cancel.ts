@@ -3,7 +3,8 @@
  * cancel must still go through. The request is written to the audit log
  * before it is sent, like an order.
  */
-import { GatewayError, OrderError, OrderNotFoundError } from '../errors.js';
+import { inScope } from '../audit/order-history.js';
+import { GatewayError, OrderError, OrderIdInUseError, OrderNotFoundError } from '../errors.js';
 import { currentContext } from '../logging.js';
 import { TERMINAL_STATUSES, type CancelResult } from '../models.js';
 import { auditRow, type OrderContext } from './context.js';
@@ -12,6 +13,7 @@ import { applyBrokerState, updateFrom } from './order-events.js';
 export async function cancelOrder(ctx: OrderContext, orderId: string): Promise<CancelResult> {
   const current = ctx.audit.getOrder(orderId);
   if (!current) throw new OrderNotFoundError(orderId);
+  if (!inScope(current, ctx.scope())) throw new OrderIdInUseError(orderId, current.brokerIdentity, 'cancel it through the broker it is connected to');
   if (TERMINAL_STATUSES.has(current.status)) {
     throw new OrderError('ORDER_NOT_CANCELLABLE', `Order ${orderId} is ${current.status}; only working orders can be cancelled`, { orderId, status: current.status });
   }
@@ -28,20 +30,43 @@ export async function cancelOrder(ctx: OrderContext, orderId: string): Promise<C
   };
 }
 
-/** Cancels every working order (kill switch); failures are reported, not thrown, so one bad order does not stop the rest. */
+/**
+ * Cancels every working order of this broker connection (kill switch), one
+ * cancel per order, each recorded. Failures are reported, not thrown, so one
+ * bad order does not stop the rest. (IBKR's reqGlobalCancel is not sent: the
+ * Broker port has no cancel-all yet; that is the cancel-all issue's.)
+ */
 export async function cancelAllWorking(ctx: OrderContext): Promise<{ cancelled: string[]; failed: { orderId: string; code: string }[] }> {
   const cancelled: string[] = [];
   const failed: { orderId: string; code: string }[] = [];
-  const ids = new Set([...ctx.audit.openOrders().map((o) => o.orderId), ...(await ctx.broker.getOpenOrders()).map((o) => o.orderId)]);
+  const atBroker = ctx.broker.status().connected ? await ctx.broker.getOpenOrders() : [];
+  const openHere = ctx.audit.openOrders(ctx.scope());
+  const ids = new Set([...openHere.map((o) => o.orderId), ...atBroker.map((o) => o.orderId)]);
   for (const orderId of ids) {
     const known = ctx.audit.getOrder(orderId);
-    if (!known || known.status === 'SIMULATED') continue;
+    if (!known || known.status === 'SIMULATED' || !inScope(known, ctx.scope())) continue;
+    if (TERMINAL_STATUSES.has(known.status)) {
+      // Working when this began, cancelled since with its bracket parent: one of the orders this stop cancelled.
+      if (known.status === 'CANCELLED' && openHere.some((o) => o.orderId === orderId)) cancelled.push(orderId);
+      continue;
+    }
     try {
       await cancelOrder(ctx, orderId);
       cancelled.push(orderId);
     } catch (err) {
-      failed.push({ orderId, code: err instanceof GatewayError ? err.code : 'INTERNAL_ERROR' });
+      const code = err instanceof GatewayError ? err.code : 'INTERNAL_ERROR';
+      // A bracket child goes with its parent: the broker already cancelled it, and its event may not be recorded yet.
+      if (code === 'ORDER_NOT_CANCELLABLE' && (await settledAsCancelled(ctx, orderId))) cancelled.push(orderId);
+      else failed.push({ orderId, code });
     }
   }
   return { cancelled, failed };
+}
+
+/** Records what the broker says of an order it would not cancel; true when that is CANCELLED. */
+async function settledAsCancelled(ctx: OrderContext, orderId: string): Promise<boolean> {
+  const state = await ctx.broker.getOrder(orderId).catch(() => null);
+  if (!state) return false;
+  const after = applyBrokerState(ctx, updateFrom(state))?.order;
+  return (after?.status ?? state.status) === 'CANCELLED';
 }

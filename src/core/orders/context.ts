@@ -3,7 +3,7 @@
  * that stamp the current request's context on audit rows.
  */
 import type { Broker } from '../broker/port.js';
-import type { AuditAppend, AuditStore } from '../audit/types.js';
+import type { AuditAppend, AuditStore, OrderScope } from '../audit/types.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { ContractResolver } from '../contracts.js';
@@ -31,6 +31,14 @@ export interface OrderContext {
   startedAt: number;
   /** The account an order goes to: the one named, else the first managed account. */
   resolveAccount(account?: string): string;
+  /** The broker identity an order of this account is recorded under ('sim:DU1234567', 'tws:host:port:account:clientId'). */
+  identityFor(accountId: string): string;
+  /**
+   * The orders this broker connection owns. Reconciliation, adoption, the
+   * event handlers, cancellation and the open-order list touch nothing else,
+   * so two brokers sharing a DATA_DIR never change each other's orders.
+   */
+  scope(): OrderScope;
 }
 
 export const userContext = (): UserContext => {

@@ -55,11 +55,12 @@ export function versionFrom(current: OrderDetail, update: Partial<Pick<OrderVers
     statusMessage: update.statusMessage !== undefined ? update.statusMessage : current.statusMessage,
     correlationId,
     createdAt: current.createdAt,
+    brokerIdentity: current.brokerIdentity,
   };
 }
 
 /** A first version for an order the gateway did not place (seen at reconciliation). */
-export function versionFromBroker(state: BrokerOrderState, fills: Fill[], correlationId: string): OrderVersionInput {
+export function versionFromBroker(state: BrokerOrderState, fills: Fill[], correlationId: string, brokerIdentity: string): OrderVersionInput {
   return {
     orderId: state.orderId,
     clientOrderId: null,
@@ -76,6 +77,8 @@ export function versionFromBroker(state: BrokerOrderState, fills: Fill[], correl
     fills,
     statusMessage: state.message,
     correlationId,
+    brokerIdentity,
+    expectNew: true,
   };
 }
 
@@ -98,6 +101,7 @@ export function detailFromBroker(state: BrokerOrderState): OrderDetail {
     createdAt: state.updatedAt,
     updatedAt: state.updatedAt,
     version: 0,
+    brokerIdentity: null,
   };
 }
 

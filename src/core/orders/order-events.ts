@@ -7,6 +7,7 @@
  * throw into the broker's event loop; a failed write is logged and the next
  * reconciliation settles the order.
  */
+import { inScope } from '../audit/order-history.js';
 import type { BrokerOrderState } from '../broker/port.js';
 import { currentContext, withContext } from '../logging.js';
 import { TERMINAL_STATUSES, type Fill, type OrderDetail, type OrderStatus } from '../models.js';
@@ -54,7 +55,7 @@ export const updateFrom = (state: BrokerOrderState): StateUpdate => ({
 
 /** Records a status change if it moves the order forward; null for an order the log does not know. */
 export function applyBrokerState(ctx: OrderContext, update: StateUpdate, eventOverride?: 'ORDER_RECONCILED'): Applied | null {
-  const current = ctx.audit.getOrder(update.orderId);
+  const current = ownOrder(ctx, update.orderId);
   if (!current) return null;
   if (TERMINAL_STATUSES.has(current.status)) return { order: current, changed: false };
   const filled = update.filledQuantity ?? current.filledQuantity;
@@ -84,7 +85,7 @@ export function applyBrokerState(ctx: OrderContext, update: StateUpdate, eventOv
 
 /** Adds one execution to its order (once per execId). */
 export function applyFill(ctx: OrderContext, fill: Fill, eventOverride?: 'ORDER_RECONCILED'): Applied | null {
-  const current = ctx.audit.getOrder(fill.orderId);
+  const current = ownOrder(ctx, fill.orderId);
   if (!current) return null;
   if (current.fills.some((f) => f.execId === fill.execId)) return { order: current, changed: false };
   const fills = [...current.fills, fill];
@@ -104,11 +105,21 @@ export function applyFill(ctx: OrderContext, fill: Fill, eventOverride?: 'ORDER_
   return { order, changed: true };
 }
 
+/**
+ * The order with this id if it belongs to this broker connection; null for
+ * an unknown id and for another broker's order with the same id (a sim and a
+ * tws broker on one DATA_DIR number their orders independently).
+ */
+export function ownOrder(ctx: OrderContext, orderId: string): OrderDetail | null {
+  const order = ctx.audit.getOrder(orderId);
+  return order && inScope(order, ctx.scope()) ? order : null;
+}
+
 const refs = (o: OrderDetail): { accountId: string | null; orderId: string; snapshot: null } => ({ accountId: o.accountId, orderId: o.orderId, snapshot: null });
 
 /** An order the gateway did not place but finds working at the broker (another client, an earlier run). */
 export function adoptBrokerOrder(ctx: OrderContext, state: BrokerOrderState, fills: Fill[]): OrderDetail {
-  const version = versionFromBroker(state, fills, currentContext().correlationId);
+  const version = versionFromBroker(state, fills, currentContext().correlationId, ctx.identityFor(state.accountId));
   return ctx.audit.recordOrder(auditRow('ORDER_RECONCILED', { adopted: true, status: state.status }, { accountId: state.accountId, orderId: state.orderId, snapshot: null }), version).order;
 }
 
@@ -149,7 +160,7 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
         void ctx.broker
           .getPnl(account)
           .then((pnl) => {
-            if (ctx.risk.dailyLossBreached(pnl) && !ctx.killSwitch.state().engaged) hooks.onBreaker(`daily loss limit reached (${pnl.dailyPnl} ${pnl.currency})`);
+            if (ctx.risk.dailyLossBreached(pnl, ctx.clock.now()) && !ctx.killSwitch.state().engaged) hooks.onBreaker(`daily loss limit reached (${pnl.dailyPnl} ${pnl.currency})`);
           })
           .catch((err: unknown) => {
             // A check still in flight when the client closes has nothing left to protect.

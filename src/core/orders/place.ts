@@ -16,6 +16,7 @@ import {
   fromZodIssues,
   GatewayError,
   IdempotencyConflictError,
+  OrderIdInUseError,
   OrderRejectedError,
   RiskLimitError,
   toGatewayError,
@@ -30,6 +31,7 @@ import { auditRow, type OrderContext } from './context.js';
 import { bracketChildren, type PlannedOrder } from './brackets.js';
 import { resultFrom } from './mapping.js';
 import { applyBrokerState } from './order-events.js';
+import { riskKeyOf } from '../risk/history.js';
 
 export const PLACE_SCOPE = 'orders.place';
 const SCOPE = PLACE_SCOPE;
@@ -173,6 +175,11 @@ async function transmit(ctx: OrderContext, a: Assessment, planned: PlannedOrder[
   const ids = await ctx.broker.allocateOrderIds(planned.length);
   const idFor = (i: number): string => ids[i] ?? '';
   const parentId = idFor(0);
+  // Ids another broker's orders already have in this store (two brokers on one DATA_DIR) are never written over.
+  for (const id of ids) {
+    const taken = ctx.audit.getOrder(id);
+    if (taken) throw new OrderIdInUseError(id, taken.brokerIdentity);
+  }
   // The audit rows come first: an order that is not in the log is never sent.
   planned.forEach((p, i) => record(ctx, a, p, idFor(i), parentId, 'PENDING_SUBMIT', a.gate.warning, key));
   ctx.risk.recordPlaced(a.spec, a.accountId, ctx.clock.now());
@@ -234,10 +241,17 @@ function record(ctx: OrderContext, a: Assessment, p: PlannedOrder, orderId: stri
         fills: [],
         statusMessage: message,
         correlationId: currentContext().correlationId,
+        // The order path's clock, the same one the risk windows are evaluated on.
+        createdAt: new Date(ctx.clock.now()).toISOString(),
+        brokerIdentity: ctx.identityFor(a.accountId),
+        // The entry is the placement the rate limits and the duplicate guard count (in every process, from the store).
+        placement: isEntry ? { riskKey: riskKeyOf(a.spec, a.accountId) } : undefined,
+        expectNew: true,
       },
     ).order;
   } catch (err) {
     const gw = toGatewayError(err);
+    if (gw instanceof OrderIdInUseError) throw gw;
     if (gw instanceof AuditError) throw new AuditError(`The audit log could not record the order, so nothing was sent: ${gw.message}`, 'AUDIT_UNAVAILABLE', undefined, { cause: err });
     throw gw;
   }

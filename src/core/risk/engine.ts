@@ -9,11 +9,11 @@
 import type { RiskLimits } from '../config.js';
 import type { AccountPnL, OrderSpec, RiskCheck } from '../models.js';
 import { checkAllowedSymbols, checkBlockedSymbols, checkQuantity, checkReduceOnly, checkSecurityType, symbolsOf } from './checks.js';
-import { DuplicateGuard } from './duplicate-guard.js';
 import { computeExposure } from './exposure.js';
 import { checkDailyLoss, checkGrossExposure, checkOrderNotional, checkPositionNotional, checkPriceBand, dailyLoss } from './exposure-checks.js';
-import { OrderRateWindow } from './rate-window.js';
+import { memoryHistory, type SafetyHistory } from './history.js';
 import { checkDuplicate, checkOrdersPerDay, checkOrdersPerMinute } from './rate-checks.js';
+import { riskDayStart } from './trading-day.js';
 import { applyOverride, loadRiskFile, normaliseSymbols, type RiskFile } from './risk-file.js';
 import type { RiskEngine, RiskInput } from './types.js';
 
@@ -24,15 +24,30 @@ export interface RiskEngineOptions {
    * never be silently ignored.
    */
   overrides?: RiskFile;
+  /**
+   * Where earlier orders are counted: storeHistory(audit) in a gateway, so
+   * every process on the DATA_DIR shares the limits. Default: this engine's
+   * own memory.
+   */
+  history?: SafetyHistory;
 }
 
 export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions = {}): RiskEngine {
   const file = options.overrides ?? (limits.riskFile !== null ? loadRiskFile(limits.riskFile) : undefined);
   const overrides = normaliseSymbols(file?.symbols ?? {});
-  const rate = new OrderRateWindow(limits.dailyLossResetTime);
   const windows = [limits.duplicateOrderWindowSeconds, ...Object.values(overrides).map((o) => o.duplicateOrderWindowSeconds ?? 0)];
-  const duplicates = new DuplicateGuard(Math.max(...windows) * 1000);
+  const history = options.history ?? memoryHistory(limits.dailyLossResetTime, Math.max(...windows) * 1000);
   let consecutiveRejections = 0;
+
+  /**
+   * The loss today: realised P&L of today's fills (from the order history,
+   * when the history knows fills) plus the broker's unrealised P&L. Falls
+   * back to the broker's realised figure without a store.
+   */
+  const lossToday = (pnl: AccountPnL, now: number | undefined) => {
+    const realized = now === undefined ? null : history.realizedSince(pnl.accountId, riskDayStart(now, limits.dailyLossResetTime));
+    return dailyLoss(realized === null ? pnl : { ...pnl, realizedPnl: realized.toNumber() });
+  };
 
   const limitsFor = (symbol: string): RiskLimits => {
     const key = symbol.trim().toUpperCase();
@@ -61,16 +76,15 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
         checkPositionNotional(input, l, e),
         checkGrossExposure(input, l, e),
         checkPriceBand(input, l),
-        checkDailyLoss(input.pnl, l),
-        checkOrdersPerMinute(rate.lastMinute(input.now), l),
-        checkOrdersPerDay(rate.today(input.now), l),
-        checkDuplicate(duplicates.sinceLast(input.spec, input.accountId, input.now), l),
+        checkDailyLoss(lossToday(input.pnl, input.now), l),
+        checkOrdersPerMinute(history.placedLastMinute(input.now), l),
+        checkOrdersPerDay(history.placedSince(riskDayStart(input.now, l.dailyLossResetTime), input.now), l),
+        checkDuplicate(history.sinceIdentical(input.spec, input.accountId, input.now), l),
       ];
     },
 
     recordPlaced(spec: OrderSpec, accountId: string, now: number): void {
-      rate.record(now);
-      duplicates.record(spec, accountId, now);
+      history.record(spec, accountId, now);
     },
 
     /** The counter restarts after tripping, so a released kill switch needs N fresh rejections to trip again. */
@@ -85,8 +99,8 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
       return true;
     },
 
-    dailyLossBreached(pnl: AccountPnL): boolean {
-      return dailyLoss(pnl).greaterThanOrEqualTo(limits.maxDailyLoss);
+    dailyLossBreached(pnl: AccountPnL, now?: number): boolean {
+      return lossToday(pnl, now).greaterThanOrEqualTo(limits.maxDailyLoss);
     },
   };
 }

@@ -68,18 +68,18 @@ export function checkPriceBand(input: RiskInput, l: RiskLimits): RiskCheck {
 }
 
 /**
- * Today's loss: the negative of realised + unrealised P&L as the broker
- * reports it for the day (0 when in profit). The engine takes those figures as
- * given rather than keeping its own baseline: a baseline captured at the first
- * look after the reset would hide losses made before that look.
+ * Today's loss: the negative of realised + unrealised P&L (0 when in profit).
+ * With a store, the engine passes the realised P&L of the risk day's fills
+ * from the order history (durable, the same in every process, and never a
+ * baseline captured at some first look after the reset, which would hide the
+ * losses made before that look); without one, the broker's realised figure.
  */
 export function dailyLoss(pnl: AccountPnL): Decimal {
   return Decimal.max(new Decimal(0), new Decimal(pnl.realizedPnl).plus(pnl.unrealizedPnl).negated());
 }
 
 /** Reaching the limit (not only passing it) fails: the interface defines the limit as the loss at which trading stops. */
-export function checkDailyLoss(pnl: AccountPnL, l: RiskLimits): RiskCheck {
-  const loss = dailyLoss(pnl);
+export function checkDailyLoss(loss: Decimal, l: RiskLimits): RiskCheck {
   const ok = loss.lessThan(l.maxDailyLoss);
   return check('maxDailyLoss', ok, toCents(loss), l.maxDailyLoss, ok ? `loss today ${toCents(loss)} is below ${l.maxDailyLoss}` : `loss today ${toCents(loss)} has reached MAX_DAILY_LOSS ${l.maxDailyLoss}: new orders are blocked until the broker's daily P&L resets (risk day starts at DAILY_LOSS_RESET_TIME ${l.dailyLossResetTime} New York)`);
 }

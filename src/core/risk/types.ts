@@ -53,6 +53,9 @@ export interface RiskEngine {
   recordPlaced(spec: OrderSpec, accountId: string, now: number): void;
   /** Tracks consecutive rejections; returns true when the circuit breaker should engage the kill switch. */
   recordOutcome(outcome: 'accepted' | 'rejected'): boolean;
-  /** True when today's loss (realised + unrealised) has reached MAX_DAILY_LOSS. */
-  dailyLossBreached(pnl: AccountPnL): boolean;
+  /**
+   * True when today's loss (realised + unrealised) has reached MAX_DAILY_LOSS.
+   * `now` (the injected clock) lets the engine take today's realised P&L from the order history.
+   */
+  dailyLossBreached(pnl: AccountPnL, now?: number): boolean;
 }

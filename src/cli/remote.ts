@@ -1,0 +1,122 @@
+/**
+ * The CLI's view of the gateway: the same calls whether they go over REST to
+ * a running gateway or to a broker this process opened itself. Errors keep
+ * their stable codes either way (a REST error body becomes a GatewayError).
+ */
+import { ERROR_CATALOGUE, GatewayError, type ErrorCode } from '../core/errors.js';
+import type { GatewayClient, OrderListQueryInput, PlaceOptions, PlaceOrderInput } from '../core/client/interface.js';
+import type {
+  AccountPnL,
+  AccountSummary,
+  Bar,
+  CancelResult,
+  Health,
+  HistoricalRequestInput,
+  KillSwitchChange,
+  KillSwitchState,
+  OrderDetail,
+  OrderPreview,
+  OrderResult,
+  OrderSpecInput,
+  Position,
+  Quote,
+  SymbolSpecInput,
+} from '../core/models.js';
+
+export interface CliGateway {
+  /** Where the calls go: 'the running gateway at http://...' or 'the sim broker'. */
+  readonly via: string;
+  getQuote(spec: SymbolSpecInput): Promise<Quote>;
+  getBars(request: HistoricalRequestInput): Promise<Bar[]>;
+  getAccountSummary(accountId?: string): Promise<AccountSummary>;
+  getPositions(accountId?: string): Promise<Position[]>;
+  getPnl(accountId?: string): Promise<AccountPnL>;
+  previewOrder(spec: OrderSpecInput): Promise<OrderPreview>;
+  placeOrder(request: PlaceOrderInput, options?: PlaceOptions): Promise<OrderResult>;
+  cancelOrder(orderId: string): Promise<CancelResult>;
+  listOrders(query?: OrderListQueryInput): Promise<OrderDetail[]>;
+  health(): Promise<Health>;
+  killSwitch(): Promise<KillSwitchState>;
+  setKillSwitch(engaged: boolean, reason: string | null, options?: { cancelWorking?: boolean }): Promise<KillSwitchChange>;
+  close(): Promise<void>;
+}
+
+/** A client this process built (it opened the broker) seen as a CliGateway. */
+export function localGateway(client: GatewayClient): CliGateway {
+  return {
+    via: `the ${client.config.broker} broker opened by this command`,
+    getQuote: (s) => client.getQuote(s),
+    getBars: (r) => client.getBars(r),
+    getAccountSummary: (a) => client.getAccountSummary(a),
+    getPositions: (a) => client.getPositions(a),
+    getPnl: (a) => client.getPnl(a),
+    previewOrder: (s) => client.previewOrder(s),
+    placeOrder: (r, o) => client.placeOrder(r, o),
+    cancelOrder: (id) => client.cancelOrder(id),
+    listOrders: (q) => client.listOrders(q),
+    health: () => client.health(),
+    killSwitch: async () => client.killSwitch(),
+    setKillSwitch: (e, r, o) => client.setKillSwitch(e, r, o),
+    close: () => client.close(),
+  };
+}
+
+type Query = Record<string, string | number | boolean | null | undefined>;
+
+const toQuery = (q: object): string => {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(q as Query)) if (v !== undefined && v !== null) params.set(k, String(v));
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+};
+
+/** The running gateway over REST. `timeoutMs` bounds each call, so a hung gateway cannot hang the CLI. */
+export function remoteGateway(baseUrl: string, apiKey: string | null, timeoutMs = 30_000): CliGateway {
+  const base = baseUrl.replace(/\/+$/, '');
+  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${base}${path}`, {
+        method,
+        headers: { ...(apiKey ? { 'x-api-key': apiKey } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      const timedOut = err instanceof Error && err.name === 'TimeoutError';
+      throw new GatewayError(timedOut ? 'API_TIMEOUT' : 'API_UNREACHABLE', `The gateway at ${base} ${timedOut ? `did not answer within ${timeoutMs} ms` : `could not be reached (${err instanceof Error ? err.message : String(err)})`}`, { url: base });
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text === '' ? null : JSON.parse(text);
+    } catch {
+      throw new GatewayError('API_BAD_RESPONSE', `The gateway at ${base} answered ${res.status} with something that is not JSON`, { status: res.status });
+    }
+    // /health answers 503 with a Health body when the broker is down: that is an answer, not an error.
+    const error = (json as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
+    if (!res.ok && error) {
+      const code = (error.code !== undefined && error.code in ERROR_CATALOGUE ? error.code : 'INTERNAL_ERROR') as ErrorCode;
+      throw new GatewayError(code, error.message ?? `HTTP ${res.status}`, error.details);
+    }
+    if (!res.ok && path !== '/health') throw new GatewayError('API_BAD_RESPONSE', `The gateway at ${base} answered ${res.status}`, { status: res.status });
+    return json as T;
+  }
+  const account = (accountId?: string): string => toQuery({ account: accountId });
+  return {
+    via: `the running gateway at ${base}`,
+    getQuote: (spec) => call('GET', `/api/market/quote${toQuery(spec)}`),
+    getBars: (request) => call('GET', `/api/market/historical${toQuery(request)}`),
+    getAccountSummary: (a) => call('GET', `/api/account/summary${account(a)}`),
+    getPositions: (a) => call('GET', `/api/account/positions${account(a)}`),
+    getPnl: (a) => call('GET', `/api/account/pnl${account(a)}`),
+    previewOrder: (spec) => call('POST', '/api/orders/preview', spec),
+    placeOrder: (request, options) => call('POST', '/api/orders/place', request, options?.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
+    cancelOrder: (orderId) => call('POST', `/api/orders/${encodeURIComponent(orderId)}/cancel`),
+    listOrders: (q) => call('GET', `/api/orders${toQuery(q ?? {})}`),
+    health: () => call('GET', '/health'),
+    killSwitch: () => call('GET', '/api/admin/kill-switch'),
+    setKillSwitch: (engaged, reason, options) => call('POST', '/api/admin/kill-switch', { engaged, reason, ...(options?.cancelWorking === undefined ? {} : { cancelWorking: options.cancelWorking }) }),
+    close: async () => undefined,
+  };
+}

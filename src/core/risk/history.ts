@@ -1,0 +1,83 @@
+/**
+ * What the rate limits, the duplicate guard and the daily loss need to know
+ * about earlier orders. Two sources:
+ *
+ * - `storeHistory(audit)`: the order history in the durable store, which every
+ *   process on the DATA_DIR writes. A restart, a CLI process or a second
+ *   gateway sees the same counts, the same last identical order and the same
+ *   realised P&L for the day. Counting costs two index lookups (see
+ *   countPlaced in audit/order-history.ts), so the order path stays fast.
+ * - `memoryHistory(...)`: the engine's own memory, for a risk engine used
+ *   without a store (unit tests, a library user evaluating specs).
+ */
+import { Decimal } from 'decimal.js';
+import type { AuditStore } from '../audit/types.js';
+import { sha256Hex } from '../hashing.js';
+import type { OrderSpec } from '../models.js';
+import { DuplicateGuard, duplicateKey } from './duplicate-guard.js';
+import { OrderRateWindow } from './rate-window.js';
+
+export interface SafetyHistory {
+  /** Orders placed in the 60 seconds ending at `now` (an order exactly 60 s old has left the window). */
+  placedLastMinute(now: number): number;
+  /** Orders placed since `dayStart` (inclusive), up to `now`. */
+  placedSince(dayStart: number, now: number): number;
+  /** Milliseconds since the same order (same account) was last placed, or null. */
+  sinceIdentical(spec: OrderSpec, accountId: string, now: number): number | null;
+  /** Counts a placement the caller has not written anywhere else (the memory source; the store's rows count themselves). */
+  record(spec: OrderSpec, accountId: string, now: number): void;
+  /** Realised P&L of the account's fills since `dayStart`, or null when this source does not know fills. */
+  realizedSince(accountId: string, dayStart: number): Decimal | null;
+}
+
+/** The key the duplicate guard compares, as stored on a placed order's row (a hash: the canonical text can be long). */
+export const riskKeyOf = (spec: OrderSpec, accountId: string): string => sha256Hex(duplicateKey(spec, accountId));
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const MINUTE_MS = 60_000;
+
+export function storeHistory(audit: AuditStore): SafetyHistory {
+  // Today's realised P&L is followed incrementally: rows after the last one
+  // read, deduplicated by execution id (every version of an order repeats its fills).
+  const days = new Map<string, { dayStart: number; lastRowId: number; seen: Set<string>; sum: Decimal }>();
+  return {
+    placedLastMinute: (now) => audit.countPlaced(iso(now - MINUTE_MS), false, iso(now)),
+    placedSince: (dayStart, now) => audit.countPlaced(iso(dayStart), true, iso(now)),
+    sinceIdentical(spec, accountId, now) {
+      const at = audit.lastPlacedWithKey(riskKeyOf(spec, accountId), iso(now));
+      return at === null ? null : now - Date.parse(at);
+    },
+    record: () => undefined,
+    realizedSince(accountId, dayStart) {
+      let day = days.get(accountId);
+      if (!day || day.dayStart !== dayStart) {
+        day = { dayStart, lastRowId: 0, seen: new Set(), sum: new Decimal(0) };
+        days.set(accountId, day);
+      }
+      const { fills, lastRowId } = audit.fillsSince(accountId, iso(dayStart), day.lastRowId);
+      for (const f of fills) {
+        if (day.seen.has(f.execId)) continue;
+        day.seen.add(f.execId);
+        if (f.realizedPnl !== null) day.sum = day.sum.plus(f.realizedPnl);
+      }
+      day.lastRowId = lastRowId;
+      return day.sum;
+    },
+  };
+}
+
+/** `retainMs`: the widest duplicate window any symbol uses. */
+export function memoryHistory(resetTime: string, retainMs: number): SafetyHistory {
+  const rate = new OrderRateWindow(resetTime);
+  const duplicates = new DuplicateGuard(retainMs);
+  return {
+    placedLastMinute: (now) => rate.lastMinute(now),
+    placedSince: (_dayStart, now) => rate.today(now),
+    sinceIdentical: (spec, accountId, now) => duplicates.sinceLast(spec, accountId, now),
+    record(spec, accountId, now) {
+      rate.record(now);
+      duplicates.record(spec, accountId, now);
+    },
+    realizedSince: () => null,
+  };
+}
