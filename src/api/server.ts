@@ -27,7 +27,9 @@ import { healthRoutes } from './routes/health.js';
 import { marketRoutes } from './routes/market.js';
 import { meRoutes } from './routes/me.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { orderEventRoutes } from './routes/order-events.js';
 import { orderRoutes } from './routes/orders.js';
+import { positionRoutes } from './routes/positions.js';
 import { setSecurityHeaders } from './security-headers.js';
 import type { ApiInstance } from './types.js';
 
@@ -126,7 +128,9 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
   meRoutes(app);
   marketRoutes(app, client);
   accountRoutes(app, client);
+  orderEventRoutes(app, client);
   orderRoutes(app, client);
+  positionRoutes(app, client);
   contractRoutes(app, client);
   auditRoutes(app, client);
   adminRoutes(app, client);
