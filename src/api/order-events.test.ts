@@ -186,6 +186,23 @@ describe('GET /api/orders/stream (Server-Sent Events)', () => {
     expectError(await call(url, '/api/orders/stream', { key: null }), 401, 'UNAUTHORIZED');
   });
 
+  it('ends cleanly when the server closes: the client sees the end of the stream, not an error', async () => {
+    const own = await startTestServer();
+    try {
+      const res = await fetch(`${own.url}/api/orders/stream`, { headers: { 'x-api-key': KEYS.read } });
+      const reader = res.body?.getReader();
+      if (reader === undefined) throw new Error('no body');
+      const opening = new TextDecoder().decode((await reader.read()).value);
+      expect(opening).toContain(': order events from now');
+      await own.api.close();
+      let next = await reader.read();
+      while (next.done !== true) next = await reader.read();
+      expect(next.done).toBe(true);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('the library iterator yields the same events as the stream', async () => {
     const ac = new AbortController();
     const got: OrderEvent[] = [];
