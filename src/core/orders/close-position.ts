@@ -15,7 +15,7 @@ import { Decimal } from '../money.js';
 import { ClosePositionRequest, OrderSpec, Symbol, type ClosePositionRequestInput, type OrderPreview, type OrderResult, type Position } from '../models.js';
 import type { OrderContext } from './context.js';
 import { parseInput } from './parse.js';
-import { placeOrder } from './place.js';
+import { callerIdentity, placeOrder } from './place.js';
 import { previewOrder } from './preview.js';
 
 export const CLOSE_SCOPE = 'positions.close';
@@ -96,11 +96,13 @@ export async function closePosition(ctx: OrderContext, symbolInput: string, inpu
 
   const symbol = parseInput(Symbol, symbolInput, 'Symbol');
   const requestHash = hashOf({ symbol, rest, account: ctx.resolveAccount(rest.account) });
-  let claim = ctx.audit.beginIdempotent(CLOSE_SCOPE, key, requestHash);
+  // Owned like an order's key: another API key replaying it is refused (IDEMPOTENCY_KEY_FOREIGN).
+  const owner = callerIdentity();
+  let claim = ctx.audit.beginIdempotent(CLOSE_SCOPE, key, owner, requestHash);
   if (claim.kind === 'in-progress' && claim.since !== undefined && Date.parse(claim.since) < ctx.startedAt) {
     // Left by a process that died: the order's own derived key still prevents a second send.
     ctx.audit.releaseIdempotent(CLOSE_SCOPE, key);
-    claim = ctx.audit.beginIdempotent(CLOSE_SCOPE, key, requestHash);
+    claim = ctx.audit.beginIdempotent(CLOSE_SCOPE, key, owner, requestHash);
   }
   if (claim.kind === 'replay') return { ...(claim.result as OrderResult), idempotentReplay: true };
   if (claim.kind === 'in-progress') throw new IdempotencyConflictError('A close with this idempotency key is still being processed; retry shortly', 'IDEMPOTENCY_IN_PROGRESS', { key });
