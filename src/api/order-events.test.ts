@@ -273,6 +273,9 @@ describe('DELETE /api/positions/{symbol} (close a position)', () => {
     expect(again.status, again.text).toBe(200);
     expect(again.body).toMatchObject({ orderId: first.body.orderId, idempotentReplay: true });
     expect(brokerPlaceCalls - sentBefore).toBe(1);
+    // The key belongs to the API key that used it: another key replaying it is refused, and nothing is sent.
+    expectError(await del('/api/positions/MSFT', KEYS.admin, { 'idempotency-key': 'close-msft-1' }), 409, 'IDEMPOTENCY_KEY_FOREIGN');
+    expect(brokerPlaceCalls - sentBefore).toBe(1);
   });
 
   it('a preview binds the close; the previewId is checked when placing', async () => {
