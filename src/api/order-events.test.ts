@@ -4,6 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditPage, CancelAllResult, OrderEvent, OrderPreview, OrderResult, Position, Quote } from '../core/models.js';
+import type { AddressInfo } from 'node:net';
+import { buildApiServer } from './server.js';
 import { call, isErrorBody, KEYS, sleep, startTestServer, type ErrorShape, type TestServer } from '../testing/api-harness.js';
 
 let s: TestServer;
@@ -200,6 +202,27 @@ describe('GET /api/orders/stream (Server-Sent Events)', () => {
       expect(next.done).toBe(true);
     } finally {
       await own.close();
+    }
+  });
+
+  it('sends a keep-alive comment while nothing happens', async () => {
+    const app = await buildApiServer(s.client, { streamHeartbeatMs: 20 });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const ac = new AbortController();
+    try {
+      const res = await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/api/orders/stream`, { headers: { 'x-api-key': KEYS.read }, signal: ac.signal });
+      const reader = res.body?.getReader();
+      if (reader === undefined) throw new Error('no body');
+      let text = '';
+      while (!text.includes(': keep-alive\n\n')) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      expect(text).toContain(': keep-alive\n\n');
+    } finally {
+      ac.abort();
+      await app.close();
     }
   });
 
