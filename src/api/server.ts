@@ -27,7 +27,9 @@ import { healthRoutes } from './routes/health.js';
 import { marketRoutes } from './routes/market.js';
 import { meRoutes } from './routes/me.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { orderEventRoutes } from './routes/order-events.js';
 import { orderRoutes } from './routes/orders.js';
+import { positionRoutes } from './routes/positions.js';
 import { setSecurityHeaders } from './security-headers.js';
 import type { ApiInstance } from './types.js';
 
@@ -38,6 +40,8 @@ export interface ApiServerOptions {
   logger?: FastifyBaseLogger;
   /** Back-off for wrong keys per address (tests shorten it); default auth-throttle.ts's. */
   authThrottle?: Partial<AuthThrottleOptions>;
+  /** How often the order event stream sends a keep-alive comment (ms; default 15 s; tests shorten it). */
+  streamHeartbeatMs?: number;
 }
 
 /** Routes that are keyless only with PUBLIC_DOCS=true; otherwise they need read like any data route. */
@@ -126,7 +130,9 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
   meRoutes(app);
   marketRoutes(app, client);
   accountRoutes(app, client);
+  orderEventRoutes(app, client, { heartbeatMs: options.streamHeartbeatMs });
   orderRoutes(app, client);
+  positionRoutes(app, client);
   contractRoutes(app, client);
   auditRoutes(app, client);
   adminRoutes(app, client);

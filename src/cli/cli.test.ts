@@ -126,6 +126,49 @@ describe.skipIf(!existsSync(MAIN))('the ibkr-gateway command (needs `npm run bui
     expect([again.code, again.stderr]).toEqual([1, expect.stringContaining('ORDER_NOT_CANCELLABLE')]);
   });
 
+  it('cancel --all cancels every working order and lists each', async () => {
+    const env = { ORDERS_ENABLED: 'true' };
+    const quote = Quote.array().parse(JSON.parse((await run(['quote', 'AAPL', '--json'])).stdout))[0];
+    const limit = Math.round((quote?.bid ?? 100) * 0.93 * 100) / 100;
+    for (const qty of ['1', '2']) {
+      const placed = await run(['place', 'BUY', qty, 'AAPL', '--order-type', 'LMT', '--limit', String(limit), '--tif', 'GTC', '--yes', '--json'], env);
+      expect(OrderResult.parse(JSON.parse(placed.stdout)).status).toBe('ACCEPTED');
+    }
+    const all = await run(['cancel', '--all', '--json'], env);
+    expect(all.code, all.stderr).toBe(0);
+    const r = JSON.parse(all.stdout) as { cancelled: Array<{ status: string }>; failed: unknown[] };
+    expect(r.cancelled.length).toBeGreaterThanOrEqual(2);
+    expect(r.cancelled.every((c) => c.status === 'CANCELLED')).toBe(true);
+    expect(r.failed).toEqual([]);
+    expect(OrderDetail.array().parse(JSON.parse((await run(['orders', '--status', 'open', '--json'], env)).stdout))).toEqual([]);
+    expect((await run(['cancel', '--all', 'x1'], env)).code).toBe(2);
+  });
+
+  it('close flattens a long and a short; with nothing held it says POSITION_NOT_FOUND', async () => {
+    const env = { ORDERS_ENABLED: 'true' };
+    const held = async (symbol: string): Promise<number> =>
+      (JSON.parse((await run(['positions', '--json'], env)).stdout) as Array<{ symbol: string; quantity: number }>).find((p) => p.symbol === symbol)?.quantity ?? 0;
+    const settle = async (symbol: string, want: number): Promise<number> => {
+      for (let i = 0; i < 20 && (await held(symbol)) !== want; i++) await new Promise((done) => setTimeout(done, 100));
+      return held(symbol);
+    };
+    await run(['place', 'BUY', '3', 'MSFT', '--yes'], env);
+    await run(['place', 'SELL', '2', 'IBM', '--yes'], env);
+    expect(await settle('MSFT', 3)).toBe(3);
+    expect(await settle('IBM', -2)).toBe(-2);
+    const closeLong = await run(['close', 'MSFT', '--yes', '--json'], env);
+    expect(closeLong.code, closeLong.stderr).toBe(0);
+    expect(OrderResult.parse(JSON.parse(closeLong.stdout)).spec).toMatchObject({ action: 'SELL', quantity: 3 });
+    const closeShort = await run(['close', 'ibm', '--yes'], env);
+    expect(closeShort.code, closeShort.stderr).toBe(0);
+    expect(closeShort.stdout).toMatch(/order id/);
+    expect(await settle('MSFT', 0)).toBe(0);
+    expect(await settle('IBM', 0)).toBe(0);
+    const nothing = await run(['close', 'MSFT', '--yes'], env);
+    expect([nothing.code, nothing.stderr]).toEqual([1, expect.stringContaining('POSITION_NOT_FOUND')]);
+    expect((await run(['close', 'MSFT'], env)).code).toBe(2);
+  });
+
   it('kill-switch on is shown by healthcheck and survives; off releases it', async () => {
     expect((await run(['kill-switch', 'on', '--reason', 'cli test'])).code).toBe(0);
     const health = Health.parse(JSON.parse((await run(['healthcheck', '--json'])).stdout));

@@ -10,6 +10,7 @@ import { VERSION } from '../core/version.js';
 import { registerAccountCommands } from './commands/account.js';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerCloseCommand } from './commands/close.js';
 import { registerDemo } from './commands/demo.js';
 import { registerHealthcheck } from './commands/healthcheck.js';
 import { registerMarketCommands } from './commands/market.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerMarketCommands(program);
   registerAccountCommands(program);
   registerOrderCommands(program);
+  registerCloseCommand(program);
   registerAdminCommands(program);
   registerAuditCommands(program, () => {
     const config = loadConfig();

@@ -9,7 +9,10 @@ import type {
   AccountPnL,
   AccountSummary,
   Bar,
+  CancelAllQueryInput,
+  CancelAllResult,
   CancelResult,
+  ClosePositionRequestInput,
   Health,
   HistoricalRequestInput,
   KillSwitchChange,
@@ -34,6 +37,9 @@ export interface CliGateway {
   previewOrder(spec: OrderSpecInput): Promise<OrderPreview>;
   placeOrder(request: PlaceOrderInput, options?: PlaceOptions): Promise<OrderResult>;
   cancelOrder(orderId: string): Promise<CancelResult>;
+  cancelAllOrders(query?: CancelAllQueryInput): Promise<CancelAllResult>;
+  previewClosePosition(symbol: string, request?: ClosePositionRequestInput): Promise<OrderPreview>;
+  closePosition(symbol: string, request?: ClosePositionRequestInput, options?: PlaceOptions): Promise<OrderResult>;
   listOrders(query?: OrderListQueryInput): Promise<OrderDetail[]>;
   health(): Promise<Health>;
   killSwitch(): Promise<KillSwitchState>;
@@ -53,6 +59,9 @@ export function localGateway(client: GatewayClient): CliGateway {
     previewOrder: (s) => client.previewOrder(s),
     placeOrder: (r, o) => client.placeOrder(r, o),
     cancelOrder: (id) => client.cancelOrder(id),
+    cancelAllOrders: (q) => client.cancelAllOrders(q),
+    previewClosePosition: (symbol, r) => client.previewClosePosition(symbol, r),
+    closePosition: (symbol, r, o) => client.closePosition(symbol, r, o),
     listOrders: (q) => client.listOrders(q),
     health: () => client.health(),
     killSwitch: async () => client.killSwitch(),
@@ -73,7 +82,7 @@ const toQuery = (q: object): string => {
 /** The running gateway over REST. `timeoutMs` bounds each call, so a hung gateway cannot hang the CLI. */
 export function remoteGateway(baseUrl: string, apiKey: string | null, timeoutMs = 30_000): CliGateway {
   const base = baseUrl.replace(/\/+$/, '');
-  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  async function call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${base}${path}`, {
@@ -113,6 +122,9 @@ export function remoteGateway(baseUrl: string, apiKey: string | null, timeoutMs 
     previewOrder: (spec) => call('POST', '/api/orders/preview', spec),
     placeOrder: (request, options) => call('POST', '/api/orders/place', request, options?.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
     cancelOrder: (orderId) => call('POST', `/api/orders/${encodeURIComponent(orderId)}/cancel`),
+    cancelAllOrders: (q) => call('DELETE', `/api/orders${toQuery(q ?? {})}`),
+    previewClosePosition: (symbol, r) => call('POST', `/api/positions/${encodeURIComponent(symbol)}/close/preview${toQuery(r ?? {})}`),
+    closePosition: (symbol, r, options) => call('DELETE', `/api/positions/${encodeURIComponent(symbol)}${toQuery(r ?? {})}`, undefined, options?.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
     listOrders: (q) => call('GET', `/api/orders${toQuery(q ?? {})}`),
     health: () => call('GET', '/health'),
     killSwitch: () => call('GET', '/api/admin/kill-switch'),

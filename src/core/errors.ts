@@ -50,6 +50,7 @@ export const ERROR_CATALOGUE = {
   AUDIT_UNAVAILABLE: { status: 503, description: 'The audit log could not be written; nothing was transmitted.' },
   AUDIT_CORRUPT: { status: 500, description: 'The audit log hash chain does not verify.' },
   CONFIG_INVALID: { status: 500, description: 'The configuration is invalid (at start: exit code 2).' },
+  POSITION_NOT_FOUND: { status: 404, description: 'The account holds no position in that symbol (nothing to close).' },
   INTERNAL_ERROR: { status: 500, description: 'Unexpected error; the correlation id finds it in the logs.' },
   API_UNREACHABLE: { status: 503, description: 'MCP: the REST API at MCP_API_URL could not be reached (is `ibkr-gateway start` running?).' },
   API_TIMEOUT: { status: 504, description: 'MCP: the REST API did not answer in time; a place_order retried with the same previewId is safe.' },

@@ -732,3 +732,74 @@ export const AuditVerifyResult = z.object({
   checkpoints: z.object({ count: z.number().int(), lastAt: z.string().nullable() }).optional(),
 });
 export type AuditVerifyResult = z.infer<typeof AuditVerifyResult>;
+
+// ---------------------------------------------------------------------------
+// Order events, cancel-all, close-position
+// ---------------------------------------------------------------------------
+
+export const OrderEventKind = z.enum(['NEW', 'STATUS', 'FILL']);
+export type OrderEventKind = z.infer<typeof OrderEventKind>;
+
+/**
+ * One change of an order: a version in order_history. `sequence` is that row's
+ * id: it only ever grows, so "every event after N" is exact, and it is the
+ * SSE `id:` a client resumes from with Last-Event-ID.
+ */
+export const OrderEvent = z
+  .object({
+    sequence: z.number().int().positive().describe('Monotonically increasing; resume after it with Last-Event-ID or afterSequence'),
+    kind: OrderEventKind.describe('NEW: the order was recorded; FILL: an execution was added; STATUS: any other change'),
+    orderId: z.string(),
+    status: OrderStatus,
+    previousStatus: OrderStatus.nullable().describe('Null for NEW'),
+    fill: Fill.nullable().describe('The execution this event added (FILL only)'),
+    auditEventType: AuditEventType,
+    correlationId: z.string().describe('The request (or system event) that caused this change'),
+    timestamp: Timestamp,
+    order: OrderDetail.describe('The order as it stood after this event'),
+  })
+  .describe('A change of an order, with its sequence number');
+export type OrderEvent = z.infer<typeof OrderEvent>;
+
+export const OrderEventsQuery = z.strictObject({
+  afterSequence: z.coerce.number().int().min(0).optional().describe('Only events with sequence > afterSequence; default: the latest `limit` events'),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export type OrderEventsQuery = z.infer<typeof OrderEventsQuery>;
+export type OrderEventsQueryInput = z.input<typeof OrderEventsQuery>;
+
+export const OrderStreamQuery = z.strictObject({
+  afterSequence: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('Replay every event after this sequence first (0: from the beginning); default: only new events. Last-Event-ID takes precedence.'),
+});
+
+export const CancelAllQuery = z.strictObject({
+  symbol: Symbol.optional().describe('Only orders for this symbol'),
+  account: z.string().trim().min(1).max(32).optional().describe('Account id; default the first managed account'),
+});
+export type CancelAllQuery = z.infer<typeof CancelAllQuery>;
+export type CancelAllQueryInput = z.input<typeof CancelAllQuery>;
+
+export const CancelAllResult = z.object({
+  cancelled: z.array(CancelResult).describe('Every working order a cancel was sent for, with its state after'),
+  failed: z.array(z.object({ orderId: z.string(), code: z.string(), message: z.string() })).describe('Orders that could not be cancelled, with why'),
+  correlationId: z.string(),
+});
+export type CancelAllResult = z.infer<typeof CancelAllResult>;
+
+/** How much of a position to close: all of it (default), a quantity, or a percentage. */
+export const ClosePositionRequest = z
+  .strictObject({
+    securityType: SecurityType.optional().describe('Which position when several share the symbol'),
+    quantity: z.coerce.number().positive().max(1e9).optional().describe('Close this many units (at most the position)'),
+    percentage: z.coerce.number().positive().max(100).optional().describe('Close this percentage of the position (rounded down to whole units)'),
+    account: z.string().trim().min(1).max(32).optional().describe('Account id; default the first managed account'),
+    previewId: z.string().trim().min(1).max(128).optional().describe('Id of a preview of this close; placing checks it still matches'),
+  })
+  .refine((r) => r.quantity === undefined || r.percentage === undefined, { message: 'give quantity or percentage, not both', path: ['percentage'] });
+export type ClosePositionRequest = z.infer<typeof ClosePositionRequest>;
+export type ClosePositionRequestInput = z.input<typeof ClosePositionRequest>;

@@ -109,7 +109,9 @@ describe('over stdio', () => {
     const byName = new Map(tools.map((t) => [t.name, t]));
     expect([...byName.keys()].sort()).toEqual(
       [
+        'cancel_all_orders',
         'cancel_order',
+        'close_position',
         'engage_kill_switch',
         'get_account_status',
         'get_historical_data',
@@ -119,6 +121,7 @@ describe('over stdio', () => {
         'get_quote',
         'list_orders',
         'place_order',
+        'preview_close_position',
         'preview_order',
         'query_audit_log',
         'resolve_contract',
@@ -135,6 +138,7 @@ describe('over stdio', () => {
     // A misspelled field must be refused, not dropped: it could be the stop loss.
     expect(place?.inputSchema).toMatchObject({ additionalProperties: false });
     expect(place?.description).toMatch(/preview_order first/);
+    expect(byName.get('close_position')?.inputSchema.required).toEqual(expect.arrayContaining(['symbol', 'previewId']));
     expect(byName.get('get_quote')?.inputSchema.required).toEqual(['symbol']);
     expect(byName.get('get_order_status')?.inputSchema.required).toEqual(['orderId']);
 
@@ -142,10 +146,10 @@ describe('over stdio', () => {
       expect(t.description?.length, t.name).toBeGreaterThan(80);
       expect(t.outputSchema, t.name).toBeDefined();
     }
-    for (const name of ['get_quote', 'get_historical_data', 'get_account_status', 'get_pnl', 'get_order_status', 'list_orders', 'resolve_contract', 'get_option_chain', 'preview_order']) {
+    for (const name of ['get_quote', 'get_historical_data', 'get_account_status', 'get_pnl', 'get_order_status', 'list_orders', 'resolve_contract', 'get_option_chain', 'preview_order', 'preview_close_position']) {
       expect(byName.get(name)?.annotations, name).toMatchObject({ readOnlyHint: true });
     }
-    for (const name of ['place_order', 'cancel_order', 'engage_kill_switch']) {
+    for (const name of ['place_order', 'cancel_order', 'engage_kill_switch', 'cancel_all_orders', 'close_position']) {
       expect(byName.get(name)?.annotations, name).toMatchObject({ readOnlyHint: false, destructiveHint: true, idempotentHint: true });
     }
     expect(byName.get('engage_kill_switch')?.inputSchema.properties).not.toHaveProperty('engaged');
@@ -258,7 +262,7 @@ describe('over stdio', () => {
 
   it('resources: account summary, positions and open orders are readable JSON', async () => {
     const { resources } = await mcp.listResources();
-    expect(resources.map((r) => r.uri).sort()).toEqual(['ibkr://account/positions', 'ibkr://account/summary', 'ibkr://orders/open']);
+    expect(resources.map((r) => r.uri).sort()).toEqual(['ibkr://account/positions', 'ibkr://account/summary', 'ibkr://orders/events', 'ibkr://orders/open']);
     const summary = await mcp.readResource({ uri: 'ibkr://account/summary' });
     const first = summary.contents[0];
     expect(first && 'text' in first ? (JSON.parse(first.text) as { accountId: string }).accountId : null).toBe('DU1234567');
@@ -267,6 +271,47 @@ describe('over stdio', () => {
     expect(p && 'text' in p ? (JSON.parse(p.text) as Array<{ symbol: string }>).map((x) => x.symbol) : []).toContain('AAPL');
     const open = await mcp.readResource({ uri: 'ibkr://orders/open' });
     expect(open.contents[0]).toMatchObject({ mimeType: 'application/json' });
+  });
+
+  it('resource ibkr://orders/events: recent order events with their sequence numbers, oldest first', async () => {
+    const read = await mcp.readResource({ uri: 'ibkr://orders/events' });
+    const first = read.contents[0];
+    const events = first && 'text' in first ? (JSON.parse(first.text) as Array<{ sequence: number; kind: string; orderId: string }>) : [];
+    expect(events.length).toBeGreaterThan(0);
+    const sequences = events.map((e) => e.sequence);
+    expect(sequences).toEqual([...sequences].sort((x, y) => x - y));
+    expect(new Set(events.map((e) => e.kind))).toContain('NEW');
+  });
+
+  it('cancel_all_orders cancels every working order and reports each', async () => {
+    const quote = await gateway.getQuote({ symbol: 'AAPL' });
+    const limitPrice = Math.round((quote.last ?? 100) * 0.92 * 100) / 100;
+    const resting = await gateway.placeOrder({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'LMT', limitPrice });
+    const result = await call(mcp, 'cancel_all_orders', {});
+    const r = data<{ cancelled: Array<{ orderId: string; status: string }>; failed: unknown[] }>(result);
+    expect(r.cancelled.map((c) => c.orderId)).toContain(resting.orderId);
+    expect(r.failed).toEqual([]);
+    expect(text(result)).toMatch(/order\(s\) cancelled/);
+    expect(await gateway.listOrders({ status: 'open' })).toEqual([]);
+  });
+
+  it('close_position needs a preview_close_position; the same previewId closes once', async () => {
+    await gateway.placeOrder({ symbol: 'IBM', action: 'BUY', quantity: 4, orderType: 'MKT' });
+    const held = async (): Promise<number> => (await gateway.getPositions()).find((p) => p.symbol === 'IBM')?.quantity ?? 0;
+    for (let i = 0; i < 200 && (await held()) !== 4; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await held()).toBe(4);
+
+    expectToolError(await call(mcp, 'close_position', { symbol: 'IBM' }), 'VALIDATION_ERROR');
+    const preview = data<{ previewId: string; spec: { action: string; quantity: number } }>(await call(mcp, 'preview_close_position', { symbol: 'ibm' }));
+    expect(preview.spec).toMatchObject({ action: 'SELL', quantity: 4 });
+    const closed = data<{ orderId: string; idempotentReplay: boolean }>(await call(mcp, 'close_position', { symbol: 'IBM', previewId: preview.previewId }));
+    expect(closed.idempotentReplay).toBe(false);
+    const again = await call(mcp, 'close_position', { symbol: 'IBM', previewId: preview.previewId });
+    expect(data(again)).toMatchObject({ orderId: closed.orderId, idempotentReplay: true });
+    expect(text(again)).toMatch(/nothing new was sent/);
+    for (let i = 0; i < 200 && (await held()) !== 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await held()).toBe(0);
+    expectToolError(await call(mcp, 'preview_close_position', { symbol: 'IBM' }), 'POSITION_NOT_FOUND');
   });
 
   it('engage_kill_switch with a read-only key: FORBIDDEN (a trade key may engage it)', async () => {
@@ -299,7 +344,7 @@ describe('over stdio', () => {
   const cliRegistersMcp = existsSync(CLI_ENTRY) && readFileSync(CLI_ENTRY, 'utf8').includes('registerMcpCommand');
   it.skipIf(!cliRegistersMcp)('`ibkr-gateway mcp` serves the same tools', async () => {
     const cli = await stdioClient({ MCP_API_URL: apiUrl, MCP_API_KEY: KEYS.trade }, [CLI_ENTRY, 'mcp']);
-    expect((await cli.listTools()).tools).toHaveLength(14);
+    expect((await cli.listTools()).tools).toHaveLength(17);
     expect(data(await call(cli, 'get_quote', { symbol: 'MSFT' }))).toMatchObject({ symbol: 'MSFT' });
   });
 });
@@ -367,7 +412,7 @@ describe('Streamable HTTP at /mcp on the REST server', () => {
 
   it('serves the tools with the caller key: preview and place work with a trade key', async () => {
     const mcp = await httpClient(KEYS.trade);
-    expect((await mcp.listTools()).tools).toHaveLength(14);
+    expect((await mcp.listTools()).tools).toHaveLength(17);
     const order = { ...ORDER, symbol: 'AMZN', quantity: 1 };
     const { previewId } = data<{ previewId: string }>(await call(mcp, 'preview_order', order));
     const placed = data<{ orderId: string }>(await call(mcp, 'place_order', { ...order, previewId }));

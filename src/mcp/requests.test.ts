@@ -73,6 +73,17 @@ describe('requests to the REST API', () => {
     expect([seen[2]?.method, seen[2]?.url.pathname, seen[2]?.body, seen[2]?.headers['content-type']]).toEqual(['POST', '/api/orders/ord-1/cancel', undefined, undefined]);
   });
 
+  it('cancel_all_orders and close_position send DELETE with the query; close_position sends Idempotency-Key mcp-close-<previewId>', async () => {
+    const { client, seen } = await connect(() => errorBody('PREVIEW_MISMATCH', 'The order differs from the one previewed'));
+    await call(client, 'cancel_all_orders', { symbol: 'msft' });
+    expect([seen[0]?.method, seen[0]?.url.pathname, seen[0]?.url.search]).toEqual(['DELETE', '/api/orders', '?symbol=MSFT']);
+    await call(client, 'close_position', { symbol: ' ibm ', percentage: 50, previewId: 'pv_close1' });
+    expect([seen[1]?.method, seen[1]?.url.pathname, seen[1]?.url.search]).toEqual(['DELETE', '/api/positions/IBM', '?percentage=50&previewId=pv_close1']);
+    expect(seen[1]?.headers).toMatchObject({ 'idempotency-key': 'mcp-close-pv_close1' });
+    await call(client, 'preview_close_position', { symbol: 'IBM', quantity: 2 });
+    expect([seen[2]?.method, seen[2]?.url.pathname, seen[2]?.url.search]).toEqual(['POST', '/api/positions/IBM/close/preview', '?quantity=2']);
+  });
+
   it('engage_kill_switch can only engage', async () => {
     const { client, seen } = await connect(() => ({ status: 200, body: { engaged: true, reason: 'stop', since: '2026-01-05T15:00:00.000Z', by: 'rest:key1' } }));
     const result = await call(client, 'engage_kill_switch', { reason: 'stop', engaged: false });

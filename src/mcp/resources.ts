@@ -5,7 +5,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { AccountSummary, OrderDetail, Position } from '../core/models.js';
+import { AccountSummary, OrderDetail, OrderEvent, Position } from '../core/models.js';
 import type { ApiCaller, RequestSpec } from './http.js';
 import { errorResult } from './results.js';
 
@@ -42,6 +42,14 @@ const RESOURCES: ResourceDef[] = [
     description: 'Orders still working (not filled, cancelled, rejected, expired or simulated), newest first (OrderDetail[])',
     schema: z.array(OrderDetail),
     request: { method: 'GET', path: '/api/orders', query: { status: 'open' } },
+  },
+  {
+    name: 'order-events',
+    uri: 'ibkr://orders/events',
+    title: 'Recent order events',
+    description: 'The latest 100 order state changes and fills, oldest first, each with its sequence number (OrderEvent[]); GET /api/orders/stream streams them live',
+    schema: z.array(OrderEvent),
+    request: { method: 'GET', path: '/api/orders/events', query: { limit: 100 } },
   },
 ];
 

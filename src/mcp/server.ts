@@ -14,6 +14,7 @@ import { invalidArguments } from './results.js';
 import { registerAccountTools } from './tools/account.js';
 import { registerAdminTools } from './tools/admin.js';
 import { registerAuditTools } from './tools/audit.js';
+import { registerBulkOrderTools } from './tools/bulk-orders.js';
 import { registerPrompts } from './prompts.js';
 import { registerMarketTools } from './tools/market.js';
 import { registerOrderTools } from './tools/orders.js';
@@ -37,6 +38,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   registerMarketTools(server, context);
   registerAccountTools(server, context);
   registerOrderTools(server, context);
+  registerBulkOrderTools(server, context);
   registerAdminTools(server, context);
   registerAuditTools(server, context);
   registerPrompts(server);

@@ -49,7 +49,7 @@ export function printResult(io: Io, r: OrderResult): void {
   ]);
 }
 
-async function confirm(io: Io, question: string): Promise<boolean> {
+export async function confirm(io: Io, question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
@@ -100,19 +100,34 @@ export function registerOrderCommands(program: Command): void {
 
   program
     .command('cancel')
-    .description('Cancel a working order')
-    .argument('<orderId>')
+    .description('Cancel a working order, or with --all every working order of the account (optionally --symbol)')
+    .argument('[orderId]')
+    .option('--all', 'cancel every working order')
+    .option('--symbol <symbol>', 'with --all: only this symbol')
+    .option('--account <id>', 'with --all: this account (default the first managed one)')
     .option('--json', 'print JSON')
-    .action(async (orderId: string, o: { json?: boolean }) =>
-      withClient(
+    .action(async (orderId: string | undefined, o: { all?: boolean; symbol?: string; account?: string; json?: boolean }) => {
+      await withClient(
         async (client, io) => {
-          const r = await client.cancelOrder(orderId);
+          if ((orderId === undefined) === (o.all !== true)) throw new UsageError('cancel needs an orderId, or --all (not both)');
+          if (o.all !== true && (o.symbol !== undefined || o.account !== undefined)) throw new UsageError('--symbol and --account go with --all');
+          if (o.all === true) {
+            const r = await client.cancelAllOrders({ symbol: o.symbol, account: o.account });
+            if (o.json) return printJson(io, r);
+            printTable(io, ['orderId', 'status', 'result'], [
+              ...r.cancelled.map((c) => [c.orderId, c.status, 'cancelled']),
+              ...r.failed.map((f) => [f.orderId, null, paint(io, 'red', `${f.code}: ${f.message}`)]),
+            ]);
+            if (r.failed.length > 0) process.exitCode = 1;
+            return;
+          }
+          const r = await client.cancelOrder(orderId ?? '');
           if (o.json) return printJson(io, r);
           io.stdout.write(`${r.message} (${r.status})\n`);
         },
         { json: o.json },
-      ),
-    );
+      );
+    });
 
   program
     .command('orders')

@@ -36,7 +36,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { type Clock, isoNow, systemClock } from '../clock.js';
 import { AuditError } from '../errors.js';
-import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderListQuery } from '../models.js';
+import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderEvent, OrderListQuery } from '../models.js';
 import { anchorProblem, ChainAnchors, type StoredAnchor } from './anchors.js';
 import { AuditLogTable } from './audit-log.js';
 import { CHAINS, ChainHeads, type ChainCheck, type ChainName, type Sealer, verifyChain } from './chain.js';
@@ -55,6 +55,7 @@ import {
 import { guard } from './guard.js';
 import { IdempotencyKeys } from './idempotency.js';
 import { openAuditDatabase, type OpenOptions } from './open.js';
+import { OrderEventsTable } from './order-events.js';
 import { OrderHistoryTable } from './order-history.js';
 import { StateLog } from './state-log.js';
 import type { AuditAppend, AuditStore, IdempotencyBegin, OrderScope, OrderVersionInput } from './types.js';
@@ -95,6 +96,7 @@ class Store implements SqliteAuditStore {
   private readonly anchors: ChainAnchors;
   private readonly log: AuditLogTable;
   private readonly history: OrderHistoryTable;
+  private readonly events: OrderEventsTable;
   private readonly stateLog: StateLog;
   private readonly keys: IdempotencyKeys;
   private readonly writeTx: Database.Transaction<(fn: () => unknown) => unknown>;
@@ -129,6 +131,7 @@ class Store implements SqliteAuditStore {
     this.anchorCache = this.anchors.all();
     this.log = new AuditLogTable(db, this.heads);
     this.history = new OrderHistoryTable(db, this.heads);
+    this.events = new OrderEventsTable(db);
     this.stateLog = new StateLog(db, this.heads);
     this.keys = new IdempotencyKeys(db, this.stateLog);
     this.writeTx = db.transaction((fn: () => unknown) => fn());
@@ -249,6 +252,14 @@ class Store implements SqliteAuditStore {
 
   findOrderByClientOrderId(accountId: string, clientOrderId: string): OrderDetail | null {
     return guard('find an order by clientOrderId', () => this.history.findByClientOrderId(accountId, clientOrderId));
+  }
+
+  orderEvents(afterSequence: number | undefined, limit: number): OrderEvent[] {
+    return guard('read order events', () => this.events.list(afterSequence, limit));
+  }
+
+  lastOrderSequence(): number {
+    return guard('read the last order event', () => this.events.lastSequence());
   }
 
   query(query: AuditQuery): AuditPage {

@@ -11,6 +11,7 @@ import type {
   AuditVerifyResult,
   Fill,
   OrderDetail,
+  OrderEvent,
   OrderListQuery,
   OrderSpec,
   OrderStatus,
@@ -111,6 +112,13 @@ export interface AuditStore {
   /** Highest numeric order id ever recorded (0 if none): order id allocation must never collide. */
   maxNumericOrderId(): number;
   findOrderByClientOrderId(accountId: string, clientOrderId: string): OrderDetail | null;
+  /**
+   * Order events (one per order_history version; sequence = its row id), oldest
+   * first: those after `afterSequence`, or the latest `limit` when it is undefined.
+   */
+  orderEvents(afterSequence: number | undefined, limit: number): OrderEvent[];
+  /** The sequence of the newest order event (0 if none). */
+  lastOrderSequence(): number;
 
   query(query: AuditQuery): AuditPage;
   verify(): AuditVerifyResult;

@@ -18,7 +18,10 @@ import type {
   AuditQueryInput,
   AuditVerifyResult,
   Bar,
+  CancelAllQueryInput,
+  CancelAllResult,
   CancelResult,
+  ClosePositionRequestInput,
   Contract,
   Health,
   HistoricalRequestInput,
@@ -26,6 +29,8 @@ import type {
   KillSwitchState,
   OptionChain,
   OrderDetail,
+  OrderEvent,
+  OrderEventsQueryInput,
   OrderListQuery,
   OrderPreview,
   OrderResult,
@@ -73,6 +78,21 @@ export interface GatewayClient {
   getOrderStatus(orderId: string): Promise<OrderDetail>;
   cancelOrder(orderId: string): Promise<CancelResult>;
   listOrders(query?: OrderListQueryInput): Promise<OrderDetail[]>;
+  /** Cancels every working order of the account (optionally one symbol), each recorded; lists what was cancelled and what could not be. */
+  cancelAllOrders(query?: CancelAllQueryInput): Promise<CancelAllResult>;
+  /** What closing (part of) the position in `symbol` would do; the previewId binds that close. */
+  previewClosePosition(symbol: string, request?: ClosePositionRequestInput): Promise<OrderPreview>;
+  /** Places the offsetting market order for (part of) the position, through the normal order path. */
+  closePosition(symbol: string, request?: ClosePositionRequestInput, options?: PlaceOptions): Promise<OrderResult>;
+  /**
+   * Every order change and fill, in sequence order: those after `afterSequence`
+   * (0: from the first), else only new ones, then each as it is recorded, until
+   * `signal` aborts or the client closes. Resuming after the last sequence seen
+   * loses nothing and repeats nothing.
+   */
+  orderEvents(options?: { afterSequence?: number; signal?: AbortSignal }): AsyncIterable<OrderEvent>;
+  /** Recorded order events: after `afterSequence`, or the latest `limit`. */
+  listOrderEvents(query?: OrderEventsQueryInput): Promise<OrderEvent[]>;
 
   queryAudit(query?: AuditQueryInput): AuditPage;
   verifyAudit(): AuditVerifyResult;

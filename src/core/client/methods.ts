@@ -16,6 +16,7 @@ import {
   AuditQuery,
   HistoricalRequest,
   OptionChainQuery,
+  OrderEventsQuery,
   OrderListQuery,
   type AuditQueryInput,
   type Health,
@@ -25,6 +26,9 @@ import {
   type SymbolSpecInput,
 } from '../models.js';
 import { cancelAllWorking, cancelOrder } from '../orders/cancel.js';
+import { cancelAllOrders } from '../orders/cancel-all.js';
+import { closePosition, previewClosePosition } from '../orders/close-position.js';
+import type { OrderEventFeed } from '../orders/event-feed.js';
 import type { OrderContext } from '../orders/context.js';
 import { placeOrder } from '../orders/place.js';
 import { previewOrder } from '../orders/preview.js';
@@ -40,9 +44,10 @@ export interface ClientParts {
   quotes: QuoteHub;
   startedAt: number;
   version: string;
+  orderEvents: OrderEventFeed;
 }
 
-export function buildClient({ ctx, quotes, startedAt, version }: ClientParts): GatewayClient {
+export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: ClientParts): GatewayClient {
   const { broker, audit, metrics, logger, config, clock } = ctx;
   const call = <T>(fn: () => Promise<T>): Promise<T> =>
     withContext({}, async () => {
@@ -101,6 +106,18 @@ export function buildClient({ ctx, quotes, startedAt, version }: ClientParts): G
         const query = parse(OrderListQuery, input ?? {}, 'Order query');
         return audit.listOrders(query, ctx.scope());
       }),
+    cancelAllOrders: (query) => call(() => cancelAllOrders(ctx, query)),
+    previewClosePosition: (symbol, request) => call(() => previewClosePosition(ctx, symbol, request)),
+    closePosition: (symbol, request, options) => call(() => closePosition(ctx, symbol, request, options)),
+    orderEvents: (options = {}) => {
+      if (options.afterSequence !== undefined) parse(OrderEventsQuery.shape.afterSequence, options.afterSequence, 'afterSequence');
+      return orderEvents.stream(options);
+    },
+    listOrderEvents: (input) =>
+      call(async () => {
+        const query = parse(OrderEventsQuery, input ?? {}, 'Order events query');
+        return audit.orderEvents(query.afterSequence, query.limit);
+      }),
     queryAudit: (input?: AuditQueryInput) => audit.query(parse(AuditQuery, input ?? {}, 'Audit query')),
     verifyAudit: () => audit.verify(),
     health: () => call(async () => health()),
@@ -120,6 +137,7 @@ export function buildClient({ ctx, quotes, startedAt, version }: ClientParts): G
     close: async () => {
       if (closed) return;
       closed = true;
+      orderEvents.close();
       await broker.close();
       audit.close();
     },

@@ -19,6 +19,7 @@ import { QuoteHub } from '../market-data.js';
 import { createMetrics } from '../metrics.js';
 import type { OrderContext } from '../orders/context.js';
 import { auditRow } from '../orders/context.js';
+import { OrderEventFeed, notifyOnRecord } from '../orders/event-feed.js';
 import { attachOrderEvents } from '../orders/order-events.js';
 import { reconcileOrders } from '../orders/reconcile.js';
 import { PreviewRegistry } from '../previews.js';
@@ -97,7 +98,10 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
     },
   };
   const quotes = new QuoteHub(broker, logger);
-  const client = buildClient({ ctx, quotes, startedAt: ctx.startedAt, version: VERSION });
+  // Every order version recorded from here on (order path, broker events, reconciliation) wakes the event streams.
+  const orderEvents = new OrderEventFeed(audit);
+  notifyOnRecord(audit, orderEvents);
+  const client = buildClient({ ctx, quotes, startedAt: ctx.startedAt, version: VERSION, orderEvents });
 
   await withContext({ interface: 'system' }, async () => {
     audit.append(auditRow('CONFIG_LOADED', { config: publicConfig(config), version: VERSION }, { accountId: null, orderId: null, snapshot: null }));

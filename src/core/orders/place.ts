@@ -101,7 +101,7 @@ export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, opti
  * whatever interface they came through; the interface itself for callers
  * without one (the library has its own scope). Another caller's replay is refused.
  */
-function callerIdentity(): string {
+export function callerIdentity(): string {
   const ctx = currentContext();
   return ctx.apiKeyName !== null ? `key:${ctx.apiKeyName}` : ctx.interface;
 }
