@@ -2,7 +2,7 @@
  * How a CLI command runs: build a client from the environment (with a spinner
  * while it connects), run, close, and turn failures into one clear line and an
  * exit code. Exit codes: 0 success, 1 failure (an error from the gateway or
- * an unhealthy check), 2 bad configuration or usage.
+ * an unhealthy check), 2 bad configuration or usage (VALIDATION_ERROR included).
  */
 import { createClient } from '../gateway.js';
 import { loadEnv, parseConfig, type Config } from '../core/config.js';
@@ -53,7 +53,9 @@ export function reportError(io: Io, err: unknown, json: boolean): void {
     process.exitCode = EXIT.CONFIG;
     return;
   }
-  process.exitCode = EXIT.FAILURE;
+  // A request the core refuses as malformed (an LMT order without a limit price) is the
+  // command used wrongly: a usage error like a bad flag, not a failure of the gateway.
+  process.exitCode = err instanceof ValidationError ? EXIT.CONFIG : EXIT.FAILURE;
   if (!(err instanceof GatewayError)) {
     io.stderr.write(`${paint(io, 'red', 'error')}: ${err instanceof Error ? err.message : String(err)}\n`);
     return;
