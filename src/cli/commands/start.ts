@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { createClient, serveGateway } from '../../gateway.js';
 import type { ResolvedApiKeys } from '../../gateway.js';
+import { assertPortFree } from '../../gateway/port.js';
 import type { Config } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { createLogger, withContext } from '../../core/logging.js';
@@ -44,6 +45,8 @@ export function registerStart(program: Command): void {
 }
 
 async function run(io: Io, config: Config): Promise<void> {
+  // Before anything is opened or created in DATA_DIR: a busy port changes nothing there.
+  await assertPortFree(config.api.host, config.api.port);
   const logger = createLogger({ level: config.logLevel, destination: process.stderr, format: config.logFormat });
   const client = await createClient({ config, logger });
   const api = await serveGateway(client, config).catch(async (err: unknown) => {
