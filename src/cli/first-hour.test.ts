@@ -1,5 +1,6 @@
 /**
- * What a newcomer meets in the first hour, through the built command: a busy
+ * What a newcomer meets in the first hour, through the built command: `npm
+ * start` reports a bad configuration before building; a busy
  * port changes nothing and says what to do; `demo` leaves the user's DATA_DIR
  * as it was; an order without its limit price is a usage error; the sim lock
  * names the command holding it; an option quote says which option; and no log
@@ -78,6 +79,16 @@ describe.skipIf(!existsSync(MAIN))('the first hour with the ibkr-gateway command
     root = mkdtempSync(join(tmpdir(), 'ibkr-first-hour-'));
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('npm start reports a bad configuration at once, with the built dist/, before any build', async () => {
+    const r = await new Promise<Run>((resolve) =>
+      execFile(process.execPath, [fileURLToPath(new URL('../../scripts/start.mjs', import.meta.url))], { env: { PATH: process.env.PATH ?? '', TRADING_MODE: 'papeer', DATA_DIR: join(root, 'never') }, cwd: root }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+      ),
+    );
+    expect(r).toEqual({ code: 2, stdout: '', stderr: 'Invalid configuration: TRADING_MODE="papeer" is not accepted; TRADING_MODE accepts paper | live\n' });
+    expect(existsSync(join(root, 'never'))).toBe(false);
+  });
 
   it('start on a port in use names the port, suggests API_PORT, exits 2 and creates nothing in DATA_DIR', async () => {
     const busy = createServer();
