@@ -101,7 +101,7 @@ export function createAuthHook(options: AuthHookOptions) {
         void reply.header('retry-after', String(Math.max(1, Math.ceil(blocked / 1000))));
         return done(backOff(blocked));
       }
-      return done(new GatewayError('UNAUTHORIZED', 'The API key is not valid'));
+      return done(new GatewayError('UNAUTHORIZED', 'The API key is not valid: use a key from API_KEYS, or, when API_KEYS is unset, the generated key in DATA_DIR/api-key (setting API_KEYS turns the generated key off)'));
     }
     throttle.recordSuccess(address);
     request.apiKeyName = found.name;

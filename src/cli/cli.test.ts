@@ -72,18 +72,6 @@ describe.skipIf(!existsSync(MAIN))('the ibkr-gateway command (needs `npm run bui
     expect(r.stderr).toContain('CONTRACT_NOT_FOUND');
   });
 
-  it('demo --yes completes and its order is in the audit log', async () => {
-    const r = await run(['demo', '--yes']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('7/7');
-    const orderId = /order id\s+(SIM-[0-9a-f]+)/.exec(r.stdout)?.[1];
-    expect(orderId).toBeDefined();
-    const q = await run(['audit', 'query', '--order-id', orderId ?? '', '--json']);
-    expect(q.code).toBe(0);
-    const page = AuditPage.parse(JSON.parse(q.stdout));
-    expect(page.entries.map((e) => [e.eventType, e.userContext.interface])).toEqual([['ORDER_SIMULATED', 'cli']]);
-  });
-
   it('preview takes every OrderSpec field as a flag, e.g. a trailing stop-limit with --limit-offset', async () => {
     const r = await run(['preview', 'sell', '3', 'aapl', '--order-type', 'TRAIL_LIMIT', '--trailing-percent', '1', '--limit-offset', '0.5', '--tif', 'GTC', '--json']);
     expect([r.code, r.stderr]).toEqual([0, '']);

@@ -49,6 +49,12 @@ export function buildProgram(): Command {
   return program;
 }
 
+// `ibkr-gateway orders | head`: the reader leaving early is not a crash. Stop writing and let the
+// command finish its cleanup (closing the account and the audit log) as it would have anyway.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
 try {
   await buildProgram().parseAsync(process.argv);
 } catch (err) {

@@ -12,6 +12,7 @@ import type {
   CancelAllQueryInput,
   CancelAllResult,
   CancelResult,
+  Contract,
   ClosePositionRequestInput,
   Health,
   HistoricalRequestInput,
@@ -29,6 +30,7 @@ import type {
 export interface CliGateway {
   /** Where the calls go: 'the running gateway at http://...' or 'the sim broker'. */
   readonly via: string;
+  resolveContract(spec: SymbolSpecInput): Promise<Contract>;
   getQuote(spec: SymbolSpecInput): Promise<Quote>;
   getBars(request: HistoricalRequestInput): Promise<Bar[]>;
   getAccountSummary(accountId?: string): Promise<AccountSummary>;
@@ -51,6 +53,7 @@ export interface CliGateway {
 export function localGateway(client: GatewayClient): CliGateway {
   return {
     via: `the ${client.config.broker} broker opened by this command`,
+    resolveContract: (s) => client.resolveContract(s),
     getQuote: (s) => client.getQuote(s),
     getBars: (r) => client.getBars(r),
     getAccountSummary: (a) => client.getAccountSummary(a),
@@ -114,6 +117,7 @@ export function remoteGateway(baseUrl: string, apiKey: string | null, timeoutMs 
   const account = (accountId?: string): string => toQuery({ account: accountId });
   return {
     via: `the running gateway at ${base}`,
+    resolveContract: (spec) => call('GET', `/api/contracts/resolve${toQuery(spec)}`),
     getQuote: (spec) => call('GET', `/api/market/quote${toQuery(spec)}`),
     getBars: (request) => call('GET', `/api/market/historical${toQuery(request)}`),
     getAccountSummary: (a) => call('GET', `/api/account/summary${account(a)}`),

@@ -2,7 +2,7 @@
  * How a CLI command runs: find the gateway to talk to, run, close, and turn
  * failures into one clear line and an exit code. Exit codes: 0 success,
  * 1 failure (an error from the gateway or an unhealthy check), 2 bad
- * configuration or usage.
+ * configuration or usage (VALIDATION_ERROR included).
  *
  * Which gateway: the one named by --api-url / IBKR_GATEWAY_URL, else the one
  * DATA_DIR/gateway.json says is running (its process alive), over REST;
@@ -119,7 +119,9 @@ export function reportError(io: Io, err: unknown, json: boolean): void {
     process.exitCode = EXIT.CONFIG;
     return;
   }
-  process.exitCode = EXIT.FAILURE;
+  // A request the core refuses as malformed (an LMT order without a limit price) is the
+  // command used wrongly: a usage error like a bad flag, not a failure of the gateway.
+  process.exitCode = err instanceof ValidationError ? EXIT.CONFIG : EXIT.FAILURE;
   if (!(err instanceof GatewayError)) {
     io.stderr.write(`${paint(io, 'red', 'error')}: ${err instanceof Error ? err.message : String(err)}\n`);
     return;

@@ -100,6 +100,21 @@ describe('API_KEYS', () => {
     expect(keys.every((k) => !k.name.includes(k.key))).toBe(true);
   });
 
+  it('names a key key1, key2, ... by position, or NAME=KEY, and a name carries no part of its key', () => {
+    const keys = parseApiKeys('R3adQx7TzW, alice=Tr4dZz91Pq:read+trade, ci-bot.2=Adm1nWq82L:admin, Pa+b64/x9UV==:read') ?? [];
+    expect(keys.map((k) => [k.name, k.key, [...k.scopes]])).toEqual([
+      ['key1', 'R3adQx7TzW', ['read']],
+      ['alice', 'Tr4dZz91Pq', ['read', 'trade']],
+      ['ci-bot.2', 'Adm1nWq82L', ['admin']],
+      ['key4', 'Pa+b64/x9UV==', ['read']],
+    ]);
+    for (const k of keys) for (let i = 0; i + 3 <= k.key.length; i++) expect(k.name).not.toContain(k.key.slice(i, i + 3));
+  });
+
+  it('refuses two keys with one name', () => {
+    expect(parseApiKeys('bot=firstkey1234,bot=secondkey123')).toBeUndefined();
+  });
+
   it.each(['abc', 'goodkey123:root', 'goodkey123:read+', ','])('rejects %j', (raw) => {
     expect(parseApiKeys(raw)).toBeUndefined();
   });

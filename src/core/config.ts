@@ -130,19 +130,31 @@ export interface ApiKey {
 
 const SCOPES: readonly ApiScope[] = ['read', 'trade', 'admin'];
 
-/** Parses API_KEYS: "KEY" or "KEY:read+trade", comma-separated. */
+/** A key's optional display name: a letter, then letters, digits, `_`, `.` or `-`. */
+const KEY_NAME = /^([A-Za-z][\w.-]{0,31})=(.+)$/;
+
+/**
+ * Parses API_KEYS: "KEY", "KEY:read+trade" or "name=KEY:read+trade", comma-separated.
+ * The name is what logs and audit rows record (default key1, key2, ... by position):
+ * it carries nothing of the key, so a log or an audit export never leaks a secret.
+ */
 export function parseApiKeys(raw: string): ApiKey[] | undefined {
   const keys: ApiKey[] = [];
   for (const [i, part] of raw.split(',').map((s) => s.trim()).filter(Boolean).entries()) {
-    const [key, scopeText] = part.split(':', 2) as [string, string | undefined];
-    if (key.length < 8 || /\s/.test(key)) return undefined;
+    // A `name=` prefix only when what follows is itself a usable key, so a key with `=` in it (base64 padding) still reads as a key.
+    const named = KEY_NAME.exec(part);
+    const usable = (k: string): boolean => k.length >= 8 && !/\s/.test(k);
+    const [name, rest] = named?.[1] && named[2] && usable(named[2].split(':', 1)[0] ?? '') ? [named[1], named[2]] : [`key${i + 1}`, part];
+    const [key, scopeText] = rest.split(':', 2) as [string, string | undefined];
+    if (!usable(key)) return undefined;
     const scopes = new Set<ApiScope>();
     for (const s of (scopeText ?? 'read').split('+').map((x) => x.trim().toLowerCase())) {
       const scope = SCOPES.find((x) => x === s);
       if (!scope) return undefined;
       scopes.add(scope);
     }
-    keys.push({ name: `key${i + 1}:${key.slice(0, 4)}…`, key, scopes });
+    if (keys.some((k) => k.name === name)) return undefined;
+    keys.push({ name, key, scopes });
   }
   return keys.length > 0 ? keys : undefined;
 }
@@ -180,7 +192,7 @@ export const CONFIG_TABLE = {
   api: {
     host: setting({ name: 'API_HOST', default: '127.0.0.1', accepts: 'a host name or IP', description: 'Address the REST API listens on', parse: text }),
     port: setting({ name: 'API_PORT', default: '8000', accepts: 'an integer 0-65535 (0 = any free port)', description: 'Port the REST API listens on', parse: int(0, 65535) }),
-    keys: optional({ name: 'API_KEYS', accepts: 'KEY or KEY:SCOPES, comma-separated; SCOPES = read, trade, admin joined by + (keys at least 8 characters)', description: 'API keys; unset: a random admin key is created in DATA_DIR/api-key on first start', parse: parseApiKeys, secret: true }),
+    keys: optional({ name: 'API_KEYS', accepts: '[NAME=]KEY[:SCOPES], comma-separated; SCOPES = read, trade, admin joined by + (keys at least 8 characters; NAME, default key1, key2, ..., is what logs and audit rows record)', description: 'API keys; unset: a random admin key is created in DATA_DIR/api-key on first start; set: only these keys are accepted (the generated key no longer works)', parse: parseApiKeys, secret: true }),
     publicDocs: setting({ name: 'PUBLIC_DOCS', default: 'false', accepts: 'true | false | 1 | 0', description: 'true: /docs and /openapi.json answer without an API key (otherwise they need read)', parse: bool }),
     rateLimitPerMinute: setting({ name: 'API_RATE_LIMIT_PER_MINUTE', default: '6000', accepts: 'an integer 1-10000000', description: 'Requests per minute per API key before 429', parse: int(1, 10_000_000) }),
   },

@@ -57,3 +57,17 @@ describe('error catalogue', () => {
     expect(wrapped.message).not.toContain('hunter2');
   });
 });
+
+describe('fromZodIssues', () => {
+  it('names an absent field as required instead of echoing zod\'s type message', async () => {
+    const { z } = await import('zod');
+    const result = z.object({ symbol: z.string(), quantity: z.number() }).safeParse({ quantity: 'ten' });
+    if (result.success) throw new Error('expected a failure');
+    const err = errors.fromZodIssues(result.error.issues, 'Request body');
+    expect(err.issues).toEqual([
+      { path: 'symbol', message: 'symbol is required' },
+      { path: 'quantity', message: 'Invalid input: expected number, received string' },
+    ]);
+    expect(err.message).toBe('Request body is invalid: symbol: symbol is required (+1 more)');
+  });
+});

@@ -222,11 +222,13 @@ export function toGatewayError(err: unknown): GatewayError {
 }
 
 /** Converts a zod error into our ValidationError with one entry per field. */
-export function fromZodIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; keys?: readonly string[] }>, what = 'Request'): ValidationError {
+export function fromZodIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; code?: string; keys?: readonly string[] }>, what = 'Request'): ValidationError {
   // An unknown field is reported at its own name, so a caller sees which one to remove.
   const list = issues.flatMap((i): FieldIssue[] => {
     const base = i.path.map(String).join('.');
     if (i.keys && i.keys.length > 0) return i.keys.map((k) => ({ path: base ? `${base}.${k}` : k, message: `unknown field ${k}` }));
+    // zod words an absent field as a type error ("expected string, received undefined"); say what the caller must do.
+    if (base && i.code === 'invalid_type' && i.message.endsWith('received undefined')) return [{ path: base, message: `${base} is required` }];
     return [{ path: base || '(root)', message: i.message }];
   });
   const first = list[0];

@@ -10,6 +10,7 @@ import type { ResolvedApiKeys } from '../api/index.js';
 export type { ResolvedApiKeys };
 import type { GatewayClient } from '../core/client/interface.js';
 import type { Config } from '../core/config.js';
+import { portError } from './port.js';
 
 export interface ServedGateway {
   url: string;
@@ -31,7 +32,10 @@ export async function serveGateway(client: GatewayClient, config: Config): Promi
   const app = await buildApiServer(client, { apiKeys: keys.keys, logger: verbose ? client.logger : client.logger.child({}, { level: 'warn' }) });
   mountMcpHttp(app);
   await registerDashboard(app);
-  await app.listen({ host: config.api.host, port: config.api.port });
+  await app.listen({ host: config.api.host, port: config.api.port }).catch(async (err: unknown) => {
+    await app.close();
+    throw portError(config.api.host, config.api.port, err) ?? err;
+  });
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return { url: `http://${host}:${address.port}`, app, keys, close: () => app.close() };

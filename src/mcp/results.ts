@@ -17,7 +17,7 @@ export function ok(value: Record<string, unknown>, summary: string): CallToolRes
 /** What an agent should do after each error code. */
 const NEXT_STEP: Partial<Record<ErrorCode | TransportErrorCode, string>> = {
   BAD_REQUEST: 'Fix the arguments and call again.',
-  UNAUTHORIZED: 'The MCP server has no valid API key: set MCP_API_KEY (in the MCP server config "env") to a key listed in the gateway\'s API_KEYS. Retrying will not help.',
+  UNAUTHORIZED: 'The MCP server has no valid API key: set MCP_API_KEY (in the MCP server config "env") to a key listed in the gateway\'s API_KEYS, or, when API_KEYS is unset, the generated key in its DATA_DIR/api-key. Retrying will not help.',
   FORBIDDEN:
     'The API key lacks the scope this tool needs: reads need read; preview, place, cancel and engaging the kill switch need trade; the audit log and releasing the kill switch need admin. ' +
     'Scopes are hierarchical: admin includes trade, trade includes read. Ask the user for a key with the scope; retrying will not help.',

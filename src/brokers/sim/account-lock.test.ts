@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AccountInUseError, lockSimAccount } from './account-lock.js';
+import { AccountInUseError, describeHolder, lockSimAccount } from './account-lock.js';
 import { createSimBroker, resetSimAccount } from './index.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'sim-lock-'));
@@ -34,6 +34,26 @@ describe('one owner per simulated account', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  it('says which command holds it, and only a `start` gateway is offered as the way in', async () => {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      const emulatorDir = dir();
+      writeFileSync(join(emulatorDir, 'sim.lock'), `${child.pid}\nibkr-gateway sim-gateway\n`);
+      expect(() => lockSimAccount(emulatorDir)).toThrow(`process ${child.pid} holds it (\`ibkr-gateway sim-gateway\`); stop it first, or use another DATA_DIR`);
+      const gatewayDir = dir();
+      writeFileSync(join(gatewayDir, 'sim.lock'), `${child.pid}\nibkr-gateway start\n`);
+      expect(() => lockSimAccount(gatewayDir)).toThrow(`process ${child.pid} holds it (\`ibkr-gateway start\`); use that gateway's REST API or MCP, or stop it first`);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('records the command the holding process runs', () => {
+    expect(describeHolder(['/usr/bin/node', '/opt/ibkr-gateway/dist/cli/main.js', 'sim-gateway', '--port', '4002'])).toBe('ibkr-gateway sim-gateway');
+    expect(describeHolder(['/usr/bin/node', '/usr/local/bin/ibkr-gateway', 'start'])).toBe('ibkr-gateway start');
+    expect(describeHolder(['/usr/bin/node', '/home/me/bot/trade.js'])).toBe('node trade.js');
   });
 
   it('creates DATA_DIR when it does not exist yet', async () => {

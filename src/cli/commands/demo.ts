@@ -1,10 +1,14 @@
 /**
  * `demo`: a guided five-minute walk through the gateway, always on the
- * simulated broker and always with orders disabled, whatever the
- * configuration says: the order it places is recorded as SIMULATED in your
- * audit log (so `audit query` finds it) and nothing is sent anywhere.
- * `--yes` runs without pausing.
+ * simulated broker, always with orders disabled, and always in a temporary
+ * DATA_DIR of its own, whatever the configuration says: it opens a fresh
+ * simulated account and audit log there, so it touches nothing of yours (your
+ * DATA_DIR, its account and its audit log stay as they were), and removes the
+ * directory at the end unless `--keep`. `--yes` runs without pausing.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { loadEnv, parseConfig } from '../../core/config.js';
@@ -73,7 +77,7 @@ const STEPS: Step[] = [
   },
   {
     title: 'Place it (simulated)',
-    explain: 'With ORDERS_ENABLED=false (the default) the order passes validation, risk and the gates, is written to the audit log and answered SIMULATED: nothing reaches the broker. REST: POST /api/orders/place',
+    explain: 'With ORDERS_ENABLED=false (the default) the order passes validation, risk and the gates, is written to the audit log and answered SIMULATED: nothing reaches the broker. (The tour always runs this way; `npm start` honours your ORDERS_ENABLED.) REST: POST /api/orders/place',
     async run(client, io, state) {
       const spec = { ...demoOrder(state), clientOrderId: `demo-${Date.now()}` };
       const { previewId } = await client.previewOrder(spec);
@@ -97,33 +101,41 @@ const STEPS: Step[] = [
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('A guided five-minute tour on the simulated broker (orders disabled: nothing is sent anywhere)')
+    .description('A guided five-minute tour on the simulated broker, in a temporary DATA_DIR of its own (orders disabled: nothing is sent anywhere, nothing of yours is touched)')
     .option('-y, --yes', 'run every step without pausing (CI)')
-    .action(async (o: { yes?: boolean }) => {
+    .option('--keep', 'keep the temporary DATA_DIR (its account and audit log) and print where it is')
+    .action(async (o: { yes?: boolean; keep?: boolean }) => {
       let config;
+      const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-gateway-demo-'));
       try {
-        config = parseConfig({ ...loadEnv(), BROKER: 'sim', SIM_SESSION: 'always-open', ORDERS_ENABLED: 'false', TRADING_MODE: 'paper' });
-      } catch (err) {
-        reportError(processIo(), err, false);
-        return;
-      }
-      await withLocalClient(
-        async (client, io) => {
-          const state: DemoState = {};
-          const pause = !o.yes && io.isTTY && process.stdin.isTTY;
-          const rl = pause ? createInterface({ input: process.stdin, output: process.stderr }) : null;
-          try {
-            for (const [i, step] of STEPS.entries()) {
-              io.stdout.write(`\n${paint(io, 'bold', `${i + 1}/${STEPS.length}  ${step.title}`)}\n${paint(io, 'dim', step.explain)}\n\n`);
-              await step.run(client, io, state);
-              if (rl && i < STEPS.length - 1) await rl.question(paint(io, 'dim', '\n[Enter] next step '));
+        try {
+          config = parseConfig({ ...loadEnv(), BROKER: 'sim', SIM_SESSION: 'always-open', ORDERS_ENABLED: 'false', TRADING_MODE: 'paper', DATA_DIR: dataDir });
+        } catch (err) {
+          reportError(processIo(), err, false);
+          return;
+        }
+        await withLocalClient(
+          async (client, io) => {
+            io.stdout.write(`${paint(io, 'dim', `A fresh simulated account and audit log in ${dataDir} (${o.keep ? 'kept afterwards' : 'removed afterwards; --keep keeps it'}); your DATA_DIR is not touched.`)}\n`);
+            const state: DemoState = {};
+            const pause = !o.yes && io.isTTY && process.stdin.isTTY;
+            const rl = pause ? createInterface({ input: process.stdin, output: process.stderr }) : null;
+            try {
+              for (const [i, step] of STEPS.entries()) {
+                io.stdout.write(`\n${paint(io, 'bold', `${i + 1}/${STEPS.length}  ${step.title}`)}\n${paint(io, 'dim', step.explain)}\n\n`);
+                await step.run(client, io, state);
+                if (rl && i < STEPS.length - 1) await rl.question(paint(io, 'dim', '\n[Enter] next step '));
+              }
+            } finally {
+              rl?.close();
             }
-          } finally {
-            rl?.close();
-          }
-          io.stdout.write(`\nThat is the tour. Next: \`PUBLIC_DOCS=true npm start\` and open http://127.0.0.1:8000/docs, or see README.md for the MCP server.\n`);
-        },
-        { config },
-      );
+            if (o.keep) io.stdout.write(`\nThe tour's account and audit log are kept in ${dataDir}: DATA_DIR=${dataDir} ibkr-gateway audit query\n`);
+            io.stdout.write(`\nThat is the tour. Next: \`PUBLIC_DOCS=true npm start\` and open http://127.0.0.1:8000/docs, or see README.md for the MCP server.\n`);
+          },
+          { config },
+        );
+      } finally {
+        if (!o.keep) rmSync(dataDir, { recursive: true, force: true });
+      }
     });
 }

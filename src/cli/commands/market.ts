@@ -1,5 +1,6 @@
 /** `quote SYMBOL...` and `bars SYMBOL`: market data in the terminal. */
 import type { Command } from 'commander';
+import type { Contract } from '../../core/models.js';
 import { printJson, printTable, sparkChart, withSpinner } from '../output.js';
 import { withClient } from '../run.js';
 import { addSchemaFields, inputFrom } from '../schema-options.js';
@@ -11,12 +12,15 @@ export function registerMarketCommands(program: Command): void {
     .action(async (symbols: string[], o: Record<string, unknown> & { json?: boolean }) =>
       withClient(
         async (client, io) => {
-          const quotes = await Promise.all(symbols.map((symbol) => client.getQuote({ ...inputFrom(QUOTE_FIELDS, [], o), symbol })));
+          const specs = symbols.map((symbol) => ({ ...inputFrom(QUOTE_FIELDS, [], o), symbol }));
+          const quotes = await Promise.all(specs.map((spec) => client.getQuote(spec)));
           if (o.json) return printJson(io, quotes);
+          // A quote names only its underlying symbol: a derivative's row is labelled from its contract (expiry, strike, right).
+          const labels = await Promise.all(specs.map(async (spec, i) => (isDerivative(spec.securityType) ? contractLabel(await client.resolveContract(spec)) : (quotes[i]?.symbol ?? spec.symbol))));
           printTable(
             io,
             ['symbol', 'bid', 'ask', 'last', 'bidSize', 'askSize', 'volume', 'time'],
-            quotes.map((q) => [q.symbol, q.bid, q.ask, q.last, q.bidSize, q.askSize, q.volume, q.timestamp]),
+            quotes.map((q, i) => [labels[i] ?? q.symbol, q.bid, q.ask, q.last, q.bidSize, q.askSize, q.volume, q.timestamp]),
           );
         },
         { json: o.json },
@@ -38,4 +42,11 @@ export function registerMarketCommands(program: Command): void {
         { json: o.json },
       ),
     );
+}
+
+const isDerivative = (securityType: unknown): boolean => typeof securityType === 'string' && ['OPT', 'FUT'].includes(securityType.toUpperCase());
+
+/** `AAPL 2026-12-18 175 C`, `ES 2026-12-18`: what distinguishes one derivative of a symbol from another. */
+export function contractLabel(c: Pick<Contract, 'symbol' | 'expiry' | 'strike' | 'right'>): string {
+  return [c.symbol, c.expiry, c.strike, c.right].filter((x) => x !== undefined).join(' ');
 }

@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { createClient, serveGateway } from '../../gateway.js';
 import type { ResolvedApiKeys } from '../../gateway.js';
+import { assertPortFree } from '../../gateway/port.js';
 import type { Config } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { createLogger, withContext } from '../../core/logging.js';
@@ -45,6 +46,8 @@ export function registerStart(program: Command): void {
 }
 
 async function run(io: Io, config: Config): Promise<void> {
+  // Before anything is opened or created in DATA_DIR: a busy port changes nothing there.
+  await assertPortFree(config.api.host, config.api.port);
   const logger = createLogger({ level: config.logLevel, destination: process.stderr, format: config.logFormat });
   // One gateway per data directory: a second would hold a second view of the same orders.
   const existing = readRuntimeFile(config.dataDir);
