@@ -70,6 +70,12 @@ let page: Page;
 /** Every request the page made and every uncaught page error, checked at the end. */
 const requests: string[] = [];
 const pageErrors: string[] = [];
+/** Console errors of every page (a 404 favicon, a failed fetch...); a step that fails something on purpose forgives its own. */
+const consoleErrors: string[] = [];
+function forgiveConsoleErrors(pattern: RegExp): void {
+  const kept = consoleErrors.filter((e) => !pattern.test(e));
+  consoleErrors.splice(0, consoleErrors.length, ...kept);
+}
 let placeRequest: Request | null = null;
 
 async function shot(p: Page, name: string): Promise<void> {
@@ -85,6 +91,9 @@ async function newPage(ctx: BrowserContext): Promise<Page> {
     if (r.url().endsWith('/api/orders/place')) placeRequest = r;
   });
   p.on('pageerror', (e) => pageErrors.push(e.message));
+  p.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url})`);
+  });
   return p;
 }
 
@@ -164,6 +173,11 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     for (const asset of ['/assets/app/main.js', '/assets/styles.css', '/assets/vendor/lightweight-charts.js']) {
       expect((await fetch(`${baseUrl}${asset}`)).status, asset).toBe(200);
     }
+    // Browsers fetch it on their own: a 404 would be a console error on every load.
+    const icon = await fetch(`${baseUrl}/favicon.ico`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toBe('image/x-icon');
+    expect(Buffer.from(await icon.arrayBuffer()).subarray(0, 4)).toEqual(Buffer.from([0, 0, 1, 0]));
     expect((await fetch(`${baseUrl}/assets/app/..%2F..%2F..%2Fpackage.json`)).status).toBe(404);
     expect((await fetch(`${baseUrl}/assets/app/nope.js`)).status).toBe(404);
     // The data stays behind the key.
@@ -179,6 +193,8 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await page.fill('#signin-key', 'not-a-valid-key');
     await page.press('#signin-key', 'Enter');
     await eventually(() => page.textContent('#signin-message')).toContain('not valid');
+    // The wrong key's 401 is this step's doing.
+    forgiveConsoleErrors(/status of 401/);
 
     await signIn(page, KEYS.admin);
     expect(await page.textContent('#key-info')).toContain('read, trade, admin');
@@ -208,6 +224,44 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await eventually(() => row.getAttribute('data-updated')).not.toBe(first);
     expect(await row.locator('[data-field="last"]').textContent()).toMatch(/^\d[\d,]*\.\d+$/);
     await shot(page, '03-market-watchlist');
+  });
+
+  it('an unknown symbol saved in the watchlist is marked, removable, and does not stop the other quotes', async () => {
+    // As left by an older version, or typed in another tab: the list survives a reload in localStorage.
+    await page.evaluate(() => localStorage.setItem('ibkr-gateway.watchlist', JSON.stringify(['AAPL', 'ZZZQQQ', 'MSFT'])));
+    await page.reload();
+    await page.locator('#nav').waitFor({ state: 'visible' });
+    await go(page, 'market');
+    const bad = page.locator('#wl-ZZZQQQ');
+    await eventually(() => bad.getAttribute('data-state')).toBe('invalid');
+    expect(await bad.getAttribute('class')).toContain('invalid');
+    expect(await bad.locator('[data-field="state"]').textContent()).toBe('unknown');
+    expect(await bad.getAttribute('title')).toContain('CONTRACT_NOT_FOUND');
+    expect(await page.textContent('#watch-message')).toContain('ZZZQQQ (CONTRACT_NOT_FOUND)');
+    expect(await page.textContent('#stream-state')).toBe('live');
+    // The others keep moving.
+    for (const symbol of ['AAPL', 'MSFT']) {
+      const row = page.locator(`#wl-${symbol}`);
+      await eventually(() => row.getAttribute('data-state')).toBe('live');
+      const first = await row.getAttribute('data-updated');
+      await eventually(() => row.getAttribute('data-updated')).not.toBe(first);
+    }
+    await shot(page, '03b-market-unknown-symbol');
+
+    // Quotes that stop coming are shown as stale, not as live: the stream is cut here, then comes back.
+    await page.route('**/api/market/stream*', (route) => route.abort());
+    await page.click('#wl-ZZZQQQ button[data-act="remove"]');
+    await bad.waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => localStorage.getItem('ibkr-gateway.watchlist'))).toBe(JSON.stringify(['AAPL', 'MSFT']));
+    await eventually(() => page.textContent('#stream-state')).toBe('reconnecting');
+    await eventually(() => page.locator('#wl-AAPL').getAttribute('data-state')).toBe('stale');
+    expect(await page.locator('#wl-AAPL [data-field="state"]').textContent()).toBe('stale');
+    await shot(page, '03c-market-stream-down-stale');
+    await page.unroute('**/api/market/stream*');
+    forgiveConsoleErrors(/ERR_FAILED|market\/stream/);
+    await eventually(() => page.textContent('#stream-state')).toBe('live');
+    await eventually(() => page.locator('#wl-AAPL').getAttribute('data-state')).toBe('live');
+    expect(await page.textContent('#watch-message')).toBe('');
   });
 
   it('draws a candlestick and volume chart for a symbol, bar size and duration', async () => {
@@ -322,6 +376,8 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await eventually(() => page.textContent('#preview-gate')).toContain('BLOCK');
     await page.click('#place-button');
     await eventually(() => page.textContent('#place-message')).toContain('KILL_SWITCH_ENGAGED');
+    // The refusal is this step's point.
+    forgiveConsoleErrors(/status of 423 .*\/api\/orders\/place/);
     await shot(page, '10-kill-switch-refused');
 
     await page.click('#kill-button');
@@ -387,5 +443,6 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     expect(requests.length).toBeGreaterThan(0);
     expect(requests.filter((u) => !u.startsWith(baseUrl) && !u.startsWith('data:'))).toEqual([]);
     expect(pageErrors).toEqual([]);
+    expect(consoleErrors).toEqual([]);
   });
 });
