@@ -232,12 +232,15 @@ function ensureChart(): boolean {
     layout: { background: { type: lib.ColorType.Solid, color: 'transparent' }, textColor: '#c9d1d9', attributionLogo: false },
     grid: { vertLines: { color: 'rgba(139,148,158,0.15)' }, horzLines: { color: 'rgba(139,148,158,0.15)' } },
     timeScale: { timeVisible: true, secondsVisible: false },
-    rightPriceScale: { scaleMargins: { top: 0.08, bottom: 0.28 } },
+    rightPriceScale: { scaleMargins: { top: 0.08, bottom: 0.08 } },
   });
   candles = chart.addSeries(lib.CandlestickSeries, { upColor: '#3fb950', downColor: '#f85149', borderVisible: false, wickUpColor: '#3fb950', wickDownColor: '#f85149' });
-  // Volume on its own overlay scale in the bottom quarter, under the candles.
-  volume = chart.addSeries(lib.HistogramSeries, { priceFormat: { type: 'volume' }, priceScaleId: 'volume', color: 'rgba(88,166,255,0.5)' });
-  chart.priceScale('volume').applyOptions({ scaleMargins: { top: 0.78, bottom: 0 } });
+  // Volume in its own pane below the candles, with its own axis (shares counted in M/K), so it never sits on the price scale.
+  volume = chart.addSeries(lib.HistogramSeries, { priceFormat: { type: 'volume' }, color: 'rgba(88,166,255,0.5)', lastValueVisible: false, priceLineVisible: false }, 1);
+  chart.priceScale('right', 1).applyOptions({ scaleMargins: { top: 0.1, bottom: 0 } });
+  // Price gets about three quarters of the height.
+  chart.panes()[0]?.setStretchFactor(3);
+  chart.panes()[1]?.setStretchFactor(1);
   return true;
 }
 
@@ -257,7 +260,10 @@ export async function loadChart(form: HTMLFormElement): Promise<void> {
       .sort((a, b) => a.t - b.t);
     candles.setData(data.map((b) => ({ time: b.t, open: b.open, high: b.high, low: b.low, close: b.close })));
     volume.setData(data.map((b) => ({ time: b.t, value: b.volume, color: b.close >= b.open ? 'rgba(63,185,80,0.45)' : 'rgba(248,81,73,0.45)' })));
-    chart.timeScale().fitContent();
+    // A margin of bars on each side: a month label on the first or last bar would otherwise be cut ("un", "De").
+    const margin = Math.max(2, Math.ceil(data.length * 0.04));
+    chart.timeScale().setVisibleLogicalRange({ from: -margin, to: data.length - 1 + margin });
+    byId('chart').dataset.volumePane = String(volume.getPane().paneIndex());
     byId('chart-title').textContent = `${symbol} · ${params.get('barSize') ?? ''} · ${params.get('duration') ?? ''}`;
     byId('chart').dataset.bars = String(data.length);
     say(message, `${data.length} bars`, 'ok');
