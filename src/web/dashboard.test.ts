@@ -348,7 +348,7 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     const cancel = page.locator(`#open-orders button[data-cancel="${orderId}"]`);
     await cancel.waitFor();
     // A working order's status has its colour class.
-    expect(await page.locator('#open-orders span.status').first().getAttribute('class')).toContain('status-working');
+    expect(await page.locator('#open-orders span.order-status').first().getAttribute('class')).toContain('status-working');
     await shot(page, '06-trade-open-orders');
     await cancel.click();
     await eventually(() => page.textContent('#open-message')).toContain('CANCELLED');
@@ -365,8 +365,8 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await eventually(() => page.textContent('#order-audit')).toContain('ORDER_CANCELLED');
     const trail = (await page.textContent('#order-audit')) ?? '';
     for (const event of ['ORDER_SUBMITTED', 'ORDER_ACCEPTED', 'ORDER_CANCEL_REQUESTED']) expect(trail).toContain(event);
-    expect(await page.locator('#order-detail-body span.status').getAttribute('class')).toContain('status-inactive');
-    expect(await page.locator(`#orders-list span.status`).first().getAttribute('class')).toMatch(/status-\w+/);
+    expect(await page.locator('#order-detail-body span.order-status').getAttribute('class')).toContain('status-inactive');
+    expect(await page.locator(`#orders-list span.order-status`).first().getAttribute('class')).toMatch(/status-\w+/);
     // Audit details are key/value lines, not raw JSON.
     expect(await page.locator('#order-audit dl.kv').count()).toBeGreaterThan(0);
     expect(await page.locator('#order-audit dl.kv dt').allTextContents()).toContain('contract.conId');

@@ -72,7 +72,7 @@ export function statusTone(status: string): 'working' | 'filled' | 'partial' | '
 }
 
 export function statusBadge(status: string): HTMLElement {
-  return h('span', { class: `status status-${statusTone(status)}` }, status);
+  return h('span', { class: `order-status status-${statusTone(status)}` }, status);
 }
 
 /** An object as readable key/value lines (nested keys joined with dots), not raw JSON. */
