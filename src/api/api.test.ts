@@ -410,6 +410,29 @@ describe('quote stream (SSE)', () => {
     return quotes;
   }
 
+  /** Every (event, data) pair until `enough` says so, the stream ends, or `signal` aborts. */
+  async function readAllEvents(res: Response, enough: (seen: Array<{ event: string; data: unknown }>) => boolean, signal: AbortSignal): Promise<Array<{ event: string; data: unknown }>> {
+    const reader = res.body?.getReader();
+    if (!reader) throw new Error('no body');
+    const decoder = new TextDecoder();
+    const seen: Array<{ event: string; data: unknown }> = [];
+    let buffer = '';
+    while (!enough(seen) && !signal.aborted) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let cut: number;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const event = block.split('\n').find((l) => l.startsWith('event: '))?.slice(7);
+        const data = block.split('\n').find((l) => l.startsWith('data: '))?.slice(6);
+        if (event !== undefined && data !== undefined) seen.push({ event, data: JSON.parse(data) as unknown });
+      }
+    }
+    return seen;
+  }
+
   it('two listeners get quotes from one broker subscription, released when both leave', async () => {
     const broker = s.client.broker;
     const subscribe = broker.subscribeQuotes.bind(broker);
@@ -452,8 +475,24 @@ describe('quote stream (SSE)', () => {
     }
   });
 
-  it('an unknown symbol is 404 before any stream starts; a missing list is 422', async () => {
-    expectError(await get('/api/market/stream?symbols=AAPL,ZZZQQQ'), 404, 'CONTRACT_NOT_FOUND');
+  it('an unknown symbol among known ones is reported on its own (event: symbol-error) while the others stream', async () => {
+    const stop = new AbortController();
+    try {
+      const res = await fetch(`${url}/api/market/stream?symbols=AAPL,ZZZQQQ,MSFT`, { headers: { 'x-api-key': KEYS.read }, signal: stop.signal });
+      expect(res.status).toBe(200);
+      const events = await readAllEvents(res, (seen) => new Set(seen.filter((e) => e.event === 'quote').map((e) => (e.data as Quote).symbol)).size === 2, AbortSignal.timeout(15_000));
+      const failures = events.filter((e) => e.event === 'symbol-error').map((e) => e.data);
+      expect(failures).toEqual([{ symbol: 'ZZZQQQ', error: { code: 'CONTRACT_NOT_FOUND', message: expect.stringContaining('ZZZQQQ') } }]);
+      const quoted = new Set(events.filter((e) => e.event === 'quote').map((e) => (e.data as Quote).symbol));
+      expect([...quoted].sort()).toEqual(['AAPL', 'MSFT']);
+    } finally {
+      stop.abort();
+    }
+  });
+
+  it('a list where no symbol can be streamed is 404 before any stream starts; a missing list is 422', async () => {
+    expectError(await get('/api/market/stream?symbols=ZZZQQQ'), 404, 'CONTRACT_NOT_FOUND');
+    expectError(await get('/api/market/stream?symbols=ZZZQQQ,QQQZZZ'), 404, 'CONTRACT_NOT_FOUND');
     expectError(await get('/api/market/stream?symbols=,'), 422, 'VALIDATION_ERROR');
     expectError(await get('/api/market/stream'), 422, 'VALIDATION_ERROR');
   });

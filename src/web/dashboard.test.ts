@@ -70,6 +70,12 @@ let page: Page;
 /** Every request the page made and every uncaught page error, checked at the end. */
 const requests: string[] = [];
 const pageErrors: string[] = [];
+/** Console errors of every page (a 404 favicon, a failed fetch...); a step that fails something on purpose forgives its own. */
+const consoleErrors: string[] = [];
+function forgiveConsoleErrors(pattern: RegExp): void {
+  const kept = consoleErrors.filter((e) => !pattern.test(e));
+  consoleErrors.splice(0, consoleErrors.length, ...kept);
+}
 let placeRequest: Request | null = null;
 
 async function shot(p: Page, name: string): Promise<void> {
@@ -85,6 +91,9 @@ async function newPage(ctx: BrowserContext): Promise<Page> {
     if (r.url().endsWith('/api/orders/place')) placeRequest = r;
   });
   p.on('pageerror', (e) => pageErrors.push(e.message));
+  p.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url})`);
+  });
   return p;
 }
 
@@ -100,6 +109,17 @@ async function signIn(p: Page, key: string): Promise<void> {
 async function go(p: Page, view: string): Promise<void> {
   await p.click(`#nav a[data-view="${view}"]`);
   await p.locator(`#view-${view}`).waitFor({ state: 'visible' });
+}
+
+/** Elements matching `selector` whose content is wider than their box (it would scroll or be cut): none is the goal. */
+async function overflowing(p: Page, selector: string): Promise<string[]> {
+  return p.evaluate(
+    (sel) =>
+      Array.from(document.querySelectorAll<HTMLElement>(sel))
+        .filter((e) => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+        .map((e) => `${e.id || e.className} ${e.scrollWidth}>${e.clientWidth}`),
+    selector,
+  );
 }
 
 async function aaplBid(): Promise<number> {
@@ -143,7 +163,7 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await server.listen({ host: '127.0.0.1', port: 0 });
     baseUrl = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     page = await newPage(context);
   }, 120_000);
 
@@ -164,6 +184,11 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     for (const asset of ['/assets/app/main.js', '/assets/styles.css', '/assets/vendor/lightweight-charts.js']) {
       expect((await fetch(`${baseUrl}${asset}`)).status, asset).toBe(200);
     }
+    // Browsers fetch it on their own: a 404 would be a console error on every load.
+    const icon = await fetch(`${baseUrl}/favicon.ico`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toBe('image/x-icon');
+    expect(Buffer.from(await icon.arrayBuffer()).subarray(0, 4)).toEqual(Buffer.from([0, 0, 1, 0]));
     expect((await fetch(`${baseUrl}/assets/app/..%2F..%2F..%2Fpackage.json`)).status).toBe(404);
     expect((await fetch(`${baseUrl}/assets/app/nope.js`)).status).toBe(404);
     // The data stays behind the key.
@@ -179,6 +204,8 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await page.fill('#signin-key', 'not-a-valid-key');
     await page.press('#signin-key', 'Enter');
     await eventually(() => page.textContent('#signin-message')).toContain('not valid');
+    // The wrong key's 401 is this step's doing.
+    forgiveConsoleErrors(/status of 401/);
 
     await signIn(page, KEYS.admin);
     expect(await page.textContent('#key-info')).toContain('read, trade, admin');
@@ -188,6 +215,10 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await eventually(() => page.textContent('#status')).toContain('sim');
     const status = await page.textContent('#status');
     for (const text of ['paper', 'enabled', 'connected', 'SIMULATED', 'released']) expect(status).toContain(text);
+    // At 1400 px the status bar is one line: every chip at the same height.
+    const tops = await page.$$eval('#status .chip', (chips) => chips.map((c) => (c as HTMLElement).offsetTop));
+    expect(tops.length).toBeGreaterThan(5);
+    expect(new Set(tops).size).toBe(1);
   });
 
   it('shows the account: summary cards, positions and P&L by symbol', async () => {
@@ -210,6 +241,45 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await shot(page, '03-market-watchlist');
   });
 
+  it('an unknown symbol saved in the watchlist is marked, removable, and does not stop the other quotes', async () => {
+    // As left by an older version, or typed in another tab: the list survives a reload in localStorage.
+    await page.evaluate(() => localStorage.setItem('ibkr-gateway.watchlist', JSON.stringify(['AAPL', 'ZZZQQQ', 'MSFT'])));
+    await page.reload();
+    await page.locator('#nav').waitFor({ state: 'visible' });
+    await go(page, 'market');
+    const bad = page.locator('#wl-ZZZQQQ');
+    await eventually(() => bad.getAttribute('data-state')).toBe('invalid');
+    expect(await bad.getAttribute('class')).toContain('invalid');
+    expect(await bad.locator('[data-field="state"]').textContent()).toBe('unknown');
+    expect(await bad.getAttribute('title')).toContain('CONTRACT_NOT_FOUND');
+    expect(await page.textContent('#watch-message')).toContain('ZZZQQQ (CONTRACT_NOT_FOUND)');
+    expect(await page.textContent('#stream-state')).toBe('live');
+    // The others keep moving.
+    for (const symbol of ['AAPL', 'MSFT']) {
+      const row = page.locator(`#wl-${symbol}`);
+      await eventually(() => row.getAttribute('data-state')).toBe('live');
+      const first = await row.getAttribute('data-updated');
+      await eventually(() => row.getAttribute('data-updated')).not.toBe(first);
+    }
+    expect(await overflowing(page, '#watchlist .table-wrap')).toEqual([]);
+    await shot(page, '03b-market-unknown-symbol');
+
+    // Quotes that stop coming are shown as stale, not as live: the stream is cut here, then comes back.
+    await page.route('**/api/market/stream*', (route) => route.abort());
+    await page.click('#wl-ZZZQQQ button[data-act="remove"]');
+    await bad.waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => localStorage.getItem('ibkr-gateway.watchlist'))).toBe(JSON.stringify(['AAPL', 'MSFT']));
+    await eventually(() => page.textContent('#stream-state')).toBe('reconnecting');
+    await eventually(() => page.locator('#wl-AAPL').getAttribute('data-state')).toBe('stale');
+    expect(await page.locator('#wl-AAPL [data-field="state"]').textContent()).toBe('stale');
+    await shot(page, '03c-market-stream-down-stale');
+    await page.unroute('**/api/market/stream*');
+    forgiveConsoleErrors(/ERR_FAILED|market\/stream/);
+    await eventually(() => page.textContent('#stream-state')).toBe('live');
+    await eventually(() => page.locator('#wl-AAPL').getAttribute('data-state')).toBe('live');
+    expect(await page.textContent('#watch-message')).toBe('');
+  });
+
   it('draws a candlestick and volume chart for a symbol, bar size and duration', async () => {
     await eventually(() => page.locator('#chart').getAttribute('data-bars')).not.toBeNull();
     await page.fill('#chart-form input[name="symbol"]', 'MSFT');
@@ -219,6 +289,8 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await eventually(() => page.textContent('#chart-title')).toBe('MSFT · 1 hour · 1 W');
     expect(Number(await page.locator('#chart').getAttribute('data-bars'))).toBeGreaterThan(10);
     expect(await page.locator('#chart canvas').count()).toBeGreaterThan(0);
+    // Volume has its own pane and axis, below the price pane.
+    expect(await page.locator('#chart').getAttribute('data-volume-pane')).toBe('1');
     await shot(page, '04-market-chart');
   });
 
@@ -234,6 +306,11 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     const preview = (await page.textContent('#preview')) ?? '';
     for (const text of ['Commission', 'Initial margin change', 'Buying power after', 'maxOrderQuantity', 'priceBand', 'TRANSMIT']) expect(preview).toContain(text);
     expect(await placeButton.isEnabled()).toBe(true);
+    // Pass/fail stays in sight: nothing in the preview box is wider than the box.
+    expect(await overflowing(page, '#preview, #preview .table-wrap')).toEqual([]);
+    // The ticket shows where the market is.
+    await eventually(() => page.locator('#ticket-quote [data-field="bid"]').textContent()).toMatch(/^\d[\d,]*\.\d{2}$/);
+    expect(await page.locator('#ticket-quote [data-field="ask"]').textContent()).toMatch(/^\d[\d,]*\.\d{2}$/);
     await shot(page, '05-trade-preview');
 
     // Editing the ticket discards the preview: only what was previewed can be placed.
@@ -243,8 +320,21 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await page.click('#preview-button');
     await eventually(() => placeButton.isEnabled()).toBe(true);
 
+    // Place asks first, showing the exact order; Back sends nothing.
     await placeButton.click();
+    const dialog = page.locator('#place-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    const shown = (await page.textContent('#place-confirm-order')) ?? '';
+    expect(shown).toContain(`BUY 10 AAPL LMT DAY (limit ${limit.toFixed(2)})`);
+    await shot(page, '05b-trade-confirm');
+    await page.click('#place-dialog button[value="back"]');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(placeRequest).toBeNull();
+    await placeButton.click();
+    await page.click('#place-send');
     await eventually(() => page.textContent('#place-message')).toMatch(/^Order \d+: ACCEPTED/);
+    // The preview's advice is gone with the preview.
+    expect(await page.textContent('#ticket-message')).toBe('');
     orderId = /^Order (\d+)/.exec((await page.textContent('#place-message')) ?? '')?.[1] ?? '';
     expect(orderId).not.toBe('');
     const sent = placeRequest?.postDataJSON() as { previewId?: string; limitPrice?: number } | undefined;
@@ -257,6 +347,8 @@ describe.skipIf(!hasChromium)(suiteName, () => {
   it('lists the order among open orders, and cancels it', async () => {
     const cancel = page.locator(`#open-orders button[data-cancel="${orderId}"]`);
     await cancel.waitFor();
+    // A working order's status has its colour class.
+    expect(await page.locator('#open-orders span.order-status').first().getAttribute('class')).toContain('status-working');
     await shot(page, '06-trade-open-orders');
     await cancel.click();
     await eventually(() => page.textContent('#open-message')).toContain('CANCELLED');
@@ -273,6 +365,12 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await eventually(() => page.textContent('#order-audit')).toContain('ORDER_CANCELLED');
     const trail = (await page.textContent('#order-audit')) ?? '';
     for (const event of ['ORDER_SUBMITTED', 'ORDER_ACCEPTED', 'ORDER_CANCEL_REQUESTED']) expect(trail).toContain(event);
+    expect(await page.locator('#order-detail-body span.order-status').getAttribute('class')).toContain('status-inactive');
+    expect(await page.locator(`#orders-list span.order-status`).first().getAttribute('class')).toMatch(/status-\w+/);
+    // Audit details are key/value lines, not raw JSON.
+    expect(await page.locator('#order-audit dl.kv').count()).toBeGreaterThan(0);
+    expect(await page.locator('#order-audit dl.kv dt').allTextContents()).toContain('contract.conId');
+    expect(trail).not.toContain('{"');
     await shot(page, '07-order-detail-audit');
 
     // Filters of the recent orders list.
@@ -321,7 +419,10 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     // Preview is never blocked; it says what placing would do now.
     await eventually(() => page.textContent('#preview-gate')).toContain('BLOCK');
     await page.click('#place-button');
+    await page.click('#place-send');
     await eventually(() => page.textContent('#place-message')).toContain('KILL_SWITCH_ENGAGED');
+    // The refusal is this step's point.
+    forgiveConsoleErrors(/status of 423 .*\/api\/orders\/place/);
     await shot(page, '10-kill-switch-refused');
 
     await page.click('#kill-button');
@@ -335,7 +436,7 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     const preview = await client.previewOrder({ symbol: 'AAPL', action: 'BUY', quantity: 5, orderType: 'LMT', limitPrice: limit });
     const placed = await client.placeOrder({ ...preview.spec, previewId: preview.previewId });
 
-    const readContext = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const readContext = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const p = await newPage(readContext);
     const before = requests.length;
     await signIn(p, KEYS.read);
@@ -368,17 +469,43 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await client.cancelOrder(placed.orderId);
   });
 
-  it('is readable at phone width', async () => {
+  it('shows a position at a price precision a trader reads, in full at 1400 px', async () => {
+    // A market order fills at once in the simulator: a position with an average cost of many decimals.
+    const preview = await client.previewOrder({ symbol: 'AAPL', action: 'BUY', quantity: 3, orderType: 'MKT' });
+    await client.placeOrder({ ...preview.spec, previewId: preview.previewId });
+    await go(page, 'account');
+    await eventually(() => page.textContent('#positions')).toContain('AAPL');
+    const avgCost = await page.locator('#positions tbody tr td:nth-child(4)').first().textContent();
+    expect(avgCost).toMatch(/^\d[\d,]*\.\d{2}$/);
+    expect(await overflowing(page, '#positions .table-wrap, #pnl .table-wrap')).toEqual([]);
+    await shot(page, '02b-account-position');
+  });
+
+  it('is readable at phone width: a short header, the positions table in full, nothing wider than the screen', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const p = await newPage(phone);
     await signIn(p, KEYS.admin);
     await go(p, 'account');
-    await eventually(() => p.textContent('#account-cards')).toContain('Net liquidation');
-    // Nothing wider than the screen except inside the scrolling table wrappers.
+    await eventually(() => p.textContent('#positions')).toContain('AAPL');
+    // The header and tabs leave the screen to the data: well under a fifth of its height.
+    const header = await p.evaluate(() => (document.querySelector('header.top') as HTMLElement).offsetHeight + (document.getElementById('nav') as HTMLElement).offsetHeight);
+    expect(header).toBeLessThan(844 / 5);
+    // Nothing wider than the screen, and the positions fit without scrolling sideways.
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await overflowing(p, '#positions .table-wrap')).toEqual([]);
+    for (const column of ['Symbol', 'Quantity', 'Avg cost', 'Price', 'Value', 'Unrealised']) expect(await p.locator('#positions thead').textContent()).toContain(column);
     await shot(p, '13-phone-account');
+    await go(p, 'market');
+    await eventually(() => p.textContent('#stream-state')).toBe('live');
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await overflowing(p, '#watchlist .table-wrap')).toEqual([]);
+    await shot(p, '13b-phone-market');
     await go(p, 'trade');
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await fillFarLimit(p);
+    await p.click('#preview-button');
+    await eventually(() => p.textContent('#risk-result')).toBe('all passed');
+    expect(await overflowing(p, '#preview, #preview .table-wrap')).toEqual([]);
     await shot(p, '14-phone-trade');
     await phone.close();
   });
@@ -387,5 +514,6 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     expect(requests.length).toBeGreaterThan(0);
     expect(requests.filter((u) => !u.startsWith(baseUrl) && !u.startsWith('data:'))).toEqual([]);
     expect(pageErrors).toEqual([]);
+    expect(consoleErrors).toEqual([]);
   });
 });

@@ -26,6 +26,7 @@ const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
   '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
 };
 
 /**
@@ -82,6 +83,8 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
   // No scope in the route config: the auth hook lets these through without a key.
   app.get('/', (_request, reply) => send(reply, join(publicDir, 'index.html')));
   app.get('/index.html', (_request, reply) => reply.redirect('/'));
+  // Browsers ask for it on their own; a 404 there is a console error on every page load.
+  app.get('/favicon.ico', (_request, reply) => send(reply, join(publicDir, 'favicon.ico')));
   app.get('/assets/styles.css', (_request, reply) => send(reply, join(publicDir, 'styles.css')));
   app.get('/assets/vendor/lightweight-charts.js', (_request, reply) => send(reply, chartScript));
   app.get<{ Params: { '*': string } }>('/assets/app/*', (request, reply) => {

@@ -3,6 +3,8 @@
  * stream of quotes. The stream goes through client.streamQuotes, which keeps
  * one broker subscription per instrument for all listeners (IBKR counts market
  * data lines per subscription) and drops it when the last listener leaves.
+ * A symbol that cannot be streamed (unknown, no data) does not sink the others:
+ * the stream serves the rest and names it in an `event: symbol-error`.
  */
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
@@ -68,11 +70,14 @@ export function marketRoutes(app: ApiInstance, client: GatewayClient): void {
     {
       // A HEAD would open a subscription that can never deliver anything.
       exposeHeadRoute: false,
-      ...secured('read', 'market', 'Server-Sent Events: `event: quote` with a Quote as data, for each symbol, until the client disconnects', {
-      querystring: StreamQuery,
-      produces: ['text/event-stream'],
-      response: errorResponses,
-      }),
+      ...secured(
+        'read',
+        'market',
+        'Server-Sent Events: `event: quote` with a Quote as data, for each symbol, until the client disconnects. ' +
+          'A symbol that cannot be streamed gets one `event: symbol-error` with data `{ "symbol", "error": { "code", "message" } }` and the others stream on; ' +
+          'only when no symbol can be streamed is the answer an error (e.g. 404 CONTRACT_NOT_FOUND).',
+        { querystring: StreamQuery, produces: ['text/event-stream'], response: errorResponses },
+      ),
     },
     async (request, reply) => {
       const { symbols, securityType } = request.query;
@@ -84,13 +89,25 @@ export function marketRoutes(app: ApiInstance, client: GatewayClient): void {
         else pending.push(quote);
       };
       const subscriptions: Unsubscribe[] = [];
+      const failures: SymbolFailure[] = [];
       try {
-        // Resolve every symbol before answering, so an unknown one is a 404 rather than a broken stream.
-        for (const symbol of symbols) subscriptions.push(await client.streamQuotes({ symbol, securityType }, listener));
+        // Resolve every symbol before answering: one that fails is reported on its own, the others stream on.
+        for (const symbol of symbols) {
+          try {
+            subscriptions.push(await client.streamQuotes({ symbol, securityType }, listener));
+          } catch (err) {
+            // Only the gateway's own errors are about the symbol; anything else is a bug and fails the request.
+            if (!(err instanceof GatewayError)) throw err;
+            failures.push({ symbol, error: err });
+          }
+        }
       } catch (err) {
         for (const unsubscribe of subscriptions) unsubscribe();
         throw err;
       }
+      // Nothing to stream: the first failure is the answer, as for a single symbol.
+      const first = failures[0];
+      if (subscriptions.length === 0 && first !== undefined) throw first.error;
 
       reply.hijack();
       const res = reply.raw;
@@ -105,6 +122,7 @@ export function marketRoutes(app: ApiInstance, client: GatewayClient): void {
       });
       res.write(`retry: 3000\n: streaming ${symbols.join(',')}\n\n`);
       started = true;
+      for (const failure of failures) writeSymbolError(reply, failure);
       for (const quote of pending.splice(0)) writeQuote(reply, quote);
 
       const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
@@ -125,9 +143,20 @@ export function marketRoutes(app: ApiInstance, client: GatewayClient): void {
       res.on('close', cleanup);
       // The client may have gone while we were subscribing; 'close' would then never come.
       if (res.destroyed || res.socket === null || res.socket.destroyed) cleanup();
-      request.log.debug({ symbols }, 'quote stream opened');
+      request.log.debug({ symbols, failed: failures.map((f) => f.symbol) }, 'quote stream opened');
     },
   );
+}
+
+interface SymbolFailure {
+  symbol: string;
+  error: GatewayError;
+}
+
+/** One symbol of the list could not be streamed: say which and why, in the API's error shape. */
+function writeSymbolError(reply: FastifyReply, failure: SymbolFailure): void {
+  const data = { symbol: failure.symbol, error: { code: failure.error.code, message: failure.error.message } };
+  reply.raw.write(`event: symbol-error\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
 function writeQuote(reply: FastifyReply, quote: Quote): void {

@@ -5,7 +5,7 @@
  * Referer. That is also why the quote stream is read with fetch rather than
  * EventSource, which cannot send headers.
  */
-import type { ApiKeyInfo, ErrorBody, Quote, Scope } from './types.js';
+import type { ApiKeyInfo, ErrorBody, Quote, Scope, SymbolFailure } from './types.js';
 
 const KEY_STORAGE = 'ibkr-gateway.apiKey';
 
@@ -100,7 +100,15 @@ export async function whoAmI(key: string): Promise<{ name: string; scopes: Set<S
  * (server restart, network) with a growing pause. `onState` reports whether
  * quotes are flowing, for the watchlist's indicator.
  */
-export function streamQuotes(symbols: string[], onQuote: (quote: Quote) => void, onState: (state: 'live' | 'reconnecting' | 'error', message?: string) => void, signal: AbortSignal): void {
+export interface StreamHandlers {
+  quote: (quote: Quote) => void;
+  /** A symbol of the list that the gateway cannot stream (event: symbol-error); the others stream on. */
+  symbolError: (failure: SymbolFailure) => void;
+  state: (state: 'live' | 'reconnecting' | 'error', message?: string) => void;
+}
+
+export function streamQuotes(symbols: string[], handlers: StreamHandlers, signal: AbortSignal): void {
+  const { quote: onQuote, symbolError: onSymbolError, state: onState } = handlers;
   let delay = 1000;
   const run = async (): Promise<void> => {
     while (!signal.aborted) {
@@ -124,7 +132,10 @@ export function streamQuotes(symbols: string[], onQuote: (quote: Quote) => void,
         delay = 1000;
         await readEvents(response.body, (event, data) => {
           if (event === 'quote') onQuote(JSON.parse(data) as Quote);
+          else if (event === 'symbol-error') onSymbolError(JSON.parse(data) as SymbolFailure);
         });
+        // The server ended the stream (restart, shutdown): quotes stop, so say so before retrying.
+        if (!signal.aborted) throw new Error('The quote stream ended');
       } catch (err) {
         if (signal.aborted) return;
         onState('reconnecting', err instanceof Error ? err.message : undefined);

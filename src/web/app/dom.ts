@@ -29,11 +29,13 @@ export function replace(parent: Element, ...children: Child[]): void {
 }
 
 const money = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-const price = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 6 });
+// Prices at the precision a trader reads them: cents above a dollar (177.49, not 177.489091), four places below (a penny stock, an option's bid).
+const price = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const smallPrice = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 4 });
 const whole = new Intl.NumberFormat(undefined, { maximumFractionDigits: 4 });
 
 export const fmtMoney = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : money.format(n));
-export const fmtPrice = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : price.format(n));
+export const fmtPrice = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : Math.abs(n) >= 1 ? price.format(n) : smallPrice.format(n));
 export const fmtQty = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : whole.format(n));
 export const fmtValue = (v: number | string | null): string => (v === null ? '—' : typeof v === 'number' ? whole.format(v) : v);
 
@@ -47,6 +49,58 @@ export function fmtTime(iso: string | null | undefined): string {
 export function pnl(n: number | null | undefined): HTMLElement {
   const cls = n === null || n === undefined || n === 0 ? '' : n > 0 ? 'pos' : 'neg';
   return h('span', { class: cls }, fmtMoney(n));
+}
+
+/** What an order status means to someone watching it: working, done, gone, refused. One class each for its colour. */
+export function statusTone(status: string): 'working' | 'filled' | 'partial' | 'inactive' | 'rejected' | 'simulated' {
+  switch (status) {
+    case 'FILLED':
+      return 'filled';
+    case 'PARTIALLY_FILLED':
+      return 'partial';
+    case 'CANCELLED':
+    case 'EXPIRED':
+      return 'inactive';
+    case 'REJECTED':
+    case 'UNKNOWN':
+      return 'rejected';
+    case 'SIMULATED':
+      return 'simulated';
+    default:
+      return 'working';
+  }
+}
+
+export function statusBadge(status: string): HTMLElement {
+  return h('span', { class: `order-status status-${statusTone(status)}` }, status);
+}
+
+/** An object as readable key/value lines (nested keys joined with dots), not raw JSON. */
+export function keyValues(data: unknown, limit = 12): HTMLElement {
+  const pairs: Array<[string, string]> = [];
+  const walk = (value: unknown, path: string): void => {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
+      return;
+    }
+    const text = Array.isArray(value)
+      ? value.map((v) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')
+      : typeof value === 'number'
+        ? String(value)
+        : value === null || value === undefined
+          ? '—'
+          : String(value);
+    pairs.push([path || 'value', text]);
+  };
+  walk(data, '');
+  if (pairs.length === 0) return h('span', { class: 'muted' }, '—');
+  const shown = pairs.slice(0, limit);
+  return h(
+    'dl',
+    { class: 'kv', title: JSON.stringify(data) },
+    ...shown.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v.length > 120 ? `${v.slice(0, 120)}…` : v)]),
+    pairs.length > limit ? h('dd', { class: 'muted more' }, `+${pairs.length - limit} more`) : null,
+  );
 }
 
 /** A table inside a scrolling wrapper, so wide tables scroll on a phone instead of breaking the layout. */

@@ -10,7 +10,7 @@ import { setupMarket, showMarket, stopStream } from './market.js';
 import { loadOrders, setupOrders, showOrderDetail } from './orders.js';
 import { scopeList, setScopes } from './session.js';
 import { refreshStatus, setupKillSwitch, startStatusPolling } from './status.js';
-import { loadOpenOrders, resetTrade, setupTrade, ticketFor } from './trade.js';
+import { loadOpenOrders, loadTicketQuote, resetTrade, setupTrade, ticketFor } from './trade.js';
 import { BAR_SIZES, ORDER_TYPES, SECURITY_TYPES, TIME_IN_FORCE } from './types.js';
 
 type View = 'account' | 'market' | 'trade' | 'orders' | 'audit';
@@ -20,7 +20,7 @@ const VIEWS: readonly View[] = ['account', 'market', 'trade', 'orders', 'audit']
 const REFRESH: Record<View, (() => Promise<void>) | null> = {
   account: loadAccount,
   market: null,
-  trade: loadOpenOrders,
+  trade: () => Promise.all([loadOpenOrders(), loadTicketQuote()]).then(() => undefined),
   orders: loadOrders,
   audit: null,
 };

@@ -1,6 +1,6 @@
 /** Orders view: recent orders with filters, and one order's detail with its audit trail (admin). */
 import { api, ApiError } from './api.js';
-import { byId, fmtMoney, fmtPrice, fmtQty, fmtTime, h, replace, say, table, val } from './dom.js';
+import { byId, fmtMoney, fmtPrice, fmtQty, fmtTime, h, keyValues, replace, say, statusBadge, table, val } from './dom.js';
 import { can } from './session.js';
 import type { AuditEntry, AuditPage, OrderDetail } from './types.js';
 
@@ -27,7 +27,7 @@ export async function loadOrders(): Promise<void> {
           h('b', {}, o.spec.symbol),
           `${o.spec.orderType}${o.role !== 'ENTRY' ? ` (${o.role})` : ''}`,
           fmtPrice(o.spec.limitPrice ?? o.spec.stopPrice ?? null),
-          h('span', { class: 'status' }, o.status),
+          statusBadge(o.status),
           fmtQty(o.filledQuantity),
           fmtPrice(o.avgFillPrice),
         ]),
@@ -40,20 +40,19 @@ export async function loadOrders(): Promise<void> {
   }
 }
 
-/** Audit rows as a table; event data is shown compactly, the full JSON on hover and for screen readers. */
+/** Audit rows as a table; event data as readable key/values, the full JSON on hover. */
 export function auditTable(caption: string, entries: AuditEntry[]): HTMLElement {
   return table(
     caption,
     ['#', 'Time', 'Event', 'Order', 'By', 'Details'],
     entries.map((e) => {
-      const data = JSON.stringify(e.eventData);
       return [
         String(e.id),
         fmtTime(e.timestamp),
         h('span', { class: 'event' }, e.eventType),
         e.orderId ?? '—',
         `${e.userContext.interface}${e.userContext.apiKeyName ? ` · ${e.userContext.apiKeyName}` : ''}`,
-        h('code', { class: 'data', title: data }, data.length > 160 ? `${data.slice(0, 160)}…` : data),
+        keyValues(e.eventData),
       ];
     }),
     'No audit entries',
@@ -68,8 +67,8 @@ export async function showOrderDetail(orderId: string): Promise<void> {
   replace(byId('order-audit'));
   try {
     const o = await api<OrderDetail>(`/api/orders/${encodeURIComponent(orderId)}/status`);
-    const facts: Array<[string, string]> = [
-      ['Status', o.status + (o.statusMessage ? ` — ${o.statusMessage}` : '')],
+    const facts: Array<[string, string | HTMLElement]> = [
+      ['Status', h('span', {}, statusBadge(o.status), o.statusMessage ? ` — ${o.statusMessage}` : '')],
       ['Order', `${o.spec.action} ${fmtQty(o.spec.quantity)} ${o.spec.symbol} ${o.spec.orderType} ${o.spec.timeInForce}`],
       ['Limit / stop', `${fmtPrice(o.spec.limitPrice)} / ${fmtPrice(o.spec.stopPrice)}`],
       ['Role', o.role + (o.parentOrderId ? ` of ${o.parentOrderId}` : '')],

@@ -4,12 +4,13 @@
  * exactly what is in the ticket: any edit discards the preview, and the place
  * request carries the previewId (the core checks the order still matches it)
  * and an Idempotency-Key derived from it, so a double click or a retry after a
- * lost response never places twice.
+ * lost response never places twice. Place opens a confirmation that shows
+ * the exact order to be sent; only its Send button sends it.
  */
 import { api, ApiError } from './api.js';
-import { byId, fmtMoney, fmtPrice, fmtQty, fmtTime, fmtValue, h, replace, say, table, val } from './dom.js';
+import { byId, fmtMoney, fmtPrice, fmtQty, fmtTime, fmtValue, h, replace, say, statusBadge, table, val } from './dom.js';
 import { applyScopes, can, setEnabled } from './session.js';
-import type { CancelResult, OrderDetail, OrderPreview, OrderResult, OrderSpec } from './types.js';
+import type { CancelResult, OrderDetail, OrderPreview, OrderResult, OrderSpec, Quote } from './types.js';
 
 let preview: OrderPreview | null = null;
 /** Called after an order is placed or cancelled, so other views can refresh. */
@@ -59,6 +60,24 @@ function row(label: string, value: Node | string): HTMLElement[] {
   return [h('dt', {}, label), h('dd', {}, value)];
 }
 
+/** The order in one line, as it will be sent: side, quantity, symbol, type, time in force, prices. */
+function orderLine(s: OrderSpec): string {
+  const prices = [
+    s.limitPrice !== undefined ? `limit ${fmtPrice(s.limitPrice)}` : '',
+    s.stopPrice !== undefined ? `stop ${fmtPrice(s.stopPrice)}` : '',
+    s.trailingAmount !== undefined ? `trail ${fmtPrice(s.trailingAmount)}` : '',
+    s.trailingPercent !== undefined ? `trail ${s.trailingPercent}%` : '',
+    s.takeProfitPrice !== undefined ? `TP ${fmtPrice(s.takeProfitPrice)}` : '',
+    s.stopLossPrice !== undefined ? `SL ${fmtPrice(s.stopLossPrice)}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  return `${s.action} ${fmtQty(s.quantity)} ${s.symbol} ${s.orderType} ${s.timeInForce}${prices ? ` (${prices})` : ''}${s.outsideRth ? ' outside RTH' : ''}`;
+}
+
+/** A check's value or limit; a list ("STK,ETF,...") gets spaces so it wraps inside the box. */
+const listValue = (v: number | string | null): string => fmtValue(v).replace(/,(?=\S)(?!\d{3}\b)/g, ', ');
+
 function renderPreview(p: OrderPreview | null): void {
   const target = byId('preview');
   const placeButton = byId<HTMLButtonElement>('place-button');
@@ -69,14 +88,10 @@ function renderPreview(p: OrderPreview | null): void {
     discard.disabled = true;
     return;
   }
-  const s = p.spec;
-  const prices = [s.limitPrice !== undefined ? `limit ${fmtPrice(s.limitPrice)}` : '', s.stopPrice !== undefined ? `stop ${fmtPrice(s.stopPrice)}` : '', s.takeProfitPrice !== undefined ? `TP ${fmtPrice(s.takeProfitPrice)}` : '', s.stopLossPrice !== undefined ? `SL ${fmtPrice(s.stopLossPrice)}` : '']
-    .filter(Boolean)
-    .join(', ');
   const gateTone = p.gate.outcome === 'TRANSMIT' ? 'ok' : p.gate.outcome === 'SIMULATE' ? 'warn' : 'bad';
   replace(
     target,
-    h('p', { class: 'order-line' }, h('b', {}, `${s.action} ${fmtQty(s.quantity)} ${s.symbol}`), ` ${s.orderType} ${s.timeInForce}${prices ? ` (${prices})` : ''} · ${p.contract.exchange} ${p.contract.currency} · conId ${p.contract.conId}`),
+    h('p', { class: 'order-line' }, h('b', {}, orderLine(p.spec)), ` · ${p.contract.exchange} ${p.contract.currency} · conId ${p.contract.conId}`),
     h(
       'dl',
       { class: 'facts' },
@@ -92,10 +107,16 @@ function renderPreview(p: OrderPreview | null): void {
     h('p', { class: 'muted' }, p.gate.reason),
     ...p.warnings.map((w) => h('p', { class: 'message warn' }, w)),
     h('h3', {}, 'Risk checks ', h('span', { class: `chip ${p.riskPassed ? 'ok' : 'bad'}`, id: 'risk-result' }, p.riskPassed ? 'all passed' : 'FAILED')),
+    // The result first, so it is in sight however narrow the box; a failure's reason wraps below it rather than widening the table.
     table(
       'Risk checks',
-      ['Check', 'Value', 'Limit', 'Result'],
-      p.riskChecks.map((c) => [h('span', { title: c.message }, c.name), fmtValue(c.value), fmtValue(c.limit), h('span', { class: c.passed ? 'pos' : 'neg' }, c.passed ? 'pass' : `fail: ${c.message}`)]),
+      ['Result', 'Check', 'Value', 'Limit'],
+      p.riskChecks.map((c) => [
+        h('span', { class: c.passed ? 'pos' : 'neg', title: c.message }, c.passed ? 'pass' : 'FAIL'),
+        h('span', { title: c.message }, c.name, c.passed ? null : h('span', { class: 'reason' }, c.message)),
+        h('span', { class: 'wrap' }, listValue(c.value)),
+        h('span', { class: 'wrap' }, listValue(c.limit)),
+      ]),
     ),
     h('p', { class: 'muted' }, `Preview ${p.previewId}, valid until ${fmtTime(p.expiresAt)}`),
   );
@@ -108,6 +129,30 @@ function discardPreview(): void {
   if (preview === null) return;
   preview = null;
   renderPreview(null);
+  say(byId('ticket-message'), '');
+}
+
+/** Bid, ask and last of the ticket's symbol, so the limit is set against the market; refreshed with the view. */
+export async function loadTicketQuote(): Promise<void> {
+  const form = byId<HTMLFormElement>('ticket');
+  const target = byId('ticket-quote');
+  const symbol = val(form, 'symbol').toUpperCase();
+  if (symbol === '') return replace(target);
+  const params = new URLSearchParams({ symbol, securityType: val(form, 'securityType') || 'STK' });
+  try {
+    const q = await api<Quote>(`/api/market/quote?${params.toString()}`);
+    // The answer may come after the user typed another symbol.
+    if (val(form, 'symbol').toUpperCase() !== q.symbol.toUpperCase()) return;
+    replace(
+      target,
+      h('span', { class: 'q' }, h('span', { class: 'label' }, 'Bid '), h('b', { 'data-field': 'bid' }, fmtPrice(q.bid)), q.bidSize !== null ? h('span', { class: 'muted' }, ` ×${fmtQty(q.bidSize)}`) : null),
+      h('span', { class: 'q' }, h('span', { class: 'label' }, 'Ask '), h('b', { 'data-field': 'ask' }, fmtPrice(q.ask)), q.askSize !== null ? h('span', { class: 'muted' }, ` ×${fmtQty(q.askSize)}`) : null),
+      h('span', { class: 'q' }, h('span', { class: 'label' }, 'Last '), h('b', { 'data-field': 'last' }, fmtPrice(q.last))),
+      h('span', { class: 'q muted' }, q.symbol),
+    );
+  } catch (err) {
+    replace(target, h('span', { class: 'muted' }, err instanceof ApiError ? `No quote for ${symbol}: ${err.code}` : `No quote for ${symbol}`));
+  }
 }
 
 async function doPreview(form: HTMLFormElement): Promise<void> {
@@ -125,6 +170,26 @@ async function doPreview(form: HTMLFormElement): Promise<void> {
   }
 }
 
+/** Place asks first: the dialog shows exactly what will be sent, and where. */
+function confirmPlace(): void {
+  const p = preview;
+  if (p === null) return;
+  replace(
+    byId('place-confirm-order'),
+    h('p', { class: 'order-line' }, h('b', {}, orderLine(p.spec))),
+    h(
+      'dl',
+      { class: 'facts' },
+      ...row('Instrument', `${p.spec.symbol} ${p.spec.securityType} · ${p.contract.exchange} ${p.contract.currency} · conId ${p.contract.conId}`),
+      ...row('Notional', fmtMoney(p.estimatedNotional)),
+      ...row('Commission', `${fmtMoney(p.estimatedCommission)} ${p.commissionCurrency}`),
+      ...row('If placed now', `${p.gate.outcome}${p.gate.code ? ` (${p.gate.code})` : ''}`),
+    ),
+  );
+  byId<HTMLDialogElement>('place-dialog').showModal();
+  byId('place-send').focus();
+}
+
 async function doPlace(): Promise<void> {
   const p = preview;
   if (p === null) return;
@@ -139,6 +204,8 @@ async function doPlace(): Promise<void> {
     say(message, `Order ${result.orderId}: ${result.status}${result.message ? ` (${result.message})` : ''}${children}${result.idempotentReplay ? ' [already placed]' : ''}`, 'ok');
     preview = null;
     renderPreview(null);
+    // The preview's "check the numbers" is about an order that is now sent.
+    say(byId('ticket-message'), '');
     onChange();
     void loadOpenOrders();
   } catch (err) {
@@ -166,7 +233,7 @@ export async function loadOpenOrders(): Promise<void> {
           `${o.spec.orderType}${o.role !== 'ENTRY' ? ` (${o.role})` : ''}`,
           fmtPrice(o.spec.limitPrice ?? o.spec.stopPrice ?? null),
           o.spec.timeInForce,
-          h('span', { class: 'status' }, o.status),
+          statusBadge(o.status),
           fmtQty(o.filledQuantity),
           h('button', { type: 'button', 'data-cancel': o.orderId, 'data-scope': 'trade', 'aria-label': `Cancel order ${o.orderId}` }, 'Cancel'),
         ]),
@@ -197,6 +264,7 @@ export function ticketFor(symbol: string): void {
   const form = byId<HTMLFormElement>('ticket');
   (form.elements.namedItem('symbol') as HTMLInputElement).value = symbol;
   discardPreview();
+  void loadTicketQuote();
 }
 
 export function setupTrade(options: { changed: () => void; detail: (orderId: string) => void }): void {
@@ -213,7 +281,14 @@ export function setupTrade(options: { changed: () => void; detail: (orderId: str
     event.preventDefault();
     if (can('trade')) void doPreview(form);
   });
-  byId('place-button').addEventListener('click', () => void doPlace());
+  byId('place-button').addEventListener('click', confirmPlace);
+  const dialog = byId<HTMLDialogElement>('place-dialog');
+  dialog.addEventListener('close', () => {
+    if (dialog.returnValue === 'send') void doPlace();
+    dialog.returnValue = '';
+  });
+  const symbolInput = form.elements.namedItem('symbol') as HTMLInputElement;
+  symbolInput.addEventListener('change', () => void loadTicketQuote());
   byId('discard-button').addEventListener('click', discardPreview);
   byId('open-orders').addEventListener('click', (event) => {
     const target = (event.target as Element).closest<HTMLButtonElement>('button');

@@ -50,6 +50,12 @@ export interface Quote {
   source: string;
 }
 
+/** Data of the quote stream's `event: symbol-error`: a symbol it cannot serve, and why. */
+export interface SymbolFailure {
+  symbol: string;
+  error: { code: string; message: string };
+}
+
 export interface Bar {
   time: string;
   open: number;
