@@ -8,6 +8,11 @@
  * Conventions: money and prices are JSON numbers (rounded to cents at the edge,
  * computed with decimal arithmetic inside); time is a UTC ISO 8601 string;
  * NaN and Infinity are never accepted (zod 4's z.number() rejects both).
+ *
+ * Why one long file (past the ~400 lines the other modules keep to): the shapes
+ * refer to each other (an order detail holds a spec, fills and a status), and
+ * one file read top to bottom is the whole vocabulary of the API. It holds
+ * declarations only, in sections, no logic beyond refinements.
  */
 import { z } from 'zod';
 
