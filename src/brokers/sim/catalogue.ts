@@ -8,6 +8,7 @@
  * ranges that do not collide with the listed ones.
  */
 import type { Contract, SymbolSpec } from '../../core/models.js';
+import { isTradingDay, onOrBeforeTradingDay } from './calendar.js';
 import { isoDateOfDay, toEt, type Schedule } from './sessions.js';
 
 export type InstrumentClass = 'equity' | 'index' | 'future' | 'fx' | 'option';
@@ -210,7 +211,8 @@ function fxInstrument(def: FxDef): Instrument {
 
 const utcDay = (y: number, m1: number, d: number): number => Math.floor(Date.UTC(y, m1 - 1, d) / DAY_MS);
 const weekdayOf = (day: number): number => (((day + 4) % 7) + 7) % 7;
-const isBusinessDay = (day: number): boolean => weekdayOf(day) >= 1 && weekdayOf(day) <= 5;
+/** CME's business days (calendar.ts): expiry rules count them, and an expiry on a holiday moves before it. */
+const isBusinessDay = (day: number): boolean => isTradingDay('CME', day);
 
 export function thirdFriday(year: number, month1: number): number {
   const first = utcDay(year, month1, 1);
@@ -222,7 +224,7 @@ export function thirdFriday(year: number, month1: number): number {
 function futureExpiryDay(def: FutureDef, year: number, month1: number): number {
   switch (def.expiryRule) {
     case 'third-friday':
-      return thirdFriday(year, month1);
+      return onOrBeforeTradingDay('CME', thirdFriday(year, month1));
     case 'cl': {
       // CL: three business days before the 25th of the month before the contract month.
       let day = utcDay(month1 === 1 ? year - 1 : year, month1 === 1 ? 12 : month1 - 1, 25);

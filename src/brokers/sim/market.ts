@@ -266,6 +266,20 @@ export class Market {
     return out;
   }
 
+  /** Start of the `n`-th last session (trading window, or regular with useRth) that began before `end`. */
+  private sessionsBack(inst: Instrument, end: number, n: number, useRth: boolean): number {
+    let found = 0;
+    let start = end;
+    let day = toEt(end).day + 1;
+    for (let guard = 0; guard < n * 3 + 14 && found < n; guard++, day--) {
+      const w = this.barWindow(inst, day, useRth);
+      if (!w || w.start >= end) continue;
+      start = w.start;
+      found++;
+    }
+    return start;
+  }
+
   /** Historical bars ending at `endMs` (clamped to `nowMs`: there is no future data). */
   bars(inst: Instrument, query: { barSize: BarSize; duration: string; whatToShow: WhatToShow; useRth: boolean; endMs: number }, nowMs: number): Bar[] {
     const refused = checkBarRequest(query.duration, query.barSize);
@@ -277,7 +291,9 @@ export class Market {
       throw new MarketDataError('Indices have no BID/ASK data; use whatToShow TRADES or MIDPOINT', 'HISTORICAL_DATA_ERROR');
     }
     const end = Math.min(query.endMs, nowMs);
-    const start = end - durationSeconds(query.duration) * 1000;
+    const sessions = /^(\d+) D$/i.exec(query.duration.trim());
+    // "N D" means the last N sessions, as IBKR counts it (a weekend or holiday is not a day of data); W, M, Y are calendar spans.
+    const start = sessions ? this.sessionsBack(inst, end, Number(sessions[1]), query.useRth) : end - durationSeconds(query.duration) * 1000;
     const barMs = BAR_SECONDS[query.barSize] * 1000;
     const what = query.whatToShow;
 
@@ -291,7 +307,8 @@ export class Market {
         g.push(b);
         groups.set(key, g);
       }
-      return [...groups.entries()].map(([key, g]) => aggregate(key * DAY_MS, g));
+      // IBKR dates a weekly or monthly bar by the last session it contains (a week's Friday, or its Thursday before Good Friday).
+      return [...groups.values()].map((g) => aggregate((g[g.length - 1]?.day ?? 0) * DAY_MS, g));
     }
 
     const out: Bar[] = [];
@@ -304,8 +321,9 @@ export class Market {
       const lo = Math.max(w.start, start);
       const hi = Math.min(w.end, end);
       if (hi <= lo) continue;
+      // Bars sit on their size's grid (a 5-minute bar starts at :00, :05, ...), cut only by the session's own edges.
       for (let b = Math.floor(lo / barMs) * barMs; b < hi; b += barMs) {
-        const from = Math.max(b, lo);
+        const from = Math.max(b, w.start);
         const to = Math.min(b + barMs, hi);
         if (to <= from) continue;
         const last = out[out.length - 1];

@@ -57,7 +57,10 @@ describe('listings', () => {
     expect(list[0]).toBe('2026-01-09');
     expect(list).toContain('2026-01-16');
     expect(list).toContain('2026-02-20');
-    for (const e of list) expect(new Date(`${e}T12:00:00Z`).getUTCDay()).toBe(5);
+    // Fridays, except that the June monthly's third Friday, 19 June 2026, is Juneteenth (an NYSE holiday) and moves to Thursday 18 June.
+    // (This test used to demand a Friday for every expiry, which listed one on the holiday.)
+    expect(list).toContain('2026-06-18');
+    for (const e of list) expect(e === '2026-06-18' || new Date(`${e}T12:00:00Z`).getUTCDay() === 5, e).toBe(true);
     // After Friday's 16:00 ET close that expiry is gone.
     expect(listedExpirations(Date.parse('2026-01-09T21:30:00Z'))[0]).toBe('2026-01-16');
   });

@@ -20,8 +20,8 @@ import type { Settlement } from './settlement.js';
 import { cloneState, type SimState } from './state.js';
 import type { SimOrderRecord } from './store.js';
 
-/** In real sessions, MOC orders are accepted until 15:50 ET, as on NYSE/Nasdaq. */
-const MOC_CUTOFF_MINUTES = 15 * 60 + 50;
+/** In real sessions, MOC orders are accepted until ten minutes before the close (15:50 ET), as on NYSE/Nasdaq. */
+const MOC_CUTOFF_MS = 10 * 60_000;
 
 export class OrderBook {
   constructor(
@@ -178,8 +178,12 @@ export class OrderBook {
       return 'Bracket order without ids for its take-profit/stop-loss children; allocate them with allocateOrderIds first';
     }
     if (spec.orderType === 'MOC' && this.sim.options.session === 'real') {
+      // Ten minutes before the close: 15:50 ET, or 12:50 ET on an early-close day.
       const close = closeOfSessionAt(inst.schedule, 'real', now);
-      if (close !== null && toEt(now).minute >= MOC_CUTOFF_MINUTES) return 'MOC orders must be submitted by 15:50 ET';
+      if (close !== null && now >= close - MOC_CUTOFF_MS) {
+        const cutoff = toEt(close - MOC_CUTOFF_MS).minute;
+        return `MOC orders must be submitted by ${String(Math.floor(cutoff / 60)).padStart(2, '0')}:${String(Math.round(cutoff % 60)).padStart(2, '0')} ET`;
+      }
     }
     return null;
   }
