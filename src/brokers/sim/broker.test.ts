@@ -219,7 +219,7 @@ describe('order types', () => {
     const h = await start({ seed: 21 });
     const q = await h.broker.getQuote(h.aapl);
     const ask = q.ask as number;
-    const ack = await placeSim(h.broker, h.aapl, { symbol: 'AAPL', action: 'BUY', quantity: 100, orderType: 'MKT', timeInForce: 'GTC', takeProfitPrice: Number((ask + 0.3).toFixed(2)), stopLossPrice: Number((ask - 30).toFixed(2)) });
+    const ack = await placeSim(h.broker, h.aapl, { symbol: 'AAPL', action: 'BUY', quantity: 100, orderType: 'MKT', timeInForce: 'GTC', takeProfitPrice: Number((ask + 0.05).toFixed(2)), stopLossPrice: Number((ask - 30).toFixed(2)) });
     expect(ack.status).toBe('FILLED');
     expect(ack.children.map((c) => c.role)).toEqual(['TAKE_PROFIT', 'STOP_LOSS']);
     const [tp, sl] = ack.children;

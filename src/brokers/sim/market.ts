@@ -90,7 +90,9 @@ export class Market {
     const eff = this.effectiveTime(inst, t);
     const tSec = Math.floor(eff / 1000);
     if (inst.option) return this.greeks(inst, eff).price;
-    const p = inst.refPrice * Math.exp(this.path.deviation(inst.pathKey, inst.vol, tSec));
+    let x = 0;
+    for (const f of inst.factors) x += f.weight * this.path.unit(f.key, tSec);
+    const p = inst.refPrice * Math.exp(x);
     if (inst.cls === 'future' && inst.contract.expiry) {
       const expiry = Date.parse(`${inst.contract.expiry}T21:00:00Z`);
       return p * (1 + (inst.carry ?? 0) * yearsTo(expiry, eff));
@@ -114,20 +116,24 @@ export class Market {
     const phase = phaseAt(inst.schedule, this.mode, t);
     const eff = this.effectiveTime(inst, t);
     const mid = this.fair(inst, t);
-    let bid: number;
-    let ask: number;
+    let bid = 0;
+    let ask = 0;
     if (inst.cls === 'option') {
       const half = Math.max(0.01, mid * 0.015);
       bid = Math.max(0, roundTick(mid - half, tick, 'down'));
       ask = Math.max(tick, roundTick(mid + half, tick, 'up'));
-    } else {
-      const half = Math.max(tick / 2, mid * inst.halfSpread);
-      bid = roundTick(mid - half, tick, 'down');
-      ask = roundTick(mid + half, tick, 'up');
     }
-    if (ask <= bid) ask = roundTick(bid + tick, tick);
     const h = this.keyHash(inst.pathKey + String(inst.contract.conId));
     const sec = Math.floor(eff / 1000);
+    if (inst.cls !== 'option') {
+      // A whole number of ticks around the mid: the catalogue's spread most seconds, a tick wider one second in six,
+      // three times as wide outside regular hours, when the book is thin.
+      let ticks = inst.spreadTicks + (uniform(this.seed, h, 7, sec) < 1 / 6 ? 1 : 0);
+      if (phase !== 'regular') ticks *= 3;
+      bid = roundTick(mid - (ticks * tick) / 2, tick);
+      ask = roundTick(bid + ticks * tick, tick);
+    }
+    if (ask <= bid) ask = roundTick(bid + tick, tick);
     const lots = (u: number): number => {
       const steps = Math.max(1, Math.floor((inst.displayMax - inst.displayMin) / inst.lot) + 1);
       const size = inst.displayMin + Math.floor(u * steps) * inst.lot;
