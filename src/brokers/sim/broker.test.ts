@@ -64,16 +64,28 @@ describe('the issue scenarios', () => {
     expect((await h.broker.cancelOrder(ack.orderId)).status).toBe('CANCELLED');
   });
 
-  it('an FOK for more than the displayed size is cancelled unfilled', async () => {
+  // FOK is judged against the whole book within its limit (this test used to place a MKT FOK just over the displayed
+  // size and expect a cancel: IBKR fills that from the levels behind the touch, see the next test).
+  it('an FOK for more than the book shows within its limit is cancelled unfilled', async () => {
     const h = await start();
     const q = await h.broker.getQuote(h.aapl);
-    const ack = await placeSim(h.broker, h.aapl, { symbol: 'AAPL', action: 'BUY', quantity: (q.askSize as number) + 100, orderType: 'MKT', timeInForce: 'FOK' });
+    const ack = await placeSim(h.broker, h.aapl, { symbol: 'AAPL', action: 'BUY', quantity: (q.askSize as number) + 100, orderType: 'LMT', limitPrice: q.ask as number, timeInForce: 'FOK' });
     expect(ack.status).toBe('CANCELLED');
     expect(ack.message).toMatch(/FOK/);
     const state = await h.broker.getOrder(ack.orderId);
     expect(state?.filledQuantity).toBe(0);
     expect(h.fills).toHaveLength(0);
     expect(await h.broker.getPositions(ACCOUNT)).toEqual([]);
+  });
+
+  it('a market FOK larger than the displayed size fills whole from the depth behind the touch', async () => {
+    const h = await start();
+    const q = await h.broker.getQuote(h.aapl);
+    const ack = await placeSim(h.broker, h.aapl, { symbol: 'AAPL', action: 'BUY', quantity: (q.askSize as number) + 100, orderType: 'MKT', timeInForce: 'FOK' });
+    expect(ack.status).toBe('FILLED');
+    const prices = h.fills.map((f) => f.price);
+    expect(Math.min(...prices)).toBe(q.ask);
+    expect(Math.max(...prices)).toBeGreaterThan(q.ask as number);
   });
 
   it('an FOK within the displayed size fills whole', async () => {
@@ -247,6 +259,35 @@ describe('order types', () => {
     expect(mocFill?.time).toBe('2026-01-05T21:00:00.000Z');
     const opgFill = h.fills.find((f) => f.orderId === opg.orderId);
     expect(opgFill?.time).toBe('2026-01-06T14:30:00.000Z');
+  });
+
+  it('a MKT order with outsideRth before the open gets warning 2109, stays working and fills at the open', async () => {
+    const h = await start({ session: 'real', start: '2026-01-05T12:00:00.000Z' }); // 07:00 ET, pre-market
+    const ack = await placeSim(h.broker, h.aapl, { symbol: 'AAPL', action: 'BUY', quantity: 10, orderType: 'MKT', outsideRth: true });
+    expect(ack.status).toBe('ACCEPTED');
+    expect(ack.message).toMatch(/^Warning 2109: Order Event Warning: Attribute 'Outside Regular Trading Hours' is ignored/);
+    h.clock.set('2026-01-05T14:29:59.000Z');
+    await flush();
+    expect((await h.broker.getOrder(ack.orderId))?.status).toBe('ACCEPTED');
+    h.clock.set('2026-01-05T14:31:00.000Z');
+    await flush();
+    expect((await h.broker.getOrder(ack.orderId))?.status).toBe('FILLED');
+    expect(h.fills[0]?.time).toBe('2026-01-05T14:30:00.000Z');
+  });
+
+  it('a STP with outsideRth does not trigger pre-market; IBKR holds it for the open', async () => {
+    const h = await start({ session: 'real', start: '2026-01-05T12:00:00.000Z' });
+    const q = await h.broker.getQuote(h.aapl);
+    // A sell stop above the market would trigger at once if it could trade.
+    const ack = await placeSim(h.broker, h.aapl, { symbol: 'AAPL', action: 'SELL', quantity: 10, orderType: 'STP', stopPrice: Number(((q.last as number) + 50).toFixed(2)), outsideRth: true, timeInForce: 'GTC' });
+    expect(ack.message).toMatch(/Warning 2109/);
+    h.clock.set('2026-01-05T14:00:00.000Z');
+    await flush();
+    expect((await h.broker.getOrder(ack.orderId))?.status).toBe('ACCEPTED');
+    expect(h.fills).toHaveLength(0);
+    h.clock.set('2026-01-05T14:30:01.000Z');
+    await flush();
+    expect(h.fills[0]?.time).toBe('2026-01-05T14:30:00.000Z');
   });
 
   it('a MKT order outside regular hours without outsideRth waits for the open', async () => {

@@ -14,7 +14,7 @@ import type { Instrument } from './catalogue.js';
 import { buyingPowerProblem, type MarginCheck } from './margin.js';
 import type { SimMarketData } from './market-data.js';
 import type { MatchingLoop } from './matching-loop.js';
-import { initialTrigger, onTick } from './matching.js';
+import { effectiveOutsideRth, ignoresOutsideRth, initialTrigger, onTick, WARNING_2109, type Book } from './matching.js';
 import { closeOfSessionAt, dayOrderExpiry, nextClose, nextOpen, toEt } from './sessions.js';
 import type { Settlement } from './settlement.js';
 import { cloneState, type SimState } from './state.js';
@@ -102,9 +102,13 @@ export class OrderBook {
         this.sim.emit('orderStatus', cloneState(r.state));
       }
       // The arrival: a marketable order trades at once, IOC/FOK are decided now.
-      this.loop.evaluate(parent, now, new Map(), true);
+      const books = new Map<number, Book>();
+      this.loop.evaluate(parent, now, books, true);
+      this.loop.keepDepletion(books, now);
     });
-    return { orderId: parent.state.orderId, status: parent.state.status, message: parent.state.message, children: children.map((c) => cloneState(c.state)) };
+    // IBKR warns (2109) whenever it ignores outsideRth for the order type, whether or not the market is open now.
+    const message = ignoresOutsideRth(spec, inst.cls) && !(parent.state.message ?? '').startsWith('Warning 2109') ? [WARNING_2109, parent.state.message].filter(Boolean).join(' ') : parent.state.message;
+    return { orderId: parent.state.orderId, status: parent.state.status, message, children: children.map((c) => cloneState(c.state)) };
   }
 
   private newRecord(orderId: string, parentId: string | null, role: BrokerOrderState['role'], request: PlaceOrderRequest, contract: Contract, spec: OrderSpec, now: number, ocaGroup?: string): SimOrderRecord {
@@ -149,7 +153,7 @@ export class OrderBook {
     const mode = this.sim.options.session;
     if (spec.orderType === 'MOC') rec.auctionAt = nextClose(inst.schedule, mode, now);
     else if (spec.orderType === 'OPG' || spec.timeInForce === 'OPG') rec.auctionAt = nextOpen(inst.schedule, mode, now);
-    else if (spec.timeInForce === 'DAY') rec.expiresAt = dayOrderExpiry(inst.schedule, mode, now, spec.outsideRth);
+    else if (spec.timeInForce === 'DAY') rec.expiresAt = dayOrderExpiry(inst.schedule, mode, now, effectiveOutsideRth(spec, inst.cls));
   }
 
   /** Why the order cannot be accepted at all, in IBKR's words where IBKR has some; null when it can. */
