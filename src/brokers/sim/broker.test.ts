@@ -324,6 +324,24 @@ describe('rejections', () => {
     expect(h.statuses.at(-1)?.status).toBe('REJECTED');
   });
 
+  it('prices options on the tick their premium allows: AAPL 0.05 from $3.00, with IBKR error 110 for the rest', async () => {
+    const h = await start();
+    const spot = (await h.broker.getQuote(h.aapl)).last as number;
+    const strike = Math.round(spot / 5) * 5; // at the money, six weeks out: a premium well above $3
+    const [call] = await h.broker.resolveContracts({ symbol: 'AAPL', securityType: 'OPT', expiry: '2026-02-20', strike, right: 'C' });
+    if (!call) throw new Error('no AAPL option');
+    const q = await h.broker.getQuote(call);
+    expect(q.bid as number).toBeGreaterThan(3);
+    // Above $3.00 an AAPL option (Penny Interval Program) quotes in nickels.
+    expect(Math.round((q.ask as number) * 100) % 5).toBe(0);
+    const order = { symbol: 'AAPL', securityType: 'OPT', expiry: '2026-02-20', strike, right: 'C', action: 'BUY', quantity: 1, orderType: 'LMT' } as const;
+    const off = await placeSim(h.broker, call, { ...order, limitPrice: 3.02 });
+    expect(off.status).toBe('REJECTED');
+    expect(off.message).toMatch(/^The price does not conform to the minimum price variation for this contract \(IBKR error 110\)/);
+    expect((await placeSim(h.broker, call, { ...order, limitPrice: 3.05 })).status).not.toBe('REJECTED');
+    expect((await placeSim(h.broker, call, { ...order, limitPrice: 0.02 })).status).not.toBe('REJECTED');
+  });
+
   it('rejects a price off the tick, an index, and a fractional quantity', async () => {
     const h = await start();
     const offTick = await placeSim(h.broker, h.aapl, { symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'LMT', limitPrice: 100.005 });

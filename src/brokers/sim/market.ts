@@ -11,7 +11,7 @@ import type { Bar, BarSize, Quote, WhatToShow } from '../../core/models.js';
 import { MarketDataError } from '../../core/errors.js';
 import { BAR_SECONDS, checkBarRequest, durationSeconds } from './bar-requests.js';
 import type { Instrument } from './catalogue.js';
-import { blackScholes, RISK_FREE_RATE, smileVol, yearsTo, type Greeks } from './options.js';
+import { blackScholes, optionTick, RISK_FREE_RATE, smileVol, yearsTo, type Greeks } from './options.js';
 import { Memo, PricePath } from './price-path.js';
 import { uniform } from './random.js';
 import {
@@ -112,16 +112,21 @@ export class Market {
 
   /** Top of book at `t`: what the matching engine trades against. */
   touch(inst: Instrument, t: number): Touch {
-    const tick = inst.contract.minTick;
+    let tick = inst.contract.minTick;
     const phase = phaseAt(inst.schedule, this.mode, t);
     const eff = this.effectiveTime(inst, t);
     const mid = this.fair(inst, t);
     let bid = 0;
     let ask = 0;
     if (inst.cls === 'option') {
+      // Each side on the tick its own price allows (0.01 / 0.05 / 0.10 by premium and program, see optionTick).
       const half = Math.max(0.01, mid * 0.015);
-      bid = Math.max(0, roundTick(mid - half, tick, 'down'));
-      ask = Math.max(tick, roundTick(mid + half, tick, 'up'));
+      const und = inst.option?.underlying.contract.symbol ?? '';
+      const bidTick = optionTick(und, mid - half);
+      const askTick = optionTick(und, mid + half);
+      bid = Math.max(0, roundTick(mid - half, bidTick, 'down'));
+      ask = Math.max(askTick, roundTick(mid + half, askTick, 'up'));
+      tick = Math.max(bidTick, askTick);
     }
     const h = this.keyHash(inst.pathKey + String(inst.contract.conId));
     const sec = Math.floor(eff / 1000);

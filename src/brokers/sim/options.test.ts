@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { blackScholes, isOnStrikeGrid, listedExpirations, listedStrikes, normCdf, occSymbol, smileVol } from './options.js';
+import { blackScholes, isOnStrikeGrid, listedExpirations, listedStrikes, normCdf, occSymbol, optionTick, smileVol } from './options.js';
 
 describe('normal CDF', () => {
   it('matches reference values', () => {
@@ -48,6 +48,16 @@ describe('Black-Scholes', () => {
 
   it('has a put skew', () => {
     expect(smileVol(0.25, 100, 80)).toBeGreaterThan(smileVol(0.25, 100, 100));
+  });
+});
+
+describe('minimum ticks', () => {
+  it('follows the Penny Interval Program by premium', () => {
+    expect(optionTick('AAPL', 2.99)).toBe(0.01);
+    expect(optionTick('AAPL', 3)).toBe(0.05);
+    expect(optionTick('SPY', 25)).toBe(0.01);
+    expect(optionTick('SPX', 2.5)).toBe(0.05);
+    expect(optionTick('SPX', 30)).toBe(0.1);
   });
 });
 

@@ -122,6 +122,22 @@ export function isListableExpiry(isoDate: string): boolean {
   return expiryFor(day + (5 - weekday)) === day;
 }
 
+/** Underlyings whose options trade in pennies at every price (the Penny Interval Program's "all prices" names). */
+const PENNY_ALL = new Set(['SPY', 'QQQ', 'IWM']);
+/** Index options outside the Penny Interval Program. */
+const NOT_PENNY = new Set(['SPX', 'NDX', 'VIX']);
+
+/**
+ * Minimum tick of a US option premium (OCC/Cboe rules as IBKR applies them): Penny Interval Program names
+ * 0.01 under $3.00 and 0.05 from $3.00 (SPY, QQQ, IWM 0.01 at every price); the others 0.05 under $3.00 and 0.10 above.
+ */
+export function optionTick(underlying: string, price: number): number {
+  if (PENNY_ALL.has(underlying)) return 0.01;
+  const penny = !NOT_PENNY.has(underlying);
+  if (price < 3) return penny ? 0.01 : 0.05;
+  return penny ? 0.05 : 0.1;
+}
+
 /** Strike spacing by price level, as US listed options use. */
 export function strikeIncrement(spot: number): number {
   if (spot < 25) return 0.5;

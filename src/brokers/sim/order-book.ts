@@ -11,6 +11,7 @@ import { OrderNotFoundError } from '../../core/errors.js';
 import type { Contract, Fill, OrderSpec } from '../../core/models.js';
 import type { BrokerOrderState, ExecutionsQuery, PlaceOrderAck, PlaceOrderRequest } from '../../core/broker/port.js';
 import type { Instrument } from './catalogue.js';
+import { optionTick } from './options.js';
 import { buyingPowerProblem, type MarginCheck } from './margin.js';
 import type { SimMarketData } from './market-data.js';
 import type { MatchingLoop } from './matching-loop.js';
@@ -171,7 +172,9 @@ export class OrderBook {
       ['takeProfitPrice', spec.takeProfitPrice],
       ['stopLossPrice', spec.stopLossPrice],
     ] as const) {
-      if (value !== undefined && !onTick(value, tick)) return `The ${name} ${value} does not conform to the minimum price variation of ${tick} for this contract`;
+      // Options tick by premium (0.01 / 0.05 / 0.10, see optionTick); IBKR refuses the rest with error 110.
+      const t = inst.option && value !== undefined ? optionTick(inst.option.underlying.contract.symbol, value) : tick;
+      if (value !== undefined && !onTick(value, t)) return `The price does not conform to the minimum price variation for this contract (IBKR error 110): ${name} ${value} is not a multiple of ${t}`;
     }
     if ((spec.orderType === 'MOC' || spec.orderType === 'OPG' || spec.timeInForce === 'OPG') && inst.cls !== 'equity') {
       return `${spec.orderType === 'MOC' ? 'MOC' : 'Opening auction (OPG)'} orders are only supported for US stocks and ETFs`;
