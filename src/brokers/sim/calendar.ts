@@ -133,9 +133,18 @@ function yearRules(venue: Venue, year: number): Map<number, DayRule> {
 
 const yearOfDay = (day: number): number => new Date(day * DAY_MS).getUTCFullYear();
 
+/** Per venue, each day's rule once looked up: sessions ask for it on every price the market makes. */
+const byDay: Record<Venue, Map<number, DayRule>> = { NYSE: new Map(), CME: new Map() };
+
 /** What `venue` does on New York calendar day `day` (weekends are not special-cased here). */
 export function dayRule(venue: Venue, day: number): DayRule {
-  return yearRules(venue, yearOfDay(day)).get(day) ?? OPEN_DAY;
+  const cache = byDay[venue];
+  let rule = cache.get(day);
+  if (rule === undefined) {
+    rule = yearRules(venue, yearOfDay(day)).get(day) ?? OPEN_DAY;
+    cache.set(day, rule);
+  }
+  return rule;
 }
 
 /** Whether `venue` has a session on `day`: a weekday that is not a full closure. */

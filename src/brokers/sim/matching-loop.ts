@@ -14,7 +14,7 @@ import type { Instrument } from './catalogue.js';
 import { roundTick } from './market.js';
 import { bookOf, type SimMarketData } from './market-data.js';
 import { effectiveOutsideRth, fillOrKill, ignoresOutsideRth, isMarketable, WARNING_2109, needsTrigger, restingFill, sweep, updateTrigger, workingLimit, type Book, type Execution } from './matching.js';
-import { boundariesBetween, canExecute } from './sessions.js';
+import { boundariesBetween, canExecuteIn, phaseAt, type SessionPhase } from './sessions.js';
 import type { Settlement } from './settlement.js';
 import type { SimState } from './state.js';
 import type { SimOrderRecord } from './store.js';
@@ -26,6 +26,8 @@ export class MatchingLoop {
   /** The instant working orders were last evaluated at. */
   lastEval = 0;
   private evaluating = false;
+  /** Per schedule, the phases of the last few instants looked up (an evaluation asks for its instant and the one before). */
+  private readonly phases = new Map<Instrument['schedule'], Map<number, SessionPhase>>();
 
   constructor(
     private readonly sim: SimState,
@@ -98,6 +100,22 @@ export class MatchingLoop {
     return b;
   }
 
+  /** The session phase of an instrument's schedule at `t`, looked up once per (schedule, instant): thousands of orders share it. */
+  private phase(inst: Instrument, t: number): SessionPhase {
+    let byTime = this.phases.get(inst.schedule);
+    if (!byTime) {
+      byTime = new Map();
+      this.phases.set(inst.schedule, byTime);
+    }
+    let phase = byTime.get(t);
+    if (phase === undefined) {
+      if (byTime.size >= 8) byTime.clear();
+      phase = phaseAt(inst.schedule, this.sim.options.session, t);
+      byTime.set(t, phase);
+    }
+    return phase;
+  }
+
   /** Remembers what the books of instant `t` were left with, for the next instants to refill from. */
   keepDepletion(books: Map<number, Book>, t: number): void {
     for (const [conId, b] of books) {
@@ -115,7 +133,6 @@ export class MatchingLoop {
     const inst = this.sim.instruments.forContract(rec.contract);
     if (!inst) return;
     const spec = rec.state.spec;
-    const mode = this.sim.options.session;
     const settle = this.settle;
 
     if (rec.auctionAt !== null) {
@@ -133,7 +150,7 @@ export class MatchingLoop {
     }
     const immediate = spec.timeInForce === 'IOC' || spec.timeInForce === 'FOK';
     const outsideRth = effectiveOutsideRth(spec, inst.cls);
-    if (!canExecute(inst.schedule, mode, t, outsideRth)) {
+    if (!canExecuteIn(inst.schedule, this.phase(inst, t), outsideRth)) {
       if (immediate) settle.finish(rec, 'CANCELLED', `${spec.timeInForce} order cancelled: the market is closed for it now`, t);
       else if (arrival) settle.touchState(rec, ignoresOutsideRth(spec, inst.cls) ? `${WARNING_2109} Held for the open.` : 'Waiting for the market to open', t);
       return;
@@ -141,7 +158,7 @@ export class MatchingLoop {
     const book = this.book(inst, t, books);
     // A resting limit the market opens (or gaps) through trades at the better opening price, not at its limit:
     // it could not trade at the previous instant, so nothing traded between its limit and the open.
-    let fresh = !rec.resting || (prev !== null && !canExecute(inst.schedule, mode, prev, outsideRth));
+    let fresh = !rec.resting || (prev !== null && !canExecuteIn(inst.schedule, this.phase(inst, prev), outsideRth));
     if (needsTrigger(spec) && !rec.trigger.triggered) {
       const watch = inst.cls === 'fx' ? (book.bid + book.ask) / 2 : book.last;
       const next = updateTrigger(spec, rec.trigger, watch, book.tick);

@@ -156,7 +156,11 @@ export function phaseAt(schedule: Schedule, mode: SessionMode, t: number): Sessi
  * venue is open, as IBKR treats the Globex and IDEALPRO sessions.
  */
 export function canExecute(schedule: Schedule, mode: SessionMode, t: number, outsideRth: boolean): boolean {
-  const phase = phaseAt(schedule, mode, t);
+  return canExecuteIn(schedule, phaseAt(schedule, mode, t), outsideRth);
+}
+
+/** canExecute for a phase already known (the matching loop looks the phase up once per instant and schedule). */
+export function canExecuteIn(schedule: Schedule, phase: SessionPhase, outsideRth: boolean): boolean {
   if (phase === 'closed') return false;
   if (phase === 'regular') return true;
   if (schedule.kind === 'globex' || schedule.kind === 'idealpro') return true;
