@@ -277,6 +277,16 @@ export class Market {
     return out;
   }
 
+  /**
+   * Where a bar request's window begins: "N D" means the last N sessions, as IBKR counts it (a weekend or
+   * holiday is not a day of data); seconds, W, M and Y are spans of time back from the end.
+   */
+  requestStart(inst: Instrument, query: { duration: string; useRth: boolean; endMs: number }, nowMs: number): number {
+    const end = Math.min(query.endMs, nowMs);
+    const sessions = /^(\d+) D$/i.exec(query.duration.trim());
+    return sessions ? this.sessionsBack(inst, end, Number(sessions[1]), query.useRth) : end - durationSeconds(query.duration) * 1000;
+  }
+
   /** Start of the `n`-th last session (trading window, or regular with useRth) that began before `end`. */
   private sessionsBack(inst: Instrument, end: number, n: number, useRth: boolean): number {
     let found = 0;
@@ -302,9 +312,7 @@ export class Market {
       throw new MarketDataError('Indices have no BID/ASK data; use whatToShow TRADES or MIDPOINT', 'HISTORICAL_DATA_ERROR');
     }
     const end = Math.min(query.endMs, nowMs);
-    const sessions = /^(\d+) D$/i.exec(query.duration.trim());
-    // "N D" means the last N sessions, as IBKR counts it (a weekend or holiday is not a day of data); W, M, Y are calendar spans.
-    const start = sessions ? this.sessionsBack(inst, end, Number(sessions[1]), query.useRth) : end - durationSeconds(query.duration) * 1000;
+    const start = this.requestStart(inst, query, nowMs);
     const barMs = BAR_SECONDS[query.barSize] * 1000;
     const what = query.whatToShow;
 
