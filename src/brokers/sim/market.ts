@@ -423,9 +423,9 @@ export class Market {
     return isoDateOfDay(toEt(t).day);
   }
 
-  /** The official close instant (16:00 ET or the instrument's RTH end) of the trading day at `t`. */
+  /** The official close instant of trading day `day`: the instrument's RTH end, or the exchange's early close. */
   static closeOf(inst: Instrument, day: number): number {
-    return etToUtc(day, inst.schedule.rthClose);
+    return regularWindow(inst.schedule, 'real', day)?.end ?? etToUtc(day, inst.schedule.rthClose);
   }
 }
 
