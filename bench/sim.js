@@ -45,7 +45,9 @@ function baselineLoop(n, rounds = 1) {
 async function withBroker(fn) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ibkr-sim-bench-'));
   const clock = new ManualClock('2026-01-05T15:00:00.000Z');
-  const broker = createSimBroker({ dataDir, seed: 42, session: 'always-open', startingCash: 1e12, clock });
+  // A 1 ms book half-life and 10 ms between marketable orders: each order finds the book refilled, so all of them fill
+  // (the simulator's impact persists for its half-life; 2000 orders at one instant would empty the book).
+  const broker = createSimBroker({ dataDir, seed: 42, session: 'always-open', startingCash: 1e12, clock, depthHalfLifeMs: 1 });
   await broker.connect();
   try {
     const [aapl] = await broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
@@ -65,7 +67,7 @@ export async function benchSimMatching() {
   const results = [];
 
   // 1. Marketable orders end to end, timed in blocks alternating with the baseline so machine load affects both alike.
-  const placed = await withBroker(async ({ broker, aapl }) => {
+  const placed = await withBroker(async ({ broker, clock, aapl }) => {
     let filled = 0;
     let ms = 0;
     let baseMs = 0;
@@ -73,6 +75,7 @@ export async function benchSimMatching() {
     for (let b = 0; b < BLOCKS; b++) {
       ms += await timed(async () => {
         for (let i = 0; i < block; i++) {
+          clock.advance(10);
           const ack = await place(broker, aapl, { symbol: 'AAPL', action: i % 2 ? 'SELL' : 'BUY', quantity: 100, orderType: 'MKT' });
           if (ack.status === 'FILLED') filled++;
         }

@@ -58,6 +58,7 @@ export async function openSimBroker(config: Config, clock?: Clock): Promise<Brok
     session: config.sim.session,
     startingCash: config.sim.startingCash,
     accountId: config.sim.accountId,
+    depthHalfLifeMs: config.sim.depthHalfLifeMs,
     ...(clock ? { clock } : {}),
   });
 }

@@ -215,6 +215,7 @@ export const CONFIG_TABLE = {
     session: setting({ name: 'SIM_SESSION', default: 'real', accepts: 'real | always-open', description: 'real: US market hours; always-open: every market open (tests, demos)', parse: oneOf('real', 'always-open') }),
     startingCash: setting({ name: 'SIM_STARTING_CASH', default: '1000000', accepts: 'a positive number', description: 'Cash of a fresh simulated account (USD)', parse: positiveNumber }),
     accountId: setting({ name: 'SIM_ACCOUNT_ID', default: 'DU1234567', accepts: 'an account id', description: 'Account id of the simulated account (paper ids start with D)', parse: text }),
+    depthHalfLifeMs: setting({ name: 'SIM_DEPTH_HALF_LIFE_MS', default: '30000', accepts: 'an integer 1-3600000', description: 'Half-life in milliseconds of the simulated book refilling after an order takes liquidity (impact persists)', parse: int(1, 3_600_000) }),
   },
   risk: {
     maxOrderQuantity: setting({ name: 'MAX_ORDER_QUANTITY', default: '10000', accepts: 'a positive number', description: 'Risk: max quantity of one order', parse: positiveNumber }),

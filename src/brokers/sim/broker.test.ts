@@ -64,16 +64,28 @@ describe('the issue scenarios', () => {
     expect((await h.broker.cancelOrder(ack.orderId)).status).toBe('CANCELLED');
   });
 
-  it('an FOK for more than the displayed size is cancelled unfilled', async () => {
+  // FOK is judged against the whole book within its limit (this test used to place a MKT FOK just over the displayed
+  // size and expect a cancel: IBKR fills that from the levels behind the touch, see the next test).
+  it('an FOK for more than the book shows within its limit is cancelled unfilled', async () => {
     const h = await start();
     const q = await h.broker.getQuote(h.aapl);
-    const ack = await placeSim(h.broker, h.aapl, { symbol: 'AAPL', action: 'BUY', quantity: (q.askSize as number) + 100, orderType: 'MKT', timeInForce: 'FOK' });
+    const ack = await placeSim(h.broker, h.aapl, { symbol: 'AAPL', action: 'BUY', quantity: (q.askSize as number) + 100, orderType: 'LMT', limitPrice: q.ask as number, timeInForce: 'FOK' });
     expect(ack.status).toBe('CANCELLED');
     expect(ack.message).toMatch(/FOK/);
     const state = await h.broker.getOrder(ack.orderId);
     expect(state?.filledQuantity).toBe(0);
     expect(h.fills).toHaveLength(0);
     expect(await h.broker.getPositions(ACCOUNT)).toEqual([]);
+  });
+
+  it('a market FOK larger than the displayed size fills whole from the depth behind the touch', async () => {
+    const h = await start();
+    const q = await h.broker.getQuote(h.aapl);
+    const ack = await placeSim(h.broker, h.aapl, { symbol: 'AAPL', action: 'BUY', quantity: (q.askSize as number) + 100, orderType: 'MKT', timeInForce: 'FOK' });
+    expect(ack.status).toBe('FILLED');
+    const prices = h.fills.map((f) => f.price);
+    expect(Math.min(...prices)).toBe(q.ask);
+    expect(Math.max(...prices)).toBeGreaterThan(q.ask as number);
   });
 
   it('an FOK within the displayed size fills whole', async () => {
@@ -219,7 +231,7 @@ describe('order types', () => {
     const h = await start({ seed: 21 });
     const q = await h.broker.getQuote(h.aapl);
     const ask = q.ask as number;
-    const ack = await placeSim(h.broker, h.aapl, { symbol: 'AAPL', action: 'BUY', quantity: 100, orderType: 'MKT', timeInForce: 'GTC', takeProfitPrice: Number((ask + 0.3).toFixed(2)), stopLossPrice: Number((ask - 30).toFixed(2)) });
+    const ack = await placeSim(h.broker, h.aapl, { symbol: 'AAPL', action: 'BUY', quantity: 100, orderType: 'MKT', timeInForce: 'GTC', takeProfitPrice: Number((ask + 0.05).toFixed(2)), stopLossPrice: Number((ask - 30).toFixed(2)) });
     expect(ack.status).toBe('FILLED');
     expect(ack.children.map((c) => c.role)).toEqual(['TAKE_PROFIT', 'STOP_LOSS']);
     const [tp, sl] = ack.children;
@@ -247,6 +259,35 @@ describe('order types', () => {
     expect(mocFill?.time).toBe('2026-01-05T21:00:00.000Z');
     const opgFill = h.fills.find((f) => f.orderId === opg.orderId);
     expect(opgFill?.time).toBe('2026-01-06T14:30:00.000Z');
+  });
+
+  it('a MKT order with outsideRth before the open gets warning 2109, stays working and fills at the open', async () => {
+    const h = await start({ session: 'real', start: '2026-01-05T12:00:00.000Z' }); // 07:00 ET, pre-market
+    const ack = await placeSim(h.broker, h.aapl, { symbol: 'AAPL', action: 'BUY', quantity: 10, orderType: 'MKT', outsideRth: true });
+    expect(ack.status).toBe('ACCEPTED');
+    expect(ack.message).toMatch(/^Warning 2109: Order Event Warning: Attribute 'Outside Regular Trading Hours' is ignored/);
+    h.clock.set('2026-01-05T14:29:59.000Z');
+    await flush();
+    expect((await h.broker.getOrder(ack.orderId))?.status).toBe('ACCEPTED');
+    h.clock.set('2026-01-05T14:31:00.000Z');
+    await flush();
+    expect((await h.broker.getOrder(ack.orderId))?.status).toBe('FILLED');
+    expect(h.fills[0]?.time).toBe('2026-01-05T14:30:00.000Z');
+  });
+
+  it('a STP with outsideRth does not trigger pre-market; IBKR holds it for the open', async () => {
+    const h = await start({ session: 'real', start: '2026-01-05T12:00:00.000Z' });
+    const q = await h.broker.getQuote(h.aapl);
+    // A sell stop above the market would trigger at once if it could trade.
+    const ack = await placeSim(h.broker, h.aapl, { symbol: 'AAPL', action: 'SELL', quantity: 10, orderType: 'STP', stopPrice: Number(((q.last as number) + 50).toFixed(2)), outsideRth: true, timeInForce: 'GTC' });
+    expect(ack.message).toMatch(/Warning 2109/);
+    h.clock.set('2026-01-05T14:00:00.000Z');
+    await flush();
+    expect((await h.broker.getOrder(ack.orderId))?.status).toBe('ACCEPTED');
+    expect(h.fills).toHaveLength(0);
+    h.clock.set('2026-01-05T14:30:01.000Z');
+    await flush();
+    expect(h.fills[0]?.time).toBe('2026-01-05T14:30:00.000Z');
   });
 
   it('a MKT order outside regular hours without outsideRth waits for the open', async () => {
@@ -281,6 +322,24 @@ describe('rejections', () => {
     expect(await h.broker.getPositions(ACCOUNT)).toEqual([]);
     await flush();
     expect(h.statuses.at(-1)?.status).toBe('REJECTED');
+  });
+
+  it('prices options on the tick their premium allows: AAPL 0.05 from $3.00, with IBKR error 110 for the rest', async () => {
+    const h = await start();
+    const spot = (await h.broker.getQuote(h.aapl)).last as number;
+    const strike = Math.round(spot / 5) * 5; // at the money, six weeks out: a premium well above $3
+    const [call] = await h.broker.resolveContracts({ symbol: 'AAPL', securityType: 'OPT', expiry: '2026-02-20', strike, right: 'C' });
+    if (!call) throw new Error('no AAPL option');
+    const q = await h.broker.getQuote(call);
+    expect(q.bid as number).toBeGreaterThan(3);
+    // Above $3.00 an AAPL option (Penny Interval Program) quotes in nickels.
+    expect(Math.round((q.ask as number) * 100) % 5).toBe(0);
+    const order = { symbol: 'AAPL', securityType: 'OPT', expiry: '2026-02-20', strike, right: 'C', action: 'BUY', quantity: 1, orderType: 'LMT' } as const;
+    const off = await placeSim(h.broker, call, { ...order, limitPrice: 3.02 });
+    expect(off.status).toBe('REJECTED');
+    expect(off.message).toMatch(/^The price does not conform to the minimum price variation for this contract \(IBKR error 110\)/);
+    expect((await placeSim(h.broker, call, { ...order, limitPrice: 3.05 })).status).not.toBe('REJECTED');
+    expect((await placeSim(h.broker, call, { ...order, limitPrice: 0.02 })).status).not.toBe('REJECTED');
   });
 
   it('rejects a price off the tick, an index, and a fractional quantity', async () => {
@@ -435,7 +494,8 @@ describe('other instruments', () => {
     const h = await start();
     const chain = await h.broker.getOptionChain(h.aapl, { strikesAroundSpot: 3 });
     expect(chain.expirations.length).toBeGreaterThan(4);
-    for (const e of chain.expirations) expect(new Date(`${e}T12:00:00Z`).getUTCDay()).toBe(5);
+    // Fridays, or the Thursday when the Friday is an NYSE holiday (Juneteenth 2026 is Friday 19 June).
+    for (const e of chain.expirations) expect(new Date(`${e}T12:00:00Z`).getUTCDay() === 5 || e === '2026-06-18', e).toBe(true);
     expect(chain.options).toHaveLength(14);
     for (const o of chain.options) {
       expect(o.bid as number).toBeLessThanOrEqual(o.ask as number);

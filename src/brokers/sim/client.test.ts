@@ -70,10 +70,11 @@ describe('through createClient() with ORDERS_ENABLED=true', () => {
     expect(cancelled.orderId).toBe(placed.orderId);
   });
 
-  it('an FOK for more than the displayed size is cancelled unfilled', async () => {
+  // FOK is judged against the whole book within its limit (a MKT FOK just over the displayed size fills from the depth).
+  it('an FOK for more than the book shows within its limit is cancelled unfilled', async () => {
     const { client: c } = await client();
     const q = await c.getQuote({ symbol: 'AAPL' });
-    const placed = await c.placeOrder({ symbol: 'AAPL', action: 'BUY', quantity: (q.askSize as number) + 100, orderType: 'MKT', timeInForce: 'FOK' });
+    const placed = await c.placeOrder({ symbol: 'AAPL', action: 'BUY', quantity: (q.askSize as number) + 100, orderType: 'LMT', limitPrice: q.ask as number, timeInForce: 'FOK' });
     await flush();
     const detail = await c.getOrderStatus(placed.orderId);
     expect(detail.status).toBe('CANCELLED');

@@ -45,8 +45,10 @@ export class Instruments {
       schedule: optionSchedule,
       pathKey: underlying.pathKey,
       refPrice: underlying.refPrice,
+      factors: underlying.factors,
       vol: underlying.vol,
-      halfSpread: 0.015,
+      // Options quote about 3% wide (their own rule in market.ts), not in whole ticks.
+      spreadTicks: 0,
       displayMin: 10,
       displayMax: 200,
       lot: 1,

@@ -11,7 +11,7 @@ import type { Instrument } from './catalogue.js';
 import { orderCommission } from './commissions.js';
 import type { AccountValuation } from './ledger.js';
 import { bookOf, type SimMarketData } from './market-data.js';
-import { isMarketable } from './matching.js';
+import { effectiveOutsideRth, isMarketable } from './matching.js';
 import { canExecute } from './sessions.js';
 import type { SimState } from './state.js';
 import type { AccountValuer } from './valuation.js';
@@ -56,7 +56,7 @@ export class MarginCheck {
     }
     const price = this.referencePrice(inst, spec, now);
     const { before, after, commission } = this.project(inst, spec, price, now);
-    if (!canExecute(inst.schedule, this.sim.options.session, now, spec.outsideRth)) warnings.push('The market is closed for this order now; it would wait for the next session');
+    if (!canExecute(inst.schedule, this.sim.options.session, now, effectiveOutsideRth(spec, inst.cls))) warnings.push('The market is closed for this order now; it would wait for the next session');
     const touch = this.sim.market.touch(inst, now);
     if (spec.orderType === 'LMT' && spec.limitPrice !== undefined && !isMarketable(bookOf(touch, inst), spec.action, spec.limitPrice)) warnings.push('The limit is away from the market: the order would rest');
     const displayed = spec.action === 'BUY' ? touch.askSize : touch.bidSize;

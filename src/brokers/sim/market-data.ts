@@ -128,7 +128,8 @@ export class SimMarketData {
     const endMs = query.endTime ? Date.parse(query.endTime) : now;
     const instrument = this.sim.instrument(contract);
     const { signal, ...bars } = query;
-    return barsInSlices((q, nowMs) => this.sim.market.bars(instrument, q, nowMs), { ...bars, endMs }, now, undefined, signal);
+    const timed = { ...bars, endMs };
+    return barsInSlices((q, nowMs) => this.sim.market.bars(instrument, q, nowMs), timed, now, undefined, signal, this.sim.market.requestStart(instrument, timed, now));
   }
 
   /** USD per unit of `currency` at `t`, from the simulated FX pairs. */

@@ -11,7 +11,7 @@ import type { Bar, BarSize, Quote, WhatToShow } from '../../core/models.js';
 import { MarketDataError } from '../../core/errors.js';
 import { BAR_SECONDS, checkBarRequest, durationSeconds } from './bar-requests.js';
 import type { Instrument } from './catalogue.js';
-import { blackScholes, RISK_FREE_RATE, smileVol, yearsTo, type Greeks } from './options.js';
+import { blackScholes, optionTick, RISK_FREE_RATE, smileVol, yearsTo, type Greeks } from './options.js';
 import { Memo, PricePath } from './price-path.js';
 import { uniform } from './random.js';
 import {
@@ -90,7 +90,9 @@ export class Market {
     const eff = this.effectiveTime(inst, t);
     const tSec = Math.floor(eff / 1000);
     if (inst.option) return this.greeks(inst, eff).price;
-    const p = inst.refPrice * Math.exp(this.path.deviation(inst.pathKey, inst.vol, tSec));
+    let x = 0;
+    for (const f of inst.factors) x += f.weight * this.path.unit(f.key, tSec);
+    const p = inst.refPrice * Math.exp(x);
     if (inst.cls === 'future' && inst.contract.expiry) {
       const expiry = Date.parse(`${inst.contract.expiry}T21:00:00Z`);
       return p * (1 + (inst.carry ?? 0) * yearsTo(expiry, eff));
@@ -110,24 +112,33 @@ export class Market {
 
   /** Top of book at `t`: what the matching engine trades against. */
   touch(inst: Instrument, t: number): Touch {
-    const tick = inst.contract.minTick;
+    let tick = inst.contract.minTick;
     const phase = phaseAt(inst.schedule, this.mode, t);
     const eff = this.effectiveTime(inst, t);
     const mid = this.fair(inst, t);
-    let bid: number;
-    let ask: number;
+    let bid = 0;
+    let ask = 0;
     if (inst.cls === 'option') {
+      // Each side on the tick its own price allows (0.01 / 0.05 / 0.10 by premium and program, see optionTick).
       const half = Math.max(0.01, mid * 0.015);
-      bid = Math.max(0, roundTick(mid - half, tick, 'down'));
-      ask = Math.max(tick, roundTick(mid + half, tick, 'up'));
-    } else {
-      const half = Math.max(tick / 2, mid * inst.halfSpread);
-      bid = roundTick(mid - half, tick, 'down');
-      ask = roundTick(mid + half, tick, 'up');
+      const und = inst.option?.underlying.contract.symbol ?? '';
+      const bidTick = optionTick(und, mid - half);
+      const askTick = optionTick(und, mid + half);
+      bid = Math.max(0, roundTick(mid - half, bidTick, 'down'));
+      ask = Math.max(askTick, roundTick(mid + half, askTick, 'up'));
+      tick = Math.max(bidTick, askTick);
     }
-    if (ask <= bid) ask = roundTick(bid + tick, tick);
     const h = this.keyHash(inst.pathKey + String(inst.contract.conId));
     const sec = Math.floor(eff / 1000);
+    if (inst.cls !== 'option') {
+      // A whole number of ticks around the mid: the catalogue's spread most seconds, a tick wider one second in six,
+      // three times as wide outside regular hours, when the book is thin.
+      let ticks = inst.spreadTicks + (uniform(this.seed, h, 7, sec) < 1 / 6 ? 1 : 0);
+      if (phase !== 'regular') ticks *= 3;
+      bid = roundTick(mid - (ticks * tick) / 2, tick);
+      ask = roundTick(bid + ticks * tick, tick);
+    }
+    if (ask <= bid) ask = roundTick(bid + tick, tick);
     const lots = (u: number): number => {
       const steps = Math.max(1, Math.floor((inst.displayMax - inst.displayMin) / inst.lot) + 1);
       const size = inst.displayMin + Math.floor(u * steps) * inst.lot;
@@ -266,6 +277,30 @@ export class Market {
     return out;
   }
 
+  /**
+   * Where a bar request's window begins: "N D" means the last N sessions, as IBKR counts it (a weekend or
+   * holiday is not a day of data); seconds, W, M and Y are spans of time back from the end.
+   */
+  requestStart(inst: Instrument, query: { duration: string; useRth: boolean; endMs: number }, nowMs: number): number {
+    const end = Math.min(query.endMs, nowMs);
+    const sessions = /^(\d+) D$/i.exec(query.duration.trim());
+    return sessions ? this.sessionsBack(inst, end, Number(sessions[1]), query.useRth) : end - durationSeconds(query.duration) * 1000;
+  }
+
+  /** Start of the `n`-th last session (trading window, or regular with useRth) that began before `end`. */
+  private sessionsBack(inst: Instrument, end: number, n: number, useRth: boolean): number {
+    let found = 0;
+    let start = end;
+    let day = toEt(end).day + 1;
+    for (let guard = 0; guard < n * 3 + 14 && found < n; guard++, day--) {
+      const w = this.barWindow(inst, day, useRth);
+      if (!w || w.start >= end) continue;
+      start = w.start;
+      found++;
+    }
+    return start;
+  }
+
   /** Historical bars ending at `endMs` (clamped to `nowMs`: there is no future data). */
   bars(inst: Instrument, query: { barSize: BarSize; duration: string; whatToShow: WhatToShow; useRth: boolean; endMs: number }, nowMs: number): Bar[] {
     const refused = checkBarRequest(query.duration, query.barSize);
@@ -277,7 +312,7 @@ export class Market {
       throw new MarketDataError('Indices have no BID/ASK data; use whatToShow TRADES or MIDPOINT', 'HISTORICAL_DATA_ERROR');
     }
     const end = Math.min(query.endMs, nowMs);
-    const start = end - durationSeconds(query.duration) * 1000;
+    const start = this.requestStart(inst, query, nowMs);
     const barMs = BAR_SECONDS[query.barSize] * 1000;
     const what = query.whatToShow;
 
@@ -291,7 +326,8 @@ export class Market {
         g.push(b);
         groups.set(key, g);
       }
-      return [...groups.entries()].map(([key, g]) => aggregate(key * DAY_MS, g));
+      // IBKR dates a weekly or monthly bar by the last session it contains (a week's Friday, or its Thursday before Good Friday).
+      return [...groups.values()].map((g) => aggregate((g[g.length - 1]?.day ?? 0) * DAY_MS, g));
     }
 
     const out: Bar[] = [];
@@ -304,8 +340,9 @@ export class Market {
       const lo = Math.max(w.start, start);
       const hi = Math.min(w.end, end);
       if (hi <= lo) continue;
+      // Bars sit on their size's grid (a 5-minute bar starts at :00, :05, ...), cut only by the session's own edges.
       for (let b = Math.floor(lo / barMs) * barMs; b < hi; b += barMs) {
-        const from = Math.max(b, lo);
+        const from = Math.max(b, w.start);
         const to = Math.min(b + barMs, hi);
         if (to <= from) continue;
         const last = out[out.length - 1];
@@ -386,9 +423,9 @@ export class Market {
     return isoDateOfDay(toEt(t).day);
   }
 
-  /** The official close instant (16:00 ET or the instrument's RTH end) of the trading day at `t`. */
+  /** The official close instant of trading day `day`: the instrument's RTH end, or the exchange's early close. */
   static closeOf(inst: Instrument, day: number): number {
-    return etToUtc(day, inst.schedule.rthClose);
+    return regularWindow(inst.schedule, 'real', day)?.end ?? etToUtc(day, inst.schedule.rthClose);
   }
 }
 

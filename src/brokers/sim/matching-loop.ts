@@ -13,8 +13,8 @@ import { TERMINAL_STATUSES } from '../../core/models.js';
 import type { Instrument } from './catalogue.js';
 import { roundTick } from './market.js';
 import { bookOf, type SimMarketData } from './market-data.js';
-import { fillOrKill, isMarketable, needsTrigger, restingFill, sweep, updateTrigger, workingLimit, type Book, type Execution } from './matching.js';
-import { boundariesBetween, canExecute } from './sessions.js';
+import { effectiveOutsideRth, fillOrKill, ignoresOutsideRth, isMarketable, WARNING_2109, needsTrigger, restingFill, sweep, updateTrigger, workingLimit, type Book, type Execution } from './matching.js';
+import { boundariesBetween, canExecuteIn, phaseAt, type SessionPhase } from './sessions.js';
 import type { Settlement } from './settlement.js';
 import type { SimState } from './state.js';
 import type { SimOrderRecord } from './store.js';
@@ -26,6 +26,8 @@ export class MatchingLoop {
   /** The instant working orders were last evaluated at. */
   lastEval = 0;
   private evaluating = false;
+  /** Per schedule, the phases of the last few instants looked up (an evaluation asks for its instant and the one before). */
+  private readonly phases = new Map<Instrument['schedule'], Map<number, SessionPhase>>();
 
   constructor(
     private readonly sim: SimState,
@@ -43,12 +45,14 @@ export class MatchingLoop {
         if (this.sim.open.size > 0) {
           for (const t of this.checkpoints(this.lastEval, target)) {
             const books = new Map<number, Book>();
+            const prev = this.lastEval;
             // One instant, one commit: what its fills imply is written with them (see settlement.ts), and
             // a restart after a crash resumes from the last instant committed rather than replaying it.
             store.transaction(() => {
-              for (const rec of [...this.sim.open.values()]) this.evaluate(rec, t, books, false);
+              for (const rec of [...this.sim.open.values()]) this.evaluate(rec, t, books, false, prev);
               store.setMeta('last_eval', String(t));
             });
+            this.keepDepletion(books, t);
             this.lastEval = t;
             if (this.sim.open.size === 0) break;
           }
@@ -76,22 +80,59 @@ export class MatchingLoop {
     return [...set].sort((a, b) => a - b);
   }
 
+  /**
+   * The book at `t`: the touch with its hidden depth, less what earlier orders took and the book has not yet
+   * refilled (it refills with a half-life, so a large order's impact persists for the next slices).
+   */
   private book(inst: Instrument, t: number, books: Map<number, Book>): Book {
     let b = books.get(inst.contract.conId);
     if (!b) {
       b = bookOf(this.sim.market.touch(inst, t), inst);
+      const d = this.sim.depletion.get(inst.contract.conId);
+      if (d && t >= d.t) {
+        const left = Math.pow(0.5, (t - d.t) / this.sim.depthHalfLifeMs);
+        const lots = (q: number): number => Math.round((q * left) / inst.lot) * inst.lot;
+        b.takenBid = lots(d.bid);
+        b.takenAsk = lots(d.ask);
+      }
       books.set(inst.contract.conId, b);
     }
     return b;
   }
 
-  /** One order at one instant. `arrival` is true only for the evaluation inside placeOrder. */
-  evaluate(rec: SimOrderRecord, t: number, books: Map<number, Book>, arrival: boolean): void {
+  /** The session phase of an instrument's schedule at `t`, looked up once per (schedule, instant): thousands of orders share it. */
+  private phase(inst: Instrument, t: number): SessionPhase {
+    let byTime = this.phases.get(inst.schedule);
+    if (!byTime) {
+      byTime = new Map();
+      this.phases.set(inst.schedule, byTime);
+    }
+    let phase = byTime.get(t);
+    if (phase === undefined) {
+      if (byTime.size >= 8) byTime.clear();
+      phase = phaseAt(inst.schedule, this.sim.options.session, t);
+      byTime.set(t, phase);
+    }
+    return phase;
+  }
+
+  /** Remembers what the books of instant `t` were left with, for the next instants to refill from. */
+  keepDepletion(books: Map<number, Book>, t: number): void {
+    for (const [conId, b] of books) {
+      if (b.takenBid > 0 || b.takenAsk > 0) this.sim.depletion.set(conId, { t, bid: b.takenBid, ask: b.takenAsk });
+      else this.sim.depletion.delete(conId);
+    }
+  }
+
+  /**
+   * One order at one instant. `arrival` is true only for the evaluation inside placeOrder; `prev` is the
+   * instant the loop evaluated before this one (null on arrival).
+   */
+  evaluate(rec: SimOrderRecord, t: number, books: Map<number, Book>, arrival: boolean, prev: number | null = null): void {
     if (TERMINAL_STATUSES.has(rec.state.status) || rec.waitingForParent) return;
     const inst = this.sim.instruments.forContract(rec.contract);
     if (!inst) return;
     const spec = rec.state.spec;
-    const mode = this.sim.options.session;
     const settle = this.settle;
 
     if (rec.auctionAt !== null) {
@@ -108,13 +149,16 @@ export class MatchingLoop {
       return;
     }
     const immediate = spec.timeInForce === 'IOC' || spec.timeInForce === 'FOK';
-    if (!canExecute(inst.schedule, mode, t, spec.outsideRth)) {
+    const outsideRth = effectiveOutsideRth(spec, inst.cls);
+    if (!canExecuteIn(inst.schedule, this.phase(inst, t), outsideRth)) {
       if (immediate) settle.finish(rec, 'CANCELLED', `${spec.timeInForce} order cancelled: the market is closed for it now`, t);
-      else if (arrival) settle.touchState(rec, 'Waiting for the market to open', t);
+      else if (arrival) settle.touchState(rec, ignoresOutsideRth(spec, inst.cls) ? `${WARNING_2109} Held for the open.` : 'Waiting for the market to open', t);
       return;
     }
     const book = this.book(inst, t, books);
-    let fresh = !rec.resting;
+    // A resting limit the market opens (or gaps) through trades at the better opening price, not at its limit:
+    // it could not trade at the previous instant, so nothing traded between its limit and the open.
+    let fresh = !rec.resting || (prev !== null && !canExecuteIn(inst.schedule, this.phase(inst, prev), outsideRth));
     if (needsTrigger(spec) && !rec.trigger.triggered) {
       const watch = inst.cls === 'fx' ? (book.bid + book.ask) / 2 : book.last;
       const next = updateTrigger(spec, rec.trigger, watch, book.tick);

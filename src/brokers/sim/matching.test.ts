@@ -34,8 +34,14 @@ describe('sweeping the book', () => {
     expect(restingFill(book({ bid: 99.97, ask: 99.99 }), 'BUY', 100, 100)).toEqual([{ quantity: 100, price: 100 }]);
   });
 
-  it('fill-or-kill only uses the displayed size', () => {
-    expect(fillOrKill(book(), 'BUY', 201, null)).toEqual([]);
+  // This test used to pin FOK to the displayed size only; IBKR fills an FOK from every level within its limit.
+  it('fill-or-kill takes the whole book within its limit, or nothing', () => {
+    expect(fillOrKill(book(), 'BUY', 2001, null)).toEqual([]);
+    expect(fillOrKill(book(), 'BUY', 201, null)).toEqual([
+      { quantity: 200, price: 100.01 },
+      { quantity: 1, price: 100.02 },
+    ]);
+    expect(fillOrKill(book(), 'BUY', 201, 100.01)).toEqual([]);
     expect(fillOrKill(book(), 'BUY', 200, null)).toEqual([{ quantity: 200, price: 100.01 }]);
     expect(fillOrKill(book(), 'BUY', 100, 100)).toEqual([]);
   });

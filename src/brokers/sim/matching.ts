@@ -6,10 +6,12 @@
  * displayed size again and one step worse, so a market order bigger than the
  * displayed size fills with slippage instead of at one price. Liquidity taken
  * at an instant is remembered (`Book.taken*`), so two orders at the same
- * instant do not both take the same displayed size.
+ * instant do not both take the same displayed size, and the matching loop
+ * carries it to later instants, refilling with a half-life (impact persists).
  *
  * A resting limit order (one that was not marketable when it arrived) fills
- * at its own limit price, and only when the market trades through it (the
+ * at its own limit price (or at the better opening price when the market
+ * opens through it), and only when the market trades through it (the
  * opposite touch reaches the limit): queue position is unknown, so the
  * engine assumes the order was last in the queue, as NautilusTrader's
  * conservative mode does. Stops trigger on the last trade (the mid for FX,
@@ -119,12 +121,12 @@ export function restingFill(book: Book, side: 'BUY' | 'SELL', quantity: number, 
   return [{ quantity: q, price: limit }];
 }
 
-/** Fill-or-kill: everything at once from the displayed top of book, or nothing. */
+/** Fill-or-kill: everything at once against the whole book within the limit (every level, as IBKR routes it), or nothing. */
 export function fillOrKill(book: Book, side: 'BUY' | 'SELL', quantity: number, limit: number | null): Execution[] {
   const top = side === 'BUY' ? book.ask : book.bid;
   if (!withinLimit(side, top, limit)) return [];
-  if (availableSize(book, side, limit, 1) < quantity) return [];
-  return sweep(book, side, quantity, limit, 1);
+  if (availableSize(book, side, limit) < quantity) return [];
+  return sweep(book, side, quantity, limit);
 }
 
 // ---------------------------------------------------------------------------
@@ -206,6 +208,18 @@ export function workingLimit(spec: OrderSpec, trigger: TriggerState): number | n
       return spec.limitPrice ?? null;
   }
 }
+
+/** IBKR's warning when it ignores outsideRth for the order type (US stocks: MKT, STP and TRAIL wait for the open). */
+export const WARNING_2109 =
+  "Warning 2109: Order Event Warning: Attribute 'Outside Regular Trading Hours' is ignored based on the order type and destination. PlaceOrder is now being processed.";
+
+const RTH_ONLY_TYPES = new Set<OrderSpec['orderType']>(['MKT', 'STP', 'TRAIL']);
+
+/** Whether IBKR ignores the order's outsideRth flag: market, stop and trailing stop orders on US stocks trade in regular hours only. */
+export const ignoresOutsideRth = (spec: OrderSpec, cls: string): boolean => spec.outsideRth && cls === 'equity' && RTH_ONLY_TYPES.has(spec.orderType);
+
+/** The outsideRth flag as IBKR applies it. */
+export const effectiveOutsideRth = (spec: OrderSpec, cls: string): boolean => spec.outsideRth && !ignoresOutsideRth(spec, cls);
 
 /** Whether an order type waits for a trigger before it can trade. */
 export const needsTrigger = (spec: OrderSpec): boolean =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { blackScholes, isOnStrikeGrid, listedExpirations, listedStrikes, normCdf, occSymbol, smileVol } from './options.js';
+import { blackScholes, isOnStrikeGrid, listedExpirations, listedStrikes, normCdf, occSymbol, optionTick, smileVol } from './options.js';
 
 describe('normal CDF', () => {
   it('matches reference values', () => {
@@ -51,13 +51,26 @@ describe('Black-Scholes', () => {
   });
 });
 
+describe('minimum ticks', () => {
+  it('follows the Penny Interval Program by premium', () => {
+    expect(optionTick('AAPL', 2.99)).toBe(0.01);
+    expect(optionTick('AAPL', 3)).toBe(0.05);
+    expect(optionTick('SPY', 25)).toBe(0.01);
+    expect(optionTick('SPX', 2.5)).toBe(0.05);
+    expect(optionTick('SPX', 30)).toBe(0.1);
+  });
+});
+
 describe('listings', () => {
   it('lists Friday expirations, weeklies then monthlies, from the current week', () => {
     const list = listedExpirations(Date.parse('2026-01-05T15:00:00Z'));
     expect(list[0]).toBe('2026-01-09');
     expect(list).toContain('2026-01-16');
     expect(list).toContain('2026-02-20');
-    for (const e of list) expect(new Date(`${e}T12:00:00Z`).getUTCDay()).toBe(5);
+    // Fridays, except that the June monthly's third Friday, 19 June 2026, is Juneteenth (an NYSE holiday) and moves to Thursday 18 June.
+    // (This test used to demand a Friday for every expiry, which listed one on the holiday.)
+    expect(list).toContain('2026-06-18');
+    for (const e of list) expect(e === '2026-06-18' || new Date(`${e}T12:00:00Z`).getUTCDay() === 5, e).toBe(true);
     // After Friday's 16:00 ET close that expiry is gone.
     expect(listedExpirations(Date.parse('2026-01-09T21:30:00Z'))[0]).toBe('2026-01-16');
   });

@@ -6,6 +6,7 @@
  */
 import { hashString } from './random.js';
 import { thirdFriday } from './catalogue.js';
+import { dayRule, onOrBeforeTradingDay } from './calendar.js';
 import { etToUtc, isoDateOfDay, toEt } from './sessions.js';
 
 export const RISK_FREE_RATE = 0.04;
@@ -84,8 +85,14 @@ export function smileVol(baseVol: number, spot: number, strike: number): number 
 
 export const yearsTo = (expiryMs: number, nowMs: number): number => Math.max(0, (expiryMs - nowMs) / YEAR_MS);
 
-/** Options expire at 16:00 ET on their expiry date. */
-export const optionExpiryMs = (isoDate: string): number => etToUtc(Math.floor(Date.parse(`${isoDate}T00:00:00Z`) / 86_400_000), 16 * 60);
+/** Options expire at the close of their expiry date: 16:00 ET, or NYSE's early close that day. */
+export const optionExpiryMs = (isoDate: string): number => {
+  const day = Math.floor(Date.parse(`${isoDate}T00:00:00Z`) / 86_400_000);
+  return etToUtc(day, dayRule('NYSE', day).earlyClose ?? 16 * 60);
+};
+
+/** A Friday expiry that falls on an NYSE holiday moves to the trading day before it (Good Friday: the Thursday). */
+const expiryFor = (friday: number): number => onOrBeforeTradingDay('NYSE', friday);
 
 /** Expirations listed at `nowMs`: the next 4 weekly Fridays and the monthly third Fridays of the next 6 months. */
 export function listedExpirations(nowMs: number): string[] {
@@ -95,21 +102,40 @@ export function listedExpirations(nowMs: number): string[] {
   const days = new Set<number>();
   let friday = firstDay;
   while ((((friday + 4) % 7) + 7) % 7 !== 5) friday++;
-  for (let i = 0; i < 4; i++) days.add(friday + 7 * i);
+  for (let i = 0; i < 4; i++) days.add(expiryFor(friday + 7 * i));
   const d = new Date(firstDay * 86_400_000);
   for (let i = 0; i < 7; i++) {
     const y = d.getUTCFullYear() + Math.floor((d.getUTCMonth() + i) / 12);
     const m = ((d.getUTCMonth() + i) % 12) + 1;
-    const tf = thirdFriday(y, m);
+    const tf = expiryFor(thirdFriday(y, m));
     if (tf >= firstDay) days.add(tf);
   }
   return [...days].sort((a, b) => a - b).slice(0, 10).map(isoDateOfDay);
 }
 
-/** Whether an expiry date is one the simulator lists (a Friday), whether or not still in the listed window. */
+/** Whether an expiry date is one the simulator lists (a week's Friday, or the trading day before a holiday Friday), whether or not still in the listed window. */
 export function isListableExpiry(isoDate: string): boolean {
   const day = Math.floor(Date.parse(`${isoDate}T00:00:00Z`) / 86_400_000);
-  return Number.isFinite(day) && (((day + 4) % 7) + 7) % 7 === 5;
+  if (!Number.isFinite(day)) return false;
+  const weekday = (((day + 4) % 7) + 7) % 7;
+  if (weekday < 1 || weekday > 5) return false;
+  return expiryFor(day + (5 - weekday)) === day;
+}
+
+/** Underlyings whose options trade in pennies at every price (the Penny Interval Program's "all prices" names). */
+const PENNY_ALL = new Set(['SPY', 'QQQ', 'IWM']);
+/** Index options outside the Penny Interval Program. */
+const NOT_PENNY = new Set(['SPX', 'NDX', 'VIX']);
+
+/**
+ * Minimum tick of a US option premium (OCC/Cboe rules as IBKR applies them): Penny Interval Program names
+ * 0.01 under $3.00 and 0.05 from $3.00 (SPY, QQQ, IWM 0.01 at every price); the others 0.05 under $3.00 and 0.10 above.
+ */
+export function optionTick(underlying: string, price: number): number {
+  if (PENNY_ALL.has(underlying)) return 0.01;
+  const penny = !NOT_PENNY.has(underlying);
+  if (price < 3) return penny ? 0.01 : 0.05;
+  return penny ? 0.05 : 0.1;
 }
 
 /** Strike spacing by price level, as US listed options use. */

@@ -11,17 +11,18 @@ import { OrderNotFoundError } from '../../core/errors.js';
 import type { Contract, Fill, OrderSpec } from '../../core/models.js';
 import type { BrokerOrderState, ExecutionsQuery, PlaceOrderAck, PlaceOrderRequest } from '../../core/broker/port.js';
 import type { Instrument } from './catalogue.js';
+import { optionTick } from './options.js';
 import { buyingPowerProblem, type MarginCheck } from './margin.js';
 import type { SimMarketData } from './market-data.js';
 import type { MatchingLoop } from './matching-loop.js';
-import { initialTrigger, onTick } from './matching.js';
+import { effectiveOutsideRth, ignoresOutsideRth, initialTrigger, onTick, WARNING_2109, type Book } from './matching.js';
 import { closeOfSessionAt, dayOrderExpiry, nextClose, nextOpen, toEt } from './sessions.js';
 import type { Settlement } from './settlement.js';
 import { cloneState, type SimState } from './state.js';
 import type { SimOrderRecord } from './store.js';
 
-/** In real sessions, MOC orders are accepted until 15:50 ET, as on NYSE/Nasdaq. */
-const MOC_CUTOFF_MINUTES = 15 * 60 + 50;
+/** In real sessions, MOC orders are accepted until ten minutes before the close (15:50 ET), as on NYSE/Nasdaq. */
+const MOC_CUTOFF_MS = 10 * 60_000;
 
 export class OrderBook {
   constructor(
@@ -102,9 +103,13 @@ export class OrderBook {
         this.sim.emit('orderStatus', cloneState(r.state));
       }
       // The arrival: a marketable order trades at once, IOC/FOK are decided now.
-      this.loop.evaluate(parent, now, new Map(), true);
+      const books = new Map<number, Book>();
+      this.loop.evaluate(parent, now, books, true);
+      this.loop.keepDepletion(books, now);
     });
-    return { orderId: parent.state.orderId, status: parent.state.status, message: parent.state.message, children: children.map((c) => cloneState(c.state)) };
+    // IBKR warns (2109) whenever it ignores outsideRth for the order type, whether or not the market is open now.
+    const message = ignoresOutsideRth(spec, inst.cls) && !(parent.state.message ?? '').startsWith('Warning 2109') ? [WARNING_2109, parent.state.message].filter(Boolean).join(' ') : parent.state.message;
+    return { orderId: parent.state.orderId, status: parent.state.status, message, children: children.map((c) => cloneState(c.state)) };
   }
 
   private newRecord(orderId: string, parentId: string | null, role: BrokerOrderState['role'], request: PlaceOrderRequest, contract: Contract, spec: OrderSpec, now: number, ocaGroup?: string): SimOrderRecord {
@@ -149,7 +154,7 @@ export class OrderBook {
     const mode = this.sim.options.session;
     if (spec.orderType === 'MOC') rec.auctionAt = nextClose(inst.schedule, mode, now);
     else if (spec.orderType === 'OPG' || spec.timeInForce === 'OPG') rec.auctionAt = nextOpen(inst.schedule, mode, now);
-    else if (spec.timeInForce === 'DAY') rec.expiresAt = dayOrderExpiry(inst.schedule, mode, now, spec.outsideRth);
+    else if (spec.timeInForce === 'DAY') rec.expiresAt = dayOrderExpiry(inst.schedule, mode, now, effectiveOutsideRth(spec, inst.cls));
   }
 
   /** Why the order cannot be accepted at all, in IBKR's words where IBKR has some; null when it can. */
@@ -167,7 +172,9 @@ export class OrderBook {
       ['takeProfitPrice', spec.takeProfitPrice],
       ['stopLossPrice', spec.stopLossPrice],
     ] as const) {
-      if (value !== undefined && !onTick(value, tick)) return `The ${name} ${value} does not conform to the minimum price variation of ${tick} for this contract`;
+      // Options tick by premium (0.01 / 0.05 / 0.10, see optionTick); IBKR refuses the rest with error 110.
+      const t = inst.option && value !== undefined ? optionTick(inst.option.underlying.contract.symbol, value) : tick;
+      if (value !== undefined && !onTick(value, t)) return `The price does not conform to the minimum price variation for this contract (IBKR error 110): ${name} ${value} is not a multiple of ${t}`;
     }
     if ((spec.orderType === 'MOC' || spec.orderType === 'OPG' || spec.timeInForce === 'OPG') && inst.cls !== 'equity') {
       return `${spec.orderType === 'MOC' ? 'MOC' : 'Opening auction (OPG)'} orders are only supported for US stocks and ETFs`;
@@ -178,8 +185,12 @@ export class OrderBook {
       return 'Bracket order without ids for its take-profit/stop-loss children; allocate them with allocateOrderIds first';
     }
     if (spec.orderType === 'MOC' && this.sim.options.session === 'real') {
+      // Ten minutes before the close: 15:50 ET, or 12:50 ET on an early-close day.
       const close = closeOfSessionAt(inst.schedule, 'real', now);
-      if (close !== null && toEt(now).minute >= MOC_CUTOFF_MINUTES) return 'MOC orders must be submitted by 15:50 ET';
+      if (close !== null && now >= close - MOC_CUTOFF_MS) {
+        const cutoff = toEt(close - MOC_CUTOFF_MS).minute;
+        return `MOC orders must be submitted by ${String(Math.floor(cutoff / 60)).padStart(2, '0')}:${String(Math.round(cutoff % 60)).padStart(2, '0')} ET`;
+      }
     }
     return null;
   }

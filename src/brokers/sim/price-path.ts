@@ -1,13 +1,20 @@
 /**
- * One seeded random path per instrument root: the log-price deviation from
- * the instrument's reference price, at any second.
+ * The seeded random factors the market is built from: each a unit-volatility
+ * log-price path, a pure function of (seed, factor key, second). market.ts
+ * combines them with per-instrument weights from the catalogue (market,
+ * sector, idiosyncratic; an ETF or a future takes its index's weights).
  *
- * The deviation is a mean-reverting walk sampled once per UTC day (so prices
- * stay near their reference levels for years) and, inside each day, a
- * Brownian bridge refined by bisection down to one second. Every node of the
- * bridge draws its noise from a hash of (seed, instrument, node), so the value
- * at any second is a pure function of (seed, instrument, time).
+ * Days and the session clock: the path has one anchor per New York calendar
+ * day, a mean-reverting walk whose step is one trading day's variance on NYSE
+ * sessions and a twentieth of it on weekends and holidays. Inside a trading
+ * day the Brownian bridge between two anchors runs on a session clock that
+ * gives the regular session (09:30-16:00 ET) RTH_SHARE of the day's variance,
+ * so daily candles open near the previous close and move during the day, as
+ * real ones do. The bridge is refined by bisection down to one tick of that
+ * clock; every node draws its noise from a hash of (seed, factor, node).
  */
+import { isTradingDay } from './calendar.js';
+import { nyOffsetMinutes } from './sessions.js';
 import { hashString, normal } from './random.js';
 
 const DAY_S = 86_400;
@@ -15,6 +22,34 @@ const DAY_S = 86_400;
 const EPOCH_DAY = 10_957; // 2000-01-01
 /** Pull of the daily walk back to the reference price (half-life about 6 months). */
 const MEAN_REVERSION = 1 / 250;
+const TRADING_DAYS_PER_YEAR = 252;
+/** A weekend or holiday carries this fraction of a trading day's variance (news still happens). */
+const CLOSED_DAY_WEIGHT = 0.05;
+/** Share of a trading day's variance inside the regular session. */
+export const RTH_SHARE = 0.85;
+const RTH_START_S = 9.5 * 3600;
+const RTH_END_S = 16 * 3600;
+/** Session-clock rate outside and inside the regular session, so a whole day is still DAY_S session-clock seconds. */
+const SLOW = ((1 - RTH_SHARE) * DAY_S) / (DAY_S - (RTH_END_S - RTH_START_S));
+const FAST = (RTH_SHARE * DAY_S) / (RTH_END_S - RTH_START_S);
+
+/** Per New York day since EPOCH_DAY: the standard deviation of that day's step (shared by every factor). */
+const daySigmas: number[] = [];
+function daySigma(k: number): number {
+  while (daySigmas.length <= k) {
+    const day = EPOCH_DAY + daySigmas.length;
+    daySigmas.push(Math.sqrt((isTradingDay('NYSE', day) ? 1 : CLOSED_DAY_WEIGHT) / TRADING_DAYS_PER_YEAR));
+  }
+  return daySigmas[k] ?? 0;
+}
+
+/** Session-clock second of local second `s` of a New York day. */
+function sessionClock(s: number, trading: boolean): number {
+  if (!trading) return s;
+  if (s < RTH_START_S) return Math.floor(s * SLOW);
+  if (s < RTH_END_S) return Math.floor(RTH_START_S * SLOW + (s - RTH_START_S) * FAST);
+  return Math.min(DAY_S, Math.floor(RTH_START_S * SLOW + (RTH_END_S - RTH_START_S) * FAST + (s - RTH_END_S) * SLOW));
+}
 
 /**
  * Entries a memo keeps before it is dropped wholesale (bounded memory, refilled on demand): a quote
@@ -38,8 +73,8 @@ export class Memo<K, V> {
 export class PricePath {
   private readonly anchors = new Map<string, number[]>();
   private readonly keyHashes = new Map<string, number>();
-  /** Memo of the deviation per (path, volatility) and second: the path is pure, so caching never changes a price. */
-  private readonly deviations = new Map<string, Memo<number, number>>();
+  /** Memo of each factor's value per second: the path is pure, so caching never changes a price. */
+  private readonly values = new Map<string, Memo<number, number>>();
 
   constructor(readonly seed: number) {}
 
@@ -53,47 +88,47 @@ export class PricePath {
     return h;
   }
 
-  /** Daily anchor of the log-price deviation, for UTC day index `day`. */
-  private anchor(key: string, vol: number, day: number): number {
+  /** Daily anchor of factor `key` at the start (New York midnight) of New York day `day`. */
+  private anchor(key: string, day: number): number {
     const k = Math.max(0, day - EPOCH_DAY);
     let list = this.anchors.get(key);
     if (!list) {
       list = [0];
       this.anchors.set(key, list);
     }
-    const sigma = vol / Math.sqrt(365);
     const h = this.keyHash(key);
     while (list.length <= k) {
       const i = list.length - 1;
       const prev = list[i] ?? 0;
-      list.push(prev * (1 - MEAN_REVERSION) + sigma * normal(this.seed, h, 1, i));
+      list.push(prev * (1 - MEAN_REVERSION) + daySigma(i) * normal(this.seed, h, 1, i));
     }
     return list[k] ?? 0;
   }
 
-  /** Log-price deviation at second `tSec`: the Brownian bridge between two daily anchors, refined to the second. */
-  deviation(key: string, vol: number, tSec: number): number {
-    const memoKey = `${key}|${vol}`;
-    let memo = this.deviations.get(memoKey);
+  /** Unit-volatility value of factor `key` at second `tSec` (UTC seconds since 1970). */
+  unit(key: string, tSec: number): number {
+    let memo = this.values.get(key);
     if (!memo) {
       memo = new Memo();
-      this.deviations.set(memoKey, memo);
+      this.values.set(key, memo);
     }
     const cached = memo.get(tSec);
     if (cached !== undefined) return cached;
-    const v = this.computeDeviation(key, vol, tSec);
+    const v = this.compute(key, tSec);
     memo.set(tSec, v);
     return v;
   }
 
-  private computeDeviation(key: string, vol: number, tSec: number): number {
-    const day = Math.floor(tSec / DAY_S);
-    const s = tSec - day * DAY_S;
+  private compute(key: string, tSec: number): number {
+    const local = tSec + nyOffsetMinutes(tSec * 1000) * 60;
+    const day = Math.floor(local / DAY_S);
+    const k = Math.max(0, day - EPOCH_DAY);
+    const s = sessionClock(local - day * DAY_S, isTradingDay('NYSE', day));
     let lo = 0;
     let hi = DAY_S;
-    let vlo = this.anchor(key, vol, day);
-    let vhi = this.anchor(key, vol, day + 1);
-    const sigmaPerSqrtSec = vol / Math.sqrt(365 * DAY_S);
+    let vlo = this.anchor(key, day);
+    let vhi = this.anchor(key, day + 1);
+    const sigmaPerSqrtSec = daySigma(k) / Math.sqrt(DAY_S);
     const h = this.keyHash(key);
     const base = day * DAY_S;
     for (;;) {

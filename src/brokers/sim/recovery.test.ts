@@ -92,7 +92,7 @@ describe('connecting repairs order state a crash left half-done', () => {
     const acct = account();
     const first = await acct.open();
     const ask = (await first.broker.getQuote(first.aapl)).ask as number;
-    const ack = await placeSim(first.broker, first.aapl, { symbol: 'AAPL', action: 'BUY', quantity: 100, orderType: 'MKT', timeInForce: 'GTC', takeProfitPrice: Number((ask + 0.3).toFixed(2)), stopLossPrice: Number((ask - 30).toFixed(2)) });
+    const ack = await placeSim(first.broker, first.aapl, { symbol: 'AAPL', action: 'BUY', quantity: 100, orderType: 'MKT', timeInForce: 'GTC', takeProfitPrice: Number((ask + 0.05).toFixed(2)), stopLossPrice: Number((ask - 30).toFixed(2)) });
     expect(ack.status).toBe('FILLED');
     const [tp, sl] = ack.children.map((c) => c.orderId) as [string, string];
     await first.cleanup();
@@ -117,7 +117,7 @@ describe('connecting repairs order state a crash left half-done', () => {
     const acct = account();
     const first = await acct.open();
     const ask = (await first.broker.getQuote(first.aapl)).ask as number;
-    const ack = await placeSim(first.broker, first.aapl, { symbol: 'AAPL', action: 'BUY', quantity: 100, orderType: 'MKT', timeInForce: 'GTC', takeProfitPrice: Number((ask + 0.3).toFixed(2)), stopLossPrice: Number((ask - 30).toFixed(2)) });
+    const ack = await placeSim(first.broker, first.aapl, { symbol: 'AAPL', action: 'BUY', quantity: 100, orderType: 'MKT', timeInForce: 'GTC', takeProfitPrice: Number((ask + 0.05).toFixed(2)), stopLossPrice: Number((ask - 30).toFixed(2)) });
     const [tp, sl] = ack.children.map((c) => c.orderId) as [string, string];
     for (let i = 0; i < 1000 && (await first.broker.getOrder(tp))?.status !== 'FILLED'; i++) await first.advance(600_000);
     expect((await first.broker.getOrder(tp))?.status).toBe('FILLED');

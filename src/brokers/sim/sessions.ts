@@ -6,9 +6,13 @@
  * with a daily halt at 17:00, IDEALPRO FX Sunday 17:15 to Friday 17:00 ET).
  * SIM_SESSION=always-open keeps every market trading around the clock, but still
  * has an official open (09:30 ET) and close (16:00 ET) every calendar day, so
- * OPG, MOC and DAY orders mean something at any hour. Exchange holidays are not
- * modelled: every weekday is a trading day.
+ * OPG, MOC and DAY orders mean something at any hour. Under SIM_SESSION=real the
+ * exchange calendars (calendar.ts) apply: no session on NYSE holidays for US
+ * stocks, indices and options, none on CME's full closures for futures, and the
+ * early closes (13:00 ET on NYSE, extended hours to 17:00 ET; CME halts at
+ * 13:00/13:15 ET). IDEALPRO FX keeps its 24x5 week.
  */
+import { dayRule, type Venue } from './calendar.js';
 
 export type SessionMode = 'real' | 'always-open';
 export type SessionPhase = 'regular' | 'extended' | 'closed';
@@ -89,30 +93,44 @@ const isWeekday = (weekday: number): boolean => weekday >= 1 && weekday <= 5;
 // Windows per New York trading day
 // ---------------------------------------------------------------------------
 
+const venueOf = (kind: ScheduleKind): Venue | null => (kind === 'globex' ? 'CME' : kind === 'idealpro' ? null : 'NYSE');
+
 /** The whole trading window (extended hours included) of trading day `day`, or null when it does not trade. */
 export function tradingWindow(schedule: Schedule, mode: SessionMode, day: number): Window | null {
   if (mode === 'always-open') return { start: etToUtc(day, 0), end: etToUtc(day + 1, 0) };
-  const weekday = toEt(etToUtc(day, 720)).weekday;
+  const weekday = (((day + 4) % 7) + 7) % 7;
   if (!isWeekday(weekday)) return null;
+  const venue = venueOf(schedule.kind);
+  const rule = venue ? dayRule(venue, day) : null;
+  if (rule?.closed) return null;
+  const early = rule?.earlyClose ?? null;
   switch (schedule.kind) {
     case 'us-equity':
-      return { start: etToUtc(day, 4 * 60), end: etToUtc(day, 20 * 60) };
+      // On NYSE's early-close days the extended session ends at 17:00 ET.
+      return { start: etToUtc(day, 4 * 60), end: etToUtc(day, early === null ? 20 * 60 : 17 * 60) };
     case 'us-index':
     case 'us-option':
-      return { start: etToUtc(day, schedule.rthOpen), end: etToUtc(day, schedule.rthClose) };
+      return { start: etToUtc(day, schedule.rthOpen), end: etToUtc(day, early === null ? schedule.rthClose : Math.min(early, schedule.rthClose)) };
     case 'globex':
       // The trading day named D opens at 18:00 ET the evening before (Sunday evening for Monday).
-      return { start: etToUtc(day - 1, 18 * 60), end: etToUtc(day, 17 * 60) };
+      return { start: etToUtc(day - 1, 18 * 60), end: etToUtc(day, early === null ? 17 * 60 : early) };
     case 'idealpro':
       return { start: etToUtc(day - 1, 17 * 60 + 15), end: etToUtc(day, 17 * 60) };
   }
+}
+
+/** The official close of trading day `day` in New York minutes: the schedule's, or the exchange's early close. */
+function closeMinute(schedule: Schedule, day: number): number {
+  const venue = venueOf(schedule.kind);
+  const early = venue ? dayRule(venue, day).earlyClose : null;
+  return early === null ? schedule.rthClose : Math.min(early, schedule.rthClose);
 }
 
 /** The regular session of trading day `day` (official open to official close), or null. */
 export function regularWindow(schedule: Schedule, mode: SessionMode, day: number): Window | null {
   if (mode === 'always-open') return { start: etToUtc(day, schedule.rthOpen), end: etToUtc(day, schedule.rthClose) };
   if (!tradingWindow(schedule, mode, day)) return null;
-  return { start: etToUtc(day, schedule.rthOpen), end: etToUtc(day, schedule.rthClose) };
+  return { start: etToUtc(day, schedule.rthOpen), end: etToUtc(day, closeMinute(schedule, day)) };
 }
 
 /** Trading days whose windows can contain `t`: a globex/idealpro day starts the evening before. */
@@ -138,7 +156,11 @@ export function phaseAt(schedule: Schedule, mode: SessionMode, t: number): Sessi
  * venue is open, as IBKR treats the Globex and IDEALPRO sessions.
  */
 export function canExecute(schedule: Schedule, mode: SessionMode, t: number, outsideRth: boolean): boolean {
-  const phase = phaseAt(schedule, mode, t);
+  return canExecuteIn(schedule, phaseAt(schedule, mode, t), outsideRth);
+}
+
+/** canExecute for a phase already known (the matching loop looks the phase up once per instant and schedule). */
+export function canExecuteIn(schedule: Schedule, phase: SessionPhase, outsideRth: boolean): boolean {
   if (phase === 'closed') return false;
   if (phase === 'regular') return true;
   if (schedule.kind === 'globex' || schedule.kind === 'idealpro') return true;

@@ -42,9 +42,11 @@ describe('history in slices', () => {
           const market = new Market(42, mode);
           const query = { barSize, duration, whatToShow, useRth, endMs: MON_10ET - back };
           let pauses = 0;
-          const sliced = barsInSlices((q, now) => market.bars(inst, q, now), query, MON_10ET, async () => {
+          const pause = async (): Promise<void> => {
             pauses += 1;
-          });
+          };
+          // "N D" counts sessions: the window's start comes from the market, as getHistoricalBars passes it.
+          const sliced = barsInSlices((q, now) => market.bars(inst, q, now), query, MON_10ET, pause, undefined, market.requestStart(inst, query, MON_10ET));
           let whole: ReturnType<Market['bars']>;
           try {
             whole = market.bars(inst, query, MON_10ET);

@@ -31,13 +31,18 @@ const DAY_S = 86_400;
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** `signal` stops the work between slices (the caller went away); the promise then rejects with its reason. */
+/**
+ * `signal` stops the work between slices (the caller went away); the promise then rejects with its reason.
+ * `startMs` is where the request's window begins when it is not `duration` before the end ("N D" counts
+ * sessions, see Market.requestStart).
+ */
 export async function barsInSlices(
   compute: (query: TimedBarsQuery, nowMs: number) => Bar[],
   query: TimedBarsQuery,
   nowMs: number,
   pause: () => Promise<void> = nextTick,
   signal?: AbortSignal,
+  startMs?: number,
 ): Promise<Bar[]> {
   signal?.throwIfAborted();
   const barS = BAR_SECONDS[query.barSize];
@@ -49,8 +54,10 @@ export async function barsInSlices(
   const sliceS = barS * Math.max(1, Math.min(BARS_PER_SLICE, Math.floor(MAX_SLICE_S / barS)));
   const sliceMs = sliceS * 1000;
   const end = Math.min(query.endMs, nowMs);
-  const start = end - durationSeconds(query.duration) * 1000;
+  const start = startMs ?? end - durationSeconds(query.duration) * 1000;
   if (end - start <= 2 * sliceMs) return compute(query, nowMs);
+  // The first bar sits on the bar grid, so it may begin before `start` (Market.bars does the same).
+  const firstBarStart = Math.floor(start / (barS * 1000)) * barS * 1000;
 
   const cuts: number[] = [];
   for (let cut = Math.floor(start / sliceMs) * sliceMs + sliceMs; cut < end; cut += sliceMs) cuts.push(cut);
@@ -72,7 +79,7 @@ export async function barsInSlices(
   };
   // Durations are whole seconds, so the first slice ends just past its cut to begin exactly at `start`.
   const overshoot = (((start - first) % 1000) + 1000) % 1000;
-  add(slice(first + overshoot, (first + overshoot - start) / 1000, start, first));
+  add(slice(first + overshoot, (first + overshoot - start) / 1000, firstBarStart, first));
   for (let i = 0; i + 1 < cuts.length; i++) {
     await pause();
     signal?.throwIfAborted();

@@ -29,12 +29,24 @@ export interface SimBrokerOptions {
   accountId?: string;
   /** How often the tick loop runs on the system clock; default 1000 ms. */
   tickIntervalMs?: number;
+  /** Half-life of the book's recovery after an order takes liquidity; default 30 000 ms (SIM_DEPTH_HALF_LIFE_MS). */
+  depthHalfLifeMs?: number;
+}
+
+/** Liquidity taken from one instrument's book, not yet replenished, as of `t`. */
+export interface Depletion {
+  t: number;
+  bid: number;
+  ask: number;
 }
 
 export class SimState {
   readonly clock: Clock;
   readonly accountId: string;
   readonly tickIntervalMs: number;
+  readonly depthHalfLifeMs: number;
+  /** Per conId: what orders took from the book and is still refilling (impact persists for a few half-lives). */
+  readonly depletion = new Map<number, Depletion>();
   readonly market: Market;
   readonly instruments: Instruments;
   store: SimStore | null = null;
@@ -48,6 +60,7 @@ export class SimState {
     this.clock = options.clock ?? systemClock;
     this.accountId = options.accountId ?? 'DU1234567';
     this.tickIntervalMs = Math.max(10, options.tickIntervalMs ?? 1000);
+    this.depthHalfLifeMs = Math.max(1, options.depthHalfLifeMs ?? 30_000);
     this.market = new Market(options.seed, options.session);
     this.instruments = new Instruments(this.market, () => this.clock.now());
   }

@@ -150,12 +150,14 @@ describe('kill switch', () => {
 
 describe('daily loss limit', () => {
   it('engages the kill switch when a fill takes the day past MAX_DAILY_LOSS', async () => {
-    gw = await startTestGateway({ MAX_DAILY_LOSS: '1' });
-    // Buying at the ask and marking at the last loses the spread plus the commission at once.
-    await gw.client.placeOrder({ ...mkt, quantity: 100 });
+    gw = await startTestGateway({ MAX_DAILY_LOSS: '0.5' });
+    // One share bought at the ask loses IBKR's $1.00 minimum commission (plus half a one-cent spread) at once; two
+    // seconds of AAPL's moves are a few cents, so the day is certainly past the 0.50 limit. (With 100 shares the
+    // simulator's one-tick spread no longer outweighs two seconds of price moves.)
+    await gw.client.placeOrder({ ...mkt, quantity: 1 });
     await gw.advance(2000);
     const pnl = await gw.client.getPnl();
-    expect(pnl.unrealizedPnl + pnl.realizedPnl).toBeLessThanOrEqual(-1);
+    expect(pnl.unrealizedPnl + pnl.realizedPnl).toBeLessThanOrEqual(-0.5);
     expect(gw.client.killSwitch()).toMatchObject({ engaged: true, reason: expect.stringContaining('daily loss') });
     // Risk runs before the gates, so the refusal names the check; the kill switch stays engaged behind it.
     await expect(gw.client.placeOrder(mkt)).rejects.toMatchObject({ code: 'RISK_LIMIT_EXCEEDED', details: { failedChecks: [expect.objectContaining({ name: 'maxDailyLoss' })] } });
