@@ -81,13 +81,15 @@ export interface Harness {
 
 export const tick = (ms = 20): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function makeHarness(options: Partial<Omit<TwsEmulatorOptions, 'broker' | 'port'>> = {}): Promise<Harness> {
+/** `session`: the simulator's (default always-open, so tests run at any market hour; 'real' follows the exchange calendar). */
+export async function makeHarness(options: Partial<Omit<TwsEmulatorOptions, 'broker' | 'port'>> & { session?: 'real' | 'always-open' } = {}): Promise<Harness> {
+  const { session = 'always-open', ...emulatorOptions } = options;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tws-emu-'));
   const clock = new ManualClock(MONDAY_10_ET);
-  const broker = createSimBroker({ dataDir, seed: 42, session: 'always-open', startingCash: 1_000_000, clock });
+  const broker = createSimBroker({ dataDir, seed: 42, session, startingCash: 1_000_000, clock });
   await broker.connect();
   const universe = new Catalogue().listed().map((i) => i.contract);
-  const emulator = await startTwsEmulator({ broker, port: 0, clock, universe, ...options });
+  const emulator = await startTwsEmulator({ broker, port: 0, clock, universe, ...emulatorOptions });
   const clients: TestClient[] = [];
   return {
     broker,

@@ -3,7 +3,7 @@
  * real @stoqey/ib client: each request gets its answer (or IB Gateway's error,
  * with the request id) and the client's decoder never complains.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DurationUnit, EventName, Instrument, LocationCode, ScanCode, SecType, TickByTickDataType, WhatToShow, type Contract as IbContract } from '@stoqey/ib';
 import type { Contract } from '../core/models.js';
 import { makeHarness, tick, type Harness } from '../testing/emulator-harness.js';
@@ -313,8 +313,17 @@ describe('historical bar kinds beyond the simulator own', () => {
 });
 
 describe('weekly bars', () => {
+  // On the real calendar: with SIM_SESSION=always-open every day trades, so a week's last session is its Sunday.
+  let real: Harness;
+  beforeAll(async () => {
+    real = await makeHarness({ session: 'real' });
+  });
+  afterAll(async () => {
+    await real.close();
+  });
+
   it('are labelled by the last trading day of their week (the Friday, or today for this week), as IBKR labels them', async () => {
-    const c = await h.connect(1);
+    const c = await real.connect(1);
     c.ib.reqHistoricalData(60, AAPL, '', '3 W', '1 week' as never, 'TRADES' as never, 1, 1, false);
     await c.waitFor(EventName.historicalData, (a) => a[0] === 60 && String(a[1]).startsWith('finished'));
     const labels = c.all(EventName.historicalData, (a) => a[0] === 60 && !String(a[1]).startsWith('finished')).map((b) => String(b[1]));

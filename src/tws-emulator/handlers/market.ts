@@ -190,23 +190,9 @@ const historical: Handler = async (s, r) => {
   if (!s.historical.delete(reqId)) return;
   const daily = /day|week|month/.test(barSize.data);
   const startMs = bars.length > 0 ? Date.parse(bars[0]?.time ?? '') : endMs;
-  const labelled = barSize.data === '1 week' ? bars.map((b) => ({ ...b, time: weekLabel(b.time, Math.min(endMs, s.shared.clock.now())) })) : bars;
-  s.send(historicalDataMessage(reqId, labelled, { startMs, endMs }, daily, h.formatDate));
+  // Weekly and monthly bars come labelled by their last session (holidays included), as IBKR labels them.
+  s.send(historicalDataMessage(reqId, bars, { startMs, endMs }, daily, h.formatDate));
 };
-
-const DAY_MS = 86_400_000;
-
-/**
- * IBKR labels a weekly bar by the last trading day of its week (the Friday,
- * or the last day so far for the current week); the simulator labels it by
- * its Monday. Holidays are not modelled by the simulator, so the Friday is
- * the last trading day of every full week.
- */
-function weekLabel(mondayIso: string, endMs: number): string {
-  const friday = Date.parse(mondayIso) + 4 * DAY_MS;
-  const lastDay = Math.floor(endMs / DAY_MS) * DAY_MS;
-  return new Date(Math.min(friday, lastDay)).toISOString();
-}
 
 /** Clients write "1 hour" and "1 hours", "1 day" and "1 days"; the simulator knows one spelling of each. */
 function normaliseBarSize(s: string): string {
