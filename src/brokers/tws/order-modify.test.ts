@@ -44,6 +44,10 @@ describe('tws broker modifyOrder', () => {
     expect(taken).toMatchObject({ accepted: true, state: { status: 'ACCEPTED', remainingQuantity: 3, spec: { quantity: 3 } } });
     // The broker behind the emulator works the amended order.
     expect((await x.sim.getOpenOrders()).find((o) => o.spec.limitPrice === far)?.spec.quantity).toBe(3);
+
+    // A change of time in force and outsideRth alone is recognised in IBKR's answer too.
+    const terms = await x.broker.modifyOrder({ orderId, contract: aapl, spec: OrderSpec.parse({ ...base, quantity: 3, timeInForce: 'DAY', outsideRth: true }), accountId: account, orderRef: 'mod-1' });
+    expect(terms).toMatchObject({ accepted: true, state: { spec: { timeInForce: 'DAY', outsideRth: true, quantity: 3 } } });
   });
 
   it('refuses without sending: an order not yet acknowledged, and a second modification while one is in flight', async () => {

@@ -15,7 +15,7 @@ import type { Order as IbOrder } from '@stoqey/ib';
 import { BrokerConnectionError, GatewayError, OrderNotFoundError } from '../../core/errors.js';
 import { TERMINAL_STATUSES, type OrderSpec } from '../../core/models.js';
 import type { ModifyOrderAck, ModifyOrderRequest } from '../../core/broker/port.js';
-import { specToIbPrices } from '../../ibkr/order-map.js';
+import { specToIbPrices, specToIbTif } from '../../ibkr/order-map.js';
 import type { TwsContext } from './context.js';
 import { cloneState, type OrderBook, type TrackedOrder } from './order-book.js';
 import { num, specToIbOrder, toIbContract } from './wire.js';
@@ -69,6 +69,12 @@ export function showsModification(t: TrackedOrder, order: IbOrder): OrderSpec | 
   const pending = t.modifying;
   if (!pending) return null;
   const p = specToIbPrices(pending.spec);
-  const same = num(order.totalQuantity) === pending.spec.quantity && samePrice(priceOf(order.lmtPrice), p.lmtPrice) && samePrice(priceOf(order.auxPrice), p.auxPrice);
+  // Every changeable term must show: an openOrder sent for an earlier reason (a fill) carries the old ones.
+  const same =
+    num(order.totalQuantity) === pending.spec.quantity &&
+    samePrice(priceOf(order.lmtPrice), p.lmtPrice) &&
+    samePrice(priceOf(order.auxPrice), p.auxPrice) &&
+    (order.tif === undefined || String(order.tif) === specToIbTif(pending.spec)) &&
+    (order.outsideRth === undefined || order.outsideRth === pending.spec.outsideRth);
   return same ? pending.spec : null;
 }
