@@ -50,7 +50,7 @@ describe('modifying a working order', () => {
     await expect(gw.client.modifyOrder('999999', { quantity: 2 })).rejects.toMatchObject({ code: 'ORDER_NOT_FOUND', status: 404 });
   });
 
-  it('refuses bad changes before anything is sent: nothing to change, a field that cannot change, a quantity not above what filled', async () => {
+  it('refuses bad changes before anything is sent: nothing to change, an unchanged value, a side change, a time in force a working order cannot take', async () => {
     gw = await startTestGateway();
     const { orderId, limitPrice } = await restingBuy(10);
     await expect(gw.client.modifyOrder(orderId, {})).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
@@ -92,5 +92,27 @@ describe('modifying a working order', () => {
     expect(again).toMatchObject({ ...first, idempotentReplay: true });
     expect(gw.client.queryAudit({ orderId, eventType: 'ORDER_MODIFY_REQUESTED' }).entries).toHaveLength(1);
     await expect(gw.client.modifyOrder(orderId, { limitPrice: limitPrice - 2 }, { idempotencyKey: 'mod-1' })).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
+  });
+
+  it('sends nothing once the kill switch is engaged: the order was cancelled with every working order, and the change is refused', async () => {
+    gw = await startTestGateway();
+    const { orderId, limitPrice } = await restingBuy(10);
+    await gw.client.setKillSwitch(true, 'test');
+    await expect(gw.client.modifyOrder(orderId, { limitPrice: limitPrice - 1 })).rejects.toMatchObject({ code: 'ORDER_NOT_MODIFIABLE' });
+    expect(gw.client.queryAudit({ orderId, eventType: 'ORDER_MODIFY_REQUESTED' }).entries).toEqual([]);
+    expect((await gw.client.getOrderStatus(orderId)).spec.limitPrice).toBe(limitPrice);
+  });
+
+  it('keeps the quantity above what has filled: a partly filled order can grow or shrink to more than its fills, not to them', async () => {
+    gw = await startTestGateway({ MAX_ORDER_QUANTITY: '1000000', MAX_ORDER_NOTIONAL: '100000000', MAX_POSITION_NOTIONAL: '100000000', MAX_GROSS_EXPOSURE: '1000000000', SIM_STARTING_CASH: '100000000' });
+    const quote = await gw.client.getQuote({ symbol: 'AAPL' });
+    const quantity = (quote.askSize as number) * 3;
+    const placed = await gw.client.placeOrder({ symbol: 'AAPL', action: 'BUY', quantity, orderType: 'LMT', limitPrice: quote.ask as number, timeInForce: 'GTC' });
+    const partial = await gw.client.getOrderStatus(placed.orderId);
+    if (partial.status !== 'PARTIALLY_FILLED') throw new Error(`expected a partial fill at the touch, got ${partial.status}`);
+    const filled = partial.filledQuantity;
+    await expect(gw.client.modifyOrder(placed.orderId, { quantity: filled })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
+    const shrunk = await gw.client.modifyOrder(placed.orderId, { quantity: filled + 1, limitPrice: Math.floor((quote.bid as number) * 0.95) });
+    expect(shrunk).toMatchObject({ modified: true, filledQuantity: filled, remainingQuantity: 1 });
   });
 });
