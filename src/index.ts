@@ -16,4 +16,4 @@ export * from './core/models.js';
 export * from './core/errors.js';
 export { parseConfig, loadEnv, envExample, type Config, type Env, type RiskLimits, type ApiKey, type ApiScope } from './core/config.js';
 export { ManualClock, systemClock, type Clock } from './core/clock.js';
-export type { Broker, BrokerEvents, BrokerOrderState, PlaceOrderAck, WhatIfResult, BarsQuery, Unsubscribe } from './core/broker/port.js';
+export type { Broker, BrokerEvents, BrokerOrderState, PlaceOrderAck, ModifyOrderRequest as BrokerModifyOrderRequest, ModifyOrderAck, WhatIfResult, BarsQuery, Unsubscribe } from './core/broker/port.js';

@@ -18,7 +18,11 @@ import type {
   HistoricalRequestInput,
   KillSwitchChange,
   KillSwitchState,
+  ModificationPreview,
+  ModifyOrderInput,
+  ModifyResult,
   OrderDetail,
+  OrderModificationInput,
   OrderPreview,
   OrderResult,
   OrderSpecInput,
@@ -38,6 +42,8 @@ export interface CliGateway {
   getPnl(accountId?: string): Promise<AccountPnL>;
   previewOrder(spec: OrderSpecInput): Promise<OrderPreview>;
   placeOrder(request: PlaceOrderInput, options?: PlaceOptions): Promise<OrderResult>;
+  previewModification(orderId: string, changes: OrderModificationInput): Promise<ModificationPreview>;
+  modifyOrder(orderId: string, request: ModifyOrderInput, options?: PlaceOptions): Promise<ModifyResult>;
   cancelOrder(orderId: string): Promise<CancelResult>;
   cancelAllOrders(query?: CancelAllQueryInput): Promise<CancelAllResult>;
   previewClosePosition(symbol: string, request?: ClosePositionRequestInput): Promise<OrderPreview>;
@@ -61,6 +67,8 @@ export function localGateway(client: GatewayClient): CliGateway {
     getPnl: (a) => client.getPnl(a),
     previewOrder: (s) => client.previewOrder(s),
     placeOrder: (r, o) => client.placeOrder(r, o),
+    previewModification: (id, c) => client.previewModification(id, c),
+    modifyOrder: (id, r, o) => client.modifyOrder(id, r, o),
     cancelOrder: (id) => client.cancelOrder(id),
     cancelAllOrders: (q) => client.cancelAllOrders(q),
     previewClosePosition: (symbol, r) => client.previewClosePosition(symbol, r),
@@ -85,7 +93,7 @@ const toQuery = (q: object): string => {
 /** The running gateway over REST. `timeoutMs` bounds each call, so a hung gateway cannot hang the CLI. */
 export function remoteGateway(baseUrl: string, apiKey: string | null, timeoutMs = 30_000): CliGateway {
   const base = baseUrl.replace(/\/+$/, '');
-  async function call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  async function call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${base}${path}`, {
@@ -125,6 +133,8 @@ export function remoteGateway(baseUrl: string, apiKey: string | null, timeoutMs 
     getPnl: (a) => call('GET', `/api/account/pnl${account(a)}`),
     previewOrder: (spec) => call('POST', '/api/orders/preview', spec),
     placeOrder: (request, options) => call('POST', '/api/orders/place', request, options?.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
+    previewModification: (orderId, changes) => call('POST', `/api/orders/${encodeURIComponent(orderId)}/modify/preview`, changes),
+    modifyOrder: (orderId, request, options) => call('PATCH', `/api/orders/${encodeURIComponent(orderId)}`, request, options?.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
     cancelOrder: (orderId) => call('POST', `/api/orders/${encodeURIComponent(orderId)}/cancel`),
     cancelAllOrders: (q) => call('DELETE', `/api/orders${toQuery(q ?? {})}`),
     previewClosePosition: (symbol, r) => call('POST', `/api/positions/${encodeURIComponent(symbol)}/close/preview${toQuery(r ?? {})}`),

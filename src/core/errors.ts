@@ -27,6 +27,7 @@ export const ERROR_CATALOGUE = {
   ORDER_NOT_FOUND: { status: 404, description: 'No order with that id.' },
   ORDER_NOT_CANCELLABLE: { status: 409, description: 'The order has already finished (filled, cancelled, rejected, expired or simulated).' },
   ORDER_OTHER_BROKER: { status: 409, description: 'The order id belongs to an order of another broker identity (sim account, or tws host:port:account:clientId) in this DATA_DIR; this gateway neither changes nor cancels it. Nothing was sent.' },
+  ORDER_NOT_MODIFIABLE: { status: 409, description: 'The order cannot be modified: it has finished (filled, cancelled, rejected, expired), was only simulated, or its state is unknown.' },
   ORDER_REJECTED: { status: 422, description: 'The broker rejected the order; message says why (insufficient buying power, outside trading hours, ...).' },
   RISK_LIMIT_EXCEEDED: { status: 422, description: 'A pre-trade risk check failed; details.failedChecks names each one with its value and limit.' },
   TRADING_DISABLED: { status: 403, description: 'Order transmission is not allowed by the configuration (for example live mode without the override file).' },

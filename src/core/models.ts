@@ -426,6 +426,37 @@ export const PlaceOrderRequest = z.strictObject({
 }).superRefine(checkOrderRules);
 export type PlaceOrderRequest = z.infer<typeof PlaceOrderRequest>;
 
+/**
+ * A modification of a working order (IBKR semantics: same order id, new
+ * version): only prices, quantity, time in force and outsideRth can change.
+ * Fields left out keep their value.
+ */
+const modificationFields = {
+  quantity: orderFields.quantity.optional().describe('New total quantity (filled + still working); must stay above what has filled'),
+  limitPrice: orderFields.limitPrice,
+  stopPrice: orderFields.stopPrice,
+  trailingAmount: orderFields.trailingAmount,
+  trailingPercent: orderFields.trailingPercent,
+  limitOffset: orderFields.limitOffset,
+  timeInForce: z.enum(['DAY', 'GTC']).optional().describe('A working order can become DAY or GTC'),
+  outsideRth: z.boolean().optional().describe('Allow execution outside regular trading hours'),
+};
+const someChange = (m: Record<string, unknown>): boolean => Object.values(m).some((v) => v !== undefined);
+const NOTHING_TO_CHANGE = { message: 'Give at least one field to change: quantity, limitPrice, stopPrice, trailingAmount, trailingPercent, limitOffset, timeInForce or outsideRth' };
+
+export const OrderModification = z.strictObject(modificationFields).refine(someChange, NOTHING_TO_CHANGE).describe('The fields of a working order to change');
+export type OrderModification = z.infer<typeof OrderModification>;
+export type OrderModificationInput = z.input<typeof OrderModification>;
+
+export const ModifyOrderRequest = z
+  .strictObject({
+    ...modificationFields,
+    previewId: z.string().trim().min(1).max(128).optional().describe('Id of a preview of this exact modification; modifying checks it still matches'),
+  })
+  .refine(({ previewId: _p, ...m }) => someChange(m), NOTHING_TO_CHANGE);
+export type ModifyOrderRequest = z.infer<typeof ModifyOrderRequest>;
+export type ModifyOrderInput = z.input<typeof ModifyOrderRequest>;
+
 /** The normalised order as stored and returned (defaults applied). */
 export const OrderSpecOutput = z.object({
   symbol: z.string(),
@@ -492,6 +523,27 @@ export const OrderPreview = z.object({
   warnings: z.array(z.string()),
 });
 export type OrderPreview = z.infer<typeof OrderPreview>;
+
+export const ModificationPreview = OrderPreview.extend({
+  orderId: z.string().describe('The working order this modification would change'),
+  previous: OrderSpecOutput.describe('The order as it works now'),
+  filledQuantity: z.number().describe('Already filled: the new version works the rest'),
+});
+export type ModificationPreview = z.infer<typeof ModificationPreview>;
+
+export const ModifyResult = z.object({
+  orderId: z.string(),
+  status: OrderStatus,
+  modified: z.boolean().describe('True when the broker now works the new version; false when only simulated (ORDERS_ENABLED=false)'),
+  spec: OrderSpecOutput.describe('The order as it now stands'),
+  previous: OrderSpecOutput.describe('The order before this modification'),
+  filledQuantity: z.number(),
+  remainingQuantity: z.number(),
+  message: z.string().nullable(),
+  correlationId: z.string(),
+  idempotentReplay: z.boolean().describe('True when this is the stored result of an earlier identical request'),
+});
+export type ModifyResult = z.infer<typeof ModifyResult>;
 
 export const ChildOrderRole = z.enum(['TAKE_PROFIT', 'STOP_LOSS']);
 export type ChildOrderRole = z.infer<typeof ChildOrderRole>;
@@ -680,6 +732,10 @@ export const AuditEventType = z.enum([
   'CONNECTION_LOST',
   'CONNECTION_RESTORED',
   'CONFIG_LOADED',
+  'ORDER_MODIFY_REQUESTED',
+  'ORDER_MODIFIED',
+  'ORDER_MODIFY_REJECTED',
+  'ORDER_MODIFY_SIMULATED',
 ]);
 export type AuditEventType = z.infer<typeof AuditEventType>;
 

@@ -21,6 +21,9 @@ export const previewHash = (spec: OrderSpec): string => {
   return hashOf(order);
 };
 
+/** A new order's preview binds its spec; a modification's, the spec and the order it modifies (so neither stands in for the other). */
+const bindingHash = (spec: OrderSpec, modifies: string | undefined): string => (modifies === undefined ? previewHash(spec) : hashOf({ modifies, order: previewHash(spec) }));
+
 export class PreviewRegistry {
   private readonly issued = new Map<string, Issued>();
 
@@ -29,22 +32,23 @@ export class PreviewRegistry {
     private readonly clock: Clock,
   ) {}
 
-  issue(spec: OrderSpec): { previewId: string; expiresAt: string } {
+  /** `modifies`: the working order a modification preview is for; it binds the preview to that order too. */
+  issue(spec: OrderSpec, modifies?: string): { previewId: string; expiresAt: string } {
     this.sweep();
     const previewId = `pv_${randomBytes(12).toString('base64url')}`;
     const expiresAt = this.clock.now() + this.ttlMs;
-    this.issued.set(previewId, { specHash: previewHash(spec), expiresAt });
+    this.issued.set(previewId, { specHash: bindingHash(spec, modifies), expiresAt });
     return { previewId, expiresAt: new Date(expiresAt).toISOString() };
   }
 
   /** Throws PREVIEW_NOT_FOUND, PREVIEW_EXPIRED or PREVIEW_MISMATCH. */
-  check(previewId: string, spec: OrderSpec): void {
+  check(previewId: string, spec: OrderSpec, modifies?: string): void {
     const issued = this.issued.get(previewId);
     if (!issued) throw new PreviewError('PREVIEW_NOT_FOUND', `No preview ${previewId}: preview the order first`, { previewId });
     if (this.clock.now() > issued.expiresAt) {
       throw new PreviewError('PREVIEW_EXPIRED', `Preview ${previewId} expired at ${new Date(issued.expiresAt).toISOString()}; preview the order again`, { previewId });
     }
-    if (issued.specHash !== previewHash(spec)) {
+    if (issued.specHash !== bindingHash(spec, modifies)) {
       throw new PreviewError('PREVIEW_MISMATCH', `The order differs from the one previewed as ${previewId}; preview it again`, { previewId });
     }
   }

@@ -53,7 +53,7 @@ export interface ApiConnection {
 export type QueryValue = string | number | boolean | undefined | null;
 
 export interface RequestSpec {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   query?: Record<string, QueryValue>;
   body?: unknown;

@@ -120,8 +120,10 @@ describe('over stdio', () => {
         'get_pnl',
         'get_quote',
         'list_orders',
+        'modify_order',
         'place_order',
         'preview_close_position',
+        'preview_modify_order',
         'preview_order',
         'query_audit_log',
         'resolve_contract',
@@ -344,7 +346,7 @@ describe('over stdio', () => {
   const cliRegistersMcp = existsSync(CLI_ENTRY) && readFileSync(CLI_ENTRY, 'utf8').includes('registerMcpCommand');
   it.skipIf(!cliRegistersMcp)('`ibkr-gateway mcp` serves the same tools', async () => {
     const cli = await stdioClient({ MCP_API_URL: apiUrl, MCP_API_KEY: KEYS.trade }, [CLI_ENTRY, 'mcp']);
-    expect((await cli.listTools()).tools).toHaveLength(17);
+    expect((await cli.listTools()).tools).toHaveLength(19);
     expect(data(await call(cli, 'get_quote', { symbol: 'MSFT' }))).toMatchObject({ symbol: 'MSFT' });
   });
 });
@@ -412,7 +414,7 @@ describe('Streamable HTTP at /mcp on the REST server', () => {
 
   it('serves the tools with the caller key: preview and place work with a trade key', async () => {
     const mcp = await httpClient(KEYS.trade);
-    expect((await mcp.listTools()).tools).toHaveLength(17);
+    expect((await mcp.listTools()).tools).toHaveLength(19);
     const order = { ...ORDER, symbol: 'AMZN', quantity: 1 };
     const { previewId } = data<{ previewId: string }>(await call(mcp, 'preview_order', order));
     const placed = data<{ orderId: string }>(await call(mcp, 'place_order', { ...order, previewId }));

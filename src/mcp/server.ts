@@ -17,6 +17,7 @@ import { registerAuditTools } from './tools/audit.js';
 import { registerBulkOrderTools } from './tools/bulk-orders.js';
 import { registerPrompts } from './prompts.js';
 import { registerMarketTools } from './tools/market.js';
+import { registerModifyTools } from './tools/modify.js';
 import { registerOrderTools } from './tools/orders.js';
 
 export type McpServerOptions = ApiConnection;
@@ -26,6 +27,7 @@ const INSTRUCTIONS = [
   'Interactive Brokers through ibkr-gateway. Every call goes through the gateway\'s safety gates, risk limits and audit log.',
   'To trade: preview_order, show the user the estimate, then place_order with the same fields and the previewId; follow with get_order_status.',
   'A retried place_order with the same previewId never places twice. If place_order fails or times out, check list_orders (status open) before anything else.',
+  'To change a working order: preview_modify_order, then modify_order with the same changes and the previewId.',
   'An order with status SIMULATED was recorded but not sent (the gateway has orders disabled).',
   'If something goes wrong, engage_kill_switch stops all trading; only a human can release it.',
 ].join(' ');
@@ -39,6 +41,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   registerAccountTools(server, context);
   registerOrderTools(server, context);
   registerBulkOrderTools(server, context);
+  registerModifyTools(server, context);
   registerAdminTools(server, context);
   registerAuditTools(server, context);
   registerPrompts(server);

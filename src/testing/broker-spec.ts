@@ -14,15 +14,17 @@
  * The cases, in the order they run (later ones move the clock by days):
  * - broker-spec/basics.ts: session, contracts, quotes, history, account, order ids;
  * - broker-spec/orders.ts: market and limit orders, what-if, brackets, OCA;
+ * - broker-spec/modify.ts: modifying a working order in place (price, quantity, a filled order, a race with a fill);
  * - broker-spec/market-data.ts: quote streams and their release, option chains;
  * - broker-spec/recovery.ts: fills missed during a gateway restart, DAY expiry.
- * Order modification and cancel-all join when the Broker port has them.
+ * Cancel-all joins when the Broker port has it.
  */
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { Broker } from '../core/broker/port.js';
 import type { Contract } from '../core/models.js';
 import { sessionAndDataCases } from './broker-spec/basics.js';
 import { marketDataCases } from './broker-spec/market-data.js';
+import { modifyCases } from './broker-spec/modify.js';
 import { orderCases } from './broker-spec/orders.js';
 import { recoveryCases } from './broker-spec/recovery.js';
 import { AAPL, attach, type BrokerHarness, type SpecWorld } from './broker-spec/world.js';
@@ -55,6 +57,7 @@ export function describeBrokerSpec(name: string, makeHarness: () => Promise<Brok
 
     sessionAndDataCases(w);
     orderCases(w);
+    modifyCases(w);
     marketDataCases(w);
     recoveryCases(w);
   });

@@ -19,6 +19,8 @@ import type {
   BrokerEvents,
   BrokerOrderState,
   ExecutionsQuery,
+  ModifyOrderAck,
+  ModifyOrderRequest,
   OptionChainRequest,
   PlaceOrderAck,
   PlaceOrderRequest,
@@ -28,6 +30,7 @@ import type {
 import { MarginCheck } from './margin.js';
 import { SimMarketData } from './market-data.js';
 import { MatchingLoop } from './matching-loop.js';
+import { OrderAmender } from './order-amend.js';
 import { OrderBook } from './order-book.js';
 import { Settlement } from './settlement.js';
 import { repairHalfDoneOrders } from './recovery.js';
@@ -45,6 +48,7 @@ export class SimBroker implements Broker {
   private readonly margin: MarginCheck;
   private readonly loop: MatchingLoop;
   private readonly orders: OrderBook;
+  private readonly amender: OrderAmender;
   private timer: ReturnType<typeof setInterval> | null = null;
   private stopClock: (() => void) | null = null;
   private lastError: string | null = null;
@@ -59,6 +63,7 @@ export class SimBroker implements Broker {
     const settlement = new Settlement(this.sim, this.prices, this.account);
     this.loop = new MatchingLoop(this.sim, this.prices, settlement);
     this.orders = new OrderBook(this.sim, this.prices, this.margin, this.loop, settlement);
+    this.amender = new OrderAmender(this.sim, this.prices, this.margin, this.loop);
   }
 
   // ---------------------------------------------------------------------------
@@ -79,7 +84,8 @@ export class SimBroker implements Broker {
       // What a crash (under an older version) left half-done is put right from the stored fills first.
       repaired = repairHalfDoneOrders(store, now);
       sim.open.clear();
-      for (const rec of store.openOrders()) sim.open.set(rec.state.orderId, rec);
+      // Time priority is arrival order, and a modification that loses priority re-arrives (order-amend.ts).
+      for (const rec of store.openOrders().sort((a, b) => a.placedAt - b.placedAt)) sim.open.set(rec.state.orderId, rec);
       const saved = Number(store.meta('last_eval') ?? NaN);
       // While the gateway was down the simulated exchange kept going: replay the gap so working orders fill or expire.
       this.loop.lastEval = Number.isFinite(saved) && saved <= now ? saved : now;
@@ -197,6 +203,10 @@ export class SimBroker implements Broker {
 
   placeOrder(request: PlaceOrderRequest): Promise<PlaceOrderAck> {
     return this.orders.placeOrder(request);
+  }
+
+  modifyOrder(request: ModifyOrderRequest): Promise<ModifyOrderAck> {
+    return this.amender.modifyOrder(request);
   }
 
   cancelOrder(orderId: string): Promise<BrokerOrderState> {

@@ -15,6 +15,8 @@ import type {
   ConnectionEvent,
   ExecutionsQuery,
   OptionChainRequest,
+  ModifyOrderAck,
+  ModifyOrderRequest,
   PlaceOrderAck,
   PlaceOrderRequest,
   Unsubscribe,
@@ -270,6 +272,11 @@ export class TwsBroker implements Broker {
   placeOrder(request: PlaceOrderRequest): Promise<PlaceOrderAck> {
     // No waiting for a reconnect here: an order is placed on the connection the caller saw, or refused at once.
     return this.orders.place(request);
+  }
+
+  modifyOrder(request: ModifyOrderRequest): Promise<ModifyOrderAck> {
+    // Like placeOrder: sent on the connection the caller saw, or refused at once.
+    return this.orders.modify(request);
   }
 
   async cancelOrder(orderId: string): Promise<BrokerOrderState> {

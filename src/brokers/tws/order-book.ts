@@ -5,6 +5,7 @@
  * (OrderStore) and emits orderStatus when something a listener cares about moved.
  */
 import { TERMINAL_STATUSES } from '../../core/models.js';
+import type { OrderSpec } from '../../core/models.js';
 import type { BrokerOrderState } from '../../core/broker/port.js';
 import type { TwsContext } from './context.js';
 import type { OrderStore } from './order-store.js';
@@ -16,6 +17,13 @@ export interface TrackedOrder {
   acked: (() => void) | null;
   /** Called after every change (cancel waits on these). */
   changed: (() => void)[];
+  /** A modification sent and not yet answered (order-modify.ts); at most one at a time. */
+  modifying: PendingModify | null;
+}
+
+export interface PendingModify {
+  spec: OrderSpec;
+  settle: (answer: { accepted: boolean; message: string | null }) => void;
 }
 
 export const cloneState = (s: BrokerOrderState): BrokerOrderState => ({ ...s, spec: { ...s.spec } });
@@ -27,7 +35,7 @@ export class OrderBook {
     private readonly ctx: TwsContext,
     private readonly store: OrderStore,
   ) {
-    for (const { state, permId } of store.orders()) this.tracked.set(state.orderId, { state, permId, acked: null, changed: [] });
+    for (const { state, permId } of store.orders()) this.tracked.set(state.orderId, { state, permId, acked: null, changed: [], modifying: null });
   }
 
   has(orderId: string): boolean {
@@ -53,7 +61,7 @@ export class OrderBook {
   }
 
   track(state: BrokerOrderState, permId: number | null): TrackedOrder {
-    const t: TrackedOrder = { state, permId, acked: null, changed: [] };
+    const t: TrackedOrder = { state, permId, acked: null, changed: [], modifying: null };
     this.tracked.set(state.orderId, t);
     this.store.saveOrder(state, permId);
     return t;
@@ -69,7 +77,8 @@ export class OrderBook {
     if (TERMINAL_STATUSES.has(before.status) && patch.status !== undefined && patch.status !== before.status) {
       if (!(patch.status === 'FILLED' && before.status !== 'REJECTED')) next.status = before.status;
     }
-    const moved = next.status !== before.status || next.filledQuantity !== before.filledQuantity || next.message !== before.message || next.avgFillPrice !== before.avgFillPrice;
+    const moved =
+      next.status !== before.status || next.filledQuantity !== before.filledQuantity || next.message !== before.message || next.avgFillPrice !== before.avgFillPrice || next.spec !== before.spec;
     if (!moved && next.accountId === before.accountId) return;
     next.updatedAt = this.ctx.nowIso();
     t.state = next;

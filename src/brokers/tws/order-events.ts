@@ -11,11 +11,14 @@ import type { TwsContext } from './context.js';
 import type { Contracts } from './contracts.js';
 import type { OrderBook } from './order-book.js';
 import type { OrderListings } from './order-listings.js';
+import { showsModification } from './order-modify.js';
 import type { WhatIfs } from './what-if.js';
 import { fromContractDetails, ibOrderToSpec, isRecord, mapStatus, num, str } from './wire.js';
 
 /** IBKR's "cancel refused" codes: the order is still working. */
 const CANCEL_REFUSED = new Set([10147, 10148]);
+/** "Unable to modify this order as it is still being processed": a warning-band code that refuses a modification. */
+const MODIFY_IN_PROGRESS = 2102;
 
 export class OrderEvents {
   constructor(
@@ -60,7 +63,15 @@ export class OrderEvents {
     const tws = isRecord(orderState) ? str(orderState.status) : '';
     const status = mapStatus(tws, t.state.filledQuantity, t.state.remainingQuantity);
     const account = str(order.account);
-    this.book.update(id, { ...(status ? { status } : {}), ...(account ? { accountId: account } : {}) });
+    // The answer to a modification: openOrder with the new terms.
+    const modified = showsModification(t, order);
+    const amended = modified ? { spec: modified, remainingQuantity: Math.max(0, modified.quantity - t.state.filledQuantity), message: 'Modified by request' } : {};
+    this.book.update(id, { ...(status ? { status } : {}), ...(account ? { accountId: account } : {}), ...amended });
+    if (modified) {
+      const pending = t.modifying;
+      t.modifying = null;
+      pending?.settle({ accepted: true, message: 'Order modified' });
+    }
     t.acked?.();
   }
 
@@ -88,6 +99,14 @@ export class OrderEvents {
     }
     const info = classify(code, message);
     const s = t.state;
+    const pending = t.modifying;
+    if (pending && (info.severity === 'fatal' || code === MODIFY_IN_PROGRESS)) {
+      // A refused modification: the order works on as it was (or has finished, as its own status says).
+      t.modifying = null;
+      this.book.update(s.orderId, { message: `Modification refused: ${message} (IBKR ${code})` });
+      pending.settle({ accepted: false, message: `${message} (IBKR ${code})` });
+      return;
+    }
     if (info.action === 'orderRejected' || (info.severity === 'fatal' && s.status === 'PENDING_SUBMIT' && !CANCEL_REFUSED.has(code))) {
       this.book.update(s.orderId, { status: 'REJECTED', message: `${message} (IBKR ${code})` });
     } else if (info.action === 'orderCancelled') {

@@ -1,13 +1,13 @@
 /**
  * Orders at IBKR, assembled from one part per concept: the book of tracked
- * orders (order-book), id allocation (order-ids), placing (order-placement),
+ * orders (order-book), id allocation (order-ids), placing (order-placement), modifying (order-modify),
  * what-if previews (what-if), cancels (order-cancel), what TWS says about
  * orders (order-events), open/completed order listings (order-listings) and
  * executions paired with their commissions (executions). Reconciliation
  * (reconcile.ts) drives the listings and the book after every handshake.
  */
 import type { Contract, Fill, OrderSpec } from '../../core/models.js';
-import type { BrokerOrderState, ExecutionsQuery, PlaceOrderAck, PlaceOrderRequest, WhatIfResult } from '../../core/broker/port.js';
+import type { BrokerOrderState, ExecutionsQuery, ModifyOrderAck, ModifyOrderRequest, PlaceOrderAck, PlaceOrderRequest, WhatIfResult } from '../../core/broker/port.js';
 import type { TwsContext } from './context.js';
 import type { Contracts } from './contracts.js';
 import { Executions } from './executions.js';
@@ -16,6 +16,7 @@ import { cancelOrder } from './order-cancel.js';
 import { OrderEvents } from './order-events.js';
 import { OrderIds } from './order-ids.js';
 import { OrderListings } from './order-listings.js';
+import { modifyOrder } from './order-modify.js';
 import { OrderPlacement } from './order-placement.js';
 import type { OrderStore } from './order-store.js';
 import { WhatIfs } from './what-if.js';
@@ -65,6 +66,10 @@ export class Orders {
 
   whatIf(contract: Contract, spec: OrderSpec, accountId: string): Promise<WhatIfResult> {
     return this.whatIfs.preview(contract, spec, accountId);
+  }
+
+  modify(request: ModifyOrderRequest): Promise<ModifyOrderAck> {
+    return modifyOrder(this.ctx, this.book, request);
   }
 
   cancel(orderId: string): Promise<BrokerOrderState> {

@@ -1,12 +1,12 @@
-/** `orders`, `preview`, `place`, `cancel`: the order path from a terminal. */
+/** `orders`, `preview`, `place`, `modify`, `cancel`: the order path from a terminal. */
 import { createInterface } from 'node:readline/promises';
 import { Option, type Command } from 'commander';
 import type { CliGateway } from '../remote.js';
-import type { OrderPreview, OrderResult, OrderSpecInput } from '../../core/models.js';
+import type { ModificationPreview, ModifyResult, OrderModificationInput, OrderPreview, OrderResult, OrderSpecInput, OrderSpecOutput } from '../../core/models.js';
 import { paint, printFields, printJson, printTable, type Io } from '../output.js';
 import { UsageError, withClient } from '../run.js';
 import { addSchemaFields, inputFrom } from '../schema-options.js';
-import { ORDER_FIELDS } from './spec-fields.js';
+import { MODIFY_FIELDS, ORDER_FIELDS } from './spec-fields.js';
 
 type OrderFlags = Record<string, unknown> & { json?: boolean; yes?: boolean };
 
@@ -58,6 +58,55 @@ export async function confirm(io: Io, question: string): Promise<boolean> {
   }
 }
 
+const orderText = (s: OrderSpecOutput): string =>
+  `${s.action} ${s.quantity} ${s.symbol} ${s.orderType}${s.limitPrice !== undefined ? ` lmt ${s.limitPrice}` : ''}${s.stopPrice !== undefined ? ` stp ${s.stopPrice}` : ''}${s.trailingAmount !== undefined ? ` trail ${s.trailingAmount}` : ''}${s.trailingPercent !== undefined ? ` trail ${s.trailingPercent}%` : ''} ${s.timeInForce}${s.outsideRth ? ' outsideRth' : ''}`;
+
+export function printModificationPreview(io: Io, p: ModificationPreview): void {
+  printFields(io, [
+    ['order', p.orderId],
+    ['now', `${orderText(p.previous)}${p.filledQuantity > 0 ? ` (${p.filledQuantity} filled)` : ''}`],
+    ['after', orderText(p.spec)],
+    ['reference price', p.referencePrice],
+    ['notional still working', p.estimatedNotional],
+    ['modifying it would', `${p.gate.outcome}: ${p.gate.reason}`],
+    ['preview id', `${p.previewId} (until ${p.expiresAt})`],
+  ]);
+  io.stdout.write('\n');
+  printTable(io, ['risk check', 'ok', 'value', 'limit'], p.riskChecks.map((c) => [c.name, c.passed ? paint(io, 'green', 'pass') : paint(io, 'red', 'FAIL'), c.value, c.limit]));
+  for (const w of p.warnings) io.stdout.write(`${paint(io, 'yellow', 'warning')}: ${w}\n`);
+}
+
+export function printModifyResult(io: Io, r: ModifyResult): void {
+  printFields(io, [
+    ['order id', r.orderId],
+    ['modified', r.modified ? 'yes' : 'no'],
+    ['now', orderText(r.spec)],
+    ['was', orderText(r.previous)],
+    ['status', r.status],
+    ['filled', r.filledQuantity],
+    ['remaining', r.remainingQuantity],
+    ['message', r.message],
+    ['correlation id', r.correlationId],
+  ]);
+}
+
+async function modify(client: CliGateway, io: Io, orderId: string, changes: OrderModificationInput, o: OrderFlags): Promise<void> {
+  if (!o.yes && !(io.isTTY && process.stdin.isTTY)) {
+    throw new UsageError('modify needs confirmation: run it in a terminal, or pass --yes');
+  }
+  const preview = await client.previewModification(orderId, changes);
+  if (!o.yes) {
+    printModificationPreview(io, preview);
+    if (!(await confirm(io, `\n${preview.gate.outcome === 'TRANSMIT' ? 'Send' : 'Record'} this modification?`))) {
+      io.stderr.write('Not modified.\n');
+      return;
+    }
+  }
+  const result = await client.modifyOrder(orderId, { ...changes, previewId: preview.previewId });
+  if (o.json) return printJson(io, result);
+  printModifyResult(io, result);
+}
+
 async function place(client: CliGateway, io: Io, spec: OrderSpecInput, o: OrderFlags): Promise<void> {
   if (!o.yes && !(io.isTTY && process.stdin.isTTY)) {
     // Without a terminal nobody can confirm: a script must say --yes explicitly.
@@ -96,6 +145,16 @@ export function registerOrderCommands(program: Command): void {
     .action(async function (this: Command) {
       const o = this.opts<OrderFlags>();
       await withClient((client, io) => place(client, io, orderInputFrom(this), o), { json: o.json });
+    });
+
+  addSchemaFields(program.command('modify').description('Change a working order in place (same id): prices, quantity, time in force, outsideRth; previewed first, asks for confirmation on a terminal unless --yes').argument('<orderId>', 'the working order'), MODIFY_FIELDS)
+    .option('--json', 'print JSON')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async function (this: Command) {
+      const o = this.opts<OrderFlags>();
+      const [orderId] = this.processedArgs as string[];
+      const changes = inputFrom(MODIFY_FIELDS, [], o);
+      await withClient((client, io) => modify(client, io, orderId ?? '', changes, o), { json: o.json });
     });
 
   program

@@ -5,7 +5,7 @@
  * working as a hidden alias). Everything else about an option (its name,
  * description, choices and default) comes from the schema.
  */
-import { HistoricalRequest, OrderSpec, SymbolSpec } from '../../core/models.js';
+import { HistoricalRequest, OrderModification, OrderSpec, SymbolSpec } from '../../core/models.js';
 import { schemaFields } from '../schema-options.js';
 
 const SHORT_FLAGS: Readonly<Record<string, string>> = {
@@ -28,3 +28,6 @@ export const BARS_FIELDS = schemaFields(HistoricalRequest, { arguments: ['symbol
 
 /** `preview` / `place ACTION QUANTITY SYMBOL`: every OrderSpec field; a market order unless --order-type says otherwise. */
 export const ORDER_FIELDS = schemaFields(OrderSpec, { arguments: ['action', 'quantity', 'symbol'], aliases: SHORT_FLAGS, defaults: { orderType: 'MKT' } });
+
+/** `modify ORDER_ID`: one option per field a modification may change (OrderModification), with the same short aliases. */
+export const MODIFY_FIELDS = schemaFields(OrderModification, { aliases: SHORT_FLAGS });

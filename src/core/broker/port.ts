@@ -70,6 +70,31 @@ export interface PlaceOrderRequest {
   orderRef: string;
 }
 
+/**
+ * A modification of a working order, IBKR's way: the same order id sent again
+ * with its new version. Only prices, quantity, time in force and outsideRth
+ * may differ from the order as placed; the core checks that before asking.
+ */
+export interface ModifyOrderRequest {
+  orderId: string;
+  contract: Contract;
+  /** The whole new version of the order. */
+  spec: OrderSpec;
+  accountId: string;
+  orderRef: string;
+}
+
+/** The broker's answer to a modification. */
+export interface ModifyOrderAck {
+  orderId: string;
+  /** True when the broker now works the new version. */
+  accepted: boolean;
+  /** Why it was refused, in the broker's words (IBKR error 104, 105, 10147...), or a note. */
+  message: string | null;
+  /** The order as the broker has it after the request: the new version when accepted, else as it stands (perhaps filled). */
+  state: BrokerOrderState;
+}
+
 /** The broker's view of one order at one moment. */
 export interface BrokerOrderState {
   orderId: string;
@@ -144,6 +169,8 @@ export interface Broker {
   whatIf(contract: Contract, spec: OrderSpec, accountId: string): Promise<WhatIfResult>;
   allocateOrderIds(count: number): Promise<string[]>;
   placeOrder(request: PlaceOrderRequest): Promise<PlaceOrderAck>;
+  /** Amends a working order in place (same id). A finished or unknown order is refused (accepted: false), not thrown. */
+  modifyOrder(request: ModifyOrderRequest): Promise<ModifyOrderAck>;
   cancelOrder(orderId: string): Promise<BrokerOrderState>;
   getOpenOrders(): Promise<BrokerOrderState[]>;
   getOrder(orderId: string): Promise<BrokerOrderState | null>;

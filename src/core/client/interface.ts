@@ -27,7 +27,11 @@ import type {
   HistoricalRequestInput,
   KillSwitchChange,
   KillSwitchState,
+  ModificationPreview,
+  ModifyOrderInput,
+  ModifyResult,
   OptionChain,
+  OrderModificationInput,
   OrderDetail,
   OrderEvent,
   OrderEventsQueryInput,
@@ -76,6 +80,10 @@ export interface GatewayClient {
   previewOrder(spec: OrderSpecInput): Promise<OrderPreview>;
   placeOrder(request: PlaceOrderInput, options?: PlaceOptions): Promise<OrderResult>;
   getOrderStatus(orderId: string): Promise<OrderDetail>;
+  /** What modifying a working order would do (risk checks of the new version, estimates); binds a previewId to this modification. */
+  previewModification(orderId: string, changes: OrderModificationInput): Promise<ModificationPreview>;
+  /** Changes a working order in place (same id): prices, quantity (above what filled), time in force, outsideRth. */
+  modifyOrder(orderId: string, request: ModifyOrderInput, options?: PlaceOptions): Promise<ModifyResult>;
   cancelOrder(orderId: string): Promise<CancelResult>;
   listOrders(query?: OrderListQueryInput): Promise<OrderDetail[]>;
   /** Cancels every working order of the account (optionally one symbol), each recorded; lists what was cancelled and what could not be. */

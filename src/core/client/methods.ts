@@ -22,6 +22,8 @@ import {
   type Health,
   type HistoricalRequestInput,
   type KillSwitchChange,
+  type ModifyOrderInput,
+  type OrderModificationInput,
   type OrderSpecInput,
   type SymbolSpecInput,
 } from '../models.js';
@@ -30,6 +32,7 @@ import { cancelAllOrders } from '../orders/cancel-all.js';
 import { closePosition, previewClosePosition } from '../orders/close-position.js';
 import type { OrderEventFeed } from '../orders/event-feed.js';
 import type { OrderContext } from '../orders/context.js';
+import { modifyOrder, previewModification } from '../orders/modify.js';
 import { placeOrder } from '../orders/place.js';
 import { previewOrder } from '../orders/preview.js';
 
@@ -100,6 +103,8 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
         if (!order) throw new OrderNotFoundError(orderId);
         return order;
       }),
+    previewModification: (orderId: string, changes: OrderModificationInput) => call(() => previewModification(ctx, orderId, changes)),
+    modifyOrder: (orderId: string, request: ModifyOrderInput, options?: PlaceOptions) => call(() => modifyOrder(ctx, orderId, request, options)),
     cancelOrder: (orderId: string) => call(() => cancelOrder(ctx, orderId)),
     listOrders: (input?: OrderListQueryInput) =>
       call(async () => {

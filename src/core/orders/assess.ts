@@ -21,7 +21,8 @@ export interface Assessment {
   gate: GateDecision;
 }
 
-export async function assess(ctx: OrderContext, spec: OrderSpec): Promise<Assessment> {
+/** `replacing`: the working order a modification would replace; its current version leaves the working-order exposure (the new one is `spec`). */
+export async function assess(ctx: OrderContext, spec: OrderSpec, options: { replacing?: string } = {}): Promise<Assessment> {
   const accountId = ctx.resolveAccount(spec.account);
   const contract = await ctx.contracts.resolve(instrumentOf(spec));
   // A quote is only needed for pricing; an order with a limit price must not
@@ -37,7 +38,7 @@ export async function assess(ctx: OrderContext, spec: OrderSpec): Promise<Assess
     ctx.broker.getOpenOrders(),
   ]);
   const workingOrders: WorkingOrderExposure[] = open
-    .filter((o) => o.accountId === accountId)
+    .filter((o) => o.accountId === accountId && o.orderId !== options.replacing)
     .map((o) => ({ conId: o.conId, action: o.spec.action, remainingQuantity: o.remainingQuantity }));
   const ref = referencePrice(spec, quote);
   const riskChecks = ctx.risk.evaluate({

@@ -12,7 +12,7 @@ import { twsDateTime } from '../messages/historical.js';
 import { commissionReportMessage, completedOrderMessage, completedOrdersEndMessage, execDetailsEndMessage, execDetailsMessage, openOrderEndMessage, openOrderMessage, orderStatusMessage } from '../messages/orders.js';
 import { TWS_STATUS, twsOrderToSpec } from '../order-map.js';
 import { Err, Req } from '../protocol.js';
-import { parseCancelOrder, parseExecutions, parsePlaceOrder, parseTwsTime, type OrderEcho } from '../requests.js';
+import { parseCancelOrder, parseExecutions, parsePlaceOrder, parseTwsTime, type OrderEcho, type PlaceOrderRequestWire } from '../requests.js';
 import type { Handler, Session, Untransmitted } from '../session.js';
 
 const TERMINAL = new Set(['Filled', 'Cancelled', 'ApiCancelled', 'Inactive']);
@@ -164,8 +164,14 @@ const placeOrder: Handler = async (s, r) => {
   const o = parsePlaceOrder(r, s.serverVersion);
   const shared = s.shared;
   if (!o.whatIf) {
-    if (shared.byClientOrder(s.clientId, o.orderId) || s.untransmitted.has(o.orderId)) {
-      // The emulator does not modify orders in place; reusing an id is refused as a gateway refuses a used id.
+    const existing = shared.byClientOrder(s.clientId, o.orderId);
+    if (existing) {
+      // The same id again is IBKR's modify: the order is amended in place.
+      await amendOrder(s, existing, o);
+      return;
+    }
+    if (s.untransmitted.has(o.orderId)) {
+      // An untransmitted bracket leg is not amended here; reusing its id is refused as a used id.
       s.error(o.orderId, Err.DUPLICATE_ORDER_ID.code, Err.DUPLICATE_ORDER_ID.text);
       return;
     }
@@ -221,6 +227,65 @@ const placeOrder: Handler = async (s, r) => {
   const record = newRecord(s, o.orderId, 0, brokerId ?? '', contract, spec, account, o.orderRef, o.echo);
   await placeAtBroker(s, [record], { contract, spec, accountId: account, orderRef: o.orderRef || `tws:${s.clientId}:${o.orderId}` }, { orderId: record.brokerId });
 };
+
+/** What a modification may change; everything else must match the working order (IBKR error 105). */
+const MODIFIABLE = ['quantity', 'limitPrice', 'stopPrice', 'trailingAmount', 'trailingPercent', 'limitOffset', 'timeInForce', 'outsideRth'] as const;
+
+function withChanges(base: OrderSpec, next: OrderSpec): OrderSpec {
+  const out: Record<string, unknown> = { ...base };
+  for (const f of MODIFIABLE) {
+    if (next[f] === undefined) delete out[f];
+    else out[f] = next[f];
+  }
+  return out as OrderSpec;
+}
+
+/**
+ * placeOrder with the id of one of this client's orders: IB Gateway's modify.
+ * A filled order answers 104, a finished one 103 (its id is used), an order
+ * whose placement is still in flight 2102; a different contract, account, side
+ * or type 105. An accepted change is announced with openOrder and orderStatus
+ * carrying the new version, as the broker's status update goes out.
+ */
+async function amendOrder(s: Session, record: OrderRecord, o: PlaceOrderRequestWire): Promise<void> {
+  const shared = s.shared;
+  const id = o.orderId;
+  if (record.status === 'Filled') return s.error(id, Err.CANT_MODIFY_FILLED.code, Err.CANT_MODIFY_FILLED.text);
+  if (TERMINAL.has(record.status)) return s.error(id, Err.DUPLICATE_ORDER_ID.code, Err.DUPLICATE_ORDER_ID.text);
+  if (record.held !== null) return s.error(id, Err.MODIFY_IN_PROGRESS.code, Err.MODIFY_IN_PROGRESS.text);
+  const contract = await shared.contracts.resolveOne(o.contract);
+  const account = o.account === '' ? record.account : o.account;
+  const mismatch = (what: string): void => s.error(id, Err.MODIFY_MISMATCH.code, `${Err.MODIFY_MISMATCH.text}: ${what}`);
+  if (!contract || contract.conId !== record.contract.conId) return mismatch('contract');
+  if (account !== record.account) return mismatch('account');
+  const mapped = twsOrderToSpec(o, contract, account);
+  if (!mapped.ok) return reject(s, id, mapped.reason);
+  if (mapped.spec.action !== record.spec.action || mapped.spec.orderType !== record.spec.orderType) return mismatch('action and order type cannot change');
+  const current = await shared.broker.getOrder(record.brokerId);
+  if (!current) return s.error(id, Err.DUPLICATE_ORDER_ID.code, Err.DUPLICATE_ORDER_ID.text);
+  const before = { spec: record.spec, echo: record.echo };
+  const restore = (): void => {
+    record.spec = before.spec;
+    record.echo = before.echo;
+  };
+  // The new version (and the attributes the client sent with it) shows in the status update the broker sends when it takes it.
+  record.spec = withChanges(before.spec, mapped.spec);
+  record.echo = o.echo;
+  let ack;
+  try {
+    ack = await shared.broker.modifyOrder({ orderId: record.brokerId, contract: record.contract, spec: withChanges(current.spec, mapped.spec), accountId: account, orderRef: record.orderRef });
+  } catch (err) {
+    restore();
+    return reject(s, id, err instanceof Error ? err.message : String(err));
+  }
+  if (ack.accepted) return;
+  restore();
+  const why = ack.message ?? 'modification refused';
+  if (ack.state.status === 'FILLED') s.error(id, Err.CANT_MODIFY_FILLED.code, Err.CANT_MODIFY_FILLED.text);
+  else if (TERMINAL_STATUSES.has(ack.state.status)) s.error(id, Err.DUPLICATE_ORDER_ID.code, Err.DUPLICATE_ORDER_ID.text);
+  else if (why.startsWith('Order being modified does not match')) s.error(id, Err.MODIFY_MISMATCH.code, why);
+  else reject(s, id, why);
+}
 
 async function sendWhatIf(s: Session, record: OrderRecord): Promise<void> {
   const shared = s.shared;
