@@ -76,6 +76,12 @@ export interface Harness {
   connect(clientId: number, options?: { maxReqPerSec?: number; port?: number }): Promise<TestClient>;
   /** Moves the market and lets the broker's events and the socket traffic through. */
   advance(ms: number): Promise<void>;
+  /**
+   * Moves the market `stepMs` at a time until `done()` holds (at most `maxSteps`). A stream is set up
+   * asynchronously (the client's scheduler, contract resolution), so on a loaded machine a single step
+   * can pass before it exists; stepping until the first event arrives cannot miss it.
+   */
+  advanceUntil(done: () => boolean, stepMs: number, maxSteps?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -107,6 +113,13 @@ export async function makeHarness(options: Partial<Omit<TwsEmulatorOptions, 'bro
     async advance(ms) {
       clock.advance(ms);
       await tick(10);
+    },
+    async advanceUntil(done, stepMs, maxSteps = 40) {
+      for (let i = 0; i < maxSteps && !done(); i++) {
+        await tick(30);
+        clock.advance(stepMs);
+        await tick(10);
+      }
     },
     async close() {
       for (const c of clients) c.disconnect();

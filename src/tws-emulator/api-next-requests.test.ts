@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { firstValueFrom, filter, lastValueFrom, take, toArray } from 'rxjs';
 import { ConnectionState, DurationUnit, IBApiNext, Instrument, LocationCode, ScanCode, SecType, WhatToShow, type Contract as IbContract } from '@stoqey/ib';
-import { makeHarness, tick, type Harness } from '../testing/emulator-harness.js';
+import { makeHarness, type Harness } from '../testing/emulator-harness.js';
 
 const AAPL: IbContract = { symbol: 'AAPL', secType: SecType.STK, exchange: 'SMART', currency: 'USD' };
 
@@ -68,10 +68,10 @@ it('streams tick-by-tick', async () => {
 }, 5000);
 
 it('streams real-time bars', async () => {
-  const bars = firstValueFrom(api.getRealTimeBars(AAPL, WhatToShow.TRADES, false).pipe(take(2), toArray()));
-  // IBApiNext sends the request on its next scheduler turn: let it arrive before the clock moves.
-  await tick(50);
-  for (let i = 0; i < 3; i++) await h.advance(5_000);
+  let settled = false;
+  const bars = firstValueFrom(api.getRealTimeBars(AAPL, WhatToShow.TRADES, false).pipe(take(2), toArray())).finally(() => (settled = true));
+  // IBApiNext sends the request on its next scheduler turn: step the clock until both bars have come.
+  await h.advanceUntil(() => settled, 5_000);
   const got = await bars;
   expect(got.length).toBe(2);
   expect(Number(got[1]?.time ?? 0) - Number(got[0]?.time ?? 0)).toBe(5);
@@ -84,9 +84,9 @@ it('refuses fundamentals with IB error 430 instead of leaving the promise pendin
 it('keeps a stream going after other streams on the same contract were cancelled', async () => {
   await firstValueFrom(api.getMarketDepth(AAPL, 3, false).pipe(filter((u) => u.all.bids.size === 3 && u.all.asks.size === 3)));
   await firstValueFrom(api.getTickByTickAllLastDataUpdates(AAPL));
-  const bars = firstValueFrom(api.getRealTimeBars(AAPL, WhatToShow.TRADES, false).pipe(take(2), toArray()));
-  // IBApiNext sends the request on its next scheduler turn: let it arrive before the clock moves.
-  await tick(50);
-  for (let i = 0; i < 3; i++) await h.advance(5_000);
+  let settled = false;
+  const bars = firstValueFrom(api.getRealTimeBars(AAPL, WhatToShow.TRADES, false).pipe(take(2), toArray())).finally(() => (settled = true));
+  // IBApiNext sends the request on its next scheduler turn: step the clock until both bars have come.
+  await h.advanceUntil(() => settled, 5_000);
   expect((await bars).length).toBe(2);
 }, 5000);

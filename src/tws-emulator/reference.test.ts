@@ -223,8 +223,7 @@ describe('derived streams', () => {
   it('sends a 5-second bar as each completes, equal to the simulator bar', async () => {
     const c = await h.connect(1);
     c.ib.reqRealTimeBars(42, AAPL, 5, WhatToShow.TRADES, false);
-    await tick(20);
-    await h.advance(5_000);
+    await h.advanceUntil(() => c.all(EventName.realtimeBar, (a) => a[0] === 42).length > 0, 5_000);
     const [, time, open, , , close] = await c.waitFor(EventName.realtimeBar, (a) => a[0] === 42);
     const [bar] = await h.broker.getHistoricalBars(await aapl(), { barSize: '5 secs', duration: '60 S', whatToShow: 'TRADES', useRth: false, endTime: new Date((Number(time) + 5) * 1000).toISOString() }).then((b) => b.filter((x) => Date.parse(x.time) / 1000 === time));
     expect(Number(time) % 5).toBe(0);

@@ -185,8 +185,7 @@ const PROBES: Record<number, () => Promise<void>> = {
   50: async () => {
     const id = ++reqId;
     c.ib.reqRealTimeBars(id, AAPL, 5, WhatToShow.MIDPOINT, false);
-    await tick(30);
-    await h.advance(5_000);
+    await h.advanceUntil(() => c.all(EventName.realtimeBar, (a) => a[0] === id).length > 0, 5_000);
     await c.waitFor(EventName.realtimeBar, (a) => a[0] === id);
     c.ib.cancelRealTimeBars(id);
   },
