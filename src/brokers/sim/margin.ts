@@ -42,7 +42,7 @@ export class MarginCheck {
     const before = this.account.valuation();
     const clone = this.account.ledger.clone();
     clone.applyFill({ contract: inst.contract, cls: inst.cls, side: spec.action, quantity, price: px, fxRate: fx, commission, time: new Date(t).toISOString() });
-    return { before, after: clone.valuation(this.account.markOf(t)), commission };
+    return { before, after: clone.valuation(this.account.markOf(t), this.account.rateOf(t)), commission };
   }
 
   async whatIf(contract: Contract, spec: OrderSpec, accountId: string): Promise<WhatIfResult> {

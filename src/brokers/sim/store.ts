@@ -130,6 +130,7 @@ export class SimStore {
     const totals: LedgerTotals = {
       startingCash: toDec(this.meta('starting_cash')),
       cash: toDec(this.meta('cash')),
+      otherCash: this.otherCash(),
       commissions: toDec(this.meta('commissions')),
       realizedGross: toDec(this.meta('realized_gross')),
     };
@@ -149,7 +150,14 @@ export class SimStore {
     return { totals, positions };
   }
 
+  /** Cash in currencies other than USD, kept as `cash:EUR`, `cash:JPY`... (the USD balance stays under `cash`, as before). */
+  private otherCash(): Record<string, Decimal> {
+    const rows = this.sql("SELECT key, value FROM meta WHERE key LIKE 'cash:%' ORDER BY key").all() as Array<{ key: string; value: string }>;
+    return Object.fromEntries(rows.map((r) => [r.key.slice('cash:'.length), toDec(r.value)]));
+  }
+
   private writeFreshAccount(startingCash: number): void {
+    this.sql("DELETE FROM meta WHERE key LIKE 'cash:%'").run();
     const cash = new Decimal(startingCash).toString();
     this.setMeta('starting_cash', cash);
     this.setMeta('cash', cash);
@@ -160,6 +168,7 @@ export class SimStore {
   saveTotals(t: LedgerTotals): void {
     this.setMeta('starting_cash', t.startingCash.toString());
     this.setMeta('cash', t.cash.toString());
+    for (const [currency, amount] of Object.entries(t.otherCash)) this.setMeta(`cash:${currency}`, amount.toString());
     this.setMeta('commissions', t.commissions.toString());
     this.setMeta('realized_gross', t.realizedGross.toString());
   }

@@ -11,7 +11,7 @@
 import { Decimal } from 'decimal.js';
 import { toCents } from '../../core/money.js';
 import type { AccountPnL, AccountSummary, Fill, Position } from '../../core/models.js';
-import { Ledger, type AccountValuation, type FillEffect, type FillInput, type LedgerPosition, type Mark } from './ledger.js';
+import { BASE_CURRENCY, Ledger, type AccountValuation, type FillEffect, type FillInput, type LedgerPosition, type Mark, type RateOf } from './ledger.js';
 import type { SimMarketData } from './market-data.js';
 import { etToUtc, toEt } from './sessions.js';
 import type { SimState } from './state.js';
@@ -94,12 +94,17 @@ export class AccountValuer {
     };
   }
 
+  /** USD per unit of each currency at `t`, at the rates the simulator publishes (its FX pairs). */
+  rateOf(t: number): RateOf {
+    return (currency) => this.prices.fxRate(currency, t);
+  }
+
   /** The account valued now; computed once per (instant, ledger version), since preview, place and the loss check each ask. */
   valuation(): AccountValuation {
     const now = this.sim.clock.now();
     const c = this.valuationCache;
     if (c && c.at === now && c.version === this.ledgerVersion) return c.value;
-    const value = this.current.valuation(this.markOf(now));
+    const value = this.current.valuation(this.markOf(now), this.rateOf(now));
     this.valuationCache = { at: now, version: this.ledgerVersion, value };
     return value;
   }
@@ -126,9 +131,10 @@ export class AccountValuer {
     const v = this.valuation();
     return {
       accountId,
-      currency: 'USD',
+      currency: BASE_CURRENCY,
       netLiquidation: toCents(v.netLiquidation),
       totalCash: toCents(v.cash),
+      cashBalances: v.cashBalances.map((b) => ({ currency: b.currency, amount: toCents(b.amount), amountInBase: toCents(b.amount.times(b.rate)) })),
       buyingPower: toCents(v.buyingPower),
       availableFunds: toCents(v.availableFunds),
       excessLiquidity: toCents(v.excessLiquidity),
