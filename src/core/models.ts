@@ -308,7 +308,7 @@ export const AccountSummary = z.object({
   totalCash: Money,
   /** Cash by currency, as IBKR's CashBalance account values report it; absent when the broker does not say. */
   cashBalances: z
-    .array(z.object({ currency: z.string(), amount: Money.describe('In that currency'), amountInBase: Money.describe('Translated into the account currency at the current rate') }))
+    .array(z.object({ currency: z.string(), amount: Money.describe('In that currency'), amountInBase: Money.describe('Translated into the account currency at the current rate'), rate: z.number().describe('Account currency per unit of this currency') }))
     .optional(),
   buyingPower: Money,
   availableFunds: Money,

@@ -134,7 +134,7 @@ export class AccountValuer {
       currency: BASE_CURRENCY,
       netLiquidation: toCents(v.netLiquidation),
       totalCash: toCents(v.cash),
-      cashBalances: v.cashBalances.map((b) => ({ currency: b.currency, amount: toCents(b.amount), amountInBase: toCents(b.amount.times(b.rate)) })),
+      cashBalances: v.cashBalances.map((b) => ({ currency: b.currency, amount: toCents(b.amount), amountInBase: toCents(b.amount.times(b.rate)), rate: b.rate.toNumber() })),
       buyingPower: toCents(v.buyingPower),
       availableFunds: toCents(v.availableFunds),
       excessLiquidity: toCents(v.excessLiquidity),
