@@ -218,9 +218,9 @@ export const CONFIG_TABLE = {
     depthHalfLifeMs: setting({ name: 'SIM_DEPTH_HALF_LIFE_MS', default: '30000', accepts: 'an integer 1-3600000', description: 'Half-life in milliseconds of the simulated book refilling after an order takes liquidity (impact persists)', parse: int(1, 3_600_000) }),
   },
   risk: {
-    maxOrderQuantity: setting({ name: 'MAX_ORDER_QUANTITY', default: '10000', accepts: 'a positive number', description: 'Risk: max quantity of one order', parse: positiveNumber }),
-    maxOrderNotional: setting({ name: 'MAX_ORDER_NOTIONAL', default: '250000', accepts: 'a positive number', description: 'Risk: max notional of one order (account currency)', parse: positiveNumber }),
-    maxPositionNotional: setting({ name: 'MAX_POSITION_NOTIONAL', default: '500000', accepts: 'a positive number', description: 'Risk: max notional of the position in one instrument after the order', parse: positiveNumber }),
+    maxOrderQuantity: setting({ name: 'MAX_ORDER_QUANTITY', default: '100000', accepts: 'a positive number', description: 'Risk: max quantity of one order (the default lets a standard 100,000 FX lot through)', parse: positiveNumber }),
+    maxOrderNotional: setting({ name: 'MAX_ORDER_NOTIONAL', default: '600000', accepts: 'a positive number', description: 'Risk: max notional of one order, in the account currency (the default lets one contract of any listed future through, NQ being the largest)', parse: positiveNumber }),
+    maxPositionNotional: setting({ name: 'MAX_POSITION_NOTIONAL', default: '600000', accepts: 'a positive number', description: 'Risk: max notional of the position in one instrument after the order, in the account currency', parse: positiveNumber }),
     maxGrossExposure: setting({ name: 'MAX_GROSS_EXPOSURE', default: '2000000', accepts: 'a positive number', description: 'Risk: max gross position value after the order', parse: positiveNumber }),
     maxDailyLoss: setting({ name: 'MAX_DAILY_LOSS', default: '50000', accepts: 'a positive number', description: 'Risk: max loss today (realised + unrealised); hitting it engages the kill switch', parse: positiveNumber }),
     dailyLossResetTime: setting({ name: 'DAILY_LOSS_RESET_TIME', default: '17:00', accepts: 'HH:MM (America/New_York)', description: 'When the daily loss and order counts reset', parse: timeOfDay }),
