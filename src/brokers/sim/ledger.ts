@@ -50,8 +50,10 @@ export interface LedgerTotals {
   cash: Decimal;
   /** Cash in every other currency the account has touched (currency -> amount in that currency). */
   otherCash: Record<string, Decimal>;
-  /** Every commission ever charged. */
+  /** Every commission ever charged (third-party fees included, as IBKR reports them). */
   commissions: Decimal;
+  /** The part of `commissions` that was regulatory, exchange and clearing fees. */
+  fees: Decimal;
   /** Realised P&L before commissions (the part that moved cash for futures, or cost vs proceeds for the rest). */
   realizedGross: Decimal;
 }
@@ -65,6 +67,8 @@ export interface FillInput {
   /** USD per unit of the contract's currency at the fill. */
   fxRate: Decimal;
   commission: Decimal;
+  /** The part of `commission` that is third-party fees (itemised in the totals); default 0. */
+  fees?: Decimal;
   time: string;
 }
 
@@ -142,7 +146,7 @@ export class Ledger {
 
   static fresh(startingCash: Decimal.Value): Ledger {
     const c = new Decimal(startingCash);
-    return new Ledger({ startingCash: c, cash: c, otherCash: {}, commissions: ZERO, realizedGross: ZERO });
+    return new Ledger({ startingCash: c, cash: c, otherCash: {}, commissions: ZERO, fees: ZERO, realizedGross: ZERO });
   }
 
   clone(): Ledger {
@@ -220,6 +224,7 @@ export class Ledger {
     this.positions.set(pos.conId, pos);
 
     this.totals.commissions = this.totals.commissions.plus(fill.commission);
+    this.totals.fees = this.totals.fees.plus(fill.fees ?? ZERO);
     this.totals.realizedGross = this.totals.realizedGross.plus(realizedGross.times(fill.fxRate));
     this.addCash(BASE_CURRENCY, fill.commission.neg());
     const currency = fill.contract.currency;

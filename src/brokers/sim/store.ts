@@ -132,6 +132,7 @@ export class SimStore {
       cash: toDec(this.meta('cash')),
       otherCash: this.otherCash(),
       commissions: toDec(this.meta('commissions')),
+      fees: toDec(this.meta('fees')),
       realizedGross: toDec(this.meta('realized_gross')),
     };
     const rows = this.sql('SELECT * FROM positions ORDER BY con_id').all() as PositionRow[];
@@ -162,6 +163,7 @@ export class SimStore {
     this.setMeta('starting_cash', cash);
     this.setMeta('cash', cash);
     this.setMeta('commissions', '0');
+    this.setMeta('fees', '0');
     this.setMeta('realized_gross', '0');
   }
 
@@ -170,6 +172,7 @@ export class SimStore {
     this.setMeta('cash', t.cash.toString());
     for (const [currency, amount] of Object.entries(t.otherCash)) this.setMeta(`cash:${currency}`, amount.toString());
     this.setMeta('commissions', t.commissions.toString());
+    this.setMeta('fees', t.fees.toString());
     this.setMeta('realized_gross', t.realizedGross.toString());
   }
 
