@@ -51,6 +51,8 @@ export const FEES = {
   } as Record<string, Rate>,
   /** Any other future: the E-mini figure. */
   futuresExchangeFeeDefault: rate('1.38', `${IBKR_CME} (E-mini, non-member)`, '2025'),
+  /** Futures commission (both plans, first tier): kept in commissions.ts, listed here for the README. */
+  futuresCommission: rate('0.85', `${IBKR_FUTURES} (US futures, Fixed and Tiered <= 1,000 contracts a month: USD 0.85 per contract)`, '2024'),
   /** IBKR Pro Tiered, US stocks (first volume tier): commission per share, minimum and maximum per order. */
   tieredStockPerShare: rate('0.0035', `${IBKR_STOCKS} (Tiered, <= 300,000 shares a month)`, '2025-07'),
   tieredStockMinimum: rate('0.35', `${IBKR_STOCKS} (Tiered minimum per order)`, '2025-07'),
