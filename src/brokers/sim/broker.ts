@@ -35,6 +35,7 @@ import { OrderBook } from './order-book.js';
 import { Settlement } from './settlement.js';
 import { repairHalfDoneOrders } from './recovery.js';
 import { Expiries } from './expiry.js';
+import { VariationMargin } from './variation-margin.js';
 import { cloneState, SimState, type SimBrokerOptions } from './state.js';
 import { SimStore, type SimOrderRecord } from './store.js';
 import { AccountValuer } from './valuation.js';
@@ -49,6 +50,7 @@ export class SimBroker implements Broker {
   private readonly margin: MarginCheck;
   private readonly loop: MatchingLoop;
   private readonly expiries: Expiries;
+  private readonly variation: VariationMargin;
   private readonly orders: OrderBook;
   private readonly amender: OrderAmender;
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -65,6 +67,7 @@ export class SimBroker implements Broker {
     const settlement = new Settlement(this.sim, this.prices, this.account);
     this.loop = new MatchingLoop(this.sim, this.prices, settlement);
     this.expiries = new Expiries(this.sim, this.prices, this.account);
+    this.variation = new VariationMargin(this.sim, this.account);
     this.orders = new OrderBook(this.sim, this.prices, this.margin, this.loop, settlement);
     this.amender = new OrderAmender(this.sim, this.prices, this.margin, this.loop);
   }
@@ -159,7 +162,11 @@ export class SimBroker implements Broker {
   advanceTo(target: number): void {
     this.loop.advanceTo(target);
     // Positions whose instrument expired by now are exercised, assigned, expired or settled (expiry.ts).
-    if (this.sim.connection === 'connected' && this.sim.store) this.expiries.processUpTo(target);
+    // Then the survivors' futures pay their daily variation margin into cash (variation-margin.ts).
+    if (this.sim.connection === 'connected' && this.sim.store) {
+      this.expiries.processUpTo(target);
+      this.variation.settleUpTo(target);
+    }
   }
 
   // ---------------------------------------------------------------------------

@@ -39,6 +39,13 @@ export interface LedgerPosition {
   /** Realised P&L (net of commissions) since the account was reset. */
   realized: Decimal;
   openedAt: string;
+  /**
+   * Futures: the variation margin already paid into cash by daily settlements
+   * (contract currency), the part of the open P&L cash already holds.
+   */
+  variationSettled?: Decimal;
+  /** Futures: the daily settlement instant (ISO) last paid into cash. */
+  settledAt?: string;
 }
 
 /** The currency the account reports in (IBKR's base currency). */
@@ -188,6 +195,8 @@ export class Ledger {
 
     let realizedGross = ZERO;
     let realizedNet: Decimal | null = null;
+    // Futures: the part of the closed P&L that daily settlements already paid into cash.
+    let variationPart = ZERO;
     const sameDirection = pos.quantity.isZero() || pos.quantity.isPositive() === signed.isPositive();
     if (sameDirection) {
       if (pos.quantity.isZero()) pos.openedAt = fill.time;
@@ -201,6 +210,9 @@ export class Ledger {
       const costPart = whole ? pos.grossCost : pos.grossCost.times(closeQty).dividedBy(held);
       const commPart = whole ? pos.commissionCost : pos.commissionCost.times(closeQty).dividedBy(held);
       const closeCommission = closeQty.eq(fill.quantity) ? fill.commission : fill.commission.times(closeQty).dividedBy(fill.quantity);
+      const settled = pos.variationSettled ?? ZERO;
+      variationPart = whole ? settled : settled.times(closeQty).dividedBy(held);
+      pos.variationSettled = settled.minus(variationPart);
       const direction = pos.quantity.isPositive() ? 1 : -1;
       realizedGross = closeQty.times(unitValue).times(direction).minus(costPart);
       // In USD at the closing fill's rate; commissions are already USD.
@@ -220,6 +232,7 @@ export class Ledger {
     if (pos.quantity.isZero()) {
       pos.grossCost = ZERO;
       pos.commissionCost = ZERO;
+      pos.variationSettled = ZERO;
     }
     this.positions.set(pos.conId, pos);
 
@@ -228,7 +241,7 @@ export class Ledger {
     this.totals.realizedGross = this.totals.realizedGross.plus(realizedGross.times(fill.fxRate));
     this.addCash(BASE_CURRENCY, fill.commission.neg());
     const currency = fill.contract.currency;
-    if (!cashSettled(fill.cls)) this.addCash(currency, realizedGross);
+    if (!cashSettled(fill.cls)) this.addCash(currency, realizedGross.minus(variationPart));
     else {
       this.addCash(currency, signed.times(unitValue).neg());
       // An FX trade delivers the pair's base currency too: USD.JPY bought adds the USD it bought.
@@ -236,6 +249,22 @@ export class Ledger {
       if (pairBase) this.addCash(pairBase, signed);
     }
     return { realizedPnl: realizedNet, position: pos };
+  }
+
+  /**
+   * Daily settlement of a futures position: the change in its value since the
+   * last settlement (or its fills) is paid into cash as variation margin, at
+   * `price`. Net liquidation does not move; cash and the open P&L trade places.
+   * Returns the amount paid (contract currency; negative when collected).
+   */
+  settleVariation(conId: number, price: Decimal, at: string): Decimal {
+    const p = this.positions.get(conId);
+    if (!p || p.cls !== 'future' || p.quantity.isZero()) return ZERO;
+    const value = p.quantity.times(price).times(p.contract.multiplier ?? 1);
+    const vm = value.minus(p.grossCost).minus(p.variationSettled ?? ZERO);
+    this.positions.set(conId, { ...p, variationSettled: (p.variationSettled ?? ZERO).plus(vm), settledAt: at });
+    this.addCash(p.contract.currency, vm);
+    return vm;
   }
 
   /** Values every open position at its mark and derives the account's IBKR-style figures. */
@@ -277,7 +306,8 @@ export class Ledger {
         nlv = nlv.plus(mv);
         gpv = gpv.plus(mv.abs());
       } else {
-        nlv = nlv.plus(mvLocal.minus(p.grossCost).times(fx));
+        // Futures: only the P&L since the last daily settlement; cash holds the rest.
+        nlv = nlv.plus(mvLocal.minus(p.grossCost).minus(p.variationSettled ?? ZERO).times(fx));
       }
       const { initial, maintenance } = marginOf(p, mv, mark);
       init = init.plus(initial);

@@ -66,6 +66,8 @@ interface PositionRow {
   commission_cost: string;
   realized: string;
   opened_at: string;
+  variation_settled: string | null;
+  settled_at: string | null;
 }
 
 export class SimStore {
@@ -94,6 +96,10 @@ export class SimStore {
       CREATE INDEX IF NOT EXISTS fills_time ON fills(time);
       CREATE INDEX IF NOT EXISTS fills_order ON fills(order_id);
     `);
+    // Futures' daily variation margin (added later: older sim.db files gain the columns).
+    const columns = new Set((this.db.prepare('PRAGMA table_info(positions)').all() as Array<{ name: string }>).map((c) => c.name));
+    if (!columns.has('variation_settled')) this.db.exec("ALTER TABLE positions ADD COLUMN variation_settled TEXT NOT NULL DEFAULT '0'");
+    if (!columns.has('settled_at')) this.db.exec('ALTER TABLE positions ADD COLUMN settled_at TEXT');
     this.tx = this.db.transaction((fn: () => unknown) => fn());
     if (this.meta('schema_version') === null) this.setMeta('schema_version', String(SCHEMA_VERSION));
   }
@@ -146,6 +152,8 @@ export class SimStore {
         commissionCost: toDec(r.commission_cost),
         realized: toDec(r.realized),
         openedAt: r.opened_at,
+        variationSettled: toDec(r.variation_settled),
+        ...(r.settled_at ? { settledAt: r.settled_at } : {}),
       }),
     );
     return { totals, positions };
@@ -178,10 +186,11 @@ export class SimStore {
 
   savePosition(p: LedgerPosition): void {
     this.sql(
-        `INSERT INTO positions (con_id, contract, cls, quantity, gross_cost, commission_cost, realized, opened_at)
-         VALUES (@con_id, @contract, @cls, @quantity, @gross_cost, @commission_cost, @realized, @opened_at)
+        `INSERT INTO positions (con_id, contract, cls, quantity, gross_cost, commission_cost, realized, opened_at, variation_settled, settled_at)
+         VALUES (@con_id, @contract, @cls, @quantity, @gross_cost, @commission_cost, @realized, @opened_at, @variation_settled, @settled_at)
          ON CONFLICT(con_id) DO UPDATE SET contract = excluded.contract, cls = excluded.cls, quantity = excluded.quantity,
-           gross_cost = excluded.gross_cost, commission_cost = excluded.commission_cost, realized = excluded.realized, opened_at = excluded.opened_at`,
+           gross_cost = excluded.gross_cost, commission_cost = excluded.commission_cost, realized = excluded.realized, opened_at = excluded.opened_at,
+           variation_settled = excluded.variation_settled, settled_at = excluded.settled_at`,
       )
       .run({
         con_id: p.conId,
@@ -192,6 +201,8 @@ export class SimStore {
         commission_cost: p.commissionCost.toString(),
         realized: p.realized.toString(),
         opened_at: p.openedAt,
+        variation_settled: (p.variationSettled ?? new Decimal(0)).toString(),
+        settled_at: p.settledAt ?? null,
       });
   }
 

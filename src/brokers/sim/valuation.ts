@@ -67,6 +67,14 @@ export class AccountValuer {
     return effect;
   }
 
+  /** A futures position's daily settlement (in memory; the caller writes the result to the store). */
+  settleVariation(conId: number, price: Decimal, at: string): Decimal {
+    const paid = this.current.settleVariation(conId, price, at);
+    this.ledgerVersion += 1;
+    this.valuationCache = null;
+    return paid;
+  }
+
   /** A fill has been committed: today's fills (in the store's order) gain it. */
   fillCommitted(fill: Fill, conId: number, accountId: string): void {
     const day = this.dayFills;
