@@ -36,6 +36,7 @@ import { Settlement } from './settlement.js';
 import { repairHalfDoneOrders } from './recovery.js';
 import { Expiries } from './expiry.js';
 import { VariationMargin } from './variation-margin.js';
+import { Liquidator } from './liquidation.js';
 import { cloneState, SimState, type SimBrokerOptions } from './state.js';
 import { SimStore, type SimOrderRecord } from './store.js';
 import { AccountValuer } from './valuation.js';
@@ -51,6 +52,7 @@ export class SimBroker implements Broker {
   private readonly loop: MatchingLoop;
   private readonly expiries: Expiries;
   private readonly variation: VariationMargin;
+  private readonly liquidator: Liquidator;
   private readonly orders: OrderBook;
   private readonly amender: OrderAmender;
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -68,6 +70,7 @@ export class SimBroker implements Broker {
     this.loop = new MatchingLoop(this.sim, this.prices, settlement);
     this.expiries = new Expiries(this.sim, this.prices, this.account);
     this.variation = new VariationMargin(this.sim, this.account);
+    this.liquidator = new Liquidator(this.sim, this.prices, this.account);
     this.orders = new OrderBook(this.sim, this.prices, this.margin, this.loop, settlement);
     this.amender = new OrderAmender(this.sim, this.prices, this.margin, this.loop);
   }
@@ -166,6 +169,8 @@ export class SimBroker implements Broker {
     if (this.sim.connection === 'connected' && this.sim.store) {
       this.expiries.processUpTo(target);
       this.variation.settleUpTo(target);
+      // An account below maintenance is liquidated at once, largest contributor first (liquidation.ts).
+      this.liquidator.cure(target);
     }
   }
 

@@ -11,16 +11,12 @@
  * - a future is closed at its final settlement price with the P&L booked into
  *   cash.
  *
- * Each event is a fill-like record with order id "0" (as IBKR reports
- * exercises, assignments and expiries: executions that belong to no order),
- * stored with the fills and sent on the fill stream, so the account, the audit
- * and the TWS emulator see it; the position, cash and fills commit in one
- * transaction. Exercised options close at 0 (their premium is realised) and the
+ * Each event is a fill with order id "0" (account-fills.ts), stored and sent
+ * on the fill stream like any other. Exercised options close at 0 (their premium is realised) and the
  * shares are booked at the strike; expiries carry no commission.
  */
 import { Decimal } from 'decimal.js';
-import { toCents } from '../../core/money.js';
-import type { Fill } from '../../core/models.js';
+import { bookAccountFills, type AccountFill } from './account-fills.js';
 import type { Instrument } from './catalogue.js';
 import type { LedgerPosition } from './ledger.js';
 import type { SimMarketData } from './market-data.js';
@@ -48,13 +44,7 @@ export function settlementTime(inst: Instrument): number | null {
 }
 
 type Outcome = 'EXERCISE' | 'ASSIGNMENT' | 'EXPIRED' | 'FINAL-SETTLEMENT';
-
-interface Leg {
-  inst: Instrument;
-  side: 'BUY' | 'SELL';
-  quantity: Decimal;
-  price: Decimal;
-}
+type Leg = AccountFill;
 
 export class Expiries {
   constructor(
@@ -105,34 +95,7 @@ export class Expiries {
   }
 
   private settle(p: LedgerPosition, inst: Instrument, at: number): void {
-    const store = this.sim.requireStore();
     const { outcome, legs } = this.legsOf(p, inst, at);
-    const time = new Date(at).toISOString();
-    const accountId = this.sim.accountId;
-    store.transaction(() => {
-      legs.forEach((leg, i) => {
-        const fx = new Decimal(this.prices.fxRate(leg.inst.contract.currency, at));
-        const effect = this.account.applyFill({ contract: leg.inst.contract, cls: leg.inst.cls, side: leg.side, quantity: leg.quantity, price: leg.price, fxRate: fx, commission: new Decimal(0), time });
-        const fill: Fill = {
-          // Unique per position and expiry; "E" marks an expiry, exercise or assignment.
-          execId: `0000e${inst.contract.conId.toString(16)}.${Math.floor(at / 1000).toString(16)}.${String(i + 1).padStart(2, '0')}.01`,
-          orderId: '0',
-          time,
-          side: leg.side,
-          quantity: leg.quantity.toNumber(),
-          price: leg.price.toNumber(),
-          commission: 0,
-          commissionCurrency: 'USD',
-          realizedPnl: effect.realizedPnl ? toCents(effect.realizedPnl) : null,
-          // What happened, in the exchange field (IBKR's statements code these Ex, A and Ep).
-          exchange: outcome,
-        };
-        store.addFill(fill, leg.inst.contract.conId, accountId);
-        store.savePosition(effect.position);
-        this.account.fillCommitted(fill, leg.inst.contract.conId, accountId);
-        this.sim.emit('fill', { ...fill });
-      });
-      store.saveTotals(this.account.ledger.totals);
-    });
+    bookAccountFills(this.sim, this.prices, this.account, outcome, inst.contract.conId.toString(16), legs, at);
   }
 }

@@ -325,8 +325,9 @@ export class Ledger {
       maintMargin: maint,
       availableFunds,
       excessLiquidity: nlv.minus(maint),
-      // Reg T margin accounts report four times available funds (intraday buying power), as IBKR does.
-      buyingPower: Decimal.max(availableFunds, 0).times(4),
+      // Reg T overnight buying power: available funds at 50% initial margin, so what it reports is what an order
+      // check then accepts (the 4x intraday figure IBKR shows pattern day traders is not modelled).
+      buyingPower: Decimal.max(availableFunds, 0).times(2),
       unrealized: unrealizedTotal,
       realized: realizedTotal,
       positions: out,
