@@ -37,6 +37,7 @@ import { repairHalfDoneOrders } from './recovery.js';
 import { Expiries } from './expiry.js';
 import { VariationMargin } from './variation-margin.js';
 import { Liquidator } from './liquidation.js';
+import { Financing } from './financing.js';
 import { cloneState, SimState, type SimBrokerOptions } from './state.js';
 import { SimStore, type SimOrderRecord } from './store.js';
 import { AccountValuer } from './valuation.js';
@@ -53,6 +54,7 @@ export class SimBroker implements Broker {
   private readonly expiries: Expiries;
   private readonly variation: VariationMargin;
   private readonly liquidator: Liquidator;
+  private readonly financing: Financing;
   private readonly orders: OrderBook;
   private readonly amender: OrderAmender;
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -71,6 +73,7 @@ export class SimBroker implements Broker {
     this.expiries = new Expiries(this.sim, this.prices, this.account);
     this.variation = new VariationMargin(this.sim, this.account);
     this.liquidator = new Liquidator(this.sim, this.prices, this.account);
+    this.financing = new Financing(this.sim, this.account);
     this.orders = new OrderBook(this.sim, this.prices, this.margin, this.loop, settlement);
     this.amender = new OrderAmender(this.sim, this.prices, this.margin, this.loop);
   }
@@ -169,6 +172,8 @@ export class SimBroker implements Broker {
     if (this.sim.connection === 'connected' && this.sim.store) {
       this.expiries.processUpTo(target);
       this.variation.settleUpTo(target);
+      // Each New York day that ended: interest on cash and borrow fees on shorts (financing.ts).
+      if (this.sim.options.financing !== false) this.financing.accrueUpTo(target);
       // An account below maintenance is liquidated at once, largest contributor first (liquidation.ts).
       this.liquidator.cure(target);
     }

@@ -61,6 +61,8 @@ export interface LedgerTotals {
   commissions: Decimal;
   /** The part of `commissions` that was regulatory, exchange and clearing fees. */
   fees: Decimal;
+  /** Interest and borrow fees booked into cash (negative: paid), itemised. */
+  interest?: Decimal;
   /** Realised P&L before commissions (the part that moved cash for futures, or cost vs proceeds for the rest). */
   realizedGross: Decimal;
 }
@@ -249,6 +251,12 @@ export class Ledger {
       if (pairBase) this.addCash(pairBase, signed);
     }
     return { realizedPnl: realizedNet, position: pos };
+  }
+
+  /** Books interest (negative: paid) or a borrow fee into cash, itemised in `totals.interest`. */
+  bookInterest(currency: string, amount: Decimal): void {
+    this.addCash(currency, amount);
+    this.totals.interest = (this.totals.interest ?? ZERO).plus(amount);
   }
 
   /**

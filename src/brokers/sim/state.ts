@@ -25,6 +25,8 @@ export interface SimBrokerOptions {
   seed: number;
   session: SessionMode;
   startingCash: number;
+  /** Daily interest and borrow fees (financing.ts); default true. */
+  financing?: boolean;
   /** IBKR Pro pricing plan; default 'fixed'. */
   commissionPlan?: CommissionPlan;
   clock?: Clock;

@@ -139,6 +139,7 @@ export class SimStore {
       otherCash: this.otherCash(),
       commissions: toDec(this.meta('commissions')),
       fees: toDec(this.meta('fees')),
+      interest: toDec(this.meta('interest')),
       realizedGross: toDec(this.meta('realized_gross')),
     };
     const rows = this.sql('SELECT * FROM positions ORDER BY con_id').all() as PositionRow[];
@@ -181,6 +182,7 @@ export class SimStore {
     for (const [currency, amount] of Object.entries(t.otherCash)) this.setMeta(`cash:${currency}`, amount.toString());
     this.setMeta('commissions', t.commissions.toString());
     this.setMeta('fees', t.fees.toString());
+    this.setMeta('interest', (t.interest ?? new Decimal(0)).toString());
     this.setMeta('realized_gross', t.realizedGross.toString());
   }
 
@@ -286,7 +288,7 @@ export class SimStore {
     this.transaction(() => {
       this.db.exec('DELETE FROM positions; DELETE FROM orders; DELETE FROM fills;');
       this.writeFreshAccount(startingCash);
-      this.sql("DELETE FROM meta WHERE key = 'last_eval'").run();
+      this.sql("DELETE FROM meta WHERE key IN ('last_eval', 'financed_through', 'interest')").run();
     });
   }
 }

@@ -67,6 +67,13 @@ export class AccountValuer {
     return effect;
   }
 
+  /** Interest or a borrow fee into cash (in memory; the caller writes the totals). */
+  bookInterest(currency: string, amount: Decimal): void {
+    this.current.bookInterest(currency, amount);
+    this.ledgerVersion += 1;
+    this.valuationCache = null;
+  }
+
   /** A futures position's daily settlement (in memory; the caller writes the result to the store). */
   settleVariation(conId: number, price: Decimal, at: string): Decimal {
     const paid = this.current.settleVariation(conId, price, at);
@@ -115,6 +122,11 @@ export class AccountValuer {
     const value = this.current.valuation(this.markOf(now), this.rateOf(now));
     this.valuationCache = { at: now, version: this.ledgerVersion, value };
     return value;
+  }
+
+  /** The account valued at another instant (not cached): financing values each day's end. */
+  valuationAt(t: number): AccountValuation {
+    return this.current.valuation(this.markOf(t), this.rateOf(t));
   }
 
   /** Fills of `accountId` at or after `since` (store order), from the day cache. */
