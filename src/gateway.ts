@@ -57,6 +57,7 @@ export async function openSimBroker(config: Config, clock?: Clock): Promise<Brok
     seed: config.sim.seed,
     session: config.sim.session,
     startingCash: config.sim.startingCash,
+    commissionPlan: config.sim.commissionPlan,
     accountId: config.sim.accountId,
     depthHalfLifeMs: config.sim.depthHalfLifeMs,
     ...(clock ? { clock } : {}),

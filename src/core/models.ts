@@ -304,7 +304,12 @@ export const AccountSummary = z.object({
   accountId: z.string(),
   currency: z.string(),
   netLiquidation: Money,
+  /** Every cash balance translated into `currency` (IBKR's TotalCashValue). */
   totalCash: Money,
+  /** Cash by currency, as IBKR's CashBalance account values report it; absent when the broker does not say. */
+  cashBalances: z
+    .array(z.object({ currency: z.string(), amount: Money.describe('In that currency'), amountInBase: Money.describe('Translated into the account currency at the current rate'), rate: z.number().describe('Account currency per unit of this currency') }))
+    .optional(),
   buyingPower: Money,
   availableFunds: Money,
   excessLiquidity: Money,

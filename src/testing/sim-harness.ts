@@ -35,7 +35,8 @@ export const flush = (): Promise<void> => new Promise((resolve) => setImmediate(
 export function makeSimHarness(options: Partial<SimBrokerOptions> & { start?: string | number; dataDir?: string } = {}): SimHarness {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ibkr-sim-'));
   const clock = options.clock instanceof ManualClock ? options.clock : new ManualClock(options.start ?? MONDAY_10_ET);
-  const make = (): SimBroker => new SimBroker({ seed: 42, session: 'always-open', startingCash: 1_000_000, ...options, dataDir, clock });
+  // Financing is off unless a test asks for it: a test about fills should not see a day's interest in its cash figures.
+  const make = (): SimBroker => new SimBroker({ seed: 42, session: 'always-open', startingCash: 1_000_000, financing: false, ...options, dataDir, clock });
   const harness: SimHarness = {
     broker: make(),
     clock,

@@ -94,6 +94,21 @@ describe('account updates multi', () => {
     expect(keys.has('TotalCashValue')).toBe(true);
     expect(keys.has('BuyingPower')).toBe(false);
   });
+
+  it('reports cash by currency as IBKR does (CashBalance per currency and BASE, with ExchangeRate) once EUR is bought', async () => {
+    const c = await h.connect(1);
+    c.ib.placeOrder(1, { symbol: 'EUR', secType: SecType.CASH, exchange: 'IDEALPRO', currency: 'USD' }, { action: OrderAction.BUY, totalQuantity: 20_000, orderType: OrderType.MKT, tif: 'DAY', transmit: true });
+    await c.waitFor(EventName.orderStatus, (a) => a[0] === 1 && a[1] === 'Filled');
+    c.ib.reqAccountUpdatesMulti(9, account, '', true);
+    await c.waitFor(EventName.accountUpdateMultiEnd, (a) => Number(a[0]) === 9);
+    const cash = new Map(c.all(EventName.accountUpdateMulti, (a) => a[0] === 9 && a[3] === 'CashBalance').map((a) => [a[5], Number(a[4])]));
+    expect(cash.get('EUR')).toBe(20_000);
+    expect(cash.get('USD')).toBeLessThan(1_000_000 - 20_000);
+    const summary = await h.broker.getAccountSummary(account);
+    expect(cash.get('BASE')).toBeCloseTo(summary.totalCash, 2);
+    const eurRate = c.all(EventName.accountUpdateMulti, (a) => a[0] === 9 && a[3] === 'ExchangeRate' && a[5] === 'EUR')[0];
+    expect(Number(eurRate?.[4])).toBeGreaterThan(0.9);
+  });
 });
 
 describe('start-up synchronisation', () => {

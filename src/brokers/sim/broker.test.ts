@@ -117,7 +117,7 @@ describe('the issue scenarios', () => {
     expect((await h.broker.getOrder(ack.orderId))?.status).toBe('ACCEPTED');
   });
 
-  it('selling the position realises the expected P&L (IBKR average cost, net of commissions)', async () => {
+  it('selling the position realises the expected P&L (IBKR average cost, net of commissions and the fees of the sale)', async () => {
     const h = await start();
     const buy = await placeSim(h.broker, h.aapl, { symbol: 'AAPL', action: 'BUY', quantity: 100, orderType: 'MKT' });
     await h.advance(3_600_000);
@@ -126,7 +126,10 @@ describe('the issue scenarios', () => {
     await flush();
     const b = await h.broker.getOrder(buy.orderId);
     const s = await h.broker.getOrder(sell.orderId);
-    const expected = new Decimal(s?.avgFillPrice as number).minus(b?.avgFillPrice as number).times(100).minus(1).minus(1);
+    // The sale pays USD 1.00 commission plus the SEC fee (0.0000278 x proceeds, up to the cent) and FINRA TAF (100 x 0.000166 -> 0.02).
+    const secFee = new Decimal(s?.avgFillPrice as number).times(100).times('0.0000278').toDecimalPlaces(2, Decimal.ROUND_UP);
+    expect(s?.commission).toBe(secFee.plus('1.02').toNumber());
+    const expected = new Decimal(s?.avgFillPrice as number).minus(b?.avgFillPrice as number).times(100).minus(1).minus(s?.commission as number);
     const fill = h.fills.find((f) => f.orderId === sell.orderId);
     expect(fill?.realizedPnl).toBe(expected.toNumber());
     const pnl = await h.broker.getPnl(ACCOUNT);
@@ -450,16 +453,17 @@ describe('other instruments', () => {
     expect(await h.broker.resolveContracts({ symbol: 'AAPL', securityType: 'OPT', expiry: '2026-01-16', strike: 230.3, right: 'C' })).toEqual([]);
   });
 
-  it('a futures buy pays only commission in cash; the open P&L counts in net liquidation', async () => {
+  it('a futures buy pays only commission and fees in cash; the open P&L counts in net liquidation', async () => {
     const h = await start();
     const [es] = await h.broker.resolveContracts({ symbol: 'ES', securityType: 'FUT' });
     const ack = await placeSim(h.broker, es as Contract, { symbol: 'ES', securityType: 'FUT', action: 'BUY', quantity: 1, orderType: 'MKT' });
     expect(ack.status).toBe('FILLED');
     const s = await h.broker.getAccountSummary(ACCOUNT);
-    expect(s.totalCash).toBe(1_000_000 - 0.85);
+    // USD 0.85 commission + 1.38 CME exchange fee + 0.02 NFA fee.
+    expect(s.totalCash).toBe(1_000_000 - 2.25);
     expect(s.initMarginReq).toBe(22_000);
     const [pos] = await h.broker.getPositions(ACCOUNT);
-    expect(s.netLiquidation).toBeCloseTo(1_000_000 - 0.85 + (pos?.unrealizedPnl as number) + 0.85, 2);
+    expect(s.netLiquidation).toBeCloseTo(1_000_000 - 2.25 + (pos?.unrealizedPnl as number) + 2.25, 2);
   });
 
   it('trades an option and an FX pair', async () => {
@@ -467,7 +471,8 @@ describe('other instruments', () => {
     const [opt] = await h.broker.resolveContracts({ symbol: 'AAPL', securityType: 'OPT', expiry: '2026-01-16', strike: 230, right: 'C' });
     const o = await placeSim(h.broker, opt as Contract, { symbol: 'AAPL', securityType: 'OPT', expiry: '2026-01-16', strike: 230, right: 'C', action: 'BUY', quantity: 2, orderType: 'MKT' });
     expect(o.status).toBe('FILLED');
-    expect((await h.broker.getOrder(o.orderId))?.commission).toBe(1.3);
+    // 2 x USD 0.65 commission + 2 x 0.0379 ORF (0.0758 -> 0.08).
+    expect((await h.broker.getOrder(o.orderId))?.commission).toBe(1.38);
     const [eur] = await h.broker.resolveContracts({ symbol: 'EUR.USD', securityType: 'CASH' });
     const f = await placeSim(h.broker, eur as Contract, { symbol: 'EUR.USD', securityType: 'CASH', action: 'BUY', quantity: 100_000, orderType: 'MKT' });
     expect(f.status).toBe('FILLED');

@@ -34,6 +34,10 @@ import { OrderAmender } from './order-amend.js';
 import { OrderBook } from './order-book.js';
 import { Settlement } from './settlement.js';
 import { repairHalfDoneOrders } from './recovery.js';
+import { Expiries } from './expiry.js';
+import { VariationMargin } from './variation-margin.js';
+import { Liquidator } from './liquidation.js';
+import { Financing } from './financing.js';
 import { cloneState, SimState, type SimBrokerOptions } from './state.js';
 import { SimStore, type SimOrderRecord } from './store.js';
 import { AccountValuer } from './valuation.js';
@@ -47,6 +51,10 @@ export class SimBroker implements Broker {
   private readonly account: AccountValuer;
   private readonly margin: MarginCheck;
   private readonly loop: MatchingLoop;
+  private readonly expiries: Expiries;
+  private readonly variation: VariationMargin;
+  private readonly liquidator: Liquidator;
+  private readonly financing: Financing;
   private readonly orders: OrderBook;
   private readonly amender: OrderAmender;
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -62,6 +70,10 @@ export class SimBroker implements Broker {
     this.margin = new MarginCheck(this.sim, this.prices, this.account);
     const settlement = new Settlement(this.sim, this.prices, this.account);
     this.loop = new MatchingLoop(this.sim, this.prices, settlement);
+    this.expiries = new Expiries(this.sim, this.prices, this.account);
+    this.variation = new VariationMargin(this.sim, this.account);
+    this.liquidator = new Liquidator(this.sim, this.prices, this.account);
+    this.financing = new Financing(this.sim, this.account);
     this.orders = new OrderBook(this.sim, this.prices, this.margin, this.loop, settlement);
     this.amender = new OrderAmender(this.sim, this.prices, this.margin, this.loop);
   }
@@ -155,6 +167,16 @@ export class SimBroker implements Broker {
   /** Evaluates working orders at every instant that matters up to `target`, then publishes quotes. */
   advanceTo(target: number): void {
     this.loop.advanceTo(target);
+    // Positions whose instrument expired by now are exercised, assigned, expired or settled (expiry.ts).
+    // Then the survivors' futures pay their daily variation margin into cash (variation-margin.ts).
+    if (this.sim.connection === 'connected' && this.sim.store) {
+      this.expiries.processUpTo(target);
+      this.variation.settleUpTo(target);
+      // Each New York day that ended: interest on cash and borrow fees on shorts (financing.ts).
+      if (this.sim.options.financing !== false) this.financing.accrueUpTo(target);
+      // An account below maintenance is liquidated at once, largest contributor first (liquidation.ts).
+      this.liquidator.cure(target);
+    }
   }
 
   // ---------------------------------------------------------------------------

@@ -54,7 +54,9 @@ describe('through createClient() with ORDERS_ENABLED=true', () => {
     await flush();
     const sold = await c.getOrderStatus(sell.orderId);
     expect(sold.status).toBe('FILLED');
-    const expected = new Decimal(sold.avgFillPrice as number).minus(price).times(100).minus(2).toNumber();
+    // The sale's commission includes the SEC fee and FINRA TAF IBKR passes through.
+    const expected = new Decimal(sold.avgFillPrice as number).minus(price).times(100).minus(1).minus(sold.commission as number).toNumber();
+    expect(sold.commission).toBeGreaterThan(1.6);
     expect((await c.getPnl()).realizedPnl).toBe(expected);
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal } from 'decimal.js';
-import { fillCommission, orderCommission } from './commissions.js';
+import { executionFees, fillCommission, orderCommission } from './commissions.js';
 
 const equity = (shares: number, price: number): Decimal =>
   orderCommission({ cls: 'equity', symbol: 'AAPL', quantity: new Decimal(shares), valueUsd: new Decimal(shares).times(price), price: new Decimal(price) });
@@ -41,5 +41,50 @@ describe('IBKR Pro Fixed commissions', () => {
         expect(total.eq(equity(qty.toNumber(), price.toNumber()))).toBe(true);
       }),
     );
+  });
+});
+
+describe('third-party fees IBKR passes through (fee-schedule.ts)', () => {
+  const fees = (over: Partial<Parameters<typeof executionFees>[0]>) =>
+    executionFees({ cls: 'equity', symbol: 'AAPL', side: 'SELL', quantity: new Decimal(100), valueUsd: new Decimal(23_000), commission: new Decimal(1), ...over });
+
+  it('selling 100 AAPL at 230 pays the SEC fee (0.0000278 x 23,000 = 0.6394 -> 0.64) and FINRA TAF (0.000166 x 100 = 0.0166 -> 0.02)', () => {
+    const f = fees({});
+    expect(f.regulatory.toNumber()).toBe(0.66);
+    expect(f.total.toNumber()).toBe(0.66);
+  });
+
+  it('buying stock pays no regulatory fee; the TAF stops at USD 8.30 a trade', () => {
+    expect(fees({ side: 'BUY' }).total.toNumber()).toBe(0);
+    const big = fees({ quantity: new Decimal(100_000), valueUsd: new Decimal(1_000_000) });
+    expect(big.regulatory.toNumber()).toBe(27.8 + 8.3);
+  });
+
+  it('futures pay the exchange fee of their root and the NFA fee, both ways', () => {
+    const es = fees({ cls: 'future', symbol: 'ES', side: 'BUY', quantity: new Decimal(2), valueUsd: new Decimal(600_000), commission: new Decimal(1.7) });
+    expect([es.exchange.toNumber(), es.regulatory.toNumber()]).toEqual([2.76, 0.04]);
+    const mes = fees({ cls: 'future', symbol: 'MES', side: 'SELL', quantity: new Decimal(1), valueUsd: new Decimal(30_000), commission: new Decimal(0.25) });
+    expect(mes.total.toNumber()).toBe(0.37);
+  });
+
+  it('options pay the ORF both ways, the SEC fee and TAF when sold, and OCC clearing under Tiered', () => {
+    const bought = fees({ cls: 'option', side: 'BUY', quantity: new Decimal(10), valueUsd: new Decimal(5000), commission: new Decimal(6.5) });
+    expect(bought.total.toNumber()).toBe(0.38);
+    const sold = fees({ cls: 'option', side: 'SELL', quantity: new Decimal(10), valueUsd: new Decimal(5000), commission: new Decimal(6.5) });
+    // ORF 0.379 -> 0.38, SEC 0.139 -> 0.14, TAF 0.0279 -> 0.03
+    expect(sold.total.toNumber()).toBe(0.55);
+    expect(fees({ cls: 'option', side: 'BUY', quantity: new Decimal(10), valueUsd: new Decimal(5000), commission: new Decimal(6.5), plan: 'tiered' }).clearing.toNumber()).toBe(0.2);
+  });
+
+  it('FX on IDEALPRO has none', () => {
+    expect(fees({ cls: 'fx', symbol: 'EUR.USD', quantity: new Decimal(100_000), valueUsd: new Decimal(108_000) }).total.toNumber()).toBe(0);
+  });
+
+  it('Tiered: USD 0.0035/share (min 0.35) plus exchange, clearing and pass-through fees', () => {
+    const commission = orderCommission({ cls: 'equity', symbol: 'AAPL', quantity: new Decimal(100), valueUsd: new Decimal(23_000), price: new Decimal(230), plan: 'tiered' });
+    expect(commission.toNumber()).toBe(0.35);
+    const f = fees({ side: 'BUY', commission, plan: 'tiered' });
+    // exchange 100 x 0.003 = 0.30; clearing 100 x 0.0002 + 0.35 x 0.00074 = 0.0203 -> 0.02
+    expect([f.exchange.toNumber(), f.clearing.toNumber(), f.regulatory.toNumber()]).toEqual([0.3, 0.02, 0]);
   });
 });

@@ -1,5 +1,7 @@
 /**
- * IBKR Pro "Fixed" commissions, per order.
+ * IBKR Pro commissions, per order ("Fixed" by default, "Tiered" selectable),
+ * and the third-party fees IBKR passes through per execution (fees.ts rates
+ * in fee-schedule.ts).
  *
  * IBKR's minimums and maximums apply to the whole order, not to each
  * execution, so a partially filled order is charged by difference: the
@@ -9,8 +11,12 @@
  */
 import { Decimal } from 'decimal.js';
 import type { InstrumentClass } from './catalogue.js';
+import { FEES, feeRate } from './fee-schedule.js';
 
 const ZERO = new Decimal(0);
+
+/** IBKR Pro's two pricing plans. */
+export type CommissionPlan = 'fixed' | 'tiered';
 
 export interface CommissionInput {
   cls: InstrumentClass;
@@ -21,6 +27,8 @@ export interface CommissionInput {
   valueUsd: Decimal;
   /** Average price per unit (options: the premium per share). */
   price: Decimal;
+  /** Default 'fixed'. */
+  plan?: CommissionPlan;
 }
 
 /** Commission in USD for an order that has traded `quantity` for `valueUsd` so far. */
@@ -30,10 +38,12 @@ export function orderCommission(input: CommissionInput): Decimal {
   let fee: Decimal;
   switch (cls) {
     case 'equity': {
-      // USD 0.005 per share, at least USD 1.00, at most 1% of trade value.
-      const perShare = quantity.times('0.005');
-      const capped = Decimal.min(Decimal.max(perShare, 1), valueUsd.times('0.01'));
-      fee = capped;
+      // Fixed: USD 0.005 per share, at least USD 1.00, at most 1% of trade value.
+      // Tiered: USD 0.0035 per share (first tier), at least USD 0.35, at most 1%.
+      const tiered = input.plan === 'tiered';
+      const perShare = quantity.times(tiered ? feeRate(FEES.tieredStockPerShare) : '0.005');
+      const minimum = tiered ? feeRate(FEES.tieredStockMinimum) : new Decimal(1);
+      fee = Decimal.min(Decimal.max(perShare, minimum), valueUsd.times('0.01'));
       break;
     }
     case 'option': {
@@ -60,4 +70,73 @@ export function orderCommission(input: CommissionInput): Decimal {
 /** Commission of one execution: cumulative commission after it minus before it. */
 export function fillCommission(before: CommissionInput, after: CommissionInput): Decimal {
   return orderCommission(after).minus(orderCommission(before));
+}
+
+export interface ExecutionFeesInput {
+  cls: InstrumentClass;
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  /** This execution's quantity (shares, contracts). */
+  quantity: Decimal;
+  /** This execution's value in USD (quantity x price x multiplier). */
+  valueUsd: Decimal;
+  /** The commission IBKR itself charged this execution (Tiered pass-through fees are a fraction of it). */
+  commission: Decimal;
+  plan?: CommissionPlan;
+}
+
+export interface ExecutionFees {
+  /** SEC fee, FINRA TAF, ORF, NFA. */
+  regulatory: Decimal;
+  /** Exchange fees (futures under both plans; stocks under Tiered). */
+  exchange: Decimal;
+  /** Clearing and pass-through fees (Tiered). */
+  clearing: Decimal;
+  total: Decimal;
+}
+
+/** A regulatory fee: rounded up to the cent, as the SEC and FINRA assess them per trade. */
+const upToCent = (d: Decimal): Decimal => d.toDecimalPlaces(2, Decimal.ROUND_UP);
+const toCent = (d: Decimal): Decimal => d.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+
+/** The third-party fees of one execution, itemised. FX on IDEALPRO has none. */
+export function executionFees(input: ExecutionFeesInput): ExecutionFees {
+  const { cls, side, quantity, valueUsd } = input;
+  const tiered = input.plan === 'tiered';
+  const sell = side === 'SELL';
+  let regulatory = ZERO;
+  let exchange = ZERO;
+  let clearing = ZERO;
+  switch (cls) {
+    case 'equity': {
+      if (sell) {
+        regulatory = upToCent(valueUsd.times(feeRate(FEES.secFeePerDollarSold)));
+        regulatory = regulatory.plus(upToCent(Decimal.min(quantity.times(feeRate(FEES.finraTafPerShareSold)), feeRate(FEES.finraTafMaxPerTrade))));
+      }
+      if (tiered) {
+        exchange = toCent(quantity.times(feeRate(FEES.tieredStockExchangePerShare)));
+        const passThrough = input.commission.times(feeRate(FEES.tieredNysePassThrough).plus(feeRate(FEES.tieredFinraPassThrough)));
+        clearing = toCent(quantity.times(feeRate(FEES.tieredStockClearingPerShare)).plus(passThrough));
+      }
+      break;
+    }
+    case 'option': {
+      regulatory = upToCent(quantity.times(feeRate(FEES.optionsRegulatoryFee)));
+      if (sell) {
+        regulatory = regulatory.plus(upToCent(valueUsd.times(feeRate(FEES.secFeePerDollarSold))));
+        regulatory = regulatory.plus(upToCent(quantity.times(feeRate(FEES.finraTafPerOptionSold))));
+      }
+      if (tiered) clearing = toCent(Decimal.min(quantity.times(feeRate(FEES.occClearingPerContract)), feeRate(FEES.occClearingMaxPerTrade)));
+      break;
+    }
+    case 'future': {
+      regulatory = toCent(quantity.times(feeRate(FEES.nfaFeePerContract)));
+      exchange = toCent(quantity.times(feeRate(FEES.futuresExchangeFee[input.symbol] ?? FEES.futuresExchangeFeeDefault)));
+      break;
+    }
+    case 'fx':
+    case 'index':
+      break;
+  }
+  return { regulatory, exchange, clearing, total: regulatory.plus(exchange).plus(clearing) };
 }

@@ -99,12 +99,12 @@ function inspect(dataDir: string): { problems: string[]; tally: Tally } {
       tally.ocaGroupsFilled += 1;
       for (const m of members) if (!withFills.includes(m) && working(m)) problems.push(`OCA group ${group}: ${m.state.orderId} still ${m.state.status} beside a fill`);
     }
-    // Positions and cash are what the fills add up to (US stock: multiplier 1, USD).
+    // Positions and cash are what the fills add up to (US stock: multiplier 1, USD), plus the itemised interest the days passed booked.
     const signed = (f: Fill): Decimal => (f.side === 'BUY' ? new Decimal(f.quantity) : new Decimal(f.quantity).neg());
     const quantity = fills.reduce((sum, f) => sum.plus(signed(f)), new Decimal(0));
     const held = positions.reduce((sum, p) => sum.plus(p.quantity), new Decimal(0));
     if (!held.eq(quantity)) problems.push(`positions hold ${held.toString()}, the fills add up to ${quantity.toString()}`);
-    const cash = fills.reduce((c, f) => c.minus(signed(f).times(f.price)).minus(f.commission), new Decimal(meta.get('starting_cash') ?? '0'));
+    const cash = fills.reduce((c, f) => c.minus(signed(f).times(f.price)).minus(f.commission), new Decimal(meta.get('starting_cash') ?? '0').plus(meta.get('interest') ?? '0'));
     if (fills.length > 0 && !new Decimal(meta.get('cash') ?? '0').toDecimalPlaces(6).eq(cash.toDecimalPlaces(6))) problems.push(`cash is ${meta.get('cash') ?? ''}, the fills say ${cash.toString()}`);
     return { problems, tally };
   } finally {

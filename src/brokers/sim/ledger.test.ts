@@ -67,7 +67,7 @@ describe('IBKR average cost and realised P&L', () => {
 });
 
 describe('Reg T margin and account values', () => {
-  it('50% initial, 25% maintenance on long stock; buying power is four times available funds', () => {
+  it('50% initial, 25% maintenance on long stock; buying power is twice available funds (Reg T, overnight)', () => {
     const l = Ledger.fresh(100_000);
     fill(l, STOCK, 'BUY', 100, 100, 1);
     const v = l.valuation(marks({ [STOCK.conId]: 100 }));
@@ -76,7 +76,7 @@ describe('Reg T margin and account values', () => {
     expect(v.maintMargin.toNumber()).toBe(2_500);
     expect(v.netLiquidation.toNumber()).toBe(99_999);
     expect(v.availableFunds.toNumber()).toBe(94_999);
-    expect(v.buyingPower.toNumber()).toBe(94_999 * 4);
+    expect(v.buyingPower.toNumber()).toBe(94_999 * 2);
     expect(v.unrealized.toNumber()).toBe(-1);
   });
 

@@ -11,9 +11,14 @@
  * - Reg T margin: 50% initial / 25% maintenance on stocks (30% for shorts),
  *   100% of premium for long options, a fixed amount per futures contract.
  *
- * The whole account is kept in USD: a trade quoted in another currency
- * (USD.JPY) is converted at the rate of the moment of the fill, and marked at
- * the current rate.
+ * Cash is kept per currency, as IBKR keeps it: a trade moves the cash of the
+ * currency it is quoted in, and an FX trade (USD.JPY, EUR.USD) moves both of
+ * its currencies (buying 1M USD.JPY at 153.875 adds 1,000,000 USD and takes
+ * 153,875,000 JPY). A position's cost basis stays in its own currency; its
+ * market value and P&L are translated into the base currency (USD) at the
+ * simulator's current rates, and so is every cash balance for the account's
+ * totals. Commissions are charged in USD. Realised P&L is booked in USD at the
+ * rate of the closing fill.
  */
 import { Decimal } from 'decimal.js';
 import type { Contract } from '../../core/models.js';
@@ -27,20 +32,37 @@ export interface LedgerPosition {
   cls: InstrumentClass;
   /** Signed quantity; negative is short. */
   quantity: Decimal;
-  /** Signed cost basis in USD without commissions (quantity x price x multiplier x FX at the fills). */
+  /** Signed cost basis in the contract's currency without commissions (quantity x price x multiplier at the fills). */
   grossCost: Decimal;
   /** Opening commissions still carried by the open quantity. */
   commissionCost: Decimal;
   /** Realised P&L (net of commissions) since the account was reset. */
   realized: Decimal;
   openedAt: string;
+  /**
+   * Futures: the variation margin already paid into cash by daily settlements
+   * (contract currency), the part of the open P&L cash already holds.
+   */
+  variationSettled?: Decimal;
+  /** Futures: the daily settlement instant (ISO) last paid into cash. */
+  settledAt?: string;
 }
+
+/** The currency the account reports in (IBKR's base currency). */
+export const BASE_CURRENCY = 'USD';
 
 export interface LedgerTotals {
   startingCash: Decimal;
+  /** Cash in the base currency (USD). */
   cash: Decimal;
-  /** Every commission ever charged. */
+  /** Cash in every other currency the account has touched (currency -> amount in that currency). */
+  otherCash: Record<string, Decimal>;
+  /** Every commission ever charged (third-party fees included, as IBKR reports them). */
   commissions: Decimal;
+  /** The part of `commissions` that was regulatory, exchange and clearing fees. */
+  fees: Decimal;
+  /** Interest and borrow fees booked into cash (negative: paid), itemised. */
+  interest?: Decimal;
   /** Realised P&L before commissions (the part that moved cash for futures, or cost vs proceeds for the rest). */
   realizedGross: Decimal;
 }
@@ -54,6 +76,8 @@ export interface FillInput {
   /** USD per unit of the contract's currency at the fill. */
   fxRate: Decimal;
   commission: Decimal;
+  /** The part of `commission` that is third-party fees (itemised in the totals); default 0. */
+  fees?: Decimal;
   time: string;
 }
 
@@ -83,8 +107,28 @@ export interface PositionValuation {
   maintMargin: Decimal;
 }
 
+export interface CashBalance {
+  currency: string;
+  /** In that currency. */
+  amount: Decimal;
+  /** USD per unit of that currency now. */
+  rate: Decimal;
+}
+
+/** USD per unit of a currency now. */
+export type RateOf = (currency: string) => number;
+
+/** For callers (tests) whose account holds only USD: any other currency is a mistake worth hearing about. */
+const usdOnly: RateOf = (currency) => {
+  if (currency === BASE_CURRENCY) return 1;
+  throw new Error(`No conversion rate given for ${currency}`);
+};
+
 export interface AccountValuation {
+  /** Every cash balance translated into USD (IBKR's TotalCashValue). */
   cash: Decimal;
+  /** Cash by currency, base currency first (IBKR's CashBalance per currency). */
+  cashBalances: CashBalance[];
   netLiquidation: Decimal;
   equityWithLoan: Decimal;
   grossPositionValue: Decimal;
@@ -105,13 +149,13 @@ export class Ledger {
   private readonly positions = new Map<number, LedgerPosition>();
 
   constructor(totals: LedgerTotals, positions: LedgerPosition[] = []) {
-    this.totals = { ...totals };
+    this.totals = { ...totals, otherCash: { ...totals.otherCash } };
     for (const p of positions) this.positions.set(p.conId, { ...p });
   }
 
   static fresh(startingCash: Decimal.Value): Ledger {
     const c = new Decimal(startingCash);
-    return new Ledger({ startingCash: c, cash: c, commissions: ZERO, realizedGross: ZERO });
+    return new Ledger({ startingCash: c, cash: c, otherCash: {}, commissions: ZERO, fees: ZERO, realizedGross: ZERO });
   }
 
   clone(): Ledger {
@@ -131,10 +175,21 @@ export class Ledger {
     return this.positions.get(conId);
   }
 
+  /** Cash held in `currency` (in that currency). */
+  cashIn(currency: string): Decimal {
+    return currency === BASE_CURRENCY ? this.totals.cash : (this.totals.otherCash[currency] ?? ZERO);
+  }
+
+  private addCash(currency: string, amount: Decimal): void {
+    if (currency === BASE_CURRENCY) this.totals.cash = this.totals.cash.plus(amount);
+    else this.totals.otherCash[currency] = this.cashIn(currency).plus(amount);
+  }
+
   applyFill(fill: FillInput): FillEffect {
     const mult = new Decimal(fill.contract.multiplier ?? 1);
     const signed = fill.side === 'BUY' ? fill.quantity : fill.quantity.neg();
-    const unitValue = fill.price.times(mult).times(fill.fxRate);
+    // In the contract's currency: the basis stays there, so a later rate move shows as P&L.
+    const unitValue = fill.price.times(mult);
     const existing = this.positions.get(fill.contract.conId);
     const pos: LedgerPosition = existing
       ? { ...existing }
@@ -142,6 +197,8 @@ export class Ledger {
 
     let realizedGross = ZERO;
     let realizedNet: Decimal | null = null;
+    // Futures: the part of the closed P&L that daily settlements already paid into cash.
+    let variationPart = ZERO;
     const sameDirection = pos.quantity.isZero() || pos.quantity.isPositive() === signed.isPositive();
     if (sameDirection) {
       if (pos.quantity.isZero()) pos.openedAt = fill.time;
@@ -155,9 +212,13 @@ export class Ledger {
       const costPart = whole ? pos.grossCost : pos.grossCost.times(closeQty).dividedBy(held);
       const commPart = whole ? pos.commissionCost : pos.commissionCost.times(closeQty).dividedBy(held);
       const closeCommission = closeQty.eq(fill.quantity) ? fill.commission : fill.commission.times(closeQty).dividedBy(fill.quantity);
+      const settled = pos.variationSettled ?? ZERO;
+      variationPart = whole ? settled : settled.times(closeQty).dividedBy(held);
+      pos.variationSettled = settled.minus(variationPart);
       const direction = pos.quantity.isPositive() ? 1 : -1;
       realizedGross = closeQty.times(unitValue).times(direction).minus(costPart);
-      realizedNet = realizedGross.minus(commPart).minus(closeCommission);
+      // In USD at the closing fill's rate; commissions are already USD.
+      realizedNet = realizedGross.times(fill.fxRate).minus(commPart).minus(closeCommission);
       pos.grossCost = pos.grossCost.minus(costPart);
       pos.commissionCost = pos.commissionCost.minus(commPart);
       const opening = fill.quantity.minus(closeQty);
@@ -173,20 +234,55 @@ export class Ledger {
     if (pos.quantity.isZero()) {
       pos.grossCost = ZERO;
       pos.commissionCost = ZERO;
+      pos.variationSettled = ZERO;
     }
     this.positions.set(pos.conId, pos);
 
     this.totals.commissions = this.totals.commissions.plus(fill.commission);
-    this.totals.realizedGross = this.totals.realizedGross.plus(realizedGross);
-    let cash = this.totals.cash.minus(fill.commission);
-    cash = cashSettled(fill.cls) ? cash.minus(signed.times(unitValue)) : cash.plus(realizedGross);
-    this.totals.cash = cash;
+    this.totals.fees = this.totals.fees.plus(fill.fees ?? ZERO);
+    this.totals.realizedGross = this.totals.realizedGross.plus(realizedGross.times(fill.fxRate));
+    this.addCash(BASE_CURRENCY, fill.commission.neg());
+    const currency = fill.contract.currency;
+    if (!cashSettled(fill.cls)) this.addCash(currency, realizedGross.minus(variationPart));
+    else {
+      this.addCash(currency, signed.times(unitValue).neg());
+      // An FX trade delivers the pair's base currency too: USD.JPY bought adds the USD it bought.
+      const pairBase = fxPairBase(fill.contract);
+      if (pairBase) this.addCash(pairBase, signed);
+    }
     return { realizedPnl: realizedNet, position: pos };
   }
 
+  /** Books interest (negative: paid) or a borrow fee into cash, itemised in `totals.interest`. */
+  bookInterest(currency: string, amount: Decimal): void {
+    this.addCash(currency, amount);
+    this.totals.interest = (this.totals.interest ?? ZERO).plus(amount);
+  }
+
+  /**
+   * Daily settlement of a futures position: the change in its value since the
+   * last settlement (or its fills) is paid into cash as variation margin, at
+   * `price`. Net liquidation does not move; cash and the open P&L trade places.
+   * Returns the amount paid (contract currency; negative when collected).
+   */
+  settleVariation(conId: number, price: Decimal, at: string): Decimal {
+    const p = this.positions.get(conId);
+    if (!p || p.cls !== 'future' || p.quantity.isZero()) return ZERO;
+    const value = p.quantity.times(price).times(p.contract.multiplier ?? 1);
+    const vm = value.minus(p.grossCost).minus(p.variationSettled ?? ZERO);
+    this.positions.set(conId, { ...p, variationSettled: (p.variationSettled ?? ZERO).plus(vm), settledAt: at });
+    this.addCash(p.contract.currency, vm);
+    return vm;
+  }
+
   /** Values every open position at its mark and derives the account's IBKR-style figures. */
-  valuation(markOf: (p: LedgerPosition) => Mark | null): AccountValuation {
-    let nlv = this.totals.cash;
+  valuation(markOf: (p: LedgerPosition) => Mark | null, rateOf: RateOf = usdOnly): AccountValuation {
+    const cashBalances: CashBalance[] = [{ currency: BASE_CURRENCY, amount: this.totals.cash, rate: new Decimal(1) }];
+    for (const [currency, amount] of Object.entries(this.totals.otherCash).sort(([a], [b]) => a.localeCompare(b))) {
+      cashBalances.push({ currency, amount, rate: new Decimal(rateOf(currency)) });
+    }
+    const cash = cashBalances.reduce((acc, b) => acc.plus(b.amount.times(b.rate)), ZERO);
+    let nlv = cash;
     let gpv = ZERO;
     let init = ZERO;
     let maint = ZERO;
@@ -195,23 +291,31 @@ export class Ledger {
     const out: PositionValuation[] = [];
     for (const p of this.allPositions()) realizedTotal = realizedTotal.plus(p.realized);
     for (const p of this.openPositions()) {
-      const mark = markOf(p);
       const mult = new Decimal(p.contract.multiplier ?? 1);
-      const basis = p.grossCost.plus(p.commissionCost);
+      const mark = markOf(p);
+      // IBKR reports average cost in the contract's currency; the USD commissions are translated at today's rate.
+      const basis = p.grossCost.plus(p.commissionCost.dividedBy(mark?.fx ?? 1));
       const avgCost = basis.dividedBy(p.quantity).dividedBy(p.cls === 'future' || p.cls === 'option' ? 1 : mult);
       if (!mark) {
         out.push({ position: p, markPrice: null, marketValue: null, unrealized: null, avgCost, initMargin: ZERO, maintMargin: ZERO });
         continue;
       }
       const price = new Decimal(mark.price);
-      const mv = p.quantity.times(price).times(mult).times(mark.fx);
-      const unrealized = mv.minus(basis);
+      const fx = new Decimal(mark.fx);
+      const mvLocal = p.quantity.times(price).times(mult);
+      const mv = mvLocal.times(fx);
+      // The P&L in the contract's currency, translated at today's rate, less the commissions (USD) it carries.
+      const unrealized = mvLocal.minus(p.grossCost).times(fx).minus(p.commissionCost);
       unrealizedTotal = unrealizedTotal.plus(unrealized);
-      if (cashSettled(p.cls)) {
+      if (p.cls === 'fx') {
+        // The pair's two cash balances already hold its value: counting the position too would count it twice.
+        gpv = gpv.plus(mv.abs());
+      } else if (cashSettled(p.cls)) {
         nlv = nlv.plus(mv);
         gpv = gpv.plus(mv.abs());
       } else {
-        nlv = nlv.plus(mv.minus(p.grossCost));
+        // Futures: only the P&L since the last daily settlement; cash holds the rest.
+        nlv = nlv.plus(mvLocal.minus(p.grossCost).minus(p.variationSettled ?? ZERO).times(fx));
       }
       const { initial, maintenance } = marginOf(p, mv, mark);
       init = init.plus(initial);
@@ -220,7 +324,8 @@ export class Ledger {
     }
     const availableFunds = nlv.minus(init);
     return {
-      cash: this.totals.cash,
+      cash,
+      cashBalances,
       netLiquidation: nlv,
       equityWithLoan: nlv,
       grossPositionValue: gpv,
@@ -228,13 +333,21 @@ export class Ledger {
       maintMargin: maint,
       availableFunds,
       excessLiquidity: nlv.minus(maint),
-      // Reg T margin accounts report four times available funds (intraday buying power), as IBKR does.
-      buyingPower: Decimal.max(availableFunds, 0).times(4),
+      // Reg T overnight buying power: available funds at 50% initial margin, so what it reports is what an order
+      // check then accepts (the 4x intraday figure IBKR shows pattern day traders is not modelled).
+      buyingPower: Decimal.max(availableFunds, 0).times(2),
       unrealized: unrealizedTotal,
       realized: realizedTotal,
       positions: out,
     };
   }
+}
+
+/** The currency an FX pair delivers (USD for USD.JPY), or null for anything else. */
+export function fxPairBase(contract: Contract): string | null {
+  if (contract.securityType !== 'CASH') return null;
+  const [base, quote] = contract.symbol.split('.');
+  return base && quote ? base : null;
 }
 
 function marginOf(p: LedgerPosition, mv: Decimal, mark: Mark): { initial: Decimal; maintenance: Decimal } {

@@ -8,7 +8,7 @@ import { toCents } from '../../core/money.js';
 import type { Contract, OrderSpec } from '../../core/models.js';
 import type { WhatIfResult } from '../../core/broker/port.js';
 import type { Instrument } from './catalogue.js';
-import { orderCommission } from './commissions.js';
+import { executionFees, orderCommission } from './commissions.js';
 import type { AccountValuation } from './ledger.js';
 import { bookOf, type SimMarketData } from './market-data.js';
 import { effectiveOutsideRth, isMarketable } from './matching.js';
@@ -38,11 +38,14 @@ export class MarginCheck {
     const quantity = new Decimal(spec.quantity);
     const px = new Decimal(price);
     const valueUsd = quantity.times(px).times(inst.contract.multiplier ?? 1).times(fx);
-    const commission = orderCommission({ cls: inst.cls, symbol: inst.contract.symbol, quantity, valueUsd, price: px });
+    const plan = this.sim.options.commissionPlan ?? 'fixed';
+    const brokerCommission = orderCommission({ cls: inst.cls, symbol: inst.contract.symbol, quantity, valueUsd, price: px, plan });
+    const fees = executionFees({ cls: inst.cls, symbol: inst.contract.symbol, side: spec.action, quantity, valueUsd, commission: brokerCommission, plan });
+    const commission = brokerCommission.plus(fees.total);
     const before = this.account.valuation();
     const clone = this.account.ledger.clone();
-    clone.applyFill({ contract: inst.contract, cls: inst.cls, side: spec.action, quantity, price: px, fxRate: fx, commission, time: new Date(t).toISOString() });
-    return { before, after: clone.valuation(this.account.markOf(t)), commission };
+    clone.applyFill({ contract: inst.contract, cls: inst.cls, side: spec.action, quantity, price: px, fxRate: fx, commission, fees: fees.total, time: new Date(t).toISOString() });
+    return { before, after: clone.valuation(this.account.markOf(t), this.account.rateOf(t)), commission };
   }
 
   async whatIf(contract: Contract, spec: OrderSpec, accountId: string): Promise<WhatIfResult> {

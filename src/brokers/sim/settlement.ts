@@ -14,7 +14,7 @@ import { Decimal } from 'decimal.js';
 import { toCents } from '../../core/money.js';
 import { TERMINAL_STATUSES, type Fill, type OrderStatus } from '../../core/models.js';
 import type { Instrument } from './catalogue.js';
-import { fillCommission } from './commissions.js';
+import { executionFees, fillCommission } from './commissions.js';
 import { venueOf, type SimMarketData } from './market-data.js';
 import type { Execution } from './matching.js';
 import { cloneState, type SimState } from './state.js';
@@ -49,12 +49,16 @@ export class Settlement {
     const valueAfter = valueBefore.plus(qty.times(price).times(mult).times(fx));
     const filledValue = new Decimal(rec.filledValue).plus(qty.times(price));
     const filledAfter = filledBefore.plus(qty);
-    const commission = fillCommission(
-      { cls: inst.cls, symbol: inst.contract.symbol, quantity: filledBefore, valueUsd: valueBefore, price: filledBefore.isZero() ? price : new Decimal(rec.filledValue).dividedBy(filledBefore) },
-      { cls: inst.cls, symbol: inst.contract.symbol, quantity: filledAfter, valueUsd: valueAfter, price: filledValue.dividedBy(filledAfter) },
+    const plan = this.sim.options.commissionPlan ?? 'fixed';
+    const brokerCommission = fillCommission(
+      { cls: inst.cls, symbol: inst.contract.symbol, quantity: filledBefore, valueUsd: valueBefore, price: filledBefore.isZero() ? price : new Decimal(rec.filledValue).dividedBy(filledBefore), plan },
+      { cls: inst.cls, symbol: inst.contract.symbol, quantity: filledAfter, valueUsd: valueAfter, price: filledValue.dividedBy(filledAfter), plan },
     );
+    // IBKR's commission report carries one figure: its commission plus the regulatory and exchange fees it passes through.
+    const fees = executionFees({ cls: inst.cls, symbol: inst.contract.symbol, side: spec.action, quantity: qty, valueUsd: valueAfter.minus(valueBefore), commission: brokerCommission, plan });
+    const commission = brokerCommission.plus(fees.total);
     const time = new Date(t).toISOString();
-    const effect = this.account.applyFill({ contract: inst.contract, cls: inst.cls, side: spec.action, quantity: qty, price, fxRate: fx, commission, time });
+    const effect = this.account.applyFill({ contract: inst.contract, cls: inst.cls, side: spec.action, quantity: qty, price, fxRate: fx, commission, fees: fees.total, time });
     rec.fillSeq += 1;
     rec.filledValue = filledValue.toString();
     rec.valueUsd = valueAfter.toString();

@@ -14,6 +14,7 @@ import type { BrokerStatus, Contract } from '../../core/models.js';
 import type { BrokerEvents, BrokerOrderState } from '../../core/broker/port.js';
 import { BrokerEventHub } from '../../core/broker/event-hub.js';
 import type { Instrument } from './catalogue.js';
+import type { CommissionPlan } from './commissions.js';
 import { Instruments } from './instruments.js';
 import { Market } from './market.js';
 import type { SessionMode } from './sessions.js';
@@ -24,6 +25,10 @@ export interface SimBrokerOptions {
   seed: number;
   session: SessionMode;
   startingCash: number;
+  /** Daily interest and borrow fees (financing.ts); default true. */
+  financing?: boolean;
+  /** IBKR Pro pricing plan; default 'fixed'. */
+  commissionPlan?: CommissionPlan;
   clock?: Clock;
   /** Default 'DU1234567' (IBKR paper account ids start with D). */
   accountId?: string;

@@ -66,6 +66,8 @@ interface PositionRow {
   commission_cost: string;
   realized: string;
   opened_at: string;
+  variation_settled: string | null;
+  settled_at: string | null;
 }
 
 export class SimStore {
@@ -94,6 +96,10 @@ export class SimStore {
       CREATE INDEX IF NOT EXISTS fills_time ON fills(time);
       CREATE INDEX IF NOT EXISTS fills_order ON fills(order_id);
     `);
+    // Futures' daily variation margin (added later: older sim.db files gain the columns).
+    const columns = new Set((this.db.prepare('PRAGMA table_info(positions)').all() as Array<{ name: string }>).map((c) => c.name));
+    if (!columns.has('variation_settled')) this.db.exec("ALTER TABLE positions ADD COLUMN variation_settled TEXT NOT NULL DEFAULT '0'");
+    if (!columns.has('settled_at')) this.db.exec('ALTER TABLE positions ADD COLUMN settled_at TEXT');
     this.tx = this.db.transaction((fn: () => unknown) => fn());
     if (this.meta('schema_version') === null) this.setMeta('schema_version', String(SCHEMA_VERSION));
   }
@@ -130,7 +136,10 @@ export class SimStore {
     const totals: LedgerTotals = {
       startingCash: toDec(this.meta('starting_cash')),
       cash: toDec(this.meta('cash')),
+      otherCash: this.otherCash(),
       commissions: toDec(this.meta('commissions')),
+      fees: toDec(this.meta('fees')),
+      interest: toDec(this.meta('interest')),
       realizedGross: toDec(this.meta('realized_gross')),
     };
     const rows = this.sql('SELECT * FROM positions ORDER BY con_id').all() as PositionRow[];
@@ -144,32 +153,46 @@ export class SimStore {
         commissionCost: toDec(r.commission_cost),
         realized: toDec(r.realized),
         openedAt: r.opened_at,
+        variationSettled: toDec(r.variation_settled),
+        ...(r.settled_at ? { settledAt: r.settled_at } : {}),
       }),
     );
     return { totals, positions };
   }
 
+  /** Cash in currencies other than USD, kept as `cash:EUR`, `cash:JPY`... (the USD balance stays under `cash`, as before). */
+  private otherCash(): Record<string, Decimal> {
+    const rows = this.sql("SELECT key, value FROM meta WHERE key LIKE 'cash:%' ORDER BY key").all() as Array<{ key: string; value: string }>;
+    return Object.fromEntries(rows.map((r) => [r.key.slice('cash:'.length), toDec(r.value)]));
+  }
+
   private writeFreshAccount(startingCash: number): void {
+    this.sql("DELETE FROM meta WHERE key LIKE 'cash:%'").run();
     const cash = new Decimal(startingCash).toString();
     this.setMeta('starting_cash', cash);
     this.setMeta('cash', cash);
     this.setMeta('commissions', '0');
+    this.setMeta('fees', '0');
     this.setMeta('realized_gross', '0');
   }
 
   saveTotals(t: LedgerTotals): void {
     this.setMeta('starting_cash', t.startingCash.toString());
     this.setMeta('cash', t.cash.toString());
+    for (const [currency, amount] of Object.entries(t.otherCash)) this.setMeta(`cash:${currency}`, amount.toString());
     this.setMeta('commissions', t.commissions.toString());
+    this.setMeta('fees', t.fees.toString());
+    this.setMeta('interest', (t.interest ?? new Decimal(0)).toString());
     this.setMeta('realized_gross', t.realizedGross.toString());
   }
 
   savePosition(p: LedgerPosition): void {
     this.sql(
-        `INSERT INTO positions (con_id, contract, cls, quantity, gross_cost, commission_cost, realized, opened_at)
-         VALUES (@con_id, @contract, @cls, @quantity, @gross_cost, @commission_cost, @realized, @opened_at)
+        `INSERT INTO positions (con_id, contract, cls, quantity, gross_cost, commission_cost, realized, opened_at, variation_settled, settled_at)
+         VALUES (@con_id, @contract, @cls, @quantity, @gross_cost, @commission_cost, @realized, @opened_at, @variation_settled, @settled_at)
          ON CONFLICT(con_id) DO UPDATE SET contract = excluded.contract, cls = excluded.cls, quantity = excluded.quantity,
-           gross_cost = excluded.gross_cost, commission_cost = excluded.commission_cost, realized = excluded.realized, opened_at = excluded.opened_at`,
+           gross_cost = excluded.gross_cost, commission_cost = excluded.commission_cost, realized = excluded.realized, opened_at = excluded.opened_at,
+           variation_settled = excluded.variation_settled, settled_at = excluded.settled_at`,
       )
       .run({
         con_id: p.conId,
@@ -180,6 +203,8 @@ export class SimStore {
         commission_cost: p.commissionCost.toString(),
         realized: p.realized.toString(),
         opened_at: p.openedAt,
+        variation_settled: (p.variationSettled ?? new Decimal(0)).toString(),
+        settled_at: p.settledAt ?? null,
       });
   }
 
@@ -263,7 +288,7 @@ export class SimStore {
     this.transaction(() => {
       this.db.exec('DELETE FROM positions; DELETE FROM orders; DELETE FROM fills;');
       this.writeFreshAccount(startingCash);
-      this.sql("DELETE FROM meta WHERE key = 'last_eval'").run();
+      this.sql("DELETE FROM meta WHERE key IN ('last_eval', 'financed_through', 'interest')").run();
     });
   }
 }

@@ -11,7 +11,7 @@
 import { Decimal } from 'decimal.js';
 import { toCents } from '../../core/money.js';
 import type { AccountPnL, AccountSummary, Fill, Position } from '../../core/models.js';
-import { Ledger, type AccountValuation, type FillEffect, type FillInput, type LedgerPosition, type Mark } from './ledger.js';
+import { BASE_CURRENCY, Ledger, type AccountValuation, type FillEffect, type FillInput, type LedgerPosition, type Mark, type RateOf } from './ledger.js';
 import type { SimMarketData } from './market-data.js';
 import { etToUtc, toEt } from './sessions.js';
 import type { SimState } from './state.js';
@@ -67,6 +67,21 @@ export class AccountValuer {
     return effect;
   }
 
+  /** Interest or a borrow fee into cash (in memory; the caller writes the totals). */
+  bookInterest(currency: string, amount: Decimal): void {
+    this.current.bookInterest(currency, amount);
+    this.ledgerVersion += 1;
+    this.valuationCache = null;
+  }
+
+  /** A futures position's daily settlement (in memory; the caller writes the result to the store). */
+  settleVariation(conId: number, price: Decimal, at: string): Decimal {
+    const paid = this.current.settleVariation(conId, price, at);
+    this.ledgerVersion += 1;
+    this.valuationCache = null;
+    return paid;
+  }
+
   /** A fill has been committed: today's fills (in the store's order) gain it. */
   fillCommitted(fill: Fill, conId: number, accountId: string): void {
     const day = this.dayFills;
@@ -94,14 +109,24 @@ export class AccountValuer {
     };
   }
 
+  /** USD per unit of each currency at `t`, at the rates the simulator publishes (its FX pairs). */
+  rateOf(t: number): RateOf {
+    return (currency) => this.prices.fxRate(currency, t);
+  }
+
   /** The account valued now; computed once per (instant, ledger version), since preview, place and the loss check each ask. */
   valuation(): AccountValuation {
     const now = this.sim.clock.now();
     const c = this.valuationCache;
     if (c && c.at === now && c.version === this.ledgerVersion) return c.value;
-    const value = this.current.valuation(this.markOf(now));
+    const value = this.current.valuation(this.markOf(now), this.rateOf(now));
     this.valuationCache = { at: now, version: this.ledgerVersion, value };
     return value;
+  }
+
+  /** The account valued at another instant (not cached): financing values each day's end. */
+  valuationAt(t: number): AccountValuation {
+    return this.current.valuation(this.markOf(t), this.rateOf(t));
   }
 
   /** Fills of `accountId` at or after `since` (store order), from the day cache. */
@@ -126,9 +151,10 @@ export class AccountValuer {
     const v = this.valuation();
     return {
       accountId,
-      currency: 'USD',
+      currency: BASE_CURRENCY,
       netLiquidation: toCents(v.netLiquidation),
       totalCash: toCents(v.cash),
+      cashBalances: v.cashBalances.map((b) => ({ currency: b.currency, amount: toCents(b.amount), amountInBase: toCents(b.amount.times(b.rate)), rate: b.rate.toNumber() })),
       buyingPower: toCents(v.buyingPower),
       availableFunds: toCents(v.availableFunds),
       excessLiquidity: toCents(v.excessLiquidity),

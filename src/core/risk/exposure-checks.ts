@@ -19,7 +19,7 @@ export function checkOrderNotional(input: RiskInput, l: RiskLimits, e: Exposure)
   const n = notionalOf(e, input.spec.quantity);
   if (n === null) return check('maxOrderNotional', false, null, l.maxOrderNotional, unknownPrice(input));
   const ok = n.lessThanOrEqualTo(l.maxOrderNotional);
-  const at = `at ${e.priceSource} ${e.price?.toString()}${e.multiplier.equals(1) ? '' : ` x multiplier ${e.multiplier.toString()}`}`;
+  const at = `at ${e.priceSource} ${e.price?.toString()}${e.multiplier.equals(1) ? '' : ` x multiplier ${e.multiplier.toString()}`}${e.conversion}`;
   return check('maxOrderNotional', ok, toCents(n), l.maxOrderNotional, ok ? `order notional ${toCents(n)} ${at} is within ${l.maxOrderNotional}` : `order notional ${toCents(n)} ${at} exceeds MAX_ORDER_NOTIONAL ${l.maxOrderNotional}`);
 }
 

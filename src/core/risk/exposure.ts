@@ -17,6 +17,10 @@ export interface Exposure {
   /** Where `price` came from, for messages. */
   priceSource: string;
   multiplier: Decimal;
+  /** Account (base) currency per unit of the contract's currency: notionals are counted in the account's currency. */
+  toBase: Decimal;
+  /** How `toBase` was found, for messages ('' when the contract is in the account's currency). */
+  conversion: string;
   /** Signed position now (negative: short). */
   position: Decimal;
   /** +1 for BUY, -1 for SELL. */
@@ -49,6 +53,27 @@ function notionalPrice(input: RiskInput): { price: Decimal | null; source: strin
   return best;
 }
 
+/**
+ * The rate that turns the contract's currency into the account's: 1 for the
+ * same currency; for an FX pair whose base is the account's currency
+ * (USD.JPY in a USD account) the pair's own price, since its quantity is
+ * already in the account's currency; otherwise the rate the broker reports
+ * with the account's cash balances. Without any of these the notional stays
+ * in the contract's currency, and the message says so.
+ */
+function conversionToBase(input: RiskInput, price: Decimal | null): { toBase: Decimal; conversion: string } {
+  const { contract, summary } = input;
+  const base = summary.currency;
+  if (contract.currency === base) return { toBase: new Decimal(1), conversion: '' };
+  const [pairBase, pairQuote] = contract.securityType === 'CASH' ? contract.symbol.split('.') : [];
+  if (pairBase === base && pairQuote === contract.currency && price !== null && price.gt(0)) {
+    return { toBase: new Decimal(1).dividedBy(price), conversion: ` in ${base} (the quantity is ${base})` };
+  }
+  const rate = summary.cashBalances?.find((b) => b.currency === contract.currency)?.rate;
+  if (rate !== undefined && rate > 0) return { toBase: new Decimal(rate), conversion: ` in ${base} at ${rate} ${base}/${contract.currency}` };
+  return { toBase: new Decimal(1), conversion: ` in ${contract.currency} (no ${contract.currency}/${base} rate known)` };
+}
+
 export function computeExposure(input: RiskInput): Exposure {
   const { spec, contract } = input;
   const direction = spec.action === 'BUY' ? 1 : -1;
@@ -64,6 +89,7 @@ export function computeExposure(input: RiskInput): Exposure {
     price,
     priceSource: source,
     multiplier: new Decimal(contract.multiplier ?? 1),
+    ...conversionToBase(input, price),
     position,
     direction,
     before,
@@ -71,9 +97,9 @@ export function computeExposure(input: RiskInput): Exposure {
   };
 }
 
-/** |quantity| x price x multiplier, or null when the price is unknown. */
+/** |quantity| x price x multiplier in the account's currency, or null when the price is unknown. */
 export function notionalOf(e: Exposure, quantity: Decimal.Value): Decimal | null {
-  return e.price === null ? null : new Decimal(quantity).abs().times(e.price).times(e.multiplier);
+  return e.price === null ? null : new Decimal(quantity).abs().times(e.price).times(e.multiplier).times(e.toBase);
 }
 
 /** True when the order moves the position toward zero without crossing it. */

@@ -3,6 +3,7 @@ import { CHECK_NAMES } from './check-names.js';
 import { createRiskEngine } from './engine.js';
 import { aapl, baseLimits, byName, input, pnl, position, spec, summary } from '../../testing/risk-fixtures.js';
 import type { RiskInput } from './types.js';
+import type { Contract } from '../models.js';
 
 const run = (name: string, over: Partial<RiskInput>, limits = baseLimits()) => byName(createRiskEngine(limits).evaluate(input(over)), name);
 
@@ -14,26 +15,26 @@ describe('every check is reported', () => {
   });
 });
 
-describe('maxOrderQuantity (default 10000)', () => {
+describe('maxOrderQuantity (default 100000: a standard FX lot)', () => {
   it.each([
-    [9999, true],
-    [10000, true],
-    [10000.0001, false],
-    [10001, false],
+    [99999, true],
+    [100000, true],
+    [100000.0001, false],
+    [100001, false],
   ])('quantity %d passes=%s', (quantity, passed) => {
     const c = run('maxOrderQuantity', { spec: spec({ quantity, limitPrice: 1 }), referencePrice: 1 });
-    expect(c).toMatchObject({ passed, value: quantity, limit: 10000 });
+    expect(c).toMatchObject({ passed, value: quantity, limit: 100000 });
   });
 });
 
-describe('maxOrderNotional (default 250000)', () => {
+describe('maxOrderNotional (default 600000: one contract of any listed future)', () => {
   it.each([
-    [2499.99, true, 249999],
-    [2500, true, 250000],
-    [2500.01, false, 250001],
+    [5999.99, true, 599999],
+    [6000, true, 600000],
+    [6000.01, false, 600001],
   ])('100 x %d passes=%s', (price, passed, value) => {
     const c = run('maxOrderNotional', { spec: spec({ quantity: 100, limitPrice: price }), referencePrice: price, lastPrice: price });
-    expect(c).toMatchObject({ passed, value, limit: 250000 });
+    expect(c).toMatchObject({ passed, value, limit: 600000 });
   });
 
   it('uses decimal arithmetic: 3 x 0.1 is exactly 0.3', () => {
@@ -43,14 +44,14 @@ describe('maxOrderNotional (default 250000)', () => {
 
   it('applies the contract multiplier (an option contract is 100 shares)', () => {
     const option = { ...aapl, conId: 999, securityType: 'OPT' as const, multiplier: 100 };
-    const s = spec({ securityType: 'OPT', expiry: '2026-03-20', strike: 200, right: 'C', quantity: 501, limitPrice: 5 });
+    const s = spec({ securityType: 'OPT', expiry: '2026-03-20', strike: 200, right: 'C', quantity: 1201, limitPrice: 5 });
     const c = run('maxOrderNotional', { spec: s, contract: option, referencePrice: 5, lastPrice: 5 });
-    expect(c).toMatchObject({ passed: false, value: 250500 });
+    expect(c).toMatchObject({ passed: false, value: 600500 });
   });
 
   it('never understates: the higher of the reference and the limit price is used', () => {
-    const c = run('maxOrderNotional', { spec: spec({ action: 'SELL', quantity: 100, limitPrice: 2600 }), referencePrice: 2400, lastPrice: 2400 });
-    expect(c).toMatchObject({ passed: false, value: 260000 });
+    const c = run('maxOrderNotional', { spec: spec({ action: 'SELL', quantity: 100, limitPrice: 6100 }), referencePrice: 5900, lastPrice: 5900 });
+    expect(c).toMatchObject({ passed: false, value: 610000 });
   });
 
   it('fails with advice when a market order has no price at all', () => {
@@ -66,13 +67,14 @@ describe('maxOrderNotional (default 250000)', () => {
   });
 });
 
-describe('maxPositionNotional (default 500000), counting working orders', () => {
+describe('maxPositionNotional (here 500000), counting working orders', () => {
+  const limits = baseLimits({ maxPositionNotional: 500000 });
   const at = (held: number, qty: number, working = 0, action: 'BUY' | 'SELL' = 'BUY') =>
     run('maxPositionNotional', {
       spec: spec({ action, quantity: qty, limitPrice: 100 }),
       positions: held === 0 ? [] : [position(held)],
       workingOrders: working === 0 ? [] : [{ conId: aapl.conId, action, remainingQuantity: working }],
-    });
+    }, limits);
 
   it('passes just below and at the bound, fails just above', () => {
     expect(at(4000, 999)).toMatchObject({ passed: true, value: 499900 });
@@ -90,7 +92,7 @@ describe('maxPositionNotional (default 500000), counting working orders', () => 
       spec: spec({ quantity: 1001, limitPrice: 100 }),
       positions: [position(4000)],
       workingOrders: [{ conId: aapl.conId, action: 'SELL', remainingQuantity: 4000 }],
-    });
+    }, limits);
     expect(c.passed).toBe(false);
   });
 
@@ -206,5 +208,40 @@ describe('allowed and blocked symbols and security types', () => {
     expect(run('allowedSecurityTypes', {}, baseLimits({ allowedSecurityTypes: ['STK', 'ETF'] })).passed).toBe(true);
     const c = run('allowedSecurityTypes', {}, baseLimits({ allowedSecurityTypes: ['ETF'] }));
     expect(c).toMatchObject({ passed: false, value: 'STK' });
+  });
+});
+
+describe('notional in the account currency, with the defaults a newcomer gets', () => {
+  const usdjpy: Contract = { conId: 15016059, symbol: 'USD.JPY', securityType: 'CASH', exchange: 'IDEALPRO', currency: 'JPY', multiplier: 1, minTick: 0.005 };
+  const eurusd: Contract = { conId: 12087792, symbol: 'EUR.USD', securityType: 'CASH', exchange: 'IDEALPRO', currency: 'USD', multiplier: 1, minTick: 0.00005 };
+  const nq: Contract = { conId: 496002603, symbol: 'NQ', securityType: 'FUT', exchange: 'CME', currency: 'USD', multiplier: 20, minTick: 0.25, expiry: '2026-03-20' };
+  const evaluate = (over: Partial<RiskInput>) => createRiskEngine(baseLimits()).evaluate(input(over));
+
+  it('1M USD.JPY counts 1M USD, not 153.9M (its quantity is already in dollars)', () => {
+    const c = byName(evaluate({ contract: usdjpy, spec: spec({ symbol: 'USD.JPY', quantity: 1_000_000, limitPrice: 153.875 }), referencePrice: 153.875, lastPrice: 153.875 }), 'maxOrderNotional');
+    expect(c.value).toBe(1_000_000);
+    expect(c.message).toMatch(/in USD/);
+  });
+
+  it('a 100,000 lot of USD.JPY or EUR.USD passes every default limit', () => {
+    for (const [contract, price] of [[usdjpy, 153.875], [eurusd, 1.08]] as const) {
+      const checks = evaluate({ contract, spec: spec({ symbol: contract.symbol, quantity: 100_000, limitPrice: price }), referencePrice: price, lastPrice: price });
+      expect(checks.filter((c) => !c.passed)).toEqual([]);
+    }
+  });
+
+  it('one NQ contract (the largest listed future, 424,000 USD) passes every default limit', () => {
+    const checks = evaluate({ contract: nq, spec: spec({ symbol: 'NQ', quantity: 1, limitPrice: 21200 }), referencePrice: 21200, lastPrice: 21200 });
+    expect(checks.filter((c) => !c.passed)).toEqual([]);
+  });
+
+  it('a contract in another currency is converted at the rate the broker reports with its cash balances', () => {
+    const sap: Contract = { conId: 14204, symbol: 'SAP', securityType: 'STK', exchange: 'SMART', currency: 'EUR', multiplier: 1, minTick: 0.01 };
+    const withEur = { ...summary(), cashBalances: [{ currency: 'USD', amount: 1_000_000, amountInBase: 1_000_000, rate: 1 }, { currency: 'EUR', amount: 0, amountInBase: 0, rate: 1.1 }] };
+    const c = byName(evaluate({ contract: sap, summary: withEur, spec: spec({ symbol: 'SAP', quantity: 100, limitPrice: 200 }), referencePrice: 200, lastPrice: 200 }), 'maxOrderNotional');
+    expect(c.value).toBe(22_000);
+    const unknown = byName(evaluate({ contract: sap, spec: spec({ symbol: 'SAP', quantity: 100, limitPrice: 200 }), referencePrice: 200, lastPrice: 200 }), 'maxOrderNotional');
+    expect(unknown.value).toBe(20_000);
+    expect(unknown.message).toMatch(/no EUR\/USD rate known/);
   });
 });

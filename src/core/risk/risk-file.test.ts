@@ -50,8 +50,8 @@ describe('per-symbol overrides', () => {
 
   it('limitsFor applies the file over the environment limits, case-insensitively', () => {
     const engine = createRiskEngine(baseLimits({ blockedSymbols: ['XYZ'] }), { overrides });
-    expect(engine.limitsFor('aapl')).toMatchObject({ maxOrderQuantity: 50, priceBandPercent: 1, maxOrderNotional: 1000, maxPositionNotional: 500000 });
-    expect(engine.limitsFor('MSFT').maxOrderQuantity).toBe(10000);
+    expect(engine.limitsFor('aapl')).toMatchObject({ maxOrderQuantity: 50, priceBandPercent: 1, maxOrderNotional: 1000, maxPositionNotional: 600000 });
+    expect(engine.limitsFor('MSFT').maxOrderQuantity).toBe(100000);
     expect(engine.limitsFor('TSLA').blockedSymbols).toEqual(['XYZ', 'TSLA']);
   });
 

@@ -20,7 +20,7 @@ export interface MultiSubscription {
 }
 
 /** The keys a ledgerAndNLV request gets: cash balances and net liquidation, as IBKR's flag narrows it. */
-const LEDGER_AND_NLV = new Set(['NetLiquidation', 'TotalCashValue', 'SettledCash', 'AccruedCash']);
+const LEDGER_AND_NLV = new Set(['NetLiquidation', 'TotalCashValue', 'SettledCash', 'AccruedCash', 'CashBalance', 'ExchangeRate']);
 
 function accountsOf(s: Session, account: string): string[] {
   if (account === '' || account.toUpperCase() === 'ALL') return s.shared.accounts();

@@ -39,7 +39,24 @@ export function summaryValues(s: AccountSummary): { tag: string; value: string; 
     money('FullExcessLiquidity', s.excessLiquidity),
     { tag: 'DayTradesRemaining', value: '-1', currency: '' },
     { tag: 'Leverage', value: s.netLiquidation > 0 ? (s.grossPositionValue / s.netLiquidation).toFixed(4) : '0', currency: '' },
+    ...cashBalanceValues(s),
   ];
+}
+
+/**
+ * IBKR's ledger values: CashBalance in each currency held (in that currency),
+ * and once more for "BASE" (every balance in the base currency), with the
+ * rate used for each (ExchangeRate: base currency per unit).
+ */
+function cashBalanceValues(s: AccountSummary): { tag: string; value: string; currency: string }[] {
+  const balances = s.cashBalances ?? [];
+  if (balances.length === 0) return [];
+  const rows: { tag: string; value: string; currency: string }[] = [{ tag: 'CashBalance', value: s.totalCash.toFixed(2), currency: 'BASE' }];
+  for (const b of balances) {
+    rows.push({ tag: 'CashBalance', value: b.amount.toFixed(2), currency: b.currency });
+    rows.push({ tag: 'ExchangeRate', value: String(b.rate), currency: b.currency });
+  }
+  return rows;
 }
 
 export const accountSummaryMessage = (reqId: number, account: string, tag: string, value: string, currency: string): Field[] => [

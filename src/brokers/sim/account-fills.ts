@@ -1,0 +1,62 @@
+/**
+ * Fills the account makes without an order: exercises, assignments, expiries,
+ * final settlements and margin liquidations. IBKR reports these as executions
+ * that belong to no order, so each is a fill with order id "0" whose exchange
+ * field says what happened; it is stored with the fills and sent on the fill
+ * stream (the audit, the order-event stream and the TWS emulator see it), and
+ * the position, cash and fill commit together.
+ */
+import { Decimal } from 'decimal.js';
+import { toCents } from '../../core/money.js';
+import type { Fill } from '../../core/models.js';
+import type { Instrument } from './catalogue.js';
+import type { SimMarketData } from './market-data.js';
+import type { SimState } from './state.js';
+import type { AccountValuer } from './valuation.js';
+
+export type AccountFillKind = 'EXERCISE' | 'ASSIGNMENT' | 'EXPIRED' | 'FINAL-SETTLEMENT' | 'LIQUIDATION';
+
+export interface AccountFill {
+  inst: Instrument;
+  side: 'BUY' | 'SELL';
+  quantity: Decimal;
+  price: Decimal;
+  commission?: Decimal;
+  /** The part of `commission` that is third-party fees. */
+  fees?: Decimal;
+}
+
+/** Books `legs` at `at` in one transaction; `key` makes the exec ids unique (one event, several legs). */
+export function bookAccountFills(sim: SimState, prices: SimMarketData, account: AccountValuer, kind: AccountFillKind, key: string, legs: AccountFill[], at: number): Fill[] {
+  const store = sim.requireStore();
+  const time = new Date(at).toISOString();
+  const accountId = sim.accountId;
+  const out: Fill[] = [];
+  store.transaction(() => {
+    legs.forEach((leg, i) => {
+      const fx = new Decimal(prices.fxRate(leg.inst.contract.currency, at));
+      const commission = leg.commission ?? new Decimal(0);
+      const effect = account.applyFill({ contract: leg.inst.contract, cls: leg.inst.cls, side: leg.side, quantity: leg.quantity, price: leg.price, fxRate: fx, commission, ...(leg.fees ? { fees: leg.fees } : {}), time });
+      const fill: Fill = {
+        execId: `0000${kind === 'LIQUIDATION' ? 'l' : 'e'}${key}.${Math.floor(at / 1000).toString(16)}.${String(i + 1).padStart(2, '0')}.01`,
+        orderId: '0',
+        time,
+        side: leg.side,
+        quantity: leg.quantity.toNumber(),
+        price: leg.price.toNumber(),
+        commission: toCents(commission),
+        commissionCurrency: 'USD',
+        realizedPnl: effect.realizedPnl ? toCents(effect.realizedPnl) : null,
+        // What happened (IBKR's statements code these Ex, A, Ep; liquidations are marked L).
+        exchange: kind,
+      };
+      store.addFill(fill, leg.inst.contract.conId, accountId);
+      store.savePosition(effect.position);
+      account.fillCommitted(fill, leg.inst.contract.conId, accountId);
+      sim.emit('fill', { ...fill });
+      out.push(fill);
+    });
+    store.saveTotals(account.ledger.totals);
+  });
+  return out;
+}

@@ -1,0 +1,72 @@
+/**
+ * Financing: a debit balance pays the benchmark plus IBKR Pro's tiered spread,
+ * a credit balance above USD 10,000 earns the benchmark less 0.5%, shorts pay
+ * a borrow fee; actual/360, one booking per New York day.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Decimal } from 'decimal.js';
+import type { Contract } from '../../core/models.js';
+import { creditInterestPerYear, debitInterestPerYear } from './financing.js';
+import { flush, makeSimHarness, placeSim, type SimHarness } from '../../testing/sim-harness.js';
+
+const ACCOUNT = 'DU1234567';
+let h: SimHarness | null = null;
+afterEach(async () => {
+  await h?.cleanup();
+  h = null;
+});
+
+describe('the rates', () => {
+  it('debit: BM + 1.5% to 100,000, + 1% to 1,000,000, + 0.5% above (BM 4.33%)', () => {
+    expect(debitInterestPerYear(new Decimal(50_000)).toNumber()).toBe(50_000 * 0.0583);
+    expect(debitInterestPerYear(new Decimal(303_871)).toDecimalPlaces(2).toNumber()).toBe(new Decimal(100_000).times('0.0583').plus(new Decimal(203_871).times('0.0533')).toDecimalPlaces(2).toNumber());
+  });
+
+  it('credit: nothing on the first 10,000, BM - 0.5% above', () => {
+    expect(creditInterestPerYear(new Decimal(9_000)).toNumber()).toBe(0);
+    expect(creditInterestPerYear(new Decimal(110_000)).toNumber()).toBe(100_000 * 0.0383);
+  });
+});
+
+describe('a month of a debit balance', () => {
+  it('accrues interest every day into cash (about 30 days of 303,871 owed)', async () => {
+    h = makeSimHarness({ financing: true });
+    await h.broker.connect();
+    const [spy] = await h.broker.resolveContracts({ symbol: 'SPY', securityType: 'STK' });
+    const quote = await h.broker.getQuote(spy as Contract);
+    const quantity = Math.round(1_303_871 / (quote.ask as number));
+    const ack = await placeSim(h.broker, spy as Contract, { symbol: 'SPY', action: 'BUY', quantity, orderType: 'MKT' });
+    expect(ack.status).toBe('FILLED');
+    await flush();
+    const owed = new Decimal((await h.broker.getAccountSummary(ACCOUNT)).totalCash).neg();
+    expect(owed.toNumber()).toBeGreaterThan(250_000);
+    // 30 New York days end between Monday 10:00 and 30 days later.
+    await h.advance(30 * 86_400_000);
+    const after = new Decimal((await h.broker.getAccountSummary(ACCOUNT)).totalCash).neg();
+    const charged = after.minus(owed);
+    const simple = debitInterestPerYear(owed).times(30).dividedBy(360);
+    // Daily compounding makes it a little more than simple interest, never less.
+    expect(charged.gte(simple.minus('0.30'))).toBe(true);
+    expect(charged.lte(simple.times('1.01'))).toBe(true);
+    // Held still at the same clock, a restart books nothing twice.
+    await h.restart(0);
+    expect(new Decimal((await h.broker.getAccountSummary(ACCOUNT)).totalCash).neg().toString()).toBe(after.toString());
+  });
+
+  it('a short stock pays its borrow fee; a credit balance earns interest', async () => {
+    h = makeSimHarness({ financing: true });
+    await h.broker.connect();
+    const [aapl] = await h.broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
+    await placeSim(h.broker, aapl as Contract, { symbol: 'AAPL', action: 'SELL', quantity: 1000, orderType: 'MKT' });
+    await flush();
+    const cash = new Decimal((await h.broker.getAccountSummary(ACCOUNT)).totalCash);
+    await h.advance(86_400_000);
+    const [pos] = await h.broker.getPositions(ACCOUNT);
+    const gained = new Decimal((await h.broker.getAccountSummary(ACCOUNT)).totalCash).minus(cash);
+    const interest = creditInterestPerYear(cash).dividedBy(360);
+    const borrow = new Decimal(Math.abs(pos?.marketValue ?? 0)).times('0.0025').dividedBy(360);
+    // One day: credit interest less the borrow fee, within a day's price move of the short's value.
+    expect(gained.toNumber()).toBeCloseTo(interest.minus(borrow).toNumber(), 0);
+    expect(gained.toNumber()).toBeLessThan(interest.toNumber());
+  });
+});
