@@ -670,6 +670,10 @@ export const KillSwitchChange = KillSwitchState.extend({
     .array(z.object({ orderId: z.string(), code: z.string() }))
     .describe('Working orders whose cancel failed (the code says why); the kill switch is engaged regardless'),
   cancelSkipped: z.string().nullable().describe('Why no cancels were sent (cancelWorking false, releasing, broker down), or null'),
+  globalCancelSent: z
+    .boolean()
+    .optional()
+    .describe("tws: IBKR's reqGlobalCancel was sent after the per-order cancels, so orders placed by TWS or other API clients on the account stop too"),
 });
 export type KillSwitchChange = z.infer<typeof KillSwitchChange>;
 

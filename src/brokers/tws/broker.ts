@@ -284,6 +284,11 @@ export class TwsBroker implements Broker {
     return this.orders.cancel(orderId);
   }
 
+  async globalCancel(): Promise<void> {
+    await this.ready();
+    return this.orders.globalCancel();
+  }
+
   async getOpenOrders(): Promise<BrokerOrderState[]> {
     await this.ready();
     return this.orders.openOrders();

@@ -8,6 +8,7 @@
  */
 import type { Contract, Fill, OrderSpec } from '../../core/models.js';
 import type { BrokerOrderState, ExecutionsQuery, ModifyOrderAck, ModifyOrderRequest, PlaceOrderAck, PlaceOrderRequest, WhatIfResult } from '../../core/broker/port.js';
+import { BrokerConnectionError } from '../../core/errors.js';
 import type { TwsContext } from './context.js';
 import type { Contracts } from './contracts.js';
 import { Executions } from './executions.js';
@@ -74,5 +75,11 @@ export class Orders {
 
   cancel(orderId: string): Promise<BrokerOrderState> {
     return cancelOrder(this.ctx, this.book, orderId);
+  }
+
+  /** reqGlobalCancel: IBKR cancels every open order of the account, whoever placed it; the statuses arrive as events. */
+  async globalCancel(): Promise<void> {
+    if (!this.ctx.conn.usable) throw new BrokerConnectionError(`IB Gateway/TWS is ${this.ctx.conn.state}; the global cancel was not sent`);
+    await this.ctx.conn.send('reqGlobalCancel', (ib) => ib.reqGlobalCancel());
   }
 }

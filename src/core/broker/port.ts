@@ -172,6 +172,13 @@ export interface Broker {
   /** Amends a working order in place (same id). A finished or unknown order is refused (accepted: false), not thrown. */
   modifyOrder(request: ModifyOrderRequest): Promise<ModifyOrderAck>;
   cancelOrder(orderId: string): Promise<BrokerOrderState>;
+  /**
+   * The emergency stop at the broker: cancels every open order of the session,
+   * including ones this client did not place (IBKR's reqGlobalCancel). Only the
+   * kill switch sends it, after its recorded per-order cancels. A backend whose
+   * per-order cancels already reach every order (the simulator) leaves it out.
+   */
+  globalCancel?(): Promise<void>;
   getOpenOrders(): Promise<BrokerOrderState[]>;
   getOrder(orderId: string): Promise<BrokerOrderState | null>;
   getExecutions(query?: ExecutionsQuery): Promise<Fill[]>;

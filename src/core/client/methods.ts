@@ -134,9 +134,9 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
         const state = ctx.killSwitch.set(engaged, reason, gate.snapshot);
         if (!engaged) return { ...state, cancelled: [], cancelFailed: [], cancelSkipped: 'released: nothing to cancel' };
         if (options.cancelWorking === false) return { ...state, cancelled: [], cancelFailed: [], cancelSkipped: 'cancelWorking: false' };
-        const { cancelled, failed } = await cancelAllWorking(ctx);
-        logger.warn({ cancelled, failed, reason }, 'kill switch engaged: working orders cancelled');
-        return { ...state, cancelled, cancelFailed: failed, cancelSkipped: null };
+        const { cancelled, failed, globalCancelSent } = await cancelAllWorking(ctx);
+        logger.warn({ cancelled, failed, globalCancelSent, reason }, 'kill switch engaged: working orders cancelled');
+        return { ...state, cancelled, cancelFailed: failed, cancelSkipped: null, ...(globalCancelSent === undefined ? {} : { globalCancelSent }) };
       }),
     riskLimits: () => config.risk,
     close: async () => {

@@ -33,10 +33,11 @@ export async function cancelOrder(ctx: OrderContext, orderId: string): Promise<C
 /**
  * Cancels every working order of this broker connection (kill switch), one
  * cancel per order, each recorded. Failures are reported, not thrown, so one
- * bad order does not stop the rest. (IBKR's reqGlobalCancel is not sent: the
- * Broker port has no cancel-all yet; that is the cancel-all issue's.)
+ * bad order does not stop the rest. Then, where the broker has one, the
+ * global cancel (IBKR's reqGlobalCancel) also stops what this connection did
+ * not place: orders from TWS itself or other API clients on the account.
  */
-export async function cancelAllWorking(ctx: OrderContext): Promise<{ cancelled: string[]; failed: { orderId: string; code: string }[] }> {
+export async function cancelAllWorking(ctx: OrderContext): Promise<{ cancelled: string[]; failed: { orderId: string; code: string }[]; globalCancelSent?: boolean }> {
   const cancelled: string[] = [];
   const failed: { orderId: string; code: string }[] = [];
   const atBroker = ctx.broker.status().connected ? await ctx.broker.getOpenOrders() : [];
@@ -60,7 +61,17 @@ export async function cancelAllWorking(ctx: OrderContext): Promise<{ cancelled: 
       else failed.push({ orderId, code });
     }
   }
-  return { cancelled, failed };
+  if (!ctx.broker.globalCancel) return { cancelled, failed };
+  const globalCancelSent = ctx.broker.status().connected
+    ? await ctx.broker.globalCancel().then(
+        () => true,
+        (err: unknown) => {
+          ctx.logger.error({ err }, 'kill switch: the global cancel could not be sent');
+          return false;
+        },
+      )
+    : false;
+  return { cancelled, failed, globalCancelSent };
 }
 
 /** Records what the broker says of an order it would not cancel; true when that is CANCELLED. */

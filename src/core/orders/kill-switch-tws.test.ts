@@ -1,0 +1,61 @@
+/**
+ * The kill switch on the tws broker, over a real socket to the TWS emulator:
+ * engaging it cancels the gateway's own working orders one by one (each
+ * recorded), then sends IBKR's reqGlobalCancel, which also stops an order
+ * this connection never placed (one entered at the broker directly, as from
+ * TWS's own window or another API client).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../config.js';
+import type { GatewayClient } from '../client/interface.js';
+import { OrderSpec } from '../models.js';
+import { createClient } from '../../gateway.js';
+import { quietLogger } from '../../testing/client-harness.js';
+import { makeTwsHarness, type TwsHarness } from '../../testing/tws-harness.js';
+
+let h: TwsHarness | null = null;
+let client: GatewayClient | null = null;
+afterEach(async () => {
+  await client?.close();
+  await h?.cleanup();
+  client = null;
+  h = null;
+});
+
+describe('kill switch on the tws broker', () => {
+  it('cancels its own working orders, then reqGlobalCancel stops an order placed outside this connection', async () => {
+    h = await makeTwsHarness();
+    const dataDir = path.join(h.dataDir, 'gateway');
+    fs.mkdirSync(dataDir, { recursive: true });
+    client = await createClient({
+      config: parseConfig({ DATA_DIR: dataDir, BROKER: 'tws', ORDERS_ENABLED: 'true', LOG_LEVEL: 'silent', DUPLICATE_ORDER_WINDOW_SECONDS: '0' }),
+      broker: h.broker,
+      clock: h.clock,
+      logger: quietLogger(),
+    });
+    const gw = client;
+    const harness = h;
+
+    const quote = await gw.getQuote({ symbol: 'AAPL' });
+    const mine = await gw.placeOrder({ symbol: 'AAPL', action: 'BUY', quantity: 5, orderType: 'LMT', limitPrice: Math.floor((quote.bid as number) * 0.95), timeInForce: 'GTC' });
+    await harness.until('the gateway order to work', async () => (await gw.getOrderStatus(mine.orderId)).status === 'ACCEPTED');
+
+    // An order entered at the broker itself: the gateway does not own it and never cancels it one by one.
+    const [msft] = await harness.sim.resolveContracts({ symbol: 'MSFT', securityType: 'STK' });
+    if (!msft) throw new Error('MSFT is in the simulator catalogue');
+    const msftQuote = await harness.sim.getQuote(msft);
+    const [manualId] = await harness.sim.allocateOrderIds(1);
+    if (manualId === undefined) throw new Error('the simulator allocates ids');
+    const spec = OrderSpec.parse({ symbol: 'MSFT', action: 'BUY', quantity: 3, orderType: 'LMT', limitPrice: Math.floor((msftQuote.bid as number) * 0.9), timeInForce: 'GTC' });
+    await harness.sim.placeOrder({ ids: { orderId: manualId }, contract: msft, spec, accountId: harness.sim.accounts()[0] ?? '', orderRef: 'entered-in-tws' });
+    expect((await harness.sim.getOrder(manualId))?.status).toBe('ACCEPTED');
+
+    const change = await gw.setKillSwitch(true, 'stop everything');
+    expect(change).toMatchObject({ engaged: true, cancelled: [mine.orderId], cancelFailed: [], globalCancelSent: true });
+    expect((await gw.getOrderStatus(mine.orderId)).status).toBe('CANCELLED');
+    await harness.until('the order placed outside the gateway to be cancelled by the global cancel', async () => (await harness.sim.getOrder(manualId))?.status === 'CANCELLED');
+    expect(gw.verifyAudit().ok).toBe(true);
+  });
+});
