@@ -6,20 +6,16 @@
  * A symbol that cannot be streamed (unknown, no data) does not sink the others:
  * the stream serves the rest and names it in an `event: symbol-error`.
  */
-import type { FastifyReply } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
 import type { Unsubscribe } from '../../core/broker/port.js';
 import { GatewayError } from '../../core/errors.js';
 import type { GatewayClient } from '../../core/client/interface.js';
 import { Bar, OptionChain, OptionChainQuery, Quote } from '../../core/models.js';
 import { HistoricalQuery, InstrumentQuery, StreamQuery } from '../schemas.js';
+import { sseStreams, type SseStream } from '../sse.js';
 import type { ApiInstance } from '../types.js';
 import { errorResponses, secured } from './common.js';
-
-/** A comment line every so often keeps proxies and load balancers from closing a quiet stream. */
-const HEARTBEAT_MS = 15_000;
-/** A client this far behind is not reading; drop it rather than buffer without bound. */
-const MAX_BUFFERED_BYTES = 1 << 20;
 
 export function marketRoutes(app: ApiInstance, client: GatewayClient): void {
   app.get(
@@ -58,12 +54,7 @@ export function marketRoutes(app: ApiInstance, client: GatewayClient): void {
     (request) => client.getOptionChain(request.query),
   );
 
-  // Streams still open, ended when the server closes so close() does not wait on them forever.
-  const openStreams = new Set<() => void>();
-  app.addHook('preClose', (done) => {
-    for (const end of openStreams) end();
-    done();
-  });
+  const openStream = sseStreams(app);
 
   app.get(
     '/api/market/stream',
@@ -83,9 +74,9 @@ export function marketRoutes(app: ApiInstance, client: GatewayClient): void {
       const { symbols, securityType } = request.query;
       // Quotes can arrive while subscribing (the hub replays the last one at once): hold them until the headers are out.
       const pending: Quote[] = [];
-      let started = false;
+      let stream: SseStream | null = null;
       const listener = (quote: Quote): void => {
-        if (started) writeQuote(reply, quote);
+        if (stream) sendQuote(stream, quote, request.log);
         else pending.push(quote);
       };
       const subscriptions: Unsubscribe[] = [];
@@ -109,40 +100,16 @@ export function marketRoutes(app: ApiInstance, client: GatewayClient): void {
       const first = failures[0];
       if (subscriptions.length === 0 && first !== undefined) throw first.error;
 
-      reply.hijack();
-      const res = reply.raw;
-      // Headers set so far (correlation id, rate limit) would be lost with the hijack otherwise.
-      for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        // nginx would otherwise buffer the stream.
-        'x-accel-buffering': 'no',
+      const opened = openStream(request, reply, {
+        comment: `streaming ${symbols.join(',')}`,
+        onClose: () => {
+          for (const unsubscribe of subscriptions) unsubscribe();
+        },
       });
-      res.write(`retry: 3000\n: streaming ${symbols.join(',')}\n\n`);
-      started = true;
-      for (const failure of failures) writeSymbolError(reply, failure);
-      for (const quote of pending.splice(0)) writeQuote(reply, quote);
-
-      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
-      heartbeat.unref();
-      let ended = false;
-      const cleanup = (): void => {
-        if (ended) return;
-        ended = true;
-        clearInterval(heartbeat);
-        openStreams.delete(end);
-        for (const unsubscribe of subscriptions) unsubscribe();
-      };
-      const end = (): void => {
-        cleanup();
-        res.end();
-      };
-      openStreams.add(end);
-      res.on('close', cleanup);
-      // The client may have gone while we were subscribing; 'close' would then never come.
-      if (res.destroyed || res.socket === null || res.socket.destroyed) cleanup();
+      stream = opened;
+      // One symbol of the list could not be streamed: say which and why, in the API's error shape.
+      for (const { symbol, error } of failures) opened.send('symbol-error', { symbol, error: { code: error.code, message: error.message } });
+      for (const quote of pending.splice(0)) sendQuote(opened, quote, request.log);
       request.log.debug({ symbols, failed: failures.map((f) => f.symbol) }, 'quote stream opened');
     },
   );
@@ -153,25 +120,12 @@ interface SymbolFailure {
   error: GatewayError;
 }
 
-/** One symbol of the list could not be streamed: say which and why, in the API's error shape. */
-function writeSymbolError(reply: FastifyReply, failure: SymbolFailure): void {
-  const data = { symbol: failure.symbol, error: { code: failure.error.code, message: failure.error.message } };
-  reply.raw.write(`event: symbol-error\ndata: ${JSON.stringify(data)}\n\n`);
-}
-
-function writeQuote(reply: FastifyReply, quote: Quote): void {
-  const res = reply.raw;
-  if (res.writableEnded || res.destroyed) return;
-  if (res.writableLength > MAX_BUFFERED_BYTES) {
-    reply.log.warn({ buffered: res.writableLength }, 'quote stream client is not reading; closing it');
-    res.destroy();
-    return;
-  }
+function sendQuote(stream: SseStream, quote: Quote, log: FastifyBaseLogger): void {
   // Encoding through the Quote schema keeps the stream to exactly the documented fields.
   const parsed = Quote.safeEncode(quote);
   if (!parsed.success) {
-    reply.log.error({ issues: parsed.error.issues }, 'quote does not match the Quote schema; not sent');
+    log.error({ issues: parsed.error.issues }, 'quote does not match the Quote schema; not sent');
     return;
   }
-  res.write(`event: quote\ndata: ${JSON.stringify(parsed.data)}\n\n`);
+  stream.send('quote', parsed.data);
 }

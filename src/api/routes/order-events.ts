@@ -10,17 +10,12 @@
  * client holds one page of events at most; one that stops reading for good
  * is dropped when its buffer passes MAX_BUFFERED_BYTES.
  */
-import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { GatewayClient } from '../../core/client/interface.js';
 import { OrderEvent, OrderEventsQuery, OrderStreamQuery } from '../../core/models.js';
+import { sseStreams } from '../sse.js';
 import type { ApiInstance } from '../types.js';
 import { errorResponses, secured } from './common.js';
-
-/** A comment line every so often keeps proxies and load balancers from closing a quiet stream. */
-export const HEARTBEAT_MS = 15_000;
-/** A client this far behind is not reading; drop it rather than buffer without bound. */
-const MAX_BUFFERED_BYTES = 1 << 20;
 
 /** Last-Event-ID as EventSource sends it: the id of the last event received. */
 const StreamHeaders = z.looseObject({
@@ -33,7 +28,7 @@ const StreamHeaders = z.looseObject({
 });
 
 export function orderEventRoutes(app: ApiInstance, client: GatewayClient, options: { heartbeatMs?: number } = {}): void {
-  const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
+  const openStream = sseStreams(app);
 
   app.get(
     '/api/orders/events',
@@ -43,13 +38,6 @@ export function orderEventRoutes(app: ApiInstance, client: GatewayClient, option
     }),
     (request) => client.listOrderEvents(request.query),
   );
-
-  // Streams still open, ended when the server closes so close() does not wait on them forever.
-  const openStreams = new Set<() => void>();
-  app.addHook('preClose', (done) => {
-    for (const end of openStreams) end();
-    done();
-  });
 
   app.get(
     '/api/orders/stream',
@@ -69,42 +57,11 @@ export function orderEventRoutes(app: ApiInstance, client: GatewayClient, option
       // Fixed now: "new events" means those recorded after this request arrived.
       const events = client.orderEvents({ afterSequence, signal: stop.signal });
 
-      reply.hijack();
-      const res = reply.raw;
-      // Headers set so far (correlation id, rate limit) would be lost with the hijack otherwise.
-      for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
+      const stream = openStream(request, reply, {
+        comment: `order events${afterSequence !== undefined ? ` after ${afterSequence}` : ' from now'}`,
+        heartbeatMs: options.heartbeatMs,
+        onClose: () => stop.abort(),
       });
-      res.write(`retry: 3000\n: order events${afterSequence !== undefined ? ` after ${afterSequence}` : ' from now'}\n\n`);
-
-      const heartbeat = setInterval(() => {
-        if (tooFarBehind(res)) {
-          request.log.warn({ buffered: res.writableLength }, 'order stream client is not reading; closing it');
-          res.destroy();
-          return;
-        }
-        res.write(': keep-alive\n\n');
-      }, heartbeatMs);
-      heartbeat.unref();
-      let ended = false;
-      const cleanup = (): void => {
-        if (ended) return;
-        ended = true;
-        clearInterval(heartbeat);
-        openStreams.delete(end);
-        stop.abort();
-      };
-      const end = (): void => {
-        cleanup();
-        if (!res.writableEnded && !res.destroyed) res.end();
-      };
-      openStreams.add(end);
-      res.on('close', cleanup);
-      if (res.destroyed || res.socket === null || res.socket.destroyed) cleanup();
 
       void (async () => {
         try {
@@ -114,34 +71,17 @@ export function orderEventRoutes(app: ApiInstance, client: GatewayClient, option
               request.log.error({ issues: encoded.error.issues, sequence: event.sequence }, 'order event does not match the OrderEvent schema; not sent');
               continue;
             }
-            if (res.destroyed || res.writableEnded) break;
-            const flushed = res.write(`id: ${event.sequence}\nevent: order\ndata: ${JSON.stringify(encoded.data)}\n\n`);
+            if (stream.ended) break;
             // Backpressure: read the next event only once this one has left, so memory stays one page.
-            if (!flushed) await drained(res, stop.signal);
+            if (!stream.send('order', encoded.data, event.sequence)) await stream.drained();
           }
         } catch (err) {
           request.log.error({ err }, 'order event stream failed; closing it');
         } finally {
-          end();
+          stream.end();
         }
       })();
       request.log.debug({ afterSequence }, 'order event stream opened');
     },
   );
-}
-
-const tooFarBehind = (res: ServerResponse): boolean => res.writableLength > MAX_BUFFERED_BYTES;
-
-function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    res.once('drain', done);
-    res.once('close', done);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
