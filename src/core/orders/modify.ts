@@ -37,6 +37,7 @@ import { auditRow, type OrderContext } from './context.js';
 import { versionFrom } from './mapping.js';
 import { applyBrokerState, updateFrom } from './order-events.js';
 import { callerIdentity } from './place.js';
+import { estimateFields } from './preview.js';
 
 export const MODIFY_SCOPE = 'orders.modify';
 
@@ -89,8 +90,6 @@ export async function previewModification(ctx: OrderContext, orderId: string, in
   const whatIf = await ctx.broker.whatIf(a.contract, { ...next, quantity: remaining }, a.accountId);
   const price = a.referencePrice ?? whatIf.referencePrice;
   const { previewId, expiresAt } = ctx.previews.issue(next, orderId);
-  const warnings = [...whatIf.warnings];
-  if (a.gate.warning) warnings.push(a.gate.warning);
   const preview: ModificationPreview = {
     previewId,
     expiresAt,
@@ -98,19 +97,9 @@ export async function previewModification(ctx: OrderContext, orderId: string, in
     previous: current.spec,
     filledQuantity: current.filledQuantity,
     spec: next,
-    contract: a.contract,
     referencePrice: price,
     estimatedNotional: price === null ? null : toCents(new Decimal(price).times(remaining).times(a.contract.multiplier)),
-    estimatedCommission: whatIf.estimatedCommission,
-    commissionCurrency: whatIf.commissionCurrency,
-    initMarginChange: whatIf.initMarginChange,
-    maintMarginChange: whatIf.maintMarginChange,
-    equityWithLoanAfter: whatIf.equityWithLoanAfter,
-    buyingPowerAfter: whatIf.buyingPowerAfter,
-    riskChecks: a.riskChecks,
-    riskPassed: a.riskPassed,
-    gate: { outcome: a.gate.outcome, code: a.gate.code, reason: a.gate.reason },
-    warnings,
+    ...estimateFields(a, whatIf),
   };
   ctx.audit.append(auditRow('ORDER_PREVIEWED', { preview, modifies: orderId }, { accountId: a.accountId, orderId, snapshot: a.gate.snapshot }));
   return preview;

@@ -5,8 +5,9 @@
  */
 import { fromZodIssues } from '../errors.js';
 import { Decimal, toCents } from '../money.js';
+import type { WhatIfResult } from '../broker/port.js';
 import { OrderSpec, type OrderPreview, type OrderSpecInput } from '../models.js';
-import { assess } from './assess.js';
+import { assess, type Assessment } from './assess.js';
 import { auditRow, type OrderContext } from './context.js';
 
 export function parseOrderSpec(input: OrderSpecInput | OrderSpec): OrderSpec {
@@ -22,15 +23,17 @@ export async function previewOrder(ctx: OrderContext, input: OrderSpecInput): Pr
   const price = a.referencePrice ?? whatIf.referencePrice;
   const notional = price === null ? null : toCents(new Decimal(price).times(spec.quantity).times(a.contract.multiplier));
   const { previewId, expiresAt } = ctx.previews.issue(spec);
+  const preview: OrderPreview = { previewId, expiresAt, spec, referencePrice: price, estimatedNotional: notional, ...estimateFields(a, whatIf) };
+  ctx.audit.append(auditRow('ORDER_PREVIEWED', { preview }, { accountId: a.accountId, orderId: null, snapshot: a.gate.snapshot }));
+  return preview;
+}
+
+/** What every preview (of a new order or of a modification) reports from its assessment and the broker's what-if. */
+export function estimateFields(a: Assessment, whatIf: WhatIfResult): Omit<OrderPreview, 'previewId' | 'expiresAt' | 'spec' | 'referencePrice' | 'estimatedNotional'> {
   const warnings = [...whatIf.warnings];
   if (a.gate.warning) warnings.push(a.gate.warning);
-  const preview: OrderPreview = {
-    previewId,
-    expiresAt,
-    spec,
+  return {
     contract: a.contract,
-    referencePrice: price,
-    estimatedNotional: notional,
     estimatedCommission: whatIf.estimatedCommission,
     commissionCurrency: whatIf.commissionCurrency,
     initMarginChange: whatIf.initMarginChange,
@@ -42,6 +45,4 @@ export async function previewOrder(ctx: OrderContext, input: OrderSpecInput): Pr
     gate: { outcome: a.gate.outcome, code: a.gate.code, reason: a.gate.reason },
     warnings,
   };
-  ctx.audit.append(auditRow('ORDER_PREVIEWED', { preview }, { accountId: a.accountId, orderId: null, snapshot: a.gate.snapshot }));
-  return preview;
 }
