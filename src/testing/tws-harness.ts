@@ -12,6 +12,9 @@ import { startTwsEmulator, type TwsEmulator, type TwsEmulatorOptions } from '../
 import type { Broker } from '../core/broker/port.js';
 import { createTwsBroker } from '../brokers/tws/index.js';
 import type { TwsBroker, TwsBrokerOptions } from '../brokers/tws/broker.js';
+import type { GatewayClient } from '../core/client/interface.js';
+import { parseConfig } from '../core/config.js';
+import { createClient } from '../gateway.js';
 
 export const MONDAY_10_ET = '2026-01-05T15:00:00.000Z';
 
@@ -86,6 +89,29 @@ export async function makeTwsHarness(overrides: Partial<TwsBrokerOptions> = {}, 
       await emulator.close();
       await sim.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The whole gateway (core client, audit store in its own DATA_DIR) on the tws broker of a harness:
+ * orders enabled, logs silent, the duplicate guard off so tests may repeat an order. `cleanup` closes both.
+ */
+export async function makeTwsGateway(): Promise<{ h: TwsHarness; client: GatewayClient; cleanup(): Promise<void> }> {
+  const h = await makeTwsHarness();
+  const dataDir = path.join(h.dataDir, 'gateway');
+  fs.mkdirSync(dataDir, { recursive: true });
+  const client = await createClient({
+    config: parseConfig({ DATA_DIR: dataDir, BROKER: 'tws', ORDERS_ENABLED: 'true', LOG_LEVEL: 'silent', DUPLICATE_ORDER_WINDOW_SECONDS: '0' }),
+    broker: h.broker,
+    clock: h.clock,
+  });
+  return {
+    h,
+    client,
+    async cleanup() {
+      await client.close();
+      await h.cleanup();
     },
   };
 }

@@ -5,38 +5,20 @@
  * this connection never placed (one entered at the broker directly, as from
  * TWS's own window or another API client).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../config.js';
-import type { GatewayClient } from '../client/interface.js';
 import { OrderSpec } from '../models.js';
-import { createClient } from '../../gateway.js';
-import { quietLogger } from '../../testing/client-harness.js';
-import { makeTwsHarness, type TwsHarness } from '../../testing/tws-harness.js';
+import { makeTwsGateway } from '../../testing/tws-harness.js';
 
-let h: TwsHarness | null = null;
-let client: GatewayClient | null = null;
+let cleanup: (() => Promise<void>) | null = null;
 afterEach(async () => {
-  await client?.close();
-  await h?.cleanup();
-  client = null;
-  h = null;
+  await cleanup?.();
+  cleanup = null;
 });
 
 describe('kill switch on the tws broker', () => {
   it('cancels its own working orders, then reqGlobalCancel stops an order placed outside this connection', async () => {
-    h = await makeTwsHarness();
-    const dataDir = path.join(h.dataDir, 'gateway');
-    fs.mkdirSync(dataDir, { recursive: true });
-    client = await createClient({
-      config: parseConfig({ DATA_DIR: dataDir, BROKER: 'tws', ORDERS_ENABLED: 'true', LOG_LEVEL: 'silent', DUPLICATE_ORDER_WINDOW_SECONDS: '0' }),
-      broker: h.broker,
-      clock: h.clock,
-      logger: quietLogger(),
-    });
-    const gw = client;
-    const harness = h;
+    const { h: harness, client: gw, cleanup: close } = await makeTwsGateway();
+    cleanup = close;
 
     const quote = await gw.getQuote({ symbol: 'AAPL' });
     const mine = await gw.placeOrder({ symbol: 'AAPL', action: 'BUY', quantity: 5, orderType: 'LMT', limitPrice: Math.floor((quote.bid as number) * 0.95), timeInForce: 'GTC' });

@@ -4,35 +4,20 @@
  * records the request and IBKR's answer under one correlation id, and a
  * filled order is a 409.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../config.js';
 import type { GatewayClient } from '../client/interface.js';
-import { createClient } from '../../gateway.js';
-import { quietLogger } from '../../testing/client-harness.js';
-import { makeTwsHarness, type TwsHarness } from '../../testing/tws-harness.js';
+import { makeTwsGateway, type TwsHarness } from '../../testing/tws-harness.js';
 
-let h: TwsHarness | null = null;
-let client: GatewayClient | null = null;
+let cleanup: (() => Promise<void>) | null = null;
 afterEach(async () => {
-  await client?.close();
-  await h?.cleanup();
-  client = null;
-  h = null;
+  await cleanup?.();
+  cleanup = null;
 });
 
 async function start(): Promise<{ h: TwsHarness; client: GatewayClient }> {
-  h = await makeTwsHarness();
-  const dataDir = path.join(h.dataDir, 'gateway');
-  fs.mkdirSync(dataDir, { recursive: true });
-  client = await createClient({
-    config: parseConfig({ DATA_DIR: dataDir, BROKER: 'tws', ORDERS_ENABLED: 'true', LOG_LEVEL: 'silent', DUPLICATE_ORDER_WINDOW_SECONDS: '0' }),
-    broker: h.broker,
-    clock: h.clock,
-    logger: quietLogger(),
-  });
-  return { h, client };
+  const gateway = await makeTwsGateway();
+  cleanup = gateway.cleanup;
+  return gateway;
 }
 
 describe('modify on the tws broker over the TWS emulator', () => {
