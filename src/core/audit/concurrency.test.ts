@@ -24,8 +24,9 @@ describe('concurrent duplicates from several processes', () => {
     const keys = 150;
     // Open the file first so neither child pays for creating it inside the race.
     openAuditStore({ dataDir: dir }).close();
-    // Two racers take the keys in the same order (same key, same moment); a third from the other end
-    // guarantees more than one process wins keys even if SQLite's busy back-off lets one racer run ahead.
+    // Two racers take the keys in the same order (same key, same moment); a third comes from the other end,
+    // and each leaves the lock free a moment between keys, so more than one process wins keys even though
+    // SQLite's busy back-off would let one racer run ahead.
     const racers = (['asc', 'asc', 'desc'] as const).map((direction) => runFixture('idempotent-racer.mjs', [modulePath, dir, String(keys), direction]));
     await Promise.all(racers.map((r) => r.waitFor('ready')));
     for (const r of racers) r.child.stdin?.end('go\n');
