@@ -4,55 +4,37 @@
  * their stable codes either way (a REST error body becomes a GatewayError).
  */
 import { ERROR_CATALOGUE, GatewayError, type ErrorCode } from '../core/errors.js';
-import type { GatewayClient, OrderListQueryInput, PlaceOptions, PlaceOrderInput } from '../core/client/interface.js';
-import type {
-  AccountPnL,
-  AccountSummary,
-  Bar,
-  CancelAllQueryInput,
-  CancelAllResult,
-  CancelResult,
-  Contract,
-  ClosePositionRequestInput,
-  Health,
-  HistoricalRequestInput,
-  KillSwitchChange,
-  KillSwitchState,
-  ModificationPreview,
-  ModifyOrderInput,
-  ModifyResult,
-  OrderDetail,
-  OrderModificationInput,
-  OrderPreview,
-  OrderResult,
-  OrderSpecInput,
-  Position,
-  Quote,
-  SymbolSpecInput,
-} from '../core/models.js';
+import type { GatewayClient } from '../core/client/interface.js';
+import type { KillSwitchState } from '../core/models.js';
 
-export interface CliGateway {
+/** The GatewayClient calls the CLI makes, derived from it so the two cannot drift apart. */
+type CliCalls = Pick<
+  GatewayClient,
+  | 'resolveContract'
+  | 'getQuote'
+  | 'getBars'
+  | 'getAccountSummary'
+  | 'getPositions'
+  | 'getPnl'
+  | 'previewOrder'
+  | 'placeOrder'
+  | 'previewModification'
+  | 'modifyOrder'
+  | 'cancelOrder'
+  | 'cancelAllOrders'
+  | 'previewClosePosition'
+  | 'closePosition'
+  | 'listOrders'
+  | 'health'
+  | 'setKillSwitch'
+  | 'close'
+>;
+
+export interface CliGateway extends CliCalls {
   /** Where the calls go: 'the running gateway at http://...' or 'the sim broker'. */
   readonly via: string;
-  resolveContract(spec: SymbolSpecInput): Promise<Contract>;
-  getQuote(spec: SymbolSpecInput): Promise<Quote>;
-  getBars(request: HistoricalRequestInput): Promise<Bar[]>;
-  getAccountSummary(accountId?: string): Promise<AccountSummary>;
-  getPositions(accountId?: string): Promise<Position[]>;
-  getPnl(accountId?: string): Promise<AccountPnL>;
-  previewOrder(spec: OrderSpecInput): Promise<OrderPreview>;
-  placeOrder(request: PlaceOrderInput, options?: PlaceOptions): Promise<OrderResult>;
-  previewModification(orderId: string, changes: OrderModificationInput): Promise<ModificationPreview>;
-  modifyOrder(orderId: string, request: ModifyOrderInput, options?: PlaceOptions): Promise<ModifyResult>;
-  cancelOrder(orderId: string): Promise<CancelResult>;
-  cancelAllOrders(query?: CancelAllQueryInput): Promise<CancelAllResult>;
-  previewClosePosition(symbol: string, request?: ClosePositionRequestInput): Promise<OrderPreview>;
-  closePosition(symbol: string, request?: ClosePositionRequestInput, options?: PlaceOptions): Promise<OrderResult>;
-  listOrders(query?: OrderListQueryInput): Promise<OrderDetail[]>;
-  health(): Promise<Health>;
+  /** Asynchronous here: over REST it is a request. */
   killSwitch(): Promise<KillSwitchState>;
-  setKillSwitch(engaged: boolean, reason: string | null, options?: { cancelWorking?: boolean }): Promise<KillSwitchChange>;
-  close(): Promise<void>;
 }
 
 /** A client this process built (it opened the broker) seen as a CliGateway. */
