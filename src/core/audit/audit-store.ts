@@ -234,6 +234,10 @@ class Store implements SqliteAuditStore {
     return guard('count placed orders', () => this.history.countPlaced(fromIso, fromInclusive, toIso));
   }
 
+  countModifications(fromIso: string, fromInclusive: boolean, toIso: string): number {
+    return guard('count order modifications', () => this.log.countModifications(fromIso, fromInclusive, toIso));
+  }
+
   lastPlacedWithKey(riskKey: string, toIso: string): string | null {
     return guard('find the last identical order', () => this.history.lastPlacedWithKey(riskKey, toIso));
   }

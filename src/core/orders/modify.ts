@@ -174,6 +174,8 @@ async function modifyOnce(ctx: OrderContext, orderId: string, changes: OrderModi
   });
   if (a.gate.outcome === 'SIMULATE') {
     ctx.audit.append(auditRow('ORDER_MODIFY_SIMULATED', { ...detail, reason: a.gate.reason }, refs));
+    // Counted like a simulated placement, so a strategy tested with ORDERS_ENABLED=false meets the same rate limits.
+    ctx.risk.recordModified(ctx.clock.now());
     return result(next, current, false, `Not sent: ${a.gate.reason ?? 'orders are simulated'}`);
   }
   const status = ctx.broker.status();
@@ -186,6 +188,8 @@ async function modifyOnce(ctx: OrderContext, orderId: string, changes: OrderModi
     if (gw instanceof AuditError) throw new AuditError(`The audit log could not record the modification, so nothing was sent: ${gw.message}`, 'AUDIT_UNAVAILABLE', undefined, { cause: err });
     throw gw;
   }
+  // An order message to the broker: it counts toward the order-rate limits (the store counts this audit row; see risk/history.ts).
+  ctx.risk.recordModified(ctx.clock.now());
   let ack: ModifyOrderAck;
   try {
     ack = await ctx.broker.modifyOrder({ orderId, contract: a.contract, spec: next, accountId: a.accountId, orderRef: current.clientOrderId ?? orderId });

@@ -4,7 +4,7 @@
  * orders (order times, recent specs, consecutive rejections).
  *
  * `evaluate` reads that state but never changes it, so preview and place
- * report the same checks; only `recordPlaced` and `recordOutcome` change it.
+ * report the same checks; only `recordPlaced`, `recordModified` and `recordOutcome` change it.
  */
 import type { RiskLimits } from '../config.js';
 import type { AccountPnL, OrderSpec, RiskCheck } from '../models.js';
@@ -85,6 +85,10 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
 
     recordPlaced(spec: OrderSpec, accountId: string, now: number): void {
       history.record(spec, accountId, now);
+    },
+
+    recordModified(now: number): void {
+      history.recordModification(now);
     },
 
     /** The counter restarts after tripping, so a released kill switch needs N fresh rejections to trip again. */

@@ -2,8 +2,8 @@
  * What the rate limits, the duplicate guard and the daily loss need to know
  * about earlier orders. Two sources:
  *
- * - `storeHistory(audit)`: the order history in the durable store, which every
- *   process on the DATA_DIR writes. A restart, a CLI process or a second
+ * - `storeHistory(audit)`: the order history (placements) and the audit log
+ *   (modifications) in the durable store, which every process on the DATA_DIR writes. A restart, a CLI process or a second
  *   gateway sees the same counts, the same last identical order and the same
  *   realised P&L for the day. Counting costs two index lookups (see
  *   countPlaced in audit/order-history.ts), so the order path stays fast.
@@ -17,15 +17,25 @@ import type { OrderSpec } from '../models.js';
 import { DuplicateGuard, duplicateKey } from './duplicate-guard.js';
 import { OrderRateWindow } from './rate-window.js';
 
+/**
+ * The rate limits count order messages: placements and modifications. A
+ * modification is a placeOrder with the working order's id at IBKR, a message
+ * like a new order (the TWS API's 50 messages/s pacing and IBKR's order
+ * efficiency ratio count it the same way), so MAX_ORDERS_PER_MINUTE/DAY
+ * bound both together. Cancels are not counted: a limit must never stand in
+ * the way of taking risk off.
+ */
 export interface SafetyHistory {
-  /** Orders placed in the 60 seconds ending at `now` (an order exactly 60 s old has left the window). */
+  /** Order messages (placements and modifications) in the 60 seconds ending at `now` (one exactly 60 s old has left the window). */
   placedLastMinute(now: number): number;
-  /** Orders placed since `dayStart` (inclusive), up to `now`. */
+  /** Order messages (placements and modifications) since `dayStart` (inclusive), up to `now`. */
   placedSince(dayStart: number, now: number): number;
   /** Milliseconds since the same order (same account) was last placed, or null. */
   sinceIdentical(spec: OrderSpec, accountId: string, now: number): number | null;
   /** Counts a placement the caller has not written anywhere else (the memory source; the store's rows count themselves). */
   record(spec: OrderSpec, accountId: string, now: number): void;
+  /** Counts a modification sent or simulated (the memory source; the store's audit rows count themselves). */
+  recordModification(now: number): void;
   /** Realised P&L of the account's fills since `dayStart`, or null when this source does not know fills. */
   realizedSince(accountId: string, dayStart: number): Decimal | null;
 }
@@ -41,13 +51,14 @@ export function storeHistory(audit: AuditStore): SafetyHistory {
   // read, deduplicated by execution id (every version of an order repeats its fills).
   const days = new Map<string, { dayStart: number; lastRowId: number; seen: Set<string>; sum: Decimal }>();
   return {
-    placedLastMinute: (now) => audit.countPlaced(iso(now - MINUTE_MS), false, iso(now)),
-    placedSince: (dayStart, now) => audit.countPlaced(iso(dayStart), true, iso(now)),
+    placedLastMinute: (now) => audit.countPlaced(iso(now - MINUTE_MS), false, iso(now)) + audit.countModifications(iso(now - MINUTE_MS), false, iso(now)),
+    placedSince: (dayStart, now) => audit.countPlaced(iso(dayStart), true, iso(now)) + audit.countModifications(iso(dayStart), true, iso(now)),
     sinceIdentical(spec, accountId, now) {
       const at = audit.lastPlacedWithKey(riskKeyOf(spec, accountId), iso(now));
       return at === null ? null : now - Date.parse(at);
     },
     record: () => undefined,
+    recordModification: () => undefined,
     realizedSince(accountId, dayStart) {
       let day = days.get(accountId);
       if (!day || day.dayStart !== dayStart) {
@@ -78,6 +89,8 @@ export function memoryHistory(resetTime: string, retainMs: number): SafetyHistor
       rate.record(now);
       duplicates.record(spec, accountId, now);
     },
+    // Rates only: a modification is the same order, so the duplicate guard does not see it.
+    recordModification: (now) => rate.record(now),
     realizedSince: () => null,
   };
 }

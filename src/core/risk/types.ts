@@ -51,6 +51,8 @@ export interface RiskEngine {
   evaluate(input: RiskInput): RiskCheck[];
   /** Counts an order the gateway accepted (rate limits, duplicate guard). */
   recordPlaced(spec: OrderSpec, accountId: string, now: number): void;
+  /** Counts a modification sent or simulated: an order message for the rate limits (not the duplicate guard). */
+  recordModified(now: number): void;
   /** Tracks consecutive rejections; returns true when the circuit breaker should engage the kill switch. */
   recordOutcome(outcome: 'accepted' | 'rejected'): boolean;
   /**
