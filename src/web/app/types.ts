@@ -185,6 +185,48 @@ export interface OrderDetail {
   statusMessage: string | null;
   createdAt: string;
   updatedAt: string;
+  /** Grows with every change of the order: an older copy never replaces a newer one on screen. */
+  version: number;
+}
+
+/** One event of GET /api/orders/stream (and /api/orders/events). */
+export interface OrderEvent {
+  sequence: number;
+  kind: 'NEW' | 'STATUS' | 'FILL';
+  orderId: string;
+  status: string;
+  previousStatus: string | null;
+  fill: Fill | null;
+  auditEventType: string;
+  correlationId: string;
+  timestamp: string;
+  order: OrderDetail;
+}
+
+/** The changes a working order can take (PATCH /api/orders/{id}); fields left out keep their value. */
+export interface OrderModification {
+  quantity?: number;
+  limitPrice?: number;
+  stopPrice?: number;
+}
+
+export interface ModificationPreview extends OrderPreview {
+  orderId: string;
+  previous: OrderSpec;
+  filledQuantity: number;
+}
+
+export interface ModifyResult {
+  orderId: string;
+  status: string;
+  modified: boolean;
+  spec: OrderSpec;
+  previous: OrderSpec;
+  filledQuantity: number;
+  remainingQuantity: number;
+  message: string | null;
+  correlationId: string;
+  idempotentReplay: boolean;
 }
 
 export interface CancelResult {
@@ -222,6 +264,9 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
   correlationId: string;
 }
+
+/** Statuses after which an order never changes (it leaves the open orders); dashboard.test.ts checks them against the core's. */
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['SIMULATED', 'FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED']);
 
 /** Kept in step with the API's enums by the type-level check in dashboard.test.ts. */
 export const ORDER_TYPES = ['MKT', 'LMT', 'STP', 'STP_LMT', 'TRAIL', 'TRAIL_LIMIT', 'MOC', 'OPG'] as const;
