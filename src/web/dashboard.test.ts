@@ -453,6 +453,8 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await go(page, 'trade');
     await eventually(() => page.getAttribute('#open-feed-state', 'data-feed-state')).toBe('live');
     const before = streamRequests.length;
+    const seenBefore = Number(await page.getAttribute('#open-feed-state', 'data-sequence'));
+    expect(seenBefore).toBeGreaterThan(0);
     // Cut the live stream on the server, and keep new ones from getting through for now.
     await page.route('**/api/orders/stream', (route) => route.abort());
     expect(orderStreamSockets.size).toBeGreaterThan(0);
@@ -460,6 +462,7 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await eventually(() => page.getAttribute('#open-feed-state', 'data-feed-state')).toBe('stale');
     expect(await page.getAttribute('#open-orders', 'class')).toContain('stale');
     expect(await page.getAttribute('#open-feed-state', 'title')).toContain('may be out of date');
+    expect(await page.locator('#view-trade [data-feed-note]').textContent()).toContain('Not live');
 
     // Meanwhile an order is placed and modified elsewhere: the page cannot know yet.
     const { orderId: id, limit } = await placeElsewhere(23);
@@ -477,12 +480,15 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     // The missed placement and modification, applied in order: the row shows the modified order, once.
     await eventually(() => row.locator('[data-field="quantity"]').textContent()).toBe('24');
     expect(await page.locator(`#open-orders tr[data-order="${id}"]`).count()).toBe(1);
-    // Every reconnect named the last event received; the one that got through resumed from it.
-    const resumed = streamRequests.slice(before).map((r) => Number(r.headers()['last-event-id']));
+    expect(await page.locator('#view-trade [data-feed-note]').isHidden()).toBe(true);
+    // Every reconnect resumed after the last event received before the cut, and the page now has every event since.
+    const resumed = streamRequests.slice(before).map((r) => r.headers()['last-event-id']);
     expect(resumed.length).toBeGreaterThan(0);
-    for (const seq of resumed) expect(seq).toBeGreaterThan(0);
-    const events = await client.listOrderEvents({ afterSequence: resumed[0], limit: 100 });
-    expect(events.filter((e) => e.orderId === id).map((e) => e.kind)).toContain('NEW');
+    expect(new Set(resumed)).toEqual(new Set([String(seenBefore)]));
+    const missed = await client.listOrderEvents({ afterSequence: seenBefore, limit: 100 });
+    expect(missed.filter((e) => e.orderId === id).map((e) => e.kind)).toEqual(expect.arrayContaining(['NEW', 'STATUS']));
+    const latest = missed.at(-1)?.sequence ?? 0;
+    await eventually(async () => Number(await page.getAttribute('#open-feed-state', 'data-sequence'))).toBeGreaterThanOrEqual(latest);
     await client.cancelOrder(id);
     await row.waitFor({ state: 'detached' });
   });

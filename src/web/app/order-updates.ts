@@ -33,7 +33,18 @@ function showState(state: FeedState, detail: string | null): void {
     pill.dataset.feedState = state;
     pill.title = title;
   }
+  // Said in words too: a title is out of reach on a touch screen.
+  const note = state === 'stale' ? `Not live: the order stream is down, so this list may be out of date. Reconnecting; nothing is lost meanwhile.${since}` : state === 'error' ? `Not live: ${detail ?? 'order updates are refused'}.` : '';
+  for (const p of Array.from(document.querySelectorAll<HTMLElement>('[data-feed-note]'))) {
+    p.textContent = note;
+    p.hidden = note === '';
+  }
   for (const id of LISTS) byId(id).classList.toggle('stale', state === 'stale' || state === 'error');
+}
+
+/** The sequence of the last event applied, on the pills (for a reader of the DOM: which events the lists include). */
+function showSequence(sequence: number): void {
+  for (const pill of Array.from(document.querySelectorAll<HTMLElement>('[data-feed-state]'))) pill.dataset.sequence = String(sequence);
 }
 
 /** Starts the feed for the signed-in key; resolves once it knows where to start, so the lists load after that point. */
@@ -46,11 +57,13 @@ export async function startOrderUpdates(): Promise<void> {
       applyToOpenOrders(event.order);
       applyToRecentOrders(event.order);
       modifyFollows(event.order);
+      showSequence(event.sequence);
     },
     state: showState,
   });
   feed = next;
   await next.start();
+  showSequence(next.resumeFrom);
 }
 
 export function stopOrderUpdates(): void {
