@@ -502,6 +502,7 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     const panel = page.locator('#modify-panel');
     await panel.waitFor({ state: 'visible' });
     expect(await page.textContent('#modify-order-id')).toBe(id);
+    expect(await row.getAttribute('class')).toContain('editing');
     expect(await page.inputValue('#modify-panel input[name="quantity"]')).toBe('25');
     expect(Number(await page.inputValue('#modify-panel input[name="price"]'))).toBe(limit);
     const sendButton = page.locator('#modify-send-button');
@@ -542,6 +543,7 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await page.click('#modify-send');
     await eventually(() => page.textContent('#open-message')).toContain(`Order ${id} modified: BUY 30 AAPL LMT DAY`);
     await panel.waitFor({ state: 'hidden' });
+    expect((await row.getAttribute('class')) ?? '').not.toContain('editing');
     await eventually(() => row.locator('[data-field="quantity"]').textContent()).toBe('30');
     expect(await row.locator('[data-field="price"]').textContent()).toBe(newLimit.toFixed(2));
 

@@ -10,7 +10,7 @@
  */
 import { api } from './api.js';
 import { byId, fmtMoney, fmtPrice, fmtQty, h, replace, say } from './dom.js';
-import { editablePrice } from './open-orders.js';
+import { editablePrice, markEditing } from './open-orders.js';
 import { describeError, orderLine, riskTable, row } from './order-text.js';
 import { can, setEnabled } from './session.js';
 import { TERMINAL_STATUSES, type ModificationPreview, type ModifyResult, type OrderDetail, type OrderModification } from './types.js';
@@ -82,6 +82,7 @@ export function openModify(order: OrderDetail): void {
   byId('modify-price-name').textContent = field === 'stopPrice' ? 'Stop price' : field === 'limitPrice' ? 'Limit price' : `Price (none for ${order.spec.orderType})`;
   say(byId('modify-message'), order.filledQuantity > 0 ? `${fmtQty(order.filledQuantity)} already filled: the new quantity must be above that.` : '');
   form().hidden = false;
+  markEditing(order.orderId);
   input(field === null ? 'quantity' : 'price').focus();
 }
 
@@ -90,6 +91,7 @@ function closeModify(): void {
   preview = null;
   renderPreview();
   form().hidden = true;
+  markEditing(null);
 }
 
 async function doPreview(): Promise<void> {

@@ -12,6 +12,14 @@ import { TERMINAL_STATUSES, type CancelResult, type OrderDetail } from './types.
 
 const open = new LiveOrders((o) => !TERMINAL_STATUSES.has(o.status));
 
+/** The order the modification panel is open for: its row is marked, so the panel's subject stays in sight. */
+let editing: string | null = null;
+
+export function markEditing(orderId: string | null): void {
+  editing = orderId;
+  for (const tr of Array.from(byId('open-orders').querySelectorAll<HTMLElement>('tbody tr[data-order]'))) tr.classList.toggle('editing', tr.dataset.order === editing);
+}
+
 /** What the row buttons open: set by setupOpenOrders. */
 let actions: { detail: (orderId: string) => void; modify: (order: OrderDetail) => void } = { detail: () => undefined, modify: () => undefined };
 
@@ -52,7 +60,10 @@ function render(): void {
   );
   // Rows carry their order id, so a test (or a reader of the DOM) finds a row without counting cells.
   const rows = byId('open-orders').querySelectorAll('tbody tr');
-  orders.forEach((o, i) => rows[i]?.setAttribute('data-order', o.orderId));
+  orders.forEach((o, i) => {
+    rows[i]?.setAttribute('data-order', o.orderId);
+    rows[i]?.classList.toggle('editing', o.orderId === editing);
+  });
   applyScopes(byId('open-orders'));
 }
 
