@@ -423,9 +423,11 @@ describe.skipIf(!hasChromium)(suiteName, () => {
 
   it('keeps the open and recent orders current from the order event stream, without polling', async () => {
     expect([...APP_TERMINAL].sort()).toEqual([...CORE_TERMINAL].sort());
+    // Entering the view loads the list once; wait for that load, so the count below starts after it.
+    const loaded = page.waitForResponse((r) => r.url().includes('/api/orders?status=open'));
     await go(page, 'trade');
+    await loaded;
     await eventually(() => page.getAttribute('#open-feed-state', 'data-feed-state')).toBe('live');
-    await page.locator('#open-orders table').waitFor();
     const listsBefore = listRequests();
     const { orderId: id } = await placeElsewhere(21);
     const row = page.locator(`#open-orders tr[data-order="${id}"]`);
@@ -438,7 +440,9 @@ describe.skipIf(!hasChromium)(suiteName, () => {
 
     await go(page, 'orders');
     await page.selectOption('#orders-filter select[name="status"]', 'all');
+    const filtered = page.waitForResponse((r) => r.url().includes('/api/orders?status=all'));
     await page.click('#orders-filter button[type="submit"]');
+    await filtered;
     await eventually(() => page.textContent('#orders-list')).toContain(id);
     expect(await page.getAttribute('#orders-feed-state', 'data-feed-state')).toBe('live');
     const listed = listRequests();

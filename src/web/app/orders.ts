@@ -10,6 +10,7 @@ const errorText = (err: unknown): string => (err instanceof ApiError ? `${err.co
 /** The recent orders under the current filter; the order feed keeps them current (an order joins, changes or leaves as its events say). */
 const recent = new LiveOrders(() => true);
 let shownLimit = 50;
+let loads = 0;
 
 function render(): void {
   const orders = recent.list(shownLimit);
@@ -45,8 +46,12 @@ export async function loadOrders(): Promise<void> {
   if (symbol !== '') params.set('symbol', symbol);
   // The same filter the API applies, for the orders the feed brings later.
   recent.beginLoad((o) => (symbol === '' || o.spec.symbol.toUpperCase() === symbol) && (status === 'all' || (status === 'open') !== TERMINAL_STATUSES.has(o.status)));
+  const mine = ++loads;
   try {
-    recent.loaded(await api<OrderDetail[]>(`/api/orders?${params.toString()}`));
+    const orders = await api<OrderDetail[]>(`/api/orders?${params.toString()}`);
+    // A later load (another filter) has started: this answer is for a filter no longer shown.
+    if (mine !== loads) return;
+    recent.loaded(orders);
     render();
   } catch (err) {
     say(byId('orders-message'), errorText(err), 'error');
