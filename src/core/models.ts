@@ -32,7 +32,8 @@ export type OrderAction = z.infer<typeof OrderAction>;
 export const OrderType = z.enum(['MKT', 'LMT', 'STP', 'STP_LMT', 'TRAIL', 'TRAIL_LIMIT', 'MOC', 'OPG']);
 export type OrderType = z.infer<typeof OrderType>;
 
-export const TimeInForce = z.enum(['DAY', 'GTC', 'IOC', 'FOK', 'OPG']);
+/** Time in force. GTD (good till date) works until its goodTillDate, as IBKR's GTD. */
+export const TimeInForce = z.enum(['DAY', 'GTC', 'IOC', 'FOK', 'OPG', 'GTD']);
 export type TimeInForce = z.infer<typeof TimeInForce>;
 
 /** Order statuses. Append-only: never remove or rename a value. */
@@ -361,6 +362,8 @@ const orderFields = {
   limitOffset: z.number().min(0).max(1e9).optional().describe('TRAIL_LIMIT: limit price offset from the trigger'),
   timeInForce: TimeInForce.default('DAY'),
   outsideRth: z.boolean().default(false).describe('Allow execution outside regular trading hours'),
+  goodAfterTime: Timestamp.optional().describe('UTC ISO 8601: the order is held (SUBMITTED, IBKR PreSubmitted) until this time, then works (IBKR goodAfterTime)'),
+  goodTillDate: Timestamp.optional().describe('UTC ISO 8601: with timeInForce GTD, the order expires at this time (IBKR goodTillDate)'),
   takeProfitPrice: PositivePrice.optional().describe('Bracket: limit price of the take-profit child'),
   stopLossPrice: PositivePrice.optional().describe('Bracket: stop price of the stop-loss child'),
   ocaGroup: z.string().trim().min(1).max(64).optional().describe('One-cancels-all group name'),
@@ -397,6 +400,12 @@ function checkOrderRules(o: OrderFields, ctx: z.RefinementCtx): void {
   if (o.orderType === 'OPG' && o.timeInForce !== 'DAY' && o.timeInForce !== 'OPG') issue('timeInForce', 'OPG orders must be DAY or OPG');
   if (o.timeInForce === 'OPG' && o.orderType !== 'MKT' && o.orderType !== 'LMT' && o.orderType !== 'OPG') {
     issue('timeInForce', 'timeInForce OPG applies to MKT or LMT orders only');
+  }
+  if (o.timeInForce === 'GTD' && o.goodTillDate === undefined) issue('goodTillDate', 'timeInForce GTD requires goodTillDate');
+  if (o.goodTillDate !== undefined && o.timeInForce !== 'GTD') issue('goodTillDate', 'goodTillDate applies to timeInForce GTD only');
+  if (o.goodAfterTime !== undefined && (o.timeInForce === 'IOC' || o.timeInForce === 'FOK')) issue('goodAfterTime', `a ${o.timeInForce} order cannot wait for goodAfterTime`);
+  if (o.goodAfterTime !== undefined && o.goodTillDate !== undefined && Date.parse(o.goodAfterTime) >= Date.parse(o.goodTillDate)) {
+    issue('goodAfterTime', 'goodAfterTime must be before goodTillDate');
   }
   if (o.securityType === 'OPT' && (o.expiry === undefined || o.strike === undefined || o.right === undefined)) {
     issue('expiry', 'OPT orders require expiry, strike and right');
@@ -481,6 +490,8 @@ export const OrderSpecOutput = z.object({
   limitOffset: z.number().optional(),
   timeInForce: TimeInForce,
   outsideRth: z.boolean(),
+  goodAfterTime: z.string().optional(),
+  goodTillDate: z.string().optional(),
   takeProfitPrice: z.number().optional(),
   stopLossPrice: z.number().optional(),
   ocaGroup: z.string().optional(),
