@@ -16,8 +16,9 @@ import { bookOf, type SimMarketData } from './market-data.js';
 import { effectiveOutsideRth, fillOrKill, ignoresOutsideRth, isMarketable, WARNING_2109, needsTrigger, restingFill, sweep, updateTrigger, workingLimit, type Book, type Execution } from './matching.js';
 import { boundariesBetween, canExecuteIn, phaseAt, type SessionPhase } from './sessions.js';
 import type { Settlement } from './settlement.js';
-import type { SimState } from './state.js';
+import { cloneState, type SimState } from './state.js';
 import type { SimOrderRecord } from './store.js';
+import { goodAfterMs, heldAt } from './order-timing.js';
 
 /** Most evaluation instants one jump of the clock is split into (besides boundaries). */
 const MAX_GRID_STEPS = 720;
@@ -72,7 +73,7 @@ export class MatchingLoop {
     for (let t = from + step; t < to; t += step) set.add(t);
     const schedules = new Map<string, Instrument['schedule']>();
     for (const rec of this.sim.open.values()) {
-      for (const at of [rec.expiresAt, rec.auctionAt]) if (at !== null && at > from && at <= to) set.add(at);
+      for (const at of [rec.expiresAt, rec.auctionAt, goodAfterMs(rec.state.spec)]) if (at !== null && at > from && at <= to) set.add(at);
       const inst = this.sim.instruments.forContract(rec.contract);
       if (inst) schedules.set(`${inst.schedule.kind}:${inst.schedule.rthOpen}:${inst.schedule.rthClose}`, inst.schedule);
     }
@@ -135,13 +136,21 @@ export class MatchingLoop {
     const spec = rec.state.spec;
     const settle = this.settle;
 
+    if (heldAt(rec, t)) return;
+    if (rec.state.status === 'SUBMITTED' && goodAfterMs(spec) !== null) {
+      // Its goodAfterTime has come: IBKR places it at the exchange now (PreSubmitted -> Submitted).
+      rec.state.status = 'ACCEPTED';
+      rec.state.message = null;
+      settle.persist(rec, t);
+      this.sim.emit('orderStatus', cloneState(rec.state));
+    }
     if (rec.auctionAt !== null) {
       if (t < rec.auctionAt) return;
       this.runAuction(rec, inst, t);
       return;
     }
     if (rec.expiresAt !== null && t >= rec.expiresAt) {
-      settle.finish(rec, 'EXPIRED', 'Day order expired at the end of the session', t);
+      settle.finish(rec, 'EXPIRED', spec.timeInForce === 'GTD' ? `GTD order expired at its goodTillDate ${spec.goodTillDate ?? ''}` : 'Day order expired at the end of the session', t);
       return;
     }
     if (inst.option && t >= inst.option.expiryMs) {

@@ -20,6 +20,7 @@ import { closeOfSessionAt, dayOrderExpiry, nextClose, nextOpen, toEt } from './s
 import type { Settlement } from './settlement.js';
 import { cloneState, type SimState } from './state.js';
 import type { SimOrderRecord } from './store.js';
+import { easternLabel, goodAfterMs, goodTillMs, heldMessage, timeConditionProblem } from './order-timing.js';
 
 /** In real sessions, MOC orders are accepted until ten minutes before the close (15:50 ET), as on NYSE/Nasdaq. */
 const MOC_CUTOFF_MS = 10 * 60_000;
@@ -86,6 +87,12 @@ export class OrderBook {
       }
     }
     parent.contract = inst.contract;
+    const workFrom = goodAfterMs(spec);
+    if (workFrom !== null && workFrom > now) {
+      // IBKR holds it (PreSubmitted) and warns when it will be placed; the matching loop releases it then.
+      parent.state.status = 'SUBMITTED';
+      parent.state.message = heldMessage(easternLabel(workFrom));
+    }
     parent.trigger = initialTrigger(spec, this.prices.watchPrice(inst, now), inst.contract.minTick);
     this.schedule(parent, inst, now);
     for (const c of children) {
@@ -148,13 +155,18 @@ export class OrderBook {
     };
   }
 
-  /** Sets when a new order expires (DAY) or executes (MOC, OPG). */
+  /**
+   * Sets when a new order expires (DAY, GTD) or executes (MOC, OPG). An order held until its goodAfterTime
+   * counts its day, close or open from that time: a DAY order placed for tomorrow works tomorrow.
+   */
   private schedule(rec: SimOrderRecord, inst: Instrument, now: number): void {
     const spec = rec.state.spec;
     const mode = this.sim.options.session;
-    if (spec.orderType === 'MOC') rec.auctionAt = nextClose(inst.schedule, mode, now);
-    else if (spec.orderType === 'OPG' || spec.timeInForce === 'OPG') rec.auctionAt = nextOpen(inst.schedule, mode, now);
-    else if (spec.timeInForce === 'DAY') rec.expiresAt = dayOrderExpiry(inst.schedule, mode, now, effectiveOutsideRth(spec, inst.cls));
+    const from = Math.max(now, goodAfterMs(spec) ?? now);
+    if (spec.orderType === 'MOC') rec.auctionAt = nextClose(inst.schedule, mode, from);
+    else if (spec.orderType === 'OPG' || spec.timeInForce === 'OPG') rec.auctionAt = nextOpen(inst.schedule, mode, from);
+    else if (spec.timeInForce === 'DAY') rec.expiresAt = dayOrderExpiry(inst.schedule, mode, from, effectiveOutsideRth(spec, inst.cls));
+    else if (spec.timeInForce === 'GTD') rec.expiresAt = goodTillMs(spec);
   }
 
   /** Why the order cannot be accepted at all, in IBKR's words where IBKR has some; null when it can. */
@@ -179,6 +191,8 @@ export class OrderBook {
     if ((spec.orderType === 'MOC' || spec.orderType === 'OPG' || spec.timeInForce === 'OPG') && inst.cls !== 'equity') {
       return `${spec.orderType === 'MOC' ? 'MOC' : 'Opening auction (OPG)'} orders are only supported for US stocks and ETFs`;
     }
+    const timing = timeConditionProblem(spec, now);
+    if (timing) return timing;
     if (inst.option && inst.option.expiryMs <= now) return `The option ${inst.contract.localSymbol ?? ''} has expired`;
     if (inst.cls === 'future' && inst.contract.expiry && Date.parse(`${inst.contract.expiry}T21:00:00Z`) <= now) return `The futures contract ${inst.contract.localSymbol ?? ''} has expired`;
     if ((spec.takeProfitPrice !== undefined && !request.ids.takeProfitOrderId) || (spec.stopLossPrice !== undefined && !request.ids.stopLossOrderId)) {
