@@ -28,7 +28,7 @@ export function specToIbTif(spec: Pick<OrderSpec, 'orderType' | 'timeInForce'>):
   return spec.orderType === 'OPG' ? 'OPG' : spec.timeInForce;
 }
 
-const TIFS: ReadonlySet<string> = new Set<OrderSpec['timeInForce']>(['DAY', 'GTC', 'IOC', 'FOK', 'OPG']);
+const TIFS: ReadonlySet<string> = new Set<OrderSpec['timeInForce']>(['DAY', 'GTC', 'IOC', 'FOK', 'OPG', 'GTD']);
 
 /** An IBKR time in force we model (upper case), or null. */
 export function ibTif(tif: string): OrderSpec['timeInForce'] | null {

@@ -79,7 +79,8 @@ describe('order type mapping shared with the emulator', () => {
       expect(OrderSpec.parse({ ...spec, ...fields })).toEqual(spec);
     }
     expect(ibTypeToSpecFields('REL', {})).toBeNull();
-    expect(ibTif('GTD')).toBeNull();
+    expect(ibTif('GTD')).toBe('GTD');
+    expect(ibTif('DTC')).toBeNull();
     expect(ibTif('GTC')).toBe('GTC');
   });
 
