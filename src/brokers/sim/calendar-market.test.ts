@@ -25,6 +25,23 @@ describe('bars on the exchange calendar', () => {
     expect(bars.filter((b) => b.time.startsWith('2025')).length).toBe(250);
   });
 
+  it('draws daily and weekly bars on the exchange calendar under always-open too: a 3 M daily chart has the sessions NYSE traded', () => {
+    // The demo runs always-open (orders at any hour) and drew 94 daily bars, one per calendar day, where the CLI on
+    // real sessions drew 66 for the same request: the two now agree, bar for bar in their dates.
+    const end = Date.parse('2026-12-02T19:00:00Z');
+    const open = new Market(42, 'always-open');
+    const query = { barSize: '1 day', duration: '3 M', whatToShow: 'TRADES', useRth: true, endMs: end } as const;
+    const real = m.bars(aapl, query, end).map((b) => b.time);
+    const always = open.bars(aapl, query, end).map((b) => b.time);
+    expect(always).toEqual(real);
+    expect(real.length).toBe(66);
+    expect(always).not.toContain('2026-11-26T00:00:00.000Z'); // Thanksgiving
+    const weeks = open.bars(aapl, { ...query, barSize: '1 week', duration: '1 M' }, end).map((b) => dateOf(b.time));
+    expect(weeks).toContain('2026-11-27'); // the Friday after Thanksgiving, not the Sunday
+    // "5 D" of daily bars is five sessions in either mode.
+    expect(open.bars(aapl, { ...query, duration: '5 D' }, end)).toHaveLength(5);
+  });
+
   it('has no intraday bar on a holiday, even outside regular hours', () => {
     const end = Date.parse('2025-04-19T00:00:00Z'); // Good Friday 2025, 20:00 ET
     const bars = m.bars(aapl, { barSize: '1 hour', duration: '86400 S', whatToShow: 'TRADES', useRth: false, endMs: end }, end);
