@@ -40,6 +40,7 @@ import { Liquidator } from './liquidation.js';
 import { Financing } from './financing.js';
 import { cloneState, SimState, type SimBrokerOptions } from './state.js';
 import { SimStore, type SimOrderRecord } from './store.js';
+import { loadDepletion } from './own-impact.js';
 import { AccountValuer } from './valuation.js';
 
 export type { SimBrokerOptions } from './state.js';
@@ -98,6 +99,8 @@ export class SimBroker implements Broker {
       sim.open.clear();
       // Time priority is arrival order, and a modification that loses priority re-arrives (order-amend.ts).
       for (const rec of store.openOrders().sort((a, b) => a.placedAt - b.placedAt)) sim.open.set(rec.state.orderId, rec);
+      // The book is still refilling from what orders took before the restart.
+      loadDepletion(store, sim.depletion);
       const saved = Number(store.meta('last_eval') ?? NaN);
       // While the gateway was down the simulated exchange kept going: replay the gap so working orders fill or expire.
       this.loop.lastEval = Number.isFinite(saved) && saved <= now ? saved : now;

@@ -19,6 +19,7 @@ import type { Settlement } from './settlement.js';
 import { cloneState, type SimState } from './state.js';
 import type { SimOrderRecord } from './store.js';
 import { goodAfterMs, heldAt } from './order-timing.js';
+import { remainingDepletion, saveDepletion } from './own-impact.js';
 
 /** Most evaluation instants one jump of the clock is split into (besides boundaries). */
 const MAX_GRID_STEPS = 720;
@@ -51,9 +52,9 @@ export class MatchingLoop {
             // a restart after a crash resumes from the last instant committed rather than replaying it.
             store.transaction(() => {
               for (const rec of [...this.sim.open.values()]) this.evaluate(rec, t, books, false, prev);
+              this.keepDepletion(books, t);
               store.setMeta('last_eval', String(t));
             });
-            this.keepDepletion(books, t);
             this.lastEval = t;
             if (this.sim.open.size === 0) break;
           }
@@ -89,13 +90,9 @@ export class MatchingLoop {
     let b = books.get(inst.contract.conId);
     if (!b) {
       b = bookOf(this.sim.market.touch(inst, t), inst);
-      const d = this.sim.depletion.get(inst.contract.conId);
-      if (d && t >= d.t) {
-        const left = Math.pow(0.5, (t - d.t) / this.sim.depthHalfLifeMs);
-        const lots = (q: number): number => Math.round((q * left) / inst.lot) * inst.lot;
-        b.takenBid = lots(d.bid);
-        b.takenAsk = lots(d.ask);
-      }
+      const left = remainingDepletion(this.sim.depletion.get(inst.contract.conId), t, this.sim.depthHalfLifeMs, inst.lot);
+      b.takenBid = left.bid;
+      b.takenAsk = left.ask;
       books.set(inst.contract.conId, b);
     }
     return b;
@@ -117,12 +114,21 @@ export class MatchingLoop {
     return phase;
   }
 
-  /** Remembers what the books of instant `t` were left with, for the next instants to refill from. */
+  /**
+   * Remembers what the books of instant `t` were left with, for the next instants (and quotes) to refill
+   * from; written to sim.db in the caller's transaction when it changed, so a restart keeps the impact.
+   */
   keepDepletion(books: Map<number, Book>, t: number): void {
+    let changed = false;
     for (const [conId, b] of books) {
-      if (b.takenBid > 0 || b.takenAsk > 0) this.sim.depletion.set(conId, { t, bid: b.takenBid, ask: b.takenAsk });
-      else this.sim.depletion.delete(conId);
+      const before = this.sim.depletion.get(conId);
+      if (b.takenBid > 0 || b.takenAsk > 0) {
+        if (before?.bid !== b.takenBid || before.ask !== b.takenAsk || before.t !== t) changed = true;
+        this.sim.depletion.set(conId, { t, bid: b.takenBid, ask: b.takenAsk });
+      } else if (this.sim.depletion.delete(conId)) changed = true;
     }
+    const store = this.sim.store;
+    if (changed && store) saveDepletion(store, this.sim.depletion);
   }
 
   /**
