@@ -29,7 +29,8 @@ export type OptionRight = z.infer<typeof OptionRight>;
 export const OrderAction = z.enum(['BUY', 'SELL']);
 export type OrderAction = z.infer<typeof OrderAction>;
 
-export const OrderType = z.enum(['MKT', 'LMT', 'STP', 'STP_LMT', 'TRAIL', 'TRAIL_LIMIT', 'MOC', 'OPG']);
+/** Order types. LOC is limit-on-close: the closing auction at the close price when it is within the limit. */
+export const OrderType = z.enum(['MKT', 'LMT', 'STP', 'STP_LMT', 'TRAIL', 'TRAIL_LIMIT', 'MOC', 'OPG', 'LOC']);
 export type OrderType = z.infer<typeof OrderType>;
 
 /** Time in force. GTD (good till date) works until its goodTillDate, as IBKR's GTD. */
@@ -355,7 +356,7 @@ const orderFields = {
   action: OrderAction,
   quantity: z.number().positive('quantity must be > 0').max(1e9).describe('Units: shares, contracts or currency units; > 0'),
   orderType: OrderType,
-  limitPrice: PositivePrice.optional().describe('Required for LMT, STP_LMT and TRAIL_LIMIT'),
+  limitPrice: PositivePrice.optional().describe('Required for LMT, STP_LMT and LOC; TRAIL_LIMIT takes it or limitOffset'),
   stopPrice: PositivePrice.optional().describe('Required for STP and STP_LMT; optional initial trigger for TRAIL'),
   trailingAmount: PositivePrice.optional().describe('TRAIL / TRAIL_LIMIT: trail by this price amount'),
   trailingPercent: z.number().positive().max(100).optional().describe('TRAIL / TRAIL_LIMIT: trail by this percentage'),
@@ -378,7 +379,7 @@ function checkOrderRules(o: OrderFields, ctx: z.RefinementCtx): void {
   const issue = (path: string, message: string): void => {
     ctx.addIssue({ code: 'custom', path: [path], message });
   };
-  const needsLimit = o.orderType === 'LMT' || o.orderType === 'STP_LMT' || o.orderType === 'TRAIL_LIMIT';
+  const needsLimit = o.orderType === 'LMT' || o.orderType === 'STP_LMT' || o.orderType === 'TRAIL_LIMIT' || o.orderType === 'LOC';
   const needsStop = o.orderType === 'STP' || o.orderType === 'STP_LMT';
   const isTrail = o.orderType === 'TRAIL' || o.orderType === 'TRAIL_LIMIT';
   if (needsLimit && o.limitPrice === undefined && o.orderType !== 'TRAIL_LIMIT') issue('limitPrice', `${o.orderType} requires limitPrice > 0`);
@@ -396,7 +397,7 @@ function checkOrderRules(o: OrderFields, ctx: z.RefinementCtx): void {
     if (o.trailingPercent !== undefined) issue('trailingPercent', `${o.orderType} does not take trailingPercent`);
     if (o.limitOffset !== undefined) issue('limitOffset', `${o.orderType} does not take limitOffset`);
   }
-  if (o.orderType === 'MOC' && o.timeInForce !== 'DAY') issue('timeInForce', 'MOC orders must be DAY');
+  if ((o.orderType === 'MOC' || o.orderType === 'LOC') && o.timeInForce !== 'DAY') issue('timeInForce', `${o.orderType} orders must be DAY`);
   if (o.orderType === 'OPG' && o.timeInForce !== 'DAY' && o.timeInForce !== 'OPG') issue('timeInForce', 'OPG orders must be DAY or OPG');
   if (o.timeInForce === 'OPG' && o.orderType !== 'MKT' && o.orderType !== 'LMT' && o.orderType !== 'OPG') {
     issue('timeInForce', 'timeInForce OPG applies to MKT or LMT orders only');
