@@ -209,14 +209,14 @@ export class MatchingLoop {
     }
   }
 
-  /** MOC and OPG: the whole order at the official close / open print. */
+  /** MOC, LOC and OPG: the whole order at the official close / open print (LOC and limit-on-open only within their limit). */
   private runAuction(rec: SimOrderRecord, inst: Instrument, t: number): void {
     const at = rec.auctionAt ?? t;
     const price = roundTick(this.sim.market.fair(inst, at), inst.contract.minTick);
     const spec = rec.state.spec;
     const limit = spec.limitPrice;
     if (limit !== undefined && (spec.action === 'BUY' ? price > limit : price < limit)) {
-      this.settle.finish(rec, 'CANCELLED', `Not executed in the ${spec.orderType === 'MOC' ? 'closing' : 'opening'} auction at ${price}: limit ${limit}`, t);
+      this.settle.finish(rec, 'CANCELLED', `Not executed in the ${spec.orderType === 'MOC' || spec.orderType === 'LOC' ? 'closing' : 'opening'} auction at ${price}: limit ${limit}`, t);
       return;
     }
     this.settle.execute(rec, inst, { quantity: this.settle.fillable(rec), price }, at);

@@ -22,7 +22,7 @@ import { cloneState, type SimState } from './state.js';
 import type { SimOrderRecord } from './store.js';
 import { easternLabel, goodAfterMs, goodTillMs, heldMessage, timeConditionProblem } from './order-timing.js';
 
-/** In real sessions, MOC orders are accepted until ten minutes before the close (15:50 ET), as on NYSE/Nasdaq. */
+/** In real sessions, MOC and LOC orders are accepted until ten minutes before the close (15:50 ET), as on NYSE. */
 const MOC_CUTOFF_MS = 10 * 60_000;
 
 export class OrderBook {
@@ -163,7 +163,7 @@ export class OrderBook {
     const spec = rec.state.spec;
     const mode = this.sim.options.session;
     const from = Math.max(now, goodAfterMs(spec) ?? now);
-    if (spec.orderType === 'MOC') rec.auctionAt = nextClose(inst.schedule, mode, from);
+    if (spec.orderType === 'MOC' || spec.orderType === 'LOC') rec.auctionAt = nextClose(inst.schedule, mode, from);
     else if (spec.orderType === 'OPG' || spec.timeInForce === 'OPG') rec.auctionAt = nextOpen(inst.schedule, mode, from);
     else if (spec.timeInForce === 'DAY') rec.expiresAt = dayOrderExpiry(inst.schedule, mode, from, effectiveOutsideRth(spec, inst.cls));
     else if (spec.timeInForce === 'GTD') rec.expiresAt = goodTillMs(spec);
@@ -188,8 +188,9 @@ export class OrderBook {
       const t = inst.option && value !== undefined ? optionTick(inst.option.underlying.contract.symbol, value) : tick;
       if (value !== undefined && !onTick(value, t)) return `The price does not conform to the minimum price variation for this contract (IBKR error 110): ${name} ${value} is not a multiple of ${t}`;
     }
-    if ((spec.orderType === 'MOC' || spec.orderType === 'OPG' || spec.timeInForce === 'OPG') && inst.cls !== 'equity') {
-      return `${spec.orderType === 'MOC' ? 'MOC' : 'Opening auction (OPG)'} orders are only supported for US stocks and ETFs`;
+    const atClose = spec.orderType === 'MOC' || spec.orderType === 'LOC';
+    if ((atClose || spec.orderType === 'OPG' || spec.timeInForce === 'OPG') && inst.cls !== 'equity') {
+      return `${atClose ? spec.orderType : 'Opening auction (OPG)'} orders are only supported for US stocks and ETFs`;
     }
     const timing = timeConditionProblem(spec, now);
     if (timing) return timing;
@@ -198,12 +199,12 @@ export class OrderBook {
     if ((spec.takeProfitPrice !== undefined && !request.ids.takeProfitOrderId) || (spec.stopLossPrice !== undefined && !request.ids.stopLossOrderId)) {
       return 'Bracket order without ids for its take-profit/stop-loss children; allocate them with allocateOrderIds first';
     }
-    if (spec.orderType === 'MOC' && this.sim.options.session === 'real') {
+    if (atClose && this.sim.options.session === 'real') {
       // Ten minutes before the close: 15:50 ET, or 12:50 ET on an early-close day.
       const close = closeOfSessionAt(inst.schedule, 'real', now);
       if (close !== null && now >= close - MOC_CUTOFF_MS) {
         const cutoff = toEt(close - MOC_CUTOFF_MS).minute;
-        return `MOC orders must be submitted by ${String(Math.floor(cutoff / 60)).padStart(2, '0')}:${String(Math.round(cutoff % 60)).padStart(2, '0')} ET`;
+        return `${spec.orderType} orders must be submitted by ${String(Math.floor(cutoff / 60)).padStart(2, '0')}:${String(Math.round(cutoff % 60)).padStart(2, '0')} ET`;
       }
     }
     return null;
