@@ -137,3 +137,39 @@ describe('orders on the exchange calendar', () => {
     expect(done?.updatedAt).toBe('2026-11-27T18:00:00.000Z');
   });
 });
+
+describe('FX on its holidays', () => {
+  const eur = cat.listedBySymbol('EUR.USD')[0] as Instrument;
+  let fx: SimHarness | null = null;
+  afterEach(async () => {
+    await fx?.cleanup();
+    fx = null;
+  });
+
+  it('has no daily bar for Christmas Day, and bars either side of it', () => {
+    const end = Date.parse('2026-12-31T12:00:00Z');
+    const bars = m.bars(eur, { barSize: '1 day', duration: '2 M', whatToShow: 'MIDPOINT', useRth: false, endMs: end }, end);
+    const dates = bars.map((b) => dateOf(b.time));
+    expect(dates).not.toContain('2026-12-25');
+    expect(dates).toContain('2026-12-24');
+    expect(dates).toContain('2026-11-26'); // Thanksgiving trades on IDEALPRO
+    expect(dates).toContain('2026-12-28');
+  });
+
+  it('does not fill on Christmas Day: a market order placed then waits for 17:15 ET, when IDEALPRO reopens', async () => {
+    fx = makeSimHarness({ session: 'real', start: '2026-12-25T15:00:00.000Z' }); // Friday 25 Dec, 10:00 ET
+    await fx.broker.connect();
+    const [c] = await fx.broker.resolveContracts({ symbol: 'EUR.USD', securityType: 'CASH' });
+    if (!c) throw new Error('EUR.USD missing');
+    const ack = await placeSim(fx.broker, c, { symbol: 'EUR.USD', securityType: 'CASH', action: 'BUY', quantity: 20_000, orderType: 'MKT', timeInForce: 'GTC' });
+    expect(ack.status).toBe('ACCEPTED');
+    await fx.advance(7 * 3_600_000); // 17:00 ET
+    expect(await fx.broker.getExecutions()).toEqual([]);
+    await fx.advance(3_600_000);
+    // The session for Monday 28 Dec opens on Sunday 27 Dec at 17:15 ET: Christmas is a Friday, so the week is over.
+    expect(await fx.broker.getExecutions()).toEqual([]);
+    await fx.advance(2 * 86_400_000);
+    const fills = await fx.broker.getExecutions();
+    expect(fills.map((f) => f.time)).toEqual(['2026-12-27T22:15:00.000Z']);
+  });
+});
