@@ -85,6 +85,19 @@ describe('GTD', () => {
     expect(done?.message).toBe('GTD order expired at its goodTillDate 2026-01-07T18:00:00Z');
   });
 
+  it('keeps its goodTillDate when modified (outsideRth and quantity changed)', async () => {
+    h = makeSimHarness({ session: 'always-open' });
+    const c = await aapl(h);
+    const input = { symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'LMT', limitPrice: 1, timeInForce: 'GTD', goodTillDate: '2026-01-05T18:00:00Z' } as const;
+    const ack = await placeSim(h.broker, c, input);
+    const mod = await h.broker.modifyOrder({ orderId: ack.orderId, contract: c, spec: OrderSpec.parse({ ...input, quantity: 2, outsideRth: true }), accountId: 'DU1234567', orderRef: ack.orderId });
+    expect(mod.accepted).toBe(true);
+    await h.advance(3 * 3_600_000);
+    const done = await h.broker.getOrder(ack.orderId);
+    expect(done?.status).toBe('EXPIRED');
+    expect(done?.updatedAt).toBe('2026-01-05T18:00:00.000Z');
+  });
+
   it('refuses a goodTillDate already past', async () => {
     h = makeSimHarness({ session: 'always-open' });
     const c = await aapl(h);
