@@ -29,8 +29,11 @@ export type OptionRight = z.infer<typeof OptionRight>;
 export const OrderAction = z.enum(['BUY', 'SELL']);
 export type OrderAction = z.infer<typeof OrderAction>;
 
-/** Order types. LOC is limit-on-close: the closing auction at the close price when it is within the limit. */
-export const OrderType = z.enum(['MKT', 'LMT', 'STP', 'STP_LMT', 'TRAIL', 'TRAIL_LIMIT', 'MOC', 'OPG', 'LOC']);
+/**
+ * Order types. LOC is limit-on-close: the closing auction at the close price when it is within the limit.
+ * MIDPRICE (IBKR's Midprice) works at the midpoint of the bid and ask or better, with limitPrice as an optional cap.
+ */
+export const OrderType = z.enum(['MKT', 'LMT', 'STP', 'STP_LMT', 'TRAIL', 'TRAIL_LIMIT', 'MOC', 'OPG', 'LOC', 'MIDPRICE']);
 export type OrderType = z.infer<typeof OrderType>;
 
 /** Time in force. GTD (good till date) works until its goodTillDate, as IBKR's GTD. */
@@ -356,7 +359,7 @@ const orderFields = {
   action: OrderAction,
   quantity: z.number().positive('quantity must be > 0').max(1e9).describe('Units: shares, contracts or currency units; > 0'),
   orderType: OrderType,
-  limitPrice: PositivePrice.optional().describe('Required for LMT, STP_LMT and LOC; TRAIL_LIMIT takes it or limitOffset'),
+  limitPrice: PositivePrice.optional().describe('Required for LMT, STP_LMT and LOC; TRAIL_LIMIT takes it or limitOffset; MIDPRICE: optional price cap'),
   stopPrice: PositivePrice.optional().describe('Required for STP and STP_LMT; optional initial trigger for TRAIL'),
   trailingAmount: PositivePrice.optional().describe('TRAIL / TRAIL_LIMIT: trail by this price amount'),
   trailingPercent: z.number().positive().max(100).optional().describe('TRAIL / TRAIL_LIMIT: trail by this percentage'),
@@ -383,7 +386,7 @@ function checkOrderRules(o: OrderFields, ctx: z.RefinementCtx): void {
   const needsStop = o.orderType === 'STP' || o.orderType === 'STP_LMT';
   const isTrail = o.orderType === 'TRAIL' || o.orderType === 'TRAIL_LIMIT';
   if (needsLimit && o.limitPrice === undefined && o.orderType !== 'TRAIL_LIMIT') issue('limitPrice', `${o.orderType} requires limitPrice > 0`);
-  if (!needsLimit && o.limitPrice !== undefined) issue('limitPrice', `${o.orderType} does not take limitPrice`);
+  if (!needsLimit && o.orderType !== 'MIDPRICE' && o.limitPrice !== undefined) issue('limitPrice', `${o.orderType} does not take limitPrice`);
   if (needsStop && o.stopPrice === undefined) issue('stopPrice', `${o.orderType} requires stopPrice > 0`);
   if (!needsStop && !isTrail && o.stopPrice !== undefined) issue('stopPrice', `${o.orderType} does not take stopPrice`);
   if (isTrail) {
@@ -399,6 +402,7 @@ function checkOrderRules(o: OrderFields, ctx: z.RefinementCtx): void {
   }
   if ((o.orderType === 'MOC' || o.orderType === 'LOC') && o.timeInForce !== 'DAY') issue('timeInForce', `${o.orderType} orders must be DAY`);
   if (o.orderType === 'OPG' && o.timeInForce !== 'DAY' && o.timeInForce !== 'OPG') issue('timeInForce', 'OPG orders must be DAY or OPG');
+  if (o.orderType === 'MIDPRICE' && o.timeInForce !== 'DAY' && o.timeInForce !== 'GTC') issue('timeInForce', 'MIDPRICE orders must be DAY or GTC');
   if (o.timeInForce === 'OPG' && o.orderType !== 'MKT' && o.orderType !== 'LMT' && o.orderType !== 'OPG') {
     issue('timeInForce', 'timeInForce OPG applies to MKT or LMT orders only');
   }

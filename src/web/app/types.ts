@@ -226,7 +226,7 @@ export interface ErrorBody {
 }
 
 /** Kept in step with the API's enums by the type-level check in dashboard.test.ts. */
-export const ORDER_TYPES = ['MKT', 'LMT', 'STP', 'STP_LMT', 'TRAIL', 'TRAIL_LIMIT', 'MOC', 'OPG', 'LOC'] as const;
+export const ORDER_TYPES = ['MKT', 'LMT', 'STP', 'STP_LMT', 'TRAIL', 'TRAIL_LIMIT', 'MOC', 'OPG', 'LOC', 'MIDPRICE'] as const;
 export const TIME_IN_FORCE = ['DAY', 'GTC', 'IOC', 'FOK', 'OPG', 'GTD'] as const;
 export const SECURITY_TYPES = ['STK', 'ETF', 'FUT', 'OPT', 'IND', 'CASH', 'CFD', 'BOND', 'FUND', 'CRYPTO'] as const;
 export const BAR_SIZES = [
