@@ -12,6 +12,7 @@
  * - MOC is its own order type; market-on-open is a MKT order with tif OPG,
  *   limit-on-open an LMT order with tif OPG; limit-on-close is order type
  *   LOC with its limit in lmtPrice.
+ * - MIDPRICE is its own order type, lmtPrice its optional price cap.
  * - GTD is a time in force of its own (with the Order's goodTillDate).
  *
  * Both directions are pinned against these fixed answers, so a symmetric
@@ -49,7 +50,7 @@ describe('our order type -> IBKR orderType and price fields', () => {
   });
 
   it('spells every order type as IBKR does', () => {
-    expect(IB_ORDER_TYPE).toEqual({ MKT: 'MKT', LMT: 'LMT', STP: 'STP', STP_LMT: 'STP LMT', TRAIL: 'TRAIL', TRAIL_LIMIT: 'TRAIL LIMIT', MOC: 'MOC', OPG: 'MKT', LOC: 'LOC' });
+    expect(IB_ORDER_TYPE).toEqual({ MKT: 'MKT', LMT: 'LMT', STP: 'STP', STP_LMT: 'STP LMT', TRAIL: 'TRAIL', TRAIL_LIMIT: 'TRAIL LIMIT', MOC: 'MOC', OPG: 'MKT', LOC: 'LOC', MIDPRICE: 'MIDPRICE' });
   });
 });
 
@@ -61,6 +62,9 @@ describe('an IBKR order (as IBKR documents it) -> our order fields', () => {
     expect(ibTypeToSpecFields('STP LMT', { lmtPrice: 179.5, auxPrice: 180 })).toEqual({ orderType: 'STP_LMT', limitPrice: 179.5, stopPrice: 180 });
     expect(ibTypeToSpecFields('MOC', {})).toEqual({ orderType: 'MOC' });
     expect(ibTypeToSpecFields('LOC', { lmtPrice: 187 })).toEqual({ orderType: 'LOC', limitPrice: 187 });
+    // IBKR's Midprice sample: lmtPrice is the price cap, 0 for none.
+    expect(ibTypeToSpecFields('MIDPRICE', { lmtPrice: 187 })).toEqual({ orderType: 'MIDPRICE', limitPrice: 187 });
+    expect(ibTypeToSpecFields('MIDPRICE', { lmtPrice: 0 })).toEqual({ orderType: 'MIDPRICE' });
   });
 
   it('reads IBKR\'s MarketOnOpen sample (MKT with tif OPG) as our OPG; a limit-on-open stays LMT', () => {

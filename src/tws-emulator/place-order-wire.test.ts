@@ -146,6 +146,12 @@ const samples: { name: string; order: Order; wire: Partial<PlaceOrderRequestWire
     spec: spec({ action: 'BUY', orderType: 'LOC', limitPrice: LOW }),
   },
   {
+    name: 'Midprice with a price cap (lmtPrice)',
+    order: { action: OrderAction.BUY, orderType: 'MIDPRICE' as OrderType, totalQuantity: 100, lmtPrice: LOW },
+    wire: { orderType: 'MIDPRICE', lmtPrice: LOW, auxPrice: null },
+    spec: spec({ action: 'BUY', orderType: 'MIDPRICE', limitPrice: LOW }),
+  },
+  {
     name: 'MarketOnOpen (MKT with tif OPG)',
     order: { action: OrderAction.BUY, orderType: 'MKT' as OrderType, totalQuantity: 100, tif: 'OPG' },
     wire: { orderType: 'MKT', tif: 'OPG' },

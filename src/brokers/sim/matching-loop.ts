@@ -13,7 +13,7 @@ import { TERMINAL_STATUSES } from '../../core/models.js';
 import type { Instrument } from './catalogue.js';
 import { roundTick } from './market.js';
 import { bookOf, type SimMarketData } from './market-data.js';
-import { effectiveOutsideRth, fillOrKill, ignoresOutsideRth, isMarketable, WARNING_2109, needsTrigger, restingFill, sweep, updateTrigger, workingLimit, type Book, type Execution } from './matching.js';
+import { effectiveOutsideRth, fillOrKill, ignoresOutsideRth, isMarketable, midpointFill, midpricePeg, WARNING_2109, needsTrigger, restingFill, sweep, updateTrigger, workingLimit, type Book, type Execution } from './matching.js';
 import { boundariesBetween, canExecuteIn, phaseAt, type SessionPhase } from './sessions.js';
 import type { Settlement } from './settlement.js';
 import { cloneState, type SimState } from './state.js';
@@ -187,9 +187,15 @@ export class MatchingLoop {
       fresh = true;
       rec.state.message = `Triggered at ${watch}`;
     }
-    const limit = workingLimit(spec, rec.trigger);
     const remaining = settle.fillable(rec);
     if (remaining <= 0) return;
+    if (spec.orderType === 'MIDPRICE') {
+      // Re-pegged to the midpoint at every instant and never crossing the spread: it trades at its peg when a
+      // trade prints there (a contra order met the midpoint), never at the far touch.
+      for (const e of midpointFill(book, spec.action, remaining, midpricePeg(book, spec.action, spec.limitPrice))) settle.execute(rec, inst, e, t);
+      return;
+    }
+    const limit = workingLimit(spec, rec.trigger);
     let execs: Execution[];
     if (spec.timeInForce === 'FOK') execs = fillOrKill(book, spec.action, remaining, limit);
     else if (limit === null) execs = sweep(book, spec.action, remaining, null);

@@ -189,8 +189,8 @@ export class OrderBook {
       if (value !== undefined && !onTick(value, t)) return `The price does not conform to the minimum price variation for this contract (IBKR error 110): ${name} ${value} is not a multiple of ${t}`;
     }
     const atClose = spec.orderType === 'MOC' || spec.orderType === 'LOC';
-    if ((atClose || spec.orderType === 'OPG' || spec.timeInForce === 'OPG') && inst.cls !== 'equity') {
-      return `${atClose ? spec.orderType : 'Opening auction (OPG)'} orders are only supported for US stocks and ETFs`;
+    if ((atClose || spec.orderType === 'MIDPRICE' || spec.orderType === 'OPG' || spec.timeInForce === 'OPG') && inst.cls !== 'equity') {
+      return `${atClose || spec.orderType === 'MIDPRICE' ? spec.orderType : 'Opening auction (OPG)'} orders are only supported for US stocks and ETFs`;
     }
     const timing = timeConditionProblem(spec, now);
     if (timing) return timing;

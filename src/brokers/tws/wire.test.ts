@@ -27,6 +27,7 @@ describe('specToIbOrder: our order -> the exact @stoqey/ib Order', () => {
     ['TRAIL LIMIT with a limit offset', spec({ action: 'SELL', orderType: 'TRAIL_LIMIT', trailingAmount: 1, stopPrice: 185, limitOffset: 0.05 }), { ...common, action: OrderAction.SELL, orderType: 'TRAIL LIMIT', auxPrice: 1, trailStopPrice: 185, lmtPriceOffset: 0.05 } as Order],
     ['TRAIL LIMIT with an initial limit price', spec({ action: 'SELL', orderType: 'TRAIL_LIMIT', trailingPercent: 1, limitPrice: 184.5 }), { ...common, action: OrderAction.SELL, orderType: 'TRAIL LIMIT', trailingPercent: 1, lmtPrice: 184.5 } as Order],
     ['MOC', spec({ orderType: 'MOC' }), { ...common, orderType: 'MOC' } as Order],
+    ['MIDPRICE with its cap in lmtPrice', spec({ orderType: 'MIDPRICE', limitPrice: 187 }), { ...common, orderType: 'MIDPRICE', lmtPrice: 187 } as Order],
     ['LOC: limit-on-close, the limit in lmtPrice', spec({ orderType: 'LOC', limitPrice: 187 }), { ...common, orderType: 'LOC', lmtPrice: 187 } as Order],
     ['OPG: market-on-open is MKT with tif OPG', spec({ orderType: 'OPG' }), { ...common, orderType: 'MKT', tif: 'OPG' } as Order],
     ['LMT with tif OPG: limit-on-open', spec({ orderType: 'LMT', limitPrice: 187, timeInForce: 'OPG' }), { ...common, orderType: 'LMT', lmtPrice: 187, tif: 'OPG' } as Order],

@@ -64,7 +64,7 @@ function planModification(ctx: OrderContext, orderId: string, changes: OrderModi
   const merged: Record<string, unknown> = { ...current.spec };
   for (const [k, v] of Object.entries(changes)) if (v !== undefined) merged[k] = v;
   // A GTD order made DAY or GTC has no till date any more: the new time in force replaces it.
-  if (changes.timeInForce !== undefined && changes.timeInForce !== 'GTD') delete merged.goodTillDate;
+  if (changes.timeInForce !== undefined) delete merged.goodTillDate;
   const parsed = OrderSpec.safeParse(merged);
   if (!parsed.success) throw fromZodIssues(parsed.error.issues, 'Modification');
   const next = parsed.data;
