@@ -23,6 +23,9 @@ export const newCorrelationId = (): string => randomUUID();
 /** Runs `fn` inside a context; nested calls keep the outer correlation id unless given a new one. */
 export function withContext<T>(context: Partial<RequestContext>, fn: () => T): T {
   const outer = storage.getStore();
+  // Nothing to change (a client call inside a REST request's context): a second context entry would
+  // cost an AsyncLocalStorage run per request and give the same answers.
+  if (outer !== undefined && context.correlationId === undefined && context.interface === undefined && context.apiKeyName === undefined) return fn();
   const ctx: RequestContext = {
     correlationId: context.correlationId ?? outer?.correlationId ?? newCorrelationId(),
     interface: context.interface ?? outer?.interface ?? 'library',
