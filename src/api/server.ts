@@ -109,7 +109,7 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
     done();
   });
 
-  await registerOpenApi(app, VERSION);
+  registerOpenApi(app, VERSION);
   healthRoutes(app, client);
   meRoutes(app);
   marketRoutes(app, client);

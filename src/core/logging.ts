@@ -7,7 +7,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
-import pinoPretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type PinoPretty from 'pino-pretty';
 import type { Interface } from './models.js';
 
 export interface RequestContext {
@@ -87,6 +88,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /** `15:04:05 WARN  message key=value [correlation id]`: readable on a terminal, every field kept. */
 function prettyStream(destination: pino.DestinationStream & { isTTY?: boolean }): pino.DestinationStream {
+  // Loaded only for a terminal: a service writing JSON never pays for pino-pretty at start.
+  const pinoPretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
   return pinoPretty({
     destination,
     colorize: destination.isTTY === true,
