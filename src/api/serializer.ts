@@ -13,6 +13,9 @@
  * value-level rules (enum members, patterns, bounds); the core produces those
  * values from the same models.
  *
+ * Unions are the exception: fast-json-stringify picks a union's branch by
+ * validating with ajv, so those schemas keep the zod parse (see compile).
+ *
  * Compilation is lazy and shared: a schema is compiled at its first response
  * (not at start, which would cost cold start a compile per route) and once
  * for all routes that use it (ErrorBody is on every route).
@@ -32,11 +35,25 @@ export function serializationSchema(schema: z.ZodType): Record<string, unknown> 
   return json;
 }
 
+/** Branches fast-json-stringify can only choose between by validating the value with ajv (compiled at first use, checked per call). */
+const BRANCHING = /"(anyOf|oneOf|allOf|if)":/;
+
 function compile(schema: z.ZodType): Serialize {
   let serialize = compiled.get(schema);
   if (serialize === undefined) {
-    const build = fastJsonStringify(serializationSchema(schema) as fastJsonStringify.AnySchema);
-    serialize = (data: unknown): string => build(data) as string;
+    const json = serializationSchema(schema);
+    if (BRANCHING.test(JSON.stringify(json))) {
+      // A union (e.g. /health's full or status-only body): the zod parse picks the branch for less than
+      // fast-json-stringify's ajv would cost, and without an ajv compile at the first answer (cold start).
+      serialize = (data: unknown): string => {
+        const result = schema.safeParse(data);
+        if (!result.success) throw new Error('The answer does not match its response schema', { cause: result.error });
+        return JSON.stringify(result.data);
+      };
+    } else {
+      const build = fastJsonStringify(json as fastJsonStringify.AnySchema);
+      serialize = (data: unknown): string => build(data) as string;
+    }
     compiled.set(schema, serialize);
   }
   return serialize;

@@ -58,7 +58,7 @@ export class RequestHistogram {
     series.count += 1;
   }
 
-  /** prom-client's exposition shape: cumulative buckets with `le`, then _sum and _count, per series. */
+  /** prom-client's exposition shape (le first, as its Histogram prints it): cumulative buckets, then _sum and _count, per series. */
   get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ExportedValue[] }> {
     const values: ExportedValue[] = [];
     for (const byMethod of this.byRoute.values()) {
@@ -67,9 +67,9 @@ export class RequestHistogram {
           let cumulative = 0;
           this.bounds.forEach((bound, i) => {
             cumulative += series.counts[i] as number;
-            values.push({ labels: { ...series.labels, le: bound }, value: cumulative, metricName: `${this.name}_bucket` });
+            values.push({ labels: { le: bound, ...series.labels }, value: cumulative, metricName: `${this.name}_bucket` });
           });
-          values.push({ labels: { ...series.labels, le: '+Inf' }, value: series.count, metricName: `${this.name}_bucket` });
+          values.push({ labels: { le: '+Inf', ...series.labels }, value: series.count, metricName: `${this.name}_bucket` });
           values.push({ labels: series.labels, value: series.sum, metricName: `${this.name}_sum` });
           values.push({ labels: series.labels, value: series.count, metricName: `${this.name}_count` });
         }
