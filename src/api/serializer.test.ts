@@ -44,7 +44,8 @@ describe('response serialisation (fast-json-stringify from the zod models)', () 
   });
 
   it('every model in core/models.ts compiles', () => {
-    const schemas = Object.entries(models).filter((entry): entry is [string, z.ZodType] => entry[1] instanceof z.ZodType);
+    const schemas: Array<[string, z.ZodType]> = [];
+    for (const [name, value] of Object.entries(models) as Array<[string, unknown]>) if (value instanceof z.ZodType) schemas.push([name, value]);
     expect(schemas.length).toBeGreaterThan(30);
     for (const [name, schema] of schemas) {
       const serialize = compile(schema);
