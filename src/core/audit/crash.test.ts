@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditQuery } from '../models.js';
-import { openAuditStore } from './audit-store.js';
+import { openAuditStore } from './sqlite/store.js';
 import { runFixture } from '../../testing/audit/children.js';
 import { compileAudit } from '../../testing/audit/compile-audit.mjs';
 import { tempDir } from '../../testing/audit/samples.js';
@@ -30,7 +30,7 @@ function loggedOrderIds(store: AuditStore): Set<string> {
   const ids = new Set<string>();
   let afterId: number | undefined;
   for (;;) {
-    const page = store.query(AuditQuery.parse({ afterId, limit: 1000 }));
+    const page = await store.query(AuditQuery.parse({ afterId, limit: 1000 }));
     for (const e of page.entries) if (e.orderId !== null) ids.add(e.orderId);
     if (page.nextAfterId === null) return ids;
     afterId = page.nextAfterId;
@@ -58,14 +58,14 @@ describe('SIGKILL at random moments', () => {
 
       const store = openAuditStore({ dataDir: dir });
       try {
-        const verdict = store.verify();
+        const verdict = await store.verify();
         expect(verdict, log.join('\n')).toMatchObject({ ok: true });
         const logged = loggedOrderIds(store);
         const missing = acknowledged.filter((id) => !logged.has(id));
         expect(missing, log.join('\n')).toEqual([]);
-        for (const id of acked.slice(-3)) expect(store.getOrder(id)?.orderId).toBe(id);
+        for (const id of acked.slice(-3)) expect((await store.getOrder(id))?.orderId).toBe(id);
       } finally {
-        store.close();
+        await store.close();
       }
     }
     expect(acknowledged.length).toBeGreaterThanOrEqual(ROUNDS - ROUNDS / 4);

@@ -5,7 +5,7 @@
  * a reader is never handed more than one page at a time.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openAuditStore, type SqliteAuditStore } from '../audit/audit-store.js';
+import { openAuditStore, type SqliteAuditStore } from '../audit/sqlite/store.js';
 import type { Fill, OrderEvent } from '../models.js';
 import { entry, tempDir, version } from '../../testing/audit/samples.js';
 import { OrderEventFeed, notifyOnRecord } from './event-feed.js';
@@ -18,7 +18,7 @@ beforeEach(() => {
   store = openAuditStore({ dataDir: dir.dir, synchronous: 'NORMAL' });
 });
 afterEach(() => {
-  store.close();
+  await store.close();
   dir.cleanup();
 });
 
@@ -37,13 +37,13 @@ const FILL: Fill = {
 
 /** Records a new order and its life: ACCEPTED, a partial fill, CANCELLED. */
 function lifeOf(orderId: string): void {
-  store.recordOrder(entry({ orderId, eventType: 'ORDER_SUBMITTED' }), version(orderId, 'PENDING_SUBMIT'));
-  store.recordOrder(entry({ orderId, eventType: 'ORDER_ACCEPTED' }), version(orderId, 'ACCEPTED'));
-  store.recordOrder(
+  await store.recordOrder(entry({ orderId, eventType: 'ORDER_SUBMITTED' }), version(orderId, 'PENDING_SUBMIT'));
+  await store.recordOrder(entry({ orderId, eventType: 'ORDER_ACCEPTED' }), version(orderId, 'ACCEPTED'));
+  await store.recordOrder(
     entry({ orderId, eventType: 'ORDER_PARTIALLY_FILLED' }),
     version(orderId, 'PARTIALLY_FILLED', { fills: [{ ...FILL, orderId }], filledQuantity: 4, remainingQuantity: 6, avgFillPrice: 190.25 }),
   );
-  store.recordOrder(entry({ orderId, eventType: 'ORDER_CANCELLED' }), version(orderId, 'CANCELLED', { fills: [{ ...FILL, orderId }], filledQuantity: 4, remainingQuantity: 0 }));
+  await store.recordOrder(entry({ orderId, eventType: 'ORDER_CANCELLED' }), version(orderId, 'CANCELLED', { fills: [{ ...FILL, orderId }], filledQuantity: 4, remainingQuantity: 0 }));
 }
 
 async function take(events: AsyncIterator<OrderEvent>, n: number): Promise<OrderEvent[]> {
@@ -90,7 +90,7 @@ describe('OrderEventFeed', () => {
     notifyOnRecord(store, feed);
     const stream = feed.stream();
     const waiting = stream.next();
-    store.recordOrder(entry({ orderId: '9' }), version('9', 'PENDING_SUBMIT'));
+    await store.recordOrder(entry({ orderId: '9' }), version('9', 'PENDING_SUBMIT'));
     const next = await waiting;
     expect(next.value).toMatchObject({ sequence: 5, orderId: '9', kind: 'NEW' });
     feed.close();
@@ -129,10 +129,10 @@ describe('OrderEventFeed', () => {
     const waiting = stream.next();
     const other = openAuditStore({ dataDir: dir.dir, synchronous: 'NORMAL' });
     try {
-      other.recordOrder(entry({ orderId: '7' }), version('7', 'PENDING_SUBMIT'));
+      await other.recordOrder(entry({ orderId: '7' }), version('7', 'PENDING_SUBMIT'));
       expect((await waiting).value).toMatchObject({ sequence: 1, orderId: '7' });
     } finally {
-      other.close();
+      await other.close();
       feed.close();
     }
   });
