@@ -34,7 +34,7 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   return { code, out: out.text(), err: err.text() };
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   ({ dir, cleanup } = tempDir());
   const clock = new ManualClock('2026-01-05T15:00:00.000Z');
   const store = openAuditStore({ dataDir: dir, clock, synchronous: 'NORMAL' });
@@ -45,7 +45,7 @@ beforeEach(() => {
   await store.close();
 });
 
-afterEach(() => {
+afterEach(async () => {
   process.exitCode = undefined;
   cleanup();
 });

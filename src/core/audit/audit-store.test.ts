@@ -13,13 +13,13 @@ let cleanup: () => void;
 let clock: ManualClock;
 let store: SqliteAuditStore;
 
-beforeEach(() => {
+beforeEach(async () => {
   ({ dir, cleanup } = tempDir());
   clock = new ManualClock('2026-01-05T15:00:00.000Z');
   store = openAuditStore({ dataDir: dir, clock, synchronous: 'NORMAL' });
 });
 
-afterEach(() => {
+afterEach(async () => {
   await store.close();
   cleanup();
 });
@@ -29,7 +29,7 @@ function raw(): Database.Database {
   return new Database(auditDbPath(dir));
 }
 
-function seed(count: number): void {
+async function seed(count: number): Promise<void> {
   for (let i = 1; i <= count; i++) {
     await store.recordOrder(entry({ orderId: String(i), correlationId: `corr-${i}` }), version(String(i)));
     clock.advance(1000);
@@ -67,9 +67,9 @@ describe('append and the hash chain', () => {
 });
 
 describe('append-only in the database', () => {
-  beforeEach(() => seed(3));
+  beforeEach(async () => await seed(3));
 
-  it.each(['audit_log', 'order_history'])('refuses UPDATE and DELETE on %s', (table) => {
+  it.each(['audit_log', 'order_history'])('refuses UPDATE and DELETE on %s', async (table) => {
     const db = raw();
     try {
       expect(() => db.prepare(`UPDATE ${table} SET correlation_id = 'x' WHERE id = 2`).run()).toThrow(/append-only: UPDATE refused/);
@@ -93,7 +93,7 @@ describe('append-only in the database', () => {
 });
 
 describe('tampering with the triggers dropped', () => {
-  beforeEach(() => seed(5));
+  beforeEach(async () => await seed(5));
 
   function tamper(sql: string): void {
     const db = raw();
@@ -187,7 +187,7 @@ describe('order history', () => {
   });
 
   it('lists orders created since a time, newest first', async () => {
-    seed(3);
+    await seed(3);
     const since = await store.listOrders({ status: 'all', since: '2026-01-05T15:00:01Z', limit: 100 });
     expect(since.map((o) => o.orderId)).toEqual(['3', '2']);
   });
@@ -199,7 +199,7 @@ describe('order history', () => {
     expect(await store.findOrderByClientOrderId('DU222222', 'my-1')).toBeNull();
 
     const before = (await store.query(AuditQuery.parse({}))).entries.length;
-    expect(() => await store.recordOrder(entry({ orderId: '11' }), version('11', 'SUBMITTED', { clientOrderId: 'my-1' }))).toThrow(IdempotencyConflictError);
+    await expect(store.recordOrder(entry({ orderId: '11' }), version('11', 'SUBMITTED', { clientOrderId: 'my-1' }))).rejects.toThrow(IdempotencyConflictError);
     // One transaction: the refused order left no audit row either.
     expect((await store.query(AuditQuery.parse({}))).entries.length).toBe(before);
     // Another account may use the same clientOrderId.
@@ -229,7 +229,7 @@ describe('idempotency keys', () => {
 
   it('the same key with a different request is a conflict', async () => {
     await store.beginIdempotent('orders', 'k1', OWNER, 'h1');
-    expect(() => await store.beginIdempotent('orders', 'k1', OWNER, 'h2')).toThrow(IdempotencyConflictError);
+    await expect(store.beginIdempotent('orders', 'k1', OWNER, 'h2')).rejects.toThrow(IdempotencyConflictError);
     await store.completeIdempotent('orders', 'k1', null);
     try {
       await store.beginIdempotent('orders', 'k1', OWNER, 'h2');
@@ -271,7 +271,7 @@ describe('idempotency keys', () => {
   });
 
   it('completing a key that was never claimed is an error', async () => {
-    expect(() => await store.completeIdempotent('orders', 'ghost', 1)).toThrow(AuditError);
+    await expect(store.completeIdempotent('orders', 'ghost', 1)).rejects.toThrow(AuditError);
   });
 
   it('survives a reopen', async () => {
@@ -284,7 +284,7 @@ describe('idempotency keys', () => {
 });
 
 describe('queries and paging', () => {
-  beforeEach(() => {
+  beforeEach(async () => {
     for (let i = 1; i <= 25; i++) {
       await store.append(
         entry({
@@ -299,21 +299,21 @@ describe('queries and paging', () => {
     }
   });
 
-  const q = (input: Record<string, unknown>) => await store.query(AuditQuery.parse(input));
+  const q = async (input: Record<string, unknown>) => await store.query(AuditQuery.parse(input));
 
   it('filters by order, correlation, account, event type and symbol', async () => {
-    expect(q({ orderId: '3' }).entries.map((e) => e.id)).toEqual([3, 8, 13, 18, 23]);
-    expect(q({ correlationId: 'corr-0' }).entries.every((e) => e.correlationId === 'corr-0')).toBe(true);
-    expect(q({ correlationId: 'corr-0' }).entries).toHaveLength(8);
-    expect(q({ accountId: 'DU2' }).entries).toHaveLength(12);
-    expect(q({ eventType: 'ORDER_FILLED' }).entries.map((e) => e.id)).toEqual([4, 8, 12, 16, 20, 24]);
-    expect(q({ symbol: 'msft', eventType: 'ORDER_FILLED' }).entries).toHaveLength(6);
-    expect(q({ orderId: '3', accountId: 'DU2' }).entries.map((e) => e.id)).toEqual([8, 18]);
+    expect((await q({ orderId: '3' })).entries.map((e) => e.id)).toEqual([3, 8, 13, 18, 23]);
+    expect((await q({ correlationId: 'corr-0' })).entries.every((e) => e.correlationId === 'corr-0')).toBe(true);
+    expect((await q({ correlationId: 'corr-0' })).entries).toHaveLength(8);
+    expect((await q({ accountId: 'DU2' })).entries).toHaveLength(12);
+    expect((await q({ eventType: 'ORDER_FILLED' })).entries.map((e) => e.id)).toEqual([4, 8, 12, 16, 20, 24]);
+    expect((await q({ symbol: 'msft', eventType: 'ORDER_FILLED' })).entries).toHaveLength(6);
+    expect((await q({ orderId: '3', accountId: 'DU2' })).entries.map((e) => e.id)).toEqual([8, 18]);
   });
 
   it('filters by time range: from inclusive, to exclusive', async () => {
     // Row i was written at 15:00 + (i-1) minutes.
-    const page = q({ from: '2026-01-05T15:02:00Z', to: '2026-01-05T15:05:00Z' });
+    const page = await q({ from: '2026-01-05T15:02:00Z', to: '2026-01-05T15:05:00Z' });
     expect(page.entries.map((e) => e.id)).toEqual([3, 4, 5]);
   });
 
@@ -322,7 +322,7 @@ describe('queries and paging', () => {
     let afterId: number | undefined;
     let pages = 0;
     for (;;) {
-      const page = q({ limit: 10, afterId });
+      const page = await q({ limit: 10, afterId });
       pages += 1;
       ids.push(...page.entries.map((e) => e.id));
       // Rows appended while paging land after the cursor and do not shift earlier pages.
@@ -335,14 +335,14 @@ describe('queries and paging', () => {
   });
 
   it('an exact final page says there is no next page', async () => {
-    expect(q({ limit: 25 }).nextAfterId).toBeNull();
-    expect(q({ limit: 24 }).nextAfterId).toBe(24);
+    expect((await q({ limit: 25 })).nextAfterId).toBeNull();
+    expect((await q({ limit: 24 })).nextAfterId).toBe(24);
   });
 });
 
 describe('migrations and reopening', () => {
   it('records applied migrations once; reopening applies nothing and keeps the chain going', async () => {
-    seed(2);
+    await seed(2);
     await store.close();
     store = openAuditStore({ dataDir: dir, clock });
     await store.close();
@@ -356,7 +356,7 @@ describe('migrations and reopening', () => {
     } finally {
       db.close();
     }
-    seed(1);
+    await seed(1);
     expect(await store.verify()).toMatchObject({ ok: true, checkedRows: 6 });
     expect(await store.getOrderVersions('1')).toHaveLength(2);
   });
@@ -393,7 +393,7 @@ describe('failures surface as AuditError (AUDIT_UNAVAILABLE)', () => {
     const db = raw();
     try {
       db.exec('BEGIN IMMEDIATE');
-      expect(() => await other.append(entry())).toThrow(expect.objectContaining({ code: 'AUDIT_UNAVAILABLE', details: { sqliteCode: 'SQLITE_BUSY' } }));
+      await expect(other.append(entry())).rejects.toThrow(expect.objectContaining({ code: 'AUDIT_UNAVAILABLE', details: { sqliteCode: 'SQLITE_BUSY' } }));
       db.exec('ROLLBACK');
       expect((await other.append(entry())).id).toBe(1);
     } finally {
@@ -403,7 +403,7 @@ describe('failures surface as AuditError (AUDIT_UNAVAILABLE)', () => {
   });
 
   it('when the event data cannot be serialised, nothing is written', async () => {
-    expect(() => await store.append(entry({ eventData: { big: 1n } }))).toThrow(AuditError);
+    await expect(store.append(entry({ eventData: { big: 1n } }))).rejects.toThrow(AuditError);
     expect((await store.append(entry())).id).toBe(1);
   });
 });
@@ -415,7 +415,7 @@ describe('state', () => {
     await store.setState('killSwitch', { engaged: false, reason: null });
     await store.close();
     store = openAuditStore({ dataDir: dir, clock });
-    expect(store.getState<{ engaged: boolean }>('killSwitch')).toEqual({ engaged: false, reason: null });
+    expect(await store.getState<{ engaged: boolean }>('killSwitch')).toEqual({ engaged: false, reason: null });
   });
 });
 

@@ -13,7 +13,7 @@ let modulePath: string;
 let dir: string;
 let cleanup: () => void;
 
-beforeAll(() => {
+beforeAll(async () => {
   modulePath = compileAudit(`concurrency-${process.pid}`);
   ({ dir, cleanup } = tempDir());
 });

@@ -1,8 +1,10 @@
 /**
- * Crash safety: a child process records orders in a loop and prints each order
- * id once recordOrder() has returned; it is killed with SIGKILL at random
- * moments (during start-up and migration, or mid-write). After every kill the
- * chains verify and every acknowledged order is in the log and order_history.
+ * Crash safety with group commit: a child process records orders in bursts of
+ * 1-32 asked for in one event-loop turn (so they share one transaction and one
+ * fsync) and prints each order id once its own recordOrder() promise has
+ * resolved; it is killed with SIGKILL at random moments (during start-up and
+ * migration, or mid-burst). After every kill the chains verify and every
+ * acknowledged order is in the log and order_history.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditQuery } from '../models.js';
@@ -18,7 +20,7 @@ let modulePath: string;
 let dir: string;
 let cleanup: () => void;
 
-beforeAll(() => {
+beforeAll(async () => {
   modulePath = compileAudit(`crash-${process.pid}`);
   ({ dir, cleanup } = tempDir());
 });
@@ -26,7 +28,7 @@ afterAll(() => cleanup());
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function loggedOrderIds(store: AuditStore): Set<string> {
+async function loggedOrderIds(store: AuditStore): Promise<Set<string>> {
   const ids = new Set<string>();
   let afterId: number | undefined;
   for (;;) {
@@ -60,7 +62,7 @@ describe('SIGKILL at random moments', () => {
       try {
         const verdict = await store.verify();
         expect(verdict, log.join('\n')).toMatchObject({ ok: true });
-        const logged = loggedOrderIds(store);
+        const logged = await loggedOrderIds(store);
         const missing = acknowledged.filter((id) => !logged.has(id));
         expect(missing, log.join('\n')).toEqual([]);
         for (const id of acked.slice(-3)) expect((await store.getOrder(id))?.orderId).toBe(id);

@@ -23,18 +23,18 @@ let store: SqliteAuditStore;
 
 const open = (options: Partial<AuditStoreOptions> = {}): SqliteAuditStore => openAuditStore({ dataDir: dir, clock, ...options });
 
-beforeEach(() => {
+beforeEach(async () => {
   ({ dir, cleanup } = tempDir());
   clock = new ManualClock('2026-01-05T15:00:00.000Z');
   store = open();
 });
 
-afterEach(() => {
+afterEach(async () => {
   await store.close();
   cleanup();
 });
 
-function seed(count: number): void {
+async function seed(count: number): Promise<void> {
   for (let i = 1; i <= count; i++) {
     await store.recordOrder(entry({ orderId: String(i), correlationId: `corr-${i}` }), version(String(i)));
     clock.advance(1000);
@@ -69,7 +69,7 @@ function rehashWithSha256(db: Database.Database, table: 'audit_log' | 'order_his
 
 describe('an attacker without the key', () => {
   it('cannot rewrite a row and recompute the hashes: verify fails at the edited row', async () => {
-    seed(6);
+    await seed(6);
     asAttacker((db) => {
       db.prepare("UPDATE audit_log SET event_data = replace(event_data, 'AAPL', 'TSLA'), symbol = 'TSLA' WHERE id = 4").run();
       rehashWithSha256(db, 'audit_log', 4);
@@ -80,7 +80,7 @@ describe('an attacker without the key', () => {
   });
 
   it('cannot truncate the tail and move the head back: verify fails against the last checkpoint, naming the first missing row', async () => {
-    seed(5);
+    await seed(5);
     await store.close(); // checkpoints the heads of the last (durable) write, at its time: line 2 (line 1 is the first write's)
     asAttacker((db) => {
       const kept = db.prepare('SELECT hash FROM audit_log WHERE id = 2').get() as { hash: string };
@@ -96,11 +96,11 @@ describe('an attacker without the key', () => {
     expect(result.reason).toMatch(/^audit_log row 3: rows 3-5 are missing: the checkpoint of 2026-01-05T15:00:04\.000Z \(audit\.checkpoints line 2\) recorded the chain up to row 5/);
     // Nothing is written on top of a truncated log: the store refuses, so the order path refuses to transmit.
     expect(store.writeBlock).toMatch(/no longer matches its last checkpoint/);
-    expect(() => await store.append(entry())).toThrow(/refuses writes/);
+    await expect(store.append(entry())).rejects.toThrow(/refuses writes/);
   });
 
   it('cannot downgrade the file to plain SHA-256 (anchors and upgrade record removed): the checkpoint catches it', async () => {
-    seed(3);
+    await seed(3);
     await store.close();
     asAttacker((db) => {
       db.prepare("UPDATE audit_log SET account_id = 'DU999' WHERE id = 2").run();
@@ -116,7 +116,7 @@ describe('an attacker without the key', () => {
   });
 
   it('cannot forge or edit a checkpoint line', async () => {
-    seed(2);
+    await seed(2);
     await store.close();
     const path = checkpointPath(dir);
     const line = readFileSync(path, 'utf8').trim();
@@ -126,12 +126,12 @@ describe('an attacker without the key', () => {
   });
 
   it('a last line cut short by a crash is ignored, and the next checkpoint starts on a new line', async () => {
-    seed(2);
+    await seed(2);
     await store.close();
     appendFileSync(checkpointPath(dir), '{"at":"2026-01-05T15:0');
     store = open();
     expect(store.writeBlock).toBeNull();
-    seed(1);
+    await seed(1);
     await store.close();
     const lines = readFileSync(checkpointPath(dir), 'utf8').split('\n');
     // Before: the first write's and the close's; the torn fragment; after: the first write's (nothing since, so none at close); ''.
@@ -146,7 +146,7 @@ describe('an attacker without the key', () => {
     asAttacker((db) => db.prepare("INSERT INTO state (name, value, updated_at) VALUES ('killSwitch', '{\"engaged\":false}', 'x')").run());
     expect(await store.getState('killSwitch')).toEqual({ engaged: true, reason: 'test' });
     asAttacker((db) => db.prepare("UPDATE state_log SET value = replace(value, 'true', 'false') WHERE kind = 'state'").run());
-    expect(() => await store.getState('killSwitch')).toThrow(/does not match its HMAC/);
+    await expect(store.getState('killSwitch')).rejects.toThrow(/does not match its HMAC/);
     expect(await store.verify()).toMatchObject({ ok: false, firstBadId: 1, reason: expect.stringMatching(/^state_log row 1/) });
   });
 
@@ -177,10 +177,7 @@ describe('checkpoints', () => {
     await store.close();
     store = open({ checkpointEvery: { writes: 1 } });
     await store.append(entry());
-    store.withRelaxedDurability(() => {
-      await store.append(entry());
-      await store.append(entry());
-    });
+    await Promise.all([store.append(entry(), { durability: 'relaxed' }), store.append(entry(), { durability: 'relaxed' })]);
     await store.close();
     expect(checkpointedAuditHeads()).toEqual([1]);
     store = open({ checkpointEvery: { writes: 1 } });
@@ -192,17 +189,17 @@ describe('checkpoints', () => {
     await store.close();
     const logged: unknown[] = [];
     store = open({ onCheckpoint: (cp) => logged.push(cp) });
-    seed(1);
+    await seed(1);
     expect(logged).toEqual([expect.objectContaining({ keyId: expect.stringMatching(/^[0-9a-f]{16}$/), mac: expect.stringMatching(/^[0-9a-f]{64}$/), heads: expect.objectContaining({ audit_log: expect.objectContaining({ id: 1 }) }) })]);
   });
 });
 
 describe('the key', () => {
   it('is generated on first start into DATA_DIR/audit.key with mode 0600; audit.db, its -wal/-shm and the checkpoints are 0600 too', async () => {
-    seed(1);
+    await seed(1);
     await store.close();
     store = open();
-    seed(1);
+    await seed(1);
     const mode = (p: string): number => statSync(p).mode & 0o777;
     expect(mode(auditKeyPath(dir))).toBe(0o600);
     expect(readFileSync(auditKeyPath(dir), 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
@@ -222,7 +219,7 @@ describe('the key', () => {
     ({ dir, cleanup } = tempDir());
     const hmacKey = 'k'.repeat(40);
     store = open({ hmacKey });
-    seed(2);
+    await seed(2);
     await store.close();
     expect(existsSync(auditKeyPath(dir))).toBe(false);
     store = open({ hmacKey });
@@ -230,7 +227,7 @@ describe('the key', () => {
   });
 
   it('another key: writes are refused and verify says so, naming both key ids', async () => {
-    seed(2);
+    await seed(2);
     await store.close();
     store = open({ hmacKey: 'x'.repeat(40) });
     expect(store.writeBlock).toMatch(/sealed with HMAC key [0-9a-f]{16}, but the key in use is [0-9a-f]{16}/);
@@ -238,7 +235,7 @@ describe('the key', () => {
   });
 
   it('a lost key file is not silently replaced by a new key', async () => {
-    seed(1);
+    await seed(1);
     await store.close();
     unlinkSync(auditKeyPath(dir));
     store = open();
@@ -283,7 +280,7 @@ describe('upgrading a schema-1 file in place', () => {
     db.close();
   }
 
-  beforeEach(() => {
+  beforeEach(async () => {
     await store.close();
     cleanup();
     ({ dir, cleanup } = tempDir());
@@ -292,7 +289,7 @@ describe('upgrading a schema-1 file in place', () => {
   });
 
   it('verifies the old rows as they are (plain SHA-256) and the rows after the upgrade with the HMAC', async () => {
-    seed(2);
+    await seed(2);
     expect(await store.verify()).toMatchObject({ ok: true, checkedRows: 3 + 2 + 2 + 2 });
     const db = new Database(auditDbPath(dir), { readonly: true });
     try {
@@ -305,12 +302,12 @@ describe('upgrading a schema-1 file in place', () => {
 
   it('adopts the kill switch and idempotency keys into the chain; an owner-less old key answers no one', async () => {
     expect(await store.getState('killSwitch')).toEqual({ engaged: true, reason: 'old' });
-    expect(() => await store.beginIdempotent('orders.place', 'old-key', 'key:desk', 'h')).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_FOREIGN' }));
+    await expect(store.beginIdempotent('orders.place', 'old-key', 'key:desk', 'h')).rejects.toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_FOREIGN' }));
     expect((await store.verify()).ok).toBe(true);
   });
 
   it('an old row edited and its SHA-256 chain recomputed is caught where the keyed part starts', async () => {
-    seed(1);
+    await seed(1);
     asAttacker((db) => {
       db.prepare("UPDATE audit_log SET account_id = 'DU666' WHERE id = 2").run();
       // Recompute rows 2-3 (plain SHA-256, as schema 1 did); row 4 onwards is keyed and stays as written.

@@ -46,8 +46,8 @@ const scenario = fc.record({
 
 describe('tamper detection (property)', () => {
   it('detects any single-row edit or deletion at the first affected row', async () => {
-    fc.assert(
-      fc.property(scenario, (s) => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (s) => {
         const { dir, cleanup } = tempDir();
         try {
           const clock = new ManualClock();

@@ -13,11 +13,11 @@ import { OrderEventFeed, notifyOnRecord } from './event-feed.js';
 let dir: ReturnType<typeof tempDir>;
 let store: SqliteAuditStore;
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = tempDir();
   store = openAuditStore({ dataDir: dir.dir, synchronous: 'NORMAL' });
 });
-afterEach(() => {
+afterEach(async () => {
   await store.close();
   dir.cleanup();
 });
@@ -36,7 +36,7 @@ const FILL: Fill = {
 };
 
 /** Records a new order and its life: ACCEPTED, a partial fill, CANCELLED. */
-function lifeOf(orderId: string): void {
+async function lifeOf(orderId: string): Promise<void> {
   await store.recordOrder(entry({ orderId, eventType: 'ORDER_SUBMITTED' }), version(orderId, 'PENDING_SUBMIT'));
   await store.recordOrder(entry({ orderId, eventType: 'ORDER_ACCEPTED' }), version(orderId, 'ACCEPTED'));
   await store.recordOrder(
@@ -58,7 +58,7 @@ async function take(events: AsyncIterator<OrderEvent>, n: number): Promise<Order
 
 describe('OrderEventFeed', () => {
   it('turns each order version into one event: NEW, STATUS, FILL, with the previous status and the fill added', async () => {
-    lifeOf('1');
+    await lifeOf('1');
     const feed = new OrderEventFeed(store);
     const events = await take(feed.stream({ afterSequence: 0 }), 4);
     expect(events.map((e) => [e.sequence, e.kind, e.previousStatus, e.status])).toEqual([
@@ -75,8 +75,8 @@ describe('OrderEventFeed', () => {
   });
 
   it('a stream resumed after the last sequence it saw continues with the next event, none lost, none repeated', async () => {
-    lifeOf('1');
-    lifeOf('2');
+    await lifeOf('1');
+    await lifeOf('2');
     const feed = new OrderEventFeed(store);
     const first = await take(feed.stream({ afterSequence: 0 }), 3);
     const rest = await take(feed.stream({ afterSequence: first.at(-1)?.sequence }), 5);
@@ -85,7 +85,7 @@ describe('OrderEventFeed', () => {
   });
 
   it('by default streams only what is recorded after it was opened, and wakes when an order is recorded', async () => {
-    lifeOf('1');
+    await lifeOf('1');
     const feed = new OrderEventFeed(store, { recheckMs: 60_000 });
     notifyOnRecord(store, feed);
     const stream = feed.stream();
@@ -98,7 +98,7 @@ describe('OrderEventFeed', () => {
   });
 
   it('reads the history a page at a time, so a slow reader never holds more than one page', async () => {
-    for (const id of ['1', '2', '3']) lifeOf(id);
+    for (const id of ['1', '2', '3']) await lifeOf(id);
     const limits: number[] = [];
     const read = store.orderEvents.bind(store);
     store.orderEvents = (after, limit) => {

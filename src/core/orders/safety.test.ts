@@ -183,11 +183,11 @@ describe('reconciliation at connect', () => {
     gw = await startTestGateway();
     await gw.client.close();
     const store = openAuditStore({ dataDir: gw.dataDir });
-    store.recordOrder(
+    await store.recordOrder(
       { correlationId: 'crash-1', eventType: 'ORDER_SUBMITTED', eventData: {}, userContext: { interface: 'library', apiKeyName: null }, accountId: 'DU1234567', orderId: '999999', configSnapshot: null },
       { orderId: '999999', clientOrderId: null, parentOrderId: null, role: 'ENTRY', accountId: 'DU1234567', conId: 265598, status: 'PENDING_SUBMIT', spec: { symbol: 'AAPL', securityType: 'STK', action: 'BUY', quantity: 1, orderType: 'MKT', timeInForce: 'DAY', outsideRth: false }, filledQuantity: 0, remainingQuantity: 1, avgFillPrice: null, commission: null, fills: [], statusMessage: null, correlationId: 'crash-1' },
     );
-    store.close();
+    await store.close();
     const client = await gw.restart();
     const order = await client.getOrderStatus('999999');
     expect(order.status).toBe('CANCELLED');
