@@ -130,7 +130,7 @@ describe('kill switch', () => {
 
     await gw.client.close();
     const after = await gw.restart();
-    expect(after.killSwitch()).toMatchObject({ engaged: true, reason: 'runaway strategy' });
+    expect(await after.killSwitch()).toMatchObject({ engaged: true, reason: 'runaway strategy' });
     expect((await after.health()).effectiveOrderMode).toBe('BLOCK');
     await after.setKillSwitch(false, 'fixed');
     await expect(after.placeOrder(mkt)).resolves.toMatchObject({ orderId: expect.any(String) });
