@@ -1,5 +1,7 @@
 /**
- * The audit log: data/audit.db, append-only and chained with HMAC-SHA-256
+ * The audit log: the AuditStore interface (types.ts, asynchronous), the
+ * SQLite store (sqlite/, data/audit.db), and what every back end shares.
+ * Append-only and chained with HMAC-SHA-256
  * under a key outside the database (DATA_DIR/audit.key or AUDIT_HMAC_KEY),
  * with signed checkpoints of the chain heads in DATA_DIR/audit.checkpoints.
  *

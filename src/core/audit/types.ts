@@ -125,9 +125,9 @@ export interface AuditStore {
   /** created_at of the latest placed order with this risk key at or before `toIso`, or null. */
   lastPlacedWithKey(riskKey: string, toIso: string): Promise<string | null>;
   /**
-   * Changes whenever anything is committed to the store, by this connection
-   * or another process (PRAGMA data_version plus a count of this connection's
-   * own commits): a cache keyed by it is never stale. Costs no table read.
+   * Changes whenever anything is committed to the store, by this handle or
+   * another process (SQLite: PRAGMA data_version plus this connection's own
+   * commits): a cache keyed by it is never stale. Must cost no table read.
    */
   changeMark(): Promise<string>;
   /**

@@ -19,10 +19,11 @@
  * returned, so a caller that awaits it before transmitting never sends an
  * order whose row is not on disk.
  *
- * Why not a worker thread: measured (bench/audit.js "durable insert" rows),
- * the fsync is the cost and one fsync per batch already amortises it; a
- * worker would add a structured-clone hop per row and a second connection
- * contending for the write lock (README "Audit log" records the figures).
+ * Why not a worker thread: measured (bench/orders.js, a raw one-row-per-
+ * transaction INSERT beside these batches in the same run), the fsync is the
+ * cost and one fsync per batch already spreads it; a worker would add a copy
+ * of every row and a second connection contending for the write lock without
+ * removing the fsync (README "Audit log" has the figures).
  */
 import type Database from 'better-sqlite3';
 

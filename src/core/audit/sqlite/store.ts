@@ -2,18 +2,20 @@
  * The SQLite audit store (data/audit.db).
  *
  * Durability: WAL with synchronous=FULL by default, so a row is on disk when
- * append() returns; NORMAL survives a process crash but not a power cut.
- * withRelaxedDurability() lets the order path skip the fsync for writes whose
- * loss a power cut could not make unsafe (an order's later status versions,
+ * append()'s promise resolves; NORMAL survives a process crash but not a power
+ * cut. Writes are group-committed (group-commit.ts): those asked for in one
+ * event-loop turn share one transaction and one fsync. A write with
+ * { durability: 'relaxed' } skips the fsync (unless it shares a batch with a
+ * durable one), for writes whose loss a power cut could not make unsafe (an order's later status versions,
  * which reconciliation with the broker restores; idempotency bookkeeping that
  * the next durable write flushes with it, since WAL frames reach the disk in
  * order). The row written before an order is transmitted is always durable.
  *
- * Concurrency: every write is one BEGIN IMMEDIATE transaction, which takes
+ * Concurrency: every batch is one BEGIN IMMEDIATE transaction, which takes
  * the database's write lock before reading the chain head. Within a process
- * better-sqlite3 is synchronous; across processes the lock (with a busy
- * timeout) serialises writers, so a chain never forks and an idempotency
- * key is claimed once.
+ * batches run one at a time (better-sqlite3 is synchronous); across processes
+ * the lock (with a busy timeout) serialises writers, so a chain never forks
+ * and an idempotency key is claimed once.
  *
  * Chains: audit_log and order_history each have their own hash chain (one
  * would make every audit row embed the exact order_history row written with
