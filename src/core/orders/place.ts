@@ -199,8 +199,13 @@ async function transmit(ctx: OrderContext, a: Assessment, planned: PlannedOrder[
       new BrokerConnectionError(`Order ${parentId} may or may not have reached the broker (${cause.message}); it is recorded as UNKNOWN and will be reconciled. Do not resend it.`, 'BROKER_ERROR', { orderId: parentId, cause: cause.code }),
     );
   }
-  await Promise.all([ack, ...ack.children].map((s) => applyBrokerState(ctx, { orderId: s.orderId, status: s.status, message: s.message })));
-  const parent = await ctx.audit.getOrder(parentId);
+  // From here the order is at the broker: a failure must keep the idempotency key (AfterTransmit), never free it for a resend.
+  await Promise.all([ack, ...ack.children].map((s) => applyBrokerState(ctx, { orderId: s.orderId, status: s.status, message: s.message }))).catch((err: unknown) => {
+    throw new AfterTransmit(toGatewayError(err));
+  });
+  const parent = await ctx.audit.getOrder(parentId).catch((err: unknown) => {
+    throw new AfterTransmit(toGatewayError(err));
+  });
   if (!parent) throw new AfterTransmit(new AuditError(`Order ${parentId} vanished from the audit log`, 'AUDIT_CORRUPT'));
   const children = await ordersOf(ctx, ids.slice(1, planned.length));
   if (parent.status === 'REJECTED') {
