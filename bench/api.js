@@ -16,9 +16,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import autocannon from 'autocannon';
 
 const SELF = fileURLToPath(import.meta.url);
+// The load generator is the parent's alone: the server children do not load it (it would count in their RSS).
+const autocannon = process.argv[2] === '--serve' ? null : (await import('autocannon')).default;
+// BENCH_DIST: serve another build (e.g. main's, to measure a change against it in the same run).
+const DIST = process.env.BENCH_DIST ? pathToFileURL(`${process.env.BENCH_DIST.replace(/\/$/, '')}/`).href : new URL('../dist/', import.meta.url).href;
 const DURATION_S = Number(process.env.BENCH_API_SECONDS ?? 5);
 const CONNECTIONS = 32;
 const ROUNDS = 3;
@@ -27,6 +30,14 @@ const ORDER = { symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' };
 
 /** The child side: start one server, report its URL, serve until killed. */
 async function serve(kind) {
+  // The parent asks for this process's CPU time and memory around each load: CPU per request is the figure
+  // a neighbour's load on a shared machine disturbs least (req/s halves when another session runs).
+  process.on('message', (msg) => {
+    if (msg !== 'usage') return;
+    if (typeof globalThis.gc === 'function') globalThis.gc();
+    const cpu = process.cpuUsage();
+    process.send?.({ usage: { cpuMicros: cpu.user + cpu.system, rss: process.memoryUsage().rss } });
+  });
   if (kind === 'baseline') {
     const { default: Fastify } = await import('fastify');
     const body = process.env.BASELINE_BODY ?? '{"hello":"world"}';
@@ -36,8 +47,8 @@ async function serve(kind) {
     process.send?.({ url: `http://127.0.0.1:${app.server.address().port}` });
     return;
   }
-  const { createClient } = await import('../dist/gateway.js');
-  const { startApiServer } = await import('../dist/api/index.js');
+  const { createClient } = await import(`${DIST}gateway.js`);
+  const { startApiServer } = await import(`${DIST}api/index.js`);
   const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-bench-api-'));
   const client = await createClient({
     env: {
@@ -76,20 +87,31 @@ async function serve(kind) {
   });
 }
 
-function startChild(kind, env = {}) {
+export function startChild(kind, env = {}, execArgv = []) {
   return new Promise((resolve, reject) => {
-    const child = fork(SELF, ['--serve', kind], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    child.once('message', (msg) => resolve({ url: msg.url, stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) }));
+    const child = fork(SELF, ['--serve', kind], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    child.once('message', (msg) =>
+      resolve({
+        url: msg.url,
+        /** { cpuMicros, rss } of the server process (after a full GC when it runs with --expose-gc). */
+        usage: () => new Promise((r) => (child.once('message', (m) => r(m.usage)), child.send('usage'))),
+        stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))),
+      }),
+    );
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
   });
 }
 
-async function load(url, opts = {}, seconds = DURATION_S) {
+/** One load on `server`'s `url`; cpuPerRequest is the server process's CPU microseconds per answered request. */
+async function load(server, url, opts = {}, seconds = DURATION_S) {
+  const before = await server.usage();
   const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, ...opts });
+  const after = await server.usage();
   const bad = result.non2xx + result.errors + result.timeouts;
   if (bad > 0) process.stderr.write(`  ${opts.method ?? 'GET'} ${url}: ${bad} non-2xx/errors of ${result.requests.total}\n`);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total, bad };
+  const cpuPerRequest = (after.cpuMicros - before.cpuMicros) / Math.max(1, result.requests.total);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total, bad, cpuPerRequest };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -98,11 +120,11 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
  * The route and the baseline in alternating slices, so a neighbour's load on a
  * shared machine hits both alike; each ratio is the median of per-slice ratios.
  */
-async function paired(baselineUrl, url, opts) {
+async function paired(baseline, server, url, opts) {
   const rounds = [];
   for (let i = 0; i < ROUNDS; i++) {
-    const base = await load(baselineUrl, {}, DURATION_S / ROUNDS);
-    const route = await load(url, opts, DURATION_S / ROUNDS);
+    const base = await load(baseline, `${baseline.url}/`, {}, DURATION_S / ROUNDS);
+    const route = await load(server, url, opts, DURATION_S / ROUNDS);
     rounds.push({ base, route });
   }
   const pick = (side, field) => median(rounds.map((r) => r[side][field]));
@@ -112,8 +134,11 @@ async function paired(baselineUrl, url, opts) {
     p99: pick('route', 'p99'),
     total: rounds.reduce((n, r) => n + r.route.total, 0),
     bad: rounds.reduce((n, r) => n + r.route.bad, 0),
-    base: { rps: pick('base', 'rps'), p50: pick('base', 'p50'), p99: pick('base', 'p99') },
+    base: { rps: pick('base', 'rps'), p50: pick('base', 'p50'), p99: pick('base', 'p99'), cpuPerRequest: pick('base', 'cpuPerRequest') },
     rpsRatio: median(rounds.map((r) => r.route.rps / r.base.rps)),
+    // The baseline's CPU per request over the route's: the share of bare Fastify's speed the route keeps when CPU is the limit.
+    cpuRatio: median(rounds.map((r) => r.base.cpuPerRequest / r.route.cpuPerRequest)),
+    cpuPerRequest: pick('route', 'cpuPerRequest'),
     p99Ratio: median(rounds.map((r) => r.route.p99 / Math.max(r.base.p99, 1e-3))),
   };
 }
@@ -134,28 +159,41 @@ export async function benchApi() {
     await autocannon({ url: `${gateway.url}/api/market/quote?symbol=AAPL`, connections: 8, duration: 1, ...auth });
     await autocannon({ url: `${apiOnly.url}/api/market/quote?symbol=AAPL`, connections: 8, duration: 1, ...auth });
 
+    // BENCH_API_ORDERS=0 leaves the order row out (the request-path rows alone, for profiling runs).
+    const withOrders = process.env.BENCH_API_ORDERS !== '0';
     const measured = [
-      ['GET /health', await paired(base, `${gateway.url}/health`, {})],
-      ['GET /api/market/quote', await paired(base, `${gateway.url}/api/market/quote?symbol=AAPL`, auth)],
-      ['GET /api/market/quote, core stubbed', await paired(base, `${apiOnly.url}/api/market/quote?symbol=AAPL`, auth)],
-      [
-        'POST /api/orders/place',
-        await paired(base, `${gateway.url}/api/orders/place`, { method: 'POST', headers: { ...auth.headers, 'content-type': 'application/json' }, body: JSON.stringify(ORDER) }),
-      ],
+      ['GET /health', await paired(baseline, gateway, `${gateway.url}/health`, {})],
+      ['GET /api/market/quote', await paired(baseline, gateway, `${gateway.url}/api/market/quote?symbol=AAPL`, auth)],
+      ['GET /api/market/quote, core stubbed', await paired(baseline, apiOnly, `${apiOnly.url}/api/market/quote?symbol=AAPL`, auth)],
     ];
+    if (withOrders) {
+      measured.push([
+        'POST /api/orders/place',
+        await paired(baseline, gateway, `${gateway.url}/api/orders/place`, { method: 'POST', headers: { ...auth.headers, 'content-type': 'application/json' }, body: JSON.stringify(ORDER) }),
+      ]);
+    }
 
     const note = (m) => `${m.total.toLocaleString('en-US')} requests, ${CONNECTIONS} connections, ${DURATION_S}s in ${ROUNDS} slices${m.bad ? `, ${m.bad} failed` : ''}`;
     const bases = measured.map(([, m]) => m.base);
-    rows.push({ name: 'api: bare Fastify baseline req/s', value: median(bases.map((b) => b.rps)), unit: 'req/s', note: `constant ${quoteBody.length}-byte JSON body, alternated with each route` });
+    const baseRps = median(bases.map((b) => b.rps));
+    const baseCpu = median(bases.map((b) => b.cpuPerRequest));
+    rows.push({ name: 'api: bare Fastify baseline req/s', value: baseRps, unit: 'req/s', note: `constant ${quoteBody.length}-byte JSON body, alternated with each route` });
+    rows.push({ name: 'api: bare Fastify baseline CPU per request', value: baseCpu, unit: 'us', note: 'server process user+system CPU / requests answered' });
     rows.push({ name: 'api: bare Fastify baseline p99', value: median(bases.map((b) => b.p99)), unit: 'ms', note: `p50 ${median(bases.map((b) => b.p50))} ms` });
     for (const [name, m] of measured) {
-      rows.push({ name: `api: ${name} req/s`, value: m.rps, unit: 'req/s', note: note(m) });
-      rows.push({ name: `api: ${name} req/s vs baseline`, value: m.rpsRatio, unit: 'ratio', note: name.startsWith('GET /api/market/quote') ? 'target >= 0.8' : '' });
-      rows.push({ name: `api: ${name} p99`, value: m.p99, unit: 'ms', note: `p50 ${m.p50} ms` });
-      rows.push({ name: `api: ${name} p99 vs baseline`, value: m.p99Ratio, unit: 'ratio', note: 'lower is better' });
+      const quote = name.startsWith('GET /api/market/quote');
+      const baseline = { rps: `${Math.round(m.base.rps).toLocaleString('en-US')} req/s`, cpu: `${m.base.cpuPerRequest.toFixed(1)} us/req` };
+      rows.push({ name: `api: ${name} req/s`, value: m.rps, unit: 'req/s', baseline: baseline.rps, note: note(m) });
+      rows.push({ name: `api: ${name} req/s vs baseline`, value: m.rpsRatio, unit: 'ratio', baseline: baseline.rps, target: quote ? '>= 0.8' : '', note: 'median of per-slice ratios; swings with the machine\'s other load' });
+      rows.push({ name: `api: ${name} CPU per request`, value: m.cpuPerRequest, unit: 'us', baseline: baseline.cpu, note: 'server process CPU / requests answered' });
+      rows.push({ name: `api: ${name} CPU vs baseline`, value: m.cpuRatio, unit: 'ratio', baseline: baseline.cpu, target: quote ? '>= 0.8' : '', note: 'baseline CPU per request / route CPU per request: req/s ratio when CPU is the limit' });
+      rows.push({ name: `api: ${name} p99`, value: m.p99, unit: 'ms', baseline: `${m.base.p99} ms`, note: `p50 ${m.p50} ms` });
+      rows.push({ name: `api: ${name} p99 vs baseline`, value: m.p99Ratio, unit: 'ratio', baseline: `${m.base.p99} ms`, note: 'lower is better' });
     }
-    const place = measured[3][1];
-    rows.push({ name: 'api: durable orders/s', value: place.bad === 0 ? place.rps : NaN, unit: 'orders/s', note: 'target >= 5,000 on 2 cores; ORDERS_ENABLED, simulator, audit in SQLite' });
+    if (withOrders) {
+      const place = measured[3][1];
+      rows.push({ name: 'api: durable orders/s', value: place.bad === 0 ? place.rps : NaN, unit: 'orders/s', target: '>= 5,000', note: 'on 2 cores; ORDERS_ENABLED, simulator, audit in SQLite' });
+    }
   } finally {
     await gateway.stop();
     await apiOnly.stop();
@@ -167,5 +205,6 @@ export async function benchApi() {
 if (process.argv[2] === '--serve') {
   await serve(process.argv[3]);
 } else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  for (const row of await benchApi()) console.log(`${row.name.padEnd(56)} ${(Number.isFinite(row.value) ? row.value.toFixed(row.unit === 'ratio' ? 3 : 1) : '-').padStart(12)} ${row.unit.padEnd(9)} ${row.note}`);
+  const { printRows } = await import('./table.js');
+  printRows(await benchApi());
 }

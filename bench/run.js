@@ -1,12 +1,18 @@
 // `npm run bench`: runs every benchmark against the built code (dist/) and
 // prints one table. Each figure comes with a baseline measured in the same
-// run, because these machines are shared and absolute numbers drift.
+// run, because these machines are shared and absolute numbers drift, and with
+// its target (bench/table.js). `node bench/run.js api start` runs only the
+// suites whose file names contain one of the words.
 import { existsSync } from 'node:fs';
+import { printRows } from './table.js';
 
 const suites = [
   ['./sim.js', 'benchSimMatching'],
   ['./audit.js', 'benchAudit'],
   ['./api.js', 'benchApi'],
+  ['./start.js', 'benchColdStart'],
+  ['./memory.js', 'benchMemory'],
+  ['./orders.js', 'benchOrders'],
   ['./tws.js', 'benchTwsOverhead'],
 ];
 
@@ -24,7 +30,4 @@ for (const [file, fn] of suites) {
   rows.push(...results);
 }
 
-const fmt = (v) => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(3)) : '-');
-const width = Math.max(...rows.map((r) => r.name.length), 4);
-console.log(`${'benchmark'.padEnd(width)}  ${'value'.padStart(14)}  unit        note`);
-for (const r of rows) console.log(`${r.name.padEnd(width)}  ${fmt(r.value).padStart(14)}  ${String(r.unit).padEnd(10)}  ${r.note ?? ''}`);
+printRows(rows);

@@ -10,12 +10,13 @@
  * Scopes are hierarchical (scopes.ts). Wrong keys are throttled per client
  * address (auth-throttle.ts) and counted in metrics.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { hash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { ApiKey, ApiScope } from '../core/config.js';
 import { GatewayError, RateLimitedError } from '../core/errors.js';
 import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.js';
+import { newRateWindow, type RateWindow } from './rate-limit.js';
 import { effectiveScopes, lacksScopeMessage, SCOPE_RULE, scopeList } from './scopes.js';
 
 interface StoredKey {
@@ -24,7 +25,8 @@ interface StoredKey {
   scopes: ReadonlySet<ApiScope>;
 }
 
-const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
+// One-shot hash: no Hash object per request.
+const digest = (key: string): Buffer => hash('sha256', key, 'buffer');
 
 /** The key the request presents, or null. */
 export function presentedKey(request: FastifyRequest): string | null {
@@ -45,19 +47,30 @@ function counter(registry: Registry, name: string, help: string): Counter {
   return new Counter({ name, help, registers: [registry] });
 }
 
-export interface AuthHookOptions {
+export interface AuthOptions {
   keys: readonly ApiKey[];
   registry: Registry;
   throttle?: Partial<AuthThrottleOptions>;
 }
 
+/** The key a request authenticated with; its rate window travels with it, so limiting it needs no lookup. */
+export interface AuthenticatedKey {
+  name: string;
+  scopes: ReadonlySet<ApiScope>;
+  window: RateWindow;
+}
+
+/** What authentication decided: a key, anonymous (null: public route, or optional key not given), or a refusal. */
+export type AuthOutcome = AuthenticatedKey | null | GatewayError;
+
 /**
- * An onRequest hook: routes whose config names a scope need a key that holds
- * it; with `optionalKey` a request without a key passes anonymously (the
- * handler then shows less), while a presented key is still checked.
+ * Authentication for the request hook (request-hook.ts): routes whose config
+ * names a scope need a key that holds it; with `optionalKey` a request without
+ * any key passes anonymously (the handler then shows less), while a presented
+ * key is still checked. Sets request.apiKeyName / apiKeyScopes.
  */
-export function createAuthHook(options: AuthHookOptions) {
-  const stored: StoredKey[] = options.keys.map((k) => ({ name: k.name, digest: digest(k.key), scopes: effectiveScopes(k.scopes) }));
+export function createAuthenticator(options: AuthOptions): (request: FastifyRequest, reply: FastifyReply) => AuthOutcome {
+  const stored: Array<StoredKey & AuthenticatedKey> = options.keys.map((k) => ({ name: k.name, digest: digest(k.key), scopes: effectiveScopes(k.scopes), window: newRateWindow() }));
   const throttle = new AuthThrottle(options.throttle);
   const failures = counter(options.registry, 'ibkr_gateway_auth_failures_total', 'Requests refused 401 because the API key presented is not valid');
   const throttled = counter(options.registry, 'ibkr_gateway_auth_throttled_total', 'Requests refused 429 because their address is backing off after failed authentication');
@@ -71,25 +84,23 @@ export function createAuthHook(options: AuthHookOptions) {
     );
   };
 
-  return function authenticate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    request.apiKeyName = null;
-    request.apiKeyScopes = null;
+  return function authenticate(request: FastifyRequest, reply: FastifyReply): AuthOutcome {
     const { scope, optionalKey } = request.routeOptions.config;
-    if (scope === undefined) return done();
+    if (scope === undefined) return null;
     const presented = presentedKey(request);
     if (presented === null) {
-      if (optionalKey === true) return done();
-      return done(new GatewayError('UNAUTHORIZED', 'An API key is required: send X-API-Key: <key> or Authorization: Bearer <key>'));
+      if (optionalKey === true) return null;
+      return new GatewayError('UNAUTHORIZED', 'An API key is required: send X-API-Key: <key> or Authorization: Bearer <key>');
     }
     const address = request.ip;
     const wait = throttle.blockedFor(address);
     if (wait > 0) {
       throttled.inc();
       void reply.header('retry-after', String(Math.max(1, Math.ceil(wait / 1000))));
-      return done(backOff(wait));
+      return backOff(wait);
     }
     const given = digest(presented);
-    let found: StoredKey | null = null;
+    let found: (StoredKey & AuthenticatedKey) | null = null;
     for (const key of stored) {
       if (timingSafeEqual(key.digest, given) && found === null) found = key;
     }
@@ -99,16 +110,16 @@ export function createAuthHook(options: AuthHookOptions) {
       if (blocked > 0) {
         throttled.inc();
         void reply.header('retry-after', String(Math.max(1, Math.ceil(blocked / 1000))));
-        return done(backOff(blocked));
+        return backOff(blocked);
       }
-      return done(new GatewayError('UNAUTHORIZED', 'The API key is not valid: use a key from API_KEYS, or, when API_KEYS is unset, the generated key in DATA_DIR/api-key (setting API_KEYS turns the generated key off)'));
+      return new GatewayError('UNAUTHORIZED', 'The API key is not valid: use a key from API_KEYS, or, when API_KEYS is unset, the generated key in DATA_DIR/api-key (setting API_KEYS turns the generated key off)');
     }
     throttle.recordSuccess(address);
     request.apiKeyName = found.name;
     request.apiKeyScopes = found.scopes;
     if (!found.scopes.has(scope)) {
-      return done(new GatewayError('FORBIDDEN', lacksScopeMessage(scope), { required: scope, granted: scopeList(found.scopes), rule: SCOPE_RULE }));
+      return new GatewayError('FORBIDDEN', lacksScopeMessage(scope), { required: scope, granted: scopeList(found.scopes), rule: SCOPE_RULE });
     }
-    done();
+    return found;
   };
 }

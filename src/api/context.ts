@@ -20,12 +20,6 @@ export function correlationIdFor(req: IncomingMessage): string {
   return typeof given === 'string' && SANE_ID.test(given) ? given : newCorrelationId();
 }
 
-/** onRequest: echo the id first, so even a 401 or 404 carries it. */
-export function echoCorrelationId(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  void reply.header(CORRELATION_HEADER, request.id);
-  done();
-}
-
 /**
  * preHandler: run the rest of the request (the handler, and the error handler
  * if it throws) inside the request's context. This is the last hook before the

@@ -5,8 +5,7 @@
  * reaches the caller. 5xx are logged with the error; the correlation id ties
  * the log line to the response.
  */
-import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaCompiler, FastifySerializerCompiler } from 'fastify';
-import { isResponseSerializationError, ResponseSerializationError } from 'fastify-type-provider-zod';
+import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
 import { ERROR_CATALOGUE, fromZodIssues, GatewayError, type ErrorCode } from '../core/errors.js';
 import type { ErrorBody } from '../core/models.js';
@@ -33,20 +32,6 @@ export const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
     return { error: fromZodIssues(result.error.issues, PART_NAMES[httpPart ?? ''] ?? 'Request') };
   };
 
-/**
- * Serialises a response through its model schema: fields outside the schema are
- * dropped and a value the schema refuses is a 500 rather than a wrong answer.
- * It parses rather than encodes: the response models have no transforms, so
- * both give the same output, and parse costs about a third as much on the hot path.
- */
-export const serializerCompiler: FastifySerializerCompiler<z.ZodType> =
-  ({ schema, method, url }) =>
-  (data: unknown) => {
-    const result = schema.safeParse(data);
-    if (!result.success) throw new ResponseSerializationError(method, url, { cause: result.error });
-    return JSON.stringify(result.data);
-  };
-
 export function errorBody(failure: HttpFailure, correlationId: string): ErrorBody {
   const error: ErrorBody['error'] = { code: failure.code, message: failure.message };
   if (failure.details !== undefined) error.details = failure.details;
@@ -68,10 +53,6 @@ export function toHttpFailure(err: unknown): HttpFailure {
   if (err instanceof GatewayError) {
     return { status: err.status, code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) };
   }
-  if (isResponseSerializationError(err)) {
-    // The core returned something its own response schema refuses: a bug, not the caller's fault.
-    return internal();
-  }
   const status = clientStatusOf(err);
   if (status !== null) {
     // Each refusal its own code; the framework's messages are fixed strings, safe to show.
@@ -87,6 +68,7 @@ export function toHttpFailure(err: unknown): HttpFailure {
     if (status === 403) return { status, code: 'PATH_FORBIDDEN', message: 'The path is not allowed' };
     return { status, code: 'BAD_REQUEST', message: (err as Error).message };
   }
+  // Anything else is a bug, not the caller's fault; so is a core answer its response schema cannot write (serializer.ts).
   return internal();
 }
 

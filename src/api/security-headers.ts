@@ -1,13 +1,11 @@
 /**
- * Headers every response carries, set in onRequest so that errors, 404s, the
+ * Headers every response carries, set in the request hook (request-hook.ts) so that errors, 404s, the
  * hijacked quote stream and /docs all get them. The CSP allows only our own
  * origin, which is what Swagger UI (/docs) and the dashboard need: no inline
  * script anywhere, inline styles only because both position elements with
  * style attributes. JSON responses are not rendered, but a browser that is
  * tricked into rendering one gets the same locked-down policy.
  */
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
@@ -31,7 +29,5 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cross-origin-resource-policy': 'same-origin',
 };
 
-export function setSecurityHeaders(_request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  void reply.headers(SECURITY_HEADERS);
-  done();
-}
+/** The same as pairs, for the request hook's loop (request-hook.ts sets them on every response). */
+export const SECURITY_HEADER_ENTRIES: ReadonlyArray<readonly [string, string]> = Object.entries(SECURITY_HEADERS);

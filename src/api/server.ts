@@ -5,18 +5,15 @@
  * GatewayClient and back.
  */
 import type { AddressInfo } from 'node:net';
-import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiKey } from '../core/config.js';
 import { VERSION } from '../core/version.js';
-import { RateLimitedError } from '../core/errors.js';
 import type { GatewayClient } from '../core/client/interface.js';
-import { createAuthHook } from './auth.js';
 import type { AuthThrottleOptions } from './auth-throttle.js';
 import { createClientErrorHandler } from './client-error.js';
-import { CORRELATION_HEADER, correlationIdFor, echoCorrelationId, enterContext } from './context.js';
-import { BODY_LIMIT_BYTES, errorHandler, notFoundHandler, serializerCompiler, validatorCompiler } from './errors.js';
+import { CORRELATION_HEADER, correlationIdFor, enterContext } from './context.js';
+import { BODY_LIMIT_BYTES, errorHandler, notFoundHandler, validatorCompiler } from './errors.js';
 import { resolveApiKeys } from './keys.js';
 import { registerOpenApi } from './openapi.js';
 import { accountRoutes } from './routes/account.js';
@@ -30,7 +27,8 @@ import { metricsRoutes } from './routes/metrics.js';
 import { orderEventRoutes } from './routes/order-events.js';
 import { orderRoutes } from './routes/orders.js';
 import { positionRoutes } from './routes/positions.js';
-import { setSecurityHeaders } from './security-headers.js';
+import { createRequestHook } from './request-hook.js';
+import { serializerCompiler } from './serializer.js';
 import type { ApiInstance } from './types.js';
 
 export interface ApiServerOptions {
@@ -86,9 +84,8 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
   app.decorateRequest('apiKeyName', null);
   app.decorateRequest('apiKeyScopes', null);
   app.decorateRequest('clientInterface', 'rest');
-  app.addHook('onRequest', echoCorrelationId);
-  app.addHook('onRequest', setSecurityHeaders);
-  app.addHook('onRequest', createAuthHook({ keys, registry: client.metrics.registry, throttle: options.authThrottle }));
+  // Correlation id, security headers, authentication and the per-key rate limit: one hook (request-hook.ts).
+  app.addHook('onRequest', createRequestHook({ keys, registry: client.metrics.registry, throttle: options.authThrottle, rateLimitPerMinute: client.config.api.rateLimitPerMinute }));
   // Swagger UI and the OpenAPI document describe every route: without PUBLIC_DOCS=true they need a read key.
   if (!client.config.api.publicDocs) {
     app.addHook('onRoute', (route) => {
@@ -96,36 +93,23 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
     });
   }
   app.addHook('preHandler', enterContext);
-  // While closing, answers to in-flight requests say Connection: close, so a keep-alive
-  // client does not hold the server open until the keep-alive timeout (72 s in Fastify).
+  // While closing, the connection of each answered in-flight request is ended after its answer, so a
+  // keep-alive client does not hold the server open until the keep-alive timeout (72 s in Fastify).
+  // Done in onResponse, which runs anyway for the metrics, instead of an onSend hook on every request.
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
     done();
   });
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) void reply.header('connection', 'close');
-    done(null, payload);
-  });
   const { httpRequestSeconds } = client.metrics;
   app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, not the URL: order ids in paths would make a label per order.
-    httpRequestSeconds.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    httpRequestSeconds.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    if (closing) request.raw.socket.end();
     done();
   });
 
-  await registerOpenApi(app, VERSION);
-  await app.register(fastifyRateLimit, {
-    global: true,
-    max: client.config.api.rateLimitPerMinute,
-    timeWindow: 60_000,
-    // After authentication (onRequest), before the body is read: a limited caller costs no parsing.
-    hook: 'preParsing',
-    keyGenerator: (request) => (request.apiKeyName !== null ? `key:${request.apiKeyName}` : `ip:${request.ip}`),
-    errorResponseBuilder: (_request, context) =>
-      new RateLimitedError(`Rate limit of ${context.max} requests per minute reached; retry in ${context.after}`, Math.max(1, Math.ceil(context.ttl / 1000))),
-  });
-
+  registerOpenApi(app, VERSION);
   healthRoutes(app, client);
   meRoutes(app);
   marketRoutes(app, client);

@@ -67,7 +67,7 @@ describe('order options, generated from OrderSpec', () => {
     const options = command('place').options;
     const limitOffset = options.find((o) => o.long === '--limit-offset');
     expect(limitOffset?.description).toBe(OrderSpec.shape.limitOffset.description);
-    expect(options.find((o) => o.long === '--time-in-force')?.argChoices).toEqual(['DAY', 'GTC', 'IOC', 'FOK', 'OPG']);
+    expect(options.find((o) => o.long === '--time-in-force')?.argChoices).toEqual(['DAY', 'GTC', 'IOC', 'FOK', 'OPG', 'GTD']);
   });
 
   it('parses a command line into the OrderSpec it names', async () => {

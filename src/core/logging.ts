@@ -7,7 +7,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
-import pinoPretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type PinoPretty from 'pino-pretty';
 import type { Interface } from './models.js';
 
 export interface RequestContext {
@@ -23,6 +24,9 @@ export const newCorrelationId = (): string => randomUUID();
 /** Runs `fn` inside a context; nested calls keep the outer correlation id unless given a new one. */
 export function withContext<T>(context: Partial<RequestContext>, fn: () => T): T {
   const outer = storage.getStore();
+  // Nothing to change (a client call inside a REST request's context): a second context entry would
+  // cost an AsyncLocalStorage run per request and give the same answers.
+  if (outer !== undefined && context.correlationId === undefined && context.interface === undefined && context.apiKeyName === undefined) return fn();
   const ctx: RequestContext = {
     correlationId: context.correlationId ?? outer?.correlationId ?? newCorrelationId(),
     interface: context.interface ?? outer?.interface ?? 'library',
@@ -84,6 +88,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /** `15:04:05 WARN  message key=value [correlation id]`: readable on a terminal, every field kept. */
 function prettyStream(destination: pino.DestinationStream & { isTTY?: boolean }): pino.DestinationStream {
+  // Loaded only for a terminal: a service writing JSON never pays for pino-pretty at start.
+  const pinoPretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
   return pinoPretty({
     destination,
     colorize: destination.isTTY === true,

@@ -3,6 +3,7 @@
  * one process, as in tests, do not collide); the REST API serves it at /metrics.
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { RequestHistogram } from './request-histogram.js';
 
 export interface Metrics {
   registry: Registry;
@@ -10,7 +11,8 @@ export interface Metrics {
   brokerCallSeconds: Histogram<'method'>;
   ordersByStatus: Counter<'status'>;
   errorsByCode: Counter<'code'>;
-  httpRequestSeconds: Histogram<'method' | 'route' | 'status'>;
+  /** Observed on every HTTP request: O(1), see request-histogram.ts. */
+  httpRequestSeconds: RequestHistogram;
   auditAppends: Counter<'event_type'>;
   riskBlocks: Counter<'check'>;
 }
@@ -31,13 +33,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     ordersByStatus: new Counter({ name: 'ibkr_gateway_orders_total', help: 'Orders by resulting status', labelNames: ['status'], registers }),
     errorsByCode: new Counter({ name: 'ibkr_gateway_errors_total', help: 'Errors by code', labelNames: ['code'], registers }),
-    httpRequestSeconds: new Histogram({
-      name: 'ibkr_gateway_http_request_seconds',
-      help: 'HTTP request latency',
-      labelNames: ['method', 'route', 'status'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
-      registers,
-    }),
+    httpRequestSeconds: new RequestHistogram('ibkr_gateway_http_request_seconds', 'HTTP request latency', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registry),
     auditAppends: new Counter({ name: 'ibkr_gateway_audit_appends_total', help: 'Audit rows written by event type', labelNames: ['event_type'], registers }),
     riskBlocks: new Counter({ name: 'ibkr_gateway_risk_blocks_total', help: 'Orders refused by a risk check', labelNames: ['check'], registers }),
   };

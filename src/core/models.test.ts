@@ -62,7 +62,12 @@ describe('OrderSpec', () => {
     ['BUY bracket stop-loss above the entry', order({ orderType: 'LMT', limitPrice: 100, takeProfitPrice: 110, stopLossPrice: 105 }), 'stopLossPrice'],
     ['unknown field', order({ price: 10 }), 'price'],
     ['unknown order type', order({ orderType: 'LIMIT' }), 'orderType'],
-    ['unknown time in force', order({ timeInForce: 'GTD' }), 'timeInForce'],
+    ['unknown time in force', order({ timeInForce: 'DTC' }), 'timeInForce'],
+    ['GTD without goodTillDate', order({ orderType: 'LMT', limitPrice: 10, timeInForce: 'GTD' }), 'goodTillDate'],
+    ['goodAfterTime that is not UTC ISO 8601', order({ goodAfterTime: '20260105 09:30:00 US/Eastern' }), 'goodAfterTime'],
+    ['LOC without limitPrice', order({ orderType: 'LOC' }), 'limitPrice'],
+    ['LOC with GTC', order({ orderType: 'LOC', limitPrice: 10, timeInForce: 'GTC' }), 'timeInForce'],
+    ['MIDPRICE with IOC', order({ orderType: 'MIDPRICE', timeInForce: 'IOC' }), 'timeInForce'],
   ])('rejects %s, naming the field', (_name, input, field) => {
     const found = problems(input);
     expect(found.length).toBeGreaterThan(0);

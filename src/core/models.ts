@@ -29,10 +29,15 @@ export type OptionRight = z.infer<typeof OptionRight>;
 export const OrderAction = z.enum(['BUY', 'SELL']);
 export type OrderAction = z.infer<typeof OrderAction>;
 
-export const OrderType = z.enum(['MKT', 'LMT', 'STP', 'STP_LMT', 'TRAIL', 'TRAIL_LIMIT', 'MOC', 'OPG']);
+/**
+ * Order types. LOC is limit-on-close: the closing auction at the close price when it is within the limit.
+ * MIDPRICE (IBKR's Midprice) works at the midpoint of the bid and ask or better, with limitPrice as an optional cap.
+ */
+export const OrderType = z.enum(['MKT', 'LMT', 'STP', 'STP_LMT', 'TRAIL', 'TRAIL_LIMIT', 'MOC', 'OPG', 'LOC', 'MIDPRICE']);
 export type OrderType = z.infer<typeof OrderType>;
 
-export const TimeInForce = z.enum(['DAY', 'GTC', 'IOC', 'FOK', 'OPG']);
+/** Time in force. GTD (good till date) works until its goodTillDate, as IBKR's GTD. */
+export const TimeInForce = z.enum(['DAY', 'GTC', 'IOC', 'FOK', 'OPG', 'GTD']);
 export type TimeInForce = z.infer<typeof TimeInForce>;
 
 /** Order statuses. Append-only: never remove or rename a value. */
@@ -354,13 +359,15 @@ const orderFields = {
   action: OrderAction,
   quantity: z.number().positive('quantity must be > 0').max(1e9).describe('Units: shares, contracts or currency units; > 0'),
   orderType: OrderType,
-  limitPrice: PositivePrice.optional().describe('Required for LMT, STP_LMT and TRAIL_LIMIT'),
+  limitPrice: PositivePrice.optional().describe('Required for LMT, STP_LMT and LOC; TRAIL_LIMIT takes it or limitOffset; MIDPRICE: optional price cap'),
   stopPrice: PositivePrice.optional().describe('Required for STP and STP_LMT; optional initial trigger for TRAIL'),
   trailingAmount: PositivePrice.optional().describe('TRAIL / TRAIL_LIMIT: trail by this price amount'),
   trailingPercent: z.number().positive().max(100).optional().describe('TRAIL / TRAIL_LIMIT: trail by this percentage'),
   limitOffset: z.number().min(0).max(1e9).optional().describe('TRAIL_LIMIT: limit price offset from the trigger'),
   timeInForce: TimeInForce.default('DAY'),
   outsideRth: z.boolean().default(false).describe('Allow execution outside regular trading hours'),
+  goodAfterTime: Timestamp.optional().describe('UTC ISO 8601: the order is held (SUBMITTED, IBKR PreSubmitted) until this time, then works (IBKR goodAfterTime)'),
+  goodTillDate: Timestamp.optional().describe('UTC ISO 8601: with timeInForce GTD, the order expires at this time (IBKR goodTillDate)'),
   takeProfitPrice: PositivePrice.optional().describe('Bracket: limit price of the take-profit child'),
   stopLossPrice: PositivePrice.optional().describe('Bracket: stop price of the stop-loss child'),
   ocaGroup: z.string().trim().min(1).max(64).optional().describe('One-cancels-all group name'),
@@ -375,11 +382,11 @@ function checkOrderRules(o: OrderFields, ctx: z.RefinementCtx): void {
   const issue = (path: string, message: string): void => {
     ctx.addIssue({ code: 'custom', path: [path], message });
   };
-  const needsLimit = o.orderType === 'LMT' || o.orderType === 'STP_LMT' || o.orderType === 'TRAIL_LIMIT';
+  const needsLimit = o.orderType === 'LMT' || o.orderType === 'STP_LMT' || o.orderType === 'TRAIL_LIMIT' || o.orderType === 'LOC';
   const needsStop = o.orderType === 'STP' || o.orderType === 'STP_LMT';
   const isTrail = o.orderType === 'TRAIL' || o.orderType === 'TRAIL_LIMIT';
   if (needsLimit && o.limitPrice === undefined && o.orderType !== 'TRAIL_LIMIT') issue('limitPrice', `${o.orderType} requires limitPrice > 0`);
-  if (!needsLimit && o.limitPrice !== undefined) issue('limitPrice', `${o.orderType} does not take limitPrice`);
+  if (!needsLimit && o.orderType !== 'MIDPRICE' && o.limitPrice !== undefined) issue('limitPrice', `${o.orderType} does not take limitPrice`);
   if (needsStop && o.stopPrice === undefined) issue('stopPrice', `${o.orderType} requires stopPrice > 0`);
   if (!needsStop && !isTrail && o.stopPrice !== undefined) issue('stopPrice', `${o.orderType} does not take stopPrice`);
   if (isTrail) {
@@ -393,10 +400,17 @@ function checkOrderRules(o: OrderFields, ctx: z.RefinementCtx): void {
     if (o.trailingPercent !== undefined) issue('trailingPercent', `${o.orderType} does not take trailingPercent`);
     if (o.limitOffset !== undefined) issue('limitOffset', `${o.orderType} does not take limitOffset`);
   }
-  if (o.orderType === 'MOC' && o.timeInForce !== 'DAY') issue('timeInForce', 'MOC orders must be DAY');
+  if ((o.orderType === 'MOC' || o.orderType === 'LOC') && o.timeInForce !== 'DAY') issue('timeInForce', `${o.orderType} orders must be DAY`);
   if (o.orderType === 'OPG' && o.timeInForce !== 'DAY' && o.timeInForce !== 'OPG') issue('timeInForce', 'OPG orders must be DAY or OPG');
+  if (o.orderType === 'MIDPRICE' && o.timeInForce !== 'DAY' && o.timeInForce !== 'GTC') issue('timeInForce', 'MIDPRICE orders must be DAY or GTC');
   if (o.timeInForce === 'OPG' && o.orderType !== 'MKT' && o.orderType !== 'LMT' && o.orderType !== 'OPG') {
     issue('timeInForce', 'timeInForce OPG applies to MKT or LMT orders only');
+  }
+  if (o.timeInForce === 'GTD' && o.goodTillDate === undefined) issue('goodTillDate', 'timeInForce GTD requires goodTillDate');
+  if (o.goodTillDate !== undefined && o.timeInForce !== 'GTD') issue('goodTillDate', 'goodTillDate applies to timeInForce GTD only');
+  if (o.goodAfterTime !== undefined && (o.timeInForce === 'IOC' || o.timeInForce === 'FOK')) issue('goodAfterTime', `a ${o.timeInForce} order cannot wait for goodAfterTime`);
+  if (o.goodAfterTime !== undefined && o.goodTillDate !== undefined && Date.parse(o.goodAfterTime) >= Date.parse(o.goodTillDate)) {
+    issue('goodAfterTime', 'goodAfterTime must be before goodTillDate');
   }
   if (o.securityType === 'OPT' && (o.expiry === undefined || o.strike === undefined || o.right === undefined)) {
     issue('expiry', 'OPT orders require expiry, strike and right');
@@ -481,6 +495,8 @@ export const OrderSpecOutput = z.object({
   limitOffset: z.number().optional(),
   timeInForce: TimeInForce,
   outsideRth: z.boolean(),
+  goodAfterTime: z.string().optional(),
+  goodTillDate: z.string().optional(),
   takeProfitPrice: z.number().optional(),
   stopLossPrice: z.number().optional(),
   ocaGroup: z.string().optional(),

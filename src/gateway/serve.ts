@@ -23,7 +23,8 @@ export interface ServedGateway {
 export async function serveGateway(client: GatewayClient, config: Config): Promise<ServedGateway> {
   const [{ buildApiServer, resolveApiKeys }, { mountMcpHttp }, { registerDashboard }] = await Promise.all([
     import('../api/index.js'),
-    import('../mcp/index.js'),
+    // Only the mount: the MCP SDK itself loads at the first /mcp request (http-mount.ts).
+    import('../mcp/http-mount.js'),
     import('../web/index.js'),
   ]);
   const keys = resolveApiKeys(config);

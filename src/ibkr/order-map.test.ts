@@ -10,7 +10,10 @@
  * - TRAIL LIMIT: auxPrice the trailing amount, trailStopPrice the initial
  *   stop, and either lmtPriceOffset or lmtPrice for the limit.
  * - MOC is its own order type; market-on-open is a MKT order with tif OPG,
- *   limit-on-open an LMT order with tif OPG.
+ *   limit-on-open an LMT order with tif OPG; limit-on-close is order type
+ *   LOC with its limit in lmtPrice.
+ * - MIDPRICE is its own order type, lmtPrice its optional price cap.
+ * - GTD is a time in force of its own (with the Order's goodTillDate).
  *
  * Both directions are pinned against these fixed answers, so a symmetric
  * mistake (written wrong, read back equally wrong) fails here.
@@ -32,6 +35,7 @@ describe('our order type -> IBKR orderType and price fields', () => {
     ['TRAIL by percent: trailingPercent, auxPrice left unset', spec({ orderType: 'TRAIL', trailingPercent: 2.5 }), { orderType: 'TRAIL', lmtPrice: null, auxPrice: null, trailingPercent: 2.5, trailStopPrice: null }],
     ['TRAIL_LIMIT: "TRAIL LIMIT", trail in auxPrice, stop in trailStopPrice, limit in lmtPrice', spec({ orderType: 'TRAIL_LIMIT', trailingAmount: 1, stopPrice: 185, limitPrice: 184.5 }), { orderType: 'TRAIL LIMIT', lmtPrice: 184.5, auxPrice: 1, trailingPercent: null, trailStopPrice: 185 }],
     ['MOC', spec({ orderType: 'MOC', timeInForce: 'DAY' }), { orderType: 'MOC', lmtPrice: null, auxPrice: null, trailingPercent: null, trailStopPrice: null }],
+    ['LOC: limit-on-close, the limit in lmtPrice', spec({ orderType: 'LOC', limitPrice: 187, timeInForce: 'DAY' }), { orderType: 'LOC', lmtPrice: 187, auxPrice: null, trailingPercent: null, trailStopPrice: null }],
     ['OPG (market-on-open) is a MKT order', spec({ orderType: 'OPG', timeInForce: 'OPG' }), { orderType: 'MKT', lmtPrice: null, auxPrice: null, trailingPercent: null, trailStopPrice: null }],
   ] as const)('%s', (_name, input, expected) => {
     expect(specToIbPrices(input)).toEqual(expected);
@@ -46,7 +50,7 @@ describe('our order type -> IBKR orderType and price fields', () => {
   });
 
   it('spells every order type as IBKR does', () => {
-    expect(IB_ORDER_TYPE).toEqual({ MKT: 'MKT', LMT: 'LMT', STP: 'STP', STP_LMT: 'STP LMT', TRAIL: 'TRAIL', TRAIL_LIMIT: 'TRAIL LIMIT', MOC: 'MOC', OPG: 'MKT' });
+    expect(IB_ORDER_TYPE).toEqual({ MKT: 'MKT', LMT: 'LMT', STP: 'STP', STP_LMT: 'STP LMT', TRAIL: 'TRAIL', TRAIL_LIMIT: 'TRAIL LIMIT', MOC: 'MOC', OPG: 'MKT', LOC: 'LOC', MIDPRICE: 'MIDPRICE' });
   });
 });
 
@@ -57,6 +61,10 @@ describe('an IBKR order (as IBKR documents it) -> our order fields', () => {
     expect(ibTypeToSpecFields('STP', { auxPrice: 180 })).toEqual({ orderType: 'STP', stopPrice: 180 });
     expect(ibTypeToSpecFields('STP LMT', { lmtPrice: 179.5, auxPrice: 180 })).toEqual({ orderType: 'STP_LMT', limitPrice: 179.5, stopPrice: 180 });
     expect(ibTypeToSpecFields('MOC', {})).toEqual({ orderType: 'MOC' });
+    expect(ibTypeToSpecFields('LOC', { lmtPrice: 187 })).toEqual({ orderType: 'LOC', limitPrice: 187 });
+    // IBKR's Midprice sample: lmtPrice is the price cap, 0 for none.
+    expect(ibTypeToSpecFields('MIDPRICE', { lmtPrice: 187 })).toEqual({ orderType: 'MIDPRICE', limitPrice: 187 });
+    expect(ibTypeToSpecFields('MIDPRICE', { lmtPrice: 0 })).toEqual({ orderType: 'MIDPRICE' });
   });
 
   it('reads IBKR\'s MarketOnOpen sample (MKT with tif OPG) as our OPG; a limit-on-open stays LMT', () => {
@@ -76,13 +84,13 @@ describe('an IBKR order (as IBKR documents it) -> our order fields', () => {
     expect(ibTypeToSpecFields('TRAIL LIMIT', { auxPrice: 1, lmtPrice: 184.5 })).toEqual({ orderType: 'TRAIL_LIMIT', trailingAmount: 1, limitPrice: 184.5 });
   });
 
-  it('does not claim order types it does not model (REL, MIT, LOC, PEG MID ...)', () => {
-    for (const t of ['REL', 'MIT', 'LIT', 'LOC', 'PEG MID', 'MTL', 'STP PRT']) expect(ibTypeToSpecFields(t, { lmtPrice: 1, auxPrice: 1 })).toBeNull();
+  it('does not claim order types it does not model (REL, MIT, PEG MID ...)', () => {
+    for (const t of ['REL', 'MIT', 'LIT', 'PEG MID', 'MTL', 'STP PRT']) expect(ibTypeToSpecFields(t, { lmtPrice: 1, auxPrice: 1 })).toBeNull();
   });
 
   it('knows the times in force we model and refuses the rest', () => {
-    for (const t of ['DAY', 'GTC', 'IOC', 'FOK', 'OPG']) expect(ibTif(t)).toBe(t);
-    for (const t of ['GTD', 'AUC', 'DTC', 'day', '']) expect(ibTif(t)).toBeNull();
+    for (const t of ['DAY', 'GTC', 'IOC', 'FOK', 'OPG', 'GTD']) expect(ibTif(t)).toBe(t);
+    for (const t of ['AUC', 'DTC', 'day', '']) expect(ibTif(t)).toBeNull();
   });
 });
 

@@ -20,7 +20,7 @@ export function specInstrument(contract: Contract): Pick<OrderSpecInput, 'symbol
 
 /** IBKR order type for each of ours. OPG is a market order with time in force OPG, as IBKR spells market-on-open. */
 export const IB_ORDER_TYPE: Record<OrderSpec['orderType'], string> = {
-  MKT: 'MKT', LMT: 'LMT', STP: 'STP', STP_LMT: 'STP LMT', TRAIL: 'TRAIL', TRAIL_LIMIT: 'TRAIL LIMIT', MOC: 'MOC', OPG: 'MKT',
+  MKT: 'MKT', LMT: 'LMT', STP: 'STP', STP_LMT: 'STP LMT', TRAIL: 'TRAIL', TRAIL_LIMIT: 'TRAIL LIMIT', MOC: 'MOC', OPG: 'MKT', LOC: 'LOC', MIDPRICE: 'MIDPRICE',
 };
 
 /** IBKR time in force for a spec: market-on-open is sent (and reported) with tif OPG whatever the spec's own says. */
@@ -28,7 +28,7 @@ export function specToIbTif(spec: Pick<OrderSpec, 'orderType' | 'timeInForce'>):
   return spec.orderType === 'OPG' ? 'OPG' : spec.timeInForce;
 }
 
-const TIFS: ReadonlySet<string> = new Set<OrderSpec['timeInForce']>(['DAY', 'GTC', 'IOC', 'FOK', 'OPG']);
+const TIFS: ReadonlySet<string> = new Set<OrderSpec['timeInForce']>(['DAY', 'GTC', 'IOC', 'FOK', 'OPG', 'GTD']);
 
 /** An IBKR time in force we model (upper case), or null. */
 export function ibTif(tif: string): OrderSpec['timeInForce'] | null {
@@ -88,6 +88,11 @@ export function ibTypeToSpecFields(type: string, p: { lmtPrice?: number; auxPric
     }
     case 'MOC':
       return { orderType: 'MOC' };
+    case 'LOC':
+      return { orderType: 'LOC', limitPrice: p.lmtPrice };
+    case 'MIDPRICE':
+      // lmtPrice is the optional price cap; IBKR's samples leave it 0 for none.
+      return { orderType: 'MIDPRICE', ...(p.lmtPrice !== undefined && p.lmtPrice > 0 ? { limitPrice: p.lmtPrice } : {}) };
     default:
       return null;
   }

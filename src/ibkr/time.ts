@@ -24,3 +24,26 @@ function zoneOffsetMs(zone: string, atUtc: number): number {
     return 0;
   }
 }
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/** "YYYYMMDD-HH:MM:SS", the UTC form IBKR's date-time fields accept (TWS 10.17 / API 10.18 on), for a UTC ISO 8601 time. */
+export function toTwsUtc(iso: string): string {
+  const d = new Date(iso);
+  return `${d.getUTCFullYear()}${pad2(d.getUTCMonth() + 1)}${pad2(d.getUTCDate())}-${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+}
+
+/**
+ * An order's goodAfterTime or goodTillDate as IBKR reads it, to UTC ISO 8601: "YYYYMMDD-HH:MM:SS" (UTC),
+ * "YYYYMMDD HH:MM:SS <zone>" (an IANA zone such as US/Eastern), or, for goodTillDate, a bare
+ * "YYYYMMDD", which IBKR works until that day's close (taken as 16:00 US/Eastern, the US close).
+ * Empty: undefined; unreadable: null.
+ */
+export function twsOrderTimeToIso(s: string, field: 'goodAfterTime' | 'goodTillDate'): string | undefined | null {
+  const text = s.trim();
+  if (text === '') return undefined;
+  const dateOnly = /^\d{8}$/.test(text);
+  if (dateOnly && field === 'goodAfterTime') return null;
+  const ms = parseTwsDateTime(dateOnly ? `${text} 16:00:00 America/New_York` : text);
+  return ms === null || Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}

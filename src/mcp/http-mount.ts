@@ -9,9 +9,14 @@
  * as they would to the same key over REST.
  */
 import type { AddressInfo } from 'node:net';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createMcpServer } from './server.js';
+
+/**
+ * The MCP SDK and the tools load at the first /mcp request, not at start: they are a
+ * large share of the gateway's start-up time and many gateways never serve MCP.
+ */
+let loaded: Promise<[typeof import('./server.js'), typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js')]> | null = null;
+const loadMcp = () => (loaded ??= Promise.all([import('./server.js'), import('@modelcontextprotocol/sdk/server/streamableHttp.js')]));
 
 export interface McpHttpOptions {
   /** REST API the tools call; default this Fastify server's own listening address. */
@@ -66,6 +71,7 @@ export function mountMcpHttp(fastify: FastifyInstance, options: McpHttpOptions =
     url: path,
     config,
     handler: async (request, reply) => {
+      const [{ createMcpServer }, { StreamableHTTPServerTransport }] = await loadMcp();
       const server = createMcpServer({ apiUrl: options.apiUrl ?? selfUrl(fastify), apiKey: callerKey(request), timeoutMs: options.timeoutMs, fetch: options.fetch });
       // JSON responses, not SSE: every tool answers once, and plain JSON passes any proxy.
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });

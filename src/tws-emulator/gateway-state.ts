@@ -14,6 +14,7 @@ import { specToIbPrices, specToIbTif } from '../ibkr/order-map.js';
 import { TWS_STATUS } from './order-map.js';
 import { HistoricalPacer } from './pacing.js';
 import { EMPTY_ECHO, type OrderEcho } from './requests.js';
+import { toTwsUtc } from '../ibkr/time.js';
 
 /** One order placed through the emulator (or seen at the broker), as TWS clients know it. */
 export interface OrderRecord {
@@ -185,7 +186,12 @@ export class EmulatorState {
       execValue: 0,
       held: null,
       dropAck: false,
-      echo: EMPTY_ECHO,
+      // Placed elsewhere (REST, CLI): nothing was sent over this wire, but its time conditions are still reported, in IBKR's UTC form.
+      echo: {
+        ...EMPTY_ECHO,
+        ...(state.spec.goodAfterTime !== undefined ? { goodAfterTime: toTwsUtc(state.spec.goodAfterTime) } : {}),
+        ...(state.spec.goodTillDate !== undefined ? { goodTillDate: toTwsUtc(state.spec.goodTillDate) } : {}),
+      },
     };
     this.register(record);
     return record;

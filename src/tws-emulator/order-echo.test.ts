@@ -1,9 +1,9 @@
 /**
  * openOrder (and completedOrder) report back what the client sent, as a
  * gateway does: goodAfterTime, goodTillDate and the order fields the
- * simulator does not act on (conditions in what-if answers); orders the
- * simulator cannot honour (conditions, a future goodAfterTime) are refused
- * rather than worked at once; a what-if answer fills commission,
+ * simulator does not act on (conditions in what-if answers); conditional
+ * orders, which the simulator cannot honour, are refused rather than worked
+ * at once; goodAfterTime and GTD are honoured; a what-if answer fills commission,
  * minCommission and maxCommission.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -73,14 +73,55 @@ it('echoes goodAfterTime, goodTillDate and the other fields sent in openOrder an
   expectEcho(completed as Order);
 });
 
-it('refuses what it cannot honour instead of working it at once: conditions, a goodAfterTime still to come', async () => {
+it('refuses what it cannot honour instead of working it at once: conditions', async () => {
   const c = await h.connect(1);
   c.ib.placeOrder(4, AAPL, sent());
   expect((await c.waitFor(EventName.error, (a) => a[2] === 4))[1]).toBe(201);
-  c.ib.placeOrder(5, AAPL, { ...sent(), conditions: [], goodAfterTime: '20260105 11:00:00 US/Eastern' });
-  expect((await c.waitFor(EventName.error, (a) => a[2] === 5))[1]).toBe(201);
   expect(c.all(EventName.openOrder)).toEqual([]);
   expect(await h.broker.getOpenOrders()).toEqual([]);
+});
+
+it('holds an order whose goodAfterTime is still to come (PreSubmitted, order message 399) and works it from that time', async () => {
+  const c = await h.connect(1);
+  // 11:00 US/Eastern that Monday, an hour after the harness clock; a marketable limit.
+  c.ib.placeOrder(5, AAPL, { ...sent(), conditions: [], lmtPrice: 1000, goodAfterTime: '20260105 11:00:00 US/Eastern' });
+  const warning = await c.waitFor(EventName.error, (a) => a[2] === 5);
+  expect(warning[1]).toBe(399);
+  expect(String(warning[0])).toContain('Warning: your order will not be placed at the exchange until 2026-01-05 11:00:00 US/Eastern');
+  await c.waitFor(EventName.orderStatus, (a) => a[0] === 5 && a[1] === 'PreSubmitted');
+  const [, , order] = await c.waitFor(EventName.openOrder, (a) => a[0] === 5);
+  expect((order as Order).goodAfterTime).toBe('20260105 11:00:00 US/Eastern');
+  await h.advance(59 * 60_000);
+  expect(c.all(EventName.execDetails)).toEqual([]);
+  await h.advance(2 * 60_000);
+  await c.waitFor(EventName.orderStatus, (a) => a[0] === 5 && a[1] === 'Filled');
+  const fills = await h.broker.getExecutions();
+  expect(fills.map((f) => f.time)).toEqual(['2026-01-05T16:00:00.000Z']);
+});
+
+it('expires a GTD order at its goodTillDate, given in UTC (YYYYMMDD-HH:MM:SS)', async () => {
+  const c = await h.connect(1);
+  c.ib.placeOrder(6, AAPL, { ...sent(), conditions: [], goodAfterTime: '', tif: 'GTD', goodTillDate: '20260105-17:00:00' });
+  await c.waitFor(EventName.orderStatus, (a) => a[0] === 6 && a[1] === 'Submitted');
+  await h.advance(2 * 3_600_000 - 1000);
+  expect(c.all(EventName.orderStatus, (a) => a[0] === 6 && a[1] === 'Cancelled')).toEqual([]);
+  await h.advance(2000);
+  await c.waitFor(EventName.orderStatus, (a) => a[0] === 6 && a[1] === 'Cancelled');
+  const done = (await h.broker.getExecutions()).length;
+  expect(done).toBe(0);
+  const [, , order] = c.all(EventName.openOrder, (a) => a[0] === 6).at(-1) ?? [];
+  expect((order as Order).tif).toBe('GTD');
+  expect((order as Order).goodTillDate).toBe('20260105-17:00:00');
+});
+
+it('refuses a GTD order without a goodTillDate, and a goodAfterTime it cannot read', async () => {
+  const c = await h.connect(1);
+  c.ib.placeOrder(7, AAPL, { ...sent(), conditions: [], tif: 'GTD', goodTillDate: '' });
+  expect((await c.waitFor(EventName.error, (a) => a[2] === 7))[1]).toBe(201);
+  c.ib.placeOrder(8, AAPL, { ...sent(), conditions: [], goodAfterTime: 'tomorrow morning' });
+  const [text, code] = await c.waitFor(EventName.error, (a) => a[2] === 8);
+  expect(code).toBe(201);
+  expect(String(text)).toContain('goodAfterTime "tomorrow morning"');
 });
 
 it('fills commission, minCommission and maxCommission in a what-if answer, which echoes the conditions', async () => {

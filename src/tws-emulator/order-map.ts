@@ -6,6 +6,7 @@
  */
 import { OrderSpec, type Contract, type OrderStatus, type OrderSpecInput } from '../core/models.js';
 import { ibTif, ibTypeToSpecFields, specInstrument } from '../ibkr/order-map.js';
+import { twsOrderTimeToIso } from '../ibkr/time.js';
 import type { PlaceOrderRequestWire } from './requests.js';
 
 /** TWS status strings for our statuses (rejections surface as error 201 followed by Cancelled). */
@@ -50,6 +51,16 @@ export function twsOrderToSpec(o: PlaceOrderRequestWire, contract: Contract, acc
   const tif = ibTif(o.tif === '' ? 'DAY' : o.tif);
   if (tif === null) return { ok: false, reason: `time in force ${o.tif} is not supported` };
   base.timeInForce = tif;
+  // IBKR's time conditions, in any of the date-time forms IBKR reads (UTC, a named zone); kept in the spec as UTC.
+  const after = twsOrderTimeToIso(o.echo.goodAfterTime, 'goodAfterTime');
+  if (after === null) return { ok: false, reason: `goodAfterTime "${o.echo.goodAfterTime}" is not a date-time IBKR reads (YYYYMMDD-HH:MM:SS in UTC, or YYYYMMDD HH:MM:SS with a time zone)` };
+  if (after !== undefined) base.goodAfterTime = after;
+  if (tif === 'GTD') {
+    const till = twsOrderTimeToIso(o.echo.goodTillDate, 'goodTillDate');
+    if (till === null) return { ok: false, reason: `goodTillDate "${o.echo.goodTillDate}" is not a date or date-time IBKR reads` };
+    if (till === undefined) return { ok: false, reason: 'a GTD order needs a goodTillDate' };
+    base.goodTillDate = till;
+  }
   const fields = ibTypeToSpecFields(o.orderType, {
     lmtPrice: o.lmtPrice ?? undefined,
     auxPrice: o.auxPrice ?? undefined,

@@ -140,6 +140,18 @@ const samples: { name: string; order: Order; wire: Partial<PlaceOrderRequestWire
     spec: spec({ action: 'BUY', orderType: 'MOC' }),
   },
   {
+    name: 'LimitOnClose (LOC, the limit in lmtPrice)',
+    order: { action: OrderAction.BUY, orderType: 'LOC' as OrderType, totalQuantity: 100, lmtPrice: LOW },
+    wire: { orderType: 'LOC', lmtPrice: LOW, auxPrice: null },
+    spec: spec({ action: 'BUY', orderType: 'LOC', limitPrice: LOW }),
+  },
+  {
+    name: 'Midprice with a price cap (lmtPrice)',
+    order: { action: OrderAction.BUY, orderType: 'MIDPRICE' as OrderType, totalQuantity: 100, lmtPrice: LOW },
+    wire: { orderType: 'MIDPRICE', lmtPrice: LOW, auxPrice: null },
+    spec: spec({ action: 'BUY', orderType: 'MIDPRICE', limitPrice: LOW }),
+  },
+  {
     name: 'MarketOnOpen (MKT with tif OPG)',
     order: { action: OrderAction.BUY, orderType: 'MKT' as OrderType, totalQuantity: 100, tif: 'OPG' },
     wire: { orderType: 'MKT', tif: 'OPG' },

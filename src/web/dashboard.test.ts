@@ -558,7 +558,7 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     expect(sent?.headers()['idempotency-key']).toBe(`dashboard-${body.previewId ?? ''}`);
     const order = await client.getOrderStatus(id);
     expect(order.spec).toMatchObject({ quantity: 30, limitPrice: newLimit });
-    expect(client.queryAudit({ orderId: id, eventType: 'ORDER_MODIFY_REQUESTED' }).entries).toHaveLength(1);
+    expect((await client.queryAudit({ orderId: id, eventType: 'ORDER_MODIFY_REQUESTED' })).entries).toHaveLength(1);
     await shot(page, '06e-trade-modified');
     await client.cancelOrder(id);
     await row.waitFor({ state: 'detached' });
@@ -567,7 +567,7 @@ describe.skipIf(!hasChromium)(suiteName, () => {
   it('engages the kill switch after a confirmation, and a placed order is then refused', async () => {
     // Whatever happens here, the next test starts with the switch released.
     onTestFinished(async () => {
-      if (client.killSwitch().engaged) await client.setKillSwitch(false, 'dashboard test cleanup');
+      if ((await client.killSwitch()).engaged) await client.setKillSwitch(false, 'dashboard test cleanup');
     });
     await page.click('#kill-button');
     await page.locator('#kill-dialog').waitFor({ state: 'visible' });
@@ -576,13 +576,13 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     // Cancelling the dialog changes nothing.
     await page.keyboard.press('Escape');
     await page.locator('#kill-dialog').waitFor({ state: 'hidden' });
-    expect(client.killSwitch().engaged).toBe(false);
+    expect((await client.killSwitch()).engaged).toBe(false);
 
     await page.click('#kill-button');
     await page.fill('#kill-reason', 'dashboard test');
     await page.click('#kill-confirm');
     await eventually(() => page.textContent('#st-kill')).toContain('ENGAGED');
-    expect(client.killSwitch()).toMatchObject({ engaged: true, reason: 'dashboard test' });
+    expect(await client.killSwitch()).toMatchObject({ engaged: true, reason: 'dashboard test' });
 
     await go(page, 'trade');
     // Another quantity than the order placed earlier: the duplicate-order guard (5 s) must not be what refuses it.

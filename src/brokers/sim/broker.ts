@@ -40,6 +40,7 @@ import { Liquidator } from './liquidation.js';
 import { Financing } from './financing.js';
 import { cloneState, SimState, type SimBrokerOptions } from './state.js';
 import { SimStore, type SimOrderRecord } from './store.js';
+import { loadDepletion } from './own-impact.js';
 import { AccountValuer } from './valuation.js';
 
 export type { SimBrokerOptions } from './state.js';
@@ -92,12 +93,15 @@ export class SimBroker implements Broker {
       const store = new SimStore(this.options.dataDir);
       sim.store = store;
       this.account.load(store.loadAccount(this.options.startingCash));
+      store.prepareOrderIds();
       const now = sim.clock.now();
       // What a crash (under an older version) left half-done is put right from the stored fills first.
       repaired = repairHalfDoneOrders(store, now);
       sim.open.clear();
       // Time priority is arrival order, and a modification that loses priority re-arrives (order-amend.ts).
       for (const rec of store.openOrders().sort((a, b) => a.placedAt - b.placedAt)) sim.open.set(rec.state.orderId, rec);
+      // The book is still refilling from what orders took before the restart.
+      loadDepletion(store, sim.depletion);
       const saved = Number(store.meta('last_eval') ?? NaN);
       // While the gateway was down the simulated exchange kept going: replay the gap so working orders fill or expire.
       this.loop.lastEval = Number.isFinite(saved) && saved <= now ? saved : now;
@@ -182,6 +186,11 @@ export class SimBroker implements Broker {
   // ---------------------------------------------------------------------------
   // The Broker, delegated to the part that owns each concern
   // ---------------------------------------------------------------------------
+
+  /** sim.db commits so far (a test holds the order path to one per order; the bench reports it). */
+  get storeCommits(): number {
+    return this.sim.store?.commits ?? 0;
+  }
 
   resolveContracts(spec: SymbolSpec): Promise<Contract[]> {
     return this.prices.resolveContracts(spec);

@@ -25,6 +25,23 @@ describe('bars on the exchange calendar', () => {
     expect(bars.filter((b) => b.time.startsWith('2025')).length).toBe(250);
   });
 
+  it('draws daily and weekly bars on the exchange calendar under always-open too: a 3 M daily chart has the sessions NYSE traded', () => {
+    // The demo runs always-open (orders at any hour) and drew 94 daily bars, one per calendar day, where the CLI on
+    // real sessions drew 66 for the same request: the two now agree, bar for bar in their dates.
+    const end = Date.parse('2026-12-02T19:00:00Z');
+    const open = new Market(42, 'always-open');
+    const query = { barSize: '1 day', duration: '3 M', whatToShow: 'TRADES', useRth: true, endMs: end } as const;
+    const real = m.bars(aapl, query, end).map((b) => b.time);
+    const always = open.bars(aapl, query, end).map((b) => b.time);
+    expect(always).toEqual(real);
+    expect(real.length).toBe(66);
+    expect(always).not.toContain('2026-11-26T00:00:00.000Z'); // Thanksgiving
+    const weeks = open.bars(aapl, { ...query, barSize: '1 week', duration: '1 M' }, end).map((b) => dateOf(b.time));
+    expect(weeks).toContain('2026-11-27'); // the Friday after Thanksgiving, not the Sunday
+    // "5 D" of daily bars is five sessions in either mode.
+    expect(open.bars(aapl, { ...query, duration: '5 D' }, end)).toHaveLength(5);
+  });
+
   it('has no intraday bar on a holiday, even outside regular hours', () => {
     const end = Date.parse('2025-04-19T00:00:00Z'); // Good Friday 2025, 20:00 ET
     const bars = m.bars(aapl, { barSize: '1 hour', duration: '86400 S', whatToShow: 'TRADES', useRth: false, endMs: end }, end);
@@ -118,5 +135,41 @@ describe('orders on the exchange calendar', () => {
     const done = await h.broker.getOrder(ack.orderId);
     expect(done?.status).toBe('EXPIRED');
     expect(done?.updatedAt).toBe('2026-11-27T18:00:00.000Z');
+  });
+});
+
+describe('FX on its holidays', () => {
+  const eur = cat.listedBySymbol('EUR.USD')[0] as Instrument;
+  let fx: SimHarness | null = null;
+  afterEach(async () => {
+    await fx?.cleanup();
+    fx = null;
+  });
+
+  it('has no daily bar for Christmas Day, and bars either side of it', () => {
+    const end = Date.parse('2026-12-31T12:00:00Z');
+    const bars = m.bars(eur, { barSize: '1 day', duration: '2 M', whatToShow: 'MIDPOINT', useRth: false, endMs: end }, end);
+    const dates = bars.map((b) => dateOf(b.time));
+    expect(dates).not.toContain('2026-12-25');
+    expect(dates).toContain('2026-12-24');
+    expect(dates).toContain('2026-11-26'); // Thanksgiving trades on IDEALPRO
+    expect(dates).toContain('2026-12-28');
+  });
+
+  it('does not fill on Christmas Day: a market order placed then waits for 17:15 ET, when IDEALPRO reopens', async () => {
+    fx = makeSimHarness({ session: 'real', start: '2026-12-25T15:00:00.000Z' }); // Friday 25 Dec, 10:00 ET
+    await fx.broker.connect();
+    const [c] = await fx.broker.resolveContracts({ symbol: 'EUR.USD', securityType: 'CASH' });
+    if (!c) throw new Error('EUR.USD missing');
+    const ack = await placeSim(fx.broker, c, { symbol: 'EUR.USD', securityType: 'CASH', action: 'BUY', quantity: 20_000, orderType: 'MKT', timeInForce: 'GTC' });
+    expect(ack.status).toBe('ACCEPTED');
+    await fx.advance(7 * 3_600_000); // 17:00 ET
+    expect(await fx.broker.getExecutions()).toEqual([]);
+    await fx.advance(3_600_000);
+    // The session for Monday 28 Dec opens on Sunday 27 Dec at 17:15 ET: Christmas is a Friday, so the week is over.
+    expect(await fx.broker.getExecutions()).toEqual([]);
+    await fx.advance(2 * 86_400_000);
+    const fills = await fx.broker.getExecutions();
+    expect(fills.map((f) => f.time)).toEqual(['2026-12-27T22:15:00.000Z']);
   });
 });

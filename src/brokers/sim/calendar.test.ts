@@ -58,3 +58,19 @@ describe('CME Globex calendar (equity index futures)', () => {
     expect(isTradingDay('CME', dayOf(2025, 7, 4))).toBe(true);
   });
 });
+
+describe('IDEALPRO FX calendar', () => {
+  it('closes for Christmas Day and New Year\'s Day only, with no observance shift', () => {
+    expect(holidaysOf('IDEALPRO', 2026)).toEqual([
+      { date: '2026-01-01', name: "New Year's Day" },
+      { date: '2026-12-25', name: 'Christmas Day' },
+    ]);
+    // 2027: both fall on a Friday/Saturday; the Saturday costs no weekday.
+    expect(holidaysOf('IDEALPRO', 2027)).toEqual([{ date: '2027-01-01', name: "New Year's Day" }]);
+    expect(isTradingDay('IDEALPRO', dayOf(2027, 12, 24))).toBe(true);
+    // Thanksgiving and Good Friday are US (settlement) holidays, not FX closures.
+    expect(isTradingDay('IDEALPRO', dayOf(2026, 11, 26))).toBe(true);
+    expect(isTradingDay('IDEALPRO', dayOf(2026, 4, 3))).toBe(true);
+    expect(earlyClosesOf('IDEALPRO', 2026)).toEqual([]);
+  });
+});

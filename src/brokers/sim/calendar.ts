@@ -27,7 +27,7 @@ export interface DayRule {
   earlyClose: number | null;
 }
 
-export type Venue = 'NYSE' | 'CME';
+export type Venue = 'NYSE' | 'CME' | 'IDEALPRO';
 
 const OPEN_DAY: DayRule = { holiday: null, closed: false, earlyClose: null };
 
@@ -112,12 +112,33 @@ const CME_EARLY_CLOSE = 13 * 60 + 15;
 /** Holidays on which CME Globex does not trade at all; on the others it halts early. */
 const CME_FULL_CLOSURES = new Set(["New Year's Day", 'Good Friday', 'Christmas Day']);
 
+/**
+ * IDEALPRO (IBKR's FX venue, Sunday-Friday 17:15-17:00 ET) follows the interbank market, which shuts only
+ * for Christmas Day and New Year's Day: the trade date 25 December or 1 January (the session that would run
+ * from 17:15 ET the evening before) does not trade, and trading resumes that evening for the next trade
+ * date. There is no observance shift: a holiday on a weekend costs no weekday. Sources: IBKR's IDEALPRO
+ * hours (interactivebrokers.com, "Currencies - Global", with its holiday calendar) and the interbank
+ * holiday tables of FX venues (e.g. OANDA's Christmas and New Year closures 2024-2026); US holidays such as
+ * Thanksgiving are settlement holidays for USD, not trading closures.
+ */
+function idealproHolidays(year: number): Map<number, DayRule> {
+  return new Map<number, DayRule>([
+    [dayOf(year, 1, 1), { holiday: "New Year's Day", closed: true, earlyClose: null }],
+    [dayOf(year, 12, 25), { holiday: 'Christmas Day', closed: true, earlyClose: null }],
+  ]);
+}
+
 const years = new Map<string, Map<number, DayRule>>();
 
 function yearRules(venue: Venue, year: number): Map<number, DayRule> {
   const key = `${venue}${year}`;
   let rules = years.get(key);
   if (rules) return rules;
+  if (venue === 'IDEALPRO') {
+    rules = idealproHolidays(year);
+    years.set(key, rules);
+    return rules;
+  }
   rules = new Map();
   const holidays = nyseHolidays(year);
   const early = nyseEarlyCloses(year, holidays);
@@ -134,7 +155,7 @@ function yearRules(venue: Venue, year: number): Map<number, DayRule> {
 const yearOfDay = (day: number): number => new Date(day * DAY_MS).getUTCFullYear();
 
 /** Per venue, each day's rule once looked up: sessions ask for it on every price the market makes. */
-const byDay: Record<Venue, Map<number, DayRule>> = { NYSE: new Map(), CME: new Map() };
+const byDay: Record<Venue, Map<number, DayRule>> = { NYSE: new Map(), CME: new Map(), IDEALPRO: new Map() };
 
 /** What `venue` does on New York calendar day `day` (weekends are not special-cased here). */
 export function dayRule(venue: Venue, day: number): DayRule {

@@ -10,6 +10,7 @@ import type { Instrument } from './catalogue.js';
 import { roundTick, type Market } from './market.js';
 import type { Book } from './matching.js';
 import { listedExpirations, listedStrikes } from './options.js';
+import { withOwnImpact } from './own-impact.js';
 import { barsInSlices } from './sliced-bars.js';
 import type { SimState } from './state.js';
 
@@ -77,7 +78,12 @@ export class SimMarketData {
 
   async getQuote(contract: Contract): Promise<Quote> {
     this.sim.requireStore();
-    return this.sim.market.quote(this.sim.instrument(contract), this.sim.clock.now());
+    return this.quoteAt(this.sim.instrument(contract), this.sim.clock.now());
+  }
+
+  /** The market's quote with what the account's own orders took from the book and it has not yet refilled. */
+  private quoteAt(inst: Instrument, t: number): Quote {
+    return withOwnImpact(this.sim.market.quote(inst, t), inst, this.sim.depletion.get(inst.contract.conId), t, this.sim.depthHalfLifeMs);
   }
 
   subscribeQuotes(contract: Contract, listener: (quote: Quote) => void): Unsubscribe {
@@ -90,7 +96,7 @@ export class SimMarketData {
     }
     sub.listeners.add(listener);
     // Like IBKR, a new subscription first receives the current snapshot.
-    const first = this.sim.market.quote(inst, this.sim.clock.now());
+    const first = this.quoteAt(inst, this.sim.clock.now());
     queueMicrotask(() => {
       if (sub.listeners.has(listener)) listener(first);
     });
@@ -108,7 +114,7 @@ export class SimMarketData {
   /** Sends each stream the quote at `t` (the tick loop calls this after evaluating orders). */
   publishQuotes(t: number): void {
     for (const sub of this.quoteSubs.values()) {
-      const q = this.sim.market.quote(sub.inst, t);
+      const q = this.quoteAt(sub.inst, t);
       const listeners = [...sub.listeners];
       queueMicrotask(() => {
         for (const l of listeners) {

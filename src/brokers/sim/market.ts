@@ -240,11 +240,21 @@ export class Market {
     return { open, high, low, close };
   }
 
-  /** The windows bars are drawn from on trading day `day`. */
-  private barWindow(inst: Instrument, day: number, useRth: boolean): Window | null {
+  /** The windows bars are drawn from on trading day `day`, on the calendar of `mode` (the market's own by default). */
+  private barWindow(inst: Instrument, day: number, useRth: boolean, mode: SessionMode = this.mode): Window | null {
     // Under always-open every hour is a regular hour, so useRth keeps the whole day.
-    if (useRth && this.mode === 'real') return regularWindow(inst.schedule, this.mode, day);
-    return tradingWindow(inst.schedule, this.mode, day);
+    if (useRth && mode === 'real') return regularWindow(inst.schedule, mode, day);
+    return tradingWindow(inst.schedule, mode, day);
+  }
+
+  /**
+   * The calendar a bar request is drawn on. Daily, weekly and monthly bars are the exchange's sessions in
+   * every mode, as IBKR's are: always-open (which lets orders trade at any hour) would otherwise make a bar
+   * of every calendar day, and a 3-month chart would have 94 bars where the same request on real sessions
+   * has the 63-66 the exchange traded. Intraday bars follow the hours the market is simulated to trade.
+   */
+  private historyMode(barSize: BarSize | undefined): SessionMode {
+    return barSize !== undefined && BAR_SECONDS[barSize] >= 86_400 ? 'real' : this.mode;
   }
 
   private makeBar(inst: Instrument, time: number, from: number, to: number, what: WhatToShow, samples: number): Bar {
@@ -264,12 +274,12 @@ export class Market {
   }
 
   /** Daily bars for trading days in [fromMs, toMs], each cut at toMs if still in progress. */
-  private dailyBars(inst: Instrument, fromMs: number, toMs: number, useRth: boolean, what: WhatToShow): Array<Bar & { day: number }> {
+  private dailyBars(inst: Instrument, fromMs: number, toMs: number, useRth: boolean, what: WhatToShow, mode: SessionMode = this.mode): Array<Bar & { day: number }> {
     const out: Array<Bar & { day: number }> = [];
     const firstDay = toEt(fromMs).day;
     const lastDay = toEt(toMs).day + 1;
     for (let day = firstDay; day <= lastDay; day++) {
-      const w = this.barWindow(inst, day, useRth);
+      const w = this.barWindow(inst, day, useRth, mode);
       if (!w || w.start >= toMs || w.end <= fromMs) continue;
       const end = Math.min(w.end, toMs);
       out.push({ ...this.makeBar(inst, day * DAY_MS, w.start, end, what, 48), day });
@@ -281,19 +291,19 @@ export class Market {
    * Where a bar request's window begins: "N D" means the last N sessions, as IBKR counts it (a weekend or
    * holiday is not a day of data); seconds, W, M and Y are spans of time back from the end.
    */
-  requestStart(inst: Instrument, query: { duration: string; useRth: boolean; endMs: number }, nowMs: number): number {
+  requestStart(inst: Instrument, query: { duration: string; useRth: boolean; endMs: number; barSize?: BarSize }, nowMs: number): number {
     const end = Math.min(query.endMs, nowMs);
     const sessions = /^(\d+) D$/i.exec(query.duration.trim());
-    return sessions ? this.sessionsBack(inst, end, Number(sessions[1]), query.useRth) : end - durationSeconds(query.duration) * 1000;
+    return sessions ? this.sessionsBack(inst, end, Number(sessions[1]), query.useRth, this.historyMode(query.barSize)) : end - durationSeconds(query.duration) * 1000;
   }
 
   /** Start of the `n`-th last session (trading window, or regular with useRth) that began before `end`. */
-  private sessionsBack(inst: Instrument, end: number, n: number, useRth: boolean): number {
+  private sessionsBack(inst: Instrument, end: number, n: number, useRth: boolean, mode: SessionMode): number {
     let found = 0;
     let start = end;
     let day = toEt(end).day + 1;
     for (let guard = 0; guard < n * 3 + 14 && found < n; guard++, day--) {
-      const w = this.barWindow(inst, day, useRth);
+      const w = this.barWindow(inst, day, useRth, mode);
       if (!w || w.start >= end) continue;
       start = w.start;
       found++;
@@ -316,9 +326,10 @@ export class Market {
     const barMs = BAR_SECONDS[query.barSize] * 1000;
     const what = query.whatToShow;
 
-    if (query.barSize === '1 day') return this.dailyBars(inst, start, end, query.useRth, what).map(stripDay);
+    const calendar = this.historyMode(query.barSize);
+    if (query.barSize === '1 day') return this.dailyBars(inst, start, end, query.useRth, what, calendar).map(stripDay);
     if (query.barSize === '1 week' || query.barSize === '1 month') {
-      const daily = this.dailyBars(inst, start, end, query.useRth, what);
+      const daily = this.dailyBars(inst, start, end, query.useRth, what, calendar);
       const groups = new Map<number, Array<Bar & { day: number }>>();
       for (const b of daily) {
         const key = query.barSize === '1 week' ? b.day - ((toEt(b.day * DAY_MS + 43_200_000).weekday + 6) % 7) : monthStartDay(b.day);

@@ -13,11 +13,13 @@ import { TERMINAL_STATUSES } from '../../core/models.js';
 import type { Instrument } from './catalogue.js';
 import { roundTick } from './market.js';
 import { bookOf, type SimMarketData } from './market-data.js';
-import { effectiveOutsideRth, fillOrKill, ignoresOutsideRth, isMarketable, WARNING_2109, needsTrigger, restingFill, sweep, updateTrigger, workingLimit, type Book, type Execution } from './matching.js';
+import { effectiveOutsideRth, fillOrKill, ignoresOutsideRth, isMarketable, midpointFill, midpricePeg, WARNING_2109, needsTrigger, restingFill, sweep, updateTrigger, workingLimit, type Book, type Execution } from './matching.js';
 import { boundariesBetween, canExecuteIn, phaseAt, type SessionPhase } from './sessions.js';
 import type { Settlement } from './settlement.js';
-import type { SimState } from './state.js';
+import { cloneState, type SimState } from './state.js';
 import type { SimOrderRecord } from './store.js';
+import { goodAfterMs, heldAt } from './order-timing.js';
+import { remainingDepletion, saveDepletion } from './own-impact.js';
 
 /** Most evaluation instants one jump of the clock is split into (besides boundaries). */
 const MAX_GRID_STEPS = 720;
@@ -50,9 +52,9 @@ export class MatchingLoop {
             // a restart after a crash resumes from the last instant committed rather than replaying it.
             store.transaction(() => {
               for (const rec of [...this.sim.open.values()]) this.evaluate(rec, t, books, false, prev);
+              this.keepDepletion(books, t);
               store.setMeta('last_eval', String(t));
             });
-            this.keepDepletion(books, t);
             this.lastEval = t;
             if (this.sim.open.size === 0) break;
           }
@@ -72,7 +74,7 @@ export class MatchingLoop {
     for (let t = from + step; t < to; t += step) set.add(t);
     const schedules = new Map<string, Instrument['schedule']>();
     for (const rec of this.sim.open.values()) {
-      for (const at of [rec.expiresAt, rec.auctionAt]) if (at !== null && at > from && at <= to) set.add(at);
+      for (const at of [rec.expiresAt, rec.auctionAt, goodAfterMs(rec.state.spec)]) if (at !== null && at > from && at <= to) set.add(at);
       const inst = this.sim.instruments.forContract(rec.contract);
       if (inst) schedules.set(`${inst.schedule.kind}:${inst.schedule.rthOpen}:${inst.schedule.rthClose}`, inst.schedule);
     }
@@ -88,13 +90,9 @@ export class MatchingLoop {
     let b = books.get(inst.contract.conId);
     if (!b) {
       b = bookOf(this.sim.market.touch(inst, t), inst);
-      const d = this.sim.depletion.get(inst.contract.conId);
-      if (d && t >= d.t) {
-        const left = Math.pow(0.5, (t - d.t) / this.sim.depthHalfLifeMs);
-        const lots = (q: number): number => Math.round((q * left) / inst.lot) * inst.lot;
-        b.takenBid = lots(d.bid);
-        b.takenAsk = lots(d.ask);
-      }
+      const left = remainingDepletion(this.sim.depletion.get(inst.contract.conId), t, this.sim.depthHalfLifeMs, inst.lot);
+      b.takenBid = left.bid;
+      b.takenAsk = left.ask;
       books.set(inst.contract.conId, b);
     }
     return b;
@@ -116,12 +114,21 @@ export class MatchingLoop {
     return phase;
   }
 
-  /** Remembers what the books of instant `t` were left with, for the next instants to refill from. */
+  /**
+   * Remembers what the books of instant `t` were left with, for the next instants (and quotes) to refill
+   * from; written to sim.db in the caller's transaction when it changed, so a restart keeps the impact.
+   */
   keepDepletion(books: Map<number, Book>, t: number): void {
+    let changed = false;
     for (const [conId, b] of books) {
-      if (b.takenBid > 0 || b.takenAsk > 0) this.sim.depletion.set(conId, { t, bid: b.takenBid, ask: b.takenAsk });
-      else this.sim.depletion.delete(conId);
+      const before = this.sim.depletion.get(conId);
+      if (b.takenBid > 0 || b.takenAsk > 0) {
+        if (before?.bid !== b.takenBid || before.ask !== b.takenAsk || before.t !== t) changed = true;
+        this.sim.depletion.set(conId, { t, bid: b.takenBid, ask: b.takenAsk });
+      } else if (this.sim.depletion.delete(conId)) changed = true;
     }
+    const store = this.sim.store;
+    if (changed && store) saveDepletion(store, this.sim.depletion);
   }
 
   /**
@@ -135,13 +142,21 @@ export class MatchingLoop {
     const spec = rec.state.spec;
     const settle = this.settle;
 
+    if (heldAt(rec, t)) return;
+    if (rec.state.status === 'SUBMITTED' && goodAfterMs(spec) !== null) {
+      // Its goodAfterTime has come: IBKR places it at the exchange now (PreSubmitted -> Submitted).
+      rec.state.status = 'ACCEPTED';
+      rec.state.message = null;
+      settle.persist(rec, t);
+      this.sim.emit('orderStatus', cloneState(rec.state));
+    }
     if (rec.auctionAt !== null) {
       if (t < rec.auctionAt) return;
       this.runAuction(rec, inst, t);
       return;
     }
     if (rec.expiresAt !== null && t >= rec.expiresAt) {
-      settle.finish(rec, 'EXPIRED', 'Day order expired at the end of the session', t);
+      settle.finish(rec, 'EXPIRED', spec.timeInForce === 'GTD' ? `GTD order expired at its goodTillDate ${spec.goodTillDate ?? ''}` : 'Day order expired at the end of the session', t);
       return;
     }
     if (inst.option && t >= inst.option.expiryMs) {
@@ -172,9 +187,15 @@ export class MatchingLoop {
       fresh = true;
       rec.state.message = `Triggered at ${watch}`;
     }
-    const limit = workingLimit(spec, rec.trigger);
     const remaining = settle.fillable(rec);
     if (remaining <= 0) return;
+    if (spec.orderType === 'MIDPRICE') {
+      // Re-pegged to the midpoint at every instant and never crossing the spread: it trades at its peg when a
+      // trade prints there (a contra order met the midpoint), never at the far touch.
+      for (const e of midpointFill(book, spec.action, remaining, midpricePeg(book, spec.action, spec.limitPrice))) settle.execute(rec, inst, e, t);
+      return;
+    }
+    const limit = workingLimit(spec, rec.trigger);
     let execs: Execution[];
     if (spec.timeInForce === 'FOK') execs = fillOrKill(book, spec.action, remaining, limit);
     else if (limit === null) execs = sweep(book, spec.action, remaining, null);
@@ -194,14 +215,14 @@ export class MatchingLoop {
     }
   }
 
-  /** MOC and OPG: the whole order at the official close / open print. */
+  /** MOC, LOC and OPG: the whole order at the official close / open print (LOC and limit-on-open only within their limit). */
   private runAuction(rec: SimOrderRecord, inst: Instrument, t: number): void {
     const at = rec.auctionAt ?? t;
     const price = roundTick(this.sim.market.fair(inst, at), inst.contract.minTick);
     const spec = rec.state.spec;
     const limit = spec.limitPrice;
     if (limit !== undefined && (spec.action === 'BUY' ? price > limit : price < limit)) {
-      this.settle.finish(rec, 'CANCELLED', `Not executed in the ${spec.orderType === 'MOC' ? 'closing' : 'opening'} auction at ${price}: limit ${limit}`, t);
+      this.settle.finish(rec, 'CANCELLED', `Not executed in the ${spec.orderType === 'MOC' || spec.orderType === 'LOC' ? 'closing' : 'opening'} auction at ${price}: limit ${limit}`, t);
       return;
     }
     this.settle.execute(rec, inst, { quantity: this.settle.fillable(rec), price }, at);

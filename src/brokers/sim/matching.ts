@@ -194,6 +194,29 @@ export function updateTrigger(spec: OrderSpec, state: TriggerState, last: number
   }
 }
 
+/**
+ * A MIDPRICE order's price at this instant: the midpoint of the touch (a half tick when the spread is one
+ * tick: US midpoint executions may be sub-penny), within its optional cap.
+ */
+export function midpricePeg(book: Book, side: 'BUY' | 'SELL', cap: number | undefined): number {
+  const peg = roundTick((book.bid + book.ask) / 2, book.tick / 2);
+  if (cap === undefined) return peg;
+  return side === 'BUY' ? Math.min(peg, cap) : Math.max(peg, cap);
+}
+
+/**
+ * A MIDPRICE order meets the other side at its peg when a trade prints at or through the peg (a contra order
+ * came to the midpoint); it takes no more than the displayed size of that side, at its peg.
+ */
+export function midpointFill(book: Book, side: 'BUY' | 'SELL', quantity: number, peg: number): Execution[] {
+  const printed = side === 'BUY' ? book.last <= peg + 1e-12 : book.last >= peg - 1e-12;
+  if (!printed) return [];
+  const q = Math.min(quantity, availableSize(book, side, null, 1));
+  if (q <= 0) return [];
+  take(book, side, q);
+  return [{ quantity: q, price: peg }];
+}
+
 /** The limit an order works with now: its own, a triggered stop-limit's, or null for market behaviour. */
 export function workingLimit(spec: OrderSpec, trigger: TriggerState): number | null {
   switch (spec.orderType) {

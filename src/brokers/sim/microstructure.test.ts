@@ -23,14 +23,17 @@ async function startAt(start: string, options: Parameters<typeof makeSimHarness>
   return { h, aapl };
 }
 
+/** The market's own touch, before anything the account traded: what one share would cost at the touch. */
+const undisturbed = new Market(42, 'always-open');
+const aaplInst = new Catalogue().listedBySymbol('AAPL')[0] as Instrument;
+
 describe('impact that persists', () => {
   it('slicing 9,000 AAPL over 10 seconds costs more than buying each slice at the touch', async () => {
     const { h: sim, aapl } = await startAt('2026-01-05T15:00:00.000Z');
     let atTouch = 0;
     for (let i = 0; i < 10; i++) {
-      const q = await sim.broker.getQuote(aapl);
+      atTouch += (undisturbed.quote(aaplInst, sim.clock.now()).ask as number) * 900;
       await placeSim(sim.broker, aapl, { symbol: 'AAPL', action: 'BUY', quantity: 900, orderType: 'MKT' });
-      atTouch += (q.ask as number) * 900;
       await sim.advance(1000);
     }
     await sim.advance(60_000);
@@ -47,15 +50,49 @@ describe('impact that persists', () => {
       const { h: sim, aapl } = await startAt('2026-01-05T15:00:00.000Z', { depthHalfLifeMs: 5_000 });
       await placeSim(sim.broker, aapl, { symbol: 'AAPL', action: 'BUY', quantity: 6000, orderType: 'MKT' });
       await sim.advance(waitMs);
-      const q = await sim.broker.getQuote(aapl);
+      const touch = undisturbed.quote(aaplInst, sim.clock.now()).ask as number;
       const ack = await placeSim(sim.broker, aapl, { symbol: 'AAPL', action: 'BUY', quantity: 100, orderType: 'MKT' });
       const o = await sim.broker.getOrder(ack.orderId);
       await sim.cleanup();
       h = null;
-      return (o?.avgFillPrice ?? 0) - (q.ask as number);
+      return (o?.avgFillPrice ?? 0) - touch;
     };
     expect(await cost(1_000)).toBeGreaterThan(0);
     expect(await cost(50_000)).toBe(0);
+  });
+});
+
+describe('own impact in quotes and across a restart', () => {
+  it('shows what a sweep took in the quote (the touch moves up a level per displayed size) and fills the next buy at that quote', async () => {
+    const { h: sim, aapl } = await startAt('2026-01-05T15:00:00.000Z', { depthHalfLifeMs: 60_000 });
+    const before = await sim.broker.getQuote(aapl);
+    await placeSim(sim.broker, aapl, { symbol: 'AAPL', action: 'BUY', quantity: 6000, orderType: 'MKT' });
+    await sim.advance(1000);
+    const after = await sim.broker.getQuote(aapl);
+    const market = undisturbed.quote(aaplInst, sim.clock.now());
+    expect(after.ask as number).toBeGreaterThan(market.ask as number);
+    expect(after.bid).toBe(market.bid); // the side it did not trade is untouched
+    expect(before.ask).toBe(undisturbed.quote(aaplInst, Date.parse('2026-01-05T15:00:00.000Z')).ask);
+    const ack = await placeSim(sim.broker, aapl, { symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
+    expect((await sim.broker.getOrder(ack.orderId))?.avgFillPrice).toBe(after.ask);
+    // Ten half-lives on, the book has refilled and the quote is the market's again.
+    await sim.advance(600_000);
+    const later = await sim.broker.getQuote(aapl);
+    expect(later.ask).toBe(undisturbed.quote(aaplInst, sim.clock.now()).ask);
+  });
+
+  it('keeps the depletion across a gateway restart: the book does not come back refilled', async () => {
+    const { h: sim, aapl } = await startAt('2026-01-05T15:00:00.000Z', { depthHalfLifeMs: 60_000 });
+    await placeSim(sim.broker, aapl, { symbol: 'AAPL', action: 'BUY', quantity: 6000, orderType: 'MKT' });
+    await sim.advance(1000);
+    const seen = await sim.broker.getQuote(aapl);
+    await sim.restart(0);
+    const [again] = await sim.broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
+    if (!again) throw new Error('AAPL missing');
+    const restored = await sim.broker.getQuote(again);
+    expect(restored.ask).toBe(seen.ask);
+    expect(restored.askSize).toBe(seen.askSize);
+    expect(restored.ask as number).toBeGreaterThan(undisturbed.quote(aaplInst, sim.clock.now()).ask as number);
   });
 });
 

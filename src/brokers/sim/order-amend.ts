@@ -23,6 +23,7 @@ import { initialTrigger, onTick } from './matching.js';
 import { dayOrderExpiry } from './sessions.js';
 import { cloneState, type SimState } from './state.js';
 import type { SimOrderRecord } from './store.js';
+import { goodTillMs } from './order-timing.js';
 
 /** Fields that identify the order: a modification may not change them (IBKR error 105). */
 const FIXED_FIELDS = ['symbol', 'securityType', 'exchange', 'currency', 'expiry', 'strike', 'right', 'action', 'orderType', 'ocaGroup'] as const;
@@ -76,7 +77,7 @@ export class OrderAmender {
       rec.trigger = { ...rec.trigger, activeLimit: spec.limitPrice };
     }
     if (spec.timeInForce !== old.timeInForce || spec.outsideRth !== old.outsideRth) {
-      rec.expiresAt = spec.timeInForce === 'DAY' ? dayOrderExpiry(inst.schedule, this.sim.options.session, now, spec.outsideRth) : null;
+      rec.expiresAt = spec.timeInForce === 'DAY' ? dayOrderExpiry(inst.schedule, this.sim.options.session, now, spec.outsideRth) : goodTillMs(spec);
     }
     if (priceChanged || sizeUp) {
       // Back of the queue: re-inserted last in the map the loop matches in, and judged again as a fresh arrival.

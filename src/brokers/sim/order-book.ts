@@ -19,9 +19,10 @@ import { effectiveOutsideRth, ignoresOutsideRth, initialTrigger, onTick, WARNING
 import { closeOfSessionAt, dayOrderExpiry, nextClose, nextOpen, toEt } from './sessions.js';
 import type { Settlement } from './settlement.js';
 import { cloneState, type SimState } from './state.js';
-import type { SimOrderRecord } from './store.js';
+import type { SimOrderRecord, SimStore } from './store.js';
+import { easternLabel, goodAfterMs, goodTillMs, heldMessage, timeConditionProblem } from './order-timing.js';
 
-/** In real sessions, MOC orders are accepted until ten minutes before the close (15:50 ET), as on NYSE/Nasdaq. */
+/** In real sessions, MOC and LOC orders are accepted until ten minutes before the close (15:50 ET), as on NYSE. */
 const MOC_CUTOFF_MS = 10 * 60_000;
 
 export class OrderBook {
@@ -41,6 +42,11 @@ export class OrderBook {
 
   async placeOrder(request: PlaceOrderRequest): Promise<PlaceOrderAck> {
     const store = this.sim.requireStore();
+    // One sim.db commit per order (issue 18): catching the market up to now and the order itself.
+    return store.transaction(() => this.placeNow(store, request));
+  }
+
+  private placeNow(store: SimStore, request: PlaceOrderRequest): PlaceOrderAck {
     const now = this.sim.clock.now();
     this.loop.advanceTo(now);
     const { ids, spec } = request;
@@ -86,6 +92,12 @@ export class OrderBook {
       }
     }
     parent.contract = inst.contract;
+    const workFrom = goodAfterMs(spec);
+    if (workFrom !== null && workFrom > now) {
+      // IBKR holds it (PreSubmitted) and warns when it will be placed; the matching loop releases it then.
+      parent.state.status = 'SUBMITTED';
+      parent.state.message = heldMessage(easternLabel(workFrom));
+    }
     parent.trigger = initialTrigger(spec, this.prices.watchPrice(inst, now), inst.contract.minTick);
     this.schedule(parent, inst, now);
     for (const c of children) {
@@ -148,13 +160,18 @@ export class OrderBook {
     };
   }
 
-  /** Sets when a new order expires (DAY) or executes (MOC, OPG). */
+  /**
+   * Sets when a new order expires (DAY, GTD) or executes (MOC, OPG). An order held until its goodAfterTime
+   * counts its day, close or open from that time: a DAY order placed for tomorrow works tomorrow.
+   */
   private schedule(rec: SimOrderRecord, inst: Instrument, now: number): void {
     const spec = rec.state.spec;
     const mode = this.sim.options.session;
-    if (spec.orderType === 'MOC') rec.auctionAt = nextClose(inst.schedule, mode, now);
-    else if (spec.orderType === 'OPG' || spec.timeInForce === 'OPG') rec.auctionAt = nextOpen(inst.schedule, mode, now);
-    else if (spec.timeInForce === 'DAY') rec.expiresAt = dayOrderExpiry(inst.schedule, mode, now, effectiveOutsideRth(spec, inst.cls));
+    const from = Math.max(now, goodAfterMs(spec) ?? now);
+    if (spec.orderType === 'MOC' || spec.orderType === 'LOC') rec.auctionAt = nextClose(inst.schedule, mode, from);
+    else if (spec.orderType === 'OPG' || spec.timeInForce === 'OPG') rec.auctionAt = nextOpen(inst.schedule, mode, from);
+    else if (spec.timeInForce === 'DAY') rec.expiresAt = dayOrderExpiry(inst.schedule, mode, from, effectiveOutsideRth(spec, inst.cls));
+    else if (spec.timeInForce === 'GTD') rec.expiresAt = goodTillMs(spec);
   }
 
   /** Why the order cannot be accepted at all, in IBKR's words where IBKR has some; null when it can. */
@@ -176,20 +193,23 @@ export class OrderBook {
       const t = inst.option && value !== undefined ? optionTick(inst.option.underlying.contract.symbol, value) : tick;
       if (value !== undefined && !onTick(value, t)) return `The price does not conform to the minimum price variation for this contract (IBKR error 110): ${name} ${value} is not a multiple of ${t}`;
     }
-    if ((spec.orderType === 'MOC' || spec.orderType === 'OPG' || spec.timeInForce === 'OPG') && inst.cls !== 'equity') {
-      return `${spec.orderType === 'MOC' ? 'MOC' : 'Opening auction (OPG)'} orders are only supported for US stocks and ETFs`;
+    const atClose = spec.orderType === 'MOC' || spec.orderType === 'LOC';
+    if ((atClose || spec.orderType === 'MIDPRICE' || spec.orderType === 'OPG' || spec.timeInForce === 'OPG') && inst.cls !== 'equity') {
+      return `${atClose || spec.orderType === 'MIDPRICE' ? spec.orderType : 'Opening auction (OPG)'} orders are only supported for US stocks and ETFs`;
     }
+    const timing = timeConditionProblem(spec, now);
+    if (timing) return timing;
     if (inst.option && inst.option.expiryMs <= now) return `The option ${inst.contract.localSymbol ?? ''} has expired`;
     if (inst.cls === 'future' && inst.contract.expiry && Date.parse(`${inst.contract.expiry}T21:00:00Z`) <= now) return `The futures contract ${inst.contract.localSymbol ?? ''} has expired`;
     if ((spec.takeProfitPrice !== undefined && !request.ids.takeProfitOrderId) || (spec.stopLossPrice !== undefined && !request.ids.stopLossOrderId)) {
       return 'Bracket order without ids for its take-profit/stop-loss children; allocate them with allocateOrderIds first';
     }
-    if (spec.orderType === 'MOC' && this.sim.options.session === 'real') {
+    if (atClose && this.sim.options.session === 'real') {
       // Ten minutes before the close: 15:50 ET, or 12:50 ET on an early-close day.
       const close = closeOfSessionAt(inst.schedule, 'real', now);
       if (close !== null && now >= close - MOC_CUTOFF_MS) {
         const cutoff = toEt(close - MOC_CUTOFF_MS).minute;
-        return `MOC orders must be submitted by ${String(Math.floor(cutoff / 60)).padStart(2, '0')}:${String(Math.round(cutoff % 60)).padStart(2, '0')} ET`;
+        return `${spec.orderType} orders must be submitted by ${String(Math.floor(cutoff / 60)).padStart(2, '0')}:${String(Math.round(cutoff % 60)).padStart(2, '0')} ET`;
       }
     }
     return null;

@@ -10,7 +10,8 @@
  * exchange calendars (calendar.ts) apply: no session on NYSE holidays for US
  * stocks, indices and options, none on CME's full closures for futures, and the
  * early closes (13:00 ET on NYSE, extended hours to 17:00 ET; CME halts at
- * 13:00/13:15 ET). IDEALPRO FX keeps its 24x5 week.
+ * 13:00/13:15 ET). IDEALPRO FX keeps its 24x5 week but for the interbank market's
+ * Christmas Day and New Year's Day (calendar.ts).
  */
 import { dayRule, type Venue } from './calendar.js';
 
@@ -93,17 +94,16 @@ const isWeekday = (weekday: number): boolean => weekday >= 1 && weekday <= 5;
 // Windows per New York trading day
 // ---------------------------------------------------------------------------
 
-const venueOf = (kind: ScheduleKind): Venue | null => (kind === 'globex' ? 'CME' : kind === 'idealpro' ? null : 'NYSE');
+const venueOf = (kind: ScheduleKind): Venue => (kind === 'globex' ? 'CME' : kind === 'idealpro' ? 'IDEALPRO' : 'NYSE');
 
 /** The whole trading window (extended hours included) of trading day `day`, or null when it does not trade. */
 export function tradingWindow(schedule: Schedule, mode: SessionMode, day: number): Window | null {
   if (mode === 'always-open') return { start: etToUtc(day, 0), end: etToUtc(day + 1, 0) };
   const weekday = (((day + 4) % 7) + 7) % 7;
   if (!isWeekday(weekday)) return null;
-  const venue = venueOf(schedule.kind);
-  const rule = venue ? dayRule(venue, day) : null;
-  if (rule?.closed) return null;
-  const early = rule?.earlyClose ?? null;
+  const rule = dayRule(venueOf(schedule.kind), day);
+  if (rule.closed) return null;
+  const early = rule.earlyClose;
   switch (schedule.kind) {
     case 'us-equity':
       // On NYSE's early-close days the extended session ends at 17:00 ET.
@@ -121,8 +121,7 @@ export function tradingWindow(schedule: Schedule, mode: SessionMode, day: number
 
 /** The official close of trading day `day` in New York minutes: the schedule's, or the exchange's early close. */
 function closeMinute(schedule: Schedule, day: number): number {
-  const venue = venueOf(schedule.kind);
-  const early = venue ? dayRule(venue, day).earlyClose : null;
+  const early = dayRule(venueOf(schedule.kind), day).earlyClose;
   return early === null ? schedule.rthClose : Math.min(early, schedule.rthClose);
 }
 

@@ -68,6 +68,7 @@ describe('order type mapping shared with the emulator', () => {
     { ...base, orderType: 'TRAIL', trailingPercent: 2 },
     { ...base, orderType: 'TRAIL_LIMIT', trailingAmount: 0.5, limitPrice: 9 },
     { ...base, orderType: 'MOC' },
+    { ...base, orderType: 'LOC', limitPrice: 10 },
   ].map((s) => OrderSpec.parse(s));
 
   it('reads back what it writes (spec -> IBKR type and prices -> spec fields)', () => {
@@ -79,7 +80,8 @@ describe('order type mapping shared with the emulator', () => {
       expect(OrderSpec.parse({ ...spec, ...fields })).toEqual(spec);
     }
     expect(ibTypeToSpecFields('REL', {})).toBeNull();
-    expect(ibTif('GTD')).toBeNull();
+    expect(ibTif('GTD')).toBe('GTD');
+    expect(ibTif('DTC')).toBeNull();
     expect(ibTif('GTC')).toBe('GTC');
   });
 

@@ -27,9 +27,12 @@ describe('specToIbOrder: our order -> the exact @stoqey/ib Order', () => {
     ['TRAIL LIMIT with a limit offset', spec({ action: 'SELL', orderType: 'TRAIL_LIMIT', trailingAmount: 1, stopPrice: 185, limitOffset: 0.05 }), { ...common, action: OrderAction.SELL, orderType: 'TRAIL LIMIT', auxPrice: 1, trailStopPrice: 185, lmtPriceOffset: 0.05 } as Order],
     ['TRAIL LIMIT with an initial limit price', spec({ action: 'SELL', orderType: 'TRAIL_LIMIT', trailingPercent: 1, limitPrice: 184.5 }), { ...common, action: OrderAction.SELL, orderType: 'TRAIL LIMIT', trailingPercent: 1, lmtPrice: 184.5 } as Order],
     ['MOC', spec({ orderType: 'MOC' }), { ...common, orderType: 'MOC' } as Order],
+    ['MIDPRICE with its cap in lmtPrice', spec({ orderType: 'MIDPRICE', limitPrice: 187 }), { ...common, orderType: 'MIDPRICE', lmtPrice: 187 } as Order],
+    ['LOC: limit-on-close, the limit in lmtPrice', spec({ orderType: 'LOC', limitPrice: 187 }), { ...common, orderType: 'LOC', lmtPrice: 187 } as Order],
     ['OPG: market-on-open is MKT with tif OPG', spec({ orderType: 'OPG' }), { ...common, orderType: 'MKT', tif: 'OPG' } as Order],
     ['LMT with tif OPG: limit-on-open', spec({ orderType: 'LMT', limitPrice: 187, timeInForce: 'OPG' }), { ...common, orderType: 'LMT', lmtPrice: 187, tif: 'OPG' } as Order],
     ['IOC and outsideRth', spec({ orderType: 'LMT', limitPrice: 187, timeInForce: 'IOC', outsideRth: true }), { ...common, orderType: 'LMT', lmtPrice: 187, tif: 'IOC', outsideRth: true } as Order],
+    ['GTD with a goodAfterTime: both in IBKR\'s UTC form', spec({ orderType: 'LMT', limitPrice: 187, timeInForce: 'GTD', goodAfterTime: '2026-01-06T14:30:00Z', goodTillDate: '2026-01-09T21:00:00.000Z' }), { ...common, orderType: 'LMT', lmtPrice: 187, tif: 'GTD', goodAfterTime: '20260106-14:30:00', goodTillDate: '20260109-21:00:00' } as Order],
     ['an OCA member: ocaGroup with ocaType 1 (cancel the rest, with block)', spec({ orderType: 'LMT', limitPrice: 187, ocaGroup: 'exit-1' }), { ...common, orderType: 'LMT', lmtPrice: 187, ocaGroup: 'exit-1', ocaType: 1 } as Order],
   ])('%s', (_name, input, expected) => {
     expect(specToIbOrder(input, extra)).toEqual(expected);
@@ -54,6 +57,10 @@ describe('ibOrderToSpec: an order IBKR reports (openOrder) -> our spec', () => {
     );
     expect(ibOrderToSpec(aapl, { action: 'SELL', totalQuantity: 100, orderType: 'TRAIL LIMIT', auxPrice: 1, lmtPriceOffset: 0.05, trailStopPrice: 185, tif: 'DAY', ocaGroup: 'g' })).toEqual(
       spec({ action: 'SELL', orderType: 'TRAIL_LIMIT', trailingAmount: 1, limitOffset: 0.05, stopPrice: 185, ocaGroup: 'g', currency: 'USD' }),
+    );
+    // goodAfterTime / goodTillDate in a named zone, and a GTD given as a date only (IBKR: until that day's close).
+    expect(ibOrderToSpec(aapl, { action: 'BUY', totalQuantity: 100, orderType: 'LMT', lmtPrice: 187, tif: 'GTD', goodAfterTime: '20260106 09:30:00 US/Eastern', goodTillDate: '20260109' })).toEqual(
+      spec({ orderType: 'LMT', limitPrice: 187, timeInForce: 'GTD', goodAfterTime: '2026-01-06T14:30:00.000Z', goodTillDate: '2026-01-09T21:00:00.000Z', currency: 'USD' }),
     );
     // IBKR's TrailingStop sample: the percent in trailingPercent, the stop in trailStopPrice, auxPrice unset.
     expect(ibOrderToSpec(aapl, { action: 'SELL', totalQuantity: 100, orderType: 'TRAIL', trailingPercent: 5.5, trailStopPrice: 200, auxPrice: UNSET, tif: 'GTC' })).toEqual(

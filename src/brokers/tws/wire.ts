@@ -7,7 +7,7 @@
 import { OptionType, OrderAction, OrderType, SecType, type Contract as IbContract, type ContractDetails, type Order as IbOrder } from '@stoqey/ib';
 import { OrderSpec, type Contract, type OrderStatus, type SecurityType, type SymbolSpec } from '../../core/models.js';
 import { ibTif, ibTypeToSpecFields, specInstrument, specToIbPrices, specToIbTif } from '../../ibkr/order-map.js';
-import { parseTwsDateTime } from '../../ibkr/time.js';
+import { parseTwsDateTime, toTwsUtc, twsOrderTimeToIso } from '../../ibkr/time.js';
 
 /** IBKR marks "no value" with Double.MAX_VALUE (and Integer.MAX_VALUE); both mean null here. */
 export function num(v: unknown): number | null {
@@ -140,6 +140,9 @@ export function specToIbOrder(spec: OrderSpec, extra: { account: string; orderRe
     order.ocaGroup = spec.ocaGroup;
     order.ocaType = 1; // cancel the rest with block: IBKR's default for one-cancels-all
   }
+  // IBKR's UTC form (YYYYMMDD-HH:MM:SS), so no time zone setting of the gateway can shift them.
+  if (spec.goodAfterTime !== undefined) order.goodAfterTime = toTwsUtc(spec.goodAfterTime);
+  if (spec.goodTillDate !== undefined) order.goodTillDate = toTwsUtc(spec.goodTillDate);
   if (extra.whatIf) order.whatIf = true;
   return order;
 }
@@ -167,6 +170,10 @@ export function ibOrderToSpec(contract: Contract, order: unknown): OrderSpec | n
   };
   const ocaGroup = str(order.ocaGroup);
   if (ocaGroup) base.ocaGroup = ocaGroup;
+  const after = twsOrderTimeToIso(str(order.goodAfterTime), 'goodAfterTime');
+  if (after) base.goodAfterTime = after;
+  const till = tif === 'GTD' ? twsOrderTimeToIso(str(order.goodTillDate), 'goodTillDate') : undefined;
+  if (till) base.goodTillDate = till;
   const account = str(order.account);
   if (account) base.account = account;
   const parsed = OrderSpec.safeParse(base);

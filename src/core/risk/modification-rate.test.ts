@@ -17,39 +17,38 @@ import { storeHistory } from './history.js';
 const S = 1000;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-describe('the store counts modifications from the audit log, across connections', () => {
+describe('the store history adds the modifications in the audit log to the placements (raw counts: the store contract suite)', () => {
   let dir: { dir: string; cleanup: () => void } | undefined;
   const stores: SqliteAuditStore[] = [];
-  afterEach(() => {
-    for (const s of stores.splice(0)) s.close();
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
     dir?.cleanup();
   });
 
-  it('counts ORDER_MODIFY_REQUESTED and ORDER_MODIFY_SIMULATED rows of either connection, window edges exact, nothing else', () => {
+  it('historyFacts counts a placement and the modifications of another connection; the synchronous checks see them', async () => {
     dir = tempDir();
     const clock = new ManualClock(T0);
     const a = openAuditStore({ dataDir: dir.dir, clock });
     const b = openAuditStore({ dataDir: dir.dir, clock });
     stores.push(a, b);
-    a.recordOrder(entry({ orderId: '1', timestamp: iso(T0) }), version('1', 'SUBMITTED', { createdAt: iso(T0), placement: { riskKey: 'k1' }, expectNew: true }));
-    a.append(entry({ eventType: 'ORDER_MODIFY_REQUESTED', orderId: '1', timestamp: iso(T0 + 10 * S) }));
-    b.append(entry({ eventType: 'ORDER_MODIFY_SIMULATED', orderId: '1', timestamp: iso(T0 + 20 * S) }));
-    // Refused before sending, or the broker's answer to one already counted: not order messages of their own.
-    b.append(entry({ eventType: 'RISK_BLOCKED', orderId: '1', timestamp: iso(T0 + 30 * S) }));
-    b.append(entry({ eventType: 'ORDER_MODIFIED', orderId: '1', timestamp: iso(T0 + 30 * S) }));
-    b.append(entry({ eventType: 'ORDER_MODIFY_REJECTED', orderId: '1', timestamp: iso(T0 + 30 * S) }));
+    await a.recordOrder(entry({ orderId: '1', timestamp: iso(T0) }), version('1', 'SUBMITTED', { createdAt: iso(T0), placement: { riskKey: 'k1' }, expectNew: true }));
+    await a.append(entry({ eventType: 'ORDER_MODIFY_REQUESTED', orderId: '1', timestamp: iso(T0 + 10 * S) }));
+    await b.append(entry({ eventType: 'ORDER_MODIFY_SIMULATED', orderId: '1', timestamp: iso(T0 + 20 * S) }));
+    await b.append(entry({ eventType: 'ORDER_MODIFY_REJECTED', orderId: '1', timestamp: iso(T0 + 30 * S) }));
 
-    expect(b.countModifications(iso(T0), true, iso(T0 + 60 * S))).toBe(2);
-    expect(a.countModifications(iso(T0 + 10 * S), false, iso(T0 + 60 * S))).toBe(1); // (from, to]: the first has left
-    expect(a.countModifications(iso(T0 + 10 * S), true, iso(T0 + 19_999))).toBe(1);
-    expect(a.countModifications(iso(T0 + 21 * S), true, iso(T0 + 120 * S))).toBe(0);
-
-    // The risk engine's history adds them to the placements.
-    const history = storeHistory(b);
-    expect(history.placedLastMinute(T0 + 30 * S)).toBe(3);
-    expect(history.placedLastMinute(T0 + 70 * S)).toBe(1); // (T0+10 s, T0+70 s]: only the simulated modification
-    expect(history.placedSince(T0, T0 + 30 * S)).toBe(3);
-    expect(a.verify().ok).toBe(true);
+    const engine = createRiskEngine(baseLimits({ maxOrdersPerMinute: 3, maxOrdersPerDay: 100 }), { store: storeHistory(b) });
+    const at = async (now: number) => {
+      const probe = input({ spec: spec({ quantity: 99 }), now });
+      return { ...probe, history: await engine.historyFacts(probe) };
+    };
+    const early = await at(T0 + 30 * S);
+    expect(early.history).toMatchObject({ placedLastMinute: 3, placedToday: 3 });
+    expect(byName(engine.evaluate(early), 'maxOrdersPerMinute')).toMatchObject({ passed: false, value: 4, limit: 3 });
+    // (T0+10 s, T0+70 s]: only the simulated modification is left in the minute; the day keeps all three.
+    const later = await at(T0 + 70 * S);
+    expect(later.history).toMatchObject({ placedLastMinute: 1, placedToday: 3 });
+    expect(byName(engine.evaluate(later), 'maxOrdersPerMinute')).toMatchObject({ passed: true, value: 2 });
+    expect((await a.verify()).ok).toBe(true);
   });
 });
 
@@ -87,7 +86,7 @@ describe('modifying through the client on the simulated broker', () => {
     const preview = await gw.client.previewModification(orderId, { limitPrice: limitPrice - 3 });
     expect(byName(preview.riskChecks, 'maxOrdersPerMinute')).toMatchObject({ passed: false, value: 4, limit: 3 });
     await expect(gw.client.modifyOrder(orderId, { limitPrice: limitPrice - 3 })).rejects.toMatchObject({ code: 'RISK_LIMIT_EXCEEDED', details: { failedChecks: [expect.objectContaining({ name: 'maxOrdersPerMinute' })] } });
-    expect(gw.client.queryAudit({ orderId, eventType: 'ORDER_MODIFY_REQUESTED' }).entries).toHaveLength(2);
+    expect((await gw.client.queryAudit({ orderId, eventType: 'ORDER_MODIFY_REQUESTED' })).entries).toHaveLength(2);
     expect((await gw.client.getOrderStatus(orderId)).spec.limitPrice).toBe(limitPrice - 2);
     // A new order meets the same budget.
     await expect(gw.client.placeOrder({ symbol: 'MSFT', action: 'BUY', quantity: 1, orderType: 'LMT', limitPrice: 1 })).rejects.toMatchObject({ code: 'RISK_LIMIT_EXCEEDED' });
@@ -95,9 +94,10 @@ describe('modifying through the client on the simulated broker', () => {
     // Another process on the same DATA_DIR (its own connection to audit.db) counts the same three messages.
     const other = openAuditStore({ dataDir: gw.dataDir, clock: gw.clock });
     try {
-      expect(storeHistory(other).placedLastMinute(gw.clock.now())).toBe(3);
+      const now = gw.clock.now();
+      expect((await storeHistory(other).facts(spec({ symbol: 'MSFT' }), ACCOUNT, now, now - 3_600_000)).placedLastMinute).toBe(3);
     } finally {
-      other.close();
+      await other.close();
     }
 
     // A minute after the placement, its slot is free again; the modifications still hold theirs.
@@ -105,7 +105,7 @@ describe('modifying through the client on the simulated broker', () => {
     const later = await gw.client.previewModification(orderId, { limitPrice: limitPrice - 3 });
     expect(byName(later.riskChecks, 'maxOrdersPerMinute').passed).toBe(true);
     expect((await gw.client.modifyOrder(orderId, { limitPrice: limitPrice - 3 })).modified).toBe(true);
-    expect(gw.client.verifyAudit().ok).toBe(true);
+    expect((await gw.client.verifyAudit()).ok).toBe(true);
   });
 
   it('MAX_ORDERS_PER_DAY counts them too', async () => {

@@ -101,6 +101,8 @@ async function placeAtBroker(s: Session, records: OrderRecord[], request: Omit<P
       if (st && (rec.held ?? []).every((u) => u.kind !== 'status')) rec.status = TWS_STATUS[st];
     }
     if (ack.status === 'REJECTED') rejection = ack.message ?? 'rejected by the simulated broker';
+    // An order held until its goodAfterTime: IBKR's order message 399 says until when (the order goes on, PreSubmitted).
+    else if (ack.message?.startsWith(WARNING_399)) s.error(parent.twsId, 399, `Order Message:\n${parent.spec.action} ${parent.spec.quantity} ${parent.contract.symbol}\nWarning: ${ack.message.slice(WARNING_399.length).trim()}`);
   } catch (err) {
     for (const rec of records) rec.status = 'Cancelled';
     rejection = err instanceof Error ? err.message : String(err);
@@ -160,6 +162,8 @@ async function placeBracket(s: Session, entry: Untransmitted, children: Untransm
   );
 }
 
+const WARNING_399 = 'Warning 399:';
+
 const placeOrder: Handler = async (s, r) => {
   const o = parsePlaceOrder(r, s.serverVersion);
   const shared = s.shared;
@@ -193,12 +197,6 @@ const placeOrder: Handler = async (s, r) => {
     return;
   }
   const spec = mapped.spec;
-  // The simulator cannot hold an order until its goodAfterTime: it would work (and fill) at once, so a future one is refused.
-  const goodAfter = o.echo.goodAfterTime === '' ? null : parseTwsTime(o.echo.goodAfterTime);
-  if (!o.whatIf && goodAfter !== null && goodAfter > shared.clock.now()) {
-    reject(s, o.orderId, `goodAfterTime ${o.echo.goodAfterTime} is in the future; the simulated gateway does not hold orders until a time yet`);
-    return;
-  }
   if (o.whatIf) {
     await sendWhatIf(s, newRecord(s, o.orderId, 0, 'what-if', contract, spec, account, o.orderRef, o.echo));
     return;

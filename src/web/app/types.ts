@@ -108,6 +108,8 @@ export interface OrderSpec {
   orderType: string;
   timeInForce: string;
   outsideRth: boolean;
+  goodAfterTime?: string;
+  goodTillDate?: string;
   exchange?: string;
   currency?: string;
   expiry?: string;
@@ -269,8 +271,8 @@ export interface ErrorBody {
 export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['SIMULATED', 'FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED']);
 
 /** Kept in step with the API's enums by the type-level check in dashboard.test.ts. */
-export const ORDER_TYPES = ['MKT', 'LMT', 'STP', 'STP_LMT', 'TRAIL', 'TRAIL_LIMIT', 'MOC', 'OPG'] as const;
-export const TIME_IN_FORCE = ['DAY', 'GTC', 'IOC', 'FOK', 'OPG'] as const;
+export const ORDER_TYPES = ['MKT', 'LMT', 'STP', 'STP_LMT', 'TRAIL', 'TRAIL_LIMIT', 'MOC', 'OPG', 'LOC', 'MIDPRICE'] as const;
+export const TIME_IN_FORCE = ['DAY', 'GTC', 'IOC', 'FOK', 'OPG', 'GTD'] as const;
 export const SECURITY_TYPES = ['STK', 'ETF', 'FUT', 'OPT', 'IND', 'CASH', 'CFD', 'BOND', 'FUND', 'CRYPTO'] as const;
 export const BAR_SIZES = [
   '1 secs', '5 secs', '10 secs', '15 secs', '30 secs',
