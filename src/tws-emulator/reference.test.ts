@@ -69,7 +69,9 @@ describe('reference data', () => {
     c.ib.reqNewsArticle(6, 'BRFG', 'BRFG$1');
     expect((await c.waitFor(EventName.error, (a) => a[2] === 6))[1]).toBe(10276);
     c.ib.reqWshMetaData(7);
-    expect((await c.waitFor(EventName.error, (a) => a[2] === 7))[1]).toBe(10276);
+    const wsh = await c.waitFor(EventName.error, (a) => a[2] === 7);
+    // IBKR's message-code table: 10276 "News feed is not allowed" (not permissioned for the WSH feed).
+    expect([wsh[1], (wsh[0] as Error).message]).toEqual([10276, 'News feed is not allowed.']);
     c.ib.reqWshEventData(8, { conId: 265598 } as never);
     expect((await c.waitFor(EventName.error, (a) => a[2] === 8))[1]).toBe(10276);
   });
