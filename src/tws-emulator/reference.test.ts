@@ -42,6 +42,20 @@ describe('reference data', () => {
     expect((await c.waitFor(EventName.symbolSamples, (a) => a[0] === 3))[1]).toEqual([]);
   });
 
+  it('puts the industry, category and subcategory IB shows in a stock contract details, and leaves them empty for an ETF', async () => {
+    const c = await h.connect(1);
+    c.ib.reqContractDetails(11, AAPL);
+    c.ib.reqContractDetails(12, { symbol: 'NVDA', secType: SecType.STK, exchange: 'SMART', currency: 'USD' });
+    c.ib.reqContractDetails(13, { symbol: 'SPY', secType: SecType.STK, exchange: 'SMART', currency: 'USD' });
+    const pick = async (id: number): Promise<string[]> => {
+      const d = (await c.waitFor(EventName.contractDetails, (a) => a[0] === id))[1] as { industry: string; category: string; subcategory: string };
+      return [d.industry, d.category, d.subcategory];
+    };
+    expect(await pick(11)).toEqual(['Technology', 'Computers', 'Computers']);
+    expect(await pick(12)).toEqual(['Technology', 'Semiconductors', 'Electronic Compo-Semicon']);
+    expect(await pick(13)).toEqual(['', '', '']);
+  });
+
   it('puts trading and liquid hours, the time zone and market rule ids in contract details, and serves the rule', async () => {
     const c = await h.connect(1);
     c.ib.reqContractDetails(4, AAPL);
