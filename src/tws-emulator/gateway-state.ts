@@ -75,7 +75,10 @@ export class EmulatorState {
   readonly historicalPacer = new HistoricalPacer();
   readonly faults: Faults = { ackDelayMs: 0, dropAcks: 0, forceDelayed: false };
   readonly links = new Set<ClientLink>();
+  /** Lines in use by every client: reqMktData and the streams (market-lines.ts). */
   marketDataLines = 0;
+  depthStreams = 0;
+  tickByTickStreams = 0;
 
   private readonly byClientId = new Map<number, ClientLink>();
   private readonly orders = new Map<string, OrderRecord>();
