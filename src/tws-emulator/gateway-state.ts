@@ -79,6 +79,8 @@ export class EmulatorState {
   marketDataLines = 0;
   depthStreams = 0;
   tickByTickStreams = 0;
+  /** How often scanner subscriptions send fresh results (real-time ms). */
+  scannerRefreshMs = 30_000;
 
   private readonly byClientId = new Map<number, ClientLink>();
   private readonly orders = new Map<string, OrderRecord>();
