@@ -31,7 +31,7 @@ describe('executions without an order (exercise, assignment, expiry, liquidation
     gw.clock.set(AFTER_JAN_16_CLOSE);
     await gw.advance(2000);
 
-    const rows = c.queryAudit({ eventType: 'BROKER_INITIATED_FILL' }).entries;
+    const rows = (await c.queryAudit({ eventType: 'BROKER_INITIATED_FILL' })).entries;
     // The exercise is two legs: the 2 calls leave at 0, 200 shares arrive at the strike.
     expect(rows.map((r) => [r.eventData.reason, r.eventData.symbol, r.eventData.securityType])).toEqual([
       ['EXERCISE', 'AAPL', 'OPT'],
@@ -53,7 +53,7 @@ describe('executions without an order (exercise, assignment, expiry, liquidation
     // The order list shows them beside the order that bought the calls.
     const listed = await c.listOrders({ status: 'closed' });
     expect(listed.filter((o) => o.orderId.startsWith(ACCOUNT_EXECUTION_PREFIX))).toHaveLength(2);
-    expect(c.verifyAudit().ok).toBe(true);
+    expect((await c.verifyAudit()).ok).toBe(true);
   });
 
   it('a live order stream sees the exercise as it happens, and a restart does not record it twice', async () => {
@@ -73,6 +73,6 @@ describe('executions without an order (exercise, assignment, expiry, liquidation
     await c.close();
     const again = await gw.restart();
     await gw.advance(2000);
-    expect(again.queryAudit({ eventType: 'BROKER_INITIATED_FILL' }).entries).toHaveLength(2);
+    expect((await again.queryAudit({ eventType: 'BROKER_INITIATED_FILL' })).entries).toHaveLength(2);
   });
 });

@@ -18,6 +18,7 @@ import { currentContext } from '../logging.js';
 import type { OrderDetail, OrderSpec } from '../models.js';
 import { auditRow, type OrderContext } from './context.js';
 import { commissionOf } from './mapping.js';
+import { withOrderLock } from './order-lock.js';
 
 /** Prefix of the ids of orders that stand for an order-less execution. */
 export const ACCOUNT_EXECUTION_PREFIX = 'EXEC-';
@@ -36,13 +37,18 @@ export function accountExecutionOrderId(execId: string): string {
 }
 
 /**
- * Records one order-less execution (once per execution id). Returns the
+ * Records one order-less execution (once per execution id). Resolves to the
  * recorded order, or null when it was already recorded.
  */
-export function recordAccountExecution(ctx: OrderContext, event: AccountExecution): OrderDetail | null {
+export function recordAccountExecution(ctx: OrderContext, event: AccountExecution): Promise<OrderDetail | null> {
+  // The lock makes "not recorded yet, so record it" one step when the same execution arrives twice in a turn.
+  return withOrderLock(ctx, accountExecutionOrderId(event.fill.execId), () => recordNow(ctx, event));
+}
+
+async function recordNow(ctx: OrderContext, event: AccountExecution): Promise<OrderDetail | null> {
   const { fill, contract, accountId, reason } = event;
   const orderId = accountExecutionOrderId(fill.execId);
-  if (ctx.audit.getOrder(orderId)) return null;
+  if (await ctx.audit.getOrder(orderId)) return null;
   const spec: OrderSpec = {
     symbol: contract.symbol,
     securityType: contract.securityType,
@@ -60,7 +66,7 @@ export function recordAccountExecution(ctx: OrderContext, event: AccountExecutio
     account: accountId,
   };
   const message = `${REASON_TEXT[reason]} (${reason}; executed by the broker without an order, IBKR order id 0)`;
-  const { order } = ctx.audit.recordOrder(
+  const { order } = await ctx.audit.recordOrder(
     auditRow('BROKER_INITIATED_FILL', { reason, fill, conId: contract.conId, symbol: contract.symbol, securityType: contract.securityType, localSymbol: contract.localSymbol ?? null }, { accountId, orderId, snapshot: null }),
     {
       orderId,
@@ -82,6 +88,8 @@ export function recordAccountExecution(ctx: OrderContext, event: AccountExecutio
       brokerIdentity: ctx.identityFor(accountId),
       expectNew: true,
     },
+    // Like any other fill: the broker holds the execution, so a crash loses nothing reconciliation cannot recover.
+    { durability: 'relaxed' },
   );
   ctx.metrics.ordersByStatus.inc({ status: 'FILLED' });
   return order;
