@@ -761,6 +761,8 @@ export const AuditEventType = z.enum([
   'ORDER_MODIFIED',
   'ORDER_MODIFY_REJECTED',
   'ORDER_MODIFY_SIMULATED',
+  /** An execution the broker made without an order (exercise, assignment, expiry, final settlement, liquidation). */
+  'BROKER_INITIATED_FILL',
 ]);
 export type AuditEventType = z.infer<typeof AuditEventType>;
 
