@@ -82,3 +82,13 @@ export async function guardPg<T>(what: string, fn: () => Promise<T>): Promise<T>
     throw toPgAuditError(err, what);
   }
 }
+
+/** Runs `fn` on one connection of the pool (a transaction must not hop between connections). */
+export async function withClient<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    return await fn(client);
+  } finally {
+    client.release();
+  }
+}

@@ -172,7 +172,7 @@ CREATE TABLE idempotency_keys (
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
 
-/** Applies every migration not yet recorded; returns the versions applied now. */
+/** Applies every migration not yet recorded; returns the versions applied now. `db`: one connection, never a pool (it is one transaction). */
 export async function migratePostgres(db: Queryable, nowIso: () => string, migrations: readonly PgMigration[] = PG_MIGRATIONS): Promise<number[]> {
   await db.query('BEGIN');
   try {

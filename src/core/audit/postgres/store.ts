@@ -32,7 +32,7 @@ import type { AuditAppend, IdempotencyBegin, OrderScope, OrderVersionInput } fro
 import { queryAuditLog } from './audit-reads.js';
 import { ChainedRows } from './chained-rows.js';
 import { ChangeListener, headsMark } from './changes.js';
-import { createPool, guardPg, type Pool, type PoolClient } from './connection.js';
+import { createPool, guardPg, type Pool, type PoolClient, withClient } from './connection.js';
 import { migratePostgres } from './migrations.js';
 import { OrderReads } from './order-reads.js';
 import { beginKey, completeKey, readState, releaseKey } from './state.js';
@@ -69,7 +69,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   try {
     const clock = options.clock ?? systemClock;
     const now = (): string => isoNow(clock);
-    await guardPg('migrate the PostgreSQL store', () => migratePostgres(pool, now));
+    await guardPg('migrate the PostgreSQL store', () => withClient(pool, (client) => migratePostgres(client, now)));
     const sealed = (await loadAnchors(pool)).size > 0;
     const key = resolveKey(options, sealed);
     const sealer = key === null ? null : new Sealer(key);
