@@ -128,6 +128,24 @@ describe('API_KEYS', () => {
   });
 });
 
+describe('DATABASE_URL (the PostgreSQL store)', () => {
+  it('is unset by default: the SQLite audit.db in DATA_DIR', () => {
+    expect(parseConfig({}).databaseUrl).toBeNull();
+  });
+
+  it('accepts postgres:// and postgresql:// URLs and nothing else', () => {
+    expect(parseConfig({ DATABASE_URL: 'postgres://gw:pw@db.internal:5432/desk' }).databaseUrl).toBe('postgres://gw:pw@db.internal:5432/desk');
+    expect(parseConfig({ DATABASE_URL: 'postgresql://db/desk' }).databaseUrl).toBe('postgresql://db/desk');
+    expect(configError({ DATABASE_URL: 'http://db/desk' }).message).toMatch(/DATABASE_URL/);
+  });
+
+  it('goes into the audited configuration without its password', () => {
+    const text = JSON.stringify(publicConfig(parseConfig({ DATABASE_URL: 'postgres://gw:s3cretpw@db.internal:5432/desk' })));
+    expect(text).not.toContain('s3cretpw');
+    expect(text).toContain('postgres://gw:***@db.internal:5432/desk');
+  });
+});
+
 describe('.env', () => {
   it('is read when present, and the real environment wins over it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ibkr-env-'));

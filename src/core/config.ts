@@ -101,6 +101,15 @@ const url: Parser<string> = (raw) => {
   }
 };
 
+const postgresUrl: Parser<string> = (raw) => {
+  try {
+    const u = new URL(raw.trim());
+    return u.protocol === 'postgres:' || u.protocol === 'postgresql:' ? raw.trim() : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 const list: Parser<string[]> = (raw) =>
   raw
     .split(',')
@@ -197,6 +206,7 @@ export const CONFIG_TABLE = {
     rateLimitPerMinute: setting({ name: 'API_RATE_LIMIT_PER_MINUTE', default: '6000', accepts: 'an integer 1-10000000', description: 'Requests per minute per API key before 429', parse: int(1, 10_000_000) }),
   },
   dataDir: setting({ name: 'DATA_DIR', default: './data', accepts: 'a directory path', description: 'Where audit.db, sim.db, the bar cache and the generated API key live', parse: absolutePath }),
+  databaseUrl: optional({ name: 'DATABASE_URL', accepts: 'a postgres:// or postgresql:// URL', description: 'Keep the audit log, orders, idempotency keys and the kill switch in this PostgreSQL database, shared by every gateway that names it (set the same AUDIT_HMAC_KEY on each); unset: DATA_DIR/audit.db (SQLite)', parse: postgresUrl, secret: true }),
   auditHmacKey: optional({ name: 'AUDIT_HMAC_KEY', accepts: 'at least 32 characters', description: 'Key of the audit chain HMAC; unset: DATA_DIR/audit.key, generated on first start (mode 0600)', parse: (raw) => (raw.trim().length >= 32 ? raw.trim() : undefined), secret: true }),
   logLevel: setting({ name: 'LOG_LEVEL', default: 'info', accepts: 'fatal | error | warn | info | debug | trace | silent', description: 'Log level', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') }),
   logFormat: setting({ name: 'LOG_FORMAT', default: 'auto', accepts: 'auto | json | pretty', description: 'auto: one readable line per event on a terminal, JSON otherwise; json: always JSON (for log shippers)', parse: oneOf<'auto' | 'json' | 'pretty'>('auto', 'json', 'pretty') }),
@@ -287,12 +297,20 @@ export function envExample(): string {
   return lines.join('\n');
 }
 
+function withoutPassword(raw: string): string {
+  const u = new URL(raw);
+  if (u.password !== '') u.password = '***';
+  return u.toString();
+}
+
 /** The configuration as it may be written to the audit log: key names and scopes, never key values. */
 export function publicConfig(config: Config): Record<string, unknown> {
-  const { auditHmacKey, ...rest } = config;
+  const { auditHmacKey, databaseUrl, ...rest } = config;
   return {
     ...rest,
     auditHmacKeySet: auditHmacKey !== null,
+    // Where the store is, never its password.
+    databaseUrl: databaseUrl === null ? null : withoutPassword(databaseUrl),
     api: { ...config.api, keys: config.api.keys === null ? null : config.api.keys.map((k) => ({ name: k.name, scopes: [...k.scopes] })) },
     mcp: { apiUrl: config.mcp.apiUrl, apiKeySet: config.mcp.apiKey !== null, timeoutMs: config.mcp.timeoutMs },
   };
