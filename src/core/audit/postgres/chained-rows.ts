@@ -11,7 +11,7 @@ import { normaliseTimestamp, toJsonText } from '../json.js';
 import type { AuditAppend, OrderVersionInput } from '../types.js';
 import { type PoolClient, pgCode, UNIQUE_VIOLATION } from './connection.js';
 import { type AuditRow, type HistoryRow, type StateLogRow, toAuditEntry, toOrderDetail } from './row-types.js';
-import { insertRow, PgHeads } from './transaction.js';
+import { insertRow, type PgHeads } from './transaction.js';
 
 /** The instrument an event is about, so the log can be searched by symbol without parsing JSON (as on SQLite). */
 function symbolOf(data: Record<string, unknown>): string | null {
@@ -27,18 +27,15 @@ export type StateChange =
   | { kind: 'idempotency'; scope: string; key: string; change: 'released' };
 
 export class ChainedRows {
-  private readonly heads: PgHeads;
-
   constructor(
     private readonly client: PoolClient,
+    private readonly heads: PgHeads,
     private readonly sealer: Sealer,
     private readonly now: string,
-  ) {
-    this.heads = new PgHeads(client);
-  }
+  ) {}
 
   async audit(entry: AuditAppend): Promise<AuditEntry> {
-    const { id, prevHash } = await this.heads.next('audit_log');
+    const { id, prevHash } = this.heads.next('audit_log');
     const unhashed: Omit<AuditRow, 'hash'> = {
       id,
       correlation_id: entry.correlationId,
@@ -54,7 +51,7 @@ export class ChainedRows {
     };
     const row: AuditRow = { ...unhashed, hash: this.sealer.row('audit_log', unhashed as Row) };
     await insertRow(this.client, 'audit_log', { ...row });
-    await this.heads.advance('audit_log', id, row.hash);
+    this.heads.advance('audit_log', id, row.hash);
     return toAuditEntry(row);
   }
 
@@ -63,7 +60,7 @@ export class ChainedRows {
     if (prev && v.expectNew) throw new OrderIdInUseError(v.orderId, prev.broker_identity);
     const placed = !prev && v.placement !== undefined;
     const seq = placed ? Number((await this.client.query<{ m: number | null }>('SELECT MAX(placed_seq) AS m FROM order_history')).rows[0]?.m ?? 0) + 1 : null;
-    const { id, prevHash } = await this.heads.next('order_history');
+    const { id, prevHash } = this.heads.next('order_history');
     const unhashed: Omit<HistoryRow, 'hash'> = {
       id,
       order_id: v.orderId,
@@ -103,12 +100,12 @@ export class ChainedRows {
       }
       throw err;
     }
-    await this.heads.advance('order_history', id, row.hash);
+    this.heads.advance('order_history', id, row.hash);
     return toOrderDetail(row);
   }
 
   async state(change: StateChange): Promise<void> {
-    const { id, prevHash } = await this.heads.next('state_log');
+    const { id, prevHash } = this.heads.next('state_log');
     const base = { id, timestamp: this.now, correlation_id: currentContext().correlationId, kind: change.kind, change: change.change, prev_hash: prevHash };
     const unhashed: Omit<StateLogRow, 'hash'> =
       change.kind === 'state'
@@ -123,6 +120,6 @@ export class ChainedRows {
           };
     const hash = this.sealer.row('state_log', unhashed as Row);
     await insertRow(this.client, 'state_log', { ...unhashed, hash });
-    await this.heads.advance('state_log', id, hash);
+    this.heads.advance('state_log', id, hash);
   }
 }

@@ -36,7 +36,7 @@ import { createPool, guardPg, type Pool, type PoolClient, withClient } from './c
 import { migratePostgres } from './migrations.js';
 import { OrderReads } from './order-reads.js';
 import { beginKey, completeKey, readState, releaseKey } from './state.js';
-import { writeTransaction } from './transaction.js';
+import { GroupCommitter, writeTransaction } from './transaction.js';
 import { anchorMissing, loadAnchors, verifyPostgres } from './verify.js';
 
 export interface PostgresStoreOptions {
@@ -73,7 +73,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     const sealed = (await loadAnchors(pool)).size > 0;
     const key = resolveKey(options, sealed);
     const sealer = key === null ? null : new Sealer(key);
-    if (sealer !== null && !sealed) await writeTransaction(pool, {}, (client) => anchorMissing(client, sealer, now()));
+    if (sealer !== null && !sealed) await writeTransaction(pool, {}, (client, heads) => anchorMissing(client, heads, sealer, now()));
     const block = await writeBlockFor(pool, options, sealer);
     const listener = new ChangeListener(options.url, options.listenRetryMs);
     await listener.start();
@@ -107,6 +107,7 @@ export class PostgresAuditStore {
   readonly kind = 'postgres' as const;
   private readonly relaxed = new AsyncLocalStorage<boolean>();
   private readonly orders: OrderReads;
+  private readonly committer: GroupCommitter;
   private ownCommits = 0;
   private closed = false;
 
@@ -120,6 +121,7 @@ export class PostgresAuditStore {
     readonly location: string,
   ) {
     this.orders = new OrderReads(pool);
+    this.committer = new GroupCommitter(pool);
   }
 
   /** The sealer, when writes are allowed. */
@@ -132,9 +134,9 @@ export class PostgresAuditStore {
   private async write<T>(what: string, fn: (rows: ChainedRows, client: PoolClient, now: string) => Promise<T>): Promise<T> {
     return guardPg(what, async () => {
       const sealer = this.writable();
-      const result = await writeTransaction(this.pool, { relaxed: this.relaxed.getStore() === true }, (client) => {
+      const result = await this.committer.submit(this.relaxed.getStore() === true, (client, heads) => {
         const now = isoNow(this.clock);
-        return fn(new ChainedRows(client, sealer, now), client, now);
+        return fn(new ChainedRows(client, heads, sealer, now), client, now);
       });
       this.ownCommits += 1;
       return result;

@@ -10,6 +10,10 @@
  * chain: recordOrder writes two chains and a claim writes a third, and a
  * single lock cannot deadlock. bench/audit-postgres.js measures what it costs.
  *
+ * Writes arriving together share one such transaction (GroupCommitter): the
+ * lock, the head read and the WAL flush are paid once per batch, not once per
+ * order, which is what makes one serialised chain affordable.
+ *
  * Each write also sends NOTIFY on CHANGE_CHANNEL, delivered at commit to every
  * listening gateway (changes.ts): that is how the kill switch set by one
  * gateway reaches the others.
@@ -27,19 +31,61 @@ export interface TxOptions {
   relaxed?: boolean;
 }
 
-/** Runs `fn` in one locked write transaction; rolls back on any error. */
-export async function writeTransaction<T>(pool: Pool, options: TxOptions, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+/** Runs `fn` in one locked write transaction of its own; rolls back on any error. */
+export async function writeTransaction<T>(pool: Pool, options: TxOptions, fn: (client: PoolClient, heads: PgHeads) => Promise<T>): Promise<T> {
+  const [outcome] = await runBatch(pool, [{ relaxed: options.relaxed === true, run: fn }]);
+  if (outcome === undefined || !outcome.ok) throw outcome?.error ?? new Error('write transaction produced no outcome');
+  return outcome.value as T;
+}
+
+export interface BatchJob {
+  relaxed: boolean;
+  run: (client: PoolClient, heads: PgHeads) => Promise<unknown>;
+}
+
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * Runs several writes in one transaction: one lock, one head read, one WAL
+ * flush at COMMIT. Each job runs inside a savepoint, so a job that fails
+ * (a clientOrderId already used, say) is rolled back alone and the others
+ * commit. A failure of the transaction itself (lost connection, COMMIT
+ * refused) fails every job: none is reported done unless its rows committed.
+ * Durable unless every job in the batch is relaxed.
+ */
+export async function runBatch(pool: Pool, jobs: readonly BatchJob[]): Promise<Outcome[]> {
+  let client: PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    return jobs.map(() => ({ ok: false, error }));
+  }
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     try {
       await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
-      if (options.relaxed) await client.query('SET LOCAL synchronous_commit = off');
-      const result = await fn(client);
+      if (jobs.every((j) => j.relaxed)) await client.query('SET LOCAL synchronous_commit = off');
+      const heads = await PgHeads.load(client);
+      const outcomes: Outcome[] = [];
+      for (const job of jobs) {
+        const saved = heads.snapshot();
+        if (jobs.length > 1) await client.query('SAVEPOINT job');
+        try {
+          const value = await job.run(client, heads);
+          if (jobs.length > 1) await client.query('RELEASE SAVEPOINT job');
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          if (jobs.length === 1) throw error;
+          await client.query('ROLLBACK TO SAVEPOINT job');
+          heads.restore(saved);
+          outcomes.push({ ok: false, error });
+        }
+      }
+      await heads.flush(client);
       await client.query(`NOTIFY ${CHANGE_CHANNEL}`);
       await client.query('COMMIT');
-      return result;
+      return outcomes;
     } catch (err) {
       await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
         // The connection itself failed: do not give it back to the pool.
@@ -47,11 +93,51 @@ export async function writeTransaction<T>(pool: Pool, options: TxOptions, fn: (c
       });
       throw err;
     }
-  } catch (err) {
-    broken ??= isConnectionError(err) ? (err as Error) : undefined;
-    throw err;
+  } catch (error) {
+    broken ??= isConnectionError(error) ? (error as Error) : undefined;
+    return jobs.map(() => ({ ok: false, error }));
   } finally {
     client.release(broken);
+  }
+}
+
+/**
+ * Group commit: writes submitted while a batch is being written (or in the
+ * same event-loop turn) go together in the next one, up to `maxBatch`. Each
+ * caller's promise settles only after its batch's COMMIT returned, so a row
+ * reported written is durable, and an order is transmitted only after that.
+ */
+export class GroupCommitter {
+  private queue: Array<BatchJob & { settle: (o: Outcome) => void }> = [];
+  private running = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly maxBatch = 64,
+  ) {}
+
+  submit<T>(relaxed: boolean, run: (client: PoolClient, heads: PgHeads) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ relaxed, run, settle: (o) => (o.ok ? resolve(o.value as T) : reject(o.error)) });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.running || this.queue.length === 0) return;
+    this.running = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue.splice(0, this.maxBatch);
+    try {
+      const outcomes = await runBatch(this.pool, batch);
+      batch.forEach((job, i) => job.settle(outcomes[i] ?? { ok: false, error: new Error('no outcome') }));
+    } finally {
+      this.running = false;
+      this.kick();
+    }
   }
 }
 
@@ -66,26 +152,53 @@ export interface Head {
   lastHash: string;
 }
 
-/** chain_heads inside a write transaction (the advisory lock is held). */
+/**
+ * chain_heads for one write transaction: read once after the lock is taken,
+ * moved in memory by each row, written back before COMMIT.
+ */
 export class PgHeads {
-  constructor(private readonly client: PoolClient) {}
+  private dirty = new Set<ChainName>();
 
-  async get(chain: ChainName): Promise<Head | null> {
-    const r = await this.client.query<{ last_id: number; last_hash: string }>('SELECT last_id, last_hash FROM chain_heads WHERE chain = $1', [chain]);
-    const row = r.rows[0];
-    return row ? { lastId: row.last_id, lastHash: row.last_hash } : null;
+  private constructor(private heads: Map<ChainName, Head>) {}
+
+  static async load(client: PoolClient): Promise<PgHeads> {
+    const r = await client.query<{ chain: ChainName; last_id: number; last_hash: string }>('SELECT chain, last_id, last_hash FROM chain_heads');
+    return new PgHeads(new Map(r.rows.map((row) => [row.chain, { lastId: row.last_id, lastHash: row.last_hash }])));
   }
 
-  async next(chain: ChainName): Promise<{ id: number; prevHash: string }> {
-    const head = await this.get(chain);
+  get(chain: ChainName): Head | null {
+    return this.heads.get(chain) ?? null;
+  }
+
+  next(chain: ChainName): { id: number; prevHash: string } {
+    const head = this.heads.get(chain);
     return head ? { id: head.lastId + 1, prevHash: head.lastHash } : { id: 1, prevHash: GENESIS_HASH };
   }
 
-  async advance(chain: ChainName, id: number, hash: string): Promise<void> {
-    await this.client.query(
-      'INSERT INTO chain_heads (chain, last_id, last_hash) VALUES ($1, $2, $3) ON CONFLICT (chain) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash',
-      [chain, id, hash],
-    );
+  advance(chain: ChainName, id: number, hash: string): void {
+    this.heads.set(chain, { lastId: id, lastHash: hash });
+    this.dirty.add(chain);
+  }
+
+  snapshot(): { heads: Map<ChainName, Head>; dirty: Set<ChainName> } {
+    return { heads: new Map(this.heads), dirty: new Set(this.dirty) };
+  }
+
+  restore(saved: { heads: Map<ChainName, Head>; dirty: Set<ChainName> }): void {
+    this.heads = new Map(saved.heads);
+    this.dirty = new Set(saved.dirty);
+  }
+
+  async flush(client: PoolClient): Promise<void> {
+    for (const chain of this.dirty) {
+      const head = this.heads.get(chain);
+      if (head === undefined) continue;
+      await client.query(
+        'INSERT INTO chain_heads (chain, last_id, last_hash) VALUES ($1, $2, $3) ON CONFLICT (chain) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash',
+        [chain, head.lastId, head.lastHash],
+      );
+    }
+    this.dirty.clear();
   }
 }
 

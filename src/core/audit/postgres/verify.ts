@@ -7,7 +7,7 @@
 import { anchorProblem, type StoredAnchor } from '../anchors.js';
 import { CHAIN_OK, CHAINS, type ChainCheck, type ChainName, GENESIS_HASH, type Row, rowHash, type Sealer } from '../chain.js';
 import type { PoolClient, Queryable } from './connection.js';
-import { PgHeads } from './transaction.js';
+import type { PgHeads } from './transaction.js';
 
 interface AnchorRow {
   chain: string;
@@ -28,12 +28,11 @@ export async function loadAnchors(db: Queryable): Promise<Map<ChainName, StoredA
 }
 
 /** Anchors every chain without one at the row after its head (row 1 on a new database). Inside a write transaction. */
-export async function anchorMissing(client: PoolClient, sealer: Sealer, now: string): Promise<void> {
+export async function anchorMissing(client: PoolClient, heads: PgHeads, sealer: Sealer, now: string): Promise<void> {
   const existing = await loadAnchors(client);
-  const heads = new PgHeads(client);
   for (const chain of CHAINS) {
     if (existing.has(chain)) continue;
-    const head = await heads.get(chain);
+    const head = heads.get(chain);
     const unsigned = { chain, firstMacId: head ? head.lastId + 1 : 1, prevHash: head ? head.lastHash : GENESIS_HASH, keyId: sealer.key.id, createdAt: now };
     // The same MACed body as anchors.ts, so anchorProblem() checks these too.
     const mac = sealer.mac({ anchor: unsigned });
