@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entry, tempDir, version } from '../../../testing/audit/samples.js';
 import { startTestPostgres, type TestPostgres } from '../../../testing/postgres.js';
-import { auditDbPath, openAuditStore } from '../audit-store.js';
+import { auditDbPath, openAuditStore } from '../sqlite/store.js';
 import { copySqliteToPostgres } from './copy-from-sqlite.js';
 import { openPostgresStore } from './store.js';
 

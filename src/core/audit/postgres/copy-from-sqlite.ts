@@ -12,7 +12,7 @@
 import Database from 'better-sqlite3';
 import { AuditError } from '../../errors.js';
 import type { AuditVerifyResult } from '../../models.js';
-import { auditDbPath, openAuditStore } from '../audit-store.js';
+import { auditDbPath, openAuditStore } from '../sqlite/store.js';
 import { CHAINS } from '../chain.js';
 import { createPool, type PoolClient, withClient } from './connection.js';
 import { migratePostgres } from './migrations.js';

@@ -3,8 +3,8 @@
  * number, see connection.ts): the same shapes the SQLite tables use, so the
  * same conversions to the API's models apply.
  */
-import { toAuditEntry } from '../audit-log.js';
-import { toOrderDetail } from '../order-history.js';
+import { toAuditEntry } from '../sqlite/audit-log.js';
+import { toOrderDetail } from '../sqlite/order-history.js';
 
 export { toAuditEntry, toOrderDetail };
 

@@ -4,10 +4,9 @@
  * key rules as SQLite (see ../audit-store.ts); what differs:
  *
  * - Writers of every gateway serialise on one advisory lock (transaction.ts),
- *   the counterpart of SQLite's write lock; a row is durable at COMMIT
- *   (synchronous_commit on), and withRelaxedDurability() commits with
- *   synchronous_commit off, scoped to the calls made inside it (async-local,
- *   so a concurrent order's row is never relaxed by accident).
+ *   the counterpart of SQLite's write lock, with group commit; a row is
+ *   durable at COMMIT (synchronous_commit on); a batch made only of
+ *   { durability: 'relaxed' } writes commits with synchronous_commit off.
  * - changeMark() follows other gateways' commits through LISTEN/NOTIFY, with a
  *   poll of chain_heads while the listener is down (changes.ts).
  * - Every gateway must use the same HMAC key (AUDIT_HMAC_KEY): a gateway with
@@ -21,14 +20,13 @@
  * AUDIT_UNAVAILABLE, so no order is transmitted unrecorded; the pool opens
  * new connections when the server is back, with no restart.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Clock, isoNow, systemClock } from '../../clock.js';
 import { AuditError } from '../../errors.js';
 import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderEvent, OrderListQuery } from '../../models.js';
 import { anchorProblem } from '../anchors.js';
 import { CHAINS, Sealer } from '../chain.js';
 import { type AuditKey, auditKeyPath, generateKeyFile, keyFromText, readKeyFile } from '../key.js';
-import type { AuditAppend, IdempotencyBegin, OrderScope, OrderVersionInput } from '../types.js';
+import type { AuditAppend, AuditStore, IdempotencyBegin, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
 import { queryAuditLog } from './audit-reads.js';
 import { ChainedRows } from './chained-rows.js';
 import { ChangeListener, headsMark } from './changes.js';
@@ -103,9 +101,8 @@ async function writeBlockFor(pool: Pool, options: PostgresStoreOptions, sealer: 
   return null;
 }
 
-export class PostgresAuditStore {
+export class PostgresAuditStore implements AuditStore {
   readonly kind = 'postgres' as const;
-  private readonly relaxed = new AsyncLocalStorage<boolean>();
   private readonly orders: OrderReads;
   private readonly committer: GroupCommitter;
   private ownCommits = 0;
@@ -131,10 +128,10 @@ export class PostgresAuditStore {
     return this.sealer;
   }
 
-  private async write<T>(what: string, fn: (rows: ChainedRows, client: PoolClient, now: string) => Promise<T>): Promise<T> {
+  private async write<T>(what: string, options: WriteOptions | undefined, fn: (rows: ChainedRows, client: PoolClient, now: string) => Promise<T>): Promise<T> {
     return guardPg(what, async () => {
       const sealer = this.writable();
-      const result = await this.committer.submit(this.relaxed.getStore() === true, (client, heads) => {
+      const result = await this.committer.submit(options?.durability === 'relaxed', (client, heads) => {
         const now = isoNow(this.clock);
         return fn(new ChainedRows(client, heads, sealer, now), client, now);
       });
@@ -143,16 +140,12 @@ export class PostgresAuditStore {
     });
   }
 
-  async withRelaxedDurability<T>(fn: () => T | Promise<T>): Promise<T> {
-    return this.relaxed.run(true, async () => fn());
+  append(entry: AuditAppend, options?: WriteOptions): Promise<AuditEntry> {
+    return this.write('append an audit row', options, (rows) => rows.audit(entry));
   }
 
-  append(entry: AuditAppend): Promise<AuditEntry> {
-    return this.write('append an audit row', (rows) => rows.audit(entry));
-  }
-
-  recordOrder(entry: AuditAppend, version: OrderVersionInput): Promise<{ entry: AuditEntry; order: OrderDetail }> {
-    return this.write('record an order', async (rows) => {
+  recordOrder(entry: AuditAppend, version: OrderVersionInput, options?: WriteOptions): Promise<{ entry: AuditEntry; order: OrderDetail }> {
+    return this.write('record an order', options, async (rows) => {
       const written = await rows.audit(entry);
       const order = await rows.orderVersion(version, written.id);
       return { entry: written, order };
@@ -225,16 +218,16 @@ export class PostgresAuditStore {
     });
   }
 
-  beginIdempotent(scope: string, key: string, owner: string, requestHash: string): Promise<IdempotencyBegin> {
-    return this.write('claim an idempotency key', (rows, client, now) => beginKey(client, rows, now, scope, key, owner, requestHash));
+  beginIdempotent(scope: string, key: string, owner: string, requestHash: string, options?: WriteOptions): Promise<IdempotencyBegin> {
+    return this.write('claim an idempotency key', options, (rows, client, now) => beginKey(client, rows, now, scope, key, owner, requestHash));
   }
 
-  async completeIdempotent(scope: string, key: string, result: unknown): Promise<void> {
-    await this.write('store an idempotent result', (rows, client, now) => completeKey(client, rows, now, scope, key, result));
+  async completeIdempotent(scope: string, key: string, result: unknown, options?: WriteOptions): Promise<void> {
+    await this.write('store an idempotent result', options, (rows, client, now) => completeKey(client, rows, now, scope, key, result));
   }
 
-  async releaseIdempotent(scope: string, key: string): Promise<void> {
-    await this.write('release an idempotency key', (rows, client) => releaseKey(client, rows, scope, key));
+  async releaseIdempotent(scope: string, key: string, options?: WriteOptions): Promise<void> {
+    await this.write('release an idempotency key', options, (rows, client) => releaseKey(client, rows, scope, key));
   }
 
   getState<T>(name: string): Promise<T | null> {
@@ -244,8 +237,8 @@ export class PostgresAuditStore {
     });
   }
 
-  async setState(name: string, value: unknown): Promise<void> {
-    await this.write('write state', (rows) => rows.state({ kind: 'state', name, change: 'set', value }));
+  async setState(name: string, value: unknown, options?: WriteOptions): Promise<void> {
+    await this.write('write state', options, (rows) => rows.state({ kind: 'state', name, change: 'set', value }));
   }
 
   /** Round trip to the database (ms), for /health and metrics. */
@@ -258,6 +251,7 @@ export class PostgresAuditStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.committer.drain();
     await this.listener.close();
     await this.pool.end();
   }

@@ -18,8 +18,7 @@
  * listening gateway (changes.ts): that is how the kill switch set by one
  * gateway reaches the others.
  */
-import type { ChainName } from '../chain.js';
-import { GENESIS_HASH } from '../chain.js';
+import { type ChainName, nextAfter } from '../chain.js';
 import type { Pool, PoolClient } from './connection.js';
 
 /** The advisory lock key serialising chain writers (distinct from the migration lock). */
@@ -123,6 +122,11 @@ export class GroupCommitter {
     });
   }
 
+  /** Resolves when every write submitted so far has settled. */
+  async drain(): Promise<void> {
+    while (this.running || this.queue.length > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
   private kick(): void {
     if (this.running || this.queue.length === 0) return;
     this.running = true;
@@ -171,8 +175,7 @@ export class PgHeads {
   }
 
   next(chain: ChainName): { id: number; prevHash: string } {
-    const head = this.heads.get(chain);
-    return head ? { id: head.lastId + 1, prevHash: head.lastHash } : { id: 1, prevHash: GENESIS_HASH };
+    return nextAfter(this.heads.get(chain) ?? null);
   }
 
   advance(chain: ChainName, id: number, hash: string): void {

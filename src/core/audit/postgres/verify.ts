@@ -1,11 +1,11 @@
 /**
- * Anchors and verification on PostgreSQL. The walk is the SQLite one
- * (chain.ts verifyChain) over pages of rows read in one REPEATABLE READ
+ * Anchors and verification on PostgreSQL. The walk is the shared one
+ * (chain.ts ChainWalk) over pages of rows read in one REPEATABLE READ
  * snapshot, so writers of every gateway can go on while a verify runs and the
  * result describes one consistent moment.
  */
-import { anchorProblem, type StoredAnchor } from '../anchors.js';
-import { CHAIN_OK, CHAINS, type ChainCheck, type ChainName, GENESIS_HASH, type Row, rowHash, type Sealer } from '../chain.js';
+import { anchorProblem, signAnchor, type StoredAnchor } from '../anchors.js';
+import { CHAIN_OK, CHAINS, type ChainCheck, type ChainName, ChainWalk, type Row, type Sealer } from '../chain.js';
 import type { PoolClient, Queryable } from './connection.js';
 import type { PgHeads } from './transaction.js';
 
@@ -32,57 +32,35 @@ export async function anchorMissing(client: PoolClient, heads: PgHeads, sealer: 
   const existing = await loadAnchors(client);
   for (const chain of CHAINS) {
     if (existing.has(chain)) continue;
-    const head = heads.get(chain);
-    const unsigned = { chain, firstMacId: head ? head.lastId + 1 : 1, prevHash: head ? head.lastHash : GENESIS_HASH, keyId: sealer.key.id, createdAt: now };
-    // The same MACed body as anchors.ts, so anchorProblem() checks these too.
-    const mac = sealer.mac({ anchor: unsigned });
+    const a = signAnchor(chain, heads.get(chain), sealer, now);
     await client.query('INSERT INTO chain_anchors (chain, first_mac_id, prev_hash, key_id, created_at, mac) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (chain) DO NOTHING', [
       chain,
-      unsigned.firstMacId,
-      unsigned.prevHash,
-      unsigned.keyId,
-      now,
-      mac,
+      a.firstMacId,
+      a.prevHash,
+      a.keyId,
+      a.createdAt,
+      a.mac,
     ]);
   }
 }
 
 const PAGE = 2000;
 
+/** The shared walk (chain.ts), fed page by page. */
 async function walkChain(db: Queryable, chain: ChainName, anchor: StoredAnchor, sealer: Sealer | null): Promise<ChainCheck> {
-  let prevHash = GENESIS_HASH;
-  let expectedId = 1;
-  let checked = 0;
-  const bad = (id: number, reason: string): ChainCheck => ({ ok: false, checkedRows: checked, firstBadId: id, reason: `${chain} row ${id}: ${reason}` });
-  const rewritten = `the rows before the HMAC upgrade (rows 1-${anchor.firstMacId - 1}) no longer end in the hash recorded at the upgrade: one of them was edited and the plain SHA-256 chain recomputed`;
+  const walk = new ChainWalk(chain, anchor, sealer);
+  let after = 0;
   for (;;) {
-    const page = (await db.query<Row>(`SELECT * FROM ${chain} WHERE id >= $1 ORDER BY id LIMIT ${PAGE}`, [expectedId])).rows;
+    const page = (await db.query<Row>(`SELECT * FROM ${chain} WHERE id > $1 ORDER BY id LIMIT ${PAGE}`, [after])).rows;
     for (const row of page) {
-      const id = Number(row.id);
-      if (id !== expectedId) return bad(id, `${expectedId === id - 1 ? `row ${expectedId} is missing` : `rows ${expectedId}-${id - 1} are missing`} (deleted)`);
-      if (row.prev_hash !== prevHash) return bad(id, 'prev_hash does not match the previous row (a row before it was removed or replaced)');
-      if (id < anchor.firstMacId) {
-        if (rowHash(chain, row) !== row.hash) return bad(id, 'content does not match its hash (the row was edited)');
-      } else {
-        if (id === anchor.firstMacId && prevHash !== anchor.prevHash) return bad(id, rewritten);
-        if (sealer === null) return bad(id, 'cannot be checked: the audit HMAC key is not available');
-        if (sealer.row(chain, row) !== row.hash) return bad(id, 'content does not match its HMAC (the row was edited, or written without the key)');
-      }
-      prevHash = String(row.hash);
-      expectedId = id + 1;
-      checked += 1;
+      const failed = walk.step(row);
+      if (failed !== null) return failed;
+      after = Number(row.id);
     }
     if (page.length < PAGE) break;
   }
-  const lastId = expectedId - 1;
-  if (lastId < anchor.firstMacId - 1) return bad(lastId + 1, `the table ends at row ${lastId} but held ${anchor.firstMacId - 1} rows at the HMAC upgrade (rows removed from the end)`);
-  if (lastId === anchor.firstMacId - 1 && prevHash !== anchor.prevHash) return bad(lastId, rewritten);
   const head = (await db.query<{ last_id: number; last_hash: string }>('SELECT last_id, last_hash FROM chain_heads WHERE chain = $1', [chain])).rows[0];
-  if (!head) return lastId === 0 ? CHAIN_OK(0) : bad(1, 'the chain head record is missing');
-  if (head.last_id > lastId) return bad(lastId + 1, `the chain head records row ${head.last_id} but the table ends at row ${lastId} (rows removed from the end)`);
-  if (head.last_id < lastId) return bad(head.last_id + 1, `rows after the chain head (row ${head.last_id}) were not written by the audit store`);
-  if (head.last_hash !== prevHash) return bad(lastId, "the last row's hash differs from the one recorded in the chain head (the row was replaced)");
-  return CHAIN_OK(checked);
+  return walk.end(head ? { lastId: head.last_id, lastHash: head.last_hash } : null);
 }
 
 /** idempotency_keys against the last chained change of each key (as state-log.ts does on SQLite). */
