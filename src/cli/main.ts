@@ -5,11 +5,12 @@
  * or usage.
  */
 import { Command, CommanderError } from 'commander';
-import { openAuditStore } from '../core/audit/index.js';
+import { openConfiguredStore } from '../core/audit/open-store.js';
 import { VERSION } from '../core/version.js';
 import { registerAccountCommands } from './commands/account.js';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerAuditMigrate } from './commands/audit-migrate.js';
 import { registerCloseCommand } from './commands/close.js';
 import { registerDemo } from './commands/demo.js';
 import { registerHealthcheck } from './commands/healthcheck.js';
@@ -40,10 +41,11 @@ export function buildProgram(): Command {
   registerOrderCommands(program);
   registerCloseCommand(program);
   registerAdminCommands(program);
-  registerAuditCommands(program, () => {
+  const audit = registerAuditCommands(program, () => {
     const config = loadConfig();
-    return openAuditStore({ dataDir: config.dataDir, hmacKey: config.auditHmacKey });
+    return openConfiguredStore(config);
   });
+  registerAuditMigrate(audit, loadConfig);
   registerMcpCommand(program);
   registerSimGatewayCommand(program);
   return program;

@@ -5,7 +5,7 @@
  * root (src/gateway.ts) does, and hands it in.
  */
 import type { Broker } from '../broker/port.js';
-import { openAuditStore } from '../audit/sqlite/store.js';
+import { openConfiguredStore } from '../audit/open-store.js';
 import type { AuditStore } from '../audit/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { publicConfig, type Config } from '../config.js';
@@ -48,10 +48,8 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
   // A library logs nothing unless given a logger; the CLI and `start` pass theirs.
   const logger = options.logger ?? silentLogger();
   const metrics = createMetrics();
-  const opened = openAuditStore({
-    dataDir: config.dataDir,
+  const opened = await openConfiguredStore(config, {
     clock,
-    hmacKey: config.auditHmacKey,
     // A copy of each checkpoint outside DATA_DIR: whoever rewrites the directory cannot recall the logs.
     onCheckpoint: (checkpoint) => logger.info({ auditCheckpoint: checkpoint }, 'audit checkpoint'),
     onCheckpointError: (err) => logger.error({ err }, 'audit checkpoint could not be written; the next write retries'),
