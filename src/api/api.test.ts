@@ -66,6 +66,8 @@ describe('health and correlation ids', () => {
     const res = await get('/health', KEYS.read);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'ok', tradingMode: 'paper', ordersEnabled: true, killSwitch: { engaged: false }, broker: { accounts: ['DU1234567'] } });
+    // Which store records the orders, and how long a read of it took.
+    expect(res.body).toMatchObject({ store: { kind: 'sqlite', latencyMs: expect.any(Number) } });
     expectError(await get('/health', 'notakey12345'), 401, 'UNAUTHORIZED');
   });
 

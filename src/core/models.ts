@@ -705,6 +705,12 @@ export const Health = z.object({
   effectiveOrderMode: GateOutcome.describe('What an order placed now would do: TRANSMIT, SIMULATE or BLOCK'),
   killSwitch: KillSwitchState,
   workingOrders: z.number().int().describe('Working orders of this broker connection in the order history: the length of GET /api/orders?status=open'),
+  store: z
+    .object({
+      kind: z.string().describe("The audit store in use: 'sqlite' (DATA_DIR/audit.db) or 'postgres' (DATABASE_URL, shared by several gateways)"),
+      latencyMs: z.number().describe('How long one read of the store took for this answer, in milliseconds'),
+    })
+    .describe('Where orders and the audit log are recorded'),
 });
 export type Health = z.infer<typeof Health>;
 

@@ -160,7 +160,12 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
 
   async function health(): Promise<Health> {
     const status = broker.status();
-    const [killSwitch, working] = await Promise.all([ctx.killSwitch.state(), workingOrders()]);
+    const timedRead = async (): Promise<number> => {
+      const started = performance.now();
+      await ctx.audit.lastOrderSequence();
+      return Math.round((performance.now() - started) * 1000) / 1000;
+    };
+    const [killSwitch, working, storeLatencyMs] = await Promise.all([ctx.killSwitch.state(), workingOrders(), timedRead()]);
     const gate = evaluateGates({ config, killSwitch, accountId: status.accounts[0] ?? null, brokerState: status.state });
     const state: Health['status'] = status.state === 'connected' ? 'ok' : status.state === 'disconnected' ? 'down' : 'degraded';
     return {
@@ -175,6 +180,7 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
       effectiveOrderMode: gate.outcome,
       killSwitch,
       workingOrders: working,
+      store: { kind: ctx.audit.kind, latencyMs: storeLatencyMs },
     };
   }
   return client;

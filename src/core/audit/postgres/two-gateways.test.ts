@@ -148,6 +148,7 @@ describe.skipIf(!existsSync(MAIN))('two gateways on one PostgreSQL database (nee
     const url = await server.createDatabase('two_gw_kill');
     const [a, b] = [await startGateway(url, 'DU1111111'), await startGateway(url, 'DU2222222')];
     expect((await restingBuy(b)).status).toBe(200);
+    expect((await rest(b, 'GET', '/health')).body).toMatchObject({ store: { kind: 'postgres', latencyMs: expect.any(Number) } });
     expect((await rest(a, 'POST', '/api/admin/kill-switch', { engaged: true, reason: 'desk stop' })).status).toBe(200);
     const engagedAt = Date.now();
     let refused: { status: number; body: unknown } | null = null;
