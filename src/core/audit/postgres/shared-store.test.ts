@@ -81,6 +81,35 @@ describe('one chain per table across gateways', () => {
   });
 });
 
+describe('a gateway role with only the README grants', () => {
+  it('opens a migrated database, writes and verifies, but cannot change rows or switch the triggers off', async () => {
+    const url = await server.createDatabase('grants');
+    await (await gateway(url)).append(entry());
+    const owner = new pg.Client({ connectionString: url });
+    await owner.connect();
+    await owner.query("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'gateway_role') THEN CREATE ROLE gateway_role LOGIN PASSWORD 'gw-pass'; END IF; END $$");
+    await owner.query('REVOKE CREATE ON SCHEMA public FROM PUBLIC');
+    await owner.query('GRANT SELECT, INSERT ON audit_log, order_history, state_log, chain_anchors, schema_migrations TO gateway_role');
+    await owner.query('GRANT SELECT, INSERT, UPDATE ON chain_heads TO gateway_role');
+    await owner.query('GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO gateway_role');
+    await owner.end();
+    const limited = new URL(url);
+    limited.username = 'gateway_role';
+    limited.password = 'gw-pass';
+    const store = await gateway(limited.toString());
+    await store.recordOrder(entry({ orderId: '5' }), version('5'));
+    await store.beginIdempotent('orders', 'k', 'desk', 'h');
+    expect(await store.verify()).toMatchObject({ ok: true, checkedRows: 4 });
+    const raw = new pg.Client({ connectionString: limited.toString() });
+    await raw.connect();
+    const refused = async (sql: string): Promise<string> => raw.query(sql).then(() => 'no error', (err: Error) => err.message);
+    expect(await refused('ALTER TABLE audit_log DISABLE TRIGGER USER')).toMatch(/must be owner of table audit_log/);
+    expect(await refused("UPDATE audit_log SET correlation_id = 'x'")).toMatch(/permission denied for table audit_log/);
+    expect(await refused('DELETE FROM order_history')).toMatch(/permission denied for table order_history/);
+    await raw.end();
+  });
+});
+
 describe('idempotency across gateways', () => {
   it('100 concurrent claims of one key split across two gateways: exactly one wins, the rest see it in progress', async () => {
     const url = await server.createDatabase('idem');
