@@ -241,13 +241,6 @@ export class PostgresAuditStore implements AuditStore {
     await this.write('write state', options, (rows) => rows.state({ kind: 'state', name, change: 'set', value }));
   }
 
-  /** Round trip to the database (ms), for /health and metrics. */
-  async ping(): Promise<number> {
-    const started = performance.now();
-    await guardPg('reach the database', () => this.pool.query('SELECT 1'));
-    return performance.now() - started;
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
