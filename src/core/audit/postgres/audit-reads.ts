@@ -30,3 +30,10 @@ export async function queryAuditLog(db: Queryable, q: AuditQuery): Promise<Audit
   const last = page[page.length - 1];
   return { entries: page.map(toAuditEntry), nextAfterId: more && last ? last.id : null };
 }
+
+/** Modifications sent (or simulated) with timestamp in (from, to], or [from, to] with `fromInclusive`: the partial index audit_log_modifications. */
+export async function countModifications(db: Queryable, fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {
+  const sql = `SELECT COUNT(*)::int AS n FROM audit_log WHERE event_type IN ('ORDER_MODIFY_REQUESTED', 'ORDER_MODIFY_SIMULATED') AND timestamp ${fromInclusive ? '>=' : '>'} $1 AND timestamp <= $2`;
+  const rows = (await db.query<{ n: number }>(sql, [normaliseTimestamp(fromIso), normaliseTimestamp(toIso)])).rows;
+  return rows[0]?.n ?? 0;
+}

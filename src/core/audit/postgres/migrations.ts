@@ -168,6 +168,18 @@ CREATE TABLE idempotency_keys (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'audit_log: index of order modifications sent, for the order-rate limits',
+    // A modification is an order message to IBKR, so it counts toward the
+    // order-rate limits like a placement (as in the SQLite migration 4); the
+    // partial index holds only those rows, so counting a window reads only the
+    // modifications in it (an index-only scan), never the rest of the log.
+    sql: `
+CREATE INDEX audit_log_modifications ON audit_log(timestamp, event_type)
+  WHERE event_type IN ('ORDER_MODIFY_REQUESTED', 'ORDER_MODIFY_SIMULATED');
+`,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

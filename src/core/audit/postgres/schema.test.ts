@@ -42,7 +42,8 @@ describe('PostgreSQL schema migrations', () => {
     expect(await migratePostgres(db, now)).toEqual(PG_MIGRATIONS.map((m) => m.version));
     expect(await migratePostgres(db, now)).toEqual([]);
     const versions = (await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => r.version);
-    expect(versions).toEqual([PG_LATEST_SCHEMA_VERSION]);
+    expect(versions).toEqual(PG_MIGRATIONS.map((m) => m.version));
+    expect(versions.at(-1)).toBe(PG_LATEST_SCHEMA_VERSION);
   });
 
   it('run once when several gateways start on an empty database at the same moment', async () => {

@@ -27,7 +27,7 @@ import { anchorProblem } from '../anchors.js';
 import { CHAINS, Sealer } from '../chain.js';
 import { type AuditKey, auditKeyPath, generateKeyFile, keyFromText, readKeyFile } from '../key.js';
 import type { AuditAppend, AuditStore, IdempotencyBegin, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
-import { queryAuditLog } from './audit-reads.js';
+import { countModifications, queryAuditLog } from './audit-reads.js';
 import { ChainedRows } from './chained-rows.js';
 import { ChangeListener, headsMark } from './changes.js';
 import { createPool, guardPg, type Pool, type PoolClient, withClient } from './connection.js';
@@ -170,6 +170,10 @@ export class PostgresAuditStore implements AuditStore {
 
   countPlaced(fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {
     return guardPg('count placed orders', () => this.orders.countPlaced(fromIso, fromInclusive, toIso));
+  }
+
+  countModifications(fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {
+    return guardPg('count order modifications', () => countModifications(this.pool, fromIso, fromInclusive, toIso));
   }
 
   lastPlacedWithKey(riskKey: string, toIso: string): Promise<string | null> {
