@@ -52,6 +52,8 @@ export const OrderStatus = z.enum([
   'REJECTED',
   'EXPIRED',
   'UNKNOWN',
+  'PENDING_APPROVAL',
+  'APPROVED',
 ]);
 export type OrderStatus = z.infer<typeof OrderStatus>;
 
@@ -62,6 +64,7 @@ export const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set<OrderStatus>(
   'CANCELLED',
   'REJECTED',
   'EXPIRED',
+  'APPROVED',
 ]);
 
 export const QuoteSource = z.enum(['SIMULATED', 'IBKR_REALTIME', 'IBKR_DELAYED', 'IBKR_FROZEN']);
@@ -761,6 +764,11 @@ export const AuditEventType = z.enum([
   'ORDER_MODIFIED',
   'ORDER_MODIFY_REJECTED',
   'ORDER_MODIFY_SIMULATED',
+  'APPROVAL_PENDING',
+  'APPROVAL_REASSESSED',
+  'APPROVAL_APPROVED',
+  'APPROVAL_REJECTED',
+  'APPROVAL_EXPIRED',
 ]);
 export type AuditEventType = z.infer<typeof AuditEventType>;
 
