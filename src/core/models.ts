@@ -718,7 +718,9 @@ export type HealthStatus = z.infer<typeof HealthStatus>;
 /** GET /api/me: the key making the request. Scopes are hierarchical: admin includes trade, trade includes read. */
 export const ApiKeyInfo = z.object({
   name: z.string().describe('Display name of the key (never the key itself)'),
-  scopes: z.array(z.enum(['read', 'trade', 'admin'])).describe('What the key may do, lowest first; admin includes trade, trade includes read'),
+  scopes: z
+    .array(z.enum(['read', 'trade', 'admin', 'approve']))
+    .describe('What the key may do, lowest first; admin includes trade, trade includes read; approve (decide pending approvals of other keys) includes read'),
 });
 export type ApiKeyInfo = z.infer<typeof ApiKeyInfo>;
 

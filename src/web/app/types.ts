@@ -5,7 +5,7 @@
  * core's types still fit these, so a change in the API breaks the build, not the page.
  */
 
-export type Scope = 'read' | 'trade' | 'admin';
+export type Scope = 'read' | 'trade' | 'admin' | 'approve';
 type Num = number | null;
 
 export interface KillSwitchState {
