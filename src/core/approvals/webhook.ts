@@ -106,7 +106,7 @@ export function createWebhookNotifier(options: WebhookOptions): ApprovalNotifier
     for (let i = 0; ; i++) {
       if (closed) return;
       const outcome = await attempt(body, delivery, notice.event);
-      if (outcome === 'done') return;
+      if (outcome === 'done' || closed) return;
       const delay = delays[i];
       if (outcome === 'give-up' || delay === undefined) {
         options.logger.error({ delivery, event: notice.event, approvalId: notice.approval.approvalId, attempts: i + 1 }, 'approval webhook not delivered; giving up');
