@@ -113,6 +113,7 @@ describe('over stdio', () => {
         'cancel_order',
         'close_position',
         'engage_kill_switch',
+        'get_approval',
         'get_account_status',
         'get_historical_data',
         'get_option_chain',
