@@ -9,6 +9,7 @@ import { openAuditStore } from '../core/audit/index.js';
 import { VERSION } from '../core/version.js';
 import { registerAccountCommands } from './commands/account.js';
 import { registerAdminCommands } from './commands/admin.js';
+import { registerApprovalCommands } from './commands/approvals.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerCloseCommand } from './commands/close.js';
 import { registerDemo } from './commands/demo.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerMarketCommands(program);
   registerAccountCommands(program);
   registerOrderCommands(program);
+  registerApprovalCommands(program);
   registerCloseCommand(program);
   registerAdminCommands(program);
   registerAuditCommands(program, () => {
