@@ -4,6 +4,7 @@
  */
 import { ApiError, setUnauthorizedHandler, storedKey, storeKey, whoAmI } from './api.js';
 import { loadAccount } from './account.js';
+import { loadApprovals } from './approvals.js';
 import { loadAudit, setupAudit, verifyAudit } from './audit.js';
 import { byId, h, say } from './dom.js';
 import { setupMarket, showMarket, stopStream } from './market.js';
@@ -13,8 +14,8 @@ import { refreshStatus, setupKillSwitch, startStatusPolling } from './status.js'
 import { loadOpenOrders, loadTicketQuote, resetTrade, setupTrade, ticketFor } from './trade.js';
 import { BAR_SIZES, ORDER_TYPES, SECURITY_TYPES, TIME_IN_FORCE } from './types.js';
 
-type View = 'account' | 'market' | 'trade' | 'orders' | 'audit';
-const VIEWS: readonly View[] = ['account', 'market', 'trade', 'orders', 'audit'];
+type View = 'account' | 'market' | 'trade' | 'orders' | 'approvals' | 'audit';
+const VIEWS: readonly View[] = ['account', 'market', 'trade', 'orders', 'approvals', 'audit'];
 
 /** What each view reloads, on entry and then every REFRESH_MS while it is shown (the market view streams instead). */
 const REFRESH: Record<View, (() => Promise<void>) | null> = {
@@ -22,6 +23,7 @@ const REFRESH: Record<View, (() => Promise<void>) | null> = {
   market: null,
   trade: () => Promise.all([loadOpenOrders(), loadTicketQuote()]).then(() => undefined),
   orders: loadOrders,
+  approvals: loadApprovals,
   audit: null,
 };
 const REFRESH_MS = 5000;

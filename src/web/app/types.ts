@@ -242,3 +242,29 @@ export const AUDIT_EVENT_TYPES = [
   'ORDER_MODIFY_REQUESTED', 'ORDER_MODIFIED', 'ORDER_MODIFY_REJECTED', 'ORDER_MODIFY_SIMULATED',
   'APPROVAL_PENDING', 'APPROVAL_REASSESSED', 'APPROVAL_APPROVED', 'APPROVAL_REJECTED', 'APPROVAL_EXPIRED',
 ] as const;
+
+/** An order held for a person's approval (GET /api/approvals). */
+export interface Approval {
+  approvalId: string;
+  state: 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'CANCELLED';
+  spec: OrderSpec;
+  specHash: string;
+  accountId: string | null;
+  requestedBy: string;
+  requestedVia: string;
+  requestedAt: string;
+  expiresAt: string;
+  reasons: string[];
+  referencePrice: Num;
+  riskChecks: RiskCheck[];
+  decidedBy: string | null;
+  decidedAt: string | null;
+  decisionReason: string | null;
+  orderId: string | null;
+}
+
+export interface ApprovalDecision {
+  approval: Approval;
+  order: OrderResult | null;
+  idempotentReplay: boolean;
+}
