@@ -158,6 +158,35 @@ describe('an agent order in live mode', () => {
   });
 });
 
+describe('what was approved is what is sent', () => {
+  it('a risk limit that fails at approval rejects the held order (here: a restart with a tighter limit)', async () => {
+    gw = await withOverride();
+    const held = await as('bot', () => gw!.client.placeOrder(order));
+    await gw.client.close();
+    const tighter = await gw.restart({ MAX_ORDER_QUANTITY: '5' });
+    const err = await as('alice', () => tighter.approveOrder(held.orderId)).catch((e: unknown) => e as GatewayError);
+    expect(err).toMatchObject({ code: 'APPROVAL_REASSESSMENT_FAILED', details: { rejected: true } });
+    expect(await tighter.getApproval(held.orderId)).toMatchObject({ state: 'REJECTED', decidedBy: 'system', decisionReason: expect.stringMatching(/maxOrderQuantity/) });
+    expect(await brokerOrders(tighter)).toBe(0);
+  });
+
+  it('a held order cannot be modified, and an agent cannot change a working order it had approved', async () => {
+    gw = await withOverride();
+    const { client } = gw;
+    const held = await as('bot', () => client.placeOrder(order));
+    expect(await codeOf(as('bot', () => client.modifyOrder(held.orderId, { quantity: 20 })))).toBe('ORDER_NOT_MODIFIABLE');
+
+    const quote = await client.getQuote({ symbol: 'AAPL' });
+    const limitPrice = Math.floor((quote.bid ?? 100) * 0.95);
+    const resting = await as('bot', () => client.placeOrder({ ...order, orderType: 'LMT', limitPrice, timeInForce: 'GTC' }));
+    const sent = await as('alice', () => client.approveOrder(resting.orderId));
+    const orderId = sent.order?.orderId ?? '';
+    expect((await client.getOrderStatus(orderId)).status).toBe('ACCEPTED');
+    expect(await codeOf(as('bot', () => client.modifyOrder(orderId, { quantity: 500 })))).toBe('APPROVAL_REQUIRED');
+    expect((await client.getOrderStatus(orderId)).spec.quantity).toBe(10);
+  });
+});
+
 describe('the approval policy', () => {
   it('lets a non-agent key through in live mode, and holds nothing in paper mode by default', async () => {
     gw = await withOverride();
