@@ -10,7 +10,7 @@ import { ConfigError } from '../core/errors.js';
 
 export const GENERATED_KEY_FILE = 'api-key';
 const GENERATED_KEY_NAME = 'generated-admin';
-const ALL_SCOPES: ReadonlySet<ApiScope> = new Set<ApiScope>(['read', 'trade', 'admin', 'approve']);
+const ALL_SCOPES: ReadonlySet<ApiScope> = new Set<ApiScope>(['read', 'trade', 'admin']);
 
 export interface ResolvedApiKeys {
   keys: ApiKey[];
