@@ -148,15 +148,26 @@ export async function withdrawPending(ctx: OrderContext, order: OrderDetail): Pr
  * settles them too. Returns the ids it settled.
  */
 export async function expireDue(ctx: OrderContext, killReason?: string): Promise<string[]> {
+  // The sweep runs every second: skip the open-order query while nothing was committed and nothing is due.
+  const mark = await ctx.audit.changeMark();
+  const known = quiet.get(ctx);
+  if (killReason === undefined && known?.mark === mark && ctx.clock.now() < known.nextDue) return [];
   const pending = (await ctx.audit.openOrders(ctx.scope())).filter((o) => o.status === 'PENDING_APPROVAL');
-  if (pending.length === 0) return [];
+  let nextDue = Number.POSITIVE_INFINITY;
+  if (pending.length === 0) {
+    quiet.set(ctx, { mark, nextDue });
+    return [];
+  }
   const kill = killReason ?? (ctx.killSwitch.state().engaged ? `kill switch engaged (${ctx.killSwitch.state().reason ?? 'no reason'})` : null);
   const now = ctx.clock.now();
   const settled: string[] = [];
   for (const order of pending) {
     const approval = approvalFrom(order, (await ctx.audit.query({ orderId: order.orderId, limit: 1000 })).entries);
     const expired = Date.parse(approval.expiresAt) <= now;
-    if (kill === null && !expired) continue;
+    if (kill === null && !expired) {
+      nextDue = Math.min(nextDue, Date.parse(approval.expiresAt));
+      continue;
+    }
     if (!(await claim(ctx, order.orderId))) continue;
     const current = await pendingOrder(ctx, order.orderId);
     if (!current) {
@@ -176,8 +187,13 @@ export async function expireDue(ctx: OrderContext, killReason?: string): Promise
     }
     settled.push(order.orderId);
   }
+  // Settling wrote rows (the mark moved): the next call looks again, which finds nothing left to do.
+  quiet.set(ctx, { mark: settled.length > 0 ? '' : mark, nextDue });
   return settled;
 }
+
+/** Per order context: the store's change mark when the sweep last found nothing to settle, and the earliest expiry then pending. */
+const quiet = new WeakMap<OrderContext, { mark: string; nextDue: number }>();
 
 /** What re-assessment found: problems that reject the order, and problems that only stop this approval. */
 function reassessment(ctx: OrderContext, before: Approval, a: Assessment): { rejects: string[]; holds: string[]; referencePrice: number | null; currentPrice: number | null; movePercent: number | null; tolerancePercent: number } {
