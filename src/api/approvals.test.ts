@@ -101,7 +101,7 @@ describe('approvals over REST', () => {
     expect(replay.body.idempotentReplay).toBe(true);
     expect(replay.body.order?.orderId).toBe([...sentIds][0]);
 
-    const submitted = server.client.queryAudit({ eventType: 'ORDER_SUBMITTED' }).entries;
+    const submitted = (await server.client.queryAudit({ eventType: 'ORDER_SUBMITTED' })).entries;
     expect(submitted.map((e) => e.orderId)).toEqual([...sentIds]);
 
     const approved = await waitForHook('approval.approved');

@@ -115,7 +115,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard Approvals tab in headless Chro
 
     const approval = await client.getApproval(first.orderId);
     expect(approval).toMatchObject({ state: 'APPROVED', decidedBy: 'key:alice', decisionReason: 'checked the size' });
-    expect(client.queryAudit({ eventType: 'ORDER_SUBMITTED' }).entries.map((e) => e.orderId)).toEqual([approval.orderId]);
+    expect((await client.queryAudit({ eventType: 'ORDER_SUBMITTED' })).entries.map((e) => e.orderId)).toEqual([approval.orderId]);
     expect((await client.getApproval(second.orderId)).state).toBe('REJECTED');
 
     // The list empties and the decided table shows both.

@@ -158,7 +158,8 @@ export async function expireDue(ctx: OrderContext, killReason?: string): Promise
     quiet.set(ctx, { mark, nextDue });
     return [];
   }
-  const kill = killReason ?? (ctx.killSwitch.state().engaged ? `kill switch engaged (${ctx.killSwitch.state().reason ?? 'no reason'})` : null);
+  const switchState = killReason === undefined ? await ctx.killSwitch.state() : null;
+  const kill = killReason ?? (switchState?.engaged ? `kill switch engaged (${switchState.reason ?? 'no reason'})` : null);
   const now = ctx.clock.now();
   const settled: string[] = [];
   for (const order of pending) {

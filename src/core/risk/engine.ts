@@ -6,12 +6,13 @@
  * `evaluate` reads that state but never changes it, so preview and place
  * report the same checks; only `recordPlaced` and `recordOutcome` change it.
  */
+import type { Decimal } from 'decimal.js';
 import type { RiskLimits } from '../config.js';
 import type { AccountPnL, OrderSpec, RiskCheck } from '../models.js';
 import { checkAllowedSymbols, checkBlockedSymbols, checkQuantity, checkReduceOnly, checkSecurityType, symbolsOf } from './checks.js';
 import { computeExposure } from './exposure.js';
 import { checkDailyLoss, checkGrossExposure, checkOrderNotional, checkPositionNotional, checkPriceBand, dailyLoss } from './exposure-checks.js';
-import { memoryHistory, type SafetyHistory } from './history.js';
+import { type HistoryFacts, memoryHistory, type SafetyHistory, type StoreHistory } from './history.js';
 import { checkDuplicate, checkOrdersPerDay, checkOrdersPerMinute } from './rate-checks.js';
 import { riskDayStart } from './trading-day.js';
 import { applyOverride, loadRiskFile, normaliseSymbols, type RiskFile } from './risk-file.js';
@@ -24,12 +25,13 @@ export interface RiskEngineOptions {
    * never be silently ignored.
    */
   overrides?: RiskFile;
-  /**
-   * Where earlier orders are counted: storeHistory(audit) in a gateway, so
-   * every process on the DATA_DIR shares the limits. Default: this engine's
-   * own memory.
-   */
+  /** Where earlier orders are counted without a store. Default: this engine's own memory. */
   history?: SafetyHistory;
+  /**
+   * storeHistory(audit) in a gateway, so every process on the DATA_DIR shares
+   * the limits: evaluate() then needs the facts from historyFacts().
+   */
+  store?: StoreHistory;
 }
 
 export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions = {}): RiskEngine {
@@ -44,10 +46,15 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
    * when the history knows fills) plus the broker's unrealised P&L. Falls
    * back to the broker's realised figure without a store.
    */
-  const lossToday = (pnl: AccountPnL, now: number | undefined) => {
-    const realized = now === undefined ? null : history.realizedSince(pnl.accountId, riskDayStart(now, limits.dailyLossResetTime));
-    return dailyLoss(realized === null ? pnl : { ...pnl, realizedPnl: realized.toNumber() });
-  };
+  const lossToday = (pnl: AccountPnL, realized: Decimal | null) => dailyLoss(realized === null ? pnl : { ...pnl, realizedPnl: realized.toNumber() });
+
+  /** The facts from this engine's memory (no store). */
+  const memoryFacts = (spec: OrderSpec, accountId: string, now: number, resetTime: string): HistoryFacts => ({
+    placedLastMinute: history.placedLastMinute(now),
+    placedToday: history.placedSince(riskDayStart(now, resetTime), now),
+    sinceIdentical: history.sinceIdentical(spec, accountId, now),
+    realizedToday: history.realizedSince(accountId, riskDayStart(now, resetTime)),
+  });
 
   const limitsFor = (symbol: string): RiskLimits => {
     const key = symbol.trim().toUpperCase();
@@ -55,7 +62,7 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
   };
 
   /** The order's own symbol wins; then the contract's (an option's underlying), so either key in the file applies. */
-  const limitsForInput = (input: RiskInput): RiskLimits => {
+  const limitsForInput = (input: Pick<RiskInput, 'spec' | 'contract'>): RiskLimits => {
     const key = symbolsOf(input).find((s) => overrides[s] !== undefined);
     return key === undefined ? limits : limitsFor(key);
   };
@@ -63,9 +70,17 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
   return {
     limitsFor,
 
+    async historyFacts(input: Pick<RiskInput, 'spec' | 'accountId' | 'now' | 'contract'>): Promise<HistoryFacts> {
+      const l = limitsForInput(input);
+      if (!options.store) return memoryFacts(input.spec, input.accountId, input.now, l.dailyLossResetTime);
+      return options.store.facts(input.spec, input.accountId, input.now, riskDayStart(input.now, l.dailyLossResetTime));
+    },
+
     evaluate(input: RiskInput): RiskCheck[] {
       const l = limitsForInput(input);
       const e = computeExposure(input);
+      if (input.history === undefined && options.store) throw new Error('risk: evaluate() needs input.history from historyFacts() when the engine counts from the store');
+      const h = input.history ?? memoryFacts(input.spec, input.accountId, input.now, l.dailyLossResetTime);
       return [
         checkSecurityType(input, l),
         checkAllowedSymbols(input, l),
@@ -76,10 +91,10 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
         checkPositionNotional(input, l, e),
         checkGrossExposure(input, l, e),
         checkPriceBand(input, l),
-        checkDailyLoss(lossToday(input.pnl, input.now), l),
-        checkOrdersPerMinute(history.placedLastMinute(input.now), l),
-        checkOrdersPerDay(history.placedSince(riskDayStart(input.now, l.dailyLossResetTime), input.now), l),
-        checkDuplicate(history.sinceIdentical(input.spec, input.accountId, input.now), l),
+        checkDailyLoss(lossToday(input.pnl, h.realizedToday), l),
+        checkOrdersPerMinute(h.placedLastMinute, l),
+        checkOrdersPerDay(h.placedToday, l),
+        checkDuplicate(h.sinceIdentical, l),
       ];
     },
 
@@ -99,8 +114,13 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
       return true;
     },
 
-    dailyLossBreached(pnl: AccountPnL, now?: number): boolean {
-      return lossToday(pnl, now).greaterThanOrEqualTo(limits.maxDailyLoss);
+    async realizedToday(accountId: string, now: number): Promise<Decimal | null> {
+      const dayStart = riskDayStart(now, limits.dailyLossResetTime);
+      return options.store ? options.store.realizedSince(accountId, dayStart) : history.realizedSince(accountId, dayStart);
+    },
+
+    dailyLossBreached(pnl: AccountPnL, realizedToday: Decimal | null = null): boolean {
+      return lossToday(pnl, realizedToday).greaterThanOrEqualTo(limits.maxDailyLoss);
     },
   };
 }
