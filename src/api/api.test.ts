@@ -107,7 +107,7 @@ describe('authentication and scopes', () => {
 
   it('a key without the scope is 403 FORBIDDEN, naming the scope and the hierarchy', async () => {
     const refused = expectError(await post('/api/orders/preview', MKT, KEYS.read), 403, 'FORBIDDEN');
-    expect(refused.error.message).toBe('This API key lacks the trade scope: the call needs a key with trade or admin. Scopes are hierarchical: admin includes trade, trade includes read.');
+    expect(refused.error.message).toBe('This API key lacks the trade scope: the call needs a key with trade or admin. Scopes are hierarchical: admin includes trade, trade includes read; approve stands apart and includes read.');
     expect(refused.error.details).toMatchObject({ required: 'trade', granted: ['read'] });
     expectError(await post('/api/orders/preview', MKT, KEYS.read), 403, 'FORBIDDEN');
     expectError(await post('/api/orders/place', MKT, KEYS.read), 403, 'FORBIDDEN');

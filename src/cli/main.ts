@@ -9,6 +9,7 @@ import { openConfiguredStore } from '../core/audit/open-store.js';
 import { VERSION } from '../core/version.js';
 import { registerAccountCommands } from './commands/account.js';
 import { registerAdminCommands } from './commands/admin.js';
+import { registerApprovalCommands } from './commands/approvals.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerAuditMigrate } from './commands/audit-migrate.js';
 import { registerCloseCommand } from './commands/close.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerMarketCommands(program);
   registerAccountCommands(program);
   registerOrderCommands(program);
+  registerApprovalCommands(program);
   registerCloseCommand(program);
   registerAdminCommands(program);
   const audit = registerAuditCommands(program, () => {

@@ -119,6 +119,25 @@ describe('API_KEYS', () => {
     expect(parseApiKeys(raw)).toBeUndefined();
   });
 
+  it('reads the approve scope and the agent marker (a marker, not a permission)', () => {
+    const keys = parseApiKeys('bot=botkey12345:read+trade+agent, alice=alicekey1234:approve, solo=solokey12345:agent') ?? [];
+    expect(keys.map((k) => ({ name: k.name, scopes: [...k.scopes], agent: k.agent ?? false }))).toEqual([
+      { name: 'bot', scopes: ['read', 'trade'], agent: true },
+      { name: 'alice', scopes: ['approve'], agent: false },
+      { name: 'solo', scopes: ['read'], agent: true },
+    ]);
+  });
+
+  it('holds agent orders for approval by default in live mode only, and keeps the webhook secret out of the audit log', () => {
+    expect(parseConfig({}).approvals.required).toBe('none');
+    expect(parseConfig({ TRADING_MODE: 'live' }).approvals.required).toBe('agent');
+    expect(parseConfig({ TRADING_MODE: 'live', APPROVAL_REQUIRED: 'none' }).approvals.required).toBe('none');
+    expect(() => parseConfig({ APPROVAL_REQUIRED: 'some' })).toThrow(/APPROVAL_REQUIRED/);
+    const config = parseConfig({ APPROVAL_WEBHOOK_URL: 'http://127.0.0.1:9/hook', APPROVAL_WEBHOOK_SECRET: 'webhooksecret-123456' });
+    expect(JSON.stringify(publicConfig(config))).not.toContain('webhooksecret-123456');
+    expect(publicConfig(config)).toMatchObject({ approvals: { webhookUrl: 'http://127.0.0.1:9/hook', webhookSecretSet: true } });
+  });
+
   it('keeps key values out of the configuration written to the audit log', () => {
     const config = parseConfig({ API_KEYS: 'secretkey999:admin', MCP_API_KEY: 'mcpsecret123' });
     const text = JSON.stringify(publicConfig(config));

@@ -26,6 +26,8 @@ import { PreviewRegistry } from '../previews.js';
 import { createRiskEngine, storeHistory } from '../risk/index.js';
 import type { RiskEngine } from '../risk/types.js';
 import { buildClient } from './methods.js';
+import { createApprovalRuntime, startExpirySweep } from '../approvals/index.js';
+import type { ApprovalRuntime } from '../orders/context.js';
 import { VERSION } from '../version.js';
 
 /** Builds the broker once the store is open (so a failing broker closes the store it would have used). */
@@ -60,10 +62,12 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
   }
   const audit: AuditStore = opened;
   let risk: RiskEngine;
+  let approvals: ApprovalRuntime;
   try {
     // A configured RISK_FILE is loaded (and validated) by the engine itself. Rates,
     // duplicates and the day's realised P&L come from the store every process writes.
     risk = createRiskEngine(config.risk, { store: storeHistory(audit) });
+    approvals = createApprovalRuntime(config, logger);
   } catch (err) {
     await audit.close();
     throw err;
@@ -84,6 +88,7 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
     killSwitch,
     contracts: new ContractResolver(broker, metrics),
     previews: new PreviewRegistry(config.previewTtlSeconds * 1000, clock),
+    approvals,
     clock,
     metrics,
     logger,
@@ -118,8 +123,11 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
     onBreaker: (reason) => void client.setKillSwitch(true, reason).catch((err: unknown) => logger.error({ err }, 'circuit breaker could not engage the kill switch')),
     onReconnect: () => void reconcileOrders(ctx).catch((err: unknown) => logger.error({ err }, 'reconciliation after reconnect failed')),
   });
+  const stopSweep = startExpirySweep(ctx);
   const close = client.close.bind(client);
   client.close = async () => {
+    stopSweep();
+    approvals.notifier.close();
     detach();
     await close();
   };

@@ -30,6 +30,9 @@ const PROGRESS: Record<OrderStatus, number> = {
   CANCELLED: 9,
   REJECTED: 9,
   EXPIRED: 9,
+  // Held by the gateway until a person decides; never at the broker (approvals/).
+  PENDING_APPROVAL: 0,
+  APPROVED: 9,
 };
 
 export interface StateUpdate {

@@ -97,7 +97,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
  */
 export async function whoAmI(key: string): Promise<{ name: string; scopes: Set<Scope> }> {
   const me = await api<ApiKeyInfo>('/api/me', { key });
-  return { name: me.name, scopes: new Set(me.scopes.filter((s): s is Scope => s === 'read' || s === 'trade' || s === 'admin')) };
+  return { name: me.name, scopes: new Set(me.scopes.filter((s): s is Scope => s === 'read' || s === 'trade' || s === 'admin' || s === 'approve')) };
 }
 
 /**

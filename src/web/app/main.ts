@@ -4,6 +4,7 @@
  */
 import { ApiError, setUnauthorizedHandler, storedKey, storeKey, whoAmI } from './api.js';
 import { loadAccount } from './account.js';
+import { loadApprovals } from './approvals.js';
 import { loadAudit, setupAudit, verifyAudit } from './audit.js';
 import { byId, h, say } from './dom.js';
 import { setupMarket, showMarket, stopStream } from './market.js';
@@ -16,8 +17,8 @@ import { refreshStatus, setupKillSwitch, startStatusPolling } from './status.js'
 import { loadTicketQuote, resetTrade, setupTrade, ticketFor } from './trade.js';
 import { BAR_SIZES, ORDER_TYPES, SECURITY_TYPES, TIME_IN_FORCE } from './types.js';
 
-type View = 'account' | 'market' | 'trade' | 'orders' | 'audit';
-const VIEWS: readonly View[] = ['account', 'market', 'trade', 'orders', 'audit'];
+type View = 'account' | 'market' | 'trade' | 'orders' | 'approvals' | 'audit';
+const VIEWS: readonly View[] = ['account', 'market', 'trade', 'orders', 'approvals', 'audit'];
 
 /**
  * What each view reloads, on entry and then every REFRESH_MS while it is shown.
@@ -29,6 +30,7 @@ const REFRESH: Record<View, (() => Promise<void>) | null> = {
   market: null,
   trade: loadTicketQuote,
   orders: null,
+  approvals: loadApprovals,
   audit: null,
 };
 const LOAD: Partial<Record<View, () => Promise<void>>> = { trade: loadOpenOrders, orders: loadOrders };

@@ -5,7 +5,7 @@
  * core's types still fit these, so a change in the API breaks the build, not the page.
  */
 
-export type Scope = 'read' | 'trade' | 'admin';
+export type Scope = 'read' | 'trade' | 'admin' | 'approve';
 type Num = number | null;
 
 export interface KillSwitchState {
@@ -286,4 +286,31 @@ export const AUDIT_EVENT_TYPES = [
   'RISK_BLOCKED', 'GATE_BLOCKED', 'KILL_SWITCH', 'CONNECTION_LOST', 'CONNECTION_RESTORED', 'CONFIG_LOADED',
   'ORDER_MODIFY_REQUESTED', 'ORDER_MODIFIED', 'ORDER_MODIFY_REJECTED', 'ORDER_MODIFY_SIMULATED',
   'BROKER_INITIATED_FILL',
+  'APPROVAL_PENDING', 'APPROVAL_REASSESSED', 'APPROVAL_APPROVED', 'APPROVAL_REJECTED', 'APPROVAL_EXPIRED',
 ] as const;
+
+/** An order held for a person's approval (GET /api/approvals). */
+export interface Approval {
+  approvalId: string;
+  state: 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'CANCELLED';
+  spec: OrderSpec;
+  specHash: string;
+  accountId: string | null;
+  requestedBy: string;
+  requestedVia: string;
+  requestedAt: string;
+  expiresAt: string;
+  reasons: string[];
+  referencePrice: Num;
+  riskChecks: RiskCheck[];
+  decidedBy: string | null;
+  decidedAt: string | null;
+  decisionReason: string | null;
+  orderId: string | null;
+}
+
+export interface ApprovalDecision {
+  approval: Approval;
+  order: OrderResult | null;
+  idempotentReplay: boolean;
+}
