@@ -268,7 +268,7 @@ export interface ErrorBody {
 }
 
 /** Statuses after which an order never changes (it leaves the open orders); dashboard.test.ts checks them against the core's. */
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['SIMULATED', 'FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED']);
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['SIMULATED', 'FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED', 'APPROVED']);
 
 /** Kept in step with the API's enums by the type-level check in dashboard.test.ts. */
 export const ORDER_TYPES = ['MKT', 'LMT', 'STP', 'STP_LMT', 'TRAIL', 'TRAIL_LIMIT', 'MOC', 'OPG', 'LOC', 'MIDPRICE'] as const;
