@@ -520,6 +520,35 @@ describe('other instruments', () => {
     await h.advance(1000);
     expect(seen).toEqual(['2026-01-05T15:00:00.000Z', '2026-01-05T15:00:01.000Z', '2026-01-05T15:00:02.000Z']);
   });
+
+  it('unsubscribing is idempotent: a repeated call never stops another stream on the same instrument', async () => {
+    const h = await start();
+    const first: string[] = [];
+    const second: string[] = [];
+    const stopFirst = h.broker.subscribeQuotes(h.aapl, (q) => first.push(q.timestamp));
+    await flush();
+    stopFirst();
+    // A newer stream on the same instrument, then the old handle is called again (a retried cleanup).
+    h.broker.subscribeQuotes(h.aapl, (q) => second.push(q.timestamp));
+    await flush();
+    stopFirst();
+    await h.advance(1000);
+    expect(first).toEqual(['2026-01-05T15:00:00.000Z']);
+    expect(second).toEqual(['2026-01-05T15:00:00.000Z', '2026-01-05T15:00:01.000Z']);
+  });
+
+  it('one listener subscribed twice has two streams: stopping one (even twice) leaves the other', async () => {
+    const h = await start();
+    const seen: string[] = [];
+    const listener = (q: { timestamp: string }): void => void seen.push(q.timestamp);
+    const stopA = h.broker.subscribeQuotes(h.aapl, listener);
+    h.broker.subscribeQuotes(h.aapl, listener);
+    await flush();
+    stopA();
+    stopA();
+    await h.advance(1000);
+    expect(seen).toEqual(['2026-01-05T15:00:00.000Z', '2026-01-05T15:00:00.000Z', '2026-01-05T15:00:01.000Z']);
+  });
 });
 
 describe('lifecycle', () => {
