@@ -68,6 +68,7 @@ export const ERROR_CATALOGUE = {
   REQUEST_TIMEOUT: { status: 408, description: 'The request was not received completely in time.' },
   PATH_FORBIDDEN: { status: 403, description: 'The file path is not allowed (a null byte, or a path outside the served directory).' },
   REQUEST_CANCELLED: { status: 499, description: 'The client went away before the answer was ready; the work was stopped (nothing is sent, there is nobody to send it to).' },
+  STREAM_LIMIT_REACHED: { status: 429, description: 'This API key already holds API_MAX_STREAMS_PER_KEY open event streams (quotes and order events together): close one, or raise the limit.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
