@@ -3,13 +3,16 @@
  * one audit.db. Placements are counted from the order history (window edges
  * exact), the duplicate guard finds the last identical order, the day's
  * realised P&L is read incrementally, orders carry their broker identity, and
- * a kill switch engaged through one connection is seen by the other's next read.
+ * a kill switch engaged through one connection is seen by the other's next read,
+ * and the circuit breaker counts one streak of rejections across both.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import { KillSwitch } from '../kill-switch.js';
 import type { Fill } from '../models.js';
+import { createRiskEngine } from '../risk/engine.js';
 import { storeHistory } from '../risk/history.js';
+import { baseLimits } from '../../testing/risk-fixtures.js';
 import { entry, SPEC, tempDir, version } from '../../testing/audit/samples.js';
 import { openAuditStore, type SqliteAuditStore } from './audit-store.js';
 
@@ -130,5 +133,28 @@ describe('the kill switch across connections', () => {
     expect(afterOther).not.toBe(mark);
     a.setState('x', 1);
     expect(a.changeMark()).not.toBe(afterOther);
+  });
+});
+
+describe('the circuit breaker across connections (CIRCUIT_BREAKER_REJECTIONS=3)', () => {
+  const engines = () => [a, b].map((store) => createRiskEngine(baseLimits({ circuitBreakerRejections: 3 }), { history: storeHistory(store) }));
+
+  it('counts rejections recorded through either connection as one streak, and trips on the third', () => {
+    const [gateway, cli] = engines() as [ReturnType<typeof createRiskEngine>, ReturnType<typeof createRiskEngine>];
+    expect([gateway.recordOutcome('rejected'), cli.recordOutcome('rejected'), gateway.recordOutcome('rejected')]).toEqual([false, false, true]);
+    // Tripping restarts the count for both.
+    expect([cli.recordOutcome('rejected'), gateway.recordOutcome('rejected')]).toEqual([false, false]);
+    expect(a.verify().ok).toBe(true);
+  });
+
+  it("an order accepted through one connection ends the other's streak; a restart continues it", () => {
+    const [gateway, cli] = engines() as [ReturnType<typeof createRiskEngine>, ReturnType<typeof createRiskEngine>];
+    gateway.recordOutcome('rejected');
+    gateway.recordOutcome('rejected');
+    cli.recordOutcome('accepted');
+    expect([gateway.recordOutcome('rejected'), gateway.recordOutcome('rejected')]).toEqual([false, false]);
+    // A fresh engine over the same store (a restarted gateway) continues the streak of two.
+    const restarted = createRiskEngine(baseLimits({ circuitBreakerRejections: 3 }), { history: storeHistory(b) });
+    expect(restarted.recordOutcome('rejected')).toBe(true);
   });
 });

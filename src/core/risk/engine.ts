@@ -1,7 +1,8 @@
 /**
  * The risk engine: the limits from the environment (RiskLimits) with the
  * risk file's per-symbol overrides, and the state the limits need between
- * orders (order times, recent specs, consecutive rejections).
+ * orders (order times, recent specs, consecutive rejections), kept in a
+ * SafetyHistory.
  *
  * `evaluate` reads that state but never changes it, so preview and place
  * report the same checks; only `recordPlaced` and `recordOutcome` change it.
@@ -37,7 +38,6 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
   const overrides = normaliseSymbols(file?.symbols ?? {});
   const windows = [limits.duplicateOrderWindowSeconds, ...Object.values(overrides).map((o) => o.duplicateOrderWindowSeconds ?? 0)];
   const history = options.history ?? memoryHistory(limits.dailyLossResetTime, Math.max(...windows) * 1000);
-  let consecutiveRejections = 0;
 
   /**
    * The loss today: realised P&L of today's fills (from the order history,
@@ -87,16 +87,21 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
       history.record(spec, accountId, now);
     },
 
-    /** The counter restarts after tripping, so a released kill switch needs N fresh rejections to trip again. */
+    /**
+     * The count lives in the history (the store in a gateway: every process and a restart continue
+     * one streak). It restarts after tripping, so a released kill switch needs N fresh rejections to
+     * trip again. An accepted order writes only when it ends a streak: the order path pays one read.
+     */
     recordOutcome(outcome: 'accepted' | 'rejected'): boolean {
-      if (outcome === 'accepted' || limits.circuitBreakerRejections === 0) {
-        consecutiveRejections = 0;
+      if (limits.circuitBreakerRejections === 0) return false;
+      const streak = history.rejectionStreak();
+      if (outcome === 'accepted') {
+        if (streak !== 0) history.setRejectionStreak(0);
         return false;
       }
-      consecutiveRejections += 1;
-      if (consecutiveRejections < limits.circuitBreakerRejections) return false;
-      consecutiveRejections = 0;
-      return true;
+      const tripped = streak + 1 >= limits.circuitBreakerRejections;
+      history.setRejectionStreak(tripped ? 0 : streak + 1);
+      return tripped;
     },
 
     dailyLossBreached(pnl: AccountPnL, now?: number): boolean {

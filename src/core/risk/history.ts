@@ -28,6 +28,22 @@ export interface SafetyHistory {
   record(spec: OrderSpec, accountId: string, now: number): void;
   /** Realised P&L of the account's fills since `dayStart`, or null when this source does not know fills. */
   realizedSince(accountId: string, dayStart: number): Decimal | null;
+  /** Broker rejections in a row since the last accepted order (the circuit breaker's count). */
+  rejectionStreak(): number;
+  setRejectionStreak(count: number): void;
+}
+
+/**
+ * The store's name for the circuit breaker's count. Kept in the store like the
+ * kill switch it engages: a gateway restarted between two rejections, or a CLI
+ * process that placed one of them, continues the same streak. Two processes
+ * recording a rejection at the same instant can both read n and write n+1 (a
+ * read and a write, not one transaction); the streak then trips one rejection
+ * later, never earlier.
+ */
+export const CIRCUIT_BREAKER_STATE = 'circuitBreaker';
+interface CircuitBreakerState {
+  consecutiveRejections: number;
 }
 
 /** The key the duplicate guard compares, as stored on a placed order's row (a hash: the canonical text can be long). */
@@ -48,6 +64,11 @@ export function storeHistory(audit: AuditStore): SafetyHistory {
       return at === null ? null : now - Date.parse(at);
     },
     record: () => undefined,
+    rejectionStreak: () => audit.getState<CircuitBreakerState>(CIRCUIT_BREAKER_STATE)?.consecutiveRejections ?? 0,
+    setRejectionStreak(count) {
+      const value: CircuitBreakerState = { consecutiveRejections: count };
+      audit.setState(CIRCUIT_BREAKER_STATE, value);
+    },
     realizedSince(accountId, dayStart) {
       let day = days.get(accountId);
       if (!day || day.dayStart !== dayStart) {
@@ -70,6 +91,7 @@ export function storeHistory(audit: AuditStore): SafetyHistory {
 export function memoryHistory(resetTime: string, retainMs: number): SafetyHistory {
   const rate = new OrderRateWindow(resetTime);
   const duplicates = new DuplicateGuard(retainMs);
+  let streak = 0;
   return {
     placedLastMinute: (now) => rate.lastMinute(now),
     placedSince: (_dayStart, now) => rate.today(now),
@@ -79,5 +101,9 @@ export function memoryHistory(resetTime: string, retainMs: number): SafetyHistor
       duplicates.record(spec, accountId, now);
     },
     realizedSince: () => null,
+    rejectionStreak: () => streak,
+    setRejectionStreak(count) {
+      streak = count;
+    },
   };
 }
