@@ -245,6 +245,48 @@ describe('order types', () => {
     expect(await h.broker.getPositions(ACCOUNT)).toEqual([]);
   });
 
+  // IBKR cancels only the part of an IOC order that cannot fill at once; the exits of a bracket arm on the parent's
+  // execution and protect what it bought, so they stay working for the filled quantity (not the ordered one).
+  it('a part-filled IOC bracket parent: the remainder is cancelled, the exits stay working for the filled quantity, also after a restart', async () => {
+    const h = await start({ seed: 21 });
+    const q = await h.broker.getQuote(h.aapl);
+    const ask = q.ask as number;
+    // 4,000 at the ask is more than the touch shows: part fills, the rest is cancelled (see the IOC test above).
+    const ack = await placeSim(h.broker, h.aapl, {
+      symbol: 'AAPL', action: 'BUY', quantity: 4_000, orderType: 'LMT', limitPrice: ask, timeInForce: 'IOC',
+      takeProfitPrice: Number((ask + 0.05).toFixed(2)), stopLossPrice: Number((ask - 30).toFixed(2)),
+    });
+    expect(ack.status).toBe('CANCELLED');
+    const bought = (await h.broker.getOrder(ack.orderId))?.filledQuantity ?? 0;
+    expect(bought).toBeGreaterThan(0);
+    expect(bought).toBeLessThan(4_000);
+    const [tp, sl] = ack.children.map((c) => c.orderId) as [string, string];
+    expect([(await h.broker.getOrder(tp))?.status, (await h.broker.getOrder(sl))?.status]).toEqual(['ACCEPTED', 'ACCEPTED']);
+
+    // A restart keeps them armed (recovery must not take the cancelled parent for a client's cancel).
+    const broker = await h.restart(0);
+    expect([(await broker.getOrder(tp))?.status, (await broker.getOrder(sl))?.status]).toEqual(['ACCEPTED', 'ACCEPTED']);
+
+    for (let i = 0; i < 1000 && (await broker.getOrder(tp))?.status !== 'FILLED'; i++) await h.advance(600_000);
+    // The take-profit sells exactly what the parent bought, the stop-loss is cancelled, and the account is flat.
+    expect((await broker.getOrder(tp))).toMatchObject({ status: 'FILLED', filledQuantity: bought });
+    expect((await broker.getOrder(sl))?.status).toBe('CANCELLED');
+    expect(await broker.getPositions(ACCOUNT)).toEqual([]);
+  });
+
+  it('a client cancel of a part-filled bracket parent still takes its exits with it', async () => {
+    const h = await start({ seed: 21 });
+    const ask = (await h.broker.getQuote(h.aapl)).ask as number;
+    const ack = await placeSim(h.broker, h.aapl, {
+      symbol: 'AAPL', action: 'BUY', quantity: 4_000, orderType: 'LMT', limitPrice: ask, timeInForce: 'GTC',
+      takeProfitPrice: Number((ask + 30).toFixed(2)), stopLossPrice: Number((ask - 30).toFixed(2)),
+    });
+    expect(ack.status).toBe('PARTIALLY_FILLED');
+    await h.broker.cancelOrder(ack.orderId);
+    await flush();
+    for (const child of ack.children) expect((await h.broker.getOrder(child.orderId))?.status).toBe('CANCELLED');
+  });
+
   it('MOC fills at the official close price; OPG at the next open', async () => {
     const h = await start({ session: 'real' });
     const moc = await placeSim(h.broker, h.aapl, { symbol: 'AAPL', action: 'BUY', quantity: 10, orderType: 'MOC' });
