@@ -80,7 +80,24 @@ export function applyBrokerState(ctx: OrderContext, update: StateUpdate, eventOv
     ctx.audit.recordOrder(auditRow(event, { status: update.status, previous: current.status, message: update.message, filledQuantity: filled }, refs(current)), version),
   );
   ctx.metrics.ordersByStatus.inc({ status: update.status });
+  countOutcome(ctx, order);
   return { order, changed: true };
+}
+
+/** The circuit breaker's count, once per recorded transition, whichever path recorded it (placement answer, event, reconciliation). */
+function countOutcome(ctx: OrderContext, order: OrderDetail): void {
+  try {
+    if (order.status === 'REJECTED') {
+      if (ctx.risk.recordOutcome('rejected')) {
+        const reason = `circuit breaker: ${ctx.config.risk.circuitBreakerRejections} consecutive rejections`;
+        // The breaker engages the switch, not the caller whose order was the last rejected; its request id links the two.
+        withContext({ interface: 'system', correlationId: currentContext().correlationId, apiKeyName: null }, () => ctx.onBreaker?.(reason));
+      }
+    } else if (order.status === 'ACCEPTED' || order.status === 'FILLED') ctx.risk.recordOutcome('accepted');
+  } catch (err) {
+    // The order's own record is written; a count that could not be is logged, never the caller's failure.
+    ctx.logger.error({ err, orderId: order.orderId }, 'could not count the order outcome toward the circuit breaker');
+  }
 }
 
 /** Adds one execution to its order (once per execId). */
@@ -140,16 +157,13 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
       }
     });
   let lost = false;
+  ctx.onBreaker = hooks.onBreaker;
   let detached = false;
   const offs = [
     ctx.broker.on('orderStatus', (state) =>
       guard('an order status', () => {
-        const applied = applyBrokerState(ctx, updateFrom(state));
-        if (applied?.changed) {
-          const after = applied.order;
-          if (after.status === 'REJECTED' && ctx.risk.recordOutcome('rejected')) hooks.onBreaker(`circuit breaker: ${ctx.config.risk.circuitBreakerRejections} consecutive rejections`);
-          if (after.status === 'ACCEPTED' || after.status === 'FILLED') ctx.risk.recordOutcome('accepted');
-        }
+        // A change counts toward the circuit breaker inside applyBrokerState.
+        applyBrokerState(ctx, updateFrom(state));
       }),
     ),
     ctx.broker.on('fill', (fill) =>
@@ -184,6 +198,7 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
   ];
   return () => {
     detached = true;
+    if (ctx.onBreaker === hooks.onBreaker) ctx.onBreaker = undefined;
     offs.forEach((off) => off());
   };
 }
