@@ -72,7 +72,7 @@ function percentile(sortedMs, p) {
  * or budgetMs in all, so that both see the same disk and machine load (a
  * shared machine's fsync time drifts by 10x within seconds).
  */
-function timeInterleaved(writeA, writeB, maxOps, budgetMs, block = 50) {
+async function timeInterleaved(writeA, writeB, maxOps, budgetMs, block = 50) {
   const runs = [
     { write: writeA, latencies: [], ns: 0n },
     { write: writeB, latencies: [], ns: 0n },
@@ -83,7 +83,7 @@ function timeInterleaved(writeA, writeB, maxOps, budgetMs, block = 50) {
     for (const run of runs) {
       for (let j = 1; j <= block && i + j <= maxOps; j++) {
         const t0 = nowNs();
-        run.write(i + j);
+        await run.write(i + j);
         const took = nowNs() - t0;
         run.ns += took;
         run.latencies.push(Number(took) / 1e6);
@@ -123,7 +123,8 @@ export async function benchAudit(options = {}) {
     const store = openAuditStore({ dataDir: storeDir, synchronous: 'FULL' });
     const baseDir = mkdtempSync(join(root, 'base-'));
     const base = openBaseline(baseDir, 'FULL');
-    const [durable, raw] = timeInterleaved(
+    // One append awaited at a time: each is its own commit and fsync (the 32-in-flight row is in bench/orders.js).
+    const [durable, raw] = await timeInterleaved(
       (i) => store.append(auditEntry(i)),
       (i) => base.write(auditEntry(i)),
       maxOps,
@@ -131,22 +132,22 @@ export async function benchAudit(options = {}) {
     );
     base.db.close();
     const verifyStart = nowNs();
-    const verdict = store.verify();
+    const verdict = await store.verify();
     const verifyMs = Number(nowNs() - verifyStart) / 1e6;
-    store.close();
+    await store.close();
     if (!verdict.ok) throw new Error(`audit chain did not verify after the benchmark: ${verdict.reason}`);
 
     // 3: file growth per 10,000 orders, one recordOrder (audit row + order_history version) each.
     // synchronous=NORMAL here: the sync mode changes time, not size. Sizes are taken after close,
     // when SQLite has checkpointed the WAL into the main file and removed it.
     const growthDir = join(root, 'growth');
-    openAuditStore({ dataDir: growthDir, synchronous: 'NORMAL' }).close();
+    await openAuditStore({ dataDir: growthDir, synchronous: 'NORMAL' }).close();
     const emptySize = fileSize(join(growthDir, 'audit.db'));
     const growthStore = openAuditStore({ dataDir: growthDir, synchronous: 'NORMAL' });
     const growthStart = nowNs();
-    for (let i = 1; i <= orders; i++) growthStore.recordOrder(auditEntry(i), orderVersion(i));
+    for (let i = 1; i <= orders; i++) await growthStore.recordOrder(auditEntry(i), orderVersion(i));
     const recordSeconds = Number(nowNs() - growthStart) / 1e9;
-    growthStore.close();
+    await growthStore.close();
     const growth = ((fileSize(join(growthDir, 'audit.db')) - emptySize) * 10_000) / orders;
 
     const growthBaseDir = mkdtempSync(join(root, 'growth-base-'));

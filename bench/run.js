@@ -12,6 +12,7 @@ const suites = [
   ['./api.js', 'benchApi'],
   ['./start.js', 'benchColdStart'],
   ['./memory.js', 'benchMemory'],
+  ['./orders.js', 'benchOrders'],
   ['./tws.js', 'benchTwsOverhead'],
 ];
 

@@ -18,7 +18,7 @@ describe('POST /api/admin/kill-switch', () => {
     expect(engaged).toMatchObject({ status: 200, body: { engaged: true, reason: 'agent stops itself' } });
     const refused = await call(t.url, '/api/admin/kill-switch', { key: KEYS.trade, body: { engaged: false } });
     expect(refused).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN', details: { required: 'admin' } } } });
-    expect(t.client.killSwitch().engaged).toBe(true);
+    expect((await t.client.killSwitch()).engaged).toBe(true);
     const released = await call(t.url, '/api/admin/kill-switch', { key: KEYS.admin, body: { engaged: false, reason: 'checked' } });
     expect(released).toMatchObject({ status: 200, body: { engaged: false } });
   });
@@ -33,9 +33,9 @@ describe('X-Client', () => {
       expect(r.status).toBe(200);
       placed[client] = r.body.orderId;
     }
-    const via = (orderId: string | undefined) => t.client.queryAudit({ orderId, eventType: 'ORDER_SUBMITTED' }).entries[0]?.userContext;
-    expect(via(placed.mcp)).toMatchObject({ interface: 'mcp', apiKeyName: expect.any(String) });
-    expect(via(placed.dashboard)).toMatchObject({ interface: 'dashboard' });
-    expect(via(placed['something-else'])).toMatchObject({ interface: 'rest' });
+    const via = async (orderId: string | undefined) => (await t.client.queryAudit({ orderId, eventType: 'ORDER_SUBMITTED' })).entries[0]?.userContext;
+    expect(await via(placed.mcp)).toMatchObject({ interface: 'mcp', apiKeyName: expect.any(String) });
+    expect(await via(placed.dashboard)).toMatchObject({ interface: 'dashboard' });
+    expect(await via(placed['something-else'])).toMatchObject({ interface: 'rest' });
   });
 });

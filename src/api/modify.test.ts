@@ -32,9 +32,9 @@ describe('PATCH /api/orders/{orderId}', () => {
     expect(res.body).toMatchObject({ orderId, modified: true, spec: { quantity: 6, limitPrice: limitPrice - 1 }, previous: { quantity: 10 } });
     const status = await call<{ spec: { quantity: number }; remainingQuantity: number }>(s.url, `/api/orders/${orderId}/status`, { key: KEYS.read });
     expect(status.body).toMatchObject({ spec: { quantity: 6 }, remainingQuantity: 6 });
-    const rows = s.client.queryAudit({ correlationId: res.body.correlationId }).entries.map((e) => e.eventType);
+    const rows = (await s.client.queryAudit({ correlationId: res.body.correlationId })).entries.map((e) => e.eventType);
     expect(rows).toEqual(expect.arrayContaining(['ORDER_MODIFY_REQUESTED', 'ORDER_MODIFIED']));
-    expect(s.client.verifyAudit().ok).toBe(true);
+    expect((await s.client.verifyAudit()).ok).toBe(true);
   });
 
   it('previews a modification with the risk checks of the new version, and the previewId then modifies', async () => {
@@ -76,6 +76,6 @@ describe('PATCH /api/orders/{orderId}', () => {
     expect(again.status).toBe(200);
     expect(first.body.idempotentReplay).toBe(false);
     expect(again.body.idempotentReplay).toBe(true);
-    expect(s.client.queryAudit({ orderId, eventType: 'ORDER_MODIFY_REQUESTED' }).entries).toHaveLength(1);
+    expect((await s.client.queryAudit({ orderId, eventType: 'ORDER_MODIFY_REQUESTED' })).entries).toHaveLength(1);
   });
 });

@@ -155,7 +155,8 @@ describe.skipIf(!existsSync(MAIN))('the ibkr-gateway command (needs `npm run bui
     const nothing = await run(['close', 'MSFT', '--yes'], env);
     expect([nothing.code, nothing.stderr]).toEqual([1, expect.stringContaining('POSITION_NOT_FOUND')]);
     expect((await run(['close', 'MSFT'], env)).code).toBe(2);
-  });
+    // Eleven CLI processes, each a cold start: on a loaded 2-core machine that alone took 22-30 s.
+  }, 120_000);
 
   it('kill-switch on is shown by healthcheck and survives; off releases it', async () => {
     expect((await run(['kill-switch', 'on', '--reason', 'cli test'])).code).toBe(0);

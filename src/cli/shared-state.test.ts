@@ -352,18 +352,20 @@ describe.skipIf(!existsSync(MAIN))('safety state shared by every process on one 
     expect(placed.code).toBe(0);
     const bracket = OrderResult.parse(JSON.parse(placed.stdout));
     const simIds = [bracket.orderId, ...bracket.children.map((c) => c.orderId)];
-    const versionsOf = (): Array<[string, number, string]> => {
+    const versionsOf = async (): Promise<Array<[string, number, string]>> => {
       const store = openAuditStore({ dataDir });
       try {
-        return simIds.map((id) => {
-          const o = store.getOrder(id);
-          return [id, o?.version ?? 0, o?.status ?? 'missing'];
-        });
+        return await Promise.all(
+          simIds.map(async (id): Promise<[string, number, string]> => {
+            const o = await store.getOrder(id);
+            return [id, o?.version ?? 0, o?.status ?? 'missing'];
+          }),
+        );
       } finally {
-        store.close();
+        await store.close();
       }
     };
-    const before = versionsOf();
+    const before = await versionsOf();
     expect(before.every(([, , status]) => status === 'ACCEPTED' || status === 'SUBMITTED')).toBe(true);
 
     const { child: simGateway, port } = await startSimGateway(dataDir);
@@ -383,7 +385,7 @@ describe.skipIf(!existsSync(MAIN))('safety state shared by every process on one 
       simGateway.kill('SIGTERM');
       await new Promise((r) => simGateway.once('exit', r));
     }
-    expect(versionsOf()).toEqual(before);
+    expect(await versionsOf()).toEqual(before);
     // And back on the simulator, its orders are still its own and still working.
     const simOpen = await run(['orders', '--status', 'open', '--json'], env);
     expect(OrderDetail.array().parse(JSON.parse(simOpen.stdout)).map((o) => o.orderId).sort()).toEqual([...simIds].sort());

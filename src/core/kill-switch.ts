@@ -27,29 +27,27 @@ export class KillSwitch {
   constructor(
     private readonly audit: AuditStore,
     private readonly clock: Clock,
-  ) {
-    this.state();
-  }
+  ) {}
 
-  state(): KillSwitchState {
-    const mark = this.audit.changeMark();
+  async state(): Promise<KillSwitchState> {
+    const mark = await this.audit.changeMark();
     if (mark !== this.seenMark) {
       // Read before remembering the mark: a commit in between only causes one more read.
-      this.current = this.audit.getState<KillSwitchState>(KILL_SWITCH_STATE) ?? RELEASED;
+      this.current = (await this.audit.getState<KillSwitchState>(KILL_SWITCH_STATE)) ?? RELEASED;
       this.seenMark = mark;
     }
     return this.current;
   }
 
   /** Records and persists a change; returns the new state. A no-op change is still recorded (someone asked). */
-  set(engaged: boolean, reason: string | null, snapshot: ConfigSnapshot | null): KillSwitchState {
+  async set(engaged: boolean, reason: string | null, snapshot: ConfigSnapshot | null): Promise<KillSwitchState> {
     const ctx = currentContext();
     const by = ctx.apiKeyName ? `${ctx.interface}:${ctx.apiKeyName}` : ctx.interface;
-    const previous = this.state();
+    const previous = await this.state();
     const next: KillSwitchState = engaged
       ? { engaged: true, reason: reason ?? 'engaged without a reason', since: new Date(this.clock.now()).toISOString(), by }
       : RELEASED;
-    this.audit.append({
+    await this.audit.append({
       correlationId: ctx.correlationId,
       eventType: 'KILL_SWITCH',
       eventData: { engaged, reason, previous, by },
@@ -58,7 +56,7 @@ export class KillSwitch {
       orderId: null,
       configSnapshot: snapshot,
     });
-    this.audit.setState(KILL_SWITCH_STATE, next);
+    await this.audit.setState(KILL_SWITCH_STATE, next);
     return this.state();
   }
 }

@@ -67,6 +67,6 @@ describe('modify_order over MCP', () => {
     const again = await call('modify_order', { orderId, quantity: 6, limitPrice: limitPrice - 1, previewId: p.previewId });
     expect(data<{ idempotentReplay: boolean }>(again).idempotentReplay).toBe(true);
     expect(text(again)).toMatch(/nothing new was sent/);
-    expect(s.client.queryAudit({ orderId, eventType: 'ORDER_MODIFY_REQUESTED' }).entries).toHaveLength(1);
+    expect((await s.client.queryAudit({ orderId, eventType: 'ORDER_MODIFY_REQUESTED' })).entries).toHaveLength(1);
   });
 });

@@ -30,7 +30,14 @@ export interface SimHarness {
 /** Monday 2026-01-05 10:00 New York: a regular session is open. */
 export const MONDAY_10_ET = '2026-01-05T15:00:00.000Z';
 
-export const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/**
+ * Lets queued events reach their listeners and what they record reach the
+ * store: a listener's write is group-committed at the end of the turn it was
+ * asked for in (core/audit/sqlite/group-commit.ts), so wait a few turns.
+ */
+export async function flush(turns = 4): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+}
 
 export function makeSimHarness(options: Partial<SimBrokerOptions> & { start?: string | number; dataDir?: string } = {}): SimHarness {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ibkr-sim-'));

@@ -395,7 +395,7 @@ describe.skipIf(!hasChromium)(suiteName, () => {
   it('engages the kill switch after a confirmation, and a placed order is then refused', async () => {
     // Whatever happens here, the next test starts with the switch released.
     onTestFinished(async () => {
-      if (client.killSwitch().engaged) await client.setKillSwitch(false, 'dashboard test cleanup');
+      if ((await client.killSwitch()).engaged) await client.setKillSwitch(false, 'dashboard test cleanup');
     });
     await page.click('#kill-button');
     await page.locator('#kill-dialog').waitFor({ state: 'visible' });
@@ -404,13 +404,13 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     // Cancelling the dialog changes nothing.
     await page.keyboard.press('Escape');
     await page.locator('#kill-dialog').waitFor({ state: 'hidden' });
-    expect(client.killSwitch().engaged).toBe(false);
+    expect((await client.killSwitch()).engaged).toBe(false);
 
     await page.click('#kill-button');
     await page.fill('#kill-reason', 'dashboard test');
     await page.click('#kill-confirm');
     await eventually(() => page.textContent('#st-kill')).toContain('ENGAGED');
-    expect(client.killSwitch()).toMatchObject({ engaged: true, reason: 'dashboard test' });
+    expect(await client.killSwitch()).toMatchObject({ engaged: true, reason: 'dashboard test' });
 
     await go(page, 'trade');
     // Another quantity than the order placed earlier: the duplicate-order guard (5 s) must not be what refuses it.

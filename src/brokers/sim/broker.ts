@@ -93,6 +93,7 @@ export class SimBroker implements Broker {
       const store = new SimStore(this.options.dataDir);
       sim.store = store;
       this.account.load(store.loadAccount(this.options.startingCash));
+      store.prepareOrderIds();
       const now = sim.clock.now();
       // What a crash (under an older version) left half-done is put right from the stored fills first.
       repaired = repairHalfDoneOrders(store, now);
@@ -185,6 +186,11 @@ export class SimBroker implements Broker {
   // ---------------------------------------------------------------------------
   // The Broker, delegated to the part that owns each concern
   // ---------------------------------------------------------------------------
+
+  /** sim.db commits so far (a test holds the order path to one per order; the bench reports it). */
+  get storeCommits(): number {
+    return this.sim.store?.commits ?? 0;
+  }
 
   resolveContracts(spec: SymbolSpec): Promise<Contract[]> {
     return this.prices.resolveContracts(spec);

@@ -19,7 +19,7 @@ import { effectiveOutsideRth, ignoresOutsideRth, initialTrigger, onTick, WARNING
 import { closeOfSessionAt, dayOrderExpiry, nextClose, nextOpen, toEt } from './sessions.js';
 import type { Settlement } from './settlement.js';
 import { cloneState, type SimState } from './state.js';
-import type { SimOrderRecord } from './store.js';
+import type { SimOrderRecord, SimStore } from './store.js';
 import { easternLabel, goodAfterMs, goodTillMs, heldMessage, timeConditionProblem } from './order-timing.js';
 
 /** In real sessions, MOC and LOC orders are accepted until ten minutes before the close (15:50 ET), as on NYSE. */
@@ -42,6 +42,11 @@ export class OrderBook {
 
   async placeOrder(request: PlaceOrderRequest): Promise<PlaceOrderAck> {
     const store = this.sim.requireStore();
+    // One sim.db commit per order (issue 18): catching the market up to now and the order itself.
+    return store.transaction(() => this.placeNow(store, request));
+  }
+
+  private placeNow(store: SimStore, request: PlaceOrderRequest): PlaceOrderAck {
     const now = this.sim.clock.now();
     this.loop.advanceTo(now);
     const { ids, spec } = request;

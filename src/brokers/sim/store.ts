@@ -22,6 +22,8 @@ import type { TriggerState } from './matching.js';
 const SCHEMA_VERSION = 1;
 /** The database file and the two SQLite keeps beside it in WAL mode. */
 const SQLITE_FILES = ['', '-wal', '-shm'] as const;
+/** Order ids reserved in sim.db ahead of use (see allocateOrderIds). */
+const ORDER_ID_BLOCK = 1000;
 
 /** Everything the engine keeps about one order. */
 export interface SimOrderRecord {
@@ -78,6 +80,9 @@ export class SimStore {
   /** Prepared statements, compiled once: preparing per call dominated the cost of an order. */
   private readonly statements = new Map<string, Database.Statement>();
   private readonly tx: (fn: () => unknown) => unknown;
+  private nextId: number | null = null;
+  private reservedThrough = 0;
+  private commitCount = 0;
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
@@ -122,11 +127,30 @@ export class SimStore {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    // A clean stop hands out the very next id after a restart (only a crash skips the reserved block).
+    if (this.nextId !== null) this.setMeta('next_order_id', String(this.nextId));
+    this.db.close();
   }
 
   transaction<T>(fn: () => T): T {
-    return this.tx(fn) as T;
+    const outermost = !this.db.inTransaction;
+    const result = this.tx(fn) as T;
+    if (outermost) this.commitCount += 1;
+    return result;
+  }
+
+  /**
+   * Commits made so far (transactions, and writes outside one). The order path
+   * makes at most one per order (issue 18); a test holds it to that.
+   */
+  get commits(): number {
+    return this.commitCount;
+  }
+
+  /** Counts a write made outside a transaction: SQLite commits it on its own. */
+  private noteWrite(): void {
+    if (!this.db.inTransaction) this.commitCount += 1;
   }
 
   meta(key: string): string | null {
@@ -135,6 +159,7 @@ export class SimStore {
   }
 
   setMeta(key: string, value: string): void {
+    this.noteWrite();
     this.sql('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
@@ -195,6 +220,7 @@ export class SimStore {
   }
 
   savePosition(p: LedgerPosition): void {
+    this.noteWrite();
     this.sql(
         `INSERT INTO positions (con_id, contract, cls, quantity, gross_cost, commission_cost, realized, opened_at, variation_settled, settled_at)
          VALUES (@con_id, @contract, @cls, @quantity, @gross_cost, @commission_cost, @realized, @opened_at, @variation_settled, @settled_at)
@@ -216,21 +242,47 @@ export class SimStore {
       });
   }
 
-  /** Hands out `count` order ids from the persisted counter. */
+  /**
+   * Hands out `count` order ids. The counter lives in memory; sim.db holds a
+   * high-water mark ORDER_ID_BLOCK ids ahead, moved forward once per block, so
+   * allocating costs no commit of its own (issue 18: at most one sim.db commit
+   * per order). A crash skips the rest of the block, never reuses an id: the
+   * audit log may already hold a PENDING_SUBMIT row under an allocated id.
+   * close() stores the exact next id.
+   */
   allocateOrderIds(count: number): string[] {
-    return this.transaction(() => {
-      const next = Number(this.meta('next_order_id') ?? '1');
-      this.setMeta('next_order_id', String(next + count));
-      return Array.from({ length: count }, (_, i) => String(next + i));
-    });
+    const next = this.nextOrderId();
+    this.nextId = next + count;
+    if (this.nextId > this.reservedThrough) this.reserveThrough(this.nextId + ORDER_ID_BLOCK);
+    return Array.from({ length: count }, (_, i) => String(next + i));
   }
 
   /** Moves the counter past an id the caller chose itself, so it is never handed out again. */
   reserveOrderId(id: string): void {
     const n = Number(id);
     if (!Number.isSafeInteger(n)) return;
-    const next = Number(this.meta('next_order_id') ?? '1');
-    if (n >= next) this.setMeta('next_order_id', String(n + 1));
+    const next = Math.max(this.nextOrderId(), n + 1);
+    this.nextId = next;
+    // Called inside the order's own transaction: the mark moves ahead there, half a block early, at no extra commit.
+    if (next + ORDER_ID_BLOCK / 2 > this.reservedThrough) this.reserveThrough(next + ORDER_ID_BLOCK);
+  }
+
+  /** Reads the counter and reserves the first block (at connect, so the first order pays no commit for it). */
+  prepareOrderIds(): void {
+    this.nextOrderId();
+  }
+
+  private nextOrderId(): number {
+    if (this.nextId === null) {
+      this.nextId = Number(this.meta('next_order_id') ?? '1');
+      this.reserveThrough(this.nextId + ORDER_ID_BLOCK);
+    }
+    return this.nextId;
+  }
+
+  private reserveThrough(n: number): void {
+    this.setMeta('next_order_id', String(n));
+    this.reservedThrough = n;
   }
 
   nextExecSeq(): number {
@@ -240,6 +292,7 @@ export class SimStore {
   }
 
   saveOrder(o: SimOrderRecord, open: boolean): void {
+    this.noteWrite();
     this.sql('INSERT INTO orders (order_id, open, record, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET open = excluded.open, record = excluded.record, updated_at = excluded.updated_at')
       .run(o.state.orderId, open ? 1 : 0, JSON.stringify(o), o.state.updatedAt);
   }
@@ -268,6 +321,7 @@ export class SimStore {
   }
 
   addFill(fill: Fill, conId: number, accountId: string): void {
+    this.noteWrite();
     this.sql('INSERT INTO fills (exec_id, order_id, con_id, account_id, time, fill) VALUES (?, ?, ?, ?, ?, ?)').run(fill.execId, fill.orderId, conId, accountId, fill.time, JSON.stringify(fill));
   }
 

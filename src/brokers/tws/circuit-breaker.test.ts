@@ -35,10 +35,10 @@ describe('circuit breaker over the TWS API', () => {
     });
     const tooBig = { symbol: 'AAPL', action: 'BUY', quantity: 60_000, orderType: 'MKT' } as const;
     await expect(client.placeOrder(tooBig)).rejects.toMatchObject({ code: 'ORDER_REJECTED' });
-    expect(client.killSwitch().engaged).toBe(false);
+    expect((await client.killSwitch()).engaged).toBe(false);
     await expect(client.placeOrder(tooBig)).rejects.toMatchObject({ code: 'ORDER_REJECTED' });
-    await h.until('the breaker engages the kill switch', () => client?.killSwitch().engaged === true);
-    expect(client.killSwitch()).toMatchObject({ engaged: true, reason: 'circuit breaker: 2 consecutive rejections', by: 'system' });
+    await h.until('the breaker engages the kill switch', async () => (await client?.killSwitch())?.engaged === true);
+    expect(await client.killSwitch()).toMatchObject({ engaged: true, reason: 'circuit breaker: 2 consecutive rejections', by: 'system' });
     await expect(client.placeOrder({ ...tooBig, quantity: 1 })).rejects.toMatchObject({ code: 'KILL_SWITCH_ENGAGED' });
   }, 30_000);
 });

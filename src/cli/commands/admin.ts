@@ -18,13 +18,13 @@ type SwitchCommand = 'on' | 'off' | 'status';
 const UNREACHABLE = new Set(['API_UNREACHABLE', 'API_TIMEOUT', 'API_BAD_RESPONSE']);
 
 /** The switch in the store itself, without a broker: what every process reads before its next order. */
-function inStore(config: Config, engaged: boolean | null, reason: string | null): KillSwitchState {
+async function inStore(config: Config, engaged: boolean | null, reason: string | null): Promise<KillSwitchState> {
   const store = openAuditStore({ dataDir: config.dataDir, hmacKey: config.auditHmacKey });
   try {
     const ks = new KillSwitch(store, systemClock);
-    return engaged === null ? ks.state() : ks.set(engaged, reason, null);
+    return await (engaged === null ? ks.state() : ks.set(engaged, reason, null));
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -54,7 +54,7 @@ async function killSwitch(io: Io, command: SwitchCommand, reason: string, cancel
     }
   }
   if (command === 'status') return inStore(config, null, null);
-  const state = inStore(config, command === 'on', reason);
+  const state = await inStore(config, command === 'on', reason);
   const none = (why: string): KillSwitchChange => ({ ...state, cancelled: [], cancelFailed: [], cancelSkipped: why });
   if (command === 'off') return none('released: nothing to cancel');
   if (!cancelWorking) return none('cancelWorking: false');

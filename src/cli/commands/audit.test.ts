@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { auditDbPath, openAuditStore } from '../../core/audit/audit-store.js';
+import { auditDbPath, openAuditStore } from '../../core/audit/sqlite/store.js';
 import { CSV_COLUMNS } from '../../core/audit/export.js';
 import { entry, tempDir, version } from '../../testing/audit/samples.js';
 import { ManualClock } from '../../core/clock.js';
@@ -34,18 +34,18 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   return { code, out: out.text(), err: err.text() };
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   ({ dir, cleanup } = tempDir());
   const clock = new ManualClock('2026-01-05T15:00:00.000Z');
   const store = openAuditStore({ dataDir: dir, clock, synchronous: 'NORMAL' });
   for (let i = 1; i <= 6; i++) {
-    store.recordOrder(entry({ orderId: String(i), correlationId: `corr-${i}`, eventType: i % 2 ? 'ORDER_SUBMITTED' : 'ORDER_FILLED' }), version(String(i)));
+    await store.recordOrder(entry({ orderId: String(i), correlationId: `corr-${i}`, eventType: i % 2 ? 'ORDER_SUBMITTED' : 'ORDER_FILLED' }), version(String(i)));
     clock.advance(60_000);
   }
-  store.close();
+  await store.close();
 });
 
-afterEach(() => {
+afterEach(async () => {
   process.exitCode = undefined;
   cleanup();
 });

@@ -97,10 +97,10 @@ const write = (stream: NodeJS.WritableStream, text: string): void => {
 };
 
 /** Opens the store, runs `fn`, closes it, and turns failures into an exit code and one line on stderr. */
-async function withStore(openStore: () => AuditStore, io: AuditCliIo, fn: (store: AuditStore) => Promise<number> | number): Promise<void> {
+async function withStore(openStore: () => AuditStore | Promise<AuditStore>, io: AuditCliIo, fn: (store: AuditStore) => Promise<number> | number): Promise<void> {
   let store: AuditStore | null = null;
   try {
-    store = openStore();
+    store = await openStore();
     process.exitCode = await fn(store);
   } catch (err) {
     if (err instanceof UsageError) {
@@ -113,7 +113,7 @@ async function withStore(openStore: () => AuditStore, io: AuditCliIo, fn: (store
       process.exitCode = AUDIT_EXIT.UNAVAILABLE;
     }
   } finally {
-    store?.close();
+    await store?.close();
   }
 }
 
@@ -129,7 +129,7 @@ const filterOptions = (cmd: Command): Command =>
 
 export function registerAuditCommands(
   program: Command,
-  openStore: () => AuditStore,
+  openStore: () => AuditStore | Promise<AuditStore>,
   io: AuditCliIo = { stdout: process.stdout, stderr: process.stderr },
 ): Command {
   const audit = program.command('audit').description('Verify, search and export the append-only audit log (data/audit.db)');
@@ -139,8 +139,8 @@ export function registerAuditCommands(
     .description('Walk the HMAC chains (audit_log, order_history, state_log) and check them against the signed checkpoints; exit 0 when intact, 1 naming the first bad row')
     .option('--json', 'print the result as JSON')
     .action((opts: { json?: boolean }) =>
-      withStore(openStore, io, (store) => {
-        const result = store.verify();
+      withStore(openStore, io, async (store) => {
+        const result = await store.verify();
         if (opts.json) write(io.stdout, JSON.stringify(result));
         if (result.ok) {
           if (!opts.json) write(io.stdout, `audit log intact: ${result.checkedRows} rows verified, ${checkpointSummary(result.checkpoints)}`);
@@ -157,8 +157,8 @@ export function registerAuditCommands(
     .option('--limit <n>', 'rows per page (1-1000)', '50')
     .option('--json', 'print the page as JSON ({ entries, nextAfterId })')
     .action((opts: QueryOptions) =>
-      withStore(openStore, io, (store) => {
-        const page = store.query(parseQuery(opts));
+      withStore(openStore, io, async (store) => {
+        const page = await store.query(parseQuery(opts));
         if (opts.json) {
           write(io.stdout, JSON.stringify(page));
           return AUDIT_EXIT.OK;

@@ -90,9 +90,9 @@ const STEPS: Step[] = [
     title: 'The audit trail',
     explain: 'Every order action is an append-only, hash-chained row with the correlation id, the caller and the configuration it was decided under. `ibkr-gateway audit verify` checks the chain.',
     async run(client, io, state) {
-      const page = client.queryAudit({ orderId: state.orderId, limit: 20 });
+      const page = await client.queryAudit({ orderId: state.orderId, limit: 20 });
       printTable(io, ['id', 'time', 'event', 'order', 'by'], page.entries.map((e) => [e.id, e.timestamp, e.eventType, e.orderId, e.userContext.interface]));
-      const v = client.verifyAudit();
+      const v = await client.verifyAudit();
       io.stdout.write(`chain: ${v.ok ? paint(io, 'green', 'intact') : paint(io, 'red', 'BROKEN')} (${v.checkedRows} rows)\n`);
     },
   },

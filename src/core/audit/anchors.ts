@@ -7,17 +7,7 @@
  * them. The checkpoint file repeats the anchors, so a file rewritten to look
  * as if it had never been upgraded is noticed too.
  */
-import type Database from 'better-sqlite3';
-import { type Anchor, CHAINS, type ChainHeads, type ChainName, GENESIS_HASH, type Sealer } from './chain.js';
-
-interface AnchorRow {
-  chain: string;
-  first_mac_id: number;
-  prev_hash: string;
-  key_id: string;
-  created_at: string;
-  mac: string;
-}
+import { type Anchor, type ChainHead, type ChainName, GENESIS_HASH, type Sealer } from './chain.js';
 
 export interface StoredAnchor extends Anchor {
   chain: ChainName;
@@ -30,41 +20,10 @@ const body = (a: Omit<StoredAnchor, 'mac'>): unknown => ({
   anchor: { chain: a.chain, firstMacId: a.firstMacId, prevHash: a.prevHash, keyId: a.keyId, createdAt: a.createdAt },
 });
 
-export class ChainAnchors {
-  private readonly select: Database.Statement<[], AnchorRow>;
-  private readonly insert: Database.Statement<[AnchorRow]>;
-
-  constructor(db: Database.Database) {
-    this.select = db.prepare('SELECT chain, first_mac_id, prev_hash, key_id, created_at, mac FROM chain_anchors');
-    this.insert = db.prepare(
-      'INSERT INTO chain_anchors (chain, first_mac_id, prev_hash, key_id, created_at, mac) VALUES (@chain, @first_mac_id, @prev_hash, @key_id, @created_at, @mac) ON CONFLICT(chain) DO NOTHING',
-    );
-  }
-
-  all(): Map<ChainName, StoredAnchor> {
-    const out = new Map<ChainName, StoredAnchor>();
-    for (const r of this.select.all()) {
-      const chain = CHAINS.find((c) => c === r.chain);
-      if (chain === undefined) continue;
-      out.set(chain, { chain, firstMacId: r.first_mac_id, prevHash: r.prev_hash, keyId: r.key_id, createdAt: r.created_at, mac: r.mac });
-    }
-    return out;
-  }
-
-  /** Anchors every chain that has no anchor yet at the row after its head. Call inside an IMMEDIATE transaction. */
-  anchorMissing(heads: ChainHeads, sealer: Sealer, now: string): ChainName[] {
-    const existing = this.all();
-    const created: ChainName[] = [];
-    for (const chain of CHAINS) {
-      if (existing.has(chain)) continue;
-      const head = heads.get(chain);
-      const unsigned = { chain, firstMacId: head ? head.lastId + 1 : 1, prevHash: head ? head.lastHash : GENESIS_HASH, keyId: sealer.key.id, createdAt: now };
-      const mac = sealer.mac(body(unsigned));
-      this.insert.run({ chain, first_mac_id: unsigned.firstMacId, prev_hash: unsigned.prevHash, key_id: unsigned.keyId, created_at: now, mac });
-      created.push(chain);
-    }
-    return created;
-  }
+/** An anchor for a chain whose head is `head` now (the next row is the first MACed one). */
+export function signAnchor(chain: ChainName, head: ChainHead | null, sealer: Sealer, now: string): StoredAnchor {
+  const unsigned = { chain, firstMacId: head ? head.lastId + 1 : 1, prevHash: head ? head.lastHash : GENESIS_HASH, keyId: sealer.key.id, createdAt: now };
+  return { ...unsigned, mac: sealer.mac(body(unsigned)) };
 }
 
 /** Why an anchor cannot be trusted, or null when its MAC holds under `sealer`. */

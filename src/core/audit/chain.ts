@@ -15,9 +15,11 @@
  * state_log (kill-switch state and idempotency-key changes). chain_heads
  * remembers the last row of each, and the checkpoint file outside the
  * database (checkpoints.ts) remembers where each head has been.
+ *
+ * This file is back-end neutral: the rows come from whichever store walks
+ * them (sqlite/chain-heads.ts reads them with one SELECT).
  */
 import { createHmac } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import { canonicalJson, sha256Hex } from '../hashing.js';
 import type { AuditKey } from './key.js';
 
@@ -60,32 +62,9 @@ export interface ChainHead {
   lastHash: string;
 }
 
-export class ChainHeads {
-  private readonly select: Database.Statement<[string], { last_id: number; last_hash: string }>;
-  private readonly upsert: Database.Statement<[string, number, string]>;
-
-  constructor(db: Database.Database) {
-    this.select = db.prepare('SELECT last_id, last_hash FROM chain_heads WHERE chain = ?');
-    this.upsert = db.prepare(
-      'INSERT INTO chain_heads (chain, last_id, last_hash) VALUES (?, ?, ?) ON CONFLICT(chain) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash',
-    );
-  }
-
-  get(chain: ChainName): ChainHead | null {
-    const row = this.select.get(chain);
-    return row ? { lastId: row.last_id, lastHash: row.last_hash } : null;
-  }
-
-  /** The id and prev_hash the next row of `chain` must have. Call inside the write transaction. */
-  next(chain: ChainName): { id: number; prevHash: string } {
-    const head = this.get(chain);
-    return head ? { id: head.lastId + 1, prevHash: head.lastHash } : { id: 1, prevHash: GENESIS_HASH };
-  }
-
-  advance(chain: ChainName, id: number, hash: string): void {
-    this.upsert.run(chain, id, hash);
-  }
-}
+/** The id and prev_hash the row after `head` must have. */
+export const nextAfter = (head: ChainHead | null): { id: number; prevHash: string } =>
+  head ? { id: head.lastId + 1, prevHash: head.lastHash } : { id: 1, prevHash: GENESIS_HASH };
 
 /** Where a chain switched from SHA-256 to HMAC (chain_anchors). */
 export interface Anchor {
@@ -103,51 +82,67 @@ export interface ChainCheck {
 export const CHAIN_OK = (checkedRows: number): ChainCheck => ({ ok: true, checkedRows, firstBadId: null, reason: null });
 
 /**
- * Walks one chain from its first row. Reports the first row that fails: an id
- * gap (a row was removed), a prev_hash that is not the previous row's hash,
- * or content that no longer matches its hash or MAC (an edit); then compares
+ * Walks one chain from its first row, fed row by row in id order (so a store
+ * can stream them). step() reports the first row that fails: an id gap (a
+ * row was removed), a prev_hash that is not the previous row's hash, or
+ * content that no longer matches its hash or MAC (an edit); end() compares
  * the last row with the recorded head (rows removed from the end). `sealer`
  * null: the key is unavailable, so the first HMAC row cannot be checked.
  */
-export function verifyChain(db: Database.Database, chain: ChainName, heads: ChainHeads, anchor: Anchor, sealer: Sealer | null): ChainCheck {
-  // The table name is one of three constants, never input.
-  const rows = db.prepare(`SELECT * FROM ${chain} ORDER BY id`).iterate() as IterableIterator<Row>;
-  let prevHash = GENESIS_HASH;
-  let expectedId = 1;
-  let checked = 0;
-  const bad = (id: number, reason: string): ChainCheck => ({ ok: false, checkedRows: checked, firstBadId: id, reason: `${chain} row ${id}: ${reason}` });
-  const rewrittenBeforeAnchor = `the rows before the HMAC upgrade (rows 1-${anchor.firstMacId - 1}) no longer end in the hash recorded at the upgrade: one of them was edited and the plain SHA-256 chain recomputed`;
+export class ChainWalk {
+  private prevHash = GENESIS_HASH;
+  private expectedId = 1;
+  private checked = 0;
 
-  for (const row of rows) {
+  constructor(
+    private readonly chain: ChainName,
+    private readonly anchor: Anchor,
+    private readonly sealer: Sealer | null,
+  ) {}
+
+  private bad(id: number, reason: string): ChainCheck {
+    return { ok: false, checkedRows: this.checked, firstBadId: id, reason: `${this.chain} row ${id}: ${reason}` };
+  }
+
+  private get rewrittenBeforeAnchor(): string {
+    return `the rows before the HMAC upgrade (rows 1-${this.anchor.firstMacId - 1}) no longer end in the hash recorded at the upgrade: one of them was edited and the plain SHA-256 chain recomputed`;
+  }
+
+  /** null while the chain holds; the failure otherwise (stop walking). */
+  step(row: Row): ChainCheck | null {
+    const { chain, anchor, sealer } = this;
     const id = Number(row.id);
-    if (id !== expectedId) {
-      const missing = expectedId === id - 1 ? `row ${expectedId} is missing` : `rows ${expectedId}-${id - 1} are missing`;
-      // Returning from a for..of closes the iterator, which resets the statement.
-      return bad(id, `${missing} (deleted)`);
+    if (id !== this.expectedId) {
+      const missing = this.expectedId === id - 1 ? `row ${this.expectedId} is missing` : `rows ${this.expectedId}-${id - 1} are missing`;
+      return this.bad(id, `${missing} (deleted)`);
     }
-    if (row.prev_hash !== prevHash) return bad(id, 'prev_hash does not match the previous row (a row before it was removed or replaced)');
+    if (row.prev_hash !== this.prevHash) return this.bad(id, 'prev_hash does not match the previous row (a row before it was removed or replaced)');
     if (id < anchor.firstMacId) {
-      if (rowHash(chain, row) !== row.hash) return bad(id, 'content does not match its hash (the row was edited)');
+      if (rowHash(chain, row) !== row.hash) return this.bad(id, 'content does not match its hash (the row was edited)');
     } else {
-      if (id === anchor.firstMacId && prevHash !== anchor.prevHash) return bad(id, rewrittenBeforeAnchor);
-      if (sealer === null) return bad(id, 'cannot be checked: the audit HMAC key is not available');
-      if (sealer.row(chain, row) !== row.hash) return bad(id, 'content does not match its HMAC (the row was edited, or written without the key)');
+      if (id === anchor.firstMacId && this.prevHash !== anchor.prevHash) return this.bad(id, this.rewrittenBeforeAnchor);
+      if (sealer === null) return this.bad(id, 'cannot be checked: the audit HMAC key is not available');
+      if (sealer.row(chain, row) !== row.hash) return this.bad(id, 'content does not match its HMAC (the row was edited, or written without the key)');
     }
-    prevHash = String(row.hash);
-    expectedId = id + 1;
-    checked += 1;
+    this.prevHash = String(row.hash);
+    this.expectedId = id + 1;
+    this.checked += 1;
+    return null;
   }
 
-  const lastId = expectedId - 1;
-  if (lastId < anchor.firstMacId - 1) return bad(lastId + 1, `the table ends at row ${lastId} but held ${anchor.firstMacId - 1} rows at the HMAC upgrade (rows removed from the end)`);
-  if (lastId === anchor.firstMacId - 1 && prevHash !== anchor.prevHash) return bad(lastId, rewrittenBeforeAnchor);
-  const head = heads.get(chain);
-  if (head === null) {
-    if (lastId === 0) return CHAIN_OK(0);
-    return bad(1, 'the chain head record is missing');
+  /** After the last row: the table's end against the anchor and the recorded head. */
+  end(head: ChainHead | null): ChainCheck {
+    const { anchor, prevHash } = this;
+    const lastId = this.expectedId - 1;
+    if (lastId < anchor.firstMacId - 1) return this.bad(lastId + 1, `the table ends at row ${lastId} but held ${anchor.firstMacId - 1} rows at the HMAC upgrade (rows removed from the end)`);
+    if (lastId === anchor.firstMacId - 1 && prevHash !== anchor.prevHash) return this.bad(lastId, this.rewrittenBeforeAnchor);
+    if (head === null) {
+      if (lastId === 0) return CHAIN_OK(0);
+      return this.bad(1, 'the chain head record is missing');
+    }
+    if (head.lastId > lastId) return this.bad(lastId + 1, `the chain head records row ${head.lastId} but the table ends at row ${lastId} (rows removed from the end)`);
+    if (head.lastId < lastId) return this.bad(head.lastId + 1, `rows after the chain head (row ${head.lastId}) were not written by the audit store`);
+    if (head.lastHash !== prevHash) return this.bad(lastId, "the last row's hash differs from the one recorded in the chain head (the row was replaced)");
+    return CHAIN_OK(this.checked);
   }
-  if (head.lastId > lastId) return bad(lastId + 1, `the chain head records row ${head.lastId} but the table ends at row ${lastId} (rows removed from the end)`);
-  if (head.lastId < lastId) return bad(head.lastId + 1, `rows after the chain head (row ${head.lastId}) were not written by the audit store`);
-  if (head.lastHash !== prevHash) return bad(lastId, "the last row's hash differs from the one recorded in the chain head (the row was replaced)");
-  return CHAIN_OK(checked);
 }

@@ -16,9 +16,8 @@
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type Database from 'better-sqlite3';
 import type { StoredAnchor } from './anchors.js';
-import { CHAIN_OK, CHAINS, type ChainCheck, type ChainHead, type ChainHeads, type ChainName, GENESIS_HASH, type Sealer } from './chain.js';
+import { CHAIN_OK, CHAINS, type ChainCheck, type ChainHead, type ChainName, GENESIS_HASH, type Sealer } from './chain.js';
 import { PRIVATE_MODE, tightenMode } from './private-files.js';
 
 export const CHECKPOINT_FILE = 'audit.checkpoints';
@@ -43,7 +42,7 @@ const body = (cp: Omit<Checkpoint, 'mac'>): unknown => ({ checkpoint: { at: cp.a
 export type HeadSnapshot = Record<ChainName, ChainHead>;
 
 /** Every chain's head, read inside a write transaction so it is what that commit made durable. */
-export function snapshotHeads(heads: ChainHeads): HeadSnapshot {
+export function snapshotHeads(heads: { get(chain: ChainName): ChainHead | null }): HeadSnapshot {
   const head = (c: ChainName): ChainHead => heads.get(c) ?? { lastId: 0, lastHash: GENESIS_HASH };
   return Object.fromEntries(CHAINS.map((c) => [c, head(c)])) as HeadSnapshot;
 }
@@ -146,18 +145,14 @@ export function parseCheckpoint(l: CheckpointLine, sealer: Sealer | null): Check
   return cp;
 }
 
-/** Prepared once per connection: verify() checks every line of a file that grows for the life of the log. */
-const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-function prepared(db: Database.Database, sql: string): Database.Statement {
-  let byDb = statements.get(db);
-  if (!byDb) statements.set(db, (byDb = new Map()));
-  let st = byDb.get(sql);
-  if (!st) byDb.set(sql, (st = db.prepare(sql)));
-  return st;
+/** What a check against a checkpoint reads from the store: a chain row's hash, and a chain's highest id. */
+export interface ChainRows {
+  hashAt(chain: ChainName, id: number): string | undefined;
+  maxId(chain: ChainName): number;
 }
 
 /** Every row the checkpoint names must still be in the database with the same hash, and the upgrade points unmoved. */
-export function checkAgainstDatabase(db: Database.Database, l: CheckpointLine, cp: Checkpoint, anchors: ReadonlyMap<ChainName, StoredAnchor>): ChainCheck {
+export function checkAgainstDatabase(rows: ChainRows, l: CheckpointLine, cp: Checkpoint, anchors: ReadonlyMap<ChainName, StoredAnchor>): ChainCheck {
   for (const chain of CHAINS) {
     const head = cp.heads[chain] as { id: number; hash: string } | undefined;
     const macFrom = cp.macFrom[chain] as number | undefined;
@@ -168,14 +163,13 @@ export function checkAgainstDatabase(db: Database.Database, l: CheckpointLine, c
       return bad(Math.min(anchor.firstMacId, macFrom), `the HMAC upgrade point moved from row ${macFrom} (${where(l, cp.at)}) to row ${anchor.firstMacId}: the database was rewritten`);
     }
     if (head.id === 0) continue;
-    // The table name is one of three constants, never input.
-    const row = prepared(db, `SELECT hash FROM ${chain} WHERE id = ?`).get(head.id) as { hash: string } | undefined;
-    if (row === undefined) {
-      const end = (prepared(db, `SELECT MAX(id) AS m FROM ${chain}`).get() as { m: number | null }).m ?? 0;
+    const hash = rows.hashAt(chain, head.id);
+    if (hash === undefined) {
+      const end = rows.maxId(chain);
       const from = Math.min(end + 1, head.id);
       return bad(from, `${from === head.id ? `row ${head.id} is` : `rows ${from}-${head.id} are`} missing: ${where(l, cp.at)} recorded the chain up to row ${head.id} (the tail was truncated)`);
     }
-    if (row.hash !== head.hash) return bad(head.id, `its hash differs from ${where(l, cp.at)}: the chain was rewritten`);
+    if (hash !== head.hash) return bad(head.id, `its hash differs from ${where(l, cp.at)}: the chain was rewritten`);
   }
   return CHAIN_OK(0);
 }

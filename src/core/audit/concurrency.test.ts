@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditQuery } from '../models.js';
-import { openAuditStore } from './audit-store.js';
+import { openAuditStore } from './sqlite/store.js';
 import { runFixture } from '../../testing/audit/children.js';
 import { compileAudit } from '../../testing/audit/compile-audit.mjs';
 import { tempDir } from '../../testing/audit/samples.js';
@@ -13,7 +13,7 @@ let modulePath: string;
 let dir: string;
 let cleanup: () => void;
 
-beforeAll(() => {
+beforeAll(async () => {
   modulePath = compileAudit(`concurrency-${process.pid}`);
   ({ dir, cleanup } = tempDir());
 });
@@ -44,15 +44,15 @@ describe('concurrent duplicates from several processes', () => {
 
     const store = openAuditStore({ dataDir: dir });
     try {
-      expect(store.listOrders({ status: 'all', limit: 1000 })).toHaveLength(keys);
-      expect(store.query(AuditQuery.parse({ limit: 1000 })).entries).toHaveLength(keys);
+      expect(await store.listOrders({ status: 'all', limit: 1000 })).toHaveLength(keys);
+      expect((await store.query(AuditQuery.parse({ limit: 1000 }))).entries).toHaveLength(keys);
       // Per key: an audit row and an order version, and in state_log its claim and its completion.
-      expect(store.verify()).toMatchObject({ ok: true, checkedRows: 4 * keys });
+      expect(await store.verify()).toMatchObject({ ok: true, checkedRows: 4 * keys });
       // More than one process won keys, so the claims really were contended across processes.
-      const pids = new Set(store.listOrders({ status: 'all', limit: 1000 }).map((o) => o.orderId.split('-').pop()));
+      const pids = new Set((await store.listOrders({ status: 'all', limit: 1000 })).map((o) => o.orderId.split('-').pop()));
       expect(pids.size).toBeGreaterThanOrEqual(2);
     } finally {
-      store.close();
+      await store.close();
     }
   }, 60_000);
 });

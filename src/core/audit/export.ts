@@ -55,12 +55,12 @@ export const jsonlLine = (entry: AuditEntry): string => `${JSON.stringify(entry)
 export type ExportFilter = Omit<AuditQuery, 'afterId' | 'limit'>;
 
 /** Yields the export chunk by chunk (header first for CSV), oldest row first. */
-export function* exportAudit(store: AuditStore, format: ExportFormat, filter: ExportFilter = {}, pageSize = 500): Generator<string> {
+export async function* exportAudit(store: AuditStore, format: ExportFormat, filter: ExportFilter = {}, pageSize = 500): AsyncGenerator<string> {
   if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
   const line = format === 'csv' ? csvLine : jsonlLine;
   let afterId: number | undefined;
   for (;;) {
-    const page = store.query({ ...filter, afterId, limit: pageSize });
+    const page = await store.query({ ...filter, afterId, limit: pageSize });
     if (page.entries.length > 0) yield page.entries.map(line).join('');
     if (page.nextAfterId === null) return;
     afterId = page.nextAfterId;

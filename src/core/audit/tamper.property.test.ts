@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
-import { auditDbPath, openAuditStore } from './audit-store.js';
+import { auditDbPath, openAuditStore } from './sqlite/store.js';
 import { entry, tempDir, version } from '../../testing/audit/samples.js';
 
 const EDITS = {
@@ -45,19 +45,19 @@ const scenario = fc.record({
 });
 
 describe('tamper detection (property)', () => {
-  it('detects any single-row edit or deletion at the first affected row', () => {
-    fc.assert(
-      fc.property(scenario, (s) => {
+  it('detects any single-row edit or deletion at the first affected row', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (s) => {
         const { dir, cleanup } = tempDir();
         try {
           const clock = new ManualClock();
           const store = openAuditStore({ dataDir: dir, clock, synchronous: 'NORMAL' });
           for (let i = 1; i <= s.orders; i++) {
-            store.recordOrder(entry({ orderId: String(i % 4), accountId: i % 3 ? 'DU1' : null }), version(String(i % 4), i % 5 === 0 ? 'FILLED' : 'SUBMITTED'));
-            if (i <= s.extraAppends) store.append(entry({ orderId: null, eventType: 'KILL_SWITCH', configSnapshot: null }));
+            await store.recordOrder(entry({ orderId: String(i % 4), accountId: i % 3 ? 'DU1' : null }), version(String(i % 4), i % 5 === 0 ? 'FILLED' : 'SUBMITTED'));
+            if (i <= s.extraAppends) await store.append(entry({ orderId: null, eventType: 'KILL_SWITCH', configSnapshot: null }));
             clock.advance(1000);
           }
-          store.close();
+          await store.close();
 
           const db = new Database(auditDbPath(dir));
           const rows = (db.prepare(`SELECT COUNT(*) AS n FROM ${s.table}`).get() as { n: number }).n;
@@ -71,8 +71,8 @@ describe('tamper detection (property)', () => {
           db.close();
 
           const reopened = openAuditStore({ dataDir: dir, clock, synchronous: 'NORMAL' });
-          const result = reopened.verify();
-          reopened.close();
+          const result = await reopened.verify();
+          await reopened.close();
           expect(result.ok).toBe(false);
           // An edit fails at the edited row; a deletion at the row after it (or, for the last row, where it was).
           const expected = s.action === 'edit' ? target : target === rows ? rows : target + 1;

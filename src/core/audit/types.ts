@@ -1,7 +1,15 @@
 /**
- * What the rest of the core needs from the audit store. The SQLite
- * implementation lives beside this file (audit-store.ts); the order path only
+ * What the rest of the core needs from the audit store. One interface, one
+ * folder per back end with parallel file names: sqlite/ (the embedded
+ * default, data/audit.db) and postgres/ (DATABASE_URL). The order path only
  * ever sees this interface.
+ *
+ * Every method that touches the database returns a Promise: a network
+ * database cannot answer synchronously, and the SQLite store uses the gap to
+ * group writes arriving together into one transaction with one fsync (group
+ * commit). A write's promise resolves only once its row is committed with the
+ * durability asked for, so `await store.recordOrder(...)` before transmit
+ * means "on disk before transmit", whatever the back end.
  */
 import type {
   AuditEntry,
@@ -77,51 +85,70 @@ export type IdempotencyBegin =
   /** `since`: when the key was claimed, so a caller can tell a live request from one a crash left behind. */
   | { kind: 'in-progress'; since?: string };
 
-export interface AuditStore {
-  /** Appends one row, chained to the previous one. Synchronous and durable once it returns. */
-  append(entry: AuditAppend): AuditEntry;
-  /** Appends an audit row and a new order_history version in one transaction. */
-  recordOrder(entry: AuditAppend, version: OrderVersionInput): { entry: AuditEntry; order: OrderDetail };
+/**
+ * How durable a write must be when its promise resolves. 'durable' (the
+ * default): on disk, surviving a power cut. 'relaxed': surviving a process
+ * crash, possibly lost to a power cut until the next durable write (no fsync
+ * of its own). Only for writes a power cut cannot make unsafe (an order's
+ * later status versions, which reconciliation with the broker restores;
+ * idempotency bookkeeping); never for the row written before an order is
+ * transmitted.
+ */
+export type Durability = 'durable' | 'relaxed';
+export interface WriteOptions {
+  durability?: Durability;
+}
 
-  getOrder(orderId: string): OrderDetail | null;
+export interface AuditStore {
+  /** Which back end this is ('sqlite', 'postgres'), for health and metrics. */
+  readonly kind: string;
+  /** Appends one row, chained to the previous one. Resolves once it is committed (see WriteOptions). */
+  append(entry: AuditAppend, options?: WriteOptions): Promise<AuditEntry>;
+  /**
+   * Appends an audit row and a new order_history version in one transaction.
+   * Rejected as a whole (neither row written) when either cannot be written.
+   */
+  recordOrder(entry: AuditAppend, version: OrderVersionInput, options?: WriteOptions): Promise<{ entry: AuditEntry; order: OrderDetail }>;
+
+  getOrder(orderId: string): Promise<OrderDetail | null>;
   /** Every version of an order, oldest first. */
-  getOrderVersions(orderId: string): OrderDetail[];
+  getOrderVersions(orderId: string): Promise<OrderDetail[]>;
   /** `scope`: only the orders of one broker connection (default: every order). */
-  listOrders(query: OrderListQuery, scope?: OrderScope): OrderDetail[];
+  listOrders(query: OrderListQuery, scope?: OrderScope): Promise<OrderDetail[]>;
   /** Orders whose latest version is not terminal (`scope`: of one broker connection). */
-  openOrders(scope?: OrderScope): OrderDetail[];
+  openOrders(scope?: OrderScope): Promise<OrderDetail[]>;
   /**
    * How many orders the gates let through with created_at in (from, to]
    * (`fromInclusive`: [from, to]), across every process on this store. O(log n).
    */
-  countPlaced(fromIso: string, fromInclusive: boolean, toIso: string): number;
+  countPlaced(fromIso: string, fromInclusive: boolean, toIso: string): Promise<number>;
   /** created_at of the latest placed order with this risk key at or before `toIso`, or null. */
-  lastPlacedWithKey(riskKey: string, toIso: string): string | null;
+  lastPlacedWithKey(riskKey: string, toIso: string): Promise<string | null>;
   /**
-   * Changes whenever anything is committed to the store, by this connection
-   * or another process (PRAGMA data_version plus a count of this connection's
-   * own commits): a cache keyed by it is never stale. Costs no table read.
+   * Changes whenever anything is committed to the store, by this handle or
+   * another process (SQLite: PRAGMA data_version plus this connection's own
+   * commits): a cache keyed by it is never stale. Must cost no table read.
    */
-  changeMark(): string;
+  changeMark(): Promise<string>;
   /**
    * Fills of `accountId` with time >= `fromIso`, from order rows written after
    * history row `afterRowId` (0: every row updated since `fromIso`); returns
    * them with the last row id read, so a caller can follow the day incrementally.
    */
-  fillsSince(accountId: string, fromIso: string, afterRowId: number): { fills: Fill[]; lastRowId: number };
+  fillsSince(accountId: string, fromIso: string, afterRowId: number): Promise<{ fills: Fill[]; lastRowId: number }>;
   /** Highest numeric order id ever recorded (0 if none): order id allocation must never collide. */
-  maxNumericOrderId(): number;
-  findOrderByClientOrderId(accountId: string, clientOrderId: string): OrderDetail | null;
+  maxNumericOrderId(): Promise<number>;
+  findOrderByClientOrderId(accountId: string, clientOrderId: string): Promise<OrderDetail | null>;
   /**
    * Order events (one per order_history version; sequence = its row id), oldest
    * first: those after `afterSequence`, or the latest `limit` when it is undefined.
    */
-  orderEvents(afterSequence: number | undefined, limit: number): OrderEvent[];
+  orderEvents(afterSequence: number | undefined, limit: number): Promise<OrderEvent[]>;
   /** The sequence of the newest order event (0 if none). */
-  lastOrderSequence(): number;
+  lastOrderSequence(): Promise<number>;
 
-  query(query: AuditQuery): AuditPage;
-  verify(): AuditVerifyResult;
+  query(query: AuditQuery): Promise<AuditPage>;
+  verify(): Promise<AuditVerifyResult>;
 
   /**
    * Claims an idempotency key for a request on behalf of `owner` (the caller:
@@ -131,22 +158,16 @@ export interface AuditStore {
    * 'in-progress'); another owner throws IdempotencyConflictError
    * IDEMPOTENCY_KEY_FOREIGN, a different hash IDEMPOTENCY_CONFLICT.
    */
-  beginIdempotent(scope: string, key: string, owner: string, requestHash: string): IdempotencyBegin;
-  completeIdempotent(scope: string, key: string, result: unknown): void;
+  beginIdempotent(scope: string, key: string, owner: string, requestHash: string, options?: WriteOptions): Promise<IdempotencyBegin>;
+  completeIdempotent(scope: string, key: string, result: unknown, options?: WriteOptions): Promise<void>;
   /** Gives a claimed key back when the request failed before anything was transmitted. */
-  releaseIdempotent(scope: string, key: string): void;
+  releaseIdempotent(scope: string, key: string, options?: WriteOptions): Promise<void>;
 
-  /**
-   * Runs `fn` with writes that survive a process crash but may be lost to a
-   * power cut until the next durable write (no fsync per commit). Only for
-   * writes a power cut cannot make unsafe; never for the row written before
-   * an order is transmitted.
-   */
-  withRelaxedDurability<T>(fn: () => T): T;
 
   /** Small persistent state (kill switch, ...) kept beside the log; every change is a chained row. */
-  getState<T>(name: string): T | null;
-  setState(name: string, value: unknown): void;
+  getState<T>(name: string): Promise<T | null>;
+  setState(name: string, value: unknown, options?: WriteOptions): Promise<void>;
 
-  close(): void;
+  /** Waits for writes already asked for, then closes. Later calls do nothing. */
+  close(): Promise<void>;
 }

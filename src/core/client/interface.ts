@@ -102,12 +102,12 @@ export interface GatewayClient {
   /** Recorded order events: after `afterSequence`, or the latest `limit`. */
   listOrderEvents(query?: OrderEventsQueryInput): Promise<OrderEvent[]>;
 
-  queryAudit(query?: AuditQueryInput): AuditPage;
-  verifyAudit(): AuditVerifyResult;
+  queryAudit(query?: AuditQueryInput): Promise<AuditPage>;
+  verifyAudit(): Promise<AuditVerifyResult>;
 
   health(): Promise<Health>;
   /** Read from the store (cheaply, only when something was committed): a switch engaged by another process shows at once. */
-  killSwitch(): KillSwitchState;
+  killSwitch(): Promise<KillSwitchState>;
   /**
    * Engaging blocks new orders (in every process on the DATA_DIR, from their
    * next order) and cancels every working order of this broker connection,

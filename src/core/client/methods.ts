@@ -99,7 +99,7 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
     placeOrder: (request: PlaceOrderInput, options?: PlaceOptions) => call(() => placeOrder(ctx, request, options)),
     getOrderStatus: (orderId: string) =>
       call(async () => {
-        const order = audit.getOrder(orderId);
+        const order = await audit.getOrder(orderId);
         if (!order) throw new OrderNotFoundError(orderId);
         return order;
       }),
@@ -123,15 +123,15 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
         const query = parse(OrderEventsQuery, input ?? {}, 'Order events query');
         return audit.orderEvents(query.afterSequence, query.limit);
       }),
-    queryAudit: (input?: AuditQueryInput) => audit.query(parse(AuditQuery, input ?? {}, 'Audit query')),
-    verifyAudit: () => audit.verify(),
+    queryAudit: (input?: AuditQueryInput) => call(async () => audit.query(parse(AuditQuery, input ?? {}, 'Audit query'))),
+    verifyAudit: () => call(() => audit.verify()),
     health: () => call(async () => health()),
     killSwitch: () => ctx.killSwitch.state(),
     setKillSwitch: (engaged: boolean, reason: string | null, options: { cancelWorking?: boolean } = {}): Promise<KillSwitchChange> =>
       call(async () => {
-        const gate = evaluateGates({ config, killSwitch: ctx.killSwitch.state(), accountId: broker.accounts()[0] ?? null, brokerState: broker.status().state });
+        const gate = evaluateGates({ config, killSwitch: await ctx.killSwitch.state(), accountId: broker.accounts()[0] ?? null, brokerState: broker.status().state });
         // The switch is in the store before any cancel is tried: a cancel that hangs or fails cannot delay the stop.
-        const state = ctx.killSwitch.set(engaged, reason, gate.snapshot);
+        const state = await ctx.killSwitch.set(engaged, reason, gate.snapshot);
         if (!engaged) return { ...state, cancelled: [], cancelFailed: [], cancelSkipped: 'released: nothing to cancel' };
         if (options.cancelWorking === false) return { ...state, cancelled: [], cancelFailed: [], cancelSkipped: 'cancelWorking: false' };
         const { cancelled, failed, globalCancelSent } = await cancelAllWorking(ctx);
@@ -144,23 +144,24 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
       closed = true;
       orderEvents.close();
       await broker.close();
-      audit.close();
+      await audit.close();
     },
   };
 
   // The open-order query walks the history; a poll between commits reuses the last count.
   let working: { mark: string; scope: string; count: number } | null = null;
-  function workingOrders(): number {
+  async function workingOrders(): Promise<number> {
     const scope = ctx.scope();
     const key = JSON.stringify(scope);
-    const mark = audit.changeMark();
-    if (working?.mark !== mark || working.scope !== key) working = { mark, scope: key, count: audit.openOrders(scope).length };
+    const mark = await audit.changeMark();
+    if (working?.mark !== mark || working.scope !== key) working = { mark, scope: key, count: (await audit.openOrders(scope)).length };
     return working.count;
   }
 
   async function health(): Promise<Health> {
     const status = broker.status();
-    const gate = evaluateGates({ config, killSwitch: ctx.killSwitch.state(), accountId: status.accounts[0] ?? null, brokerState: status.state });
+    const [killSwitch, working] = await Promise.all([ctx.killSwitch.state(), workingOrders()]);
+    const gate = evaluateGates({ config, killSwitch, accountId: status.accounts[0] ?? null, brokerState: status.state });
     const state: Health['status'] = status.state === 'connected' ? 'ok' : status.state === 'disconnected' ? 'down' : 'degraded';
     return {
       status: state,
@@ -172,8 +173,8 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
       ordersEnabled: config.ordersEnabled,
       liveOverridePresent: gate.snapshot.liveOverridePresent,
       effectiveOrderMode: gate.outcome,
-      killSwitch: ctx.killSwitch.state(),
-      workingOrders: workingOrders(),
+      killSwitch,
+      workingOrders: working,
     };
   }
   return client;

@@ -5,7 +5,7 @@
  * root (src/gateway.ts) does, and hands it in.
  */
 import type { Broker } from '../broker/port.js';
-import { openAuditStore } from '../audit/audit-store.js';
+import { openAuditStore } from '../audit/sqlite/store.js';
 import type { AuditStore } from '../audit/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { publicConfig, type Config } from '../config.js';
@@ -57,7 +57,7 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
     onCheckpointError: (err) => logger.error({ err }, 'audit checkpoint could not be written; the next write retries'),
   });
   if (opened.writeBlock !== null) {
-    opened.close();
+    await opened.close();
     throw new AuditError(`The audit log refuses writes, so the gateway cannot start: ${opened.writeBlock}`, 'AUDIT_UNAVAILABLE');
   }
   const audit: AuditStore = opened;
@@ -65,16 +65,16 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
   try {
     // A configured RISK_FILE is loaded (and validated) by the engine itself. Rates,
     // duplicates and the day's realised P&L come from the store every process writes.
-    risk = createRiskEngine(config.risk, { history: storeHistory(audit) });
+    risk = createRiskEngine(config.risk, { store: storeHistory(audit) });
   } catch (err) {
-    audit.close();
+    await audit.close();
     throw err;
   }
   let broker: Broker;
   try {
     broker = typeof options.broker === 'function' ? await options.broker(config, clock, logger) : options.broker;
   } catch (err) {
-    audit.close();
+    await audit.close();
     throw err;
   }
   const killSwitch = new KillSwitch(audit, clock);
@@ -104,7 +104,7 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
   const client = buildClient({ ctx, quotes, startedAt: ctx.startedAt, version: VERSION, orderEvents });
 
   await withContext({ interface: 'system' }, async () => {
-    audit.append(auditRow('CONFIG_LOADED', { config: publicConfig(config), version: VERSION }, { accountId: null, orderId: null, snapshot: null }));
+    await audit.append(auditRow('CONFIG_LOADED', { config: publicConfig(config), version: VERSION }, { accountId: null, orderId: null, snapshot: null }));
     if (options.connect === false) return;
     try {
       await broker.connect();
@@ -112,7 +112,7 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
       await reconcileOrders(ctx);
     } catch (err) {
       await broker.close().catch(() => undefined);
-      audit.close();
+      await audit.close();
       throw err;
     }
   });

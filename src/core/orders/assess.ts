@@ -41,7 +41,10 @@ export async function assess(ctx: OrderContext, spec: OrderSpec, options: { repl
     .filter((o) => o.accountId === accountId && o.orderId !== options.replacing)
     .map((o) => ({ conId: o.conId, action: o.spec.action, remainingQuantity: o.remainingQuantity }));
   const ref = referencePrice(spec, quote);
+  const now = ctx.clock.now();
+  const history = await ctx.risk.historyFacts({ spec, contract, accountId, now });
   const riskChecks = ctx.risk.evaluate({
+    history,
     spec,
     contract,
     accountId,
@@ -51,11 +54,11 @@ export async function assess(ctx: OrderContext, spec: OrderSpec, options: { repl
     summary,
     pnl,
     workingOrders,
-    now: ctx.clock.now(),
+    now,
   });
   const gate = evaluateGates({
     config: ctx.config,
-    killSwitch: ctx.killSwitch.state(),
+    killSwitch: await ctx.killSwitch.state(),
     accountId,
     brokerState: ctx.broker.status().state,
   });

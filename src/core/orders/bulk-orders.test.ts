@@ -85,7 +85,7 @@ describe.each(Object.keys(BROKERS))('cancel-all and close-position on %s', (name
     expect(result.failed).toEqual([]);
     expect(result.cancelled.map((c) => c.orderId).sort()).toEqual(placed.map((p) => p.orderId).sort());
     await until(s, 'none working', async () => (await client.listOrders({ status: 'open' })).length === 0);
-    const audit = client.queryAudit({ correlationId: 'bulk-cancel-1', eventType: 'ORDER_CANCEL_REQUESTED' });
+    const audit = await client.queryAudit({ correlationId: 'bulk-cancel-1', eventType: 'ORDER_CANCEL_REQUESTED' });
     expect(audit.entries.map((e) => e.orderId).sort()).toEqual(placed.map((p) => p.orderId).sort());
     expect((await client.getOrderStatus(placed[0]?.orderId ?? '')).status).toBe('CANCELLED');
   });
@@ -122,6 +122,6 @@ describe.each(Object.keys(BROKERS))('cancel-all and close-position on %s', (name
       expect(mine.some((e) => e.kind === 'FILL')).toBe(true);
       expect(mine.at(-1)?.status).toBe('FILLED');
     }
-    expect(client.verifyAudit().ok).toBe(true);
+    expect((await client.verifyAudit()).ok).toBe(true);
   });
 });

@@ -22,14 +22,14 @@ export async function cancelAllOrders(ctx: OrderContext, input: CancelAllQueryIn
   const wanted = (o: { accountId: string | null; spec: { symbol: string } }): boolean =>
     o.accountId === accountId && (query.symbol === undefined || o.spec.symbol.toUpperCase() === query.symbol);
   // The log's working orders, plus any the broker still works that the log knows as finished or missed.
-  const ids = new Set(ctx.audit.openOrders().filter(wanted).map((o) => o.orderId));
-  for (const o of await ctx.broker.getOpenOrders()) if (wanted(o) && ctx.audit.getOrder(o.orderId) !== null) ids.add(o.orderId);
+  const ids = new Set((await ctx.audit.openOrders()).filter(wanted).map((o) => o.orderId));
+  for (const o of await ctx.broker.getOpenOrders()) if (wanted(o) && (await ctx.audit.getOrder(o.orderId)) !== null) ids.add(o.orderId);
 
   const cancelled: CancelResult[] = [];
   const failed: CancelAllResult['failed'] = [];
   const correlationId = currentContext().correlationId;
   for (const orderId of ids) {
-    const now = ctx.audit.getOrder(orderId);
+    const now = await ctx.audit.getOrder(orderId);
     if (now === null) continue;
     if (TERMINAL_STATUSES.has(now.status)) {
       // A bracket child goes with its parent's cancel: report it, send nothing more.

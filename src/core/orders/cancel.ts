@@ -3,7 +3,7 @@
  * cancel must still go through. The request is written to the audit log
  * before it is sent, like an order.
  */
-import { inScope } from '../audit/order-history.js';
+import { inScope } from '../audit/scope.js';
 import { GatewayError, OrderError, OrderIdInUseError, OrderNotFoundError } from '../errors.js';
 import { currentContext } from '../logging.js';
 import { TERMINAL_STATUSES, type CancelResult } from '../models.js';
@@ -11,15 +11,15 @@ import { auditRow, type OrderContext } from './context.js';
 import { applyBrokerState, updateFrom } from './order-events.js';
 
 export async function cancelOrder(ctx: OrderContext, orderId: string): Promise<CancelResult> {
-  const current = ctx.audit.getOrder(orderId);
+  const current = await ctx.audit.getOrder(orderId);
   if (!current) throw new OrderNotFoundError(orderId);
   if (!inScope(current, ctx.scope())) throw new OrderIdInUseError(orderId, current.brokerIdentity, 'cancel it through the broker it is connected to');
   if (TERMINAL_STATUSES.has(current.status)) {
     throw new OrderError('ORDER_NOT_CANCELLABLE', `Order ${orderId} is ${current.status}; only working orders can be cancelled`, { orderId, status: current.status });
   }
-  ctx.audit.append(auditRow('ORDER_CANCEL_REQUESTED', { status: current.status }, { accountId: current.accountId, orderId, snapshot: null }));
+  await ctx.audit.append(auditRow('ORDER_CANCEL_REQUESTED', { status: current.status }, { accountId: current.accountId, orderId, snapshot: null }));
   const state = await ctx.broker.cancelOrder(orderId);
-  const after = applyBrokerState(ctx, updateFrom(state))?.order ?? current;
+  const after = (await applyBrokerState(ctx, updateFrom(state)))?.order ?? current;
   const cancelled = after.status === 'CANCELLED';
   return {
     orderId,
@@ -41,10 +41,10 @@ export async function cancelAllWorking(ctx: OrderContext): Promise<{ cancelled: 
   const cancelled: string[] = [];
   const failed: { orderId: string; code: string }[] = [];
   const atBroker = ctx.broker.status().connected ? await ctx.broker.getOpenOrders() : [];
-  const openHere = ctx.audit.openOrders(ctx.scope());
+  const openHere = await ctx.audit.openOrders(ctx.scope());
   const ids = new Set([...openHere.map((o) => o.orderId), ...atBroker.map((o) => o.orderId)]);
   for (const orderId of ids) {
-    const known = ctx.audit.getOrder(orderId);
+    const known = await ctx.audit.getOrder(orderId);
     if (!known || known.status === 'SIMULATED' || !inScope(known, ctx.scope())) continue;
     if (TERMINAL_STATUSES.has(known.status)) {
       // Working when this began, cancelled since with its bracket parent: one of the orders this stop cancelled.
@@ -78,6 +78,6 @@ export async function cancelAllWorking(ctx: OrderContext): Promise<{ cancelled: 
 async function settledAsCancelled(ctx: OrderContext, orderId: string): Promise<boolean> {
   const state = await ctx.broker.getOrder(orderId).catch(() => null);
   if (!state) return false;
-  const after = applyBrokerState(ctx, updateFrom(state))?.order;
+  const after = (await applyBrokerState(ctx, updateFrom(state)))?.order;
   return (after?.status ?? state.status) === 'CANCELLED';
 }

@@ -98,21 +98,21 @@ export async function closePosition(ctx: OrderContext, symbolInput: string, inpu
   const requestHash = hashOf({ symbol, rest, account: ctx.resolveAccount(rest.account) });
   // Owned like an order's key: another API key replaying it is refused (IDEMPOTENCY_KEY_FOREIGN).
   const owner = callerIdentity();
-  let claim = ctx.audit.beginIdempotent(CLOSE_SCOPE, key, owner, requestHash);
+  let claim = await ctx.audit.beginIdempotent(CLOSE_SCOPE, key, owner, requestHash);
   if (claim.kind === 'in-progress' && claim.since !== undefined && Date.parse(claim.since) < ctx.startedAt) {
     // Left by a process that died: the order's own derived key still prevents a second send.
-    ctx.audit.releaseIdempotent(CLOSE_SCOPE, key);
-    claim = ctx.audit.beginIdempotent(CLOSE_SCOPE, key, owner, requestHash);
+    await ctx.audit.releaseIdempotent(CLOSE_SCOPE, key);
+    claim = await ctx.audit.beginIdempotent(CLOSE_SCOPE, key, owner, requestHash);
   }
   if (claim.kind === 'replay') return { ...(claim.result as OrderResult), idempotentReplay: true };
   if (claim.kind === 'in-progress') throw new IdempotencyConflictError('A close with this idempotency key is still being processed; retry shortly', 'IDEMPOTENCY_IN_PROGRESS', { key });
   try {
     const result = await close();
-    ctx.audit.completeIdempotent(CLOSE_SCOPE, key, result);
+    await ctx.audit.completeIdempotent(CLOSE_SCOPE, key, result);
     return result;
   } catch (err) {
     // A retry recomputes the order; its derived key replays whatever reached the broker.
-    ctx.audit.releaseIdempotent(CLOSE_SCOPE, key);
+    await ctx.audit.releaseIdempotent(CLOSE_SCOPE, key);
     throw err;
   }
 }

@@ -18,24 +18,24 @@ const input = { symbol: 'AAPL', action: 'BUY', quantity: 3, orderType: 'MKT' } a
 const ACCOUNT = 'DU1234567';
 
 /** What a request killed right after claiming its key leaves behind. */
-function leaveClaim(dataDir: string, clock: TestGateway['clock'], key: string, recordedOrderId: string | null): void {
+async function leaveClaim(dataDir: string, clock: TestGateway['clock'], key: string, recordedOrderId: string | null): Promise<void> {
   const store = openAuditStore({ dataDir, clock });
-  expect(store.beginIdempotent(PLACE_SCOPE, key, 'library', hashOf({ spec: OrderSpec.parse(input), accountId: ACCOUNT })).kind).toBe('new');
+  expect((await store.beginIdempotent(PLACE_SCOPE, key, 'library', hashOf({ spec: OrderSpec.parse(input), accountId: ACCOUNT }))).kind).toBe('new');
   if (recordedOrderId !== null) {
     const spec = OrderSpec.parse(input);
-    store.recordOrder(
+    await store.recordOrder(
       { correlationId: 'killed', eventType: 'ORDER_SUBMITTED', eventData: { idempotencyKey: key, role: 'ENTRY', spec }, userContext: { interface: 'rest', apiKeyName: 'k' }, accountId: ACCOUNT, orderId: recordedOrderId, configSnapshot: null },
       { orderId: recordedOrderId, clientOrderId: null, parentOrderId: null, role: 'ENTRY', accountId: ACCOUNT, conId: 265598, status: 'PENDING_SUBMIT', spec, filledQuantity: 0, remainingQuantity: 3, avgFillPrice: null, commission: null, fills: [], statusMessage: null, correlationId: 'killed' },
     );
   }
-  store.close();
+  await store.close();
 }
 
 describe('an idempotency key left in progress by a killed process', () => {
   it('with nothing recorded, nothing was sent: the retry places the order once', async () => {
     gw = await startTestGateway();
     await gw.client.close();
-    leaveClaim(gw.dataDir, gw.clock, 'k-crash-1', null);
+    await leaveClaim(gw.dataDir, gw.clock, 'k-crash-1', null);
     gw.clock.advance(1000);
     const client = await gw.restart();
     const r = await client.placeOrder(input, { idempotencyKey: 'k-crash-1' });
@@ -47,7 +47,7 @@ describe('an idempotency key left in progress by a killed process', () => {
   it('with the order recorded, the retry returns that order and sends nothing new', async () => {
     gw = await startTestGateway();
     await gw.client.close();
-    leaveClaim(gw.dataDir, gw.clock, 'k-crash-2', '777');
+    await leaveClaim(gw.dataDir, gw.clock, 'k-crash-2', '777');
     gw.clock.advance(1000);
     const client = await gw.restart();
     const r = await client.placeOrder(input, { idempotencyKey: 'k-crash-2' });
@@ -59,7 +59,7 @@ describe('an idempotency key left in progress by a killed process', () => {
 
   it('a claim made by this process is still a live request', async () => {
     gw = await startTestGateway();
-    leaveClaim(gw.dataDir, gw.clock, 'k-live', null);
+    await leaveClaim(gw.dataDir, gw.clock, 'k-live', null);
     await expect(gw.client.placeOrder(input, { idempotencyKey: 'k-live' })).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
   });
 });

@@ -5,7 +5,7 @@
  * a reader is never handed more than one page at a time.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openAuditStore, type SqliteAuditStore } from '../audit/audit-store.js';
+import { openAuditStore, type SqliteAuditStore } from '../audit/sqlite/store.js';
 import type { Fill, OrderEvent } from '../models.js';
 import { entry, tempDir, version } from '../../testing/audit/samples.js';
 import { OrderEventFeed, notifyOnRecord } from './event-feed.js';
@@ -13,12 +13,12 @@ import { OrderEventFeed, notifyOnRecord } from './event-feed.js';
 let dir: ReturnType<typeof tempDir>;
 let store: SqliteAuditStore;
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = tempDir();
   store = openAuditStore({ dataDir: dir.dir, synchronous: 'NORMAL' });
 });
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   dir.cleanup();
 });
 
@@ -36,14 +36,14 @@ const FILL: Fill = {
 };
 
 /** Records a new order and its life: ACCEPTED, a partial fill, CANCELLED. */
-function lifeOf(orderId: string): void {
-  store.recordOrder(entry({ orderId, eventType: 'ORDER_SUBMITTED' }), version(orderId, 'PENDING_SUBMIT'));
-  store.recordOrder(entry({ orderId, eventType: 'ORDER_ACCEPTED' }), version(orderId, 'ACCEPTED'));
-  store.recordOrder(
+async function lifeOf(orderId: string): Promise<void> {
+  await store.recordOrder(entry({ orderId, eventType: 'ORDER_SUBMITTED' }), version(orderId, 'PENDING_SUBMIT'));
+  await store.recordOrder(entry({ orderId, eventType: 'ORDER_ACCEPTED' }), version(orderId, 'ACCEPTED'));
+  await store.recordOrder(
     entry({ orderId, eventType: 'ORDER_PARTIALLY_FILLED' }),
     version(orderId, 'PARTIALLY_FILLED', { fills: [{ ...FILL, orderId }], filledQuantity: 4, remainingQuantity: 6, avgFillPrice: 190.25 }),
   );
-  store.recordOrder(entry({ orderId, eventType: 'ORDER_CANCELLED' }), version(orderId, 'CANCELLED', { fills: [{ ...FILL, orderId }], filledQuantity: 4, remainingQuantity: 0 }));
+  await store.recordOrder(entry({ orderId, eventType: 'ORDER_CANCELLED' }), version(orderId, 'CANCELLED', { fills: [{ ...FILL, orderId }], filledQuantity: 4, remainingQuantity: 0 }));
 }
 
 async function take(events: AsyncIterator<OrderEvent>, n: number): Promise<OrderEvent[]> {
@@ -58,7 +58,7 @@ async function take(events: AsyncIterator<OrderEvent>, n: number): Promise<Order
 
 describe('OrderEventFeed', () => {
   it('turns each order version into one event: NEW, STATUS, FILL, with the previous status and the fill added', async () => {
-    lifeOf('1');
+    await lifeOf('1');
     const feed = new OrderEventFeed(store);
     const events = await take(feed.stream({ afterSequence: 0 }), 4);
     expect(events.map((e) => [e.sequence, e.kind, e.previousStatus, e.status])).toEqual([
@@ -75,8 +75,8 @@ describe('OrderEventFeed', () => {
   });
 
   it('a stream resumed after the last sequence it saw continues with the next event, none lost, none repeated', async () => {
-    lifeOf('1');
-    lifeOf('2');
+    await lifeOf('1');
+    await lifeOf('2');
     const feed = new OrderEventFeed(store);
     const first = await take(feed.stream({ afterSequence: 0 }), 3);
     const rest = await take(feed.stream({ afterSequence: first.at(-1)?.sequence }), 5);
@@ -85,12 +85,12 @@ describe('OrderEventFeed', () => {
   });
 
   it('by default streams only what is recorded after it was opened, and wakes when an order is recorded', async () => {
-    lifeOf('1');
+    await lifeOf('1');
     const feed = new OrderEventFeed(store, { recheckMs: 60_000 });
     notifyOnRecord(store, feed);
     const stream = feed.stream();
     const waiting = stream.next();
-    store.recordOrder(entry({ orderId: '9' }), version('9', 'PENDING_SUBMIT'));
+    await store.recordOrder(entry({ orderId: '9' }), version('9', 'PENDING_SUBMIT'));
     const next = await waiting;
     expect(next.value).toMatchObject({ sequence: 5, orderId: '9', kind: 'NEW' });
     feed.close();
@@ -98,7 +98,7 @@ describe('OrderEventFeed', () => {
   });
 
   it('reads the history a page at a time, so a slow reader never holds more than one page', async () => {
-    for (const id of ['1', '2', '3']) lifeOf(id);
+    for (const id of ['1', '2', '3']) await lifeOf(id);
     const limits: number[] = [];
     const read = store.orderEvents.bind(store);
     store.orderEvents = (after, limit) => {
@@ -129,10 +129,10 @@ describe('OrderEventFeed', () => {
     const waiting = stream.next();
     const other = openAuditStore({ dataDir: dir.dir, synchronous: 'NORMAL' });
     try {
-      other.recordOrder(entry({ orderId: '7' }), version('7', 'PENDING_SUBMIT'));
+      await other.recordOrder(entry({ orderId: '7' }), version('7', 'PENDING_SUBMIT'));
       expect((await waiting).value).toMatchObject({ sequence: 1, orderId: '7' });
     } finally {
-      other.close();
+      await other.close();
       feed.close();
     }
   });

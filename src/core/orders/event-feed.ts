@@ -62,7 +62,7 @@ export class OrderEventFeed {
   }
 
   /** The sequence of the newest event now recorded. */
-  lastSequence(): number {
+  lastSequence(): Promise<number> {
     return this.audit.lastOrderSequence();
   }
 
@@ -72,16 +72,21 @@ export class OrderEventFeed {
    * called, not when the first event is pulled.
    */
   stream(options: OrderEventStreamOptions = {}): AsyncGenerator<OrderEvent, void, undefined> {
-    return this.from(options.afterSequence ?? this.audit.lastOrderSequence(), options.signal);
+    // The read starts now (a promise), not at the first pull.
+    const start = options.afterSequence ?? this.audit.lastOrderSequence();
+    // Unhandled until the first pull: a failed read surfaces there, not as an unhandled rejection.
+    if (typeof start !== 'number') start.catch(() => undefined);
+    return this.from(start, options.signal);
   }
 
-  private async *from(start: number, signal: AbortSignal | undefined): AsyncGenerator<OrderEvent, void, undefined> {
+  private async *from(startAt: number | Promise<number>, signal: AbortSignal | undefined): AsyncGenerator<OrderEvent, void, undefined> {
+    const start = await startAt;
     // A function, not a condition TypeScript narrows once: both change while the stream waits.
     const stopped = (): boolean => this.closed || signal?.aborted === true;
     let cursor = start;
     while (!stopped()) {
       const seen = this.generation;
-      const page = this.audit.orderEvents(cursor, this.pageSize);
+      const page = await this.audit.orderEvents(cursor, this.pageSize);
       for (const event of page) {
         if (stopped()) return;
         cursor = event.sequence;
@@ -112,8 +117,8 @@ export class OrderEventFeed {
 /** Makes every order version recorded through `audit` wake the feed (after it is committed). */
 export function notifyOnRecord(audit: AuditStore, feed: OrderEventFeed): void {
   const record = audit.recordOrder.bind(audit);
-  audit.recordOrder = (entry, version) => {
-    const written = record(entry, version);
+  audit.recordOrder = async (entry, version, options) => {
+    const written = await record(entry, version, options);
     feed.notify();
     return written;
   };

@@ -38,6 +38,6 @@ describe('kill switch on the tws broker', () => {
     expect(change).toMatchObject({ engaged: true, cancelled: [mine.orderId], cancelFailed: [], globalCancelSent: true });
     expect((await gw.getOrderStatus(mine.orderId)).status).toBe('CANCELLED');
     await harness.until('the order placed outside the gateway to be cancelled by the global cancel', async () => (await harness.sim.getOrder(manualId))?.status === 'CANCELLED');
-    expect(gw.verifyAudit().ok).toBe(true);
+    expect((await gw.verifyAudit()).ok).toBe(true);
   });
 });

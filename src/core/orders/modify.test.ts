@@ -31,14 +31,14 @@ describe('modifying a working order', () => {
     expect(order.filledQuantity).toBe(4);
     expect(order.spec.limitPrice).toBe(through);
 
-    const entries = gw.client.queryAudit({ orderId }).entries;
+    const entries = (await gw.client.queryAudit({ orderId })).entries;
     const types = entries.map((e) => e.eventType);
     expect(types).toEqual(expect.arrayContaining(['ORDER_SUBMITTED', 'ORDER_MODIFY_REQUESTED', 'ORDER_MODIFIED', 'ORDER_FILLED']));
     expect(types.indexOf('ORDER_MODIFY_REQUESTED')).toBeLessThan(types.indexOf('ORDER_MODIFIED'));
     const requested = entries.find((e) => e.eventType === 'ORDER_MODIFY_REQUESTED');
     expect(requested?.correlationId).toBe(result.correlationId);
     expect(entries.find((e) => e.eventType === 'ORDER_MODIFIED')?.correlationId).toBe(result.correlationId);
-    expect(gw.client.verifyAudit().ok).toBe(true);
+    expect((await gw.client.verifyAudit()).ok).toBe(true);
   });
 
   it('refuses to modify a filled order with 409 ORDER_NOT_MODIFIABLE and an unknown one with 404', async () => {
@@ -57,14 +57,14 @@ describe('modifying a working order', () => {
     await expect(gw.client.modifyOrder(orderId, { limitPrice })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
     await expect(gw.client.modifyOrder(orderId, { action: 'SELL' } as never)).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
     await expect(gw.client.modifyOrder(orderId, { timeInForce: 'IOC' } as never)).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
-    expect(gw.client.queryAudit({ orderId, eventType: 'ORDER_MODIFY_REQUESTED' }).entries).toEqual([]);
+    expect((await gw.client.queryAudit({ orderId, eventType: 'ORDER_MODIFY_REQUESTED' })).entries).toEqual([]);
   });
 
   it('runs the risk checks on the new version, with the old version out of the working-order exposure', async () => {
     gw = await startTestGateway({ MAX_ORDER_QUANTITY: '12' });
     const { orderId } = await restingBuy(10);
     await expect(gw.client.modifyOrder(orderId, { quantity: 13 })).rejects.toMatchObject({ code: 'RISK_LIMIT_EXCEEDED' });
-    const blocked = gw.client.queryAudit({ orderId, eventType: 'RISK_BLOCKED' }).entries;
+    const blocked = (await gw.client.queryAudit({ orderId, eventType: 'RISK_BLOCKED' })).entries;
     expect(blocked).toHaveLength(1);
     expect((await gw.client.getOrderStatus(orderId)).spec.quantity).toBe(10);
     const preview = await gw.client.previewModification(orderId, { quantity: 12 });
@@ -90,7 +90,7 @@ describe('modifying a working order', () => {
     const first = await gw.client.modifyOrder(orderId, { limitPrice: limitPrice - 1 }, { idempotencyKey: 'mod-1' });
     const again = await gw.client.modifyOrder(orderId, { limitPrice: limitPrice - 1 }, { idempotencyKey: 'mod-1' });
     expect(again).toMatchObject({ ...first, idempotentReplay: true });
-    expect(gw.client.queryAudit({ orderId, eventType: 'ORDER_MODIFY_REQUESTED' }).entries).toHaveLength(1);
+    expect((await gw.client.queryAudit({ orderId, eventType: 'ORDER_MODIFY_REQUESTED' })).entries).toHaveLength(1);
     await expect(gw.client.modifyOrder(orderId, { limitPrice: limitPrice - 2 }, { idempotencyKey: 'mod-1' })).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
   });
 
@@ -99,7 +99,7 @@ describe('modifying a working order', () => {
     const { orderId, limitPrice } = await restingBuy(10);
     await gw.client.setKillSwitch(true, 'test');
     await expect(gw.client.modifyOrder(orderId, { limitPrice: limitPrice - 1 })).rejects.toMatchObject({ code: 'ORDER_NOT_MODIFIABLE' });
-    expect(gw.client.queryAudit({ orderId, eventType: 'ORDER_MODIFY_REQUESTED' }).entries).toEqual([]);
+    expect((await gw.client.queryAudit({ orderId, eventType: 'ORDER_MODIFY_REQUESTED' })).entries).toEqual([]);
     expect((await gw.client.getOrderStatus(orderId)).spec.limitPrice).toBe(limitPrice);
   });
 

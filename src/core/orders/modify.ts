@@ -13,7 +13,7 @@
  * same one twice changes nothing more; an Idempotency-Key still answers a
  * retry with the first result.
  */
-import { inScope } from '../audit/order-history.js';
+import { inScope } from '../audit/scope.js';
 import type { ModifyOrderAck } from '../broker/port.js';
 import { AuditError, BrokerConnectionError, fromZodIssues, GatewayError, IdempotencyConflictError, OrderError, OrderIdInUseError, OrderNotFoundError, OrderRejectedError, RiskLimitError, toGatewayError, ValidationError } from '../errors.js';
 import { assertNotBlocked } from '../gates.js';
@@ -36,6 +36,7 @@ import { assess, type Assessment } from './assess.js';
 import { auditRow, type OrderContext } from './context.js';
 import { versionFrom } from './mapping.js';
 import { applyBrokerState, updateFrom } from './order-events.js';
+import { withOrderLock } from './order-lock.js';
 import { callerIdentity } from './place.js';
 import { estimateFields } from './preview.js';
 
@@ -53,8 +54,8 @@ class AfterTransmit extends Error {
 }
 
 /** The working order and its new version, checked; throws ORDER_NOT_FOUND, ORDER_NOT_MODIFIABLE or VALIDATION_ERROR. */
-function planModification(ctx: OrderContext, orderId: string, changes: OrderModification): { current: OrderDetail; next: OrderSpec } {
-  const current = ctx.audit.getOrder(orderId);
+async function planModification(ctx: OrderContext, orderId: string, changes: OrderModification): Promise<{ current: OrderDetail; next: OrderSpec }> {
+  const current = await ctx.audit.getOrder(orderId);
   if (!current) throw new OrderNotFoundError(orderId);
   if (!inScope(current, ctx.scope())) throw new OrderIdInUseError(orderId, current.brokerIdentity, 'modify it through the broker it is connected to');
   if (TERMINAL_STATUSES.has(current.status) || current.status === 'UNKNOWN') {
@@ -86,7 +87,7 @@ async function assessModification(ctx: OrderContext, current: OrderDetail, next:
 export async function previewModification(ctx: OrderContext, orderId: string, input: OrderModificationInput): Promise<ModificationPreview> {
   const parsed = OrderModification.safeParse(input);
   if (!parsed.success) throw fromZodIssues(parsed.error.issues, 'Modification');
-  const { current, next } = planModification(ctx, orderId, parsed.data);
+  const { current, next } = await planModification(ctx, orderId, parsed.data);
   const a = await assessModification(ctx, current, next);
   const remaining = next.quantity - current.filledQuantity;
   const whatIf = await ctx.broker.whatIf(a.contract, { ...next, quantity: remaining }, a.accountId);
@@ -103,7 +104,7 @@ export async function previewModification(ctx: OrderContext, orderId: string, in
     estimatedNotional: price === null ? null : toCents(new Decimal(price).times(remaining).times(a.contract.multiplier)),
     ...estimateFields(a, whatIf),
   };
-  ctx.audit.append(auditRow('ORDER_PREVIEWED', { preview, modifies: orderId }, { accountId: a.accountId, orderId, snapshot: a.gate.snapshot }));
+  await ctx.audit.append(auditRow('ORDER_PREVIEWED', { preview, modifies: orderId }, { accountId: a.accountId, orderId, snapshot: a.gate.snapshot }));
   return preview;
 }
 
@@ -116,11 +117,11 @@ export async function modifyOrder(ctx: OrderContext, orderId: string, input: Mod
 
   const owner = callerIdentity();
   const requestHash = hashOf({ orderId, changes });
-  let claim = ctx.audit.beginIdempotent(MODIFY_SCOPE, key, owner, requestHash);
+  let claim = await ctx.audit.beginIdempotent(MODIFY_SCOPE, key, owner, requestHash);
   if (claim.kind === 'in-progress' && claim.since !== undefined && Date.parse(claim.since) < ctx.startedAt) {
     // Left by a process that died mid-request. A modification sets absolute values, so sending it again is safe.
-    ctx.audit.releaseIdempotent(MODIFY_SCOPE, key);
-    claim = ctx.audit.beginIdempotent(MODIFY_SCOPE, key, owner, requestHash);
+    await ctx.audit.releaseIdempotent(MODIFY_SCOPE, key);
+    claim = await ctx.audit.beginIdempotent(MODIFY_SCOPE, key, owner, requestHash);
   }
   if (claim.kind === 'replay') {
     const stored = claim.result as Stored;
@@ -130,14 +131,14 @@ export async function modifyOrder(ctx: OrderContext, orderId: string, input: Mod
   if (claim.kind === 'in-progress') throw new IdempotencyConflictError('A request with this idempotency key is still being processed; retry shortly', 'IDEMPOTENCY_IN_PROGRESS', { key });
   try {
     const result = await modifyOnce(ctx, orderId, changes, previewId, key);
-    ctx.audit.completeIdempotent(MODIFY_SCOPE, key, { kind: 'result', result } satisfies Stored);
+    await ctx.audit.completeIdempotent(MODIFY_SCOPE, key, { kind: 'result', result } satisfies Stored);
     return result;
   } catch (err) {
     if (err instanceof AfterTransmit) {
-      ctx.audit.completeIdempotent(MODIFY_SCOPE, key, { kind: 'error', code: err.inner.code, message: err.inner.message, details: err.inner.details } satisfies Stored);
+      await ctx.audit.completeIdempotent(MODIFY_SCOPE, key, { kind: 'error', code: err.inner.code, message: err.inner.message, details: err.inner.details } satisfies Stored);
       throw err.inner;
     }
-    ctx.audit.releaseIdempotent(MODIFY_SCOPE, key);
+    await ctx.audit.releaseIdempotent(MODIFY_SCOPE, key);
     throw err;
   }
 }
@@ -147,18 +148,18 @@ const unwrap = (err: unknown): never => {
 };
 
 async function modifyOnce(ctx: OrderContext, orderId: string, changes: OrderModification, previewId: string | undefined, key: string | null): Promise<ModifyResult> {
-  const { current, next } = planModification(ctx, orderId, changes);
+  const { current, next } = await planModification(ctx, orderId, changes);
   if (previewId !== undefined) ctx.previews.check(previewId, next, orderId);
   const a = await assessModification(ctx, current, next);
   const refs = { accountId: a.accountId, orderId, snapshot: a.gate.snapshot };
   if (!a.riskPassed) {
     const failed = a.riskChecks.filter((c) => !c.passed);
     for (const c of failed) ctx.metrics.riskBlocks.inc({ check: c.name });
-    ctx.audit.append(auditRow('RISK_BLOCKED', { modifies: orderId, spec: next, failedChecks: failed, riskChecks: a.riskChecks }, refs));
+    await ctx.audit.append(auditRow('RISK_BLOCKED', { modifies: orderId, spec: next, failedChecks: failed, riskChecks: a.riskChecks }, refs));
     throw new RiskLimitError(`Modification refused by risk limits: ${failed.map((c) => `${c.name} (${c.message})`).join('; ')}`, { failedChecks: failed });
   }
   if (a.gate.outcome === 'BLOCK') {
-    ctx.audit.append(auditRow('GATE_BLOCKED', { modifies: orderId, spec: next, gate: { code: a.gate.code, reason: a.gate.reason } }, refs));
+    await ctx.audit.append(auditRow('GATE_BLOCKED', { modifies: orderId, spec: next, gate: { code: a.gate.code, reason: a.gate.reason } }, refs));
     assertNotBlocked(a.gate);
   }
   const detail = { previous: current.spec, spec: next, changes, riskChecks: a.riskChecks, idempotencyKey: key };
@@ -175,14 +176,14 @@ async function modifyOnce(ctx: OrderContext, orderId: string, changes: OrderModi
     idempotentReplay: false,
   });
   if (a.gate.outcome === 'SIMULATE') {
-    ctx.audit.append(auditRow('ORDER_MODIFY_SIMULATED', { ...detail, reason: a.gate.reason }, refs));
+    await ctx.audit.append(auditRow('ORDER_MODIFY_SIMULATED', { ...detail, reason: a.gate.reason }, refs));
     return result(next, current, false, `Not sent: ${a.gate.reason ?? 'orders are simulated'}`);
   }
   const status = ctx.broker.status();
   if (!status.connected) throw new BrokerConnectionError(`The broker is ${status.state}; the modification was not sent`, 'BROKER_UNAVAILABLE');
   try {
     // The request is in the log before it leaves the gateway, as a new order's is.
-    ctx.audit.append(auditRow('ORDER_MODIFY_REQUESTED', detail, refs));
+    await ctx.audit.append(auditRow('ORDER_MODIFY_REQUESTED', detail, refs));
   } catch (err) {
     const gw = toGatewayError(err);
     if (gw instanceof AuditError) throw new AuditError(`The audit log could not record the modification, so nothing was sent: ${gw.message}`, 'AUDIT_UNAVAILABLE', undefined, { cause: err });
@@ -199,15 +200,19 @@ async function modifyOnce(ctx: OrderContext, orderId: string, changes: OrderModi
     );
   }
   if (ack.accepted) {
-    const latest = ctx.audit.getOrder(orderId) ?? current;
-    const filled = Math.max(latest.filledQuantity, ack.state.filledQuantity);
-    const version = { ...versionFrom(latest, { filledQuantity: filled, remainingQuantity: Math.max(0, next.quantity - filled), statusMessage: ack.message }, latest.fills, currentContext().correlationId), spec: next };
-    ctx.audit.recordOrder(auditRow('ORDER_MODIFIED', { previous: current.spec, spec: next, brokerStatus: ack.state.status, message: ack.message }, refs), version);
-    const after = applyBrokerState(ctx, updateFrom(ack.state))?.order ?? ctx.audit.getOrder(orderId) ?? latest;
+    // Read and written under the order's lock, so a fill arriving meanwhile is not written over.
+    const latest = await withOrderLock(ctx, orderId, async () => {
+      const now = (await ctx.audit.getOrder(orderId)) ?? current;
+      const filled = Math.max(now.filledQuantity, ack.state.filledQuantity);
+      const version = { ...versionFrom(now, { filledQuantity: filled, remainingQuantity: Math.max(0, next.quantity - filled), statusMessage: ack.message }, now.fills, currentContext().correlationId), spec: next };
+      await ctx.audit.recordOrder(auditRow('ORDER_MODIFIED', { previous: current.spec, spec: next, brokerStatus: ack.state.status, message: ack.message }, refs), version);
+      return now;
+    });
+    const after = (await applyBrokerState(ctx, updateFrom(ack.state)))?.order ?? (await ctx.audit.getOrder(orderId)) ?? latest;
     return result(next, after, true, ack.message);
   }
-  ctx.audit.append(auditRow('ORDER_MODIFY_REJECTED', { spec: next, brokerStatus: ack.state.status, message: ack.message }, refs));
-  const after = applyBrokerState(ctx, updateFrom(ack.state))?.order ?? current;
+  await ctx.audit.append(auditRow('ORDER_MODIFY_REJECTED', { spec: next, brokerStatus: ack.state.status, message: ack.message }, refs));
+  const after = (await applyBrokerState(ctx, updateFrom(ack.state)))?.order ?? current;
   if (TERMINAL_STATUSES.has(ack.state.status)) {
     throw new AfterTransmit(new OrderError('ORDER_NOT_MODIFIABLE', `Order ${orderId} is ${ack.state.status} at the broker; the modification was not applied (${ack.message ?? 'no reason given'})`, { orderId, status: after.status }));
   }

@@ -7,12 +7,15 @@
  * throw into the broker's event loop; a failed write is logged and the next
  * reconciliation settles the order.
  */
-import { inScope } from '../audit/order-history.js';
+import { inScope } from '../audit/scope.js';
 import type { BrokerOrderState } from '../broker/port.js';
 import { currentContext, withContext } from '../logging.js';
 import { TERMINAL_STATUSES, type Fill, type OrderDetail, type OrderStatus } from '../models.js';
 import { auditRow, type OrderContext } from './context.js';
 import { avgPriceOf, EVENT_FOR_STATUS, versionFrom, versionFromBroker } from './mapping.js';
+import { withOrderLock } from './order-lock.js';
+
+const RELAXED = { durability: 'relaxed' } as const;
 
 /** How far along an order is; a status never replaces one further along (terminal ones always win). */
 const PROGRESS: Record<OrderStatus, number> = {
@@ -54,8 +57,15 @@ export const updateFrom = (state: BrokerOrderState): StateUpdate => ({
 });
 
 /** Records a status change if it moves the order forward; null for an order the log does not know. */
-export function applyBrokerState(ctx: OrderContext, update: StateUpdate, eventOverride?: 'ORDER_RECONCILED'): Applied | null {
-  const current = ownOrder(ctx, update.orderId);
+export async function applyBrokerState(ctx: OrderContext, update: StateUpdate, eventOverride?: 'ORDER_RECONCILED'): Promise<Applied | null> {
+  const applied = await withOrderLock(ctx, update.orderId, () => applyStateNow(ctx, update, eventOverride));
+  // Counted once the order's lock is free: the count is shared by every order, not this one's.
+  if (applied?.changed) await countOutcome(ctx, applied.order);
+  return applied;
+}
+
+async function applyStateNow(ctx: OrderContext, update: StateUpdate, eventOverride?: 'ORDER_RECONCILED'): Promise<Applied | null> {
+  const current = await ownOrder(ctx, update.orderId);
   if (!current) return null;
   if (TERMINAL_STATUSES.has(current.status)) return { order: current, changed: false };
   const filled = update.filledQuantity ?? current.filledQuantity;
@@ -76,24 +86,25 @@ export function applyBrokerState(ctx: OrderContext, update: StateUpdate, eventOv
   );
   const event = eventOverride ?? EVENT_FOR_STATUS[update.status];
   // A later version is restored by reconciliation if a power cut loses it: no fsync needed.
-  const { order } = ctx.audit.withRelaxedDurability(() =>
-    ctx.audit.recordOrder(auditRow(event, { status: update.status, previous: current.status, message: update.message, filledQuantity: filled }, refs(current)), version),
+  const { order } = await ctx.audit.recordOrder(
+    auditRow(event, { status: update.status, previous: current.status, message: update.message, filledQuantity: filled }, refs(current)),
+    version,
+    RELAXED,
   );
   ctx.metrics.ordersByStatus.inc({ status: update.status });
-  countOutcome(ctx, order);
   return { order, changed: true };
 }
 
 /** The circuit breaker's count, once per recorded transition, whichever path recorded it (placement answer, event, reconciliation). */
-function countOutcome(ctx: OrderContext, order: OrderDetail): void {
+async function countOutcome(ctx: OrderContext, order: OrderDetail): Promise<void> {
   try {
     if (order.status === 'REJECTED') {
-      if (ctx.risk.recordOutcome('rejected')) {
+      if (await ctx.risk.recordOutcome('rejected')) {
         const reason = `circuit breaker: ${ctx.config.risk.circuitBreakerRejections} consecutive rejections`;
         // The breaker engages the switch, not the caller whose order was the last rejected; its request id links the two.
         withContext({ interface: 'system', correlationId: currentContext().correlationId, apiKeyName: null }, () => ctx.onBreaker?.(reason));
       }
-    } else if (order.status === 'ACCEPTED' || order.status === 'FILLED') ctx.risk.recordOutcome('accepted');
+    } else if (order.status === 'ACCEPTED' || order.status === 'FILLED') await ctx.risk.recordOutcome('accepted');
   } catch (err) {
     // The order's own record is written; a count that could not be is logged, never the caller's failure.
     ctx.logger.error({ err, orderId: order.orderId }, 'could not count the order outcome toward the circuit breaker');
@@ -101,8 +112,12 @@ function countOutcome(ctx: OrderContext, order: OrderDetail): void {
 }
 
 /** Adds one execution to its order (once per execId). */
-export function applyFill(ctx: OrderContext, fill: Fill, eventOverride?: 'ORDER_RECONCILED'): Applied | null {
-  const current = ownOrder(ctx, fill.orderId);
+export function applyFill(ctx: OrderContext, fill: Fill, eventOverride?: 'ORDER_RECONCILED'): Promise<Applied | null> {
+  return withOrderLock(ctx, fill.orderId, () => applyFillNow(ctx, fill, eventOverride));
+}
+
+async function applyFillNow(ctx: OrderContext, fill: Fill, eventOverride?: 'ORDER_RECONCILED'): Promise<Applied | null> {
+  const current = await ownOrder(ctx, fill.orderId);
   if (!current) return null;
   if (current.fills.some((f) => f.execId === fill.execId)) return { order: current, changed: false };
   const fills = [...current.fills, fill];
@@ -117,7 +132,7 @@ export function applyFill(ctx: OrderContext, fill: Fill, eventOverride?: 'ORDER_
   );
   const event = eventOverride ?? EVENT_FOR_STATUS[status];
   // Executions are recovered from the broker at reconciliation if a power cut loses this write.
-  const { order } = ctx.audit.withRelaxedDurability(() => ctx.audit.recordOrder(auditRow(event, { fill, filledQuantity: filled }, refs(current)), version));
+  const { order } = await ctx.audit.recordOrder(auditRow(event, { fill, filledQuantity: filled }, refs(current)), version, RELAXED);
   if (status !== current.status) ctx.metrics.ordersByStatus.inc({ status });
   return { order, changed: true };
 }
@@ -127,17 +142,18 @@ export function applyFill(ctx: OrderContext, fill: Fill, eventOverride?: 'ORDER_
  * an unknown id and for another broker's order with the same id (a sim and a
  * tws broker on one DATA_DIR number their orders independently).
  */
-export function ownOrder(ctx: OrderContext, orderId: string): OrderDetail | null {
-  const order = ctx.audit.getOrder(orderId);
+export async function ownOrder(ctx: OrderContext, orderId: string): Promise<OrderDetail | null> {
+  const order = await ctx.audit.getOrder(orderId);
   return order && inScope(order, ctx.scope()) ? order : null;
 }
 
 const refs = (o: OrderDetail): { accountId: string | null; orderId: string; snapshot: null } => ({ accountId: o.accountId, orderId: o.orderId, snapshot: null });
 
 /** An order the gateway did not place but finds working at the broker (another client, an earlier run). */
-export function adoptBrokerOrder(ctx: OrderContext, state: BrokerOrderState, fills: Fill[]): OrderDetail {
+export async function adoptBrokerOrder(ctx: OrderContext, state: BrokerOrderState, fills: Fill[]): Promise<OrderDetail> {
   const version = versionFromBroker(state, fills, currentContext().correlationId, ctx.identityFor(state.accountId));
-  return ctx.audit.recordOrder(auditRow('ORDER_RECONCILED', { adopted: true, status: state.status }, { accountId: state.accountId, orderId: state.orderId, snapshot: null }), version).order;
+  const { order } = await ctx.audit.recordOrder(auditRow('ORDER_RECONCILED', { adopted: true, status: state.status }, { accountId: state.accountId, orderId: state.orderId, snapshot: null }), version);
+  return order;
 }
 
 export interface OrderEventHooks {
@@ -148,10 +164,10 @@ export interface OrderEventHooks {
 }
 
 export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): () => void {
-  const guard = (what: string, fn: () => void): void =>
-    withContext({ interface: 'system', correlationId: undefined, apiKeyName: null }, () => {
+  const guard = (what: string, fn: () => Promise<void>): void =>
+    void withContext({ interface: 'system', correlationId: undefined, apiKeyName: null }, async () => {
       try {
-        fn();
+        await fn();
       } catch (err) {
         ctx.logger.error({ err }, `could not record ${what}; reconciliation will settle it`);
       }
@@ -161,20 +177,21 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
   let detached = false;
   const offs = [
     ctx.broker.on('orderStatus', (state) =>
-      guard('an order status', () => {
+      guard('an order status', async () => {
         // A change counts toward the circuit breaker inside applyBrokerState.
-        applyBrokerState(ctx, updateFrom(state));
+        await applyBrokerState(ctx, updateFrom(state));
       }),
     ),
     ctx.broker.on('fill', (fill) =>
-      guard('a fill', () => {
-        const account = applyFill(ctx, fill)?.order.accountId;
+      guard('a fill', async () => {
+        const account = (await applyFill(ctx, fill))?.order.accountId;
         if (!account) return;
         // The loss check needs the marked P&L, which is a broker call.
         void ctx.broker
           .getPnl(account)
-          .then((pnl) => {
-            if (ctx.risk.dailyLossBreached(pnl, ctx.clock.now()) && !ctx.killSwitch.state().engaged) hooks.onBreaker(`daily loss limit reached (${pnl.dailyPnl} ${pnl.currency})`);
+          .then(async (pnl) => {
+            const realized = await ctx.risk.realizedToday(pnl.accountId, ctx.clock.now());
+            if (ctx.risk.dailyLossBreached(pnl, realized) && !(await ctx.killSwitch.state()).engaged) hooks.onBreaker(`daily loss limit reached (${pnl.dailyPnl} ${pnl.currency})`);
           })
           .catch((err: unknown) => {
             // A check still in flight when the client closes has nothing left to protect.
@@ -183,14 +200,14 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
       }),
     ),
     ctx.broker.on('connection', (event) =>
-      guard('a connection change', () => {
+      guard('a connection change', async () => {
         if (event.state === 'disconnected' || event.state === 'degraded') {
           if (lost) return;
           lost = true;
-          ctx.audit.append(auditRow('CONNECTION_LOST', { state: event.state, message: event.message, code: event.code ?? null }, { accountId: null, orderId: null, snapshot: null }));
+          await ctx.audit.append(auditRow('CONNECTION_LOST', { state: event.state, message: event.message, code: event.code ?? null }, { accountId: null, orderId: null, snapshot: null }));
         } else if (event.state === 'connected' && lost) {
           lost = false;
-          ctx.audit.append(auditRow('CONNECTION_RESTORED', { message: event.message, code: event.code ?? null }, { accountId: null, orderId: null, snapshot: null }));
+          await ctx.audit.append(auditRow('CONNECTION_RESTORED', { message: event.message, code: event.code ?? null }, { accountId: null, orderId: null, snapshot: null }));
           hooks.onReconnect();
         }
       }),

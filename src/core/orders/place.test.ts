@@ -45,7 +45,7 @@ describe('with ORDERS_ENABLED=true on the simulated broker', () => {
     const cancel = await gw.client.cancelOrder(placed.orderId);
     expect(cancel).toMatchObject({ orderId: placed.orderId, status: 'CANCELLED', cancelled: true });
     await expect(gw.client.cancelOrder(placed.orderId)).rejects.toMatchObject({ code: 'ORDER_NOT_CANCELLABLE', status: 409 });
-    const events = gw.client.queryAudit({ orderId: placed.orderId }).entries.map((e) => e.eventType);
+    const events = (await gw.client.queryAudit({ orderId: placed.orderId })).entries.map((e) => e.eventType);
     expect(events).toEqual(expect.arrayContaining(['ORDER_SUBMITTED', 'ORDER_ACCEPTED', 'ORDER_CANCEL_REQUESTED', 'ORDER_CANCELLED']));
   });
 
@@ -112,6 +112,6 @@ describe('with ORDERS_ENABLED=false (the default)', () => {
     await gw.advance(1000);
     expect(await gw.client.broker.getOpenOrders()).toEqual([]);
     expect(await gw.client.broker.getExecutions()).toEqual([]);
-    expect(gw.client.queryAudit({ orderId: r.orderId }).entries.map((e) => e.eventType)).toEqual(['ORDER_SIMULATED']);
+    expect((await gw.client.queryAudit({ orderId: r.orderId })).entries.map((e) => e.eventType)).toEqual(['ORDER_SIMULATED']);
   });
 });

@@ -35,6 +35,7 @@ import { riskKeyOf } from '../risk/history.js';
 
 export const PLACE_SCOPE = 'orders.place';
 const SCOPE = PLACE_SCOPE;
+const RELAXED = { durability: 'relaxed' } as const;
 
 /** Marks a failure that happened after the order may have reached the broker. */
 class AfterTransmit extends Error {
@@ -58,40 +59,40 @@ export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, opti
   const requestHash = hashOf({ spec, accountId });
   const owner = callerIdentity();
   // The claim reaches the disk with the durable ORDER_SUBMITTED row that follows it (WAL order).
-  let claim = ctx.audit.withRelaxedDurability(() => ctx.audit.beginIdempotent(SCOPE, key, owner, requestHash));
+  let claim = await ctx.audit.beginIdempotent(SCOPE, key, owner, requestHash, RELAXED);
   if (claim.kind === 'in-progress' && claim.since !== undefined && Date.parse(claim.since) < ctx.startedAt) {
     // Claimed by a process that died mid-request. The order is in the log if and
     // only if it may have been sent (the log is written first): settle from there.
-    const orphan = recoverOrphan(ctx, key, claim.since);
+    const orphan = await recoverOrphan(ctx, key, claim.since);
     if (orphan) {
-      ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result: orphan } satisfies Stored);
+      await ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result: orphan } satisfies Stored);
       return { ...orphan, idempotentReplay: true };
     }
-    ctx.audit.releaseIdempotent(SCOPE, key);
-    claim = ctx.audit.beginIdempotent(SCOPE, key, owner, requestHash);
+    await ctx.audit.releaseIdempotent(SCOPE, key);
+    claim = await ctx.audit.beginIdempotent(SCOPE, key, owner, requestHash);
   }
   if (claim.kind === 'replay') return replay(claim.result as Stored);
   if (claim.kind === 'in-progress') {
     throw new IdempotencyConflictError('A request with this idempotency key is still being processed; retry shortly', 'IDEMPOTENCY_IN_PROGRESS', { key });
   }
   // A replay of this key was answered above; a new key must not reuse another order's clientOrderId.
-  const taken = options.idempotencyKey !== undefined && spec.clientOrderId !== undefined ? ctx.audit.findOrderByClientOrderId(accountId, spec.clientOrderId) : null;
+  const taken = options.idempotencyKey !== undefined && spec.clientOrderId !== undefined ? await ctx.audit.findOrderByClientOrderId(accountId, spec.clientOrderId) : null;
   if (taken) {
-    ctx.audit.releaseIdempotent(SCOPE, key);
+    await ctx.audit.releaseIdempotent(SCOPE, key);
     throw new IdempotencyConflictError(`clientOrderId ${spec.clientOrderId ?? ''} is already used by order ${taken.orderId}`, 'IDEMPOTENCY_CONFLICT', { orderId: taken.orderId });
   }
   try {
     const result = await placeOnce(ctx, spec, previewId, accountId, key);
     // If a power cut loses the stored result, the order itself is in the log and recoverOrphan finds it.
-    ctx.audit.withRelaxedDurability(() => ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result } satisfies Stored));
+    await ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result } satisfies Stored, RELAXED);
     return result;
   } catch (err) {
     if (err instanceof AfterTransmit) {
-      ctx.audit.completeIdempotent(SCOPE, key, { kind: 'error', code: err.inner.code, message: err.inner.message, details: err.inner.details } satisfies Stored);
+      await ctx.audit.completeIdempotent(SCOPE, key, { kind: 'error', code: err.inner.code, message: err.inner.message, details: err.inner.details } satisfies Stored);
       throw err.inner;
     }
     // Nothing reached the broker: a retry (after fixing the cause) may place it.
-    ctx.audit.releaseIdempotent(SCOPE, key);
+    await ctx.audit.releaseIdempotent(SCOPE, key);
     throw err;
   }
 }
@@ -111,13 +112,13 @@ const unwrap = (err: unknown): never => {
 };
 
 /** The order a crashed request recorded under this key, as the result it would have returned. */
-function recoverOrphan(ctx: OrderContext, key: string, since: string): OrderResult | null {
+async function recoverOrphan(ctx: OrderContext, key: string, since: string): Promise<OrderResult | null> {
   // Every order the request recorded (entry and bracket children) carries its key.
   const recorded = new Set<string>();
   let parentOrderId: string | null = null;
   let correlationId = '';
   for (let afterId: number | undefined; ; ) {
-    const page = ctx.audit.query({ from: since, afterId, limit: 500 });
+    const page = await ctx.audit.query({ from: since, afterId, limit: 500 });
     for (const entry of page.entries) {
       const placed = entry.eventType === 'ORDER_SUBMITTED' || entry.eventType === 'ORDER_SIMULATED';
       if (!placed || entry.orderId === null || entry.eventData.idempotencyKey !== key) continue;
@@ -130,9 +131,9 @@ function recoverOrphan(ctx: OrderContext, key: string, since: string): OrderResu
     if (page.nextAfterId === null) break;
     afterId = page.nextAfterId;
   }
-  const parent = parentOrderId === null ? null : ctx.audit.getOrder(parentOrderId);
+  const parent = parentOrderId === null ? null : await ctx.audit.getOrder(parentOrderId);
   if (!parent) return null;
-  const children = [...recorded].filter((id) => id !== parent.orderId).map((id) => ctx.audit.getOrder(id)).filter((o): o is OrderDetail => o !== null);
+  const children = await ordersOf(ctx, [...recorded].filter((id) => id !== parent.orderId));
   return resultFrom(parent, children, correlationId, 'Recovered after a restart: this request was interrupted after the order was recorded');
 }
 
@@ -148,11 +149,11 @@ async function placeOnce(ctx: OrderContext, spec: OrderSpec, previewId: string |
   if (!a.riskPassed) {
     const failed = a.riskChecks.filter((c) => !c.passed);
     for (const c of failed) ctx.metrics.riskBlocks.inc({ check: c.name });
-    ctx.audit.append(auditRow('RISK_BLOCKED', { spec, failedChecks: failed, riskChecks: a.riskChecks }, refs));
+    await ctx.audit.append(auditRow('RISK_BLOCKED', { spec, failedChecks: failed, riskChecks: a.riskChecks }, refs));
     throw new RiskLimitError(`Order refused by risk limits: ${failed.map((c) => `${c.name} (${c.message})`).join('; ')}`, { failedChecks: failed });
   }
   if (a.gate.outcome === 'BLOCK') {
-    ctx.audit.append(auditRow('GATE_BLOCKED', { spec, gate: { code: a.gate.code, reason: a.gate.reason } }, refs));
+    await ctx.audit.append(auditRow('GATE_BLOCKED', { spec, gate: { code: a.gate.code, reason: a.gate.reason } }, refs));
     assertNotBlocked(a.gate);
   }
   const planned = bracketChildren(spec);
@@ -160,9 +161,9 @@ async function placeOnce(ctx: OrderContext, spec: OrderSpec, previewId: string |
   return transmit(ctx, a, planned, idempotencyKey);
 }
 
-function simulate(ctx: OrderContext, a: Assessment, planned: PlannedOrder[], key: string | null): OrderResult {
+async function simulate(ctx: OrderContext, a: Assessment, planned: PlannedOrder[], key: string | null): Promise<OrderResult> {
   const base = `SIM-${randomBytes(6).toString('hex')}`;
-  const orders = planned.map((p) => record(ctx, a, p, p.role === 'ENTRY' ? base : `${base}-${p.role === 'TAKE_PROFIT' ? 'TP' : 'SL'}`, base, 'SIMULATED', a.gate.reason, key));
+  const orders = await recordAll(planned, (p) => record(ctx, a, p, p.role === 'ENTRY' ? base : `${base}-${p.role === 'TAKE_PROFIT' ? 'TP' : 'SL'}`, base, 'SIMULATED', a.gate.reason, key));
   ctx.risk.recordPlaced(a.spec, a.accountId, ctx.clock.now());
   ctx.metrics.ordersByStatus.inc({ status: 'SIMULATED' });
   const [parent, ...children] = orders as [OrderDetail, ...OrderDetail[]];
@@ -176,12 +177,10 @@ async function transmit(ctx: OrderContext, a: Assessment, planned: PlannedOrder[
   const idFor = (i: number): string => ids[i] ?? '';
   const parentId = idFor(0);
   // Ids another broker's orders already have in this store (two brokers on one DATA_DIR) are never written over.
-  for (const id of ids) {
-    const taken = ctx.audit.getOrder(id);
-    if (taken) throw new OrderIdInUseError(id, taken.brokerIdentity);
-  }
-  // The audit rows come first: an order that is not in the log is never sent.
-  planned.forEach((p, i) => record(ctx, a, p, idFor(i), parentId, 'PENDING_SUBMIT', a.gate.warning, key));
+  const [taken] = await ordersOf(ctx, ids);
+  if (taken) throw new OrderIdInUseError(taken.orderId, taken.brokerIdentity);
+  // The audit rows come first, durable (awaited: committed and fsync'd): an order that is not in the log is never sent.
+  await recordAll(planned, (p, i) => record(ctx, a, p, idFor(i), parentId, 'PENDING_SUBMIT', a.gate.warning, key));
   ctx.risk.recordPlaced(a.spec, a.accountId, ctx.clock.now());
 
   let ack: PlaceOrderAck;
@@ -195,16 +194,20 @@ async function transmit(ctx: OrderContext, a: Assessment, planned: PlannedOrder[
     });
   } catch (err) {
     const cause = toGatewayError(err);
-    for (let i = 0; i < planned.length; i++) markUnknown(ctx, idFor(i), cause.message);
+    for (let i = 0; i < planned.length; i++) await markUnknown(ctx, idFor(i), cause.message);
     throw new AfterTransmit(
       new BrokerConnectionError(`Order ${parentId} may or may not have reached the broker (${cause.message}); it is recorded as UNKNOWN and will be reconciled. Do not resend it.`, 'BROKER_ERROR', { orderId: parentId, cause: cause.code }),
     );
   }
-  applyBrokerState(ctx, { orderId: ack.orderId, status: ack.status, message: ack.message });
-  for (const child of ack.children) applyBrokerState(ctx, { orderId: child.orderId, status: child.status, message: child.message });
-  const parent = ctx.audit.getOrder(parentId);
+  // From here the order is at the broker: a failure must keep the idempotency key (AfterTransmit), never free it for a resend.
+  await Promise.all([ack, ...ack.children].map((s) => applyBrokerState(ctx, { orderId: s.orderId, status: s.status, message: s.message }))).catch((err: unknown) => {
+    throw new AfterTransmit(toGatewayError(err));
+  });
+  const parent = await ctx.audit.getOrder(parentId).catch((err: unknown) => {
+    throw new AfterTransmit(toGatewayError(err));
+  });
   if (!parent) throw new AfterTransmit(new AuditError(`Order ${parentId} vanished from the audit log`, 'AUDIT_CORRUPT'));
-  const children = planned.slice(1).map((_, i) => ctx.audit.getOrder(idFor(i + 1))).filter((o): o is OrderDetail => o !== null);
+  const children = await ordersOf(ctx, ids.slice(1, planned.length));
   if (parent.status === 'REJECTED') {
     throw new AfterTransmit(new OrderRejectedError(`The broker rejected order ${parentId}: ${parent.statusMessage ?? 'no reason given'}`, { orderId: parentId }));
   }
@@ -216,10 +219,27 @@ const childId = (planned: PlannedOrder[], ids: string[], role: PlannedOrder['rol
   return i < 0 ? undefined : ids[i];
 };
 
-function record(ctx: OrderContext, a: Assessment, p: PlannedOrder, orderId: string, parentId: string, status: 'SIMULATED' | 'PENDING_SUBMIT', message: string | null, idempotencyKey: string | null): OrderDetail {
+/** The orders of these ids that the store has, in the same order. */
+async function ordersOf(ctx: OrderContext, ids: readonly string[]): Promise<OrderDetail[]> {
+  return (await Promise.all(ids.map((id) => ctx.audit.getOrder(id)))).filter((o): o is OrderDetail => o !== null);
+}
+
+/**
+ * Records an entry and its bracket children: asked for together, so they
+ * share one group commit; settles only when every write has, and fails with
+ * the first failure (nothing is transmitted unless all of them are recorded).
+ */
+async function recordAll(planned: PlannedOrder[], one: (p: PlannedOrder, i: number) => Promise<OrderDetail>): Promise<OrderDetail[]> {
+  const settled = await Promise.allSettled(planned.map(one));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<OrderDetail>).value);
+}
+
+async function record(ctx: OrderContext, a: Assessment, p: PlannedOrder, orderId: string, parentId: string, status: 'SIMULATED' | 'PENDING_SUBMIT', message: string | null, idempotencyKey: string | null): Promise<OrderDetail> {
   const isEntry = p.role === 'ENTRY';
   try {
-    return ctx.audit.recordOrder(
+    const { order } = await ctx.audit.recordOrder(
       auditRow(status === 'SIMULATED' ? 'ORDER_SIMULATED' : 'ORDER_SUBMITTED', { spec: p.spec, contract: a.contract, role: p.role, referencePrice: a.referencePrice, riskChecks: isEntry ? a.riskChecks : undefined, idempotencyKey }, {
         accountId: a.accountId,
         orderId,
@@ -248,7 +268,8 @@ function record(ctx: OrderContext, a: Assessment, p: PlannedOrder, orderId: stri
         placement: isEntry ? { riskKey: riskKeyOf(a.spec, a.accountId) } : undefined,
         expectNew: true,
       },
-    ).order;
+    );
+    return order;
   } catch (err) {
     const gw = toGatewayError(err);
     if (gw instanceof OrderIdInUseError) throw gw;
@@ -257,9 +278,9 @@ function record(ctx: OrderContext, a: Assessment, p: PlannedOrder, orderId: stri
   }
 }
 
-function markUnknown(ctx: OrderContext, orderId: string, reason: string): void {
+async function markUnknown(ctx: OrderContext, orderId: string, reason: string): Promise<void> {
   try {
-    applyBrokerState(ctx, { orderId, status: 'UNKNOWN', message: `Outcome unknown: ${reason}` });
+    await applyBrokerState(ctx, { orderId, status: 'UNKNOWN', message: `Outcome unknown: ${reason}` });
   } catch (err) {
     ctx.logger.error({ err, orderId }, 'could not record UNKNOWN; reconciliation will settle the order');
   }

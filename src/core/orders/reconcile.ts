@@ -24,26 +24,26 @@ export function reconcileOrders(ctx: OrderContext): Promise<ReconcileReport> {
     const report: ReconcileReport = { checked: 0, updated: 0, adopted: 0, fillsAdded: 0, foreign: [] };
     const [working, executions] = await Promise.all([ctx.broker.getOpenOrders(), ctx.broker.getExecutions()]);
     for (const state of working) {
-      if (ownOrder(ctx, state.orderId)) continue;
-      if (ctx.audit.getOrder(state.orderId)) {
+      if (await ownOrder(ctx, state.orderId)) continue;
+      if (await ctx.audit.getOrder(state.orderId)) {
         // The id is another broker's order in this store: adopting would write over its history.
         report.foreign.push(state.orderId);
         continue;
       }
-      adoptBrokerOrder(ctx, state, executions.filter((f) => f.orderId === state.orderId));
+      await adoptBrokerOrder(ctx, state, executions.filter((f) => f.orderId === state.orderId));
       report.adopted++;
     }
     for (const fill of executions) {
-      if (applyFill(ctx, fill, 'ORDER_RECONCILED')?.changed) report.fillsAdded++;
+      if ((await applyFill(ctx, fill, 'ORDER_RECONCILED'))?.changed) report.fillsAdded++;
     }
-    for (const order of ctx.audit.openOrders(ctx.scope())) {
+    for (const order of await ctx.audit.openOrders(ctx.scope())) {
       if (order.status === 'SIMULATED') continue;
       report.checked++;
       const state = await ctx.broker.getOrder(order.orderId);
       const update = state
         ? updateFrom(state)
         : { orderId: order.orderId, status: 'CANCELLED' as const, message: 'Not known to the broker at reconciliation and never executed: it did not survive; not resent' };
-      if (applyBrokerState(ctx, update, 'ORDER_RECONCILED')?.changed) report.updated++;
+      if ((await applyBrokerState(ctx, update, 'ORDER_RECONCILED'))?.changed) report.updated++;
     }
     if (report.foreign.length > 0) ctx.logger.warn({ orderIds: report.foreign }, 'orders working at the broker carry ids of another broker identity in this DATA_DIR; not adopted (give each broker its own DATA_DIR)');
     // Quiet when there was nothing to settle: a clean start should not open with log lines.

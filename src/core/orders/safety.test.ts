@@ -37,10 +37,10 @@ describe('the audit row comes before the order', () => {
   it('every row of an order carries the correlation id of the request that placed it, and the chain verifies', async () => {
     gw = await startTestGateway();
     const r = await gw.client.placeOrder(mkt);
-    const rows = gw.client.queryAudit({ orderId: r.orderId }).entries;
+    const rows = (await gw.client.queryAudit({ orderId: r.orderId })).entries;
     expect(rows[0]).toMatchObject({ eventType: 'ORDER_SUBMITTED', correlationId: r.correlationId, userContext: { interface: 'library' } });
     expect(rows[0]?.configSnapshot).toMatchObject({ tradingMode: 'paper', ordersEnabled: true, accountKind: 'paper' });
-    expect(gw.client.verifyAudit().ok).toBe(true);
+    expect((await gw.client.verifyAudit()).ok).toBe(true);
   });
 });
 
@@ -88,7 +88,7 @@ describe('risk limits', () => {
     expect(err).toMatchObject({ code: 'RISK_LIMIT_EXCEEDED', status: 422 });
     const failed = (err as { details: { failedChecks: { name: string; value: unknown; limit: unknown }[] } }).details.failedChecks;
     expect(failed).toEqual([expect.objectContaining({ name: 'maxOrderQuantity', value: 51, limit: 50 })]);
-    expect(gw.client.queryAudit({ eventType: 'RISK_BLOCKED' }).entries).toHaveLength(1);
+    expect((await gw.client.queryAudit({ eventType: 'RISK_BLOCKED' })).entries).toHaveLength(1);
     expect(await gw.client.broker.getExecutions()).toEqual([]);
     // At the bound it passes.
     await expect(gw.client.placeOrder({ ...mkt, quantity: 50 })).resolves.toMatchObject({ orderId: expect.any(String) });
@@ -124,13 +124,13 @@ describe('kill switch', () => {
     await gw.client.setKillSwitch(true, 'runaway strategy');
     expect((await gw.client.getOrderStatus(resting.orderId)).status).toBe('CANCELLED');
     await expect(gw.client.placeOrder(mkt)).rejects.toMatchObject({ code: 'KILL_SWITCH_ENGAGED', status: 423 });
-    expect(gw.client.queryAudit({ eventType: 'GATE_BLOCKED' }).entries).toHaveLength(1);
+    expect((await gw.client.queryAudit({ eventType: 'GATE_BLOCKED' })).entries).toHaveLength(1);
     // Cancels are never gated.
     expect((await gw.client.health()).killSwitch).toMatchObject({ engaged: true, reason: 'runaway strategy' });
 
     await gw.client.close();
     const after = await gw.restart();
-    expect(after.killSwitch()).toMatchObject({ engaged: true, reason: 'runaway strategy' });
+    expect(await after.killSwitch()).toMatchObject({ engaged: true, reason: 'runaway strategy' });
     expect((await after.health()).effectiveOrderMode).toBe('BLOCK');
     await after.setKillSwitch(false, 'fixed');
     await expect(after.placeOrder(mkt)).resolves.toMatchObject({ orderId: expect.any(String) });
@@ -143,7 +143,7 @@ describe('kill switch', () => {
       await expect(gw.client.placeOrder({ ...mkt, quantity: 100 })).rejects.toMatchObject({ code: 'ORDER_REJECTED' });
     }
     await gw.advance(1000);
-    expect(gw.client.killSwitch()).toMatchObject({ engaged: true, reason: expect.stringContaining('circuit breaker') });
+    expect(await gw.client.killSwitch()).toMatchObject({ engaged: true, reason: expect.stringContaining('circuit breaker') });
     await expect(gw.client.placeOrder({ ...mkt, quantity: 1 })).rejects.toMatchObject({ code: 'KILL_SWITCH_ENGAGED' });
   });
 });
@@ -158,7 +158,7 @@ describe('daily loss limit', () => {
     await gw.advance(2000);
     const pnl = await gw.client.getPnl();
     expect(pnl.unrealizedPnl + pnl.realizedPnl).toBeLessThanOrEqual(-0.5);
-    expect(gw.client.killSwitch()).toMatchObject({ engaged: true, reason: expect.stringContaining('daily loss') });
+    expect(await gw.client.killSwitch()).toMatchObject({ engaged: true, reason: expect.stringContaining('daily loss') });
     // Risk runs before the gates, so the refusal names the check; the kill switch stays engaged behind it.
     await expect(gw.client.placeOrder(mkt)).rejects.toMatchObject({ code: 'RISK_LIMIT_EXCEEDED', details: { failedChecks: [expect.objectContaining({ name: 'maxDailyLoss' })] } });
     expect((await gw.client.health()).effectiveOrderMode).toBe('BLOCK');
@@ -183,16 +183,16 @@ describe('reconciliation at connect', () => {
     gw = await startTestGateway();
     await gw.client.close();
     const store = openAuditStore({ dataDir: gw.dataDir });
-    store.recordOrder(
+    await store.recordOrder(
       { correlationId: 'crash-1', eventType: 'ORDER_SUBMITTED', eventData: {}, userContext: { interface: 'library', apiKeyName: null }, accountId: 'DU1234567', orderId: '999999', configSnapshot: null },
       { orderId: '999999', clientOrderId: null, parentOrderId: null, role: 'ENTRY', accountId: 'DU1234567', conId: 265598, status: 'PENDING_SUBMIT', spec: { symbol: 'AAPL', securityType: 'STK', action: 'BUY', quantity: 1, orderType: 'MKT', timeInForce: 'DAY', outsideRth: false }, filledQuantity: 0, remainingQuantity: 1, avgFillPrice: null, commission: null, fills: [], statusMessage: null, correlationId: 'crash-1' },
     );
-    store.close();
+    await store.close();
     const client = await gw.restart();
     const order = await client.getOrderStatus('999999');
     expect(order.status).toBe('CANCELLED');
     expect(order.statusMessage).toMatch(/not resent/);
-    expect(client.queryAudit({ orderId: '999999', eventType: 'ORDER_RECONCILED' }).entries).toHaveLength(1);
+    expect((await client.queryAudit({ orderId: '999999', eventType: 'ORDER_RECONCILED' })).entries).toHaveLength(1);
     expect(await client.broker.getExecutions()).toEqual([]);
   });
 

@@ -19,7 +19,7 @@ export const check = (name: CheckName, passed: boolean, value: RiskCheck['value'
 });
 
 /** The names an instrument goes by: the order's symbol, the contract's, and its local symbol (e.g. an option's). */
-export function symbolsOf(input: RiskInput): string[] {
+export function symbolsOf(input: Pick<RiskInput, 'spec' | 'contract'>): string[] {
   const { spec, contract } = input;
   return [...new Set([spec.symbol, contract.symbol, contract.localSymbol].filter((s): s is string => s !== undefined).map((s) => s.toUpperCase()))];
 }

@@ -1,18 +1,19 @@
 /**
  * The risk engine: the limits from the environment (RiskLimits) with the
  * risk file's per-symbol overrides, and the state the limits need between
- * orders (order times, recent specs, consecutive rejections), kept in a
- * SafetyHistory.
+ * orders (order times, recent specs, consecutive rejections), kept in the
+ * store (StoreHistory) in a gateway or in a SafetyHistory without one.
  *
  * `evaluate` reads that state but never changes it, so preview and place
  * report the same checks; only `recordPlaced` and `recordOutcome` change it.
  */
+import type { Decimal } from 'decimal.js';
 import type { RiskLimits } from '../config.js';
 import type { AccountPnL, OrderSpec, RiskCheck } from '../models.js';
 import { checkAllowedSymbols, checkBlockedSymbols, checkQuantity, checkReduceOnly, checkSecurityType, symbolsOf } from './checks.js';
 import { computeExposure } from './exposure.js';
 import { checkDailyLoss, checkGrossExposure, checkOrderNotional, checkPositionNotional, checkPriceBand, dailyLoss } from './exposure-checks.js';
-import { memoryHistory, type SafetyHistory } from './history.js';
+import { type HistoryFacts, memoryHistory, type SafetyHistory, type StoreHistory } from './history.js';
 import { checkDuplicate, checkOrdersPerDay, checkOrdersPerMinute } from './rate-checks.js';
 import { riskDayStart } from './trading-day.js';
 import { applyOverride, loadRiskFile, normaliseSymbols, type RiskFile } from './risk-file.js';
@@ -25,12 +26,13 @@ export interface RiskEngineOptions {
    * never be silently ignored.
    */
   overrides?: RiskFile;
-  /**
-   * Where earlier orders are counted: storeHistory(audit) in a gateway, so
-   * every process on the DATA_DIR shares the limits. Default: this engine's
-   * own memory.
-   */
+  /** Where earlier orders are counted without a store. Default: this engine's own memory. */
   history?: SafetyHistory;
+  /**
+   * storeHistory(audit) in a gateway, so every process on the DATA_DIR shares
+   * the limits: evaluate() then needs the facts from historyFacts().
+   */
+  store?: StoreHistory;
 }
 
 export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions = {}): RiskEngine {
@@ -44,10 +46,33 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
    * when the history knows fills) plus the broker's unrealised P&L. Falls
    * back to the broker's realised figure without a store.
    */
-  const lossToday = (pnl: AccountPnL, now: number | undefined) => {
-    const realized = now === undefined ? null : history.realizedSince(pnl.accountId, riskDayStart(now, limits.dailyLossResetTime));
-    return dailyLoss(realized === null ? pnl : { ...pnl, realizedPnl: realized.toNumber() });
+  const lossToday = (pnl: AccountPnL, realized: Decimal | null) => dailyLoss(realized === null ? pnl : { ...pnl, realizedPnl: realized.toNumber() });
+
+  /** Where the circuit breaker's count is kept: the store when there is one. */
+  const streaks = options.store ?? {
+    rejectionStreak: async () => history.rejectionStreak(),
+    setRejectionStreak: async (count: number) => history.setRejectionStreak(count),
   };
+  let outcomes: Promise<unknown> = Promise.resolve();
+  async function countOutcome(outcome: 'accepted' | 'rejected'): Promise<boolean> {
+    if (limits.circuitBreakerRejections === 0) return false;
+    const streak = await streaks.rejectionStreak();
+    if (outcome === 'accepted') {
+      if (streak !== 0) await streaks.setRejectionStreak(0);
+      return false;
+    }
+    const tripped = streak + 1 >= limits.circuitBreakerRejections;
+    await streaks.setRejectionStreak(tripped ? 0 : streak + 1);
+    return tripped;
+  }
+
+  /** The facts from this engine's memory (no store). */
+  const memoryFacts = (spec: OrderSpec, accountId: string, now: number, resetTime: string): HistoryFacts => ({
+    placedLastMinute: history.placedLastMinute(now),
+    placedToday: history.placedSince(riskDayStart(now, resetTime), now),
+    sinceIdentical: history.sinceIdentical(spec, accountId, now),
+    realizedToday: history.realizedSince(accountId, riskDayStart(now, resetTime)),
+  });
 
   const limitsFor = (symbol: string): RiskLimits => {
     const key = symbol.trim().toUpperCase();
@@ -55,7 +80,7 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
   };
 
   /** The order's own symbol wins; then the contract's (an option's underlying), so either key in the file applies. */
-  const limitsForInput = (input: RiskInput): RiskLimits => {
+  const limitsForInput = (input: Pick<RiskInput, 'spec' | 'contract'>): RiskLimits => {
     const key = symbolsOf(input).find((s) => overrides[s] !== undefined);
     return key === undefined ? limits : limitsFor(key);
   };
@@ -63,9 +88,17 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
   return {
     limitsFor,
 
+    async historyFacts(input: Pick<RiskInput, 'spec' | 'accountId' | 'now' | 'contract'>): Promise<HistoryFacts> {
+      const l = limitsForInput(input);
+      if (!options.store) return memoryFacts(input.spec, input.accountId, input.now, l.dailyLossResetTime);
+      return options.store.facts(input.spec, input.accountId, input.now, riskDayStart(input.now, l.dailyLossResetTime));
+    },
+
     evaluate(input: RiskInput): RiskCheck[] {
       const l = limitsForInput(input);
       const e = computeExposure(input);
+      if (input.history === undefined && options.store) throw new Error('risk: evaluate() needs input.history from historyFacts() when the engine counts from the store');
+      const h = input.history ?? memoryFacts(input.spec, input.accountId, input.now, l.dailyLossResetTime);
       return [
         checkSecurityType(input, l),
         checkAllowedSymbols(input, l),
@@ -76,10 +109,10 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
         checkPositionNotional(input, l, e),
         checkGrossExposure(input, l, e),
         checkPriceBand(input, l),
-        checkDailyLoss(lossToday(input.pnl, input.now), l),
-        checkOrdersPerMinute(history.placedLastMinute(input.now), l),
-        checkOrdersPerDay(history.placedSince(riskDayStart(input.now, l.dailyLossResetTime), input.now), l),
-        checkDuplicate(history.sinceIdentical(input.spec, input.accountId, input.now), l),
+        checkDailyLoss(lossToday(input.pnl, h.realizedToday), l),
+        checkOrdersPerMinute(h.placedLastMinute, l),
+        checkOrdersPerDay(h.placedToday, l),
+        checkDuplicate(h.sinceIdentical, l),
       ];
     },
 
@@ -88,24 +121,25 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
     },
 
     /**
-     * The count lives in the history (the store in a gateway: every process and a restart continue
-     * one streak). It restarts after tripping, so a released kill switch needs N fresh rejections to
-     * trip again. An accepted order writes only when it ends a streak: the order path pays one read.
+     * The count lives in the store in a gateway (every process and a restart continue one streak;
+     * the engine's memory without one). It restarts after tripping, so a released kill switch needs
+     * N fresh rejections to trip again. An accepted order writes only when it ends a streak: the
+     * order path pays one read. Outcomes are counted one after another, so two answers arriving
+     * together in this process never both read n and write n+1.
      */
-    recordOutcome(outcome: 'accepted' | 'rejected'): boolean {
-      if (limits.circuitBreakerRejections === 0) return false;
-      const streak = history.rejectionStreak();
-      if (outcome === 'accepted') {
-        if (streak !== 0) history.setRejectionStreak(0);
-        return false;
-      }
-      const tripped = streak + 1 >= limits.circuitBreakerRejections;
-      history.setRejectionStreak(tripped ? 0 : streak + 1);
-      return tripped;
+    recordOutcome(outcome: 'accepted' | 'rejected'): Promise<boolean> {
+      const next = outcomes.then(() => countOutcome(outcome));
+      outcomes = next.catch(() => undefined);
+      return next;
     },
 
-    dailyLossBreached(pnl: AccountPnL, now?: number): boolean {
-      return lossToday(pnl, now).greaterThanOrEqualTo(limits.maxDailyLoss);
+    async realizedToday(accountId: string, now: number): Promise<Decimal | null> {
+      const dayStart = riskDayStart(now, limits.dailyLossResetTime);
+      return options.store ? options.store.realizedSince(accountId, dayStart) : history.realizedSince(accountId, dayStart);
+    },
+
+    dailyLossBreached(pnl: AccountPnL, realizedToday: Decimal | null = null): boolean {
+      return lossToday(pnl, realizedToday).greaterThanOrEqualTo(limits.maxDailyLoss);
     },
   };
 }

@@ -1,12 +1,14 @@
 /**
  * What the rate limits, the duplicate guard and the daily loss need to know
- * about earlier orders. Two sources:
+ * about earlier orders (HistoryFacts). Two sources:
  *
  * - `storeHistory(audit)`: the order history in the durable store, which every
  *   process on the DATA_DIR writes. A restart, a CLI process or a second
  *   gateway sees the same counts, the same last identical order and the same
  *   realised P&L for the day. Counting costs two index lookups (see
- *   countPlaced in audit/order-history.ts), so the order path stays fast.
+ *   countPlaced in audit/sqlite/order-history.ts), so the order path stays
+ *   fast. Store reads are asynchronous, so the order path asks for the facts
+ *   first (RiskEngine.historyFacts) and hands them to the synchronous checks.
  * - `memoryHistory(...)`: the engine's own memory, for a risk engine used
  *   without a store (unit tests, a library user evaluating specs).
  */
@@ -46,43 +48,70 @@ interface CircuitBreakerState {
   consecutiveRejections: number;
 }
 
+/** What the checks need from the history for one order, read before the checks run. */
+export interface HistoryFacts {
+  /** Orders placed in the 60 seconds ending at `now`. */
+  placedLastMinute: number;
+  /** Orders placed since the risk day started. */
+  placedToday: number;
+  /** Milliseconds since the same order (same account) was last placed, or null. */
+  sinceIdentical: number | null;
+  /** Realised P&L of the account's fills today, or null when the source does not know fills. */
+  realizedToday: Decimal | null;
+}
+
+/** The store as a history source: asynchronous reads (the store may be across a network). */
+export interface StoreHistory {
+  facts(spec: OrderSpec, accountId: string, now: number, dayStart: number): Promise<HistoryFacts>;
+  realizedSince(accountId: string, dayStart: number): Promise<Decimal>;
+  /** The circuit breaker's count, shared by every process on the store. */
+  rejectionStreak(): Promise<number>;
+  setRejectionStreak(count: number): Promise<void>;
+}
+
 /** The key the duplicate guard compares, as stored on a placed order's row (a hash: the canonical text can be long). */
 export const riskKeyOf = (spec: OrderSpec, accountId: string): string => sha256Hex(duplicateKey(spec, accountId));
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const MINUTE_MS = 60_000;
 
-export function storeHistory(audit: AuditStore): SafetyHistory {
+export function storeHistory(audit: AuditStore): StoreHistory {
   // Today's realised P&L is followed incrementally: rows after the last one
   // read, deduplicated by execution id (every version of an order repeats its fills).
   const days = new Map<string, { dayStart: number; lastRowId: number; seen: Set<string>; sum: Decimal }>();
+  async function realizedSince(accountId: string, dayStart: number): Promise<Decimal> {
+    let day = days.get(accountId);
+    if (!day || day.dayStart !== dayStart) {
+      day = { dayStart, lastRowId: 0, seen: new Set(), sum: new Decimal(0) };
+      days.set(accountId, day);
+    }
+    // Two reads in flight may return the same rows: the execId set counts each fill once.
+    const { fills, lastRowId } = await audit.fillsSince(accountId, iso(dayStart), day.lastRowId);
+    for (const f of fills) {
+      if (day.seen.has(f.execId)) continue;
+      day.seen.add(f.execId);
+      if (f.realizedPnl !== null) day.sum = day.sum.plus(f.realizedPnl);
+    }
+    day.lastRowId = Math.max(day.lastRowId, lastRowId);
+    return day.sum;
+  }
   return {
-    placedLastMinute: (now) => audit.countPlaced(iso(now - MINUTE_MS), false, iso(now)),
-    placedSince: (dayStart, now) => audit.countPlaced(iso(dayStart), true, iso(now)),
-    sinceIdentical(spec, accountId, now) {
-      const at = audit.lastPlacedWithKey(riskKeyOf(spec, accountId), iso(now));
-      return at === null ? null : now - Date.parse(at);
+    realizedSince,
+    async rejectionStreak() {
+      return (await audit.getState<CircuitBreakerState>(CIRCUIT_BREAKER_STATE))?.consecutiveRejections ?? 0;
     },
-    record: () => undefined,
-    rejectionStreak: () => audit.getState<CircuitBreakerState>(CIRCUIT_BREAKER_STATE)?.consecutiveRejections ?? 0,
-    setRejectionStreak(count) {
+    async setRejectionStreak(count) {
       const value: CircuitBreakerState = { consecutiveRejections: count };
-      audit.setState(CIRCUIT_BREAKER_STATE, value);
+      await audit.setState(CIRCUIT_BREAKER_STATE, value);
     },
-    realizedSince(accountId, dayStart) {
-      let day = days.get(accountId);
-      if (!day || day.dayStart !== dayStart) {
-        day = { dayStart, lastRowId: 0, seen: new Set(), sum: new Decimal(0) };
-        days.set(accountId, day);
-      }
-      const { fills, lastRowId } = audit.fillsSince(accountId, iso(dayStart), day.lastRowId);
-      for (const f of fills) {
-        if (day.seen.has(f.execId)) continue;
-        day.seen.add(f.execId);
-        if (f.realizedPnl !== null) day.sum = day.sum.plus(f.realizedPnl);
-      }
-      day.lastRowId = lastRowId;
-      return day.sum;
+    async facts(spec, accountId, now, dayStart) {
+      const [placedLastMinute, placedToday, lastIdentical, realizedToday] = await Promise.all([
+        audit.countPlaced(iso(now - MINUTE_MS), false, iso(now)),
+        audit.countPlaced(iso(dayStart), true, iso(now)),
+        audit.lastPlacedWithKey(riskKeyOf(spec, accountId), iso(now)),
+        realizedSince(accountId, dayStart),
+      ]);
+      return { placedLastMinute, placedToday, sinceIdentical: lastIdentical === null ? null : now - Date.parse(lastIdentical), realizedToday };
     },
   };
 }

@@ -4,5 +4,5 @@ export { loadRiskFile, parseRiskFile, RiskFileSchema, SymbolOverrideSchema, type
 export { CHECK_NAMES, type CheckName } from './check-names.js';
 export { riskDayStart } from './trading-day.js';
 export { duplicateKey } from './duplicate-guard.js';
-export { memoryHistory, riskKeyOf, storeHistory, type SafetyHistory } from './history.js';
+export { memoryHistory, riskKeyOf, storeHistory, type HistoryFacts, type SafetyHistory, type StoreHistory } from './history.js';
 export type { RiskEngine, RiskInput, WorkingOrderExposure } from './types.js';

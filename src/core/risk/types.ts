@@ -12,7 +12,9 @@
  * passing an order whose size nobody could measure. The implementation is
  * createRiskEngine in engine.ts; check names are listed in check-names.ts.
  */
+import type { Decimal } from 'decimal.js';
 import type { RiskLimits } from '../config.js';
+import type { HistoryFacts } from './history.js';
 import type { AccountPnL, AccountSummary, Contract, OrderSpec, Position, RiskCheck } from '../models.js';
 
 export interface WorkingOrderExposure {
@@ -42,20 +44,26 @@ export interface RiskInput {
   workingOrders: WorkingOrderExposure[];
   /** Milliseconds since the epoch (the injected clock). */
   now: number;
+  /** Earlier orders, from RiskEngine.historyFacts (default: the engine's memory, when it has no store). */
+  history?: HistoryFacts;
 }
 
 export interface RiskEngine {
   /** The limits in force for a symbol (base limits with RISK_FILE overrides applied). */
   limitsFor(symbol: string): RiskLimits;
-  /** Every check, passed or not, with its value and limit. */
+  /** What the rate, duplicate and daily-loss checks need from earlier orders (read from the store in a gateway). */
+  historyFacts(input: Pick<RiskInput, 'spec' | 'accountId' | 'now' | 'contract'>): Promise<HistoryFacts>;
+  /** Every check, passed or not, with its value and limit (`input.history`: from historyFacts(); required with a store). */
   evaluate(input: RiskInput): RiskCheck[];
   /** Counts an order the gateway accepted (rate limits, duplicate guard). */
   recordPlaced(spec: OrderSpec, accountId: string, now: number): void;
-  /** Tracks consecutive rejections; returns true when the circuit breaker should engage the kill switch. */
-  recordOutcome(outcome: 'accepted' | 'rejected'): boolean;
+  /** Tracks consecutive rejections (in the store with one); resolves true when the circuit breaker should engage the kill switch. */
+  recordOutcome(outcome: 'accepted' | 'rejected'): Promise<boolean>;
+  /** Today's realised P&L from the order history (null when the history does not know fills). */
+  realizedToday(accountId: string, now: number): Promise<Decimal | null>;
   /**
    * True when today's loss (realised + unrealised) has reached MAX_DAILY_LOSS.
-   * `now` (the injected clock) lets the engine take today's realised P&L from the order history.
+   * `realizedToday` (from realizedToday()) replaces the broker's realised figure when given.
    */
-  dailyLossBreached(pnl: AccountPnL, now?: number): boolean;
+  dailyLossBreached(pnl: AccountPnL, realizedToday?: Decimal | null): boolean;
 }

@@ -3,12 +3,13 @@
  * highest version. Rows are hash-chained like audit_log (see audit-store.ts).
  */
 import type Database from 'better-sqlite3';
-import { IdempotencyConflictError, OrderIdInUseError } from '../errors.js';
-import { type Fill, type OrderDetail, type OrderListQuery, type OrderSpecOutput, type OrderStatus, TERMINAL_STATUSES } from '../models.js';
-import type { ChainHeads, Row, Sealer } from './chain.js';
+import { IdempotencyConflictError, OrderIdInUseError } from '../../errors.js';
+import { type Fill, type OrderDetail, type OrderListQuery, type OrderSpecOutput, type OrderStatus, TERMINAL_STATUSES } from '../../models.js';
+import type { Row, Sealer } from '../chain.js';
+import type { ChainHeads } from './chain-heads.js';
 import { sqliteCode } from './guard.js';
-import { fromJsonText, normaliseTimestamp, toJsonText } from './json.js';
-import type { OrderScope, OrderVersionInput } from './types.js';
+import { fromJsonText, normaliseTimestamp, toJsonText } from '../json.js';
+import type { OrderScope, OrderVersionInput } from '../types.js';
 
 interface HistoryRow {
   id: number;
@@ -50,12 +51,6 @@ const TERMINAL_SQL = [...TERMINAL_STATUSES].map((s) => `'${s}'`).join(', ');
  */
 const IN_SCOPE = `(h.broker_identity IN (SELECT value FROM json_each(?)) OR (h.broker_identity IS NULL AND h.account_id IN (SELECT value FROM json_each(?))))`;
 const scopeParams = (scope: OrderScope): [string, string] => [JSON.stringify(scope.identities), JSON.stringify(scope.accounts)];
-
-/** True when an order belongs to the scope (the same rule as IN_SCOPE). */
-export function inScope(order: Pick<OrderDetail, 'brokerIdentity' | 'accountId'>, scope: OrderScope): boolean {
-  if (order.brokerIdentity !== null) return scope.identities.includes(order.brokerIdentity);
-  return order.accountId !== null && scope.accounts.includes(order.accountId);
-}
 
 /** Rows that are the latest version of their order. */
 const LATEST = `NOT EXISTS (SELECT 1 FROM order_history n WHERE n.order_id = h.order_id AND n.version > h.version)`;

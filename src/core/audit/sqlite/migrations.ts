@@ -6,7 +6,7 @@
  * apply share one BEGIN IMMEDIATE transaction).
  */
 import type Database from 'better-sqlite3';
-import { AuditError } from '../errors.js';
+import { AuditError } from '../../errors.js';
 
 export interface Migration {
   version: number;

@@ -10,8 +10,8 @@
  * new index.
  */
 import type Database from 'better-sqlite3';
-import type { AuditEventType, Fill, OrderEvent, OrderEventKind, OrderStatus } from '../models.js';
-import { fromJsonText } from './json.js';
+import type { AuditEventType, Fill, OrderEvent, OrderEventKind, OrderStatus } from '../../models.js';
+import { fromJsonText } from '../json.js';
 import { toOrderDetail } from './order-history.js';
 
 type HistoryRow = Parameters<typeof toOrderDetail>[0];

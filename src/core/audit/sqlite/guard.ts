@@ -4,7 +4,7 @@
  * refuses to transmit. Errors that already carry a domain meaning
  * (IdempotencyConflictError, AuditError) pass through unchanged.
  */
-import { AuditError, GatewayError } from '../errors.js';
+import { AuditError, GatewayError } from '../../errors.js';
 
 /** The SQLite result code, when the error came from SQLite (better-sqlite3 sets `code`). */
 export function sqliteCode(err: unknown): string | null {

@@ -2,18 +2,20 @@
  * The SQLite audit store (data/audit.db).
  *
  * Durability: WAL with synchronous=FULL by default, so a row is on disk when
- * append() returns; NORMAL survives a process crash but not a power cut.
- * withRelaxedDurability() lets the order path skip the fsync for writes whose
- * loss a power cut could not make unsafe (an order's later status versions,
+ * append()'s promise resolves; NORMAL survives a process crash but not a power
+ * cut. Writes are group-committed (group-commit.ts): those asked for in one
+ * event-loop turn share one transaction and one fsync. A write with
+ * { durability: 'relaxed' } skips the fsync (unless it shares a batch with a
+ * durable one), for writes whose loss a power cut could not make unsafe (an order's later status versions,
  * which reconciliation with the broker restores; idempotency bookkeeping that
  * the next durable write flushes with it, since WAL frames reach the disk in
  * order). The row written before an order is transmitted is always durable.
  *
- * Concurrency: every write is one BEGIN IMMEDIATE transaction, which takes
+ * Concurrency: every batch is one BEGIN IMMEDIATE transaction, which takes
  * the database's write lock before reading the chain head. Within a process
- * better-sqlite3 is synchronous; across processes the lock (with a busy
- * timeout) serialises writers, so a chain never forks and an idempotency
- * key is claimed once.
+ * batches run one at a time (better-sqlite3 is synchronous); across processes
+ * the lock (with a busy timeout) serialises writers, so a chain never forks
+ * and an idempotency key is claimed once.
  *
  * Chains: audit_log and order_history each have their own hash chain (one
  * would make every audit row embed the exact order_history row written with
@@ -34,12 +36,15 @@
  */
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { type Clock, isoNow, systemClock } from '../clock.js';
-import { AuditError } from '../errors.js';
-import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderEvent, OrderListQuery } from '../models.js';
-import { anchorProblem, ChainAnchors, type StoredAnchor } from './anchors.js';
+import { type Clock, isoNow, systemClock } from '../../clock.js';
+import { AuditError } from '../../errors.js';
+import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderEvent, OrderListQuery } from '../../models.js';
+import { anchorProblem, type StoredAnchor } from '../anchors.js';
+import { ChainAnchors } from './anchors.js';
 import { AuditLogTable } from './audit-log.js';
-import { CHAINS, ChainHeads, type ChainCheck, type ChainName, type Sealer, verifyChain } from './chain.js';
+import { CHAINS, type ChainCheck, type ChainName, type Sealer } from '../chain.js';
+import { ChainHeads, verifyChain } from './chain-heads.js';
+import { sqliteChainRows } from './chain-rows.js';
 import {
   appendCheckpoint,
   checkAgainstDatabase,
@@ -51,14 +56,24 @@ import {
   readCheckpointLines,
   signCheckpoint,
   snapshotHeads,
-} from './checkpoints.js';
-import { guard } from './guard.js';
+} from '../checkpoints.js';
+import { guard, toAuditError } from './guard.js';
+import { GroupCommit, type GroupCommitStats } from './group-commit.js';
 import { IdempotencyKeys } from './idempotency.js';
 import { openAuditDatabase, type OpenOptions } from './open.js';
 import { OrderEventsTable } from './order-events.js';
 import { OrderHistoryTable } from './order-history.js';
 import { StateLog } from './state-log.js';
-import type { AuditAppend, AuditStore, IdempotencyBegin, OrderScope, OrderVersionInput } from './types.js';
+import type { AuditAppend, AuditStore, IdempotencyBegin, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
+
+/** A read: synchronous in SQLite, answered as a settled promise (errors as AuditError). */
+function read<T>(what: string, fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(toAuditError(err, what));
+  }
+}
 
 export interface AuditStoreOptions extends OpenOptions {
   /** A checkpoint is written after a durable write once this many writes (default 500) or ms (default 60,000) have passed, and at close. */
@@ -77,6 +92,10 @@ export interface SqliteAuditStore extends AuditStore {
   readonly path: string;
   /** Why writes are refused (tamper or key problem found at open), or null. */
   readonly writeBlock: string | null;
+  /** Batches and writes committed so far (group commit), for tests and the bench. */
+  readonly groupStats: GroupCommitStats;
+  /** close() without waiting: commits what is queued and closes (exit handlers). */
+  closeNow(): void;
 }
 
 export function openAuditStore(options: AuditStoreOptions): SqliteAuditStore {
@@ -92,6 +111,9 @@ export function openAuditStore(options: AuditStoreOptions): SqliteAuditStore {
 }
 
 class Store implements SqliteAuditStore {
+  readonly kind = 'sqlite';
+  private readonly group: GroupCommit;
+  private currentSynchronous: 'FULL' | 'NORMAL';
   private readonly heads: ChainHeads;
   private readonly anchors: ChainAnchors;
   private readonly log: AuditLogTable;
@@ -110,7 +132,6 @@ class Store implements SqliteAuditStore {
   /** The heads as of the last durable commit, and the snapshot last written as a checkpoint. */
   private durableHeads: { at: string; snapshot: HeadSnapshot } | null = null;
   private checkpointedHeads: { at: string; snapshot: HeadSnapshot } | null = null;
-  private relaxedDepth = 0;
   /** Commits by this connection (PRAGMA data_version only moves for other connections' commits). */
   private ownCommits = 0;
   private readonly dataVersion: Database.Statement<[], number>;
@@ -136,6 +157,19 @@ class Store implements SqliteAuditStore {
     this.keys = new IdempotencyKeys(db, this.stateLog);
     this.writeTx = db.transaction((fn: () => unknown) => fn());
     this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.currentSynchronous = this.synchronous;
+    this.group = new GroupCommit(db, {
+      commit: (durable, size, body) => this.commitBatch(durable, size, body),
+      toError: (err, what) => toAuditError(err, what),
+    });
+  }
+
+  get groupStats(): GroupCommitStats {
+    return this.stats();
+  }
+
+  private stats(): GroupCommitStats {
+    return { ...this.group.stats };
   }
 
   private now(): string {
@@ -150,29 +184,48 @@ class Store implements SqliteAuditStore {
   }
 
   /**
-   * One IMMEDIATE transaction. A durable write (not relaxed) reads the heads
-   * inside it: everything up to them reached the disk with its commit (WAL
-   * frames are synced in order), including other processes' relaxed writes.
-   * Only such a snapshot is ever checkpointed, so a power cut that loses
-   * relaxed rows never looks like a truncation. When a checkpoint is due it
-   * is signed and appended after the commit.
+   * Queues a write for the next group commit (group-commit.ts): the promise
+   * resolves once the batch holding it is committed, durable (fsync'd) unless
+   * every write of the batch asked for relaxed durability.
    */
-  private write<T>(what: string, fn: (sealer: Sealer, now: string) => T): T {
-    return guard(what, () => {
+  private write<T>(what: string, options: WriteOptions | undefined, fn: (sealer: Sealer, now: string) => T): Promise<T> {
+    try {
       const sealer = this.writable();
-      const now = this.now();
-      const durable = this.relaxedDepth === 0;
-      const result = this.writeTx.immediate(() => {
-        const r = fn(sealer, now);
-        if (durable) this.durableHeads = { at: now, snapshot: snapshotHeads(this.heads) };
-        return r;
-      }) as T;
-      this.ownCommits += 1;
-      this.writesSinceCheckpoint += 1;
-      const due = this.writesSinceCheckpoint >= this.every.writes || this.clock.now() - this.lastCheckpointMs >= this.every.ms;
-      if (durable && due) this.checkpoint(sealer);
-      return result;
-    });
+      return this.group.enqueue(what, options?.durability !== 'relaxed', (now) => fn(sealer, now));
+    } catch (err) {
+      return Promise.reject(toAuditError(err, what));
+    }
+  }
+
+  /**
+   * Runs one batch in one IMMEDIATE transaction. A durable batch reads the
+   * heads inside it: everything up to them reached the disk with its commit
+   * (WAL frames are synced in order), including other processes' relaxed
+   * writes. Only such a snapshot is ever checkpointed, so a power cut that
+   * loses relaxed rows never looks like a truncation. When a checkpoint is
+   * due it is signed and appended after the commit.
+   */
+  private commitBatch<T>(durable: boolean, size: number, body: (now: string) => T): T {
+    const sealer = this.writable();
+    const now = this.now();
+    this.setSynchronous(durable ? this.synchronous : 'NORMAL');
+    const result = this.writeTx.immediate(() => {
+      const r = body(now);
+      if (durable) this.durableHeads = { at: now, snapshot: snapshotHeads(this.heads) };
+      return r;
+    }) as T;
+    this.ownCommits += 1;
+    this.writesSinceCheckpoint += size;
+    const due = this.writesSinceCheckpoint >= this.every.writes || this.clock.now() - this.lastCheckpointMs >= this.every.ms;
+    if (durable && due) this.checkpoint(sealer);
+    return result;
+  }
+
+  /** PRAGMA synchronous, changed only between transactions and only when it differs. */
+  private setSynchronous(mode: 'FULL' | 'NORMAL'): void {
+    if (mode === this.currentSynchronous) return;
+    this.db.pragma(`synchronous = ${mode}`);
+    this.currentSynchronous = mode;
   }
 
   /** Signs and appends the last durable snapshot, unless it is already checkpointed. */
@@ -192,82 +245,72 @@ class Store implements SqliteAuditStore {
     }
   }
 
-  withRelaxedDurability<T>(fn: () => T): T {
-    if (this.synchronous !== 'FULL') return fn();
-    if (this.relaxedDepth++ === 0) this.db.pragma('synchronous = NORMAL');
-    try {
-      return fn();
-    } finally {
-      if (--this.relaxedDepth === 0) this.db.pragma('synchronous = FULL');
-    }
+  append(entry: AuditAppend, options?: WriteOptions): Promise<AuditEntry> {
+    return this.write('append an audit row', options, (sealer, now) => this.log.appendInTransaction(entry, now, sealer));
   }
 
-  append(entry: AuditAppend): AuditEntry {
-    return this.write('append an audit row', (sealer, now) => this.log.appendInTransaction(entry, now, sealer));
-  }
-
-  recordOrder(entry: AuditAppend, version: OrderVersionInput): { entry: AuditEntry; order: OrderDetail } {
-    return this.write('record an order', (sealer, now) => {
+  recordOrder(entry: AuditAppend, version: OrderVersionInput, options?: WriteOptions): Promise<{ entry: AuditEntry; order: OrderDetail }> {
+    return this.write('record an order', options, (sealer, now) => {
       const written = this.log.appendInTransaction(entry, now, sealer);
       const order = this.history.appendInTransaction(version, written.id, now, sealer);
       return { entry: written, order };
     });
   }
 
-  getOrder(orderId: string): OrderDetail | null {
-    return guard('read an order', () => this.history.get(orderId));
+  getOrder(orderId: string): Promise<OrderDetail | null> {
+    return read('read an order', () => this.history.get(orderId));
   }
 
-  getOrderVersions(orderId: string): OrderDetail[] {
-    return guard('read order versions', () => this.history.versions(orderId));
+  getOrderVersions(orderId: string): Promise<OrderDetail[]> {
+    return read('read order versions', () => this.history.versions(orderId));
   }
 
-  listOrders(query: OrderListQuery, scope?: OrderScope): OrderDetail[] {
-    return guard('list orders', () => this.history.list(query, scope));
+  listOrders(query: OrderListQuery, scope?: OrderScope): Promise<OrderDetail[]> {
+    return read('list orders', () => this.history.list(query, scope));
   }
 
-  openOrders(scope?: OrderScope): OrderDetail[] {
-    return guard('list open orders', () => this.history.openOrders(scope));
+  openOrders(scope?: OrderScope): Promise<OrderDetail[]> {
+    return read('list open orders', () => this.history.openOrders(scope));
   }
 
-  countPlaced(fromIso: string, fromInclusive: boolean, toIso: string): number {
-    return guard('count placed orders', () => this.history.countPlaced(fromIso, fromInclusive, toIso));
+  countPlaced(fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {
+    return read('count placed orders', () => this.history.countPlaced(fromIso, fromInclusive, toIso));
   }
 
-  lastPlacedWithKey(riskKey: string, toIso: string): string | null {
-    return guard('find the last identical order', () => this.history.lastPlacedWithKey(riskKey, toIso));
+  lastPlacedWithKey(riskKey: string, toIso: string): Promise<string | null> {
+    return read('find the last identical order', () => this.history.lastPlacedWithKey(riskKey, toIso));
   }
 
-  fillsSince(accountId: string, fromIso: string, afterRowId: number): { fills: Fill[]; lastRowId: number } {
-    return guard("read the day's fills", () => this.history.fillsSince(accountId, fromIso, afterRowId));
+  fillsSince(accountId: string, fromIso: string, afterRowId: number): Promise<{ fills: Fill[]; lastRowId: number }> {
+    return read("read the day's fills", () => this.history.fillsSince(accountId, fromIso, afterRowId));
   }
 
-  changeMark(): string {
-    return guard('read the data version', () => `${String(this.dataVersion.get())}:${this.ownCommits}`);
+  changeMark(): Promise<string> {
+    return read('read the data version', () => `${String(this.dataVersion.get())}:${this.ownCommits}`);
   }
 
-  maxNumericOrderId(): number {
-    return guard('read the highest order id', () => Math.max(this.history.maxNumericOrderId(), this.log.maxNumericOrderId()));
+  maxNumericOrderId(): Promise<number> {
+    return read('read the highest order id', () => Math.max(this.history.maxNumericOrderId(), this.log.maxNumericOrderId()));
   }
 
-  findOrderByClientOrderId(accountId: string, clientOrderId: string): OrderDetail | null {
-    return guard('find an order by clientOrderId', () => this.history.findByClientOrderId(accountId, clientOrderId));
+  findOrderByClientOrderId(accountId: string, clientOrderId: string): Promise<OrderDetail | null> {
+    return read('find an order by clientOrderId', () => this.history.findByClientOrderId(accountId, clientOrderId));
   }
 
-  orderEvents(afterSequence: number | undefined, limit: number): OrderEvent[] {
-    return guard('read order events', () => this.events.list(afterSequence, limit));
+  orderEvents(afterSequence: number | undefined, limit: number): Promise<OrderEvent[]> {
+    return read('read order events', () => this.events.list(afterSequence, limit));
   }
 
-  lastOrderSequence(): number {
-    return guard('read the last order event', () => this.events.lastSequence());
+  lastOrderSequence(): Promise<number> {
+    return read('read the last order event', () => this.events.lastSequence());
   }
 
-  query(query: AuditQuery): AuditPage {
-    return guard('query the audit log', () => this.log.query(query));
+  query(query: AuditQuery): Promise<AuditPage> {
+    return read('query the audit log', () => this.log.query(query));
   }
 
-  verify(): AuditVerifyResult {
-    return guard('verify the audit log', () => {
+  verify(): Promise<AuditVerifyResult> {
+    return read('verify the audit log', () => {
       // Read before the snapshot: every row a checkpoint names was committed before it was written.
       const checkpoints = readCheckpointLines(this.checkpointFile)
         .map((line) => ({ line, parsed: parseCheckpoint(line, this.sealer) }))
@@ -295,38 +338,45 @@ class Store implements SqliteAuditStore {
     // Newest first: the last checkpoint names the most rows, so a truncation is reported in full against it.
     for (const { line, parsed } of [...checkpoints].reverse()) {
       if (typeof parsed === 'string') return { ok: false, checkedRows, firstBadId: null, reason: parsed };
-      const check = checkAgainstDatabase(this.db, line, parsed, anchors);
+      const check = checkAgainstDatabase(sqliteChainRows(this.db), line, parsed, anchors);
       if (!check.ok) return { ...check, checkedRows };
     }
     return { ok: true, checkedRows, firstBadId: null, reason: null };
   }
 
-  beginIdempotent(scope: string, key: string, owner: string, requestHash: string): IdempotencyBegin {
-    return this.write('claim an idempotency key', (sealer, now) => this.keys.begin(scope, key, owner, requestHash, sealer, now));
+  beginIdempotent(scope: string, key: string, owner: string, requestHash: string, options?: WriteOptions): Promise<IdempotencyBegin> {
+    return this.write('claim an idempotency key', options, (sealer, now) => this.keys.begin(scope, key, owner, requestHash, sealer, now));
   }
 
-  completeIdempotent(scope: string, key: string, result: unknown): void {
-    this.write('store an idempotent result', (sealer, now) => this.keys.finish(scope, key, result, sealer, now));
+  completeIdempotent(scope: string, key: string, result: unknown, options?: WriteOptions): Promise<void> {
+    return this.write('store an idempotent result', options, (sealer, now) => this.keys.finish(scope, key, result, sealer, now));
   }
 
-  releaseIdempotent(scope: string, key: string): void {
-    this.write('release an idempotency key', (sealer, now) => this.keys.giveBack(scope, key, sealer, now));
+  releaseIdempotent(scope: string, key: string, options?: WriteOptions): Promise<void> {
+    return this.write('release an idempotency key', options, (sealer, now) => this.keys.giveBack(scope, key, sealer, now));
   }
 
-  getState<T>(name: string): T | null {
-    return guard('read state', () => {
+  getState<T>(name: string): Promise<T | null> {
+    return read('read state', () => {
       if (this.sealer === null) throw new AuditError(`cannot read ${name}: the audit HMAC key is not available`, 'AUDIT_UNAVAILABLE');
       return this.stateLog.state<T>(name, this.sealer);
     });
   }
 
-  setState(name: string, value: unknown): void {
-    this.write('write state', (sealer, now) => this.stateLog.appendInTransaction({ kind: 'state', name, change: 'set', value }, sealer, now));
+  setState(name: string, value: unknown, options?: WriteOptions): Promise<void> {
+    return this.write('write state', options, (sealer, now) => this.stateLog.appendInTransaction({ kind: 'state', name, change: 'set', value }, sealer, now));
   }
 
   /** Closes the database, then checkpoints the last durable heads if they are not yet (relaxed writes after them wait for the next start). */
-  close(): void {
+  close(): Promise<void> {
+    this.closeNow();
+    return Promise.resolve();
+  }
+
+  /** Commits what is queued, closes, checkpoints. Synchronous, for exit handlers. */
+  closeNow(): void {
     if (!this.db.open) return;
+    this.group.flushNow();
     this.db.close();
     if (this.sealer !== null && this.writeBlock === null) this.checkpoint(this.sealer);
   }

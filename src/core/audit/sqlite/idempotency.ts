@@ -14,11 +14,11 @@
  * transaction (state-log.ts), so the table cannot be edited unnoticed.
  */
 import type Database from 'better-sqlite3';
-import { AuditError, IdempotencyConflictError } from '../errors.js';
-import type { Sealer } from './chain.js';
-import { fromJsonText } from './json.js';
+import { AuditError, IdempotencyConflictError } from '../../errors.js';
+import type { Sealer } from '../chain.js';
+import { fromJsonText } from '../json.js';
 import type { StateLog } from './state-log.js';
-import type { IdempotencyBegin } from './types.js';
+import type { IdempotencyBegin } from '../types.js';
 
 interface KeyRow {
   owner: string | null;

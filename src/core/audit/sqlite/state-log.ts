@@ -7,10 +7,11 @@
  * what the last chained row of each key says.
  */
 import type Database from 'better-sqlite3';
-import { AuditError } from '../errors.js';
-import { currentContext } from '../logging.js';
-import { CHAIN_OK, type ChainCheck, type ChainHeads, type Row, type Sealer } from './chain.js';
-import { fromJsonText, toJsonText } from './json.js';
+import { AuditError } from '../../errors.js';
+import { currentContext } from '../../logging.js';
+import { CHAIN_OK, type ChainCheck, type Row, type Sealer } from '../chain.js';
+import type { ChainHeads } from './chain-heads.js';
+import { fromJsonText, toJsonText } from '../json.js';
 
 export type StateChange =
   | { kind: 'state'; name: string; change: 'set'; value: unknown }

@@ -4,10 +4,11 @@
  * knows the table.
  */
 import type Database from 'better-sqlite3';
-import type { AuditEntry, AuditEventType, AuditPage, AuditQuery, UserContext } from '../models.js';
-import type { ChainHeads, Row, Sealer } from './chain.js';
-import { fromJsonText, normaliseTimestamp, toJsonText } from './json.js';
-import type { AuditAppend } from './types.js';
+import type { AuditEntry, AuditEventType, AuditPage, AuditQuery, UserContext } from '../../models.js';
+import type { Row, Sealer } from '../chain.js';
+import type { ChainHeads } from './chain-heads.js';
+import { fromJsonText, normaliseTimestamp, toJsonText } from '../json.js';
+import type { AuditAppend } from '../types.js';
 
 interface AuditRow {
   id: number;

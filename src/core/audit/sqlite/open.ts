@@ -5,13 +5,16 @@
  */
 import { mkdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { type Clock, isoNow, systemClock } from '../clock.js';
-import { anchorProblem, ChainAnchors, type StoredAnchor } from './anchors.js';
-import { CHAINS, ChainHeads, type ChainName, Sealer } from './chain.js';
-import { checkAgainstDatabase, checkpointPath, parseCheckpoint, readLastCheckpointLine } from './checkpoints.js';
-import { type AuditKey, auditKeyPath, generateKeyFile, keyFromText, readKeyFile } from './key.js';
+import { type Clock, isoNow, systemClock } from '../../clock.js';
+import { anchorProblem, type StoredAnchor } from '../anchors.js';
+import { ChainAnchors } from './anchors.js';
+import { CHAINS, type ChainName, Sealer } from '../chain.js';
+import { ChainHeads } from './chain-heads.js';
+import { sqliteChainRows } from './chain-rows.js';
+import { checkAgainstDatabase, checkpointPath, parseCheckpoint, readLastCheckpointLine } from '../checkpoints.js';
+import { type AuditKey, auditKeyPath, generateKeyFile, keyFromText, readKeyFile } from '../key.js';
 import { migrate } from './migrations.js';
-import { createPrivateFile, tightenMode } from './private-files.js';
+import { createPrivateFile, tightenMode } from '../private-files.js';
 import { StateLog } from './state-log.js';
 
 export interface OpenOptions {
@@ -99,6 +102,6 @@ function writeBlock(db: Database.Database, options: OpenOptions, anchors: Readon
   const cp = parseCheckpoint(line, sealer);
   if (cp === null) return null;
   if (typeof cp === 'string') return `${cp}; run ibkr-gateway audit verify`;
-  const check = db.transaction(() => checkAgainstDatabase(db, line, cp, anchors)).deferred();
+  const check = db.transaction(() => checkAgainstDatabase(sqliteChainRows(db), line, cp, anchors)).deferred();
   return check.ok ? null : `audit.db no longer matches its last checkpoint: ${check.reason ?? ''}; run ibkr-gateway audit verify`;
 }

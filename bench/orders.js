@@ -1,0 +1,257 @@
+/* global fetch */
+// The order path, durable (issue 18): each figure beside a baseline measured
+// in the same run on the same disk.
+//
+// - durable orders/s through REST with 32 clients (autocannon, POST
+//   /api/orders/place, ORDERS_ENABLED on the simulator, audit.db at
+//   synchronous=FULL), p50/p99, beside a raw durable better-sqlite3 INSERT
+//   (one fsync per row, as a store without group commit pays) and the audit
+//   store's own group-committed appends with 32 in flight;
+// - p99 from request to transmit at a steady 50 orders/s (IBKR's message
+//   ceiling): the client stamps each request as it sends it, the gateway
+//   stamps the moment the broker's placeOrder is called (both on this
+//   machine's clock), matched by clientOrderId;
+// - sim.db commits per order (the budget is one).
+//
+// Needs `npm run build`. Run alone with `node bench/orders.js`, or through
+// bench/run.js which calls benchOrders().
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+
+const SELF = fileURLToPath(import.meta.url);
+const SECONDS = Number(process.env.BENCH_ORDERS_SECONDS ?? 6);
+const CONNECTIONS = 32;
+const RATE = 50;
+const KEY = 'benchkey123456';
+const ORDER = { symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' };
+const wallMs = () => performance.timeOrigin + performance.now();
+
+/** The child: a gateway whose broker stamps each placeOrder call; reports the stamps on request. */
+async function serve() {
+  const { createClient, createBroker } = await import('../dist/gateway.js');
+  const { startApiServer } = await import('../dist/api/index.js');
+  const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-bench-orders-'));
+  const stamps = {};
+  let sim = null;
+  const client = await createClient({
+    env: {
+      DATA_DIR: dataDir,
+      SIM_SESSION: 'always-open',
+      ORDERS_ENABLED: 'true',
+      API_KEYS: `${KEY}:read+trade+admin`,
+      LOG_LEVEL: 'silent',
+      API_RATE_LIMIT_PER_MINUTE: '10000000',
+      // Tens of thousands of identical orders: lift the limits that exist to stop exactly that.
+      SIM_STARTING_CASH: '1000000000000',
+      MAX_ORDER_NOTIONAL: '1000000000000',
+      MAX_POSITION_NOTIONAL: '1000000000000',
+      MAX_GROSS_EXPOSURE: '1000000000000',
+      MAX_ORDERS_PER_MINUTE: '1000000',
+      MAX_ORDERS_PER_DAY: '100000000',
+      DUPLICATE_ORDER_WINDOW_SECONDS: '0',
+    },
+    broker: async (config, clock, logger) => {
+      const broker = await createBroker(config, clock, logger);
+      sim = broker;
+      const place = broker.placeOrder.bind(broker);
+      broker.placeOrder = (request) => {
+        const id = request.spec.clientOrderId;
+        if (id !== undefined) stamps[id] = wallMs();
+        return place(request);
+      };
+      return broker;
+    },
+  });
+  const api = await startApiServer({ client, host: '127.0.0.1', port: 0 });
+  process.on('message', (msg) => {
+    if (msg === 'stamps') process.send?.({ stamps, commits: sim?.storeCommits ?? null });
+  });
+  // Run by hand (`node --cpu-prof bench/orders.js --serve`): the URL on stdout, for a load generator.
+  if (process.send) process.send({ url: api.url });
+  else console.log(api.url);
+  process.on('SIGTERM', () => {
+    void api
+      .close()
+      .then(() => client.close())
+      .finally(() => {
+        rmSync(dataDir, { recursive: true, force: true });
+        process.exit(0);
+      });
+  });
+}
+
+function startGateway() {
+  return new Promise((resolve, reject) => {
+    const child = fork(SELF, ['--serve'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    child.once('message', (msg) =>
+      resolve({
+        url: msg.url,
+        report: () => new Promise((r) => (child.once('message', r), child.send('stamps'))),
+        stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))),
+      }),
+    );
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
+  });
+}
+
+const percentile = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+
+/** Durable rows/s of a bare WAL table at synchronous=FULL, one row per transaction (one fsync each). */
+function rawDurableInserts(dir, ms) {
+  const db = new Database(join(dir, 'raw.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, timestamp TEXT NOT NULL, data TEXT NOT NULL)');
+  const insert = db.prepare('INSERT INTO events (timestamp, data) VALUES (?, ?)');
+  const payload = JSON.stringify({ spec: ORDER, status: 'SUBMITTED', config: { ordersEnabled: true } });
+  const end = performance.now() + ms;
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() < end) {
+    insert.run(new Date().toISOString(), payload);
+    n++;
+  }
+  const perSecond = n / ((performance.now() - t0) / 1000);
+  db.close();
+  return perSecond;
+}
+
+/** The audit store's appends/s with `inFlight` callers each awaiting its own durable append (group commit). */
+async function groupCommitted(dir, ms, inFlight) {
+  const { openAuditStore } = await import('../dist/core/audit/index.js');
+  const store = openAuditStore({ dataDir: join(dir, 'group'), synchronous: 'FULL' });
+  const entry = (i) => ({
+    correlationId: `bench-${i}`,
+    eventType: 'ORDER_SUBMITTED',
+    eventData: { spec: ORDER },
+    userContext: { interface: 'rest', apiKeyName: 'bench' },
+    accountId: 'DU1234567',
+    orderId: String(i),
+    configSnapshot: { ordersEnabled: true },
+  });
+  const end = performance.now() + ms;
+  let n = 0;
+  const t0 = performance.now();
+  const caller = async () => {
+    while (performance.now() < end) await store.append(entry(n++));
+  };
+  await Promise.all(Array.from({ length: inFlight }, caller));
+  const perSecond = n / ((performance.now() - t0) / 1000);
+  const stats = store.groupStats;
+  const verdict = await store.verify();
+  await store.close();
+  if (!verdict.ok) throw new Error(`chain broken after the group-commit bench: ${verdict.reason}`);
+  return { perSecond, meanBatch: stats.writes / Math.max(1, stats.batches) };
+}
+
+/** Orders at a steady `rate`/s for `seconds`; returns the send stamps by clientOrderId and the HTTP latencies. */
+async function steady(url, rate, seconds) {
+  const sent = {};
+  const latencies = [];
+  const inFlight = [];
+  const total = rate * seconds;
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const clientOrderId = `lat-${i}`;
+    const body = JSON.stringify({ ...ORDER, clientOrderId });
+    sent[clientOrderId] = wallMs();
+    const start = performance.now();
+    inFlight.push(
+      fetch(`${url}/api/orders/place`, { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, body }).then(async (res) => {
+        await res.arrayBuffer();
+        if (res.ok) latencies.push(performance.now() - start);
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  return { sent, latencies };
+}
+
+export async function benchOrders() {
+  const dir = mkdtempSync(join(tmpdir(), 'ibkr-bench-orders-base-'));
+  const gateway = await startGateway();
+  try {
+    const auth = { 'x-api-key': KEY, 'content-type': 'application/json' };
+    // Warm-up: JIT, contract cache, the first WAL pages.
+    await autocannon({ url: `${gateway.url}/api/orders/place`, connections: 8, duration: 1, method: 'POST', headers: auth, body: JSON.stringify(ORDER) });
+
+    // Steady 50/s first, on a quiet gateway.
+    const { sent } = await steady(gateway.url, RATE, SECONDS);
+    const { stamps, commits: commitsBefore } = await gateway.report();
+    const toTransmit = Object.entries(sent)
+      .filter(([id]) => stamps[id] !== undefined)
+      .map(([id, at]) => stamps[id] - at);
+
+    // Then the 32-client burst, alternating with the two baselines in slices so that both see the same disk.
+    const slices = 3;
+    const rest = [];
+    const raw = [];
+    const group = [];
+    for (let s = 0; s < slices; s++) {
+      raw.push(rawDurableInserts(dir, 700));
+      group.push(await groupCommitted(join(dir, `g${s}`), 700, CONNECTIONS));
+      const r = await autocannon({ url: `${gateway.url}/api/orders/place`, connections: CONNECTIONS, duration: SECONDS / slices, method: 'POST', headers: auth, body: JSON.stringify(ORDER) });
+      rest.push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, bad: r.non2xx + r.errors + r.timeouts });
+    }
+    const { commits: commitsAfter } = await gateway.report();
+    const med = (xs) => percentile(xs, 50);
+    const orders = rest.reduce((n, r) => n + r.total - r.bad, 0);
+    const rps = med(rest.map((r) => r.rps));
+    const rawPs = med(raw);
+    const groupPs = med(group.map((g) => g.perSecond));
+    const bad = rest.reduce((n, r) => n + r.bad, 0);
+    return [
+      {
+        name: 'orders: durable orders/s via REST, 32 clients',
+        value: bad === 0 ? rps : NaN,
+        unit: 'orders/s',
+        baseline: `raw durable INSERT ${Math.round(rawPs)}/s`,
+        target: '>= 5,000',
+        note: `p50 ${med(rest.map((r) => r.p50))} ms, p99 ${med(rest.map((r) => r.p99))} ms; ${(rps / rawPs).toFixed(2)}x a raw durable INSERT (${Math.round(rawPs)}/s, one fsync each), same run; target >= 5,000${bad ? `; ${bad} failed` : ''}`,
+      },
+      {
+        name: 'orders: audit appends/s, 32 in flight (group commit)',
+        value: groupPs,
+        unit: 'appends/s',
+        baseline: `raw durable INSERT ${Math.round(rawPs)}/s`,
+        note: `${(groupPs / rawPs).toFixed(2)}x the raw durable INSERT; ${med(group.map((g) => g.meanBatch)).toFixed(1)} rows per commit`,
+      },
+      {
+        name: `orders: request->transmit p99 at ${RATE} orders/s`,
+        value: percentile(toTransmit, 99),
+        unit: 'ms',
+        target: '<= 5 ms',
+        note: `p50 ${percentile(toTransmit, 50).toFixed(2)} ms over ${toTransmit.length} orders`,
+      },
+      {
+        name: 'orders: sim.db commits per order',
+        value: commitsBefore === null || commitsAfter === null ? NaN : (commitsAfter - commitsBefore) / Math.max(1, orders),
+        unit: 'commits',
+        target: '<= 1',
+        note: `over the 32-client run (${orders} orders; the matching loop's own ticks included); budget <= 1`,
+      },
+    ];
+  } finally {
+    await gateway.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--serve') {
+  await serve();
+} else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  for (const r of await benchOrders()) console.log(`${r.name.padEnd(52)} ${(Number.isFinite(r.value) ? r.value.toFixed(2) : '-').padStart(12)} ${r.unit.padEnd(9)} ${r.note}`);
+}

@@ -1,0 +1,126 @@
+/**
+ * Group commit for the SQLite store.
+ *
+ * better-sqlite3 is synchronous and a durable commit costs one fsync of the
+ * WAL, so writing each order's row in its own transaction makes 32 clients
+ * queue behind 32 fsyncs. Instead, writes asked for in one event-loop turn
+ * (everything queued before the setImmediate callback runs: the requests
+ * parsed in one poll phase and the promise chains they start) are written in
+ * one IMMEDIATE transaction with one fsync, in the order they were asked for,
+ * so each chain keeps its order.
+ *
+ * Each write runs inside its own SAVEPOINT: one that throws (a reused
+ * clientOrderId, an idempotency conflict) is rolled back alone and rejects
+ * its own caller; the others commit. If the transaction itself cannot
+ * commit (SQLITE_BUSY past the timeout, disk full, I/O error), nothing of the
+ * batch was written: each write is then tried again in a transaction of its
+ * own, so a single bad write cannot refuse its neighbours, and whatever still
+ * fails is rejected. A promise resolves only after its transaction's COMMIT
+ * returned, so a caller that awaits it before transmitting never sends an
+ * order whose row is not on disk.
+ *
+ * Why not a worker thread: measured (bench/orders.js, a raw one-row-per-
+ * transaction INSERT beside these batches in the same run), the fsync is the
+ * cost and one fsync per batch already spreads it; a worker would add a copy
+ * of every row and a second connection contending for the write lock without
+ * removing the fsync (README "Audit log" has the figures).
+ */
+import type Database from 'better-sqlite3';
+
+interface Pending {
+  what: string;
+  durable: boolean;
+  run: (now: string) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+export interface BatchCommitter {
+  /** Runs `body` in one IMMEDIATE transaction, fsync'd when `durable`; throws when the transaction cannot commit. */
+  commit<T>(durable: boolean, size: number, body: (now: string) => T): T;
+  /** Turns anything a write threw into the store's error (AUDIT_UNAVAILABLE unless it already has a domain code). */
+  toError(err: unknown, what: string): unknown;
+}
+
+export interface GroupCommitStats {
+  batches: number;
+  writes: number;
+  largestBatch: number;
+}
+
+export class GroupCommit {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private readonly savepoint: Database.Transaction<(fn: () => unknown) => unknown>;
+  readonly stats: GroupCommitStats = { batches: 0, writes: 0, largestBatch: 0 };
+
+  constructor(
+    db: Database.Database,
+    private readonly committer: BatchCommitter,
+  ) {
+    // Called inside the batch's transaction, a better-sqlite3 transaction function runs as a SAVEPOINT.
+    this.savepoint = db.transaction((fn: () => unknown) => fn());
+  }
+
+  enqueue<T>(what: string, durable: boolean, run: (now: string) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ what, durable, run, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flushNow());
+      }
+    });
+  }
+
+  /** Writes everything queued now (also called at close, so no asked-for write is dropped). */
+  flushNow(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    this.stats.batches += 1;
+    this.stats.writes += batch.length;
+    this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.committer.commit(
+        batch.some((p) => p.durable),
+        batch.length,
+        (now) => batch.map((p) => this.runOne(p, now)),
+      );
+    } catch (err) {
+      if (batch.length === 1) {
+        const only = batch[0] as Pending;
+        only.reject(this.committer.toError(err, only.what));
+        return;
+      }
+      // Nothing of the batch was written: each write on its own, so one cannot refuse the others.
+      for (const p of batch) this.alone(p);
+      return;
+    }
+    outcomes.forEach((o, i) => settle(batch[i] as Pending, o, this.committer));
+  }
+
+  private runOne(p: Pending, now: string): Outcome {
+    try {
+      return { ok: true, value: this.savepoint(() => p.run(now)) };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  private alone(p: Pending): void {
+    try {
+      settle(p, this.committer.commit(p.durable, 1, (now) => this.runOne(p, now)), this.committer);
+    } catch (err) {
+      p.reject(this.committer.toError(err, p.what));
+    }
+  }
+}
+
+function settle(p: Pending, o: Outcome, committer: BatchCommitter): void {
+  if (o.ok) p.resolve(o.value);
+  else p.reject(committer.toError(o.error, p.what));
+}

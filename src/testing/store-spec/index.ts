@@ -1,0 +1,217 @@
+/**
+ * The AuditStore contract: what any back end must do, written once and run
+ * against each (sqlite/store-spec.test.ts; the PostgreSQL runner calls the
+ * same function). A back end passes when every case here holds; its own
+ * tests add what is particular to it (file modes, triggers, checkpoints).
+ *
+ *   describeStoreContract('sqlite', async () => ({ store, reopen, cleanup }))
+ *
+ * `open` gives a fresh, empty store; `reopen` closes nothing and opens a second
+ * handle on the same data (another process, or this one after a restart).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { IdempotencyConflictError } from '../../core/errors.js';
+import type { AuditStore } from '../../core/audit/types.js';
+import { AuditQuery, type Fill, OrderListQuery } from '../../core/models.js';
+import { entry, SPEC, version } from '../audit/samples.js';
+import { describeGroupCommit } from './group-commit.js';
+
+export interface StoreUnderTest {
+  store: AuditStore;
+  /** A second handle on the same data. */
+  reopen(): Promise<AuditStore>;
+  cleanup(): Promise<void>;
+}
+
+export type OpenStore = () => Promise<StoreUnderTest>;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const T0 = Date.parse('2026-01-05T15:00:00.000Z');
+
+export function describeStoreContract(backEnd: string, open: OpenStore): void {
+  describe(`AuditStore contract: ${backEnd}`, () => {
+    let t: StoreUnderTest;
+    let store: AuditStore;
+    beforeEach(async () => {
+      t = await open();
+      store = t.store;
+    });
+    afterEach(async () => {
+      await store.close();
+      await t.cleanup();
+    });
+
+    describe('the audit chain', () => {
+      it('appends rows chained one to the next, from id 1, and verifies', async () => {
+        const a = await store.append(entry({ orderId: 'a' }));
+        const b = await store.append(entry({ orderId: 'b' }));
+        expect(a.id).toBe(1);
+        expect(b.id).toBe(2);
+        expect(b.prevHash).toBe(a.hash);
+        expect(await store.verify()).toMatchObject({ ok: true, checkedRows: expect.any(Number), firstBadId: null });
+      });
+
+      it('pages a query by id, oldest first, stable while rows are appended', async () => {
+        for (let i = 1; i <= 5; i++) await store.append(entry({ orderId: String(i), correlationId: `c-${i % 2}` }));
+        const first = await store.query(AuditQuery.parse({ limit: 2 }));
+        expect(first.entries.map((e) => e.orderId)).toEqual(['1', '2']);
+        await store.append(entry({ orderId: '6' }));
+        const second = await store.query(AuditQuery.parse({ limit: 10, afterId: first.nextAfterId ?? undefined }));
+        expect(second.entries.map((e) => e.orderId)).toEqual(['3', '4', '5', '6']);
+        expect(second.nextAfterId).toBeNull();
+        expect((await store.query(AuditQuery.parse({ correlationId: 'c-1' }))).entries).toHaveLength(3);
+      });
+    });
+
+    describe('orders', () => {
+      it('records an audit row and a new version together; the latest version is the order', async () => {
+        const first = await store.recordOrder(entry({ orderId: '7' }), version('7', 'SUBMITTED'));
+        const second = await store.recordOrder(entry({ orderId: '7', eventType: 'ORDER_FILLED' }), version('7', 'FILLED'));
+        expect(first.order.version).toBe(1);
+        expect(second.order).toMatchObject({ orderId: '7', version: 2, status: 'FILLED' });
+        expect(await store.getOrder('7')).toMatchObject({ version: 2, status: 'FILLED' });
+        expect((await store.getOrderVersions('7')).map((o) => o.status)).toEqual(['SUBMITTED', 'FILLED']);
+        expect(await store.getOrder('nope')).toBeNull();
+      });
+
+      it('refuses a reused clientOrderId as a whole: no audit row is left behind', async () => {
+        await store.recordOrder(entry({ orderId: '1' }), version('1', 'SUBMITTED', { clientOrderId: 'mine' }));
+        const before = (await store.query(AuditQuery.parse({}))).entries.length;
+        await expect(store.recordOrder(entry({ orderId: '2' }), version('2', 'SUBMITTED', { clientOrderId: 'mine' }))).rejects.toThrow(IdempotencyConflictError);
+        expect((await store.query(AuditQuery.parse({}))).entries).toHaveLength(before);
+        expect(await store.findOrderByClientOrderId('DU111111', 'mine')).toMatchObject({ orderId: '1' });
+      });
+
+      it('refuses a new order under an id another broker identity has', async () => {
+        await store.recordOrder(entry({ orderId: '9' }), version('9', 'SUBMITTED', { brokerIdentity: 'sim:DU111111', expectNew: true }));
+        await expect(store.recordOrder(entry({ orderId: '9' }), version('9', 'SUBMITTED', { brokerIdentity: 'tws:h:1:DU111111:1', expectNew: true }))).rejects.toMatchObject({
+          code: 'ORDER_OTHER_BROKER',
+        });
+      });
+
+      it('lists the latest versions, open orders by scope, and the highest numeric id', async () => {
+        await store.recordOrder(entry({ orderId: '3' }), version('3', 'SUBMITTED', { brokerIdentity: 'sim:DU111111' }));
+        await store.recordOrder(entry({ orderId: '4' }), version('4', 'SUBMITTED', { brokerIdentity: 'tws:h:1:DU111111:1' }));
+        await store.recordOrder(entry({ orderId: '3' }), version('3', 'FILLED'));
+        expect((await store.listOrders(OrderListQuery.parse({ limit: 10 }))).map((o) => [o.orderId, o.status])).toEqual(
+          expect.arrayContaining([
+            ['3', 'FILLED'],
+            ['4', 'SUBMITTED'],
+          ]),
+        );
+        expect((await store.openOrders()).map((o) => o.orderId)).toEqual(['4']);
+        expect(await store.openOrders({ identities: ['sim:DU111111'], accounts: [] })).toEqual([]);
+        expect(await store.maxNumericOrderId()).toBe(4);
+      });
+
+      it('counts placements in a window and finds the last identical one', async () => {
+        const place = (id: string, at: number, riskKey: string) =>
+          store.recordOrder(entry({ orderId: id }), version(id, 'SUBMITTED', { createdAt: iso(at), placement: { riskKey }, expectNew: true }));
+        await place('1', T0, 'k');
+        await place('2', T0 + 10_000, 'other');
+        await place('3', T0 + 60_000, 'k');
+        expect(await store.countPlaced(iso(T0), false, iso(T0 + 60_000))).toBe(2);
+        expect(await store.countPlaced(iso(T0), true, iso(T0 + 60_000))).toBe(3);
+        expect(await store.lastPlacedWithKey('k', iso(T0 + 59_999))).toBe(iso(T0));
+        expect(await store.lastPlacedWithKey('none', iso(T0 + 60_000))).toBeNull();
+      });
+
+      it("follows the day's fills incrementally", async () => {
+        const fill = (execId: string, at: number): Fill => ({
+          execId,
+          orderId: '5',
+          time: iso(at),
+          side: 'BUY',
+          quantity: 1,
+          price: 190,
+          commission: 1,
+          commissionCurrency: 'USD',
+          realizedPnl: -2,
+          exchange: null,
+        });
+        await store.recordOrder(entry({ orderId: '5' }), version('5', 'PARTIALLY_FILLED', { fills: [fill('e1', T0 + 1000)] }));
+        const first = await store.fillsSince('DU111111', iso(T0), 0);
+        expect(first.fills.map((f) => f.execId)).toEqual(['e1']);
+        await store.recordOrder(entry({ orderId: '5' }), version('5', 'FILLED', { fills: [fill('e1', T0 + 1000), fill('e2', T0 + 2000)] }));
+        const next = await store.fillsSince('DU111111', iso(T0), first.lastRowId);
+        expect(next.fills.map((f) => f.execId)).toEqual(['e1', 'e2']);
+        expect(next.lastRowId).toBeGreaterThan(first.lastRowId);
+      });
+
+      it('numbers order events by sequence, oldest first, with their kind', async () => {
+        await store.recordOrder(entry({ orderId: '6' }), version('6', 'SUBMITTED'));
+        await store.recordOrder(entry({ orderId: '6', eventType: 'ORDER_FILLED' }), version('6', 'FILLED'));
+        const events = await store.orderEvents(0, 10);
+        expect(events.map((e) => e.order.status)).toEqual(['SUBMITTED', 'FILLED']);
+        expect(events[1]?.sequence).toBeGreaterThan(events[0]?.sequence ?? Infinity);
+        expect(await store.lastOrderSequence()).toBe(events[1]?.sequence);
+        expect(await store.orderEvents(events[0]?.sequence, 10)).toHaveLength(1);
+      });
+    });
+
+    describe('idempotency keys', () => {
+      it('new, then in progress, then the stored result; foreign owners and other requests are refused', async () => {
+        expect(await store.beginIdempotent('s', 'k', 'key:a', 'h1')).toEqual({ kind: 'new' });
+        expect(await store.beginIdempotent('s', 'k', 'key:a', 'h1')).toMatchObject({ kind: 'in-progress' });
+        await store.completeIdempotent('s', 'k', { orderId: '1' });
+        expect(await store.beginIdempotent('s', 'k', 'key:a', 'h1')).toEqual({ kind: 'replay', result: { orderId: '1' } });
+        await expect(store.beginIdempotent('s', 'k', 'key:b', 'h1')).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_FOREIGN' });
+        await expect(store.beginIdempotent('s', 'k', 'key:a', 'h2')).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
+      });
+
+      it('gives a claimed key back on release, never a completed one', async () => {
+        await store.beginIdempotent('s', 'r', 'o', 'h');
+        await store.releaseIdempotent('s', 'r');
+        expect(await store.beginIdempotent('s', 'r', 'o', 'h')).toEqual({ kind: 'new' });
+        await store.completeIdempotent('s', 'r', 1);
+        await store.releaseIdempotent('s', 'r');
+        expect(await store.beginIdempotent('s', 'r', 'o', 'h')).toEqual({ kind: 'replay', result: 1 });
+      });
+
+      it('hands a key claimed many times at once to exactly one caller, across two handles', async () => {
+        const other = await t.reopen();
+        try {
+          const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? other : store).beginIdempotent('s', 'race', 'o', 'h')));
+          expect(claims.filter((c) => c.kind === 'new')).toHaveLength(1);
+        } finally {
+          await other.close();
+        }
+      });
+    });
+
+    describe('state beside the log', () => {
+      it('keeps named values, seen through another handle, and moves the change mark', async () => {
+        expect(await store.getState('killSwitch')).toBeNull();
+        const mark = await store.changeMark();
+        await store.setState('killSwitch', { engaged: true, reason: 'test' });
+        expect(await store.changeMark()).not.toBe(mark);
+        const other = await t.reopen();
+        try {
+          expect(await other.getState('killSwitch')).toEqual({ engaged: true, reason: 'test' });
+        } finally {
+          await other.close();
+        }
+        expect((await store.verify()).ok).toBe(true);
+      });
+    });
+
+    describe('durability and closing', () => {
+      it('a relaxed write resolves and reads back like a durable one', async () => {
+        await store.recordOrder(entry({ orderId: '8' }), version('8', 'SUBMITTED'));
+        await store.recordOrder(entry({ orderId: '8' }), version('8', 'ACCEPTED'), { durability: 'relaxed' });
+        expect(await store.getOrder('8')).toMatchObject({ status: 'ACCEPTED' });
+        expect((await store.verify()).ok).toBe(true);
+      });
+
+      it('close() keeps writes already asked for', async () => {
+        const pending = store.append(entry({ orderId: 'last' }));
+        await store.close();
+        await pending;
+        store = await t.reopen();
+        expect((await store.query(AuditQuery.parse({ orderId: 'last' }))).entries).toHaveLength(1);
+      });
+    });
+
+    describeGroupCommit(() => store, SPEC);
+  });
+}
