@@ -44,7 +44,7 @@ export interface OrderContext {
    * counted wherever their status is recorded: a tws placement's own answer often records the
    * REJECTED before the status event, which then changes nothing.
    */
-  onBreaker?: (reason: string) => void;
+  onBreaker?: (reason: string) => Promise<void>;
 }
 
 export const userContext = (): UserContext => {

@@ -57,11 +57,8 @@ export const updateFrom = (state: BrokerOrderState): StateUpdate => ({
 });
 
 /** Records a status change if it moves the order forward; null for an order the log does not know. */
-export async function applyBrokerState(ctx: OrderContext, update: StateUpdate, eventOverride?: 'ORDER_RECONCILED'): Promise<Applied | null> {
-  const applied = await withOrderLock(ctx, update.orderId, () => applyStateNow(ctx, update, eventOverride));
-  // Counted once the order's lock is free: the count is shared by every order, not this one's.
-  if (applied?.changed) await countOutcome(ctx, applied.order);
-  return applied;
+export function applyBrokerState(ctx: OrderContext, update: StateUpdate, eventOverride?: 'ORDER_RECONCILED'): Promise<Applied | null> {
+  return withOrderLock(ctx, update.orderId, () => applyStateNow(ctx, update, eventOverride));
 }
 
 async function applyStateNow(ctx: OrderContext, update: StateUpdate, eventOverride?: 'ORDER_RECONCILED'): Promise<Applied | null> {
@@ -92,6 +89,9 @@ async function applyStateNow(ctx: OrderContext, update: StateUpdate, eventOverri
     RELAXED,
   );
   ctx.metrics.ordersByStatus.inc({ status: update.status });
+  // Counted inside the order's lock: whichever path records the status (placement answer or event),
+  // the other waits, so the placement's answer comes after the count and any switch it engaged.
+  await countOutcome(ctx, order);
   return { order, changed: true };
 }
 
@@ -102,7 +102,8 @@ async function countOutcome(ctx: OrderContext, order: OrderDetail): Promise<void
       if (await ctx.risk.recordOutcome('rejected')) {
         const reason = `circuit breaker: ${ctx.config.risk.circuitBreakerRejections} consecutive rejections`;
         // The breaker engages the switch, not the caller whose order was the last rejected; its request id links the two.
-        withContext({ interface: 'system', correlationId: currentContext().correlationId, apiKeyName: null }, () => ctx.onBreaker?.(reason));
+        // Awaited: once the Nth rejection is answered, the switch is engaged and the next order is refused.
+        await withContext({ interface: 'system', correlationId: currentContext().correlationId, apiKeyName: null }, () => ctx.onBreaker?.(reason));
       }
     } else if (order.status === 'ACCEPTED' || order.status === 'FILLED') await ctx.risk.recordOutcome('accepted');
   } catch (err) {
@@ -158,7 +159,7 @@ export async function adoptBrokerOrder(ctx: OrderContext, state: BrokerOrderStat
 
 export interface OrderEventHooks {
   /** A rejection streak or the daily loss limit asks for the kill switch. */
-  onBreaker(reason: string): void;
+  onBreaker(reason: string): Promise<void>;
   /** The broker came back after a loss: settle every open order. */
   onReconnect(): void;
 }
@@ -191,7 +192,7 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
           .getPnl(account)
           .then(async (pnl) => {
             const realized = await ctx.risk.realizedToday(pnl.accountId, ctx.clock.now());
-            if (ctx.risk.dailyLossBreached(pnl, realized) && !(await ctx.killSwitch.state()).engaged) hooks.onBreaker(`daily loss limit reached (${pnl.dailyPnl} ${pnl.currency})`);
+            if (ctx.risk.dailyLossBreached(pnl, realized) && !(await ctx.killSwitch.state()).engaged) await hooks.onBreaker(`daily loss limit reached (${pnl.dailyPnl} ${pnl.currency})`);
           })
           .catch((err: unknown) => {
             // A check still in flight when the client closes has nothing left to protect.
