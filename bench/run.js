@@ -9,6 +9,7 @@ import { printRows } from './table.js';
 const suites = [
   ['./sim.js', 'benchSimMatching'],
   ['./audit.js', 'benchAudit'],
+  ['./postgres.js', 'benchPostgres'],
   ['./api.js', 'benchApi'],
   ['./start.js', 'benchColdStart'],
   ['./memory.js', 'benchMemory'],

@@ -66,6 +66,8 @@ describe('health and correlation ids', () => {
     const res = await get('/health', KEYS.read);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'ok', tradingMode: 'paper', ordersEnabled: true, killSwitch: { engaged: false }, broker: { accounts: ['DU1234567'] } });
+    // Which store records the orders, and how long a read of it took.
+    expect(res.body).toMatchObject({ store: { kind: 'sqlite', latencyMs: expect.any(Number) } });
     expectError(await get('/health', 'notakey12345'), 401, 'UNAUTHORIZED');
   });
 
@@ -105,7 +107,7 @@ describe('authentication and scopes', () => {
 
   it('a key without the scope is 403 FORBIDDEN, naming the scope and the hierarchy', async () => {
     const refused = expectError(await post('/api/orders/preview', MKT, KEYS.read), 403, 'FORBIDDEN');
-    expect(refused.error.message).toBe('This API key lacks the trade scope: the call needs a key with trade or admin. Scopes are hierarchical: admin includes trade, trade includes read.');
+    expect(refused.error.message).toBe('This API key lacks the trade scope: the call needs a key with trade or admin. Scopes are hierarchical: admin includes trade, trade includes read; approve stands apart and includes read.');
     expect(refused.error.details).toMatchObject({ required: 'trade', granted: ['read'] });
     expectError(await post('/api/orders/preview', MKT, KEYS.read), 403, 'FORBIDDEN');
     expectError(await post('/api/orders/place', MKT, KEYS.read), 403, 'FORBIDDEN');

@@ -59,6 +59,7 @@ async function buildDocsApp(routes: readonly NotedRoute[], version: string): Pro
         { name: 'market' },
         { name: 'account' },
         { name: 'orders' },
+        { name: 'approvals' },
         { name: 'contracts' },
         { name: 'audit' },
         { name: 'admin' },

@@ -18,6 +18,7 @@ import { resolveApiKeys } from './keys.js';
 import { registerOpenApi } from './openapi.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
+import { approvalRoutes } from './routes/approvals.js';
 import { auditRoutes } from './routes/audit.js';
 import { contractRoutes } from './routes/contracts.js';
 import { healthRoutes } from './routes/health.js';
@@ -116,6 +117,7 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
   accountRoutes(app, client);
   orderEventRoutes(app, client, { heartbeatMs: options.streamHeartbeatMs });
   orderRoutes(app, client);
+  approvalRoutes(app, client);
   positionRoutes(app, client);
   contractRoutes(app, client);
   auditRoutes(app, client);

@@ -5,11 +5,13 @@
  * or usage.
  */
 import { Command, CommanderError } from 'commander';
-import { openAuditStore } from '../core/audit/index.js';
+import { openConfiguredStore } from '../core/audit/open-store.js';
 import { VERSION } from '../core/version.js';
 import { registerAccountCommands } from './commands/account.js';
 import { registerAdminCommands } from './commands/admin.js';
+import { registerApprovalCommands } from './commands/approvals.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerAuditMigrate } from './commands/audit-migrate.js';
 import { registerCloseCommand } from './commands/close.js';
 import { registerDemo } from './commands/demo.js';
 import { registerHealthcheck } from './commands/healthcheck.js';
@@ -38,12 +40,14 @@ export function buildProgram(): Command {
   registerMarketCommands(program);
   registerAccountCommands(program);
   registerOrderCommands(program);
+  registerApprovalCommands(program);
   registerCloseCommand(program);
   registerAdminCommands(program);
-  registerAuditCommands(program, () => {
+  const audit = registerAuditCommands(program, () => {
     const config = loadConfig();
-    return openAuditStore({ dataDir: config.dataDir, hmacKey: config.auditHmacKey });
+    return openConfiguredStore(config);
   });
+  registerAuditMigrate(audit, loadConfig);
   registerMcpCommand(program);
   registerSimGatewayCommand(program);
   return program;

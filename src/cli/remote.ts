@@ -27,6 +27,10 @@ type CliCalls = Pick<
   | 'listOrders'
   | 'health'
   | 'setKillSwitch'
+  | 'listApprovals'
+  | 'getApproval'
+  | 'approveOrder'
+  | 'rejectOrder'
   | 'close'
 >;
 
@@ -59,6 +63,10 @@ export function localGateway(client: GatewayClient): CliGateway {
     health: () => client.health(),
     killSwitch: async () => client.killSwitch(),
     setKillSwitch: (e, r, o) => client.setKillSwitch(e, r, o),
+    listApprovals: (q) => client.listApprovals(q),
+    getApproval: (id) => client.getApproval(id),
+    approveOrder: (id, r) => client.approveOrder(id, r),
+    rejectOrder: (id, r) => client.rejectOrder(id, r),
     close: () => client.close(),
   };
 }
@@ -125,6 +133,10 @@ export function remoteGateway(baseUrl: string, apiKey: string | null, timeoutMs 
     health: () => call('GET', '/health'),
     killSwitch: () => call('GET', '/api/admin/kill-switch'),
     setKillSwitch: (engaged, reason, options) => call('POST', '/api/admin/kill-switch', { engaged, reason, ...(options?.cancelWorking === undefined ? {} : { cancelWorking: options.cancelWorking }) }),
+    listApprovals: (q) => call('GET', `/api/approvals${toQuery(q ?? {})}`),
+    getApproval: (id) => call('GET', `/api/approvals/${encodeURIComponent(id)}`),
+    approveOrder: (id, r) => call('POST', `/api/approvals/${encodeURIComponent(id)}/approve`, r ?? {}),
+    rejectOrder: (id, r) => call('POST', `/api/approvals/${encodeURIComponent(id)}/reject`, r),
     close: async () => undefined,
   };
 }

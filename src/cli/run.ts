@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createClient } from '../gateway.js';
-import { loadEnv, parseConfig, type Config } from '../core/config.js';
+import { loadEnv, parseConfig, type ApiScope, type Config } from '../core/config.js';
 import { ConfigError, GatewayError, ValidationError } from '../core/errors.js';
 import type { GatewayClient } from '../core/client/interface.js';
 import { createLogger, withContext, type Logger } from '../core/logging.js';
@@ -46,19 +46,22 @@ export interface GatewayTarget {
 }
 
 /** The running gateway this CLI should talk to, or null when it should open the broker itself. */
-export function findGateway(config: Config): GatewayTarget | null {
+export function findGateway(config: Config, prefer?: ApiScope): GatewayTarget | null {
   const key = config.cli.gatewayApiKey;
   const explicit = config.cli.gatewayUrl;
-  if (explicit !== null) return { url: explicit, apiKey: key ?? configuredKey(config), source: 'IBKR_GATEWAY_URL' };
+  if (explicit !== null) return { url: explicit, apiKey: key ?? configuredKey(config, prefer), source: 'IBKR_GATEWAY_URL' };
   const found = readRuntimeFile(config.dataDir);
   if (found.kind !== 'running') return null;
-  return { url: found.info.url, apiKey: key ?? keyFromFile(found.info.keyFile) ?? configuredKey(config), source: runtimeFilePath(config.dataDir) };
+  // A command that needs `prefer` (approve) takes a configured key holding it over the generated admin key.
+  const preferred = prefer !== undefined && (config.api.keys ?? []).some((k) => k.scopes.has(prefer)) ? configuredKey(config, prefer) : null;
+  return { url: found.info.url, apiKey: key ?? preferred ?? keyFromFile(found.info.keyFile) ?? configuredKey(config), source: runtimeFilePath(config.dataDir) };
 }
 
-/** The strongest key in API_KEYS (admin, else trade, else any): the CLI acts for the person at the terminal. */
-function configuredKey(config: Config): string | null {
+/** The key in API_KEYS holding `prefer` (approve commands), else the strongest (admin, else trade, else any): the CLI acts for the person at the terminal. */
+function configuredKey(config: Config, prefer?: ApiScope): string | null {
   const keys = config.api.keys ?? [];
-  return (keys.find((k) => k.scopes.has('admin')) ?? keys.find((k) => k.scopes.has('trade')) ?? keys[0])?.key ?? null;
+  const preferred = prefer !== undefined ? keys.find((k) => k.scopes.has(prefer) && k.agent !== true) : undefined;
+  return (preferred ?? keys.find((k) => k.scopes.has('admin')) ?? keys.find((k) => k.scopes.has('trade')) ?? keys[0])?.key ?? null;
 }
 
 function keyFromFile(file: string | null): string | null {
@@ -95,12 +98,12 @@ export async function withLocalClient(fn: (client: GatewayClient, io: Io) => Pro
   });
 }
 
-export async function withClient(fn: (client: CliGateway, io: Io) => Promise<void>, options: { io?: Io; config?: Config; json?: boolean } = {}): Promise<void> {
+export async function withClient(fn: (client: CliGateway, io: Io) => Promise<void>, options: { io?: Io; config?: Config; json?: boolean; prefer?: ApiScope } = {}): Promise<void> {
   const io = options.io ?? processIo();
   await withContext({ interface: 'cli' }, async () => {
     try {
       const config = options.config ?? loadConfig();
-      const target = findGateway(config);
+      const target = findGateway(config, options.prefer);
       const client = target ? remoteGateway(target.url, target.apiKey) : await openLocal(io, config);
       try {
         await fn(client, io);

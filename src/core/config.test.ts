@@ -119,12 +119,49 @@ describe('API_KEYS', () => {
     expect(parseApiKeys(raw)).toBeUndefined();
   });
 
+  it('reads the approve scope and the agent marker (a marker, not a permission)', () => {
+    const keys = parseApiKeys('bot=botkey12345:read+trade+agent, alice=alicekey1234:approve, solo=solokey12345:agent') ?? [];
+    expect(keys.map((k) => ({ name: k.name, scopes: [...k.scopes], agent: k.agent ?? false }))).toEqual([
+      { name: 'bot', scopes: ['read', 'trade'], agent: true },
+      { name: 'alice', scopes: ['approve'], agent: false },
+      { name: 'solo', scopes: ['read'], agent: true },
+    ]);
+  });
+
+  it('holds agent orders for approval by default in live mode only, and keeps the webhook secret out of the audit log', () => {
+    expect(parseConfig({}).approvals.required).toBe('none');
+    expect(parseConfig({ TRADING_MODE: 'live' }).approvals.required).toBe('agent');
+    expect(parseConfig({ TRADING_MODE: 'live', APPROVAL_REQUIRED: 'none' }).approvals.required).toBe('none');
+    expect(() => parseConfig({ APPROVAL_REQUIRED: 'some' })).toThrow(/APPROVAL_REQUIRED/);
+    const config = parseConfig({ APPROVAL_WEBHOOK_URL: 'http://127.0.0.1:9/hook', APPROVAL_WEBHOOK_SECRET: 'webhooksecret-123456' });
+    expect(JSON.stringify(publicConfig(config))).not.toContain('webhooksecret-123456');
+    expect(publicConfig(config)).toMatchObject({ approvals: { webhookUrl: 'http://127.0.0.1:9/hook', webhookSecretSet: true } });
+  });
+
   it('keeps key values out of the configuration written to the audit log', () => {
     const config = parseConfig({ API_KEYS: 'secretkey999:admin', MCP_API_KEY: 'mcpsecret123' });
     const text = JSON.stringify(publicConfig(config));
     expect(text).not.toContain('secretkey999');
     expect(text).not.toContain('mcpsecret123');
     expect(text).toContain('admin');
+  });
+});
+
+describe('DATABASE_URL (the PostgreSQL store)', () => {
+  it('is unset by default: the SQLite audit.db in DATA_DIR', () => {
+    expect(parseConfig({}).databaseUrl).toBeNull();
+  });
+
+  it('accepts postgres:// and postgresql:// URLs and nothing else', () => {
+    expect(parseConfig({ DATABASE_URL: 'postgres://gw:pw@db.internal:5432/desk' }).databaseUrl).toBe('postgres://gw:pw@db.internal:5432/desk');
+    expect(parseConfig({ DATABASE_URL: 'postgresql://db/desk' }).databaseUrl).toBe('postgresql://db/desk');
+    expect(configError({ DATABASE_URL: 'http://db/desk' }).message).toMatch(/DATABASE_URL/);
+  });
+
+  it('goes into the audited configuration without its password', () => {
+    const text = JSON.stringify(publicConfig(parseConfig({ DATABASE_URL: 'postgres://gw:s3cretpw@db.internal:5432/desk' })));
+    expect(text).not.toContain('s3cretpw');
+    expect(text).toContain('postgres://gw:***@db.internal:5432/desk');
   });
 });
 

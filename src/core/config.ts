@@ -101,6 +101,15 @@ const url: Parser<string> = (raw) => {
   }
 };
 
+const postgresUrl: Parser<string> = (raw) => {
+  try {
+    const u = new URL(raw.trim());
+    return u.protocol === 'postgres:' || u.protocol === 'postgresql:' ? raw.trim() : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 const list: Parser<string[]> = (raw) =>
   raw
     .split(',')
@@ -120,15 +129,21 @@ const absolutePath: Parser<string> = (raw) => {
 
 const timeOfDay: Parser<string> = (raw) => (/^([01]\d|2[0-3]):[0-5]\d$/.test(raw.trim()) ? raw.trim() : undefined);
 
-export type ApiScope = 'read' | 'trade' | 'admin';
+/** read ⊂ trade ⊂ admin; `approve` (decide other keys' pending orders) stands beside them and includes read. */
+export type ApiScope = 'read' | 'trade' | 'admin' | 'approve';
 export interface ApiKey {
   /** A display name for logs and audit rows: never the key itself. */
   name: string;
   key: string;
   scopes: ReadonlySet<ApiScope>;
+  /** Marked `agent` in API_KEYS: an AI agent's key, whose orders APPROVAL_REQUIRED=agent holds for a person. */
+  agent?: boolean;
 }
 
-const SCOPES: readonly ApiScope[] = ['read', 'trade', 'admin'];
+const SCOPES: readonly ApiScope[] = ['read', 'trade', 'admin', 'approve'];
+
+/** What APPROVAL_REQUIRED accepts: which orders wait for a person's approval before they are sent. */
+export type ApprovalPolicy = 'none' | 'agent' | 'all';
 
 /** A key's optional display name: a letter, then letters, digits, `_`, `.` or `-`. */
 const KEY_NAME = /^([A-Za-z][\w.-]{0,31})=(.+)$/;
@@ -148,13 +163,20 @@ export function parseApiKeys(raw: string): ApiKey[] | undefined {
     const [key, scopeText] = rest.split(':', 2) as [string, string | undefined];
     if (!usable(key)) return undefined;
     const scopes = new Set<ApiScope>();
+    let agent = false;
     for (const s of (scopeText ?? 'read').split('+').map((x) => x.trim().toLowerCase())) {
+      // `agent` is a marker, not a permission: it says who is behind the key.
+      if (s === 'agent') {
+        agent = true;
+        continue;
+      }
       const scope = SCOPES.find((x) => x === s);
       if (!scope) return undefined;
       scopes.add(scope);
     }
+    if (scopes.size === 0) scopes.add('read');
     if (keys.some((k) => k.name === name)) return undefined;
-    keys.push({ name, key, scopes });
+    keys.push(agent ? { name, key, scopes, agent } : { name, key, scopes });
   }
   return keys.length > 0 ? keys : undefined;
 }
@@ -192,12 +214,13 @@ export const CONFIG_TABLE = {
   api: {
     host: setting({ name: 'API_HOST', default: '127.0.0.1', accepts: 'a host name or IP', description: 'Address the REST API listens on', parse: text }),
     port: setting({ name: 'API_PORT', default: '8000', accepts: 'an integer 0-65535 (0 = any free port)', description: 'Port the REST API listens on', parse: int(0, 65535) }),
-    keys: optional({ name: 'API_KEYS', accepts: '[NAME=]KEY[:SCOPES], comma-separated; SCOPES = read, trade, admin joined by + (keys at least 8 characters; NAME, default key1, key2, ..., is what logs and audit rows record)', description: 'API keys; unset: a random admin key is created in DATA_DIR/api-key on first start; set: only these keys are accepted (the generated key no longer works)', parse: parseApiKeys, secret: true }),
+    keys: optional({ name: 'API_KEYS', accepts: '[NAME=]KEY[:SCOPES], comma-separated; SCOPES = read, trade, admin, approve joined by +, plus the marker agent for an AI agent\'s key (keys at least 8 characters; NAME, default key1, key2, ..., is what logs and audit rows record)', description: 'API keys; unset: a random admin key is created in DATA_DIR/api-key on first start; set: only these keys are accepted (the generated key no longer works)', parse: parseApiKeys, secret: true }),
     publicDocs: setting({ name: 'PUBLIC_DOCS', default: 'false', accepts: 'true | false | 1 | 0', description: 'true: /docs and /openapi.json answer without an API key (otherwise they need read)', parse: bool }),
     rateLimitPerMinute: setting({ name: 'API_RATE_LIMIT_PER_MINUTE', default: '6000', accepts: 'an integer 1-10000000', description: 'Requests per minute per API key before 429', parse: int(1, 10_000_000) }),
     maxStreamsPerKey: setting({ name: 'API_MAX_STREAMS_PER_KEY', default: '16', accepts: 'an integer 1-1000', description: 'Event streams (quote and order SSE) one API key may hold open at once; one more is refused 429 STREAM_LIMIT_REACHED', parse: int(1, 1000) }),
   },
   dataDir: setting({ name: 'DATA_DIR', default: './data', accepts: 'a directory path', description: 'Where audit.db, sim.db, the bar cache and the generated API key live', parse: absolutePath }),
+  databaseUrl: optional({ name: 'DATABASE_URL', accepts: 'a postgres:// or postgresql:// URL', description: 'Keep the audit log, orders, idempotency keys and the kill switch in this PostgreSQL database, shared by every gateway that names it (set the same AUDIT_HMAC_KEY on each); unset: DATA_DIR/audit.db (SQLite)', parse: postgresUrl, secret: true }),
   auditHmacKey: optional({ name: 'AUDIT_HMAC_KEY', accepts: 'at least 32 characters', description: 'Key of the audit chain HMAC; unset: DATA_DIR/audit.key, generated on first start (mode 0600)', parse: (raw) => (raw.trim().length >= 32 ? raw.trim() : undefined), secret: true }),
   logLevel: setting({ name: 'LOG_LEVEL', default: 'info', accepts: 'fatal | error | warn | info | debug | trace | silent', description: 'Log level', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') }),
   logFormat: setting({ name: 'LOG_FORMAT', default: 'auto', accepts: 'auto | json | pretty', description: 'auto: one readable line per event on a terminal, JSON otherwise; json: always JSON (for log shippers)', parse: oneOf<'auto' | 'json' | 'pretty'>('auto', 'json', 'pretty') }),
@@ -209,6 +232,20 @@ export const CONFIG_TABLE = {
   cli: {
     gatewayUrl: optional({ name: 'IBKR_GATEWAY_URL', accepts: 'an http(s) URL', description: 'CLI: talk to the gateway at this URL over REST (--api-url overrides it); unset: the one running on DATA_DIR (DATA_DIR/gateway.json), else open the broker', parse: url }),
     gatewayApiKey: optional({ name: 'IBKR_GATEWAY_API_KEY', accepts: 'an API key', description: "CLI: key sent to the running gateway; unset: its DATA_DIR/api-key, else the strongest key in API_KEYS", parse: text, secret: true }),
+  },
+  approvals: {
+    required: optional({
+      name: 'APPROVAL_REQUIRED',
+      accepts: 'none | agent | all',
+      description: 'Orders that wait for a person (a key with the approve scope, never the placing key) before they are sent: agent = orders of keys marked agent; default agent in live mode, none in paper mode',
+      parse: oneOf<ApprovalPolicy>('none', 'agent', 'all'),
+      unset: (env: Env): ApprovalPolicy => (valueOf(TRADING_MODE, env) === 'live' ? 'agent' : 'none'),
+    }),
+    file: optional({ name: 'APPROVAL_FILE', accepts: 'a JSON file path', description: 'Finer approval rules: above a notional, on symbols, outside a time window, per key (see README)', parse: absolutePath }),
+    expirySeconds: setting({ name: 'APPROVAL_EXPIRY_SECONDS', default: '300', accepts: 'an integer 10-86400', description: 'A pending approval not decided within this many seconds is rejected (APPROVAL_EXPIRED)', parse: int(10, 86400) }),
+    priceTolerancePercent: setting({ name: 'APPROVAL_PRICE_TOLERANCE_PERCENT', default: '1', accepts: 'a positive number', description: 'An approval fails while the price has moved more than this % since the order was requested', parse: positiveNumber }),
+    webhookUrl: optional({ name: 'APPROVAL_WEBHOOK_URL', accepts: 'an http(s) URL', description: 'POSTed (HMAC-signed, retried with back-off) when an order starts waiting and when it is decided', parse: url }),
+    webhookSecret: optional({ name: 'APPROVAL_WEBHOOK_SECRET', accepts: 'at least 16 characters', description: 'Key of the webhook HMAC-SHA256 signature (required with APPROVAL_WEBHOOK_URL)', parse: (raw) => (raw.trim().length >= 16 ? raw.trim() : undefined), secret: true }),
   },
   previewTtlSeconds: setting({ name: 'PREVIEW_TTL_SECONDS', default: '300', accepts: 'an integer 10-86400', description: 'How long a previewId stays valid for placing', parse: int(10, 86400) }),
   sim: {
@@ -226,8 +263,8 @@ export const CONFIG_TABLE = {
     maxGrossExposure: setting({ name: 'MAX_GROSS_EXPOSURE', default: '2000000', accepts: 'a positive number', description: 'Risk: max gross position value after the order', parse: positiveNumber }),
     maxDailyLoss: setting({ name: 'MAX_DAILY_LOSS', default: '50000', accepts: 'a positive number', description: 'Risk: max loss today (realised + unrealised); hitting it engages the kill switch', parse: positiveNumber }),
     dailyLossResetTime: setting({ name: 'DAILY_LOSS_RESET_TIME', default: '17:00', accepts: 'HH:MM (America/New_York)', description: 'When the daily loss and order counts reset', parse: timeOfDay }),
-    maxOrdersPerMinute: setting({ name: 'MAX_ORDERS_PER_MINUTE', default: '60', accepts: 'an integer 1-1000000', description: 'Risk: max orders placed per minute', parse: int(1, 1_000_000) }),
-    maxOrdersPerDay: setting({ name: 'MAX_ORDERS_PER_DAY', default: '2000', accepts: 'an integer 1-100000000', description: 'Risk: max orders placed per day', parse: int(1, 100_000_000) }),
+    maxOrdersPerMinute: setting({ name: 'MAX_ORDERS_PER_MINUTE', default: '60', accepts: 'an integer 1-1000000', description: 'Risk: max order messages per minute (placements and modifications of working orders; cancels are never limited)', parse: int(1, 1_000_000) }),
+    maxOrdersPerDay: setting({ name: 'MAX_ORDERS_PER_DAY', default: '2000', accepts: 'an integer 1-100000000', description: 'Risk: max order messages per day (placements and modifications; resets at DAILY_LOSS_RESET_TIME)', parse: int(1, 100_000_000) }),
     allowedSymbols: optional({ name: 'ALLOWED_SYMBOLS', accepts: 'comma-separated symbols', description: 'Risk: if set, only these symbols may be traded', parse: list }),
     blockedSymbols: optional({ name: 'BLOCKED_SYMBOLS', accepts: 'comma-separated symbols', description: 'Risk: these symbols may not be traded', parse: list, unset: () => [] }),
     allowedSecurityTypes: setting({ name: 'ALLOWED_SECURITY_TYPES', default: 'STK,ETF,FUT,OPT,IND,CASH,CFD,BOND,FUND,CRYPTO', accepts: 'comma-separated security types', description: 'Risk: security types that may be traded', parse: securityTypes }),
@@ -288,13 +325,23 @@ export function envExample(): string {
   return lines.join('\n');
 }
 
+function withoutPassword(raw: string): string {
+  const u = new URL(raw);
+  if (u.password !== '') u.password = '***';
+  return u.toString();
+}
+
 /** The configuration as it may be written to the audit log: key names and scopes, never key values. */
 export function publicConfig(config: Config): Record<string, unknown> {
-  const { auditHmacKey, ...rest } = config;
+  const { auditHmacKey, databaseUrl, ...rest } = config;
+  const { webhookSecret, ...approvals } = config.approvals;
   return {
     ...rest,
     auditHmacKeySet: auditHmacKey !== null,
-    api: { ...config.api, keys: config.api.keys === null ? null : config.api.keys.map((k) => ({ name: k.name, scopes: [...k.scopes] })) },
+    // Where the store is, never its password.
+    databaseUrl: databaseUrl === null ? null : withoutPassword(databaseUrl),
+    api: { ...config.api, keys: config.api.keys === null ? null : config.api.keys.map((k) => ({ name: k.name, scopes: [...k.scopes], ...(k.agent ? { agent: true } : {}) })) },
     mcp: { apiUrl: config.mcp.apiUrl, apiKeySet: config.mcp.apiKey !== null, timeoutMs: config.mcp.timeoutMs },
+    approvals: { ...approvals, webhookSecretSet: webhookSecret !== null },
   };
 }

@@ -33,6 +33,7 @@ describe('error catalogue', () => {
       new errors.RiskLimitError('x'),
       new errors.PreviewError('PREVIEW_EXPIRED', 'x'),
       new errors.IdempotencyConflictError('x'),
+      new errors.ApprovalError('APPROVAL_OWN_ORDER', 'x'),
       new errors.AccountError('x'),
       new errors.RateLimitedError('x', 3),
       new errors.AuditError('x'),

@@ -67,6 +67,20 @@ export const ERROR_CATALOGUE = {
   HTTP_PARSE_ERROR: { status: 400, description: 'The HTTP request itself is malformed (duplicate Content-Length, bad chunked encoding, invalid header).' },
   REQUEST_TIMEOUT: { status: 408, description: 'The request was not received completely in time.' },
   PATH_FORBIDDEN: { status: 403, description: 'The file path is not allowed (a null byte, or a path outside the served directory).' },
+  APPROVAL_NOT_FOUND: { status: 404, description: 'No order held for approval with that id.' },
+  APPROVAL_OWN_ORDER: { status: 403, description: 'Four eyes: a key can never approve or reject an order it placed itself; another key with the approve scope must decide.' },
+  APPROVAL_DECIDED: { status: 409, description: 'The approval was already decided another way (approved, rejected, expired or cancelled); details.state says how.' },
+  APPROVAL_IN_PROGRESS: { status: 409, description: 'Another decision on this approval is being processed right now; retry shortly.' },
+  APPROVAL_SPEC_MISMATCH: { status: 409, description: 'The order is no longer the one the approver saw (its specHash changed); review it again.' },
+  APPROVAL_REASSESSMENT_FAILED: {
+    status: 409,
+    description: 'At approval the order was checked again and something moved beyond tolerance (price, risk limits, gates); details say what. A price move leaves it pending; a failed risk check or gate rejects it.',
+  },
+  APPROVAL_REQUIRED: {
+    status: 409,
+    description: 'The change would need a person\'s approval (APPROVAL_REQUIRED / APPROVAL_FILE) and a working order cannot wait in place: cancel it and place the changed order, which then waits for approval. Nothing was sent.',
+  },
+  APPROVAL_EXPIRED: { status: 410, description: 'The approval was not decided before its expiry; the order was rejected and nothing was sent.' },
   REQUEST_CANCELLED: { status: 499, description: 'The client went away before the answer was ready; the work was stopped (nothing is sent, there is nobody to send it to).' },
   STREAM_LIMIT_REACHED: { status: 429, description: 'This API key already holds API_MAX_STREAMS_PER_KEY open event streams (quotes and order events together): close one, or raise the limit.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
@@ -165,6 +179,17 @@ export class RiskLimitError extends OrderError {
 
 export class PreviewError extends OrderError {
   constructor(code: 'PREVIEW_NOT_FOUND' | 'PREVIEW_EXPIRED' | 'PREVIEW_MISMATCH', message: string, details?: unknown) {
+    super(code, message, details);
+  }
+}
+
+/** A decision on an order held for approval could not be taken. */
+export class ApprovalError extends OrderError {
+  constructor(
+    code: 'APPROVAL_NOT_FOUND' | 'APPROVAL_REQUIRED' | 'APPROVAL_OWN_ORDER' | 'APPROVAL_DECIDED' | 'APPROVAL_IN_PROGRESS' | 'APPROVAL_SPEC_MISMATCH' | 'APPROVAL_REASSESSMENT_FAILED' | 'APPROVAL_EXPIRED',
+    message: string,
+    details?: unknown,
+  ) {
     super(code, message, details);
   }
 }

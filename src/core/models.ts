@@ -52,6 +52,8 @@ export const OrderStatus = z.enum([
   'REJECTED',
   'EXPIRED',
   'UNKNOWN',
+  'PENDING_APPROVAL',
+  'APPROVED',
 ]);
 export type OrderStatus = z.infer<typeof OrderStatus>;
 
@@ -62,6 +64,7 @@ export const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set<OrderStatus>(
   'CANCELLED',
   'REJECTED',
   'EXPIRED',
+  'APPROVED',
 ]);
 
 export const QuoteSource = z.enum(['SIMULATED', 'IBKR_REALTIME', 'IBKR_DELAYED', 'IBKR_FROZEN']);
@@ -686,6 +689,7 @@ export const KillSwitchChange = KillSwitchState.extend({
     .array(z.object({ orderId: z.string(), code: z.string() }))
     .describe('Working orders whose cancel failed (the code says why); the kill switch is engaged regardless'),
   cancelSkipped: z.string().nullable().describe('Why no cancels were sent (cancelWorking false, releasing, broker down), or null'),
+  approvalsRejected: z.array(z.string()).optional().describe('Orders held for approval that engaging rejected (none of them had been sent)'),
   globalCancelSent: z
     .boolean()
     .optional()
@@ -705,6 +709,12 @@ export const Health = z.object({
   effectiveOrderMode: GateOutcome.describe('What an order placed now would do: TRANSMIT, SIMULATE or BLOCK'),
   killSwitch: KillSwitchState,
   workingOrders: z.number().int().describe('Working orders of this broker connection in the order history: the length of GET /api/orders?status=open'),
+  store: z
+    .object({
+      kind: z.string().describe("The audit store in use: 'sqlite' (DATA_DIR/audit.db) or 'postgres' (DATABASE_URL, shared by several gateways)"),
+      latencyMs: z.number().describe('How long one read of the store took for this answer, in milliseconds'),
+    })
+    .describe('Where orders and the audit log are recorded'),
 });
 export type Health = z.infer<typeof Health>;
 
@@ -715,7 +725,9 @@ export type HealthStatus = z.infer<typeof HealthStatus>;
 /** GET /api/me: the key making the request. Scopes are hierarchical: admin includes trade, trade includes read. */
 export const ApiKeyInfo = z.object({
   name: z.string().describe('Display name of the key (never the key itself)'),
-  scopes: z.array(z.enum(['read', 'trade', 'admin'])).describe('What the key may do, lowest first; admin includes trade, trade includes read'),
+  scopes: z
+    .array(z.enum(['read', 'trade', 'admin', 'approve']))
+    .describe('What the key may do, lowest first; admin includes trade, trade includes read; approve (decide pending approvals of other keys) includes read'),
 });
 export type ApiKeyInfo = z.infer<typeof ApiKeyInfo>;
 
@@ -761,6 +773,13 @@ export const AuditEventType = z.enum([
   'ORDER_MODIFIED',
   'ORDER_MODIFY_REJECTED',
   'ORDER_MODIFY_SIMULATED',
+  /** An execution the broker made without an order (exercise, assignment, expiry, final settlement, liquidation). */
+  'BROKER_INITIATED_FILL',
+  'APPROVAL_PENDING',
+  'APPROVAL_REASSESSED',
+  'APPROVAL_APPROVED',
+  'APPROVAL_REJECTED',
+  'APPROVAL_EXPIRED',
 ]);
 export type AuditEventType = z.infer<typeof AuditEventType>;
 
@@ -889,3 +908,75 @@ export const ClosePositionRequest = z
   .refine((r) => r.quantity === undefined || r.percentage === undefined, { message: 'give quantity or percentage, not both', path: ['percentage'] });
 export type ClosePositionRequest = z.infer<typeof ClosePositionRequest>;
 export type ClosePositionRequestInput = z.input<typeof ClosePositionRequest>;
+
+// ---------------------------------------------------------------------------
+// Approvals: orders that wait for a person before they are sent
+// ---------------------------------------------------------------------------
+
+/** Where an approval stands. PENDING is the order's PENDING_APPROVAL; the rest are final. */
+export const ApprovalState = z.enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'CANCELLED']);
+export type ApprovalState = z.infer<typeof ApprovalState>;
+
+export const Approval = z
+  .object({
+    approvalId: z.string().describe("The held order's id (APR-...): get_order_status and GET /api/orders/{id} show it too"),
+    state: ApprovalState,
+    spec: OrderSpecOutput,
+    specHash: z.string().describe('Hash of the exact order (spec and account); an approval naming another hash is refused, so a modified order needs a new approval'),
+    accountId: z.string().nullable(),
+    requestedBy: z.string().describe('The API key name (or interface) that placed the order; it can never approve it'),
+    requestedVia: Interface,
+    requestedAt: Timestamp,
+    expiresAt: Timestamp.describe('Not decided by then: rejected with APPROVAL_EXPIRED'),
+    reasons: z.array(z.string()).describe('Why the order waits (the policy or APPROVAL_FILE rules that matched)'),
+    referencePrice: NullableNumber.describe('Price the order was assessed at when requested; approval fails while the market has moved beyond the tolerance'),
+    riskChecks: z.array(RiskCheck).describe('The risk checks at request time (all passed)'),
+    decidedBy: z.string().nullable(),
+    decidedAt: Timestamp.nullable(),
+    decisionReason: z.string().nullable(),
+    orderId: z.string().nullable().describe('The broker order the approval was sent as (APPROVED only)'),
+  })
+  .describe('An order held for approval');
+export type Approval = z.infer<typeof Approval>;
+
+export const ApprovalListQuery = z.strictObject({
+  state: z.enum(['pending', 'decided', 'all']).default('pending'),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export type ApprovalListQuery = z.infer<typeof ApprovalListQuery>;
+export type ApprovalListQueryInput = z.input<typeof ApprovalListQuery>;
+
+export const ApproveRequest = z.strictObject({
+  specHash: z.string().trim().min(8).max(128).optional().describe('The specHash the approver saw; refused (APPROVAL_SPEC_MISMATCH) if the order is no longer that order'),
+  reason: z.string().trim().min(1).max(500).optional(),
+});
+export type ApproveRequest = z.infer<typeof ApproveRequest>;
+export type ApproveRequestInput = z.input<typeof ApproveRequest>;
+
+export const RejectRequest = z.strictObject({
+  reason: z.string().trim().min(1).max(500).describe('Why: recorded in the audit log and sent with the notification'),
+});
+export type RejectRequest = z.infer<typeof RejectRequest>;
+export type RejectRequestInput = z.input<typeof RejectRequest>;
+
+export const ApprovalDecision = z.object({
+  approval: Approval,
+  order: OrderResult.nullable().describe('The order as sent (approve), or null (reject)'),
+  idempotentReplay: z.boolean().describe('True when this approval or rejection had already been decided this way: nothing was sent again'),
+  correlationId: z.string(),
+});
+export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
+
+const HourMinute = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24-hour');
+
+/** APPROVAL_FILE: finer rules on top of APPROVAL_REQUIRED. Any rule that matches holds the order. */
+export const ApprovalRules = z.strictObject({
+  notionalAbove: z.number().positive().optional().describe('Orders above this notional (account currency) wait'),
+  symbols: z.array(Symbol).optional().describe('Orders on these symbols wait'),
+  window: z
+    .strictObject({ from: HourMinute, to: HourMinute, timeZone: z.string().default('America/New_York') })
+    .optional()
+    .describe('Orders placed outside this daily window wait'),
+  keys: z.record(z.string(), z.enum(['always', 'never'])).optional().describe("Per API key name: always wait, or never wait (overrides every other rule)"),
+});
+export type ApprovalRules = z.infer<typeof ApprovalRules>;

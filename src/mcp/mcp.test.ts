@@ -113,6 +113,7 @@ describe('over stdio', () => {
         'cancel_order',
         'close_position',
         'engage_kill_switch',
+        'get_approval',
         'get_account_status',
         'get_historical_data',
         'get_option_chain',
@@ -346,7 +347,7 @@ describe('over stdio', () => {
   const cliRegistersMcp = existsSync(CLI_ENTRY) && readFileSync(CLI_ENTRY, 'utf8').includes('registerMcpCommand');
   it.skipIf(!cliRegistersMcp)('`ibkr-gateway mcp` serves the same tools', async () => {
     const cli = await stdioClient({ MCP_API_URL: apiUrl, MCP_API_KEY: KEYS.trade }, [CLI_ENTRY, 'mcp']);
-    expect((await cli.listTools()).tools).toHaveLength(19);
+    expect((await cli.listTools()).tools).toHaveLength(20);
     expect(data(await call(cli, 'get_quote', { symbol: 'MSFT' }))).toMatchObject({ symbol: 'MSFT' });
   });
 });
@@ -414,7 +415,7 @@ describe('Streamable HTTP at /mcp on the REST server', () => {
 
   it('serves the tools with the caller key: preview and place work with a trade key', async () => {
     const mcp = await httpClient(KEYS.trade);
-    expect((await mcp.listTools()).tools).toHaveLength(19);
+    expect((await mcp.listTools()).tools).toHaveLength(20);
     const order = { ...ORDER, symbol: 'AMZN', quantity: 1 };
     const { previewId } = data<{ previewId: string }>(await call(mcp, 'preview_order', order));
     const placed = data<{ orderId: string }>(await call(mcp, 'place_order', { ...order, previewId }));

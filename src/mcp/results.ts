@@ -133,6 +133,8 @@ export const STATUS_MEANING: Record<OrderStatus, string> = {
   REJECTED: 'refused by the broker; final',
   EXPIRED: 'time in force ran out; final',
   UNKNOWN: 'outcome unknown after a lost connection; the gateway reconciles it and never resends it. Check again later; do not place it again',
+  PENDING_APPROVAL: 'held by the gateway until a person with the approve scope approves or rejects it (or it expires); nothing has been sent. Poll get_order_status; do not place it again',
+  APPROVED: 'approved by a person and sent as a new broker order (its id is in the status message); final',
 };
 
 export const STATUS_GUIDE = Object.entries(STATUS_MEANING)

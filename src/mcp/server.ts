@@ -18,6 +18,7 @@ import { registerBulkOrderTools } from './tools/bulk-orders.js';
 import { registerPrompts } from './prompts.js';
 import { registerMarketTools } from './tools/market.js';
 import { registerModifyTools } from './tools/modify.js';
+import { registerApprovalTools } from './tools/approvals.js';
 import { registerOrderTools } from './tools/orders.js';
 
 export type McpServerOptions = ApiConnection;
@@ -40,6 +41,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   registerMarketTools(server, context);
   registerAccountTools(server, context);
   registerOrderTools(server, context);
+  registerApprovalTools(server, context);
   registerBulkOrderTools(server, context);
   registerModifyTools(server, context);
   registerAdminTools(server, context);

@@ -4,7 +4,7 @@
  * lines, historical pacing, fault switches, and the one subscription to the
  * broker's order and fill events that is fanned out to the owning client.
  */
-import type { Broker, BrokerOrderState } from '../core/broker/port.js';
+import type { AccountExecution, Broker, BrokerOrderState } from '../core/broker/port.js';
 import type { Clock } from '../core/clock.js';
 import type { Contract, Fill, OrderSpec } from '../core/models.js';
 import { ContractBook } from './contracts.js';
@@ -49,6 +49,8 @@ export interface ClientLink {
   readonly clientId: number;
   orderChanged(record: OrderRecord): void;
   executed(record: OrderRecord, fill: Fill, cumulative: { qty: number; avg: number }): void;
+  /** An execution the account made without an order (exercise, assignment, expiry, liquidation). */
+  executedWithoutOrder(event: AccountExecution): void;
   accountChanged(accountId: string, conId: number | null): void;
   /** Connectivity lost with data: market data subscriptions end, as after a real 1101. */
   dropMarketData(): void;
@@ -73,7 +75,12 @@ export class EmulatorState {
   readonly historicalPacer = new HistoricalPacer();
   readonly faults: Faults = { ackDelayMs: 0, dropAcks: 0, forceDelayed: false };
   readonly links = new Set<ClientLink>();
+  /** Lines in use by every client: reqMktData and the streams (market-lines.ts). */
   marketDataLines = 0;
+  depthStreams = 0;
+  tickByTickStreams = 0;
+  /** How often scanner subscriptions send fresh results (real-time ms). */
+  scannerRefreshMs = 30_000;
 
   private readonly byClientId = new Map<number, ClientLink>();
   private readonly orders = new Map<string, OrderRecord>();
@@ -81,6 +88,8 @@ export class EmulatorState {
   private readonly nextIds = new Map<number, number>();
   private permIds = 1_000_001;
   private readonly unsubscribers: (() => void)[] = [];
+  /** Executions without an order seen since start, by execId: the fill the broker lists names no contract. */
+  private readonly accountExecutions = new Map<string, AccountExecution>();
 
   constructor(
     readonly broker: Broker,
@@ -96,6 +105,7 @@ export class EmulatorState {
     this.unsubscribers.push(
       this.broker.on('orderStatus', (s) => void this.onOrderStatus(s)),
       this.broker.on('fill', (f) => void this.onFill(f)),
+      this.broker.on('accountExecution', (e) => this.onAccountExecution(e)),
     );
   }
 
@@ -217,6 +227,17 @@ export class EmulatorState {
     // Each update carries the state it announced, even when delivered late (held during a placement): clients see every step, in order.
     const snapshot: OrderRecord = { ...record };
     this.deliver(record, 'status', () => this.linkFor(record)?.orderChanged(snapshot));
+  }
+
+  /** The execution without an order with this id, if it happened since the emulator started. */
+  accountExecution(execId: string): AccountExecution | undefined {
+    return this.accountExecutions.get(execId);
+  }
+
+  private onAccountExecution(e: AccountExecution): void {
+    this.accountExecutions.set(e.fill.execId, e);
+    this.contracts.remember(e.contract);
+    for (const link of this.links) link.executedWithoutOrder(e);
   }
 
   private onFill(fill: Fill): void {

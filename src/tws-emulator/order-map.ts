@@ -21,6 +21,8 @@ export const TWS_STATUS: Record<OrderStatus, string> = {
   REJECTED: 'Cancelled',
   EXPIRED: 'Cancelled',
   UNKNOWN: 'Inactive',
+  PENDING_APPROVAL: 'Inactive',
+  APPROVED: 'Inactive',
 };
 
 /** "20260116" -> "2026-01-16"; a month "202603" is kept. */

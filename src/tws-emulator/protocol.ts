@@ -187,7 +187,12 @@ export const Err = {
   CLIENT_ID_IN_USE: { code: 326, text: 'Unable to connect as the client id is already in use. Retry with a unique client id.' },
   MARKET_DATA_NOT_SUBSCRIBED: { code: 354, text: 'Requested market data is not subscribed.Delayed market data is available.' },
   DELAYED_DATA: { code: 10167, text: 'Requested market data is not subscribed. Displaying delayed market data.' },
-  /** What IB Gateway answers WSH requests from an account without the Wall Street Horizon subscription. */
+  /**
+   * What IB Gateway answers WSH requests from an account not permissioned for the Wall Street Horizon
+   * feed. Checked 2026-12 against IBKR's TWS API message-code table (10276 "News feed is not allowed":
+   * the client is not permissioned for the WSH feed; 10277 "News feed permissions required" is the
+   * unsubscribed case) and against logs of paper accounts, where the text carries the final period.
+   */
   NEWS_FEED_NOT_ALLOWED: { code: 10276, text: 'News feed is not allowed.' },
   CANCEL_NOT_FOUND: { code: 10147, text: 'OrderId {id} that needs to be cancelled is not found.' },
   CANCEL_NOT_ALLOWED: { code: 10148, text: 'OrderId {id} that needs to be cancelled cannot be cancelled, state: {state}.' },

@@ -42,6 +42,20 @@ describe('reference data', () => {
     expect((await c.waitFor(EventName.symbolSamples, (a) => a[0] === 3))[1]).toEqual([]);
   });
 
+  it('puts the industry, category and subcategory IB shows in a stock contract details, and leaves them empty for an ETF', async () => {
+    const c = await h.connect(1);
+    c.ib.reqContractDetails(11, AAPL);
+    c.ib.reqContractDetails(12, { symbol: 'NVDA', secType: SecType.STK, exchange: 'SMART', currency: 'USD' });
+    c.ib.reqContractDetails(13, { symbol: 'SPY', secType: SecType.STK, exchange: 'SMART', currency: 'USD' });
+    const pick = async (id: number): Promise<string[]> => {
+      const d = (await c.waitFor(EventName.contractDetails, (a) => a[0] === id))[1] as { industry: string; category: string; subcategory: string };
+      return [d.industry, d.category, d.subcategory];
+    };
+    expect(await pick(11)).toEqual(['Technology', 'Computers', 'Computers']);
+    expect(await pick(12)).toEqual(['Technology', 'Semiconductors', 'Electronic Compo-Semicon']);
+    expect(await pick(13)).toEqual(['', '', '']);
+  });
+
   it('puts trading and liquid hours, the time zone and market rule ids in contract details, and serves the rule', async () => {
     const c = await h.connect(1);
     c.ib.reqContractDetails(4, AAPL);
@@ -69,7 +83,9 @@ describe('reference data', () => {
     c.ib.reqNewsArticle(6, 'BRFG', 'BRFG$1');
     expect((await c.waitFor(EventName.error, (a) => a[2] === 6))[1]).toBe(10276);
     c.ib.reqWshMetaData(7);
-    expect((await c.waitFor(EventName.error, (a) => a[2] === 7))[1]).toBe(10276);
+    const wsh = await c.waitFor(EventName.error, (a) => a[2] === 7);
+    // IBKR's message-code table: 10276 "News feed is not allowed" (not permissioned for the WSH feed).
+    expect([wsh[1], (wsh[0] as Error).message]).toEqual([10276, 'News feed is not allowed.']);
     c.ib.reqWshEventData(8, { conId: 265598 } as never);
     expect((await c.waitFor(EventName.error, (a) => a[2] === 8))[1]).toBe(10276);
   });

@@ -31,6 +31,8 @@ export interface TwsEmulatorOptions {
    * both answer empty. sim-gateway passes the simulator's catalogue.
    */
   universe?: readonly Contract[];
+  /** How often a scanner subscription sends fresh results (ms, real time); default 30 s. */
+  scannerRefreshMs?: number;
 }
 
 export type ConnectivityCode = 1100 | 1101 | 1102;
@@ -64,6 +66,7 @@ export async function startTwsEmulator(options: TwsEmulatorOptions): Promise<Tws
   }
   const host = options.host ?? '127.0.0.1';
   const shared = new EmulatorState(options.broker, options.clock ?? systemClock, options.maxMarketDataLines ?? 100, options.universe ?? []);
+  if (options.scannerRefreshMs !== undefined) shared.scannerRefreshMs = options.scannerRefreshMs;
   shared.start();
   const sockets = new Set<net.Socket>();
   const sessions = new Set<Session>();

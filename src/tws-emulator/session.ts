@@ -6,7 +6,7 @@
 import type net from 'node:net';
 import type { Contract, Fill, OrderSpec, Quote } from '../core/models.js';
 import type { PlaceOrderRequestWire } from './requests.js';
-import type { Unsubscribe } from '../core/broker/port.js';
+import type { AccountExecution, Unsubscribe } from '../core/broker/port.js';
 import type { ClientLink, EmulatorState, OrderRecord } from './gateway-state.js';
 import { encodeFrame, FieldReader, FrameError, FrameReader, type Field, type Frame } from './framing.js';
 import { negotiateVersion, connectionTime } from './handshake.js';
@@ -18,6 +18,7 @@ import { scannerHandlers } from './handlers/scanner.js';
 import { streamHandlers } from './handlers/streams.js';
 import { marketHandlers } from './handlers/market.js';
 import { orderHandlers, sendExecution, sendOrderUpdate } from './handlers/orders.js';
+import { sendAccountExecution } from './handlers/account-executions.js';
 import { unsupportedRequest } from './handlers/unsupported.js';
 import { errorMessage } from './messages/errors.js';
 import { managedAccountsMessage, nextValidIdMessage } from './messages/account.js';
@@ -115,6 +116,10 @@ export class Session implements ClientLink {
 
   executed(record: OrderRecord, fill: Fill, cumulative: { qty: number; avg: number }): void {
     sendExecution(this, NO_ID, record, fill, cumulative);
+  }
+
+  executedWithoutOrder(event: AccountExecution): void {
+    sendAccountExecution(this, NO_ID, event);
   }
 
   accountChanged(accountId: string, conId: number | null): void {

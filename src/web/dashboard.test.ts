@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,9 @@ import { createClient } from '../gateway.js';
 import { parseApiKeys } from '../core/config.js';
 import type { GatewayClient } from '../core/client/interface.js';
 import type * as Core from '../core/models.js';
+import { TERMINAL_STATUSES as CORE_TERMINAL } from '../core/models.js';
 import type * as App from './app/types.js';
+import { TERMINAL_STATUSES as APP_TERMINAL } from './app/types.js';
 import { registerDashboard } from './index.js';
 
 // The browser code keeps its own copy of the response shapes (no zod in the page);
@@ -43,6 +45,11 @@ export type _ShapesStillFit = [
   Fits<Core.KillSwitchState, App.KillSwitchState>,
   Fits<Core.ErrorBody, App.ErrorBody>,
   Fits<Core.OrderSpecOutput, App.OrderSpec>,
+  Fits<Core.OrderEvent, App.OrderEvent>,
+  Fits<Core.ModificationPreview, App.ModificationPreview>,
+  Fits<Core.ModifyResult, App.ModifyResult>,
+  // The other way round: what the page sends must be a modification the API accepts.
+  Fits<App.OrderModification, Core.OrderModificationInput>,
   Fits<Core.OrderType, (typeof App.ORDER_TYPES)[number]>,
   Fits<(typeof App.ORDER_TYPES)[number], Core.OrderType>,
   Fits<Core.TimeInForce, (typeof App.TIME_IN_FORCE)[number]>,
@@ -77,6 +84,11 @@ function forgiveConsoleErrors(pattern: RegExp): void {
   consoleErrors.splice(0, consoleErrors.length, ...kept);
 }
 let placeRequest: Request | null = null;
+/** Requests to the order event stream (with their Last-Event-ID), and PATCH requests, in order. */
+const streamRequests: Request[] = [];
+const patchRequests: Request[] = [];
+/** The sockets of open order streams, server side: a test cuts them to drop the stream mid-way. */
+const orderStreamSockets = new Set<Socket>();
 
 async function shot(p: Page, name: string): Promise<void> {
   // From the top: a full-page shot taken scrolled down would paint the sticky status bar mid-page.
@@ -89,6 +101,8 @@ async function newPage(ctx: BrowserContext): Promise<Page> {
   p.on('request', (r) => {
     requests.push(r.url());
     if (r.url().endsWith('/api/orders/place')) placeRequest = r;
+    if (r.url().endsWith('/api/orders/stream')) streamRequests.push(r);
+    if (r.method() === 'PATCH') patchRequests.push(r);
   });
   p.on('pageerror', (e) => pageErrors.push(e.message));
   p.on('console', (m) => {
@@ -160,6 +174,12 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     if (apiKeys === undefined) throw new Error('test keys do not parse');
     server = await buildApiServer(client, { apiKeys });
     await registerDashboard(server);
+    server.server.on('request', (req: { url?: string; socket: Socket }) => {
+      if (req.url?.startsWith('/api/orders/stream')) {
+        orderStreamSockets.add(req.socket);
+        req.socket.once('close', () => orderStreamSockets.delete(req.socket));
+      }
+    });
     await server.listen({ host: '127.0.0.1', port: 0 });
     baseUrl = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
@@ -392,6 +412,158 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await shot(page, '08-audit');
   });
 
+  /** A BUY LMT 5% under the bid placed by another client (not this page): it rests, and only the order stream can tell the page about it. */
+  async function placeElsewhere(quantity: number): Promise<{ orderId: string; limit: number }> {
+    const limit = Math.round((await aaplBid()) * 0.95 * 100) / 100;
+    const preview = await client.previewOrder({ symbol: 'AAPL', action: 'BUY', quantity, orderType: 'LMT', limitPrice: limit });
+    const placed = await client.placeOrder({ ...preview.spec, previewId: preview.previewId });
+    return { orderId: placed.orderId, limit };
+  }
+  const listRequests = (): number => requests.filter((u) => u.includes('/api/orders?')).length;
+
+  it('keeps the open and recent orders current from the order event stream, without polling', async () => {
+    expect([...APP_TERMINAL].sort()).toEqual([...CORE_TERMINAL].sort());
+    // Entering the view loads the list once; wait for that load, so the count below starts after it.
+    const loaded = page.waitForResponse((r) => r.url().includes('/api/orders?status=open'));
+    await go(page, 'trade');
+    await loaded;
+    await eventually(() => page.getAttribute('#open-feed-state', 'data-feed-state')).toBe('live');
+    const listsBefore = listRequests();
+    const { orderId: id } = await placeElsewhere(21);
+    const row = page.locator(`#open-orders tr[data-order="${id}"]`);
+    await row.waitFor();
+    expect(await row.locator('[data-field="quantity"]').textContent()).toBe('21');
+    await client.cancelOrder(id);
+    await row.waitFor({ state: 'detached' });
+    // The order came and went with no list request: the stream carried both.
+    expect(listRequests()).toBe(listsBefore);
+
+    await go(page, 'orders');
+    await page.selectOption('#orders-filter select[name="status"]', 'all');
+    const filtered = page.waitForResponse((r) => r.url().includes('/api/orders?status=all'));
+    await page.click('#orders-filter button[type="submit"]');
+    await filtered;
+    await eventually(() => page.textContent('#orders-list')).toContain(id);
+    expect(await page.getAttribute('#orders-feed-state', 'data-feed-state')).toBe('live');
+    const listed = listRequests();
+    const { orderId: next } = await placeElsewhere(22);
+    await page.locator(`#orders-list button[data-detail="${next}"]`).waitFor();
+    expect(listRequests()).toBe(listed);
+    await client.cancelOrder(next);
+    await eventually(() => page.locator(`#orders-list tr:has(button[data-detail="${next}"]) .order-status`).textContent()).toBe('CANCELLED');
+  });
+
+  it('marks the order lists stale while the stream is down, and on reconnect resumes after the last event (Last-Event-ID): what it missed arrives once', async () => {
+    await go(page, 'trade');
+    await eventually(() => page.getAttribute('#open-feed-state', 'data-feed-state')).toBe('live');
+    const before = streamRequests.length;
+    const seenBefore = Number(await page.getAttribute('#open-feed-state', 'data-sequence'));
+    expect(seenBefore).toBeGreaterThan(0);
+    // Cut the live stream on the server, and keep new ones from getting through for now.
+    await page.route('**/api/orders/stream', (route) => route.abort());
+    expect(orderStreamSockets.size).toBeGreaterThan(0);
+    for (const socket of orderStreamSockets) socket.destroy();
+    await eventually(() => page.getAttribute('#open-feed-state', 'data-feed-state')).toBe('stale');
+    expect(await page.getAttribute('#open-orders', 'class')).toContain('stale');
+    expect(await page.getAttribute('#open-feed-state', 'title')).toContain('may be out of date');
+    expect(await page.locator('#view-trade [data-feed-note]').textContent()).toContain('Not live');
+
+    // Meanwhile an order is placed and modified elsewhere: the page cannot know yet.
+    const { orderId: id, limit } = await placeElsewhere(23);
+    await client.modifyOrder(id, { quantity: 24, limitPrice: limit - 1 });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await page.locator(`#open-orders tr[data-order="${id}"]`).count()).toBe(0);
+    await shot(page, '06b-trade-order-stream-stale');
+
+    await page.unroute('**/api/orders/stream');
+    forgiveConsoleErrors(/ERR_FAILED|orders\/stream/);
+    await eventually(() => page.getAttribute('#open-feed-state', 'data-feed-state')).toBe('live');
+    const row = page.locator(`#open-orders tr[data-order="${id}"]`);
+    await row.waitFor();
+    expect(await page.getAttribute('#open-orders', 'class')).not.toContain('stale');
+    // The missed placement and modification, applied in order: the row shows the modified order, once.
+    await eventually(() => row.locator('[data-field="quantity"]').textContent()).toBe('24');
+    expect(await page.locator(`#open-orders tr[data-order="${id}"]`).count()).toBe(1);
+    expect(await page.locator('#view-trade [data-feed-note]').isHidden()).toBe(true);
+    // Every reconnect resumed after the last event received before the cut, and the page now has every event since.
+    const resumed = streamRequests.slice(before).map((r) => r.headers()['last-event-id']);
+    expect(resumed.length).toBeGreaterThan(0);
+    expect(new Set(resumed)).toEqual(new Set([String(seenBefore)]));
+    const missed = await client.listOrderEvents({ afterSequence: seenBefore, limit: 100 });
+    expect(missed.filter((e) => e.orderId === id).map((e) => e.kind)).toEqual(expect.arrayContaining(['NEW', 'STATUS']));
+    const latest = missed.at(-1)?.sequence ?? 0;
+    await eventually(async () => Number(await page.getAttribute('#open-feed-state', 'data-sequence'))).toBeGreaterThanOrEqual(latest);
+    await client.cancelOrder(id);
+    await row.waitFor({ state: 'detached' });
+  });
+
+  it('modifies a working order from the open-orders table: preview of the change, a confirmation, then the row changes when the stream brings it', async () => {
+    await go(page, 'trade');
+    const { orderId: id, limit } = await placeElsewhere(25);
+    const row = page.locator(`#open-orders tr[data-order="${id}"]`);
+    await row.waitFor();
+    await row.locator('button[data-modify]').click();
+    const panel = page.locator('#modify-panel');
+    await panel.waitFor({ state: 'visible' });
+    expect(await page.textContent('#modify-order-id')).toBe(id);
+    expect(await row.getAttribute('class')).toContain('editing');
+    expect(await page.inputValue('#modify-panel input[name="quantity"]')).toBe('25');
+    expect(Number(await page.inputValue('#modify-panel input[name="price"]'))).toBe(limit);
+    const sendButton = page.locator('#modify-send-button');
+    expect(await sendButton.isDisabled()).toBe(true);
+
+    // Nothing changed: nothing to preview.
+    await page.click('#modify-preview-button');
+    await eventually(() => page.textContent('#modify-message')).toContain('Change the quantity or the price first');
+    const newLimit = Math.round((limit - 0.5) * 100) / 100;
+    await page.fill('#modify-panel input[name="quantity"]', '30');
+    await page.fill('#modify-panel input[name="price"]', String(newLimit));
+    await page.click('#modify-preview-button');
+    await eventually(() => page.textContent('#modify-risk-result')).toBe('all passed');
+    const shown = (await page.textContent('#modify-preview')) ?? '';
+    expect(shown).toContain(`BUY 25 AAPL LMT DAY (limit ${limit.toFixed(2)})`);
+    expect(shown).toContain(`BUY 30 AAPL LMT DAY (limit ${newLimit.toFixed(2)})`);
+    for (const text of ['maxOrderQuantity', 'maxOrdersPerMinute', 'TRANSMIT']) expect(shown).toContain(text);
+    expect(await sendButton.isEnabled()).toBe(true);
+    expect(await overflowing(page, '#modify-preview, #modify-preview .table-wrap')).toEqual([]);
+    await shot(page, '06c-trade-modify-preview');
+
+    // An edit discards the preview: only what was previewed can be sent.
+    await page.fill('#modify-panel input[name="quantity"]', '31');
+    expect(await sendButton.isDisabled()).toBe(true);
+    await page.fill('#modify-panel input[name="quantity"]', '30');
+    await page.click('#modify-preview-button');
+    await eventually(() => sendButton.isEnabled()).toBe(true);
+
+    // Confirm first; Back sends nothing.
+    await sendButton.click();
+    await page.locator('#modify-dialog').waitFor({ state: 'visible' });
+    expect(await page.textContent('#modify-confirm-order')).toContain(`BUY 30 AAPL LMT DAY (limit ${newLimit.toFixed(2)})`);
+    await shot(page, '06d-trade-modify-confirm');
+    await page.click('#modify-dialog button[value="back"]');
+    await page.locator('#modify-dialog').waitFor({ state: 'hidden' });
+    expect(patchRequests).toEqual([]);
+    await sendButton.click();
+    await page.click('#modify-send');
+    await eventually(() => page.textContent('#open-message')).toContain(`Order ${id} modified: BUY 30 AAPL LMT DAY`);
+    await panel.waitFor({ state: 'hidden' });
+    expect((await row.getAttribute('class')) ?? '').not.toContain('editing');
+    await eventually(() => row.locator('[data-field="quantity"]').textContent()).toBe('30');
+    expect(await row.locator('[data-field="price"]').textContent()).toBe(newLimit.toFixed(2));
+
+    const sent = patchRequests[0];
+    expect(sent?.url()).toBe(`${baseUrl}/api/orders/${id}`);
+    const body = sent?.postDataJSON() as { quantity?: number; limitPrice?: number; previewId?: string };
+    expect(body).toMatchObject({ quantity: 30, limitPrice: newLimit, previewId: expect.stringMatching(/\S/) });
+    expect(sent?.headers()['idempotency-key']).toBe(`dashboard-${body.previewId ?? ''}`);
+    const order = await client.getOrderStatus(id);
+    expect(order.spec).toMatchObject({ quantity: 30, limitPrice: newLimit });
+    expect((await client.queryAudit({ orderId: id, eventType: 'ORDER_MODIFY_REQUESTED' })).entries).toHaveLength(1);
+    await shot(page, '06e-trade-modified');
+    await client.cancelOrder(id);
+    await row.waitFor({ state: 'detached' });
+  });
+
   it('engages the kill switch after a confirmation, and a placed order is then refused', async () => {
     // Whatever happens here, the next test starts with the switch released.
     onTestFinished(async () => {
@@ -457,6 +629,7 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await cancel.waitFor();
     expect(await cancel.isDisabled()).toBe(true);
     expect(await cancel.getAttribute('title')).toContain('trade scope');
+    expect(await p.locator(`#open-orders button[data-modify="${placed.orderId}"]`).isDisabled()).toBe(true);
     expect(await p.locator('#kill-button').isVisible()).toBe(true);
     expect(await p.locator('#kill-button').isDisabled()).toBe(true);
     await shot(p, '11-read-only-trade');
@@ -508,6 +681,27 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await eventually(() => p.textContent('#risk-result')).toBe('all passed');
     expect(await overflowing(p, '#preview, #preview .table-wrap')).toEqual([]);
     await shot(p, '14-phone-trade');
+
+    // The open orders fit the phone, and a modification can be previewed and sent there.
+    const { orderId: id, limit } = await placeElsewhere(26);
+    const row = p.locator(`#open-orders tr[data-order="${id}"]`);
+    await row.waitFor();
+    expect(await overflowing(p, '#open-orders .table-wrap')).toEqual([]);
+    expect(await row.locator('button[data-modify]').isVisible()).toBe(true);
+    await row.locator('button[data-modify]').click();
+    await p.fill('#modify-panel input[name="price"]', String(Math.round((limit - 0.25) * 100) / 100));
+    await p.click('#modify-preview-button');
+    await eventually(() => p.textContent('#modify-risk-result')).toBe('all passed');
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await overflowing(p, '#modify-preview, #modify-preview .table-wrap')).toEqual([]);
+    await shot(p, '14b-phone-modify-preview');
+    await p.click('#modify-send-button');
+    await p.click('#modify-send');
+    await eventually(() => p.textContent('#open-message')).toContain(`Order ${id} modified`);
+    await eventually(() => row.locator('[data-field="price"]').textContent()).toBe((Math.round((limit - 0.25) * 100) / 100).toFixed(2));
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(p, '14c-phone-modified');
+    await client.cancelOrder(id);
     await phone.close();
   });
 

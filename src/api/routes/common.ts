@@ -12,9 +12,10 @@ export const errorResponses = { '4xx': ErrorBody, '5xx': ErrorBody } as const;
 export const SECURITY: Array<Record<string, string[]>> = [{ apiKey: [] }, { bearer: [] }];
 
 const SCOPE_NOTE: Record<ApiScope, string> = {
-  read: 'Needs an API key with the read scope (or trade, or admin).',
+  read: 'Needs an API key with the read scope (or trade, admin or approve).',
   trade: 'Needs an API key with the trade scope (or admin).',
   admin: 'Needs an API key with the admin scope.',
+  approve: 'Needs an API key with the approve scope, other than the key that placed the order (four eyes).',
 };
 
 /**

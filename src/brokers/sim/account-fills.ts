@@ -3,18 +3,20 @@
  * final settlements and margin liquidations. IBKR reports these as executions
  * that belong to no order, so each is a fill with order id "0" whose exchange
  * field says what happened; it is stored with the fills and sent on the fill
- * stream (the audit, the order-event stream and the TWS emulator see it), and
+ * stream and, with its contract, as an `accountExecution` event (the core's
+ * audit and order-event stream and the TWS emulator see it), and
  * the position, cash and fill commit together.
  */
 import { Decimal } from 'decimal.js';
 import { toCents } from '../../core/money.js';
 import type { Fill } from '../../core/models.js';
+import type { AccountExecutionReason } from '../../core/broker/port.js';
 import type { Instrument } from './catalogue.js';
 import type { SimMarketData } from './market-data.js';
 import type { SimState } from './state.js';
 import type { AccountValuer } from './valuation.js';
 
-export type AccountFillKind = 'EXERCISE' | 'ASSIGNMENT' | 'EXPIRED' | 'FINAL-SETTLEMENT' | 'LIQUIDATION';
+export type AccountFillKind = AccountExecutionReason;
 
 export interface AccountFill {
   inst: Instrument;
@@ -54,6 +56,8 @@ export function bookAccountFills(sim: SimState, prices: SimMarketData, account: 
       store.savePosition(effect.position);
       account.fillCommitted(fill, leg.inst.contract.conId, accountId);
       sim.emit('fill', { ...fill });
+      // The core audits it and the emulator reports it with its contract (the fill alone names none).
+      sim.emit('accountExecution', { fill: { ...fill }, contract: leg.inst.contract, accountId, reason: kind });
       out.push(fill);
     });
     store.saveTotals(account.ledger.totals);

@@ -3,6 +3,7 @@ import { Decimal } from 'decimal.js';
 import type { Contract, Fill } from '../../core/models.js';
 import type { BrokerOrderState } from '../../core/broker/port.js';
 import { createSimBroker, resetSimAccount } from './index.js';
+import { secFeeRate } from './fee-schedule.js';
 import { flush, makeSimHarness, placeSim, type SimHarness } from '../../testing/sim-harness.js';
 
 const ACCOUNT = 'DU1234567';
@@ -126,8 +127,8 @@ describe('the issue scenarios', () => {
     await flush();
     const b = await h.broker.getOrder(buy.orderId);
     const s = await h.broker.getOrder(sell.orderId);
-    // The sale pays USD 1.00 commission plus the SEC fee (0.0000278 x proceeds, up to the cent) and FINRA TAF (100 x 0.000166 -> 0.02).
-    const secFee = new Decimal(s?.avgFillPrice as number).times(100).times('0.0000278').toDecimalPlaces(2, Decimal.ROUND_UP);
+    // The sale pays USD 1.00 commission plus the SEC fee (the rate of the sale's day x proceeds, up to the cent) and FINRA TAF (100 x 0.000166 -> 0.02).
+    const secFee = new Decimal(s?.avgFillPrice as number).times(100).times(secFeeRate(h.clock.now())).toDecimalPlaces(2, Decimal.ROUND_UP);
     expect(s?.commission).toBe(secFee.plus('1.02').toNumber());
     const expected = new Decimal(s?.avgFillPrice as number).minus(b?.avgFillPrice as number).times(100).minus(1).minus(s?.commission as number);
     const fill = h.fills.find((f) => f.orderId === sell.orderId);

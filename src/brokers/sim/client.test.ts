@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Decimal } from 'decimal.js';
 import { ManualClock } from '../../core/clock.js';
+import { secFeeRate } from './fee-schedule.js';
 import { createClient } from '../../gateway.js';
 import type { GatewayClient } from '../../core/client/interface.js';
 import { flush, MONDAY_10_ET } from '../../testing/sim-harness.js';
@@ -54,9 +55,10 @@ describe('through createClient() with ORDERS_ENABLED=true', () => {
     await flush();
     const sold = await c.getOrderStatus(sell.orderId);
     expect(sold.status).toBe('FILLED');
-    // The sale's commission includes the SEC fee and FINRA TAF IBKR passes through.
+    // The sale's commission includes the fees IBKR passes through: the SEC fee at its rate on the day of the sale and FINRA TAF (0.02).
     const expected = new Decimal(sold.avgFillPrice as number).minus(price).times(100).minus(1).minus(sold.commission as number).toNumber();
-    expect(sold.commission).toBeGreaterThan(1.6);
+    const secFee = new Decimal(sold.avgFillPrice as number).times(100).times(secFeeRate(clock.now())).toDecimalPlaces(2, Decimal.ROUND_UP);
+    expect(sold.commission).toBe(secFee.plus('1.02').toNumber());
     expect((await c.getPnl()).realizedPnl).toBe(expected);
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal } from 'decimal.js';
 import { executionFees, fillCommission, orderCommission } from './commissions.js';
+import { secFeeRate } from './fee-schedule.js';
 
 const equity = (shares: number, price: number): Decimal =>
   orderCommission({ cls: 'equity', symbol: 'AAPL', quantity: new Decimal(shares), valueUsd: new Decimal(shares).times(price), price: new Decimal(price) });
@@ -45,13 +46,22 @@ describe('IBKR Pro Fixed commissions', () => {
 });
 
 describe('third-party fees IBKR passes through (fee-schedule.ts)', () => {
+  // A sale before 2025-05-14, when the SEC's Section 31 rate was still $27.80 per million.
+  const APRIL_2025 = Date.parse('2025-04-30T15:00:00Z');
   const fees = (over: Partial<Parameters<typeof executionFees>[0]>) =>
-    executionFees({ cls: 'equity', symbol: 'AAPL', side: 'SELL', quantity: new Decimal(100), valueUsd: new Decimal(23_000), commission: new Decimal(1), ...over });
+    executionFees({ cls: 'equity', symbol: 'AAPL', side: 'SELL', quantity: new Decimal(100), valueUsd: new Decimal(23_000), commission: new Decimal(1), at: APRIL_2025, ...over });
 
   it('selling 100 AAPL at 230 pays the SEC fee (0.0000278 x 23,000 = 0.6394 -> 0.64) and FINRA TAF (0.000166 x 100 = 0.0166 -> 0.02)', () => {
     const f = fees({});
     expect(f.regulatory.toNumber()).toBe(0.66);
     expect(f.total.toNumber()).toBe(0.66);
+  });
+
+  it('from 2025-05-14 the SEC fee is $0.00 per million (SEC Release 34-102779), so the same sale pays only the FINRA TAF', () => {
+    expect(secFeeRate(Date.parse('2025-05-13T20:00:00Z')).toString()).toBe('0.0000278');
+    expect(secFeeRate(Date.parse('2025-05-14T13:30:00Z')).toNumber()).toBe(0);
+    expect(fees({ at: Date.parse('2025-05-14T13:30:00Z') }).regulatory.toNumber()).toBe(0.02);
+    expect(fees({ at: Date.parse('2026-12-02T15:00:00Z'), cls: 'option', quantity: new Decimal(10), valueUsd: new Decimal(5000) }).regulatory.toString()).toBe("0.41");
   });
 
   it('buying stock pays no regulatory fee; the TAF stops at USD 8.30 a trade', () => {

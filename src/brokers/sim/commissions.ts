@@ -11,7 +11,7 @@
  */
 import { Decimal } from 'decimal.js';
 import type { InstrumentClass } from './catalogue.js';
-import { FEES, feeRate } from './fee-schedule.js';
+import { FEES, feeRate, secFeeRate } from './fee-schedule.js';
 
 const ZERO = new Decimal(0);
 
@@ -83,6 +83,8 @@ export interface ExecutionFeesInput {
   /** The commission IBKR itself charged this execution (Tiered pass-through fees are a fraction of it). */
   commission: Decimal;
   plan?: CommissionPlan;
+  /** When the execution happens (ms): the SEC fee rate depends on the charge date. */
+  at: number;
 }
 
 export interface ExecutionFees {
@@ -110,7 +112,7 @@ export function executionFees(input: ExecutionFeesInput): ExecutionFees {
   switch (cls) {
     case 'equity': {
       if (sell) {
-        regulatory = upToCent(valueUsd.times(feeRate(FEES.secFeePerDollarSold)));
+        regulatory = upToCent(valueUsd.times(secFeeRate(input.at)));
         regulatory = regulatory.plus(upToCent(Decimal.min(quantity.times(feeRate(FEES.finraTafPerShareSold)), feeRate(FEES.finraTafMaxPerTrade))));
       }
       if (tiered) {
@@ -123,7 +125,7 @@ export function executionFees(input: ExecutionFeesInput): ExecutionFees {
     case 'option': {
       regulatory = upToCent(quantity.times(feeRate(FEES.optionsRegulatoryFee)));
       if (sell) {
-        regulatory = regulatory.plus(upToCent(valueUsd.times(feeRate(FEES.secFeePerDollarSold))));
+        regulatory = regulatory.plus(upToCent(valueUsd.times(secFeeRate(input.at))));
         regulatory = regulatory.plus(upToCent(quantity.times(feeRate(FEES.finraTafPerOptionSold))));
       }
       if (tiered) clearing = toCent(Decimal.min(quantity.times(feeRate(FEES.occClearingPerContract)), feeRate(FEES.occClearingMaxPerTrade)));

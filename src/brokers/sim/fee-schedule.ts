@@ -27,8 +27,13 @@ const IBKR_FUTURES = 'https://www.interactivebrokers.com/en/pricing/commissions-
 const IBKR_ORF = 'https://ibkr.info/article/1184';
 
 export const FEES = {
-  /** Stock and option sales: SEC Section 31 transaction fee, per USD of sale proceeds. */
-  secFeePerDollarSold: rate('0.0000278', `${IBKR_STOCKS} (Regulatory Fees: "USD 0.0000278 * Value of Aggregate Sales")`, '2025-07'),
+  /**
+   * Stock and option sales: the SEC Section 31 transaction fee, per USD of sale proceeds, until
+   * 2025-05-13 (see SEC_FEE_PERIODS for the rate on a given day).
+   */
+  secFeePerDollarSold: rate('0.0000278', `${IBKR_STOCKS} (Regulatory Fees: "USD 0.0000278 * Value of Aggregate Sales"); SEC Release 34-102779 (FY2025 order: $27.80 per million)`, '2025-07'),
+  /** The Section 31 rate from 2025-05-14: nothing, the SEC having collected its FY2025 appropriation early. */
+  secFeeFrom20250514: rate('0', `FINRA Information Notice 2025-04-24 (https://www.finra.org/rules-guidance/notices/information-notice-20250424): Section 31 rate "$0.00 per million" for charge dates on or after 2025-05-14, per SEC Release 34-102779 of 2025-04-08`, '2026-12'),
   /** Stock sales: FINRA Trading Activity Fee per share sold, at most USD 8.30 a trade. */
   finraTafPerShareSold: rate('0.000166', `${IBKR_STOCKS} (Regulatory Fees: "USD 0.000166 * Quantity Sold")`, '2025-07'),
   finraTafMaxPerTrade: rate('8.30', `${IBKR_STOCKS}, footnote 5 (maximum per trade)`, '2025-07'),
@@ -75,3 +80,25 @@ export const FEES = {
 } as const;
 
 export const feeRate = (r: Rate): Decimal => new Decimal(r.value);
+
+/**
+ * The SEC Section 31 rate by charge date (UTC day the sale executes), newest
+ * last. The rate changes by SEC order, usually once or twice a fiscal year.
+ * The FY2026 order (Release 34-104909 of 2026-02-27, 91 FR 10643) exists but
+ * the copy consulted for this table did not show its rate, so no row starts
+ * there: until someone reads it, the simulator keeps charging the last rate
+ * it can cite ($0.00 per million since 2025-05-14). Add its row here, with
+ * its effective date, once it is read.
+ */
+export const SEC_FEE_PERIODS: ReadonlyArray<{ from: string; rate: Rate }> = [
+  { from: '1970-01-01', rate: FEES.secFeePerDollarSold },
+  { from: '2025-05-14', rate: FEES.secFeeFrom20250514 },
+];
+
+/** The Section 31 fee per USD sold for a sale executed at `atMs`. */
+export function secFeeRate(atMs: number): Decimal {
+  const day = new Date(atMs).toISOString().slice(0, 10);
+  let current = SEC_FEE_PERIODS[0]?.rate ?? FEES.secFeePerDollarSold;
+  for (const period of SEC_FEE_PERIODS) if (period.from <= day) current = period.rate;
+  return feeRate(current);
+}

@@ -9,7 +9,8 @@
  *   do not: cash pays only commissions, and realised gains or losses when a
  *   position is reduced; the open futures P&L counts in net liquidation;
  * - Reg T margin: 50% initial / 25% maintenance on stocks (30% for shorts),
- *   100% of premium for long options, a fixed amount per futures contract.
+ *   a fixed amount per futures contract; options by IBKR's rules for long,
+ *   covered and naked positions (option-margin.ts).
  *
  * Cash is kept per currency, as IBKR keeps it: a trade moves the cash of the
  * currency it is quoted in, and an FX trade (USD.JPY, EUR.USD) moves both of
@@ -23,6 +24,7 @@
 import { Decimal } from 'decimal.js';
 import type { Contract } from '../../core/models.js';
 import type { InstrumentClass, MarginRule } from './catalogue.js';
+import { optionMargin, shareCover } from './option-margin.js';
 
 const ZERO = new Decimal(0);
 
@@ -290,7 +292,10 @@ export class Ledger {
     let realizedTotal = ZERO;
     const out: PositionValuation[] = [];
     for (const p of this.allPositions()) realizedTotal = realizedTotal.plus(p.realized);
-    for (const p of this.openPositions()) {
+    const open = this.openPositions();
+    // Shares that can cover short options (option-margin.ts), used up as the options are margined.
+    const cover = shareCover(open);
+    for (const p of open) {
       const mult = new Decimal(p.contract.multiplier ?? 1);
       const mark = markOf(p);
       // IBKR reports average cost in the contract's currency; the USD commissions are translated at today's rate.
@@ -317,7 +322,7 @@ export class Ledger {
         // Futures: only the P&L since the last daily settlement; cash holds the rest.
         nlv = nlv.plus(mvLocal.minus(p.grossCost).minus(p.variationSettled ?? ZERO).times(fx));
       }
-      const { initial, maintenance } = marginOf(p, mv, mark);
+      const { initial, maintenance } = p.cls === 'option' ? optionMargin(p, mv, mark, cover) : marginOf(p, mv, mark);
       init = init.plus(initial);
       maint = maint.plus(maintenance);
       out.push({ position: p, markPrice: price, marketValue: mv, unrealized, avgCost, initMargin: initial, maintMargin: maintenance });
@@ -356,13 +361,6 @@ function marginOf(p: LedgerPosition, mv: Decimal, mark: Mark): { initial: Decima
   switch (p.cls) {
     case 'future':
       return { initial: qty.times(rule.initialPerContract ?? 0), maintenance: qty.times(rule.maintenancePerContract ?? 0) };
-    case 'option': {
-      if (p.quantity.isPositive()) return { initial: mv.abs(), maintenance: mv.abs() };
-      // Short options: premium plus 20% of the underlying's value (Reg T's naked option rule, without the OTM credit).
-      const underlying = qty.times(p.contract.multiplier ?? 100).times(mark.underlyingPrice ?? mark.price).times(mark.fx);
-      const req = mv.abs().plus(underlying.times('0.2'));
-      return { initial: req, maintenance: req };
-    }
     default: {
       const initialRate = rule.initialRate ?? 0.5;
       const maintRate = p.quantity.isNegative() && p.cls === 'equity' ? Math.max(0.3, rule.maintenanceRate ?? 0.25) : (rule.maintenanceRate ?? 0.25);

@@ -56,7 +56,7 @@ export class Liquidator {
       const valueUsd = quantity.times(price).times(inst.contract.multiplier ?? 1).times(fx);
       const plan = this.sim.options.commissionPlan ?? 'fixed';
       const brokerCommission = orderCommission({ cls: inst.cls, symbol: inst.contract.symbol, quantity, valueUsd, price, plan });
-      const fees = executionFees({ cls: inst.cls, symbol: inst.contract.symbol, side, quantity, valueUsd, commission: brokerCommission, plan });
+      const fees = executionFees({ cls: inst.cls, symbol: inst.contract.symbol, side, quantity, valueUsd, commission: brokerCommission, plan, at: t });
       bookAccountFills(this.sim, this.prices, this.account, 'LIQUIDATION', `${inst.contract.conId.toString(16)}s${step}`, [{ inst, side, quantity, price, commission: brokerCommission.plus(fees.total), fees: fees.total }], t);
     }
   }

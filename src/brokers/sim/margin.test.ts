@@ -72,3 +72,19 @@ describe('liquidation when excess liquidity goes negative', () => {
     await flush();
   });
 });
+
+describe('option margin in the account (option-margin.ts)', () => {
+  it('writing a call against 100 shares adds no maintenance margin when out of the money; a second, naked one does', async () => {
+    const h = await start();
+    const [aapl] = await h.broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
+    const [call] = await h.broker.resolveContracts({ symbol: 'AAPL', securityType: 'OPT', expiry: '2026-01-16', strike: 300, right: 'C' });
+    expect((await placeSim(h.broker, aapl as Contract, { symbol: 'AAPL', action: 'BUY', quantity: 100, orderType: 'MKT' })).status).toBe('FILLED');
+    const stockOnly = (await h.broker.getAccountSummary(ACCOUNT)).maintMarginReq;
+    const sell = { symbol: 'AAPL', securityType: 'OPT' as const, expiry: '2026-01-16', strike: 300, right: 'C' as const, action: 'SELL' as const, quantity: 1, orderType: 'MKT' as const };
+    expect((await placeSim(h.broker, call as Contract, sell)).status).toBe('FILLED');
+    expect((await h.broker.getAccountSummary(ACCOUNT)).maintMarginReq).toBe(stockOnly);
+    expect((await placeSim(h.broker, call as Contract, sell)).status).toBe('FILLED');
+    // Naked: at least 10% of the underlying's value (23,000 x 10%) more.
+    expect((await h.broker.getAccountSummary(ACCOUNT)).maintMarginReq - stockOnly).toBeGreaterThan(2000);
+  });
+});

@@ -40,7 +40,7 @@ export class MarginCheck {
     const valueUsd = quantity.times(px).times(inst.contract.multiplier ?? 1).times(fx);
     const plan = this.sim.options.commissionPlan ?? 'fixed';
     const brokerCommission = orderCommission({ cls: inst.cls, symbol: inst.contract.symbol, quantity, valueUsd, price: px, plan });
-    const fees = executionFees({ cls: inst.cls, symbol: inst.contract.symbol, side: spec.action, quantity, valueUsd, commission: brokerCommission, plan });
+    const fees = executionFees({ cls: inst.cls, symbol: inst.contract.symbol, side: spec.action, quantity, valueUsd, commission: brokerCommission, plan, at: t });
     const commission = brokerCommission.plus(fees.total);
     const before = this.account.valuation();
     const clone = this.account.ledger.clone();

@@ -55,7 +55,7 @@ export class Settlement {
       { cls: inst.cls, symbol: inst.contract.symbol, quantity: filledAfter, valueUsd: valueAfter, price: filledValue.dividedBy(filledAfter), plan },
     );
     // IBKR's commission report carries one figure: its commission plus the regulatory and exchange fees it passes through.
-    const fees = executionFees({ cls: inst.cls, symbol: inst.contract.symbol, side: spec.action, quantity: qty, valueUsd: valueAfter.minus(valueBefore), commission: brokerCommission, plan });
+    const fees = executionFees({ cls: inst.cls, symbol: inst.contract.symbol, side: spec.action, quantity: qty, valueUsd: valueAfter.minus(valueBefore), commission: brokerCommission, plan, at: t });
     const commission = brokerCommission.plus(fees.total);
     const time = new Date(t).toISOString();
     const effect = this.account.applyFill({ contract: inst.contract, cls: inst.cls, side: spec.action, quantity: qty, price, fxRate: fx, commission, fees: fees.total, time });

@@ -1,7 +1,7 @@
 /** `kill-switch on|off|status` and `sim reset`. */
 import type { Command } from 'commander';
 import { resetSimAccount } from '../../gateway.js';
-import { openAuditStore } from '../../core/audit/index.js';
+import { openConfiguredStore } from '../../core/audit/open-store.js';
 import { systemClock } from '../../core/clock.js';
 import type { Config } from '../../core/config.js';
 import { GatewayError } from '../../core/errors.js';
@@ -19,7 +19,7 @@ const UNREACHABLE = new Set(['API_UNREACHABLE', 'API_TIMEOUT', 'API_BAD_RESPONSE
 
 /** The switch in the store itself, without a broker: what every process reads before its next order. */
 async function inStore(config: Config, engaged: boolean | null, reason: string | null): Promise<KillSwitchState> {
-  const store = openAuditStore({ dataDir: config.dataDir, hmacKey: config.auditHmacKey });
+  const store = await openConfiguredStore(config);
   try {
     const ks = new KillSwitch(store, systemClock);
     return await (engaged === null ? ks.state() : ks.set(engaged, reason, null));

@@ -46,6 +46,7 @@ export function registerHealthcheck(program: Command): void {
             ['an order now would', health.effectiveOrderMode],
             ['kill switch', health.killSwitch.engaged ? `ENGAGED (${health.killSwitch.reason ?? ''})` : 'released'],
             ['working orders', health.workingOrders],
+            ['store', `${health.store.kind} (a read took ${health.store.latencyMs} ms)`],
           ]);
         } catch (err) {
           const gw = toGatewayError(err);

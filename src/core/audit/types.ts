@@ -122,6 +122,13 @@ export interface AuditStore {
    * (`fromInclusive`: [from, to]), across every process on this store. O(log n).
    */
   countPlaced(fromIso: string, fromInclusive: boolean, toIso: string): Promise<number>;
+  /**
+   * How many order modifications were sent or simulated (ORDER_MODIFY_REQUESTED /
+   * ORDER_MODIFY_SIMULATED rows) with timestamp in (from, to] (`fromInclusive`:
+   * [from, to]), across every process on this store. A modification is an order
+   * message to the broker, so the order-rate limits count these with countPlaced.
+   */
+  countModifications(fromIso: string, fromInclusive: boolean, toIso: string): Promise<number>;
   /** created_at of the latest placed order with this risk key at or before `toIso`, or null. */
   lastPlacedWithKey(riskKey: string, toIso: string): Promise<string | null>;
   /**

@@ -11,7 +11,7 @@ import type { BrokerEvents, Unsubscribe } from './port.js';
 type Listener<E extends keyof BrokerEvents> = (...args: Parameters<BrokerEvents[E]>) => void;
 
 export class BrokerEventHub {
-  private readonly listeners: { [E in keyof BrokerEvents]: Set<BrokerEvents[E]> } = { orderStatus: new Set(), fill: new Set(), connection: new Set() };
+  private readonly listeners: { [E in keyof BrokerEvents]: Set<BrokerEvents[E]> } = { orderStatus: new Set(), fill: new Set(), accountExecution: new Set(), connection: new Set() };
 
   constructor(private readonly onListenerError: (err: unknown, event: keyof BrokerEvents) => void = () => undefined) {}
 

@@ -129,10 +129,29 @@ export interface ExecutionsQuery {
 
 export type ConnectionEvent = { state: BrokerStatus['state']; message: string | null; code?: number };
 
+/** Why the broker executed something in the account without an order. */
+export type AccountExecutionReason = 'EXERCISE' | 'ASSIGNMENT' | 'EXPIRED' | 'FINAL-SETTLEMENT' | 'LIQUIDATION';
+
+/**
+ * An execution the broker made on its own: an option exercised, assigned or
+ * expired, a future's final settlement, a margin liquidation. IBKR reports
+ * these as executions of no API order (order id 0); the fill (also sent on
+ * the `fill` event, with orderId "0") comes with the contract and account it
+ * moved, which the fill alone does not carry.
+ */
+export interface AccountExecution {
+  fill: Fill;
+  contract: Contract;
+  accountId: string;
+  reason: AccountExecutionReason;
+}
+
 /** Everything a broker tells the core without being asked. */
 export interface BrokerEvents {
   orderStatus: (state: BrokerOrderState) => void;
   fill: (fill: Fill) => void;
+  /** An execution without an order (see AccountExecution); its fill was sent on `fill` just before. */
+  accountExecution: (event: AccountExecution) => void;
   connection: (event: ConnectionEvent) => void;
 }
 

@@ -13,6 +13,11 @@ import type { Logger } from '../logging.js';
 import type { Metrics } from '../metrics.js';
 import type {
   AccountPnL,
+  Approval,
+  ApprovalDecision,
+  ApprovalListQueryInput,
+  ApproveRequestInput,
+  RejectRequestInput,
   AccountSummary,
   AuditPage,
   AuditQueryInput,
@@ -102,6 +107,18 @@ export interface GatewayClient {
   /** Recorded order events: after `afterSequence`, or the latest `limit`. */
   listOrderEvents(query?: OrderEventsQueryInput): Promise<OrderEvent[]>;
 
+  /** Orders held for a person's approval (default: the pending ones, newest first). */
+  listApprovals(query?: ApprovalListQueryInput): Promise<Approval[]>;
+  getApproval(approvalId: string): Promise<Approval>;
+  /**
+   * Approves an order held for approval: four eyes (never the key that placed
+   * it), bound to its spec hash, assessed again against the market, limits and
+   * gates, then sent once. A replay answers with the decision already taken.
+   */
+  approveOrder(approvalId: string, request?: ApproveRequestInput): Promise<ApprovalDecision>;
+  /** Rejects an order held for approval (four eyes), with a reason; nothing is sent. */
+  rejectOrder(approvalId: string, request: RejectRequestInput): Promise<ApprovalDecision>;
+
   queryAudit(query?: AuditQueryInput): Promise<AuditPage>;
   verifyAudit(): Promise<AuditVerifyResult>;
 
@@ -111,7 +128,8 @@ export interface GatewayClient {
   /**
    * Engaging blocks new orders (in every process on the DATA_DIR, from their
    * next order) and cancels every working order of this broker connection,
-   * reporting each; `cancelWorking: false` opts out. The state survives a restart.
+   * reporting each; `cancelWorking: false` opts out. Engaging also rejects
+   * every order held for approval. The state survives a restart.
    */
   setKillSwitch(engaged: boolean, reason: string | null, options?: { cancelWorking?: boolean }): Promise<KillSwitchChange>;
   riskLimits(): RiskLimits;

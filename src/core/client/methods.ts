@@ -13,6 +13,7 @@ import { withContext } from '../logging.js';
 import type { QuoteHub } from '../market-data.js';
 import { timed } from '../metrics.js';
 import {
+  ApprovalListQuery,
   AuditQuery,
   HistoricalRequest,
   OptionChainQuery,
@@ -35,6 +36,7 @@ import type { OrderContext } from '../orders/context.js';
 import { modifyOrder, previewModification } from '../orders/modify.js';
 import { placeOrder } from '../orders/place.js';
 import { previewOrder } from '../orders/preview.js';
+import { approveOrder, expireDue, listApprovals, readApproval, rejectOrder } from '../approvals/index.js';
 
 function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   const parsed = schema.safeParse(input);
@@ -123,6 +125,19 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
         const query = parse(OrderEventsQuery, input ?? {}, 'Order events query');
         return audit.orderEvents(query.afterSequence, query.limit);
       }),
+    listApprovals: (input) =>
+      call(async () => {
+        const query = parse(ApprovalListQuery, input ?? {}, 'Approval query');
+        await expireDue(ctx);
+        return listApprovals(ctx, query.state, query.limit);
+      }),
+    getApproval: (approvalId: string) =>
+      call(async () => {
+        await expireDue(ctx);
+        return readApproval(ctx, approvalId);
+      }),
+    approveOrder: (approvalId, request) => call(() => approveOrder(ctx, approvalId, request)),
+    rejectOrder: (approvalId, request) => call(() => rejectOrder(ctx, approvalId, request)),
     queryAudit: (input?: AuditQueryInput) => call(async () => audit.query(parse(AuditQuery, input ?? {}, 'Audit query'))),
     verifyAudit: () => call(() => audit.verify()),
     health: () => call(async () => health()),
@@ -133,10 +148,12 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
         // The switch is in the store before any cancel is tried: a cancel that hangs or fails cannot delay the stop.
         const state = await ctx.killSwitch.set(engaged, reason, gate.snapshot);
         if (!engaged) return { ...state, cancelled: [], cancelFailed: [], cancelSkipped: 'released: nothing to cancel' };
-        if (options.cancelWorking === false) return { ...state, cancelled: [], cancelFailed: [], cancelSkipped: 'cancelWorking: false' };
+        // Nothing held for approval may be sent after a stop: every pending approval is rejected, whatever cancelWorking says.
+        const approvalsRejected = await expireDue(ctx, `kill switch engaged (${reason ?? 'no reason'})`);
+        if (options.cancelWorking === false) return { ...state, cancelled: [], cancelFailed: [], cancelSkipped: 'cancelWorking: false', approvalsRejected };
         const { cancelled, failed, globalCancelSent } = await cancelAllWorking(ctx);
         logger.warn({ cancelled, failed, globalCancelSent, reason }, 'kill switch engaged: working orders cancelled');
-        return { ...state, cancelled, cancelFailed: failed, cancelSkipped: null, ...(globalCancelSent === undefined ? {} : { globalCancelSent }) };
+        return { ...state, cancelled, cancelFailed: failed, cancelSkipped: null, approvalsRejected, ...(globalCancelSent === undefined ? {} : { globalCancelSent }) };
       }),
     riskLimits: () => config.risk,
     close: async () => {
@@ -160,7 +177,12 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
 
   async function health(): Promise<Health> {
     const status = broker.status();
-    const [killSwitch, working] = await Promise.all([ctx.killSwitch.state(), workingOrders()]);
+    const timedRead = async (): Promise<number> => {
+      const started = performance.now();
+      await ctx.audit.lastOrderSequence();
+      return Math.round((performance.now() - started) * 1000) / 1000;
+    };
+    const [killSwitch, working, storeLatencyMs] = await Promise.all([ctx.killSwitch.state(), workingOrders(), timedRead()]);
     const gate = evaluateGates({ config, killSwitch, accountId: status.accounts[0] ?? null, brokerState: status.state });
     const state: Health['status'] = status.state === 'connected' ? 'ok' : status.state === 'disconnected' ? 'down' : 'degraded';
     return {
@@ -175,6 +197,7 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
       effectiveOrderMode: gate.outcome,
       killSwitch,
       workingOrders: working,
+      store: { kind: ctx.audit.kind, latencyMs: storeLatencyMs },
     };
   }
   return client;

@@ -5,7 +5,7 @@
  * root (src/gateway.ts) does, and hands it in.
  */
 import type { Broker } from '../broker/port.js';
-import { openAuditStore } from '../audit/sqlite/store.js';
+import { openConfiguredStore } from '../audit/open-store.js';
 import type { AuditStore } from '../audit/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { publicConfig, type Config } from '../config.js';
@@ -26,6 +26,8 @@ import { PreviewRegistry } from '../previews.js';
 import { createRiskEngine, storeHistory } from '../risk/index.js';
 import type { RiskEngine } from '../risk/types.js';
 import { buildClient } from './methods.js';
+import { createApprovalRuntime, startExpirySweep } from '../approvals/index.js';
+import type { ApprovalRuntime } from '../orders/context.js';
 import { VERSION } from '../version.js';
 
 /** Builds the broker once the store is open (so a failing broker closes the store it would have used). */
@@ -48,10 +50,8 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
   // A library logs nothing unless given a logger; the CLI and `start` pass theirs.
   const logger = options.logger ?? silentLogger();
   const metrics = createMetrics();
-  const opened = openAuditStore({
-    dataDir: config.dataDir,
+  const opened = await openConfiguredStore(config, {
     clock,
-    hmacKey: config.auditHmacKey,
     // A copy of each checkpoint outside DATA_DIR: whoever rewrites the directory cannot recall the logs.
     onCheckpoint: (checkpoint) => logger.info({ auditCheckpoint: checkpoint }, 'audit checkpoint'),
     onCheckpointError: (err) => logger.error({ err }, 'audit checkpoint could not be written; the next write retries'),
@@ -62,10 +62,12 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
   }
   const audit: AuditStore = opened;
   let risk: RiskEngine;
+  let approvals: ApprovalRuntime;
   try {
     // A configured RISK_FILE is loaded (and validated) by the engine itself. Rates,
     // duplicates and the day's realised P&L come from the store every process writes.
     risk = createRiskEngine(config.risk, { store: storeHistory(audit) });
+    approvals = createApprovalRuntime(config, logger);
   } catch (err) {
     await audit.close();
     throw err;
@@ -86,6 +88,7 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
     killSwitch,
     contracts: new ContractResolver(broker, metrics),
     previews: new PreviewRegistry(config.previewTtlSeconds * 1000, clock),
+    approvals,
     clock,
     metrics,
     logger,
@@ -124,8 +127,11 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
       ),
     onReconnect: () => void reconcileOrders(ctx).catch((err: unknown) => logger.error({ err }, 'reconciliation after reconnect failed')),
   });
+  const stopSweep = startExpirySweep(ctx);
   const close = client.close.bind(client);
   client.close = async () => {
+    stopSweep();
+    approvals.notifier.close();
     detach();
     await close();
   };

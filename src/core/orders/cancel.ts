@@ -9,6 +9,7 @@ import { currentContext } from '../logging.js';
 import { TERMINAL_STATUSES, type CancelResult } from '../models.js';
 import { auditRow, type OrderContext } from './context.js';
 import { applyBrokerState, updateFrom } from './order-events.js';
+import { withdrawPending } from '../approvals/decide.js';
 
 export async function cancelOrder(ctx: OrderContext, orderId: string): Promise<CancelResult> {
   const current = await ctx.audit.getOrder(orderId);
@@ -17,6 +18,8 @@ export async function cancelOrder(ctx: OrderContext, orderId: string): Promise<C
   if (TERMINAL_STATUSES.has(current.status)) {
     throw new OrderError('ORDER_NOT_CANCELLABLE', `Order ${orderId} is ${current.status}; only working orders can be cancelled`, { orderId, status: current.status });
   }
+  // Held for approval: it never reached the broker, so withdrawing it is the gateway's alone.
+  if (current.status === 'PENDING_APPROVAL') return withdrawPending(ctx, current);
   await ctx.audit.append(auditRow('ORDER_CANCEL_REQUESTED', { status: current.status }, { accountId: current.accountId, orderId, snapshot: null }));
   const state = await ctx.broker.cancelOrder(orderId);
   const after = (await applyBrokerState(ctx, updateFrom(state)))?.order ?? current;

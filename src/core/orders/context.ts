@@ -15,6 +15,14 @@ import type { Metrics } from '../metrics.js';
 import type { AuditEventType, UserContext } from '../models.js';
 import type { PreviewRegistry } from '../previews.js';
 import type { RiskEngine } from '../risk/types.js';
+import type { ApprovalNotifier } from '../approvals/webhook.js';
+import type { ApprovalRules } from '../models.js';
+
+/** What holding orders for approval needs: the APPROVAL_FILE rules and the webhook. */
+export interface ApprovalRuntime {
+  rules: ApprovalRules | null;
+  notifier: ApprovalNotifier;
+}
 
 export interface OrderContext {
   config: Config;
@@ -24,6 +32,7 @@ export interface OrderContext {
   killSwitch: KillSwitch;
   contracts: ContractResolver;
   previews: PreviewRegistry;
+  approvals: ApprovalRuntime;
   clock: Clock;
   metrics: Metrics;
   logger: Logger;

@@ -18,6 +18,8 @@ export const EVENT_FOR_STATUS: Record<OrderStatus, AuditEventType> = {
   REJECTED: 'ORDER_REJECTED',
   EXPIRED: 'ORDER_EXPIRED',
   UNKNOWN: 'ORDER_UNKNOWN',
+  PENDING_APPROVAL: 'APPROVAL_PENDING',
+  APPROVED: 'APPROVAL_APPROVED',
 };
 
 /** Total commission of a set of fills, summed exactly. */

@@ -15,10 +15,11 @@
  */
 import { inScope } from '../audit/scope.js';
 import type { ModifyOrderAck } from '../broker/port.js';
-import { AuditError, BrokerConnectionError, fromZodIssues, GatewayError, IdempotencyConflictError, OrderError, OrderIdInUseError, OrderNotFoundError, OrderRejectedError, RiskLimitError, toGatewayError, ValidationError } from '../errors.js';
+import { ApprovalError, AuditError, BrokerConnectionError, fromZodIssues, GatewayError, IdempotencyConflictError, OrderError, OrderIdInUseError, OrderNotFoundError, OrderRejectedError, RiskLimitError, toGatewayError, ValidationError } from '../errors.js';
 import { assertNotBlocked } from '../gates.js';
 import type { PlaceOptions } from '../client/interface.js';
 import { hashOf } from '../hashing.js';
+import { approvalNeedFor } from '../approvals/hold.js';
 import { currentContext } from '../logging.js';
 import { Decimal, toCents } from '../money.js';
 import {
@@ -58,6 +59,10 @@ async function planModification(ctx: OrderContext, orderId: string, changes: Ord
   const current = await ctx.audit.getOrder(orderId);
   if (!current) throw new OrderNotFoundError(orderId);
   if (!inScope(current, ctx.scope())) throw new OrderIdInUseError(orderId, current.brokerIdentity, 'modify it through the broker it is connected to');
+  if (current.status === 'PENDING_APPROVAL') {
+    // The approval is bound to the order as requested: a changed order is a new request with its own approval.
+    throw new OrderError('ORDER_NOT_MODIFIABLE', `Order ${orderId} is held for approval as requested; cancel it and place the changed order (it needs a new approval)`, { orderId, status: current.status });
+  }
   if (TERMINAL_STATUSES.has(current.status) || current.status === 'UNKNOWN') {
     const why = current.status === 'SIMULATED' ? 'was only simulated (never sent)' : current.status === 'UNKNOWN' ? 'has an unknown outcome until reconciliation' : `is ${current.status}`;
     throw new OrderError('ORDER_NOT_MODIFIABLE', `Order ${orderId} ${why}; only working orders can be modified`, { orderId, status: current.status });
@@ -162,6 +167,15 @@ async function modifyOnce(ctx: OrderContext, orderId: string, changes: OrderModi
     await ctx.audit.append(auditRow('GATE_BLOCKED', { modifies: orderId, spec: next, gate: { code: a.gate.code, reason: a.gate.reason } }, refs));
     assertNotBlocked(a.gate);
   }
+  const need = a.gate.outcome === 'TRANSMIT' ? approvalNeedFor(ctx, a) : null;
+  if (need?.required) {
+    // An approved order must stay the order that was approved: a change that would need approval is refused, never sent unapproved.
+    await ctx.audit.append(auditRow('ORDER_MODIFY_REJECTED', { modifies: orderId, spec: next, approvalRequired: need.reasons }, refs));
+    throw new ApprovalError('APPROVAL_REQUIRED', `This modification would need a person's approval (${need.reasons.join('; ')}); cancel order ${orderId} and place the changed order, which then waits for approval. Nothing was sent.`, {
+      orderId,
+      reasons: need.reasons,
+    });
+  }
   const detail = { previous: current.spec, spec: next, changes, riskChecks: a.riskChecks, idempotencyKey: key };
   const result = (spec: OrderSpec, o: OrderDetail, modified: boolean, message: string | null): ModifyResult => ({
     orderId,
@@ -177,6 +191,8 @@ async function modifyOnce(ctx: OrderContext, orderId: string, changes: OrderModi
   });
   if (a.gate.outcome === 'SIMULATE') {
     await ctx.audit.append(auditRow('ORDER_MODIFY_SIMULATED', { ...detail, reason: a.gate.reason }, refs));
+    // Counted like a simulated placement, so a strategy tested with ORDERS_ENABLED=false meets the same rate limits.
+    ctx.risk.recordModified(ctx.clock.now());
     return result(next, current, false, `Not sent: ${a.gate.reason ?? 'orders are simulated'}`);
   }
   const status = ctx.broker.status();
@@ -189,6 +205,8 @@ async function modifyOnce(ctx: OrderContext, orderId: string, changes: OrderModi
     if (gw instanceof AuditError) throw new AuditError(`The audit log could not record the modification, so nothing was sent: ${gw.message}`, 'AUDIT_UNAVAILABLE', undefined, { cause: err });
     throw gw;
   }
+  // An order message to the broker: it counts toward the order-rate limits (the store counts this audit row; see risk/history.ts).
+  ctx.risk.recordModified(ctx.clock.now());
   let ack: ModifyOrderAck;
   try {
     ack = await ctx.broker.modifyOrder({ orderId, contract: a.contract, spec: next, accountId: a.accountId, orderRef: current.clientOrderId ?? orderId });

@@ -11,6 +11,7 @@ import { inScope } from '../audit/scope.js';
 import type { BrokerOrderState } from '../broker/port.js';
 import { currentContext, withContext } from '../logging.js';
 import { TERMINAL_STATUSES, type Fill, type OrderDetail, type OrderStatus } from '../models.js';
+import { recordAccountExecution } from './account-executions.js';
 import { auditRow, type OrderContext } from './context.js';
 import { avgPriceOf, EVENT_FOR_STATUS, versionFrom, versionFromBroker } from './mapping.js';
 import { withOrderLock } from './order-lock.js';
@@ -29,6 +30,9 @@ const PROGRESS: Record<OrderStatus, number> = {
   CANCELLED: 9,
   REJECTED: 9,
   EXPIRED: 9,
+  // Held by the gateway until a person decides; never at the broker (approvals/).
+  PENDING_APPROVAL: 0,
+  APPROVED: 9,
 };
 
 export interface StateUpdate {
@@ -176,6 +180,19 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
   let lost = false;
   ctx.onBreaker = hooks.onBreaker;
   let detached = false;
+  const checkDailyLoss = (account: string): void => {
+    // The loss check needs the marked P&L, which is a broker call.
+    void ctx.broker
+      .getPnl(account)
+      .then(async (pnl) => {
+        const realized = await ctx.risk.realizedToday(pnl.accountId, ctx.clock.now());
+        if (ctx.risk.dailyLossBreached(pnl, realized) && !(await ctx.killSwitch.state()).engaged) await hooks.onBreaker(`daily loss limit reached (${pnl.dailyPnl} ${pnl.currency})`);
+      })
+      .catch((err: unknown) => {
+        // A check still in flight when the client closes has nothing left to protect.
+        if (!detached) ctx.logger.warn({ err }, 'daily loss check failed');
+      });
+  };
   const offs = [
     ctx.broker.on('orderStatus', (state) =>
       guard('an order status', async () => {
@@ -186,18 +203,13 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
     ctx.broker.on('fill', (fill) =>
       guard('a fill', async () => {
         const account = (await applyFill(ctx, fill))?.order.accountId;
-        if (!account) return;
-        // The loss check needs the marked P&L, which is a broker call.
-        void ctx.broker
-          .getPnl(account)
-          .then(async (pnl) => {
-            const realized = await ctx.risk.realizedToday(pnl.accountId, ctx.clock.now());
-            if (ctx.risk.dailyLossBreached(pnl, realized) && !(await ctx.killSwitch.state()).engaged) await hooks.onBreaker(`daily loss limit reached (${pnl.dailyPnl} ${pnl.currency})`);
-          })
-          .catch((err: unknown) => {
-            // A check still in flight when the client closes has nothing left to protect.
-            if (!detached) ctx.logger.warn({ err }, 'daily loss check failed');
-          });
+        if (account) checkDailyLoss(account);
+      }),
+    ),
+    // An execution without an order (expiry, assignment, liquidation): its own FILLED record.
+    ctx.broker.on('accountExecution', (event) =>
+      guard('an execution without an order', async () => {
+        if (await recordAccountExecution(ctx, event)) checkDailyLoss(event.accountId);
       }),
     ),
     ctx.broker.on('connection', (event) =>

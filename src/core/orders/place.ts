@@ -2,7 +2,11 @@
  * Placing an order. The order of steps is the safety argument:
  *
  *   validate -> idempotency claim -> preview binding -> risk -> safety gates
- *   -> (SIMULATE: record, done) -> allocate ids -> AUDIT ROW -> transmit
+ *   -> (SIMULATE: record, done) -> (approval needed: hold, done) -> allocate ids
+ *   -> AUDIT ROW -> transmit
+ *
+ * An order held for approval is sent later by approvals/decide.ts, through
+ * transmitApproved() below, after it has been assessed again.
  *
  * The audit row is written before anything leaves the gateway; if it cannot
  * be written, nothing is sent. Once an order may have reached the broker its
@@ -32,6 +36,7 @@ import { bracketChildren, type PlannedOrder } from './brackets.js';
 import { resultFrom } from './mapping.js';
 import { applyBrokerState } from './order-events.js';
 import { riskKeyOf } from '../risk/history.js';
+import { approvalNeedFor, holdForApproval } from '../approvals/hold.js';
 
 export const PLACE_SCOPE = 'orders.place';
 const SCOPE = PLACE_SCOPE;
@@ -120,7 +125,7 @@ async function recoverOrphan(ctx: OrderContext, key: string, since: string): Pro
   for (let afterId: number | undefined; ; ) {
     const page = await ctx.audit.query({ from: since, afterId, limit: 500 });
     for (const entry of page.entries) {
-      const placed = entry.eventType === 'ORDER_SUBMITTED' || entry.eventType === 'ORDER_SIMULATED';
+      const placed = entry.eventType === 'ORDER_SUBMITTED' || entry.eventType === 'ORDER_SIMULATED' || entry.eventType === 'APPROVAL_PENDING';
       if (!placed || entry.orderId === null || entry.eventData.idempotencyKey !== key) continue;
       recorded.add(entry.orderId);
       if (entry.eventData.role === 'ENTRY') {
@@ -158,7 +163,21 @@ async function placeOnce(ctx: OrderContext, spec: OrderSpec, previewId: string |
   }
   const planned = bracketChildren(spec);
   if (a.gate.outcome === 'SIMULATE') return simulate(ctx, a, planned, idempotencyKey);
+  // Only an order that would be sent waits for a person: a simulated one reaches nobody.
+  const need = approvalNeedFor(ctx, a);
+  if (need.required) return holdForApproval(ctx, a, need, idempotencyKey);
   return transmit(ctx, a, planned, idempotencyKey);
+}
+
+/** Sending an approved order: the approval is recorded (by `onIds`) once the broker ids are known and before any order row, so a crash can never leave it approvable twice. */
+export interface ApprovedSend {
+  approvalId: string;
+  onIds(parentId: string): Promise<void>;
+}
+
+/** Sends an order held for approval, assessed again just now. Errors are the order path's (a failure after sending says so). */
+export async function transmitApproved(ctx: OrderContext, a: Assessment, approved: ApprovedSend, idempotencyKey: string | null): Promise<OrderResult> {
+  return transmit(ctx, a, bracketChildren(a.spec), idempotencyKey, approved).catch(unwrap);
 }
 
 async function simulate(ctx: OrderContext, a: Assessment, planned: PlannedOrder[], key: string | null): Promise<OrderResult> {
@@ -170,7 +189,7 @@ async function simulate(ctx: OrderContext, a: Assessment, planned: PlannedOrder[
   return resultFrom(parent, children, currentContext().correlationId, a.gate.reason);
 }
 
-async function transmit(ctx: OrderContext, a: Assessment, planned: PlannedOrder[], key: string | null): Promise<OrderResult> {
+async function transmit(ctx: OrderContext, a: Assessment, planned: PlannedOrder[], key: string | null, approved?: ApprovedSend): Promise<OrderResult> {
   const status = ctx.broker.status();
   if (!status.connected) throw new BrokerConnectionError(`The broker is ${status.state}; nothing was sent`, 'BROKER_UNAVAILABLE');
   const ids = await ctx.broker.allocateOrderIds(planned.length);
@@ -179,8 +198,9 @@ async function transmit(ctx: OrderContext, a: Assessment, planned: PlannedOrder[
   // Ids another broker's orders already have in this store (two brokers on one DATA_DIR) are never written over.
   const [taken] = await ordersOf(ctx, ids);
   if (taken) throw new OrderIdInUseError(taken.orderId, taken.brokerIdentity);
+  if (approved) await approved.onIds(parentId);
   // The audit rows come first, durable (awaited: committed and fsync'd): an order that is not in the log is never sent.
-  await recordAll(planned, (p, i) => record(ctx, a, p, idFor(i), parentId, 'PENDING_SUBMIT', a.gate.warning, key));
+  await recordAll(planned, (p, i) => record(ctx, a, p, idFor(i), parentId, 'PENDING_SUBMIT', a.gate.warning, key, approved?.approvalId));
   ctx.risk.recordPlaced(a.spec, a.accountId, ctx.clock.now());
 
   let ack: PlaceOrderAck;
@@ -236,11 +256,21 @@ async function recordAll(planned: PlannedOrder[], one: (p: PlannedOrder, i: numb
   return settled.map((r) => (r as PromiseFulfilledResult<OrderDetail>).value);
 }
 
-async function record(ctx: OrderContext, a: Assessment, p: PlannedOrder, orderId: string, parentId: string, status: 'SIMULATED' | 'PENDING_SUBMIT', message: string | null, idempotencyKey: string | null): Promise<OrderDetail> {
+async function record(
+  ctx: OrderContext,
+  a: Assessment,
+  p: PlannedOrder,
+  orderId: string,
+  parentId: string,
+  status: 'SIMULATED' | 'PENDING_SUBMIT',
+  message: string | null,
+  idempotencyKey: string | null,
+  approvalId?: string,
+): Promise<OrderDetail> {
   const isEntry = p.role === 'ENTRY';
   try {
     const { order } = await ctx.audit.recordOrder(
-      auditRow(status === 'SIMULATED' ? 'ORDER_SIMULATED' : 'ORDER_SUBMITTED', { spec: p.spec, contract: a.contract, role: p.role, referencePrice: a.referencePrice, riskChecks: isEntry ? a.riskChecks : undefined, idempotencyKey }, {
+      auditRow(status === 'SIMULATED' ? 'ORDER_SIMULATED' : 'ORDER_SUBMITTED', { spec: p.spec, contract: a.contract, role: p.role, referencePrice: a.referencePrice, riskChecks: isEntry ? a.riskChecks : undefined, idempotencyKey, approvalId }, {
         accountId: a.accountId,
         orderId,
         snapshot: a.gate.snapshot,

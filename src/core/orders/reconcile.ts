@@ -37,7 +37,8 @@ export function reconcileOrders(ctx: OrderContext): Promise<ReconcileReport> {
       if ((await applyFill(ctx, fill, 'ORDER_RECONCILED'))?.changed) report.fillsAdded++;
     }
     for (const order of await ctx.audit.openOrders(ctx.scope())) {
-      if (order.status === 'SIMULATED') continue;
+      // Never sent: a simulated order, or one held for a person's approval (approvals/ settles those).
+      if (order.status === 'SIMULATED' || order.status === 'PENDING_APPROVAL') continue;
       report.checked++;
       const state = await ctx.broker.getOrder(order.orderId);
       const update = state

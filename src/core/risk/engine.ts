@@ -5,7 +5,7 @@
  * store (StoreHistory) in a gateway or in a SafetyHistory without one.
  *
  * `evaluate` reads that state but never changes it, so preview and place
- * report the same checks; only `recordPlaced` and `recordOutcome` change it.
+ * report the same checks; only `recordPlaced`, `recordModified` and `recordOutcome` change it.
  */
 import type { Decimal } from 'decimal.js';
 import type { RiskLimits } from '../config.js';
@@ -118,6 +118,10 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
 
     recordPlaced(spec: OrderSpec, accountId: string, now: number): void {
       history.record(spec, accountId, now);
+    },
+
+    recordModified(now: number): void {
+      history.recordModification(now);
     },
 
     /**

@@ -2,8 +2,8 @@
  * What the rate limits, the duplicate guard and the daily loss need to know
  * about earlier orders (HistoryFacts). Two sources:
  *
- * - `storeHistory(audit)`: the order history in the durable store, which every
- *   process on the DATA_DIR writes. A restart, a CLI process or a second
+ * - `storeHistory(audit)`: the order history (placements) and the audit log
+ *   (modifications) in the durable store, which every process on the DATA_DIR writes. A restart, a CLI process or a second
  *   gateway sees the same counts, the same last identical order and the same
  *   realised P&L for the day. Counting costs two index lookups (see
  *   countPlaced in audit/sqlite/order-history.ts), so the order path stays
@@ -19,15 +19,25 @@ import type { OrderSpec } from '../models.js';
 import { DuplicateGuard, duplicateKey } from './duplicate-guard.js';
 import { OrderRateWindow } from './rate-window.js';
 
+/**
+ * The rate limits count order messages: placements and modifications. A
+ * modification is a placeOrder with the working order's id at IBKR, a message
+ * like a new order (the TWS API's 50 messages/s pacing and IBKR's order
+ * efficiency ratio count it the same way), so MAX_ORDERS_PER_MINUTE/DAY
+ * bound both together. Cancels are not counted: a limit must never stand in
+ * the way of taking risk off.
+ */
 export interface SafetyHistory {
-  /** Orders placed in the 60 seconds ending at `now` (an order exactly 60 s old has left the window). */
+  /** Order messages (placements and modifications) in the 60 seconds ending at `now` (one exactly 60 s old has left the window). */
   placedLastMinute(now: number): number;
-  /** Orders placed since `dayStart` (inclusive), up to `now`. */
+  /** Order messages (placements and modifications) since `dayStart` (inclusive), up to `now`. */
   placedSince(dayStart: number, now: number): number;
   /** Milliseconds since the same order (same account) was last placed, or null. */
   sinceIdentical(spec: OrderSpec, accountId: string, now: number): number | null;
   /** Counts a placement the caller has not written anywhere else (the memory source; the store's rows count themselves). */
   record(spec: OrderSpec, accountId: string, now: number): void;
+  /** Counts a modification sent or simulated (the memory source; the store's audit rows count themselves). */
+  recordModification(now: number): void;
   /** Realised P&L of the account's fills since `dayStart`, or null when this source does not know fills. */
   realizedSince(accountId: string, dayStart: number): Decimal | null;
   /** Broker rejections in a row since the last accepted order (the circuit breaker's count). */
@@ -50,9 +60,9 @@ interface CircuitBreakerState {
 
 /** What the checks need from the history for one order, read before the checks run. */
 export interface HistoryFacts {
-  /** Orders placed in the 60 seconds ending at `now`. */
+  /** Order messages (placements and modifications, see SafetyHistory) in the 60 seconds ending at `now`. */
   placedLastMinute: number;
-  /** Orders placed since the risk day started. */
+  /** Order messages (placements and modifications) since the risk day started. */
   placedToday: number;
   /** Milliseconds since the same order (same account) was last placed, or null. */
   sinceIdentical: number | null;
@@ -105,13 +115,20 @@ export function storeHistory(audit: AuditStore): StoreHistory {
       await audit.setState(CIRCUIT_BREAKER_STATE, value);
     },
     async facts(spec, accountId, now, dayStart) {
-      const [placedLastMinute, placedToday, lastIdentical, realizedToday] = await Promise.all([
+      const [placedLastMinute, modifiedLastMinute, placedToday, modifiedToday, lastIdentical, realizedToday] = await Promise.all([
         audit.countPlaced(iso(now - MINUTE_MS), false, iso(now)),
+        audit.countModifications(iso(now - MINUTE_MS), false, iso(now)),
         audit.countPlaced(iso(dayStart), true, iso(now)),
+        audit.countModifications(iso(dayStart), true, iso(now)),
         audit.lastPlacedWithKey(riskKeyOf(spec, accountId), iso(now)),
         realizedSince(accountId, dayStart),
       ]);
-      return { placedLastMinute, placedToday, sinceIdentical: lastIdentical === null ? null : now - Date.parse(lastIdentical), realizedToday };
+      return {
+        placedLastMinute: placedLastMinute + modifiedLastMinute,
+        placedToday: placedToday + modifiedToday,
+        sinceIdentical: lastIdentical === null ? null : now - Date.parse(lastIdentical),
+        realizedToday,
+      };
     },
   };
 }
@@ -129,6 +146,8 @@ export function memoryHistory(resetTime: string, retainMs: number): SafetyHistor
       rate.record(now);
       duplicates.record(spec, accountId, now);
     },
+    // Rates only: a modification is the same order, so the duplicate guard does not see it.
+    recordModification: (now) => rate.record(now),
     realizedSince: () => null,
     rejectionStreak: () => streak,
     setRejectionStreak(count) {

@@ -7,16 +7,17 @@ import type { RiskLimits } from '../config.js';
 import type { RiskCheck } from '../models.js';
 import { check } from './checks.js';
 
-export function checkOrdersPerMinute(placedLastMinute: number, l: RiskLimits): RiskCheck {
-  const n = placedLastMinute + 1;
+/** `sentLastMinute`: order messages (placements and modifications, see history.ts) in the last 60 s. */
+export function checkOrdersPerMinute(sentLastMinute: number, l: RiskLimits): RiskCheck {
+  const n = sentLastMinute + 1;
   const ok = n <= l.maxOrdersPerMinute;
-  return check('maxOrdersPerMinute', ok, n, l.maxOrdersPerMinute, ok ? `order ${n} in the last 60 s, within ${l.maxOrdersPerMinute}` : `order ${n} in the last 60 s would exceed MAX_ORDERS_PER_MINUTE ${l.maxOrdersPerMinute}; wait and retry`);
+  return check('maxOrdersPerMinute', ok, n, l.maxOrdersPerMinute, ok ? `order ${n} in the last 60 s, within ${l.maxOrdersPerMinute} (placements and modifications count alike)` : `order ${n} in the last 60 s would exceed MAX_ORDERS_PER_MINUTE ${l.maxOrdersPerMinute} (placements and modifications count alike); wait and retry`);
 }
 
-export function checkOrdersPerDay(placedToday: number, l: RiskLimits): RiskCheck {
-  const n = placedToday + 1;
+export function checkOrdersPerDay(sentToday: number, l: RiskLimits): RiskCheck {
+  const n = sentToday + 1;
   const ok = n <= l.maxOrdersPerDay;
-  return check('maxOrdersPerDay', ok, n, l.maxOrdersPerDay, ok ? `order ${n} today, within ${l.maxOrdersPerDay}` : `order ${n} today would exceed MAX_ORDERS_PER_DAY ${l.maxOrdersPerDay}; the count resets at DAILY_LOSS_RESET_TIME (${l.dailyLossResetTime} New York)`);
+  return check('maxOrdersPerDay', ok, n, l.maxOrdersPerDay, ok ? `order ${n} today, within ${l.maxOrdersPerDay} (placements and modifications count alike)` : `order ${n} today would exceed MAX_ORDERS_PER_DAY ${l.maxOrdersPerDay} (placements and modifications count alike); the count resets at DAILY_LOSS_RESET_TIME (${l.dailyLossResetTime} New York)`);
 }
 
 /** `sinceLastMs`: time since the same order (same account) was placed, null if not recently. */

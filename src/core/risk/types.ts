@@ -57,6 +57,8 @@ export interface RiskEngine {
   evaluate(input: RiskInput): RiskCheck[];
   /** Counts an order the gateway accepted (rate limits, duplicate guard). */
   recordPlaced(spec: OrderSpec, accountId: string, now: number): void;
+  /** Counts a modification sent or simulated: an order message for the rate limits (not the duplicate guard). */
+  recordModified(now: number): void;
   /** Tracks consecutive rejections (in the store with one); resolves true when the circuit breaker should engage the kill switch. */
   recordOutcome(outcome: 'accepted' | 'rejected'): Promise<boolean>;
   /** Today's realised P&L from the order history (null when the history does not know fills). */

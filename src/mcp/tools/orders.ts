@@ -109,6 +109,8 @@ export function registerOrderTools(server: McpServer, { api }: ToolContext): voi
         'a different order (PREVIEW_MISMATCH), an old preview (PREVIEW_EXPIRED) or an unknown id (PREVIEW_NOT_FOUND) is refused, and the fix is always to preview again. ' +
         'Safe to retry: the same previewId returns the first result (idempotentReplay true) and never places twice; to place another order, preview it to get a new previewId. ' +
         'Every gateway safety gate, risk limit and the kill switch still apply. ' +
+        'The gateway may hold the order for a person\'s approval (status PENDING_APPROVAL, orderId APR-...): nothing is sent until someone else approves it; ' +
+        'then poll get_order_status (or get_approval) until it is APPROVED (the message names the broker order to follow), REJECTED or CANCELLED, and never place it again. ' +
         `Statuses: ${STATUS_GUIDE}. Next: get_order_status with the orderId to follow fills; cancel_order to stop a working order.`,
       inputSchema: PlaceOrderArgs,
       outputSchema: OrderResult,
@@ -130,7 +132,10 @@ export function registerOrderTools(server: McpServer, { api }: ToolContext): voi
             ...(r.commission !== null ? [`Commission ${num(r.commission)}.`] : []),
             ...r.children.map((c) => `Bracket ${c.role} ${c.orderId}: ${c.status}.`),
             ...(r.message ? [r.message] : []),
-            `Next: get_order_status with orderId "${r.orderId}" to follow it.`,
+            r.status === 'PENDING_APPROVAL'
+              ? `Next: tell the user the order waits for their approval (dashboard Approvals tab, or \`ibkr-gateway approve ${r.orderId}\` with another key). ` +
+                `Poll get_order_status with orderId "${r.orderId}" every 15-30 s, or wait to be told; do NOT place it again. When it is APPROVED, follow the broker order its message names.`
+              : `Next: get_order_status with orderId "${r.orderId}" to follow it.`,
           ];
           return ok(r, lines.join('\n'));
         },

@@ -116,6 +116,27 @@ export function describeStoreContract(backEnd: string, open: OpenStore): void {
         expect(await store.lastPlacedWithKey('none', iso(T0 + 60_000))).toBeNull();
       });
 
+      it('counts modifications sent or simulated in a window, seen through another handle, and nothing else', async () => {
+        const other = await t.reopen();
+        try {
+          await store.recordOrder(entry({ orderId: '1', timestamp: iso(T0) }), version('1', 'SUBMITTED', { createdAt: iso(T0), placement: { riskKey: 'k' }, expectNew: true }));
+          await store.append(entry({ eventType: 'ORDER_MODIFY_REQUESTED', orderId: '1', timestamp: iso(T0 + 10_000) }));
+          await other.append(entry({ eventType: 'ORDER_MODIFY_SIMULATED', orderId: '1', timestamp: iso(T0 + 20_000) }));
+          // Refused before sending, or the broker's answer to one already counted: not order messages of their own.
+          for (const eventType of ['RISK_BLOCKED', 'ORDER_MODIFIED', 'ORDER_MODIFY_REJECTED'] as const) {
+            await other.append(entry({ eventType, orderId: '1', timestamp: iso(T0 + 30_000) }));
+          }
+          expect(await other.countModifications(iso(T0), true, iso(T0 + 60_000))).toBe(2);
+          expect(await store.countModifications(iso(T0 + 10_000), false, iso(T0 + 60_000))).toBe(1); // (from, to]: the first has left
+          expect(await store.countModifications(iso(T0 + 10_000), true, iso(T0 + 19_999))).toBe(1);
+          expect(await store.countModifications(iso(T0 + 21_000), true, iso(T0 + 120_000))).toBe(0);
+          // Placements are counted apart.
+          expect(await store.countPlaced(iso(T0), true, iso(T0 + 60_000))).toBe(1);
+        } finally {
+          await other.close();
+        }
+      });
+
       it("follows the day's fills incrementally", async () => {
         const fill = (execId: string, at: number): Fill => ({
           execId,

@@ -14,6 +14,7 @@ import { TWS_STATUS, twsOrderToSpec } from '../order-map.js';
 import { Err, Req } from '../protocol.js';
 import { parseCancelOrder, parseExecutions, parsePlaceOrder, parseTwsTime, type OrderEcho, type PlaceOrderRequestWire } from '../requests.js';
 import type { Handler, Session, Untransmitted } from '../session.js';
+import { matchesFilter, sendAccountExecution } from './account-executions.js';
 
 const TERMINAL = new Set(['Filled', 'Cancelled', 'ApiCancelled', 'Inactive']);
 
@@ -398,6 +399,11 @@ const executions: Handler = async (s, r) => {
   const fills = await s.shared.broker.getExecutions({ ...(since !== null ? { since: new Date(since).toISOString() } : {}), ...(f.acctCode !== '' ? { accountId: f.acctCode } : {}) });
   const cum = new Map<string, { qty: number; value: number }>();
   for (const fill of fills) {
+    const withoutOrder = fill.orderId === '0' ? s.shared.accountExecution(fill.execId) : undefined;
+    if (withoutOrder) {
+      if (matchesFilter(withoutOrder, f)) sendAccountExecution(s, f.reqId, withoutOrder);
+      continue;
+    }
     let record = s.shared.byBrokerId(fill.orderId);
     if (!record) {
       const state = await s.shared.broker.getOrder(fill.orderId);

@@ -21,7 +21,12 @@ const SCANS: Record<string, string> = {
 };
 
 /** Location codes and the primary exchanges each covers (null: every US listing). */
-const LOCATIONS: Record<string, { name: string; primary: ReadonlySet<string> | null }> = {
+interface Location {
+  name: string;
+  primary: ReadonlySet<string> | null;
+}
+
+const LOCATIONS: Record<string, Location> = {
   'STK.US': { name: 'US Stocks', primary: null },
   'STK.US.MAJOR': { name: 'Listed/NASDAQ', primary: null },
   'STK.NASDAQ': { name: 'NASDAQ', primary: new Set(['NASDAQ']) },
@@ -102,14 +107,8 @@ function passes(q: Quote, req: ScannerSubscriptionRequest): boolean {
   return true;
 }
 
-const scannerSubscription: Handler = async (s, r) => {
-  const req = parseScannerSubscription(r);
-  const location = LOCATIONS[req.locationCode];
-  const refuse = (what: string): void => s.error(req.reqId, Err.VALIDATION.code, `${Err.VALIDATION.text}'bd' : cause - ${what}`);
-  if (req.instrument !== 'STK') return refuse(`Instrument ${req.instrument || '(none)'} is not scanned by the simulated gateway (STK only; see reqScannerParameters)`);
-  if (!location) return refuse(`Location code ${req.locationCode || '(none)'} is not known (see reqScannerParameters)`);
-  if (!SCANS[req.scanCode]) return refuse(`Scan code ${req.scanCode || '(none)'} is not known (see reqScannerParameters)`);
-  s.scanners.add(req.reqId);
+/** One pass of a scan over the universe, sent as one answer (nothing when the subscription was cancelled meanwhile). */
+async function scan(s: Session, req: ScannerSubscriptionRequest, location: Location): Promise<void> {
   const candidates = s.shared.universe.filter(
     (c) => (c.securityType === 'STK' || c.securityType === 'ETF') && c.currency === 'USD' && (location.primary === null || location.primary.has(c.primaryExchange ?? '')),
   );
@@ -126,10 +125,47 @@ const scannerSubscription: Handler = async (s, r) => {
   const ranked = scored.sort((a, b) => b.score - a.score || a.contract.symbol.localeCompare(b.contract.symbol)).slice(0, rows);
   for (const x of ranked) s.shared.contracts.remember(x.contract);
   s.send(scannerDataMessage(req.reqId, ranked.map((x, rank) => ({ rank, contract: toWire(x.contract) }))));
+}
+
+const scanKey = (reqId: number): string => `scan:${reqId}`;
+
+/**
+ * A scanner subscription answers at once and then again every
+ * scannerRefreshMs with the ranking as it stands (each answer a whole list
+ * ending in scannerDataEnd, as IB sends it), until cancelled or the client
+ * goes. A refresh is skipped while the previous one still runs.
+ */
+const scannerSubscription: Handler = async (s, r) => {
+  const req = parseScannerSubscription(r);
+  const location = LOCATIONS[req.locationCode];
+  const refuse = (what: string): void => s.error(req.reqId, Err.VALIDATION.code, `${Err.VALIDATION.text}'bd' : cause - ${what}`);
+  if (req.instrument !== 'STK') return refuse(`Instrument ${req.instrument || '(none)'} is not scanned by the simulated gateway (STK only; see reqScannerParameters)`);
+  if (!location) return refuse(`Location code ${req.locationCode || '(none)'} is not known (see reqScannerParameters)`);
+  if (!SCANS[req.scanCode]) return refuse(`Scan code ${req.scanCode || '(none)'} is not known (see reqScannerParameters)`);
+  s.scanners.add(req.reqId);
+  await scan(s, req, location);
+  if (!s.scanners.has(req.reqId)) return;
+  let running = false;
+  const timer = setInterval(() => {
+    if (running || !s.scanners.has(req.reqId)) return;
+    running = true;
+    void scan(s, req, location).finally(() => {
+      running = false;
+    });
+  }, s.shared.scannerRefreshMs);
+  timer.unref();
+  // Kept with the session's streams, so a disconnect stops it too.
+  s.streams.set(scanKey(req.reqId), () => {
+    clearInterval(timer);
+    s.scanners.delete(req.reqId);
+  });
 };
 
 const cancelScanner: Handler = (s, r) => {
-  s.scanners.delete(parseVersionedCancel(r));
+  const reqId = parseVersionedCancel(r);
+  s.scanners.delete(reqId);
+  s.streams.get(scanKey(reqId))?.();
+  s.streams.delete(scanKey(reqId));
 };
 
 export const scannerHandlers: [number, Handler][] = [

@@ -12,10 +12,9 @@ import { Err, Req } from '../protocol.js';
 import { parseVersionedCancel } from '../requests.js';
 import { parseMktDepth, parseRealTimeBars, parseTickByTick } from '../requests-market-data.js';
 import type { Handler, Session } from '../session.js';
+import { acquireLine } from '../market-lines.js';
 import { ticksMessage, type TickKind } from './history-ticks.js';
 
-/** IBKR allows 3 depth subscriptions at once (error 309 beyond). */
-const MAX_DEPTH_SUBSCRIPTIONS = 3;
 /** The simulated book has this many levels (the matching engine's depth). */
 const DEPTH_LEVELS = 10;
 const BAR_MS = 5000;
@@ -39,6 +38,12 @@ function subscribe(s: Session, contract: Contract, listener: (q: Quote) => void)
 }
 const key = (kind: StreamKind, reqId: number): string => `${kind}:${reqId}`;
 
+/** A stream's stop: ends the broker subscription and gives its market data line back. */
+const holding = (release: () => void, stop: () => void) => (): void => {
+  stop();
+  release();
+};
+
 function levels(q: Quote, c: Contract, rows: number): { bids: { price: number; size: number }[]; asks: { price: number; size: number }[] } {
   if (q.bid === null || q.ask === null) return { bids: [], asks: [] };
   const tick = c.minTick;
@@ -52,13 +57,14 @@ function levels(q: Quote, c: Contract, rows: number): { bids: { price: number; s
 
 const mktDepth: Handler = async (s, r) => {
   const q = parseMktDepth(r);
-  if ([...s.streams.keys()].filter((k) => k.startsWith('depth:')).length >= MAX_DEPTH_SUBSCRIPTIONS) {
-    s.error(q.reqId, 309, `Max number (${MAX_DEPTH_SUBSCRIPTIONS}) of market depth requests has been reached`);
-    return;
-  }
   const contract = await s.shared.contracts.resolveOne(q.contract);
   if (!contract) {
     s.error(q.reqId, Err.NO_SECURITY.code, Err.NO_SECURITY.text);
+    return;
+  }
+  const line = acquireLine(s.shared, 'depth');
+  if ('refusal' in line) {
+    s.error(q.reqId, line.refusal.code, line.refusal.text);
     return;
   }
   const venue = contract.primaryExchange ?? contract.exchange;
@@ -82,10 +88,10 @@ const mktDepth: Handler = async (s, r) => {
     book = next;
   };
   const k = key('depth', q.reqId);
-  s.streams.set(k, () => undefined);
+  s.streams.set(k, line.release);
   publish(await s.shared.broker.getQuote(contract));
   if (!s.streams.has(k)) return;
-  s.streams.set(k, subscribe(s, contract, publish));
+  s.streams.set(k, holding(line.release, subscribe(s, contract, publish)));
 };
 
 const REALTIME_WHAT = new Set(['TRADES', 'MIDPOINT', 'BID', 'ASK']);
@@ -99,6 +105,11 @@ const realTimeBars: Handler = async (s, r) => {
   const contract = await s.shared.contracts.resolveOne(q.contract);
   if (!contract) {
     s.error(q.reqId, Err.NO_SECURITY.code, Err.NO_SECURITY.text);
+    return;
+  }
+  const line = acquireLine(s.shared, 'bars');
+  if ('refusal' in line) {
+    s.error(q.reqId, line.refusal.code, line.refusal.text);
     return;
   }
   // The first bar is the one completing after the request, as with a gateway.
@@ -126,7 +137,7 @@ const realTimeBars: Handler = async (s, r) => {
         busy = false;
       });
   };
-  s.streams.set(k, subscribe(s, contract, onQuote));
+  s.streams.set(k, holding(line.release, subscribe(s, contract, onQuote)));
 };
 
 const TBT_TYPES: Record<string, number> = { Last: TickByTickType.LAST, AllLast: TickByTickType.ALL_LAST, BidAsk: TickByTickType.BID_ASK, MidPoint: TickByTickType.MID_POINT };
@@ -143,6 +154,13 @@ const tickByTick: Handler = async (s, r) => {
     s.error(q.reqId, Err.NO_SECURITY.code, Err.NO_SECURITY.text);
     return;
   }
+  const line = acquireLine(s.shared, 'tbt');
+  if ('refusal' in line) {
+    s.error(q.reqId, line.refusal.code, line.refusal.text);
+    return;
+  }
+  const k = key('tbt', q.reqId);
+  s.streams.set(k, line.release);
   if (q.numberOfTicks > 0) {
     // As IBKR does: the last numberOfTicks ticks first, as historical ticks, then the stream.
     const now = s.shared.clock.now();
@@ -166,11 +184,10 @@ const tickByTick: Handler = async (s, r) => {
     }
     prev = quote;
   };
-  const k = key('tbt', q.reqId);
-  s.streams.set(k, () => undefined);
+  if (!s.streams.has(k)) return;
   publish(await s.shared.broker.getQuote(contract));
   if (!s.streams.has(k)) return;
-  s.streams.set(k, subscribe(s, contract, publish));
+  s.streams.set(k, holding(line.release, subscribe(s, contract, publish)));
 };
 
 const stop = (kind: StreamKind, reqId: number, s: Session): void => {

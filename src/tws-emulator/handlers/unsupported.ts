@@ -21,6 +21,9 @@ const REFUSED: Record<number, Refusal> = {
   18: { name: 'FA configuration (requestFA)', text: "Error validating request.-'bB' : cause - FA data operations ignored for non FA customers." },
   19: { at: 3, name: 'FA configuration (replaceFA)', text: "Error validating request.-'bB' : cause - FA data operations ignored for non FA customers." },
   21: { at: 1, name: 'option exercise' },
+  // 430's text is IBKR's message-code table's ("We are sorry, but fundamentals data for the security specified is
+  // not available."); gateways append the cause without a space, as logged by clients ("...available.Not allowed").
+  // Checked 2026-12. (Some current paper logons answer 10358 "Fundamentals data is not allowed" instead.)
   52: { at: 1, name: 'fundamental data', code: 430, text: 'We are sorry, but fundamentals data for the security specified is not available.Not allowed' },
   54: { at: 1, name: 'implied volatility calculation' },
   55: { at: 1, name: 'option price calculation' },

@@ -5,6 +5,7 @@
  */
 import type { Contract } from '../../core/models.js';
 import type { Field } from '../framing.js';
+import { industryOf } from '../industries.js';
 import { Msg } from '../protocol.js';
 
 /** A contract as TWS messages carry it. */
@@ -65,6 +66,7 @@ export interface ContractExtras {
 
 export function contractDataMessage(reqId: number, c: Contract, extras: ContractExtras): Field[] {
   const w = toWire(c);
+  const industry = industryOf(c.symbol, c.securityType);
   const validExchanges = w.exchange === 'SMART' && w.primaryExch ? `SMART,${w.primaryExch}` : w.exchange;
   return [
     Msg.CONTRACT_DATA,
@@ -90,9 +92,9 @@ export function contractDataMessage(reqId: number, c: Contract, extras: Contract
     w.primaryExch,
     // contractMonth, industry, category, subcategory
     c.securityType === 'FUT' ? w.lastTradeDateOrContractMonth.slice(0, 6) : '',
-    '',
-    '',
-    '',
+    industry.industry,
+    industry.category,
+    industry.subcategory,
     extras.timeZoneId,
     extras.tradingHours,
     extras.liquidHours,

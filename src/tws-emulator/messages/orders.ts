@@ -178,6 +178,8 @@ export interface ExecutionView {
   cumQty: number;
   avgPrice: number;
   orderRef: string;
+  /** 1 for an IB-initiated liquidation. */
+  liquidation?: number;
 }
 
 export function execDetailsMessage(serverVersion: number, e: ExecutionView): Field[] {
@@ -186,7 +188,7 @@ export function execDetailsMessage(serverVersion: number, e: ExecutionView): Fie
     Msg.EXECUTION_DATA, e.reqId, e.orderId,
     c.conId, c.symbol, c.secType, c.lastTradeDateOrContractMonth, c.strike, c.right, c.multiplier, c.exchange, c.currency, c.localSymbol, c.tradingClass,
     e.execId, e.time, e.account, e.exchange, e.side, e.shares, e.price, e.permId, e.clientId,
-    0, // liquidation
+    e.liquidation ?? 0,
     e.cumQty, e.avgPrice, e.orderRef,
     '', '', // evRule, evMultiplier
     '', // modelCode

@@ -36,14 +36,19 @@ export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
 
-function isErrorBody(value: unknown): value is ErrorBody {
+/** For the streams, which read their own responses: a 401 signs out as any call's does. */
+export function reportUnauthorized(): void {
+  onUnauthorized();
+}
+
+export function isErrorBody(value: unknown): value is ErrorBody {
   if (typeof value !== 'object' || value === null || !('error' in value)) return false;
   const error = (value as { error: unknown }).error;
   return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string';
 }
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PATCH';
   body?: unknown;
   headers?: Record<string, string>;
   /** Use this key instead of the stored one (sign-in probes a key before keeping it). */
@@ -92,7 +97,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
  */
 export async function whoAmI(key: string): Promise<{ name: string; scopes: Set<Scope> }> {
   const me = await api<ApiKeyInfo>('/api/me', { key });
-  return { name: me.name, scopes: new Set(me.scopes.filter((s): s is Scope => s === 'read' || s === 'trade' || s === 'admin')) };
+  return { name: me.name, scopes: new Set(me.scopes.filter((s): s is Scope => s === 'read' || s === 'trade' || s === 'admin' || s === 'approve')) };
 }
 
 /**
@@ -149,14 +154,19 @@ export function streamQuotes(symbols: string[], handlers: StreamHandlers, signal
   void run();
 }
 
-/** Splits a text/event-stream body into (event, data) pairs; comments (heartbeats) are skipped. */
-async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (event: string, data: string) => void): Promise<void> {
+/**
+ * Splits a text/event-stream body into (event, data, id) triples; comments
+ * (heartbeats) are skipped, but every chunk calls `onChunk`, so a reader can
+ * tell a quiet stream from a dead one.
+ */
+export async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (event: string, data: string, id: string | null) => void, onChunk: () => void = () => undefined): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
+    onChunk();
     // stream: true keeps a multi-byte character split across chunks intact.
     buffer += decoder.decode(value, { stream: true });
     let end: number;
@@ -164,12 +174,14 @@ async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (event: str
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, '');
       let event = 'message';
+      let id: string | null = null;
       const data: string[] = [];
       for (const line of block.split(/\r?\n/)) {
         if (line.startsWith('event:')) event = line.slice(6).trim();
         else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+        else if (line.startsWith('id:')) id = line.slice(3).trim();
       }
-      if (data.length > 0) onEvent(event, data.join('\n'));
+      if (data.length > 0) onEvent(event, data.join('\n'), id);
     }
   }
 }

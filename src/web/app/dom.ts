@@ -60,6 +60,7 @@ export function statusTone(status: string): 'working' | 'filled' | 'partial' | '
       return 'partial';
     case 'CANCELLED':
     case 'EXPIRED':
+    case 'APPROVED':
       return 'inactive';
     case 'REJECTED':
     case 'UNKNOWN':

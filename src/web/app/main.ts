@@ -4,26 +4,36 @@
  */
 import { ApiError, setUnauthorizedHandler, storedKey, storeKey, whoAmI } from './api.js';
 import { loadAccount } from './account.js';
+import { loadApprovals } from './approvals.js';
 import { loadAudit, setupAudit, verifyAudit } from './audit.js';
 import { byId, h, say } from './dom.js';
 import { setupMarket, showMarket, stopStream } from './market.js';
+import { openModify, resetModify, setupModify } from './modify.js';
+import { loadOpenOrders, setupOpenOrders } from './open-orders.js';
+import { startOrderUpdates, stopOrderUpdates } from './order-updates.js';
 import { loadOrders, setupOrders, showOrderDetail } from './orders.js';
 import { scopeList, setScopes } from './session.js';
 import { refreshStatus, setupKillSwitch, startStatusPolling } from './status.js';
-import { loadOpenOrders, loadTicketQuote, resetTrade, setupTrade, ticketFor } from './trade.js';
+import { loadTicketQuote, resetTrade, setupTrade, ticketFor } from './trade.js';
 import { BAR_SIZES, ORDER_TYPES, SECURITY_TYPES, TIME_IN_FORCE } from './types.js';
 
-type View = 'account' | 'market' | 'trade' | 'orders' | 'audit';
-const VIEWS: readonly View[] = ['account', 'market', 'trade', 'orders', 'audit'];
+type View = 'account' | 'market' | 'trade' | 'orders' | 'approvals' | 'audit';
+const VIEWS: readonly View[] = ['account', 'market', 'trade', 'orders', 'approvals', 'audit'];
 
-/** What each view reloads, on entry and then every REFRESH_MS while it is shown (the market view streams instead). */
+/**
+ * What each view reloads, on entry and then every REFRESH_MS while it is shown.
+ * Orders are not polled: their lists load on entry (LOAD) and the order event
+ * stream keeps them current (order-updates.ts); the market view streams quotes.
+ */
 const REFRESH: Record<View, (() => Promise<void>) | null> = {
   account: loadAccount,
   market: null,
-  trade: () => Promise.all([loadOpenOrders(), loadTicketQuote()]).then(() => undefined),
-  orders: loadOrders,
+  trade: loadTicketQuote,
+  orders: null,
+  approvals: loadApprovals,
   audit: null,
 };
+const LOAD: Partial<Record<View, () => Promise<void>>> = { trade: loadOpenOrders, orders: loadOrders };
 const REFRESH_MS = 5000;
 
 let current: View | null = null;
@@ -55,6 +65,7 @@ function show(view: View): void {
     else link.removeAttribute('aria-current');
   }
   window.clearInterval(refreshTimer);
+  void LOAD[view]?.();
   const refresh = REFRESH[view];
   if (refresh) {
     void refresh();
@@ -76,13 +87,18 @@ function signedIn(scopes: ReturnType<typeof scopeList>): void {
   byId('kill-button').hidden = false;
   byId('key-info').textContent = `Key scopes: ${scopes.join(', ') || 'none'}`;
   byId('ticket-scope').hidden = scopes.includes('trade');
-  show(viewFromHash());
-  byId('main').focus();
+  // The lists load after the feed knows its starting sequence, so no change between the two is missed.
+  void startOrderUpdates().then(() => {
+    show(viewFromHash());
+    byId('main').focus();
+  });
 }
 
 function signOut(reason?: string): void {
   storeKey(null);
   stopStream();
+  stopOrderUpdates();
+  resetModify();
   window.clearInterval(refreshTimer);
   current = null;
   setScopes(new Set());
@@ -122,13 +138,15 @@ function start(): void {
     ticketFor(symbol);
     location.hash = '#trade';
   });
-  setupTrade({
-    changed: () => undefined,
+  setupTrade({ changed: () => undefined });
+  setupOpenOrders({
     detail: (orderId) => {
       location.hash = '#orders';
       void showOrderDetail(orderId);
     },
+    modify: openModify,
   });
+  setupModify();
   setupOrders();
   setupAudit();
   setUnauthorizedHandler(() => signOut('The key was refused (401): sign in again.'));

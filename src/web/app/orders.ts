@@ -1,42 +1,72 @@
-/** Orders view: recent orders with filters, and one order's detail with its audit trail (admin). */
+/** Orders view: recent orders with filters, kept current by the order feed, and one order's detail with its audit trail (admin). */
 import { api, ApiError } from './api.js';
 import { byId, fmtMoney, fmtPrice, fmtQty, fmtTime, h, keyValues, replace, say, statusBadge, table, val } from './dom.js';
+import { LiveOrders } from './live-orders.js';
 import { can } from './session.js';
-import type { AuditEntry, AuditPage, OrderDetail } from './types.js';
+import { TERMINAL_STATUSES, type AuditEntry, type AuditPage, type OrderDetail } from './types.js';
 
 const errorText = (err: unknown): string => (err instanceof ApiError ? `${err.code}: ${err.message}` : String(err));
 
+/** The recent orders under the current filter; the order feed keeps them current (an order joins, changes or leaves as its events say). */
+const recent = new LiveOrders(() => true);
+let shownLimit = 50;
+let loads = 0;
+
+function render(): void {
+  const orders = recent.list(shownLimit);
+  replace(
+    byId('orders-list'),
+    table(
+      'Recent orders',
+      ['Order', 'Placed', 'Side', 'Qty', 'Symbol', 'Type', 'Price', 'Status', 'Filled', 'Avg price'],
+      orders.map((o) => [
+        h('button', { type: 'button', class: 'link', 'data-detail': o.orderId, 'aria-label': `Details of order ${o.orderId}` }, o.orderId),
+        fmtTime(o.createdAt),
+        o.spec.action,
+        fmtQty(o.spec.quantity),
+        h('b', {}, o.spec.symbol),
+        `${o.spec.orderType}${o.role !== 'ENTRY' ? ` (${o.role})` : ''}`,
+        fmtPrice(o.spec.limitPrice ?? o.spec.stopPrice ?? null),
+        statusBadge(o.status),
+        fmtQty(o.filledQuantity),
+        fmtPrice(o.avgFillPrice),
+      ]),
+      'No orders match',
+    ),
+  );
+  say(byId('orders-message'), `${orders.length} order${orders.length === 1 ? '' : 's'}`);
+}
+
 export async function loadOrders(): Promise<void> {
   const form = byId<HTMLFormElement>('orders-filter');
-  const message = byId('orders-message');
-  const params = new URLSearchParams({ status: val(form, 'status') || 'all', limit: val(form, 'limit') || '50' });
+  const status = val(form, 'status') || 'all';
   const symbol = val(form, 'symbol').toUpperCase();
+  shownLimit = Number(val(form, 'limit') || '50');
+  const params = new URLSearchParams({ status, limit: String(shownLimit) });
   if (symbol !== '') params.set('symbol', symbol);
+  // The same filter the API applies, for the orders the feed brings later.
+  recent.beginLoad((o) => (symbol === '' || o.spec.symbol.toUpperCase() === symbol) && (status === 'all' || (status === 'open') !== TERMINAL_STATUSES.has(o.status)));
+  const mine = ++loads;
   try {
     const orders = await api<OrderDetail[]>(`/api/orders?${params.toString()}`);
-    replace(
-      byId('orders-list'),
-      table(
-        'Recent orders',
-        ['Order', 'Placed', 'Side', 'Qty', 'Symbol', 'Type', 'Price', 'Status', 'Filled', 'Avg price'],
-        orders.map((o) => [
-          h('button', { type: 'button', class: 'link', 'data-detail': o.orderId, 'aria-label': `Details of order ${o.orderId}` }, o.orderId),
-          fmtTime(o.createdAt),
-          o.spec.action,
-          fmtQty(o.spec.quantity),
-          h('b', {}, o.spec.symbol),
-          `${o.spec.orderType}${o.role !== 'ENTRY' ? ` (${o.role})` : ''}`,
-          fmtPrice(o.spec.limitPrice ?? o.spec.stopPrice ?? null),
-          statusBadge(o.status),
-          fmtQty(o.filledQuantity),
-          fmtPrice(o.avgFillPrice),
-        ]),
-        'No orders match',
-      ),
-    );
-    say(message, `${orders.length} order${orders.length === 1 ? '' : 's'}`);
+    // A later load (another filter) has started: this answer is for a filter no longer shown.
+    if (mine !== loads) return;
+    recent.loaded(orders);
+    render();
   } catch (err) {
-    say(message, errorText(err), 'error');
+    say(byId('orders-message'), errorText(err), 'error');
+  }
+}
+
+let detailRefresh: number | undefined;
+
+/** An order as an event left it: its row changes, and its detail, if open, is read again (once per burst of events). */
+export function applyToRecentOrders(order: OrderDetail): void {
+  if (recent.apply(order)) render();
+  const panel = byId('order-detail');
+  if (!panel.hidden && byId('order-detail-id').textContent === order.orderId) {
+    window.clearTimeout(detailRefresh);
+    detailRefresh = window.setTimeout(() => void showOrderDetail(order.orderId, false), 300);
   }
 }
 
@@ -59,12 +89,15 @@ export function auditTable(caption: string, entries: AuditEntry[]): HTMLElement 
   );
 }
 
-export async function showOrderDetail(orderId: string): Promise<void> {
+/** `opening`: shown anew (placeholder, focus); false when an event refreshes it in place. */
+export async function showOrderDetail(orderId: string, opening = true): Promise<void> {
   const panel = byId('order-detail');
   panel.hidden = false;
   byId('order-detail-id').textContent = orderId;
-  replace(byId('order-detail-body'), h('p', { class: 'muted' }, 'Loading…'));
-  replace(byId('order-audit'));
+  if (opening) {
+    replace(byId('order-detail-body'), h('p', { class: 'muted' }, 'Loading…'));
+    replace(byId('order-audit'));
+  }
   try {
     const o = await api<OrderDetail>(`/api/orders/${encodeURIComponent(orderId)}/status`);
     const facts: Array<[string, string | HTMLElement]> = [
@@ -97,7 +130,7 @@ export async function showOrderDetail(orderId: string): Promise<void> {
       replace(byId('order-audit'), h('p', { class: 'message error' }, errorText(err)));
     }
   }
-  panel.focus();
+  if (opening) panel.focus();
 }
 
 export function setupOrders(): void {

@@ -12,7 +12,7 @@ export function setScopes(next: Set<Scope>): void {
 }
 
 export const can = (scope: Scope): boolean => scopes.has(scope);
-export const scopeList = (): Scope[] => (['read', 'trade', 'admin'] as const).filter((s) => scopes.has(s));
+export const scopeList = (): Scope[] => (['read', 'trade', 'admin', 'approve'] as const).filter((s) => scopes.has(s));
 
 /** Disables every [data-scope] control under root that the key lacks, and shows the matching notes. */
 export function applyScopes(root: ParentNode): void {

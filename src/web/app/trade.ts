@@ -1,6 +1,6 @@
 /**
- * Trade view: the order ticket, its preview, placing from that preview, and
- * open orders with cancel. An order can only be placed from a preview of
+ * Trade view: the order ticket, its preview, and placing from that preview
+ * (the open orders below it are open-orders.ts). An order can only be placed from a preview of
  * exactly what is in the ticket: any edit discards the preview, and the place
  * request carries the previewId (the core checks the order still matches it)
  * and an Idempotency-Key derived from it, so a double click or a retry after a
@@ -8,15 +8,14 @@
  * the exact order to be sent; only its Send button sends it.
  */
 import { api, ApiError } from './api.js';
-import { byId, fmtMoney, fmtPrice, fmtQty, fmtTime, fmtValue, h, replace, say, statusBadge, table, val } from './dom.js';
-import { applyScopes, can, setEnabled } from './session.js';
-import type { CancelResult, OrderDetail, OrderPreview, OrderResult, OrderSpec, Quote } from './types.js';
+import { byId, fmtMoney, fmtPrice, fmtQty, fmtTime, h, replace, say, val } from './dom.js';
+import { describeError, orderLine, riskTable, row } from './order-text.js';
+import { can, setEnabled } from './session.js';
+import type { OrderPreview, OrderResult, OrderSpec, Quote } from './types.js';
 
 let preview: OrderPreview | null = null;
-/** Called after an order is placed or cancelled, so other views can refresh. */
+/** Called after an order is placed, so other views can refresh. */
 let onChange: () => void = () => undefined;
-/** Opens an order's detail (Orders view). */
-let openDetail: (orderId: string) => void = () => undefined;
 
 const NUMERIC = ['quantity', 'limitPrice', 'stopPrice', 'trailingAmount', 'trailingPercent', 'limitOffset', 'takeProfitPrice', 'stopLossPrice', 'strike'] as const;
 
@@ -47,37 +46,6 @@ function readTicket(form: HTMLFormElement): Record<string, unknown> {
   return spec;
 }
 
-function describeError(err: unknown): string {
-  if (!(err instanceof ApiError)) return err instanceof Error ? err.message : String(err);
-  // Field-level validation issues say which input is wrong.
-  const issues = (err.details as { issues?: Array<{ path: string; message: string }> } | undefined)?.issues;
-  const failed = (err.details as { failedChecks?: Array<{ name: string; message: string }> } | undefined)?.failedChecks;
-  const extra = Array.isArray(issues) ? issues.map((i) => `${i.path}: ${i.message}`).join('; ') : Array.isArray(failed) ? failed.map((c) => c.message).join('; ') : '';
-  return `${err.code}: ${err.message}${extra && !err.message.includes(extra) ? ` (${extra})` : ''}`;
-}
-
-function row(label: string, value: Node | string): HTMLElement[] {
-  return [h('dt', {}, label), h('dd', {}, value)];
-}
-
-/** The order in one line, as it will be sent: side, quantity, symbol, type, time in force, prices. */
-function orderLine(s: OrderSpec): string {
-  const prices = [
-    s.limitPrice !== undefined ? `limit ${fmtPrice(s.limitPrice)}` : '',
-    s.stopPrice !== undefined ? `stop ${fmtPrice(s.stopPrice)}` : '',
-    s.trailingAmount !== undefined ? `trail ${fmtPrice(s.trailingAmount)}` : '',
-    s.trailingPercent !== undefined ? `trail ${s.trailingPercent}%` : '',
-    s.takeProfitPrice !== undefined ? `TP ${fmtPrice(s.takeProfitPrice)}` : '',
-    s.stopLossPrice !== undefined ? `SL ${fmtPrice(s.stopLossPrice)}` : '',
-  ]
-    .filter(Boolean)
-    .join(', ');
-  return `${s.action} ${fmtQty(s.quantity)} ${s.symbol} ${s.orderType} ${s.timeInForce}${prices ? ` (${prices})` : ''}${s.outsideRth ? ' outside RTH' : ''}`;
-}
-
-/** A check's value or limit; a list ("STK,ETF,...") gets spaces so it wraps inside the box. */
-const listValue = (v: number | string | null): string => fmtValue(v).replace(/,(?=\S)(?!\d{3}\b)/g, ', ');
-
 function renderPreview(p: OrderPreview | null): void {
   const target = byId('preview');
   const placeButton = byId<HTMLButtonElement>('place-button');
@@ -107,17 +75,7 @@ function renderPreview(p: OrderPreview | null): void {
     h('p', { class: 'muted' }, p.gate.reason),
     ...p.warnings.map((w) => h('p', { class: 'message warn' }, w)),
     h('h3', {}, 'Risk checks ', h('span', { class: `chip ${p.riskPassed ? 'ok' : 'bad'}`, id: 'risk-result' }, p.riskPassed ? 'all passed' : 'FAILED')),
-    // The result first, so it is in sight however narrow the box; a failure's reason wraps below it rather than widening the table.
-    table(
-      'Risk checks',
-      ['Result', 'Check', 'Value', 'Limit'],
-      p.riskChecks.map((c) => [
-        h('span', { class: c.passed ? 'pos' : 'neg', title: c.message }, c.passed ? 'pass' : 'FAIL'),
-        h('span', { title: c.message }, c.name, c.passed ? null : h('span', { class: 'reason' }, c.message)),
-        h('span', { class: 'wrap' }, listValue(c.value)),
-        h('span', { class: 'wrap' }, listValue(c.limit)),
-      ]),
-    ),
+    riskTable(p.riskChecks),
     h('p', { class: 'muted' }, `Preview ${p.previewId}, valid until ${fmtTime(p.expiresAt)}`),
   );
   // A preview that fails a risk check can still be looked at, but placing it would only be refused.
@@ -207,56 +165,11 @@ async function doPlace(): Promise<void> {
     // The preview's "check the numbers" is about an order that is now sent.
     say(byId('ticket-message'), '');
     onChange();
-    void loadOpenOrders();
   } catch (err) {
     say(message, `Refused: ${describeError(err)}`, 'error');
     // The same preview may be placed again once the cause is gone (same idempotency key: still at most once).
     setEnabled(button, true);
   }
-}
-
-export async function loadOpenOrders(): Promise<void> {
-  const message = byId('open-message');
-  try {
-    const orders = await api<OrderDetail[]>('/api/orders?status=open&limit=200');
-    replace(
-      byId('open-orders'),
-      table(
-        'Open orders',
-        ['Order', 'Placed', 'Side', 'Qty', 'Symbol', 'Type', 'Price', 'TIF', 'Status', 'Filled', ''],
-        orders.map((o) => [
-          h('button', { type: 'button', class: 'link', 'data-detail': o.orderId }, o.orderId),
-          fmtTime(o.createdAt),
-          o.spec.action,
-          fmtQty(o.spec.quantity),
-          h('b', {}, o.spec.symbol),
-          `${o.spec.orderType}${o.role !== 'ENTRY' ? ` (${o.role})` : ''}`,
-          fmtPrice(o.spec.limitPrice ?? o.spec.stopPrice ?? null),
-          o.spec.timeInForce,
-          statusBadge(o.status),
-          fmtQty(o.filledQuantity),
-          h('button', { type: 'button', 'data-cancel': o.orderId, 'data-scope': 'trade', 'aria-label': `Cancel order ${o.orderId}` }, 'Cancel'),
-        ]),
-        'No open orders',
-      ),
-    );
-    applyScopes(byId('open-orders'));
-  } catch (err) {
-    say(message, describeError(err), 'error');
-  }
-}
-
-async function cancel(orderId: string, button: HTMLButtonElement): Promise<void> {
-  const message = byId('open-message');
-  button.disabled = true;
-  try {
-    const result = await api<CancelResult>(`/api/orders/${encodeURIComponent(orderId)}/cancel`, { method: 'POST' });
-    say(message, `Order ${result.orderId}: ${result.status} — ${result.message}`, result.cancelled ? 'ok' : 'info');
-    onChange();
-  } catch (err) {
-    say(message, describeError(err), 'error');
-  }
-  await loadOpenOrders();
 }
 
 /** Pre-fills the ticket from elsewhere (a watchlist row). */
@@ -267,9 +180,8 @@ export function ticketFor(symbol: string): void {
   void loadTicketQuote();
 }
 
-export function setupTrade(options: { changed: () => void; detail: (orderId: string) => void }): void {
+export function setupTrade(options: { changed: () => void }): void {
   onChange = options.changed;
-  openDetail = options.detail;
   const form = byId<HTMLFormElement>('ticket');
   syncFields(form);
   form.addEventListener('change', () => {
@@ -290,12 +202,6 @@ export function setupTrade(options: { changed: () => void; detail: (orderId: str
   const symbolInput = form.elements.namedItem('symbol') as HTMLInputElement;
   symbolInput.addEventListener('change', () => void loadTicketQuote());
   byId('discard-button').addEventListener('click', discardPreview);
-  byId('open-orders').addEventListener('click', (event) => {
-    const target = (event.target as Element).closest<HTMLButtonElement>('button');
-    if (!target) return;
-    if (target.dataset.cancel) void cancel(target.dataset.cancel, target);
-    else if (target.dataset.detail) openDetail(target.dataset.detail);
-  });
 }
 
 export function resetTrade(): void {

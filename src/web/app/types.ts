@@ -5,7 +5,7 @@
  * core's types still fit these, so a change in the API breaks the build, not the page.
  */
 
-export type Scope = 'read' | 'trade' | 'admin';
+export type Scope = 'read' | 'trade' | 'admin' | 'approve';
 type Num = number | null;
 
 export interface KillSwitchState {
@@ -187,6 +187,48 @@ export interface OrderDetail {
   statusMessage: string | null;
   createdAt: string;
   updatedAt: string;
+  /** Grows with every change of the order: an older copy never replaces a newer one on screen. */
+  version: number;
+}
+
+/** One event of GET /api/orders/stream (and /api/orders/events). */
+export interface OrderEvent {
+  sequence: number;
+  kind: 'NEW' | 'STATUS' | 'FILL';
+  orderId: string;
+  status: string;
+  previousStatus: string | null;
+  fill: Fill | null;
+  auditEventType: string;
+  correlationId: string;
+  timestamp: string;
+  order: OrderDetail;
+}
+
+/** The changes a working order can take (PATCH /api/orders/{id}); fields left out keep their value. */
+export interface OrderModification {
+  quantity?: number;
+  limitPrice?: number;
+  stopPrice?: number;
+}
+
+export interface ModificationPreview extends OrderPreview {
+  orderId: string;
+  previous: OrderSpec;
+  filledQuantity: number;
+}
+
+export interface ModifyResult {
+  orderId: string;
+  status: string;
+  modified: boolean;
+  spec: OrderSpec;
+  previous: OrderSpec;
+  filledQuantity: number;
+  remainingQuantity: number;
+  message: string | null;
+  correlationId: string;
+  idempotentReplay: boolean;
 }
 
 export interface CancelResult {
@@ -225,6 +267,9 @@ export interface ErrorBody {
   correlationId: string;
 }
 
+/** Statuses after which an order never changes (it leaves the open orders); dashboard.test.ts checks them against the core's. */
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['SIMULATED', 'FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED']);
+
 /** Kept in step with the API's enums by the type-level check in dashboard.test.ts. */
 export const ORDER_TYPES = ['MKT', 'LMT', 'STP', 'STP_LMT', 'TRAIL', 'TRAIL_LIMIT', 'MOC', 'OPG', 'LOC', 'MIDPRICE'] as const;
 export const TIME_IN_FORCE = ['DAY', 'GTC', 'IOC', 'FOK', 'OPG', 'GTD'] as const;
@@ -240,4 +285,32 @@ export const AUDIT_EVENT_TYPES = [
   'ORDER_CANCEL_REQUESTED', 'ORDER_CANCELLED', 'ORDER_REJECTED', 'ORDER_EXPIRED', 'ORDER_UNKNOWN', 'ORDER_RECONCILED',
   'RISK_BLOCKED', 'GATE_BLOCKED', 'KILL_SWITCH', 'CONNECTION_LOST', 'CONNECTION_RESTORED', 'CONFIG_LOADED',
   'ORDER_MODIFY_REQUESTED', 'ORDER_MODIFIED', 'ORDER_MODIFY_REJECTED', 'ORDER_MODIFY_SIMULATED',
+  'BROKER_INITIATED_FILL',
+  'APPROVAL_PENDING', 'APPROVAL_REASSESSED', 'APPROVAL_APPROVED', 'APPROVAL_REJECTED', 'APPROVAL_EXPIRED',
 ] as const;
+
+/** An order held for a person's approval (GET /api/approvals). */
+export interface Approval {
+  approvalId: string;
+  state: 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'CANCELLED';
+  spec: OrderSpec;
+  specHash: string;
+  accountId: string | null;
+  requestedBy: string;
+  requestedVia: string;
+  requestedAt: string;
+  expiresAt: string;
+  reasons: string[];
+  referencePrice: Num;
+  riskChecks: RiskCheck[];
+  decidedBy: string | null;
+  decidedAt: string | null;
+  decisionReason: string | null;
+  orderId: string | null;
+}
+
+export interface ApprovalDecision {
+  approval: Approval;
+  order: OrderResult | null;
+  idempotentReplay: boolean;
+}

@@ -117,6 +117,17 @@ export class AuditLogTable {
     return { entries: page.map(toAuditEntry), nextAfterId: more && last ? last.id : null };
   }
 
+  /**
+   * Modifications sent (or simulated) with timestamp in (from, to], or [from, to]
+   * with `fromInclusive`. INDEXED BY: left to itself the planner prefers
+   * audit_log_event_type and would walk every modification ever made; the
+   * partial index holds only modifications, ordered by time (EXPLAIN: covering index range).
+   */
+  countModifications(fromIso: string, fromInclusive: boolean, toIso: string): number {
+    const sql = `SELECT COUNT(*) AS n FROM audit_log INDEXED BY audit_log_modifications WHERE event_type IN ('ORDER_MODIFY_REQUESTED', 'ORDER_MODIFY_SIMULATED') AND timestamp ${fromInclusive ? '>=' : '>'} ? AND timestamp <= ?`;
+    return (this.statement(sql).get(normaliseTimestamp(fromIso), normaliseTimestamp(toIso)) as { n: number }).n;
+  }
+
   /** Highest numeric order id seen in the log (order ids may be recorded here before order_history, e.g. a risk block). */
   maxNumericOrderId(): number {
     const row = this.statement(

@@ -175,6 +175,20 @@ CREATE INDEX order_history_identity   ON order_history(broker_identity, order_id
 CREATE INDEX order_history_updated    ON order_history(updated_at);
 `,
   },
+  {
+    version: 4,
+    name: 'audit_log: index of order modifications sent, for the order-rate limits',
+    // A modification is an order message to IBKR (placeOrder with the order's
+    // id), so it counts toward MAX_ORDERS_PER_MINUTE / MAX_ORDERS_PER_DAY like a
+    // placement. Its durable record is the audit row written before it is sent;
+    // this partial index holds only those rows (event_type in it makes the count
+    // a covering-index read), so counting a window reads only the modifications
+    // in it, never the rest of the log.
+    sql: `
+CREATE INDEX audit_log_modifications ON audit_log(timestamp, event_type)
+  WHERE event_type IN ('ORDER_MODIFY_REQUESTED', 'ORDER_MODIFY_SIMULATED');
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

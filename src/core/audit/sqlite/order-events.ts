@@ -31,8 +31,10 @@ function toOrderEvent(row: EventRow): OrderEvent {
   const order = toOrderDetail(row);
   const fills = fromJsonText<Fill[]>(row.fills);
   const previousFills = row.previous_fill_count ?? 0;
-  const added = row.version > 1 && fills.length > previousFills ? (fills[fills.length - 1] ?? null) : null;
-  const kind: OrderEventKind = row.version === 1 ? 'NEW' : added !== null ? 'FILL' : 'STATUS';
+  // An execution the broker made without an order is recorded as an order born with its fill: that first version is its FILL event.
+  const fillEvent = row.version > 1 || row.event_type === 'BROKER_INITIATED_FILL';
+  const added = fillEvent && fills.length > previousFills ? (fills[fills.length - 1] ?? null) : null;
+  const kind: OrderEventKind = added !== null ? 'FILL' : row.version === 1 ? 'NEW' : 'STATUS';
   return {
     sequence: row.id,
     kind,

@@ -277,6 +277,10 @@ class Store implements SqliteAuditStore {
     return read('count placed orders', () => this.history.countPlaced(fromIso, fromInclusive, toIso));
   }
 
+  countModifications(fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {
+    return read('count order modifications', () => this.log.countModifications(fromIso, fromInclusive, toIso));
+  }
+
   lastPlacedWithKey(riskKey: string, toIso: string): Promise<string | null> {
     return read('find the last identical order', () => this.history.lastPlacedWithKey(riskKey, toIso));
   }

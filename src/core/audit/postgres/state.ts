@@ -1,0 +1,79 @@
+/**
+ * Idempotency keys and named state on PostgreSQL. A claim is INSERT ... ON
+ * CONFLICT DO NOTHING on the (scope, key) primary key inside the locked write
+ * transaction: whichever gateway commits first owns the key, every other one
+ * reads its claim, so one key places one order across all instances. Every
+ * change is also a chained state_log row (the kill switch is read from there,
+ * its MAC checked on every read), as on SQLite.
+ */
+import { AuditError, IdempotencyConflictError } from '../../errors.js';
+import type { Sealer } from '../chain.js';
+import { fromJsonText } from '../json.js';
+import type { IdempotencyBegin } from '../types.js';
+import type { ChainedRows } from './chained-rows.js';
+import type { PoolClient, Queryable } from './connection.js';
+import type { StateLogRow } from './row-types.js';
+import type { Row } from '../chain.js';
+
+interface KeyRow {
+  owner: string | null;
+  request_hash: string;
+  created_at: string;
+  state: 'in_progress' | 'complete';
+  result: string | null;
+}
+
+const readKey = async (client: PoolClient, scope: string, key: string): Promise<KeyRow | undefined> =>
+  (await client.query<KeyRow>('SELECT owner, request_hash, created_at, state, result FROM idempotency_keys WHERE scope = $1 AND key = $2', [scope, key])).rows[0];
+
+/** Inside a write transaction. */
+export async function beginKey(client: PoolClient, rows: ChainedRows, now: string, scope: string, key: string, owner: string, requestHash: string): Promise<IdempotencyBegin> {
+  const claimed = await client.query(
+    "INSERT INTO idempotency_keys (scope, key, owner, request_hash, state, result, created_at, updated_at) VALUES ($1, $2, $3, $4, 'in_progress', NULL, $5, $5) ON CONFLICT (scope, key) DO NOTHING",
+    [scope, key, owner, requestHash, now],
+  );
+  if (claimed.rowCount === 1) {
+    await rows.state({ kind: 'idempotency', scope, key, change: 'claimed', owner, requestHash });
+    return { kind: 'new' };
+  }
+  const row = await readKey(client, scope, key);
+  if (!row) throw new AuditError(`idempotency key ${scope}/${key} vanished during its claim`);
+  if (row.owner !== owner) {
+    throw new IdempotencyConflictError(`Idempotency key ${key} was already used by another caller; choose another key`, 'IDEMPOTENCY_KEY_FOREIGN', { key });
+  }
+  if (row.request_hash !== requestHash) {
+    throw new IdempotencyConflictError(`Idempotency key ${key} was already used for a different request`, 'IDEMPOTENCY_CONFLICT', { scope, key });
+  }
+  if (row.state === 'complete') return { kind: 'replay', result: row.result === null ? null : fromJsonText<unknown>(row.result) };
+  return { kind: 'in-progress', since: row.created_at };
+}
+
+/** Inside a write transaction. */
+export async function completeKey(client: PoolClient, rows: ChainedRows, now: string, scope: string, key: string, result: unknown): Promise<void> {
+  const text = JSON.stringify(result ?? null);
+  const row = await readKey(client, scope, key);
+  const updated = row ? await client.query("UPDATE idempotency_keys SET state = 'complete', result = $1, updated_at = $2 WHERE scope = $3 AND key = $4", [text, now, scope, key]) : null;
+  if (!row || updated?.rowCount !== 1) {
+    throw new AuditError(`idempotency key ${scope}/${key} was not claimed, so its result cannot be stored`, 'AUDIT_UNAVAILABLE', { scope, key });
+  }
+  await rows.state({ kind: 'idempotency', scope, key, change: 'completed', owner: row.owner, requestHash: row.request_hash, resultText: text });
+}
+
+/** Inside a write transaction. A completed key is never released: its result is what every replay must return. */
+export async function releaseKey(client: PoolClient, rows: ChainedRows, scope: string, key: string): Promise<void> {
+  const deleted = await client.query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'in_progress'", [scope, key]);
+  if (deleted.rowCount === 1) await rows.state({ kind: 'idempotency', scope, key, change: 'released' });
+}
+
+/** The current value of a named state, from its last chained row, whose MAC is checked first. */
+export async function readState<T>(db: Queryable, name: string, sealer: Sealer): Promise<T | null> {
+  const row = (await db.query<StateLogRow>("SELECT * FROM state_log WHERE kind = 'state' AND name = $1 AND key = '' ORDER BY id DESC LIMIT 1", [name])).rows[0];
+  if (!row) return null;
+  const { hash, ...rest } = row;
+  if (sealer.row('state_log', rest as unknown as Row) !== hash) {
+    throw new AuditError(`state_log row ${row.id} (state ${name}) does not match its HMAC: the store was altered; run ibkr-gateway audit verify`, 'AUDIT_CORRUPT', {
+      stateLogId: row.id,
+    });
+  }
+  return row.value === null ? null : fromJsonText<T>(row.value);
+}

@@ -1,0 +1,255 @@
+/**
+ * The PostgreSQL audit store (DATABASE_URL): the AuditStore contract on a
+ * database that several gateways share. Same rows, same chains, same HMAC
+ * key rules as SQLite (see ../audit-store.ts); what differs:
+ *
+ * - Writers of every gateway serialise on one advisory lock (transaction.ts),
+ *   the counterpart of SQLite's write lock, with group commit; a row is
+ *   durable at COMMIT (synchronous_commit on); a batch made only of
+ *   { durability: 'relaxed' } writes commits with synchronous_commit off.
+ * - changeMark() follows other gateways' commits through LISTEN/NOTIFY, with a
+ *   poll of chain_heads while the listener is down (changes.ts).
+ * - Every gateway must use the same HMAC key (AUDIT_HMAC_KEY): a gateway with
+ *   another key finds the anchors sealed under a different key and refuses
+ *   to write, rather than start a chain no one else can verify.
+ * - No checkpoint file: the heads are in the shared database, protected by
+ *   triggers; keep PostgreSQL's own backups / replicas for what a checkpoint
+ *   file gives on one machine (README, "Running several gateways").
+ *
+ * An outage (server stopped, network cut) makes every call fail with
+ * AUDIT_UNAVAILABLE, so no order is transmitted unrecorded; the pool opens
+ * new connections when the server is back, with no restart.
+ */
+import { type Clock, isoNow, systemClock } from '../../clock.js';
+import { AuditError } from '../../errors.js';
+import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderEvent, OrderListQuery } from '../../models.js';
+import { anchorProblem } from '../anchors.js';
+import { CHAINS, Sealer } from '../chain.js';
+import { type AuditKey, auditKeyPath, generateKeyFile, keyFromText, readKeyFile } from '../key.js';
+import type { AuditAppend, AuditStore, IdempotencyBegin, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
+import { countModifications, queryAuditLog } from './audit-reads.js';
+import { ChainedRows } from './chained-rows.js';
+import { ChangeListener, headsMark } from './changes.js';
+import { createPool, guardPg, type Pool, type PoolClient, withClient } from './connection.js';
+import { migratePostgres } from './migrations.js';
+import { OrderReads } from './order-reads.js';
+import { beginKey, completeKey, readState, releaseKey } from './state.js';
+import { GroupCommitter, writeTransaction } from './transaction.js';
+import { anchorMissing, loadAnchors, verifyPostgres } from './verify.js';
+
+export interface PostgresStoreOptions {
+  /** postgres://user:password@host:port/database */
+  url: string;
+  /** Where audit.key lives when AUDIT_HMAC_KEY is not set. */
+  dataDir: string;
+  hmacKey?: string | null;
+  clock?: Clock;
+  /** Connections in this process's pool (default 10). */
+  poolMax?: number;
+  /** Shown in pg_stat_activity (default 'ibkr-gateway'). */
+  applicationName?: string;
+  /** How often the LISTEN connection retries after losing the server (ms, default 1000). */
+  listenRetryMs?: number;
+}
+
+/** Where the URL points, without its password, for logs and /health. */
+export function describeDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
+  } catch {
+    return 'postgres://(unparseable URL)';
+  }
+}
+
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresAuditStore> {
+  const pool = await createPool(options.url, { max: options.poolMax, applicationName: options.applicationName });
+  try {
+    const clock = options.clock ?? systemClock;
+    const now = (): string => isoNow(clock);
+    await guardPg('migrate the PostgreSQL store', () => withClient(pool, (client) => migratePostgres(client, now)));
+    const sealed = (await loadAnchors(pool)).size > 0;
+    const key = resolveKey(options, sealed);
+    const sealer = key === null ? null : new Sealer(key);
+    if (sealer !== null && !sealed) await writeTransaction(pool, {}, (client, heads) => anchorMissing(client, heads, sealer, now()));
+    const block = await writeBlockFor(pool, options, sealer);
+    const listener = new ChangeListener(options.url, options.listenRetryMs);
+    await listener.start();
+    return new PostgresAuditStore(pool, listener, sealer, block, clock, describeDatabaseUrl(options.url));
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err instanceof AuditError ? err : new AuditError(`Audit store (PostgreSQL) could not be opened: ${err instanceof Error ? err.message : String(err)}`, 'AUDIT_UNAVAILABLE', undefined, { cause: err });
+  }
+}
+
+function resolveKey(options: PostgresStoreOptions, sealed: boolean): AuditKey | null {
+  if (options.hmacKey !== undefined && options.hmacKey !== null && options.hmacKey.trim() !== '') return keyFromText(options.hmacKey, 'AUDIT_HMAC_KEY');
+  const fromFile = readKeyFile(options.dataDir);
+  if (fromFile !== null) return fromFile;
+  return sealed ? null : generateKeyFile(options.dataDir);
+}
+
+async function writeBlockFor(pool: Pool, options: PostgresStoreOptions, sealer: Sealer | null): Promise<string | null> {
+  if (sealer === null) return `the audit HMAC key is missing: set AUDIT_HMAC_KEY to the key the other gateways on this database use (or restore ${auditKeyPath(options.dataDir)})`;
+  const anchors = await loadAnchors(pool);
+  for (const chain of CHAINS) {
+    const anchor = anchors.get(chain);
+    if (anchor === undefined) return `chain_anchors has no record for ${chain}: the HMAC upgrade record was deleted; run ibkr-gateway audit verify`;
+    const problem = anchorProblem(anchor, sealer);
+    if (problem !== null) return `${chain}: ${problem} (every gateway on one database needs the same AUDIT_HMAC_KEY)`;
+  }
+  return null;
+}
+
+export class PostgresAuditStore implements AuditStore {
+  readonly kind = 'postgres' as const;
+  private readonly orders: OrderReads;
+  private readonly committer: GroupCommitter;
+  private ownCommits = 0;
+  private closed = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly listener: ChangeListener,
+    private readonly sealer: Sealer | null,
+    readonly writeBlock: string | null,
+    private readonly clock: Clock,
+    /** The database, without credentials. */
+    readonly location: string,
+  ) {
+    this.orders = new OrderReads(pool);
+    this.committer = new GroupCommitter(pool);
+  }
+
+  /** The sealer, when writes are allowed. */
+  private writable(): Sealer {
+    if (this.writeBlock !== null) throw new AuditError(`the PostgreSQL store refuses writes: ${this.writeBlock}`, 'AUDIT_UNAVAILABLE', { writeBlock: this.writeBlock });
+    if (this.sealer === null) throw new AuditError('the PostgreSQL store refuses writes: the audit HMAC key is not available', 'AUDIT_UNAVAILABLE');
+    return this.sealer;
+  }
+
+  private async write<T>(what: string, options: WriteOptions | undefined, fn: (rows: ChainedRows, client: PoolClient, now: string) => Promise<T>): Promise<T> {
+    return guardPg(what, async () => {
+      const sealer = this.writable();
+      const result = await this.committer.submit(options?.durability === 'relaxed', (client, heads) => {
+        const now = isoNow(this.clock);
+        return fn(new ChainedRows(client, heads, sealer, now), client, now);
+      });
+      this.ownCommits += 1;
+      return result;
+    });
+  }
+
+  append(entry: AuditAppend, options?: WriteOptions): Promise<AuditEntry> {
+    return this.write('append an audit row', options, (rows) => rows.audit(entry));
+  }
+
+  recordOrder(entry: AuditAppend, version: OrderVersionInput, options?: WriteOptions): Promise<{ entry: AuditEntry; order: OrderDetail }> {
+    return this.write('record an order', options, async (rows) => {
+      const written = await rows.audit(entry);
+      const order = await rows.orderVersion(version, written.id);
+      return { entry: written, order };
+    });
+  }
+
+  getOrder(orderId: string): Promise<OrderDetail | null> {
+    return guardPg('read an order', () => this.orders.get(orderId));
+  }
+
+  getOrderVersions(orderId: string): Promise<OrderDetail[]> {
+    return guardPg('read order versions', () => this.orders.versions(orderId));
+  }
+
+  listOrders(query: OrderListQuery, scope?: OrderScope): Promise<OrderDetail[]> {
+    return guardPg('list orders', () => this.orders.list(query, scope));
+  }
+
+  openOrders(scope?: OrderScope): Promise<OrderDetail[]> {
+    return guardPg('list open orders', () => this.orders.openOrders(scope));
+  }
+
+  countPlaced(fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {
+    return guardPg('count placed orders', () => this.orders.countPlaced(fromIso, fromInclusive, toIso));
+  }
+
+  countModifications(fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {
+    return guardPg('count order modifications', () => countModifications(this.pool, fromIso, fromInclusive, toIso));
+  }
+
+  lastPlacedWithKey(riskKey: string, toIso: string): Promise<string | null> {
+    return guardPg('find the last identical order', () => this.orders.lastPlacedWithKey(riskKey, toIso));
+  }
+
+  fillsSince(accountId: string, fromIso: string, afterRowId: number): Promise<{ fills: Fill[]; lastRowId: number }> {
+    return guardPg("read the day's fills", () => this.orders.fillsSince(accountId, fromIso, afterRowId));
+  }
+
+  async changeMark(): Promise<string> {
+    const heard = this.listener.mark();
+    const mark = heard ?? (await guardPg('read the change mark', () => headsMark(this.pool)));
+    return `${mark}:${this.ownCommits}`;
+  }
+
+  maxNumericOrderId(): Promise<number> {
+    return guardPg('read the highest order id', () => this.orders.maxNumericOrderId());
+  }
+
+  findOrderByClientOrderId(accountId: string, clientOrderId: string): Promise<OrderDetail | null> {
+    return guardPg('find an order by clientOrderId', () => this.orders.findByClientOrderId(accountId, clientOrderId));
+  }
+
+  orderEvents(afterSequence: number | undefined, limit: number): Promise<OrderEvent[]> {
+    return guardPg('read order events', () => this.orders.events(afterSequence, limit));
+  }
+
+  lastOrderSequence(): Promise<number> {
+    return guardPg('read the last order event', () => this.orders.lastSequence());
+  }
+
+  query(query: AuditQuery): Promise<AuditPage> {
+    return guardPg('query the audit log', () => queryAuditLog(this.pool, query));
+  }
+
+  verify(): Promise<AuditVerifyResult> {
+    return guardPg('verify the audit log', async () => {
+      const client = await this.pool.connect();
+      try {
+        const check = await verifyPostgres(client, this.sealer);
+        return { ...check, checkpoints: { count: 0, lastAt: null } };
+      } finally {
+        client.release();
+      }
+    });
+  }
+
+  beginIdempotent(scope: string, key: string, owner: string, requestHash: string, options?: WriteOptions): Promise<IdempotencyBegin> {
+    return this.write('claim an idempotency key', options, (rows, client, now) => beginKey(client, rows, now, scope, key, owner, requestHash));
+  }
+
+  async completeIdempotent(scope: string, key: string, result: unknown, options?: WriteOptions): Promise<void> {
+    await this.write('store an idempotent result', options, (rows, client, now) => completeKey(client, rows, now, scope, key, result));
+  }
+
+  async releaseIdempotent(scope: string, key: string, options?: WriteOptions): Promise<void> {
+    await this.write('release an idempotency key', options, (rows, client) => releaseKey(client, rows, scope, key));
+  }
+
+  getState<T>(name: string): Promise<T | null> {
+    return guardPg('read state', async () => {
+      if (this.sealer === null) throw new AuditError(`cannot read ${name}: the audit HMAC key is not available`, 'AUDIT_UNAVAILABLE');
+      return readState<T>(this.pool, name, this.sealer);
+    });
+  }
+
+  async setState(name: string, value: unknown, options?: WriteOptions): Promise<void> {
+    await this.write('write state', options, (rows) => rows.state({ kind: 'state', name, change: 'set', value }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.committer.drain();
+    await this.listener.close();
+    await this.pool.end();
+  }
+}

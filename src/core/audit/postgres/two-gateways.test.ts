@@ -1,0 +1,214 @@
+/**
+ * Two gateway processes (the built CLI's `start`) on one PostgreSQL database,
+ * each with its own DATA_DIR and simulated account, as a desk would run one
+ * per account: one idempotency key raced from both places one order, the
+ * kill switch engaged on one refuses the next order on the other within a
+ * second, every chain stays valid, a SIGKILLed gateway loses no acknowledged
+ * order, and stopping PostgreSQL refuses orders until it is back.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readRuntimeFile } from '../../../cli/runtime-file.js';
+import { OrderDetail, OrderResult } from '../../models.js';
+import { openPostgresStore } from './store.js';
+import { startTestPostgres, type TestPostgres } from '../../../testing/postgres.js';
+
+const MAIN = fileURLToPath(new URL('../../../../dist/cli/main.js', import.meta.url));
+const HMAC = 'desk-shared-audit-key-0123456789abcdef';
+const API_KEY = 'desk-trader-key-123';
+
+let server: TestPostgres;
+const running: ChildProcess[] = [];
+const dirs: string[] = [];
+
+interface Gateway {
+  url: string;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+const env = (dataDir: string, databaseUrl: string, account: string): Record<string, string> => ({
+  PATH: process.env.PATH ?? '',
+  HOME: tmpdir(),
+  DATA_DIR: dataDir,
+  DATABASE_URL: databaseUrl,
+  AUDIT_HMAC_KEY: HMAC,
+  API_KEYS: `desk=${API_KEY}:admin`,
+  SIM_ACCOUNT_ID: account,
+  SIM_SESSION: 'always-open',
+  ORDERS_ENABLED: 'true',
+  // The test fires orders far faster than a desk would; the limits are not what is tested here.
+  MAX_ORDERS_PER_MINUTE: '100000',
+  MAX_ORDERS_PER_DAY: '1000000',
+  DUPLICATE_ORDER_WINDOW_SECONDS: '0',
+  API_RATE_LIMIT_PER_MINUTE: '1000000',
+  CIRCUIT_BREAKER_REJECTIONS: '0',
+  LOG_LEVEL: 'warn',
+});
+
+async function startGateway(databaseUrl: string, account: string): Promise<Gateway> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-two-gw-'));
+  dirs.push(dataDir);
+  const child = spawn(process.execPath, [MAIN, 'start', '--port', '0'], { env: env(dataDir, databaseUrl, account), cwd: dataDir, stdio: ['ignore', 'ignore', 'pipe'] });
+  running.push(child);
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const found = readRuntimeFile(dataDir);
+      if (found.kind === 'running' && found.info.pid === child.pid) {
+        clearInterval(timer);
+        resolve(found.info.url);
+      }
+    }, 50);
+    void exited.then(() => {
+      clearInterval(timer);
+      reject(new Error(`start exited early: ${stderr}`));
+    });
+  });
+  return { url, child, exited };
+}
+
+async function rest<T = unknown>(gw: Gateway, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${gw.url}${path}`, {
+    method,
+    headers: { 'x-api-key': API_KEY, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+const errorCode = (body: unknown): string | undefined => (body as { error?: { code?: string } }).error?.code;
+
+/** A buy far under the market (inside the price band) that rests: an order that stays open. */
+async function restingBuy(gw: Gateway, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  const quote = await rest<{ last: number }>(gw, 'GET', '/api/market/quote?symbol=AAPL');
+  const limitPrice = Math.round(quote.body.last * 95) / 100;
+  return rest(gw, 'POST', '/api/orders/place', { symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'LMT', limitPrice }, headers);
+}
+
+function cli(args: string[], databaseUrl: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-two-gw-cli-'));
+  dirs.push(dataDir);
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], { env: env(dataDir, databaseUrl, 'DU0000000'), cwd: dataDir, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** The orders a gateway lists (its own broker's). */
+const allOrders = async (gw: Gateway): Promise<OrderDetail[]> => OrderDetail.array().parse((await rest(gw, 'GET', '/api/orders?limit=1000')).body);
+
+/** Every order in the shared store, whichever gateway placed it. */
+async function storeOrders(url: string): Promise<OrderDetail[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-two-gw-read-'));
+  dirs.push(dataDir);
+  const store = await openPostgresStore({ url, dataDir, hmacKey: HMAC });
+  try {
+    return await store.listOrders({ status: 'all', limit: 1000 });
+  } finally {
+    await store.close();
+  }
+}
+
+describe.skipIf(!existsSync(MAIN))('two gateways on one PostgreSQL database (needs `npm run build`)', () => {
+  beforeAll(async () => {
+    server = await startTestPostgres();
+  });
+  afterEach(() => {
+    for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  afterAll(async () => {
+    await server?.destroy();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('100 concurrent places of one Idempotency-Key split across both gateways make exactly one order; the chains verify', async () => {
+    const url = await server.createDatabase('two_gw_idem');
+    const [a, b] = [await startGateway(url, 'DU1111111'), await startGateway(url, 'DU2222222')];
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => restingBuy(i % 2 === 0 ? a : b, { 'idempotency-key': 'desk-order-1' })));
+    const placed = results.filter((r) => r.status === 200).map((r) => OrderResult.parse(r.body));
+    // Every success is the one order (first answer or replays of it); every refusal says why.
+    expect(new Set(placed.map((p) => p.orderId)).size).toBe(1);
+    for (const r of results.filter((x) => x.status !== 200)) expect(['IDEMPOTENCY_IN_PROGRESS', 'IDEMPOTENCY_CONFLICT']).toContain(errorCode(r.body));
+    const orders = await storeOrders(url);
+    expect(orders.map((o) => o.orderId)).toEqual([placed[0]?.orderId]);
+    const verify = await cli(['audit', 'verify'], url);
+    expect(verify.stderr).toBe('');
+    expect(verify).toMatchObject({ code: 0, stdout: expect.stringMatching(/audit log intact: \d+ rows verified/) });
+  });
+
+  it('the kill switch engaged on one gateway refuses the next order on the other within a second', async () => {
+    const url = await server.createDatabase('two_gw_kill');
+    const [a, b] = [await startGateway(url, 'DU1111111'), await startGateway(url, 'DU2222222')];
+    expect((await restingBuy(b)).status).toBe(200);
+    expect((await rest(b, 'GET', '/health')).body).toMatchObject({ store: { kind: 'postgres', latencyMs: expect.any(Number) } });
+    expect((await rest(a, 'POST', '/api/admin/kill-switch', { engaged: true, reason: 'desk stop' })).status).toBe(200);
+    const engagedAt = Date.now();
+    let refused: { status: number; body: unknown } | null = null;
+    while (Date.now() - engagedAt < 3000) {
+      const r = await restingBuy(b);
+      if (r.status !== 200) {
+        refused = r;
+        break;
+      }
+    }
+    expect(Date.now() - engagedAt).toBeLessThan(1000);
+    expect(errorCode(refused?.body)).toBe('KILL_SWITCH_ENGAGED');
+  });
+
+  it('concurrent orders from both keep every chain valid, and a SIGKILLed gateway loses no acknowledged order', async () => {
+    const url = await server.createDatabase('two_gw_kill9');
+    const [a, b] = [await startGateway(url, 'DU1111111'), await startGateway(url, 'DU2222222')];
+    const acknowledged: string[] = [];
+    let stop = false;
+    const stream = async (gw: Gateway): Promise<void> => {
+      while (!stop) {
+        try {
+          const r = await restingBuy(gw);
+          if (r.status === 200) acknowledged.push(OrderResult.parse(r.body).orderId);
+        } catch {
+          return; // the gateway was killed mid-request: that order was never acknowledged
+        }
+      }
+    };
+    const streams = [stream(a), stream(a), stream(b), stream(b)];
+    await new Promise((r) => setTimeout(r, 1500));
+    a.child.kill('SIGKILL');
+    await a.exited;
+    await new Promise((r) => setTimeout(r, 500));
+    stop = true;
+    await Promise.all(streams);
+    expect(acknowledged.length).toBeGreaterThan(4);
+    const recorded = new Set((await storeOrders(url)).map((o) => o.orderId));
+    expect(acknowledged.filter((id) => !recorded.has(id))).toEqual([]);
+    expect(await cli(['audit', 'verify'], url)).toMatchObject({ code: 0 });
+  });
+
+  it('stopping PostgreSQL refuses orders with AUDIT_UNAVAILABLE, and they succeed again once it is back', async () => {
+    if (!server.owned) return; // PG_TEST_URL: someone else's server is not ours to stop
+    const url = await server.createDatabase('two_gw_outage');
+    const gw = await startGateway(url, 'DU1111111');
+    expect((await restingBuy(gw)).status).toBe(200);
+    const before = (await allOrders(gw)).length;
+    await server.stop();
+    const refused = await rest(gw, 'POST', '/api/orders/place', { symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'LMT', limitPrice: 100 });
+    expect(refused.status).toBe(503);
+    expect(errorCode(refused.body)).toBe('AUDIT_UNAVAILABLE');
+    await server.start();
+    let again: { status: number; body: unknown } = { status: 0, body: null };
+    for (let i = 0; i < 20 && again.status !== 200; i++) {
+      again = await restingBuy(gw);
+      if (again.status !== 200) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(again.status).toBe(200);
+    // The refused order was never recorded, so never sent: one more order than before, the new one.
+    expect((await allOrders(gw)).length).toBe(before + 1);
+  });
+});
