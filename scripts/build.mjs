@@ -57,7 +57,46 @@ export function build() {
   return 0;
 }
 
+/** True when the compiler (a dev dependency) is installed beside the sources. */
+function hasCompiler() {
+  try {
+    createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `npm install <folder>` (a clone) runs this package's `prepare` in the folder
+ * without installing the folder's dev dependencies - unlike a git URL, for
+ * which npm installs them in its clone first - so there is no compiler and
+ * dist/ cannot be built. Do what npm does for a git dependency: install the
+ * folder's dependencies, dev ones included (that install runs `prepare`
+ * itself, now with a compiler). The outer npm's own `npm_*` variables are not
+ * passed on: they describe the project installing this one, not this folder.
+ */
+function installOwnDependencies() {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
+  env.IBKR_GATEWAY_PREPARE_INSTALL = '1';
+  const npmCli = process.env.npm_execpath;
+  const [command, args] = npmCli ? [process.execPath, [npmCli]] : ['npm', []];
+  console.error('ibkr-gateway: installing the dependencies needed to build dist/ in this folder (npm does not for a folder install)');
+  const r = spawnSync(command, [...args, 'install', '--include=dev', '--no-audit', '--no-fund'], { cwd: ROOT, env, stdio: 'inherit' });
+  return r.status ?? 1;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (process.argv.includes('--if-changed') && upToDate()) process.exit(0);
+  const npmPrepare = process.env.npm_lifecycle_event === 'prepare';
+  if (!hasCompiler() && npmPrepare && process.env.IBKR_GATEWAY_PREPARE_INSTALL !== '1') {
+    const status = installOwnDependencies();
+    if (status !== 0) process.exit(status);
+    if (upToDate()) process.exit(0);
+  }
+  if (!hasCompiler()) {
+    console.error(`ibkr-gateway: building dist/ needs the dev dependencies (TypeScript): run \`npm install\` in ${ROOT} first`);
+    process.exit(1);
+  }
   process.exitCode = build();
 }

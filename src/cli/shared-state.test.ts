@@ -213,6 +213,32 @@ describe.skipIf(!existsSync(MAIN))('safety state shared by every process on one 
     }
   }, 120_000);
 
+  it('the circuit breaker counts one streak of rejections across CLI processes and a gateway, and trips in the gateway on the Nth', async () => {
+    // 100 AAPL is far beyond a 1,000 USD account's buying power: the simulated broker rejects it.
+    const env = { ORDERS_ENABLED: 'true', SIM_STARTING_CASH: '1000', CIRCUIT_BREAKER_REJECTIONS: '3', DUPLICATE_ORDER_WINDOW_SECONDS: '0' };
+    for (let i = 0; i < 2; i++) {
+      const rejected = await run(['place', 'BUY', '100', 'AAPL', '--yes'], env);
+      expect([rejected.code, rejected.stderr]).toEqual([1, expect.stringContaining('rejected')]);
+    }
+    // Two processes, two rejections: neither tripped alone, and the switch is still released.
+    expect(JSON.parse((await run(['kill-switch', 'status', '--json'], env)).stdout)).toMatchObject({ engaged: false });
+    const gw = await startGateway(env);
+    try {
+      const third = await rest(gw, 'POST', '/api/orders/place', { symbol: 'AAPL', action: 'BUY', quantity: 100, orderType: 'MKT' });
+      expect([third.status, (third.body as ErrorBody).error.code]).toEqual([422, 'ORDER_REJECTED']);
+      // The breaker engages the switch just after the rejection is answered.
+      let state = (await health(gw)).killSwitch;
+      for (let i = 0; i < 100 && !state.engaged; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        state = (await health(gw)).killSwitch;
+      }
+      expect(state).toMatchObject({ engaged: true, reason: 'circuit breaker: 3 consecutive rejections' });
+    } finally {
+      await gw.stop();
+    }
+    expect((await run(['audit', 'verify'])).code).toBe(0);
+  }, 120_000);
+
   it("kill-switch on from the CLI cancels the running gateway's working orders, and engaged in the store refuses its very next order", async () => {
     const env = { ORDERS_ENABLED: 'true', DUPLICATE_ORDER_WINDOW_SECONDS: '0' };
     const gw = await startGateway(env);

@@ -82,6 +82,7 @@ export const ERROR_CATALOGUE = {
   },
   APPROVAL_EXPIRED: { status: 410, description: 'The approval was not decided before its expiry; the order was rejected and nothing was sent.' },
   REQUEST_CANCELLED: { status: 499, description: 'The client went away before the answer was ready; the work was stopped (nothing is sent, there is nobody to send it to).' },
+  STREAM_LIMIT_REACHED: { status: 429, description: 'This API key already holds API_MAX_STREAMS_PER_KEY open event streams (quotes and order events together): close one, or raise the limit.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

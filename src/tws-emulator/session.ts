@@ -48,7 +48,8 @@ export class Session implements ClientLink {
   serverVersion = 0;
   marketDataType: number = MarketDataKind.REALTIME;
   readonly market = new Map<number, MarketSubscription>();
-  readonly historical = new Set<number>();
+  /** Historical requests still being computed, by reqId: cancelHistoricalData (or the connection closing) aborts the work. */
+  readonly historical = new Map<number, AbortController>();
   readonly summaries = new Set<number>();
   readonly pnl = new Map<number, NodeJS.Timeout>();
   /** Orders held with transmit=false, by TWS order id; they go with the connection, as TWS drops untransmitted API orders. */
@@ -221,6 +222,8 @@ export class Session implements ClientLink {
     this.cancelAllMarketData();
     for (const stop of this.streams.values()) stop();
     this.streams.clear();
+    for (const work of this.historical.values()) work.abort(new Error('the client disconnected'));
+    this.historical.clear();
     for (const t of this.pnl.values()) clearInterval(t);
     this.pnl.clear();
     // Safe for a refused duplicate: release only frees the id if this connection held it.

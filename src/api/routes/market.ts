@@ -14,6 +14,7 @@ import type { GatewayClient } from '../../core/client/interface.js';
 import { Bar, OptionChain, OptionChainQuery, Quote } from '../../core/models.js';
 import { HistoricalQuery, InstrumentQuery, StreamQuery } from '../schemas.js';
 import { sseStreams, type SseStream } from '../sse.js';
+import { claimStreamSlot } from '../stream-slots.js';
 import type { ApiInstance } from '../types.js';
 import { errorResponses, secured } from './common.js';
 
@@ -71,6 +72,8 @@ export function marketRoutes(app: ApiInstance, client: GatewayClient): void {
       ),
     },
     async (request, reply) => {
+      // Before subscribing anything: a key at its bound costs the broker nothing.
+      claimStreamSlot(app.server, request, reply, client.config.api.maxStreamsPerKey);
       const { symbols, securityType } = request.query;
       // Quotes can arrive while subscribing (the hub replays the last one at once): hold them until the headers are out.
       const pending: Quote[] = [];

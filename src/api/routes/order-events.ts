@@ -14,6 +14,7 @@ import { z } from 'zod';
 import type { GatewayClient } from '../../core/client/interface.js';
 import { OrderEvent, OrderEventsQuery, OrderStreamQuery } from '../../core/models.js';
 import { sseStreams } from '../sse.js';
+import { claimStreamSlot } from '../stream-slots.js';
 import type { ApiInstance } from '../types.js';
 import { errorResponses, secured } from './common.js';
 
@@ -51,6 +52,7 @@ export function orderEventRoutes(app: ApiInstance, client: GatewayClient, option
       ),
     },
     (request, reply) => {
+      claimStreamSlot(app.server, request, reply, client.config.api.maxStreamsPerKey);
       const resumeFrom = request.headers['last-event-id'];
       const afterSequence = resumeFrom !== undefined ? Number(resumeFrom) : request.query.afterSequence;
       const stop = new AbortController();

@@ -246,6 +246,48 @@ describe('order types', () => {
     expect(await h.broker.getPositions(ACCOUNT)).toEqual([]);
   });
 
+  // IBKR cancels only the part of an IOC order that cannot fill at once; the exits of a bracket arm on the parent's
+  // execution and protect what it bought, so they stay working for the filled quantity (not the ordered one).
+  it('a part-filled IOC bracket parent: the remainder is cancelled, the exits stay working for the filled quantity, also after a restart', async () => {
+    const h = await start({ seed: 21 });
+    const q = await h.broker.getQuote(h.aapl);
+    const ask = q.ask as number;
+    // 4,000 at the ask is more than the touch shows: part fills, the rest is cancelled (see the IOC test above).
+    const ack = await placeSim(h.broker, h.aapl, {
+      symbol: 'AAPL', action: 'BUY', quantity: 4_000, orderType: 'LMT', limitPrice: ask, timeInForce: 'IOC',
+      takeProfitPrice: Number((ask + 0.05).toFixed(2)), stopLossPrice: Number((ask - 30).toFixed(2)),
+    });
+    expect(ack.status).toBe('CANCELLED');
+    const bought = (await h.broker.getOrder(ack.orderId))?.filledQuantity ?? 0;
+    expect(bought).toBeGreaterThan(0);
+    expect(bought).toBeLessThan(4_000);
+    const [tp, sl] = ack.children.map((c) => c.orderId) as [string, string];
+    expect([(await h.broker.getOrder(tp))?.status, (await h.broker.getOrder(sl))?.status]).toEqual(['ACCEPTED', 'ACCEPTED']);
+
+    // A restart keeps them armed (recovery must not take the cancelled parent for a client's cancel).
+    const broker = await h.restart(0);
+    expect([(await broker.getOrder(tp))?.status, (await broker.getOrder(sl))?.status]).toEqual(['ACCEPTED', 'ACCEPTED']);
+
+    for (let i = 0; i < 1000 && (await broker.getOrder(tp))?.status !== 'FILLED'; i++) await h.advance(600_000);
+    // The take-profit sells exactly what the parent bought, the stop-loss is cancelled, and the account is flat.
+    expect((await broker.getOrder(tp))).toMatchObject({ status: 'FILLED', filledQuantity: bought });
+    expect((await broker.getOrder(sl))?.status).toBe('CANCELLED');
+    expect(await broker.getPositions(ACCOUNT)).toEqual([]);
+  });
+
+  it('a client cancel of a part-filled bracket parent still takes its exits with it', async () => {
+    const h = await start({ seed: 21 });
+    const ask = (await h.broker.getQuote(h.aapl)).ask as number;
+    const ack = await placeSim(h.broker, h.aapl, {
+      symbol: 'AAPL', action: 'BUY', quantity: 4_000, orderType: 'LMT', limitPrice: ask, timeInForce: 'GTC',
+      takeProfitPrice: Number((ask + 30).toFixed(2)), stopLossPrice: Number((ask - 30).toFixed(2)),
+    });
+    expect(ack.status).toBe('PARTIALLY_FILLED');
+    await h.broker.cancelOrder(ack.orderId);
+    await flush();
+    for (const child of ack.children) expect((await h.broker.getOrder(child.orderId))?.status).toBe('CANCELLED');
+  });
+
   it('MOC fills at the official close price; OPG at the next open', async () => {
     const h = await start({ session: 'real' });
     const moc = await placeSim(h.broker, h.aapl, { symbol: 'AAPL', action: 'BUY', quantity: 10, orderType: 'MOC' });
@@ -520,6 +562,35 @@ describe('other instruments', () => {
     stop();
     await h.advance(1000);
     expect(seen).toEqual(['2026-01-05T15:00:00.000Z', '2026-01-05T15:00:01.000Z', '2026-01-05T15:00:02.000Z']);
+  });
+
+  it('unsubscribing is idempotent: a repeated call never stops another stream on the same instrument', async () => {
+    const h = await start();
+    const first: string[] = [];
+    const second: string[] = [];
+    const stopFirst = h.broker.subscribeQuotes(h.aapl, (q) => first.push(q.timestamp));
+    await flush();
+    stopFirst();
+    // A newer stream on the same instrument, then the old handle is called again (a retried cleanup).
+    h.broker.subscribeQuotes(h.aapl, (q) => second.push(q.timestamp));
+    await flush();
+    stopFirst();
+    await h.advance(1000);
+    expect(first).toEqual(['2026-01-05T15:00:00.000Z']);
+    expect(second).toEqual(['2026-01-05T15:00:00.000Z', '2026-01-05T15:00:01.000Z']);
+  });
+
+  it('one listener subscribed twice has two streams: stopping one (even twice) leaves the other', async () => {
+    const h = await start();
+    const seen: string[] = [];
+    const listener = (q: { timestamp: string }): void => void seen.push(q.timestamp);
+    const stopA = h.broker.subscribeQuotes(h.aapl, listener);
+    h.broker.subscribeQuotes(h.aapl, listener);
+    await flush();
+    stopA();
+    stopA();
+    await h.advance(1000);
+    expect(seen).toEqual(['2026-01-05T15:00:00.000Z', '2026-01-05T15:00:00.000Z', '2026-01-05T15:00:01.000Z']);
   });
 });
 

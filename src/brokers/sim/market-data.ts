@@ -15,7 +15,11 @@ import { barsInSlices } from './sliced-bars.js';
 import type { SimState } from './state.js';
 
 export class SimMarketData {
-  private readonly quoteSubs = new Map<number, { inst: Instrument; listeners: Set<(q: Quote) => void> }>();
+  /**
+   * One entry per instrument with a stream; its listeners are keyed by subscription (a fresh
+   * object each time), so one function subscribed twice gets two streams and two unsubscribes.
+   */
+  private readonly quoteSubs = new Map<number, { inst: Instrument; listeners: Map<object, (q: Quote) => void> }>();
 
   constructor(private readonly sim: SimState) {}
 
@@ -89,25 +93,30 @@ export class SimMarketData {
   subscribeQuotes(contract: Contract, listener: (quote: Quote) => void): Unsubscribe {
     this.sim.requireStore();
     const inst = this.sim.instrument(contract);
-    let sub = this.quoteSubs.get(inst.contract.conId);
+    const conId = inst.contract.conId;
+    let sub = this.quoteSubs.get(conId);
     if (!sub) {
-      sub = { inst, listeners: new Set() };
-      this.quoteSubs.set(inst.contract.conId, sub);
+      sub = { inst, listeners: new Map() };
+      this.quoteSubs.set(conId, sub);
     }
-    sub.listeners.add(listener);
+    const token = {};
+    sub.listeners.set(token, listener);
     // Like IBKR, a new subscription first receives the current snapshot.
     const first = this.quoteAt(inst, this.sim.clock.now());
     queueMicrotask(() => {
-      if (sub.listeners.has(listener)) listener(first);
+      if (sub.listeners.has(token)) listener(first);
     });
+    // Idempotent: a second call (or a call after the connection dropped every stream) touches
+    // nothing, and in particular never removes a newer stream on the same instrument.
     return () => {
-      sub.listeners.delete(listener);
-      if (sub.listeners.size === 0) this.quoteSubs.delete(inst.contract.conId);
+      if (!sub.listeners.delete(token)) return;
+      if (sub.listeners.size === 0 && this.quoteSubs.get(conId) === sub) this.quoteSubs.delete(conId);
     };
   }
 
   /** Drops every quote stream (the connection closed). */
   clearSubscriptions(): void {
+    for (const sub of this.quoteSubs.values()) sub.listeners.clear();
     this.quoteSubs.clear();
   }
 
@@ -117,7 +126,9 @@ export class SimMarketData {
       const q = this.quoteAt(sub.inst, t);
       const listeners = [...sub.listeners];
       queueMicrotask(() => {
-        for (const l of listeners) {
+        for (const [token, l] of listeners) {
+          // A stream stopped after this quote was queued receives nothing more.
+          if (!sub.listeners.has(token)) continue;
           try {
             l(q);
           } catch {

@@ -207,7 +207,9 @@ export class MatchingLoop {
       const shown = spec.action === 'BUY' ? book.askSize : book.bidSize;
       settle.finish(rec, 'CANCELLED', `FOK order cancelled: ${remaining} could not be filled at once (displayed size ${shown})`, t);
     } else if (spec.timeInForce === 'IOC') {
-      settle.finish(rec, 'CANCELLED', rec.state.filledQuantity > 0 ? 'IOC order: unfilled remainder cancelled' : 'IOC order cancelled: nothing could be filled immediately', t);
+      // IBKR cancels only what did not fill at once: a bracket's exits keep protecting the shares that did.
+      const filled = rec.state.filledQuantity > 0;
+      settle.finish(rec, 'CANCELLED', filled ? 'IOC order: unfilled remainder cancelled' : 'IOC order cancelled: nothing could be filled immediately', t, filled);
     } else if (limit !== null && !rec.resting) {
       // From now on the order is on the book: it fills at its limit when the market trades through it.
       rec.resting = true;

@@ -9,7 +9,8 @@
  * fill and other members still working. Connecting derives from the stored
  * fills what the order records should say, and writes it in one transaction:
  * - an OCA group with a fill: its other working members are cancelled;
- * - a bracket child of a parent that ended without a fill (or was cancelled):
+ * - a bracket child of a parent that ended without a fill (or was cancelled by
+ *   the client; an IOC parent's cancelled remainder does not count):
  *   cancelled, as the parent's ending would have done;
  * - a bracket child of a parent with fills: armed, its cap the parent's fills
  *   less its sibling's, and cancelled if the sibling filled completely.
@@ -68,7 +69,9 @@ export function repairHalfDoneOrders(store: SimStore, at: number): SimOrderRecor
       if (!parent) continue;
       const parentFilled = filled(parent.state.orderId);
       const parentDone = !isOpen(parent);
-      if (parentDone && (parentFilled === 0 || parent.state.status === 'CANCELLED')) {
+      // A part-filled IOC parent ended by cancelling its remainder: its exits protect what it filled.
+      const remainderCancelled = parent.state.status === 'CANCELLED' && parent.state.spec.timeInForce === 'IOC';
+      if (parentDone && (parentFilled === 0 || (parent.state.status === 'CANCELLED' && !remainderCancelled))) {
         end(child, 'CANCELLED', `Parent order ${parent.state.orderId} ${parent.state.status.toLowerCase()}`);
         continue;
       }

@@ -142,13 +142,18 @@ export class Settlement {
     return [...this.sim.open.values()].filter((r) => r.state.parentOrderId === parentId);
   }
 
-  /** Ends an order (cancelled, expired) and settles its bracket, in one transaction. */
-  finish(rec: SimOrderRecord, status: OrderStatus, message: string, t: number): void {
+  /**
+   * Ends an order (cancelled, expired) and settles its bracket, in one transaction.
+   * `remainderOnly`: only the unfilled rest is cancelled (an IOC parent's remainder), so exits
+   * armed by its fills stay, as for a parent that expires part-filled; a cancel asked for by the
+   * client takes the exits with it.
+   */
+  finish(rec: SimOrderRecord, status: OrderStatus, message: string, t: number, remainderOnly = false): void {
     if (TERMINAL_STATUSES.has(rec.state.status)) return;
-    this.sim.requireStore().transaction(() => this.end(rec, status, message, t));
+    this.sim.requireStore().transaction(() => this.end(rec, status, message, t, remainderOnly));
   }
 
-  private end(rec: SimOrderRecord, status: OrderStatus, message: string, t: number): void {
+  private end(rec: SimOrderRecord, status: OrderStatus, message: string, t: number, remainderOnly = false): void {
     if (TERMINAL_STATUSES.has(rec.state.status)) return;
     rec.state.status = status;
     rec.state.message = message;
@@ -158,7 +163,7 @@ export class Settlement {
     this.sim.emit('orderStatus', cloneState(rec.state));
     if (rec.state.role !== 'ENTRY') return;
     for (const child of this.childrenOf(rec.state.orderId)) {
-      if (rec.state.filledQuantity === 0 || status === 'CANCELLED') {
+      if (rec.state.filledQuantity === 0 || (status === 'CANCELLED' && !remainderOnly)) {
         this.end(child, 'CANCELLED', `Parent order ${rec.state.orderId} ${status.toLowerCase()}`, t);
       } else {
         // The parent stopped part-way: the exits protect only what it filled.

@@ -3,9 +3,15 @@
  * ranges are fetched from IBKR one request at a time per series, each waiting
  * its turn in the historical pacer, so a burst of requests is queued and
  * served instead of failing with pacing violations.
+ *
+ * A caller that gives up (`query.signal`: a REST client disconnected) is
+ * answered REQUEST_CANCELLED at once, wherever its request is: waiting for the
+ * series lock or the pacer (then it is never sent), or at IBKR (then it is
+ * cancelled there with cancelHistoricalData, so IBKR stops working on bars
+ * nobody will read).
  */
 import { EventName, type BarSizeSetting, type WhatToShow as IbWhatToShow } from '@stoqey/ib';
-import { MarketDataError } from '../../core/errors.js';
+import { GatewayError, MarketDataError } from '../../core/errors.js';
 import type { Bar, BarSize, Contract } from '../../core/models.js';
 import type { BarsQuery } from '../../core/broker/port.js';
 import { BarCache, missingRanges, type Range } from './bar-cache.js';
@@ -36,6 +42,31 @@ export function durationFor(ms: number, size: BarSize): string {
   if (!daily && ms <= DAY) return `${Math.max(1, Math.ceil(ms / 1000))} S`;
   const days = Math.max(1, Math.ceil(ms / DAY));
   return days <= 365 ? `${days} D` : `${Math.ceil(days / 365)} Y`;
+}
+
+/** Why an abandoned request ends: the signal's own GatewayError (the REST API gives one), else REQUEST_CANCELLED. */
+function cancelled(signal: AbortSignal): GatewayError {
+  return signal.reason instanceof GatewayError ? signal.reason : new GatewayError('REQUEST_CANCELLED', 'The caller abandoned the historical data request');
+}
+
+/** `promise`, or a rejection as soon as `signal` aborts (the work behind the promise goes on unless told otherwise). */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(cancelled(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(cancelled(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }
 
 export class Historical {
@@ -83,8 +114,10 @@ export class Historical {
     const prior = this.locks.get(series) ?? Promise.resolve();
     const run = prior.catch(() => undefined).then(() => this.fill(contract, query, series, start, end, now));
     this.locks.set(series, run);
+    // A caller that gave up no longer awaits `run`; its failure is then nobody's to handle.
+    run.catch(() => undefined);
     try {
-      await run;
+      await unlessAborted(run, query.signal);
     } finally {
       if (this.locks.get(series) === run) this.locks.delete(series);
     }
@@ -101,6 +134,7 @@ export class Historical {
       return;
     }
     for (const [a, b] of missing) {
+      if (query.signal?.aborted) throw cancelled(query.signal);
       const duration = durationFor(b - a, query.barSize);
       const fetchedFrom = b - durationMs(duration);
       const bars = await this.fetch(contract, query, b, duration);
@@ -114,16 +148,29 @@ export class Historical {
   private async fetch(contract: Contract, query: BarsQuery, endMs: number, duration: string): Promise<Bar[]> {
     const { conn, requestTimeoutMs } = this.ctx;
     const endText = twsUtc(endMs);
-    await this.pacer.acquire({
+    const { signal } = query;
+    const key = {
       identity: [contract.conId, endText, duration, query.barSize, query.whatToShow, query.useRth].join('|'),
       contract: [contract.conId, contract.exchange, query.whatToShow].join('|'),
-    });
+    };
+    await this.pacer.acquire(key, signal);
+    if (signal?.aborted) throw cancelled(signal);
     this.stats.fetches++;
+    const abandon = (): void => {
+      if (req.settled) return;
+      // Settle first: bars that arrive after the cancel find no collector and are dropped.
+      req.reject(cancelled(signal as AbortSignal));
+      conn.send('cancelHistoricalData', (ib) => ib.cancelHistoricalData(req.id)).catch(() => undefined);
+    };
     const req = conn.registry.start<Bar[]>('historical data', {
       // Long histories take IBKR a while; the pacer already waited, so the clock starts at the send.
       timeoutMs: requestTimeoutMs * 3,
-      onSettle: () => this.collectors.delete(req.id),
+      onSettle: () => {
+        this.collectors.delete(req.id);
+        signal?.removeEventListener('abort', abandon);
+      },
     });
+    signal?.addEventListener('abort', abandon, { once: true });
     const bars: Bar[] = [];
     this.collectors.set(req.id, { bars, done: () => req.resolve(bars) });
     const daily = barMs(query.barSize) >= DAY;

@@ -121,10 +121,15 @@ export class HistoricalPacer {
     return wait > 0 ? wait + this.marginMs : 0;
   }
 
-  /** Waits its turn (requests go one after another, in order), records the request, then resolves. */
-  acquire(key: HistoricalKey): Promise<void> {
+  /**
+   * Waits its turn (requests go one after another, in order), records the request, then resolves.
+   * Aborted by `signal`, it resolves without recording: the caller must check the signal and not send.
+   */
+  acquire(key: HistoricalKey, signal?: AbortSignal): Promise<void> {
     const turn = this.chain.then(async () => {
-      for (let wait = this.delayFor(key); wait > 0; wait = this.delayFor(key)) await this.sleep(wait);
+      // A request abandoned while it queued is never sent, so it takes no place in IBKR's windows.
+      for (let wait = this.delayFor(key); wait > 0 && !signal?.aborted; wait = this.delayFor(key)) await this.sleep(wait);
+      if (signal?.aborted) return;
       this.log.push({ t: this.now(), key });
     });
     this.chain = turn.catch(() => undefined);

@@ -3,13 +3,16 @@
  * one audit.db. Placements are counted from the order history (window edges
  * exact), the duplicate guard finds the last identical order, the day's
  * realised P&L is read incrementally, orders carry their broker identity, and
- * a kill switch engaged through one connection is seen by the other's next read.
+ * a kill switch engaged through one connection is seen by the other's next read,
+ * and the circuit breaker counts one streak of rejections across both.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import { KillSwitch } from '../kill-switch.js';
 import type { Fill } from '../models.js';
+import { createRiskEngine } from '../risk/engine.js';
 import { storeHistory } from '../risk/history.js';
+import { baseLimits } from '../../testing/risk-fixtures.js';
 import { entry, SPEC, tempDir, version } from '../../testing/audit/samples.js';
 import { openAuditStore, type SqliteAuditStore } from './sqlite/store.js';
 
@@ -130,5 +133,35 @@ describe('the kill switch across connections', () => {
     expect(afterOther).not.toBe(mark);
     await a.setState('x', 1);
     expect(await a.changeMark()).not.toBe(afterOther);
+  });
+});
+
+describe('the circuit breaker across connections (CIRCUIT_BREAKER_REJECTIONS=3)', () => {
+  const engineOn = (store: SqliteAuditStore) => createRiskEngine(baseLimits({ circuitBreakerRejections: 3 }), { store: storeHistory(store) });
+
+  it('counts rejections recorded through either connection as one streak, and trips on the third', async () => {
+    const [gateway, cli] = [engineOn(a), engineOn(b)];
+    const outcomes: boolean[] = [];
+    for (const engine of [gateway, cli, gateway]) outcomes.push(await engine.recordOutcome('rejected'));
+    expect(outcomes).toEqual([false, false, true]);
+    // Tripping restarts the count for both.
+    expect([await cli.recordOutcome('rejected'), await gateway.recordOutcome('rejected')]).toEqual([false, false]);
+    expect((await a.verify()).ok).toBe(true);
+  });
+
+  it("an order accepted through one connection ends the other's streak; a restart continues it", async () => {
+    const [gateway, cli] = [engineOn(a), engineOn(b)];
+    await gateway.recordOutcome('rejected');
+    await gateway.recordOutcome('rejected');
+    await cli.recordOutcome('accepted');
+    expect([await gateway.recordOutcome('rejected'), await gateway.recordOutcome('rejected')]).toEqual([false, false]);
+    // A fresh engine over the same store (a restarted gateway) continues the streak of two.
+    expect(await engineOn(b).recordOutcome('rejected')).toBe(true);
+  });
+
+  it('counts rejections answered together in one process one after another', async () => {
+    const gateway = engineOn(a);
+    // Three answers at once: each must read the count the previous one wrote, or the streak would stall at one.
+    expect(await Promise.all([gateway.recordOutcome('rejected'), gateway.recordOutcome('rejected'), gateway.recordOutcome('rejected')])).toEqual([false, false, true]);
   });
 });

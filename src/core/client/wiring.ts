@@ -120,7 +120,11 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
     }
   });
   const detach = attachOrderEvents(ctx, {
-    onBreaker: (reason) => void client.setKillSwitch(true, reason).catch((err: unknown) => logger.error({ err }, 'circuit breaker could not engage the kill switch')),
+    onBreaker: (reason) =>
+      client.setKillSwitch(true, reason).then(
+        () => undefined,
+        (err: unknown) => logger.error({ err }, 'circuit breaker could not engage the kill switch'),
+      ),
     onReconnect: () => void reconcileOrders(ctx).catch((err: unknown) => logger.error({ err }, 'reconciliation after reconnect failed')),
   });
   const stopSweep = startExpirySweep(ctx);

@@ -48,6 +48,12 @@ export interface OrderContext {
    * so two brokers sharing a DATA_DIR never change each other's orders.
    */
   scope(): OrderScope;
+  /**
+   * Engages the kill switch for the circuit breaker; set by attachOrderEvents. Rejections are
+   * counted wherever their status is recorded: a tws placement's own answer often records the
+   * REJECTED before the status event, which then changes nothing.
+   */
+  onBreaker?: (reason: string) => Promise<void>;
 }
 
 export const userContext = (): UserContext => {

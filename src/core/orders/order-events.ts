@@ -93,7 +93,27 @@ async function applyStateNow(ctx: OrderContext, update: StateUpdate, eventOverri
     RELAXED,
   );
   ctx.metrics.ordersByStatus.inc({ status: update.status });
+  // Counted inside the order's lock: whichever path records the status (placement answer or event),
+  // the other waits, so the placement's answer comes after the count and any switch it engaged.
+  await countOutcome(ctx, order);
   return { order, changed: true };
+}
+
+/** The circuit breaker's count, once per recorded transition, whichever path recorded it (placement answer, event, reconciliation). */
+async function countOutcome(ctx: OrderContext, order: OrderDetail): Promise<void> {
+  try {
+    if (order.status === 'REJECTED') {
+      if (await ctx.risk.recordOutcome('rejected')) {
+        const reason = `circuit breaker: ${ctx.config.risk.circuitBreakerRejections} consecutive rejections`;
+        // The breaker engages the switch, not the caller whose order was the last rejected; its request id links the two.
+        // Awaited: once the Nth rejection is answered, the switch is engaged and the next order is refused.
+        await withContext({ interface: 'system', correlationId: currentContext().correlationId, apiKeyName: null }, () => ctx.onBreaker?.(reason));
+      }
+    } else if (order.status === 'ACCEPTED' || order.status === 'FILLED') await ctx.risk.recordOutcome('accepted');
+  } catch (err) {
+    // The order's own record is written; a count that could not be is logged, never the caller's failure.
+    ctx.logger.error({ err, orderId: order.orderId }, 'could not count the order outcome toward the circuit breaker');
+  }
 }
 
 /** Adds one execution to its order (once per execId). */
@@ -143,7 +163,7 @@ export async function adoptBrokerOrder(ctx: OrderContext, state: BrokerOrderStat
 
 export interface OrderEventHooks {
   /** A rejection streak or the daily loss limit asks for the kill switch. */
-  onBreaker(reason: string): void;
+  onBreaker(reason: string): Promise<void>;
   /** The broker came back after a loss: settle every open order. */
   onReconnect(): void;
 }
@@ -158,6 +178,7 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
       }
     });
   let lost = false;
+  ctx.onBreaker = hooks.onBreaker;
   let detached = false;
   const checkDailyLoss = (account: string): void => {
     // The loss check needs the marked P&L, which is a broker call.
@@ -165,7 +186,7 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
       .getPnl(account)
       .then(async (pnl) => {
         const realized = await ctx.risk.realizedToday(pnl.accountId, ctx.clock.now());
-        if (ctx.risk.dailyLossBreached(pnl, realized) && !(await ctx.killSwitch.state()).engaged) hooks.onBreaker(`daily loss limit reached (${pnl.dailyPnl} ${pnl.currency})`);
+        if (ctx.risk.dailyLossBreached(pnl, realized) && !(await ctx.killSwitch.state()).engaged) await hooks.onBreaker(`daily loss limit reached (${pnl.dailyPnl} ${pnl.currency})`);
       })
       .catch((err: unknown) => {
         // A check still in flight when the client closes has nothing left to protect.
@@ -175,12 +196,8 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
   const offs = [
     ctx.broker.on('orderStatus', (state) =>
       guard('an order status', async () => {
-        const applied = await applyBrokerState(ctx, updateFrom(state));
-        if (applied?.changed) {
-          const after = applied.order;
-          if (after.status === 'REJECTED' && ctx.risk.recordOutcome('rejected')) hooks.onBreaker(`circuit breaker: ${ctx.config.risk.circuitBreakerRejections} consecutive rejections`);
-          if (after.status === 'ACCEPTED' || after.status === 'FILLED') ctx.risk.recordOutcome('accepted');
-        }
+        // A change counts toward the circuit breaker inside applyBrokerState.
+        await applyBrokerState(ctx, updateFrom(state));
       }),
     ),
     ctx.broker.on('fill', (fill) =>
@@ -211,6 +228,7 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
   ];
   return () => {
     detached = true;
+    if (ctx.onBreaker === hooks.onBreaker) ctx.onBreaker = undefined;
     offs.forEach((off) => off());
   };
 }

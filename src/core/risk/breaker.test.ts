@@ -3,31 +3,37 @@ import { createRiskEngine } from './engine.js';
 import { baseLimits, pnl } from '../../testing/risk-fixtures.js';
 
 describe('circuit breaker (CIRCUIT_BREAKER_REJECTIONS, default 5)', () => {
-  it('trips on the Nth consecutive rejection, not before', () => {
+  /** Outcomes counted one after another, as an order path awaits each. */
+  const outcomes = async (engine: ReturnType<typeof createRiskEngine>, ...list: ('accepted' | 'rejected')[]): Promise<boolean[]> => {
+    const results: boolean[] = [];
+    for (const outcome of list) results.push(await engine.recordOutcome(outcome));
+    return results;
+  };
+  const rejections = (n: number): 'rejected'[] => Array.from({ length: n }, () => 'rejected' as const);
+
+  it('trips on the Nth consecutive rejection, not before', async () => {
     const engine = createRiskEngine(baseLimits());
-    const results = Array.from({ length: 5 }, () => engine.recordOutcome('rejected'));
-    expect(results).toEqual([false, false, false, false, true]);
+    expect(await outcomes(engine, ...rejections(5))).toEqual([false, false, false, false, true]);
   });
 
-  it('resets on an accepted order', () => {
+  it('resets on an accepted order', async () => {
     const engine = createRiskEngine(baseLimits({ circuitBreakerRejections: 3 }));
-    engine.recordOutcome('rejected');
-    engine.recordOutcome('rejected');
-    expect(engine.recordOutcome('accepted')).toBe(false);
-    expect(engine.recordOutcome('rejected')).toBe(false);
-    expect(engine.recordOutcome('rejected')).toBe(false);
-    expect(engine.recordOutcome('rejected')).toBe(true);
+    expect(await outcomes(engine, 'rejected', 'rejected', 'accepted', 'rejected', 'rejected', 'rejected')).toEqual([false, false, false, false, false, true]);
   });
 
-  it('needs N fresh rejections to trip again after tripping', () => {
+  it('needs N fresh rejections to trip again after tripping', async () => {
     const engine = createRiskEngine(baseLimits({ circuitBreakerRejections: 2 }));
-    expect([engine.recordOutcome('rejected'), engine.recordOutcome('rejected')]).toEqual([false, true]);
-    expect([engine.recordOutcome('rejected'), engine.recordOutcome('rejected')]).toEqual([false, true]);
+    expect(await outcomes(engine, ...rejections(4))).toEqual([false, true, false, true]);
   });
 
-  it('never trips when set to 0', () => {
+  it('counts outcomes that arrive together one after another', async () => {
+    const engine = createRiskEngine(baseLimits({ circuitBreakerRejections: 3 }));
+    expect(await Promise.all(rejections(3).map((o) => engine.recordOutcome(o)))).toEqual([false, false, true]);
+  });
+
+  it('never trips when set to 0', async () => {
     const engine = createRiskEngine(baseLimits({ circuitBreakerRejections: 0 }));
-    expect(Array.from({ length: 50 }, () => engine.recordOutcome('rejected')).some(Boolean)).toBe(false);
+    expect((await outcomes(engine, ...rejections(50))).some(Boolean)).toBe(false);
   });
 });
 

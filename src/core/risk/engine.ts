@@ -1,7 +1,8 @@
 /**
  * The risk engine: the limits from the environment (RiskLimits) with the
  * risk file's per-symbol overrides, and the state the limits need between
- * orders (order times, recent specs, consecutive rejections).
+ * orders (order times, recent specs, consecutive rejections), kept in the
+ * store (StoreHistory) in a gateway or in a SafetyHistory without one.
  *
  * `evaluate` reads that state but never changes it, so preview and place
  * report the same checks; only `recordPlaced`, `recordModified` and `recordOutcome` change it.
@@ -39,7 +40,6 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
   const overrides = normaliseSymbols(file?.symbols ?? {});
   const windows = [limits.duplicateOrderWindowSeconds, ...Object.values(overrides).map((o) => o.duplicateOrderWindowSeconds ?? 0)];
   const history = options.history ?? memoryHistory(limits.dailyLossResetTime, Math.max(...windows) * 1000);
-  let consecutiveRejections = 0;
 
   /**
    * The loss today: realised P&L of today's fills (from the order history,
@@ -47,6 +47,24 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
    * back to the broker's realised figure without a store.
    */
   const lossToday = (pnl: AccountPnL, realized: Decimal | null) => dailyLoss(realized === null ? pnl : { ...pnl, realizedPnl: realized.toNumber() });
+
+  /** Where the circuit breaker's count is kept: the store when there is one. */
+  const streaks = options.store ?? {
+    rejectionStreak: async () => history.rejectionStreak(),
+    setRejectionStreak: async (count: number) => history.setRejectionStreak(count),
+  };
+  let outcomes: Promise<unknown> = Promise.resolve();
+  async function countOutcome(outcome: 'accepted' | 'rejected'): Promise<boolean> {
+    if (limits.circuitBreakerRejections === 0) return false;
+    const streak = await streaks.rejectionStreak();
+    if (outcome === 'accepted') {
+      if (streak !== 0) await streaks.setRejectionStreak(0);
+      return false;
+    }
+    const tripped = streak + 1 >= limits.circuitBreakerRejections;
+    await streaks.setRejectionStreak(tripped ? 0 : streak + 1);
+    return tripped;
+  }
 
   /** The facts from this engine's memory (no store). */
   const memoryFacts = (spec: OrderSpec, accountId: string, now: number, resetTime: string): HistoryFacts => ({
@@ -106,16 +124,17 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
       history.recordModification(now);
     },
 
-    /** The counter restarts after tripping, so a released kill switch needs N fresh rejections to trip again. */
-    recordOutcome(outcome: 'accepted' | 'rejected'): boolean {
-      if (outcome === 'accepted' || limits.circuitBreakerRejections === 0) {
-        consecutiveRejections = 0;
-        return false;
-      }
-      consecutiveRejections += 1;
-      if (consecutiveRejections < limits.circuitBreakerRejections) return false;
-      consecutiveRejections = 0;
-      return true;
+    /**
+     * The count lives in the store in a gateway (every process and a restart continue one streak;
+     * the engine's memory without one). It restarts after tripping, so a released kill switch needs
+     * N fresh rejections to trip again. An accepted order writes only when it ends a streak: the
+     * order path pays one read. Outcomes are counted one after another, so two answers arriving
+     * together in this process never both read n and write n+1.
+     */
+    recordOutcome(outcome: 'accepted' | 'rejected'): Promise<boolean> {
+      const next = outcomes.then(() => countOutcome(outcome));
+      outcomes = next.catch(() => undefined);
+      return next;
     },
 
     async realizedToday(accountId: string, now: number): Promise<Decimal | null> {

@@ -40,6 +40,22 @@ export interface SafetyHistory {
   recordModification(now: number): void;
   /** Realised P&L of the account's fills since `dayStart`, or null when this source does not know fills. */
   realizedSince(accountId: string, dayStart: number): Decimal | null;
+  /** Broker rejections in a row since the last accepted order (the circuit breaker's count). */
+  rejectionStreak(): number;
+  setRejectionStreak(count: number): void;
+}
+
+/**
+ * The store's name for the circuit breaker's count. Kept in the store like the
+ * kill switch it engages: a gateway restarted between two rejections, or a CLI
+ * process that placed one of them, continues the same streak. Two processes
+ * recording a rejection at the same instant can both read n and write n+1 (a
+ * read and a write, not one transaction); the streak then trips one rejection
+ * later, never earlier.
+ */
+export const CIRCUIT_BREAKER_STATE = 'circuitBreaker';
+interface CircuitBreakerState {
+  consecutiveRejections: number;
 }
 
 /** What the checks need from the history for one order, read before the checks run. */
@@ -58,6 +74,9 @@ export interface HistoryFacts {
 export interface StoreHistory {
   facts(spec: OrderSpec, accountId: string, now: number, dayStart: number): Promise<HistoryFacts>;
   realizedSince(accountId: string, dayStart: number): Promise<Decimal>;
+  /** The circuit breaker's count, shared by every process on the store. */
+  rejectionStreak(): Promise<number>;
+  setRejectionStreak(count: number): Promise<void>;
 }
 
 /** The key the duplicate guard compares, as stored on a placed order's row (a hash: the canonical text can be long). */
@@ -88,6 +107,13 @@ export function storeHistory(audit: AuditStore): StoreHistory {
   }
   return {
     realizedSince,
+    async rejectionStreak() {
+      return (await audit.getState<CircuitBreakerState>(CIRCUIT_BREAKER_STATE))?.consecutiveRejections ?? 0;
+    },
+    async setRejectionStreak(count) {
+      const value: CircuitBreakerState = { consecutiveRejections: count };
+      await audit.setState(CIRCUIT_BREAKER_STATE, value);
+    },
     async facts(spec, accountId, now, dayStart) {
       const [placedLastMinute, modifiedLastMinute, placedToday, modifiedToday, lastIdentical, realizedToday] = await Promise.all([
         audit.countPlaced(iso(now - MINUTE_MS), false, iso(now)),
@@ -111,6 +137,7 @@ export function storeHistory(audit: AuditStore): StoreHistory {
 export function memoryHistory(resetTime: string, retainMs: number): SafetyHistory {
   const rate = new OrderRateWindow(resetTime);
   const duplicates = new DuplicateGuard(retainMs);
+  let streak = 0;
   return {
     placedLastMinute: (now) => rate.lastMinute(now),
     placedSince: (_dayStart, now) => rate.today(now),
@@ -122,5 +149,9 @@ export function memoryHistory(resetTime: string, retainMs: number): SafetyHistor
     // Rates only: a modification is the same order, so the duplicate guard does not see it.
     recordModification: (now) => rate.record(now),
     realizedSince: () => null,
+    rejectionStreak: () => streak,
+    setRejectionStreak(count) {
+      streak = count;
+    },
   };
 }

@@ -3,6 +3,7 @@
  * data type) and historical bars.
  */
 import type { BarSize, Contract, Duration, Quote, WhatToShow } from '../../core/models.js';
+import type { BarsQuery } from '../../core/broker/port.js';
 import { BarSize as BarSizeSchema, Duration as DurationSchema } from '../../core/models.js';
 import { currentTimeMessage } from '../messages/account.js';
 import { contractDataEndMessage, contractDataMessage, secDefOptParamEndMessage, secDefOptParamMessage, type ContractExtras } from '../messages/contract.js';
@@ -175,24 +176,37 @@ const historical: Handler = async (s, r) => {
     s.error(reqId, Err.VALIDATION.code, `${Err.VALIDATION.text}'bB' : cause - invalid end date/time ${h.endDateTime}`);
     return;
   }
-  s.historical.add(reqId);
+  // Computed off the session's queue, as a gateway serves history while it reads further requests:
+  // a cancelHistoricalData sent meanwhile is handled at once and aborts the computation (the
+  // simulator stops between slices of a long history).
+  const work = new AbortController();
+  s.historical.set(reqId, work);
+  const query = { barSize: barSize.data as BarSize, duration: duration.data as Duration, useRth: h.useRth, endTime: new Date(endMs).toISOString(), signal: work.signal };
+  void serveBars(s, reqId, work, contract, h.whatToShow, query, endMs, h.formatDate);
+};
+
+async function serveBars(s: Session, reqId: number, work: AbortController, contract: Contract, whatToShow: string, query: Omit<BarsQuery, 'whatToShow'>, endMs: number, formatDate: number): Promise<void> {
   let bars;
   try {
-    const query = { barSize: barSize.data as BarSize, duration: duration.data as Duration, useRth: h.useRth, endTime: new Date(endMs).toISOString() };
-    if (NO_DATA_KINDS.has(h.whatToShow)) throw new NoDataError(`HMDS query returned no data: no ${h.whatToShow} data for ${contract.symbol}`);
-    bars = derived ? await derivedBars(s.shared.broker, contract, h.whatToShow, query, s.shared.clock.now()) : await s.shared.broker.getHistoricalBars(contract, { ...query, whatToShow: h.whatToShow as WhatToShow });
+    if (NO_DATA_KINDS.has(whatToShow)) throw new NoDataError(`HMDS query returned no data: no ${whatToShow} data for ${contract.symbol}`);
+    bars = DERIVED_KINDS.has(whatToShow)
+      ? await derivedBars(s.shared.broker, contract, whatToShow, query, s.shared.clock.now())
+      : await s.shared.broker.getHistoricalBars(contract, { ...query, whatToShow: whatToShow as WhatToShow });
   } catch (err) {
+    // Cancelled: IBKR sends nothing more for the request, not even an error.
+    if (s.historical.get(reqId) !== work) return;
     s.historical.delete(reqId);
     s.error(reqId, Err.HISTORICAL_SERVICE.code, `${Err.HISTORICAL_SERVICE.text}${err instanceof Error ? err.message : String(err)}`);
     return;
   }
   // A cancel that arrived while the bars were computed wins, as with a gateway.
-  if (!s.historical.delete(reqId)) return;
-  const daily = /day|week|month/.test(barSize.data);
+  if (s.historical.get(reqId) !== work) return;
+  s.historical.delete(reqId);
+  const daily = /day|week|month/.test(query.barSize);
   const startMs = bars.length > 0 ? Date.parse(bars[0]?.time ?? '') : endMs;
   // Weekly and monthly bars come labelled by their last session (holidays included), as IBKR labels them.
-  s.send(historicalDataMessage(reqId, bars, { startMs, endMs }, daily, h.formatDate));
-};
+  s.send(historicalDataMessage(reqId, bars, { startMs, endMs }, daily, formatDate));
+}
 
 /** Clients write "1 hour" and "1 hours", "1 day" and "1 days"; the simulator knows one spelling of each. */
 function normaliseBarSize(s: string): string {
@@ -209,7 +223,9 @@ function normaliseBarSize(s: string): string {
 
 const cancelHistorical: Handler = (s, r) => {
   r.skip(1);
-  s.historical.delete(r.int());
+  const reqId = r.int();
+  s.historical.get(reqId)?.abort(new Error(`historical request ${reqId} cancelled by the client`));
+  s.historical.delete(reqId);
 };
 
 export const marketHandlers: [number, Handler][] = [
