@@ -11,7 +11,7 @@
  * chain_anchors records, per chain, the first HMAC row and the hash of the
  * plain row before it, MACed, so the old rows are bound to the keyed part.
  *
- * Three chains: audit_log, order_history (see audit-store.ts for why two) and
+ * Three chains: audit_log, order_history (see sqlite/store.ts for why two) and
  * state_log (kill-switch state and idempotency-key changes). chain_heads
  * remembers the last row of each, and the checkpoint file outside the
  * database (checkpoints.ts) remembers where each head has been.

@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL audit store (DATABASE_URL): the AuditStore contract on a
  * database that several gateways share. Same rows, same chains, same HMAC
- * key rules as SQLite (see ../audit-store.ts); what differs:
+ * key rules as SQLite (see ../sqlite/store.ts); what differs:
  *
  * - Writers of every gateway serialise on one advisory lock (transaction.ts),
  *   the counterpart of SQLite's write lock, with group commit; a row is

@@ -1,6 +1,6 @@
 /**
  * order_history: one row per version of an order, the current state being the
- * highest version. Rows are hash-chained like audit_log (see audit-store.ts).
+ * highest version. Rows are hash-chained like audit_log (see store.ts).
  */
 import type Database from 'better-sqlite3';
 import { IdempotencyConflictError, OrderIdInUseError } from '../../errors.js';
