@@ -57,6 +57,7 @@ export async function openSimBroker(config: Config, clock?: Clock): Promise<Brok
     seed: config.sim.seed,
     session: config.sim.session,
     startingCash: config.sim.startingCash,
+    baseCurrency: config.sim.baseCurrency,
     commissionPlan: config.sim.commissionPlan,
     accountId: config.sim.accountId,
     depthHalfLifeMs: config.sim.depthHalfLifeMs,
@@ -67,7 +68,7 @@ export async function openSimBroker(config: Config, clock?: Clock): Promise<Brok
 /** `sim reset`: the simulated account starts afresh with SIM_STARTING_CASH. */
 export async function resetSimAccount(config: Config): Promise<void> {
   const sim = await import('./brokers/sim/index.js');
-  sim.resetSimAccount(config.dataDir, config.sim.startingCash);
+  sim.resetSimAccount(config.dataDir, config.sim.startingCash, config.sim.baseCurrency);
 }
 
 export { serveGateway, type ServedGateway, type ResolvedApiKeys } from './gateway/serve.js';

@@ -251,7 +251,8 @@ export const CONFIG_TABLE = {
   sim: {
     seed: setting({ name: 'SIM_SEED', default: '42', accepts: 'an integer 0-2147483647', description: 'Seed of the simulated market: same seed, same prices', parse: int(0, 2147483647) }),
     session: setting({ name: 'SIM_SESSION', default: 'real', accepts: 'real | always-open', description: 'real: US market hours; always-open: every market open (tests, demos)', parse: oneOf('real', 'always-open') }),
-    startingCash: setting({ name: 'SIM_STARTING_CASH', default: '1000000', accepts: 'a positive number', description: 'Cash of a fresh simulated account (USD)', parse: positiveNumber }),
+    startingCash: setting({ name: 'SIM_STARTING_CASH', default: '1000000', accepts: 'a positive number', description: 'Cash of a fresh simulated account (in SIM_BASE_CURRENCY)', parse: positiveNumber }),
+    baseCurrency: setting({ name: 'SIM_BASE_CURRENCY', default: 'USD', accepts: 'USD | EUR | GBP | JPY', description: 'Base currency of a fresh simulated account (cash totals, P&L, net liquidation, risk notional); an existing sim.db keeps its own', parse: oneOf('USD', 'EUR', 'GBP', 'JPY') }),
     commissionPlan: setting({ name: 'SIM_COMMISSIONS', default: 'fixed', accepts: 'fixed | tiered', description: "IBKR Pro pricing plan the simulator charges (regulatory and exchange fees on top, as IBKR passes them through)", parse: oneOf('fixed', 'tiered') }),
     accountId: setting({ name: 'SIM_ACCOUNT_ID', default: 'DU1234567', accepts: 'an account id', description: 'Account id of the simulated account (paper ids start with D)', parse: text }),
     depthHalfLifeMs: setting({ name: 'SIM_DEPTH_HALF_LIFE_MS', default: '30000', accepts: 'an integer 1-3600000', description: 'Half-life in milliseconds of the simulated book refilling after an order takes liquidity (impact persists)', parse: int(1, 3_600_000) }),

@@ -92,7 +92,7 @@ export class SimBroker implements Broker {
       this.unlock = lockSimAccount(this.options.dataDir);
       const store = new SimStore(this.options.dataDir);
       sim.store = store;
-      this.account.load(store.loadAccount(this.options.startingCash));
+      this.account.load(store.loadAccount(this.options.startingCash, this.options.baseCurrency));
       store.prepareOrderIds();
       const now = sim.clock.now();
       // What a crash (under an older version) left half-done is put right from the stored fills first.

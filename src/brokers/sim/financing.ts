@@ -10,7 +10,6 @@
  */
 import { Decimal } from 'decimal.js';
 import { FEES, feeRate } from './fee-schedule.js';
-import { BASE_CURRENCY } from './ledger.js';
 import { etToUtc, toEt } from './sessions.js';
 import type { SimState } from './state.js';
 import type { AccountValuer } from './valuation.js';
@@ -64,7 +63,7 @@ export class Financing {
     for (let day = Number(lastDone) + 1; day < today; day++) {
       store.transaction(() => {
         const dayEnd = etToUtc(day + 1, 0);
-        const cash = this.account.ledger.cashIn(BASE_CURRENCY);
+        const cash = this.account.ledger.cashIn(this.account.ledger.base);
         let amount = cash.isNegative() ? debitInterestPerYear(cash.neg()).neg() : creditInterestPerYear(cash);
         const v = this.account.valuationAt(Math.min(dayEnd, t));
         for (const pv of v.positions) {
@@ -73,7 +72,7 @@ export class Financing {
         }
         const daily = amount.dividedBy(days).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
         if (!daily.isZero()) {
-          this.account.bookInterest(BASE_CURRENCY, daily);
+          this.account.bookInterest(this.account.ledger.base, daily);
           store.saveTotals(this.account.ledger.totals);
         }
         store.setMeta('financed_through', String(day));

@@ -50,10 +50,15 @@ export interface LedgerPosition {
   settledAt?: string;
 }
 
-/** The currency the account reports in (IBKR's base currency). */
+/** The base currency of an account created before it was configurable (SIM_BASE_CURRENCY's default). */
 export const BASE_CURRENCY = 'USD';
 
+/** Base currencies the simulator can report in: those it publishes FX rates for. */
+export const BASE_CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY'] as const;
+
 export interface LedgerTotals {
+  /** The account's base currency (fixed when the account is created); absent means USD. */
+  base?: string;
   startingCash: Decimal;
   /** Cash in the base currency (USD). */
   cash: Decimal;
@@ -121,8 +126,8 @@ export interface CashBalance {
 export type RateOf = (currency: string) => number;
 
 /** For callers (tests) whose account holds only USD: any other currency is a mistake worth hearing about. */
-const usdOnly: RateOf = (currency) => {
-  if (currency === BASE_CURRENCY) return 1;
+const baseOnly = (base: string): RateOf => (currency) => {
+  if (currency === base) return 1;
   throw new Error(`No conversion rate given for ${currency}`);
 };
 
@@ -155,9 +160,14 @@ export class Ledger {
     for (const p of positions) this.positions.set(p.conId, { ...p });
   }
 
-  static fresh(startingCash: Decimal.Value): Ledger {
+  static fresh(startingCash: Decimal.Value, base: string = BASE_CURRENCY): Ledger {
     const c = new Decimal(startingCash);
-    return new Ledger({ startingCash: c, cash: c, otherCash: {}, commissions: ZERO, fees: ZERO, realizedGross: ZERO });
+    return new Ledger({ base, startingCash: c, cash: c, otherCash: {}, commissions: ZERO, fees: ZERO, realizedGross: ZERO });
+  }
+
+  /** The currency cash totals, P&L and valuations are reported in. */
+  get base(): string {
+    return this.totals.base ?? BASE_CURRENCY;
   }
 
   clone(): Ledger {
@@ -179,11 +189,11 @@ export class Ledger {
 
   /** Cash held in `currency` (in that currency). */
   cashIn(currency: string): Decimal {
-    return currency === BASE_CURRENCY ? this.totals.cash : (this.totals.otherCash[currency] ?? ZERO);
+    return currency === this.base ? this.totals.cash : (this.totals.otherCash[currency] ?? ZERO);
   }
 
   private addCash(currency: string, amount: Decimal): void {
-    if (currency === BASE_CURRENCY) this.totals.cash = this.totals.cash.plus(amount);
+    if (currency === this.base) this.totals.cash = this.totals.cash.plus(amount);
     else this.totals.otherCash[currency] = this.cashIn(currency).plus(amount);
   }
 
@@ -243,7 +253,7 @@ export class Ledger {
     this.totals.commissions = this.totals.commissions.plus(fill.commission);
     this.totals.fees = this.totals.fees.plus(fill.fees ?? ZERO);
     this.totals.realizedGross = this.totals.realizedGross.plus(realizedGross.times(fill.fxRate));
-    this.addCash(BASE_CURRENCY, fill.commission.neg());
+    this.addCash(this.base, fill.commission.neg());
     const currency = fill.contract.currency;
     if (!cashSettled(fill.cls)) this.addCash(currency, realizedGross.minus(variationPart));
     else {
@@ -278,8 +288,8 @@ export class Ledger {
   }
 
   /** Values every open position at its mark and derives the account's IBKR-style figures. */
-  valuation(markOf: (p: LedgerPosition) => Mark | null, rateOf: RateOf = usdOnly): AccountValuation {
-    const cashBalances: CashBalance[] = [{ currency: BASE_CURRENCY, amount: this.totals.cash, rate: new Decimal(1) }];
+  valuation(markOf: (p: LedgerPosition) => Mark | null, rateOf: RateOf = baseOnly(this.base)): AccountValuation {
+    const cashBalances: CashBalance[] = [{ currency: this.base, amount: this.totals.cash, rate: new Decimal(1) }];
     for (const [currency, amount] of Object.entries(this.totals.otherCash).sort(([a], [b]) => a.localeCompare(b))) {
       cashBalances.push({ currency, amount, rate: new Decimal(rateOf(currency)) });
     }

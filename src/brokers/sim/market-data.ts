@@ -149,8 +149,18 @@ export class SimMarketData {
     return barsInSlices((q, nowMs) => this.sim.market.bars(instrument, q, nowMs), timed, now, undefined, signal, this.sim.market.requestStart(instrument, timed, now));
   }
 
-  /** USD per unit of `currency` at `t`, from the simulated FX pairs. */
+  /**
+   * Units of the account's base currency per unit of `currency` at `t`, from the simulated FX pairs:
+   * the rate to USD over the base's rate to USD (so 1 for USD in a USD account, 1/EUR.USD in an EUR one).
+   */
   fxRate(currency: string, t: number): number {
+    const base = this.sim.options.baseCurrency ?? 'USD';
+    if (currency === base) return 1;
+    return this.usdRate(currency, t) / this.usdRate(base, t);
+  }
+
+  /** USD per unit of `currency` at `t`. */
+  private usdRate(currency: string, t: number): number {
     if (currency === 'USD') return 1;
     const cat = this.sim.instruments.catalogue;
     const direct = cat.listedBySymbol(`${currency}.USD`)[0];

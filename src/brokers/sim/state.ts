@@ -25,6 +25,8 @@ export interface SimBrokerOptions {
   seed: number;
   session: SessionMode;
   startingCash: number;
+  /** Base currency of a fresh account (SIM_BASE_CURRENCY); default USD. An existing account keeps the one it was created with. */
+  baseCurrency?: string;
   /** Daily interest and borrow fees (financing.ts); default true. */
   financing?: boolean;
   /** IBKR Pro pricing plan; default 'fixed'. */

@@ -16,7 +16,8 @@ import { Decimal } from 'decimal.js';
 import type { BrokerOrderState } from '../../core/broker/port.js';
 import type { Contract, Fill } from '../../core/models.js';
 import type { InstrumentClass } from './catalogue.js';
-import type { LedgerPosition, LedgerTotals } from './ledger.js';
+import { BASE_CURRENCY, type LedgerPosition, type LedgerTotals } from './ledger.js';
+import { GatewayError } from '../../core/errors.js';
 import type { TriggerState } from './matching.js';
 
 const SCHEMA_VERSION = 1;
@@ -163,10 +164,23 @@ export class SimStore {
     this.sql('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
-  /** The account, created with `startingCash` on first use. */
-  loadAccount(startingCash: number): StoredAccount {
-    if (this.meta('cash') === null) this.writeFreshAccount(startingCash);
+  /**
+   * The account, created with `startingCash` in `base` on first use. An account keeps the base currency it
+   * was created with (one created before it was configurable is USD): its books are in that currency, so a
+   * different SIM_BASE_CURRENCY is refused (CONFIG_INVALID) rather than silently reinterpreting them.
+   */
+  loadAccount(startingCash: number, base: string = BASE_CURRENCY): StoredAccount {
+    if (this.meta('cash') === null) this.writeFreshAccount(startingCash, base);
+    const stored = this.meta('base_currency') ?? BASE_CURRENCY;
+    if (stored !== base) {
+      throw new GatewayError(
+        'CONFIG_INVALID',
+        `SIM_BASE_CURRENCY is ${base} but the simulated account in sim.db was created in ${stored}; set SIM_BASE_CURRENCY=${stored}, or start a fresh account in ${base} with \`ibkr-gateway sim reset\``,
+        { configured: base, stored },
+      );
+    }
     const totals: LedgerTotals = {
+      base: stored,
       startingCash: toDec(this.meta('starting_cash')),
       cash: toDec(this.meta('cash')),
       otherCash: this.otherCash(),
@@ -199,8 +213,9 @@ export class SimStore {
     return Object.fromEntries(rows.map((r) => [r.key.slice('cash:'.length), toDec(r.value)]));
   }
 
-  private writeFreshAccount(startingCash: number): void {
+  private writeFreshAccount(startingCash: number, base: string): void {
     this.sql("DELETE FROM meta WHERE key LIKE 'cash:%'").run();
+    this.setMeta('base_currency', base);
     const cash = new Decimal(startingCash).toString();
     this.setMeta('starting_cash', cash);
     this.setMeta('cash', cash);
@@ -346,10 +361,10 @@ export class SimStore {
   }
 
   /** A fresh account with `startingCash`: positions, orders and fills are gone; the order id counter is kept. */
-  reset(startingCash: number): void {
+  reset(startingCash: number, base: string = BASE_CURRENCY): void {
     this.transaction(() => {
       this.db.exec('DELETE FROM positions; DELETE FROM orders; DELETE FROM fills;');
-      this.writeFreshAccount(startingCash);
+      this.writeFreshAccount(startingCash, base);
       this.sql("DELETE FROM meta WHERE key IN ('last_eval', 'financed_through', 'interest')").run();
     });
   }
@@ -360,12 +375,12 @@ export class SimStore {
  * Order ids keep counting up from where they were: the audit log outlives the
  * simulated account, and a reused id would collide with its order history.
  */
-export function resetSimAccount(dataDir: string, startingCash: number): void {
+export function resetSimAccount(dataDir: string, startingCash: number, base: string = BASE_CURRENCY): void {
   // A running gateway holds the account in memory: resetting under it would be undone or worse.
   const unlock = lockSimAccount(dataDir);
   const store = new SimStore(dataDir);
   try {
-    store.reset(startingCash);
+    store.reset(startingCash, base);
   } finally {
     store.close();
     unlock();

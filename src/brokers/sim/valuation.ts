@@ -11,7 +11,7 @@
 import { Decimal } from 'decimal.js';
 import { toCents } from '../../core/money.js';
 import type { AccountPnL, AccountSummary, Fill, Position } from '../../core/models.js';
-import { BASE_CURRENCY, Ledger, type AccountValuation, type FillEffect, type FillInput, type LedgerPosition, type Mark, type RateOf } from './ledger.js';
+import { Ledger, type AccountValuation, type FillEffect, type FillInput, type LedgerPosition, type Mark, type RateOf } from './ledger.js';
 import type { SimMarketData } from './market-data.js';
 import { etToUtc, toEt } from './sessions.js';
 import type { SimState } from './state.js';
@@ -151,7 +151,7 @@ export class AccountValuer {
     const v = this.valuation();
     return {
       accountId,
-      currency: BASE_CURRENCY,
+      currency: this.current.base,
       netLiquidation: toCents(v.netLiquidation),
       totalCash: toCents(v.cash),
       cashBalances: v.cashBalances.map((b) => ({ currency: b.currency, amount: toCents(b.amount), amountInBase: toCents(b.amount.times(b.rate)), rate: b.rate.toNumber() })),

@@ -126,7 +126,7 @@ export function registerAdminCommands(program: Command): void {
           return;
         }
         await resetSimAccount(config);
-        io.stdout.write(`Simulated account reset in ${config.dataDir} with ${config.sim.startingCash.toLocaleString('en-US')} USD\n`);
+        io.stdout.write(`Simulated account reset in ${config.dataDir} with ${config.sim.startingCash.toLocaleString('en-US')} ${config.sim.baseCurrency}\n`);
       } catch (err) {
         reportError(io, err, false);
       }
