@@ -1,0 +1,125 @@
+/**
+ * The simulated account's base currency (SIM_BASE_CURRENCY): cash totals, P&L
+ * and net liquidation are reported in it, at the simulator's own FX rates (a
+ * rate to a non-USD base is the rate to USD over the base's rate to USD). It is
+ * fixed in sim.db when the account is created: an account stays in the
+ * currency it was created in, and a differing setting is refused.
+ */
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Decimal } from 'decimal.js';
+import type { Contract } from '../../core/models.js';
+import { GatewayError } from '../../core/errors.js';
+import { flush, makeSimHarness, placeSim, type SimHarness } from '../../testing/sim-harness.js';
+import { SimStore } from './store.js';
+
+const ACCOUNT = 'DU1234567';
+const d = (v: Decimal.Value): Decimal => new Decimal(v);
+
+describe('an account whose base currency is EUR', () => {
+  let h: SimHarness | null = null;
+  afterEach(async () => {
+    await h?.cleanup();
+    h = null;
+  });
+
+  const resolve = async (symbol: string, securityType: 'STK' | 'CASH'): Promise<Contract> => {
+    if (!h) throw new Error('no harness');
+    const [c] = await h.broker.resolveContracts({ symbol, securityType });
+    if (!c) throw new Error(`${symbol} missing`);
+    return c;
+  };
+
+  it('starts with its cash in EUR and reports in EUR', async () => {
+    h = makeSimHarness({ baseCurrency: 'EUR' });
+    await h.broker.connect();
+    const s = await h.broker.getAccountSummary(ACCOUNT);
+    expect(s.currency).toBe('EUR');
+    expect(s.totalCash).toBe(1_000_000);
+    expect(s.netLiquidation).toBe(1_000_000);
+    expect(s.cashBalances?.map((b) => [b.currency, b.amount, b.rate])).toEqual([['EUR', 1_000_000, 1]]);
+  });
+
+  it('buying a USD stock leaves USD cash negative and net liquidation in EUR at the EUR.USD rate', async () => {
+    h = makeSimHarness({ baseCurrency: 'EUR' });
+    await h.broker.connect();
+    const aapl = await resolve('AAPL', 'STK');
+    expect(aapl.currency).toBe('USD');
+    const ack = await placeSim(h.broker, aapl, { symbol: 'AAPL', action: 'BUY', quantity: 100, orderType: 'MKT' });
+    expect(ack.status).toBe('FILLED');
+    await flush();
+    const order = await h.broker.getOrder(ack.orderId);
+    const s = await h.broker.getAccountSummary(ACCOUNT);
+    const usd = s.cashBalances?.find((b) => b.currency === 'USD');
+    const eur = s.cashBalances?.find((b) => b.currency === 'EUR');
+    // The stock is paid in its own currency: the USD balance goes negative by the trade value.
+    expect(usd?.amount).toBe(d(order?.avgFillPrice ?? 0).times(-100).toDecimalPlaces(2).toNumber());
+    expect(usd?.amount).toBeLessThan(0);
+    // The USD balance's rate to EUR is the inverse of EUR.USD as the simulator quotes it.
+    const eurusd = await h.broker.getQuote(await resolve('EUR.USD', 'CASH'));
+    const mid = ((eurusd.bid ?? 0) + (eurusd.ask ?? 0)) / 2;
+    expect(mid).toBeGreaterThan(0.5);
+    expect(Math.abs((usd?.rate ?? 0) * mid - 1)).toBeLessThan(0.001);
+    // Cash totals are every balance in EUR; net liquidation adds the shares, also translated into EUR.
+    expect(eur?.amount).toBeLessThan(1_000_000); // the commission
+    expect(s.totalCash).toBeCloseTo((eur?.amountInBase ?? 0) + (usd?.amountInBase ?? 0), 1);
+    const [pos] = await h.broker.getPositions(ACCOUNT);
+    const sharesInEur = d(pos?.marketPrice ?? 0).times(100).times(usd?.rate ?? 0);
+    expect(Math.abs(s.netLiquidation - d(s.totalCash).plus(sharesInEur).toNumber())).toBeLessThan(1);
+    // Conservation: buying moved value between cash and shares; only the commission and the spread left the account.
+    expect(1_000_000 - s.netLiquidation).toBeGreaterThanOrEqual(0);
+    expect(1_000_000 - s.netLiquidation).toBeLessThan(50);
+  });
+
+  it('keeps EUR after a restart, and a USD setting on the same sim.db is refused with CONFIG_INVALID', async () => {
+    h = makeSimHarness({ baseCurrency: 'EUR' });
+    await h.broker.connect();
+    await h.restart(0);
+    expect((await h.broker.getAccountSummary(ACCOUNT)).currency).toBe('EUR');
+    await h.broker.close();
+    const store = new SimStore(h.dataDir);
+    try {
+      expect(store.meta('base_currency')).toBe('EUR');
+      let error: unknown = null;
+      try {
+        store.loadAccount(1_000_000, 'USD');
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(GatewayError);
+      expect((error as GatewayError).code).toBe('CONFIG_INVALID');
+      expect((error as GatewayError).message).toMatch(/SIM_BASE_CURRENCY=EUR.*sim reset/);
+      // A reset starts afresh in the currency asked for.
+      store.reset(500_000, 'USD');
+      expect(store.loadAccount(500_000, 'USD').totals.base).toBe('USD');
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('an account created before the base currency was configurable', () => {
+  it('has no base_currency in sim.db and stays USD', async () => {
+    const h = makeSimHarness();
+    try {
+      await h.broker.connect();
+      await h.broker.close();
+      // What an older version wrote: no base currency recorded.
+      const raw = new Database(path.join(h.dataDir, 'sim.db'));
+      raw.prepare("DELETE FROM meta WHERE key = 'base_currency'").run();
+      raw.close();
+      const store = new SimStore(h.dataDir);
+      try {
+        expect(store.loadAccount(1_000_000).totals.base).toBe('USD');
+        expect(() => store.loadAccount(1_000_000, 'GBP')).toThrow(/created in USD/);
+      } finally {
+        store.close();
+      }
+      await h.broker.connect();
+      expect((await h.broker.getAccountSummary(ACCOUNT)).currency).toBe('USD');
+    } finally {
+      await h.cleanup();
+    }
+  });
+});
