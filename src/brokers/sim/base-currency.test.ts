@@ -78,6 +78,9 @@ describe('an account whose base currency is EUR', () => {
     await h.restart(0);
     expect((await h.broker.getAccountSummary(ACCOUNT)).currency).toBe('EUR');
     await h.broker.close();
+    // The broker refuses to open it in another currency, with the setting's error code, not a retryable connection error.
+    const usdBroker = makeSimHarness({ baseCurrency: 'USD', dataDir: h.dataDir });
+    await expect(usdBroker.broker.connect()).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     const store = new SimStore(h.dataDir);
     try {
       expect(store.meta('base_currency')).toBe('EUR');

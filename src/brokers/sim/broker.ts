@@ -11,7 +11,7 @@
  * and settlement.ts (what a fill or an ending order implies).
  */
 import { lockSimAccount } from './account-lock.js';
-import { BrokerConnectionError } from '../../core/errors.js';
+import { BrokerConnectionError, GatewayError } from '../../core/errors.js';
 import type { AccountPnL, AccountSummary, Bar, BrokerStatus, Contract, Fill, OptionChain, OrderSpec, Position, Quote, SymbolSpec } from '../../core/models.js';
 import type {
   BarsQuery,
@@ -112,6 +112,8 @@ export class SimBroker implements Broker {
       this.unlock?.();
       this.unlock = null;
       this.lastError = err instanceof Error ? err.message : String(err);
+      // A setting that contradicts the stored account is the operator's to fix, not a connection fault to retry.
+      if (err instanceof GatewayError && err.code === 'CONFIG_INVALID') throw err;
       throw new BrokerConnectionError(`Simulated broker could not open its account in ${this.options.dataDir}: ${this.lastError}`);
     }
     sim.connection = 'connected';
