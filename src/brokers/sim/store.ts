@@ -9,7 +9,7 @@
  */
 import { lockSimAccount } from './account-lock.js';
 import fs from 'node:fs';
-import { createPrivateFile, tightenMode } from '../../core/audit/private-files.js';
+import { preparePrivateSqlite } from '../../core/audit/private-files.js';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Decimal } from 'decimal.js';
@@ -22,7 +22,6 @@ import type { TriggerState } from './matching.js';
 
 const SCHEMA_VERSION = 1;
 /** The database file and the two SQLite keeps beside it in WAL mode. */
-const SQLITE_FILES = ['', '-wal', '-shm'] as const;
 /** Order ids reserved in sim.db ahead of use (see allocateOrderIds). */
 const ORDER_ID_BLOCK = 1000;
 
@@ -90,8 +89,7 @@ export class SimStore {
     // The account's cash, positions and orders are as private as the audit log: SQLite gives
     // -wal and -shm the database file's mode, so a 0600 sim.db makes all three private.
     const file = path.join(dataDir, 'sim.db');
-    createPrivateFile(file);
-    for (const suffix of SQLITE_FILES) tightenMode(`${file}${suffix}`);
+    preparePrivateSqlite(file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { preparePrivateSqlite } from '../../core/audit/private-files.js';
 import type { Bar } from '../../core/models.js';
 
 export type Range = [number, number];
@@ -49,7 +50,10 @@ export class BarCache {
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(path.join(dataDir, 'bars.db'));
+    // Orders, fills and account ids are as private as the audit log.
+    const file = path.join(dataDir, 'bars.db');
+    preparePrivateSqlite(file);
+    this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS bars (series TEXT NOT NULL, t INTEGER NOT NULL, bar TEXT NOT NULL, PRIMARY KEY (series, t));

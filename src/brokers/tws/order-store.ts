@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { preparePrivateSqlite } from '../../core/audit/private-files.js';
 import type { Fill } from '../../core/models.js';
 import type { BrokerOrderState } from '../../core/broker/port.js';
 
@@ -16,7 +17,10 @@ export class OrderStore {
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(path.join(dataDir, 'tws-orders.db'));
+    // Orders, fills and account ids are as private as the audit log.
+    const file = path.join(dataDir, 'tws-orders.db');
+    preparePrivateSqlite(file);
+    this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

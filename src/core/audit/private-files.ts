@@ -30,3 +30,15 @@ export function tightenMode(path: string): void {
     if (code !== 'ENOENT' && code !== 'EPERM' && code !== 'EACCES') throw err;
   }
 }
+
+const SQLITE_FILES = ['', '-wal', '-shm'] as const;
+
+/**
+ * Makes a SQLite database and its -wal/-shm private before SQLite opens it:
+ * the file is created 0600 (SQLite gives -wal and -shm the database's mode),
+ * and files left by an older version lose their group and other bits.
+ */
+export function preparePrivateSqlite(path: string): void {
+  createPrivateFile(path);
+  for (const suffix of SQLITE_FILES) tightenMode(`${path}${suffix}`);
+}

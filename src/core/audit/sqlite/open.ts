@@ -14,7 +14,7 @@ import { sqliteChainRows } from './chain-rows.js';
 import { checkAgainstDatabase, checkpointPath, parseCheckpoint, readLastCheckpointLine } from '../checkpoints.js';
 import { type AuditKey, auditKeyPath, generateKeyFile, keyFromText, readKeyFile } from '../key.js';
 import { migrate } from './migrations.js';
-import { createPrivateFile, tightenMode } from '../private-files.js';
+import { preparePrivateSqlite, tightenMode } from '../private-files.js';
 import { StateLog } from './state-log.js';
 
 export interface OpenOptions {
@@ -36,13 +36,12 @@ export interface OpenedDatabase {
   writeBlock: string | null;
 }
 
-const SQLITE_FILES = ['', '-wal', '-shm'];
+const SQLITE_SIDE_FILES = ['-wal', '-shm'];
 
 export function openAuditDatabase(options: OpenOptions, path: string): OpenedDatabase {
   mkdirSync(options.dataDir, { recursive: true });
   // SQLite gives -wal and -shm the database file's mode when it creates them.
-  createPrivateFile(path);
-  for (const suffix of SQLITE_FILES) tightenMode(`${path}${suffix}`);
+  preparePrivateSqlite(path);
   const db = new Database(path);
   try {
     // busy_timeout first: switching to WAL and migrating may wait for another process.
@@ -53,7 +52,7 @@ export function openAuditDatabase(options: OpenOptions, path: string): OpenedDat
     db.pragma('foreign_keys = ON');
     const now = (): string => isoNow(options.clock ?? systemClock);
     migrate(db, now);
-    for (const suffix of SQLITE_FILES.slice(1)) tightenMode(`${path}${suffix}`);
+    for (const suffix of SQLITE_SIDE_FILES) tightenMode(`${path}${suffix}`);
 
     const anchorTable = new ChainAnchors(db);
     let anchors = anchorTable.all();
