@@ -126,6 +126,26 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard Approvals tab in headless Chro
     expect(consoleErrors).toEqual([]);
   });
 
+  it('follows the order stream rather than polling: a held order appears while the tab is open, and nothing is fetched while nothing happens', async () => {
+    await page.evaluate(() => sessionStorage.clear());
+    await signIn('dash-approver-1');
+    await page.locator('#approvals-feed-state[data-feed-state="live"]').waitFor();
+    const listReads: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/approvals?state=pending')) listReads.push(r.url());
+    });
+    const held = await asBot(() => client.placeOrder({ symbol: 'NVDA', action: 'BUY', quantity: 2, orderType: 'MKT' }));
+    await page.locator(`[data-approval="${held.orderId}"]`).waitFor();
+    const afterEvent = listReads.length;
+    expect(afterEvent).toBeGreaterThanOrEqual(1);
+    // The old page polled every 5 s: past that, with no order event, no list was read again.
+    await page.waitForTimeout(6500);
+    expect(listReads.length).toBe(afterEvent);
+    // Its rejection (an order event too) takes it off the list.
+    await withContext({ interface: 'rest', apiKeyName: 'alice' }, () => client.rejectOrder(held.orderId, { reason: 'not now' }));
+    await eventually(() => page.locator(`[data-approval="${held.orderId}"]`).count()).toBe(0);
+  });
+
   it('a read-only key sees the held orders but cannot decide them', async () => {
     const held = await asBot(() => client.placeOrder({ symbol: 'AAPL', action: 'SELL', quantity: 3, orderType: 'MKT' }));
     await page.evaluate(() => sessionStorage.clear());

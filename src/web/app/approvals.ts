@@ -42,7 +42,7 @@ async function card(a: Approval): Promise<HTMLElement> {
       const body = action === 'approve' ? { specHash: a.specHash, ...(text ? { reason: text } : {}) } : { reason: text };
       const d = await api<ApprovalDecision>(`/api/approvals/${encodeURIComponent(a.approvalId)}/${action}`, { method: 'POST', body });
       say(message, d.approval.state === 'APPROVED' ? `Approved: sent as order ${d.approval.orderId ?? '?'} (${d.order?.status ?? ''})` : `Rejected: ${d.approval.decisionReason ?? ''}`, 'ok');
-      window.setTimeout(() => void loadApprovals(), 1500);
+      void loadApprovals();
     } catch (err) {
       say(message, errorText(err), 'error');
       approve.disabled = false;
@@ -75,6 +75,21 @@ async function card(a: Approval): Promise<HTMLElement> {
     h('div', { class: 'inline' }, reason, approve, reject),
     message,
   );
+}
+
+let reloadTimer: number | undefined;
+
+/**
+ * Follows the order event stream instead of polling: a held order is an order
+ * (APR-…), so its arrival, its decision and its expiry are all order events.
+ * Reloads (coalesced, since one decision brings several events) only while the
+ * Approvals view is shown; entering the view loads it anyway.
+ */
+export function approvalsFollow(order: { orderId: string; status: string }): void {
+  if (!order.orderId.startsWith('APR-') && order.status !== 'PENDING_APPROVAL') return;
+  if (byId('view-approvals').hidden) return;
+  window.clearTimeout(reloadTimer);
+  reloadTimer = window.setTimeout(() => void loadApprovals(), 150);
 }
 
 export async function loadApprovals(): Promise<void> {

@@ -22,18 +22,18 @@ const VIEWS: readonly View[] = ['account', 'market', 'trade', 'orders', 'approva
 
 /**
  * What each view reloads, on entry and then every REFRESH_MS while it is shown.
- * Orders are not polled: their lists load on entry (LOAD) and the order event
- * stream keeps them current (order-updates.ts); the market view streams quotes.
+ * Orders and approvals are not polled: their lists load on entry (LOAD) and the
+ * order event stream keeps them current (order-updates.ts); the market view streams quotes.
  */
 const REFRESH: Record<View, (() => Promise<void>) | null> = {
   account: loadAccount,
   market: null,
   trade: loadTicketQuote,
   orders: null,
-  approvals: loadApprovals,
+  approvals: null,
   audit: null,
 };
-const LOAD: Partial<Record<View, () => Promise<void>>> = { trade: loadOpenOrders, orders: loadOrders };
+const LOAD: Partial<Record<View, () => Promise<void>>> = { trade: loadOpenOrders, orders: loadOrders, approvals: loadApprovals };
 const REFRESH_MS = 5000;
 
 let current: View | null = null;

@@ -1,16 +1,17 @@
 /**
  * Wires the order feed to the views that show orders (open orders, recent
- * orders, an open modification) and says on each of them whether what they
+ * orders, an open modification, the approvals waiting) and says on each of them whether what they
  * show is live: a pill per list, and the list itself marked stale while the
  * stream is down, with when it last heard from the gateway.
  */
+import { approvalsFollow } from './approvals.js';
 import { byId } from './dom.js';
 import { modifyFollows } from './modify.js';
 import { OrderFeed, type FeedState } from './order-feed.js';
 import { applyToOpenOrders } from './open-orders.js';
 import { applyToRecentOrders } from './orders.js';
 
-const LISTS = ['open-orders', 'orders-list'];
+const LISTS = ['open-orders', 'orders-list', 'approvals-list'];
 const LABEL: Record<FeedState, string> = { connecting: 'connecting', live: 'live', stale: 'stale', error: 'not live' };
 
 let feed: OrderFeed | null = null;
@@ -57,6 +58,7 @@ export async function startOrderUpdates(): Promise<void> {
       applyToOpenOrders(event.order);
       applyToRecentOrders(event.order);
       modifyFollows(event.order);
+      approvalsFollow(event.order);
       showSequence(event.sequence);
     },
     state: showState,
