@@ -6,11 +6,13 @@
  *
  * The simulator has no session or market-rule table behind the Broker port,
  * so both are derived here from the contract: the hours are the exchanges'
- * (the ones the simulator's SIM_SESSION=real follows, New York time, no
- * holidays, as the simulator models none), and a market rule is one price
+ * (the ones the simulator's SIM_SESSION=real follows, New York time, with the
+ * exchange calendar's holidays as CLOSED and its early closes, as IBKR lists
+ * them), and a market rule is one price
  * increment, the contract's minimum tick, with the rule id the tick x 10^8
  * (so the id alone says the increment and needs no table).
  */
+import { dayOf, dayRule, type Venue } from '../core/exchange-calendar.js';
 import type { Contract } from '../core/models.js';
 
 export const TIME_ZONE_ID = 'US/Eastern';
@@ -31,54 +33,66 @@ interface Hours {
   liquid: Session;
   /** Trades on this ET weekday (0 Sunday): the day a session ends on. */
   weekdays: ReadonlySet<number>;
+  /** Whose holidays and early closes apply. */
+  venue: Venue;
+  /** Where the trading session ends on an early-close day (ET minutes), given the early close. */
+  earlyTradingEnd: (earlyClose: number) => number;
 }
 
 const WEEKDAYS = new Set([1, 2, 3, 4, 5]);
 const RTH: Session = { start: 9 * 60 + 30, end: 16 * 60, startDayOffset: 0 };
 
+const atEarlyClose = (earlyClose: number): number => earlyClose;
+
 function hoursOf(c: Contract): Hours {
   switch (c.securityType) {
     case 'STK':
     case 'ETF':
-      return { trading: { start: 4 * 60, end: 20 * 60, startDayOffset: 0 }, liquid: RTH, weekdays: WEEKDAYS };
+      // On NYSE's early-close days the extended session ends at 17:00 ET (as the simulator's sessions.ts).
+      return { trading: { start: 4 * 60, end: 20 * 60, startDayOffset: 0 }, liquid: RTH, weekdays: WEEKDAYS, venue: 'NYSE', earlyTradingEnd: () => 17 * 60 };
     case 'FUT':
-      return { trading: { start: 18 * 60, end: 17 * 60, startDayOffset: -1 }, liquid: RTH, weekdays: WEEKDAYS };
-    case 'CASH':
-      return { trading: { start: 17 * 60 + 15, end: 17 * 60, startDayOffset: -1 }, liquid: { start: 17 * 60 + 15, end: 17 * 60, startDayOffset: -1 }, weekdays: WEEKDAYS };
+      return { trading: { start: 18 * 60, end: 17 * 60, startDayOffset: -1 }, liquid: RTH, weekdays: WEEKDAYS, venue: 'CME', earlyTradingEnd: atEarlyClose };
+    case 'CASH': {
+      const week: Session = { start: 17 * 60 + 15, end: 17 * 60, startDayOffset: -1 };
+      return { trading: week, liquid: week, weekdays: WEEKDAYS, venue: 'IDEALPRO', earlyTradingEnd: atEarlyClose };
+    }
     default:
-      return { trading: RTH, liquid: RTH, weekdays: WEEKDAYS };
+      return { trading: RTH, liquid: RTH, weekdays: WEEKDAYS, venue: 'NYSE', earlyTradingEnd: atEarlyClose };
   }
 }
 
 /** The ET calendar date (YYYYMMDD) and weekday of a UTC instant. */
-function etDate(ms: number): { ymd: string; weekday: number } {
+function etDate(ms: number): { ymd: string; weekday: number; day: number } {
   const parts = new Intl.DateTimeFormat('en-US', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit', weekday: 'short' }).formatToParts(new Date(ms));
   const get = (t: string): string => parts.find((p) => p.type === t)?.value ?? '';
   const weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(get('weekday'));
-  return { ymd: `${get('year')}${get('month')}${get('day')}`, weekday };
+  return { ymd: `${get('year')}${get('month')}${get('day')}`, weekday, day: dayOf(Number(get('year')), Number(get('month')), Number(get('day'))) };
 }
 
 const hhmm = (minutes: number): string => `${String(Math.floor(minutes / 60)).padStart(2, '0')}${String(minutes % 60).padStart(2, '0')}`;
 
-function describe(session: Session, weekdays: ReadonlySet<number>, nowMs: number): string {
+/** One session per listed day: CLOSED on weekends and the venue's holidays, cut short on its early closes. */
+function describe(session: Session, h: Hours, earlyEnd: (earlyClose: number) => number, nowMs: number): string {
   const out: string[] = [];
   // Noon UTC of each day stays on the same ET date, whatever daylight saving does.
   const today = Math.floor(nowMs / DAY_MS) * DAY_MS + DAY_MS / 2;
   for (let i = 0; i < DAYS_LISTED; i++) {
     const day = etDate(today + i * DAY_MS);
-    if (!weekdays.has(day.weekday)) {
+    const rule = dayRule(h.venue, day.day);
+    if (!h.weekdays.has(day.weekday) || rule.closed) {
       out.push(`${day.ymd}:CLOSED`);
       continue;
     }
     const startDay = session.startDayOffset === -1 ? etDate(today + (i - 1) * DAY_MS).ymd : day.ymd;
-    out.push(`${startDay}:${hhmm(session.start)}-${day.ymd}:${hhmm(session.end)}`);
+    const end = rule.earlyClose === null ? session.end : Math.min(session.end, earlyEnd(rule.earlyClose));
+    out.push(`${startDay}:${hhmm(session.start)}-${day.ymd}:${hhmm(end)}`);
   }
   return out.join(';');
 }
 
 export function tradingHours(c: Contract, nowMs: number): { timeZoneId: string; tradingHours: string; liquidHours: string } {
   const h = hoursOf(c);
-  return { timeZoneId: TIME_ZONE_ID, tradingHours: describe(h.trading, h.weekdays, nowMs), liquidHours: describe(h.liquid, h.weekdays, nowMs) };
+  return { timeZoneId: TIME_ZONE_ID, tradingHours: describe(h.trading, h, h.earlyTradingEnd, nowMs), liquidHours: describe(h.liquid, h, atEarlyClose, nowMs) };
 }
 
 const RULE_SCALE = 1e8;

@@ -3,7 +3,7 @@
  * expiries and orders follow NYSE's and CME's holidays and early closes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { holidaysOf } from './calendar.js';
+import { holidaysOf } from '../../core/exchange-calendar.js';
 import { Catalogue, type Instrument } from './catalogue.js';
 import { Market } from './market.js';
 import { listedExpirations, isListableExpiry } from './options.js';

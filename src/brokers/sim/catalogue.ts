@@ -8,7 +8,7 @@
  * ranges that do not collide with the listed ones.
  */
 import type { Contract, SymbolSpec } from '../../core/models.js';
-import { isTradingDay, onOrBeforeTradingDay } from './calendar.js';
+import { isTradingDay, onOrBeforeTradingDay } from '../../core/exchange-calendar.js';
 import { isoDateOfDay, toEt, type Schedule } from './sessions.js';
 
 export type InstrumentClass = 'equity' | 'index' | 'future' | 'fx' | 'option';
@@ -306,7 +306,7 @@ function fxInstrument(def: FxDef): Instrument {
 
 const utcDay = (y: number, m1: number, d: number): number => Math.floor(Date.UTC(y, m1 - 1, d) / DAY_MS);
 const weekdayOf = (day: number): number => (((day + 4) % 7) + 7) % 7;
-/** CME's business days (calendar.ts): expiry rules count them, and an expiry on a holiday moves before it. */
+/** CME's business days (core/exchange-calendar.ts): expiry rules count them, and an expiry on a holiday moves before it. */
 const isBusinessDay = (day: number): boolean => isTradingDay('CME', day);
 
 export function thirdFriday(year: number, month1: number): number {

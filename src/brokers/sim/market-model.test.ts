@@ -4,7 +4,7 @@
  * simulated year (deterministic: fixed seeds, no clock).
  */
 import { describe, expect, it } from 'vitest';
-import { dayRule, isTradingDay } from './calendar.js';
+import { dayRule, isTradingDay } from '../../core/exchange-calendar.js';
 import { Catalogue, type Instrument } from './catalogue.js';
 import { Market } from './market.js';
 import { etToUtc } from './sessions.js';

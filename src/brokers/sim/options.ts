@@ -6,7 +6,7 @@
  */
 import { hashString } from './random.js';
 import { thirdFriday } from './catalogue.js';
-import { dayRule, onOrBeforeTradingDay } from './calendar.js';
+import { dayRule, onOrBeforeTradingDay } from '../../core/exchange-calendar.js';
 import { etToUtc, isoDateOfDay, toEt } from './sessions.js';
 
 export const RISK_FREE_RATE = 0.04;

@@ -13,7 +13,7 @@
  * real ones do. The bridge is refined by bisection down to one tick of that
  * clock; every node draws its noise from a hash of (seed, factor, node).
  */
-import { isTradingDay } from './calendar.js';
+import { isTradingDay } from '../../core/exchange-calendar.js';
 import { nyOffsetMinutes } from './sessions.js';
 import { hashString, normal } from './random.js';
 

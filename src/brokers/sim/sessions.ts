@@ -7,13 +7,13 @@
  * SIM_SESSION=always-open keeps every market trading around the clock, but still
  * has an official open (09:30 ET) and close (16:00 ET) every calendar day, so
  * OPG, MOC and DAY orders mean something at any hour. Under SIM_SESSION=real the
- * exchange calendars (calendar.ts) apply: no session on NYSE holidays for US
+ * exchange calendars (core/exchange-calendar.ts) apply: no session on NYSE holidays for US
  * stocks, indices and options, none on CME's full closures for futures, and the
  * early closes (13:00 ET on NYSE, extended hours to 17:00 ET; CME halts at
  * 13:00/13:15 ET). IDEALPRO FX keeps its 24x5 week but for the interbank market's
- * Christmas Day and New Year's Day (calendar.ts).
+ * Christmas Day and New Year's Day (core/exchange-calendar.ts).
  */
-import { dayRule, type Venue } from './calendar.js';
+import { dayRule, type Venue } from '../../core/exchange-calendar.js';
 
 export type SessionMode = 'real' | 'always-open';
 export type SessionPhase = 'regular' | 'extended' | 'closed';

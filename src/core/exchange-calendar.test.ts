@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dayOf, dayRule, earlyClosesOf, holidaysOf, isTradingDay, onOrBeforeTradingDay, tradingDaysBefore } from './calendar.js';
+import { dayOf, dayRule, earlyClosesOf, holidaysOf, isTradingDay, onOrBeforeTradingDay, tradingDaysBefore } from './exchange-calendar.js';
 
 /** NYSE's published full-day closures (nyse.com, "Holidays & Trading Hours"). */
 const NYSE_PUBLISHED: Record<number, string[]> = {
