@@ -9,7 +9,7 @@
  * Everything else (limits, enums, unknown-field rejection) is the models'.
  */
 import { z } from 'zod';
-import { OrderId } from '../core/models.js';
+import { KillSwitchAccount, OrderId } from '../core/models.js';
 import { HistoricalRequest, instrumentFields, Symbol, SymbolSpec } from '../core/models.js';
 
 const NUMBER_TEXT = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
@@ -72,8 +72,11 @@ export const PlaceHeaders = z.looseObject({
 export const KillSwitchRequest = z.strictObject({
   engaged: z.boolean().describe('true blocks new orders and cancels working ones; false releases'),
   reason: z.string().trim().min(1).max(500).nullable().optional().describe('Why; recorded in the audit log'),
-  cancelWorking: z.boolean().optional().describe('Engaging cancels every working order of the account (default true); false only blocks new orders'),
+  cancelWorking: z.boolean().optional().describe('Engaging cancels the working orders (default true), in every gateway on the store; false only blocks new orders'),
+  account: KillSwitchAccount.optional().describe("Engage or release one account's switch instead of the desk-wide one"),
 });
+
+export const KillSwitchQuery = z.strictObject({ account: KillSwitchAccount.optional() });
 
 /** Prometheus text exposition. */
 export const MetricsText = z.string().describe('Prometheus text exposition format');

@@ -5,7 +5,7 @@
  */
 import { ERROR_CATALOGUE, GatewayError, type ErrorCode } from '../core/errors.js';
 import type { GatewayClient } from '../core/client/interface.js';
-import type { KillSwitchState } from '../core/models.js';
+import type { KillSwitchStatus } from '../core/models.js';
 
 /** The GatewayClient calls the CLI makes, derived from it so the two cannot drift apart. */
 type CliCalls = Pick<
@@ -38,7 +38,7 @@ export interface CliGateway extends CliCalls {
   /** Where the calls go: 'the running gateway at http://...' or 'the sim broker'. */
   readonly via: string;
   /** Asynchronous here: over REST it is a request. */
-  killSwitch(): Promise<KillSwitchState>;
+  killSwitch(options?: { account?: string }): Promise<KillSwitchStatus>;
 }
 
 /** A client this process built (it opened the broker) seen as a CliGateway. */
@@ -61,7 +61,7 @@ export function localGateway(client: GatewayClient): CliGateway {
     closePosition: (symbol, r, o) => client.closePosition(symbol, r, o),
     listOrders: (q) => client.listOrders(q),
     health: () => client.health(),
-    killSwitch: async () => client.killSwitch(),
+    killSwitch: async (o) => client.killSwitch(o),
     setKillSwitch: (e, r, o) => client.setKillSwitch(e, r, o),
     listApprovals: (q) => client.listApprovals(q),
     getApproval: (id) => client.getApproval(id),
@@ -131,8 +131,14 @@ export function remoteGateway(baseUrl: string, apiKey: string | null, timeoutMs 
     closePosition: (symbol, r, options) => call('DELETE', `/api/positions/${encodeURIComponent(symbol)}${toQuery(r ?? {})}`, undefined, options?.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
     listOrders: (q) => call('GET', `/api/orders${toQuery(q ?? {})}`),
     health: () => call('GET', '/health'),
-    killSwitch: () => call('GET', '/api/admin/kill-switch'),
-    setKillSwitch: (engaged, reason, options) => call('POST', '/api/admin/kill-switch', { engaged, reason, ...(options?.cancelWorking === undefined ? {} : { cancelWorking: options.cancelWorking }) }),
+    killSwitch: (o) => call('GET', `/api/admin/kill-switch${o?.account === undefined ? '' : `?${new URLSearchParams({ account: o.account }).toString()}`}`),
+    setKillSwitch: (engaged, reason, options) =>
+      call('POST', '/api/admin/kill-switch', {
+        engaged,
+        reason,
+        ...(options?.cancelWorking === undefined ? {} : { cancelWorking: options.cancelWorking }),
+        ...(options?.account === undefined ? {} : { account: options.account }),
+      }),
     listApprovals: (q) => call('GET', `/api/approvals${toQuery(q ?? {})}`),
     getApproval: (id) => call('GET', `/api/approvals/${encodeURIComponent(id)}`),
     approveOrder: (id, r) => call('POST', `/api/approvals/${encodeURIComponent(id)}/approve`, r ?? {}),

@@ -76,7 +76,8 @@ function keyFromFile(file: string | null): string | null {
 /** Opens the broker in this process (no gateway is running). */
 export async function openLocal(io: Io, config: Config): Promise<CliGateway> {
   const logger = cliLogger(config);
-  return localGateway(await withSpinner(io, `connecting to the ${config.broker} broker`, () => createClient({ config, logger })));
+  // A CLI process lives for one command: it does not follow the kill switch (a running gateway does).
+  return localGateway(await withSpinner(io, `connecting to the ${config.broker} broker`, () => createClient({ config, logger, followKillSwitch: false })));
 }
 
 /** Always opens the broker in this process, as a full GatewayClient (the demo, which forces its own settings). */
@@ -86,7 +87,7 @@ export async function withLocalClient(fn: (client: GatewayClient, io: Io) => Pro
     try {
       const config = options.config ?? loadConfig();
       const logger = cliLogger(config);
-      const client = await withSpinner(io, `connecting to the ${config.broker} broker`, () => createClient({ config, logger }));
+      const client = await withSpinner(io, `connecting to the ${config.broker} broker`, () => createClient({ config, logger, followKillSwitch: false }));
       try {
         await fn(client, io);
       } finally {

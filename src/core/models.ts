@@ -679,8 +679,19 @@ export const KillSwitchState = z.object({
   reason: z.string().nullable(),
   since: Timestamp.nullable(),
   by: z.string().nullable(),
+  account: z.string().optional().describe("The account this switch stops; absent for the desk-wide switch, which stops every account and every gateway on the store"),
+  cancelWorking: z.boolean().optional().describe('Engaged: whether every gateway cancels its working orders (of the account, for an account switch)'),
 });
 export type KillSwitchState = z.infer<typeof KillSwitchState>;
+
+/** An account whose own kill switch is asked for or changed. */
+export const KillSwitchAccount = z.string().trim().min(1).max(64).describe("One account's switch instead of the desk-wide one");
+
+/** GET kill switch: the desk-wide switch, and the engaged switches of this gateway's accounts (or the one asked for). */
+export const KillSwitchStatus = KillSwitchState.extend({
+  accounts: z.array(KillSwitchState).describe("Engaged per-account switches among this gateway's accounts (or the account asked for)"),
+});
+export type KillSwitchStatus = z.infer<typeof KillSwitchStatus>;
 
 /** The answer to engaging or releasing the kill switch: the new state and what engaging cancelled. */
 export const KillSwitchChange = KillSwitchState.extend({
@@ -780,6 +791,8 @@ export const AuditEventType = z.enum([
   'APPROVAL_APPROVED',
   'APPROVAL_REJECTED',
   'APPROVAL_EXPIRED',
+  /** A gateway cancelled its own working orders for a kill switch engaged elsewhere (another gateway, the CLI) or while it was down. */
+  'KILL_SWITCH_ENFORCED',
 ]);
 export type AuditEventType = z.infer<typeof AuditEventType>;
 

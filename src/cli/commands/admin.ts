@@ -7,7 +7,7 @@ import type { Config } from '../../core/config.js';
 import { GatewayError } from '../../core/errors.js';
 import { KillSwitch } from '../../core/kill-switch.js';
 import { withContext } from '../../core/logging.js';
-import type { KillSwitchChange, KillSwitchState } from '../../core/models.js';
+import type { KillSwitchChange, KillSwitchState, KillSwitchStatus } from '../../core/models.js';
 import { printFields, printJson, processIo, type Io } from '../output.js';
 import { remoteGateway } from '../remote.js';
 import { EXIT, findGateway, loadConfig, openLocal, reportError } from '../run.js';
@@ -18,11 +18,11 @@ type SwitchCommand = 'on' | 'off' | 'status';
 const UNREACHABLE = new Set(['API_UNREACHABLE', 'API_TIMEOUT', 'API_BAD_RESPONSE']);
 
 /** The switch in the store itself, without a broker: what every process reads before its next order. */
-async function inStore(config: Config, engaged: boolean | null, reason: string | null): Promise<KillSwitchState> {
+async function inStore(config: Config, engaged: boolean | null, reason: string | null, change: { account: string | null; cancelWorking: boolean }): Promise<KillSwitchState> {
   const store = await openConfiguredStore(config);
   try {
     const ks = new KillSwitch(store, systemClock);
-    return await (engaged === null ? ks.state() : ks.set(engaged, reason, null));
+    return await (engaged === null ? ks.read(change.account) : ks.set(engaged, reason, null, change));
   } finally {
     await store.close();
   }
@@ -36,15 +36,16 @@ async function inStore(config: Config, engaged: boolean | null, reason: string |
  * broker is opened to cancel the working orders; if it cannot be opened the
  * switch stays engaged and the answer says why nothing was cancelled.
  */
-async function killSwitch(io: Io, command: SwitchCommand, reason: string, cancelWorking: boolean): Promise<KillSwitchChange | KillSwitchState> {
+async function killSwitch(io: Io, command: SwitchCommand, reason: string, cancelWorking: boolean, account: string | null): Promise<KillSwitchChange | KillSwitchState | KillSwitchStatus> {
   const config = loadConfig();
   const target = findGateway(config);
   let unanswered: string | null = null;
+  const which = account === null ? {} : { account };
   if (target) {
     const remote = remoteGateway(target.url, target.apiKey, 15_000);
     try {
-      if (command === 'status') return await remote.killSwitch();
-      return await remote.setKillSwitch(command === 'on', reason, { cancelWorking });
+      if (command === 'status') return await remote.killSwitch(which);
+      return await remote.setKillSwitch(command === 'on', reason, { cancelWorking, ...which });
     } catch (err) {
       const unreachable = err instanceof GatewayError && UNREACHABLE.has(err.code);
       // Engaging must not depend on the gateway: any failure falls through to the store.
@@ -53,12 +54,14 @@ async function killSwitch(io: Io, command: SwitchCommand, reason: string, cancel
       io.stderr.write(`kill-switch: ${unanswered}; writing the switch to ${config.dataDir}/audit.db directly\n`);
     }
   }
-  if (command === 'status') return inStore(config, null, null);
-  const state = await inStore(config, command === 'on', reason);
+  if (command === 'status') return inStore(config, null, null, { account, cancelWorking });
+  const state = await inStore(config, command === 'on', reason, { account, cancelWorking });
   const none = (why: string): KillSwitchChange => ({ ...state, cancelled: [], cancelFailed: [], cancelSkipped: why });
   if (command === 'off') return none('released: nothing to cancel');
   if (!cancelWorking) return none('cancelWorking: false');
-  if (unanswered !== null) return none(`the gateway did not answer (${unanswered}); it refuses new orders from its next one, but its working orders were not cancelled`);
+  if (unanswered !== null) {
+    return none(`the gateway did not answer (${unanswered}); it refuses new orders from its next one, and cancels its working orders as soon as it reads the switch again`);
+  }
   let client;
   try {
     client = await openLocal(io, config);
@@ -66,7 +69,7 @@ async function killSwitch(io: Io, command: SwitchCommand, reason: string, cancel
     return none(`could not open the ${config.broker} broker to cancel working orders: ${err instanceof Error ? err.message : String(err)}`);
   }
   try {
-    return await client.setKillSwitch(true, reason, { cancelWorking: true });
+    return await client.setKillSwitch(true, reason, { cancelWorking: true, ...which });
   } finally {
     await client.close();
   }
@@ -75,12 +78,15 @@ async function killSwitch(io: Io, command: SwitchCommand, reason: string, cancel
 export function registerAdminCommands(program: Command): void {
   program
     .command('kill-switch')
-    .description('Engage (on) or release (off) the kill switch, or show it. Engaging cancels every working order of the account (--keep-orders: only block new ones); it works with or without a running gateway.')
+    .description(
+      'Engage (on) or release (off) the kill switch, or show it. Engaging stops new orders in every gateway on the store and cancels their working orders (--keep-orders: only block new ones); --account stops one account only. Works with or without a running gateway.',
+    )
     .argument('<state>', 'on | off | status')
     .option('--reason <text>', 'why (recorded in the audit log)')
     .option('--keep-orders', 'engage without cancelling working orders')
+    .option('--account <id>', "one account's switch instead of the desk-wide one")
     .option('--json', 'print JSON')
-    .action(async (state: string, o: { reason?: string; keepOrders?: boolean; json?: boolean }) => {
+    .action(async (state: string, o: { reason?: string; keepOrders?: boolean; account?: string; json?: boolean }) => {
       const io = processIo();
       if (!['on', 'off', 'status'].includes(state)) {
         io.stderr.write(`kill-switch: expected on, off or status, not "${state}"\n`);
@@ -89,14 +95,17 @@ export function registerAdminCommands(program: Command): void {
       }
       await withContext({ interface: 'cli' }, async () => {
         try {
-          const ks = await killSwitch(io, state as SwitchCommand, o.reason ?? `kill-switch ${state} from the CLI`, !o.keepOrders);
+          const account = o.account?.trim() || null;
+          const ks = await killSwitch(io, state as SwitchCommand, o.reason ?? `kill-switch ${state} from the CLI`, !o.keepOrders, account);
           if (o.json) return printJson(io, ks);
           const change = 'cancelled' in ks ? ks : null;
+          const accounts = 'accounts' in ks ? ks.accounts : [];
           printFields(io, [
-            ['kill switch', ks.engaged ? 'ENGAGED' : 'released'],
+            [account === null ? 'kill switch' : `kill switch (${account})`, ks.engaged ? 'ENGAGED' : 'released'],
             ['reason', ks.reason],
             ['since', ks.since],
             ['by', ks.by],
+            ...accounts.map((a): [string, string] => [`account ${a.account ?? '?'}`, `ENGAGED since ${a.since ?? '?'} by ${a.by ?? '?'}: ${a.reason ?? ''}`]),
             ...(change && state === 'on'
               ? ([
                   ['cancelled', change.cancelled.length > 0 ? change.cancelled.join(', ') : 'none'],

@@ -141,13 +141,20 @@ export async function withdrawPending(ctx: OrderContext, order: OrderDetail): Pr
   return { orderId: order.orderId, status: 'CANCELLED', cancelled: true, message: `Order ${order.orderId} withdrawn before approval; nothing was sent`, correlationId };
 }
 
+/** Why an approval of `account` may no longer wait for a stop: the switch just engaged (killReason, for killAccount or all), or one engaged in the store. */
+async function killReasonFor(ctx: OrderContext, account: string | null, killReason: string | undefined, killAccount: string | null): Promise<string | null> {
+  if (killReason !== undefined && (killAccount === null || killAccount === account)) return killReason;
+  const state = await ctx.killSwitch.effective(account);
+  return state.engaged ? `kill switch engaged (${state.reason ?? 'no reason'})` : null;
+}
+
 /**
  * Rejects what may no longer wait: approvals past their expiry (APPROVAL_EXPIRED)
  * and, while the kill switch is engaged, every pending approval. Runs on a
  * timer and before every read or decision, so a restart or a second process
  * settles them too. Returns the ids it settled.
  */
-export async function expireDue(ctx: OrderContext, killReason?: string): Promise<string[]> {
+export async function expireDue(ctx: OrderContext, killReason?: string, killAccount: string | null = null): Promise<string[]> {
   // The sweep runs every second: skip the open-order query while nothing was committed and nothing is due.
   const mark = await ctx.audit.changeMark();
   const known = quiet.get(ctx);
@@ -158,11 +165,10 @@ export async function expireDue(ctx: OrderContext, killReason?: string): Promise
     quiet.set(ctx, { mark, nextDue });
     return [];
   }
-  const switchState = killReason === undefined ? await ctx.killSwitch.state() : null;
-  const kill = killReason ?? (switchState?.engaged ? `kill switch engaged (${switchState.reason ?? 'no reason'})` : null);
   const now = ctx.clock.now();
   const settled: string[] = [];
   for (const order of pending) {
+    const kill = await killReasonFor(ctx, order.accountId, killReason, killAccount);
     const approval = approvalFrom(order, (await ctx.audit.query({ orderId: order.orderId, limit: 1000 })).entries);
     const expired = Date.parse(approval.expiresAt) <= now;
     if (kill === null && !expired) {

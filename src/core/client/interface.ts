@@ -31,7 +31,7 @@ import type {
   Health,
   HistoricalRequestInput,
   KillSwitchChange,
-  KillSwitchState,
+  KillSwitchStatus,
   ModificationPreview,
   ModifyOrderInput,
   ModifyResult,
@@ -123,15 +123,21 @@ export interface GatewayClient {
   verifyAudit(): Promise<AuditVerifyResult>;
 
   health(): Promise<Health>;
-  /** Read from the store (cheaply, only when something was committed): a switch engaged by another process shows at once. */
-  killSwitch(): Promise<KillSwitchState>;
   /**
-   * Engaging blocks new orders (in every process on the DATA_DIR, from their
-   * next order) and cancels every working order of this broker connection,
-   * reporting each; `cancelWorking: false` opts out. Engaging also rejects
-   * every order held for approval. The state survives a restart.
+   * The desk-wide switch with the engaged switches of this gateway's accounts
+   * (or of `account`). Read from the store (cheaply, only when something was
+   * committed): a switch engaged by another process shows at once.
    */
-  setKillSwitch(engaged: boolean, reason: string | null, options?: { cancelWorking?: boolean }): Promise<KillSwitchChange>;
+  killSwitch(options?: { account?: string }): Promise<KillSwitchStatus>;
+  /**
+   * Engaging blocks new orders (in every process and every gateway on the
+   * store, from their next order) and cancels the working orders: this
+   * gateway's at once, reporting each, and every other gateway's through its
+   * follower (KILL_SWITCH_ENFORCED); `cancelWorking: false` opts out. Engaging
+   * also rejects every order held for approval. `account` engages or releases
+   * that account's switch only. The state survives a restart.
+   */
+  setKillSwitch(engaged: boolean, reason: string | null, options?: { cancelWorking?: boolean; account?: string }): Promise<KillSwitchChange>;
   riskLimits(): RiskLimits;
 
   close(): Promise<void>;

@@ -16,6 +16,7 @@ import {
   ApprovalListQuery,
   AuditQuery,
   HistoricalRequest,
+  KillSwitchAccount,
   OptionChainQuery,
   OrderEventsQuery,
   OrderListQuery,
@@ -141,18 +142,26 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
     queryAudit: (input?: AuditQueryInput) => call(async () => audit.query(parse(AuditQuery, input ?? {}, 'Audit query'))),
     verifyAudit: () => call(() => audit.verify()),
     health: () => call(async () => health()),
-    killSwitch: () => ctx.killSwitch.state(),
-    setKillSwitch: (engaged: boolean, reason: string | null, options: { cancelWorking?: boolean } = {}): Promise<KillSwitchChange> =>
+    killSwitch: (options: { account?: string } = {}) =>
       call(async () => {
-        const gate = evaluateGates({ config, killSwitch: await ctx.killSwitch.state(), accountId: broker.accounts()[0] ?? null, brokerState: broker.status().state });
+        const account = options.account === undefined ? null : parse(KillSwitchAccount, options.account, 'account');
+        const desk = await ctx.killSwitch.state();
+        return { ...desk, accounts: await ctx.killSwitch.engagedAccounts(account === null ? broker.accounts() : [account]) };
+      }),
+    setKillSwitch: (engaged: boolean, reason: string | null, options: { cancelWorking?: boolean; account?: string } = {}): Promise<KillSwitchChange> =>
+      call(async () => {
+        const account = options.account === undefined ? null : parse(KillSwitchAccount, options.account, 'account');
+        const gate = evaluateGates({ config, killSwitch: await ctx.killSwitch.effective(account), accountId: account ?? broker.accounts()[0] ?? null, brokerState: broker.status().state });
         // The switch is in the store before any cancel is tried: a cancel that hangs or fails cannot delay the stop.
-        const state = await ctx.killSwitch.set(engaged, reason, gate.snapshot);
+        const state = await ctx.killSwitch.set(engaged, reason, gate.snapshot, { account, cancelWorking: options.cancelWorking });
         if (!engaged) return { ...state, cancelled: [], cancelFailed: [], cancelSkipped: 'released: nothing to cancel' };
-        // Nothing held for approval may be sent after a stop: every pending approval is rejected, whatever cancelWorking says.
-        const approvalsRejected = await expireDue(ctx, `kill switch engaged (${reason ?? 'no reason'})`);
+        // Nothing held for approval may be sent after a stop: every pending approval (of the account) is rejected, whatever cancelWorking says.
+        const approvalsRejected = await expireDue(ctx, `kill switch engaged${account === null ? '' : ` for account ${account}`} (${reason ?? 'no reason'})`, account);
         if (options.cancelWorking === false) return { ...state, cancelled: [], cancelFailed: [], cancelSkipped: 'cancelWorking: false', approvalsRejected };
-        const { cancelled, failed, globalCancelSent } = await cancelAllWorking(ctx);
-        logger.warn({ cancelled, failed, globalCancelSent, reason }, 'kill switch engaged: working orders cancelled');
+        // This gateway cancels its own orders now; the others' followers (kill-switch-follow.ts) cancel theirs.
+        ctx.killSwitch.claimEnforcement(state);
+        const { cancelled, failed, globalCancelSent } = await cancelAllWorking(ctx, account);
+        logger.warn({ cancelled, failed, globalCancelSent, reason, account }, 'kill switch engaged: working orders cancelled');
         return { ...state, cancelled, cancelFailed: failed, cancelSkipped: null, approvalsRejected, ...(globalCancelSent === undefined ? {} : { globalCancelSent }) };
       }),
     riskLimits: () => config.risk,

@@ -20,6 +20,7 @@ import { createMetrics } from '../metrics.js';
 import type { OrderContext } from '../orders/context.js';
 import { auditRow } from '../orders/context.js';
 import { OrderEventFeed, notifyOnRecord } from '../orders/event-feed.js';
+import { followKillSwitch } from '../orders/kill-switch-follow.js';
 import { attachOrderEvents } from '../orders/order-events.js';
 import { reconcileOrders } from '../orders/reconcile.js';
 import { PreviewRegistry } from '../previews.js';
@@ -40,6 +41,13 @@ export interface CoreClientOptions {
   logger?: Logger;
   /** Skip connecting (a client that only reads the audit log). */
   connect?: boolean;
+  /**
+   * Cancel this gateway's working orders when a kill switch is engaged
+   * elsewhere (another gateway, the CLI) or was engaged while it was down
+   * (default true). A short-lived CLI process turns it off: it engages and
+   * cancels itself.
+   */
+  followKillSwitch?: boolean;
 }
 
 export async function createCoreClient(options: CoreClientOptions): Promise<GatewayClient> {
@@ -128,8 +136,10 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
     onReconnect: () => void reconcileOrders(ctx).catch((err: unknown) => logger.error({ err }, 'reconciliation after reconnect failed')),
   });
   const stopSweep = startExpirySweep(ctx);
+  const stopFollowing = options.connect !== false && options.followKillSwitch !== false ? followKillSwitch(ctx) : () => undefined;
   const close = client.close.bind(client);
   client.close = async () => {
+    stopFollowing();
     stopSweep();
     approvals.notifier.close();
     detach();

@@ -58,7 +58,7 @@ export async function assess(ctx: OrderContext, spec: OrderSpec, options: { repl
   });
   const gate = evaluateGates({
     config: ctx.config,
-    killSwitch: await ctx.killSwitch.state(),
+    killSwitch: await ctx.killSwitch.effective(accountId),
     accountId,
     brokerState: ctx.broker.status().state,
   });

@@ -34,21 +34,24 @@ export async function cancelOrder(ctx: OrderContext, orderId: string): Promise<C
 }
 
 /**
- * Cancels every working order of this broker connection (kill switch), one
- * cancel per order, each recorded. Failures are reported, not thrown, so one
- * bad order does not stop the rest. Then, where the broker has one, the
- * global cancel (IBKR's reqGlobalCancel) also stops what this connection did
- * not place: orders from TWS itself or other API clients on the account.
+ * Cancels every working order of this broker connection (kill switch), or of
+ * one of its accounts, one cancel per order, each recorded. Failures are
+ * reported, not thrown, so one bad order does not stop the rest. Then, for
+ * the desk-wide switch and where the broker has one, the global cancel
+ * (IBKR's reqGlobalCancel) also stops what this connection did not place:
+ * orders from TWS itself or other API clients on the login. An account's
+ * switch does not send it: it would stop the login's other accounts too.
  */
-export async function cancelAllWorking(ctx: OrderContext): Promise<{ cancelled: string[]; failed: { orderId: string; code: string }[]; globalCancelSent?: boolean }> {
+export async function cancelAllWorking(ctx: OrderContext, account: string | null = null): Promise<{ cancelled: string[]; failed: { orderId: string; code: string }[]; globalCancelSent?: boolean }> {
   const cancelled: string[] = [];
   const failed: { orderId: string; code: string }[] = [];
-  const atBroker = ctx.broker.status().connected ? await ctx.broker.getOpenOrders() : [];
-  const openHere = await ctx.audit.openOrders(ctx.scope());
+  const ofAccount = (o: { accountId: string | null }): boolean => account === null || o.accountId === account;
+  const atBroker = ctx.broker.status().connected ? (await ctx.broker.getOpenOrders()).filter(ofAccount) : [];
+  const openHere = (await ctx.audit.openOrders(ctx.scope())).filter(ofAccount);
   const ids = new Set([...openHere.map((o) => o.orderId), ...atBroker.map((o) => o.orderId)]);
   for (const orderId of ids) {
     const known = await ctx.audit.getOrder(orderId);
-    if (!known || known.status === 'SIMULATED' || !inScope(known, ctx.scope())) continue;
+    if (!known || known.status === 'SIMULATED' || !inScope(known, ctx.scope()) || !ofAccount(known)) continue;
     if (TERMINAL_STATUSES.has(known.status)) {
       // Working when this began, cancelled since with its bracket parent: one of the orders this stop cancelled.
       if (known.status === 'CANCELLED' && openHere.some((o) => o.orderId === orderId)) cancelled.push(orderId);
@@ -64,7 +67,7 @@ export async function cancelAllWorking(ctx: OrderContext): Promise<{ cancelled: 
       else failed.push({ orderId, code });
     }
   }
-  if (!ctx.broker.globalCancel) return { cancelled, failed };
+  if (!ctx.broker.globalCancel || account !== null) return { cancelled, failed };
   const globalCancelSent = ctx.broker.status().connected
     ? await ctx.broker.globalCancel().then(
         () => true,
