@@ -59,3 +59,13 @@ export async function startTestGateway(env: Env = {}, options: { clock?: ManualC
     },
   };
 }
+
+/** The stable code a call fails with ("no error" when it succeeds): what most refusals are checked by. */
+export async function errorCode(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+    return 'no error';
+  } catch (err) {
+    return err instanceof Error && 'code' in err ? String(err.code) : String(err);
+  }
+}

@@ -16,7 +16,7 @@ import type { GatewayClient } from '../client/interface.js';
 import { KillSwitch } from '../kill-switch.js';
 import { withContext } from '../logging.js';
 import { createClient } from '../../gateway.js';
-import { quietLogger, startTestGateway, type TestGateway } from '../../testing/client-harness.js';
+import { errorCode, quietLogger, startTestGateway, type TestGateway } from '../../testing/client-harness.js';
 import { startTestPostgres, type TestPostgres } from '../../testing/postgres.js';
 
 const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000, interval: 50 });
@@ -26,15 +26,6 @@ async function restingBuy(client: GatewayClient): Promise<string> {
   const r = await client.placeOrder({ symbol: 'AAPL', action: 'BUY', quantity: 5, orderType: 'LMT', limitPrice: Math.floor((q.bid as number) * 0.95), timeInForce: 'GTC' });
   expect(r.status).toMatch(/SUBMITTED|ACCEPTED/);
   return r.orderId;
-}
-
-async function errorCode(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'no error';
-  } catch (err) {
-    return err instanceof Error && 'code' in err ? String(err.code) : String(err);
-  }
 }
 
 describe('one gateway on SQLite', () => {

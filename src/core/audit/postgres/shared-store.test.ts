@@ -8,6 +8,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entry, tempDir, version } from '../../../testing/audit/samples.js';
+import { errorCode } from '../../../testing/client-harness.js';
 import { startTestPostgres, type TestPostgres } from '../../../testing/postgres.js';
 import { GENESIS_HASH } from '../chain.js';
 import { openPostgresStore, type PostgresAuditStore } from './store.js';
@@ -32,15 +33,6 @@ afterAll(async () => {
   await server?.destroy();
   temp?.cleanup();
 });
-
-async function errorCode(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'no error';
-  } catch (err) {
-    return err instanceof Error && 'code' in err ? String(err.code) : String(err);
-  }
-}
 
 describe('one chain per table across gateways', () => {
   it('chains rows from two gateways writing at once, and verify checks them all', async () => {
