@@ -7,13 +7,35 @@
  * them. The checkpoint file repeats the anchors, so a file rewritten to look
  * as if it had never been upgraded is noticed too.
  */
-import { type Anchor, type ChainHead, type ChainName, GENESIS_HASH, type Sealer } from './chain.js';
+import { type Anchor, type ChainHead, type ChainName, CHAINS, GENESIS_HASH, type Sealer } from './chain.js';
 
 export interface StoredAnchor extends Anchor {
   chain: ChainName;
   keyId: string;
   createdAt: string;
   mac: string;
+}
+
+/** A chain_anchors row, as both back ends store it. */
+export interface AnchorRow {
+  chain: string;
+  first_mac_id: number;
+  prev_hash: string;
+  key_id: string;
+  created_at: string;
+  mac: string;
+}
+
+export const toAnchorRow = (a: StoredAnchor): AnchorRow => ({ chain: a.chain, first_mac_id: a.firstMacId, prev_hash: a.prevHash, key_id: a.keyId, created_at: a.createdAt, mac: a.mac });
+
+/** The stored anchors by chain; a row naming no known chain is passed over (verify then reports that chain's anchor missing). */
+export function anchorsByChain(rows: Iterable<AnchorRow>): Map<ChainName, StoredAnchor> {
+  const out = new Map<ChainName, StoredAnchor>();
+  for (const r of rows) {
+    const chain = CHAINS.find((c) => c === r.chain);
+    if (chain !== undefined) out.set(chain, { chain, firstMacId: r.first_mac_id, prevHash: r.prev_hash, keyId: r.key_id, createdAt: r.created_at, mac: r.mac });
+  }
+  return out;
 }
 
 const body = (a: Omit<StoredAnchor, 'mac'>): unknown => ({

@@ -168,6 +168,15 @@ export function describeStoreContract(backEnd: string, open: OpenStore): void {
         expect(await store.lastOrderSequence()).toBe(events[1]?.sequence);
         expect(await store.orderEvents(events[0]?.sequence, 10)).toHaveLength(1);
       });
+
+      it('streams an execution the broker made without an order (an order born with its fill) as a FILL event, a plain first version as NEW', async () => {
+        const exercised: Fill = { execId: 'x1', orderId: '8', time: iso(T0), side: 'BUY', quantity: 10, price: 190.25, commission: 1, commissionCurrency: 'USD', realizedPnl: null, exchange: null };
+        await store.recordOrder(entry({ orderId: '8', eventType: 'BROKER_INITIATED_FILL' }), version('8', 'FILLED', { fills: [exercised] }));
+        await store.recordOrder(entry({ orderId: '9' }), version('9', 'FILLED', { fills: [{ ...exercised, execId: 'x2', orderId: '9' }] }));
+        const [born, placed] = await store.orderEvents(0, 10);
+        expect(born).toMatchObject({ kind: 'FILL', orderId: '8', auditEventType: 'BROKER_INITIATED_FILL', fill: { execId: 'x1' }, previousStatus: null });
+        expect(placed).toMatchObject({ kind: 'NEW', orderId: '9', fill: null });
+      });
     });
 
     describe('idempotency keys', () => {

@@ -2,7 +2,7 @@
 import type { AuditPage, AuditQuery } from '../../models.js';
 import { normaliseTimestamp } from '../json.js';
 import type { Queryable } from './connection.js';
-import { type AuditRow, toAuditEntry } from './row-types.js';
+import { type AuditRow, toAuditEntry } from '../rows.js';
 
 export async function queryAuditLog(db: Queryable, q: AuditQuery): Promise<AuditPage> {
   const where: string[] = [];

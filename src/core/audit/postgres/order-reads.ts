@@ -3,23 +3,17 @@
  * (order-history.ts, order-events.ts), in PostgreSQL's dialect. Any gateway
  * reads every order; `scope` narrows to the orders one broker connection owns.
  */
-import { type AuditEventType, type Fill, type OrderDetail, type OrderEvent, type OrderEventKind, type OrderListQuery, type OrderStatus, TERMINAL_STATUSES } from '../../models.js';
+import { type Fill, type OrderDetail, type OrderEvent, type OrderListQuery, TERMINAL_STATUSES } from '../../models.js';
 import { fromJsonText, normaliseTimestamp } from '../json.js';
 import type { OrderScope } from '../types.js';
 import type { Queryable } from './connection.js';
-import { type HistoryRow, toOrderDetail } from './row-types.js';
+import { type EventRow, type HistoryRow, toOrderDetail, toOrderEvent } from '../rows.js';
 
 const TERMINAL_SQL = [...TERMINAL_STATUSES].map((s) => `'${s}'`).join(', ');
 const LATEST = 'NOT EXISTS (SELECT 1 FROM order_history n WHERE n.order_id = h.order_id AND n.version > h.version)';
 /** `$a`, `$b`: the scope's identities and accounts as text arrays. */
 const inScope = (a: number, b: number): string =>
   `(h.broker_identity = ANY($${a}::text[]) OR (h.broker_identity IS NULL AND h.account_id = ANY($${b}::text[])))`;
-
-interface EventRow extends HistoryRow {
-  event_type: string;
-  previous_status: string | null;
-  previous_fill_count: number | null;
-}
 
 export class OrderReads {
   constructor(private readonly db: Queryable) {}
@@ -129,24 +123,4 @@ export class OrderReads {
     const [row] = await this.rows<{ m: number | null }>('SELECT MAX(id) AS m FROM order_history');
     return row?.m ?? 0;
   }
-}
-
-function toOrderEvent(row: EventRow): OrderEvent {
-  const { event_type, previous_status, previous_fill_count, ...history } = row;
-  const order = toOrderDetail(history);
-  const fills = fromJsonText<Fill[]>(row.fills);
-  const added = row.version > 1 && fills.length > (previous_fill_count ?? 0) ? (fills[fills.length - 1] ?? null) : null;
-  const kind: OrderEventKind = row.version === 1 ? 'NEW' : added !== null ? 'FILL' : 'STATUS';
-  return {
-    sequence: row.id,
-    kind,
-    orderId: row.order_id,
-    status: row.status as OrderStatus,
-    previousStatus: previous_status as OrderStatus | null,
-    fill: added,
-    auditEventType: event_type as AuditEventType,
-    correlationId: row.correlation_id,
-    timestamp: row.updated_at,
-    order,
-  };
 }

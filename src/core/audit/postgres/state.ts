@@ -12,8 +12,8 @@ import { fromJsonText } from '../json.js';
 import type { IdempotencyBegin } from '../types.js';
 import type { ChainedRows } from './chained-rows.js';
 import type { PoolClient, Queryable } from './connection.js';
-import type { StateLogRow } from './row-types.js';
-import type { Row } from '../chain.js';
+import { checkedStateValue } from '../row-builders.js';
+import type { StateLogRow } from '../rows.js';
 
 interface KeyRow {
   owner: string | null;
@@ -68,12 +68,5 @@ export async function releaseKey(client: PoolClient, rows: ChainedRows, scope: s
 /** The current value of a named state, from its last chained row, whose MAC is checked first. */
 export async function readState<T>(db: Queryable, name: string, sealer: Sealer): Promise<T | null> {
   const row = (await db.query<StateLogRow>("SELECT * FROM state_log WHERE kind = 'state' AND name = $1 AND key = '' ORDER BY id DESC LIMIT 1", [name])).rows[0];
-  if (!row) return null;
-  const { hash, ...rest } = row;
-  if (sealer.row('state_log', rest as unknown as Row) !== hash) {
-    throw new AuditError(`state_log row ${row.id} (state ${name}) does not match its HMAC: the store was altered; run ibkr-gateway audit verify`, 'AUDIT_CORRUPT', {
-      stateLogId: row.id,
-    });
-  }
-  return row.value === null ? null : fromJsonText<T>(row.value);
+  return row ? checkedStateValue<T>(row, name, sealer, 'the store') : null;
 }

@@ -4,27 +4,15 @@
  * snapshot, so writers of every gateway can go on while a verify runs and the
  * result describes one consistent moment.
  */
-import { anchorProblem, signAnchor, type StoredAnchor } from '../anchors.js';
+import { type AnchorRow, anchorProblem, anchorsByChain, signAnchor, type StoredAnchor, toAnchorRow } from '../anchors.js';
 import { CHAIN_OK, CHAINS, type ChainCheck, type ChainName, ChainWalk, type Row, type Sealer } from '../chain.js';
+import { checkKeysAgainstChain, type LastKeyChange } from '../key-check.js';
+import type { IdempotencyKeyRow } from '../rows.js';
 import type { PoolClient, Queryable } from './connection.js';
 import type { PgHeads } from './transaction.js';
 
-interface AnchorRow {
-  chain: string;
-  first_mac_id: number;
-  prev_hash: string;
-  key_id: string;
-  created_at: string;
-  mac: string;
-}
-
 export async function loadAnchors(db: Queryable): Promise<Map<ChainName, StoredAnchor>> {
-  const out = new Map<ChainName, StoredAnchor>();
-  for (const r of (await db.query<AnchorRow>('SELECT * FROM chain_anchors')).rows) {
-    const chain = CHAINS.find((c) => c === r.chain);
-    if (chain !== undefined) out.set(chain, { chain, firstMacId: r.first_mac_id, prevHash: r.prev_hash, keyId: r.key_id, createdAt: r.created_at, mac: r.mac });
-  }
-  return out;
+  return anchorsByChain((await db.query<AnchorRow>('SELECT chain, first_mac_id, prev_hash, key_id, created_at, mac FROM chain_anchors')).rows);
 }
 
 /** Anchors every chain without one at the row after its head (row 1 on a new database). Inside a write transaction. */
@@ -32,13 +20,13 @@ export async function anchorMissing(client: PoolClient, heads: PgHeads, sealer: 
   const existing = await loadAnchors(client);
   for (const chain of CHAINS) {
     if (existing.has(chain)) continue;
-    const a = signAnchor(chain, heads.get(chain), sealer, now);
+    const a = toAnchorRow(signAnchor(chain, heads.get(chain), sealer, now));
     await client.query('INSERT INTO chain_anchors (chain, first_mac_id, prev_hash, key_id, created_at, mac) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (chain) DO NOTHING', [
-      chain,
-      a.firstMacId,
-      a.prevHash,
-      a.keyId,
-      a.createdAt,
+      a.chain,
+      a.first_mac_id,
+      a.prev_hash,
+      a.key_id,
+      a.created_at,
       a.mac,
     ]);
   }
@@ -63,28 +51,13 @@ async function walkChain(db: Queryable, chain: ChainName, anchor: StoredAnchor, 
   return walk.end(head ? { lastId: head.last_id, lastHash: head.last_hash } : null);
 }
 
-/** idempotency_keys against the last chained change of each key (as state-log.ts does on SQLite). */
+/** idempotency_keys against the last chained change of each key (key-check.ts). */
 async function checkKeys(db: Queryable): Promise<ChainCheck> {
-  const latest = await db.query<{ id: number; name: string; key: string; change: string; owner: string | null; request_hash: string | null; value: string | null }>(
+  const lastChanges = await db.query<LastKeyChange>(
     "SELECT DISTINCT ON (name, key) id, name, key, change, owner, request_hash, value FROM state_log WHERE kind = 'idempotency' ORDER BY name, key, id DESC",
   );
-  const expected = new Map(latest.rows.map((r) => [`${r.name}\u0000${r.key}`, r]));
-  const keys = await db.query<{ scope: string; key: string; owner: string | null; request_hash: string; state: string; result: string | null }>('SELECT * FROM idempotency_keys');
-  const bad = (id: number | null, reason: string): ChainCheck => ({ ok: false, checkedRows: 0, firstBadId: id, reason });
-  for (const k of keys.rows) {
-    const id = `${k.scope}\u0000${k.key}`;
-    const row = expected.get(id);
-    expected.delete(id);
-    const what = `idempotency key ${k.scope}/${k.key}`;
-    if (!row || row.change === 'released') return bad(row?.id ?? null, `${what} is in idempotency_keys but its chained history in state_log ${row ? `(row ${row.id}) released it` : 'has no record of it'}: the row was inserted behind the store's back`);
-    const wantState = row.change === 'completed' ? 'complete' : 'in_progress';
-    const same = k.state === wantState && k.owner === row.owner && k.request_hash === row.request_hash && (row.change !== 'completed' || (k.result ?? 'null') === row.value);
-    if (!same) return bad(row.id, `state_log row ${row.id}: ${what} in idempotency_keys differs from its last chained change (${row.change}): the row was edited`);
-  }
-  for (const row of expected.values()) {
-    if (row.change !== 'released') return bad(row.id, `state_log row ${row.id}: idempotency key ${row.name}/${row.key} (${row.change}) is missing from idempotency_keys: the row was deleted`);
-  }
-  return CHAIN_OK(0);
+  const keys = await db.query<IdempotencyKeyRow>('SELECT scope, key, owner, request_hash, state, result FROM idempotency_keys');
+  return checkKeysAgainstChain(lastChanges.rows, keys.rows);
 }
 
 /** Every chain, its anchor and the idempotency keys, in one snapshot of `client` (a dedicated connection). */

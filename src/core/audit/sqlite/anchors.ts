@@ -1,17 +1,8 @@
 /** chain_anchors in SQLite (what an anchor is and how it is checked: ../anchors.ts). */
 import type Database from 'better-sqlite3';
-import { signAnchor, type StoredAnchor } from '../anchors.js';
+import { type AnchorRow, anchorsByChain, signAnchor, type StoredAnchor, toAnchorRow } from '../anchors.js';
 import { CHAINS, type ChainName, type Sealer } from '../chain.js';
 import type { ChainHeads } from './chain-heads.js';
-
-interface AnchorRow {
-  chain: string;
-  first_mac_id: number;
-  prev_hash: string;
-  key_id: string;
-  created_at: string;
-  mac: string;
-}
 
 export class ChainAnchors {
   private readonly select: Database.Statement<[], AnchorRow>;
@@ -25,13 +16,7 @@ export class ChainAnchors {
   }
 
   all(): Map<ChainName, StoredAnchor> {
-    const out = new Map<ChainName, StoredAnchor>();
-    for (const r of this.select.all()) {
-      const chain = CHAINS.find((c) => c === r.chain);
-      if (chain === undefined) continue;
-      out.set(chain, { chain, firstMacId: r.first_mac_id, prevHash: r.prev_hash, keyId: r.key_id, createdAt: r.created_at, mac: r.mac });
-    }
-    return out;
+    return anchorsByChain(this.select.all());
   }
 
   /** Anchors every chain that has no anchor yet at the row after its head. Call inside an IMMEDIATE transaction. */
@@ -41,7 +26,7 @@ export class ChainAnchors {
     for (const chain of CHAINS) {
       if (existing.has(chain)) continue;
       const a = signAnchor(chain, heads.get(chain), sealer, now);
-      this.insert.run({ chain, first_mac_id: a.firstMacId, prev_hash: a.prevHash, key_id: a.keyId, created_at: a.createdAt, mac: a.mac });
+      this.insert.run(toAnchorRow(a));
       created.push(chain);
     }
     return created;

@@ -4,57 +4,16 @@
  * knows the table.
  */
 import type Database from 'better-sqlite3';
-import type { AuditEntry, AuditEventType, AuditPage, AuditQuery, UserContext } from '../../models.js';
-import type { Row, Sealer } from '../chain.js';
+import type { AuditEntry, AuditPage, AuditQuery } from '../../models.js';
+import type { Sealer } from '../chain.js';
 import type { ChainHeads } from './chain-heads.js';
-import { fromJsonText, normaliseTimestamp, toJsonText } from '../json.js';
+import { normaliseTimestamp } from '../json.js';
+import { auditRow } from '../row-builders.js';
+import { type AuditRow, toAuditEntry } from '../rows.js';
 import type { AuditAppend } from '../types.js';
-
-interface AuditRow {
-  id: number;
-  correlation_id: string;
-  timestamp: string;
-  event_type: string;
-  event_data: string;
-  user_context: string;
-  account_id: string | null;
-  order_id: string | null;
-  symbol: string | null;
-  config_snapshot: string | null;
-  prev_hash: string;
-  hash: string;
-}
 
 const COLUMNS =
   'id, correlation_id, timestamp, event_type, event_data, user_context, account_id, order_id, symbol, config_snapshot, prev_hash, hash';
-
-export function toAuditEntry(row: AuditRow): AuditEntry {
-  return {
-    id: row.id,
-    correlationId: row.correlation_id,
-    timestamp: row.timestamp,
-    eventType: row.event_type as AuditEventType,
-    orderId: row.order_id,
-    accountId: row.account_id,
-    eventData: fromJsonText<Record<string, unknown>>(row.event_data),
-    userContext: fromJsonText<UserContext>(row.user_context),
-    configSnapshot: row.config_snapshot === null ? null : fromJsonText<Record<string, unknown>>(row.config_snapshot),
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
-}
-
-/** The instrument an event is about, so the log can be searched by symbol without parsing JSON. */
-function symbolOf(data: Record<string, unknown>): string | null {
-  const pick = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim().toUpperCase() : null);
-  const field = (v: unknown, key: string): unknown => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined);
-  return (
-    pick(data.symbol) ??
-    pick(field(data.spec, 'symbol')) ??
-    pick(field(field(data.order, 'spec'), 'symbol')) ??
-    pick(field(field(data.result, 'spec'), 'symbol'))
-  );
-}
 
 export class AuditLogTable {
   private readonly insert: Database.Statement<[AuditRow]>;
@@ -71,21 +30,7 @@ export class AuditLogTable {
 
   /** Writes one row chained to the head. Must run inside an IMMEDIATE transaction so no one else moves the head. */
   appendInTransaction(entry: AuditAppend, now: string, sealer: Sealer): AuditEntry {
-    const { id, prevHash } = this.heads.next('audit_log');
-    const unhashed: Omit<AuditRow, 'hash'> = {
-      id,
-      correlation_id: entry.correlationId,
-      timestamp: normaliseTimestamp(entry.timestamp ?? now),
-      event_type: entry.eventType,
-      event_data: toJsonText(entry.eventData),
-      user_context: toJsonText({ interface: entry.userContext.interface, apiKeyName: entry.userContext.apiKeyName }),
-      account_id: entry.accountId,
-      order_id: entry.orderId,
-      symbol: symbolOf(entry.eventData),
-      config_snapshot: entry.configSnapshot === null ? null : toJsonText(entry.configSnapshot),
-      prev_hash: prevHash,
-    };
-    const row: AuditRow = { ...unhashed, hash: sealer.row('audit_log', unhashed as Row) };
+    const row = auditRow(entry, this.heads.next('audit_log'), now, sealer);
     this.insert.run(row);
     this.heads.advance('audit_log', row.id, row.hash);
     return toAuditEntry(row);

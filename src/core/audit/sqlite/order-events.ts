@@ -10,44 +10,13 @@
  * new index.
  */
 import type Database from 'better-sqlite3';
-import type { AuditEventType, Fill, OrderEvent, OrderEventKind, OrderStatus } from '../../models.js';
-import { fromJsonText } from '../json.js';
-import { toOrderDetail } from './order-history.js';
-
-type HistoryRow = Parameters<typeof toOrderDetail>[0];
-
-interface EventRow extends HistoryRow {
-  event_type: string;
-  previous_status: string | null;
-  previous_fill_count: number | null;
-}
+import type { OrderEvent } from '../../models.js';
+import { type EventRow, toOrderEvent } from '../rows.js';
 
 const SELECT = `SELECT h.*, a.event_type AS event_type, p.status AS previous_status, json_array_length(p.fills) AS previous_fill_count
   FROM order_history h
   JOIN audit_log a ON a.id = h.audit_id
   LEFT JOIN order_history p ON p.order_id = h.order_id AND p.version = h.version - 1`;
-
-function toOrderEvent(row: EventRow): OrderEvent {
-  const order = toOrderDetail(row);
-  const fills = fromJsonText<Fill[]>(row.fills);
-  const previousFills = row.previous_fill_count ?? 0;
-  // An execution the broker made without an order is recorded as an order born with its fill: that first version is its FILL event.
-  const fillEvent = row.version > 1 || row.event_type === 'BROKER_INITIATED_FILL';
-  const added = fillEvent && fills.length > previousFills ? (fills[fills.length - 1] ?? null) : null;
-  const kind: OrderEventKind = added !== null ? 'FILL' : row.version === 1 ? 'NEW' : 'STATUS';
-  return {
-    sequence: row.id,
-    kind,
-    orderId: row.order_id,
-    status: row.status as OrderStatus,
-    previousStatus: row.previous_status as OrderStatus | null,
-    fill: added,
-    auditEventType: row.event_type as AuditEventType,
-    correlationId: row.correlation_id,
-    timestamp: row.updated_at,
-    order,
-  };
-}
 
 export class OrderEventsTable {
   private readonly after: Database.Statement<[number, number], EventRow>;

@@ -3,42 +3,14 @@
  * highest version. Rows are hash-chained like audit_log (see store.ts).
  */
 import type Database from 'better-sqlite3';
-import { IdempotencyConflictError, OrderIdInUseError } from '../../errors.js';
-import { type Fill, type OrderDetail, type OrderListQuery, type OrderSpecOutput, type OrderStatus, TERMINAL_STATUSES } from '../../models.js';
-import type { Row, Sealer } from '../chain.js';
+import { type Fill, type OrderDetail, type OrderListQuery, TERMINAL_STATUSES } from '../../models.js';
+import type { Sealer } from '../chain.js';
 import type { ChainHeads } from './chain-heads.js';
 import { sqliteCode } from './guard.js';
-import { fromJsonText, normaliseTimestamp, toJsonText } from '../json.js';
+import { fromJsonText, normaliseTimestamp } from '../json.js';
+import { clientOrderIdReused, historyRow, isPlacement } from '../row-builders.js';
+import { type HistoryRow, toOrderDetail } from '../rows.js';
 import type { OrderScope, OrderVersionInput } from '../types.js';
-
-interface HistoryRow {
-  id: number;
-  order_id: string;
-  version: number;
-  client_order_id: string | null;
-  parent_order_id: string | null;
-  role: string;
-  account_id: string | null;
-  con_id: number | null;
-  symbol: string;
-  status: string;
-  spec: string;
-  filled_quantity: number;
-  remaining_quantity: number;
-  avg_fill_price: number | null;
-  commission: number | null;
-  fills: string;
-  status_message: string | null;
-  correlation_id: string;
-  created_at: string;
-  updated_at: string;
-  audit_id: number;
-  prev_hash: string;
-  hash: string;
-  broker_identity: string | null;
-  placed_seq: number | null;
-  risk_key: string | null;
-}
 
 const COLUMNS =
   'id, order_id, version, client_order_id, parent_order_id, role, account_id, con_id, symbol, status, spec, filled_quantity, remaining_quantity, avg_fill_price, commission, fills, status_message, correlation_id, created_at, updated_at, audit_id, prev_hash, hash, broker_identity, placed_seq, risk_key';
@@ -54,29 +26,6 @@ const scopeParams = (scope: OrderScope): [string, string] => [JSON.stringify(sco
 
 /** Rows that are the latest version of their order. */
 const LATEST = `NOT EXISTS (SELECT 1 FROM order_history n WHERE n.order_id = h.order_id AND n.version > h.version)`;
-
-export function toOrderDetail(row: HistoryRow): OrderDetail {
-  return {
-    orderId: row.order_id,
-    clientOrderId: row.client_order_id,
-    parentOrderId: row.parent_order_id,
-    role: row.role as OrderDetail['role'],
-    accountId: row.account_id,
-    status: row.status as OrderStatus,
-    spec: fromJsonText<OrderSpecOutput>(row.spec),
-    conId: row.con_id,
-    filledQuantity: row.filled_quantity,
-    remainingQuantity: row.remaining_quantity,
-    avgFillPrice: row.avg_fill_price,
-    commission: row.commission,
-    fills: fromJsonText<Fill[]>(row.fills),
-    statusMessage: row.status_message,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    version: row.version,
-    brokerIdentity: row.broker_identity ?? null,
-  };
-}
 
 export class OrderHistoryTable {
   private readonly insert: Database.Statement<[HistoryRow]>;
@@ -132,49 +81,13 @@ export class OrderHistoryTable {
   /** Writes the next version of an order. Must run inside the IMMEDIATE transaction that wrote audit row `auditId`. */
   appendInTransaction(v: OrderVersionInput, auditId: number, now: string, sealer: Sealer): OrderDetail {
     const previous = this.latestOf.get(v.orderId);
-    const { id, prevHash } = this.heads.next('order_history');
-    const unhashed: Omit<HistoryRow, 'hash'> = {
-      id,
-      order_id: v.orderId,
-      version: previous ? previous.version + 1 : 1,
-      client_order_id: v.clientOrderId,
-      parent_order_id: v.parentOrderId,
-      role: v.role,
-      account_id: v.accountId,
-      con_id: v.conId,
-      symbol: v.spec.symbol,
-      status: v.status,
-      spec: toJsonText(v.spec),
-      filled_quantity: v.filledQuantity,
-      remaining_quantity: v.remainingQuantity,
-      avg_fill_price: v.avgFillPrice,
-      commission: v.commission,
-      fills: toJsonText(v.fills),
-      status_message: v.statusMessage,
-      correlation_id: v.correlationId,
-      created_at: previous ? previous.created_at : normaliseTimestamp(v.createdAt ?? now),
-      updated_at: now,
-      audit_id: auditId,
-      prev_hash: prevHash,
-      broker_identity: previous ? previous.broker_identity : (v.brokerIdentity ?? null),
-      // A placement is counted once, on the order's first version: the rate limits and the duplicate guard read these.
-      placed_seq: !previous && v.placement ? (this.maxSeq.get()?.m ?? 0) + 1 : null,
-      risk_key: !previous && v.placement ? v.placement.riskKey : null,
-    };
-    if (previous && v.expectNew) {
-      throw new OrderIdInUseError(v.orderId, previous.broker_identity);
-    }
-    const row: HistoryRow = { ...unhashed, hash: sealer.row('order_history', unhashed as Row) };
+    // A placement is counted once, on the order's first version: the rate limits and the duplicate guard read these.
+    const placedSeq = isPlacement(v, previous) ? (this.maxSeq.get()?.m ?? 0) + 1 : null;
+    const row = historyRow(v, previous, this.heads.next('order_history'), auditId, now, placedSeq, sealer);
     try {
       this.insert.run(row);
     } catch (err) {
-      if (sqliteCode(err) === 'SQLITE_CONSTRAINT_UNIQUE' && row.version === 1 && row.client_order_id !== null) {
-        throw new IdempotencyConflictError(`clientOrderId ${row.client_order_id} was already used for another order in this account`, 'IDEMPOTENCY_CONFLICT', {
-          clientOrderId: row.client_order_id,
-          accountId: row.account_id,
-        });
-      }
-      throw err;
+      throw (sqliteCode(err) === 'SQLITE_CONSTRAINT_UNIQUE' ? clientOrderIdReused(row) : null) ?? err;
     }
     this.heads.advance('order_history', row.id, row.hash);
     return toOrderDetail(row);

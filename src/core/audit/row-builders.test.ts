@@ -1,0 +1,63 @@
+/**
+ * The row builders both stores use: what a new version of an order keeps from
+ * the one before it, when it counts as a placement, and that every row comes
+ * out sealed over exactly its stored columns (so verify() on either back end
+ * recomputes the same MAC).
+ */
+import { describe, expect, it } from 'vitest';
+import { OrderIdInUseError } from '../errors.js';
+import { entry, version } from '../../testing/audit/samples.js';
+import { type Row, Sealer } from './chain.js';
+import { keyFromText } from './key.js';
+import { auditRow, checkedStateValue, historyRow, stateLogRow } from './row-builders.js';
+import type { HistoryRow } from './rows.js';
+
+const sealer = new Sealer(keyFromText('k'.repeat(40), 'AUDIT_HMAC_KEY'));
+const NOW = '2026-01-05T15:00:00.000Z';
+const LATER = '2026-01-05T15:00:01.000Z';
+const link = (id: number) => ({ id, prevHash: 'p'.repeat(64) });
+const placement = { riskKey: 'rk-1' } as const;
+const macHolds = (chain: 'audit_log' | 'order_history' | 'state_log', row: { hash: string }): boolean => {
+  const { hash, ...rest } = row;
+  return sealer.row(chain, rest as unknown as Row) === hash;
+};
+
+describe('historyRow', () => {
+  it('starts an order at version 1 with its placement number and risk key, sealed over its columns', () => {
+    const row = historyRow(version('7', 'SUBMITTED', { placement, brokerIdentity: 'sim:DU1' }), undefined, link(3), 11, NOW, 42, sealer);
+    expect(row).toMatchObject({ id: 3, version: 1, placed_seq: 42, risk_key: 'rk-1', broker_identity: 'sim:DU1', created_at: NOW, updated_at: NOW, audit_id: 11, symbol: 'AAPL' });
+    expect(macHolds('order_history', row)).toBe(true);
+    expect(macHolds('order_history', { ...row, status: 'FILLED' } as HistoryRow)).toBe(false);
+  });
+
+  it('keeps creation time and owner from the version before, and counts no second placement', () => {
+    const first: HistoryRow = historyRow(version('7', 'SUBMITTED', { placement, brokerIdentity: 'sim:DU1' }), undefined, link(3), 11, NOW, 42, sealer);
+    const next = historyRow(version('7', 'FILLED', { placement, brokerIdentity: 'tws:7' }), first, link(4), 12, LATER, 43, sealer);
+    expect(next).toMatchObject({ version: 2, created_at: NOW, updated_at: LATER, broker_identity: 'sim:DU1', placed_seq: null, risk_key: null });
+  });
+
+  it('a version that is not a placement carries no placement number even if one is passed', () => {
+    expect(historyRow(version('8'), undefined, link(1), 1, NOW, 5, sealer)).toMatchObject({ placed_seq: null, risk_key: null });
+  });
+
+  it('refuses to reuse an order id that must be new', () => {
+    const first = historyRow(version('7'), undefined, link(1), 1, NOW, null, sealer);
+    expect(() => historyRow(version('7', 'SUBMITTED', { expectNew: true }), first, link(2), 2, NOW, null, sealer)).toThrow(OrderIdInUseError);
+  });
+});
+
+describe('auditRow and stateLogRow', () => {
+  it('an audit row names its instrument and is sealed', () => {
+    const row = auditRow(entry({ timestamp: '2026-01-05T16:00:00Z' }), link(1), NOW, sealer);
+    expect(row).toMatchObject({ id: 1, symbol: 'AAPL', timestamp: '2026-01-05T16:00:00.000Z', prev_hash: 'p'.repeat(64) });
+    expect(macHolds('audit_log', row)).toBe(true);
+  });
+
+  it('a released idempotency key keeps no owner or request; a state value reads back only while its MAC holds', () => {
+    const released = stateLogRow({ kind: 'idempotency', scope: 'place', key: 'k1', change: 'released' }, link(1), NOW, 'corr-1', sealer);
+    expect(released).toMatchObject({ name: 'place', key: 'k1', owner: null, request_hash: null, value: null });
+    const state = stateLogRow({ kind: 'state', name: 'killSwitch', change: 'set', value: { on: true } }, link(2), NOW, null, sealer);
+    expect(checkedStateValue(state, 'killSwitch', sealer, 'the store')).toEqual({ on: true });
+    expect(() => checkedStateValue({ ...state, value: '{"on":false}' }, 'killSwitch', sealer, 'the store')).toThrow(/does not match its HMAC: the store was altered/);
+  });
+});
