@@ -15,6 +15,7 @@ import type { Instrument } from './catalogue.js';
 import type { SimMarketData } from './market-data.js';
 import type { SimState } from './state.js';
 import type { AccountValuer } from './valuation.js';
+import { chargeCurrency, inChargeCurrency } from './charges.js';
 
 export type AccountFillKind = AccountExecutionReason;
 
@@ -23,8 +24,9 @@ export interface AccountFill {
   side: 'BUY' | 'SELL';
   quantity: Decimal;
   price: Decimal;
+  /** In USD, as the schedules set it; charged in the instrument's charge currency (charges.ts). */
   commission?: Decimal;
-  /** The part of `commission` that is third-party fees. */
+  /** The part of `commission` that is third-party fees (USD). */
   fees?: Decimal;
 }
 
@@ -37,8 +39,13 @@ export function bookAccountFills(sim: SimState, prices: SimMarketData, account: 
   store.transaction(() => {
     legs.forEach((leg, i) => {
       const fx = new Decimal(prices.fxRate(leg.inst.contract.currency, at));
-      const commission = leg.commission ?? new Decimal(0);
-      const effect = account.applyFill({ contract: leg.inst.contract, cls: leg.inst.cls, side: leg.side, quantity: leg.quantity, price: leg.price, fxRate: fx, commission, ...(leg.fees ? { fees: leg.fees } : {}), time });
+      const charge = chargeCurrency(leg.inst, prices, account.ledger.base, at);
+      const commission = inChargeCurrency(leg.commission ?? new Decimal(0), charge, prices, at);
+      const fees = leg.fees ? { fees: inChargeCurrency(leg.fees, charge, prices, at) } : {};
+      const effect = account.applyFill({
+        contract: leg.inst.contract, cls: leg.inst.cls, side: leg.side, quantity: leg.quantity, price: leg.price, fxRate: fx, time,
+        commission, ...fees, commissionCurrency: charge.currency, commissionRate: charge.rate,
+      });
       const fill: Fill = {
         execId: `0000${kind === 'LIQUIDATION' ? 'l' : 'e'}${key}.${Math.floor(at / 1000).toString(16)}.${String(i + 1).padStart(2, '0')}.01`,
         orderId: '0',
@@ -47,7 +54,7 @@ export function bookAccountFills(sim: SimState, prices: SimMarketData, account: 
         quantity: leg.quantity.toNumber(),
         price: leg.price.toNumber(),
         commission: toCents(commission),
-        commissionCurrency: 'USD',
+        commissionCurrency: charge.currency,
         realizedPnl: effect.realizedPnl ? toCents(effect.realizedPnl) : null,
         // What happened (IBKR's statements code these Ex, A, Ep; liquidations are marked L).
         exchange: kind,

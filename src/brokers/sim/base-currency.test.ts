@@ -9,7 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Decimal } from 'decimal.js';
-import type { Contract } from '../../core/models.js';
+import { OrderSpec, type Contract } from '../../core/models.js';
 import { GatewayError } from '../../core/errors.js';
 import { flush, makeSimHarness, placeSim, type SimHarness } from '../../testing/sim-harness.js';
 import { SimStore } from './store.js';
@@ -53,8 +53,12 @@ describe('an account whose base currency is EUR', () => {
     const s = await h.broker.getAccountSummary(ACCOUNT);
     const usd = s.cashBalances?.find((b) => b.currency === 'USD');
     const eur = s.cashBalances?.find((b) => b.currency === 'EUR');
-    // The stock is paid in its own currency: the USD balance goes negative by the trade value.
-    expect(usd?.amount).toBe(d(order?.avgFillPrice ?? 0).times(-100).toDecimalPlaces(2).toNumber());
+    // The stock and its commission are paid in USD, the currency IBKR charges them in: the USD balance
+    // goes negative by the trade value plus the commission, and the EUR cash is untouched.
+    const [fill] = (await h.broker.getExecutions()).filter((f) => f.orderId === ack.orderId);
+    expect(fill?.commissionCurrency).toBe('USD');
+    expect(fill?.commission).toBe(1);
+    expect(usd?.amount).toBe(d(order?.avgFillPrice ?? 0).times(-100).minus(1).toDecimalPlaces(2).toNumber());
     expect(usd?.amount).toBeLessThan(0);
     // The USD balance's rate to EUR is the inverse of EUR.USD as the simulator quotes it.
     const eurusd = await h.broker.getQuote(await resolve('EUR.USD', 'CASH'));
@@ -62,7 +66,7 @@ describe('an account whose base currency is EUR', () => {
     expect(mid).toBeGreaterThan(0.5);
     expect(Math.abs((usd?.rate ?? 0) * mid - 1)).toBeLessThan(0.001);
     // Cash totals are every balance in EUR; net liquidation adds the shares, also translated into EUR.
-    expect(eur?.amount).toBeLessThan(1_000_000); // the commission
+    expect(eur?.amount).toBe(1_000_000);
     expect(s.totalCash).toBeCloseTo((eur?.amountInBase ?? 0) + (usd?.amountInBase ?? 0), 1);
     const [pos] = await h.broker.getPositions(ACCOUNT);
     const sharesInEur = d(pos?.marketPrice ?? 0).times(100).times(usd?.rate ?? 0);
@@ -70,6 +74,52 @@ describe('an account whose base currency is EUR', () => {
     // Conservation: buying moved value between cash and shares; only the commission and the spread left the account.
     expect(1_000_000 - s.netLiquidation).toBeGreaterThanOrEqual(0);
     expect(1_000_000 - s.netLiquidation).toBeLessThan(50);
+    // The position carries the commission in EUR at the fill's rate: its unrealised P&L is the price move less that.
+    expect(pos?.unrealizedPnl).toBeCloseTo(d(pos?.marketPrice ?? 0).minus(order?.avgFillPrice ?? 0).times(100).minus(1).times(usd?.rate ?? 0).toNumber(), 1);
+  });
+
+  it('selling the stock back books realised P&L in EUR net of both USD commissions at their fills\' rates', async () => {
+    h = makeSimHarness({ baseCurrency: 'EUR' });
+    await h.broker.connect();
+    const aapl = await resolve('AAPL', 'STK');
+    const buy = await placeSim(h.broker, aapl, { symbol: 'AAPL', action: 'BUY', quantity: 100, orderType: 'MKT' });
+    await flush();
+    const sell = await placeSim(h.broker, aapl, { symbol: 'AAPL', action: 'SELL', quantity: 100, orderType: 'MKT' });
+    expect(sell.status).toBe('FILLED');
+    await flush();
+    const fills = await h.broker.getExecutions();
+    const bought = fills.find((f) => f.orderId === buy.orderId);
+    const sold = fills.find((f) => f.orderId === sell.orderId);
+    expect(sold?.commissionCurrency).toBe('USD');
+    const s = await h.broker.getAccountSummary(ACCOUNT);
+    const usd = s.cashBalances?.find((b) => b.currency === 'USD');
+    // Round trip in USD: what the sale brought in less what the purchase cost, less both commissions (sale fees included).
+    const usdFlow = d(sold?.price ?? 0).minus(bought?.price ?? 0).times(100).minus(bought?.commission ?? 0).minus(sold?.commission ?? 0);
+    expect(usd?.amount).toBe(usdFlow.toDecimalPlaces(2).toNumber());
+    // The EUR balance never moved; the realised P&L is that USD flow in EUR (the clock holds still, so one rate).
+    expect(s.cashBalances?.find((b) => b.currency === 'EUR')?.amount).toBe(1_000_000);
+    expect(sold?.realizedPnl).toBeCloseTo(usdFlow.times(usd?.rate ?? 0).toNumber(), 1);
+    expect(s.realizedPnl).toBeCloseTo(usdFlow.times(usd?.rate ?? 0).toNumber(), 1);
+  });
+
+  it('an FX trade\'s commission is charged in the base currency, converted from the USD schedule', async () => {
+    h = makeSimHarness({ baseCurrency: 'EUR' });
+    await h.broker.connect();
+    const usdjpy = await resolve('USD.JPY', 'CASH');
+    const ack = await placeSim(h.broker, usdjpy, { symbol: 'USD.JPY', securityType: 'CASH', action: 'BUY', quantity: 100_000, orderType: 'MKT' });
+    expect(ack.status).toBe('FILLED');
+    await flush();
+    const [fill] = (await h.broker.getExecutions()).filter((f) => f.orderId === ack.orderId);
+    expect(fill?.commissionCurrency).toBe('EUR');
+    const s = await h.broker.getAccountSummary(ACCOUNT);
+    const usdRate = s.cashBalances?.find((b) => b.currency === 'USD')?.rate ?? 0;
+    // USD 2.00 minimum (0.2 bp of 100,000 USD is 0.20) in EUR at the fill's rate.
+    expect(fill?.commission).toBe(d(2).times(usdRate).toDecimalPlaces(2).toNumber());
+    expect(s.cashBalances?.find((b) => b.currency === 'EUR')?.amount).toBe(d(1_000_000).minus(fill?.commission ?? 0).toNumber());
+    expect(s.cashBalances?.find((b) => b.currency === 'USD')?.amount).toBe(100_000);
+    // The what-if estimate names the same currency.
+    const estimate = await h.broker.whatIf(usdjpy, OrderSpec.parse({ symbol: 'USD.JPY', securityType: 'CASH', action: 'SELL', quantity: 100_000, orderType: 'MKT', timeInForce: 'DAY' }), ACCOUNT);
+    expect(estimate.commissionCurrency).toBe('EUR');
   });
 
   it('keeps EUR after a restart, and a USD setting on the same sim.db is refused with CONFIG_INVALID', async () => {

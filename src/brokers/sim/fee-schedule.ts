@@ -67,16 +67,9 @@ export const FEES = {
   /** Tiered, US stocks: pass-through fees as a fraction of the commission. */
   tieredNysePassThrough: rate('0.000175', `${IBKR_STOCKS} (Pass Through Fees: "NYSE Pass Through Fees: Commissions * 0.000175")`, '2025-07'),
   tieredFinraPassThrough: rate('0.000565', `${IBKR_STOCKS} (Pass Through Fees: "FINRA Pass Through Fees: Commissions * 0.000565")`, '2025-07'),
-  /** Financing (USD): the benchmark IBKR uses (Fed Funds effective) and its spreads, per year, actual/360. */
-  usdBenchmark: rate('0.0433', 'Federal Reserve Bank of New York, effective federal funds rate (4.33%), the benchmark IBKR names for USD', '2025-07'),
-  debitSpreadTier1: rate('0.015', 'https://www.interactivebrokers.com/en/pricing/interest-rates.php (IBKR Pro USD debit: BM + 1.5% up to 100,000)', '2025-07'),
-  debitSpreadTier2: rate('0.01', 'same page (BM + 1% from 100,000 to 1,000,000)', '2025-07'),
-  debitSpreadTier3: rate('0.005', 'same page (BM + 0.5% from 1,000,000 to 50,000,000)', '2025-07'),
-  creditSpread: rate('0.005', 'same page (IBKR Pro USD credit: BM - 0.5% on balances above 10,000)', '2025-07'),
-  creditThreshold: rate('10000', 'same page (no interest on the first USD 10,000)', '2025-07'),
+  // Financing (interest per currency) is in interest-rates.ts.
   /** Short stock: the general-collateral borrow fee (easy to borrow), per year, on the short's value. */
   shortBorrowFee: rate('0.0025', 'https://www.interactivebrokers.com/en/pricing/short-sale-cost.php (general collateral, about 0.25% a year)', '2025-07'),
-  dayCount: rate('360', 'USD money-market convention (actual/360), as IBKR accrues USD interest', '2025-07'),
 } as const;
 
 export const feeRate = (r: Rate): Decimal => new Decimal(r.value);

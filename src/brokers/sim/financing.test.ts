@@ -1,15 +1,19 @@
 /**
- * Financing: a debit balance pays the benchmark plus IBKR Pro's tiered spread,
- * a credit balance above USD 10,000 earns the benchmark less 0.5%, shorts pay
- * a borrow fee; actual/360, one booking per New York day.
+ * Financing: each currency's debit balance pays its benchmark plus IBKR Pro's
+ * tiered spread, a credit balance above the currency's threshold earns the
+ * benchmark less its spread, shorts pay a borrow fee in their own currency;
+ * each currency by its own day count, one booking per New York day.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Decimal } from 'decimal.js';
 import type { Contract } from '../../core/models.js';
-import { creditInterestPerYear, debitInterestPerYear } from './financing.js';
+import { FINANCING, creditInterestPerYear as creditIn, dailyInterest, debitInterestPerYear as debitIn, type CurrencyFinancing } from './interest-rates.js';
 import { flush, makeSimHarness, placeSim, type SimHarness } from '../../testing/sim-harness.js';
 
 const ACCOUNT = 'DU1234567';
+const USD = FINANCING.USD as CurrencyFinancing;
+const debitInterestPerYear = (owed: Decimal): Decimal => debitIn(owed, USD);
+const creditInterestPerYear = (balance: Decimal): Decimal => creditIn(balance, USD);
 let h: SimHarness | null = null;
 afterEach(async () => {
   await h?.cleanup();
@@ -17,9 +21,30 @@ afterEach(async () => {
 });
 
 describe('the rates', () => {
-  it('debit: BM + 1.5% to 100,000, + 1% to 1,000,000, + 0.5% above (BM 4.33%)', () => {
+  it('USD debit: BM + 1.5% to 100,000, + 1% to 1,000,000, + 0.75% to 50,000,000, + 0.5% above (BM 4.33%)', () => {
     expect(debitInterestPerYear(new Decimal(50_000)).toNumber()).toBe(50_000 * 0.0583);
     expect(debitInterestPerYear(new Decimal(303_871)).toDecimalPlaces(2).toNumber()).toBe(new Decimal(100_000).times('0.0583').plus(new Decimal(203_871).times('0.0533')).toDecimalPlaces(2).toNumber());
+    const blended = new Decimal(100_000).times('0.0583').plus(new Decimal(900_000).times('0.0533')).plus(new Decimal(49_000_000).times('0.0508')).plus(new Decimal(10_000_000).times('0.0483'));
+    expect(debitInterestPerYear(new Decimal(60_000_000)).toString()).toBe(blended.toString());
+  });
+
+  it('each currency has its own benchmark, tiers, threshold and day count', () => {
+    const EUR = FINANCING.EUR as CurrencyFinancing;
+    const GBP = FINANCING.GBP as CurrencyFinancing;
+    const JPY = FINANCING.JPY as CurrencyFinancing;
+    // EUR: €STR 1.953%, BM + 1.5% to 90,000 then + 1%; actual/360.
+    expect(debitIn(new Decimal(100_000), EUR).toString()).toBe(new Decimal(90_000).times('0.03453').plus(new Decimal(10_000).times('0.02953')).toString());
+    expect(dailyInterest(new Decimal(-90_000), EUR).toString()).toBe(new Decimal(90_000).times('0.03453').dividedBy(360).toDecimalPlaces(2).neg().toString());
+    // GBP: SONIA 3.999%, tiers at 80,000; credit above 8,000 at BM - 0.5%; actual/365 (IBKR's GBP example).
+    expect(dailyInterest(new Decimal(-80_000), GBP).toString()).toBe(new Decimal(80_000).times('0.05499').dividedBy(365).toDecimalPlaces(2).neg().toString());
+    expect(creditIn(new Decimal(18_000), GBP).toString()).toBe(new Decimal(10_000).times('0.03499').toString());
+    // JPY: nothing on the first 5,000,000; whole yen.
+    expect(creditIn(new Decimal(4_000_000), JPY).toNumber()).toBe(0);
+    expect(dailyInterest(new Decimal(-1_000_000), JPY).decimalPlaces()).toBe(0);
+    // A negative benchmark counts as 0: the rate charged is the spread alone.
+    const negative: CurrencyFinancing = { ...EUR, benchmark: { ...EUR.benchmark, value: '-0.005' } };
+    expect(debitIn(new Decimal(10_000), negative).toString()).toBe('150');
+    expect(creditIn(new Decimal(1_000_000), negative).toNumber()).toBe(0);
   });
 
   it('credit: nothing on the first 10,000, BM - 0.5% above', () => {

@@ -1,46 +1,41 @@
 /**
- * Financing, accrued for each New York day that ends: interest on a USD debit
- * balance (benchmark + IBKR Pro's tiered spread), interest on a USD credit
- * balance above the threshold (benchmark − spread), and the borrow fee of
- * short stock positions; actual/360, rates in fee-schedule.ts. Each day's
- * amount is booked into cash at once (IBKR accrues daily and posts monthly;
- * the simulator posts daily, so the balance the next day's interest is
- * charged on already includes it) and itemised in the totals. Only USD
- * balances earn or pay interest here.
+ * Financing, accrued for each New York day that ends: every currency's cash
+ * balance pays interest on a debit (its benchmark + IBKR Pro's tiered spread)
+ * or earns it on a credit above its threshold (benchmark − spread), with that
+ * currency's own rates and day count (interest-rates.ts), and short stock pays
+ * its borrow fee in the stock's currency. Each amount is booked into the cash
+ * of its currency at once (IBKR accrues daily and posts monthly; the simulator
+ * posts daily, so the balance the next day's interest is charged on already
+ * includes it) and itemised in the totals in the base currency.
  */
 import { Decimal } from 'decimal.js';
 import { FEES, feeRate } from './fee-schedule.js';
+import { dailyInterest, financingOf } from './interest-rates.js';
 import { etToUtc, toEt } from './sessions.js';
 import type { SimState } from './state.js';
+import type { AccountValuation } from './ledger.js';
 import type { AccountValuer } from './valuation.js';
 
-const ZERO = new Decimal(0);
-
-/** A year's interest on a debit of `owed` (positive), by IBKR Pro's USD tiers. */
-export function debitInterestPerYear(owed: Decimal): Decimal {
-  const bm = feeRate(FEES.usdBenchmark);
-  const tiers: Array<[Decimal, Decimal]> = [
-    [new Decimal(100_000), bm.plus(feeRate(FEES.debitSpreadTier1))],
-    [new Decimal(1_000_000), bm.plus(feeRate(FEES.debitSpreadTier2))],
-    [new Decimal(Infinity), bm.plus(feeRate(FEES.debitSpreadTier3))],
-  ];
-  let rest = owed;
-  let floor = ZERO;
-  let total = ZERO;
-  for (const [ceiling, rate] of tiers) {
-    const part = Decimal.min(rest, ceiling.minus(floor));
-    if (part.lte(0)) break;
-    total = total.plus(part.times(rate));
-    rest = rest.minus(part);
-    floor = ceiling;
+/** One day's interest and borrow fees per currency (negative: paid), in each currency. */
+export function dayCharges(v: AccountValuation): Map<string, Decimal> {
+  const out = new Map<string, Decimal>();
+  const add = (currency: string, amount: Decimal): void => {
+    out.set(currency, (out.get(currency) ?? new Decimal(0)).plus(amount));
+  };
+  for (const b of v.cashBalances) {
+    const f = financingOf(b.currency);
+    if (f) add(b.currency, dailyInterest(b.amount, f));
   }
-  return total;
-}
-
-/** A year's interest on a credit balance: above the threshold, at the benchmark less the spread. */
-export function creditInterestPerYear(balance: Decimal): Decimal {
-  const rate = Decimal.max(0, feeRate(FEES.usdBenchmark).minus(feeRate(FEES.creditSpread)));
-  return Decimal.max(0, balance.minus(feeRate(FEES.creditThreshold))).times(rate);
+  for (const pv of v.positions) {
+    const p = pv.position;
+    if (p.cls !== 'equity' || !p.quantity.isNegative() || !pv.markPrice) continue;
+    // The fee is on the short's value in its own currency, by that currency's day count.
+    const f = financingOf(p.contract.currency);
+    const days = f ? new Decimal(f.dayCount.value) : new Decimal(360);
+    const value = p.quantity.abs().times(pv.markPrice).times(p.contract.multiplier ?? 1);
+    add(p.contract.currency, value.times(feeRate(FEES.shortBorrowFee)).dividedBy(days).toDecimalPlaces(f?.minorUnits ?? 2, Decimal.ROUND_HALF_UP).neg());
+  }
+  return out;
 }
 
 export class Financing {
@@ -59,22 +54,18 @@ export class Financing {
       store.setMeta('financed_through', String(today - 1));
       return;
     }
-    const days = new Decimal(feeRate(FEES.dayCount));
     for (let day = Number(lastDone) + 1; day < today; day++) {
       store.transaction(() => {
-        const dayEnd = etToUtc(day + 1, 0);
-        const cash = this.account.ledger.cashIn(this.account.ledger.base);
-        let amount = cash.isNegative() ? debitInterestPerYear(cash.neg()).neg() : creditInterestPerYear(cash);
-        const v = this.account.valuationAt(Math.min(dayEnd, t));
-        for (const pv of v.positions) {
-          if (pv.position.cls !== 'equity' || !pv.position.quantity.isNegative() || !pv.marketValue) continue;
-          amount = amount.minus(pv.marketValue.abs().times(feeRate(FEES.shortBorrowFee)));
+        const at = Math.min(etToUtc(day + 1, 0), t);
+        const v = this.account.valuationAt(at);
+        const rates = new Map(v.cashBalances.map((b) => [b.currency, b.rate]));
+        let booked = false;
+        for (const [currency, amount] of dayCharges(v)) {
+          if (amount.isZero()) continue;
+          this.account.bookInterest(currency, amount, rates.get(currency) ?? new Decimal(this.account.rateOf(at)(currency)));
+          booked = true;
         }
-        const daily = amount.dividedBy(days).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
-        if (!daily.isZero()) {
-          this.account.bookInterest(this.account.ledger.base, daily);
-          store.saveTotals(this.account.ledger.totals);
-        }
+        if (booked) store.saveTotals(this.account.ledger.totals);
         store.setMeta('financed_through', String(day));
       });
     }

@@ -16,10 +16,14 @@
  * currency it is quoted in, and an FX trade (USD.JPY, EUR.USD) moves both of
  * its currencies (buying 1M USD.JPY at 153.875 adds 1,000,000 USD and takes
  * 153,875,000 JPY). A position's cost basis stays in its own currency; its
- * market value and P&L are translated into the base currency (USD) at the
+ * market value and P&L are translated into the base currency (USD unless
+ * SIM_BASE_CURRENCY says otherwise) at the
  * simulator's current rates, and so is every cash balance for the account's
- * totals. Commissions are charged in USD. Realised P&L is booked in USD at the
- * rate of the closing fill.
+ * totals. A commission (with the fees in it) is paid from the cash of the
+ * currency it is charged in (USD for the US products the simulator lists; the
+ * base currency for FX, as IBKR charges FX commissions), and is carried in the
+ * position and the totals in the base currency at the rate of its fill.
+ * Realised P&L is booked in the base currency at the rate of the closing fill.
  */
 import { Decimal } from 'decimal.js';
 import type { Contract } from '../../core/models.js';
@@ -36,7 +40,7 @@ export interface LedgerPosition {
   quantity: Decimal;
   /** Signed cost basis in the contract's currency without commissions (quantity x price x multiplier at the fills). */
   grossCost: Decimal;
-  /** Opening commissions still carried by the open quantity. */
+  /** Opening commissions still carried by the open quantity, in the base currency at their fills' rates. */
   commissionCost: Decimal;
   /** Realised P&L (net of commissions) since the account was reset. */
   realized: Decimal;
@@ -60,15 +64,15 @@ export interface LedgerTotals {
   /** The account's base currency (fixed when the account is created); absent means USD. */
   base?: string;
   startingCash: Decimal;
-  /** Cash in the base currency (USD). */
+  /** Cash in the base currency. */
   cash: Decimal;
   /** Cash in every other currency the account has touched (currency -> amount in that currency). */
   otherCash: Record<string, Decimal>;
-  /** Every commission ever charged (third-party fees included, as IBKR reports them). */
+  /** Every commission ever charged (third-party fees included, as IBKR reports them), in the base currency at each fill's rate. */
   commissions: Decimal;
-  /** The part of `commissions` that was regulatory, exchange and clearing fees. */
+  /** The part of `commissions` that was regulatory, exchange and clearing fees (base currency). */
   fees: Decimal;
-  /** Interest and borrow fees booked into cash (negative: paid), itemised. */
+  /** Interest and borrow fees booked into cash (negative: paid), itemised in the base currency at each booking's rate. */
   interest?: Decimal;
   /** Realised P&L before commissions (the part that moved cash for futures, or cost vs proceeds for the rest). */
   realizedGross: Decimal;
@@ -80,11 +84,19 @@ export interface FillInput {
   side: 'BUY' | 'SELL';
   quantity: Decimal;
   price: Decimal;
-  /** USD per unit of the contract's currency at the fill. */
+  /** Base currency per unit of the contract's currency at the fill. */
   fxRate: Decimal;
+  /** In `commissionCurrency`. */
   commission: Decimal;
   /** The part of `commission` that is third-party fees (itemised in the totals); default 0. */
   fees?: Decimal;
+  /** The currency the commission is paid in; default USD (what the simulator charged before it kept other currencies). */
+  commissionCurrency?: string;
+  /**
+   * Base currency per unit of `commissionCurrency` at the fill. Needed only when that currency is
+   * neither the base nor the contract's currency (whose rates the ledger already has).
+   */
+  commissionRate?: Decimal;
   time: string;
 }
 
@@ -97,7 +109,7 @@ export interface FillEffect {
 /** Current price of a position's instrument, and what margin needs to know about it. */
 export interface Mark {
   price: number;
-  /** USD per unit of the contract's currency now. */
+  /** Base currency per unit of the contract's currency now. */
   fx: number;
   margin: MarginRule;
   /** Options: the underlying's price (short option margin). */
@@ -118,11 +130,11 @@ export interface CashBalance {
   currency: string;
   /** In that currency. */
   amount: Decimal;
-  /** USD per unit of that currency now. */
+  /** Base currency per unit of that currency now. */
   rate: Decimal;
 }
 
-/** USD per unit of a currency now. */
+/** Base currency per unit of a currency now. */
 export type RateOf = (currency: string) => number;
 
 /** For callers (tests) whose account holds only USD: any other currency is a mistake worth hearing about. */
@@ -132,7 +144,7 @@ const baseOnly = (base: string): RateOf => (currency) => {
 };
 
 export interface AccountValuation {
-  /** Every cash balance translated into USD (IBKR's TotalCashValue). */
+  /** Every cash balance translated into the base currency (IBKR's TotalCashValue). */
   cash: Decimal;
   /** Cash by currency, base currency first (IBKR's CashBalance per currency). */
   cashBalances: CashBalance[];
@@ -202,6 +214,10 @@ export class Ledger {
     const signed = fill.side === 'BUY' ? fill.quantity : fill.quantity.neg();
     // In the contract's currency: the basis stays there, so a later rate move shows as P&L.
     const unitValue = fill.price.times(mult);
+    const commissionCurrency = fill.commissionCurrency ?? BASE_CURRENCY;
+    const commissionFx = this.rateOfCommission(fill, commissionCurrency);
+    // The commission as the position and the totals carry it: in the base currency at this fill's rate.
+    const commissionBase = fill.commission.times(commissionFx);
     const existing = this.positions.get(fill.contract.conId);
     const pos: LedgerPosition = existing
       ? { ...existing }
@@ -215,7 +231,7 @@ export class Ledger {
     if (sameDirection) {
       if (pos.quantity.isZero()) pos.openedAt = fill.time;
       pos.grossCost = pos.grossCost.plus(signed.times(unitValue));
-      pos.commissionCost = pos.commissionCost.plus(fill.commission);
+      pos.commissionCost = pos.commissionCost.plus(commissionBase);
     } else {
       const held = pos.quantity.abs();
       const closeQty = Decimal.min(fill.quantity, held);
@@ -223,13 +239,13 @@ export class Ledger {
       // Closing the whole position takes its whole cost, so no division residue is left behind.
       const costPart = whole ? pos.grossCost : pos.grossCost.times(closeQty).dividedBy(held);
       const commPart = whole ? pos.commissionCost : pos.commissionCost.times(closeQty).dividedBy(held);
-      const closeCommission = closeQty.eq(fill.quantity) ? fill.commission : fill.commission.times(closeQty).dividedBy(fill.quantity);
+      const closeCommission = closeQty.eq(fill.quantity) ? commissionBase : commissionBase.times(closeQty).dividedBy(fill.quantity);
       const settled = pos.variationSettled ?? ZERO;
       variationPart = whole ? settled : settled.times(closeQty).dividedBy(held);
       pos.variationSettled = settled.minus(variationPart);
       const direction = pos.quantity.isPositive() ? 1 : -1;
       realizedGross = closeQty.times(unitValue).times(direction).minus(costPart);
-      // In USD at the closing fill's rate; commissions are already USD.
+      // In the base currency at the closing fill's rate; the commissions are already in it.
       realizedNet = realizedGross.times(fill.fxRate).minus(commPart).minus(closeCommission);
       pos.grossCost = pos.grossCost.minus(costPart);
       pos.commissionCost = pos.commissionCost.minus(commPart);
@@ -237,7 +253,7 @@ export class Ledger {
       if (opening.gt(0)) {
         // The fill crossed through flat: the rest opens a position the other way.
         pos.grossCost = (fill.side === 'BUY' ? opening : opening.neg()).times(unitValue);
-        pos.commissionCost = fill.commission.minus(closeCommission);
+        pos.commissionCost = commissionBase.minus(closeCommission);
         pos.openedAt = fill.time;
       }
       pos.realized = pos.realized.plus(realizedNet);
@@ -250,10 +266,10 @@ export class Ledger {
     }
     this.positions.set(pos.conId, pos);
 
-    this.totals.commissions = this.totals.commissions.plus(fill.commission);
-    this.totals.fees = this.totals.fees.plus(fill.fees ?? ZERO);
+    this.totals.commissions = this.totals.commissions.plus(commissionBase);
+    this.totals.fees = this.totals.fees.plus((fill.fees ?? ZERO).times(commissionFx));
     this.totals.realizedGross = this.totals.realizedGross.plus(realizedGross.times(fill.fxRate));
-    this.addCash(this.base, fill.commission.neg());
+    this.addCash(commissionCurrency, fill.commission.neg());
     const currency = fill.contract.currency;
     if (!cashSettled(fill.cls)) this.addCash(currency, realizedGross.minus(variationPart));
     else {
@@ -265,10 +281,22 @@ export class Ledger {
     return { realizedPnl: realizedNet, position: pos };
   }
 
-  /** Books interest (negative: paid) or a borrow fee into cash, itemised in `totals.interest`. */
-  bookInterest(currency: string, amount: Decimal): void {
+  /** Base currency per unit of the currency a fill's commission is paid in. */
+  private rateOfCommission(fill: FillInput, currency: string): Decimal {
+    if (currency === this.base) return new Decimal(1);
+    if (currency === fill.contract.currency) return fill.fxRate;
+    if (fill.commissionRate) return fill.commissionRate;
+    throw new Error(`No conversion rate given for a commission in ${currency}`);
+  }
+
+  /**
+   * Books interest (negative: paid) or a borrow fee into the cash of `currency`, itemised in
+   * `totals.interest` in the base currency at `rate` (base per unit of `currency`; 1 for the base).
+   */
+  bookInterest(currency: string, amount: Decimal, rate?: Decimal): void {
+    if (currency !== this.base && !rate) throw new Error(`No conversion rate given for interest in ${currency}`);
     this.addCash(currency, amount);
-    this.totals.interest = (this.totals.interest ?? ZERO).plus(amount);
+    this.totals.interest = (this.totals.interest ?? ZERO).plus(currency === this.base ? amount : amount.times(rate ?? 1));
   }
 
   /**
@@ -308,7 +336,7 @@ export class Ledger {
     for (const p of open) {
       const mult = new Decimal(p.contract.multiplier ?? 1);
       const mark = markOf(p);
-      // IBKR reports average cost in the contract's currency; the USD commissions are translated at today's rate.
+      // IBKR reports average cost in the contract's currency; the commissions (base currency) are translated at today's rate.
       const basis = p.grossCost.plus(p.commissionCost.dividedBy(mark?.fx ?? 1));
       const avgCost = basis.dividedBy(p.quantity).dividedBy(p.cls === 'future' || p.cls === 'option' ? 1 : mult);
       if (!mark) {
@@ -319,7 +347,7 @@ export class Ledger {
       const fx = new Decimal(mark.fx);
       const mvLocal = p.quantity.times(price).times(mult);
       const mv = mvLocal.times(fx);
-      // The P&L in the contract's currency, translated at today's rate, less the commissions (USD) it carries.
+      // The P&L in the contract's currency, translated at today's rate, less the commissions (base currency) it carries.
       const unrealized = mvLocal.minus(p.grossCost).times(fx).minus(p.commissionCost);
       unrealizedTotal = unrealizedTotal.plus(unrealized);
       if (p.cls === 'fx') {

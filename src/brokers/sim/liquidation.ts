@@ -11,6 +11,7 @@
  */
 import { Decimal } from 'decimal.js';
 import { bookAccountFills } from './account-fills.js';
+import { usdPerUnit } from './charges.js';
 import { executionFees, orderCommission } from './commissions.js';
 import { canExecute } from './sessions.js';
 import type { SimMarketData } from './market-data.js';
@@ -52,8 +53,7 @@ export class Liquidator {
       const side = worst.position.quantity.isPositive() ? 'SELL' : 'BUY';
       const touch = this.sim.market.touch(inst, t);
       const price = new Decimal(side === 'SELL' ? touch.bid : touch.ask);
-      const fx = new Decimal(this.prices.fxRate(inst.contract.currency, t));
-      const valueUsd = quantity.times(price).times(inst.contract.multiplier ?? 1).times(fx);
+      const valueUsd = quantity.times(price).times(inst.contract.multiplier ?? 1).times(usdPerUnit(inst, this.prices, t));
       const plan = this.sim.options.commissionPlan ?? 'fixed';
       const brokerCommission = orderCommission({ cls: inst.cls, symbol: inst.contract.symbol, quantity, valueUsd, price, plan });
       const fees = executionFees({ cls: inst.cls, symbol: inst.contract.symbol, side, quantity, valueUsd, commission: brokerCommission, plan, at: t });

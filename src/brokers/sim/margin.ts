@@ -8,6 +8,7 @@ import { toCents } from '../../core/money.js';
 import type { Contract, OrderSpec } from '../../core/models.js';
 import type { WhatIfResult } from '../../core/broker/port.js';
 import type { Instrument } from './catalogue.js';
+import { chargeCurrency, inChargeCurrency, usdPerUnit } from './charges.js';
 import { executionFees, orderCommission } from './commissions.js';
 import type { AccountValuation } from './ledger.js';
 import { bookOf, type SimMarketData } from './market-data.js';
@@ -32,20 +33,24 @@ export class MarginCheck {
     return spec.action === 'BUY' ? touch.ask : touch.bid;
   }
 
-  /** The account before and after the whole order fills at `price`, with its commission. */
-  project(inst: Instrument, spec: OrderSpec, price: number, t: number): { before: AccountValuation; after: AccountValuation; commission: Decimal } {
+  /** The account before and after the whole order fills at `price`, with its commission and the currency it is charged in. */
+  project(inst: Instrument, spec: OrderSpec, price: number, t: number): { before: AccountValuation; after: AccountValuation; commission: Decimal; commissionCurrency: string; base: string } {
     const fx = new Decimal(this.prices.fxRate(inst.contract.currency, t));
     const quantity = new Decimal(spec.quantity);
     const px = new Decimal(price);
-    const valueUsd = quantity.times(px).times(inst.contract.multiplier ?? 1).times(fx);
+    const valueUsd = quantity.times(px).times(inst.contract.multiplier ?? 1).times(usdPerUnit(inst, this.prices, t));
     const plan = this.sim.options.commissionPlan ?? 'fixed';
     const brokerCommission = orderCommission({ cls: inst.cls, symbol: inst.contract.symbol, quantity, valueUsd, price: px, plan });
     const fees = executionFees({ cls: inst.cls, symbol: inst.contract.symbol, side: spec.action, quantity, valueUsd, commission: brokerCommission, plan, at: t });
-    const commission = brokerCommission.plus(fees.total);
+    const charge = chargeCurrency(inst, this.prices, this.account.ledger.base, t);
+    const commission = inChargeCurrency(brokerCommission.plus(fees.total), charge, this.prices, t);
     const before = this.account.valuation();
     const clone = this.account.ledger.clone();
-    clone.applyFill({ contract: inst.contract, cls: inst.cls, side: spec.action, quantity, price: px, fxRate: fx, commission, fees: fees.total, time: new Date(t).toISOString() });
-    return { before, after: clone.valuation(this.account.markOf(t), this.account.rateOf(t)), commission };
+    clone.applyFill({
+      contract: inst.contract, cls: inst.cls, side: spec.action, quantity, price: px, fxRate: fx, time: new Date(t).toISOString(),
+      commission, fees: inChargeCurrency(fees.total, charge, this.prices, t), commissionCurrency: charge.currency, commissionRate: charge.rate,
+    });
+    return { before, after: clone.valuation(this.account.markOf(t), this.account.rateOf(t)), commission, commissionCurrency: charge.currency, base: this.account.ledger.base };
   }
 
   async whatIf(contract: Contract, spec: OrderSpec, accountId: string): Promise<WhatIfResult> {
@@ -58,18 +63,18 @@ export class MarginCheck {
       return { referencePrice: null, estimatedCommission: null, commissionCurrency: 'USD', initMarginChange: null, maintMarginChange: null, equityWithLoanAfter: null, buyingPowerAfter: null, warnings: ['Indices cannot be traded; trade a future, an ETF or options on the index instead'] };
     }
     const price = this.referencePrice(inst, spec, now);
-    const { before, after, commission } = this.project(inst, spec, price, now);
+    const { before, after, commission, commissionCurrency, base } = this.project(inst, spec, price, now);
     if (!canExecute(inst.schedule, this.sim.options.session, now, effectiveOutsideRth(spec, inst.cls))) warnings.push('The market is closed for this order now; it would wait for the next session');
     const touch = this.sim.market.touch(inst, now);
     if (spec.orderType === 'LMT' && spec.limitPrice !== undefined && !isMarketable(bookOf(touch, inst), spec.action, spec.limitPrice)) warnings.push('The limit is away from the market: the order would rest');
     const displayed = spec.action === 'BUY' ? touch.askSize : touch.bidSize;
     if (spec.quantity > displayed) warnings.push(`Quantity ${spec.quantity} exceeds the displayed size ${displayed}: expect partial fills or slippage`);
-    const rejection = buyingPowerProblem(before, after);
+    const rejection = buyingPowerProblem(before, after, base);
     if (rejection) warnings.push(rejection);
     return {
       referencePrice: price,
       estimatedCommission: toCents(commission),
-      commissionCurrency: 'USD',
+      commissionCurrency,
       initMarginChange: toCents(after.initMargin.minus(before.initMargin)),
       maintMarginChange: toCents(after.maintMargin.minus(before.maintMargin)),
       equityWithLoanAfter: toCents(after.equityWithLoan),
@@ -80,11 +85,11 @@ export class MarginCheck {
 }
 
 /** IBKR's initial margin check: an order that adds margin must leave available funds >= 0. */
-export function buyingPowerProblem(before: AccountValuation, after: AccountValuation): string | null {
+export function buyingPowerProblem(before: AccountValuation, after: AccountValuation, base = 'USD'): string | null {
   if (after.initMargin.lte(before.initMargin) || after.availableFunds.gte(0)) return null;
   return (
-    `Insufficient buying power: this order needs ${fmt(after.initMargin.minus(before.initMargin))} USD more initial margin, ` +
-    `leaving available funds at ${fmt(after.availableFunds)} USD (equity with loan ${fmt(after.equityWithLoan)} USD, initial margin ${fmt(after.initMargin)} USD)`
+    `Insufficient buying power: this order needs ${fmt(after.initMargin.minus(before.initMargin))} ${base} more initial margin, ` +
+    `leaving available funds at ${fmt(after.availableFunds)} ${base} (equity with loan ${fmt(after.equityWithLoan)} ${base}, initial margin ${fmt(after.initMargin)} ${base})`
   );
 }
 

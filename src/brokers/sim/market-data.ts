@@ -159,8 +159,8 @@ export class SimMarketData {
     return this.usdRate(currency, t) / this.usdRate(base, t);
   }
 
-  /** USD per unit of `currency` at `t`. */
-  private usdRate(currency: string, t: number): number {
+  /** USD per unit of `currency` at `t` (commission schedules and regulatory fees are set in USD). */
+  usdRate(currency: string, t: number): number {
     if (currency === 'USD') return 1;
     const cat = this.sim.instruments.catalogue;
     const direct = cat.listedBySymbol(`${currency}.USD`)[0];

@@ -62,8 +62,8 @@ export class OrderAmender {
     if (!inst) return refuse(`No security definition has been found for conId ${rec.contract.conId}`);
     if (sizeUp || priceChanged) {
       const remaining: OrderSpec = { ...spec, quantity: spec.quantity - rec.state.filledQuantity };
-      const { before, after } = this.margin.project(inst, remaining, this.margin.referencePrice(inst, remaining, now), now);
-      const noMoney = buyingPowerProblem(before, after);
+      const { before, after, base } = this.margin.project(inst, remaining, this.margin.referencePrice(inst, remaining, now), now);
+      const noMoney = buyingPowerProblem(before, after, base);
       if (noMoney) return refuse(`Order modification rejected - ${noMoney}`);
     }
 

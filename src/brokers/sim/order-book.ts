@@ -60,8 +60,8 @@ export class OrderBook {
     if (problem || !inst) {
       return this.rejectNew(parent, problem ?? 'No security definition has been found for the request');
     }
-    const { before, after } = this.margin.project(inst, spec, this.margin.referencePrice(inst, spec, now), now);
-    const noMoney = buyingPowerProblem(before, after);
+    const { before, after, base } = this.margin.project(inst, spec, this.margin.referencePrice(inst, spec, now), now);
+    const noMoney = buyingPowerProblem(before, after, base);
     if (noMoney) return this.rejectNew(parent, `Order rejected - ${noMoney}`);
 
     const children: SimOrderRecord[] = [];

@@ -14,6 +14,7 @@ import { Decimal } from 'decimal.js';
 import { toCents } from '../../core/money.js';
 import { TERMINAL_STATUSES, type Fill, type OrderStatus } from '../../core/models.js';
 import type { Instrument } from './catalogue.js';
+import { chargeCurrency, inChargeCurrency, usdPerUnit } from './charges.js';
 import { executionFees, fillCommission } from './commissions.js';
 import { venueOf, type SimMarketData } from './market-data.js';
 import type { Execution } from './matching.js';
@@ -45,8 +46,9 @@ export class Settlement {
     const mult = inst.contract.multiplier ?? 1;
     const fx = new Decimal(this.prices.fxRate(inst.contract.currency, t));
     const filledBefore = new Decimal(rec.state.filledQuantity);
+    // The schedules' caps and the fees are measured in USD, whatever the account's base currency.
     const valueBefore = new Decimal(rec.valueUsd);
-    const valueAfter = valueBefore.plus(qty.times(price).times(mult).times(fx));
+    const valueAfter = valueBefore.plus(qty.times(price).times(mult).times(usdPerUnit(inst, this.prices, t)));
     const filledValue = new Decimal(rec.filledValue).plus(qty.times(price));
     const filledAfter = filledBefore.plus(qty);
     const plan = this.sim.options.commissionPlan ?? 'fixed';
@@ -56,9 +58,13 @@ export class Settlement {
     );
     // IBKR's commission report carries one figure: its commission plus the regulatory and exchange fees it passes through.
     const fees = executionFees({ cls: inst.cls, symbol: inst.contract.symbol, side: spec.action, quantity: qty, valueUsd: valueAfter.minus(valueBefore), commission: brokerCommission, plan, at: t });
-    const commission = brokerCommission.plus(fees.total);
+    const charge = chargeCurrency(inst, this.prices, this.account.ledger.base, t);
+    const commission = inChargeCurrency(brokerCommission.plus(fees.total), charge, this.prices, t);
     const time = new Date(t).toISOString();
-    const effect = this.account.applyFill({ contract: inst.contract, cls: inst.cls, side: spec.action, quantity: qty, price, fxRate: fx, commission, fees: fees.total, time });
+    const effect = this.account.applyFill({
+      contract: inst.contract, cls: inst.cls, side: spec.action, quantity: qty, price, fxRate: fx, time,
+      commission, fees: inChargeCurrency(fees.total, charge, this.prices, t), commissionCurrency: charge.currency, commissionRate: charge.rate,
+    });
     rec.fillSeq += 1;
     rec.filledValue = filledValue.toString();
     rec.valueUsd = valueAfter.toString();
@@ -80,7 +86,7 @@ export class Settlement {
       quantity: exec.quantity,
       price: exec.price,
       commission: commission.toNumber(),
-      commissionCurrency: 'USD',
+      commissionCurrency: charge.currency,
       realizedPnl: effect.realizedPnl ? toCents(effect.realizedPnl) : null,
       exchange: venueOf(inst),
     };

@@ -68,8 +68,8 @@ export class AccountValuer {
   }
 
   /** Interest or a borrow fee into cash (in memory; the caller writes the totals). */
-  bookInterest(currency: string, amount: Decimal): void {
-    this.current.bookInterest(currency, amount);
+  bookInterest(currency: string, amount: Decimal, rate?: Decimal): void {
+    this.current.bookInterest(currency, amount, rate);
     this.ledgerVersion += 1;
     this.valuationCache = null;
   }
@@ -209,7 +209,7 @@ export class AccountValuer {
       const mult = new Decimal(p.contract.multiplier ?? 1);
       let daily: Decimal | null = null;
       if (inst && mark) {
-        const { signedSum, flows } = dayFlows(today, p.conId, mult, mark.fx);
+        const { signedSum, flows } = dayFlows(today, p, mult, mark.fx, this.current.base, this.rateOf(now));
         // Quantities are whole numbers, so subtracting their sum is exactly subtracting them one by one.
         const startQty = p.quantity.minus(signedSum);
         const prevClose = this.sim.market.previousClose(inst, now) ?? mark.price;
@@ -231,7 +231,7 @@ export class AccountValuer {
     });
     return {
       accountId,
-      currency: 'USD',
+      currency: this.current.base,
       dailyPnl: toCents(dailyTotal),
       unrealizedPnl: toCents(v.unrealized),
       realizedPnl: toCents(v.realized),
@@ -242,11 +242,14 @@ export class AccountValuer {
 }
 
 /**
- * Today's signed quantity and cash flows (at `fx`) of one instrument, folded in fill order exactly as
- * the loop over the day's fills did; the fold is kept and only new fills are added while mult and fx
- * stay the same (always, for USD instruments), so the daily P&L costs O(new fills), not O(day).
+ * Today's signed quantity and cash flows (at `fx`, in the base currency) of one instrument, folded in fill
+ * order exactly as the loop over the day's fills did; the fold is kept and only new fills are added while
+ * mult and fx stay the same (always, for instruments in the base currency), so the daily P&L costs
+ * O(new fills), not O(day). A commission is paid in the base currency or the contract's (charges.ts), so
+ * `fx` also converts it; `rateOf` covers any other currency an older fill may name.
  */
-function dayFlows(day: DayFills, conId: number, mult: Decimal, fx: number): { signedSum: Decimal; flows: Decimal } {
+function dayFlows(day: DayFills, p: LedgerPosition, mult: Decimal, fx: number, base: string, rateOf: RateOf): { signedSum: Decimal; flows: Decimal } {
+  const conId = p.conId;
   const fills = day.byConId.get(conId) ?? [];
   let fold = day.folds.get(conId);
   const multText = mult.toString();
@@ -260,7 +263,8 @@ function dayFlows(day: DayFills, conId: number, mult: Decimal, fx: number): { si
     if (!f) break;
     const signed = f.side === 'BUY' ? new Decimal(f.quantity) : new Decimal(f.quantity).neg();
     fold.signedSum = fold.signedSum.plus(signed);
-    fold.flows = fold.flows.plus(signed.times(f.price).times(mult).times(fxDec)).plus(f.commission);
+    const commissionRate = f.commissionCurrency === base ? 1 : f.commissionCurrency === p.contract.currency ? fxDec : rateOf(f.commissionCurrency);
+    fold.flows = fold.flows.plus(signed.times(f.price).times(mult).times(fxDec)).plus(new Decimal(f.commission).times(commissionRate));
   }
   return { signedSum: fold.signedSum, flows: fold.flows };
 }
