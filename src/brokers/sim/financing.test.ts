@@ -95,3 +95,32 @@ describe('a month of a debit balance', () => {
     expect(gained.toNumber()).toBeLessThan(interest.toNumber());
   });
 });
+
+describe('financing in an EUR account', () => {
+  it('a USD debit pays USD interest from USD cash at the USD rates; the EUR credit earns EUR interest above 10,000', async () => {
+    h = makeSimHarness({ financing: true, baseCurrency: 'EUR' });
+    await h.broker.connect();
+    const [spy] = await h.broker.resolveContracts({ symbol: 'SPY', securityType: 'STK' });
+    const ack = await placeSim(h.broker, spy as Contract, { symbol: 'SPY', action: 'BUY', quantity: 500, orderType: 'MKT' });
+    expect(ack.status).toBe('FILLED');
+    await flush();
+    const balances = async () => {
+      const s = await h?.broker.getAccountSummary(ACCOUNT);
+      const of = (c: string) => new Decimal(s?.cashBalances?.find((b) => b.currency === c)?.amount ?? 0);
+      return { usd: of('USD'), eur: of('EUR') };
+    };
+    const before = await balances();
+    expect(before.usd.isNegative()).toBe(true);
+    expect(before.eur.toNumber()).toBe(1_000_000);
+    // One New York day ends.
+    await h.advance(86_400_000);
+    const after = await balances();
+    const usdDay = dailyInterest(before.usd, USD);
+    const eurDay = dailyInterest(before.eur, FINANCING.EUR as CurrencyFinancing);
+    expect(usdDay.isNegative()).toBe(true);
+    // (1,000,000 - 10,000) x (1.953% - 0.5%) / 360
+    expect(eurDay.toString()).toBe(new Decimal(990_000).times('0.01453').dividedBy(360).toDecimalPlaces(2).toString());
+    expect(after.usd.minus(before.usd).toString()).toBe(usdDay.toString());
+    expect(after.eur.minus(before.eur).toString()).toBe(eurDay.toString());
+  });
+});
