@@ -152,6 +152,33 @@ describe('an account whose base currency is EUR', () => {
   });
 });
 
+describe('an account whose base currency is JPY', () => {
+  it('pays an FX commission in whole yen and a stock commission in USD', async () => {
+    const h = makeSimHarness({ baseCurrency: 'JPY' });
+    try {
+      await h.broker.connect();
+      const [eurusd] = await h.broker.resolveContracts({ symbol: 'EUR.USD', securityType: 'CASH' });
+      const [aapl] = await h.broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
+      const fx = await placeSim(h.broker, eurusd as Contract, { symbol: 'EUR.USD', securityType: 'CASH', action: 'BUY', quantity: 100_000, orderType: 'MKT' });
+      const stock = await placeSim(h.broker, aapl as Contract, { symbol: 'AAPL', action: 'BUY', quantity: 10, orderType: 'MKT' });
+      await flush();
+      const fills = await h.broker.getExecutions();
+      const fxFill = fills.find((f) => f.orderId === fx.orderId);
+      const stockFill = fills.find((f) => f.orderId === stock.orderId);
+      expect(fxFill?.commissionCurrency).toBe('JPY');
+      expect(Number.isInteger(fxFill?.commission)).toBe(true);
+      // USD 2.00 minimum at about 150 yen to the dollar.
+      expect(fxFill?.commission).toBeGreaterThan(250);
+      expect(fxFill?.commission).toBeLessThan(350);
+      expect(stockFill?.commissionCurrency).toBe('USD');
+      const s = await h.broker.getAccountSummary(ACCOUNT);
+      expect(s.cashBalances?.find((b) => b.currency === 'JPY')?.amount).toBe(1_000_000 - (fxFill?.commission ?? 0));
+    } finally {
+      await h.cleanup();
+    }
+  });
+});
+
 describe('an account created before the base currency was configurable', () => {
   it('has no base_currency in sim.db and stays USD', async () => {
     const h = makeSimHarness();

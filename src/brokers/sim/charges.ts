@@ -12,6 +12,7 @@
  */
 import { Decimal } from 'decimal.js';
 import type { Instrument } from './catalogue.js';
+import { financingOf } from './interest-rates.js';
 import type { SimMarketData } from './market-data.js';
 
 export interface ChargeCurrency {
@@ -26,10 +27,13 @@ export function chargeCurrency(inst: Instrument, prices: SimMarketData, base: st
   return { currency, rate: new Decimal(prices.fxRate(currency, t)) };
 }
 
-/** A USD schedule amount in the charge currency, rounded to the cent as IBKR books it (USD itself is left as computed). */
+/** Decimal places of a currency's smallest unit (the yen has none). */
+export const minorUnits = (currency: string): number => financingOf(currency)?.minorUnits ?? 2;
+
+/** A USD schedule amount in the charge currency, rounded to its smallest unit as IBKR books it (USD itself is left as computed). */
 export function inChargeCurrency(usd: Decimal, charge: ChargeCurrency, prices: SimMarketData, t: number): Decimal {
   if (charge.currency === 'USD') return usd;
-  return usd.times(prices.fxRate('USD', t)).dividedBy(charge.rate).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+  return usd.times(prices.fxRate('USD', t)).dividedBy(charge.rate).toDecimalPlaces(minorUnits(charge.currency), Decimal.ROUND_HALF_UP);
 }
 
 /** USD per unit of the contract's currency at `t`: what commission caps and fees are measured against. */

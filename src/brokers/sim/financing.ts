@@ -10,6 +10,7 @@
  */
 import { Decimal } from 'decimal.js';
 import { FEES, feeRate } from './fee-schedule.js';
+import { minorUnits } from './charges.js';
 import { dailyInterest, financingOf } from './interest-rates.js';
 import { etToUtc, toEt } from './sessions.js';
 import type { SimState } from './state.js';
@@ -33,7 +34,7 @@ export function dayCharges(v: AccountValuation): Map<string, Decimal> {
     const f = financingOf(p.contract.currency);
     const days = f ? new Decimal(f.dayCount.value) : new Decimal(360);
     const value = p.quantity.abs().times(pv.markPrice).times(p.contract.multiplier ?? 1);
-    add(p.contract.currency, value.times(feeRate(FEES.shortBorrowFee)).dividedBy(days).toDecimalPlaces(f?.minorUnits ?? 2, Decimal.ROUND_HALF_UP).neg());
+    add(p.contract.currency, value.times(feeRate(FEES.shortBorrowFee)).dividedBy(days).toDecimalPlaces(minorUnits(p.contract.currency), Decimal.ROUND_HALF_UP).neg());
   }
   return out;
 }
