@@ -77,11 +77,12 @@ export const feeRate = (r: Rate): Decimal => new Decimal(r.value);
 /**
  * The SEC Section 31 rate by charge date (UTC day the sale executes), newest
  * last. The rate changes by SEC order, usually once or twice a fiscal year.
- * The FY2026 order (Release 34-104909 of 2026-02-27, 91 FR 10643) exists but
- * the copy consulted for this table did not show its rate, so no row starts
- * there: until someone reads it, the simulator keeps charging the last rate
- * it can cite ($0.00 per million since 2025-05-14). Add its row here, with
- * its effective date, once it is read.
+ * The FY2026 order (Release 34-104909 of 2026-02-27, FR Doc 2026-04233, 91 FR
+ * 10643) exists, but no copy consulted showed its rate or effective date (read
+ * again 2026-12-02: the Federal Register copy found shows only its
+ * background), so no row starts there: the simulator keeps charging the last
+ * rate it can cite, $0.00 per million from 2025-05-14. Add the FY2026 row here,
+ * with its effective date, once it is read.
  */
 export const SEC_FEE_PERIODS: ReadonlyArray<{ from: string; rate: Rate }> = [
   { from: '1970-01-01', rate: FEES.secFeePerDollarSold },
