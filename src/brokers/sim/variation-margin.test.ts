@@ -7,7 +7,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Decimal } from 'decimal.js';
 import type { Contract } from '../../core/models.js';
+import type { Instrument } from './catalogue.js';
 import { Ledger, type LedgerPosition, type Mark } from './ledger.js';
+import { lastDailySettlement, settlementMinute } from './variation-margin.js';
 import { flush, makeSimHarness, placeSim, type SimHarness } from '../../testing/sim-harness.js';
 
 const ES: Contract = { conId: 495002603, symbol: 'ES', securityType: 'FUT', exchange: 'CME', currency: 'USD', multiplier: 50, minTick: 0.25, expiry: '2026-03-20' };
@@ -75,5 +77,37 @@ describe('variation margin in the simulated broker', () => {
     expect(tuesday.netLiquidation).toBeCloseTo(d(tuesday.totalCash).plus(d(pos?.marketPrice as number).minus(settlement).times(50)).toNumber(), 1);
     await h.restart(0);
     expect((await h.broker.getAccountSummary('DU1234567')).totalCash).toBe(tuesday.totalCash);
+  });
+});
+
+describe('settlement days follow CME\'s calendar', () => {
+  // Only the schedule matters here: ES's Globex regular session closes 16:00 ET.
+  const es = { schedule: { kind: 'globex', rthOpen: 570, rthClose: 960 } } as unknown as Instrument;
+  const last = (iso: string, mode?: 'real' | 'always-open') => new Date(lastDailySettlement(es, Date.parse(iso), mode)).toISOString();
+
+  it('a normal weekday settles at the regular close, and the weekend carries Friday\'s', () => {
+    expect(last('2026-01-06T22:00:00.000Z')).toBe('2026-01-06T21:00:00.000Z');
+    expect(last('2026-01-06T20:59:00.000Z')).toBe('2026-01-05T21:00:00.000Z');
+    expect(last('2026-01-11T12:00:00.000Z')).toBe('2026-01-09T21:00:00.000Z');
+  });
+
+  it('a holiday whose session only halts early has no settlement: its trades clear with the next business day', () => {
+    // Martin Luther King, Jr. Day 2026 (Monday 19 January): Friday's settlement still stands that evening.
+    expect(last('2026-01-19T23:00:00.000Z')).toBe('2026-01-16T21:00:00.000Z');
+    // Thanksgiving 2026 (Thursday 26 November): Wednesday's stands.
+    expect(last('2026-11-26T23:00:00.000Z')).toBe('2026-11-25T21:00:00.000Z');
+  });
+
+  it('an early-close day settles at its early close; a full closure has none', () => {
+    // The day after Thanksgiving: CME equity Globex closes 12:15 CT (13:15 ET, 18:15 UTC).
+    expect(last('2026-11-27T18:14:00.000Z')).toBe('2026-11-25T21:00:00.000Z');
+    expect(last('2026-11-27T18:15:00.000Z')).toBe('2026-11-27T18:15:00.000Z');
+    // Good Friday 2026 (3 April): closed; Thursday's settlement (16:00 EDT, 20:00 UTC) stands.
+    expect(last('2026-04-03T22:00:00.000Z')).toBe('2026-04-02T20:00:00.000Z');
+    expect(settlementMinute(es, Math.floor(Date.parse('2026-04-03T12:00:00.000Z') / 86_400_000))).toBeNull();
+  });
+
+  it('with always-open sessions (the demo) every weekday settles at the regular close', () => {
+    expect(last('2026-11-26T23:00:00.000Z', 'always-open')).toBe('2026-11-26T21:00:00.000Z');
   });
 });

@@ -8,26 +8,38 @@
  *
  * Only the latest settlement before now matters (variation telescopes: paying
  * every day's change is paying the change to the last one), so a long jump of
- * the clock settles once. Seam: holidays come from the exchange calendar of
- * issue 21; until then every weekday settles. A position opened after the
- * latest settlement waits for the next one.
+ * the clock settles once. Settlement days follow CME's calendar
+ * (core/exchange-calendar.ts): none on a full closure (Christmas, New Year,
+ * Good Friday), none on a holiday whose Globex session only halts early (its
+ * trades clear with the next business day, CME's holiday trade-date rule), and
+ * at the early close on an early-close day. With always-open sessions (the
+ * demo) every weekday settles at the regular close. A position opened after
+ * the latest settlement waits for the next one.
  */
 import { Decimal } from 'decimal.js';
 import type { Instrument } from './catalogue.js';
 import { settlementTime } from './expiry.js';
 import { roundTick } from './market.js';
-import { etToUtc, toEt } from './sessions.js';
+import { dayRule, weekdayOfDay } from '../../core/exchange-calendar.js';
+import { etToUtc, toEt, type SessionMode } from './sessions.js';
 import type { SimState } from './state.js';
 import type { AccountValuer } from './valuation.js';
 
-/** The latest daily settlement instant at or before `t`: a weekday's regular close. */
-export function lastDailySettlement(inst: Instrument, t: number): number {
-  let day = toEt(t).day;
-  if (etToUtc(day, inst.schedule.rthClose) > t) day -= 1;
-  for (;;) {
-    const weekday = toEt(etToUtc(day, 720)).weekday;
-    if (weekday !== 0 && weekday !== 6) return etToUtc(day, inst.schedule.rthClose);
-    day -= 1;
+/** New York minute of day `day`'s daily settlement, or null when that day has none. */
+export function settlementMinute(inst: Instrument, day: number, mode: SessionMode = 'real'): number | null {
+  const weekday = weekdayOfDay(day);
+  if (weekday === 0 || weekday === 6) return null;
+  if (mode === 'always-open') return inst.schedule.rthClose;
+  const rule = dayRule('CME', day);
+  if (rule.closed || rule.holiday !== null) return null;
+  return rule.earlyClose === null ? inst.schedule.rthClose : Math.min(rule.earlyClose, inst.schedule.rthClose);
+}
+
+/** The latest daily settlement instant at or before `t`. */
+export function lastDailySettlement(inst: Instrument, t: number, mode: SessionMode = 'real'): number {
+  for (let day = toEt(t).day; ; day -= 1) {
+    const minute = settlementMinute(inst, day, mode);
+    if (minute !== null && etToUtc(day, minute) <= t) return etToUtc(day, minute);
   }
 }
 
@@ -44,7 +56,7 @@ export class VariationMargin {
       if (p.cls !== 'future') continue;
       const inst = this.sim.instruments.forContract(p.contract);
       if (!inst) continue;
-      const at = lastDailySettlement(inst, t);
+      const at = lastDailySettlement(inst, t, this.sim.options.session);
       const iso = new Date(at).toISOString();
       const expiry = settlementTime(inst);
       if (p.settledAt === iso || iso <= p.openedAt || (expiry !== null && at >= expiry)) continue;
