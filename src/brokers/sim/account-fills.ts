@@ -10,7 +10,7 @@
 import { Decimal } from 'decimal.js';
 import { toCents } from '../../core/money.js';
 import type { Fill } from '../../core/models.js';
-import type { AccountExecutionReason } from '../../core/broker/port.js';
+import type { AccountExecution, AccountExecutionReason } from '../../core/broker/port.js';
 import type { Instrument } from './catalogue.js';
 import type { SimMarketData } from './market-data.js';
 import type { SimState } from './state.js';
@@ -69,5 +69,25 @@ export function bookAccountFills(sim: SimState, prices: SimMarketData, account: 
     });
     store.saveTotals(account.ledger.totals);
   });
+  return out;
+}
+
+const REASONS: ReadonlySet<string> = new Set<AccountExecutionReason>(['EXERCISE', 'ASSIGNMENT', 'EXPIRED', 'FINAL-SETTLEMENT', 'LIQUIDATION']);
+
+/**
+ * Every order-less execution the account has booked, with its contract and reason, as it was sent on
+ * `accountExecution`: the core's reconciliation records any it missed (a crash between this booking
+ * and the core's recording). The contract comes from the position the execution moved (the ledger
+ * keeps flat positions), the reason from the fill's exchange field.
+ */
+export function storedAccountExecutions(sim: SimState, account: AccountValuer): AccountExecution[] {
+  const accountId = sim.accountId;
+  const out: AccountExecution[] = [];
+  for (const { conId, ...fill } of sim.requireStore().fills({ accountId, orderId: '0' })) {
+    const contract = account.ledger.position(conId)?.contract;
+    const reason = fill.exchange;
+    if (!contract || typeof reason !== 'string' || !REASONS.has(reason)) continue;
+    out.push({ fill, contract, accountId, reason: reason as AccountExecutionReason });
+  }
   return out;
 }

@@ -14,6 +14,7 @@ import { lockSimAccount } from './account-lock.js';
 import { BrokerConnectionError, GatewayError } from '../../core/errors.js';
 import type { AccountPnL, AccountSummary, Bar, BrokerStatus, Contract, Fill, OptionChain, OrderSpec, Position, Quote, SymbolSpec } from '../../core/models.js';
 import type {
+  AccountExecution,
   BarsQuery,
   Broker,
   BrokerEvents,
@@ -42,6 +43,7 @@ import { cloneState, SimState, type SimBrokerOptions } from './state.js';
 import { SimStore, type SimOrderRecord } from './store.js';
 import { loadDepletion } from './own-impact.js';
 import { AccountValuer } from './valuation.js';
+import { storedAccountExecutions } from './account-fills.js';
 
 export type { SimBrokerOptions } from './state.js';
 
@@ -256,5 +258,10 @@ export class SimBroker implements Broker {
 
   getExecutions(query: ExecutionsQuery = {}): Promise<Fill[]> {
     return this.orders.getExecutions(query);
+  }
+
+  async getAccountExecutions(): Promise<AccountExecution[]> {
+    this.sim.requireStore();
+    return storedAccountExecutions(this.sim, this.account);
   }
 }

@@ -338,7 +338,7 @@ export class SimStore {
     this.sql('INSERT INTO fills (exec_id, order_id, con_id, account_id, time, fill) VALUES (?, ?, ?, ?, ?, ?)').run(fill.execId, fill.orderId, conId, accountId, fill.time, JSON.stringify(fill));
   }
 
-  fills(query: { since?: string; accountId?: string; conId?: number } = {}): Array<Fill & { conId: number }> {
+  fills(query: { since?: string; accountId?: string; conId?: number; orderId?: string } = {}): Array<Fill & { conId: number }> {
     const where: string[] = [];
     const args: Array<string | number> = [];
     if (query.since) {
@@ -352,6 +352,10 @@ export class SimStore {
     if (query.conId !== undefined) {
       where.push('con_id = ?');
       args.push(query.conId);
+    }
+    if (query.orderId !== undefined) {
+      where.push('order_id = ?');
+      args.push(query.orderId);
     }
     const sql = `SELECT fill, con_id FROM fills ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
     const rows = this.sql(sql).all(...args) as Array<{ fill: string; con_id: number }>;

@@ -201,6 +201,13 @@ export interface Broker {
   getOpenOrders(): Promise<BrokerOrderState[]>;
   getOrder(orderId: string): Promise<BrokerOrderState | null>;
   getExecutions(query?: ExecutionsQuery): Promise<Fill[]>;
+  /**
+   * Executions the broker made without an order (order id 0), with their contracts and reasons, for
+   * reconciliation: one the core missed (a crash between the broker booking it and the core recording
+   * it) is recorded at the next connect. Optional: a broker that cannot say why an execution happened
+   * (tws: IB reports no reason) leaves it out.
+   */
+  getAccountExecutions?(): Promise<AccountExecution[]>;
 
   on<E extends keyof BrokerEvents>(event: E, listener: BrokerEvents[E]): Unsubscribe;
 }

@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../testing/client-harness.js';
+import { makeSimHarness } from '../../testing/sim-harness.js';
 import { ACCOUNT_EXECUTION_PREFIX, accountExecutionOrderId } from './account-executions.js';
 
 const AFTER_JAN_16_CLOSE = '2026-01-16T21:30:00.000Z';
@@ -74,5 +75,28 @@ describe('executions without an order (exercise, assignment, expiry, liquidation
     const again = await gw.restart();
     await gw.advance(2000);
     expect((await again.queryAudit({ eventType: 'BROKER_INITIATED_FILL' })).entries).toHaveLength(2);
+  });
+
+  it('an exercise booked while the gateway was down (a crash before the core recorded it) is recorded at the next connect, once', async () => {
+    gw = await startTestGateway();
+    await gw.client.placeOrder({ ...AAPL_200_CALL, action: 'BUY', quantity: 1, orderType: 'MKT' });
+    await gw.client.close();
+    // The simulator alone, on the same sim.db and market: it books the exercise, and no core hears it.
+    const sim = makeSimHarness({ dataDir: gw.dataDir, clock: gw.clock });
+    await sim.broker.connect();
+    gw.clock.set(AFTER_JAN_16_CLOSE);
+    await sim.advance(2000);
+    const booked = (await sim.broker.getExecutions()).filter((f) => f.orderId === '0');
+    expect(booked.map((f) => f.exchange)).toEqual(['EXERCISE', 'EXERCISE']);
+    await sim.broker.close();
+
+    // Reconciliation at connect records both legs; a second restart adds nothing.
+    const again = await gw.restart();
+    const rows = (await again.queryAudit({ eventType: 'BROKER_INITIATED_FILL' })).entries;
+    expect(rows.map((r) => r.orderId).sort()).toEqual(booked.map((f) => accountExecutionOrderId(f.execId)).sort());
+    await again.close();
+    const third = await gw.restart();
+    expect((await third.queryAudit({ eventType: 'BROKER_INITIATED_FILL' })).entries).toHaveLength(2);
+    expect((await third.verifyAudit()).ok).toBe(true);
   });
 });

@@ -1,13 +1,15 @@
 /**
  * Reconciliation, at connect and after a reconnect, before new orders are
  * accepted: every order the log thinks is open is compared with the broker,
- * executions the log missed are added, and orders working at the broker that
+ * executions the log missed are added (order-less ones too, where the broker
+ * can say what they were), and orders working at the broker that
  * the log has never seen are adopted. An order the broker does not know and
  * never executed did not survive; it is closed as CANCELLED with that reason,
  * never resent.
  */
 import { withContext } from '../logging.js';
 import type { OrderContext } from './context.js';
+import { recordAccountExecution } from './account-executions.js';
 import { adoptBrokerOrder, applyBrokerState, applyFill, ownOrder, updateFrom } from './order-events.js';
 
 export interface ReconcileReport {
@@ -35,6 +37,10 @@ export function reconcileOrders(ctx: OrderContext): Promise<ReconcileReport> {
     }
     for (const fill of executions) {
       if ((await applyFill(ctx, fill, 'ORDER_RECONCILED'))?.changed) report.fillsAdded++;
+    }
+    // Executions without an order (exercise, expiry, liquidation) the log missed: recorded once, by execution id.
+    for (const event of (await ctx.broker.getAccountExecutions?.()) ?? []) {
+      if (await recordAccountExecution(ctx, event)) report.fillsAdded++;
     }
     for (const order of await ctx.audit.openOrders(ctx.scope())) {
       // Never sent: a simulated order, or one held for a person's approval (approvals/ settles those).
