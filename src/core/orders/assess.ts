@@ -25,24 +25,27 @@ export interface Assessment {
 export async function assess(ctx: OrderContext, spec: OrderSpec, options: { replacing?: string } = {}): Promise<Assessment> {
   const accountId = ctx.resolveAccount(spec.account);
   const contract = await ctx.contracts.resolve(instrumentOf(spec));
-  // A quote is only needed for pricing; an order with a limit price must not
-  // fail because market data is momentarily unavailable.
-  const quote = await ctx.broker.getQuote(contract).catch((err: unknown) => {
-    ctx.logger.warn({ err, conId: contract.conId }, 'no quote for the order; pricing from the order alone');
-    return null;
-  });
-  const [positions, summary, pnl, open] = await Promise.all([
+  const now = ctx.clock.now();
+  // Everything the checks read is asked for at once: the quote and the open-order
+  // listing are round trips to the broker, the history facts are store reads, and
+  // none depends on another (one after the other, their waits add up before transmit).
+  const [quote, positions, summary, pnl, open, history] = await Promise.all([
+    // A quote is only needed for pricing; an order with a limit price must not
+    // fail because market data is momentarily unavailable.
+    ctx.broker.getQuote(contract).catch((err: unknown) => {
+      ctx.logger.warn({ err, conId: contract.conId }, 'no quote for the order; pricing from the order alone');
+      return null;
+    }),
     ctx.broker.getPositions(accountId),
     ctx.broker.getAccountSummary(accountId),
     ctx.broker.getPnl(accountId),
     ctx.broker.getOpenOrders(),
+    ctx.risk.historyFacts({ spec, contract, accountId, now }),
   ]);
   const workingOrders: WorkingOrderExposure[] = open
     .filter((o) => o.accountId === accountId && o.orderId !== options.replacing)
     .map((o) => ({ conId: o.conId, action: o.spec.action, remainingQuantity: o.remainingQuantity }));
   const ref = referencePrice(spec, quote);
-  const now = ctx.clock.now();
-  const history = await ctx.risk.historyFacts({ spec, contract, accountId, now });
   const riskChecks = ctx.risk.evaluate({
     history,
     spec,
