@@ -17,6 +17,7 @@ import type {
   OptionChainRequest,
   ModifyOrderAck,
   ModifyOrderRequest,
+  OpenOrdersQuery,
   PlaceOrderAck,
   PlaceOrderRequest,
   Unsubscribe,
@@ -289,9 +290,9 @@ export class TwsBroker implements Broker {
     return this.orders.globalCancel();
   }
 
-  async getOpenOrders(): Promise<BrokerOrderState[]> {
+  async getOpenOrders(options?: OpenOrdersQuery): Promise<BrokerOrderState[]> {
     await this.ready();
-    return this.orders.openOrders();
+    return this.orders.openOrders(options);
   }
 
   async getOrder(orderId: string): Promise<BrokerOrderState | null> {

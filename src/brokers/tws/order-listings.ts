@@ -6,7 +6,7 @@
  */
 import { EventName, type Contract as IbContract, type Order as IbOrder } from '@stoqey/ib';
 import { TERMINAL_STATUSES, type OrderStatus } from '../../core/models.js';
-import type { BrokerOrderState } from '../../core/broker/port.js';
+import type { BrokerOrderState, OpenOrdersQuery } from '../../core/broker/port.js';
 import type { TwsContext } from './context.js';
 import { cloneState, type OrderBook, type TrackedOrder } from './order-book.js';
 import { isRecord, mapCompleted, num, str } from './wire.js';
@@ -21,6 +21,13 @@ export interface Completion {
 export class OrderListings {
   private openCollector: { ids: Set<string>; done: () => void } | null = null;
   private openLock: Promise<unknown> = Promise.resolve();
+  /**
+   * The ids of the last finished listing, with the wall time it was asked for,
+   * plus every order of ours placed or heard of since (our own orders reach us
+   * without asking: TWS sends openOrder/orderStatus to the client that placed them).
+   */
+  private lastListing: { ids: Set<string>; askedAt: number } | null = null;
+  private refreshing = false;
   private completedCollector: { found: Map<string, Completion>; done: () => void } | null = null;
   private completedLock: Promise<unknown> = Promise.resolve();
 
@@ -38,6 +45,12 @@ export class OrderListings {
   /** An openOrder for one of ours arrived: part of the listing in progress, if any. */
   noteOpen(orderId: string): void {
     this.openCollector?.ids.add(orderId);
+    this.lastListing?.ids.add(orderId);
+  }
+
+  /** Orders of ours about to be sent: working from now on, whatever listing is remembered. */
+  notePlaced(orderIds: readonly string[]): void {
+    for (const id of orderIds) this.lastListing?.ids.add(id);
   }
 
   /** reqAllOpenOrders: updates every order TWS lists; returns the ids it listed. */
@@ -46,20 +59,48 @@ export class OrderListings {
       const { conn, requestTimeoutMs } = this.ctx;
       const req = conn.registry.start<Set<string>>('open orders', { timeoutMs: requestTimeoutMs, onSettle: () => (this.openCollector = null) });
       const ids = new Set<string>();
+      const askedAt = Date.now();
       this.openCollector = { ids, done: () => req.resolve(ids) };
       await conn.send('reqAllOpenOrders', (ib) => ib.reqAllOpenOrders()).catch((err: Error) => req.reject(err));
-      return req.promise;
+      const listed = await req.promise;
+      this.lastListing = { ids: new Set(listed), askedAt };
+      return listed;
     });
     this.openLock = turn;
     return turn;
   }
 
-  async openOrders(): Promise<BrokerOrderState[]> {
-    const ids = await this.syncOpenOrders();
+  /**
+   * Every working order. With `maxAgeMs`, a listing asked for at most that long
+   * ago is used (and one older than half of it is renewed in the background, so
+   * a steady stream of orders never waits for it): orders of ours are current
+   * (TWS pushes their every change to us), orders of other clients (TWS itself,
+   * other API clients, another gateway) are as that listing saw them. Without
+   * it, TWS is asked now.
+   */
+  async openOrders(options: OpenOrdersQuery = {}): Promise<BrokerOrderState[]> {
+    const { maxAgeMs } = options;
+    const last = this.lastListing;
+    const age = last === null ? Infinity : Date.now() - last.askedAt;
+    let ids: Set<string>;
+    if (maxAgeMs !== undefined && last !== null && age <= maxAgeMs) {
+      if (age > maxAgeMs / 2) this.renewInBackground();
+      ids = last.ids;
+    } else {
+      ids = await this.syncOpenOrders();
+    }
     return [...ids]
       .map((id) => this.book.find(id))
       .filter((t): t is TrackedOrder => t !== undefined && !TERMINAL_STATUSES.has(t.state.status))
       .map((t) => cloneState(t.state));
+  }
+
+  private renewInBackground(): void {
+    if (this.refreshing) return;
+    this.refreshing = true;
+    void this.syncOpenOrders()
+      .catch((err: unknown) => this.ctx.log.warn({ err }, 'open-order listing not renewed'))
+      .finally(() => (this.refreshing = false));
   }
 
   /**

@@ -7,7 +7,7 @@
  * (reconcile.ts) drives the listings and the book after every handshake.
  */
 import type { Contract, Fill, OrderSpec } from '../../core/models.js';
-import type { BrokerOrderState, ExecutionsQuery, ModifyOrderAck, ModifyOrderRequest, PlaceOrderAck, PlaceOrderRequest, WhatIfResult } from '../../core/broker/port.js';
+import type { BrokerOrderState, ExecutionsQuery, OpenOrdersQuery, ModifyOrderAck, ModifyOrderRequest, PlaceOrderAck, PlaceOrderRequest, WhatIfResult } from '../../core/broker/port.js';
 import { BrokerConnectionError } from '../../core/errors.js';
 import type { TwsContext } from './context.js';
 import type { Contracts } from './contracts.js';
@@ -53,8 +53,8 @@ export class Orders {
     return this.book.get(orderId);
   }
 
-  openOrders(): Promise<BrokerOrderState[]> {
-    return this.listings.openOrders();
+  openOrders(options?: OpenOrdersQuery): Promise<BrokerOrderState[]> {
+    return this.listings.openOrders(options);
   }
 
   listExecutions(query?: ExecutionsQuery): Promise<Fill[]> {
@@ -62,6 +62,8 @@ export class Orders {
   }
 
   place(request: PlaceOrderRequest): Promise<PlaceOrderAck> {
+    const { orderId, takeProfitOrderId, stopLossOrderId } = request.ids;
+    this.listings.notePlaced([orderId, takeProfitOrderId, stopLossOrderId].filter((id): id is string => id !== undefined));
     return this.placement.place(request);
   }
 

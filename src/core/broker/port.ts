@@ -121,6 +121,16 @@ export interface PlaceOrderAck {
   children: BrokerOrderState[];
 }
 
+/**
+ * How recent a listing of working orders must be. A backend whose list costs a
+ * round trip (tws: reqAllOpenOrders) may answer from a listing asked for at
+ * most `maxAgeMs` ago, with its own orders as they are now; without it, it
+ * asks. A backend that knows its orders in memory (sim) ignores it.
+ */
+export interface OpenOrdersQuery {
+  maxAgeMs?: number;
+}
+
 export interface ExecutionsQuery {
   /** Only executions at or after this UTC ISO time. */
   since?: string;
@@ -198,7 +208,8 @@ export interface Broker {
    * per-order cancels already reach every order (the simulator) leaves it out.
    */
   globalCancel?(): Promise<void>;
-  getOpenOrders(): Promise<BrokerOrderState[]>;
+  /** Every working order at the broker; `maxAgeMs` lets a backend that must ask for the list answer from one that recent (OpenOrdersQuery). */
+  getOpenOrders(query?: OpenOrdersQuery): Promise<BrokerOrderState[]>;
   getOrder(orderId: string): Promise<BrokerOrderState | null>;
   getExecutions(query?: ExecutionsQuery): Promise<Fill[]>;
   /**

@@ -21,6 +21,16 @@ export interface Assessment {
   gate: GateDecision;
 }
 
+/**
+ * How old a broker's listing of working orders may be for the exposure checks.
+ * This gateway's own orders are always current (the broker reports their every
+ * change); orders placed elsewhere (TWS itself, other API clients, another
+ * gateway) count as a listing at most this old saw them. Asking for the list
+ * per order cost a round trip to IB Gateway before every transmit, and one of
+ * IBKR's 50 messages a second; a listing is renewed in the background instead.
+ */
+export const WORKING_ORDERS_MAX_AGE_MS = 1000;
+
 /** `replacing`: the working order a modification would replace; its current version leaves the working-order exposure (the new one is `spec`). */
 export async function assess(ctx: OrderContext, spec: OrderSpec, options: { replacing?: string } = {}): Promise<Assessment> {
   const accountId = ctx.resolveAccount(spec.account);
@@ -39,7 +49,7 @@ export async function assess(ctx: OrderContext, spec: OrderSpec, options: { repl
     ctx.broker.getPositions(accountId),
     ctx.broker.getAccountSummary(accountId),
     ctx.broker.getPnl(accountId),
-    ctx.broker.getOpenOrders(),
+    ctx.broker.getOpenOrders({ maxAgeMs: WORKING_ORDERS_MAX_AGE_MS }),
     ctx.risk.historyFacts({ spec, contract, accountId, now }),
   ]);
   const workingOrders: WorkingOrderExposure[] = open
