@@ -63,7 +63,7 @@ describe('tws broker open orders for the order path', () => {
     const [foreignId] = await x.sim.allocateOrderIds(1);
     if (!foreignId) throw new Error('no id');
     await x.sim.placeOrder({ ids: { orderId: foreignId }, contract: aapl, spec, accountId: account, orderRef: 'elsewhere' });
-    const foreign = (orders: { orderRef: string }[]): number => orders.filter((o) => o.orderRef === 'elsewhere').length;
+    const foreign = (orders: { orderRef: string | null }[]): number => orders.filter((o) => o.orderRef === 'elsewhere').length;
 
     expect(foreign(await x.broker.getOpenOrders({ maxAgeMs: 60_000 }))).toBe(0);
     const asked = sent('reqAllOpenOrders');
