@@ -34,6 +34,10 @@ import { MarketData } from './market-data.js';
 import { OrderStore } from './order-store.js';
 import { Orders } from './orders.js';
 import { findLostOrder, reconcile } from './reconcile.js';
+import { WarmQuotes } from './warm-quotes.js';
+
+/** A warm quote stream is given up after this long without a quote asked for its instrument. */
+const WARM_QUOTE_IDLE_MS = 60_000;
 
 export interface TwsBrokerOptions {
   host: string;
@@ -62,6 +66,7 @@ export class TwsBroker implements Broker {
   private readonly ctx: TwsContext;
   private readonly contracts: Contracts;
   private readonly market: MarketData;
+  private readonly warm: WarmQuotes;
   private readonly historical: Historical;
   private readonly account: Account;
   private readonly orders: Orders;
@@ -87,6 +92,7 @@ export class TwsBroker implements Broker {
       watchdog: options.watchdog ?? { idleMs: 30_000, probeTimeoutMs: 10_000 },
       messagesPerSecond: options.messagesPerSecond ?? 45,
       onSessionStart: async () => {
+        this.warm.sessionStarted();
         // Account subscriptions end with the socket: renew them first, so their download overlaps reconciliation.
         await this.account.feed.start().catch((err: unknown) => log.warn({ err }, 'account subscriptions not renewed'));
         const r = await reconcile(this.orders, this.market);
@@ -106,7 +112,10 @@ export class TwsBroker implements Broker {
     this.store = new OrderStore(options.dataDir);
     this.cache = new BarCache(options.dataDir);
     this.contracts = new Contracts(this.ctx);
-    this.market = new MarketData(this.ctx, options.maxMarketDataLines ?? 100);
+    const lines = options.maxMarketDataLines ?? 100;
+    this.market = new MarketData(this.ctx, lines);
+    this.warm = new WarmQuotes(this.market, { idleMs: WARM_QUOTE_IDLE_MS, maxWarm: Math.floor(lines / 4) });
+    this.market.makeRoom = () => this.warm.evictOne();
     this.historical = new Historical(this.ctx, this.cache);
     this.account = new Account(this.ctx, this.contracts);
     this.orders = new Orders(this.ctx, this.store, this.contracts, () => {
@@ -148,6 +157,7 @@ export class TwsBroker implements Broker {
   private closed = false;
 
   async close(): Promise<void> {
+    this.warm.close();
     await this.conn.close();
     // What was raised up to now (the close's own 'disconnected' among it) reaches the listeners still attached.
     this.drainOutbox();
@@ -230,9 +240,14 @@ export class TwsBroker implements Broker {
     return { underlying: underlying.symbol, underlyingConId: underlying.conId, underlyingPrice: spot, exchange: row.exchange, multiplier: row.multiplier, expirations, strikes, options, timestamp };
   }
 
+  /** From a warm stream when the instrument has one (warm-quotes.ts), else a snapshot. */
   async getQuote(contract: Contract): Promise<Quote> {
     await this.ready();
-    return (await this.market.snapshot(contract)).quote;
+    const streamed = this.warm.current(contract.conId);
+    if (streamed) return streamed;
+    const { quote } = await this.market.snapshot(contract);
+    this.warm.noteSnapshot(contract);
+    return quote;
   }
 
   subscribeQuotes(contract: Contract, listener: (quote: Quote) => void): Unsubscribe {

@@ -91,6 +91,13 @@ export class MarketData {
     return this.streams.size;
   }
 
+  hasFreeLine(): boolean {
+    return this.streams.size < this.maxLines;
+  }
+
+  /** Asked when a new stream meets the line budget: may free a line (warm-quotes.ts gives up a warm stream). */
+  makeRoom: () => boolean = () => false;
+
   private onTick(reqId: number, field: unknown, value: unknown, price: boolean): void {
     const sink = this.sinks.get(reqId);
     if (!sink || typeof field !== 'number') return;
@@ -161,7 +168,7 @@ export class MarketData {
   subscribe(contract: Contract, listener: (q: Quote) => void): Unsubscribe {
     let stream = this.streams.get(contract.conId);
     if (!stream) {
-      if (this.streams.size >= this.maxLines) {
+      if (this.streams.size >= this.maxLines && !this.makeRoom()) {
         throw new MarketDataError(`Market data line budget reached (${this.maxLines} streaming instruments); stop another stream first`, 'MARKET_DATA_UNAVAILABLE', { maxLines: this.maxLines });
       }
       const created: Stream = {
