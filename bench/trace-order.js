@@ -56,15 +56,22 @@ await sim.connect();
 // The simulated broker behind the emulator, timed like the gateway's own calls.
 for (const name of ['placeOrder', 'allocateOrderIds', 'getQuote', 'getOpenOrders']) sim[name] = timed(`sim.${name}`, sim[name], sim);
 const emulator = await startTwsEmulator({ broker: sim, port: 0 });
+// TRACE_BROKER=sim: the gateway on its embedded simulator instead (the REST order path's broker), orders with a clientOrderId.
+const onSim = process.env.TRACE_BROKER === 'sim';
 const client = await createClient({
   config: parseConfig({
-    BROKER: 'tws', IBKR_PORT: String(emulator.port), IBKR_CLIENT_ID: '902', DATA_DIR: tmp('trace-gw-'), ORDERS_ENABLED: 'true',
+    ...(onSim ? { BROKER: 'sim', SIM_SESSION: 'always-open', SIM_STARTING_CASH: '100000000' } : { BROKER: 'tws', IBKR_PORT: String(emulator.port), IBKR_CLIENT_ID: '902' }),
+    DATA_DIR: tmp('trace-gw-'), ORDERS_ENABLED: 'true',
     DUPLICATE_ORDER_WINDOW_SECONDS: '0', MAX_ORDERS_PER_MINUTE: '1000000', MAX_ORDERS_PER_DAY: '100000000',
   }),
   logger: createLogger({ level: 'silent' }),
   broker: async (config, clock, logger) => {
     const broker = await createBroker(config, clock, logger);
     gatewayBroker = broker;
+    if (onSim) {
+      for (const name of ['placeOrder', 'allocateOrderIds', 'getQuote', 'getOpenOrders', 'getPositions', 'getAccountSummary', 'getPnl']) broker[name] = timed(`broker.${name}`, broker[name], broker);
+      return broker;
+    }
     // Every message the adapter sends, through its pacer, by name.
     const send = broker.conn.send;
     broker.conn.send = function (what, fn) {
@@ -97,7 +104,7 @@ const runs = [];
 for (let i = 0; i < ORDERS + 5; i++) {
   calls = [];
   t0 = performance.now();
-  await client.placeOrder({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
+  await client.placeOrder({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT', ...(onSim ? { clientOrderId: `trace-${i}` } : {}) });
   const total = performance.now() - t0;
   t0 = null;
   if (i >= 5) runs.push({ total, calls });

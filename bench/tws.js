@@ -9,11 +9,11 @@
 //
 // Orders are measured twice. Paced: one order per client every ORDER_SPACING_MS,
 // so neither client is ever held by a message-rate limiter (IBKR allows 50
-// messages/s per client; the gateway sends a quote snapshot, an open-order
-// listing and the order itself for each order, the direct client only the
-// order): this is the acknowledgement latency. Back-to-back: as fast as each
-// call returns, where the gateway's three messages per order meet its 45/s
-// pacer: this shows what the per-order requests cost at IBKR's rate limit.
+// messages/s per client): this is the acknowledgement latency. Back-to-back: as
+// fast as each call returns, against the gateway's 45/s pacer. Once warm, the
+// gateway sends only the order itself, like the direct client (quotes come from
+// a warm stream, working orders from a listing renewed in the background at most
+// twice a second; README "Connecting to IB Gateway or TWS").
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
