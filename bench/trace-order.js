@@ -100,8 +100,35 @@ if (process.env.TRACE_EVENTS) {
     return emit.call(this, event, ...args);
   };
 }
+// TRACE_DIRECT=1: a bare @stoqey/ib client places an order before each of the gateway's, as bench/tws.js does.
+let direct = null;
+if (process.env.TRACE_DIRECT) {
+  const { EventName, IBApi, OrderAction, OrderType, SecType } = await import('@stoqey/ib');
+  const ib = new IBApi({ host: '127.0.0.1', port: emulator.port, clientId: 901 });
+  let nextId = await new Promise((resolve) => {
+    ib.once(EventName.nextValidId, resolve);
+    ib.connect();
+  });
+  nextId += 100_000;
+  const AAPL = { conId: 265598, symbol: 'AAPL', secType: SecType.STK, exchange: 'SMART', currency: 'USD' };
+  direct = {
+    ib,
+    order: () =>
+      new Promise((resolve) => {
+        const id = nextId++;
+        const seen = (orderId) => {
+          if (orderId !== id) return;
+          ib.off(EventName.orderStatus, seen);
+          resolve();
+        };
+        ib.on(EventName.orderStatus, seen);
+        ib.placeOrder(id, AAPL, { action: OrderAction.BUY, orderType: OrderType.MKT, totalQuantity: 1, tif: 'DAY', transmit: true });
+      }),
+  };
+}
 const runs = [];
 for (let i = 0; i < ORDERS + 5; i++) {
+  if (direct) await direct.order();
   calls = [];
   t0 = performance.now();
   await client.placeOrder({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT', ...(onSim ? { clientOrderId: `trace-${i}` } : {}) });
@@ -129,6 +156,7 @@ lines.sort((a, b) => a.start - b.start);
 for (const l of lines) console.log(`${l.start.toFixed(2).padStart(7)} -> ${l.end.toFixed(2).padStart(7)} ms  ${l.label}${l.n < runs.length ? ` (${l.n}/${runs.length} runs)` : ''}`);
 console.log(`median placeOrder total ${median(runs.map((r) => r.total)).toFixed(2)} ms over ${runs.length} orders`);
 if (process.env.TRACE_WINDOWS) fs.writeFileSync(process.env.TRACE_WINDOWS, JSON.stringify(windows.filter((w) => w.length === 2).map((w) => w.map((t) => Number(t / 1000n)))));
+direct?.ib.disconnect();
 await client.close();
 await emulator.close();
 await sim.close();

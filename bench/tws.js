@@ -1,7 +1,8 @@
 // What the gateway adds on top of the TWS API (run by bench/run.js after `npm run build`).
 //
-// One TWS emulator over the simulated broker serves two clients in the same
-// run: a bare @stoqey/ib IBApi (the baseline: what a hand-written program
+// One TWS emulator over the simulated broker, in a process of its own (as IB
+// Gateway is: its work must not share the gateway's event loop and be counted
+// as the gateway's), serves two clients in the same run: a bare @stoqey/ib IBApi (the baseline: what a hand-written program
 // pays) and the gateway's createClient() with BROKER=tws (contract cache,
 // validation, risk, gates, audit row before transmit, idempotency). The
 // figures are the gateway's median latency, the direct median, and the
@@ -14,10 +15,12 @@
 // gateway sends only the order itself, like the direct client (quotes come from
 // a warm stream, working orders from a listing renewed in the background at most
 // twice a second; README "Connecting to IB Gateway or TWS").
+import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { EventName, IBApi, OrderAction, OrderType, SecType } from '@stoqey/ib';
 import { createSimBroker } from '../dist/brokers/sim/index.js';
@@ -95,10 +98,36 @@ function durableCommitMs() {
   return times;
 }
 
-export async function benchTwsOverhead() {
+/** The child: the simulated broker and the emulator over it; reports its port, closes on 'close'. */
+async function serveEmulator() {
   const sim = createSimBroker({ dataDir: tmp('bench-tws-sim-'), seed: 42, session: 'always-open', startingCash: 100_000_000 });
   await sim.connect();
   const emulator = await startTwsEmulator({ broker: sim, port: 0 });
+  process.on('message', async (msg) => {
+    if (msg !== 'close') return;
+    await emulator.close();
+    await sim.close();
+    process.exit(0);
+  });
+  process.send?.({ port: emulator.port });
+}
+
+function startEmulatorProcess() {
+  const child = fork(fileURLToPath(import.meta.url), ['--emulator'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('message', (msg) => resolve({
+      port: msg.port,
+      close: () => new Promise((done) => {
+        child.once('exit', done);
+        child.send('close');
+      }),
+    }));
+  });
+}
+
+export async function benchTwsOverhead() {
+  const emulator = await startEmulatorProcess();
   const { ib, nextId } = await connectDirect(emulator.port);
   const client = await createClient({
     config: parseConfig({
@@ -151,8 +180,8 @@ export async function benchTwsOverhead() {
     ib.disconnect();
     await client.close();
     await emulator.close();
-    await sim.close();
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) console.log(await benchTwsOverhead());
+if (process.argv.includes('--emulator')) await serveEmulator();
+else if (import.meta.url === `file://${process.argv[1]}`) console.log(await benchTwsOverhead());
