@@ -45,6 +45,9 @@ const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeou
 const asBot = <T>(fn: () => Promise<T>): Promise<T> => withContext({ interface: 'mcp', apiKeyName: 'bot' }, fn);
 
 async function signIn(key: string): Promise<void> {
+  // Forget the tab's key and load the page afresh: going to the same URL and hash would not reload it.
+  if (page.url().startsWith(baseUrl)) await page.evaluate(() => sessionStorage.clear());
+  await page.goto('about:blank');
   await page.goto(`${baseUrl}/#approvals`);
   await page.locator('#signin-key:focus').waitFor();
   await page.keyboard.type(key);
@@ -127,7 +130,6 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard Approvals tab in headless Chro
   });
 
   it('follows the order stream rather than polling: a held order appears while the tab is open, and nothing is fetched while nothing happens', async () => {
-    await page.evaluate(() => sessionStorage.clear());
     await signIn('dash-approver-1');
     await page.locator('#approvals-feed-state[data-feed-state="live"]').waitFor();
     const listReads: string[] = [];
@@ -148,7 +150,6 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard Approvals tab in headless Chro
 
   it('a read-only key sees the held orders but cannot decide them', async () => {
     const held = await asBot(() => client.placeOrder({ symbol: 'AAPL', action: 'SELL', quantity: 3, orderType: 'MKT' }));
-    await page.evaluate(() => sessionStorage.clear());
     await signIn('dash-viewer-key-1');
     const card = page.locator(`[data-approval="${held.orderId}"]`);
     await card.waitFor();

@@ -39,8 +39,9 @@ describe('one gateway on SQLite', () => {
     await withContext({ interface: 'cli' }, () => new KillSwitch(cli, systemClock).set(true, 'gateway not answering', null));
     await cli.close();
     await eventually(async () => (await gw.client.getOrderStatus(orderId)).status).toBe('CANCELLED');
+    // The follower records its run once its cancels are done: the order may show CANCELLED a moment before.
+    await eventually(async () => (await gw.client.queryAudit({ eventType: 'KILL_SWITCH_ENFORCED' })).entries.length).toBe(1);
     const enforced = (await gw.client.queryAudit({ eventType: 'KILL_SWITCH_ENFORCED' })).entries;
-    expect(enforced).toHaveLength(1);
     expect(enforced[0]?.eventData).toMatchObject({ account: null, engagedBy: 'cli', reason: 'gateway not answering', cancelled: [orderId], failed: [] });
     expect(await errorCode(restingBuy(gw.client))).toBe('KILL_SWITCH_ENGAGED');
   });
@@ -127,8 +128,8 @@ describe('two gateways on one PostgreSQL database', () => {
     const engaged = await a.setKillSwitch(true, 'desk stop');
     expect(engaged.cancelled).toEqual([]);
     await eventually(async () => (await b.getOrderStatus(onB)).status).toBe('CANCELLED');
+    await eventually(async () => (await b.queryAudit({ eventType: 'KILL_SWITCH_ENFORCED' })).entries.length).toBe(1);
     const enforced = (await b.queryAudit({ eventType: 'KILL_SWITCH_ENFORCED' })).entries;
-    expect(enforced).toHaveLength(1);
     expect(enforced[0]?.eventData).toMatchObject({ account: null, reason: 'desk stop', cancelled: [onB], identities: ['sim:DU2222222'] });
     expect(await errorCode(restingBuy(b))).toBe('KILL_SWITCH_ENGAGED');
   });

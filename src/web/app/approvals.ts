@@ -42,7 +42,9 @@ async function card(a: Approval): Promise<HTMLElement> {
       const body = action === 'approve' ? { specHash: a.specHash, ...(text ? { reason: text } : {}) } : { reason: text };
       const d = await api<ApprovalDecision>(`/api/approvals/${encodeURIComponent(a.approvalId)}/${action}`, { method: 'POST', body });
       say(message, d.approval.state === 'APPROVED' ? `Approved: sent as order ${d.approval.orderId ?? '?'} (${d.order?.status ?? ''})` : `Rejected: ${d.approval.decisionReason ?? ''}`, 'ok');
-      void loadApprovals();
+      // The answer stays on the card for a moment before the list redraws without it.
+      shownUntil = Date.now() + SHOW_DECISION_MS;
+      window.setTimeout(() => void loadApprovals(), SHOW_DECISION_MS);
     } catch (err) {
       say(message, errorText(err), 'error');
       approve.disabled = false;
@@ -78,6 +80,9 @@ async function card(a: Approval): Promise<HTMLElement> {
 }
 
 let reloadTimer: number | undefined;
+/** How long a decision's answer stays on its card, and until when (a redraw would remove the card with it). */
+const SHOW_DECISION_MS = 1500;
+let shownUntil = 0;
 
 /**
  * Follows the order event stream instead of polling: a held order is an order
@@ -89,7 +94,7 @@ export function approvalsFollow(order: { orderId: string; status: string }): voi
   if (!order.orderId.startsWith('APR-') && order.status !== 'PENDING_APPROVAL') return;
   if (byId('view-approvals').hidden) return;
   window.clearTimeout(reloadTimer);
-  reloadTimer = window.setTimeout(() => void loadApprovals(), 150);
+  reloadTimer = window.setTimeout(() => void loadApprovals(), Math.max(150, shownUntil - Date.now()));
 }
 
 export async function loadApprovals(): Promise<void> {
