@@ -236,6 +236,10 @@ export class SimBroker implements Broker {
     return this.orders.allocateOrderIds(count);
   }
 
+  orderIdFloor(): Promise<number> {
+    return this.orders.orderIdFloor();
+  }
+
   placeOrder(request: PlaceOrderRequest): Promise<PlaceOrderAck> {
     return this.orders.placeOrder(request);
   }

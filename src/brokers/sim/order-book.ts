@@ -40,6 +40,11 @@ export class OrderBook {
     return store.allocateOrderIds(count);
   }
 
+  /** The sim's next id, not taken: ids the core chooses at or above it are moved past when the order is placed (reserveOrderId). */
+  async orderIdFloor(): Promise<number> {
+    return this.sim.requireStore().peekNextOrderId();
+  }
+
   async placeOrder(request: PlaceOrderRequest): Promise<PlaceOrderAck> {
     const store = this.sim.requireStore();
     // One sim.db commit per order (issue 18): catching the market up to now and the order itself.

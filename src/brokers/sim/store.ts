@@ -280,6 +280,11 @@ export class SimStore {
     if (next + ORDER_ID_BLOCK / 2 > this.reservedThrough) this.reserveThrough(next + ORDER_ID_BLOCK);
   }
 
+  /** The next id allocateOrderIds would hand out, without taking it. */
+  peekNextOrderId(): number {
+    return this.nextOrderId();
+  }
+
   /** Reads the counter and reserves the first block (at connect, so the first order pays no commit for it). */
   prepareOrderIds(): void {
     this.nextOrderId();

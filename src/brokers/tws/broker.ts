@@ -285,6 +285,11 @@ export class TwsBroker implements Broker {
     return this.orders.allocate(count);
   }
 
+  async orderIdFloor(): Promise<number> {
+    await this.ready();
+    return this.orders.idFloor();
+  }
+
   placeOrder(request: PlaceOrderRequest): Promise<PlaceOrderAck> {
     // No waiting for a reconnect here: an order is placed on the connection the caller saw, or refused at once.
     return this.orders.place(request);

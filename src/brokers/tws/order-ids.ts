@@ -20,9 +20,16 @@ export class OrderIds {
     this.nextId = Math.max(this.nextId, this.ctx.conn.nextValidId ?? 0, this.store.highestOrderId() + 1);
   }
 
+  /** The lowest id usable now, not taken (the core's store-wide sequence starts there; noteUsed then moves past what it chose). */
+  floor(): number {
+    this.requireConnected();
+    this.sync();
+    return this.nextId;
+  }
+
   allocate(count: number): string[] {
     if (!Number.isInteger(count) || count < 1) throw new RangeError('allocateOrderIds: count must be a positive integer');
-    if (this.ctx.conn.nextValidId === null && this.nextId === 0) throw new BrokerConnectionError('No order ids before the first connection to IB Gateway/TWS');
+    this.requireConnected();
     this.sync();
     const ids: string[] = [];
     for (let i = 0; i < count; i++) ids.push(String(this.nextId++));
@@ -31,7 +38,11 @@ export class OrderIds {
     return ids;
   }
 
-  /** An id the caller chose (allocated earlier) is about to be used. */
+  private requireConnected(): void {
+    if (this.ctx.conn.nextValidId === null && this.nextId === 0) throw new BrokerConnectionError('No order ids before the first connection to IB Gateway/TWS');
+  }
+
+  /** An id the caller chose (allocated earlier, or from the store's sequence) is about to be used. */
   noteUsed(orderId: string): void {
     this.store.noteOrderId(Number(orderId));
   }

@@ -49,6 +49,10 @@ export class Orders {
     return this.ids.allocate(count);
   }
 
+  idFloor(): number {
+    return this.ids.floor();
+  }
+
   get(orderId: string): BrokerOrderState | null {
     return this.book.get(orderId);
   }

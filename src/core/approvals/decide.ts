@@ -25,6 +25,7 @@ import { transmitApproved } from '../orders/place.js';
 import { actorIdentity } from './hold.js';
 import { approvalFrom, readApproval, specHashOf } from './records.js';
 import type { ApprovalEventName } from './webhook.js';
+import { claimKey } from '../orders/claims.js';
 
 const DECIDE_SCOPE = 'approvals.decide';
 /** Every decision claims under one owner: whoever decides, the claim only serialises them. */
@@ -254,12 +255,14 @@ async function pendingOrder(ctx: OrderContext, approvalId: string): Promise<Orde
 
 /** Claims the right to decide; false while another decision holds it (or after one completed). */
 async function claim(ctx: OrderContext, approvalId: string): Promise<boolean> {
-  let got = await ctx.audit.beginIdempotent(DECIDE_SCOPE, approvalId, OWNER, 'decide');
-  if (got.kind === 'in-progress' && got.since !== undefined && Date.parse(got.since) < ctx.startedAt && (await pendingOrder(ctx, approvalId))) {
-    // Left by a process that died mid-decision while the order still waited: nothing was sent (APPROVED is written first).
-    await ctx.audit.releaseIdempotent(DECIDE_SCOPE, approvalId);
-    got = await ctx.audit.beginIdempotent(DECIDE_SCOPE, approvalId, OWNER, 'decide');
-  }
+  // A decision its gateway abandoned while the order still waited is taken over (claims.ts): nothing was sent (APPROVED is written first).
+  const { claim: got } = await claimKey(ctx, {
+    scope: DECIDE_SCOPE,
+    key: approvalId,
+    owner: OWNER,
+    requestHash: 'decide',
+    mayTakeOver: async () => (await pendingOrder(ctx, approvalId)) !== null,
+  });
   return got.kind === 'new';
 }
 

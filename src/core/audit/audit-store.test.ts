@@ -222,7 +222,7 @@ describe('idempotency keys', () => {
 
   it('new, then in-progress, then replay after complete', async () => {
     expect(await store.beginIdempotent('orders', 'k1', OWNER, 'h1')).toEqual({ kind: 'new' });
-    expect(await store.beginIdempotent('orders', 'k1', OWNER, 'h1')).toEqual({ kind: 'in-progress', since: '2026-01-05T15:00:00.000Z' });
+    expect(await store.beginIdempotent('orders', 'k1', OWNER, 'h1')).toEqual({ kind: 'in-progress', since: '2026-01-05T15:00:00.000Z', holder: { instanceId: null, alive: null } });
     await store.completeIdempotent('orders', 'k1', { orderId: '5', status: 'SUBMITTED' });
     expect(await store.beginIdempotent('orders', 'k1', OWNER, 'h1')).toEqual({ kind: 'replay', result: { orderId: '5', status: 'SUBMITTED' } });
   });

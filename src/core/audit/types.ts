@@ -82,8 +82,43 @@ export interface OrderScope {
 export type IdempotencyBegin =
   | { kind: 'new' }
   | { kind: 'replay'; result: unknown }
-  /** `since`: when the key was claimed, so a caller can tell a live request from one a crash left behind. */
-  | { kind: 'in-progress'; since?: string };
+  /**
+   * `since`: when the key was claimed; `holder`: the gateway instance that
+   * claimed it, so a caller can tell a live request from one a crash left
+   * behind (core/instance.ts decides).
+   */
+  | { kind: 'in-progress'; since?: string; holder?: ClaimHolder };
+
+/**
+ * The gateway instance holding an in-progress idempotency claim, as the store
+ * sees it now. `instanceId` null: claimed by a handle that registered no
+ * instance (a claim from before instances were recorded). `alive` null: the
+ * instance's row is gone.
+ */
+export interface ClaimHolder {
+  instanceId: string | null;
+  alive: InstanceLiveness | null;
+}
+
+/** What the store knows of one instance's liveness. */
+export interface InstanceLiveness {
+  /** Which machine and process namespace (core/instance.ts localHostKey), or null when it could not tell. */
+  hostKey: string | null;
+  pid: number;
+  /** The lease the instance promised to renew within. */
+  leaseMs: number;
+  /** Time since its last heartbeat, by the store's clock (PostgreSQL: the server's, so gateways' clocks may differ). */
+  heartbeatAgeMs: number;
+  /** It closed cleanly. */
+  ended: boolean;
+}
+
+/** One running gateway (one createCoreClient) as registered in the store. */
+export interface InstanceInfo {
+  hostKey: string | null;
+  pid: number;
+  leaseMs: number;
+}
 
 /**
  * How durable a write must be when its promise resolves. 'durable' (the
@@ -145,6 +180,14 @@ export interface AuditStore {
   fillsSince(accountId: string, fromIso: string, afterRowId: number): Promise<{ fills: Fill[]; lastRowId: number }>;
   /** Highest numeric order id ever recorded (0 if none): order id allocation must never collide. */
   maxNumericOrderId(): Promise<number>;
+  /**
+   * Reserves `count` consecutive order ids from the store-wide sequence and
+   * returns the first: never below `floor` (the broker's next valid id), above
+   * every id reserved before by any handle on this store, and above every
+   * numeric order id already recorded. Ids of two gateways on one store
+   * therefore never collide, and each gateway's ids only increase.
+   */
+  reserveOrderIds(count: number, floor: number): Promise<number>;
   findOrderByClientOrderId(accountId: string, clientOrderId: string): Promise<OrderDetail | null>;
   /**
    * Order events (one per order_history version; sequence = its row id), oldest
@@ -169,6 +212,24 @@ export interface AuditStore {
   completeIdempotent(scope: string, key: string, result: unknown, options?: WriteOptions): Promise<void>;
   /** Gives a claimed key back when the request failed before anything was transmitted. */
   releaseIdempotent(scope: string, key: string, options?: WriteOptions): Promise<void>;
+  /**
+   * Takes over an in-progress claim whose holder is gone, for this handle's
+   * instance: succeeds (true) only if the claim is still the one seen (same
+   * `since` and holder), so of two gateways finding one orphan only one gets it.
+   * The claim keeps its owner and request hash; `since` becomes now.
+   */
+  takeOverIdempotent(scope: string, key: string, seen: { since: string; instanceId: string | null }): Promise<boolean>;
+
+  /**
+   * Registers this handle's gateway instance (one per running client) and
+   * returns its id; the handle's later claims carry it. The instance must call
+   * heartbeatInstance() within `leaseMs`, or its claims count as abandoned.
+   */
+  registerInstance(info: InstanceInfo): Promise<string>;
+  /** Renews the registered instance's lease. */
+  heartbeatInstance(): Promise<void>;
+  /** Marks the registered instance ended (a clean close): its claims are abandoned at once. */
+  endInstance(): Promise<void>;
 
 
   /** Small persistent state (kill switch, ...) kept beside the log; every change is a chained row. */

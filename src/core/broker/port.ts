@@ -5,9 +5,13 @@
  * implement it; the core never sees either's own types. Everything crossing the
  * seam is a shape from core/models.ts or one of the small types below.
  *
- * Order ids are allocated by the broker (`allocateOrderIds`) before an order is
- * transmitted, as IBKR's client-chosen order ids are: the core writes its audit
- * row with the id first, and only then calls `placeOrder`.
+ * Order ids are chosen before an order is transmitted, as IBKR's client-chosen
+ * order ids are: the core writes its audit row with the id first, and only
+ * then calls `placeOrder`. The core takes them from the store-wide sequence
+ * (core/orders/order-ids.ts), never below the broker's `orderIdFloor()`, so
+ * several gateways on one store never collide; the broker uses the ids it is
+ * given and moves its own counter past them. `allocateOrderIds` is the
+ * broker's own counter, for a caller without a store (the TWS emulator, tests).
  */
 import type {
   AccountPnL,
@@ -197,6 +201,11 @@ export interface Broker {
 
   whatIf(contract: Contract, spec: OrderSpec, accountId: string): Promise<WhatIfResult>;
   allocateOrderIds(count: number): Promise<string[]>;
+  /**
+   * The lowest order id this connection may use now: above every id it has
+   * used, and at least IBKR's nextValidId. Taking it reserves nothing.
+   */
+  orderIdFloor(): Promise<number>;
   placeOrder(request: PlaceOrderRequest): Promise<PlaceOrderAck>;
   /** Amends a working order in place (same id). A finished or unknown order is refused (accepted: false), not thrown. */
   modifyOrder(request: ModifyOrderRequest): Promise<ModifyOrderAck>;

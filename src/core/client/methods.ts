@@ -170,6 +170,8 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
       closed = true;
       orderEvents.close();
       await broker.close();
+      // After the broker: nothing of this instance is in flight any more, so its claims may be settled by others at once.
+      await ctx.instance.stop();
       await audit.close();
     },
   };

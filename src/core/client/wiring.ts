@@ -13,6 +13,7 @@ import { ContractResolver } from '../contracts.js';
 import { AccountError, AuditError, BrokerConnectionError, ConfigError } from '../errors.js';
 import { startupGateProblem } from '../gates.js';
 import type { GatewayClient } from './interface.js';
+import { GatewayInstance } from '../instance.js';
 import { KillSwitch } from '../kill-switch.js';
 import { silentLogger, withContext, type Logger } from '../logging.js';
 import { QuoteHub } from '../market-data.js';
@@ -48,6 +49,8 @@ export interface CoreClientOptions {
    * cancels itself.
    */
   followKillSwitch?: boolean;
+  /** This instance's lease in the store (default INSTANCE_LEASE_MS; tests shorten it). */
+  instanceLeaseMs?: number;
 }
 
 export async function createCoreClient(options: CoreClientOptions): Promise<GatewayClient> {
@@ -71,12 +74,22 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
   const audit: AuditStore = opened;
   let risk: RiskEngine;
   let approvals: ApprovalRuntime;
+  let instance: GatewayInstance;
+  const startedAt = clock.now();
+  try {
+    // Before any claim: every claim this client makes names its instance.
+    instance = await GatewayInstance.start(audit, { leaseMs: options.instanceLeaseMs, logger, startedAt });
+  } catch (err) {
+    await audit.close();
+    throw err;
+  }
   try {
     // A configured RISK_FILE is loaded (and validated) by the engine itself. Rates,
     // duplicates and the day's realised P&L come from the store every process writes.
     risk = createRiskEngine(config.risk, { store: storeHistory(audit) });
     approvals = createApprovalRuntime(config, logger);
   } catch (err) {
+    await instance.stop();
     await audit.close();
     throw err;
   }
@@ -84,6 +97,7 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
   try {
     broker = typeof options.broker === 'function' ? await options.broker(config, clock, logger) : options.broker;
   } catch (err) {
+    await instance.stop();
     await audit.close();
     throw err;
   }
@@ -100,7 +114,8 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
     clock,
     metrics,
     logger,
-    startedAt: clock.now(),
+    startedAt,
+    instance,
     resolveAccount: (account) => resolveAccount(broker, account),
     identityFor: (accountId) => brokerIdentity(config, accountId),
     scope: () => {
@@ -123,6 +138,7 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
       await reconcileOrders(ctx);
     } catch (err) {
       await broker.close().catch(() => undefined);
+      await instance.stop();
       await audit.close();
       throw err;
     }

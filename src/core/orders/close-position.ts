@@ -17,6 +17,7 @@ import type { OrderContext } from './context.js';
 import { parseInput } from './parse.js';
 import { callerIdentity, placeOrder } from './place.js';
 import { previewOrder } from './preview.js';
+import { claimKey } from './claims.js';
 
 export const CLOSE_SCOPE = 'positions.close';
 
@@ -98,12 +99,8 @@ export async function closePosition(ctx: OrderContext, symbolInput: string, inpu
   const requestHash = hashOf({ symbol, rest, account: ctx.resolveAccount(rest.account) });
   // Owned like an order's key: another API key replaying it is refused (IDEMPOTENCY_KEY_FOREIGN).
   const owner = callerIdentity();
-  let claim = await ctx.audit.beginIdempotent(CLOSE_SCOPE, key, owner, requestHash);
-  if (claim.kind === 'in-progress' && claim.since !== undefined && Date.parse(claim.since) < ctx.startedAt) {
-    // Left by a process that died: the order's own derived key still prevents a second send.
-    await ctx.audit.releaseIdempotent(CLOSE_SCOPE, key);
-    claim = await ctx.audit.beginIdempotent(CLOSE_SCOPE, key, owner, requestHash);
-  }
+  // A claim its gateway abandoned is taken over (claims.ts): the order's own derived key still prevents a second send.
+  const { claim } = await claimKey(ctx, { scope: CLOSE_SCOPE, key, owner, requestHash });
   if (claim.kind === 'replay') return { ...(claim.result as OrderResult), idempotentReplay: true };
   if (claim.kind === 'in-progress') throw new IdempotencyConflictError('A close with this idempotency key is still being processed; retry shortly', 'IDEMPOTENCY_IN_PROGRESS', { key });
   try {

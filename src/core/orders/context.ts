@@ -8,6 +8,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { ContractResolver } from '../contracts.js';
 import type { ConfigSnapshot } from '../gates.js';
+import type { GatewayInstance } from '../instance.js';
 import type { KillSwitch } from '../kill-switch.js';
 import type { Logger } from '../logging.js';
 import { currentContext } from '../logging.js';
@@ -36,8 +37,10 @@ export interface OrderContext {
   clock: Clock;
   metrics: Metrics;
   logger: Logger;
-  /** When this client started (clock ms): an idempotency claim older than this was left by an earlier process. */
+  /** When this client started (clock ms). */
   startedAt: number;
+  /** This gateway among others on the store: whose idempotency claims are abandoned, and its own lease (instance.ts). */
+  instance: GatewayInstance;
   /** The account an order goes to: the one named, else the first managed account. */
   resolveAccount(account?: string): string;
   /** The broker identity an order of this account is recorded under ('sim:DU1234567', 'tws:host:port:account:clientId'). */

@@ -40,6 +40,7 @@ import { applyBrokerState, updateFrom } from './order-events.js';
 import { withOrderLock } from './order-lock.js';
 import { callerIdentity } from './place.js';
 import { estimateFields } from './preview.js';
+import { claimKey } from './claims.js';
 
 export const MODIFY_SCOPE = 'orders.modify';
 
@@ -122,12 +123,8 @@ export async function modifyOrder(ctx: OrderContext, orderId: string, input: Mod
 
   const owner = callerIdentity();
   const requestHash = hashOf({ orderId, changes });
-  let claim = await ctx.audit.beginIdempotent(MODIFY_SCOPE, key, owner, requestHash);
-  if (claim.kind === 'in-progress' && claim.since !== undefined && Date.parse(claim.since) < ctx.startedAt) {
-    // Left by a process that died mid-request. A modification sets absolute values, so sending it again is safe.
-    await ctx.audit.releaseIdempotent(MODIFY_SCOPE, key);
-    claim = await ctx.audit.beginIdempotent(MODIFY_SCOPE, key, owner, requestHash);
-  }
+  // A claim its gateway abandoned mid-request is taken over (claims.ts): a modification sets absolute values, so sending it again is safe.
+  const { claim } = await claimKey(ctx, { scope: MODIFY_SCOPE, key, owner, requestHash });
   if (claim.kind === 'replay') {
     const stored = claim.result as Stored;
     if (stored.kind === 'result') return { ...stored.result, idempotentReplay: true };

@@ -37,6 +37,8 @@ import { resultFrom } from './mapping.js';
 import { applyBrokerState } from './order-events.js';
 import { riskKeyOf } from '../risk/history.js';
 import { approvalNeedFor, holdForApproval } from '../approvals/hold.js';
+import { claimKey } from './claims.js';
+import { allocateOrderIds } from './order-ids.js';
 
 export const PLACE_SCOPE = 'orders.place';
 const SCOPE = PLACE_SCOPE;
@@ -64,17 +66,15 @@ export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, opti
   const requestHash = hashOf({ spec, accountId });
   const owner = callerIdentity();
   // The claim reaches the disk with the durable ORDER_SUBMITTED row that follows it (WAL order).
-  let claim = await ctx.audit.beginIdempotent(SCOPE, key, owner, requestHash, RELAXED);
-  if (claim.kind === 'in-progress' && claim.since !== undefined && Date.parse(claim.since) < ctx.startedAt) {
-    // Claimed by a process that died mid-request. The order is in the log if and
+  const { claim, abandonedSince } = await claimKey(ctx, { scope: SCOPE, key, owner, requestHash, options: RELAXED });
+  if (abandonedSince !== null) {
+    // Taken over from a gateway that died mid-request. The order is in the log if and
     // only if it may have been sent (the log is written first): settle from there.
-    const orphan = await recoverOrphan(ctx, key, claim.since);
+    const orphan = await recoverOrphan(ctx, key, abandonedSince);
     if (orphan) {
       await ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result: orphan } satisfies Stored);
       return { ...orphan, idempotentReplay: true };
     }
-    await ctx.audit.releaseIdempotent(SCOPE, key);
-    claim = await ctx.audit.beginIdempotent(SCOPE, key, owner, requestHash);
   }
   if (claim.kind === 'replay') return replay(claim.result as Stored);
   if (claim.kind === 'in-progress') {
@@ -192,7 +192,8 @@ async function simulate(ctx: OrderContext, a: Assessment, planned: PlannedOrder[
 async function transmit(ctx: OrderContext, a: Assessment, planned: PlannedOrder[], key: string | null, approved?: ApprovedSend): Promise<OrderResult> {
   const status = ctx.broker.status();
   if (!status.connected) throw new BrokerConnectionError(`The broker is ${status.state}; nothing was sent`, 'BROKER_UNAVAILABLE');
-  const ids = await ctx.broker.allocateOrderIds(planned.length);
+  // From the store-wide sequence (order-ids.ts): unique across every gateway on this store.
+  const ids = await allocateOrderIds(ctx, planned.length);
   const idFor = (i: number): string => ids[i] ?? '';
   const parentId = idFor(0);
   // Ids another broker's orders already have in this store (two brokers on one DATA_DIR) are never written over.
@@ -200,6 +201,8 @@ async function transmit(ctx: OrderContext, a: Assessment, planned: PlannedOrder[
   if (taken) throw new OrderIdInUseError(taken.orderId, taken.brokerIdentity);
   if (approved) await approved.onIds(parentId);
   // The audit rows come first, durable (awaited: committed and fsync'd): an order that is not in the log is never sent.
+  // Nor is one whose idempotency claim another gateway might judge abandoned (a lapsed lease).
+  ctx.instance.assertLease();
   await recordAll(planned, (p, i) => record(ctx, a, p, idFor(i), parentId, 'PENDING_SUBMIT', a.gate.warning, key, approved?.approvalId));
   ctx.risk.recordPlaced(a.spec, a.accountId, ctx.clock.now());
 

@@ -15,6 +15,7 @@ import type { AuditStore } from '../../core/audit/types.js';
 import { AuditQuery, type Fill, OrderListQuery } from '../../core/models.js';
 import { entry, SPEC, version } from '../audit/samples.js';
 import { describeGroupCommit } from './group-commit.js';
+import { describeSeveralGateways } from './instances.js';
 
 export interface StoreUnderTest {
   store: AuditStore;
@@ -243,5 +244,6 @@ export function describeStoreContract(backEnd: string, open: OpenStore): void {
     });
 
     describeGroupCommit(() => store, SPEC);
+    describeSeveralGateways(() => store, () => t.reopen());
   });
 }

@@ -180,6 +180,32 @@ CREATE INDEX audit_log_modifications ON audit_log(timestamp, event_type)
   WHERE event_type IN ('ORDER_MODIFY_REQUESTED', 'ORDER_MODIFY_SIMULATED');
 `,
   },
+  {
+    version: 3,
+    name: 'several gateways: order id sequence, gateway instances, the instance holding each idempotency claim',
+    // As SQLite migration 5. Mutable by design, outside the chains: every order
+    // id is in the chained rows, and a take-over of a claim is a chained
+    // 'claimed' change. Heartbeats use the server's clock (timestamptz), so
+    // gateways on machines whose clocks differ judge each other's leases alike.
+    sql: `
+CREATE TABLE order_id_sequence (
+  name    text PRIMARY KEY,
+  next_id bigint NOT NULL
+);
+
+CREATE TABLE gateway_instances (
+  instance_id  text PRIMARY KEY,
+  host_key     text,
+  pid          integer NOT NULL,
+  lease_ms     integer NOT NULL,
+  started_at   timestamptz NOT NULL,
+  heartbeat_at timestamptz NOT NULL,
+  ended_at     timestamptz
+);
+
+ALTER TABLE idempotency_keys ADD COLUMN instance_id text;
+`,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

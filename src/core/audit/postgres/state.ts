@@ -10,6 +10,7 @@ import { AuditError, IdempotencyConflictError } from '../../errors.js';
 import type { Sealer } from '../chain.js';
 import { fromJsonText } from '../json.js';
 import type { IdempotencyBegin } from '../types.js';
+import { claimHolder } from './instances.js';
 import type { ChainedRows } from './chained-rows.js';
 import type { PoolClient, Queryable } from './connection.js';
 import { checkedStateValue } from '../row-builders.js';
@@ -21,16 +22,23 @@ interface KeyRow {
   created_at: string;
   state: 'in_progress' | 'complete';
   result: string | null;
+  instance_id: string | null;
 }
 
 const readKey = async (client: PoolClient, scope: string, key: string): Promise<KeyRow | undefined> =>
-  (await client.query<KeyRow>('SELECT owner, request_hash, created_at, state, result FROM idempotency_keys WHERE scope = $1 AND key = $2', [scope, key])).rows[0];
+  (await client.query<KeyRow>('SELECT owner, request_hash, created_at, state, result, instance_id FROM idempotency_keys WHERE scope = $1 AND key = $2', [scope, key])).rows[0];
 
 /** Inside a write transaction. */
-export async function beginKey(client: PoolClient, rows: ChainedRows, now: string, scope: string, key: string, owner: string, requestHash: string): Promise<IdempotencyBegin> {
+export async function beginKey(
+  client: PoolClient,
+  rows: ChainedRows,
+  now: string,
+  claim: { scope: string; key: string; owner: string; requestHash: string; instanceId: string | null },
+): Promise<IdempotencyBegin> {
+  const { scope, key, owner, requestHash } = claim;
   const claimed = await client.query(
-    "INSERT INTO idempotency_keys (scope, key, owner, request_hash, state, result, created_at, updated_at) VALUES ($1, $2, $3, $4, 'in_progress', NULL, $5, $5) ON CONFLICT (scope, key) DO NOTHING",
-    [scope, key, owner, requestHash, now],
+    "INSERT INTO idempotency_keys (scope, key, owner, request_hash, state, result, created_at, updated_at, instance_id) VALUES ($1, $2, $3, $4, 'in_progress', NULL, $5, $5, $6) ON CONFLICT (scope, key) DO NOTHING",
+    [scope, key, owner, requestHash, now, claim.instanceId],
   );
   if (claimed.rowCount === 1) {
     await rows.state({ kind: 'idempotency', scope, key, change: 'claimed', owner, requestHash });
@@ -45,7 +53,30 @@ export async function beginKey(client: PoolClient, rows: ChainedRows, now: strin
     throw new IdempotencyConflictError(`Idempotency key ${key} was already used for a different request`, 'IDEMPOTENCY_CONFLICT', { scope, key });
   }
   if (row.state === 'complete') return { kind: 'replay', result: row.result === null ? null : fromJsonText<unknown>(row.result) };
-  return { kind: 'in-progress', since: row.created_at };
+  return { kind: 'in-progress', since: row.created_at, holder: await claimHolder(client, row.instance_id) };
+}
+
+/**
+ * Inside a write transaction. Changes only the claim as the caller saw it, so
+ * of two gateways taking one orphan over, the second changes nothing; the
+ * take-over is a chained 'claimed' change (the log says the claim changed hands).
+ */
+export async function takeOverKey(
+  client: PoolClient,
+  rows: ChainedRows,
+  now: string,
+  claim: { scope: string; key: string; seen: { since: string; instanceId: string | null }; instanceId: string | null },
+): Promise<boolean> {
+  const { scope, key, seen } = claim;
+  const updated = await client.query(
+    "UPDATE idempotency_keys SET instance_id = $1, created_at = $2, updated_at = $2 WHERE scope = $3 AND key = $4 AND state = 'in_progress' AND created_at = $5 AND instance_id IS NOT DISTINCT FROM $6",
+    [claim.instanceId, now, scope, key, seen.since, seen.instanceId],
+  );
+  if (updated.rowCount !== 1) return false;
+  const row = await readKey(client, scope, key);
+  if (!row) return false;
+  await rows.state({ kind: 'idempotency', scope, key, change: 'claimed', owner: row.owner, requestHash: row.request_hash });
+  return true;
 }
 
 /** Inside a write transaction. */

@@ -26,14 +26,15 @@ import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderD
 import { anchorProblem } from '../anchors.js';
 import { CHAINS, Sealer } from '../chain.js';
 import { type AuditKey, auditKeyPath, generateKeyFile, keyFromText, readKeyFile } from '../key.js';
-import type { AuditAppend, AuditStore, IdempotencyBegin, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
+import type { AuditAppend, AuditStore, IdempotencyBegin, InstanceInfo, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
 import { countModifications, queryAuditLog } from './audit-reads.js';
 import { ChainedRows } from './chained-rows.js';
 import { ChangeListener, headsMark } from './changes.js';
 import { createPool, guardPg, type Pool, type PoolClient, withClient } from './connection.js';
 import { migratePostgres } from './migrations.js';
 import { OrderReads } from './order-reads.js';
-import { beginKey, completeKey, readState, releaseKey } from './state.js';
+import { beginKey, completeKey, readState, releaseKey, takeOverKey } from './state.js';
+import { endInstance, heartbeatInstance, registerInstance, reserveIds } from './instances.js';
 import { GroupCommitter, writeTransaction } from './transaction.js';
 import { anchorMissing, loadAnchors, verifyPostgres } from './verify.js';
 
@@ -107,6 +108,8 @@ export class PostgresAuditStore implements AuditStore {
   private readonly committer: GroupCommitter;
   private ownCommits = 0;
   private closed = false;
+  /** The gateway instance registered through this handle (registerInstance), stamped on its claims. */
+  private instanceId: string | null = null;
 
   constructor(
     private readonly pool: Pool,
@@ -223,7 +226,31 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   beginIdempotent(scope: string, key: string, owner: string, requestHash: string, options?: WriteOptions): Promise<IdempotencyBegin> {
-    return this.write('claim an idempotency key', options, (rows, client, now) => beginKey(client, rows, now, scope, key, owner, requestHash));
+    return this.write('claim an idempotency key', options, (rows, client, now) => beginKey(client, rows, now, { scope, key, owner, requestHash, instanceId: this.instanceId }));
+  }
+
+  takeOverIdempotent(scope: string, key: string, seen: { since: string; instanceId: string | null }): Promise<boolean> {
+    return this.write('take over an idempotency key', undefined, (rows, client, now) => takeOverKey(client, rows, now, { scope, key, seen, instanceId: this.instanceId }));
+  }
+
+  reserveOrderIds(count: number, floor: number): Promise<number> {
+    // Relaxed: an id is used only in a row committed synchronously after this one, which flushes the WAL through it.
+    return this.write('reserve order ids', { durability: 'relaxed' }, (_rows, client) => reserveIds(client, count, floor, () => this.orders.maxNumericOrderId().then(Number)));
+  }
+
+  async registerInstance(info: InstanceInfo): Promise<string> {
+    this.instanceId = await guardPg('register the gateway instance', () => registerInstance(this.pool, info));
+    return this.instanceId;
+  }
+
+  async heartbeatInstance(): Promise<void> {
+    const id = this.instanceId;
+    if (id !== null) await guardPg('renew the gateway instance lease', () => heartbeatInstance(this.pool, id));
+  }
+
+  async endInstance(): Promise<void> {
+    const id = this.instanceId;
+    if (id !== null) await guardPg('end the gateway instance', () => endInstance(this.pool, id));
   }
 
   async completeIdempotent(scope: string, key: string, result: unknown, options?: WriteOptions): Promise<void> {

@@ -4,7 +4,9 @@
  * per account: one idempotency key raced from both places one order, the
  * kill switch engaged on one refuses the next order on the other within a
  * second, every chain stays valid, a SIGKILLed gateway loses no acknowledged
- * order, and stopping PostgreSQL refuses orders until it is back.
+ * order, and stopping PostgreSQL refuses orders until it is back. Placing at
+ * once, they take ids from one sequence and neither is refused; a live
+ * gateway's idempotency claim is never taken over, a dead one's is (issue 24).
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +15,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readRuntimeFile } from '../../../cli/runtime-file.js';
-import { OrderDetail, OrderResult } from '../../models.js';
+import { hashOf } from '../../hashing.js';
+import { OrderDetail, OrderResult, PlaceOrderRequest } from '../../models.js';
+import { PLACE_SCOPE } from '../../orders/place.js';
 import { openPostgresStore } from './store.js';
 import { startTestPostgres, type TestPostgres } from '../../../testing/postgres.js';
 
@@ -87,10 +91,31 @@ const errorCode = (body: unknown): string | undefined => (body as { error?: { co
 
 /** A buy far under the market (inside the price band) that rests: an order that stays open. */
 async function restingBuy(gw: Gateway, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
-  const quote = await rest<{ last: number }>(gw, 'GET', '/api/market/quote?symbol=AAPL');
-  const limitPrice = Math.round(quote.body.last * 95) / 100;
-  return rest(gw, 'POST', '/api/orders/place', { symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'LMT', limitPrice }, headers);
+  return rest(gw, 'POST', '/api/orders/place', await restingBuyBody(gw), headers);
 }
+
+async function restingBuyBody(gw: Gateway): Promise<Record<string, unknown>> {
+  const quote = await rest<{ last: number }>(gw, 'GET', '/api/market/quote?symbol=AAPL');
+  return { symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'LMT', limitPrice: Math.round(quote.body.last * 95) / 100 };
+}
+
+/** The idempotency request hash the gateway computes for this body and account (place.ts). */
+function placeHash(body: Record<string, unknown>, accountId: string): string {
+  const { previewId: _previewId, ...spec } = PlaceOrderRequest.parse(body);
+  return hashOf({ spec, accountId });
+}
+
+/** The script of a gateway stand-in: registers an instance, claims `key` for the desk's API key, says so, then waits to be killed. */
+const CLAIMER = (storeModule: string): string => `
+import { openPostgresStore } from ${JSON.stringify(storeModule)};
+import { localHostKey } from ${JSON.stringify(storeModule.replace('audit/postgres/store.js', 'instance.js'))};
+const [url, scope, key, hash] = process.argv.slice(1);
+const store = await openPostgresStore({ url, dataDir: process.cwd(), hmacKey: ${JSON.stringify(HMAC)} });
+await store.registerInstance({ hostKey: localHostKey(), pid: process.pid, leaseMs: 600000 });
+setInterval(() => void store.heartbeatInstance(), 1000);
+const claim = await store.beginIdempotent(scope, key, 'key:desk', hash);
+process.stdout.write(claim.kind + '\\n');
+`;
 
 function cli(args: string[], databaseUrl: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-two-gw-cli-'));
@@ -179,7 +204,9 @@ describe.skipIf(!existsSync(MAIN))('two gateways on one PostgreSQL database (nee
       }
     };
     const streams = [stream(a), stream(a), stream(b), stream(b)];
-    await new Promise((r) => setTimeout(r, 1500));
+    // Killed mid-stream, once both have acknowledged orders (at least 1.5 s: a loaded machine places slowly).
+    const since = Date.now();
+    while (Date.now() - since < 1500 || (acknowledged.length < 8 && Date.now() - since < 30_000)) await new Promise((r) => setTimeout(r, 100));
     a.child.kill('SIGKILL');
     await a.exited;
     await new Promise((r) => setTimeout(r, 500));
@@ -190,6 +217,88 @@ describe.skipIf(!existsSync(MAIN))('two gateways on one PostgreSQL database (nee
     expect(acknowledged.filter((id) => !recorded.has(id))).toEqual([]);
     expect(await cli(['audit', 'verify'], url)).toMatchObject({ code: 0 });
   });
+
+  it('both place at once: every order is accepted, and the ids come from one desk-wide sequence, none used twice', async () => {
+    const url = await server.createDatabase('two_gw_ids');
+    const [a, b] = [await startGateway(url, 'DU1111111'), await startGateway(url, 'DU2222222')];
+    const [bodyA, bodyB] = [await restingBuyBody(a), await restingBuyBody(b)];
+    const place = async (gw: Gateway, body: Record<string, unknown>, n: number): Promise<Array<{ status: number; body: unknown }>> => {
+      const answers: Array<{ status: number; body: unknown }> = [];
+      for (let i = 0; i < n; i++) answers.push(await rest(gw, 'POST', '/api/orders/place', body));
+      return answers;
+    };
+    // Three streams per gateway, 10 orders each: 60 placements racing for ids.
+    const answers = (await Promise.all([a, a, a, b, b, b].map((gw) => place(gw, gw === a ? bodyA : bodyB, 10)))).flat();
+    expect(answers.filter((r) => r.status !== 200).map((r) => errorCode(r.body))).toEqual([]);
+    const orders = await storeOrders(url);
+    expect(orders).toHaveLength(60);
+    // Both simulators start at id 1; the store's sequence hands out 1..60 between them, without a gap or a repeat.
+    expect(orders.map((o) => Number(o.orderId)).sort((x, y) => x - y)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    for (const account of ['DU1111111', 'DU2222222']) {
+      const own = orders.filter((o) => o.accountId === account);
+      expect(own).toHaveLength(30);
+      expect(own.every((o) => o.brokerIdentity === `sim:${account}`)).toBe(true);
+    }
+    expect(await cli(['audit', 'verify'], url)).toMatchObject({ code: 0 });
+  }, 120_000);
+
+  it('a claim held by a live gateway elsewhere is never taken; once its lease runs out, the order is placed once', async () => {
+    const url = await server.createDatabase('two_gw_lease');
+    const b = await startGateway(url, 'DU2222222');
+    const body = await restingBuyBody(b);
+    // Another gateway, on another machine (no pid to check), mid-request with this key: its lease of 1.5 s is renewed while it lives.
+    const other = await openPostgresStore({ url, dataDir: dirs[dirs.length - 1] ?? tmpdir(), hmacKey: HMAC });
+    try {
+      await other.registerInstance({ hostKey: 'another-machine', pid: 1, leaseMs: 1500 });
+      expect((await other.beginIdempotent(PLACE_SCOPE, 'desk-lease', 'key:desk', placeHash(body, 'DU2222222'))).kind).toBe('new');
+      const beating = setInterval(() => void other.heartbeatInstance(), 300);
+      const until = Date.now() + 2500;
+      try {
+        while (Date.now() < until) {
+          const r = await rest(b, 'POST', '/api/orders/place', body, { 'idempotency-key': 'desk-lease' });
+          expect(r.status).toBe(409);
+          expect(errorCode(r.body)).toBe('IDEMPOTENCY_IN_PROGRESS');
+          await new Promise((res) => setTimeout(res, 200));
+        }
+      } finally {
+        clearInterval(beating);
+      }
+      expect(await storeOrders(url)).toEqual([]);
+      // It stops renewing (a network cut, a frozen VM): after the lease, the claim is taken over and placed, once.
+      await new Promise((res) => setTimeout(res, 1700));
+      const placed = await rest(b, 'POST', '/api/orders/place', body, { 'idempotency-key': 'desk-lease' });
+      expect(placed.status).toBe(200);
+      const again = await rest(b, 'POST', '/api/orders/place', body, { 'idempotency-key': 'desk-lease' });
+      expect(again.body).toMatchObject({ orderId: OrderResult.parse(placed.body).orderId, idempotentReplay: true });
+      expect(await storeOrders(url)).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
+  }, 90_000);
+
+  it('a claim of a SIGKILLed gateway process on this machine is recovered at once, and the order placed once', async () => {
+    const url = await server.createDatabase('two_gw_orphan');
+    const b = await startGateway(url, 'DU2222222');
+    const body = await restingBuyBody(b);
+    const storeModule = new URL('../../../../dist/core/audit/postgres/store.js', import.meta.url).href;
+    const claimer = spawn(process.execPath, ['--input-type=module', '-e', CLAIMER(storeModule), url, PLACE_SCOPE, 'desk-orphan', placeHash(body, 'DU2222222')], {
+      cwd: dirs[dirs.length - 1],
+      env: { PATH: process.env.PATH ?? '', HOME: tmpdir() },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    running.push(claimer);
+    const said = await new Promise<string>((resolve) => claimer.stdout?.once('data', (c: Buffer) => resolve(c.toString().trim())));
+    expect(said).toBe('new');
+    // Alive, it holds the key (its lease is ten minutes).
+    expect(errorCode((await rest(b, 'POST', '/api/orders/place', body, { 'idempotency-key': 'desk-orphan' })).body)).toBe('IDEMPOTENCY_IN_PROGRESS');
+    claimer.kill('SIGKILL');
+    await new Promise((res) => claimer.once('exit', res));
+    const placed = await rest(b, 'POST', '/api/orders/place', body, { 'idempotency-key': 'desk-orphan' });
+    expect(placed.status).toBe(200);
+    expect(OrderResult.parse(placed.body).idempotentReplay).toBeFalsy();
+    expect((await storeOrders(url)).map((o) => o.orderId)).toEqual([OrderResult.parse(placed.body).orderId]);
+    expect(await cli(['audit', 'verify'], url)).toMatchObject({ code: 0 });
+  }, 90_000);
 
   it('stopping PostgreSQL refuses orders with AUDIT_UNAVAILABLE, and they succeed again once it is back', async () => {
     if (!server.owned) return; // PG_TEST_URL: someone else's server is not ours to stop

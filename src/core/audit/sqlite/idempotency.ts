@@ -18,7 +18,7 @@ import { AuditError, IdempotencyConflictError } from '../../errors.js';
 import type { Sealer } from '../chain.js';
 import { fromJsonText } from '../json.js';
 import type { StateLog } from './state-log.js';
-import type { IdempotencyBegin } from '../types.js';
+import type { ClaimHolder, IdempotencyBegin } from '../types.js';
 
 interface KeyRow {
   owner: string | null;
@@ -26,30 +26,36 @@ interface KeyRow {
   created_at: string;
   state: 'in_progress' | 'complete';
   result: string | null;
+  instance_id: string | null;
 }
 
 export class IdempotencyKeys {
-  private readonly claim: Database.Statement<[string, string, string, string, string, string]>;
+  private readonly claim: Database.Statement<[string, string, string, string, string, string, string | null]>;
   private readonly read: Database.Statement<[string, string], KeyRow>;
   private readonly complete: Database.Statement<[string, string, string, string]>;
   private readonly release: Database.Statement<[string, string]>;
+  private readonly takeOver: Database.Statement<[string | null, string, string, string, string, string, string | null]>;
 
   constructor(
     db: Database.Database,
     private readonly log: StateLog,
   ) {
     this.claim = db.prepare(
-      "INSERT INTO idempotency_keys (scope, key, owner, request_hash, state, result, created_at, updated_at) VALUES (?, ?, ?, ?, 'in_progress', NULL, ?, ?) ON CONFLICT(scope, key) DO NOTHING",
+      "INSERT INTO idempotency_keys (scope, key, owner, request_hash, state, result, created_at, updated_at, instance_id) VALUES (?, ?, ?, ?, 'in_progress', NULL, ?, ?, ?) ON CONFLICT(scope, key) DO NOTHING",
     );
-    this.read = db.prepare('SELECT owner, request_hash, created_at, state, result FROM idempotency_keys WHERE scope = ? AND key = ?');
+    this.read = db.prepare('SELECT owner, request_hash, created_at, state, result, instance_id FROM idempotency_keys WHERE scope = ? AND key = ?');
     this.complete = db.prepare("UPDATE idempotency_keys SET state = 'complete', result = ?, updated_at = ? WHERE scope = ? AND key = ?");
     // A completed key is never released: its result is what every replay must return.
     this.release = db.prepare("DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND state = 'in_progress'");
+    // Only the claim as the caller saw it: of two gateways taking one orphan over, the second changes nothing.
+    this.takeOver = db.prepare(
+      "UPDATE idempotency_keys SET instance_id = ?, created_at = ?, updated_at = ? WHERE scope = ? AND key = ? AND state = 'in_progress' AND created_at = ? AND instance_id IS ?",
+    );
   }
 
   /** Call inside an IMMEDIATE transaction. */
-  begin(scope: string, key: string, owner: string, requestHash: string, sealer: Sealer, now: string): IdempotencyBegin {
-    if (this.claim.run(scope, key, owner, requestHash, now, now).changes === 1) {
+  begin(scope: string, key: string, owner: string, requestHash: string, sealer: Sealer, now: string, instanceId: string | null, holderOf: (id: string | null) => ClaimHolder): IdempotencyBegin {
+    if (this.claim.run(scope, key, owner, requestHash, now, now, instanceId).changes === 1) {
       this.log.appendInTransaction({ kind: 'idempotency', scope, key, change: 'claimed', owner, requestHash }, sealer, now);
       return { kind: 'new' };
     }
@@ -63,7 +69,16 @@ export class IdempotencyKeys {
       throw new IdempotencyConflictError(`Idempotency key ${key} was already used for a different request`, 'IDEMPOTENCY_CONFLICT', { scope, key });
     }
     if (row.state === 'complete') return { kind: 'replay', result: row.result === null ? null : fromJsonText<unknown>(row.result) };
-    return { kind: 'in-progress', since: row.created_at };
+    return { kind: 'in-progress', since: row.created_at, holder: holderOf(row.instance_id) };
+  }
+
+  /** Call inside an IMMEDIATE transaction. The take-over is a chained 'claimed' change: the log says the claim changed hands. */
+  takeOverClaim(scope: string, key: string, seen: { since: string; instanceId: string | null }, instanceId: string | null, sealer: Sealer, now: string): boolean {
+    if (this.takeOver.run(instanceId, now, now, scope, key, seen.since, seen.instanceId).changes !== 1) return false;
+    const row = this.read.get(scope, key);
+    if (!row) return false;
+    this.log.appendInTransaction({ kind: 'idempotency', scope, key, change: 'claimed', owner: row.owner, requestHash: row.request_hash }, sealer, now);
+    return true;
   }
 
   /** Call inside an IMMEDIATE transaction. */

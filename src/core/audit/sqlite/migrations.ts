@@ -189,6 +189,35 @@ CREATE INDEX audit_log_modifications ON audit_log(timestamp, event_type)
   WHERE event_type IN ('ORDER_MODIFY_REQUESTED', 'ORDER_MODIFY_SIMULATED');
 `,
   },
+  {
+    version: 5,
+    name: 'several gateways: order id sequence, gateway instances, the instance holding each idempotency claim',
+    // Mutable by design, outside the chains: a sequence counter and liveness
+    // leases say nothing an auditor needs (every order id is in the chained
+    // rows; a take-over of a claim is a chained 'claimed' change).
+    sql: `
+-- The store-wide order id sequence (one row, 'orders'), created on first use
+-- above every numeric order id already recorded (see instances.ts).
+CREATE TABLE order_id_sequence (
+  name    TEXT PRIMARY KEY,
+  next_id INTEGER NOT NULL
+);
+
+-- One row per running gateway (createCoreClient): renewed within lease_ms, or
+-- its in-progress idempotency claims count as abandoned.
+CREATE TABLE gateway_instances (
+  instance_id  TEXT PRIMARY KEY,
+  host_key     TEXT,
+  pid          INTEGER NOT NULL,
+  lease_ms     INTEGER NOT NULL,
+  started_at   TEXT NOT NULL,
+  heartbeat_at TEXT NOT NULL,
+  ended_at     TEXT
+);
+
+ALTER TABLE idempotency_keys ADD COLUMN instance_id TEXT;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

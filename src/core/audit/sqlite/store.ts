@@ -60,11 +60,14 @@ import {
 import { guard, toAuditError } from './guard.js';
 import { GroupCommit, type GroupCommitStats } from './group-commit.js';
 import { IdempotencyKeys } from './idempotency.js';
+import { InstanceTables } from './instances.js';
 import { openAuditDatabase, type OpenOptions } from './open.js';
 import { OrderEventsTable } from './order-events.js';
 import { OrderHistoryTable } from './order-history.js';
 import { StateLog } from './state-log.js';
-import type { AuditAppend, AuditStore, IdempotencyBegin, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
+import type { AuditAppend, AuditStore, IdempotencyBegin, InstanceInfo, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
+
+const RELAXED: WriteOptions = { durability: 'relaxed' };
 
 /** A read: synchronous in SQLite, answered as a settled promise (errors as AuditError). */
 function read<T>(what: string, fn: () => T): Promise<T> {
@@ -121,6 +124,9 @@ class Store implements SqliteAuditStore {
   private readonly events: OrderEventsTable;
   private readonly stateLog: StateLog;
   private readonly keys: IdempotencyKeys;
+  private readonly instances: InstanceTables;
+  /** The gateway instance registered through this handle (registerInstance), stamped on its claims. */
+  private instanceId: string | null = null;
   private readonly writeTx: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly clock: Clock;
   private readonly synchronous: 'FULL' | 'NORMAL';
@@ -155,6 +161,7 @@ class Store implements SqliteAuditStore {
     this.events = new OrderEventsTable(db);
     this.stateLog = new StateLog(db, this.heads);
     this.keys = new IdempotencyKeys(db, this.stateLog);
+    this.instances = new InstanceTables(db);
     this.writeTx = db.transaction((fn: () => unknown) => fn());
     this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.currentSynchronous = this.synchronous;
@@ -349,7 +356,33 @@ class Store implements SqliteAuditStore {
   }
 
   beginIdempotent(scope: string, key: string, owner: string, requestHash: string, options?: WriteOptions): Promise<IdempotencyBegin> {
-    return this.write('claim an idempotency key', options, (sealer, now) => this.keys.begin(scope, key, owner, requestHash, sealer, now));
+    return this.write('claim an idempotency key', options, (sealer, now) =>
+      this.keys.begin(scope, key, owner, requestHash, sealer, now, this.instanceId, (id) => this.instances.holder(id, now)),
+    );
+  }
+
+  takeOverIdempotent(scope: string, key: string, seen: { since: string; instanceId: string | null }): Promise<boolean> {
+    return this.write('take over an idempotency key', undefined, (sealer, now) => this.keys.takeOverClaim(scope, key, seen, this.instanceId, sealer, now));
+  }
+
+  reserveOrderIds(count: number, floor: number): Promise<number> {
+    // Relaxed: an id is used only in a durable row committed after this one (WAL order), so a power cut that loses the reservation lost no id in use.
+    return this.write('reserve order ids', RELAXED, () => this.instances.reserve(count, floor, () => Math.max(this.history.maxNumericOrderId(), this.log.maxNumericOrderId())));
+  }
+
+  async registerInstance(info: InstanceInfo): Promise<string> {
+    this.instanceId = await this.write('register the gateway instance', RELAXED, (_sealer, now) => this.instances.register(info, now));
+    return this.instanceId;
+  }
+
+  async heartbeatInstance(): Promise<void> {
+    const id = this.instanceId;
+    if (id !== null) await this.write('renew the gateway instance lease', RELAXED, (_sealer, now) => this.instances.heartbeat(id, now));
+  }
+
+  async endInstance(): Promise<void> {
+    const id = this.instanceId;
+    if (id !== null) await this.write('end the gateway instance', undefined, (_sealer, now) => this.instances.markEnded(id, now));
   }
 
   completeIdempotent(scope: string, key: string, result: unknown, options?: WriteOptions): Promise<void> {
