@@ -180,6 +180,24 @@ CREATE INDEX audit_log_modifications ON audit_log(timestamp, event_type)
   WHERE event_type IN ('ORDER_MODIFY_REQUESTED', 'ORDER_MODIFY_SIMULATED');
 `,
   },
+  {
+    version: 3,
+    name: 'desk_exposure: the exposure of each account as its gateway last published it (desk-wide risk limits)',
+    // As the SQLite migration 5: mutable by design (no append-only trigger),
+    // one row per account, the newest publication wins.
+    sql: `
+CREATE TABLE desk_exposure (
+  account_id         text PRIMARY KEY,
+  broker_identity    text NOT NULL,
+  currency           text NOT NULL,
+  gross_exposure     text NOT NULL,
+  max_gross_exposure text NOT NULL,
+  daily_pnl          text,
+  max_daily_loss     text NOT NULL,
+  published_at       text NOT NULL
+);
+`,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -189,6 +189,25 @@ CREATE INDEX audit_log_modifications ON audit_log(timestamp, event_type)
   WHERE event_type IN ('ORDER_MODIFY_REQUESTED', 'ORDER_MODIFY_SIMULATED');
 `,
   },
+  {
+    version: 5,
+    name: 'desk_exposure: the exposure of each account as its gateway last published it (desk-wide risk limits)',
+    // Mutable by design, one row per account, like idempotency_keys but not
+    // chained: a snapshot of the broker's book, which the next publication
+    // replaces. Amounts are decimal text (summed with decimal.js, never floats).
+    sql: `
+CREATE TABLE desk_exposure (
+  account_id         TEXT PRIMARY KEY,
+  broker_identity    TEXT NOT NULL,
+  currency           TEXT NOT NULL,
+  gross_exposure     TEXT NOT NULL,
+  max_gross_exposure TEXT NOT NULL,
+  daily_pnl          TEXT,
+  max_daily_loss     TEXT NOT NULL,
+  published_at       TEXT NOT NULL
+);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
