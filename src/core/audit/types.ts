@@ -86,6 +86,30 @@ export type IdempotencyBegin =
   | { kind: 'in-progress'; since?: string };
 
 /**
+ * One account's exposure as its gateway last published it, for the desk-wide
+ * limits (core/risk/desk.ts). Amounts are decimal text in `currency` (the
+ * desk's currency when the publisher could convert, else the account's own),
+ * so summing them never goes through floats. One row per account: two
+ * gateways on one account publish the same positions, and the newest wins.
+ */
+export interface ExposurePublication {
+  accountId: string;
+  /** The broker identity that published it. */
+  brokerIdentity: string;
+  currency: string;
+  /** Sum of |position value at mark|. */
+  grossExposure: string;
+  /** The account's own gross-exposure limit as its gateway enforces it (what a stale publication counts as at least). */
+  maxGrossExposure: string;
+  /** Today's P&L (realised + unrealised), or null when the broker gave none. */
+  dailyPnl: string | null;
+  /** The account's own daily-loss limit as its gateway enforces it. */
+  maxDailyLoss: string;
+  /** When the figures were read (UTC ISO 8601). */
+  publishedAt: string;
+}
+
+/**
  * How durable a write must be when its promise resolves. 'durable' (the
  * default): on disk, surviving a power cut. 'relaxed': surviving a process
  * crash, possibly lost to a power cut until the next durable write (no fsync
@@ -170,6 +194,16 @@ export interface AuditStore {
   /** Gives a claimed key back when the request failed before anything was transmitted. */
   releaseIdempotent(scope: string, key: string, options?: WriteOptions): Promise<void>;
 
+
+  /**
+   * Stores an account's exposure, replacing an older publication of the same
+   * account (an older one arriving late changes nothing). Not chained: it is a
+   * snapshot of the broker's book, not a decision; the decisions it feeds are
+   * in the audit rows with the figures they used.
+   */
+  publishExposure(publication: ExposurePublication, options?: WriteOptions): Promise<void>;
+  /** Every account's latest publication. */
+  exposures(): Promise<ExposurePublication[]>;
 
   /** Small persistent state (kill switch, ...) kept beside the log; every change is a chained row. */
   getState<T>(name: string): Promise<T | null>;

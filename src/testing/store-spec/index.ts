@@ -14,6 +14,7 @@ import { IdempotencyConflictError } from '../../core/errors.js';
 import type { AuditStore } from '../../core/audit/types.js';
 import { AuditQuery, type Fill, OrderListQuery } from '../../core/models.js';
 import { entry, SPEC, version } from '../audit/samples.js';
+import { describeDeskExposure } from './desk-exposure.js';
 import { describeGroupCommit } from './group-commit.js';
 
 export interface StoreUnderTest {
@@ -243,5 +244,6 @@ export function describeStoreContract(backEnd: string, open: OpenStore): void {
     });
 
     describeGroupCommit(() => store, SPEC);
+    describeDeskExposure(() => store, () => t.reopen());
   });
 }

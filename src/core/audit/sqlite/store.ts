@@ -57,6 +57,7 @@ import {
   signCheckpoint,
   snapshotHeads,
 } from '../checkpoints.js';
+import { DeskExposureTable } from './desk-exposure.js';
 import { guard, toAuditError } from './guard.js';
 import { GroupCommit, type GroupCommitStats } from './group-commit.js';
 import { IdempotencyKeys } from './idempotency.js';
@@ -64,7 +65,7 @@ import { openAuditDatabase, type OpenOptions } from './open.js';
 import { OrderEventsTable } from './order-events.js';
 import { OrderHistoryTable } from './order-history.js';
 import { StateLog } from './state-log.js';
-import type { AuditAppend, AuditStore, IdempotencyBegin, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
+import type { AuditAppend, AuditStore, ExposurePublication, IdempotencyBegin, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
 
 /** A read: synchronous in SQLite, answered as a settled promise (errors as AuditError). */
 function read<T>(what: string, fn: () => T): Promise<T> {
@@ -121,6 +122,7 @@ class Store implements SqliteAuditStore {
   private readonly events: OrderEventsTable;
   private readonly stateLog: StateLog;
   private readonly keys: IdempotencyKeys;
+  private readonly exposure: DeskExposureTable;
   private readonly writeTx: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly clock: Clock;
   private readonly synchronous: 'FULL' | 'NORMAL';
@@ -155,6 +157,7 @@ class Store implements SqliteAuditStore {
     this.events = new OrderEventsTable(db);
     this.stateLog = new StateLog(db, this.heads);
     this.keys = new IdempotencyKeys(db, this.stateLog);
+    this.exposure = new DeskExposureTable(db);
     this.writeTx = db.transaction((fn: () => unknown) => fn());
     this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.currentSynchronous = this.synchronous;
@@ -358,6 +361,14 @@ class Store implements SqliteAuditStore {
 
   releaseIdempotent(scope: string, key: string, options?: WriteOptions): Promise<void> {
     return this.write('release an idempotency key', options, (sealer, now) => this.keys.giveBack(scope, key, sealer, now));
+  }
+
+  publishExposure(publication: ExposurePublication, options?: WriteOptions): Promise<void> {
+    return this.write('publish exposure', options, () => this.exposure.publish(publication));
+  }
+
+  exposures(): Promise<ExposurePublication[]> {
+    return read('read published exposure', () => this.exposure.list());
   }
 
   getState<T>(name: string): Promise<T | null> {
