@@ -13,7 +13,7 @@
  *   without a store (unit tests, a library user evaluating specs).
  */
 import { Decimal } from 'decimal.js';
-import type { AuditStore } from '../audit/types.js';
+import type { AuditStore, ExposurePublication } from '../audit/types.js';
 import { sha256Hex } from '../hashing.js';
 import type { OrderSpec } from '../models.js';
 import { DuplicateGuard, duplicateKey } from './duplicate-guard.js';
@@ -68,6 +68,8 @@ export interface HistoryFacts {
   sinceIdentical: number | null;
   /** Realised P&L of the account's fills today, or null when the source does not know fills. */
   realizedToday: Decimal | null;
+  /** Every account's published exposure, when the risk file sets desk limits (see desk.ts). */
+  desk?: ExposurePublication[];
 }
 
 /** The store as a history source: asynchronous reads (the store may be across a network). */
@@ -77,6 +79,8 @@ export interface StoreHistory {
   /** The circuit breaker's count, shared by every process on the store. */
   rejectionStreak(): Promise<number>;
   setRejectionStreak(count: number): Promise<void>;
+  /** Every account's published exposure (desk limits). */
+  exposures(): Promise<ExposurePublication[]>;
 }
 
 /** The key the duplicate guard compares, as stored on a placed order's row (a hash: the canonical text can be long). */
@@ -107,6 +111,7 @@ export function storeHistory(audit: AuditStore): StoreHistory {
   }
   return {
     realizedSince,
+    exposures: () => audit.exposures(),
     async rejectionStreak() {
       return (await audit.getState<CircuitBreakerState>(CIRCUIT_BREAKER_STATE))?.consecutiveRejections ?? 0;
     },
