@@ -198,6 +198,16 @@ CREATE TABLE desk_exposure (
 );
 `,
   },
+  {
+    version: 4,
+    name: 'order_history and audit_log: indexes of placements and modifications by account, for per-account order-rate limits',
+    // As the SQLite migration 6.
+    sql: `
+CREATE INDEX order_history_placed_account ON order_history(account_id, created_at) WHERE placed_seq IS NOT NULL;
+CREATE INDEX audit_log_modifications_account ON audit_log(account_id, timestamp)
+  WHERE event_type IN ('ORDER_MODIFY_REQUESTED', 'ORDER_MODIFY_SIMULATED');
+`,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -208,6 +208,17 @@ CREATE TABLE desk_exposure (
 );
 `,
   },
+  {
+    version: 6,
+    name: 'order_history and audit_log: indexes of placements and modifications by account, for per-account order-rate limits',
+    // An account with its own maxOrdersPerMinute/Day (RISK_FILE accounts) counts
+    // only its own order messages: a range of these indexes, never the log.
+    sql: `
+CREATE INDEX order_history_placed_account ON order_history(account_id, created_at) WHERE placed_seq IS NOT NULL;
+CREATE INDEX audit_log_modifications_account ON audit_log(account_id, timestamp)
+  WHERE event_type IN ('ORDER_MODIFY_REQUESTED', 'ORDER_MODIFY_SIMULATED');
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
