@@ -12,7 +12,7 @@ import { RiskCheck } from '../models.js';
 import { openPostgresStore } from '../audit/postgres/store.js';
 import type { ExposurePublication } from '../audit/types.js';
 import { startTestPostgres, type TestPostgres } from '../../testing/postgres.js';
-import { DESK_HMAC, GATEWAY_MAIN, killAll, removeDirs, rest, startGatewayProcess, tempDirFor, type GatewayProcess } from '../../testing/gateway-process.js';
+import { DESK_HMAC, GATEWAY_MAIN, killAll, removeDirs, rest, startGatewayProcess, tempDirFor } from '../../testing/gateway-process.js';
 
 const A = 'DU1111111';
 const B = 'DU2222222';
@@ -61,7 +61,8 @@ describe.skipIf(!existsSync(GATEWAY_MAIN))('desk limits across two gateways on o
     const riskFile = join(tempDirFor('ibkr-desk-risk-'), 'risk.json');
     writeFileSync(riskFile, JSON.stringify({ accounts: { [A]: { maxGrossExposure: 0.9 * DESK_LIMIT } }, desk: { maxGrossExposure: DESK_LIMIT, publishIntervalSeconds: 1, staleAfterSeconds: 2 } }));
     const env = { RISK_FILE: riskFile, MAX_ORDERS_PER_MINUTE: '1000' };
-    const [a, b]: GatewayProcess[] = [await startGatewayProcess(url, A, env), await startGatewayProcess(url, B, env)];
+    const a = await startGatewayProcess(url, A, env);
+    const b = await startGatewayProcess(url, B, env);
     // Each gateway publishes its account before it takes orders.
     expect((await publications(url)).map((p) => [p.accountId, p.grossExposure, p.currency])).toEqual([
       [A, '0', 'USD'],
