@@ -153,6 +153,13 @@ export interface AuditStore {
    * message to the broker, so the order-rate limits count these with countPlaced.
    */
   countModifications(fromIso: string, fromInclusive: boolean, toIso: string): Promise<number>;
+  /**
+   * One account's order messages in (from, to] (`fromInclusive`: [from, to]):
+   * its placements (as countPlaced) plus its modifications (as
+   * countModifications), across every process on this store. For an account
+   * with its own order-rate limits; an index range per kind.
+   */
+  countAccountMessages(accountId: string, fromIso: string, fromInclusive: boolean, toIso: string): Promise<number>;
   /** created_at of the latest placed order with this risk key at or before `toIso`, or null. */
   lastPlacedWithKey(riskKey: string, toIso: string): Promise<string | null>;
   /**

@@ -30,6 +30,8 @@ import type { AuditAppend, AuditStore, ExposurePublication, IdempotencyBegin, Or
 import { countModifications, queryAuditLog } from './audit-reads.js';
 import { ChainedRows } from './chained-rows.js';
 import { ChangeListener, headsMark } from './changes.js';
+import { accountModificationsSql, accountPlacementsSql } from '../account-messages.js';
+import { normaliseTimestamp } from '../json.js';
 import { listExposures, publishExposure } from './desk-exposure.js';
 import { createPool, guardPg, type Pool, type PoolClient, withClient } from './connection.js';
 import { migratePostgres } from './migrations.js';
@@ -175,6 +177,18 @@ export class PostgresAuditStore implements AuditStore {
 
   countModifications(fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {
     return guardPg('count order modifications', () => countModifications(this.pool, fromIso, fromInclusive, toIso));
+  }
+
+  countAccountMessages(accountId: string, fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {
+    return guardPg("count an account's order messages", async () => {
+      const q = (n: number): string => `$${n}`;
+      const count = async (sql: string, from: string, to: string): Promise<number> => Number((await this.pool.query<{ n: number }>(sql, [accountId, from, to])).rows[0]?.n ?? 0);
+      const [placed, modified] = await Promise.all([
+        count(accountPlacementsSql(fromInclusive, q), fromIso, toIso),
+        count(accountModificationsSql(fromInclusive, q), normaliseTimestamp(fromIso), normaliseTimestamp(toIso)),
+      ]);
+      return placed + modified;
+    });
   }
 
   lastPlacedWithKey(riskKey: string, toIso: string): Promise<string | null> {

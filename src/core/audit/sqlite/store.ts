@@ -57,6 +57,8 @@ import {
   signCheckpoint,
   snapshotHeads,
 } from '../checkpoints.js';
+import { accountModificationsSql, accountPlacementsSql } from '../account-messages.js';
+import { normaliseTimestamp } from '../json.js';
 import { DeskExposureTable } from './desk-exposure.js';
 import { guard, toAuditError } from './guard.js';
 import { GroupCommit, type GroupCommitStats } from './group-commit.js';
@@ -282,6 +284,17 @@ class Store implements SqliteAuditStore {
 
   countModifications(fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {
     return read('count order modifications', () => this.log.countModifications(fromIso, fromInclusive, toIso));
+  }
+
+  countAccountMessages(accountId: string, fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {
+    return read("count an account's order messages", () => {
+      const count = (sql: string, from: string, to: string): number => (this.db.prepare(sql).get(accountId, from, to) as { n: number }).n;
+      const q = (): string => '?';
+      return (
+        count(accountPlacementsSql(fromInclusive, q), fromIso, toIso) +
+        count(accountModificationsSql(fromInclusive, q), normaliseTimestamp(fromIso), normaliseTimestamp(toIso))
+      );
+    });
   }
 
   lastPlacedWithKey(riskKey: string, toIso: string): Promise<string | null> {
