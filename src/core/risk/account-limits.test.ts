@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { openAuditStore } from '../audit/sqlite/store.js';
+import { entry, tempDir, version } from '../../testing/audit/samples.js';
 import { createRiskEngine } from './engine.js';
-import { ACCOUNT, baseLimits, byName, input, pnl, spec, summary } from '../../testing/risk-fixtures.js';
+import { storeHistory } from './history.js';
+import { ACCOUNT, baseLimits, byName, input, pnl, spec, summary, T0 } from '../../testing/risk-fixtures.js';
 import { parseRiskFile } from './risk-file.js';
 
 const OTHER = 'DU7654321';
@@ -48,5 +51,41 @@ describe('per-account limits (risk file "accounts")', () => {
     expect(() => parseRiskFile({ accounts: { [ACCOUNT]: { maxOrderNotionl: 5 } } }, 'typo.json')).toThrow(/accounts\.DU1234567/);
     expect(() => parseRiskFile({ accounts: { [ACCOUNT]: { maxDailyLoss: -1 } } }, 'neg.json')).toThrow(/accounts\.DU1234567\.maxDailyLoss/);
     expect(() => parseRiskFile({ accounts: { [ACCOUNT]: { priceBandPercent: 1 } } }, 'field.json')).toThrow(/priceBandPercent/);
+  });
+});
+
+describe('per-account order rates (risk file "accounts": maxOrdersPerMinute, maxOrdersPerDay)', () => {
+  it("an account with its own rate counts only its own messages; the others share every account's count", async () => {
+    const { dir, cleanup } = tempDir();
+    const audit = openAuditStore({ dataDir: dir });
+    try {
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const place = (id: string, account: string, at: number) =>
+        audit.recordOrder(entry({ orderId: id, accountId: account, timestamp: iso(at) }), version(id, 'SUBMITTED', { accountId: account, createdAt: iso(at), placement: { riskKey: id }, expectNew: true }));
+      // Two of ACCOUNT's in the last minute (one placement, one modification), three of OTHER's.
+      await place('1', ACCOUNT, T0 - 30_000);
+      await audit.append(entry({ eventType: 'ORDER_MODIFY_REQUESTED', orderId: '1', accountId: ACCOUNT, timestamp: iso(T0 - 20_000) }));
+      for (const id of ['2', '3', '4']) await place(id, OTHER, T0 - 10_000);
+      const risk = createRiskEngine(baseLimits({ maxOrdersPerMinute: 4 }), {
+        store: storeHistory(audit),
+        overrides: parseRiskFile({ accounts: { [ACCOUNT]: { maxOrdersPerMinute: 3, maxOrdersPerDay: 2 } } }, 'test'),
+      });
+      const checks = async (accountId: string) => {
+        const i = input({ accountId, summary: { ...summary(), accountId } });
+        return risk.evaluate({ ...i, history: await risk.historyFacts(i) });
+      };
+      const own = await checks(ACCOUNT);
+      expect(byName(own, 'maxOrdersPerMinute')).toMatchObject({ passed: true, value: 3, limit: 3 });
+      const day = byName(own, 'maxOrdersPerDay');
+      expect(day).toMatchObject({ passed: false, value: 3, limit: 2 });
+      expect(day.message).toMatch(/order 3 of account DU1234567 today would exceed account DU1234567's own limit 2/);
+      // OTHER has no rate of its own: every account's 5 messages count against MAX_ORDERS_PER_MINUTE 4.
+      const other = await checks(OTHER);
+      expect(byName(other, 'maxOrdersPerMinute')).toMatchObject({ passed: false, value: 6, limit: 4 });
+      expect(byName(other, 'maxOrdersPerMinute').message).toMatch(/MAX_ORDERS_PER_MINUTE 4/);
+    } finally {
+      await audit.close();
+      cleanup();
+    }
   });
 });

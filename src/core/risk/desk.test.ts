@@ -5,7 +5,9 @@ import { createRiskEngine } from './engine.js';
 import { ACCOUNT, baseLimits, byName, input, pnl, position, spec, summary, T0 } from '../../testing/risk-fixtures.js';
 import { otherAccounts } from './desk.js';
 import { parseRiskFile, type DeskLimits } from './risk-file.js';
-import type { HistoryFacts } from './history.js';
+import { storeHistory, type HistoryFacts } from './history.js';
+import { openAuditStore } from '../audit/sqlite/store.js';
+import { tempDir } from '../../testing/audit/samples.js';
 import type { RiskInput } from './types.js';
 
 const desk = (over: Record<string, unknown> = {}): DeskLimits => parseRiskFile({ desk: { maxGrossExposure: 1_000_000, maxDailyLoss: 20_000, ...over } }, 'test').desk as DeskLimits;
@@ -106,21 +108,21 @@ describe('the desk section of the risk file', () => {
   });
 
   it('reads the publications only when desk limits are set (the order path reads nothing more without them)', async () => {
-    let reads = 0;
-    const store = {
-      facts: async () => ({ placedLastMinute: 0, placedToday: 0, sinceIdentical: null, realizedToday: null }),
-      realizedSince: async () => new Decimal(0),
-      rejectionStreak: async () => 0,
-      setRejectionStreak: async () => undefined,
-      exposures: async () => {
-        reads += 1;
-        return [published('DU2')];
-      },
-    };
-    const q = { spec: spec(), contract: input().contract, accountId: ACCOUNT, now: T0 };
-    expect((await createRiskEngine(baseLimits(), { store }).historyFacts(q)).desk).toBeUndefined();
-    expect(reads).toBe(0);
-    expect((await createRiskEngine(baseLimits(), { store, overrides: { desk: desk() } }).historyFacts(q)).desk).toEqual([published('DU2')]);
-    expect(reads).toBe(1);
+    const { dir, cleanup } = tempDir();
+    const audit = openAuditStore({ dataDir: dir });
+    try {
+      await audit.publishExposure(published('DU2'));
+      let reads = 0;
+      const real = storeHistory(audit);
+      const store = { ...real, exposures: () => ((reads += 1), real.exposures()) };
+      const q = { spec: spec(), contract: input().contract, accountId: ACCOUNT, now: T0 };
+      expect((await createRiskEngine(baseLimits(), { store }).historyFacts(q)).desk).toBeUndefined();
+      expect(reads).toBe(0);
+      expect((await createRiskEngine(baseLimits(), { store, overrides: { desk: desk() } }).historyFacts(q)).desk).toEqual([published('DU2')]);
+      expect(reads).toBe(1);
+    } finally {
+      await audit.close();
+      cleanup();
+    }
   });
 });

@@ -72,6 +72,13 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
     return tripped;
   }
 
+  /**
+   * The account whose own messages a rate check counts, when the file gives it that rate (else every
+   * account's are counted). Without a store the memory counts every account's: stricter, never looser.
+   */
+  const ownRate = (accountId: string, field: 'maxOrdersPerMinute' | 'maxOrdersPerDay'): string | undefined =>
+    options.store && accounts[accountId]?.[field] !== undefined ? accountId : undefined;
+
   /** The facts from this engine's memory (no store). */
   const memoryFacts = (spec: OrderSpec, accountId: string, now: number, resetTime: string): HistoryFacts => ({
     placedLastMinute: history.placedLastMinute(now),
@@ -98,12 +105,22 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
     async historyFacts(input: Pick<RiskInput, 'spec' | 'accountId' | 'now' | 'contract'>): Promise<HistoryFacts> {
       const l = limitsForInput(input);
       if (!options.store) return memoryFacts(input.spec, input.accountId, input.now, l.dailyLossResetTime);
-      // The desk's publications only when the file sets desk limits: otherwise the order path reads nothing more.
-      const [facts, desk] = await Promise.all([
-        options.store.facts(input.spec, input.accountId, input.now, riskDayStart(input.now, l.dailyLossResetTime)),
-        deskLimited ? options.store.exposures() : undefined,
+      const store = options.store;
+      const dayStart = riskDayStart(input.now, l.dailyLossResetTime);
+      const own = accounts[input.accountId];
+      // Only what the file asks for: without desk limits or account rates the order path reads nothing more.
+      const [facts, desk, minute, day] = await Promise.all([
+        store.facts(input.spec, input.accountId, input.now, dayStart),
+        deskLimited ? store.exposures() : undefined,
+        own?.maxOrdersPerMinute !== undefined ? store.accountMessages(input.accountId, input.now - 60_000, false, input.now) : undefined,
+        own?.maxOrdersPerDay !== undefined ? store.accountMessages(input.accountId, dayStart, true, input.now) : undefined,
       ]);
-      return desk === undefined ? facts : { ...facts, desk };
+      return {
+        ...facts,
+        ...(desk === undefined ? {} : { desk }),
+        ...(minute === undefined ? {} : { placedLastMinute: minute }),
+        ...(day === undefined ? {} : { placedToday: day }),
+      };
     },
 
     evaluate(input: RiskInput): RiskCheck[] {
@@ -122,8 +139,8 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
         checkGrossExposure(input, l, e),
         checkPriceBand(input, l),
         checkDailyLoss(lossToday(input.pnl, h.realizedToday), l),
-        checkOrdersPerMinute(h.placedLastMinute, l),
-        checkOrdersPerDay(h.placedToday, l),
+        checkOrdersPerMinute(h.placedLastMinute, l, ownRate(input.accountId, 'maxOrdersPerMinute')),
+        checkOrdersPerDay(h.placedToday, l, ownRate(input.accountId, 'maxOrdersPerDay')),
         checkDuplicate(h.sinceIdentical, l),
         ...(desk?.maxGrossExposure !== undefined ? [checkDeskGrossExposure(input, e, { ...desk, maxGrossExposure: desk.maxGrossExposure }, h.desk ?? [])] : []),
         ...(desk?.maxDailyLoss !== undefined ? [checkDeskDailyLoss(input, pnlToday(input.pnl, h.realizedToday), { ...desk, maxDailyLoss: desk.maxDailyLoss }, h.desk ?? [])] : []),

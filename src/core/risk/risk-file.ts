@@ -38,6 +38,9 @@ export const AccountLimitsSchema = z.strictObject({
   maxPositionNotional: positive.optional(),
   maxGrossExposure: positive.optional(),
   maxDailyLoss: positive.optional(),
+  /** Set: this account's own order messages are counted against it, instead of every account's against MAX_ORDERS_PER_MINUTE. */
+  maxOrdersPerMinute: z.number().int().min(1).max(1_000_000).optional(),
+  maxOrdersPerDay: z.number().int().min(1).max(100_000_000).optional(),
 });
 export type AccountLimits = z.infer<typeof AccountLimitsSchema>;
 
@@ -111,7 +114,7 @@ export function loadRiskFile(path: string): RiskFile {
   return parseRiskFile(json, path);
 }
 
-const ACCOUNT_FIELDS = ['maxOrderQuantity', 'maxOrderNotional', 'maxPositionNotional', 'maxGrossExposure', 'maxDailyLoss'] as const;
+const ACCOUNT_FIELDS = ['maxOrderQuantity', 'maxOrderNotional', 'maxPositionNotional', 'maxGrossExposure', 'maxDailyLoss', 'maxOrdersPerMinute', 'maxOrdersPerDay'] as const;
 
 /**
  * The limits of one account: its own values replace the environment's. Then
