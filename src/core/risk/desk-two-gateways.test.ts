@@ -5,20 +5,28 @@
  * limit; and when A's gateway dies its last publication goes stale and counts
  * at A's own limit.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RiskCheck } from '../models.js';
 import { openPostgresStore } from '../audit/postgres/store.js';
 import type { ExposurePublication } from '../audit/types.js';
 import { startTestPostgres, type TestPostgres } from '../../testing/postgres.js';
-import { DESK_HMAC, GATEWAY_MAIN, killAll, removeDirs, rest, startGatewayProcess, tempDirFor } from '../../testing/gateway-process.js';
+import { DESK_HMAC, GATEWAY_MAIN, GatewayFleet, rest } from '../../testing/gateway-process.js';
 
 const A = 'DU1111111';
 const B = 'DU2222222';
 const DESK_LIMIT = 100_000;
 
 let server: TestPostgres;
+const fleet = new GatewayFleet();
+const dirs: string[] = [];
+const tempDirFor = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+};
 
 async function publications(url: string): Promise<ExposurePublication[]> {
   const store = await openPostgresStore({ url, dataDir: tempDirFor('ibkr-desk-read-'), hmacKey: DESK_HMAC });
@@ -50,19 +58,20 @@ describe.skipIf(!existsSync(GATEWAY_MAIN))('desk limits across two gateways on o
   beforeAll(async () => {
     server = await startTestPostgres();
   });
-  afterEach(killAll);
+  afterEach(() => fleet.killAll());
   afterAll(async () => {
+    fleet.cleanup();
     await server?.destroy();
-    removeDirs();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
   it("account A's published exposure makes account B's order breach the desk gross limit; a dead gateway's stale publication counts at its account's limit", async () => {
     const url = await server.createDatabase('desk_gross');
     const riskFile = join(tempDirFor('ibkr-desk-risk-'), 'risk.json');
     writeFileSync(riskFile, JSON.stringify({ accounts: { [A]: { maxGrossExposure: 0.9 * DESK_LIMIT } }, desk: { maxGrossExposure: DESK_LIMIT, publishIntervalSeconds: 1, staleAfterSeconds: 2 } }));
-    const env = { RISK_FILE: riskFile, MAX_ORDERS_PER_MINUTE: '1000' };
-    const a = await startGatewayProcess(url, A, env);
-    const b = await startGatewayProcess(url, B, env);
+    const env = { RISK_FILE: riskFile };
+    const a = await fleet.start(url, A, env);
+    const b = await fleet.start(url, B, env);
     // Each gateway publishes its account before it takes orders.
     expect((await publications(url)).map((p) => [p.accountId, p.grossExposure, p.currency])).toEqual([
       [A, '0', 'USD'],
