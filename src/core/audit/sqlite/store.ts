@@ -125,6 +125,7 @@ class Store implements SqliteAuditStore {
   private readonly stateLog: StateLog;
   private readonly keys: IdempotencyKeys;
   private readonly exposure: DeskExposureTable;
+  private readonly statements = new Map<string, Database.Statement>();
   private readonly writeTx: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly clock: Clock;
   private readonly synchronous: 'FULL' | 'NORMAL';
@@ -288,7 +289,7 @@ class Store implements SqliteAuditStore {
 
   countAccountMessages(accountId: string, fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {
     return read("count an account's order messages", () => {
-      const count = (sql: string, from: string, to: string): number => (this.db.prepare(sql).get(accountId, from, to) as { n: number }).n;
+      const count = (sql: string, from: string, to: string): number => (this.prepared(sql).get(accountId, from, to) as { n: number }).n;
       const q = (): string => '?';
       return (
         count(accountPlacementsSql(fromInclusive, q), fromIso, toIso) +
@@ -378,6 +379,16 @@ class Store implements SqliteAuditStore {
 
   publishExposure(publication: ExposurePublication, options?: WriteOptions): Promise<void> {
     return this.write('publish exposure', options, () => this.exposure.publish(publication));
+  }
+
+  /** A statement prepared once per SQL text (preparing costs more than running these counts). */
+  private prepared(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (st === undefined) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
   }
 
   exposures(): Promise<ExposurePublication[]> {
