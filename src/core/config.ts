@@ -273,7 +273,7 @@ export const CONFIG_TABLE = {
     duplicateOrderWindowSeconds: setting({ name: 'DUPLICATE_ORDER_WINDOW_SECONDS', default: '5', accepts: 'an integer 0-86400 (0 = off)', description: 'Risk: refuse the same order spec again within this many seconds', parse: int(0, 86400) }),
     reduceOnly: setting({ name: 'REDUCE_ONLY', default: 'false', accepts: 'true | false | 1 | 0', description: 'Risk: only orders that shrink a position pass', parse: bool }),
     circuitBreakerRejections: setting({ name: 'CIRCUIT_BREAKER_REJECTIONS', default: '5', accepts: 'an integer 0-1000 (0 = off)', description: 'Engage the kill switch after this many consecutive rejections', parse: int(0, 1000) }),
-    riskFile: optional({ name: 'RISK_FILE', accepts: 'a JSON file path', description: 'Per-symbol risk overrides (see README)', parse: text }),
+    riskFile: optional({ name: 'RISK_FILE', accepts: 'a JSON file path', description: 'Per-symbol and per-account risk overrides, and desk-wide limits across gateways (see README, Risk limits)', parse: text }),
   },
 } as const;
 

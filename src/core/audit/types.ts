@@ -121,6 +121,30 @@ export interface InstanceInfo {
 }
 
 /**
+ * One account's exposure as its gateway last published it, for the desk-wide
+ * limits (core/risk/desk.ts). Amounts are decimal text in `currency` (the
+ * desk's currency when the publisher could convert, else the account's own),
+ * so summing them never goes through floats. One row per account: two
+ * gateways on one account publish the same positions, and the newest wins.
+ */
+export interface ExposurePublication {
+  accountId: string;
+  /** The broker identity that published it. */
+  brokerIdentity: string;
+  currency: string;
+  /** Sum of |position value at mark|. */
+  grossExposure: string;
+  /** The account's own gross-exposure limit as its gateway enforces it (what a stale publication counts as at least). */
+  maxGrossExposure: string;
+  /** Today's P&L (realised + unrealised), or null when the broker gave none. */
+  dailyPnl: string | null;
+  /** The account's own daily-loss limit as its gateway enforces it. */
+  maxDailyLoss: string;
+  /** When the figures were read (UTC ISO 8601). */
+  publishedAt: string;
+}
+
+/**
  * How durable a write must be when its promise resolves. 'durable' (the
  * default): on disk, surviving a power cut. 'relaxed': surviving a process
  * crash, possibly lost to a power cut until the next durable write (no fsync
@@ -164,6 +188,13 @@ export interface AuditStore {
    * message to the broker, so the order-rate limits count these with countPlaced.
    */
   countModifications(fromIso: string, fromInclusive: boolean, toIso: string): Promise<number>;
+  /**
+   * One account's order messages in (from, to] (`fromInclusive`: [from, to]):
+   * its placements (as countPlaced) plus its modifications (as
+   * countModifications), across every process on this store. For an account
+   * with its own order-rate limits; an index range per kind.
+   */
+  countAccountMessages(accountId: string, fromIso: string, fromInclusive: boolean, toIso: string): Promise<number>;
   /** created_at of the latest placed order with this risk key at or before `toIso`, or null. */
   lastPlacedWithKey(riskKey: string, toIso: string): Promise<string | null>;
   /**
@@ -231,6 +262,16 @@ export interface AuditStore {
   /** Marks the registered instance ended (a clean close): its claims are abandoned at once. */
   endInstance(): Promise<void>;
 
+
+  /**
+   * Stores an account's exposure, replacing an older publication of the same
+   * account (an older one arriving late changes nothing). Not chained: it is a
+   * snapshot of the broker's book, not a decision; the decisions it feeds are
+   * in the audit rows with the figures they used.
+   */
+  publishExposure(publication: ExposurePublication, options?: WriteOptions): Promise<void>;
+  /** Every account's latest publication. */
+  exposures(): Promise<ExposurePublication[]>;
 
   /** Small persistent state (kill switch, ...) kept beside the log; every change is a chained row. */
   getState<T>(name: string): Promise<T | null>;

@@ -25,7 +25,7 @@ import { followKillSwitch } from '../orders/kill-switch-follow.js';
 import { attachOrderEvents } from '../orders/order-events.js';
 import { reconcileOrders } from '../orders/reconcile.js';
 import { PreviewRegistry } from '../previews.js';
-import { createRiskEngine, storeHistory } from '../risk/index.js';
+import { createRiskEngine, startExposurePublisher, storeHistory, type ExposurePublisher } from '../risk/index.js';
 import type { RiskEngine } from '../risk/types.js';
 import { buildClient } from './methods.js';
 import { createApprovalRuntime, startExpirySweep } from '../approvals/index.js';
@@ -129,6 +129,7 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
   notifyOnRecord(audit, orderEvents);
   const client = buildClient({ ctx, quotes, startedAt: ctx.startedAt, version: VERSION, orderEvents });
 
+  let exposure: ExposurePublisher | null = null;
   await withContext({ interface: 'system' }, async () => {
     await audit.append(auditRow('CONFIG_LOADED', { config: publicConfig(config), version: VERSION }, { accountId: null, orderId: null, snapshot: null }));
     if (options.connect === false) return;
@@ -136,7 +137,11 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
       await broker.connect();
       // Orders are settled against the broker before the client accepts new ones.
       await reconcileOrders(ctx);
+      // With desk limits, the other gateways count this one's accounts from its first publication on.
+      exposure = startExposurePublisher(ctx);
+      await exposure.publishNow();
     } catch (err) {
+      await exposure?.stop();
       await broker.close().catch(() => undefined);
       await instance.stop();
       await audit.close();
@@ -157,6 +162,7 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
   client.close = async () => {
     stopFollowing();
     stopSweep();
+    await exposure?.stop();
     approvals.notifier.close();
     detach();
     await close();

@@ -18,6 +18,12 @@ export const CHECK_NAMES = [
   'maxOrdersPerMinute',
   'maxOrdersPerDay',
   'duplicateOrder',
+  // Desk-wide (the risk file's "desk"): reported only when the file sets them.
+  'maxDeskGrossExposure',
+  'maxDeskDailyLoss',
 ] as const;
+
+/** The checks a risk file without a "desk" section never reports. */
+export const DESK_CHECK_NAMES: readonly CheckName[] = ['maxDeskGrossExposure', 'maxDeskDailyLoss'];
 
 export type CheckName = (typeof CHECK_NAMES)[number];

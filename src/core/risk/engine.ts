@@ -7,7 +7,7 @@
  * `evaluate` reads that state but never changes it, so preview and place
  * report the same checks; only `recordPlaced`, `recordModified` and `recordOutcome` change it.
  */
-import type { Decimal } from 'decimal.js';
+import { Decimal } from 'decimal.js';
 import type { RiskLimits } from '../config.js';
 import type { AccountPnL, OrderSpec, RiskCheck } from '../models.js';
 import { checkAllowedSymbols, checkBlockedSymbols, checkQuantity, checkReduceOnly, checkSecurityType, symbolsOf } from './checks.js';
@@ -16,16 +16,17 @@ import { checkDailyLoss, checkGrossExposure, checkOrderNotional, checkPositionNo
 import { type HistoryFacts, memoryHistory, type SafetyHistory, type StoreHistory } from './history.js';
 import { checkDuplicate, checkOrdersPerDay, checkOrdersPerMinute } from './rate-checks.js';
 import { riskDayStart } from './trading-day.js';
-import { applyOverride, loadRiskFile, normaliseSymbols, type RiskFile } from './risk-file.js';
+import { checkDeskDailyLoss, checkDeskGrossExposure } from './desk.js';
+import { limitsForAccountAndSymbol, loadRiskFile, normaliseSymbols, type RiskFile } from './risk-file.js';
 import type { RiskEngine, RiskInput } from './types.js';
 
 export interface RiskEngineOptions {
   /**
-   * Per-symbol overrides. When omitted and `limits.riskFile` is set, that file
-   * is loaded here (a ConfigError if it is bad): a configured risk file must
-   * never be silently ignored.
+   * The risk file's content (per-symbol and per-account overrides, desk limits). When
+   * omitted and `limits.riskFile` is set, that file is loaded here (a ConfigError
+   * if it is bad): a configured risk file must never be silently ignored.
    */
-  overrides?: RiskFile;
+  overrides?: Partial<RiskFile>;
   /** Where earlier orders are counted without a store. Default: this engine's own memory. */
   history?: SafetyHistory;
   /**
@@ -38,6 +39,9 @@ export interface RiskEngineOptions {
 export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions = {}): RiskEngine {
   const file = options.overrides ?? (limits.riskFile !== null ? loadRiskFile(limits.riskFile) : undefined);
   const overrides = normaliseSymbols(file?.symbols ?? {});
+  const accounts = file?.accounts ?? {};
+  const desk = file?.desk;
+  const deskLimited = desk !== undefined && (desk.maxGrossExposure !== undefined || desk.maxDailyLoss !== undefined);
   const windows = [limits.duplicateOrderWindowSeconds, ...Object.values(overrides).map((o) => o.duplicateOrderWindowSeconds ?? 0)];
   const history = options.history ?? memoryHistory(limits.dailyLossResetTime, Math.max(...windows) * 1000);
 
@@ -47,6 +51,8 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
    * back to the broker's realised figure without a store.
    */
   const lossToday = (pnl: AccountPnL, realized: Decimal | null) => dailyLoss(realized === null ? pnl : { ...pnl, realizedPnl: realized.toNumber() });
+  /** Today's P&L, signed (the desk sums these across accounts). */
+  const pnlToday = (pnl: AccountPnL, realized: Decimal | null) => (realized ?? new Decimal(pnl.realizedPnl)).plus(pnl.unrealizedPnl);
 
   /** Where the circuit breaker's count is kept: the store when there is one. */
   const streaks = options.store ?? {
@@ -66,6 +72,13 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
     return tripped;
   }
 
+  /**
+   * The account whose own messages a rate check counts, when the file gives it that rate (else every
+   * account's are counted). Without a store the memory counts every account's: stricter, never looser.
+   */
+  const ownRate = (accountId: string, field: 'maxOrdersPerMinute' | 'maxOrdersPerDay'): string | undefined =>
+    options.store && accounts[accountId]?.[field] !== undefined ? accountId : undefined;
+
   /** The facts from this engine's memory (no store). */
   const memoryFacts = (spec: OrderSpec, accountId: string, now: number, resetTime: string): HistoryFacts => ({
     placedLastMinute: history.placedLastMinute(now),
@@ -74,24 +87,40 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
     realizedToday: history.realizedSince(accountId, riskDayStart(now, resetTime)),
   });
 
-  const limitsFor = (symbol: string): RiskLimits => {
+  const limitsFor = (symbol: string, accountId?: string): RiskLimits => {
     const key = symbol.trim().toUpperCase();
-    return applyOverride(limits, key, overrides[key]);
+    return limitsForAccountAndSymbol(limits, accountId === undefined ? undefined : accounts[accountId], key, overrides[key]);
   };
 
   /** The order's own symbol wins; then the contract's (an option's underlying), so either key in the file applies. */
-  const limitsForInput = (input: Pick<RiskInput, 'spec' | 'contract'>): RiskLimits => {
+  const limitsForInput = (input: Pick<RiskInput, 'spec' | 'contract' | 'accountId'>): RiskLimits => {
     const key = symbolsOf(input).find((s) => overrides[s] !== undefined);
-    return key === undefined ? limits : limitsFor(key);
+    return limitsFor(key ?? '', input.accountId);
   };
 
   return {
     limitsFor,
+    desk: desk ?? null,
 
     async historyFacts(input: Pick<RiskInput, 'spec' | 'accountId' | 'now' | 'contract'>): Promise<HistoryFacts> {
       const l = limitsForInput(input);
       if (!options.store) return memoryFacts(input.spec, input.accountId, input.now, l.dailyLossResetTime);
-      return options.store.facts(input.spec, input.accountId, input.now, riskDayStart(input.now, l.dailyLossResetTime));
+      const store = options.store;
+      const dayStart = riskDayStart(input.now, l.dailyLossResetTime);
+      const own = accounts[input.accountId];
+      // Only what the file asks for: without desk limits or account rates the order path reads nothing more.
+      const [facts, desk, minute, day] = await Promise.all([
+        store.facts(input.spec, input.accountId, input.now, dayStart),
+        deskLimited ? store.exposures() : undefined,
+        own?.maxOrdersPerMinute !== undefined ? store.accountMessages(input.accountId, input.now - 60_000, false, input.now) : undefined,
+        own?.maxOrdersPerDay !== undefined ? store.accountMessages(input.accountId, dayStart, true, input.now) : undefined,
+      ]);
+      return {
+        ...facts,
+        ...(desk === undefined ? {} : { desk }),
+        ...(minute === undefined ? {} : { placedLastMinute: minute }),
+        ...(day === undefined ? {} : { placedToday: day }),
+      };
     },
 
     evaluate(input: RiskInput): RiskCheck[] {
@@ -110,9 +139,11 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
         checkGrossExposure(input, l, e),
         checkPriceBand(input, l),
         checkDailyLoss(lossToday(input.pnl, h.realizedToday), l),
-        checkOrdersPerMinute(h.placedLastMinute, l),
-        checkOrdersPerDay(h.placedToday, l),
+        checkOrdersPerMinute(h.placedLastMinute, l, ownRate(input.accountId, 'maxOrdersPerMinute')),
+        checkOrdersPerDay(h.placedToday, l, ownRate(input.accountId, 'maxOrdersPerDay')),
         checkDuplicate(h.sinceIdentical, l),
+        ...(desk?.maxGrossExposure !== undefined ? [checkDeskGrossExposure(input, e, { ...desk, maxGrossExposure: desk.maxGrossExposure }, h.desk ?? [])] : []),
+        ...(desk?.maxDailyLoss !== undefined ? [checkDeskDailyLoss(input, pnlToday(input.pnl, h.realizedToday), { ...desk, maxDailyLoss: desk.maxDailyLoss }, h.desk ?? [])] : []),
       ];
     },
 
@@ -143,7 +174,7 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
     },
 
     dailyLossBreached(pnl: AccountPnL, realizedToday: Decimal | null = null): boolean {
-      return lossToday(pnl, realizedToday).greaterThanOrEqualTo(limits.maxDailyLoss);
+      return lossToday(pnl, realizedToday).greaterThanOrEqualTo(limitsFor('', pnl.accountId).maxDailyLoss);
     },
   };
 }

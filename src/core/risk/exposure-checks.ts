@@ -12,7 +12,7 @@ import { check } from './checks.js';
 import { notionalOf, shrinksPosition, type Exposure } from './exposure.js';
 import type { RiskInput } from './types.js';
 
-const unknownPrice = (input: RiskInput): string =>
+export const unknownPrice = (input: RiskInput): string =>
   `notional unknown: no quote or last price for ${input.contract.symbol} and the order names no price; supply a limit price (LMT) or retry when market data is available`;
 
 export function checkOrderNotional(input: RiskInput, l: RiskLimits, e: Exposure): RiskCheck {
@@ -36,18 +36,25 @@ export function checkPositionNotional(input: RiskInput, l: RiskLimits, e: Exposu
 /**
  * Gross exposure after the order: the account's gross position value, with
  * this instrument's part replaced by its value after the order, plus working
- * orders in other instruments whose notional the caller supplied. An order
- * that does not raise gross exposure always passes, so an over-limit book can
- * still be reduced.
+ * orders in other instruments whose notional the caller supplied. `raises`:
+ * whether the order adds to it (an order that does not always passes, so an
+ * over-limit book can still be reduced). Null when no price is known.
  */
-export function checkGrossExposure(input: RiskInput, l: RiskLimits, e: Exposure): RiskCheck {
+export function grossAfterOrder(input: RiskInput, e: Exposure): { gross: Decimal; raises: boolean } | null {
   const afterHere = notionalOf(e, e.after);
-  if (afterHere === null) return check('maxGrossExposure', false, null, l.maxGrossExposure, unknownPrice(input));
+  if (afterHere === null) return null;
   const held = input.positions.filter((p) => p.conId === input.contract.conId && p.accountId === input.accountId);
   const nowHere = held.reduce((acc, p) => acc.plus(p.marketValue !== null ? new Decimal(p.marketValue).abs() : (notionalOf(e, p.quantity) ?? 0)), new Decimal(0));
   const elsewhere = input.workingOrders.filter((w) => w.conId !== input.contract.conId).reduce((acc, w) => acc.plus(Math.abs(w.notional ?? 0)), new Decimal(0));
   const gross = new Decimal(input.summary.grossPositionValue).abs().minus(nowHere).plus(afterHere).plus(elsewhere);
   const raises = afterHere.greaterThan(notionalOf(e, e.position) ?? 0) && !shrinksPosition(e);
+  return { gross, raises };
+}
+
+export function checkGrossExposure(input: RiskInput, l: RiskLimits, e: Exposure): RiskCheck {
+  const after = grossAfterOrder(input, e);
+  if (after === null) return check('maxGrossExposure', false, null, l.maxGrossExposure, unknownPrice(input));
+  const { gross, raises } = after;
   if (!raises) return check('maxGrossExposure', true, toCents(gross), l.maxGrossExposure, `the order does not raise gross exposure (${toCents(gross)} after)`);
   const ok = gross.lessThanOrEqualTo(l.maxGrossExposure);
   return check('maxGrossExposure', ok, toCents(gross), l.maxGrossExposure, ok ? `gross exposure after the order ${toCents(gross)} is within ${l.maxGrossExposure}` : `gross exposure after the order ${toCents(gross)} exceeds MAX_GROSS_EXPOSURE ${l.maxGrossExposure}`);

@@ -13,7 +13,7 @@
  *   without a store (unit tests, a library user evaluating specs).
  */
 import { Decimal } from 'decimal.js';
-import type { AuditStore } from '../audit/types.js';
+import type { AuditStore, ExposurePublication } from '../audit/types.js';
 import { sha256Hex } from '../hashing.js';
 import type { OrderSpec } from '../models.js';
 import { DuplicateGuard, duplicateKey } from './duplicate-guard.js';
@@ -60,14 +60,19 @@ interface CircuitBreakerState {
 
 /** What the checks need from the history for one order, read before the checks run. */
 export interface HistoryFacts {
-  /** Order messages (placements and modifications, see SafetyHistory) in the 60 seconds ending at `now`. */
+  /**
+   * Order messages (placements and modifications, see SafetyHistory) in the 60 seconds ending at `now`:
+   * of every account, or of the order's account alone when it has its own maxOrdersPerMinute (RISK_FILE accounts).
+   */
   placedLastMinute: number;
-  /** Order messages (placements and modifications) since the risk day started. */
+  /** Order messages (placements and modifications) since the risk day started (the account's alone when it has its own maxOrdersPerDay). */
   placedToday: number;
   /** Milliseconds since the same order (same account) was last placed, or null. */
   sinceIdentical: number | null;
   /** Realised P&L of the account's fills today, or null when the source does not know fills. */
   realizedToday: Decimal | null;
+  /** Every account's published exposure, when the risk file sets desk limits (see desk.ts). */
+  desk?: ExposurePublication[];
 }
 
 /** The store as a history source: asynchronous reads (the store may be across a network). */
@@ -77,6 +82,10 @@ export interface StoreHistory {
   /** The circuit breaker's count, shared by every process on the store. */
   rejectionStreak(): Promise<number>;
   setRejectionStreak(count: number): Promise<void>;
+  /** Every account's published exposure (desk limits). */
+  exposures(): Promise<ExposurePublication[]>;
+  /** One account's order messages (placements and modifications) in (from, now], or [from, now] with `fromInclusive`. */
+  accountMessages(accountId: string, fromMs: number, fromInclusive: boolean, nowMs: number): Promise<number>;
 }
 
 /** The key the duplicate guard compares, as stored on a placed order's row (a hash: the canonical text can be long). */
@@ -107,6 +116,8 @@ export function storeHistory(audit: AuditStore): StoreHistory {
   }
   return {
     realizedSince,
+    exposures: () => audit.exposures(),
+    accountMessages: (accountId, fromMs, fromInclusive, nowMs) => audit.countAccountMessages(accountId, iso(fromMs), fromInclusive, iso(nowMs)),
     async rejectionStreak() {
       return (await audit.getState<CircuitBreakerState>(CIRCUIT_BREAKER_STATE))?.consecutiveRejections ?? 0;
     },

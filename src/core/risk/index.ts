@@ -6,3 +6,5 @@ export { riskDayStart } from './trading-day.js';
 export { duplicateKey } from './duplicate-guard.js';
 export { memoryHistory, riskKeyOf, storeHistory, type HistoryFacts, type SafetyHistory, type StoreHistory } from './history.js';
 export type { RiskEngine, RiskInput, WorkingOrderExposure } from './types.js';
+export { startExposurePublisher, type ExposurePublisher } from './publisher.js';
+export { AccountLimitsSchema, DeskLimitsSchema, type AccountLimits, type DeskLimits } from './risk-file.js';

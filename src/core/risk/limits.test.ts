@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHECK_NAMES } from './check-names.js';
+import { CHECK_NAMES, DESK_CHECK_NAMES } from './check-names.js';
 import { createRiskEngine } from './engine.js';
 import { aapl, baseLimits, byName, input, pnl, position, spec, summary } from '../../testing/risk-fixtures.js';
 import type { RiskInput } from './types.js';
@@ -8,10 +8,14 @@ import type { Contract } from '../models.js';
 const run = (name: string, over: Partial<RiskInput>, limits = baseLimits()) => byName(createRiskEngine(limits).evaluate(input(over)), name);
 
 describe('every check is reported', () => {
-  it('returns each named check once, all passing for a small order on an empty account', () => {
+  it('returns each named check once, all passing for a small order on an empty account (the desk checks only with desk limits)', () => {
     const checks = createRiskEngine(baseLimits()).evaluate(input());
-    expect(checks.map((c) => c.name)).toEqual([...CHECK_NAMES]);
+    expect(checks.map((c) => c.name)).toEqual(CHECK_NAMES.filter((n) => !DESK_CHECK_NAMES.includes(n)));
     expect(checks.filter((c) => !c.passed)).toEqual([]);
+    const desk = createRiskEngine(baseLimits(), { overrides: { desk: { maxGrossExposure: 1e7, maxDailyLoss: 1e5, currency: 'USD', publishIntervalSeconds: 5, staleAfterSeconds: 30 } } });
+    const all = desk.evaluate(input());
+    expect(all.map((c) => c.name)).toEqual([...CHECK_NAMES]);
+    expect(all.filter((c) => !c.passed)).toEqual([]);
   });
 });
 

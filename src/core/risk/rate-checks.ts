@@ -7,17 +7,22 @@ import type { RiskLimits } from '../config.js';
 import type { RiskCheck } from '../models.js';
 import { check } from './checks.js';
 
-/** `sentLastMinute`: order messages (placements and modifications, see history.ts) in the last 60 s. */
-export function checkOrdersPerMinute(sentLastMinute: number, l: RiskLimits): RiskCheck {
+/** Where the limit comes from: the environment (every account's messages counted) or the account's own (RISK_FILE accounts). */
+const source = (variable: string, account: string | undefined): string => (account === undefined ? variable : `account ${account}'s own limit`);
+
+/** `sentLastMinute`: order messages (placements and modifications, see history.ts) in the last 60 s; `account`: counted for that account alone. */
+export function checkOrdersPerMinute(sentLastMinute: number, l: RiskLimits, account?: string): RiskCheck {
   const n = sentLastMinute + 1;
   const ok = n <= l.maxOrdersPerMinute;
-  return check('maxOrdersPerMinute', ok, n, l.maxOrdersPerMinute, ok ? `order ${n} in the last 60 s, within ${l.maxOrdersPerMinute} (placements and modifications count alike)` : `order ${n} in the last 60 s would exceed MAX_ORDERS_PER_MINUTE ${l.maxOrdersPerMinute} (placements and modifications count alike); wait and retry`);
+  const what = account === undefined ? `order ${n} in the last 60 s` : `order ${n} of account ${account} in the last 60 s`;
+  return check('maxOrdersPerMinute', ok, n, l.maxOrdersPerMinute, ok ? `${what}, within ${l.maxOrdersPerMinute} (placements and modifications count alike)` : `${what} would exceed ${source('MAX_ORDERS_PER_MINUTE', account)} ${l.maxOrdersPerMinute} (placements and modifications count alike); wait and retry`);
 }
 
-export function checkOrdersPerDay(sentToday: number, l: RiskLimits): RiskCheck {
+export function checkOrdersPerDay(sentToday: number, l: RiskLimits, account?: string): RiskCheck {
   const n = sentToday + 1;
   const ok = n <= l.maxOrdersPerDay;
-  return check('maxOrdersPerDay', ok, n, l.maxOrdersPerDay, ok ? `order ${n} today, within ${l.maxOrdersPerDay} (placements and modifications count alike)` : `order ${n} today would exceed MAX_ORDERS_PER_DAY ${l.maxOrdersPerDay} (placements and modifications count alike); the count resets at DAILY_LOSS_RESET_TIME (${l.dailyLossResetTime} New York)`);
+  const what = account === undefined ? `order ${n} today` : `order ${n} of account ${account} today`;
+  return check('maxOrdersPerDay', ok, n, l.maxOrdersPerDay, ok ? `${what}, within ${l.maxOrdersPerDay} (placements and modifications count alike)` : `${what} would exceed ${source('MAX_ORDERS_PER_DAY', account)} ${l.maxOrdersPerDay} (placements and modifications count alike); the count resets at DAILY_LOSS_RESET_TIME (${l.dailyLossResetTime} New York)`);
 }
 
 /** `sinceLastMs`: time since the same order (same account) was placed, null if not recently. */

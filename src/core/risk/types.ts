@@ -15,6 +15,7 @@
 import type { Decimal } from 'decimal.js';
 import type { RiskLimits } from '../config.js';
 import type { HistoryFacts } from './history.js';
+import type { DeskLimits } from './risk-file.js';
 import type { AccountPnL, AccountSummary, Contract, OrderSpec, Position, RiskCheck } from '../models.js';
 
 export interface WorkingOrderExposure {
@@ -49,8 +50,10 @@ export interface RiskInput {
 }
 
 export interface RiskEngine {
-  /** The limits in force for a symbol (base limits with RISK_FILE overrides applied). */
-  limitsFor(symbol: string): RiskLimits;
+  /** The limits in force for a symbol (base limits with RISK_FILE overrides applied), in an account when given ('' : no symbol's overrides). */
+  limitsFor(symbol: string, accountId?: string): RiskLimits;
+  /** The risk file's desk section, or null: publisher.ts publishes exposure only when the desk is limited. */
+  readonly desk: DeskLimits | null;
   /** What the rate, duplicate and daily-loss checks need from earlier orders (read from the store in a gateway). */
   historyFacts(input: Pick<RiskInput, 'spec' | 'accountId' | 'now' | 'contract'>): Promise<HistoryFacts>;
   /** Every check, passed or not, with its value and limit (`input.history`: from historyFacts(); required with a store). */

@@ -14,6 +14,8 @@ import { IdempotencyConflictError } from '../../core/errors.js';
 import type { AuditStore } from '../../core/audit/types.js';
 import { AuditQuery, type Fill, OrderListQuery } from '../../core/models.js';
 import { entry, SPEC, version } from '../audit/samples.js';
+import { describeAccountMessages } from './account-messages.js';
+import { describeDeskExposure } from './desk-exposure.js';
 import { describeGroupCommit } from './group-commit.js';
 import { describeSeveralGateways } from './instances.js';
 
@@ -245,5 +247,7 @@ export function describeStoreContract(backEnd: string, open: OpenStore): void {
 
     describeGroupCommit(() => store, SPEC);
     describeSeveralGateways(() => store, () => t.reopen());
+    describeDeskExposure(() => store, () => t.reopen());
+    describeAccountMessages(() => store, () => t.reopen());
   });
 }

@@ -206,6 +206,34 @@ CREATE TABLE gateway_instances (
 ALTER TABLE idempotency_keys ADD COLUMN instance_id text;
 `,
   },
+  {
+    version: 4,
+    name: 'desk_exposure: the exposure of each account as its gateway last published it (desk-wide risk limits)',
+    // As the SQLite migration 6: mutable by design (no append-only trigger),
+    // one row per account, the newest publication wins.
+    sql: `
+CREATE TABLE desk_exposure (
+  account_id         text PRIMARY KEY,
+  broker_identity    text NOT NULL,
+  currency           text NOT NULL,
+  gross_exposure     text NOT NULL,
+  max_gross_exposure text NOT NULL,
+  daily_pnl          text,
+  max_daily_loss     text NOT NULL,
+  published_at       text NOT NULL
+);
+`,
+  },
+  {
+    version: 5,
+    name: 'order_history and audit_log: indexes of placements and modifications by account, for per-account order-rate limits',
+    // As the SQLite migration 7.
+    sql: `
+CREATE INDEX order_history_placed_account ON order_history(account_id, created_at) WHERE placed_seq IS NOT NULL;
+CREATE INDEX audit_log_modifications_account ON audit_log(account_id, timestamp)
+  WHERE event_type IN ('ORDER_MODIFY_REQUESTED', 'ORDER_MODIFY_SIMULATED');
+`,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -26,10 +26,13 @@ import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderD
 import { anchorProblem } from '../anchors.js';
 import { CHAINS, Sealer } from '../chain.js';
 import { type AuditKey, auditKeyPath, generateKeyFile, keyFromText, readKeyFile } from '../key.js';
-import type { AuditAppend, AuditStore, IdempotencyBegin, InstanceInfo, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
+import type { AuditAppend, AuditStore, ExposurePublication, IdempotencyBegin, InstanceInfo, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
 import { countModifications, queryAuditLog } from './audit-reads.js';
 import { ChainedRows } from './chained-rows.js';
 import { ChangeListener, headsMark } from './changes.js';
+import { accountModificationsSql, accountPlacementsSql } from '../account-messages.js';
+import { normaliseTimestamp } from '../json.js';
+import { listExposures, publishExposure } from './desk-exposure.js';
 import { createPool, guardPg, type Pool, type PoolClient, withClient } from './connection.js';
 import { migratePostgres } from './migrations.js';
 import { OrderReads } from './order-reads.js';
@@ -179,6 +182,18 @@ export class PostgresAuditStore implements AuditStore {
     return guardPg('count order modifications', () => countModifications(this.pool, fromIso, fromInclusive, toIso));
   }
 
+  countAccountMessages(accountId: string, fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {
+    return guardPg("count an account's order messages", async () => {
+      const q = (n: number): string => `$${n}`;
+      const count = async (sql: string, from: string, to: string): Promise<number> => Number((await this.pool.query<{ n: number }>(sql, [accountId, from, to])).rows[0]?.n ?? 0);
+      const [placed, modified] = await Promise.all([
+        count(accountPlacementsSql(fromInclusive, q), fromIso, toIso),
+        count(accountModificationsSql(fromInclusive, q), normaliseTimestamp(fromIso), normaliseTimestamp(toIso)),
+      ]);
+      return placed + modified;
+    });
+  }
+
   lastPlacedWithKey(riskKey: string, toIso: string): Promise<string | null> {
     return guardPg('find the last identical order', () => this.orders.lastPlacedWithKey(riskKey, toIso));
   }
@@ -259,6 +274,24 @@ export class PostgresAuditStore implements AuditStore {
 
   async releaseIdempotent(scope: string, key: string, options?: WriteOptions): Promise<void> {
     await this.write('release an idempotency key', options, (rows, client) => releaseKey(client, rows, scope, key));
+  }
+
+  /**
+   * Outside the chain writers' advisory lock: the row is not chained, and the
+   * upsert on its primary key is atomic by itself. Refused like every write
+   * when the store is write-blocked.
+   */
+  publishExposure(publication: ExposurePublication): Promise<void> {
+    return guardPg('publish exposure', async () => {
+      if (this.writeBlock !== null) throw new AuditError(`the PostgreSQL store refuses writes: ${this.writeBlock}`, 'AUDIT_UNAVAILABLE', { writeBlock: this.writeBlock });
+      // Always durable: one statement, one round trip, cheaper than the BEGIN and SET LOCAL a relaxed commit would need.
+      await publishExposure(this.pool, publication);
+      this.ownCommits += 1;
+    });
+  }
+
+  exposures(): Promise<ExposurePublication[]> {
+    return guardPg('read published exposure', () => listExposures(this.pool));
   }
 
   getState<T>(name: string): Promise<T | null> {

@@ -218,6 +218,36 @@ CREATE TABLE gateway_instances (
 ALTER TABLE idempotency_keys ADD COLUMN instance_id TEXT;
 `,
   },
+  {
+    version: 6,
+    name: 'desk_exposure: the exposure of each account as its gateway last published it (desk-wide risk limits)',
+    // Mutable by design, one row per account, like idempotency_keys but not
+    // chained: a snapshot of the broker's book, which the next publication
+    // replaces. Amounts are decimal text (summed with decimal.js, never floats).
+    sql: `
+CREATE TABLE desk_exposure (
+  account_id         TEXT PRIMARY KEY,
+  broker_identity    TEXT NOT NULL,
+  currency           TEXT NOT NULL,
+  gross_exposure     TEXT NOT NULL,
+  max_gross_exposure TEXT NOT NULL,
+  daily_pnl          TEXT,
+  max_daily_loss     TEXT NOT NULL,
+  published_at       TEXT NOT NULL
+);
+`,
+  },
+  {
+    version: 7,
+    name: 'order_history and audit_log: indexes of placements and modifications by account, for per-account order-rate limits',
+    // An account with its own maxOrdersPerMinute/Day (RISK_FILE accounts) counts
+    // only its own order messages: a range of these indexes, never the log.
+    sql: `
+CREATE INDEX order_history_placed_account ON order_history(account_id, created_at) WHERE placed_seq IS NOT NULL;
+CREATE INDEX audit_log_modifications_account ON audit_log(account_id, timestamp)
+  WHERE event_type IN ('ORDER_MODIFY_REQUESTED', 'ORDER_MODIFY_SIMULATED');
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

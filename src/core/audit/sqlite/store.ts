@@ -57,6 +57,9 @@ import {
   signCheckpoint,
   snapshotHeads,
 } from '../checkpoints.js';
+import { accountModificationsSql, accountPlacementsSql } from '../account-messages.js';
+import { normaliseTimestamp } from '../json.js';
+import { DeskExposureTable } from './desk-exposure.js';
 import { guard, toAuditError } from './guard.js';
 import { GroupCommit, type GroupCommitStats } from './group-commit.js';
 import { IdempotencyKeys } from './idempotency.js';
@@ -65,7 +68,7 @@ import { openAuditDatabase, type OpenOptions } from './open.js';
 import { OrderEventsTable } from './order-events.js';
 import { OrderHistoryTable } from './order-history.js';
 import { StateLog } from './state-log.js';
-import type { AuditAppend, AuditStore, IdempotencyBegin, InstanceInfo, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
+import type { AuditAppend, AuditStore, ExposurePublication, IdempotencyBegin, InstanceInfo, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
 
 const RELAXED: WriteOptions = { durability: 'relaxed' };
 
@@ -127,6 +130,8 @@ class Store implements SqliteAuditStore {
   private readonly instances: InstanceTables;
   /** The gateway instance registered through this handle (registerInstance), stamped on its claims. */
   private instanceId: string | null = null;
+  private readonly exposure: DeskExposureTable;
+  private readonly statements = new Map<string, Database.Statement>();
   private readonly writeTx: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly clock: Clock;
   private readonly synchronous: 'FULL' | 'NORMAL';
@@ -162,6 +167,7 @@ class Store implements SqliteAuditStore {
     this.stateLog = new StateLog(db, this.heads);
     this.keys = new IdempotencyKeys(db, this.stateLog);
     this.instances = new InstanceTables(db);
+    this.exposure = new DeskExposureTable(db);
     this.writeTx = db.transaction((fn: () => unknown) => fn());
     this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.currentSynchronous = this.synchronous;
@@ -288,6 +294,17 @@ class Store implements SqliteAuditStore {
     return read('count order modifications', () => this.log.countModifications(fromIso, fromInclusive, toIso));
   }
 
+  countAccountMessages(accountId: string, fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {
+    return read("count an account's order messages", () => {
+      const count = (sql: string, from: string, to: string): number => (this.prepared(sql).get(accountId, from, to) as { n: number }).n;
+      const q = (): string => '?';
+      return (
+        count(accountPlacementsSql(fromInclusive, q), fromIso, toIso) +
+        count(accountModificationsSql(fromInclusive, q), normaliseTimestamp(fromIso), normaliseTimestamp(toIso))
+      );
+    });
+  }
+
   lastPlacedWithKey(riskKey: string, toIso: string): Promise<string | null> {
     return read('find the last identical order', () => this.history.lastPlacedWithKey(riskKey, toIso));
   }
@@ -391,6 +408,24 @@ class Store implements SqliteAuditStore {
 
   releaseIdempotent(scope: string, key: string, options?: WriteOptions): Promise<void> {
     return this.write('release an idempotency key', options, (sealer, now) => this.keys.giveBack(scope, key, sealer, now));
+  }
+
+  publishExposure(publication: ExposurePublication, options?: WriteOptions): Promise<void> {
+    return this.write('publish exposure', options, () => this.exposure.publish(publication));
+  }
+
+  /** A statement prepared once per SQL text (preparing costs more than running these counts). */
+  private prepared(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (st === undefined) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
+  exposures(): Promise<ExposurePublication[]> {
+    return read('read published exposure', () => this.exposure.list());
   }
 
   getState<T>(name: string): Promise<T | null> {
