@@ -648,6 +648,20 @@ export const OrderListQuery = z.strictObject({
   status: z.enum(['open', 'closed', 'all']).default('all').describe('open: still working; closed: finished'),
   symbol: Symbol.optional(),
   since: Timestamp.optional(),
+  // 'this' by default: every listed order is then one this gateway can cancel or modify, so a
+  // list-then-act caller (an agent after a timed-out place) never meets another gateway's order.
+  owner: z
+    .enum(['this', 'any'])
+    .default('this')
+    .describe("this: the orders of this gateway's broker connection (the ones it can cancel or modify); any: every order in the store, whichever gateway owns it (see each order's brokerIdentity)"),
+  account: z.string().trim().min(1).max(32).optional().describe('Only orders of this account id'),
+  brokerIdentity: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe("Only orders owned by this broker identity ('sim:<account>' or 'tws:<host>:<port>:<account>:<clientId>'); use with owner=any for another gateway's"),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 export type OrderListQuery = z.infer<typeof OrderListQuery>;

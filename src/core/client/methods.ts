@@ -112,7 +112,8 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
     listOrders: (input?: OrderListQueryInput) =>
       call(async () => {
         const query = parse(OrderListQuery, input ?? {}, 'Order query');
-        return audit.listOrders(query, ctx.scope());
+        // owner=any is the desk view: every gateway's orders on this store, each naming its owner.
+        return audit.listOrders(query, query.owner === 'any' ? undefined : ctx.scope());
       }),
     cancelAllOrders: (query) => call(() => cancelAllOrders(ctx, query)),
     previewClosePosition: (symbol, request) => call(() => previewClosePosition(ctx, symbol, request)),

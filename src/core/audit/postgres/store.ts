@@ -22,11 +22,11 @@
  */
 import { type Clock, isoNow, systemClock } from '../../clock.js';
 import { AuditError } from '../../errors.js';
-import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderEvent, OrderListQuery } from '../../models.js';
+import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderEvent } from '../../models.js';
 import { anchorProblem } from '../anchors.js';
 import { CHAINS, Sealer } from '../chain.js';
 import { type AuditKey, auditKeyPath, generateKeyFile, keyFromText, readKeyFile } from '../key.js';
-import type { AuditAppend, AuditStore, IdempotencyBegin, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
+import type { AuditAppend, AuditStore, IdempotencyBegin, OrderListFilter, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
 import { countModifications, queryAuditLog } from './audit-reads.js';
 import { ChainedRows } from './chained-rows.js';
 import { ChangeListener, headsMark } from './changes.js';
@@ -160,7 +160,7 @@ export class PostgresAuditStore implements AuditStore {
     return guardPg('read order versions', () => this.orders.versions(orderId));
   }
 
-  listOrders(query: OrderListQuery, scope?: OrderScope): Promise<OrderDetail[]> {
+  listOrders(query: OrderListFilter, scope?: OrderScope): Promise<OrderDetail[]> {
     return guardPg('list orders', () => this.orders.list(query, scope));
   }
 

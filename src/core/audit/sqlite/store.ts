@@ -38,7 +38,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { type Clock, isoNow, systemClock } from '../../clock.js';
 import { AuditError } from '../../errors.js';
-import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderEvent, OrderListQuery } from '../../models.js';
+import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderEvent } from '../../models.js';
 import { anchorProblem, type StoredAnchor } from '../anchors.js';
 import { ChainAnchors } from './anchors.js';
 import { AuditLogTable } from './audit-log.js';
@@ -64,7 +64,7 @@ import { openAuditDatabase, type OpenOptions } from './open.js';
 import { OrderEventsTable } from './order-events.js';
 import { OrderHistoryTable } from './order-history.js';
 import { StateLog } from './state-log.js';
-import type { AuditAppend, AuditStore, IdempotencyBegin, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
+import type { AuditAppend, AuditStore, IdempotencyBegin, OrderListFilter, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
 
 /** A read: synchronous in SQLite, answered as a settled promise (errors as AuditError). */
 function read<T>(what: string, fn: () => T): Promise<T> {
@@ -265,7 +265,7 @@ class Store implements SqliteAuditStore {
     return read('read order versions', () => this.history.versions(orderId));
   }
 
-  listOrders(query: OrderListQuery, scope?: OrderScope): Promise<OrderDetail[]> {
+  listOrders(query: OrderListFilter, scope?: OrderScope): Promise<OrderDetail[]> {
     return read('list orders', () => this.history.list(query, scope));
   }
 
