@@ -8,11 +8,16 @@
  * slow subscriber costs one page of memory, never a growing queue (it simply
  * reads further behind); and live and replayed events cannot disagree.
  *
- * "Something may have changed" is a signal from this process: every order
- * version the order path or the broker event handlers (order-events.ts)
- * record goes through AuditStore.recordOrder, which notifyOnRecord wraps. A
- * version written by another process on the same store (the CLI, a second
- * gateway) is picked up by a slow recheck, not a tight polling loop.
+ * "Something may have changed" comes from two places. This process: every
+ * order version the order path or the broker event handlers (order-events.ts)
+ * record goes through AuditStore.recordOrder, which notifyOnRecord wraps.
+ * Other processes on the same store (a second gateway on the shared
+ * PostgreSQL database, the CLI on the same SQLite file): while anyone waits,
+ * one watcher per feed reads the store's change mark every `watchMs` (on
+ * PostgreSQL a counter of LISTEN/NOTIFY deliveries, no query, with a poll of
+ * the chain heads while the listener is down; on SQLite PRAGMA data_version,
+ * no table read) and, only when it moved, the newest order sequence: one
+ * small read per change for all subscribers, not one per subscriber.
  */
 import type { AuditStore } from '../audit/types.js';
 import type { OrderEvent } from '../models.js';
@@ -20,8 +25,10 @@ import type { OrderEvent } from '../models.js';
 export interface OrderEventFeedOptions {
   /** Events read per query; also the most a subscriber holds in memory. */
   pageSize?: number;
-  /** How often a waiting subscriber rechecks the store for writes by other processes (ms). */
+  /** How often a waiting subscriber rereads the store whatever the change mark says (ms): the backstop. */
   recheckMs?: number;
+  /** How often the change mark is read while anyone waits (ms; 0: never), so other processes' orders arrive within about this. */
+  watchMs?: number;
 }
 
 export interface OrderEventStreamOptions {
@@ -38,6 +45,10 @@ export class OrderEventFeed {
   /** Bumped by every notify(), so a subscriber can tell a change happened while it was busy. */
   private generation = 0;
   private closed = false;
+  private readonly watchMs: number;
+  private watcher: NodeJS.Timeout | null = null;
+  private lastMark: string | null = null;
+  private newestSeen = -1;
 
   constructor(
     private readonly audit: AuditStore,
@@ -45,6 +56,7 @@ export class OrderEventFeed {
   ) {
     this.pageSize = options.pageSize ?? 200;
     this.recheckMs = options.recheckMs ?? 5_000;
+    this.watchMs = options.watchMs ?? 200;
   }
 
   /** An order version was committed: wake every waiting subscriber. */
@@ -58,7 +70,36 @@ export class OrderEventFeed {
   /** Ends every stream (the client is closing). */
   close(): void {
     this.closed = true;
+    if (this.watcher !== null) clearTimeout(this.watcher);
+    this.watcher = null;
     this.notify();
+  }
+
+  /** Starts the change-mark watcher if anyone waits and it is not running. */
+  private watch(): void {
+    if (this.watcher !== null || this.closed || this.watchMs <= 0 || this.waiters.size === 0) return;
+    this.watcher = setTimeout(() => void this.look(), this.watchMs);
+    this.watcher.unref();
+  }
+
+  /** One look at the store: wake the subscribers when the newest order sequence moved since the last look. */
+  private async look(): Promise<void> {
+    try {
+      const mark = await this.audit.changeMark();
+      if (mark !== this.lastMark) {
+        this.lastMark = mark;
+        const newest = await this.audit.lastOrderSequence();
+        if (newest !== this.newestSeen) {
+          this.newestSeen = newest;
+          this.notify();
+        }
+      }
+    } catch {
+      // The store is unreachable: the subscribers' own reads report it; the next look tries again.
+    } finally {
+      this.watcher = null;
+      this.watch();
+    }
   }
 
   /** The sequence of the newest event now recorded. */
@@ -109,6 +150,7 @@ export class OrderEventFeed {
       const timer = setTimeout(done, this.recheckMs);
       timer.unref();
       this.waiters.add(done);
+      this.watch();
       signal?.addEventListener('abort', done, { once: true });
     });
   }
