@@ -3,7 +3,8 @@
  * per simulated account): an order placed on A reaches B's order stream
  * within a second (LISTEN/NOTIFY wakes B's feed); B lists it with owner=any,
  * naming A's broker identity, but not in its own default listing; B refuses
- * to cancel it with ORDER_OTHER_BROKER and sends nothing, while A still can.
+ * to cancel it with ORDER_OTHER_BROKER and sends nothing, while A still can;
+ * and /metrics says the store is PostgreSQL, with its operations' latency.
  */
 import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -72,5 +73,11 @@ describe.skipIf(!existsSync(GATEWAY_MAIN))('one desk view over two gateways on o
     // Nothing was sent: the order still works, and its owner cancels it.
     expect((await rest(a, 'GET', `/api/orders/${orderId}/status`)).body).toMatchObject({ status: expect.stringMatching(/SUBMITTED|ACCEPTED/) });
     expect((await rest(a, 'POST', `/api/orders/${orderId}/cancel`)).body).toMatchObject({ orderId, cancelled: true });
+
+    // /metrics names the shared store and how long its operations took on this gateway.
+    const metrics = (await rest(b, 'GET', '/metrics')).text;
+    expect(metrics).toContain('ibkr_gateway_store_info{store="postgres"} 1');
+    expect(metrics).toMatch(/ibkr_gateway_store_operation_seconds_count\{store="postgres",operation="listOrders"\} [5-9]/);
+    expect(metrics).toMatch(/ibkr_gateway_store_operation_seconds_sum\{store="postgres",operation="append"\} 0\.\d*[1-9]/);
   });
 });
