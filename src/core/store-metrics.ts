@@ -113,13 +113,13 @@ export function instrumentStore(audit: AuditStore, metrics: Metrics): void {
   for (const operation of OPERATIONS) {
     const call = methods[operation].bind(audit);
     const observe = metrics.storeOperationSeconds.seriesOf(audit.kind, operation);
-    methods[operation] = async (...args) => {
+    methods[operation] = (...args) => {
       const started = performance.now();
-      try {
-        return await call(...args);
-      } finally {
-        observe((performance.now() - started) / 1000);
-      }
+      const done = (): void => observe((performance.now() - started) / 1000);
+      // The caller gets the store's own promise: no extra async frame or microtask turns before it settles.
+      const pending = call(...args);
+      pending.then(done, done);
+      return pending;
     };
   }
 }
