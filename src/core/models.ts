@@ -907,6 +907,11 @@ export const OrderStreamQuery = z.strictObject({
     .min(0)
     .optional()
     .describe('Replay every event after this sequence first (0: from the beginning); default: only new events. Last-Event-ID takes precedence.'),
+  // 'any' by default, as before: a desk screen follows every gateway's orders on a shared store.
+  owner: z
+    .enum(['this', 'any'])
+    .default('any')
+    .describe("any: every order's events on the store, whichever gateway owns the order; this: only this gateway's orders (as GET /api/orders lists them by default)"),
 });
 
 export const CancelAllQuery = z.strictObject({

@@ -4,6 +4,7 @@
  * a REST request's id is kept) and counts its errors by code.
  */
 import { z } from 'zod';
+import { inScope } from '../audit/scope.js';
 import type { Unsubscribe } from '../broker/port.js';
 import { fromZodIssues, GatewayError, OrderNotFoundError } from '../errors.js';
 import { evaluateGates } from '../gates.js';
@@ -120,7 +121,9 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
     closePosition: (symbol, request, options) => call(() => closePosition(ctx, symbol, request, options)),
     orderEvents: (options = {}) => {
       if (options.afterSequence !== undefined) parse(OrderEventsQuery.shape.afterSequence, options.afterSequence, 'afterSequence');
-      return orderEvents.stream(options);
+      const { owner, ...rest } = options;
+      // owner=this: the events of orders this connection owns (the scope is read per event: accounts can appear after connect).
+      return orderEvents.stream(owner === 'this' ? { ...rest, only: (order) => inScope(order, ctx.scope()) } : rest);
     },
     listOrderEvents: (input) =>
       call(async () => {

@@ -20,7 +20,7 @@
  * small read per change for all subscribers, not one per subscriber.
  */
 import type { AuditStore } from '../audit/types.js';
-import type { OrderEvent } from '../models.js';
+import type { OrderDetail, OrderEvent } from '../models.js';
 
 export interface OrderEventFeedOptions {
   /** Events read per query; also the most a subscriber holds in memory. */
@@ -36,6 +36,8 @@ export interface OrderEventStreamOptions {
   afterSequence?: number;
   /** Ends the stream (the iterator returns) when aborted. */
   signal?: AbortSignal;
+  /** Only events of orders this accepts (the cursor still moves past the others). */
+  only?: (order: OrderDetail) => boolean;
 }
 
 export class OrderEventFeed {
@@ -117,10 +119,10 @@ export class OrderEventFeed {
     const start = options.afterSequence ?? this.audit.lastOrderSequence();
     // Unhandled until the first pull: a failed read surfaces there, not as an unhandled rejection.
     if (typeof start !== 'number') start.catch(() => undefined);
-    return this.from(start, options.signal);
+    return this.from(start, options.signal, options.only);
   }
 
-  private async *from(startAt: number | Promise<number>, signal: AbortSignal | undefined): AsyncGenerator<OrderEvent, void, undefined> {
+  private async *from(startAt: number | Promise<number>, signal: AbortSignal | undefined, only?: (order: OrderDetail) => boolean): AsyncGenerator<OrderEvent, void, undefined> {
     const start = await startAt;
     // A function, not a condition TypeScript narrows once: both change while the stream waits.
     const stopped = (): boolean => this.closed || signal?.aborted === true;
@@ -131,7 +133,7 @@ export class OrderEventFeed {
       for (const event of page) {
         if (stopped()) return;
         cursor = event.sequence;
-        yield event;
+        if (only === undefined || only(event.order)) yield event;
       }
       // A full page means more are waiting; a change while we were yielding means look again.
       if (page.length === this.pageSize || this.generation !== seen) continue;

@@ -31,6 +31,7 @@ describe.skipIf(!existsSync(GATEWAY_MAIN))('one desk view over two gateways on o
     const url = await server.createDatabase('desk_stream');
     const [a, b] = [await fleet.start(url, 'DU1111111'), await fleet.start(url, 'DU2222222')];
     const stream = await openOrderStream(b);
+    const own = await openOrderStream(b, '?owner=this');
     try {
       // "From now" is fixed when B reads its newest sequence; let that read finish before A writes.
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -45,7 +46,10 @@ describe.skipIf(!existsSync(GATEWAY_MAIN))('one desk view over two gateways on o
         expect(event.order).toMatchObject({ brokerIdentity: 'sim:DU1111111', accountId: 'DU1111111' });
         expect(performance.now() - acknowledged).toBeLessThan(1000);
       }
+      // B's own-orders stream (what its dashboard follows, beside its own listing) carries none of A's.
+      await expect(own.next(500)).rejects.toThrow('no order event in time');
     } finally {
+      own.close();
       stream.close();
     }
   });
