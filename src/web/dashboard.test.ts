@@ -101,7 +101,7 @@ async function newPage(ctx: BrowserContext): Promise<Page> {
   p.on('request', (r) => {
     requests.push(r.url());
     if (r.url().endsWith('/api/orders/place')) placeRequest = r;
-    if (r.url().endsWith('/api/orders/stream?owner=this')) streamRequests.push(r);
+    if (r.url().endsWith('/api/orders/stream')) streamRequests.push(r);
     if (r.method() === 'PATCH') patchRequests.push(r);
   });
   p.on('pageerror', (e) => pageErrors.push(e.message));
@@ -460,7 +460,7 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     const seenBefore = Number(await page.getAttribute('#open-feed-state', 'data-sequence'));
     expect(seenBefore).toBeGreaterThan(0);
     // Cut the live stream on the server, and keep new ones from getting through for now.
-    await page.route('**/api/orders/stream?owner=this', (route) => route.abort());
+    await page.route('**/api/orders/stream', (route) => route.abort());
     expect(orderStreamSockets.size).toBeGreaterThan(0);
     for (const socket of orderStreamSockets) socket.destroy();
     await eventually(() => page.getAttribute('#open-feed-state', 'data-feed-state')).toBe('stale');
@@ -475,7 +475,7 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     expect(await page.locator(`#open-orders tr[data-order="${id}"]`).count()).toBe(0);
     await shot(page, '06b-trade-order-stream-stale');
 
-    await page.unroute('**/api/orders/stream?owner=this');
+    await page.unroute('**/api/orders/stream');
     forgiveConsoleErrors(/ERR_FAILED|orders\/stream/);
     await eventually(() => page.getAttribute('#open-feed-state', 'data-feed-state')).toBe('live');
     const row = page.locator(`#open-orders tr[data-order="${id}"]`);

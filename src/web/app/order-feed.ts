@@ -116,8 +116,7 @@ export class OrderFeed {
     };
     try {
       watchdog();
-      // owner=this: the same orders the lists load (GET /api/orders lists this gateway's own by default).
-      const response = await fetch('/api/orders/stream?owner=this', {
+      const response = await fetch('/api/orders/stream', {
         headers: { 'x-api-key': key, 'x-client': 'dashboard', accept: 'text/event-stream', 'last-event-id': String(this.lastSequence) },
         signal: connection.signal,
         cache: 'no-store',
