@@ -26,7 +26,7 @@ export const ERROR_CATALOGUE = {
   ORDER_VALIDATION_ERROR: { status: 422, description: 'The order is not valid for this instrument or market (tick size, session, quantity).' },
   ORDER_NOT_FOUND: { status: 404, description: 'No order with that id.' },
   ORDER_NOT_CANCELLABLE: { status: 409, description: 'The order has already finished (filled, cancelled, rejected, expired or simulated).' },
-  ORDER_OTHER_BROKER: { status: 409, description: 'The order id belongs to an order of another broker identity (sim account, or tws host:port:account:clientId) in this DATA_DIR; this gateway neither changes nor cancels it. Nothing was sent.' },
+  ORDER_OTHER_BROKER: { status: 409, description: "The order belongs to another broker identity (sim account, or tws host:port:account:clientId) in this store (DATA_DIR, or the database several gateways share): only the gateway connected to that identity cancels, modifies or reconciles it (details.brokerIdentity). Nothing was sent." },
   ORDER_NOT_MODIFIABLE: { status: 409, description: 'The order cannot be modified: it has finished (filled, cancelled, rejected, expired), was only simulated, or its state is unknown.' },
   ORDER_REJECTED: { status: 422, description: 'The broker rejected the order; message says why (insufficient buying power, outside trading hours, ...).' },
   RISK_LIMIT_EXCEEDED: { status: 422, description: 'A pre-trade risk check failed; details.failedChecks names each one with its value and limit.' },
@@ -149,6 +149,21 @@ export class OrderIdInUseError extends OrderError {
     super(
       'ORDER_OTHER_BROKER',
       `Order id ${orderId} already belongs to ${owner ?? 'an order written before orders carried a broker identity'} in this DATA_DIR, so this gateway will not ${action}; nothing was sent. Two brokers with overlapping order ids share one data directory: give each its own DATA_DIR.`,
+      { orderId, brokerIdentity: owner },
+    );
+  }
+}
+
+/**
+ * Cancel or modify of an order another gateway owns: any gateway on a shared
+ * store can read it (GET /api/orders?owner=any), only its owner changes it,
+ * since only the owner's connection can reach it at the broker.
+ */
+export class OrderOwnedElsewhereError extends OrderError {
+  constructor(orderId: string, owner: string | null, action: 'cancel' | 'modify') {
+    super(
+      'ORDER_OTHER_BROKER',
+      `Order ${orderId} belongs to ${owner ?? 'an order written before orders carried a broker identity'}, not to this gateway's broker connection, so this gateway will not ${action} it; nothing was sent. ${action === 'cancel' ? 'Cancel' : 'Modify'} it through the gateway connected to ${owner ?? 'its account'}.`,
       { orderId, brokerIdentity: owner },
     );
   }

@@ -2,8 +2,9 @@
  * Prometheus metrics. Each client owns its own registry (so several clients in
  * one process, as in tests, do not collide); the REST API serves it at /metrics.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { RequestHistogram } from './request-histogram.js';
+import { StoreHistogram } from './store-metrics.js';
 
 export interface Metrics {
   registry: Registry;
@@ -15,6 +16,10 @@ export interface Metrics {
   httpRequestSeconds: RequestHistogram;
   auditAppends: Counter<'event_type'>;
   riskBlocks: Counter<'check'>;
+  /** Audit store latency per operation (store-metrics.ts instruments the store). */
+  storeOperationSeconds: StoreHistogram;
+  /** 1 for the back end in use ('sqlite' or 'postgres'). */
+  storeInfo: Gauge<'store'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -36,6 +41,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     httpRequestSeconds: new RequestHistogram('ibkr_gateway_http_request_seconds', 'HTTP request latency', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registry),
     auditAppends: new Counter({ name: 'ibkr_gateway_audit_appends_total', help: 'Audit rows written by event type', labelNames: ['event_type'], registers }),
     riskBlocks: new Counter({ name: 'ibkr_gateway_risk_blocks_total', help: 'Orders refused by a risk check', labelNames: ['check'], registers }),
+    storeOperationSeconds: new StoreHistogram(registry),
+    storeInfo: new Gauge({ name: 'ibkr_gateway_store_info', help: 'The audit store back end in use (value 1)', labelNames: ['store'], registers }),
   };
 }
 

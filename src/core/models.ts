@@ -648,6 +648,20 @@ export const OrderListQuery = z.strictObject({
   status: z.enum(['open', 'closed', 'all']).default('all').describe('open: still working; closed: finished'),
   symbol: Symbol.optional(),
   since: Timestamp.optional(),
+  // 'this' by default: every listed order is then one this gateway can cancel or modify, so a
+  // list-then-act caller (an agent after a timed-out place) never meets another gateway's order.
+  owner: z
+    .enum(['this', 'any'])
+    .default('this')
+    .describe("this: the orders of this gateway's broker connection (the ones it can cancel or modify); any: every order in the store, whichever gateway owns it (see each order's brokerIdentity)"),
+  account: z.string().trim().min(1).max(32).optional().describe('Only orders of this account id'),
+  brokerIdentity: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe("Only orders owned by this broker identity ('sim:<account>' or 'tws:<host>:<port>:<account>:<clientId>'); use with owner=any for another gateway's"),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 export type OrderListQuery = z.infer<typeof OrderListQuery>;
@@ -893,6 +907,11 @@ export const OrderStreamQuery = z.strictObject({
     .min(0)
     .optional()
     .describe('Replay every event after this sequence first (0: from the beginning); default: only new events. Last-Event-ID takes precedence.'),
+  // 'any' by default, as before: a desk screen follows every gateway's orders on a shared store.
+  owner: z
+    .enum(['this', 'any'])
+    .default('any')
+    .describe("any: every order's events on the store, whichever gateway owns the order; this: only this gateway's orders (as GET /api/orders lists them by default)"),
 });
 
 export const CancelAllQuery = z.strictObject({

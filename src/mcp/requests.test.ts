@@ -68,7 +68,7 @@ describe('requests to the REST API', () => {
     expect(seen[0]?.url.pathname).toBe('/api/market/historical');
     expect(Object.fromEntries(seen[0]?.url.searchParams ?? [])).toEqual({ symbol: 'ES', securityType: 'FUT', barSize: '5 mins', duration: '2 D', whatToShow: 'TRADES', useRth: 'false' });
     await call(client, 'list_orders', { status: 'open' });
-    expect(seen[1]?.url.search).toBe('?status=open&limit=100');
+    expect(seen[1]?.url.search).toBe('?status=open&owner=this&limit=100');
     await call(client, 'cancel_order', { orderId: 'ord-1' });
     expect([seen[2]?.method, seen[2]?.url.pathname, seen[2]?.body, seen[2]?.headers['content-type']]).toEqual(['POST', '/api/orders/ord-1/cancel', undefined, undefined]);
   });

@@ -107,9 +107,9 @@ export interface OrderStream {
   close(): void;
 }
 
-export async function openOrderStream(gw: GatewayProcess): Promise<OrderStream> {
+export async function openOrderStream(gw: GatewayProcess, query = ''): Promise<OrderStream> {
   const abort = new AbortController();
-  const res = await fetch(`${gw.url}/api/orders/stream`, { headers: { 'x-api-key': DESK_API_KEY }, signal: abort.signal });
+  const res = await fetch(`${gw.url}/api/orders/stream${query}`, { headers: { 'x-api-key': DESK_API_KEY }, signal: abort.signal });
   if (res.status !== 200 || !res.body) throw new Error(`stream answered ${res.status}`);
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   const queued: Array<{ data: unknown; at: number }> = [];

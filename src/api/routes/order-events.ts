@@ -57,7 +57,7 @@ export function orderEventRoutes(app: ApiInstance, client: GatewayClient, option
       const afterSequence = resumeFrom !== undefined ? Number(resumeFrom) : request.query.afterSequence;
       const stop = new AbortController();
       // Fixed now: "new events" means those recorded after this request arrived.
-      const events = client.orderEvents({ afterSequence, signal: stop.signal });
+      const events = client.orderEvents({ afterSequence, signal: stop.signal, owner: request.query.owner });
 
       const stream = openStream(request, reply, {
         comment: `order events${afterSequence !== undefined ? ` after ${afterSequence}` : ' from now'}`,

@@ -193,17 +193,22 @@ export function registerOrderCommands(program: Command): void {
     .description('Open and recent orders from the audit log')
     .addOption(new Option('--status <which>', 'which orders').choices(['open', 'closed', 'all']).default('all'))
     .option('--symbol <symbol>', 'only this symbol')
+    .addOption(new Option('--owner <whose>', "this: this gateway's broker connection's orders; any: every gateway's on the store").choices(['this', 'any']).default('this'))
+    .option('--account <id>', 'only orders of this account')
+    .option('--identity <brokerIdentity>', "only orders owned by this broker identity (with --owner any for another gateway's)")
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'print JSON')
-    .action(async (o: { status: 'open' | 'closed' | 'all'; symbol?: string; limit: string; json?: boolean }) =>
+    .action(async (o: { status: 'open' | 'closed' | 'all'; symbol?: string; owner: 'this' | 'any'; account?: string; identity?: string; limit: string; json?: boolean }) =>
       withClient(
         async (client, io) => {
-          const orders = await client.listOrders({ status: o.status, symbol: o.symbol, limit: Number(o.limit) });
+          const orders = await client.listOrders({ status: o.status, symbol: o.symbol, owner: o.owner, account: o.account, brokerIdentity: o.identity, limit: Number(o.limit) });
           if (o.json) return printJson(io, orders);
+          // The owner column only where the list can hold other gateways' orders.
+          const owner = o.owner === 'any' || o.identity !== undefined;
           printTable(
             io,
-            ['orderId', 'status', 'side', 'qty', 'symbol', 'type', 'filled', 'avgPrice', 'updated'],
-            orders.map((d) => [d.orderId, d.status, d.spec.action, d.spec.quantity, d.spec.symbol, d.spec.orderType, d.filledQuantity, d.avgFillPrice, d.updatedAt]),
+            ['orderId', 'status', 'side', 'qty', 'symbol', 'type', 'filled', 'avgPrice', 'updated', ...(owner ? ['owner'] : [])],
+            orders.map((d) => [d.orderId, d.status, d.spec.action, d.spec.quantity, d.spec.symbol, d.spec.orderType, d.filledQuantity, d.avgFillPrice, d.updatedAt, ...(owner ? [d.brokerIdentity] : [])]),
           );
         },
         { json: o.json },

@@ -11,7 +11,7 @@
  * Every failure inside the store is an AuditError (AUDIT_UNAVAILABLE), except a
  * reused idempotency key or clientOrderId (IdempotencyConflictError).
  */
-export type { AuditAppend, AuditStore, Durability, IdempotencyBegin, OrderScope, OrderVersionInput, WriteOptions } from './types.js';
+export type { AuditAppend, AuditStore, Durability, IdempotencyBegin, OrderListFilter, OrderScope, OrderVersionInput, WriteOptions } from './types.js';
 export { AUDIT_DB_FILE, auditDbPath, openAuditStore, type AuditStoreOptions, type SqliteAuditStore } from './sqlite/store.js';
 export { CSV_COLUMNS, EXPORT_FORMATS, csvField, csvLine, exportAudit, jsonlLine, type ExportFilter, type ExportFormat } from './export.js';
 export { CHAINS, GENESIS_HASH, rowHash, type ChainName } from './chain.js';

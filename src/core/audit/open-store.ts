@@ -26,7 +26,15 @@ export interface OpenStoreOptions {
 export async function openConfiguredStore(config: Pick<Config, 'dataDir' | 'auditHmacKey' | 'databaseUrl'>, options: OpenStoreOptions = {}): Promise<OpenedStore> {
   if (config.databaseUrl !== null) {
     const { openPostgresStore } = await import('./postgres/store.js');
-    return openPostgresStore({ url: config.databaseUrl, dataDir: config.dataDir, hmacKey: config.auditHmacKey, clock: options.clock, applicationName: options.applicationName });
+    return openPostgresStore({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+      hmacKey: config.auditHmacKey,
+      clock: options.clock,
+      applicationName: options.applicationName,
+      onCheckpoint: options.onCheckpoint,
+      onCheckpointError: options.onCheckpointError,
+    });
   }
   return openAuditStore({ dataDir: config.dataDir, hmacKey: config.auditHmacKey, clock: options.clock, onCheckpoint: options.onCheckpoint, onCheckpointError: options.onCheckpointError });
 }

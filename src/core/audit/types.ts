@@ -73,6 +73,12 @@ export interface OrderVersionInput {
   expectNew?: boolean;
 }
 
+/**
+ * An order listing as the store runs it: `owner` is the client's business (it
+ * passes a scope or none), so the store's callers need not name it.
+ */
+export type OrderListFilter = Omit<OrderListQuery, 'owner'>;
+
 /** The orders one broker connection owns: its identities, and identity-less (older) rows of its accounts. */
 export interface OrderScope {
   identities: readonly string[];
@@ -173,7 +179,7 @@ export interface AuditStore {
   /** Every version of an order, oldest first. */
   getOrderVersions(orderId: string): Promise<OrderDetail[]>;
   /** `scope`: only the orders of one broker connection (default: every order). */
-  listOrders(query: OrderListQuery, scope?: OrderScope): Promise<OrderDetail[]>;
+  listOrders(query: OrderListFilter, scope?: OrderScope): Promise<OrderDetail[]>;
   /** Orders whose latest version is not terminal (`scope`: of one broker connection). */
   openOrders(scope?: OrderScope): Promise<OrderDetail[]>;
   /**

@@ -103,7 +103,7 @@ export interface GatewayClient {
    * `signal` aborts or the client closes. Resuming after the last sequence seen
    * loses nothing and repeats nothing.
    */
-  orderEvents(options?: { afterSequence?: number; signal?: AbortSignal }): AsyncIterable<OrderEvent>;
+  orderEvents(options?: { afterSequence?: number; signal?: AbortSignal; owner?: 'this' | 'any' }): AsyncIterable<OrderEvent>;
   /** Recorded order events: after `afterSequence`, or the latest `limit`. */
   listOrderEvents(query?: OrderEventsQueryInput): Promise<OrderEvent[]>;
 

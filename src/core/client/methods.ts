@@ -4,6 +4,7 @@
  * a REST request's id is kept) and counts its errors by code.
  */
 import { z } from 'zod';
+import { inScope } from '../audit/scope.js';
 import type { Unsubscribe } from '../broker/port.js';
 import { fromZodIssues, GatewayError, OrderNotFoundError } from '../errors.js';
 import { evaluateGates } from '../gates.js';
@@ -112,14 +113,17 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
     listOrders: (input?: OrderListQueryInput) =>
       call(async () => {
         const query = parse(OrderListQuery, input ?? {}, 'Order query');
-        return audit.listOrders(query, ctx.scope());
+        // owner=any is the desk view: every gateway's orders on this store, each naming its owner.
+        return audit.listOrders(query, query.owner === 'any' ? undefined : ctx.scope());
       }),
     cancelAllOrders: (query) => call(() => cancelAllOrders(ctx, query)),
     previewClosePosition: (symbol, request) => call(() => previewClosePosition(ctx, symbol, request)),
     closePosition: (symbol, request, options) => call(() => closePosition(ctx, symbol, request, options)),
     orderEvents: (options = {}) => {
       if (options.afterSequence !== undefined) parse(OrderEventsQuery.shape.afterSequence, options.afterSequence, 'afterSequence');
-      return orderEvents.stream(options);
+      const { owner, ...rest } = options;
+      // owner=this: the events of orders this connection owns (the scope is read per event: accounts can appear after connect).
+      return orderEvents.stream(owner === 'this' ? { ...rest, only: (order) => inScope(order, ctx.scope()) } : rest);
     },
     listOrderEvents: (input) =>
       call(async () => {

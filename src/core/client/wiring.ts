@@ -22,6 +22,7 @@ import type { OrderContext } from '../orders/context.js';
 import { auditRow } from '../orders/context.js';
 import { OrderEventFeed, notifyOnRecord } from '../orders/event-feed.js';
 import { followKillSwitch } from '../orders/kill-switch-follow.js';
+import { instrumentStore } from '../store-metrics.js';
 import { attachOrderEvents } from '../orders/order-events.js';
 import { reconcileOrders } from '../orders/reconcile.js';
 import { PreviewRegistry } from '../previews.js';
@@ -72,6 +73,8 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
     throw new AuditError(`The audit log refuses writes, so the gateway cannot start: ${opened.writeBlock}`, 'AUDIT_UNAVAILABLE');
   }
   const audit: AuditStore = opened;
+  // Before anything else wraps or calls it: every operation from here on is timed for /metrics.
+  instrumentStore(audit, metrics);
   let risk: RiskEngine;
   let approvals: ApprovalRuntime;
   let instance: GatewayInstance;

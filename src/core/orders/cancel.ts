@@ -4,7 +4,7 @@
  * before it is sent, like an order.
  */
 import { inScope } from '../audit/scope.js';
-import { GatewayError, OrderError, OrderIdInUseError, OrderNotFoundError } from '../errors.js';
+import { GatewayError, OrderError, OrderNotFoundError, OrderOwnedElsewhereError } from '../errors.js';
 import { currentContext } from '../logging.js';
 import { TERMINAL_STATUSES, type CancelResult } from '../models.js';
 import { auditRow, type OrderContext } from './context.js';
@@ -14,7 +14,7 @@ import { withdrawPending } from '../approvals/decide.js';
 export async function cancelOrder(ctx: OrderContext, orderId: string): Promise<CancelResult> {
   const current = await ctx.audit.getOrder(orderId);
   if (!current) throw new OrderNotFoundError(orderId);
-  if (!inScope(current, ctx.scope())) throw new OrderIdInUseError(orderId, current.brokerIdentity, 'cancel it through the broker it is connected to');
+  if (!inScope(current, ctx.scope())) throw new OrderOwnedElsewhereError(orderId, current.brokerIdentity, 'cancel');
   if (TERMINAL_STATUSES.has(current.status)) {
     throw new OrderError('ORDER_NOT_CANCELLABLE', `Order ${orderId} is ${current.status}; only working orders can be cancelled`, { orderId, status: current.status });
   }

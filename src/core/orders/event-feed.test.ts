@@ -123,6 +123,22 @@ describe('OrderEventFeed', () => {
     expect((await waiting).done).toBe(true);
   });
 
+  it("a stream for one owner's orders skips the others' events and resumes past them", async () => {
+    await store.recordOrder(entry({ orderId: '1' }), version('1', 'SUBMITTED', { brokerIdentity: 'sim:DU111111' }));
+    await store.recordOrder(entry({ orderId: '2' }), version('2', 'SUBMITTED', { brokerIdentity: 'sim:DU222222' }));
+    await store.recordOrder(entry({ orderId: '1' }), version('1', 'FILLED'));
+    const feed = new OrderEventFeed(store, { recheckMs: 60_000 });
+    const mine = feed.stream({ afterSequence: 0, only: (o) => o.brokerIdentity === 'sim:DU222222' });
+    const first = await mine.next();
+    expect(first.value).toMatchObject({ sequence: 2, orderId: '2' });
+    const next = mine.next();
+    await store.recordOrder(entry({ orderId: '1' }), version('1', 'FILLED', { statusMessage: 'again' }));
+    await store.recordOrder(entry({ orderId: '2' }), version('2', 'CANCELLED'));
+    feed.notify();
+    expect((await next).value).toMatchObject({ sequence: 5, orderId: '2', status: 'CANCELLED' });
+    feed.close();
+  });
+
   it('picks up orders another process records on the same store, without a signal', async () => {
     const feed = new OrderEventFeed(store, { recheckMs: 20 });
     const stream = feed.stream();

@@ -8,20 +8,27 @@
  * slow subscriber costs one page of memory, never a growing queue (it simply
  * reads further behind); and live and replayed events cannot disagree.
  *
- * "Something may have changed" is a signal from this process: every order
- * version the order path or the broker event handlers (order-events.ts)
- * record goes through AuditStore.recordOrder, which notifyOnRecord wraps. A
- * version written by another process on the same store (the CLI, a second
- * gateway) is picked up by a slow recheck, not a tight polling loop.
+ * "Something may have changed" comes from two places. This process: every
+ * order version the order path or the broker event handlers (order-events.ts)
+ * record goes through AuditStore.recordOrder, which notifyOnRecord wraps.
+ * Other processes on the same store (a second gateway on the shared
+ * PostgreSQL database, the CLI on the same SQLite file): while anyone waits,
+ * one watcher per feed reads the store's change mark every `watchMs` (on
+ * PostgreSQL a counter of LISTEN/NOTIFY deliveries, no query, with a poll of
+ * the chain heads while the listener is down; on SQLite PRAGMA data_version,
+ * no table read) and, only when it moved, the newest order sequence: one
+ * small read per change for all subscribers, not one per subscriber.
  */
 import type { AuditStore } from '../audit/types.js';
-import type { OrderEvent } from '../models.js';
+import type { OrderDetail, OrderEvent } from '../models.js';
 
 export interface OrderEventFeedOptions {
   /** Events read per query; also the most a subscriber holds in memory. */
   pageSize?: number;
-  /** How often a waiting subscriber rechecks the store for writes by other processes (ms). */
+  /** How often a waiting subscriber rereads the store whatever the change mark says (ms): the backstop. */
   recheckMs?: number;
+  /** How often the change mark is read while anyone waits (ms; 0: never), so other processes' orders arrive within about this. */
+  watchMs?: number;
 }
 
 export interface OrderEventStreamOptions {
@@ -29,6 +36,8 @@ export interface OrderEventStreamOptions {
   afterSequence?: number;
   /** Ends the stream (the iterator returns) when aborted. */
   signal?: AbortSignal;
+  /** Only events of orders this accepts (the cursor still moves past the others). */
+  only?: (order: OrderDetail) => boolean;
 }
 
 export class OrderEventFeed {
@@ -38,6 +47,10 @@ export class OrderEventFeed {
   /** Bumped by every notify(), so a subscriber can tell a change happened while it was busy. */
   private generation = 0;
   private closed = false;
+  private readonly watchMs: number;
+  private watcher: NodeJS.Timeout | null = null;
+  private lastMark: string | null = null;
+  private newestSeen = -1;
 
   constructor(
     private readonly audit: AuditStore,
@@ -45,6 +58,7 @@ export class OrderEventFeed {
   ) {
     this.pageSize = options.pageSize ?? 200;
     this.recheckMs = options.recheckMs ?? 5_000;
+    this.watchMs = options.watchMs ?? 200;
   }
 
   /** An order version was committed: wake every waiting subscriber. */
@@ -58,7 +72,36 @@ export class OrderEventFeed {
   /** Ends every stream (the client is closing). */
   close(): void {
     this.closed = true;
+    if (this.watcher !== null) clearTimeout(this.watcher);
+    this.watcher = null;
     this.notify();
+  }
+
+  /** Starts the change-mark watcher if anyone waits and it is not running. */
+  private watch(): void {
+    if (this.watcher !== null || this.closed || this.watchMs <= 0 || this.waiters.size === 0) return;
+    this.watcher = setTimeout(() => void this.look(), this.watchMs);
+    this.watcher.unref();
+  }
+
+  /** One look at the store: wake the subscribers when the newest order sequence moved since the last look. */
+  private async look(): Promise<void> {
+    try {
+      const mark = await this.audit.changeMark();
+      if (mark !== this.lastMark) {
+        this.lastMark = mark;
+        const newest = await this.audit.lastOrderSequence();
+        if (newest !== this.newestSeen) {
+          this.newestSeen = newest;
+          this.notify();
+        }
+      }
+    } catch {
+      // The store is unreachable: the subscribers' own reads report it; the next look tries again.
+    } finally {
+      this.watcher = null;
+      this.watch();
+    }
   }
 
   /** The sequence of the newest event now recorded. */
@@ -76,10 +119,10 @@ export class OrderEventFeed {
     const start = options.afterSequence ?? this.audit.lastOrderSequence();
     // Unhandled until the first pull: a failed read surfaces there, not as an unhandled rejection.
     if (typeof start !== 'number') start.catch(() => undefined);
-    return this.from(start, options.signal);
+    return this.from(start, options.signal, options.only);
   }
 
-  private async *from(startAt: number | Promise<number>, signal: AbortSignal | undefined): AsyncGenerator<OrderEvent, void, undefined> {
+  private async *from(startAt: number | Promise<number>, signal: AbortSignal | undefined, only?: (order: OrderDetail) => boolean): AsyncGenerator<OrderEvent, void, undefined> {
     const start = await startAt;
     // A function, not a condition TypeScript narrows once: both change while the stream waits.
     const stopped = (): boolean => this.closed || signal?.aborted === true;
@@ -90,7 +133,7 @@ export class OrderEventFeed {
       for (const event of page) {
         if (stopped()) return;
         cursor = event.sequence;
-        yield event;
+        if (only === undefined || only(event.order)) yield event;
       }
       // A full page means more are waiting; a change while we were yielding means look again.
       if (page.length === this.pageSize || this.generation !== seen) continue;
@@ -109,6 +152,7 @@ export class OrderEventFeed {
       const timer = setTimeout(done, this.recheckMs);
       timer.unref();
       this.waiters.add(done);
+      this.watch();
       signal?.addEventListener('abort', done, { once: true });
     });
   }

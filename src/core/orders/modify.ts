@@ -15,7 +15,7 @@
  */
 import { inScope } from '../audit/scope.js';
 import type { ModifyOrderAck } from '../broker/port.js';
-import { ApprovalError, AuditError, BrokerConnectionError, fromZodIssues, GatewayError, IdempotencyConflictError, OrderError, OrderIdInUseError, OrderNotFoundError, OrderRejectedError, RiskLimitError, toGatewayError, ValidationError } from '../errors.js';
+import { ApprovalError, AuditError, BrokerConnectionError, fromZodIssues, GatewayError, IdempotencyConflictError, OrderError, OrderNotFoundError, OrderOwnedElsewhereError, OrderRejectedError, RiskLimitError, toGatewayError, ValidationError } from '../errors.js';
 import { assertNotBlocked } from '../gates.js';
 import type { PlaceOptions } from '../client/interface.js';
 import { hashOf } from '../hashing.js';
@@ -59,7 +59,7 @@ class AfterTransmit extends Error {
 async function planModification(ctx: OrderContext, orderId: string, changes: OrderModification): Promise<{ current: OrderDetail; next: OrderSpec }> {
   const current = await ctx.audit.getOrder(orderId);
   if (!current) throw new OrderNotFoundError(orderId);
-  if (!inScope(current, ctx.scope())) throw new OrderIdInUseError(orderId, current.brokerIdentity, 'modify it through the broker it is connected to');
+  if (!inScope(current, ctx.scope())) throw new OrderOwnedElsewhereError(orderId, current.brokerIdentity, 'modify');
   if (current.status === 'PENDING_APPROVAL') {
     // The approval is bound to the order as requested: a changed order is a new request with its own approval.
     throw new OrderError('ORDER_NOT_MODIFIABLE', `Order ${orderId} is held for approval as requested; cancel it and place the changed order (it needs a new approval)`, { orderId, status: current.status });

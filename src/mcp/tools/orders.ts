@@ -195,7 +195,8 @@ export function registerOrderTools(server: McpServer, { api }: ToolContext): voi
       title: 'List orders',
       description:
         'Orders newest first. status: open (still working: PENDING_SUBMIT, SUBMITTED, ACCEPTED, PARTIALLY_FILLED, UNKNOWN), closed (finished), or all (default). ' +
-        'Filter by symbol or since (UTC ISO time); limit 1-1000 (default 100). Use it after a failed or timed-out place_order before deciding anything.',
+        'Filter by symbol or since (UTC ISO time), account, or brokerIdentity; limit 1-1000 (default 100). Use it after a failed or timed-out place_order before deciding anything. ' +
+        "owner: this (default) lists only this gateway's orders, the ones it can cancel or modify; any lists every gateway's orders on a shared store, each with the brokerIdentity that owns it (read-only here).",
       inputSchema: z.strictObject(OrderListQuery.shape),
       outputSchema: OrderList,
       annotations: { title: 'List orders', ...READ_ONLY },

@@ -107,6 +107,22 @@ export function describeStoreContract(backEnd: string, open: OpenStore): void {
         expect(await store.maxNumericOrderId()).toBe(4);
       });
 
+      it('lists every order or one scope, narrowed by account and by owning broker identity', async () => {
+        await store.recordOrder(entry({ orderId: '5' }), version('5', 'SUBMITTED', { brokerIdentity: 'sim:DU111111' }));
+        await store.recordOrder(entry({ orderId: '6', accountId: 'DU222222' }), version('6', 'SUBMITTED', { accountId: 'DU222222', brokerIdentity: 'sim:DU222222' }));
+        await store.recordOrder(entry({ orderId: '7' }), version('7', 'FILLED', { brokerIdentity: 'tws:h:1:DU111111:2' }));
+        const ids = async (q: object, scope?: { identities: string[]; accounts: string[] }): Promise<string[]> =>
+          (await store.listOrders(OrderListQuery.parse({ limit: 10, ...q }), scope)).map((o) => o.orderId).sort();
+        expect(await ids({})).toEqual(['5', '6', '7']);
+        expect(await ids({ account: 'DU111111' })).toEqual(['5', '7']);
+        expect(await ids({ brokerIdentity: 'tws:h:1:DU111111:2' })).toEqual(['7']);
+        expect(await ids({ account: 'DU222222', status: 'open' })).toEqual(['6']);
+        expect(await ids({}, { identities: ['sim:DU222222'], accounts: [] })).toEqual(['6']);
+        expect(await ids({ brokerIdentity: 'sim:DU111111' }, { identities: ['sim:DU222222'], accounts: [] })).toEqual([]);
+        const listed = await store.listOrders(OrderListQuery.parse({ brokerIdentity: 'sim:DU222222' }));
+        expect(listed[0]).toMatchObject({ orderId: '6', accountId: 'DU222222', brokerIdentity: 'sim:DU222222' });
+      });
+
       it('counts placements in a window and finds the last identical one', async () => {
         const place = (id: string, at: number, riskKey: string) =>
           store.recordOrder(entry({ orderId: id }), version(id, 'SUBMITTED', { createdAt: iso(at), placement: { riskKey }, expectNew: true }));

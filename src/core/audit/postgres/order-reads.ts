@@ -3,9 +3,9 @@
  * (order-history.ts, order-events.ts), in PostgreSQL's dialect. Any gateway
  * reads every order; `scope` narrows to the orders one broker connection owns.
  */
-import { type Fill, type OrderDetail, type OrderEvent, type OrderListQuery, TERMINAL_STATUSES } from '../../models.js';
+import { type Fill, type OrderDetail, type OrderEvent, TERMINAL_STATUSES } from '../../models.js';
 import { fromJsonText, normaliseTimestamp } from '../json.js';
-import type { OrderScope } from '../types.js';
+import type { OrderListFilter, OrderScope } from '../types.js';
 import type { Queryable } from './connection.js';
 import { type EventRow, type HistoryRow, toOrderDetail, toOrderEvent } from '../rows.js';
 
@@ -50,7 +50,7 @@ export class OrderReads {
     return (await this.rows(`SELECT h.* FROM order_history h WHERE ${where.join(' AND ')} ORDER BY h.id`, values)).map(toOrderDetail);
   }
 
-  async list(q: OrderListQuery, scope?: OrderScope): Promise<OrderDetail[]> {
+  async list(q: OrderListFilter, scope?: OrderScope): Promise<OrderDetail[]> {
     const where = [LATEST];
     const values: unknown[] = [];
     const param = (v: unknown): string => {
@@ -66,6 +66,8 @@ export class OrderReads {
     if (status === 'closed') where.push(`h.status IN (${TERMINAL_SQL})`);
     if (q.symbol !== undefined) where.push(`h.symbol = ${param(q.symbol.toUpperCase())}`);
     if (q.since !== undefined) where.push(`h.created_at >= ${param(normaliseTimestamp(q.since))}`);
+    if (q.account !== undefined) where.push(`h.account_id = ${param(q.account)}`);
+    if (q.brokerIdentity !== undefined) where.push(`h.broker_identity = ${param(q.brokerIdentity)}`);
     const sql = `SELECT h.* FROM order_history h WHERE ${where.join(' AND ')} ORDER BY h.created_at DESC, h.order_id DESC LIMIT ${param(q.limit ?? 100)}`;
     return (await this.rows(sql, values)).map(toOrderDetail);
   }

@@ -12,9 +12,9 @@
  * - Every gateway must use the same HMAC key (AUDIT_HMAC_KEY): a gateway with
  *   another key finds the anchors sealed under a different key and refuses
  *   to write, rather than start a chain no one else can verify.
- * - No checkpoint file: the heads are in the shared database, protected by
- *   triggers; keep PostgreSQL's own backups / replicas for what a checkpoint
- *   file gives on one machine (README, "Running several gateways").
+ * - Checkpoints of the shared heads go to a file per database in each
+ *   gateway's DATA_DIR (checkpoints.ts): every gateway is a witness that
+ *   `audit verify` holds the database to.
  *
  * An outage (server stopped, network cut) makes every call fail with
  * AUDIT_UNAVAILABLE, so no order is transmitted unrecorded; the pool opens
@@ -22,11 +22,11 @@
  */
 import { type Clock, isoNow, systemClock } from '../../clock.js';
 import { AuditError } from '../../errors.js';
-import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderEvent, OrderListQuery } from '../../models.js';
+import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderEvent } from '../../models.js';
 import { anchorProblem } from '../anchors.js';
 import { CHAINS, Sealer } from '../chain.js';
 import { type AuditKey, auditKeyPath, generateKeyFile, keyFromText, readKeyFile } from '../key.js';
-import type { AuditAppend, AuditStore, ExposurePublication, IdempotencyBegin, InstanceInfo, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
+import type { AuditAppend, AuditStore, ExposurePublication, IdempotencyBegin, InstanceInfo, OrderListFilter, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
 import { countModifications, queryAuditLog } from './audit-reads.js';
 import { ChainedRows } from './chained-rows.js';
 import { ChangeListener, headsMark } from './changes.js';
@@ -39,7 +39,9 @@ import { OrderReads } from './order-reads.js';
 import { beginKey, completeKey, readState, releaseKey, takeOverKey } from './state.js';
 import { endInstance, heartbeatInstance, registerInstance, reserveIds } from './instances.js';
 import { GroupCommitter, writeTransaction } from './transaction.js';
-import { anchorMissing, loadAnchors, verifyPostgres } from './verify.js';
+import { anchorMissing, loadAnchors, type ReadCheckpoint, verifyPostgres } from './verify.js';
+import { PgCheckpointer, pgCheckpointPath } from './checkpoints.js';
+import { type Checkpoint, type HeadSnapshot, parseCheckpoint, readCheckpointLines, snapshotHeads } from '../checkpoints.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -54,6 +56,10 @@ export interface PostgresStoreOptions {
   applicationName?: string;
   /** How often the LISTEN connection retries after losing the server (ms, default 1000). */
   listenRetryMs?: number;
+  /** Checkpoints of the shared heads in DATA_DIR (checkpoints.ts): when, and where each is reported. */
+  checkpointEvery?: { writes?: number; ms?: number };
+  onCheckpoint?: (checkpoint: Checkpoint) => void;
+  onCheckpointError?: (err: unknown) => void;
 }
 
 /** Where the URL points, without its password, for logs and /health. */
@@ -77,9 +83,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     const sealer = key === null ? null : new Sealer(key);
     if (sealer !== null && !sealed) await writeTransaction(pool, {}, (client, heads) => anchorMissing(client, heads, sealer, now()));
     const block = await writeBlockFor(pool, options, sealer);
+    const checkpoints = new PgCheckpointer(pgCheckpointPath(options.dataDir, options.url), await loadAnchors(pool), () => clock.now(), {
+      ...options.checkpointEvery,
+      onCheckpoint: options.onCheckpoint,
+      onCheckpointError: options.onCheckpointError,
+    });
     const listener = new ChangeListener(options.url, options.listenRetryMs);
     await listener.start();
-    return new PostgresAuditStore(pool, listener, sealer, block, clock, describeDatabaseUrl(options.url));
+    return new PostgresAuditStore(pool, listener, sealer, block, clock, describeDatabaseUrl(options.url), checkpoints);
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw err instanceof AuditError ? err : new AuditError(`Audit store (PostgreSQL) could not be opened: ${err instanceof Error ? err.message : String(err)}`, 'AUDIT_UNAVAILABLE', undefined, { cause: err });
@@ -122,6 +133,7 @@ export class PostgresAuditStore implements AuditStore {
     private readonly clock: Clock,
     /** The database, without credentials. */
     readonly location: string,
+    private readonly checkpoints: PgCheckpointer,
   ) {
     this.orders = new OrderReads(pool);
     this.committer = new GroupCommitter(pool);
@@ -137,11 +149,18 @@ export class PostgresAuditStore implements AuditStore {
   private async write<T>(what: string, options: WriteOptions | undefined, fn: (rows: ChainedRows, client: PoolClient, now: string) => Promise<T>): Promise<T> {
     return guardPg(what, async () => {
       const sealer = this.writable();
-      const result = await this.committer.submit(options?.durability === 'relaxed', (client, heads) => {
+      const relaxed = options?.durability === 'relaxed';
+      let left: { at: string; snapshot: HeadSnapshot } | null = null;
+      const result = await this.committer.submit(relaxed, async (client, heads) => {
         const now = isoNow(this.clock);
-        return fn(new ChainedRows(client, heads, sealer, now), client, now);
+        const value = await fn(new ChainedRows(client, heads, sealer, now), client, now);
+        // The heads as this write left them: what its commit makes durable, for the checkpoint.
+        left = { at: now, snapshot: snapshotHeads(heads) };
+        return value;
       });
       this.ownCommits += 1;
+      const committed = left as { at: string; snapshot: HeadSnapshot } | null;
+      if (committed !== null) this.checkpoints.committed(committed.at, committed.snapshot, !relaxed, sealer);
       return result;
     });
   }
@@ -166,7 +185,7 @@ export class PostgresAuditStore implements AuditStore {
     return guardPg('read order versions', () => this.orders.versions(orderId));
   }
 
-  listOrders(query: OrderListQuery, scope?: OrderScope): Promise<OrderDetail[]> {
+  listOrders(query: OrderListFilter, scope?: OrderScope): Promise<OrderDetail[]> {
     return guardPg('list orders', () => this.orders.list(query, scope));
   }
 
@@ -230,10 +249,15 @@ export class PostgresAuditStore implements AuditStore {
 
   verify(): Promise<AuditVerifyResult> {
     return guardPg('verify the audit log', async () => {
+      // Read before the snapshot: every row a checkpoint names was committed before it was written.
+      const checkpoints = readCheckpointLines(this.checkpoints.path)
+        .map((line) => ({ line, parsed: parseCheckpoint(line, this.sealer) }))
+        .filter((c): c is ReadCheckpoint => c.parsed !== null);
+      const last = checkpoints.at(-1)?.parsed;
       const client = await this.pool.connect();
       try {
-        const check = await verifyPostgres(client, this.sealer);
-        return { ...check, checkpoints: { count: 0, lastAt: null } };
+        const check = await verifyPostgres(client, this.sealer, checkpoints);
+        return { ...check, checkpoints: { count: checkpoints.length, lastAt: last === undefined || typeof last === 'string' ? null : last.at } };
       } finally {
         client.release();
       }
@@ -311,5 +335,7 @@ export class PostgresAuditStore implements AuditStore {
     await this.committer.drain();
     await this.listener.close();
     await this.pool.end();
+    // The last durable heads, if not yet written (relaxed writes after them wait for the next checkpoint).
+    if (this.sealer !== null && this.writeBlock === null) this.checkpoints.write(this.sealer);
   }
 }

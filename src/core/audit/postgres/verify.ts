@@ -8,6 +8,8 @@ import { type AnchorRow, anchorProblem, anchorsByChain, signAnchor, type StoredA
 import { CHAIN_OK, CHAINS, type ChainCheck, type ChainName, ChainWalk, type Row, type Sealer } from '../chain.js';
 import { checkKeysAgainstChain, type LastKeyChange } from '../key-check.js';
 import type { IdempotencyKeyRow } from '../rows.js';
+import { type Checkpoint, type CheckpointLine, checkAgainstDatabase } from '../checkpoints.js';
+import { checkpointedRows } from './checkpoints.js';
 import type { PoolClient, Queryable } from './connection.js';
 import type { PgHeads } from './transaction.js';
 
@@ -60,8 +62,18 @@ async function checkKeys(db: Queryable): Promise<ChainCheck> {
   return checkKeysAgainstChain(lastChanges.rows, keys.rows);
 }
 
-/** Every chain, its anchor and the idempotency keys, in one snapshot of `client` (a dedicated connection). */
-export async function verifyPostgres(client: PoolClient, sealer: Sealer | null): Promise<ChainCheck> {
+/** A checkpoint line as read: the checkpoint, or why it cannot be trusted. */
+export interface ReadCheckpoint {
+  line: CheckpointLine;
+  parsed: Checkpoint | string;
+}
+
+/**
+ * Every chain, its anchor, the idempotency keys and the checkpoints (read
+ * before this snapshot, so every row they name was committed before it), in
+ * one snapshot of `client` (a dedicated connection).
+ */
+export async function verifyPostgres(client: PoolClient, sealer: Sealer | null, checkpoints: readonly ReadCheckpoint[] = []): Promise<ChainCheck> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     const anchors = await loadAnchors(client);
@@ -76,7 +88,16 @@ export async function verifyPostgres(client: PoolClient, sealer: Sealer | null):
       if (!check.ok) return { ...check, checkedRows };
     }
     const keys = await checkKeys(client);
-    return keys.ok ? CHAIN_OK(checkedRows) : { ...keys, checkedRows };
+    if (!keys.ok) return { ...keys, checkedRows };
+    const trusted = checkpoints.flatMap((c) => (typeof c.parsed === 'string' ? [] : [c.parsed]));
+    const rows = await checkpointedRows(client, trusted);
+    // Newest first: the last checkpoint names the most rows, so a truncation is reported in full against it.
+    for (const { line, parsed } of [...checkpoints].reverse()) {
+      if (typeof parsed === 'string') return { ok: false, checkedRows, firstBadId: null, reason: parsed };
+      const check = checkAgainstDatabase(rows, line, parsed, anchors);
+      if (!check.ok) return { ...check, checkedRows };
+    }
+    return CHAIN_OK(checkedRows);
   } finally {
     await client.query('COMMIT').catch(() => undefined);
   }

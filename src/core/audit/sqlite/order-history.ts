@@ -3,14 +3,14 @@
  * highest version. Rows are hash-chained like audit_log (see store.ts).
  */
 import type Database from 'better-sqlite3';
-import { type Fill, type OrderDetail, type OrderListQuery, TERMINAL_STATUSES } from '../../models.js';
+import { type Fill, type OrderDetail, TERMINAL_STATUSES } from '../../models.js';
 import type { Sealer } from '../chain.js';
 import type { ChainHeads } from './chain-heads.js';
 import { sqliteCode } from './guard.js';
 import { fromJsonText, normaliseTimestamp } from '../json.js';
 import { clientOrderIdReused, historyRow, isPlacement } from '../row-builders.js';
 import { type HistoryRow, toOrderDetail } from '../rows.js';
-import type { OrderScope, OrderVersionInput } from '../types.js';
+import type { OrderListFilter, OrderScope, OrderVersionInput } from '../types.js';
 
 const COLUMNS =
   'id, order_id, version, client_order_id, parent_order_id, role, account_id, con_id, symbol, status, spec, filled_quantity, remaining_quantity, avg_fill_price, commission, fills, status_message, correlation_id, created_at, updated_at, audit_id, prev_hash, hash, broker_identity, placed_seq, risk_key';
@@ -141,7 +141,7 @@ export class OrderHistoryTable {
   }
 
   /** Latest version of each order, newest order first. */
-  list(q: OrderListQuery, scope?: OrderScope): OrderDetail[] {
+  list(q: OrderListFilter, scope?: OrderScope): OrderDetail[] {
     const where = [LATEST];
     const params: Array<string | number> = [];
     if (scope) {
@@ -158,6 +158,14 @@ export class OrderHistoryTable {
     if (q.since !== undefined) {
       where.push('h.created_at >= ?');
       params.push(normaliseTimestamp(q.since));
+    }
+    if (q.account !== undefined) {
+      where.push('h.account_id = ?');
+      params.push(q.account);
+    }
+    if (q.brokerIdentity !== undefined) {
+      where.push('h.broker_identity = ?');
+      params.push(q.brokerIdentity);
     }
     const sql = `SELECT ${COLUMNS} FROM order_history h WHERE ${where.join(' AND ')} ORDER BY h.created_at DESC, h.order_id DESC LIMIT ?`;
     let st = this.lists.get(sql);

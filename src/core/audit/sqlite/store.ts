@@ -38,7 +38,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { type Clock, isoNow, systemClock } from '../../clock.js';
 import { AuditError } from '../../errors.js';
-import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderEvent, OrderListQuery } from '../../models.js';
+import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderEvent } from '../../models.js';
 import { anchorProblem, type StoredAnchor } from '../anchors.js';
 import { ChainAnchors } from './anchors.js';
 import { AuditLogTable } from './audit-log.js';
@@ -68,7 +68,7 @@ import { openAuditDatabase, type OpenOptions } from './open.js';
 import { OrderEventsTable } from './order-events.js';
 import { OrderHistoryTable } from './order-history.js';
 import { StateLog } from './state-log.js';
-import type { AuditAppend, AuditStore, ExposurePublication, IdempotencyBegin, InstanceInfo, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
+import type { AuditAppend, AuditStore, ExposurePublication, IdempotencyBegin, InstanceInfo, OrderListFilter, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
 
 const RELAXED: WriteOptions = { durability: 'relaxed' };
 
@@ -278,7 +278,7 @@ class Store implements SqliteAuditStore {
     return read('read order versions', () => this.history.versions(orderId));
   }
 
-  listOrders(query: OrderListQuery, scope?: OrderScope): Promise<OrderDetail[]> {
+  listOrders(query: OrderListFilter, scope?: OrderScope): Promise<OrderDetail[]> {
     return read('list orders', () => this.history.list(query, scope));
   }
 
