@@ -179,6 +179,13 @@ CREATE TABLE idempotency_keys (
 CREATE INDEX audit_log_modifications ON audit_log(timestamp, event_type)
   WHERE event_type IN ('ORDER_MODIFY_REQUESTED', 'ORDER_MODIFY_SIMULATED');
 `,
+  },  {
+    version: 3,
+    name: 'order_history: index of orders held for approval, for the approvals sweep',
+    // As SQLite migration 5: the sweep runs every second and must not scan the history.
+    sql: `
+CREATE INDEX order_history_held ON order_history(order_id, version) WHERE status = 'PENDING_APPROVAL';
+`,
   },
 ];
 
