@@ -160,7 +160,7 @@ export async function expireDue(ctx: OrderContext, killReason?: string, killAcco
   const mark = await ctx.audit.changeMark();
   const known = quiet.get(ctx);
   if (killReason === undefined && known?.mark === mark && ctx.clock.now() < known.nextDue) return [];
-  const pending = (await ctx.audit.openOrders(ctx.scope())).filter((o) => o.status === 'PENDING_APPROVAL');
+  const pending = await ctx.audit.heldOrders(ctx.scope());
   let nextDue = Number.POSITIVE_INFINITY;
   if (pending.length === 0) {
     quiet.set(ctx, { mark, nextDue });

@@ -70,7 +70,7 @@ export function approvalFrom(order: OrderDetail, rows: readonly AuditEntry[]): A
 export async function listApprovals(ctx: OrderContext, state: 'pending' | 'decided' | 'all', limit: number): Promise<Approval[]> {
   const orders =
     state === 'pending'
-      ? (await ctx.audit.openOrders(ctx.scope())).filter((o) => o.status === 'PENDING_APPROVAL').reverse()
+      ? (await ctx.audit.heldOrders(ctx.scope())).reverse()
       : (await ctx.audit.listOrders({ status: state === 'decided' ? 'closed' : 'all', limit: 1000 }, ctx.scope())).filter((o) => isApprovalId(o.orderId));
   const out: Approval[] = [];
   for (const order of orders.slice(0, limit)) {

@@ -183,6 +183,12 @@ export interface AuditStore {
   /** Orders whose latest version is not terminal (`scope`: of one broker connection). */
   openOrders(scope?: OrderScope): Promise<OrderDetail[]>;
   /**
+   * Orders whose latest version is PENDING_APPROVAL, oldest first (`scope`: of one
+   * broker connection). Reads only rows ever held for approval (a partial index),
+   * so the approvals sweep costs the same however long the history grows.
+   */
+  heldOrders(scope?: OrderScope): Promise<OrderDetail[]>;
+  /**
    * How many orders the gates let through with created_at in (from, to]
    * (`fromInclusive`: [from, to]), across every process on this store. O(log n).
    */

@@ -123,6 +123,19 @@ export function describeStoreContract(backEnd: string, open: OpenStore): void {
         expect(listed[0]).toMatchObject({ orderId: '6', accountId: 'DU222222', brokerIdentity: 'sim:DU222222' });
       });
 
+      it('lists the orders held for approval now, oldest first, by scope: not one decided since, not one merely open', async () => {
+        await store.recordOrder(entry({ orderId: 'APR-1' }), version('APR-1', 'PENDING_APPROVAL', { brokerIdentity: 'sim:DU111111' }));
+        await store.recordOrder(entry({ orderId: 'APR-2' }), version('APR-2', 'PENDING_APPROVAL', { brokerIdentity: 'tws:h:1:DU111111:1' }));
+        await store.recordOrder(entry({ orderId: 'APR-3' }), version('APR-3', 'PENDING_APPROVAL', { brokerIdentity: 'sim:DU111111' }));
+        await store.recordOrder(entry({ orderId: 'APR-3' }), version('APR-3', 'CANCELLED'));
+        await store.recordOrder(entry({ orderId: '5' }), version('5', 'SUBMITTED', { brokerIdentity: 'sim:DU111111' }));
+        expect((await store.heldOrders()).map((o) => [o.orderId, o.status])).toEqual([
+          ['APR-1', 'PENDING_APPROVAL'],
+          ['APR-2', 'PENDING_APPROVAL'],
+        ]);
+        expect((await store.heldOrders({ identities: ['sim:DU111111'], accounts: [] })).map((o) => o.orderId)).toEqual(['APR-1']);
+      });
+
       it('counts placements in a window and finds the last identical one', async () => {
         const place = (id: string, at: number, riskKey: string) =>
           store.recordOrder(entry({ orderId: id }), version(id, 'SUBMITTED', { createdAt: iso(at), placement: { riskKey }, expectNew: true }));

@@ -234,6 +234,14 @@ CREATE INDEX audit_log_modifications_account ON audit_log(account_id, timestamp)
   WHERE event_type IN ('ORDER_MODIFY_REQUESTED', 'ORDER_MODIFY_SIMULATED');
 `,
   },
+  {
+    version: 6,
+    name: 'order_history: index of orders held for approval, for the approvals sweep',
+    // As SQLite migration 8: the sweep runs every second and must not scan the history.
+    sql: `
+CREATE INDEX order_history_held ON order_history(order_id, version) WHERE status = 'PENDING_APPROVAL';
+`,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -50,6 +50,14 @@ export class OrderReads {
     return (await this.rows(`SELECT h.* FROM order_history h WHERE ${where.join(' AND ')} ORDER BY h.id`, values)).map(toOrderDetail);
   }
 
+  /** status = 'PENDING_APPROVAL' matches the partial index order_history_held (migration 6): only held rows are read. */
+  async heldOrders(scope?: OrderScope): Promise<OrderDetail[]> {
+    const where = ["h.status = 'PENDING_APPROVAL'", LATEST];
+    if (scope) where.push(inScope(1, 2));
+    const values = scope ? [scope.identities, scope.accounts] : [];
+    return (await this.rows(`SELECT h.* FROM order_history h WHERE ${where.join(' AND ')} ORDER BY h.id`, values)).map(toOrderDetail);
+  }
+
   async list(q: OrderListFilter, scope?: OrderScope): Promise<OrderDetail[]> {
     const where = [LATEST];
     const values: unknown[] = [];

@@ -193,6 +193,10 @@ export class PostgresAuditStore implements AuditStore {
     return guardPg('list open orders', () => this.orders.openOrders(scope));
   }
 
+  heldOrders(scope?: OrderScope): Promise<OrderDetail[]> {
+    return guardPg('list orders held for approval', () => this.orders.heldOrders(scope));
+  }
+
   countPlaced(fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {
     return guardPg('count placed orders', () => this.orders.countPlaced(fromIso, fromInclusive, toIso));
   }

@@ -248,6 +248,17 @@ CREATE INDEX audit_log_modifications_account ON audit_log(account_id, timestamp)
   WHERE event_type IN ('ORDER_MODIFY_REQUESTED', 'ORDER_MODIFY_SIMULATED');
 `,
   },
+  {
+    version: 8,
+    name: 'order_history: index of orders held for approval, for the approvals sweep',
+    // The approvals sweep runs every second and asked for every open order: a
+    // scan of the whole history (about 100 ms of CPU at 30,000 orders, growing
+    // with every order). Only rows held for approval are in this index, so
+    // finding the held orders reads those rows, however long the history.
+    sql: `
+CREATE INDEX order_history_held ON order_history(order_id, version) WHERE status = 'PENDING_APPROVAL';
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

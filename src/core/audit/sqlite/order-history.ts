@@ -34,6 +34,8 @@ export class OrderHistoryTable {
   private readonly byClientId: Database.Statement<[string, string], HistoryRow>;
   private readonly open: Database.Statement<[], HistoryRow>;
   private readonly openScoped: Database.Statement<[string, string], HistoryRow>;
+  private readonly held: Database.Statement<[], HistoryRow>;
+  private readonly heldScoped: Database.Statement<[string, string], HistoryRow>;
   private readonly maxSeq: Database.Statement<[], { m: number | null }>;
   private readonly firstPlacedAfter: Database.Statement<[string], { placed_seq: number; created_at: string }>;
   private readonly firstPlacedFrom: Database.Statement<[string], { placed_seq: number; created_at: string }>;
@@ -64,6 +66,11 @@ export class OrderHistoryTable {
     );
     this.open = db.prepare(`SELECT ${COLUMNS} FROM order_history h WHERE h.status NOT IN (${TERMINAL_SQL}) AND ${LATEST} ORDER BY h.id`);
     this.openScoped = db.prepare(`SELECT ${COLUMNS} FROM order_history h WHERE h.status NOT IN (${TERMINAL_SQL}) AND ${IN_SCOPE} AND ${LATEST} ORDER BY h.id`);
+    // Only the rows in the partial index order_history_held (migration 8) are read. INDEXED BY: left to
+    // itself the planner walks the whole table in id order to skip a sort (EXPLAIN: SCAN h, ~100 ms at 30,000 orders).
+    const held = `SELECT ${COLUMNS} FROM order_history h INDEXED BY order_history_held WHERE h.status = 'PENDING_APPROVAL'`;
+    this.held = db.prepare(`${held} AND ${LATEST} ORDER BY h.id`);
+    this.heldScoped = db.prepare(`${held} AND ${IN_SCOPE} AND ${LATEST} ORDER BY h.id`);
     this.maxSeq = db.prepare('SELECT MAX(placed_seq) AS m FROM order_history WHERE placed_seq IS NOT NULL');
     this.firstPlacedAfter = db.prepare('SELECT placed_seq, created_at FROM order_history WHERE placed_seq IS NOT NULL AND created_at > ? ORDER BY created_at, placed_seq LIMIT 1');
     this.firstPlacedFrom = db.prepare('SELECT placed_seq, created_at FROM order_history WHERE placed_seq IS NOT NULL AND created_at >= ? ORDER BY created_at, placed_seq LIMIT 1');
@@ -109,6 +116,10 @@ export class OrderHistoryTable {
 
   openOrders(scope?: OrderScope): OrderDetail[] {
     return (scope ? this.openScoped.all(...scopeParams(scope)) : this.open.all()).map(toOrderDetail);
+  }
+
+  heldOrders(scope?: OrderScope): OrderDetail[] {
+    return (scope ? this.heldScoped.all(...scopeParams(scope)) : this.held.all()).map(toOrderDetail);
   }
 
   /**

@@ -286,6 +286,10 @@ class Store implements SqliteAuditStore {
     return read('list open orders', () => this.history.openOrders(scope));
   }
 
+  heldOrders(scope?: OrderScope): Promise<OrderDetail[]> {
+    return read('list orders held for approval', () => this.history.heldOrders(scope));
+  }
+
   countPlaced(fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {
     return read('count placed orders', () => this.history.countPlaced(fromIso, fromInclusive, toIso));
   }
