@@ -15,6 +15,7 @@ import { createClientErrorHandler } from './client-error.js';
 import { CORRELATION_HEADER, correlationIdFor, enterContext } from './context.js';
 import { BODY_LIMIT_BYTES, errorHandler, notFoundHandler, validatorCompiler } from './errors.js';
 import { resolveApiKeys } from './keys.js';
+import { lazyChildLoggerFactory } from './lazy-logger.js';
 import { registerOpenApi } from './openapi.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
@@ -58,6 +59,8 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
     clientErrorHandler: createClientErrorHandler(logger),
     // The core logs what matters inside a request; a line per request would cost more than the request itself.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'correlationId' }),
+    // request.log is made at its first line: most requests never log (lazy-logger.ts).
+    childLoggerFactory: lazyChildLoggerFactory,
     genReqId: correlationIdFor,
     requestIdHeader: false,
     // A URL the router cannot decode never reaches the hooks or the error handler; answer it in the same shape.
