@@ -5,7 +5,7 @@
  * GatewayClient and back.
  */
 import type { AddressInfo } from 'node:net';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiKey } from '../core/config.js';
 import { VERSION } from '../core/version.js';
@@ -47,6 +47,13 @@ export interface ApiServerOptions {
 /** Routes that are keyless only with PUBLIC_DOCS=true; otherwise they need read like any data route. */
 const isDocsRoute = (url: string): boolean => url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/');
 
+type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
+/**
+ * Fastify types these factories as ajv's and fast-json-stringify's; at run time it calls each once for the
+ * compiler a route uses unless one was set, and setValidatorCompiler/setSerializerCompiler below set ours.
+ */
+const OWN_COMPILERS = { buildValidator: () => validatorCompiler, buildSerializer: () => serializerCompiler } as unknown as CompilersFactory;
+
 /** Builds the server without listening (inject, or listen yourself). Closing it does not close the client. */
 export async function buildApiServer(client: GatewayClient, options: ApiServerOptions = {}): Promise<FastifyInstance> {
   const keys = options.apiKeys ?? resolveApiKeys(client.config).keys;
@@ -62,6 +69,9 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
     // request.log is made at its first line: most requests never log (lazy-logger.ts).
     childLoggerFactory: lazyChildLoggerFactory,
     genReqId: correlationIdFor,
+    // The API validates and serialises with its own compilers (set below): given here too, Fastify does not
+    // load its default ajv and fast-json-stringify compilers at start only to have them replaced.
+    schemaController: { compilersFactory: OWN_COMPILERS },
     requestIdHeader: false,
     // A URL the router cannot decode never reaches the hooks or the error handler; answer it in the same shape.
     frameworkErrors: (error, request, reply) => {
