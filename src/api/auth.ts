@@ -14,7 +14,7 @@
  */
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, type Registry } from '../core/prom.js';
 import type { ApiKey, ApiScope } from '../core/config.js';
 import { GatewayError, RateLimitedError } from '../core/errors.js';
 import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.js';

@@ -2,7 +2,9 @@
  * Prometheus metrics. Each client owns its own registry (so several clients in
  * one process, as in tests, do not collide); the REST API serves it at /metrics.
  */
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+import { Counter, Registry } from './prom.js';
 import { BrokerCallMetrics } from './broker-call-metrics.js';
 import { RequestHistogram } from './request-histogram.js';
 
@@ -20,7 +22,11 @@ export interface Metrics {
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'ibkr_gateway_' });
+  if (options.defaultMetrics) {
+    // Only on request: the index (and what it loads) stays out of a normal start (prom.ts).
+    const { collectDefaultMetrics } = createRequire(import.meta.url)('prom-client') as typeof PromClient;
+    collectDefaultMetrics({ register: registry, prefix: 'ibkr_gateway_' });
+  }
   const registers = [registry];
   return {
     registry,
