@@ -18,11 +18,19 @@
  *
  * Compilation is lazy and shared: a schema is compiled at its first response
  * (not at start, which would cost cold start a compile per route) and once
- * for all routes that use it (ErrorBody is on every route).
+ * for all routes that use it (ErrorBody is on every route); fast-json-stringify
+ * itself is loaded at the first compile.
  */
+import { createRequire } from 'node:module';
 import type { FastifySerializerCompiler } from 'fastify';
-import fastJsonStringify from 'fast-json-stringify';
+import type fastJsonStringify from 'fast-json-stringify';
 import { z } from 'zod';
+
+// fast-json-stringify brings ajv (~100 ms of CPU to load on this machine): it is required at the first
+// compile, not at start (server.ts also keeps Fastify from loading its own ajv-based compilers).
+const requireCjs = createRequire(import.meta.url);
+let fastJsonStringifyModule: typeof fastJsonStringify | null = null;
+const loadFastJsonStringify = (): typeof fastJsonStringify => (fastJsonStringifyModule ??= requireCjs('fast-json-stringify') as typeof fastJsonStringify);
 
 type Serialize = (data: unknown) => string;
 
@@ -51,7 +59,7 @@ function compile(schema: z.ZodType): Serialize {
         return JSON.stringify(result.data);
       };
     } else {
-      const build = fastJsonStringify(json as fastJsonStringify.AnySchema);
+      const build = loadFastJsonStringify()(json as fastJsonStringify.AnySchema);
       serialize = (data: unknown): string => build(data) as string;
     }
     compiled.set(schema, serialize);

@@ -5,7 +5,7 @@
  * GatewayClient and back.
  */
 import type { AddressInfo } from 'node:net';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiKey } from '../core/config.js';
 import { VERSION } from '../core/version.js';
@@ -15,6 +15,7 @@ import { createClientErrorHandler } from './client-error.js';
 import { CORRELATION_HEADER, correlationIdFor, enterContext } from './context.js';
 import { BODY_LIMIT_BYTES, errorHandler, notFoundHandler, validatorCompiler } from './errors.js';
 import { resolveApiKeys } from './keys.js';
+import { lazyChildLoggerFactory } from './lazy-logger.js';
 import { registerOpenApi } from './openapi.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
@@ -46,6 +47,13 @@ export interface ApiServerOptions {
 /** Routes that are keyless only with PUBLIC_DOCS=true; otherwise they need read like any data route. */
 const isDocsRoute = (url: string): boolean => url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/');
 
+type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
+/**
+ * Fastify types these factories as ajv's and fast-json-stringify's; at run time it calls each once for the
+ * compiler a route uses unless one was set, and setValidatorCompiler/setSerializerCompiler below set ours.
+ */
+const OWN_COMPILERS = { buildValidator: () => validatorCompiler, buildSerializer: () => serializerCompiler } as unknown as CompilersFactory;
+
 /** Builds the server without listening (inject, or listen yourself). Closing it does not close the client. */
 export async function buildApiServer(client: GatewayClient, options: ApiServerOptions = {}): Promise<FastifyInstance> {
   const keys = options.apiKeys ?? resolveApiKeys(client.config).keys;
@@ -58,7 +66,12 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
     clientErrorHandler: createClientErrorHandler(logger),
     // The core logs what matters inside a request; a line per request would cost more than the request itself.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'correlationId' }),
+    // request.log is made at its first line: most requests never log (lazy-logger.ts).
+    childLoggerFactory: lazyChildLoggerFactory,
     genReqId: correlationIdFor,
+    // The API validates and serialises with its own compilers (set below): given here too, Fastify does not
+    // load its default ajv and fast-json-stringify compilers at start only to have them replaced.
+    schemaController: { compilersFactory: OWN_COMPILERS },
     requestIdHeader: false,
     // A URL the router cannot decode never reaches the hooks or the error handler; answer it in the same shape.
     frameworkErrors: (error, request, reply) => {

@@ -2,14 +2,17 @@
  * Prometheus metrics. Each client owns its own registry (so several clients in
  * one process, as in tests, do not collide); the REST API serves it at /metrics.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+import { Counter, Gauge, Registry } from './prom.js';
+import { BrokerCallMetrics } from './broker-call-metrics.js';
 import { RequestHistogram } from './request-histogram.js';
 import { StoreHistogram } from './store-metrics.js';
 
 export interface Metrics {
   registry: Registry;
-  brokerCalls: Counter<'method' | 'outcome'>;
-  brokerCallSeconds: Histogram<'method'>;
+  /** Broker calls by method and outcome, and their latency: O(1) per call, see broker-call-metrics.ts. */
+  brokerCalls: BrokerCallMetrics;
   ordersByStatus: Counter<'status'>;
   errorsByCode: Counter<'code'>;
   /** Observed on every HTTP request: O(1), see request-histogram.ts. */
@@ -24,18 +27,15 @@ export interface Metrics {
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'ibkr_gateway_' });
+  if (options.defaultMetrics) {
+    // Only on request: the index (and what it loads) stays out of a normal start (prom.ts).
+    const { collectDefaultMetrics } = createRequire(import.meta.url)('prom-client') as typeof PromClient;
+    collectDefaultMetrics({ register: registry, prefix: 'ibkr_gateway_' });
+  }
   const registers = [registry];
   return {
     registry,
-    brokerCalls: new Counter({ name: 'ibkr_gateway_broker_calls_total', help: 'Broker calls by method and outcome', labelNames: ['method', 'outcome'], registers }),
-    brokerCallSeconds: new Histogram({
-      name: 'ibkr_gateway_broker_call_seconds',
-      help: 'Broker call latency',
-      labelNames: ['method'],
-      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
-      registers,
-    }),
+    brokerCalls: new BrokerCallMetrics(registry),
     ordersByStatus: new Counter({ name: 'ibkr_gateway_orders_total', help: 'Orders by resulting status', labelNames: ['status'], registers }),
     errorsByCode: new Counter({ name: 'ibkr_gateway_errors_total', help: 'Errors by code', labelNames: ['code'], registers }),
     httpRequestSeconds: new RequestHistogram('ibkr_gateway_http_request_seconds', 'HTTP request latency', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registry),
@@ -48,15 +48,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
 
 /** Times a broker call and counts its outcome. */
 export async function timed<T>(metrics: Metrics, method: string, fn: () => Promise<T>): Promise<T> {
-  const end = metrics.brokerCallSeconds.startTimer({ method });
+  const started = performance.now();
   try {
     const result = await fn();
-    metrics.brokerCalls.inc({ method, outcome: 'ok' });
+    metrics.brokerCalls.record(method, 'ok', (performance.now() - started) / 1000);
     return result;
   } catch (err) {
-    metrics.brokerCalls.inc({ method, outcome: 'error' });
+    metrics.brokerCalls.record(method, 'error', (performance.now() - started) / 1000);
     throw err;
-  } finally {
-    end();
   }
 }

@@ -14,6 +14,7 @@ import type { Instrument } from './catalogue.js';
 import { blackScholes, optionTick, RISK_FREE_RATE, smileVol, yearsTo, type Greeks } from './options.js';
 import { Memo, PricePath } from './price-path.js';
 import { uniform } from './random.js';
+import { roundTick } from './tick-rounding.js';
 import {
   etToUtc,
   isoDateOfDay,
@@ -43,19 +44,7 @@ export interface Touch {
   tick: number;
 }
 
-const decimalsOf = (tick: number): number => {
-  const s = tick.toString();
-  if (s.includes('e-')) return Number(s.split('e-')[1]);
-  const dot = s.indexOf('.');
-  return dot < 0 ? 0 : s.length - dot - 1;
-};
-
-/** Rounds a price to the tick without float residue (prices are market data here, money is decimal elsewhere). */
-export function roundTick(price: number, tick: number, mode: 'nearest' | 'down' | 'up' = 'nearest'): number {
-  const n = price / tick;
-  const k = mode === 'down' ? Math.floor(n + 1e-9) : mode === 'up' ? Math.ceil(n - 1e-9) : Math.round(n);
-  return Number((k * tick).toFixed(decimalsOf(tick)));
-}
+export { roundTick } from './tick-rounding.js';
 
 export class Market {
   private readonly path: PricePath;
@@ -66,6 +55,8 @@ export class Market {
    */
   /** Running volume totals from a fixed start over whole buckets: `volumeBetween`'s own fold, kept and reused. */
   private readonly volumePrefixes = new WeakMap<Instrument, Memo<number, number[]>>();
+  /** The fair price rounded to the tick per instant (TRADES and MIDPOINT bars, and quotes' OHLC). */
+  private readonly tradePrices = new WeakMap<Instrument, Memo<number, number>>();
   /** The last quote per instrument and the instant it was made for (quotes are pure in (instrument, t)). */
   private readonly lastQuotes = new WeakMap<Instrument, { t: number; quote: Quote }>();
 
@@ -220,7 +211,21 @@ export class Market {
   // -------------------------------------------------------------------------
 
   private priceFor(inst: Instrument, t: number, what: WhatToShow): number {
-    if (what === 'TRADES' || what === 'MIDPOINT') return roundTick(this.fair(inst, t), inst.contract.minTick);
+    if (what === 'TRADES' || what === 'MIDPOINT') {
+      // The day's OHLC samples sit on whole seconds that move only as the day goes on: each quote asks for
+      // nearly the same fifty instants as the one before.
+      let memo = this.tradePrices.get(inst);
+      if (!memo) {
+        memo = new Memo(1024);
+        this.tradePrices.set(inst, memo);
+      }
+      let price = memo.get(t);
+      if (price === undefined) {
+        price = roundTick(this.fair(inst, t), inst.contract.minTick);
+        memo.set(t, price);
+      }
+      return price;
+    }
     const touch = this.touch(inst, t);
     return what === 'BID' ? touch.bid : touch.ask;
   }

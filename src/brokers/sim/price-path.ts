@@ -57,6 +57,9 @@ function sessionClock(s: number, trading: boolean): number {
  */
 const MEMO_LIMIT = 4096;
 
+/** Bridge nodes a factor's memo keeps: a day of seconds needs ~86,400 at most; a few days' worth for quotes and bars. */
+const NODE_MEMO_LIMIT = 1 << 18;
+
 /** A bounded memo: cleared when full, so a long run never grows it without bound. */
 export class Memo<K, V> {
   private readonly map = new Map<K, V>();
@@ -75,6 +78,13 @@ export class PricePath {
   private readonly keyHashes = new Map<string, number>();
   /** Memo of each factor's value per second: the path is pure, so caching never changes a price. */
   private readonly values = new Map<string, Memo<number, number>>();
+  /**
+   * Memo of each factor's bridge nodes, keyed by the node's midpoint second (every midpoint belongs to
+   * exactly one node of a day's bisection, so the key is exact). A new second shares all but its last
+   * levels with the seconds around it: without this, each one drew a fresh normal at every one of its
+   * ~17 levels (a quote for a new second spent most of its time in normal()).
+   */
+  private readonly nodes = new Map<string, Memo<number, number>>();
 
   constructor(readonly seed: number) {}
 
@@ -131,12 +141,21 @@ export class PricePath {
     const sigmaPerSqrtSec = daySigma(k) / Math.sqrt(DAY_S);
     const h = this.keyHash(key);
     const base = day * DAY_S;
+    let nodes = this.nodes.get(key);
+    if (!nodes) {
+      nodes = new Memo(NODE_MEMO_LIMIT);
+      this.nodes.set(key, nodes);
+    }
     for (;;) {
       if (s === lo) return vlo;
       if (s === hi) return vhi;
       const mid = (lo + hi) >>> 1;
-      const span = hi - lo;
-      const vmid = vlo + ((vhi - vlo) * (mid - lo)) / span + sigmaPerSqrtSec * Math.sqrt(((mid - lo) * (hi - mid)) / span) * normal(this.seed, h, 2, base + mid);
+      let vmid = nodes.get(base + mid);
+      if (vmid === undefined) {
+        const span = hi - lo;
+        vmid = vlo + ((vhi - vlo) * (mid - lo)) / span + sigmaPerSqrtSec * Math.sqrt(((mid - lo) * (hi - mid)) / span) * normal(this.seed, h, 2, base + mid);
+        nodes.set(base + mid, vmid);
+      }
       if (s < mid) {
         hi = mid;
         vhi = vmid;

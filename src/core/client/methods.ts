@@ -11,6 +11,7 @@ import { evaluateGates } from '../gates.js';
 import { assertHistoryWithinBounds } from '../history-limits.js';
 import type { GatewayClient, OptionChainQueryInput, OrderListQueryInput, PlaceOptions, PlaceOrderInput } from './interface.js';
 import { withContext } from '../logging.js';
+import { healthStatusOf } from './health-status.js';
 import type { QuoteHub } from '../market-data.js';
 import { timed } from '../metrics.js';
 import {
@@ -199,7 +200,7 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
     };
     const [killSwitch, working, storeLatencyMs] = await Promise.all([ctx.killSwitch.state(), workingOrders(), timedRead()]);
     const gate = evaluateGates({ config, killSwitch, accountId: status.accounts[0] ?? null, brokerState: status.state });
-    const state: Health['status'] = status.state === 'connected' ? 'ok' : status.state === 'disconnected' ? 'down' : 'degraded';
+    const state = healthStatusOf(status.state);
     return {
       status: state,
       version,

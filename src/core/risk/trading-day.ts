@@ -5,16 +5,20 @@
  */
 const ZONE = 'America/New_York';
 
-const formatter = new Intl.DateTimeFormat('en-US', {
-  timeZone: ZONE,
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
+// Made at the first use, not at import: building it loads the zone's ICU data, a measurable part of
+// start-up, and nothing asks for the risk day before the first order.
+let formatter: Intl.DateTimeFormat | null = null;
+const newYorkFormatter = (): Intl.DateTimeFormat =>
+  (formatter ??= new Intl.DateTimeFormat('en-US', {
+    timeZone: ZONE,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }));
 
 interface LocalTime {
   year: number;
@@ -27,7 +31,7 @@ interface LocalTime {
 
 function localTime(ms: number): LocalTime {
   const parts: Record<string, number> = {};
-  for (const p of formatter.formatToParts(new Date(ms))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  for (const p of newYorkFormatter().formatToParts(new Date(ms))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
   return { year: parts.year ?? 0, month: parts.month ?? 1, day: parts.day ?? 1, hour: parts.hour ?? 0, minute: parts.minute ?? 0, second: parts.second ?? 0 };
 }
 
