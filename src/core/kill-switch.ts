@@ -96,6 +96,9 @@ export class KillSwitch {
           ...(account === null ? {} : { account }),
         }
       : { ...RELEASED, ...(account === null ? {} : { account }) };
+    // The caller that engages cancels this process's working orders itself: claimed before the switch
+    // reaches the store, so this process's follower, waking on that write, does not cancel them too.
+    if (engaged) this.claimEnforcement(next);
     await this.audit.append({
       correlationId: ctx.correlationId,
       eventType: 'KILL_SWITCH',
@@ -111,8 +114,8 @@ export class KillSwitch {
 
   /**
    * Claims the cancels of one engagement for this process: true the first time
-   * it is asked for (name, since), false after. The gateway that engages claims
-   * before cancelling, so its follower does not cancel a second time.
+   * it is asked for (name, since), false after. set() claims an engagement it
+   * writes, so only the caller that engaged cancels in this process.
    */
   claimEnforcement(state: KillSwitchState): boolean {
     if (!state.engaged || state.since === null) return false;

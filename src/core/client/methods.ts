@@ -163,8 +163,7 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
         // Nothing held for approval may be sent after a stop: every pending approval (of the account) is rejected, whatever cancelWorking says.
         const approvalsRejected = await expireDue(ctx, `kill switch engaged${account === null ? '' : ` for account ${account}`} (${reason ?? 'no reason'})`, account);
         if (options.cancelWorking === false) return { ...state, cancelled: [], cancelFailed: [], cancelSkipped: 'cancelWorking: false', approvalsRejected };
-        // This gateway cancels its own orders now; the others' followers (kill-switch-follow.ts) cancel theirs.
-        ctx.killSwitch.claimEnforcement(state);
+        // This gateway cancels its own orders now (set() claimed them from its follower); the others' followers cancel theirs.
         const { cancelled, failed, globalCancelSent } = await cancelAllWorking(ctx, account);
         logger.warn({ cancelled, failed, globalCancelSent, reason, account }, 'kill switch engaged: working orders cancelled');
         return { ...state, cancelled, cancelFailed: failed, cancelSkipped: null, approvalsRejected, ...(globalCancelSent === undefined ? {} : { globalCancelSent }) };

@@ -46,6 +46,17 @@ describe('one gateway on SQLite', () => {
     expect(await errorCode(restingBuy(gw.client))).toBe('KILL_SWITCH_ENGAGED');
   });
 
+  it('the gateway that engages cancels its orders once: its own follower does not cancel them again', async () => {
+    gw = await startTestGateway();
+    const orderId = await restingBuy(gw.client);
+    const engaged = await gw.client.setKillSwitch(true, 'stop here');
+    expect(engaged.cancelled).toEqual([orderId]);
+    // Well past the follower's 250 ms look: it woke on the switch's write and found the engagement claimed.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await gw.client.queryAudit({ eventType: 'KILL_SWITCH_ENFORCED' })).entries).toEqual([]);
+    expect((await gw.client.queryAudit({ eventType: 'ORDER_CANCEL_REQUESTED' })).entries.map((e) => e.orderId)).toEqual([orderId]);
+  });
+
   it('leaves working orders alone when the switch was engaged with cancelWorking false', async () => {
     gw = await startTestGateway();
     const orderId = await restingBuy(gw.client);
