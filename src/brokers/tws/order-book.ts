@@ -30,12 +30,29 @@ export const cloneState = (s: BrokerOrderState): BrokerOrderState => ({ ...s, sp
 
 export class OrderBook {
   private readonly tracked = new Map<string, TrackedOrder>();
+  /** Bracket children by their entry's id, so an acknowledgement does not scan every order ever tracked. */
+  private readonly children = new Map<string, Set<string>>();
 
   constructor(
     private readonly ctx: TwsContext,
     private readonly store: OrderStore,
   ) {
-    for (const { state, permId } of store.orders()) this.tracked.set(state.orderId, { state, permId, acked: null, changed: [], modifying: null });
+    for (const { state, permId } of store.orders()) {
+      this.tracked.set(state.orderId, { state, permId, acked: null, changed: [], modifying: null });
+      this.noteParent(state);
+    }
+  }
+
+  /** Several writes to tws-orders.db as one commit. */
+  transaction(fn: () => void): void {
+    this.store.transaction(fn);
+  }
+
+  private noteParent(state: BrokerOrderState): void {
+    if (state.parentOrderId === null) return;
+    const set = this.children.get(state.parentOrderId) ?? new Set<string>();
+    set.add(state.orderId);
+    this.children.set(state.parentOrderId, set);
   }
 
   has(orderId: string): boolean {
@@ -57,12 +74,18 @@ export class OrderBook {
   }
 
   childrenOf(orderId: string): BrokerOrderState[] {
-    return this.entries().filter((t) => t.state.parentOrderId === orderId).map((t) => cloneState(t.state));
+    const out: BrokerOrderState[] = [];
+    for (const id of this.children.get(orderId) ?? []) {
+      const t = this.tracked.get(id);
+      if (t && t.state.parentOrderId === orderId) out.push(cloneState(t.state));
+    }
+    return out;
   }
 
   track(state: BrokerOrderState, permId: number | null): TrackedOrder {
     const t: TrackedOrder = { state, permId, acked: null, changed: [], modifying: null };
     this.tracked.set(state.orderId, t);
+    this.noteParent(state);
     this.store.saveOrder(state, permId);
     return t;
   }
@@ -82,6 +105,7 @@ export class OrderBook {
     if (!moved && next.accountId === before.accountId) return;
     next.updatedAt = this.ctx.nowIso();
     t.state = next;
+    if (next.parentOrderId !== before.parentOrderId) this.noteParent(next);
     this.store.saveOrder(next, t.permId);
     if (emit && moved) this.ctx.emit('orderStatus', cloneState(next));
     for (const c of [...t.changed]) c();

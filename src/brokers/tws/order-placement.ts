@@ -40,10 +40,13 @@ export class OrderPlacement {
       return { orderId: ids.orderId, status: 'REJECTED', message: `Duplicate order id ${ids.orderId}; the existing order is left alone`, children: [] };
     }
     const legs = this.legs(request);
-    for (const leg of legs) {
-      this.ids.noteUsed(leg.state.orderId);
-      this.book.track(leg.state, null);
-    }
+    // Every leg and the ids it uses in one commit of tws-orders.db, before anything is sent.
+    this.book.transaction(() => {
+      for (const leg of legs) {
+        this.ids.noteUsed(leg.state.orderId);
+        this.book.track(leg.state, null);
+      }
+    });
     const parent = this.book.find(ids.orderId);
     if (!parent) throw new GatewayError('INTERNAL_ERROR', 'order was not tracked');
     const acked = new Promise<void>((resolve) => {

@@ -4,6 +4,12 @@
  * ids never collide, even when IBKR's nextValidId lags after a restart), the
  * orders it placed with their last known state, and every execution it has
  * reported (so a fill recovered at reconciliation is reported once, never twice).
+ *
+ * Its statements are prepared once: the adapter writes here on every order before it is sent and on every word TWS
+ * says about it, so preparing SQL per call was most of this file's cost on
+ * the acknowledgement path. Commits are WAL with SQLite's default for WAL here
+ * (synchronous=NORMAL): they survive a crash of the process; the order's
+ * durable record before transmit is the audit row.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,8 +18,22 @@ import { preparePrivateSqlite } from '../../core/audit/private-files.js';
 import type { Fill } from '../../core/models.js';
 import type { BrokerOrderState } from '../../core/broker/port.js';
 
+type Row = { perm_id: number | null; state: string };
+
 export class OrderStore {
   private readonly db: Database.Database;
+  private readonly stmt: {
+    meta: Database.Statement<[string], { value: string }>;
+    setMeta: Database.Statement<[string, string]>;
+    saveOrder: Database.Statement<[string, number | null, string]>;
+    orders: Database.Statement<[], Row>;
+    hasFill: Database.Statement<[string], number>;
+    fill: Database.Statement<[string], { fill: string }>;
+    addFill: Database.Statement<[string, string, string, string | null, string]>;
+    fillsOf: Database.Statement<[string], { fill: string }>;
+    lastFillTime: Database.Statement<[], { t: string | null }>;
+  };
+  private readonly inTransaction: Database.Transaction<(fn: () => void) => void>;
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
@@ -27,6 +47,24 @@ export class OrderStore {
       CREATE TABLE IF NOT EXISTS orders (order_id TEXT PRIMARY KEY, perm_id INTEGER, state TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS fills (exec_id TEXT PRIMARY KEY, order_id TEXT NOT NULL, time TEXT NOT NULL, account TEXT, fill TEXT NOT NULL);
     `);
+    const db = this.db;
+    this.stmt = {
+      meta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      saveOrder: db.prepare('INSERT INTO orders (order_id, perm_id, state) VALUES (?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET perm_id = excluded.perm_id, state = excluded.state'),
+      orders: db.prepare('SELECT perm_id, state FROM orders'),
+      hasFill: db.prepare<[string], number>('SELECT 1 FROM fills WHERE exec_id = ?').pluck(),
+      fill: db.prepare('SELECT fill FROM fills WHERE exec_id = ?'),
+      addFill: db.prepare('INSERT OR IGNORE INTO fills (exec_id, order_id, time, account, fill) VALUES (?, ?, ?, ?, ?)'),
+      fillsOf: db.prepare('SELECT fill FROM fills WHERE order_id = ? ORDER BY time'),
+      lastFillTime: db.prepare('SELECT MAX(time) AS t FROM fills'),
+    };
+    this.inTransaction = db.transaction((fn: () => void) => fn());
+  }
+
+  /** Runs `fn`'s writes as one commit (the legs of an order and the ids they use, before it is sent). */
+  transaction(fn: () => void): void {
+    this.inTransaction(fn);
   }
 
   close(): void {
@@ -34,12 +72,11 @@ export class OrderStore {
   }
 
   meta(key: string): string | null {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
-    return row?.value ?? null;
+    return this.stmt.meta.get(key)?.value ?? null;
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.stmt.setMeta.run(key, value);
   }
 
   highestOrderId(): number {
@@ -51,34 +88,31 @@ export class OrderStore {
   }
 
   saveOrder(state: BrokerOrderState, permId: number | null): void {
-    this.db.prepare('INSERT INTO orders (order_id, perm_id, state) VALUES (?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET perm_id = excluded.perm_id, state = excluded.state').run(state.orderId, permId, JSON.stringify(state));
+    this.stmt.saveOrder.run(state.orderId, permId, JSON.stringify(state));
   }
 
   orders(): { state: BrokerOrderState; permId: number | null }[] {
-    const rows = this.db.prepare('SELECT perm_id, state FROM orders').all() as { perm_id: number | null; state: string }[];
-    return rows.map((r) => ({ state: JSON.parse(r.state) as BrokerOrderState, permId: r.perm_id }));
+    return this.stmt.orders.all().map((r) => ({ state: JSON.parse(r.state) as BrokerOrderState, permId: r.perm_id }));
   }
 
   hasFill(execId: string): boolean {
-    return this.db.prepare('SELECT 1 FROM fills WHERE exec_id = ?').get(execId) !== undefined;
+    return this.stmt.hasFill.get(execId) !== undefined;
   }
 
   fill(execId: string): Fill | null {
-    const row = this.db.prepare('SELECT fill FROM fills WHERE exec_id = ?').get(execId) as { fill: string } | undefined;
+    const row = this.stmt.fill.get(execId);
     return row ? (JSON.parse(row.fill) as Fill) : null;
   }
 
   addFill(fill: Fill, account: string | null): void {
-    this.db.prepare('INSERT OR IGNORE INTO fills (exec_id, order_id, time, account, fill) VALUES (?, ?, ?, ?, ?)').run(fill.execId, fill.orderId, fill.time, account, JSON.stringify(fill));
+    this.stmt.addFill.run(fill.execId, fill.orderId, fill.time, account, JSON.stringify(fill));
   }
 
   fillsOf(orderId: string): Fill[] {
-    const rows = this.db.prepare('SELECT fill FROM fills WHERE order_id = ? ORDER BY time').all(orderId) as { fill: string }[];
-    return rows.map((r) => JSON.parse(r.fill) as Fill);
+    return this.stmt.fillsOf.all(orderId).map((r) => JSON.parse(r.fill) as Fill);
   }
 
   lastFillTime(): string | null {
-    const row = this.db.prepare('SELECT MAX(time) AS t FROM fills').get() as { t: string | null } | undefined;
-    return row?.t ?? null;
+    return this.stmt.lastFillTime.get()?.t ?? null;
   }
 }
