@@ -26,6 +26,8 @@ let t0 = null;
 let gatewayBroker = null;
 /** [placeOrder sent, first openOrder heard] per order, on the monotonic clock a --cpu-prof profile uses (TRACE_WINDOWS=file). */
 const windows = [];
+/** [placeOrder called, placeOrder returned] per measured order, same clock (TRACE_ORDER_WINDOWS=file). */
+const wholeWindows = [];
 let calls = [];
 function timed(label, fn, self) {
   return function (...args) {
@@ -48,14 +50,22 @@ for (const name of Object.getOwnPropertyNames(proto)) {
   proto[name] = timed(`audit.${name}`, proto[name]);
 }
 await probe.close();
+// Inside the audit store's write transaction: the rows themselves (CPU, no fsync), apart from the commit.
+const { AuditLogTable } = await import('../dist/core/audit/sqlite/audit-log.js');
+const { OrderHistoryTable } = await import('../dist/core/audit/sqlite/order-history.js');
+AuditLogTable.prototype.appendInTransaction = timed('audit.log row', AuditLogTable.prototype.appendInTransaction);
+OrderHistoryTable.prototype.appendInTransaction = timed('audit.history row', OrderHistoryTable.prototype.appendInTransaction);
 // The tws adapter's own file (ids, order states, fills).
 for (const name of ['saveOrder', 'setMeta', 'addFill']) OrderStore.prototype[name] = timed(`tws-orders.${name}`, OrderStore.prototype[name]);
 
-const sim = createSimBroker({ dataDir: tmp('trace-sim-'), seed: 42, session: 'always-open', startingCash: 100_000_000 });
-await sim.connect();
+// TRACE_EMULATOR=process: the emulator in a process of its own, as bench/tws.js runs it (its work is then not
+// on the gateway's event loop, and the sim's calls are not timed here).
+const ownProcess = process.env.TRACE_EMULATOR === 'process';
+const sim = ownProcess ? null : createSimBroker({ dataDir: tmp('trace-sim-'), seed: 42, session: 'always-open', startingCash: 100_000_000 });
+await sim?.connect();
 // The simulated broker behind the emulator, timed like the gateway's own calls.
-for (const name of ['placeOrder', 'allocateOrderIds', 'getQuote', 'getOpenOrders']) sim[name] = timed(`sim.${name}`, sim[name], sim);
-const emulator = await startTwsEmulator({ broker: sim, port: 0 });
+if (sim) for (const name of ['placeOrder', 'allocateOrderIds', 'getQuote', 'getOpenOrders']) sim[name] = timed(`sim.${name}`, sim[name], sim);
+const emulator = sim ? await startTwsEmulator({ broker: sim, port: 0 }) : await (await import('./tws.js')).startEmulatorProcess();
 // TRACE_BROKER=sim: the gateway on its embedded simulator instead (the REST order path's broker), orders with a clientOrderId.
 const onSim = process.env.TRACE_BROKER === 'sim';
 const client = await createClient({
@@ -127,13 +137,23 @@ if (process.env.TRACE_DIRECT) {
   };
 }
 const runs = [];
+const directTimes = [];
+// TRACE_GAP_MS: a pause between the direct order and the gateway's, so each is placed on a quiet system.
+const gapMs = Number(process.env.TRACE_GAP_MS ?? 0);
 for (let i = 0; i < ORDERS + 5; i++) {
-  if (direct) await direct.order();
+  if (direct) {
+    const d = performance.now();
+    await direct.order();
+    if (i >= 5) directTimes.push(performance.now() - d);
+    if (gapMs > 0) await sleep(gapMs);
+  }
   calls = [];
+  const wholeStart = process.hrtime.bigint();
   t0 = performance.now();
   await client.placeOrder({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT', ...(onSim ? { clientOrderId: `trace-${i}` } : {}) });
   const total = performance.now() - t0;
   t0 = null;
+  if (i >= 5) wholeWindows.push([wholeStart, process.hrtime.bigint()]);
   if (i >= 5) runs.push({ total, calls });
   await sleep(120);
 }
@@ -155,8 +175,17 @@ const lines = [...rows].map(([label, r]) => ({ label, start: median(r.starts), e
 lines.sort((a, b) => a.start - b.start);
 for (const l of lines) console.log(`${l.start.toFixed(2).padStart(7)} -> ${l.end.toFixed(2).padStart(7)} ms  ${l.label}${l.n < runs.length ? ` (${l.n}/${runs.length} runs)` : ''}`);
 console.log(`median placeOrder total ${median(runs.map((r) => r.total)).toFixed(2)} ms over ${runs.length} orders`);
+// Per order (medians of each order's own segments): before transmit, on the wire (sent to the first word heard), after the ack.
+const seg = runs.map((r) => {
+  const sent = r.calls.find((c) => c.label === 'sent placeOrder')?.start;
+  const heard = r.calls.find((c) => c.label === 'heard openOrder' || c.label === 'heard orderStatus')?.start;
+  return sent === undefined || heard === undefined ? null : { pre: sent, wire: heard - sent, post: r.total - heard };
+}).filter((x) => x !== null);
+if (seg.length > 0) console.log(`per order, median: before transmit ${median(seg.map((x) => x.pre)).toFixed(2)} ms, sent->first word ${median(seg.map((x) => x.wire)).toFixed(2)} ms, first word->returned ${median(seg.map((x) => x.post)).toFixed(2)} ms (${seg.length} orders)`);
+if (directTimes.length > 0) console.log(`median direct order (placeOrder to orderStatus) ${median(directTimes).toFixed(2)} ms`);
+if (process.env.TRACE_ORDER_WINDOWS) fs.writeFileSync(process.env.TRACE_ORDER_WINDOWS, JSON.stringify(wholeWindows.map((w) => w.map((t) => Number(t / 1000n)))));
 if (process.env.TRACE_WINDOWS) fs.writeFileSync(process.env.TRACE_WINDOWS, JSON.stringify(windows.filter((w) => w.length === 2).map((w) => w.map((t) => Number(t / 1000n)))));
 direct?.ib.disconnect();
 await client.close();
 await emulator.close();
-await sim.close();
+await sim?.close();

@@ -8,13 +8,28 @@
 // figures are the gateway's median latency, the direct median, and the
 // difference: the latency the gateway adds to a quote and to an order.
 //
-// Orders are measured twice. Paced: one order per client every ORDER_SPACING_MS,
-// so neither client is ever held by a message-rate limiter (IBKR allows 50
-// messages/s per client): this is the acknowledgement latency. Back-to-back: as
-// fast as each call returns, against the gateway's 45/s pacer. Once warm, the
-// gateway sends only the order itself, like the direct client (quotes come from
-// a warm stream, working orders from a listing renewed in the background at most
-// twice a second; README "Connecting to IB Gateway or TWS").
+// What "ack" means on each side, so the two are the same event as a user sees it:
+// the gateway's is its placeOrder call until it resolves with the acknowledged
+// order (that is: validation, risk, the durable audit row, transmit, the first
+// word from TWS about the order, and recording that word); the direct client's
+// is its placeOrder call until the first word from TWS about that order id
+// (openOrder, orderStatus or an error), the same event the gateway's ack waits for.
+//
+// Orders are measured twice. Paced: each order is placed on a quiet system, the
+// two clients alternating who goes first, ORDER_SPACING_MS / 3 apart, so neither
+// pays for the other's order (its fill, commission and account updates, which
+// TWS sends right after an acknowledgement) and neither is ever held by a
+// message-rate limiter (IBKR allows 50 messages/s per client): this is the
+// acknowledgement latency. In the same loop, a durable SQLite commit after the
+// same idle gap is timed: the floor under the gateway's ack, whose audit row is
+// on disk (fsync'd) before the order is sent. Back-to-back: as fast as each call
+// returns, against the gateway's 45/s pacer. Once warm, the gateway sends only
+// the order itself, like the direct client (quotes come from a warm stream,
+// working orders from a listing renewed in the background at most twice a
+// second; README "Connecting to IB Gateway or TWS").
+//
+// BENCH_DIST=/path/to/dist runs the same measurement against another build
+// (an A/B in one sitting: `BENCH_DIST=/work/wt/base/dist node bench/tws.js`).
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,11 +38,13 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { EventName, IBApi, OrderAction, OrderType, SecType } from '@stoqey/ib';
-import { createSimBroker } from '../dist/brokers/sim/index.js';
-import { createClient } from '../dist/gateway.js';
-import { parseConfig } from '../dist/core/config.js';
-import { createLogger } from '../dist/core/logging.js';
-import { startTwsEmulator } from '../dist/tws-emulator/index.js';
+
+const dist = process.env.BENCH_DIST ? `file://${path.resolve(process.env.BENCH_DIST)}/` : new URL('../dist/', import.meta.url).href;
+const { createSimBroker } = await import(`${dist}brokers/sim/index.js`);
+const { createBroker, createClient } = await import(`${dist}gateway.js`);
+const { parseConfig } = await import(`${dist}core/config.js`);
+const { createLogger } = await import(`${dist}core/logging.js`);
+const { startTwsEmulator } = await import(`${dist}tws-emulator/index.js`);
 
 const QUOTES = 200;
 const ORDERS = 100;
@@ -61,15 +78,18 @@ async function directQuote(ib, reqId) {
   return performance.now() - t;
 }
 
+/** placeOrder until the first word from TWS about this order: openOrder, orderStatus or an error with its id. */
 async function directOrder(ib, orderId) {
   const t = performance.now();
   await new Promise((resolve) => {
-    const seen = (id) => {
-      if (id !== orderId) return;
-      ib.off(EventName.orderStatus, seen);
+    const seen = (id, ...rest) => {
+      // error's arguments are (err, code, reqId)
+      const about = typeof id === 'number' ? id : rest[1];
+      if (about !== orderId) return;
+      for (const e of [EventName.openOrder, EventName.orderStatus, EventName.error]) ib.off(e, seen);
       resolve();
     };
-    ib.on(EventName.orderStatus, seen);
+    for (const e of [EventName.openOrder, EventName.orderStatus, EventName.error]) ib.on(e, seen);
     ib.placeOrder(orderId, AAPL, { action: OrderAction.BUY, orderType: OrderType.MKT, totalQuantity: 1, tif: 'DAY', transmit: true });
   });
   return performance.now() - t;
@@ -80,22 +100,79 @@ async function directOrder(ib, orderId) {
  * order is sent, one commit in WAL with synchronous=FULL (an fsync). Measured
  * here, in the same run, with the audit log's settings.
  */
-function durableCommitMs() {
+function durableCommits() {
   const dir = tmp('bench-tws-fsync-');
   const db = new Database(path.join(dir, 'x.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
   const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  return {
+    one() {
+      const t = performance.now();
+      insert.run('x'.repeat(600));
+      return performance.now() - t;
+    },
+    close() {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Back to back: a durable commit right after the last one. */
+function durableCommitMs() {
+  const commits = durableCommits();
   const times = [];
-  for (let i = 0; i < 100; i++) {
-    const t = performance.now();
-    insert.run('x'.repeat(600));
-    times.push(performance.now() - t);
-  }
-  db.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  for (let i = 0; i < 100; i++) times.push(commits.one());
+  commits.close();
   return times;
+}
+
+/**
+ * Where a gateway order's time goes, per order: before transmit (placeOrder
+ * called until the adapter writes it to the socket), the round trip (written
+ * until the first word about it is decoded, the span the direct client measures
+ * whole) and after the ack (until placeOrder resolves). Hooks the adapter's
+ * connection when this build exposes it (conn.send, conn.bind); otherwise no
+ * breakdown is reported.
+ */
+function segmentProbe() {
+  let current = null;
+  const probe = {
+    segments: [],
+    begin() {
+      current = { start: performance.now(), sent: NaN, heard: NaN };
+    },
+    end() {
+      const c = current;
+      current = null;
+      if (c && Number.isFinite(c.sent) && Number.isFinite(c.heard)) {
+        probe.segments.push({ before: c.sent - c.start, wire: c.heard - c.sent, after: performance.now() - c.heard });
+      }
+    },
+    wrap(broker) {
+      const conn = broker.conn;
+      if (!conn || typeof conn.send !== 'function' || typeof conn.bind !== 'function') return broker;
+      const send = conn.send;
+      conn.send = function (what, fn) {
+        return send.call(this, what, (ib) => {
+          fn(ib);
+          if (what === 'placeOrder' && current) current.sent = performance.now();
+        });
+      };
+      // Timed as the first word is decoded, before the adapter's own handlers run.
+      conn.bind((ib) => {
+        const emit = ib.emit;
+        ib.emit = function (event, ...args) {
+          if ((event === EventName.openOrder || event === EventName.orderStatus) && current && Number.isFinite(current.sent) && !Number.isFinite(current.heard)) current.heard = performance.now();
+          return emit.call(this, event, ...args);
+        };
+      });
+      return broker;
+    },
+  };
+  return probe;
 }
 
 /** The child: the simulated broker and the emulator over it; reports its port, closes on 'close'. */
@@ -112,7 +189,7 @@ async function serveEmulator() {
   process.send?.({ port: emulator.port });
 }
 
-function startEmulatorProcess() {
+export function startEmulatorProcess() {
   const child = fork(fileURLToPath(import.meta.url), ['--emulator'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
@@ -129,13 +206,16 @@ function startEmulatorProcess() {
 export async function benchTwsOverhead() {
   const emulator = await startEmulatorProcess();
   const { ib, nextId } = await connectDirect(emulator.port);
+  const probe = segmentProbe();
   const client = await createClient({
     config: parseConfig({
       BROKER: 'tws', IBKR_PORT: String(emulator.port), IBKR_CLIENT_ID: '902', DATA_DIR: tmp('bench-tws-gw-'), ORDERS_ENABLED: 'true',
       DUPLICATE_ORDER_WINDOW_SECONDS: '0', MAX_ORDERS_PER_MINUTE: '1000000', MAX_ORDERS_PER_DAY: '100000000',
     }),
     logger: createLogger({ level: 'silent' }),
+    broker: async (config, clock, logger) => probe.wrap(await createBroker(config, clock, logger)),
   });
+  const commits = durableCommits();
   try {
     await client.getQuote({ symbol: 'AAPL' }); // warm the contract cache, as any long-running client has
     const gwQuote = [];
@@ -147,36 +227,72 @@ export async function benchTwsOverhead() {
       gwQuote.push(performance.now() - t);
     }
     let id = nextId + 100_000; // far from the gateway's ids: two clients, one id space per client
-    const orders = async (spacingMs) => {
+    const gatewayOrder = async () => {
+      probe.begin();
+      const t = performance.now();
+      await client.placeOrder({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
+      const ms = performance.now() - t;
+      probe.end();
+      return ms;
+    };
+    // Paced: each order alone on a quiet system, the clients alternating who goes first, and a durable
+    // commit after the same idle gap (the floor under the gateway's ack) in the same loop.
+    const paced = async () => {
+      const gw = [];
+      const direct = [];
+      const fsyncs = [];
+      const gap = ORDER_SPACING_MS / 3;
+      for (let i = 0; i < ORDERS; i++) {
+        const pair = i % 2 === 0 ? ['direct', 'gw'] : ['gw', 'direct'];
+        for (const who of pair) {
+          if (who === 'direct') direct.push(await directOrder(ib, id++));
+          else gw.push(await gatewayOrder());
+          await sleep(gap);
+        }
+        fsyncs.push(commits.one());
+        await sleep(gap);
+      }
+      return { gw, direct, fsyncs };
+    };
+    const backToBack = async () => {
       const gw = [];
       const direct = [];
       for (let i = 0; i < ORDERS; i++) {
-        const start = performance.now();
         direct.push(await directOrder(ib, id++));
-        const t = performance.now();
-        await client.placeOrder({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
-        gw.push(performance.now() - t);
-        if (spacingMs > 0) await sleep(Math.max(0, spacingMs - (performance.now() - start)));
+        gw.push(await gatewayOrder());
       }
       return { gw, direct };
     };
     await sleep(1000); // the quote loop's messages leave the rate window before orders are timed
-    const paced = await orders(ORDER_SPACING_MS);
+    const pacedRun = await paced();
+    const pacedSegments = probe.segments.splice(0);
     await sleep(1000);
-    const burst = await orders(0);
+    const burst = await backToBack();
     const row = (name, gw, direct) => [
       { name: `tws: ${name} via gateway, median`, value: median(gw), unit: 'ms', note: `${gw.length} sequential calls; p90 ${pct(gw, 0.9).toFixed(3)} ms` },
       { name: `tws: ${name} direct @stoqey/ib, median`, value: median(direct), unit: 'ms', note: `baseline: same emulator, same run; p90 ${pct(direct, 0.9).toFixed(3)} ms` },
       { name: `tws: ${name} latency the gateway adds`, value: median(gw) - median(direct), unit: 'ms', note: `ratio ${(median(gw) / median(direct)).toFixed(2)}x the direct call${name === 'order ack' ? '; target <= 0.5 ms' : ''}` },
     ];
     const commit = durableCommitMs();
+    const seg = (k) => median(pacedSegments.map((x) => x[k]));
+    const breakdown = pacedSegments.length === 0 ? [] : [
+      {
+        name: 'tws: order ack via gateway, paced: before transmit',
+        value: seg('before'),
+        unit: 'ms',
+        note: `median per order; round trip (written to first word decoded) ${seg('wire').toFixed(3)} ms vs direct ${median(pacedRun.direct).toFixed(3)} ms whole; after the ack ${seg('after').toFixed(3)} ms`,
+      },
+    ];
     return [
       ...row('quote', gwQuote, ibQuote),
-      ...row('order ack', paced.gw, paced.direct),
+      ...row('order ack', pacedRun.gw, pacedRun.direct),
+      ...breakdown,
       ...row('order ack back-to-back', burst.gw, burst.direct),
-      { name: 'tws: one durable SQLite commit on this disk, median', value: median(commit), unit: 'ms', note: `WAL + synchronous=FULL, as the audit row written before each order is sent; p90 ${pct(commit, 0.9).toFixed(3)} ms` },
+      { name: 'tws: one durable SQLite commit after an idle gap, median', value: median(pacedRun.fsyncs), unit: 'ms', note: `${ORDER_SPACING_MS / 3} ms after the last work, as the audit row before a paced order; p90 ${pct(pacedRun.fsyncs, 0.9).toFixed(3)} ms, min ${pct(pacedRun.fsyncs, 0).toFixed(3)} ms` },
+      { name: 'tws: one durable SQLite commit on this disk, median', value: median(commit), unit: 'ms', note: `back to back, WAL + synchronous=FULL, as the audit row written before each order is sent; p90 ${pct(commit, 0.9).toFixed(3)} ms` },
     ];
   } finally {
+    commits.close();
     ib.disconnect();
     await client.close();
     await emulator.close();
