@@ -142,13 +142,17 @@ function segmentProbe() {
   const probe = {
     segments: [],
     begin() {
-      current = { start: performance.now(), sent: NaN, heard: NaN };
+      current = { start: performance.now(), sent: NaN, heard: NaN, cpu: process.cpuUsage() };
     },
     end() {
       const c = current;
       current = null;
-      if (c && Number.isFinite(c.sent) && Number.isFinite(c.heard)) {
-        probe.segments.push({ before: c.sent - c.start, wire: c.heard - c.sent, after: performance.now() - c.heard });
+      if (!c) return;
+      // This process's CPU while the gateway's call runs (the direct client is idle then, the emulator is another process).
+      const used = process.cpuUsage(c.cpu);
+      const cpu = (used.user + used.system) / 1000;
+      if (Number.isFinite(c.sent) && Number.isFinite(c.heard)) {
+        probe.segments.push({ before: c.sent - c.start, wire: c.heard - c.sent, after: performance.now() - c.heard, cpu });
       }
     },
     wrap(broker) {
@@ -282,6 +286,7 @@ export async function benchTwsOverhead() {
         unit: 'ms',
         note: `median per order; round trip (written to first word decoded) ${seg('wire').toFixed(3)} ms vs direct ${median(pacedRun.direct).toFixed(3)} ms whole; after the ack ${seg('after').toFixed(3)} ms`,
       },
+      { name: 'tws: order ack via gateway, paced: CPU per order', value: seg('cpu'), unit: 'ms', note: 'median process CPU (user+system) while one placeOrder runs; steadier than wall time on a shared machine' },
     ];
     return [
       ...row('quote', gwQuote, ibQuote),
