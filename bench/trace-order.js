@@ -179,9 +179,19 @@ console.log(`median placeOrder total ${median(runs.map((r) => r.total)).toFixed(
 const seg = runs.map((r) => {
   const sent = r.calls.find((c) => c.label === 'sent placeOrder')?.start;
   const heard = r.calls.find((c) => c.label === 'heard openOrder' || c.label === 'heard orderStatus')?.start;
-  return sent === undefined || heard === undefined ? null : { pre: sent, wire: heard - sent, post: r.total - heard };
+  const acked = r.calls.find((c) => c.label === 'broker.placeOrder')?.end;
+  return sent === undefined || heard === undefined || acked === undefined ? null : { pre: sent, wire: heard - sent, adapter: acked - heard, post: r.total - acked };
 }).filter((x) => x !== null);
-if (seg.length > 0) console.log(`per order, median: before transmit ${median(seg.map((x) => x.pre)).toFixed(2)} ms, sent->first word ${median(seg.map((x) => x.wire)).toFixed(2)} ms, first word->returned ${median(seg.map((x) => x.post)).toFixed(2)} ms (${seg.length} orders)`);
+if (process.env.TRACE_ACK_DETAIL) {
+  // What runs between the first word and the adapter's answer, for a few orders.
+  for (const r of runs.slice(0, Number(process.env.TRACE_ACK_DETAIL))) {
+    const heard = r.calls.find((c) => c.label === 'heard openOrder' || c.label === 'heard orderStatus')?.start ?? 0;
+    const acked = r.calls.find((c) => c.label === 'broker.placeOrder')?.end ?? 0;
+    console.log(r.calls.filter((c) => c.start >= heard && c.start <= acked).map((c) => `${(c.start - heard).toFixed(2)}${Number.isFinite(c.end) && c.end !== c.start ? `-${(c.end - heard).toFixed(2)}` : ''} ${c.label}`).join(' | '), `| resolved ${(acked - heard).toFixed(2)}`);
+  }
+}
+const med = (k) => median(seg.map((x) => x[k])).toFixed(2);
+if (seg.length > 0) console.log(`per order, median: before transmit ${med('pre')} ms, sent->first word ${med('wire')} ms, first word->adapter's placeOrder resolved ${med('adapter')} ms, ->returned ${med('post')} ms (${seg.length} orders)`);
 if (directTimes.length > 0) console.log(`median direct order (placeOrder to orderStatus) ${median(directTimes).toFixed(2)} ms`);
 if (process.env.TRACE_ORDER_WINDOWS) fs.writeFileSync(process.env.TRACE_ORDER_WINDOWS, JSON.stringify(wholeWindows.map((w) => w.map((t) => Number(t / 1000n)))));
 if (process.env.TRACE_WINDOWS) fs.writeFileSync(process.env.TRACE_WINDOWS, JSON.stringify(windows.filter((w) => w.length === 2).map((w) => w.map((t) => Number(t / 1000n)))));
