@@ -1,0 +1,92 @@
+/**
+ * tws-orders.db, what the adapter keeps across restarts: an order's legs and
+ * the ids they use are written together before the order is sent (one commit,
+ * so a crash leaves all of them or none), and a reopened file has them, with
+ * the highest id used and every fill reported once.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BrokerOrderState } from '../../core/broker/port.js';
+import { OrderStore } from './order-store.js';
+
+const dirs: string[] = [];
+const stores: OrderStore[] = [];
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const dataDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'tws-order-store-'));
+  dirs.push(d);
+  return d;
+};
+const open = (d: string): OrderStore => {
+  const s = new OrderStore(d);
+  stores.push(s);
+  return s;
+};
+const reopen = (d: string, s: OrderStore): OrderStore => {
+  s.close();
+  stores.splice(stores.indexOf(s), 1);
+  return open(d);
+};
+
+const leg = (orderId: string, parentOrderId: string | null, role: BrokerOrderState['role']): BrokerOrderState => ({
+  orderId, parentOrderId, role, accountId: 'DU1234567', orderRef: '41', conId: 265598,
+  spec: { symbol: 'AAPL', securityType: 'STK', action: role === 'ENTRY' ? 'BUY' : 'SELL', quantity: 1, orderType: 'LMT', limitPrice: 100, timeInForce: 'GTC', outsideRth: false },
+  status: 'PENDING_SUBMIT', filledQuantity: 0, remainingQuantity: 1, avgFillPrice: null, commission: null, message: null, updatedAt: '2026-12-03T03:00:00.000Z',
+});
+
+describe('tws-orders.db', () => {
+  it("keeps an order's legs and the ids they use after a reopen, written as one commit", () => {
+    const d = dataDir();
+    let store = open(d);
+    store.transaction(() => {
+      for (const [id, parent, role] of [['41', null, 'ENTRY'], ['42', '41', 'TAKE_PROFIT'], ['43', '41', 'STOP_LOSS']] as const) {
+        store.noteOrderId(Number(id));
+        store.saveOrder(leg(id, parent, role), null);
+      }
+    });
+    store = reopen(d, store);
+    expect(store.highestOrderId()).toBe(43);
+    expect(store.orders().map((o) => [o.state.orderId, o.state.parentOrderId, o.state.role])).toEqual([
+      ['41', null, 'ENTRY'],
+      ['42', '41', 'TAKE_PROFIT'],
+      ['43', '41', 'STOP_LOSS'],
+    ]);
+  });
+
+  it('writes none of them when the commit fails part way', () => {
+    const d = dataDir();
+    let store = open(d);
+    expect(() =>
+      store.transaction(() => {
+        store.noteOrderId(41);
+        store.saveOrder(leg('41', null, 'ENTRY'), null);
+        throw new Error('the process fails before the last leg');
+      }),
+    ).toThrow('the process fails before the last leg');
+    store = reopen(d, store);
+    expect(store.highestOrderId()).toBe(0);
+    expect(store.orders()).toEqual([]);
+  });
+
+  it('never lowers the highest id, and reports each execution once across a reopen', () => {
+    const d = dataDir();
+    let store = open(d);
+    store.noteOrderId(50);
+    store.noteOrderId(45);
+    const fill = { execId: 'e1', orderId: '50', time: '2026-12-03T03:00:01.000Z', side: 'BUY' as const, quantity: 1, price: 100, exchange: 'NASDAQ', commission: 1, commissionCurrency: 'USD', realizedPnl: null };
+    store.addFill(fill, 'DU1234567');
+    store.addFill({ ...fill, price: 999 }, 'DU1234567');
+    store = reopen(d, store);
+    expect(store.highestOrderId()).toBe(50);
+    expect(store.hasFill('e1')).toBe(true);
+    expect(store.hasFill('e2')).toBe(false);
+    expect(store.fillsOf('50')).toEqual([fill]);
+    expect(store.fill('e1')).toEqual(fill);
+    expect(store.lastFillTime()).toBe(fill.time);
+  });
+});
