@@ -5,11 +5,11 @@
  * Secrets are redacted by path, and API keys are never put in the context.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { createRequire } from 'node:module';
 import type PinoPretty from 'pino-pretty';
 import type { Interface } from './models.js';
+import { newCorrelationId } from './correlation-id.js';
 
 export interface RequestContext {
   correlationId: string;
@@ -19,7 +19,7 @@ export interface RequestContext {
 
 const storage = new AsyncLocalStorage<RequestContext>();
 
-export const newCorrelationId = (): string => randomUUID();
+export { newCorrelationId };
 
 /** Runs `fn` inside a context; nested calls keep the outer correlation id unless given a new one. */
 export function withContext<T>(context: Partial<RequestContext>, fn: () => T): T {
