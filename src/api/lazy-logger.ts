@@ -23,9 +23,9 @@ export class LazyChildLogger implements FastifyBaseLogger {
     private readonly options: ChildLoggerOptions,
   ) {}
 
-  /** The real child, made once. */
+  /** The real child, made once (of the parent's real logger when the parent is lazy too). */
   private get real(): FastifyBaseLogger {
-    return (this.made ??= this.parent.child(this.bindings, this.options));
+    return (this.made ??= (this.parent instanceof LazyChildLogger ? this.parent.real : this.parent).child(this.bindings, this.options));
   }
 
   /** Whether the child exists yet (tests). */
@@ -63,12 +63,18 @@ export class LazyChildLogger implements FastifyBaseLogger {
     (this.real.silent as AnyLogFn).apply(this.real, args);
   }
 
+  /** Lazy too: Fastify asks its logger for a child per request (the request's correlation id). */
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
-    return this.real.child(bindings, options);
+    return new LazyChildLogger(this, bindings, options ?? {});
   }
 }
 
-/** Fastify's `childLoggerFactory`: a lazy child per request. */
-export function lazyChildLoggerFactory(logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
-  return new LazyChildLogger(logger, bindings, options);
+/**
+ * The logger to hand Fastify (loggerInstance): its children, one per request, are lazy. Done through
+ * the logger rather than Fastify's childLoggerFactory option because Fastify checks every logger a
+ * custom factory returns (seven method lookups and an array per request); a child of the logger it
+ * was given it trusts.
+ */
+export function lazyLoggerFor(logger: FastifyBaseLogger): FastifyBaseLogger {
+  return new LazyChildLogger(logger, {}, {});
 }

@@ -15,7 +15,7 @@ import { createClientErrorHandler } from './client-error.js';
 import { CORRELATION_HEADER, correlationIdFor, enterContext } from './context.js';
 import { BODY_LIMIT_BYTES, errorHandler, notFoundHandler, validatorCompiler } from './errors.js';
 import { resolveApiKeys } from './keys.js';
-import { lazyChildLoggerFactory } from './lazy-logger.js';
+import { lazyLoggerFor } from './lazy-logger.js';
 import { registerOpenApi } from './openapi.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
@@ -59,15 +59,14 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
   const keys = options.apiKeys ?? resolveApiKeys(client.config).keys;
   const logger = options.logger ?? client.logger;
   const app: ApiInstance = Fastify({
-    loggerInstance: logger,
+    // Its per-request children are made only when a request logs (lazy-logger.ts).
+    loggerInstance: lazyLoggerFor(logger),
     // Bounded body: nothing the API reads comes near it (see BODY_LIMIT_BYTES).
     bodyLimit: BODY_LIMIT_BYTES,
     // Requests Node's parser refuses answer in the API's error shape too.
     clientErrorHandler: createClientErrorHandler(logger),
     // The core logs what matters inside a request; a line per request would cost more than the request itself.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'correlationId' }),
-    // request.log is made at its first line: most requests never log (lazy-logger.ts).
-    childLoggerFactory: lazyChildLoggerFactory,
     genReqId: correlationIdFor,
     // The API validates and serialises with its own compilers (set below): given here too, Fastify does not
     // load its default ajv and fast-json-stringify compilers at start only to have them replaced.
