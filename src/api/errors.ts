@@ -9,6 +9,7 @@ import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaCompiler 
 import type { z } from 'zod';
 import { ERROR_CATALOGUE, fromZodIssues, GatewayError, type ErrorCode } from '../core/errors.js';
 import type { ErrorBody } from '../core/models.js';
+import { isMemoisedQuery, memoiseByText } from './query-memo.js';
 
 /** What one failure becomes on the wire. */
 export interface HttpFailure {
@@ -24,13 +25,16 @@ const PART_NAMES: Record<string, string> = { body: 'Request body', querystring: 
  * Validates with the models' zod schemas and reports failures as the core's
  * ValidationError, so a REST caller gets exactly the field list a library caller gets.
  */
-export const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
-  ({ schema, httpPart }) =>
-  (data: unknown) => {
+export const validatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema, httpPart }) => {
+  const part = PART_NAMES[httpPart ?? ''] ?? 'Request';
+  const validate = (data: unknown): { value: unknown } | { error: Error } => {
     const result = schema.safeParse(data);
     if (result.success) return { value: result.data };
-    return { error: fromZodIssues(result.error.issues, PART_NAMES[httpPart ?? ''] ?? 'Request') };
+    return { error: fromZodIssues(result.error.issues, part) };
   };
+  // A query string of a schema marked pure is parsed once per distinct text (query-memo.ts).
+  return (httpPart === 'querystring' || httpPart === 'params') && isMemoisedQuery(schema) ? memoiseByText(validate) : validate;
+};
 
 export function errorBody(failure: HttpFailure, correlationId: string): ErrorBody {
   const error: ErrorBody['error'] = { code: failure.code, message: failure.message };

@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { KillSwitchAccount, OrderId } from '../core/models.js';
 import { HistoricalRequest, instrumentFields, Symbol, SymbolSpec } from '../core/models.js';
+import { memoisedQuery } from './query-memo.js';
 
 const NUMBER_TEXT = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
 
@@ -30,8 +31,11 @@ const strike = z
   .optional()
   .describe(instrumentFields.strike.description ?? 'Option strike');
 
-/** GET /api/market/quote and /api/contracts/resolve. */
-export const InstrumentQuery = SymbolSpec.extend({ strike });
+/**
+ * GET /api/market/quote and /api/contracts/resolve. Pure (plain fields, a constant default, a pure
+ * number conversion): its parse is remembered per query text (query-memo.ts).
+ */
+export const InstrumentQuery = memoisedQuery(SymbolSpec.extend({ strike }));
 
 /** GET /api/market/historical. */
 export const HistoricalQuery = HistoricalRequest.extend({
