@@ -32,8 +32,22 @@ export function parseSymbolSpec(input: SymbolSpecInput | SymbolSpec): SymbolSpec
   return parsed.data;
 }
 
+/** A spec already parsed, with its cache key. */
+interface ParsedSpec {
+  spec: SymbolSpec;
+  key: string;
+}
+
 export class ContractResolver {
   private readonly cache = new Map<string, Promise<Contract>>();
+  /**
+   * Frozen inputs seen before, with their parse. The REST API hands the same frozen query object to
+   * every request that sent the same query text (api/query-memo.ts): a frozen object cannot change,
+   * so its parse and key are the earlier ones, and each request skips a zod parse and a key join.
+   */
+  private readonly parsedInputs = new WeakMap<object, ParsedSpec>();
+  /** Lookups that have succeeded, by cache key: what resolveNow() answers without a promise. */
+  private readonly settled = new Map<string, Contract>();
 
   constructor(
     private readonly broker: Broker,
@@ -42,15 +56,41 @@ export class ContractResolver {
 
   /** Resolves to exactly one contract or throws. Concurrent lookups of one spec share one broker call. */
   resolve(input: SymbolSpecInput | SymbolSpec): Promise<Contract> {
-    const spec = parseSymbolSpec(input);
-    const key = contractCacheKey(spec);
+    return this.resolveParsed(this.parsed(input));
+  }
+
+  /**
+   * resolve(), or the contract itself when an earlier lookup of the same spec has already
+   * succeeded. Lets a hot path (a quote) go on without awaiting a promise that is long settled:
+   * each await costs a microtask and, with request contexts active, a promise hook per promise.
+   */
+  resolveNow(input: SymbolSpecInput | SymbolSpec): Contract | Promise<Contract> {
+    const parsed = this.parsed(input);
+    return this.settled.get(parsed.key) ?? this.resolveParsed(parsed);
+  }
+
+  private resolveParsed({ spec, key }: ParsedSpec): Promise<Contract> {
     const cached = this.cache.get(key);
     if (cached) return cached;
     const pending = this.lookup(spec);
     this.cache.set(key, pending);
     // Failures are not cached: the next call asks the broker again.
-    pending.catch(() => this.cache.delete(key));
+    pending.then(
+      (contract) => this.settled.set(key, contract),
+      () => this.cache.delete(key),
+    );
     return pending;
+  }
+
+  private parsed(input: SymbolSpecInput | SymbolSpec): ParsedSpec {
+    const frozen = Object.isFrozen(input);
+    let parsed = frozen ? this.parsedInputs.get(input) : undefined;
+    if (parsed === undefined) {
+      const spec = parseSymbolSpec(input);
+      parsed = { spec, key: contractCacheKey(spec) };
+      if (frozen) this.parsedInputs.set(input, parsed);
+    }
+    return parsed;
   }
 
   get size(): number {
