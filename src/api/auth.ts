@@ -13,7 +13,7 @@
  * address (auth-throttle.ts) and counted in metrics.
  */
 import { hash, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from '../core/prom.js';
 import type { ApiKey, ApiScope } from '../core/config.js';
 import { GatewayError, RateLimitedError } from '../core/errors.js';
@@ -71,7 +71,7 @@ export type AuthOutcome = AuthenticatedKey | null | GatewayError;
  * any key passes anonymously (the handler then shows less), while a presented
  * key is still checked. Sets request.apiKeyName / apiKeyScopes.
  */
-export function createAuthenticator(options: AuthOptions): (request: FastifyRequest, reply: FastifyReply) => AuthOutcome {
+export function createAuthenticator(options: AuthOptions): (request: FastifyRequest, reply: FastifyReply, route: FastifyContextConfig) => AuthOutcome {
   const stored: Array<StoredKey & AuthenticatedKey> = options.keys.map((k) => ({ name: k.name, digest: digest(k.key), scopes: effectiveScopes(k.scopes), window: newRateWindow() }));
   // A right key is found by its string, without hashing it again on every request (SHA-256 of the key was
   // ~3% of a quote request's CPU). This keeps the timing property the digests give: Map.get hashes the
@@ -97,8 +97,9 @@ export function createAuthenticator(options: AuthOptions): (request: FastifyRequ
     );
   };
 
-  return function authenticate(request: FastifyRequest, reply: FastifyReply): AuthOutcome {
-    const { scope, optionalKey } = request.routeOptions.config;
+  /** `route`: the route's config (request.routeOptions.config, which the request hook reads once). */
+  return function authenticate(request: FastifyRequest, reply: FastifyReply, route: FastifyContextConfig): AuthOutcome {
+    const { scope, optionalKey } = route;
     if (scope === undefined) return null;
     const presented = presentedKey(request);
     if (presented === null) {

@@ -21,9 +21,11 @@ export function correlationIdFor(req: IncomingMessage): string {
 }
 
 /**
- * preHandler: run the rest of the request (the handler, and the error handler
- * if it throws) inside the request's context. This is the last hook before the
- * handler, after the body was read, so no stream callback loses the context.
+ * Runs the rest of the request (the handler, and the error handler if it
+ * throws) inside the request's context. The request hook calls it last, which
+ * covers a bodiless request entirely (Fastify runs it to the handler in the
+ * same tick); routes that read a body use it as their first preHandler too,
+ * after the body was read, so no stream callback loses the context.
  */
 export function enterContext(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
   withContext({ correlationId: request.id, interface: clientInterfaceOf(request), apiKeyName: request.apiKeyName }, () => done());

@@ -9,7 +9,8 @@
  * first so that even a 401 or a 429 carries them; the rate limit counts only
  * requests that authenticated (a wrong key is the auth throttle's business),
  * keyed by API key, or by client address for requests without one; and all of
- * it runs before the body is read, so a refused caller costs no parsing.
+ * it runs before the body is read, so a refused caller costs no parsing. A
+ * request that passes enters its context (context.ts) last, once its key is known.
  */
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -17,9 +18,9 @@ import type { ApiKey } from '../core/config.js';
 import { GatewayError, RateLimitedError } from '../core/errors.js';
 import { createAuthenticator } from './auth.js';
 import type { AuthThrottleOptions } from './auth-throttle.js';
-import { CORRELATION_HEADER } from './context.js';
+import { CORRELATION_HEADER, enterContext } from './context.js';
 import { RateLimiter } from './rate-limit.js';
-import { SECURITY_HEADER_ENTRIES } from './security-headers.js';
+import { setSecurityHeaders } from './security-headers.js';
 
 export interface RequestHookOptions {
   keys: readonly ApiKey[];
@@ -35,8 +36,11 @@ export function createRequestHook(options: RequestHookOptions) {
 
   return function onRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     void reply.header(CORRELATION_HEADER, request.id);
-    for (const [name, value] of SECURITY_HEADER_ENTRIES) void reply.header(name, value);
-    const outcome = authenticate(request, reply);
+    setSecurityHeaders(reply);
+    // Fastify builds a fresh object on every read of routeOptions: read once, keep the URL for the metrics.
+    const route = request.routeOptions.config;
+    request.routeUrl = route.url ?? null;
+    const outcome = authenticate(request, reply, route);
     if (outcome instanceof GatewayError) return done(outcome);
     const wait = outcome === null ? limiter.takeForAddress(request.ip) : limiter.take(outcome.window);
     if (wait > 0) {
@@ -44,6 +48,8 @@ export function createRequestHook(options: RequestHookOptions) {
       void reply.header('retry-after', String(seconds));
       return done(new RateLimitedError(`Rate limit of ${limiter.max} requests per minute reached; retry in ${seconds} s`, seconds));
     }
-    done();
+    // The rest of a bodiless request (validation, handler, error handler, serialisation) runs inside done(),
+    // so entering the context here covers it; routes with a body enter it again before the handler (server.ts).
+    enterContext(request, reply, done);
   };
 }

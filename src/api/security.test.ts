@@ -69,9 +69,11 @@ describe('what answers without a key', () => {
 });
 
 describe('security headers on every response', () => {
-  it('JSON, errors, 404s, /health, /docs and the quote stream all carry nosniff, framing and CSP headers', async () => {
+  it('JSON, errors, 404s, URLs the router cannot decode, /health, /docs and the quote stream all carry nosniff, framing and CSP headers', async () => {
     const responses = await Promise.all([
       call(s.url, '/health', { key: null }),
+      call(s.url, '/api/market/%E0%A4%A', { key: KEYS.read }),
+      call(s.url, '/api/market/quote?symbol=', { key: KEYS.read }),
       call(s.url, '/api/market/quote?symbol=AAPL', { key: KEYS.read }),
       call(s.url, '/api/market/quote?symbol=AAPL', { key: null }),
       call(s.url, '/nowhere', { key: null }),

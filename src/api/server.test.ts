@@ -2,6 +2,7 @@
  * Server-level behaviour, each on its own server: the kill switch, rate
  * limiting, the generated API key file, and a graceful close.
  */
+import { connect } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,5 +157,51 @@ describe('logging', () => {
     expect(failed).toMatchObject({ correlationId: 'log-trace-7', interface: 'rest', apiKeyName: 'key1', code: 'INTERNAL_ERROR' });
     // The key itself is never logged.
     expect(lines.join('\n')).not.toContain(KEYS.read);
+  });
+
+  it('the core\'s own lines carry the request\'s context too, on a GET and on a POST whose body arrives later', async () => {
+    const lines: string[] = [];
+    const destination = { write: (line: string) => void lines.push(line) };
+    const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-api-log-'));
+    const logger = createLogger({ level: 'debug', destination });
+    const client = await createClient({ env: { ...BASE_ENV, DATA_DIR: dataDir, ORDERS_ENABLED: 'true' }, logger });
+    const api = await startApiServer({ client, host: '127.0.0.1', port: 0 });
+    cleanups.push(async () => {
+      await api.close();
+      await client.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    // Each logs from inside the core after an await, as the order path does, then fails.
+    client.getPositions = async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      logger.info('core read');
+      throw new Error('boom');
+    };
+    client.placeOrder = async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      logger.info('core place');
+      throw new Error('boom');
+    };
+    const read = await call(api.url, '/api/account/positions', { key: KEYS.read, headers: { 'x-correlation-id': 'ctx-get-1', 'x-client': 'mcp' } });
+    // The POST's body is sent 50 ms after its headers, so the handler runs from a later socket read.
+    const body = JSON.stringify({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
+    const { port } = new URL(api.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    const answer = new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      socket.on('end', () => resolve(text));
+    });
+    socket.write(
+      `POST /api/orders/place HTTP/1.1\r\nHost: x\r\nX-API-Key: ${KEYS.trade}\r\nX-Correlation-Id: ctx-post-1\r\nConnection: close\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
+    await sleep(50);
+    socket.write(body);
+    const placed = await answer;
+    expect([read.status, Number(placed.slice(9, 12))]).toEqual([500, 500]);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged.find((l) => l.msg === 'core read')).toMatchObject({ correlationId: 'ctx-get-1', interface: 'mcp', apiKeyName: 'key1' });
+    expect(logged.find((l) => l.msg === 'core place')).toMatchObject({ correlationId: 'ctx-post-1', interface: 'rest', apiKeyName: 'key2' });
   });
 });

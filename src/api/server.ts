@@ -30,6 +30,7 @@ import { orderEventRoutes } from './routes/order-events.js';
 import { orderRoutes } from './routes/orders.js';
 import { positionRoutes } from './routes/positions.js';
 import { createRequestHook } from './request-hook.js';
+import { setSecurityHeaders } from './security-headers.js';
 import { serializerCompiler } from './serializer.js';
 import type { ApiInstance } from './types.js';
 
@@ -43,6 +44,9 @@ export interface ApiServerOptions {
   /** How often the order event stream sends a keep-alive comment (ms; default 15 s; tests shorten it). */
   streamHeartbeatMs?: number;
 }
+
+/** Methods Fastify never reads a body for: their handler runs in the tick of the request hook. */
+const BODYLESS_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'TRACE']);
 
 /** Routes that are keyless only with PUBLIC_DOCS=true; otherwise they need read like any data route. */
 const isDocsRoute = (url: string): boolean => url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/');
@@ -72,9 +76,11 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
     // load its default ajv and fast-json-stringify compilers at start only to have them replaced.
     schemaController: { compilersFactory: OWN_COMPILERS },
     requestIdHeader: false,
-    // A URL the router cannot decode never reaches the hooks or the error handler; answer it in the same shape.
+    // A URL the router cannot decode never reaches the hooks or the error handler; answer it in the same shape,
+    // with the same headers.
     frameworkErrors: (error, request, reply) => {
       void reply.header(CORRELATION_HEADER, request.id);
+      setSecurityHeaders(reply);
       errorHandler(error, request, reply);
     },
   }).withTypeProvider<ZodTypeProvider>();
@@ -82,7 +88,7 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
+  app.setNotFoundHandler({ preHandler: enterContext }, notFoundHandler);
 
   // An empty JSON body is "no body" (POST .../cancel from curl -H 'content-type: application/json'),
   // anything else goes through Fastify's own parser with its prototype-poisoning protection.
@@ -97,6 +103,7 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
   app.decorateRequest('apiKeyName', null);
   app.decorateRequest('apiKeyScopes', null);
   app.decorateRequest('clientInterface', 'rest');
+  app.decorateRequest('routeUrl', null);
   // Correlation id, security headers, authentication and the per-key rate limit: one hook (request-hook.ts).
   app.addHook('onRequest', createRequestHook({ keys, registry: client.metrics.registry, throttle: options.authThrottle, rateLimitPerMinute: client.config.api.rateLimitPerMinute }));
   // Swagger UI and the OpenAPI document describe every route: without PUBLIC_DOCS=true they need a read key.
@@ -105,7 +112,16 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
       if (isDocsRoute(route.url) && route.config?.scope === undefined) route.config = { ...route.config, scope: 'read' };
     });
   }
-  app.addHook('preHandler', enterContext);
+  // The request context (context.ts): entered by the request hook, around everything that follows it in
+  // the same tick; for a request that can carry a body the handler runs after the body arrives, in another
+  // tick, so those routes (and the not-found handler) enter it again just before the handler. A GET passes
+  // no hook stage for it.
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.every((method) => BODYLESS_METHODS.has(method))) return;
+    const own = route.preHandler;
+    route.preHandler = own === undefined ? [enterContext] : [enterContext, ...(Array.isArray(own) ? own : [own])];
+  });
   // While closing, the connection of each answered in-flight request is ended after its answer, so a
   // keep-alive client does not hold the server open until the keep-alive timeout (72 s in Fastify).
   // Done in onResponse, which runs anyway for the metrics, instead of an onSend hook on every request.
@@ -117,7 +133,7 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
   const { httpRequestSeconds } = client.metrics;
   app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, not the URL: order ids in paths would make a label per order.
-    httpRequestSeconds.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    httpRequestSeconds.observe(request.method, request.routeUrl ?? request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     if (closing) request.raw.socket.end();
     done();
   });

@@ -21,6 +21,8 @@ declare module 'fastify' {
     apiKeyName: string | null;
     /** Scopes of the authenticated key; null on public routes. */
     apiKeyScopes: ReadonlySet<ApiScope> | null;
+    /** The matched route's pattern (e.g. /api/orders/:orderId), set by the request hook; null before it. */
+    routeUrl: string | null;
     /** Which client the caller says it is (X-Client: mcp | dashboard), for the audit log's user context. */
     clientInterface: 'rest' | 'mcp' | 'dashboard';
   }
