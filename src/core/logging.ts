@@ -23,6 +23,10 @@ export { newCorrelationId };
 
 /** Runs `fn` inside a context; nested calls keep the outer correlation id unless given a new one. */
 export function withContext<T>(context: Partial<RequestContext>, fn: () => T): T {
+  // A complete context (a REST request's) needs nothing from the outer one: no lookup of it.
+  if (context.correlationId !== undefined && context.interface !== undefined && context.apiKeyName !== undefined) {
+    return storage.run({ correlationId: context.correlationId, interface: context.interface, apiKeyName: context.apiKeyName }, fn);
+  }
   const outer = storage.getStore();
   // Nothing to change (a client call inside a REST request's context): a second context entry would
   // cost an AsyncLocalStorage run per request and give the same answers.
