@@ -1,3 +1,4 @@
+/* global performance */
 // Memory under load: RSS of a gateway (simulator) after N quote requests,
 // and how much it grew over the second half of them (flat means nothing
 // accumulates per request). RSS is read after a full GC (the server runs with
