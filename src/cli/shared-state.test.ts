@@ -239,7 +239,7 @@ describe.skipIf(!existsSync(MAIN))('safety state shared by every process on one 
     expect((await run(['audit', 'verify'])).code).toBe(0);
   }, 120_000);
 
-  it("kill-switch on from the CLI cancels the running gateway's working orders, and engaged in the store refuses its very next order", async () => {
+  it("kill-switch on from the CLI cancels the running gateway's working orders, and engaged in the store refuses its very next order and cancels what works", async () => {
     const env = { ORDERS_ENABLED: 'true', DUPLICATE_ORDER_WINDOW_SECONDS: '0' };
     const gw = await startGateway(env);
     try {
@@ -269,7 +269,14 @@ describe.skipIf(!existsSync(MAIN))('safety state shared by every process on one 
       const next = await rest(gw, 'POST', '/api/orders/place', { symbol: 'AAPL', action: 'BUY', quantity: 5, orderType: 'MKT' });
       expect([next.status, (next.body as ErrorBody).error.code]).toEqual([423, 'KILL_SWITCH_ENGAGED']);
       expect((await health(gw)).killSwitch).toMatchObject({ engaged: true, reason: 'store' });
-      expect((await openList(gw)).map((o) => o.orderId)).toEqual([resting.orderId]);
+      // ...and, following the switch through the store, cancels its own working order (kill-switch-follow.ts).
+      let open = await openList(gw);
+      for (let i = 0; i < 100 && open.length > 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        open = await openList(gw);
+      }
+      expect(open).toEqual([]);
+      expect((await rest(gw, 'GET', `/api/orders/${resting.orderId}/status`)).body).toMatchObject({ status: 'CANCELLED' });
     } finally {
       await gw.stop();
     }
