@@ -99,7 +99,7 @@ export class SimStore {
     // About 40 WAL pages an order: SQLite's own checkpoint (inside every ~25th order's commit, on the event
     // loop) was a tail of request->transmit; a worker thread copies the WAL instead (wal-checkpointer.ts).
     this.db.pragma('wal_autocheckpoint = 0');
-    this.walCheckpoints = new WalCheckpointer(file, 1000);
+    this.walCheckpoints = new WalCheckpointer(file, 1000, () => this.db.pragma('wal_checkpoint(PASSIVE)'));
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS positions (

@@ -176,7 +176,7 @@ class Store implements SqliteAuditStore {
     this.walSync = options.synchronous === 'NORMAL' ? null : new WalSync(`${path}-wal`);
     // Checkpoints in a worker thread, not inside whichever commit passes 1,000 pages (wal-checkpointer.ts).
     db.pragma('wal_autocheckpoint = 0');
-    this.walCheckpoints = new WalCheckpointer(path, options.walCheckpointEveryCommits ?? 1000);
+    this.walCheckpoints = new WalCheckpointer(path, options.walCheckpointEveryCommits ?? 1000, () => db.pragma('wal_checkpoint(PASSIVE)'));
     this.checkpointFile = checkpointPath(options.dataDir);
     this.every = { writes: options.checkpointEvery?.writes ?? 500, ms: options.checkpointEvery?.ms ?? 60_000 };
     this.heads = new ChainHeads(db);
