@@ -10,7 +10,7 @@
 // per transaction, so the fsync distribution of this disk sits beside the
 // orders' latency (the limit p99 cannot go under).
 /* global fetch */
-import { fork } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,7 +33,10 @@ const summary = (xs) => `p50 ${pct(xs, 50).toFixed(2)}  p90 ${pct(xs, 90).toFixe
 
 function startGateway(root) {
   return new Promise((ok, fail) => {
-    const child = fork(join(root, 'bench/orders.js'), ['--serve'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: (process.env.GW_ARGS ?? '').split(' ').filter(Boolean) });
+    const nodeArgs = [...(process.env.GW_ARGS ?? '').split(' ').filter(Boolean), join(root, 'bench/orders.js'), '--serve'];
+    // WRAP="strace -f -c -e trace=fdatasync,fsync -o FILE": the gateway under a tracer (the IPC channel passes through).
+    const wrap = (process.env.WRAP ?? '').split(' ').filter(Boolean);
+    const child = wrap.length > 0 ? spawn(wrap[0], [...wrap.slice(1), process.execPath, ...nodeArgs], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }) : spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     child.once('message', (msg) =>
       ok({
         url: msg.url,
