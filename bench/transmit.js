@@ -9,6 +9,12 @@
 // Between gateway runs a bare WAL table at synchronous=FULL commits one row
 // per transaction, so the fsync distribution of this disk sits beside the
 // orders' latency (the limit p99 cannot go under).
+//
+// Environment: SECONDS, ROUNDS, RATE; GW_ARGS (node flags for the gateway,
+// e.g. "--trace-gc" or "--cpu-prof --cpu-prof-dir=/tmp/prof"), GW_STDOUT=1
+// (show the gateway's stdout), WRAP (a command the gateway runs under),
+// SLOWEST=n (print the n slowest orders with their send time, to line them up
+// with GC or checkpoint logs).
 /* global fetch */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,7 +42,7 @@ function startGateway(root) {
     const nodeArgs = [...(process.env.GW_ARGS ?? '').split(' ').filter(Boolean), join(root, 'bench/orders.js'), '--serve'];
     // WRAP="strace -f -c -e trace=fdatasync,fsync -o FILE": the gateway under a tracer (the IPC channel passes through).
     const wrap = (process.env.WRAP ?? '').split(' ').filter(Boolean);
-    const child = wrap.length > 0 ? spawn(wrap[0], [...wrap.slice(1), process.execPath, ...nodeArgs], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }) : spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = wrap.length > 0 ? spawn(wrap[0], [...wrap.slice(1), process.execPath, ...nodeArgs], { stdio: ['ignore', process.env.GW_STDOUT ? 'inherit' : 'ignore', 'inherit', 'ipc'] }) : spawn(process.execPath, nodeArgs, { stdio: ['ignore', process.env.GW_STDOUT ? 'inherit' : 'ignore', 'inherit', 'ipc'] });
     child.once('message', (msg) =>
       ok({
         url: msg.url,
@@ -99,6 +105,10 @@ try {
           .filter(([id]) => stamps[id] !== undefined)
           .map(([id, at]) => stamps[id] - at);
         results.get(root)?.push(xs);
+        if (process.env.SLOWEST) {
+          const slow = Object.entries(sent).filter(([id]) => stamps[id] !== undefined).map(([id, at]) => [new Date(at).toISOString(), (stamps[id] - at).toFixed(1)]);
+          console.log(slow.sort((a, b) => Number(b[1]) - Number(a[1])).slice(0, Number(process.env.SLOWEST)).sort().map((x) => x.join(' ')).join('\n'));
+        }
         console.log(`${root}  round ${round}: ${summary(xs)}`);
       } finally {
         await gw.stop();
