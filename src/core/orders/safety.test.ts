@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../testing/client-harness.js';
 import { openAuditStore } from '../audit/index.js';
 
@@ -158,7 +158,8 @@ describe('daily loss limit', () => {
     await gw.advance(2000);
     const pnl = await gw.client.getPnl();
     expect(pnl.unrealizedPnl + pnl.realizedPnl).toBeLessThanOrEqual(-0.5);
-    expect(await gw.client.killSwitch()).toMatchObject({ engaged: true, reason: expect.stringContaining('daily loss') });
+    // The fill's P&L engages the switch through durable store writes, each settled once its WAL sync returns (on the thread pool, not in a turn).
+    await vi.waitFor(async () => expect(await gw.client.killSwitch()).toMatchObject({ engaged: true, reason: expect.stringContaining('daily loss') }), { timeout: 5000, interval: 10 });
     // Risk runs before the gates, so the refusal names the check; the kill switch stays engaged behind it.
     await expect(gw.client.placeOrder(mkt)).rejects.toMatchObject({ code: 'RISK_LIMIT_EXCEEDED', details: { failedChecks: [expect.objectContaining({ name: 'maxDailyLoss' })] } });
     expect((await gw.client.health()).effectiveOrderMode).toBe('BLOCK');

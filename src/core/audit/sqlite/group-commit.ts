@@ -15,9 +15,11 @@
  * commit (SQLITE_BUSY past the timeout, disk full, I/O error), nothing of the
  * batch was written: each write is then tried again in a transaction of its
  * own, so a single bad write cannot refuse its neighbours, and whatever still
- * fails is rejected. A promise resolves only after its transaction's COMMIT
- * returned, so a caller that awaits it before transmitting never sends an
- * order whose row is not on disk.
+ * fails is rejected. A durable write's promise resolves only after its
+ * transaction's COMMIT returned and the WAL holding it was synced
+ * (`synced`, wal-sync.ts), so a caller that awaits it before transmitting
+ * never sends an order whose row is not on disk; a relaxed write's resolves
+ * at COMMIT, even when it shares the batch with a durable one.
  *
  * Why not a worker thread: measured (bench/orders.js, a raw one-row-per-
  * transaction INSERT beside these batches in the same run), the fsync is the
@@ -38,8 +40,10 @@ interface Pending {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 export interface BatchCommitter {
-  /** Runs `body` in one IMMEDIATE transaction, fsync'd when `durable`; throws when the transaction cannot commit. */
+  /** Runs `body` in one IMMEDIATE transaction; throws when the transaction cannot commit. */
   commit<T>(durable: boolean, size: number, body: (now: string) => T): T;
+  /** Called right after a durable batch commits: settles once that commit is on disk (null: it already is). */
+  synced(): Promise<void> | null;
   /** Turns anything a write threw into the store's error (AUDIT_UNAVAILABLE unless it already has a domain code). */
   toError(err: unknown, what: string): unknown;
 }
@@ -83,13 +87,10 @@ export class GroupCommit {
     this.stats.batches += 1;
     this.stats.writes += batch.length;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
+    const durable = batch.some((p) => p.durable);
     let outcomes: Outcome[];
     try {
-      outcomes = this.committer.commit(
-        batch.some((p) => p.durable),
-        batch.length,
-        (now) => batch.map((p) => this.runOne(p, now)),
-      );
+      outcomes = this.committer.commit(durable, batch.length, (now) => batch.map((p) => this.runOne(p, now)));
     } catch (err) {
       if (batch.length === 1) {
         const only = batch[0] as Pending;
@@ -100,7 +101,17 @@ export class GroupCommit {
       for (const p of batch) this.alone(p);
       return;
     }
-    outcomes.forEach((o, i) => settle(batch[i] as Pending, o, this.committer));
+    const synced = durable ? this.committer.synced() : null;
+    outcomes.forEach((o, i) => this.settle(batch[i] as Pending, o, synced));
+  }
+
+  /** A durable write that succeeded waits for its sync; everything else settles now. */
+  private settle(p: Pending, o: Outcome, synced: Promise<void> | null): void {
+    // A failed sync with no durable write left to refuse is still not an unhandled rejection.
+    synced?.catch(() => undefined);
+    if (!o.ok) p.reject(this.committer.toError(o.error, p.what));
+    else if (synced === null || !p.durable) p.resolve(o.value);
+    else synced.then(() => p.resolve(o.value), (err: unknown) => p.reject(this.committer.toError(err, p.what)));
   }
 
   private runOne(p: Pending, now: string): Outcome {
@@ -112,15 +123,13 @@ export class GroupCommit {
   }
 
   private alone(p: Pending): void {
+    let o: Outcome;
     try {
-      settle(p, this.committer.commit(p.durable, 1, (now) => this.runOne(p, now)), this.committer);
+      o = this.committer.commit(p.durable, 1, (now) => this.runOne(p, now));
     } catch (err) {
       p.reject(this.committer.toError(err, p.what));
+      return;
     }
+    this.settle(p, o, p.durable ? this.committer.synced() : null);
   }
-}
-
-function settle(p: Pending, o: Outcome, committer: BatchCommitter): void {
-  if (o.ok) p.resolve(o.value);
-  else p.reject(committer.toError(o.error, p.what));
 }

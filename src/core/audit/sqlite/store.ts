@@ -1,12 +1,15 @@
 /**
  * The SQLite audit store (data/audit.db).
  *
- * Durability: WAL with synchronous=FULL by default, so a row is on disk when
- * append()'s promise resolves; NORMAL survives a process crash but not a power
- * cut. Writes are group-committed (group-commit.ts): those asked for in one
- * event-loop turn share one transaction and one fsync. A write with
- * { durability: 'relaxed' } skips the fsync (unless it shares a batch with a
- * durable one), for writes whose loss a power cut could not make unsafe (an order's later status versions,
+ * Durability: by default (synchronous 'FULL') a row is on disk when
+ * append()'s promise resolves: the connection commits at synchronous=NORMAL
+ * and the WAL is then fdatasync'd on libuv's thread pool (wal-sync.ts), so
+ * the event loop never waits for the disk; option 'NORMAL' skips the sync
+ * (survives a process crash but not a power cut). Writes are group-committed
+ * (group-commit.ts): those asked for in one event-loop turn share one
+ * transaction, and commits made while a sync runs share the next sync. A
+ * write with { durability: 'relaxed' } resolves at its COMMIT without
+ * waiting for a sync, for writes whose loss a power cut could not make unsafe (an order's later status versions,
  * which reconciliation with the broker restores; idempotency bookkeeping that
  * the next durable write flushes with it, since WAL frames reach the disk in
  * order). The row written before an order is transmitted is always durable.
@@ -68,6 +71,8 @@ import { openAuditDatabase, type OpenOptions } from './open.js';
 import { OrderEventsTable } from './order-events.js';
 import { OrderHistoryTable } from './order-history.js';
 import { StateLog } from './state-log.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
+import { WalSync } from './wal-sync.js';
 import type { AuditAppend, AuditStore, ExposurePublication, IdempotencyBegin, InstanceInfo, OrderListFilter, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
 
 const RELAXED: WriteOptions = { durability: 'relaxed' };
@@ -88,6 +93,13 @@ export interface AuditStoreOptions extends OpenOptions {
   onCheckpoint?: (checkpoint: Checkpoint) => void;
   /** A checkpoint that could not be written (the row itself was committed; the next write retries). */
   onCheckpointError?: (err: unknown) => void;
+  /** The WAL is copied into audit.db by a worker thread every this many commits (default 1,000; wal-checkpointer.ts). */
+  walCheckpointEveryCommits?: number;
+}
+
+export interface StoreWriteStats extends GroupCommitStats {
+  walSyncs: number;
+  walCheckpoints: number;
 }
 
 export const AUDIT_DB_FILE = 'audit.db';
@@ -98,8 +110,8 @@ export interface SqliteAuditStore extends AuditStore {
   readonly path: string;
   /** Why writes are refused (tamper or key problem found at open), or null. */
   readonly writeBlock: string | null;
-  /** Batches and writes committed so far (group commit), for tests and the bench. */
-  readonly groupStats: GroupCommitStats;
+  /** Batches and writes committed so far (group commit), WAL syncs and worker checkpoints, for tests and the bench. */
+  readonly groupStats: StoreWriteStats;
   /** close() without waiting: commits what is queued and closes (exit handlers). */
   closeNow(): void;
 }
@@ -119,7 +131,11 @@ export function openAuditStore(options: AuditStoreOptions): SqliteAuditStore {
 class Store implements SqliteAuditStore {
   readonly kind = 'sqlite';
   private readonly group: GroupCommit;
-  private currentSynchronous: 'FULL' | 'NORMAL';
+  /** Makes durable commits durable (synchronous 'FULL'); null at 'NORMAL'. */
+  private readonly walSync: WalSync | null;
+  private readonly walCheckpoints: WalCheckpointer;
+  /** The heads as of the durable batch just committed, durable once its sync returns. */
+  private committedHeads: { at: string; snapshot: HeadSnapshot } | null = null;
   private readonly heads: ChainHeads;
   private readonly anchors: ChainAnchors;
   private readonly log: AuditLogTable;
@@ -134,7 +150,6 @@ class Store implements SqliteAuditStore {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly writeTx: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly clock: Clock;
-  private readonly synchronous: 'FULL' | 'NORMAL';
   private readonly checkpointFile: string;
   private readonly every: { writes: number; ms: number };
   private anchorCache: ReadonlyMap<ChainName, StoredAnchor>;
@@ -155,7 +170,13 @@ class Store implements SqliteAuditStore {
     private readonly options: AuditStoreOptions,
   ) {
     this.clock = options.clock ?? systemClock;
-    this.synchronous = options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
+    // Commits never fsync on this thread: a durable batch is synced off it (wal-sync.ts), so NORMAL here
+    // is FULL's durability without blocking the event loop, and no PRAGMA has to switch per batch.
+    db.pragma('synchronous = NORMAL');
+    this.walSync = options.synchronous === 'NORMAL' ? null : new WalSync(`${path}-wal`);
+    // Checkpoints in a worker thread, not inside whichever commit passes 1,000 pages (wal-checkpointer.ts).
+    db.pragma('wal_autocheckpoint = 0');
+    this.walCheckpoints = new WalCheckpointer(path, options.walCheckpointEveryCommits ?? 1000, () => db.pragma('wal_checkpoint(PASSIVE)'));
     this.checkpointFile = checkpointPath(options.dataDir);
     this.every = { writes: options.checkpointEvery?.writes ?? 500, ms: options.checkpointEvery?.ms ?? 60_000 };
     this.heads = new ChainHeads(db);
@@ -170,19 +191,15 @@ class Store implements SqliteAuditStore {
     this.exposure = new DeskExposureTable(db);
     this.writeTx = db.transaction((fn: () => unknown) => fn());
     this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
-    this.currentSynchronous = this.synchronous;
     this.group = new GroupCommit(db, {
       commit: (durable, size, body) => this.commitBatch(durable, size, body),
+      synced: () => this.synced(),
       toError: (err, what) => toAuditError(err, what),
     });
   }
 
-  get groupStats(): GroupCommitStats {
-    return this.stats();
-  }
-
-  private stats(): GroupCommitStats {
-    return { ...this.group.stats };
+  get groupStats(): StoreWriteStats {
+    return { ...this.group.stats, walSyncs: this.walSync?.syncs ?? 0, walCheckpoints: this.walCheckpoints.checkpoints };
   }
 
   private now(): string {
@@ -193,6 +210,8 @@ class Store implements SqliteAuditStore {
   private writable(): Sealer {
     if (this.writeBlock !== null) throw new AuditError(`audit.db refuses writes: ${this.writeBlock}`, 'AUDIT_UNAVAILABLE', { writeBlock: this.writeBlock });
     if (this.sealer === null) throw new AuditError('audit.db refuses writes: the audit HMAC key is not available', 'AUDIT_UNAVAILABLE');
+    const failure = this.walSync?.failure;
+    if (failure) throw new AuditError(`audit.db refuses writes: ${failure.message}`, 'AUDIT_UNAVAILABLE', undefined, { cause: failure });
     return this.sealer;
   }
 
@@ -212,33 +231,41 @@ class Store implements SqliteAuditStore {
 
   /**
    * Runs one batch in one IMMEDIATE transaction. A durable batch reads the
-   * heads inside it: everything up to them reached the disk with its commit
+   * heads inside it: once its sync returns, everything up to them is on disk
    * (WAL frames are synced in order), including other processes' relaxed
    * writes. Only such a snapshot is ever checkpointed, so a power cut that
-   * loses relaxed rows never looks like a truncation. When a checkpoint is
-   * due it is signed and appended after the commit.
+   * loses relaxed rows never looks like a truncation.
    */
   private commitBatch<T>(durable: boolean, size: number, body: (now: string) => T): T {
-    const sealer = this.writable();
+    this.writable();
     const now = this.now();
-    this.setSynchronous(durable ? this.synchronous : 'NORMAL');
     const result = this.writeTx.immediate(() => {
       const r = body(now);
-      if (durable) this.durableHeads = { at: now, snapshot: snapshotHeads(this.heads) };
+      if (durable) this.committedHeads = { at: now, snapshot: snapshotHeads(this.heads) };
       return r;
     }) as T;
     this.ownCommits += 1;
     this.writesSinceCheckpoint += size;
-    const due = this.writesSinceCheckpoint >= this.every.writes || this.clock.now() - this.lastCheckpointMs >= this.every.ms;
-    if (durable && due) this.checkpoint(sealer);
+    this.walCheckpoints.committed();
     return result;
   }
 
-  /** PRAGMA synchronous, changed only between transactions and only when it differs. */
-  private setSynchronous(mode: 'FULL' | 'NORMAL'): void {
-    if (mode === this.currentSynchronous) return;
-    this.db.pragma(`synchronous = ${mode}`);
-    this.currentSynchronous = mode;
+  /** After a durable batch's COMMIT: settles when it is on disk; then its heads may be checkpointed. */
+  private synced(): Promise<void> | null {
+    const heads = this.committedHeads;
+    if (this.walSync === null) {
+      this.markDurable(heads);
+      return null;
+    }
+    return this.walSync.afterCommit().then(() => this.markDurable(heads));
+  }
+
+  /** These heads are on disk: when a checkpoint is due it is signed and appended. */
+  private markDurable(heads: { at: string; snapshot: HeadSnapshot } | null): void {
+    if (heads === null || !this.db.open || this.sealer === null) return;
+    this.durableHeads = heads;
+    const due = this.writesSinceCheckpoint >= this.every.writes || this.clock.now() - this.lastCheckpointMs >= this.every.ms;
+    if (due) this.checkpoint(this.sealer);
   }
 
   /** Signs and appends the last durable snapshot, unless it is already checkpointed. */
@@ -453,6 +480,10 @@ class Store implements SqliteAuditStore {
   closeNow(): void {
     if (!this.db.open) return;
     this.group.flushNow();
+    // Whatever was committed is synced before closing; then the last durable heads are on disk.
+    this.walSync?.closeNow();
+    if (this.walSync?.failure === null && this.committedHeads !== null) this.durableHeads = this.committedHeads;
+    this.walCheckpoints.close();
     this.db.close();
     if (this.sealer !== null && this.writeBlock === null) this.checkpoint(this.sealer);
   }

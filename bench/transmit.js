@@ -1,0 +1,122 @@
+// Request->transmit latency at a steady 50 orders/s, A/B between builds, with
+// the disk's own durable-commit latency measured in the same sitting (issue 18).
+//
+//   node bench/transmit.js [root ...]      (default: this worktree)
+//
+// Each root is a checkout with dist/ built; its bench/orders.js --serve is
+// the gateway (REST, sim, durable audit.db), so every build is measured by
+// its own code. Roots are run alternately, ROUNDS times, for SECONDS each.
+// Between gateway runs a bare WAL table at synchronous=FULL commits one row
+// per transaction, so the fsync distribution of this disk sits beside the
+// orders' latency (the limit p99 cannot go under).
+//
+// Environment: SECONDS, ROUNDS, RATE; GW_ARGS (node flags for the gateway,
+// e.g. "--trace-gc" or "--cpu-prof --cpu-prof-dir=/tmp/prof"), GW_STDOUT=1
+// (show the gateway's stdout), WRAP (a command the gateway runs under),
+// SLOWEST=n (print the n slowest orders with their send time, to line them up
+// with GC or checkpoint logs).
+/* global fetch */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
+
+const SECONDS = Number(process.env.SECONDS ?? 12);
+const ROUNDS = Number(process.env.ROUNDS ?? 2);
+const RATE = Number(process.env.RATE ?? 50);
+const KEY = 'benchkey123456';
+const ORDER = { symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' };
+const wallMs = () => performance.timeOrigin + performance.now();
+const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2).map((r) => resolve(r)) : [resolve(new URL('..', import.meta.url).pathname)];
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+const summary = (xs) => `p50 ${pct(xs, 50).toFixed(2)}  p90 ${pct(xs, 90).toFixed(2)}  p99 ${pct(xs, 99).toFixed(2)}  max ${Math.max(...xs).toFixed(2)} ms (n=${xs.length})`;
+
+function startGateway(root) {
+  return new Promise((ok, fail) => {
+    const nodeArgs = [...(process.env.GW_ARGS ?? '').split(' ').filter(Boolean), join(root, 'bench/orders.js'), '--serve'];
+    // WRAP="strace -f -c -e trace=fdatasync,fsync -o FILE": the gateway under a tracer (the IPC channel passes through).
+    const wrap = (process.env.WRAP ?? '').split(' ').filter(Boolean);
+    const child = wrap.length > 0 ? spawn(wrap[0], [...wrap.slice(1), process.execPath, ...nodeArgs], { stdio: ['ignore', process.env.GW_STDOUT ? 'inherit' : 'ignore', 'inherit', 'ipc'] }) : spawn(process.execPath, nodeArgs, { stdio: ['ignore', process.env.GW_STDOUT ? 'inherit' : 'ignore', 'inherit', 'ipc'] });
+    child.once('message', (msg) =>
+      ok({
+        url: msg.url,
+        report: () => new Promise((r) => (child.once('message', r), child.send('stamps'))),
+        stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))),
+      }),
+    );
+    child.once('error', fail);
+  });
+}
+
+async function steady(url, prefix, rate, seconds) {
+  const sent = {};
+  const inFlight = [];
+  const total = rate * seconds;
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) {
+    const wait = t0 + (i * 1000) / rate - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const clientOrderId = `${prefix}-${i}`;
+    sent[clientOrderId] = wallMs();
+    inFlight.push(
+      fetch(`${url}/api/orders/place`, { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify({ ...ORDER, clientOrderId }) }).then((res) => res.arrayBuffer()),
+    );
+  }
+  await Promise.all(inFlight);
+  return sent;
+}
+
+/** One durable row per transaction on a bare WAL table: the disk's commit latency. */
+function rawCommits(dir, n) {
+  const db = new Database(join(dir, 'raw.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, timestamp TEXT NOT NULL, data TEXT NOT NULL)');
+  const insert = db.prepare('INSERT INTO events (timestamp, data) VALUES (?, ?)');
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    insert.run(new Date().toISOString(), JSON.stringify({ spec: ORDER, i }));
+    out.push(performance.now() - t);
+  }
+  db.close();
+  return out;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'ibkr-bench-transmit-'));
+const results = new Map(roots.map((r) => [r, []]));
+const raw = [];
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const root of roots) {
+      raw.push(...rawCommits(dir, 300));
+      const gw = await startGateway(root);
+      try {
+        await steady(gw.url, 'warm', RATE, 2);
+        const sent = await steady(gw.url, `r${round}`, RATE, SECONDS);
+        const { stamps } = await gw.report();
+        const xs = Object.entries(sent)
+          .filter(([id]) => stamps[id] !== undefined)
+          .map(([id, at]) => stamps[id] - at);
+        results.get(root)?.push(xs);
+        if (process.env.SLOWEST) {
+          const slow = Object.entries(sent).filter(([id]) => stamps[id] !== undefined).map(([id, at]) => [new Date(at).toISOString(), (stamps[id] - at).toFixed(1)]);
+          console.log(slow.sort((a, b) => Number(b[1]) - Number(a[1])).slice(0, Number(process.env.SLOWEST)).sort().map((x) => x.join(' ')).join('\n'));
+        }
+        console.log(`${root}  round ${round}: ${summary(xs)}`);
+      } finally {
+        await gw.stop();
+      }
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+for (const [root, runs] of results) console.log(`${root}  all: ${summary(runs.flat())}`);
+console.log(`raw durable commit (WAL, synchronous=FULL, one row): ${summary(raw)}`);
