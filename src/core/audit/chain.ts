@@ -29,13 +29,55 @@ export type ChainName = 'audit_log' | 'order_history' | 'state_log';
 export const CHAINS: readonly ChainName[] = ['audit_log', 'order_history', 'state_log'];
 export type Row = Record<string, string | number | null>;
 
+/**
+ * Column orders seen per chain, with their sorted order: a chain's rows come
+ * with one of very few column lists (as built, as read back by SELECT *).
+ */
+const columnOrders = new Map<ChainName, Array<{ columns: string[]; sorted: readonly string[] | null }>>();
+const INTEGER_LIKE = /^(0|[1-9][0-9]*)$/;
+
+/** The sorted columns of `row`, or null when they need the general path (an integer-like name sorts differently in an object). */
+function sortedColumns(chain: ChainName, row: Row): readonly string[] | null {
+  const columns = Object.keys(row);
+  let known = columnOrders.get(chain);
+  if (known === undefined) columnOrders.set(chain, (known = []));
+  for (const k of known) if (k.columns.length === columns.length && k.columns.every((c, i) => c === columns[i])) return k.sorted;
+  const sorted = columns.some((c) => INTEGER_LIKE.test(c)) ? null : [...columns].sort();
+  // A handful per chain; an unbounded variety (rows built by hand) just stops being remembered.
+  if (known.length < 8) known.push({ columns, sorted });
+  return sorted;
+}
+
+/**
+ * The text a row's hash covers: canonicalJson({ chain, row }) of the row's
+ * non-null columns but hash. The chain name is hashed too, so a row cannot be
+ * moved to another table unnoticed. Written directly: the rows of one chain
+ * always have the same columns, so their sorted order is computed once
+ * instead of copying and sorting every row (the same text: chain.test.ts
+ * holds it to canonicalJson). A value that is not a string or a number (a
+ * tampered row read back as a BLOB) takes canonicalJson itself.
+ */
 function rowContent(chain: ChainName, row: Row): string {
+  const columns = sortedColumns(chain, row);
+  if (columns !== null) {
+    const parts: string[] = [];
+    for (const column of columns) {
+      const value: unknown = row[column];
+      if (column === 'hash' || value === null || value === undefined) continue;
+      if (typeof value !== 'string' && typeof value !== 'number') return generalRowContent(chain, row);
+      parts.push(`${JSON.stringify(column)}:${JSON.stringify(value)}`);
+    }
+    return `{"chain":${JSON.stringify(chain)},"row":{${parts.join(',')}}}`;
+  }
+  return generalRowContent(chain, row);
+}
+
+function generalRowContent(chain: ChainName, row: Row): string {
   const content: Record<string, string | number> = {};
   for (const [column, value] of Object.entries(row)) {
     if (column === 'hash' || value === null) continue;
     content[column] = value;
   }
-  // The chain name is hashed too, so a row cannot be moved to another table unnoticed.
   return canonicalJson({ chain, row: content });
 }
 
