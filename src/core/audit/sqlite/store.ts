@@ -223,7 +223,16 @@ class Store implements SqliteAuditStore {
   private write<T>(what: string, options: WriteOptions | undefined, fn: (sealer: Sealer, now: string) => T): Promise<T> {
     try {
       const sealer = this.writable();
-      return this.group.enqueue(what, options?.durability !== 'relaxed', (now) => fn(sealer, now));
+      return this.group.enqueue(what, options?.durability !== 'relaxed', (now) => {
+        // A write that throws is rolled back alone (its SAVEPOINT): the heads it moved in memory go back with it.
+        const heads = this.heads.save();
+        try {
+          return fn(sealer, now);
+        } catch (err) {
+          this.heads.restore(heads);
+          throw err;
+        }
+      });
     } catch (err) {
       return Promise.reject(toAuditError(err, what));
     }
