@@ -15,6 +15,7 @@ import { recordAccountExecution } from './account-executions.js';
 import { auditRow, type OrderContext } from './context.js';
 import { avgPriceOf, EVENT_FOR_STATUS, versionFrom, versionFromBroker } from './mapping.js';
 import { withOrderLock } from './order-lock.js';
+import { CoalescedRuns } from './coalesced-runs.js';
 
 const RELAXED = { durability: 'relaxed' } as const;
 
@@ -180,19 +181,18 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
   let lost = false;
   ctx.onBreaker = hooks.onBreaker;
   let detached = false;
-  const checkDailyLoss = (account: string): void => {
+  const lossCheckOnce = async (account: string): Promise<void> => {
     // The loss check needs the marked P&L, which is a broker call.
-    void ctx.broker
-      .getPnl(account)
-      .then(async (pnl) => {
-        const realized = await ctx.risk.realizedToday(pnl.accountId, ctx.clock.now());
-        if (ctx.risk.dailyLossBreached(pnl, realized) && !(await ctx.killSwitch.state()).engaged) await hooks.onBreaker(`daily loss limit reached (${pnl.dailyPnl} ${pnl.currency})`);
-      })
-      .catch((err: unknown) => {
-        // A check still in flight when the client closes has nothing left to protect.
-        if (!detached) ctx.logger.warn({ err }, 'daily loss check failed');
-      });
+    const pnl = await ctx.broker.getPnl(account);
+    const realized = await ctx.risk.realizedToday(pnl.accountId, ctx.clock.now());
+    if (ctx.risk.dailyLossBreached(pnl, realized) && !(await ctx.killSwitch.state()).engaged) await hooks.onBreaker(`daily loss limit reached (${pnl.dailyPnl} ${pnl.currency})`);
   };
+  // Every fill is followed by a check that starts after it; fills arriving while one runs share the next.
+  const lossChecks = new CoalescedRuns(lossCheckOnce, (err) => {
+    // A check still in flight when the client closes has nothing left to protect.
+    if (!detached) ctx.logger.warn({ err }, 'daily loss check failed');
+  });
+  const checkDailyLoss = (account: string): void => lossChecks.request(account);
   const offs = [
     ctx.broker.on('orderStatus', (state) =>
       guard('an order status', async () => {
@@ -228,6 +228,7 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
   ];
   return () => {
     detached = true;
+    lossChecks.stop();
     if (ctx.onBreaker === hooks.onBreaker) ctx.onBreaker = undefined;
     offs.forEach((off) => off());
   };
