@@ -85,6 +85,13 @@ export class SimStore {
   private reservedThrough = 0;
   private commitCount = 0;
   private readonly walCheckpoints: WalCheckpointer;
+  /**
+   * meta values as this process last read or wrote them. sim.db is this process's alone (lockSimAccount),
+   * so a value read once need not be read again, and a value unchanged is not written again: a fill
+   * rewrote seven totals of which three or four change, and read the execution counter it had just written.
+   * Forgotten whenever a transaction rolls back or meta rows are deleted.
+   */
+  private readonly metaValues = new Map<string, string>();
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
@@ -141,7 +148,14 @@ export class SimStore {
 
   transaction<T>(fn: () => T): T {
     const outermost = !this.db.inTransaction;
-    const result = this.tx(fn) as T;
+    let result: T;
+    try {
+      result = this.tx(fn) as T;
+    } catch (err) {
+      // What this transaction (or savepoint) wrote is gone: so is what was remembered of it.
+      this.metaValues.clear();
+      throw err;
+    }
     if (outermost) this.noteCommit();
     return result;
   }
@@ -165,13 +179,18 @@ export class SimStore {
   }
 
   meta(key: string): string | null {
+    const known = this.metaValues.get(key);
+    if (known !== undefined) return known;
     const row = this.sql('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    if (row) this.metaValues.set(key, row.value);
     return row ? row.value : null;
   }
 
   setMeta(key: string, value: string): void {
+    if (this.metaValues.get(key) === value) return;
     this.noteWrite();
     this.sql('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.metaValues.set(key, value);
   }
 
   /**
@@ -225,6 +244,7 @@ export class SimStore {
 
   private writeFreshAccount(startingCash: number, base: string): void {
     this.sql("DELETE FROM meta WHERE key LIKE 'cash:%'").run();
+    this.metaValues.clear();
     this.setMeta('base_currency', base);
     const cash = new Decimal(startingCash).toString();
     this.setMeta('starting_cash', cash);
@@ -385,6 +405,7 @@ export class SimStore {
       this.db.exec('DELETE FROM positions; DELETE FROM orders; DELETE FROM fills;');
       this.writeFreshAccount(startingCash, base);
       this.sql("DELETE FROM meta WHERE key IN ('last_eval', 'financed_through', 'interest')").run();
+      this.metaValues.clear();
     });
   }
 }
