@@ -30,10 +30,15 @@ export class AuditLogTable {
 
   /** Writes one row chained to the head. Must run inside an IMMEDIATE transaction so no one else moves the head. */
   appendInTransaction(entry: AuditAppend, now: string, sealer: Sealer): AuditEntry {
+    return toAuditEntry(this.appendRowInTransaction(entry, now, sealer));
+  }
+
+  /** The same, returning the stored row: the caller reads it back as an AuditEntry only if it needs one. */
+  appendRowInTransaction(entry: AuditAppend, now: string, sealer: Sealer): AuditRow {
     const row = auditRow(entry, this.heads.next('audit_log'), now, sealer);
     this.insert.run(row);
     this.heads.advance('audit_log', row.id, row.hash);
-    return toAuditEntry(row);
+    return row;
   }
 
   query(q: AuditQuery): AuditPage {

@@ -70,6 +70,7 @@ import { InstanceTables } from './instances.js';
 import { openAuditDatabase, type OpenOptions } from './open.js';
 import { OrderEventsTable } from './order-events.js';
 import { OrderHistoryTable } from './order-history.js';
+import { toAuditEntry } from '../rows.js';
 import { StateLog } from './state-log.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 import { WalSync } from './wal-sync.js';
@@ -300,9 +301,16 @@ class Store implements SqliteAuditStore {
 
   recordOrder(entry: AuditAppend, version: OrderVersionInput, options?: WriteOptions): Promise<{ entry: AuditEntry; order: OrderDetail }> {
     return this.write('record an order', options, (sealer, now) => {
-      const written = this.log.appendInTransaction(entry, now, sealer);
-      const order = this.history.appendInTransaction(version, written.id, now, sealer);
-      return { entry: written, order };
+      const row = this.log.appendRowInTransaction(entry, now, sealer);
+      const order = this.history.appendInTransaction(version, row.id, now, sealer);
+      // The order path uses the order alone: the audit row's JSON is parsed back only when asked for.
+      let written: AuditEntry | undefined;
+      return {
+        get entry(): AuditEntry {
+          return (written ??= toAuditEntry(row));
+        },
+        order,
+      };
     });
   }
 
