@@ -15,6 +15,9 @@ import type { OrderListFilter, OrderScope, OrderVersionInput } from '../types.js
 const COLUMNS =
   'id, order_id, version, client_order_id, parent_order_id, role, account_id, con_id, symbol, status, spec, filled_quantity, remaining_quantity, avg_fill_price, commission, fills, status_message, correlation_id, created_at, updated_at, audit_id, prev_hash, hash, broker_identity, placed_seq, risk_key';
 
+/** Orders whose latest version is remembered (a few hundred bytes each). */
+const LATEST_KEPT = 4096;
+
 const TERMINAL_SQL = [...TERMINAL_STATUSES].map((s) => `'${s}'`).join(', ');
 
 /**
@@ -46,6 +49,20 @@ export class OrderHistoryTable {
   private readonly maxRowId: Database.Statement<[], { m: number | null }>;
   private readonly maxNumeric: Database.Statement<[], { m: number | null }>;
   private readonly lists = new Map<string, Database.Statement>();
+  private readonly dataVersion: Database.Statement<[], number>;
+  /**
+   * The latest version of orders this connection wrote or read lately. An
+   * order is read back several times around its transmit (its status, its
+   * fill, the answer) and every new version reads the one before it; the
+   * cache answers those without a query. Valid while no other connection has
+   * committed (PRAGMA data_version, checked at every use: another gateway or
+   * the CLI on the same file empties it). Rows written in the open write
+   * transaction wait in `pending` and enter only once it has committed.
+   */
+  private readonly latest = new Map<string, HistoryRow>();
+  private seenDataVersion = -1;
+  private pending: Array<[string, HistoryRow]> | null = null;
+  private pendingLatest = new Map<string, HistoryRow>();
 
   constructor(
     private readonly db: Database.Database,
@@ -80,6 +97,7 @@ export class OrderHistoryTable {
     // The first read of a day finds its rows by updated_at (indexed), later reads by row id: neither scans the history.
     this.filledRowsSince = db.prepare("SELECT id, fills FROM order_history WHERE updated_at >= ? AND account_id = ? AND fills <> '[]'");
     this.maxRowId = db.prepare('SELECT MAX(id) AS m FROM order_history');
+    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.maxNumeric = db.prepare(
       "SELECT MAX(CAST(order_id AS INTEGER)) AS m FROM order_history WHERE order_id <> '' AND order_id NOT GLOB '*[^0-9]*'",
     );
@@ -87,7 +105,7 @@ export class OrderHistoryTable {
 
   /** Writes the next version of an order. Must run inside the IMMEDIATE transaction that wrote audit row `auditId`. */
   appendInTransaction(v: OrderVersionInput, auditId: number, now: string, sealer: Sealer): OrderDetail {
-    const previous = this.latestOf.get(v.orderId);
+    const previous = this.latestRow(v.orderId);
     // A placement is counted once, on the order's first version: the rate limits and the duplicate guard read these.
     const placedSeq = isPlacement(v, previous) ? (this.maxSeq.get()?.m ?? 0) + 1 : null;
     const row = historyRow(v, previous, this.heads.next('order_history'), auditId, now, placedSeq, sealer);
@@ -97,12 +115,69 @@ export class OrderHistoryTable {
       throw (sqliteCode(err) === 'SQLITE_CONSTRAINT_UNIQUE' ? clientOrderIdReused(row) : null) ?? err;
     }
     this.heads.advance('order_history', row.id, row.hash);
+    if (this.pending) {
+      this.pending.push([row.order_id, row]);
+      this.pendingLatest.set(row.order_id, row);
+    }
     return toOrderDetail(row);
   }
 
   get(orderId: string): OrderDetail | null {
-    const row = this.latestOf.get(orderId);
+    const row = this.latestRow(orderId);
     return row ? toOrderDetail(row) : null;
+  }
+
+  /** The latest version: written in the open transaction, else remembered (if no one else committed since), else read. */
+  private latestRow(orderId: string): HistoryRow | undefined {
+    const written = this.pending ? this.pendingLatest.get(orderId) : undefined;
+    if (written) return written;
+    const version = this.dataVersion.get() as number;
+    if (version !== this.seenDataVersion) {
+      this.latest.clear();
+      this.seenDataVersion = version;
+    }
+    const known = this.latest.get(orderId);
+    if (known) return known;
+    // Inside a write transaction this reads what is committed (this transaction's own rows are in pending).
+    const row = this.latestOf.get(orderId);
+    if (row) this.remember(row);
+    return row;
+  }
+
+  private remember(row: HistoryRow): void {
+    this.latest.delete(row.order_id);
+    this.latest.set(row.order_id, row);
+    // Bounded: the oldest entry goes first (a working order read again is simply read from the table).
+    if (this.latest.size > LATEST_KEPT) this.latest.delete(this.latest.keys().next().value as string);
+  }
+
+  /** A write transaction starts: versions written from now on are pending until committed(). */
+  beginBatch(): void {
+    this.pending = [];
+    this.pendingLatest = new Map();
+  }
+
+  /** How many versions the transaction has written (see rollBackTo). */
+  pendingMark(): number {
+    return this.pending?.length ?? 0;
+  }
+
+  /** One write of the batch was rolled back (its SAVEPOINT): the versions it wrote are forgotten. */
+  rollBackTo(mark: number): void {
+    if (!this.pending || this.pending.length === mark) return;
+    this.pending.length = mark;
+    this.pendingLatest = new Map(this.pending);
+  }
+
+  /** The transaction committed: its versions are the latest. */
+  committed(): void {
+    for (const [, row] of this.pending ?? []) this.remember(row);
+  }
+
+  /** After COMMIT or ROLLBACK. */
+  endBatch(): void {
+    this.pending = null;
+    this.pendingLatest = new Map();
   }
 
   versions(orderId: string): OrderDetail[] {

@@ -193,7 +193,7 @@ class Store implements SqliteAuditStore {
     this.writeTx = db.transaction((fn: () => unknown) => fn());
     this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.group = new GroupCommit(db, {
-      commit: (durable, size, body) => this.commitBatch(durable, size, body),
+      commit: (durable, size, body) => this.inBatch(() => this.commitBatch(durable, size, (now) => this.batchBody(now, body))),
       synced: () => this.synced(),
       toError: (err, what) => toAuditError(err, what),
     });
@@ -225,12 +225,14 @@ class Store implements SqliteAuditStore {
     try {
       const sealer = this.writable();
       return this.group.enqueue(what, options?.durability !== 'relaxed', (now) => {
-        // A write that throws is rolled back alone (its SAVEPOINT): the heads it moved in memory go back with it.
+        // A write that throws is rolled back alone (its SAVEPOINT): the heads it moved and the versions it wrote go with it.
         const heads = this.heads.save();
+        const versions = this.history.pendingMark();
         try {
           return fn(sealer, now);
         } catch (err) {
           this.heads.restore(heads);
+          this.history.rollBackTo(versions);
           throw err;
         }
       });
@@ -312,6 +314,31 @@ class Store implements SqliteAuditStore {
         order,
       };
     });
+  }
+
+  /**
+   * Around one batch's transaction: chain heads and new order versions are
+   * held in memory while it runs (chain-heads.ts, order-history.ts); the
+   * versions become the remembered latest only once it has committed.
+   */
+  private inBatch<T>(commit: () => T): T {
+    try {
+      const result = commit();
+      this.history.committed();
+      return result;
+    } finally {
+      this.heads.end();
+      this.history.endBatch();
+    }
+  }
+
+  /** The batch's body inside its transaction: the heads it moved are written once each, before COMMIT. */
+  private batchBody<T>(now: string, body: (now: string) => T): T {
+    this.heads.begin();
+    this.history.beginBatch();
+    const result = body(now);
+    this.heads.flush();
+    return result;
   }
 
   getOrder(orderId: string): Promise<OrderDetail | null> {
