@@ -16,8 +16,8 @@ export const sum = (values: Iterable<DecimalLike>): Decimal => {
   return total;
 };
 
-/** Rounds to cents (half away from zero, as brokers print statements) and returns a number for the API. */
-export const toCents = (v: DecimalLike): number => new Decimal(v).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toNumber();
+/** Rounds to cents (half away from zero, as brokers print statements) and returns a number for the API. A Decimal is not copied first: toDecimalPlaces makes a new one. */
+export const toCents = (v: DecimalLike): number => (v instanceof Decimal ? v : new Decimal(v)).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toNumber();
 
 /** Rounds a price to the instrument's tick. */
 export const roundToTick = (price: DecimalLike, tick: DecimalLike): number => {
