@@ -125,7 +125,16 @@ export class SimStore {
     const columns = new Set((this.db.prepare('PRAGMA table_info(positions)').all() as Array<{ name: string }>).map((c) => c.name));
     if (!columns.has('variation_settled')) this.db.exec("ALTER TABLE positions ADD COLUMN variation_settled TEXT NOT NULL DEFAULT '0'");
     if (!columns.has('settled_at')) this.db.exec('ALTER TABLE positions ADD COLUMN settled_at TEXT');
-    this.tx = this.db.transaction((fn: () => unknown) => fn());
+    const tx = this.db.transaction((fn: () => unknown) => fn());
+    this.tx = (fn) => {
+      try {
+        return tx(fn);
+      } catch (err) {
+        // What this transaction (or savepoint) wrote is gone: so is what was remembered of it.
+        this.metaValues.clear();
+        throw err;
+      }
+    };
     if (this.meta('schema_version') === null) this.setMeta('schema_version', String(SCHEMA_VERSION));
   }
 
@@ -148,14 +157,7 @@ export class SimStore {
 
   transaction<T>(fn: () => T): T {
     const outermost = !this.db.inTransaction;
-    let result: T;
-    try {
-      result = this.tx(fn) as T;
-    } catch (err) {
-      // What this transaction (or savepoint) wrote is gone: so is what was remembered of it.
-      this.metaValues.clear();
-      throw err;
-    }
+    const result = this.tx(fn) as T;
     if (outermost) this.noteCommit();
     return result;
   }
