@@ -11,9 +11,17 @@ export function fromJsonText<T>(text: string): T {
   return JSON.parse(text) as T;
 }
 
+/** The last timestamp normalised and its result: every row of a batch carries the batch's `now`, and a read's window bounds repeat. */
+let lastIn: string | null = null;
+let lastOut = '';
+
 /** UTC ISO 8601 with milliseconds, so stored timestamps compare correctly as text. */
 export function normaliseTimestamp(value: string): string {
+  if (value === lastIn) return lastOut;
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw new RangeError(`not a timestamp: ${value}`);
-  return new Date(ms).toISOString();
+  const out = new Date(ms).toISOString();
+  lastIn = value;
+  lastOut = out;
+  return out;
 }
