@@ -148,6 +148,20 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard Approvals tab in headless Chro
     await eventually(() => page.locator(`[data-approval="${held.orderId}"]`).count()).toBe(0);
   });
 
+  it('a reason being typed on one card survives another approval arriving and leaving', async () => {
+    await signIn('dash-approver-1');
+    const typing = await asBot(() => client.placeOrder({ symbol: 'AMD', action: 'BUY', quantity: 1, orderType: 'MKT' }));
+    const reason = page.locator(`[data-approval="${typing.orderId}"] input[name="reason"]`);
+    await reason.fill('half typed');
+    const other = await asBot(() => client.placeOrder({ symbol: 'INTC', action: 'BUY', quantity: 1, orderType: 'MKT' }));
+    await page.locator(`[data-approval="${other.orderId}"]`).waitFor();
+    await withContext({ interface: 'rest', apiKeyName: 'alice' }, () => client.rejectOrder(other.orderId, { reason: 'not now' }));
+    await eventually(() => page.locator(`[data-approval="${other.orderId}"]`).count()).toBe(0);
+    expect(await reason.inputValue()).toBe('half typed');
+    await withContext({ interface: 'rest', apiKeyName: 'alice' }, () => client.rejectOrder(typing.orderId, { reason: 'done' }));
+    await eventually(() => page.locator(`[data-approval="${typing.orderId}"]`).count()).toBe(0);
+  });
+
   it('a read-only key sees the held orders but cannot decide them', async () => {
     const held = await asBot(() => client.placeOrder({ symbol: 'AAPL', action: 'SELL', quantity: 3, orderType: 'MKT' }));
     await signIn('dash-viewer-key-1');

@@ -102,11 +102,13 @@ export async function loadApprovals(): Promise<void> {
   const message = byId('approvals-message');
   try {
     const pending = await api<Approval[]>('/api/approvals?state=pending');
-    // Do not wipe a card someone is typing a reason into: only redraw when the set of approvals changed.
-    const shown = Array.from(list.querySelectorAll<HTMLElement>('[data-approval]')).map((n) => n.dataset.approval ?? '');
+    // Cards still pending are kept as they are (the same elements), so a reason someone is typing
+    // survives another approval arriving or leaving; only new approvals get a new card.
+    const shown = new Map(Array.from(list.querySelectorAll<HTMLElement>('[data-approval]')).map((n) => [n.dataset.approval ?? '', n]));
     const ids = pending.map((a) => a.approvalId);
-    if (shown.join(',') !== ids.join(',') || ids.length === 0) {
-      replace(list, ...(pending.length === 0 ? [h('p', { class: 'muted' }, 'No order is waiting for approval.')] : await Promise.all(pending.map(card))));
+    if ([...shown.keys()].join(',') !== ids.join(',') || ids.length === 0) {
+      const cards = await Promise.all(pending.map((a) => shown.get(a.approvalId) ?? card(a)));
+      replace(list, ...(pending.length === 0 ? [h('p', { class: 'muted' }, 'No order is waiting for approval.')] : cards));
       applyScopes(list);
     }
     say(message, `${pending.length} waiting`);
