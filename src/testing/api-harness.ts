@@ -12,6 +12,7 @@ import { createClient } from '../gateway.js';
 import type { Env } from '../core/config.js';
 import type { GatewayClient } from '../core/client/interface.js';
 import { startApiServer, type RunningApiServer } from '../api/index.js';
+import type { AuthThrottleOptions } from '../api/auth-throttle.js';
 
 export const KEYS = { read: 'readkey12345', trade: 'tradekey1234', admin: 'adminkey1234' } as const;
 
@@ -35,10 +36,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(env: Env = {}): Promise<TestServer> {
+/** `authThrottle`: the failed-authentication back-off's options (a test clock, say). */
+export async function startTestServer(env: Env = {}, options: { authThrottle?: Partial<AuthThrottleOptions> } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-api-test-'));
   const client = await createClient({ env: { ...BASE_ENV, DATA_DIR: dataDir, ...env } });
-  const api = await startApiServer({ client, host: '127.0.0.1', port: 0 });
+  const api = await startApiServer({ client, host: '127.0.0.1', port: 0, authThrottle: options.authThrottle });
   return {
     client,
     api,
