@@ -42,6 +42,16 @@ describe('validated query strings remembered by their text', () => {
     expect(seen).toHaveLength(6);
   });
 
+  it('never answers a query whose text holds a separator with another query\'s output', () => {
+    const validate = memoiseByText((data) => {
+      const d = data as Record<string, string>;
+      return Object.values(d).some((v) => v.includes('\u0000')) ? { error: new Error('control character') } : { value: d };
+    });
+    expect(validate({ symbol: 'AAPL', exchange: 'X' })).toHaveProperty('value');
+    // Decoded from symbol=AAPL%01exchange%00X: joined naively it would read as the query above.
+    expect(validate({ symbol: 'AAPL\u0001exchange\u0000X' })).toHaveProperty('error');
+  });
+
   it('stays bounded when every request sends a different text', () => {
     let parses = 0;
     const validate = memoiseByText((data) => {

@@ -30,17 +30,21 @@ export function memoisedQuery<S extends z.ZodType>(schema: S): S {
 
 export const isMemoisedQuery = (schema: z.ZodType): boolean => pure.has(schema);
 
+/** A decoded name or value holding a separator (%00, %01) could pass for another query's text. */
+const holdsSeparator = (text: string): boolean => text.includes('\u0000') || text.includes('\u0001');
+
 /**
  * The text of a parsed query string or path parameters: names and values, each
- * ended by a character a URL cannot decode to the other's place. null when a
- * value is not a single string (a repeated name gives an array): not remembered.
+ * ended by a separator. null (not remembered) when a value is not a single
+ * string (a repeated name gives an array) or a name or value holds a
+ * separator itself, so two different queries never share a text.
  */
 function textOf(data: unknown): string | null {
   if (typeof data !== 'object' || data === null) return null;
   let text = '';
   for (const name in data) {
     const value = (data as Record<string, unknown>)[name];
-    if (typeof value !== 'string') return null;
+    if (typeof value !== 'string' || holdsSeparator(name) || holdsSeparator(value)) return null;
     text += name + '\u0000' + value + '\u0001';
   }
   return text;
