@@ -10,7 +10,6 @@
 import { lockSimAccount } from './account-lock.js';
 import fs from 'node:fs';
 import { preparePrivateSqlite } from '../../core/audit/private-files.js';
-import { WalCheckpointer } from '../../core/audit/sqlite/wal-checkpointer.js';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Decimal } from 'decimal.js';
@@ -84,7 +83,6 @@ export class SimStore {
   private nextId: number | null = null;
   private reservedThrough = 0;
   private commitCount = 0;
-  private readonly walCheckpoints: WalCheckpointer;
   /**
    * meta values as this process last read or wrote them. sim.db is this process's alone (lockSimAccount),
    * so a value read once need not be read again, and a value unchanged is not written again: a fill
@@ -103,10 +101,9 @@ export class SimStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
-    // About 40 WAL pages an order: SQLite's own checkpoint (inside every ~25th order's commit, on the event
-    // loop) was a tail of request->transmit; a worker thread copies the WAL instead (wal-checkpointer.ts).
-    this.db.pragma('wal_autocheckpoint = 0');
-    this.walCheckpoints = new WalCheckpointer(file, 1000, () => this.db.pragma('wal_checkpoint(PASSIVE)'));
+    // SQLite's own checkpoint, inside the commit that passes 1,000 pages (about every 25th order). Not the
+    // audit store's worker (wal-checkpointer.ts): close() here is synchronous, and a worker still closing
+    // its connection would write next to sim.db after it (a test removing the folder met ENOTEMPTY).
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS positions (
@@ -151,7 +148,6 @@ export class SimStore {
     if (!this.db.open) return;
     // A clean stop hands out the very next id after a restart (only a crash skips the reserved block).
     if (this.nextId !== null) this.setMeta('next_order_id', String(this.nextId));
-    this.walCheckpoints.close();
     this.db.close();
   }
 
@@ -177,7 +173,6 @@ export class SimStore {
 
   private noteCommit(): void {
     this.commitCount += 1;
-    this.walCheckpoints.committed();
   }
 
   meta(key: string): string | null {

@@ -516,19 +516,22 @@ class Store implements SqliteAuditStore {
 
   /** Closes the database, then checkpoints the last durable heads if they are not yet (relaxed writes after them wait for the next start). */
   close(): Promise<void> {
-    this.closeNow();
-    return Promise.resolve();
+    return this.closeNow() ?? Promise.resolve();
   }
 
-  /** Commits what is queued, closes, checkpoints. Synchronous, for exit handlers. */
-  closeNow(): void {
-    if (!this.db.open) return;
+  /**
+   * Commits what is queued, closes, checkpoints. Synchronous, for exit handlers; the promise it
+   * returns (close() awaits it) settles when the checkpoint worker, if one was started, has ended.
+   */
+  closeNow(): Promise<void> | undefined {
+    if (!this.db.open) return undefined;
     this.group.flushNow();
     // Whatever was committed is synced before closing; then the last durable heads are on disk.
     this.walSync?.closeNow();
     if (this.walSync?.failure === null && this.committedHeads !== null) this.durableHeads = this.committedHeads;
-    this.walCheckpoints.close();
+    const workerGone = this.walCheckpoints.close();
     this.db.close();
     if (this.sealer !== null && this.writeBlock === null) this.checkpoint(this.sealer);
+    return workerGone;
   }
 }

@@ -118,9 +118,15 @@ export class WalCheckpointer {
   }
 
   /** Lets the worker close its connection and end (the process may exit before it has). */
-  close(): void {
+  close(): Promise<void> {
     this.closed = true;
-    this.worker?.postMessage('close');
+    const worker = this.worker;
     this.worker = null;
+    if (worker === null) return Promise.resolve();
+    // Settles once the worker's connection is closed and the thread is gone: until then it may still
+    // write next to the database (its last close checkpoints), so a caller removing the folder waits.
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage('close');
+    return exited;
   }
 }
