@@ -10,7 +10,9 @@ import type { ApiInstance } from '../types.js';
 import { errorResponses, SECURITY } from './common.js';
 
 export function healthRoutes(app: ApiInstance, client: GatewayClient): void {
-  const Answer = Health.or(HealthStatus);
+  // The keyless status is tried first: monitors poll it, and HealthStatus is strict, so a full body
+  // fails that branch on its first extra key and is then read as Health.
+  const Answer = HealthStatus.or(Health);
   app.get(
     '/health',
     {
