@@ -21,6 +21,7 @@ import type { Metrics } from './metrics.js';
 const OPERATIONS = [
   'append',
   'recordOrder',
+  'recordNewOrders',
   'getOrder',
   'getOrderVersions',
   'listOrders',
@@ -36,6 +37,7 @@ const OPERATIONS = [
   'lastOrderSequence',
   'query',
   'verify',
+  'peekIdempotent',
   'beginIdempotent',
   'completeIdempotent',
   'releaseIdempotent',

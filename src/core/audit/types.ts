@@ -95,6 +95,9 @@ export type IdempotencyBegin =
    */
   | { kind: 'in-progress'; since?: string; holder?: ClaimHolder };
 
+/** A claim as found by someone who did not make it: answered already, or another request's. */
+export type IdempotencyClaimed = Exclude<IdempotencyBegin, { kind: 'new' }>;
+
 /**
  * The gateway instance holding an in-progress idempotency claim, as the store
  * sees it now. `instanceId` null: claimed by a handle that registered no
@@ -151,6 +154,50 @@ export interface ExposurePublication {
 }
 
 /**
+ * The idempotency key a pre-transmit record claims inside its own
+ * transaction (recordNewOrders): the claim, the id reservation and the order
+ * rows commit together or not at all, so a request whose rows are written
+ * holds its key, and one whose key another request holds writes nothing.
+ */
+export interface FoldedClaim {
+  scope: string;
+  key: string;
+  owner: string;
+  requestHash: string;
+  /**
+   * Set when this request already holds the claim (it took an abandoned one
+   * over at `heldSince`, takeOverIdempotent): the record then only checks,
+   * inside its transaction, that the claim is still this instance's as taken,
+   * so a claim another gateway took meanwhile (a lapsed lease) sends nothing.
+   */
+  heldSince?: string;
+}
+
+/** One order row of recordNewOrders: the audit row and the first order_history version, written together. */
+export interface NewOrderRow {
+  entry: AuditAppend;
+  version: OrderVersionInput;
+}
+
+export interface NewOrdersRequest {
+  claim?: FoldedClaim;
+  /** Reserve `count` ids from the store-wide sequence (as reserveOrderIds) inside the transaction. */
+  reserve?: { count: number; floor: number };
+  /**
+   * The rows to write, given the reserved ids (empty without `reserve`).
+   * Called inside the transaction, possibly in another request's async
+   * context: it must not read the current request context (build the rows
+   * before, fill in only the ids).
+   */
+  rows: (ids: readonly string[]) => readonly NewOrderRow[];
+}
+
+export type NewOrdersOutcome =
+  | { kind: 'recorded'; ids: string[]; orders: OrderDetail[] }
+  /** The key is another request's (in progress) or already answered (replay): nothing was written, no id reserved. */
+  | { kind: 'claimed-elsewhere'; claim: IdempotencyClaimed };
+
+/**
  * How durable a write must be when its promise resolves. 'durable' (the
  * default): on disk, surviving a power cut. 'relaxed': surviving a process
  * crash, possibly lost to a power cut until the next durable write (no fsync
@@ -174,6 +221,16 @@ export interface AuditStore {
    * Rejected as a whole (neither row written) when either cannot be written.
    */
   recordOrder(entry: AuditAppend, version: OrderVersionInput, options?: WriteOptions): Promise<{ entry: AuditEntry; order: OrderDetail }>;
+
+  /**
+   * A new order's pre-transmit write, in ONE transaction: claims the
+   * idempotency key (or checks it is still held, `heldSince`), reserves the
+   * ids and writes every order's audit row and first version. Rejected as a
+   * whole (nothing written, the claim not made, the ids not reserved) when
+   * any part cannot be written; a key owned by another caller or used for
+   * another request rejects with IdempotencyConflictError as beginIdempotent.
+   */
+  recordNewOrders(request: NewOrdersRequest, options?: WriteOptions): Promise<NewOrdersOutcome>;
 
   getOrder(orderId: string): Promise<OrderDetail | null>;
   /** Every version of an order, oldest first. */
@@ -252,16 +309,23 @@ export interface AuditStore {
    * IDEMPOTENCY_KEY_FOREIGN, a different hash IDEMPOTENCY_CONFLICT.
    */
   beginIdempotent(scope: string, key: string, owner: string, requestHash: string, options?: WriteOptions): Promise<IdempotencyBegin>;
+  /**
+   * The claim on a key as beginIdempotent would judge it, without claiming:
+   * null when nobody holds it. A read (no transaction): the order path looks
+   * before it assesses, and claims in its pre-transmit write (recordNewOrders).
+   */
+  peekIdempotent(scope: string, key: string, owner: string, requestHash: string): Promise<IdempotencyClaimed | null>;
   completeIdempotent(scope: string, key: string, result: unknown, options?: WriteOptions): Promise<void>;
   /** Gives a claimed key back when the request failed before anything was transmitted. */
   releaseIdempotent(scope: string, key: string, options?: WriteOptions): Promise<void>;
   /**
    * Takes over an in-progress claim whose holder is gone, for this handle's
-   * instance: succeeds (true) only if the claim is still the one seen (same
+   * instance: succeeds only if the claim is still the one seen (same
    * `since` and holder), so of two gateways finding one orphan only one gets it.
-   * The claim keeps its owner and request hash; `since` becomes now.
+   * The claim keeps its owner and request hash; `since` becomes now, and is
+   * returned (null: not taken), for recordNewOrders' `heldSince`.
    */
-  takeOverIdempotent(scope: string, key: string, seen: { since: string; instanceId: string | null }): Promise<boolean>;
+  takeOverIdempotent(scope: string, key: string, seen: { since: string; instanceId: string | null }): Promise<string | null>;
 
   /**
    * Registers this handle's gateway instance (one per running client) and

@@ -18,6 +18,7 @@ import { describeAccountMessages } from './account-messages.js';
 import { describeDeskExposure } from './desk-exposure.js';
 import { describeGroupCommit } from './group-commit.js';
 import { describeSeveralGateways } from './instances.js';
+import { describeNewOrders } from './new-orders.js';
 
 export interface StoreUnderTest {
   store: AuditStore;
@@ -276,6 +277,7 @@ export function describeStoreContract(backEnd: string, open: OpenStore): void {
 
     describeGroupCommit(() => store, SPEC);
     describeSeveralGateways(() => store, () => t.reopen());
+    describeNewOrders(() => store, () => t.reopen());
     describeDeskExposure(() => store, () => t.reopen());
     describeAccountMessages(() => store, () => t.reopen());
   });

@@ -78,12 +78,15 @@ export function describeSeveralGateways(current: () => AuditStore, reopen: () =>
         await c.registerInstance(LIVE);
         const seen = inProgress(await b.beginIdempotent('s', 'orphan', 'key:desk', 'h'));
         const tries = await Promise.all([b, c, b, c].map((s) => s.takeOverIdempotent('s', 'orphan', { since: seen.since ?? '', instanceId: seen.holder?.instanceId ?? null })));
-        expect(tries.filter(Boolean)).toHaveLength(1);
+        const taken = tries.filter((t) => t !== null);
+        expect(taken).toHaveLength(1);
         const now = inProgress(await store.beginIdempotent('s', 'orphan', 'key:desk', 'h'));
         expect(now.holder?.instanceId).not.toBe(seen.holder?.instanceId);
+        // The winner learns the claim's new `since`, which a record later checks it still holds (recordNewOrders' heldSince).
+        expect(now.since).toBe(taken[0]);
         await expect(store.beginIdempotent('s', 'orphan', 'key:other', 'h')).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_FOREIGN' });
         // A take-over of a claim that has since changed (or was completed) changes nothing.
-        expect(await c.takeOverIdempotent('s', 'orphan', { since: seen.since ?? '', instanceId: seen.holder?.instanceId ?? null })).toBe(false);
+        expect(await c.takeOverIdempotent('s', 'orphan', { since: seen.since ?? '', instanceId: seen.holder?.instanceId ?? null })).toBeNull();
         expect((await store.verify()).ok).toBe(true);
       } finally {
         await b.close();

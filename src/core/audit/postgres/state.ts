@@ -9,7 +9,7 @@
 import { AuditError, IdempotencyConflictError } from '../../errors.js';
 import type { Sealer } from '../chain.js';
 import { fromJsonText } from '../json.js';
-import type { IdempotencyBegin } from '../types.js';
+import type { IdempotencyBegin, IdempotencyClaimed } from '../types.js';
 import { claimHolder } from './instances.js';
 import type { ChainedRows } from './chained-rows.js';
 import type { PoolClient, Queryable } from './connection.js';
@@ -25,8 +25,8 @@ interface KeyRow {
   instance_id: string | null;
 }
 
-const readKey = async (client: PoolClient, scope: string, key: string): Promise<KeyRow | undefined> =>
-  (await client.query<KeyRow>('SELECT owner, request_hash, created_at, state, result, instance_id FROM idempotency_keys WHERE scope = $1 AND key = $2', [scope, key])).rows[0];
+const readKey = async (db: Queryable, scope: string, key: string): Promise<KeyRow | undefined> =>
+  (await db.query<KeyRow>('SELECT owner, request_hash, created_at, state, result, instance_id FROM idempotency_keys WHERE scope = $1 AND key = $2', [scope, key])).rows[0];
 
 /** Inside a write transaction. */
 export async function beginKey(
@@ -44,8 +44,17 @@ export async function beginKey(
     await rows.state({ kind: 'idempotency', scope, key, change: 'claimed', owner, requestHash });
     return { kind: 'new' };
   }
-  const row = await readKey(client, scope, key);
-  if (!row) throw new AuditError(`idempotency key ${scope}/${key} vanished during its claim`);
+  const seen = await peekKey(client, claim);
+  if (seen === null) throw new AuditError(`idempotency key ${scope}/${key} vanished during its claim`);
+  return seen;
+}
+
+/** The claim as beginKey would judge it, without claiming (null: unclaimed). */
+export async function peekKey(db: Queryable, claim: { scope: string; key: string; owner: string; requestHash: string }): Promise<IdempotencyClaimed | null> {
+  const { scope, key, owner, requestHash } = claim;
+  const row = await readKey(db, scope, key);
+  if (!row) return null;
+  // Checked first: another caller learns nothing about the owner's request.
   if (row.owner !== owner) {
     throw new IdempotencyConflictError(`Idempotency key ${key} was already used by another caller; choose another key`, 'IDEMPOTENCY_KEY_FOREIGN', { key });
   }
@@ -53,30 +62,40 @@ export async function beginKey(
     throw new IdempotencyConflictError(`Idempotency key ${key} was already used for a different request`, 'IDEMPOTENCY_CONFLICT', { scope, key });
   }
   if (row.state === 'complete') return { kind: 'replay', result: row.result === null ? null : fromJsonText<unknown>(row.result) };
-  return { kind: 'in-progress', since: row.created_at, holder: await claimHolder(client, row.instance_id) };
+  return { kind: 'in-progress', since: row.created_at, holder: await claimHolder(db, row.instance_id) };
+}
+
+/** Inside a write transaction: whether the claim is still in progress as `instanceId` took it at `since` (every take-over waits for the write lock, so it stays so until COMMIT). */
+export async function holdsKey(client: PoolClient, scope: string, key: string, instanceId: string | null, since: string): Promise<boolean> {
+  const held = await client.query(
+    "SELECT 1 FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'in_progress' AND instance_id IS NOT DISTINCT FROM $3 AND created_at = $4",
+    [scope, key, instanceId, since],
+  );
+  return held.rowCount === 1;
 }
 
 /**
  * Inside a write transaction. Changes only the claim as the caller saw it, so
  * of two gateways taking one orphan over, the second changes nothing; the
  * take-over is a chained 'claimed' change (the log says the claim changed hands).
+ * Returns the claim's new `since`, or null when it was not taken.
  */
 export async function takeOverKey(
   client: PoolClient,
   rows: ChainedRows,
   now: string,
   claim: { scope: string; key: string; seen: { since: string; instanceId: string | null }; instanceId: string | null },
-): Promise<boolean> {
+): Promise<string | null> {
   const { scope, key, seen } = claim;
   const updated = await client.query(
     "UPDATE idempotency_keys SET instance_id = $1, created_at = $2, updated_at = $2 WHERE scope = $3 AND key = $4 AND state = 'in_progress' AND created_at = $5 AND instance_id IS NOT DISTINCT FROM $6",
     [claim.instanceId, now, scope, key, seen.since, seen.instanceId],
   );
-  if (updated.rowCount !== 1) return false;
+  if (updated.rowCount !== 1) return null;
   const row = await readKey(client, scope, key);
-  if (!row) return false;
+  if (!row) return null;
   await rows.state({ kind: 'idempotency', scope, key, change: 'claimed', owner: row.owner, requestHash: row.request_hash });
-  return true;
+  return now;
 }
 
 /** Inside a write transaction. */

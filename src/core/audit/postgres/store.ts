@@ -26,7 +26,21 @@ import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderD
 import { anchorProblem } from '../anchors.js';
 import { CHAINS, Sealer } from '../chain.js';
 import { type AuditKey, auditKeyPath, generateKeyFile, keyFromText, readKeyFile } from '../key.js';
-import type { AuditAppend, AuditStore, ExposurePublication, IdempotencyBegin, InstanceInfo, OrderListFilter, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
+import type {
+  AuditAppend,
+  AuditStore,
+  ExposurePublication,
+  FoldedClaim,
+  IdempotencyBegin,
+  IdempotencyClaimed,
+  InstanceInfo,
+  NewOrdersOutcome,
+  NewOrdersRequest,
+  OrderListFilter,
+  OrderScope,
+  OrderVersionInput,
+  WriteOptions,
+} from '../types.js';
 import { countModifications, queryAuditLog } from './audit-reads.js';
 import { ChainedRows } from './chained-rows.js';
 import { ChangeListener, headsMark } from './changes.js';
@@ -36,7 +50,7 @@ import { listExposures, publishExposure } from './desk-exposure.js';
 import { createPool, guardPg, type Pool, type PoolClient, withClient } from './connection.js';
 import { migratePostgres } from './migrations.js';
 import { OrderReads } from './order-reads.js';
-import { beginKey, completeKey, readState, releaseKey, takeOverKey } from './state.js';
+import { beginKey, completeKey, holdsKey, peekKey, readState, releaseKey, takeOverKey } from './state.js';
 import { endInstance, heartbeatInstance, registerInstance, reserveIds } from './instances.js';
 import { GroupCommitter, writeTransaction } from './transaction.js';
 import { anchorMissing, loadAnchors, type ReadCheckpoint, verifyPostgres } from './verify.js';
@@ -177,6 +191,32 @@ export class PostgresAuditStore implements AuditStore {
     });
   }
 
+  recordNewOrders(request: NewOrdersRequest, options?: WriteOptions): Promise<NewOrdersOutcome> {
+    return this.write('record new orders', options, async (rows, client, now): Promise<NewOrdersOutcome> => {
+      // The claim first: a key another request holds writes nothing and reserves no id.
+      const elsewhere = request.claim === undefined ? null : await this.foldedClaim(request.claim, rows, client, now);
+      if (elsewhere !== null) return { kind: 'claimed-elsewhere', claim: elsewhere };
+      const { reserve } = request;
+      const first = reserve === undefined ? 0 : await reserveIds(client, reserve.count, reserve.floor, () => this.orders.maxNumericOrderId().then(Number));
+      const ids = reserve === undefined ? [] : Array.from({ length: reserve.count }, (_, i) => String(first + i));
+      const orders: OrderDetail[] = [];
+      for (const { entry, version } of request.rows(ids)) orders.push(await rows.orderVersion(version, (await rows.audit(entry)).id));
+      return { kind: 'recorded', ids, orders };
+    });
+  }
+
+  /** Inside the write: claims the key (or checks it is still held as taken); null when this request may go on, else how the key stands. */
+  private async foldedClaim(claim: FoldedClaim, rows: ChainedRows, client: PoolClient, now: string): Promise<IdempotencyClaimed | null> {
+    const { scope, key, heldSince } = claim;
+    if (heldSince !== undefined) {
+      if (await holdsKey(client, scope, key, this.instanceId, heldSince)) return null;
+      // Taken by another gateway meanwhile (or settled and released): this request no longer owns it.
+      return (await peekKey(client, claim)) ?? { kind: 'in-progress' };
+    }
+    const begun = await beginKey(client, rows, now, { ...claim, instanceId: this.instanceId });
+    return begun.kind === 'new' ? null : begun;
+  }
+
   getOrder(orderId: string): Promise<OrderDetail | null> {
     return guardPg('read an order', () => this.orders.get(orderId));
   }
@@ -272,7 +312,11 @@ export class PostgresAuditStore implements AuditStore {
     return this.write('claim an idempotency key', options, (rows, client, now) => beginKey(client, rows, now, { scope, key, owner, requestHash, instanceId: this.instanceId }));
   }
 
-  takeOverIdempotent(scope: string, key: string, seen: { since: string; instanceId: string | null }): Promise<boolean> {
+  peekIdempotent(scope: string, key: string, owner: string, requestHash: string): Promise<IdempotencyClaimed | null> {
+    return guardPg('look up an idempotency key', () => peekKey(this.pool, { scope, key, owner, requestHash }));
+  }
+
+  takeOverIdempotent(scope: string, key: string, seen: { since: string; instanceId: string | null }): Promise<string | null> {
     return this.write('take over an idempotency key', undefined, (rows, client, now) => takeOverKey(client, rows, now, { scope, key, seen, instanceId: this.instanceId }));
   }
 

@@ -18,7 +18,7 @@ import { AuditError, IdempotencyConflictError } from '../../errors.js';
 import type { Sealer } from '../chain.js';
 import { fromJsonText } from '../json.js';
 import type { StateLog } from './state-log.js';
-import type { ClaimHolder, IdempotencyBegin } from '../types.js';
+import type { ClaimHolder, IdempotencyBegin, IdempotencyClaimed } from '../types.js';
 
 interface KeyRow {
   owner: string | null;
@@ -59,8 +59,15 @@ export class IdempotencyKeys {
       this.log.appendInTransaction({ kind: 'idempotency', scope, key, change: 'claimed', owner, requestHash }, sealer, now);
       return { kind: 'new' };
     }
+    const seen = this.peek(scope, key, owner, requestHash, holderOf);
+    if (seen === null) throw new AuditError(`idempotency key ${scope}/${key} vanished during its claim`);
+    return seen;
+  }
+
+  /** The claim as `begin` would judge it, without claiming (null: unclaimed). A read: no transaction needed. */
+  peek(scope: string, key: string, owner: string, requestHash: string, holderOf: (id: string | null) => ClaimHolder): IdempotencyClaimed | null {
     const row = this.read.get(scope, key);
-    if (!row) throw new AuditError(`idempotency key ${scope}/${key} vanished during its claim`);
+    if (!row) return null;
     // Checked first: another caller learns nothing about the owner's request.
     if (row.owner !== owner) {
       throw new IdempotencyConflictError(`Idempotency key ${key} was already used by another caller; choose another key`, 'IDEMPOTENCY_KEY_FOREIGN', { key });
@@ -72,13 +79,19 @@ export class IdempotencyKeys {
     return { kind: 'in-progress', since: row.created_at, holder: holderOf(row.instance_id) };
   }
 
-  /** Call inside an IMMEDIATE transaction. The take-over is a chained 'claimed' change: the log says the claim changed hands. */
-  takeOverClaim(scope: string, key: string, seen: { since: string; instanceId: string | null }, instanceId: string | null, sealer: Sealer, now: string): boolean {
-    if (this.takeOver.run(instanceId, now, now, scope, key, seen.since, seen.instanceId).changes !== 1) return false;
+  /** Call inside an IMMEDIATE transaction: whether the claim is still in progress as `instanceId` took it at `since`. */
+  holds(scope: string, key: string, instanceId: string | null, since: string): boolean {
     const row = this.read.get(scope, key);
-    if (!row) return false;
+    return row !== undefined && row.state === 'in_progress' && row.instance_id === instanceId && row.created_at === since;
+  }
+
+  /** Call inside an IMMEDIATE transaction. The take-over is a chained 'claimed' change: the log says the claim changed hands. Returns the claim's new `since`, or null. */
+  takeOverClaim(scope: string, key: string, seen: { since: string; instanceId: string | null }, instanceId: string | null, sealer: Sealer, now: string): string | null {
+    if (this.takeOver.run(instanceId, now, now, scope, key, seen.since, seen.instanceId).changes !== 1) return null;
+    const row = this.read.get(scope, key);
+    if (!row) return null;
     this.log.appendInTransaction({ kind: 'idempotency', scope, key, change: 'claimed', owner: row.owner, requestHash: row.request_hash }, sealer, now);
-    return true;
+    return now;
   }
 
   /** Call inside an IMMEDIATE transaction. */

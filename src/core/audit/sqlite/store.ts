@@ -74,7 +74,22 @@ import { toAuditEntry } from '../rows.js';
 import { StateLog } from './state-log.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 import { WalSync } from './wal-sync.js';
-import type { AuditAppend, AuditStore, ExposurePublication, IdempotencyBegin, InstanceInfo, OrderListFilter, OrderScope, OrderVersionInput, WriteOptions } from '../types.js';
+import type {
+  AuditAppend,
+  AuditStore,
+  ClaimHolder,
+  ExposurePublication,
+  FoldedClaim,
+  IdempotencyBegin,
+  IdempotencyClaimed,
+  InstanceInfo,
+  NewOrdersOutcome,
+  NewOrdersRequest,
+  OrderListFilter,
+  OrderScope,
+  OrderVersionInput,
+  WriteOptions,
+} from '../types.js';
 
 const RELAXED: WriteOptions = { durability: 'relaxed' };
 
@@ -316,6 +331,36 @@ class Store implements SqliteAuditStore {
     });
   }
 
+  recordNewOrders(request: NewOrdersRequest, options?: WriteOptions): Promise<NewOrdersOutcome> {
+    return this.write('record new orders', options, (sealer, now): NewOrdersOutcome => {
+      // The claim first: a key another request holds writes nothing and reserves no id.
+      const elsewhere = request.claim === undefined ? null : this.foldedClaim(request.claim, sealer, now);
+      if (elsewhere !== null) return { kind: 'claimed-elsewhere', claim: elsewhere };
+      const { reserve } = request;
+      const first = reserve === undefined ? 0 : this.instances.reserve(reserve.count, reserve.floor, () => this.highestOrderId());
+      const ids = reserve === undefined ? [] : Array.from({ length: reserve.count }, (_, i) => String(first + i));
+      const orders = request.rows(ids).map(({ entry, version }) => this.history.appendInTransaction(version, this.log.appendRowInTransaction(entry, now, sealer).id, now, sealer));
+      return { kind: 'recorded', ids, orders };
+    });
+  }
+
+  /** Inside the write: claims the key (or checks it is still held as taken); null when this request may go on, else how the key stands. */
+  private foldedClaim(claim: FoldedClaim, sealer: Sealer, now: string): IdempotencyClaimed | null {
+    const { scope, key, owner, requestHash, heldSince } = claim;
+    const holderOf = (id: string | null): ClaimHolder => this.instances.holder(id, now);
+    if (heldSince !== undefined) {
+      if (this.keys.holds(scope, key, this.instanceId, heldSince)) return null;
+      // Taken by another gateway meanwhile (or settled and released): this request no longer owns it.
+      return this.keys.peek(scope, key, owner, requestHash, holderOf) ?? { kind: 'in-progress' };
+    }
+    const begun = this.keys.begin(scope, key, owner, requestHash, sealer, now, this.instanceId, holderOf);
+    return begun.kind === 'new' ? null : begun;
+  }
+
+  private highestOrderId(): number {
+    return Math.max(this.history.maxNumericOrderId(), this.log.maxNumericOrderId());
+  }
+
   /**
    * Around one batch's transaction: chain heads and new order versions are
    * held in memory while it runs (chain-heads.ts, order-history.ts); the
@@ -393,7 +438,7 @@ class Store implements SqliteAuditStore {
   }
 
   maxNumericOrderId(): Promise<number> {
-    return read('read the highest order id', () => Math.max(this.history.maxNumericOrderId(), this.log.maxNumericOrderId()));
+    return read('read the highest order id', () => this.highestOrderId());
   }
 
   findOrderByClientOrderId(accountId: string, clientOrderId: string): Promise<OrderDetail | null> {
@@ -453,13 +498,20 @@ class Store implements SqliteAuditStore {
     );
   }
 
-  takeOverIdempotent(scope: string, key: string, seen: { since: string; instanceId: string | null }): Promise<boolean> {
+  peekIdempotent(scope: string, key: string, owner: string, requestHash: string): Promise<IdempotencyClaimed | null> {
+    return read('look up an idempotency key', () => {
+      const now = this.now();
+      return this.keys.peek(scope, key, owner, requestHash, (id) => this.instances.holder(id, now));
+    });
+  }
+
+  takeOverIdempotent(scope: string, key: string, seen: { since: string; instanceId: string | null }): Promise<string | null> {
     return this.write('take over an idempotency key', undefined, (sealer, now) => this.keys.takeOverClaim(scope, key, seen, this.instanceId, sealer, now));
   }
 
   reserveOrderIds(count: number, floor: number): Promise<number> {
     // Relaxed: an id is used only in a durable row committed after this one (WAL order), so a power cut that loses the reservation lost no id in use.
-    return this.write('reserve order ids', RELAXED, () => this.instances.reserve(count, floor, () => Math.max(this.history.maxNumericOrderId(), this.log.maxNumericOrderId())));
+    return this.write('reserve order ids', RELAXED, () => this.instances.reserve(count, floor, () => this.highestOrderId()));
   }
 
   async registerInstance(info: InstanceInfo): Promise<string> {
