@@ -10,7 +10,7 @@
  * orphan, exactly one gets it, and the others answer from the claim as it
  * then stands.
  */
-import type { IdempotencyBegin, WriteOptions } from '../audit/types.js';
+import type { FoldedClaim, IdempotencyBegin, IdempotencyClaimed, WriteOptions } from '../audit/types.js';
 import type { OrderContext } from './context.js';
 
 export interface Claim {
@@ -35,10 +35,46 @@ export async function claimKey(ctx: OrderContext, request: ClaimRequest): Promis
   if (claim.kind !== 'in-progress' || claim.since === undefined || !ctx.instance.holderGone(claim.holder, claim.since)) return { claim, abandonedSince: null };
   if (request.mayTakeOver !== undefined && !(await request.mayTakeOver())) return { claim, abandonedSince: null };
   const seen = { since: claim.since, instanceId: claim.holder?.instanceId ?? null };
-  if (await ctx.audit.takeOverIdempotent(scope, key, seen)) {
+  if ((await ctx.audit.takeOverIdempotent(scope, key, seen)) !== null) {
     ctx.logger.warn({ scope, key, abandonedBy: seen.instanceId, since: seen.since }, 'took over an idempotency claim its gateway abandoned');
     return { claim: { kind: 'new' }, abandonedSince: seen.since };
   }
   // Another gateway took it over first, or it was settled meanwhile: answer from what it is now.
   return { claim: await ctx.audit.beginIdempotent(scope, key, owner, requestHash, options), abandonedSince: null };
+}
+
+/**
+ * How a placement's key stands before the order is assessed (place.ts):
+ * answered (a replay, or another live request's: 409), or open. An open key
+ * nobody holds is claimed later, in the same transaction as the order's rows
+ * (recordNewOrders), so placing one order costs one write before transmit; an
+ * abandoned claim is taken over now, and the record then checks it is still
+ * this request's (`heldSince`), so a take-over by another gateway meanwhile
+ * sends nothing.
+ */
+export type OpenedClaim =
+  | { kind: 'answered'; claim: IdempotencyClaimed }
+  | {
+      kind: 'open';
+      claim: FoldedClaim;
+      /** This request holds the key already (it took an abandoned claim over). */
+      held: boolean;
+      /** When the abandoned claim taken over was made (the log holds what it did from then on); null otherwise. */
+      abandonedSince: string | null;
+    };
+
+export async function openClaim(ctx: OrderContext, claim: FoldedClaim): Promise<OpenedClaim> {
+  const { scope, key, owner, requestHash } = claim;
+  const seen = await ctx.audit.peekIdempotent(scope, key, owner, requestHash);
+  if (seen === null) return { kind: 'open', claim, held: false, abandonedSince: null };
+  if (seen.kind !== 'in-progress' || seen.since === undefined || !ctx.instance.holderGone(seen.holder, seen.since)) return { kind: 'answered', claim: seen };
+  const abandoned = { since: seen.since, instanceId: seen.holder?.instanceId ?? null };
+  const heldSince = await ctx.audit.takeOverIdempotent(scope, key, abandoned);
+  if (heldSince !== null) {
+    ctx.logger.warn({ scope, key, abandonedBy: abandoned.instanceId, since: abandoned.since }, 'took over an idempotency claim its gateway abandoned');
+    return { kind: 'open', claim: { ...claim, heldSince }, held: true, abandonedSince: abandoned.since };
+  }
+  // Another gateway took it over first, or it was settled meanwhile: answer from what it is now.
+  const now = await ctx.audit.peekIdempotent(scope, key, owner, requestHash);
+  return now === null ? { kind: 'open', claim, held: false, abandonedSince: null } : { kind: 'answered', claim: now };
 }

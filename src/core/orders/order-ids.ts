@@ -22,3 +22,8 @@ export async function allocateOrderIds(ctx: OrderContext, count: number): Promis
   const first = await ctx.audit.reserveOrderIds(count, floor);
   return Array.from({ length: count }, (_, i) => String(first + i));
 }
+
+/** What a placement asks the store to reserve inside its pre-transmit write (recordNewOrders): `count` ids, never below the broker's floor. */
+export async function idReservation(ctx: OrderContext, count: number): Promise<{ count: number; floor: number }> {
+  return { count, floor: await ctx.broker.orderIdFloor() };
+}

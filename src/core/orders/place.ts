@@ -1,9 +1,16 @@
 /**
  * Placing an order. The order of steps is the safety argument:
  *
- *   validate -> idempotency claim -> preview binding -> risk -> safety gates
- *   -> (SIMULATE: record, done) -> (approval needed: hold, done) -> allocate ids
- *   -> AUDIT ROW -> transmit
+ *   validate -> idempotency look-up -> preview binding -> risk -> safety gates
+ *   -> (SIMULATE: claim + record, done) -> (approval needed: claim, hold, done)
+ *   -> CLAIM + IDS + AUDIT ROWS (one durable transaction) -> transmit
+ *
+ * The key is looked at first (a replay or a request still in progress is
+ * answered before anything is assessed) but claimed only in the transaction
+ * that records the order (recordNewOrders): one write before transmit instead
+ * of three, and a claim that is checked where the order is written, so a
+ * duplicate racing in another process writes nothing and gets 409 or the
+ * replay, and a claim another gateway took over meanwhile sends nothing.
  *
  * An order held for approval is sent later by approvals/decide.ts, through
  * transmitApproved() below, after it has been assessed again.
@@ -37,8 +44,9 @@ import { resultFrom } from './mapping.js';
 import { applyBrokerState } from './order-events.js';
 import { riskKeyOf } from '../risk/history.js';
 import { approvalNeedFor, holdForApproval } from '../approvals/hold.js';
-import { claimKey } from './claims.js';
-import { allocateOrderIds } from './order-ids.js';
+import { openClaim } from './claims.js';
+import { allocateOrderIds, idReservation } from './order-ids.js';
+import type { FoldedClaim, IdempotencyClaimed, NewOrderRow, NewOrdersRequest } from '../audit/types.js';
 
 export const PLACE_SCOPE = 'orders.place';
 const SCOPE = PLACE_SCOPE;
@@ -51,7 +59,20 @@ class AfterTransmit extends Error {
   }
 }
 
+/** The key's claim was found to be another request's (or answered) while recording: nothing was written. */
+class ClaimedElsewhere extends Error {
+  constructor(readonly claim: IdempotencyClaimed) {
+    super('idempotency key claimed elsewhere');
+  }
+}
+
 type Stored = { kind: 'result'; result: OrderResult } | { kind: 'error'; code: GatewayError['code']; message: string; details: unknown };
+
+/** A placement's idempotency key, and whether this request holds it yet (then it is completed or released at the end). */
+interface PlaceKey {
+  claim: FoldedClaim;
+  held: boolean;
+}
 
 export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, options: PlaceOptions = {}): Promise<OrderResult> {
   const parsed = PlaceOrderRequest.safeParse(input);
@@ -63,43 +84,51 @@ export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, opti
   const key = options.idempotencyKey ?? (spec.clientOrderId !== undefined ? `coid:${accountId}:${spec.clientOrderId}` : null);
   if (key === null) return placeOnce(ctx, spec, previewId, accountId, null).catch(unwrap);
 
-  const requestHash = hashOf({ spec, accountId });
-  const owner = callerIdentity();
-  // The claim reaches the disk with the durable ORDER_SUBMITTED row that follows it (WAL order).
-  const { claim, abandonedSince } = await claimKey(ctx, { scope: SCOPE, key, owner, requestHash, options: RELAXED });
-  if (abandonedSince !== null) {
+  const opened = await openClaim(ctx, { scope: SCOPE, key, owner: callerIdentity(), requestHash: hashOf({ spec, accountId }) });
+  if (opened.kind === 'answered') return answer(opened.claim, key);
+  const placing: PlaceKey = { claim: opened.claim, held: opened.held };
+  if (opened.abandonedSince !== null) {
     // Taken over from a gateway that died mid-request. The order is in the log if and
     // only if it may have been sent (the log is written first): settle from there.
-    const orphan = await recoverOrphan(ctx, key, abandonedSince);
+    const orphan = await recoverOrphan(ctx, key, opened.abandonedSince);
     if (orphan) {
       await ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result: orphan } satisfies Stored);
       return { ...orphan, idempotentReplay: true };
     }
   }
-  if (claim.kind === 'replay') return replay(claim.result as Stored);
-  if (claim.kind === 'in-progress') {
-    throw new IdempotencyConflictError('A request with this idempotency key is still being processed; retry shortly', 'IDEMPOTENCY_IN_PROGRESS', { key });
-  }
   // A replay of this key was answered above; a new key must not reuse another order's clientOrderId.
   const taken = options.idempotencyKey !== undefined && spec.clientOrderId !== undefined ? await ctx.audit.findOrderByClientOrderId(accountId, spec.clientOrderId) : null;
   if (taken) {
-    await ctx.audit.releaseIdempotent(SCOPE, key);
+    if (placing.held) await ctx.audit.releaseIdempotent(SCOPE, key);
     throw new IdempotencyConflictError(`clientOrderId ${spec.clientOrderId ?? ''} is already used by order ${taken.orderId}`, 'IDEMPOTENCY_CONFLICT', { orderId: taken.orderId });
   }
   try {
-    const result = await placeOnce(ctx, spec, previewId, accountId, key);
+    const result = await placeOnce(ctx, spec, previewId, accountId, placing);
     // If a power cut loses the stored result, the order itself is in the log and recoverOrphan finds it.
-    await ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result } satisfies Stored, RELAXED);
+    if (placing.held) await ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result } satisfies Stored, RELAXED);
     return result;
   } catch (err) {
+    if (err instanceof ClaimedElsewhere) return answer(err.claim, key);
     if (err instanceof AfterTransmit) {
       await ctx.audit.completeIdempotent(SCOPE, key, { kind: 'error', code: err.inner.code, message: err.inner.message, details: err.inner.details } satisfies Stored);
       throw err.inner;
     }
     // Nothing reached the broker: a retry (after fixing the cause) may place it.
-    await ctx.audit.releaseIdempotent(SCOPE, key);
+    if (placing.held) {
+      await ctx.audit.releaseIdempotent(SCOPE, key);
+      throw err;
+    }
+    // Never claimed: if a request with this key got further meanwhile (this one raced it), answer as it does.
+    const now = await ctx.audit.peekIdempotent(SCOPE, key, placing.claim.owner, placing.claim.requestHash).catch(() => null);
+    if (now !== null) return answer(now, key);
     throw err;
   }
+}
+
+/** The answer to a request whose key another request has: that request's stored answer, or 409 while it runs. */
+function answer(claim: IdempotencyClaimed, key: string): OrderResult {
+  if (claim.kind === 'replay') return replay(claim.result as Stored);
+  throw new IdempotencyConflictError('A request with this idempotency key is still being processed; retry shortly', 'IDEMPOTENCY_IN_PROGRESS', { key });
 }
 
 /**
@@ -147,7 +176,7 @@ function replay(stored: Stored): OrderResult {
   throw new GatewayError(stored.code, stored.message, stored.details);
 }
 
-async function placeOnce(ctx: OrderContext, spec: OrderSpec, previewId: string | undefined, accountId: string, idempotencyKey: string | null): Promise<OrderResult> {
+async function placeOnce(ctx: OrderContext, spec: OrderSpec, previewId: string | undefined, accountId: string, placing: PlaceKey | null): Promise<OrderResult> {
   if (previewId !== undefined) ctx.previews.check(previewId, spec);
   const a = await assess(ctx, spec);
   const refs = { accountId, orderId: null, snapshot: a.gate.snapshot };
@@ -162,11 +191,24 @@ async function placeOnce(ctx: OrderContext, spec: OrderSpec, previewId: string |
     assertNotBlocked(a.gate);
   }
   const planned = bracketChildren(spec);
-  if (a.gate.outcome === 'SIMULATE') return simulate(ctx, a, planned, idempotencyKey);
+  if (a.gate.outcome === 'SIMULATE') return simulate(ctx, a, planned, placing);
   // Only an order that would be sent waits for a person: a simulated one reaches nobody.
   const need = approvalNeedFor(ctx, a);
-  if (need.required) return holdForApproval(ctx, a, need, idempotencyKey);
-  return transmit(ctx, a, planned, idempotencyKey);
+  if (need.required) {
+    if (placing !== null) await claimBeforeHold(ctx, placing);
+    return holdForApproval(ctx, a, need, placing?.claim.key ?? null);
+  }
+  return transmit(ctx, a, planned, placing?.claim.key ?? null, placing);
+}
+
+/** Holding for approval writes its own row (approvals/hold.ts), so the key is claimed on its own first. */
+async function claimBeforeHold(ctx: OrderContext, placing: PlaceKey): Promise<void> {
+  if (placing.held) return;
+  const { scope, key, owner, requestHash } = placing.claim;
+  // The claim reaches the disk with the durable APPROVAL_PENDING row that follows it (WAL order).
+  const begun = await ctx.audit.beginIdempotent(scope, key, owner, requestHash, RELAXED);
+  if (begun.kind !== 'new') throw new ClaimedElsewhere(begun);
+  placing.held = true;
 }
 
 /** Sending an approved order: the approval is recorded (by `onIds`) once the broker ids are known and before any order row, so a crash can never leave it approvable twice. */
@@ -177,33 +219,45 @@ export interface ApprovedSend {
 
 /** Sends an order held for approval, assessed again just now. Errors are the order path's (a failure after sending says so). */
 export async function transmitApproved(ctx: OrderContext, a: Assessment, approved: ApprovedSend, idempotencyKey: string | null): Promise<OrderResult> {
-  return transmit(ctx, a, bracketChildren(a.spec), idempotencyKey, approved).catch(unwrap);
+  return transmit(ctx, a, bracketChildren(a.spec), idempotencyKey, null, approved).catch(unwrap);
 }
 
-async function simulate(ctx: OrderContext, a: Assessment, planned: PlannedOrder[], key: string | null): Promise<OrderResult> {
+async function simulate(ctx: OrderContext, a: Assessment, planned: PlannedOrder[], placing: PlaceKey | null): Promise<OrderResult> {
   const base = `SIM-${randomBytes(6).toString('hex')}`;
-  const orders = await recordAll(planned, (p) => record(ctx, a, p, p.role === 'ENTRY' ? base : `${base}-${p.role === 'TAKE_PROFIT' ? 'TP' : 'SL'}`, base, 'SIMULATED', a.gate.reason, key));
+  const ids = planned.map((p) => (p.role === 'ENTRY' ? base : `${base}-${p.role === 'TAKE_PROFIT' ? 'TP' : 'SL'}`));
+  const rows = planned.map((p) => orderRow(ctx, a, p, 'SIMULATED', a.gate.reason, placing?.claim.key ?? null));
+  const { orders } = await recordNew(ctx, placing, { rows: () => withIds(rows, ids) });
   ctx.risk.recordPlaced(a.spec, a.accountId, ctx.clock.now());
   ctx.metrics.ordersByStatus.inc({ status: 'SIMULATED' });
   const [parent, ...children] = orders as [OrderDetail, ...OrderDetail[]];
   return resultFrom(parent, children, currentContext().correlationId, a.gate.reason);
 }
 
-async function transmit(ctx: OrderContext, a: Assessment, planned: PlannedOrder[], key: string | null, approved?: ApprovedSend): Promise<OrderResult> {
+async function transmit(ctx: OrderContext, a: Assessment, planned: PlannedOrder[], key: string | null, placing: PlaceKey | null, approved?: ApprovedSend): Promise<OrderResult> {
   const status = ctx.broker.status();
   if (!status.connected) throw new BrokerConnectionError(`The broker is ${status.state}; nothing was sent`, 'BROKER_UNAVAILABLE');
-  // From the store-wide sequence (order-ids.ts): unique across every gateway on this store.
-  const ids = await allocateOrderIds(ctx, planned.length);
-  const idFor = (i: number): string => ids[i] ?? '';
-  const parentId = idFor(0);
-  // Ids another broker's orders already have in this store (two brokers on one DATA_DIR) are never written over.
-  const [taken] = await ordersOf(ctx, ids);
-  if (taken) throw new OrderIdInUseError(taken.orderId, taken.brokerIdentity);
-  if (approved) await approved.onIds(parentId);
+  // Built here, in this request's context (its correlation id and caller); the ids are filled in when reserved.
+  const rows = planned.map((p) => orderRow(ctx, a, p, 'PENDING_SUBMIT', a.gate.warning, key, approved?.approvalId));
   // The audit rows come first, durable (awaited: committed and fsync'd): an order that is not in the log is never sent.
   // Nor is one whose idempotency claim another gateway might judge abandoned (a lapsed lease).
-  ctx.instance.assertLease();
-  await recordAll(planned, (p, i) => record(ctx, a, p, idFor(i), parentId, 'PENDING_SUBMIT', a.gate.warning, key, approved?.approvalId));
+  let ids: string[];
+  if (approved) {
+    // From the store-wide sequence (order-ids.ts): unique across every gateway on this store.
+    ids = await allocateOrderIds(ctx, planned.length);
+    // Ids another broker's orders already have in this store (two brokers on one DATA_DIR) are never written over.
+    const [taken] = await ordersOf(ctx, ids);
+    if (taken) throw new OrderIdInUseError(taken.orderId, taken.brokerIdentity);
+    await approved.onIds(ids[0] ?? '');
+    ctx.instance.assertLease();
+    await recordNew(ctx, null, { rows: () => withIds(rows, ids) });
+  } else {
+    // Claim, ids (store-wide sequence, order-ids.ts) and rows in one transaction; a reused id is refused inside it (expectNew).
+    const reserve = await idReservation(ctx, planned.length);
+    ctx.instance.assertLease();
+    ids = (await recordNew(ctx, placing, { reserve, rows: (reserved) => withIds(rows, reserved) })).ids;
+  }
+  const idFor = (i: number): string => ids[i] ?? '';
+  const parentId = idFor(0);
   ctx.risk.recordPlaced(a.spec, a.accountId, ctx.clock.now());
 
   let ack: PlaceOrderAck;
@@ -248,67 +302,69 @@ async function ordersOf(ctx: OrderContext, ids: readonly string[]): Promise<Orde
 }
 
 /**
- * Records an entry and its bracket children: asked for together, so they
- * share one group commit; settles only when every write has, and fails with
- * the first failure (nothing is transmitted unless all of them are recorded).
+ * Writes the orders' rows (entry and bracket children) in one transaction
+ * with the claim of the key, if this request does not hold it yet or holds a
+ * taken-over claim (checked there), and the id reservation, if asked.
+ * Nothing is transmitted unless all of it is recorded.
  */
-async function recordAll(planned: PlannedOrder[], one: (p: PlannedOrder, i: number) => Promise<OrderDetail>): Promise<OrderDetail[]> {
-  const settled = await Promise.allSettled(planned.map(one));
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<OrderDetail>).value);
-}
-
-async function record(
-  ctx: OrderContext,
-  a: Assessment,
-  p: PlannedOrder,
-  orderId: string,
-  parentId: string,
-  status: 'SIMULATED' | 'PENDING_SUBMIT',
-  message: string | null,
-  idempotencyKey: string | null,
-  approvalId?: string,
-): Promise<OrderDetail> {
-  const isEntry = p.role === 'ENTRY';
+async function recordNew(ctx: OrderContext, placing: PlaceKey | null, request: Omit<NewOrdersRequest, 'claim'>): Promise<{ ids: string[]; orders: OrderDetail[] }> {
+  const claim = placing !== null && (!placing.held || placing.claim.heldSince !== undefined) ? placing.claim : undefined;
+  let outcome;
   try {
-    const { order } = await ctx.audit.recordOrder(
-      auditRow(status === 'SIMULATED' ? 'ORDER_SIMULATED' : 'ORDER_SUBMITTED', { spec: p.spec, contract: a.contract, role: p.role, referencePrice: a.referencePrice, riskChecks: isEntry ? a.riskChecks : undefined, idempotencyKey, approvalId }, {
-        accountId: a.accountId,
-        orderId,
-        snapshot: a.gate.snapshot,
-      }),
-      {
-        orderId,
-        clientOrderId: isEntry ? (a.spec.clientOrderId ?? null) : null,
-        parentOrderId: isEntry ? null : parentId,
-        role: p.role,
-        accountId: a.accountId,
-        conId: a.contract.conId,
-        status,
-        spec: p.spec,
-        filledQuantity: 0,
-        remainingQuantity: p.spec.quantity,
-        avgFillPrice: null,
-        commission: null,
-        fills: [],
-        statusMessage: message,
-        correlationId: currentContext().correlationId,
-        // The order path's clock, the same one the risk windows are evaluated on.
-        createdAt: new Date(ctx.clock.now()).toISOString(),
-        brokerIdentity: ctx.identityFor(a.accountId),
-        // The entry is the placement the rate limits and the duplicate guard count (in every process, from the store).
-        placement: isEntry ? { riskKey: riskKeyOf(a.spec, a.accountId) } : undefined,
-        expectNew: true,
-      },
-    );
-    return order;
+    outcome = await ctx.audit.recordNewOrders({ ...request, claim });
   } catch (err) {
     const gw = toGatewayError(err);
     if (gw instanceof OrderIdInUseError) throw gw;
     if (gw instanceof AuditError) throw new AuditError(`The audit log could not record the order, so nothing was sent: ${gw.message}`, 'AUDIT_UNAVAILABLE', undefined, { cause: err });
     throw gw;
   }
+  if (outcome.kind === 'claimed-elsewhere') throw new ClaimedElsewhere(outcome.claim);
+  if (placing !== null) placing.held = true;
+  return outcome;
+}
+
+/** An order's pre-transmit rows, its id left to fill in (withIds). */
+function orderRow(ctx: OrderContext, a: Assessment, p: PlannedOrder, status: 'SIMULATED' | 'PENDING_SUBMIT', message: string | null, idempotencyKey: string | null, approvalId?: string): NewOrderRow {
+  const isEntry = p.role === 'ENTRY';
+  return {
+    entry: auditRow(status === 'SIMULATED' ? 'ORDER_SIMULATED' : 'ORDER_SUBMITTED', { spec: p.spec, contract: a.contract, role: p.role, referencePrice: a.referencePrice, riskChecks: isEntry ? a.riskChecks : undefined, idempotencyKey, approvalId }, {
+      accountId: a.accountId,
+      orderId: null,
+      snapshot: a.gate.snapshot,
+    }),
+    version: {
+      orderId: '',
+      clientOrderId: isEntry ? (a.spec.clientOrderId ?? null) : null,
+      parentOrderId: null,
+      role: p.role,
+      accountId: a.accountId,
+      conId: a.contract.conId,
+      status,
+      spec: p.spec,
+      filledQuantity: 0,
+      remainingQuantity: p.spec.quantity,
+      avgFillPrice: null,
+      commission: null,
+      fills: [],
+      statusMessage: message,
+      correlationId: currentContext().correlationId,
+      // The order path's clock, the same one the risk windows are evaluated on.
+      createdAt: new Date(ctx.clock.now()).toISOString(),
+      brokerIdentity: ctx.identityFor(a.accountId),
+      // The entry is the placement the rate limits and the duplicate guard count (in every process, from the store).
+      placement: isEntry ? { riskKey: riskKeyOf(a.spec, a.accountId) } : undefined,
+      expectNew: true,
+    },
+  };
+}
+
+/** The rows with their ids: the first is the entry, the parent of the others. */
+function withIds(rows: readonly NewOrderRow[], ids: readonly string[]): NewOrderRow[] {
+  const parentId = ids[0] ?? '';
+  return rows.map(({ entry, version }, i) => {
+    const orderId = ids[i] ?? '';
+    return { entry: { ...entry, orderId }, version: { ...version, orderId, parentOrderId: version.role === 'ENTRY' ? null : parentId } };
+  });
 }
 
 async function markUnknown(ctx: OrderContext, orderId: string, reason: string): Promise<void> {
