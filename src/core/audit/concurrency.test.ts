@@ -1,6 +1,8 @@
 /**
  * Several processes on one audit.db: the same idempotency keys claimed at the same
- * moment place exactly one order per key, and the shared hash chain stays intact.
+ * moment place exactly one order per key, and the shared hash chain stays intact;
+ * so does the order path's folded write, where the claim, the id and the order
+ * row are one transaction (recordNewOrders), and no id is handed out twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditQuery } from '../models.js';
@@ -53,6 +55,41 @@ describe('concurrent duplicates from several processes', () => {
       expect(pids.size).toBeGreaterThanOrEqual(2);
     } finally {
       await store.close();
+    }
+  }, 60_000);
+
+  it("place one order per key through the order path's folded write (claim + id + row in one transaction, three processes); no id is used twice", async () => {
+    const keys = 150;
+    const folded = tempDir();
+    try {
+      openAuditStore({ dataDir: folded.dir }).close();
+      const racers = (['asc', 'asc', 'desc'] as const).map((direction) => runFixture('folded-racer.mjs', [modulePath, folded.dir, String(keys), direction]));
+      await Promise.all(racers.map((r) => r.waitFor('ready')));
+      for (const r of racers) r.child.stdin?.end('go\n');
+      const exits = await Promise.all(racers.map((r) => r.exited));
+      for (const e of exits) expect(e, e.stderr).toMatchObject({ code: 0 });
+
+      const results = racers.flatMap((r) => r.lines.filter((l) => l !== 'ready').map((l) => JSON.parse(l) as { key: string; kind: string; orderId: string | null; pid: number }));
+      expect(results).toHaveLength(3 * keys);
+      const won = results.filter((r) => r.kind === 'new');
+      expect(new Set(won.map((r) => r.key)).size).toBe(keys);
+      expect(won).toHaveLength(keys);
+      // A loser wrote nothing and took no id: the ids are 1..keys, each once.
+      expect(won.map((r) => Number(r.orderId)).sort((a, b) => a - b)).toEqual(Array.from({ length: keys }, (_, i) => i + 1));
+      // The loser saw the winner's claim (in its look-up or inside its write): in progress or already answered.
+      expect(results.filter((r) => r.kind !== 'new').every((r) => r.kind === 'replay' || r.kind === 'in-progress')).toBe(true);
+      expect(new Set(won.map((r) => r.pid)).size).toBeGreaterThanOrEqual(2);
+
+      const store = openAuditStore({ dataDir: folded.dir });
+      try {
+        expect(await store.listOrders({ status: 'all', limit: 1000 })).toHaveLength(keys);
+        // Per key: an audit row and an order version, and in state_log its claim and its completion.
+        expect(await store.verify()).toMatchObject({ ok: true, checkedRows: 4 * keys });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      folded.cleanup();
     }
   }, 60_000);
 });
