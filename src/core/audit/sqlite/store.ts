@@ -116,6 +116,8 @@ export interface AuditStoreOptions extends OpenOptions {
 export interface StoreWriteStats extends GroupCommitStats {
   walSyncs: number;
   walCheckpoints: number;
+  /** Checkpoint rounds the worker could not finish, so this connection copied the rest on its own thread. */
+  walCatchUps: number;
 }
 
 export const AUDIT_DB_FILE = 'audit.db';
@@ -215,7 +217,7 @@ class Store implements SqliteAuditStore {
   }
 
   get groupStats(): StoreWriteStats {
-    return { ...this.group.stats, walSyncs: this.walSync?.syncs ?? 0, walCheckpoints: this.walCheckpoints.checkpoints };
+    return { ...this.group.stats, walSyncs: this.walSync?.syncs ?? 0, walCheckpoints: this.walCheckpoints.checkpoints, walCatchUps: this.walCheckpoints.catchUps };
   }
 
   private now(): string {

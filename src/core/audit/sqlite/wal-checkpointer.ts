@@ -12,40 +12,56 @@
  * Instead the connection's automatic checkpoint is off and, every
  * `everyCommits` commits, a worker thread with its own connection runs a
  * PASSIVE checkpoint (it never waits for a lock, and writers go on appending
- * to the WAL while it copies), and then the connection itself checkpoints
- * what was committed while the worker copied (`catchUp`, on the main thread:
- * a few frames, the WAL already synced by the durable commits). Only a WAL
- * copied to its last frame when a write begins is restarted from its start,
- * and at 300 commits a second the worker's own copy never ends on the last
- * frame: without the catch-up the WAL grew without bound (measured). The
- * next commit then rewrites the WAL header and syncs it, once per
- * `everyCommits`. The larger WAL left between checkpoints (about 40 MB at
- * the default for audit.db) costs readers nothing measurable (the wal-index
- * is a hash table).
+ * to the WAL while it copies). Only a WAL copied to its last frame when a
+ * write begins is restarted from its start, and writers append while the
+ * first pass copies the bulk: so the worker copies again what they appended
+ * meanwhile (a few frames, a short pass) until a pass ends on the last frame,
+ * up to `PASSES` passes. At 50 orders/s one of the first passes gets there;
+ * when none does (writers never pause), the connection itself copies the rest
+ * (`catchUp`, on the main thread: two fsyncs and the copy, about 4-12 ms
+ * measured under load), so the WAL never grows without bound (it did, without
+ * a catch-up: measured). The next commit after a complete copy rewrites the
+ * WAL header and syncs it, once per round; that one stays on the connection.
+ * The larger WAL left between checkpoints (about 40 MB at the default for
+ * audit.db) costs readers nothing measurable (the wal-index is a hash table).
  *
  * The worker is code in a string (not a module file) so that it runs the same
  * from dist/ and from the TypeScript sources under the test runner; it loads
  * the same better-sqlite3 as this process. It is started at the first
  * checkpoint, so a short-lived store (the CLI, a test) never starts one, and
- * it never keeps the process alive.
+ * it never keeps the process alive. Its connection can be closed
+ * synchronously (`closeNow`), for an owner whose own close() is synchronous
+ * (sim.db): a worker still closing its connection after its owner had closed
+ * wrote next to the database (a test removing the folder met ENOTEMPTY).
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+
+/** Passes a round may take to reach the WAL's last frame before the connection copies the rest itself. */
+export const PASSES = 8;
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { fileMustExist: true });
 db.pragma('synchronous = FULL');
+const closed = new Int32Array(workerData.closed);
 parentPort.on('message', (message) => {
   if (message === 'close') {
     db.close();
+    Atomics.store(closed, 0, 1);
+    Atomics.notify(closed, 0);
     parentPort.close();
     return;
   }
   try {
-    const [result] = db.pragma('wal_checkpoint(PASSIVE)');
-    parentPort.postMessage({ ok: true, frames: result.log, copied: result.checkpointed });
+    let result;
+    let passes = 0;
+    do {
+      [result] = db.pragma('wal_checkpoint(PASSIVE)');
+      passes += 1;
+    } while (result.checkpointed < result.log && passes < workerData.passes);
+    parentPort.postMessage({ ok: true, frames: result.log, copied: result.checkpointed, passes });
   } catch (err) {
     parentPort.postMessage({ ok: false, message: err instanceof Error ? err.message : String(err) });
   }
@@ -56,9 +72,11 @@ const driver = createRequire(import.meta.url).resolve('better-sqlite3');
 
 export interface CheckpointOutcome {
   ok: boolean;
-  /** Frames in the WAL and frames copied into the database file (ok only). */
+  /** Frames in the WAL and frames copied into the database file after the last pass (ok only). */
   frames?: number;
   copied?: number;
+  /** Passes the worker made in this round (ok only). */
+  passes?: number;
   message?: string;
 }
 
@@ -67,7 +85,11 @@ export class WalCheckpointer {
   private commits = 0;
   private running = false;
   private closed = false;
+  /** Set to 1 by the worker once its connection is closed (closeNow waits on it). */
+  private readonly workerClosed = new Int32Array(new SharedArrayBuffer(4));
   checkpoints = 0;
+  /** Rounds whose worker did not reach the WAL's last frame, so the connection copied the rest on its own thread. */
+  catchUps = 0;
 
   constructor(
     private readonly path: string,
@@ -92,12 +114,14 @@ export class WalCheckpointer {
 
   private start(): Worker {
     if (this.worker !== null) return this.worker;
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, path: this.path } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, path: this.path, passes: PASSES, closed: this.workerClosed.buffer } });
     worker.unref();
     worker.on('message', (outcome: CheckpointOutcome) => {
       this.running = false;
       this.checkpoints += 1;
-      if (!this.closed) {
+      const complete = outcome.ok && outcome.copied !== undefined && outcome.copied >= (outcome.frames ?? 0);
+      if (!this.closed && !complete) {
+        this.catchUps += 1;
         try {
           this.catchUp();
         } catch (err) {
@@ -128,5 +152,22 @@ export class WalCheckpointer {
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.postMessage('close');
     return exited;
+  }
+
+  /**
+   * Closes the worker's connection before returning (the thread ends on its own soon after, touching no
+   * file): for an owner whose close() is synchronous. Blocks for at most a pass in progress, or `timeoutMs`.
+   * False when the worker did not answer in time.
+   */
+  closeNow(timeoutMs = 10_000): boolean {
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = null;
+    if (worker === null) return true;
+    worker.postMessage('close');
+    // The worker runs its own event loop: it receives 'close' while this thread waits.
+    const answered = Atomics.wait(this.workerClosed, 0, 0, timeoutMs) !== 'timed-out';
+    if (!answered) void worker.terminate();
+    return answered;
   }
 }
