@@ -1,5 +1,5 @@
 /**
- * sim.db's WAL is copied into sim.db by a worker thread every 1,000 commits,
+ * sim.db's WAL is copied into sim.db by a worker thread every 250 commits,
  * never inside a commit on the event loop (SQLite's own checkpoint synced
  * the WAL's 4 MB there, stalling the next order), and close() returns only
  * once that worker's connection is closed: the folder can be removed at once
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SimStore } from './store.js';
+import { SIM_CHECKPOINT_EVERY_COMMITS, SimStore } from './store.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -41,21 +41,23 @@ const inFileOnly = (dataDir: string, key: string): string | null => {
 };
 
 describe('sim.db checkpoints', () => {
-  it('no commit copies the WAL on the event loop; after 1,000 commits a worker does, and close() leaves nothing behind', async () => {
+  it('no commit copies the WAL on the event loop; every 250 commits a worker does, and close() leaves nothing behind', async () => {
     const d = dataDir();
     const store = new SimStore(d);
     let closed = false;
     try {
-      // Well past the 1,000 pages at which SQLite's own checkpoint would have copied them (the store's first commit is its schema version).
-      for (let i = 1; i <= 990; i++) store.setMeta('counter', String(i));
+      // Up to the threshold no commit copies anything into the file (the store's first commit is its schema version).
+      const value = (i: number): string => `${i}:${'x'.repeat(1_000)}`;
+      const last = SIM_CHECKPOINT_EVERY_COMMITS - 1;
+      for (let i = 1; i < last; i++) store.setMeta('counter', value(i));
       expect(inFileOnly(d, 'counter')).toBeNull();
-      for (let i = 991; i <= 1000; i++) store.setMeta('counter', String(i));
+      store.setMeta('counter', value(last));
       let copied: string | null = null;
       for (let waited = 0; copied === null && waited < 10_000; waited += 20) {
         await new Promise((r) => setTimeout(r, 20));
         copied = inFileOnly(d, 'counter');
       }
-      expect(Number(copied)).toBeGreaterThanOrEqual(999);
+      expect(copied).toBe(value(last));
       store.close();
       closed = true;
       // The worker's connection closed before the store's: the last connection removed the WAL.
