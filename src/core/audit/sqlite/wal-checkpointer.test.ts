@@ -109,6 +109,17 @@ describe('WalCheckpointer', () => {
     expect(existsSync(`${file}-shm`)).toBe(false);
   });
 
+  it('closeNow does not wait for a worker that could not open the database', () => {
+    const seen: CheckpointOutcome[] = [];
+    checkpointer = new WalCheckpointer(join(dir, 'missing.db'), 1, () => undefined, (o) => seen.push(o));
+    checkpointer.committed();
+    // This thread blocks (no event reaches it) while the worker starts and dies: closeNow sees only the flag.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
+    const started = Date.now();
+    expect(checkpointer.closeNow(5_000)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
   it('closeNow without a worker started returns at once', () => {
     checkpointer = new WalCheckpointer(file, 1000, () => undefined);
     insert(1);

@@ -43,14 +43,24 @@ export const PASSES = 8;
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-const db = new Database(workerData.path, { fileMustExist: true });
-db.pragma('synchronous = FULL');
 const closed = new Int32Array(workerData.closed);
+const released = () => {
+  Atomics.store(closed, 0, 1);
+  Atomics.notify(closed, 0);
+};
+let db;
+try {
+  db = new Database(workerData.path, { fileMustExist: true });
+  db.pragma('synchronous = FULL');
+} catch (err) {
+  // No connection to wait for: a closeNow() must not wait out its time-out for a worker that died here.
+  released();
+  throw err;
+}
 parentPort.on('message', (message) => {
   if (message === 'close') {
     db.close();
-    Atomics.store(closed, 0, 1);
-    Atomics.notify(closed, 0);
+    released();
     parentPort.close();
     return;
   }
