@@ -160,6 +160,9 @@ export class WalCheckpointer {
     // Settles once the worker's connection is closed and the thread is gone: until then it may still
     // write next to the database (its last close checkpoints), so a caller removing the folder waits.
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    // The worker is unref'd while it works; waiting for its exit must keep the process alive, or a
+    // script whose last await is close() ends with that promise unsettled (exit code 13).
+    worker.ref();
     worker.postMessage('close');
     return exited;
   }
