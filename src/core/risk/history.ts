@@ -88,8 +88,26 @@ export interface StoreHistory {
   accountMessages(accountId: string, fromMs: number, fromInclusive: boolean, nowMs: number): Promise<number>;
 }
 
+/**
+ * Hashes of recent canonical texts. An order's key is asked for twice (the duplicate check reads the
+ * last identical order, then the placement stores the key), and a bot repeats the same few specs: the
+ * hash is the costly part, so it is remembered by the exact text it was made from (never by object, so
+ * a spec changed in place still gets its own key). Bounded: cleared when full.
+ */
+const recentKeys = new Map<string, string>();
+const RECENT_KEYS_LIMIT = 256;
+
 /** The key the duplicate guard compares, as stored on a placed order's row (a hash: the canonical text can be long). */
-export const riskKeyOf = (spec: OrderSpec, accountId: string): string => sha256Hex(duplicateKey(spec, accountId));
+export const riskKeyOf = (spec: OrderSpec, accountId: string): string => {
+  const text = duplicateKey(spec, accountId);
+  let key = recentKeys.get(text);
+  if (key === undefined) {
+    key = sha256Hex(text);
+    if (recentKeys.size >= RECENT_KEYS_LIMIT) recentKeys.clear();
+    recentKeys.set(text, key);
+  }
+  return key;
+};
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const MINUTE_MS = 60_000;
