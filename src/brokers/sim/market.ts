@@ -59,6 +59,14 @@ export class Market {
   private readonly tradePrices = new WeakMap<Instrument, Memo<number, number>>();
   /** The last quote per instrument and the instant it was made for (quotes are pure in (instrument, t)). */
   private readonly lastQuotes = new WeakMap<Instrument, { t: number; quote: Quote }>();
+  /**
+   * The quote's day range: the interior sample instants of the last one and their high and low. As the
+   * day goes on a quote's samples move only when a spacing crosses a whole second, so most quotes find
+   * the same instants (compared one by one) and read two prices, not fifty.
+   */
+  private readonly daySamples = new WeakMap<Instrument, { from: number; instants: number[]; high: number; low: number }>();
+  /** The previous close per instrument and the New York day it was asked on (a pure function of the two). */
+  private readonly previousCloses = new WeakMap<Instrument, { day: number; close: number | null }>();
 
   constructor(
     readonly seed: number,
@@ -236,13 +244,41 @@ export class Market {
     const close = this.priceFor(inst, to, what);
     let high = Math.max(open, close);
     let low = Math.min(open, close);
-    const n = Math.max(0, Math.min(samples, Math.floor((to - from) / 1000) - 1));
+    const n = sampleCount(from, to, samples);
     for (let i = 1; i <= n; i++) {
-      const p = this.priceFor(inst, from + Math.floor(((to - from) * i) / (n + 1) / 1000) * 1000, what);
+      const p = this.priceFor(inst, sampleAt(from, to, n, i), what);
       if (p > high) high = p;
       if (p < low) low = p;
     }
     return { open, high, low, close };
+  }
+
+  /**
+   * The quote's day bar: what `ohlc(inst, from, to, 'TRADES', 48)` returns (the same instants, so the same
+   * prices), with the interior samples' high and low kept for the next quote when its instants are the same.
+   */
+  private dayRange(inst: Instrument, from: number, to: number): { open: number; high: number; low: number } {
+    const open = this.priceFor(inst, from, 'TRADES');
+    const close = this.priceFor(inst, to, 'TRADES');
+    const n = sampleCount(from, to, DAY_BAR_SAMPLES);
+    let kept = this.daySamples.get(inst);
+    let same = kept !== undefined && kept.from === from && kept.instants.length === n;
+    for (let i = 1; same && i <= n; i++) same = kept?.instants[i - 1] === sampleAt(from, to, n, i);
+    if (!kept || !same) {
+      const instants: number[] = [];
+      let high = -Infinity;
+      let low = Infinity;
+      for (let i = 1; i <= n; i++) {
+        const at = sampleAt(from, to, n, i);
+        instants.push(at);
+        const p = this.priceFor(inst, at, 'TRADES');
+        if (p > high) high = p;
+        if (p < low) low = p;
+      }
+      kept = { from, instants, high, low };
+      this.daySamples.set(inst, kept);
+    }
+    return { open, high: Math.max(open, close, kept.high), low: Math.min(open, close, kept.low) };
   }
 
   /** The windows bars are drawn from on trading day `day`, on the calendar of `mode` (the market's own by default). */
@@ -287,7 +323,7 @@ export class Market {
       const w = this.barWindow(inst, day, useRth, mode);
       if (!w || w.start >= toMs || w.end <= fromMs) continue;
       const end = Math.min(w.end, toMs);
-      out.push({ ...this.makeBar(inst, day * DAY_MS, w.start, end, what, 48), day });
+      out.push({ ...this.makeBar(inst, day * DAY_MS, w.start, end, what, DAY_BAR_SAMPLES), day });
     }
     return out;
   }
@@ -391,9 +427,9 @@ export class Market {
     let high: number | null = null;
     let low: number | null = null;
     const w = this.barWindow(inst, today, useRth);
-    const bars = this.dailyBars(inst, w && w.start <= t ? w.start : t, t, useRth, 'TRADES').filter((b) => b.day === today);
-    const todayBar = bars[bars.length - 1];
-    if (todayBar) {
+    // Today's daily bar so far (dailyBars' bar for today, cut at t), when today's session has begun.
+    if (w && w.start < t && w.end > w.start) {
+      const todayBar = this.dayRange(inst, w.start, Math.min(w.end, t));
       open = todayBar.open;
       high = Math.max(todayBar.high, touch.last);
       low = Math.min(todayBar.low, touch.last);
@@ -427,11 +463,18 @@ export class Market {
   /** Close of the last regular session that ended before the trading day of `t`. */
   previousClose(inst: Instrument, t: number): number | null {
     const today = toEt(t).day;
+    const kept = this.previousCloses.get(inst);
+    if (kept && kept.day === today) return kept.close;
+    let close: number | null = null;
     for (let day = today - 1; day > today - 10; day--) {
       const pw = this.barWindow(inst, day, true);
-      if (pw) return roundTick(this.fair(inst, pw.end), inst.contract.minTick);
+      if (pw) {
+        close = roundTick(this.fair(inst, pw.end), inst.contract.minTick);
+        break;
+      }
     }
-    return null;
+    this.previousCloses.set(inst, { day: today, close });
+    return close;
   }
 
   /** New York calendar date of `t`, for callers that label sessions. */
@@ -444,6 +487,15 @@ export class Market {
     return regularWindow(inst.schedule, 'real', day)?.end ?? etToUtc(day, inst.schedule.rthClose);
   }
 }
+
+/** A daily bar (and a quote's day range, which is today's daily bar so far) samples this many instants inside its window. */
+const DAY_BAR_SAMPLES = 48;
+
+/** How many interior instants `ohlc` samples in [from, to]: at most `samples`, at most one per whole second inside. */
+const sampleCount = (from: number, to: number, samples: number): number => Math.max(0, Math.min(samples, Math.floor((to - from) / 1000) - 1));
+
+/** The `i`-th of `n` evenly spaced interior instants of [from, to], on a whole second from `from`. */
+const sampleAt = (from: number, to: number, n: number, i: number): number => from + Math.floor(((to - from) * i) / (n + 1) / 1000) * 1000;
 
 const stripDay = (b: Bar & { day: number }): Bar => {
   const { day: _day, ...bar } = b;
