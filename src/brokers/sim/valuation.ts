@@ -33,6 +33,8 @@ interface Valued {
   version: number;
   value: AccountValuation;
   marks: Map<number, Mark | null>;
+  /** The rate of each currency other than the base that the valuation read. */
+  rates: Map<string, number>;
 }
 
 export class AccountValuer {
@@ -128,21 +130,62 @@ export class AccountValuer {
     return this.valuedNow().value;
   }
 
-  /** The valuation now with the instant and the marks it used (the daily P&L reads the same marks, not new ones). */
+  /**
+   * The valuation now with the instant and the marks it used (the daily P&L reads the same marks, not new ones).
+   *
+   * A valuation is a pure function of the ledger, the marks of its open positions and the rates of its
+   * other currencies. So the last one is reused at a later instant when the ledger is the same version and
+   * every mark and rate it read is the same now: prices move once a second, and the assessment, the
+   * buying-power check and the loss check of orders within that second then value the account once.
+   */
   private valuedNow(): Valued {
     const now = this.sim.clock.now();
     const c = this.valuationCache;
-    if (c && c.at === now && c.version === this.ledgerVersion) return c;
+    if (c && c.version === this.ledgerVersion) {
+      if (c.at === now) return c;
+      if (this.sameInputs(c, now)) {
+        const valued = { ...c, at: now };
+        this.valuationCache = valued;
+        return valued;
+      }
+    }
     const marks = new Map<number, Mark | null>();
+    const rates = new Map<string, number>();
     const markAt = this.markOf(now);
-    const value = this.current.valuation((p) => {
-      const mark = markAt(p);
-      marks.set(p.conId, mark);
-      return mark;
-    }, this.rateOf(now));
-    const valued = { at: now, version: this.ledgerVersion, value, marks };
+    const rateAt = this.rateOf(now);
+    const value = this.current.valuation(
+      (p) => {
+        const mark = markAt(p);
+        marks.set(p.conId, mark);
+        return mark;
+      },
+      (currency) => {
+        const rate = rateAt(currency);
+        rates.set(currency, rate);
+        return rate;
+      },
+    );
+    const valued = { at: now, version: this.ledgerVersion, value, marks, rates };
     this.valuationCache = valued;
     return valued;
+  }
+
+  /** Whether every mark and rate valuation `c` read (of the same ledger) is the same at `t`. */
+  private sameInputs(c: Valued, t: number): boolean {
+    const markAt = this.markOf(t);
+    for (const [conId, was] of c.marks) {
+      const p = this.current.position(conId);
+      if (!p) return false;
+      const mark = markAt(p);
+      if (mark === null || was === null) {
+        if (mark !== was) return false;
+        continue;
+      }
+      if (mark.price !== was.price || mark.fx !== was.fx || mark.margin !== was.margin || mark.underlyingPrice !== was.underlyingPrice) return false;
+    }
+    const rateAt = this.rateOf(t);
+    for (const [currency, was] of c.rates) if (rateAt(currency) !== was) return false;
+    return true;
   }
 
   /** The account valued at another instant (not cached): financing values each day's end. */
