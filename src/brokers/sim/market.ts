@@ -59,12 +59,8 @@ export class Market {
   private readonly tradePrices = new WeakMap<Instrument, Memo<number, number>>();
   /** The last quote per instrument and the instant it was made for (quotes are pure in (instrument, t)). */
   private readonly lastQuotes = new WeakMap<Instrument, { t: number; quote: Quote }>();
-  /**
-   * The quote's day range: the interior sample instants of the last one and their high and low. As the
-   * day goes on a quote's samples move only when a spacing crosses a whole second, so most quotes find
-   * the same instants (compared one by one) and read two prices, not fifty.
-   */
-  private readonly daySamples = new WeakMap<Instrument, { from: number; instants: number[]; high: number; low: number }>();
+  /** The last quote's day-range sample instants and their prices, per instrument (see dayRange). */
+  private readonly daySamples = new WeakMap<Instrument, { from: number; instants: number[]; prices: number[] }>();
   /** The previous close per instrument and the New York day it was asked on (a pure function of the two). */
   private readonly previousCloses = new WeakMap<Instrument, { day: number; close: number | null }>();
 
@@ -255,30 +251,32 @@ export class Market {
 
   /**
    * The quote's day bar: what `ohlc(inst, from, to, 'TRADES', 48)` returns (the same instants, so the same
-   * prices), with the interior samples' high and low kept for the next quote when its instants are the same.
+   * prices). The last quote's instants and prices are kept: as the day goes on an instant moves only when
+   * its spacing crosses a whole second, so a quote reads the prices of the few instants that moved.
    */
   private dayRange(inst: Instrument, from: number, to: number): { open: number; high: number; low: number } {
     const open = this.priceFor(inst, from, 'TRADES');
     const close = this.priceFor(inst, to, 'TRADES');
     const n = sampleCount(from, to, DAY_BAR_SAMPLES);
     let kept = this.daySamples.get(inst);
-    let same = kept !== undefined && kept.from === from && kept.instants.length === n;
-    for (let i = 1; same && i <= n; i++) same = kept?.instants[i - 1] === sampleAt(from, to, n, i);
-    if (!kept || !same) {
-      const instants: number[] = [];
-      let high = -Infinity;
-      let low = Infinity;
-      for (let i = 1; i <= n; i++) {
-        const at = sampleAt(from, to, n, i);
-        instants.push(at);
-        const p = this.priceFor(inst, at, 'TRADES');
-        if (p > high) high = p;
-        if (p < low) low = p;
-      }
-      kept = { from, instants, high, low };
+    if (!kept || kept.from !== from || kept.instants.length !== n) {
+      kept = { from, instants: [], prices: [] };
       this.daySamples.set(inst, kept);
     }
-    return { open, high: Math.max(open, close, kept.high), low: Math.min(open, close, kept.low) };
+    let high = Math.max(open, close);
+    let low = Math.min(open, close);
+    for (let i = 1; i <= n; i++) {
+      const at = sampleAt(from, to, n, i);
+      let p = kept.prices[i - 1];
+      if (kept.instants[i - 1] !== at || p === undefined) {
+        p = this.priceFor(inst, at, 'TRADES');
+        kept.instants[i - 1] = at;
+        kept.prices[i - 1] = p;
+      }
+      if (p > high) high = p;
+      if (p < low) low = p;
+    }
+    return { open, high, low };
   }
 
   /** The windows bars are drawn from on trading day `day`, on the calendar of `mode` (the market's own by default). */
