@@ -47,6 +47,8 @@ export class AccountValuer {
    * are committed, so getPnl does not read and parse the whole day's history on every call.
    */
   private dayFills: DayFills | null = null;
+  /** The New York day the last P&L fell in, [from, to) in ms with its start as ISO text (days change once a day). */
+  private pnlDay: { from: number; to: number; since: string } | null = null;
 
   constructor(
     private readonly sim: SimState,
@@ -193,6 +195,17 @@ export class AccountValuer {
     return this.current.valuation(this.markOf(t), this.rateOf(t));
   }
 
+  /** New York midnight that starts the day of `t`, as ISO text. */
+  private dayStartOf(t: number): string {
+    const d = this.pnlDay;
+    if (d && d.from <= t && t < d.to) return d.since;
+    const day = toEt(t).day;
+    const from = etToUtc(day, 0);
+    const since = new Date(from).toISOString();
+    this.pnlDay = { from, to: etToUtc(day + 1, 0), since };
+    return since;
+  }
+
   /** Fills of `accountId` at or after `since` (store order), from the day cache. */
   private fillsSince(store: SimStore, since: string, accountId: string): DayFills {
     const d = this.dayFills;
@@ -256,8 +269,7 @@ export class AccountValuer {
     // One instant for all of it: the valuation's, whose marks the daily P&L reuses.
     const { at: now, value: v, marks: valuedMarks } = this.valuedNow();
     // The day starts at New York midnight; its P&L is measured from the previous close for what was held overnight.
-    const dayStart = new Date(etToUtc(toEt(now).day, 0)).toISOString();
-    const today = this.fillsSince(store, dayStart, accountId);
+    const today = this.fillsSince(store, this.dayStartOf(now), accountId);
     const markAt = this.markOf(now);
     // Open positions were marked by the valuation; one traded flat today is marked here.
     const marks = (p: LedgerPosition): Mark | null => (valuedMarks.has(p.conId) ? (valuedMarks.get(p.conId) ?? null) : markAt(p));
