@@ -12,6 +12,7 @@
  */
 import { Decimal } from 'decimal.js';
 import type { Instrument } from './catalogue.js';
+import { decimalOf } from './decimals.js';
 import { financingOf } from './interest-rates.js';
 import type { SimMarketData } from './market-data.js';
 
@@ -24,7 +25,7 @@ export interface ChargeCurrency {
 /** The currency an execution of `inst` is charged in, with its rate to the base currency at `t`. */
 export function chargeCurrency(inst: Instrument, prices: SimMarketData, base: string, t: number): ChargeCurrency {
   const currency = inst.cls === 'fx' ? base : 'USD';
-  return { currency, rate: new Decimal(prices.fxRate(currency, t)) };
+  return { currency, rate: decimalOf(prices.fxRate(currency, t)) };
 }
 
 /** Decimal places of a currency's smallest unit (the yen has none). */
@@ -33,10 +34,10 @@ export const minorUnits = (currency: string): number => financingOf(currency)?.m
 /** A USD schedule amount in the charge currency, rounded to its smallest unit as IBKR books it (USD itself is left as computed). */
 export function inChargeCurrency(usd: Decimal, charge: ChargeCurrency, prices: SimMarketData, t: number): Decimal {
   if (charge.currency === 'USD') return usd;
-  return usd.times(prices.fxRate('USD', t)).dividedBy(charge.rate).toDecimalPlaces(minorUnits(charge.currency), Decimal.ROUND_HALF_UP);
+  return usd.times(decimalOf(prices.fxRate('USD', t))).dividedBy(charge.rate).toDecimalPlaces(minorUnits(charge.currency), Decimal.ROUND_HALF_UP);
 }
 
 /** USD per unit of the contract's currency at `t`: what commission caps and fees are measured against. */
 export function usdPerUnit(inst: Instrument, prices: SimMarketData, t: number): Decimal {
-  return new Decimal(prices.usdRate(inst.contract.currency, t));
+  return decimalOf(prices.usdRate(inst.contract.currency, t));
 }

@@ -14,6 +14,21 @@ import type { InstrumentClass } from './catalogue.js';
 import { FEES, feeRate, secFeeRate } from './fee-schedule.js';
 
 const ZERO = new Decimal(0);
+// The schedule's figures as Decimals, made once (parsing their text was a cost per order).
+const D = {
+  fixedPerShare: new Decimal('0.005'),
+  one: new Decimal(1),
+  onePercent: new Decimal('0.01'),
+  optionBelow5c: new Decimal('0.25'),
+  optionBelow10c: new Decimal('0.50'),
+  optionPerContract: new Decimal('0.65'),
+  fiveCents: new Decimal('0.05'),
+  tenCents: new Decimal('0.10'),
+  microFuture: new Decimal('0.25'),
+  future: new Decimal('0.85'),
+  fxRate: new Decimal('0.00002'),
+  fxMinimum: new Decimal(2),
+} as const;
 
 /** IBKR Pro's two pricing plans. */
 export type CommissionPlan = 'fixed' | 'tiered';
@@ -41,24 +56,24 @@ export function orderCommission(input: CommissionInput): Decimal {
       // Fixed: USD 0.005 per share, at least USD 1.00, at most 1% of trade value.
       // Tiered: USD 0.0035 per share (first tier), at least USD 0.35, at most 1%.
       const tiered = input.plan === 'tiered';
-      const perShare = quantity.times(tiered ? feeRate(FEES.tieredStockPerShare) : '0.005');
-      const minimum = tiered ? feeRate(FEES.tieredStockMinimum) : new Decimal(1);
-      fee = Decimal.min(Decimal.max(perShare, minimum), valueUsd.times('0.01'));
+      const perShare = quantity.times(tiered ? feeRate(FEES.tieredStockPerShare) : D.fixedPerShare);
+      const minimum = tiered ? feeRate(FEES.tieredStockMinimum) : D.one;
+      fee = Decimal.min(Decimal.max(perShare, minimum), valueUsd.times(D.onePercent));
       break;
     }
     case 'option': {
       // USD 0.65 per contract (0.50 for premiums 0.05-0.10, 0.25 below 0.05), at least USD 1.00.
-      const rate = input.price.lt('0.05') ? '0.25' : input.price.lt('0.10') ? '0.50' : '0.65';
-      fee = Decimal.max(quantity.times(rate), 1);
+      const rate = input.price.lt(D.fiveCents) ? D.optionBelow5c : input.price.lt(D.tenCents) ? D.optionBelow10c : D.optionPerContract;
+      fee = Decimal.max(quantity.times(rate), D.one);
       break;
     }
     case 'future':
       // USD 0.85 per contract; micro contracts USD 0.25.
-      fee = quantity.times(input.symbol.startsWith('M') ? '0.25' : '0.85');
+      fee = quantity.times(input.symbol.startsWith('M') ? D.microFuture : D.future);
       break;
     case 'fx':
       // 0.20 basis points of trade value, at least USD 2.00.
-      fee = Decimal.max(valueUsd.times('0.00002'), 2);
+      fee = Decimal.max(valueUsd.times(D.fxRate), D.fxMinimum);
       break;
     case 'index':
       fee = ZERO;

@@ -72,7 +72,16 @@ export const FEES = {
   shortBorrowFee: rate('0.0025', 'https://www.interactivebrokers.com/en/pricing/short-sale-cost.php (general collateral, about 0.25% a year)', '2025-07'),
 } as const;
 
-export const feeRate = (r: Rate): Decimal => new Decimal(r.value);
+/** Each rate's Decimal, made once (a rate's text never changes; parsing it was a cost per order). */
+const rateDecimals = new WeakMap<Rate, Decimal>();
+export const feeRate = (r: Rate): Decimal => {
+  let d = rateDecimals.get(r);
+  if (d === undefined) {
+    d = new Decimal(r.value);
+    rateDecimals.set(r, d);
+  }
+  return d;
+};
 
 /**
  * The SEC Section 31 rate by charge date (UTC day the sale executes), newest

@@ -28,6 +28,7 @@
 import { Decimal } from 'decimal.js';
 import type { Contract } from '../../core/models.js';
 import type { InstrumentClass, MarginRule } from './catalogue.js';
+import { decimalOf, dividedByNumber, ONE } from './decimals.js';
 import { optionMargin, shareCover } from './option-margin.js';
 
 const ZERO = new Decimal(0);
@@ -210,7 +211,7 @@ export class Ledger {
   }
 
   applyFill(fill: FillInput): FillEffect {
-    const mult = new Decimal(fill.contract.multiplier ?? 1);
+    const mult = decimalOf(fill.contract.multiplier ?? 1);
     const signed = fill.side === 'BUY' ? fill.quantity : fill.quantity.neg();
     // In the contract's currency: the basis stays there, so a later rate move shows as P&L.
     const unitValue = fill.price.times(mult);
@@ -283,7 +284,7 @@ export class Ledger {
 
   /** Base currency per unit of the currency a fill's commission is paid in. */
   private rateOfCommission(fill: FillInput, currency: string): Decimal {
-    if (currency === this.base) return new Decimal(1);
+    if (currency === this.base) return ONE;
     if (currency === fill.contract.currency) return fill.fxRate;
     if (fill.commissionRate) return fill.commissionRate;
     throw new Error(`No conversion rate given for a commission in ${currency}`);
@@ -317,9 +318,9 @@ export class Ledger {
 
   /** Values every open position at its mark and derives the account's IBKR-style figures. */
   valuation(markOf: (p: LedgerPosition) => Mark | null, rateOf: RateOf = baseOnly(this.base)): AccountValuation {
-    const cashBalances: CashBalance[] = [{ currency: this.base, amount: this.totals.cash, rate: new Decimal(1) }];
+    const cashBalances: CashBalance[] = [{ currency: this.base, amount: this.totals.cash, rate: ONE }];
     for (const [currency, amount] of Object.entries(this.totals.otherCash).sort(([a], [b]) => a.localeCompare(b))) {
-      cashBalances.push({ currency, amount, rate: new Decimal(rateOf(currency)) });
+      cashBalances.push({ currency, amount, rate: decimalOf(rateOf(currency)) });
     }
     const cash = cashBalances.reduce((acc, b) => acc.plus(b.amount.times(b.rate)), ZERO);
     let nlv = cash;
@@ -334,17 +335,18 @@ export class Ledger {
     // Shares that can cover short options (option-margin.ts), used up as the options are margined.
     const cover = shareCover(open);
     for (const p of open) {
-      const mult = new Decimal(p.contract.multiplier ?? 1);
+      const multiplier = p.contract.multiplier ?? 1;
+      const mult = decimalOf(multiplier);
       const mark = markOf(p);
       // IBKR reports average cost in the contract's currency; the commissions (base currency) are translated at today's rate.
-      const basis = p.grossCost.plus(p.commissionCost.dividedBy(mark?.fx ?? 1));
-      const avgCost = basis.dividedBy(p.quantity).dividedBy(p.cls === 'future' || p.cls === 'option' ? 1 : mult);
+      const basis = p.grossCost.plus(dividedByNumber(p.commissionCost, mark?.fx ?? 1));
+      const avgCost = dividedByNumber(basis.dividedBy(p.quantity), p.cls === 'future' || p.cls === 'option' ? 1 : multiplier);
       if (!mark) {
         out.push({ position: p, markPrice: null, marketValue: null, unrealized: null, avgCost, initMargin: ZERO, maintMargin: ZERO });
         continue;
       }
-      const price = new Decimal(mark.price);
-      const fx = new Decimal(mark.fx);
+      const price = decimalOf(mark.price);
+      const fx = decimalOf(mark.fx);
       const mvLocal = p.quantity.times(price).times(mult);
       const mv = mvLocal.times(fx);
       // The P&L in the contract's currency, translated at today's rate, less the commissions (base currency) it carries.
@@ -398,11 +400,12 @@ function marginOf(p: LedgerPosition, mv: Decimal, mark: Mark): { initial: Decima
   const rule = mark.margin;
   switch (p.cls) {
     case 'future':
-      return { initial: qty.times(rule.initialPerContract ?? 0), maintenance: qty.times(rule.maintenancePerContract ?? 0) };
+      return { initial: qty.times(decimalOf(rule.initialPerContract ?? 0)), maintenance: qty.times(decimalOf(rule.maintenancePerContract ?? 0)) };
     default: {
       const initialRate = rule.initialRate ?? 0.5;
       const maintRate = p.quantity.isNegative() && p.cls === 'equity' ? Math.max(0.3, rule.maintenanceRate ?? 0.25) : (rule.maintenanceRate ?? 0.25);
-      return { initial: mv.abs().times(initialRate), maintenance: mv.abs().times(maintRate) };
+      const gross = mv.abs();
+      return { initial: gross.times(decimalOf(initialRate)), maintenance: gross.times(decimalOf(maintRate)) };
     }
   }
 }

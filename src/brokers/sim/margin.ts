@@ -10,6 +10,7 @@ import type { WhatIfResult } from '../../core/broker/port.js';
 import type { Instrument } from './catalogue.js';
 import { chargeCurrency, inChargeCurrency, usdPerUnit } from './charges.js';
 import { executionFees, orderCommission } from './commissions.js';
+import { decimalOf } from './decimals.js';
 import type { AccountValuation } from './ledger.js';
 import { bookOf, type SimMarketData } from './market-data.js';
 import { effectiveOutsideRth, isMarketable } from './matching.js';
@@ -35,10 +36,10 @@ export class MarginCheck {
 
   /** The account before and after the whole order fills at `price`, with its commission and the currency it is charged in. */
   project(inst: Instrument, spec: OrderSpec, price: number, t: number): { before: AccountValuation; after: AccountValuation; commission: Decimal; commissionCurrency: string; base: string } {
-    const fx = new Decimal(this.prices.fxRate(inst.contract.currency, t));
-    const quantity = new Decimal(spec.quantity);
-    const px = new Decimal(price);
-    const valueUsd = quantity.times(px).times(inst.contract.multiplier ?? 1).times(usdPerUnit(inst, this.prices, t));
+    const fx = decimalOf(this.prices.fxRate(inst.contract.currency, t));
+    const quantity = decimalOf(spec.quantity);
+    const px = decimalOf(price);
+    const valueUsd = quantity.times(px).times(decimalOf(inst.contract.multiplier ?? 1)).times(usdPerUnit(inst, this.prices, t));
     const plan = this.sim.options.commissionPlan ?? 'fixed';
     const brokerCommission = orderCommission({ cls: inst.cls, symbol: inst.contract.symbol, quantity, valueUsd, price: px, plan });
     const fees = executionFees({ cls: inst.cls, symbol: inst.contract.symbol, side: spec.action, quantity, valueUsd, commission: brokerCommission, plan, at: t });

@@ -62,6 +62,31 @@ describe('history and live quotes agree', () => {
     expect(daily.at(-2)?.close).toBe(q.close);
   });
 
+  it('a quote remembered from the one before is the quote a fresh market computes, instant by instant', () => {
+    for (const mode of ['real', 'always-open'] as const) {
+      const live = new Market(42, mode);
+      // Orders 20 ms apart (50 a second), whole-second steps, jumps across the open and into the next day.
+      const instants = [
+        ...Array.from({ length: 150 }, (_, i) => MON_10ET + i * 20),
+        ...Array.from({ length: 40 }, (_, i) => MON_10ET + 5_000 + i * 1_000),
+        Date.parse('2026-01-05T14:29:59Z'), Date.parse('2026-01-05T14:30:00.500Z'), Date.parse('2026-01-05T14:31:07Z'),
+        Date.parse('2026-01-06T05:00:00Z'), Date.parse('2026-01-06T15:00:00Z'), MON_10ET,
+      ];
+      for (const t of instants) expect(live.quote(aapl, t)).toEqual(new Market(42, mode).quote(aapl, t));
+    }
+  });
+
+  it("the quote's high and low are the daily bar's, widened by the last trade", () => {
+    const m = new Market(42, 'real');
+    for (const minutes of [1, 12, 95, 300]) {
+      const now = MON_10ET + minutes * 60_000 + 437;
+      const q = m.quote(aapl, now);
+      const today = m.bars(aapl, { barSize: '1 day', duration: '1 D', whatToShow: 'TRADES', useRth: true, endMs: now }, now).at(-1);
+      expect(q.high).toBe(Math.max(today?.high ?? NaN, q.last ?? NaN));
+      expect(q.low).toBe(Math.min(today?.low ?? NaN, q.last ?? NaN));
+    }
+  });
+
   it('never returns future bars', () => {
     const m = new Market(42, 'real');
     const bars = m.bars(aapl, { barSize: '5 mins', duration: '1 D', whatToShow: 'TRADES', useRth: true, endMs: MON_10ET + 86_400_000 }, MON_10ET);

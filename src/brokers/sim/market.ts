@@ -59,6 +59,10 @@ export class Market {
   private readonly tradePrices = new WeakMap<Instrument, Memo<number, number>>();
   /** The last quote per instrument and the instant it was made for (quotes are pure in (instrument, t)). */
   private readonly lastQuotes = new WeakMap<Instrument, { t: number; quote: Quote }>();
+  /** The last quote's day-range sample instants and their prices, per instrument (see dayRange). */
+  private readonly daySamples = new WeakMap<Instrument, { from: number; instants: number[]; prices: number[] }>();
+  /** The previous close per instrument and the New York day it was asked on (a pure function of the two). */
+  private readonly previousCloses = new WeakMap<Instrument, { day: number; close: number | null }>();
 
   constructor(
     readonly seed: number,
@@ -236,13 +240,43 @@ export class Market {
     const close = this.priceFor(inst, to, what);
     let high = Math.max(open, close);
     let low = Math.min(open, close);
-    const n = Math.max(0, Math.min(samples, Math.floor((to - from) / 1000) - 1));
+    const n = sampleCount(from, to, samples);
     for (let i = 1; i <= n; i++) {
-      const p = this.priceFor(inst, from + Math.floor(((to - from) * i) / (n + 1) / 1000) * 1000, what);
+      const p = this.priceFor(inst, sampleAt(from, to, n, i), what);
       if (p > high) high = p;
       if (p < low) low = p;
     }
     return { open, high, low, close };
+  }
+
+  /**
+   * The quote's day bar: what `ohlc(inst, from, to, 'TRADES', 48)` returns (the same instants, so the same
+   * prices). The last quote's instants and prices are kept: as the day goes on an instant moves only when
+   * its spacing crosses a whole second, so a quote reads the prices of the few instants that moved.
+   */
+  private dayRange(inst: Instrument, from: number, to: number): { open: number; high: number; low: number } {
+    const open = this.priceFor(inst, from, 'TRADES');
+    const close = this.priceFor(inst, to, 'TRADES');
+    const n = sampleCount(from, to, DAY_BAR_SAMPLES);
+    let kept = this.daySamples.get(inst);
+    if (!kept || kept.from !== from || kept.instants.length !== n) {
+      kept = { from, instants: [], prices: [] };
+      this.daySamples.set(inst, kept);
+    }
+    let high = Math.max(open, close);
+    let low = Math.min(open, close);
+    for (let i = 1; i <= n; i++) {
+      const at = sampleAt(from, to, n, i);
+      let p = kept.prices[i - 1];
+      if (kept.instants[i - 1] !== at || p === undefined) {
+        p = this.priceFor(inst, at, 'TRADES');
+        kept.instants[i - 1] = at;
+        kept.prices[i - 1] = p;
+      }
+      if (p > high) high = p;
+      if (p < low) low = p;
+    }
+    return { open, high, low };
   }
 
   /** The windows bars are drawn from on trading day `day`, on the calendar of `mode` (the market's own by default). */
@@ -287,7 +321,7 @@ export class Market {
       const w = this.barWindow(inst, day, useRth, mode);
       if (!w || w.start >= toMs || w.end <= fromMs) continue;
       const end = Math.min(w.end, toMs);
-      out.push({ ...this.makeBar(inst, day * DAY_MS, w.start, end, what, 48), day });
+      out.push({ ...this.makeBar(inst, day * DAY_MS, w.start, end, what, DAY_BAR_SAMPLES), day });
     }
     return out;
   }
@@ -391,9 +425,9 @@ export class Market {
     let high: number | null = null;
     let low: number | null = null;
     const w = this.barWindow(inst, today, useRth);
-    const bars = this.dailyBars(inst, w && w.start <= t ? w.start : t, t, useRth, 'TRADES').filter((b) => b.day === today);
-    const todayBar = bars[bars.length - 1];
-    if (todayBar) {
+    // Today's daily bar so far (dailyBars' bar for today, cut at t), when today's session has begun.
+    if (w && w.start < t && w.end > w.start) {
+      const todayBar = this.dayRange(inst, w.start, Math.min(w.end, t));
       open = todayBar.open;
       high = Math.max(todayBar.high, touch.last);
       low = Math.min(todayBar.low, touch.last);
@@ -427,11 +461,18 @@ export class Market {
   /** Close of the last regular session that ended before the trading day of `t`. */
   previousClose(inst: Instrument, t: number): number | null {
     const today = toEt(t).day;
+    const kept = this.previousCloses.get(inst);
+    if (kept && kept.day === today) return kept.close;
+    let close: number | null = null;
     for (let day = today - 1; day > today - 10; day--) {
       const pw = this.barWindow(inst, day, true);
-      if (pw) return roundTick(this.fair(inst, pw.end), inst.contract.minTick);
+      if (pw) {
+        close = roundTick(this.fair(inst, pw.end), inst.contract.minTick);
+        break;
+      }
     }
-    return null;
+    this.previousCloses.set(inst, { day: today, close });
+    return close;
   }
 
   /** New York calendar date of `t`, for callers that label sessions. */
@@ -444,6 +485,15 @@ export class Market {
     return regularWindow(inst.schedule, 'real', day)?.end ?? etToUtc(day, inst.schedule.rthClose);
   }
 }
+
+/** A daily bar (and a quote's day range, which is today's daily bar so far) samples this many instants inside its window. */
+const DAY_BAR_SAMPLES = 48;
+
+/** How many interior instants `ohlc` samples in [from, to]: at most `samples`, at most one per whole second inside. */
+const sampleCount = (from: number, to: number, samples: number): number => Math.max(0, Math.min(samples, Math.floor((to - from) / 1000) - 1));
+
+/** The `i`-th of `n` evenly spaced interior instants of [from, to], on a whole second from `from`. */
+const sampleAt = (from: number, to: number, n: number, i: number): number => from + Math.floor(((to - from) * i) / (n + 1) / 1000) * 1000;
 
 const stripDay = (b: Bar & { day: number }): Bar => {
   const { day: _day, ...bar } = b;

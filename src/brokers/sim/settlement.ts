@@ -16,6 +16,7 @@ import { TERMINAL_STATUSES, type Fill, type OrderStatus } from '../../core/model
 import type { Instrument } from './catalogue.js';
 import { chargeCurrency, inChargeCurrency, usdPerUnit } from './charges.js';
 import { executionFees, fillCommission } from './commissions.js';
+import { decimalOf } from './decimals.js';
 import { venueOf, type SimMarketData } from './market-data.js';
 import type { Execution } from './matching.js';
 import { cloneState, type SimState } from './state.js';
@@ -41,11 +42,11 @@ export class Settlement {
     const store = this.sim.requireStore();
     if (exec.quantity <= 0) return;
     const spec = rec.state.spec;
-    const qty = new Decimal(exec.quantity);
-    const price = new Decimal(exec.price);
-    const mult = inst.contract.multiplier ?? 1;
-    const fx = new Decimal(this.prices.fxRate(inst.contract.currency, t));
-    const filledBefore = new Decimal(rec.state.filledQuantity);
+    const qty = decimalOf(exec.quantity);
+    const price = decimalOf(exec.price);
+    const mult = decimalOf(inst.contract.multiplier ?? 1);
+    const fx = decimalOf(this.prices.fxRate(inst.contract.currency, t));
+    const filledBefore = decimalOf(rec.state.filledQuantity);
     // The schedules' caps and the fees are measured in USD, whatever the account's base currency.
     const valueBefore = new Decimal(rec.valueUsd);
     const valueAfter = valueBefore.plus(qty.times(price).times(mult).times(usdPerUnit(inst, this.prices, t)));

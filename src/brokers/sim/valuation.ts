@@ -11,6 +11,7 @@
 import { Decimal } from 'decimal.js';
 import { toCents } from '../../core/money.js';
 import type { AccountPnL, AccountSummary, Fill, Position } from '../../core/models.js';
+import { decimalOf, ONE } from './decimals.js';
 import { Ledger, type AccountValuation, type FillEffect, type FillInput, type LedgerPosition, type Mark, type RateOf } from './ledger.js';
 import type { SimMarketData } from './market-data.js';
 import { etToUtc, toEt } from './sessions.js';
@@ -23,19 +24,31 @@ interface DayFills {
   /** Per instrument, in the store's order; keys in order of first fill. */
   byConId: Map<number, Array<Fill & { conId: number }>>;
   /** Running sums over each instrument's fills, extended as fills arrive (see dayFlows). */
-  folds: Map<number, { count: number; mult: string; fx: number; signedSum: Decimal; flows: Decimal }>;
+  folds: Map<number, { count: number; mult: Decimal; fx: number; signedSum: Decimal; flows: Decimal }>;
+}
+
+/** A valuation with the instant and ledger version it was made for, and the mark each open position had. */
+interface Valued {
+  at: number;
+  version: number;
+  value: AccountValuation;
+  marks: Map<number, Mark | null>;
+  /** The rate of each currency other than the base that the valuation read. */
+  rates: Map<string, number>;
 }
 
 export class AccountValuer {
   private current: Ledger = Ledger.fresh(0);
   /** Bumped whenever the ledger changes: the valuation cache is keyed by it and the instant. */
   private ledgerVersion = 0;
-  private valuationCache: { at: number; version: number; value: AccountValuation } | null = null;
+  private valuationCache: Valued | null = null;
   /**
    * Today's fills (for the daily P&L), loaded from the store once per day and then appended as fills
    * are committed, so getPnl does not read and parse the whole day's history on every call.
    */
   private dayFills: DayFills | null = null;
+  /** The New York day the last P&L fell in, [from, to) in ms with its start as ISO text (days change once a day). */
+  private pnlDay: { from: number; to: number; since: string } | null = null;
 
   constructor(
     private readonly sim: SimState,
@@ -116,17 +129,81 @@ export class AccountValuer {
 
   /** The account valued now; computed once per (instant, ledger version), since preview, place and the loss check each ask. */
   valuation(): AccountValuation {
+    return this.valuedNow().value;
+  }
+
+  /**
+   * The valuation now with the instant and the marks it used (the daily P&L reads the same marks, not new ones).
+   *
+   * A valuation is a pure function of the ledger, the marks of its open positions and the rates of its
+   * other currencies. So the last one is reused at a later instant when the ledger is the same version and
+   * every mark and rate it read is the same now: prices move once a second, and the assessment, the
+   * buying-power check and the loss check of orders within that second then value the account once.
+   */
+  private valuedNow(): Valued {
     const now = this.sim.clock.now();
     const c = this.valuationCache;
-    if (c && c.at === now && c.version === this.ledgerVersion) return c.value;
-    const value = this.current.valuation(this.markOf(now), this.rateOf(now));
-    this.valuationCache = { at: now, version: this.ledgerVersion, value };
-    return value;
+    if (c && c.version === this.ledgerVersion) {
+      if (c.at === now) return c;
+      if (this.sameInputs(c, now)) {
+        const valued = { ...c, at: now };
+        this.valuationCache = valued;
+        return valued;
+      }
+    }
+    const marks = new Map<number, Mark | null>();
+    const rates = new Map<string, number>();
+    const markAt = this.markOf(now);
+    const rateAt = this.rateOf(now);
+    const value = this.current.valuation(
+      (p) => {
+        const mark = markAt(p);
+        marks.set(p.conId, mark);
+        return mark;
+      },
+      (currency) => {
+        const rate = rateAt(currency);
+        rates.set(currency, rate);
+        return rate;
+      },
+    );
+    const valued = { at: now, version: this.ledgerVersion, value, marks, rates };
+    this.valuationCache = valued;
+    return valued;
+  }
+
+  /** Whether every mark and rate valuation `c` read (of the same ledger) is the same at `t`. */
+  private sameInputs(c: Valued, t: number): boolean {
+    const markAt = this.markOf(t);
+    for (const [conId, was] of c.marks) {
+      const p = this.current.position(conId);
+      if (!p) return false;
+      const mark = markAt(p);
+      if (mark === null || was === null) {
+        if (mark !== was) return false;
+        continue;
+      }
+      if (mark.price !== was.price || mark.fx !== was.fx || mark.margin !== was.margin || mark.underlyingPrice !== was.underlyingPrice) return false;
+    }
+    const rateAt = this.rateOf(t);
+    for (const [currency, was] of c.rates) if (rateAt(currency) !== was) return false;
+    return true;
   }
 
   /** The account valued at another instant (not cached): financing values each day's end. */
   valuationAt(t: number): AccountValuation {
     return this.current.valuation(this.markOf(t), this.rateOf(t));
+  }
+
+  /** New York midnight that starts the day of `t`, as ISO text. */
+  private dayStartOf(t: number): string {
+    const d = this.pnlDay;
+    if (d && d.from <= t && t < d.to) return d.since;
+    const day = toEt(t).day;
+    const from = etToUtc(day, 0);
+    const since = new Date(from).toISOString();
+    this.pnlDay = { from, to: etToUtc(day + 1, 0), since };
+    return since;
   }
 
   /** Fills of `accountId` at or after `since` (store order), from the day cache. */
@@ -189,12 +266,13 @@ export class AccountValuer {
   async getPnl(accountId: string): Promise<AccountPnL> {
     const store = this.sim.requireStore();
     this.sim.requireAccount(accountId);
-    const now = this.sim.clock.now();
-    const v = this.valuation();
+    // One instant for all of it: the valuation's, whose marks the daily P&L reuses.
+    const { at: now, value: v, marks: valuedMarks } = this.valuedNow();
     // The day starts at New York midnight; its P&L is measured from the previous close for what was held overnight.
-    const dayStart = new Date(etToUtc(toEt(now).day, 0)).toISOString();
-    const today = this.fillsSince(store, dayStart, accountId);
-    const marks = this.markOf(now);
+    const today = this.fillsSince(store, this.dayStartOf(now), accountId);
+    const markAt = this.markOf(now);
+    // Open positions were marked by the valuation; one traded flat today is marked here.
+    const marks = (p: LedgerPosition): Mark | null => (valuedMarks.has(p.conId) ? (valuedMarks.get(p.conId) ?? null) : markAt(p));
     const rows = new Map<number, LedgerPosition>();
     for (const p of this.current.openPositions()) rows.set(p.conId, p);
     for (const conId of today.byConId.keys()) {
@@ -206,16 +284,17 @@ export class AccountValuer {
       const pv = v.positions.find((x) => x.position.conId === p.conId);
       const inst = this.sim.instruments.forContract(p.contract);
       const mark = marks(p);
-      const mult = new Decimal(p.contract.multiplier ?? 1);
+      const multiplier = p.contract.multiplier ?? 1;
+      const mult = decimalOf(multiplier);
       let daily: Decimal | null = null;
       if (inst && mark) {
         const { signedSum, flows } = dayFlows(today, p, mult, mark.fx, this.current.base, this.rateOf(now));
         // Quantities are whole numbers, so subtracting their sum is exactly subtracting them one by one.
         const startQty = p.quantity.minus(signedSum);
         const prevClose = this.sim.market.previousClose(inst, now) ?? mark.price;
-        const fx = new Decimal(mark.fx);
-        const endValue = p.quantity.times(mark.price).times(mult).times(fx);
-        const startValue = startQty.times(prevClose).times(mult).times(fx);
+        const fx = decimalOf(mark.fx);
+        const endValue = p.quantity.times(decimalOf(mark.price)).times(mult).times(fx);
+        const startValue = startQty.times(decimalOf(prevClose)).times(mult).times(fx);
         daily = endValue.minus(startValue).minus(flows);
         dailyTotal = dailyTotal.plus(daily);
       }
@@ -252,19 +331,18 @@ function dayFlows(day: DayFills, p: LedgerPosition, mult: Decimal, fx: number, b
   const conId = p.conId;
   const fills = day.byConId.get(conId) ?? [];
   let fold = day.folds.get(conId);
-  const multText = mult.toString();
-  if (!fold || fold.mult !== multText || fold.fx !== fx || fold.count > fills.length) {
-    fold = { count: 0, mult: multText, fx, signedSum: new Decimal(0), flows: new Decimal(0) };
+  if (!fold || !fold.mult.eq(mult) || fold.fx !== fx || fold.count > fills.length) {
+    fold = { count: 0, mult, fx, signedSum: new Decimal(0), flows: new Decimal(0) };
     day.folds.set(conId, fold);
   }
-  const fxDec = new Decimal(fx);
+  const fxDec = decimalOf(fx);
   for (; fold.count < fills.length; fold.count++) {
     const f = fills[fold.count];
     if (!f) break;
-    const signed = f.side === 'BUY' ? new Decimal(f.quantity) : new Decimal(f.quantity).neg();
+    const signed = f.side === 'BUY' ? decimalOf(f.quantity) : decimalOf(f.quantity).neg();
     fold.signedSum = fold.signedSum.plus(signed);
-    const commissionRate = f.commissionCurrency === base ? 1 : f.commissionCurrency === p.contract.currency ? fxDec : rateOf(f.commissionCurrency);
-    fold.flows = fold.flows.plus(signed.times(f.price).times(mult).times(fxDec)).plus(new Decimal(f.commission).times(commissionRate));
+    const commissionRate = f.commissionCurrency === base ? ONE : f.commissionCurrency === p.contract.currency ? fxDec : decimalOf(rateOf(f.commissionCurrency));
+    fold.flows = fold.flows.plus(signed.times(decimalOf(f.price)).times(mult).times(fxDec)).plus(decimalOf(f.commission).times(commissionRate));
   }
   return { signedSum: fold.signedSum, flows: fold.flows };
 }

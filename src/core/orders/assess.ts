@@ -5,7 +5,7 @@
  */
 import { instrumentOf } from '../contracts.js';
 import { evaluateGates, type GateDecision } from '../gates.js';
-import type { Contract, OrderSpec, Quote, RiskCheck } from '../models.js';
+import type { Contract, OrderSpec, Quote, RiskCheck, SymbolSpecInput } from '../models.js';
 import type { WorkingOrderExposure } from '../risk/types.js';
 import type { OrderContext } from './context.js';
 import { lastPrice, referencePrice } from './pricing.js';
@@ -31,10 +31,30 @@ export interface Assessment {
  */
 export const WORKING_ORDERS_MAX_AGE_MS = 1000;
 
+/**
+ * The instrument part of an order as one frozen object per distinct content. The contract resolver
+ * remembers its parse of a frozen input (contracts.ts), so an order for an instrument seen before skips
+ * a zod parse of the instrument (a cost per order). Keyed by the picked fields' JSON: the same object
+ * only for the same content. Bounded: cleared when full.
+ */
+const instruments = new Map<string, SymbolSpecInput>();
+const INSTRUMENTS_LIMIT = 512;
+function sharedInstrumentOf(spec: OrderSpec): SymbolSpecInput {
+  const picked = instrumentOf(spec);
+  const key = JSON.stringify(picked);
+  let shared = instruments.get(key);
+  if (shared === undefined) {
+    if (instruments.size >= INSTRUMENTS_LIMIT) instruments.clear();
+    shared = Object.freeze(picked);
+    instruments.set(key, shared);
+  }
+  return shared;
+}
+
 /** `replacing`: the working order a modification would replace; its current version leaves the working-order exposure (the new one is `spec`). */
 export async function assess(ctx: OrderContext, spec: OrderSpec, options: { replacing?: string } = {}): Promise<Assessment> {
   const accountId = ctx.resolveAccount(spec.account);
-  const contract = await ctx.contracts.resolve(instrumentOf(spec));
+  const contract = await ctx.contracts.resolve(sharedInstrumentOf(spec));
   const now = ctx.clock.now();
   // Everything the checks read is asked for at once: the quote and the open-order
   // listing are round trips to the broker, the history facts are store reads, and

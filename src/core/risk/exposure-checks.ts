@@ -19,18 +19,20 @@ export function checkOrderNotional(input: RiskInput, l: RiskLimits, e: Exposure)
   const n = notionalOf(e, input.spec.quantity);
   if (n === null) return check('maxOrderNotional', false, null, l.maxOrderNotional, unknownPrice(input));
   const ok = n.lessThanOrEqualTo(l.maxOrderNotional);
+  const cents = toCents(n);
   const at = `at ${e.priceSource} ${e.price?.toString()}${e.multiplier.equals(1) ? '' : ` x multiplier ${e.multiplier.toString()}`}${e.conversion}`;
-  return check('maxOrderNotional', ok, toCents(n), l.maxOrderNotional, ok ? `order notional ${toCents(n)} ${at} is within ${l.maxOrderNotional}` : `order notional ${toCents(n)} ${at} exceeds MAX_ORDER_NOTIONAL ${l.maxOrderNotional}`);
+  return check('maxOrderNotional', ok, cents, l.maxOrderNotional, ok ? `order notional ${cents} ${at} is within ${l.maxOrderNotional}` : `order notional ${cents} ${at} exceeds MAX_ORDER_NOTIONAL ${l.maxOrderNotional}`);
 }
 
 /** Position notional after the order and every same-side working order; an order that only shrinks the position always passes. */
 export function checkPositionNotional(input: RiskInput, l: RiskLimits, e: Exposure): RiskCheck {
   const n = notionalOf(e, e.after);
   if (n === null) return check('maxPositionNotional', false, null, l.maxPositionNotional, unknownPrice(input));
-  if (shrinksPosition(e)) return check('maxPositionNotional', true, toCents(n), l.maxPositionNotional, `the order reduces the position (notional after: ${toCents(n)})`);
+  const cents = toCents(n);
+  if (shrinksPosition(e)) return check('maxPositionNotional', true, cents, l.maxPositionNotional, `the order reduces the position (notional after: ${cents})`);
   const ok = n.lessThanOrEqualTo(l.maxPositionNotional);
-  const what = `position notional in ${input.contract.symbol} after the order (with working orders) would be ${toCents(n)}`;
-  return check('maxPositionNotional', ok, toCents(n), l.maxPositionNotional, ok ? `${what}, within ${l.maxPositionNotional}` : `${what}, above MAX_POSITION_NOTIONAL ${l.maxPositionNotional}`);
+  const what = `position notional in ${input.contract.symbol} after the order (with working orders) would be ${cents}`;
+  return check('maxPositionNotional', ok, cents, l.maxPositionNotional, ok ? `${what}, within ${l.maxPositionNotional}` : `${what}, above MAX_POSITION_NOTIONAL ${l.maxPositionNotional}`);
 }
 
 /**
@@ -55,9 +57,10 @@ export function checkGrossExposure(input: RiskInput, l: RiskLimits, e: Exposure)
   const after = grossAfterOrder(input, e);
   if (after === null) return check('maxGrossExposure', false, null, l.maxGrossExposure, unknownPrice(input));
   const { gross, raises } = after;
-  if (!raises) return check('maxGrossExposure', true, toCents(gross), l.maxGrossExposure, `the order does not raise gross exposure (${toCents(gross)} after)`);
+  const cents = toCents(gross);
+  if (!raises) return check('maxGrossExposure', true, cents, l.maxGrossExposure, `the order does not raise gross exposure (${cents} after)`);
   const ok = gross.lessThanOrEqualTo(l.maxGrossExposure);
-  return check('maxGrossExposure', ok, toCents(gross), l.maxGrossExposure, ok ? `gross exposure after the order ${toCents(gross)} is within ${l.maxGrossExposure}` : `gross exposure after the order ${toCents(gross)} exceeds MAX_GROSS_EXPOSURE ${l.maxGrossExposure}`);
+  return check('maxGrossExposure', ok, cents, l.maxGrossExposure, ok ? `gross exposure after the order ${cents} is within ${l.maxGrossExposure}` : `gross exposure after the order ${cents} exceeds MAX_GROSS_EXPOSURE ${l.maxGrossExposure}`);
 }
 
 /** Largest distance of the order's limit/stop price from the last price, in percent. */
@@ -88,5 +91,6 @@ export function dailyLoss(pnl: AccountPnL): Decimal {
 /** Reaching the limit (not only passing it) fails: the interface defines the limit as the loss at which trading stops. */
 export function checkDailyLoss(loss: Decimal, l: RiskLimits): RiskCheck {
   const ok = loss.lessThan(l.maxDailyLoss);
-  return check('maxDailyLoss', ok, toCents(loss), l.maxDailyLoss, ok ? `loss today ${toCents(loss)} is below ${l.maxDailyLoss}` : `loss today ${toCents(loss)} has reached MAX_DAILY_LOSS ${l.maxDailyLoss}: new orders are blocked until the broker's daily P&L resets (risk day starts at DAILY_LOSS_RESET_TIME ${l.dailyLossResetTime} New York)`);
+  const cents = toCents(loss);
+  return check('maxDailyLoss', ok, cents, l.maxDailyLoss, ok ? `loss today ${cents} is below ${l.maxDailyLoss}` : `loss today ${cents} has reached MAX_DAILY_LOSS ${l.maxDailyLoss}: new orders are blocked until the broker's daily P&L resets (risk day starts at DAILY_LOSS_RESET_TIME ${l.dailyLossResetTime} New York)`);
 }

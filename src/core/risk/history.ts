@@ -88,8 +88,26 @@ export interface StoreHistory {
   accountMessages(accountId: string, fromMs: number, fromInclusive: boolean, nowMs: number): Promise<number>;
 }
 
+/**
+ * Hashes of recent canonical texts. An order's key is asked for twice (the duplicate check reads the
+ * last identical order, then the placement stores the key), and a bot repeats the same few specs: the
+ * hash is the costly part, so it is remembered by the exact text it was made from (never by object, so
+ * a spec changed in place still gets its own key). Bounded: cleared when full.
+ */
+const recentKeys = new Map<string, string>();
+const RECENT_KEYS_LIMIT = 256;
+
 /** The key the duplicate guard compares, as stored on a placed order's row (a hash: the canonical text can be long). */
-export const riskKeyOf = (spec: OrderSpec, accountId: string): string => sha256Hex(duplicateKey(spec, accountId));
+export const riskKeyOf = (spec: OrderSpec, accountId: string): string => {
+  const text = duplicateKey(spec, accountId);
+  let key = recentKeys.get(text);
+  if (key === undefined) {
+    key = sha256Hex(text);
+    if (recentKeys.size >= RECENT_KEYS_LIMIT) recentKeys.clear();
+    recentKeys.set(text, key);
+  }
+  return key;
+};
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const MINUTE_MS = 60_000;
@@ -98,14 +116,20 @@ export function storeHistory(audit: AuditStore): StoreHistory {
   // Today's realised P&L is followed incrementally: rows after the last one
   // read, deduplicated by execution id (every version of an order repeats its fills).
   const days = new Map<string, { dayStart: number; lastRowId: number; seen: Set<string>; sum: Decimal }>();
-  async function realizedSince(accountId: string, dayStart: number): Promise<Decimal> {
+  // The risk day's start as text, kept while the day lasts (it changes once a day).
+  let dayText: { ms: number; iso: string } | null = null;
+  const isoOfDay = (ms: number): string => {
+    if (dayText?.ms !== ms) dayText = { ms, iso: iso(ms) };
+    return dayText.iso;
+  };
+  async function realizedSince(accountId: string, dayStart: number, dayIso = isoOfDay(dayStart)): Promise<Decimal> {
     let day = days.get(accountId);
     if (!day || day.dayStart !== dayStart) {
       day = { dayStart, lastRowId: 0, seen: new Set(), sum: new Decimal(0) };
       days.set(accountId, day);
     }
     // Two reads in flight may return the same rows: the execId set counts each fill once.
-    const { fills, lastRowId } = await audit.fillsSince(accountId, iso(dayStart), day.lastRowId);
+    const { fills, lastRowId } = await audit.fillsSince(accountId, dayIso, day.lastRowId);
     for (const f of fills) {
       if (day.seen.has(f.execId)) continue;
       day.seen.add(f.execId);
@@ -126,13 +150,17 @@ export function storeHistory(audit: AuditStore): StoreHistory {
       await audit.setState(CIRCUIT_BREAKER_STATE, value);
     },
     async facts(spec, accountId, now, dayStart) {
+      // Each instant as text once (four reads share `now`, two the minute ago and two the day's start).
+      const nowIso = iso(now);
+      const minuteAgo = iso(now - MINUTE_MS);
+      const dayIso = isoOfDay(dayStart);
       const [placedLastMinute, modifiedLastMinute, placedToday, modifiedToday, lastIdentical, realizedToday] = await Promise.all([
-        audit.countPlaced(iso(now - MINUTE_MS), false, iso(now)),
-        audit.countModifications(iso(now - MINUTE_MS), false, iso(now)),
-        audit.countPlaced(iso(dayStart), true, iso(now)),
-        audit.countModifications(iso(dayStart), true, iso(now)),
-        audit.lastPlacedWithKey(riskKeyOf(spec, accountId), iso(now)),
-        realizedSince(accountId, dayStart),
+        audit.countPlaced(minuteAgo, false, nowIso),
+        audit.countModifications(minuteAgo, false, nowIso),
+        audit.countPlaced(dayIso, true, nowIso),
+        audit.countModifications(dayIso, true, nowIso),
+        audit.lastPlacedWithKey(riskKeyOf(spec, accountId), nowIso),
+        realizedSince(accountId, dayStart, dayIso),
       ]);
       return {
         placedLastMinute: placedLastMinute + modifiedLastMinute,
