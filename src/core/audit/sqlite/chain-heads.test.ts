@@ -3,7 +3,8 @@
  * (chain-heads.ts) and written once per chain before COMMIT. What must not
  * change: every row links to the row before it, a write rolled back alone
  * inside a batch takes the head it moved with it, and chain_heads names the
- * last committed row of each chain.
+ * last committed row of each chain. Between batches the heads are remembered
+ * only while no other connection has committed (PRAGMA data_version).
  */
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -54,6 +55,33 @@ describe('chain heads within a batch', () => {
     expect(headsOnDisk()).toMatchObject({ audit_log: 3, order_history: 3 });
     expect(await store.verify()).toMatchObject({ ok: true });
     expect((await store.append(entry())).id).toBe(4);
+    expect(await store.verify()).toMatchObject({ ok: true });
+  });
+});
+
+describe('chain heads between batches', () => {
+  it('heads remembered from the last batch are given up when another connection has committed since', async () => {
+    await store.recordOrder(entry({ orderId: '1' }), version('1'));
+    const other = openAuditStore({ dataDir: dir, synchronous: 'NORMAL' });
+    try {
+      expect((await other.append(entry())).id).toBe(2);
+      await other.recordOrder(entry({ orderId: '2' }), version('2'));
+    } finally {
+      await other.close();
+    }
+    // The first store chains after the other's rows, not after what it remembered of its own.
+    const next = await store.recordOrder(entry({ orderId: '3' }), version('3'));
+    expect(next.entry.id).toBe(4);
+    expect(next.order.version).toBe(1);
+    expect(headsOnDisk()).toMatchObject({ audit_log: 4, order_history: 3 });
+    expect(await store.verify()).toMatchObject({ ok: true });
+  });
+
+  it('a batch whose every write was refused leaves the remembered heads where the table has them', async () => {
+    await store.recordOrder(entry({ orderId: '1' }), version('1', 'SUBMITTED', { clientOrderId: 'c-1' }));
+    await expect(store.recordOrder(entry({ orderId: '2' }), version('2', 'SUBMITTED', { clientOrderId: 'c-1' }))).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
+    expect((await store.append(entry())).id).toBe(2);
+    expect(headsOnDisk()).toMatchObject({ audit_log: 2, order_history: 1 });
     expect(await store.verify()).toMatchObject({ ok: true });
   });
 });

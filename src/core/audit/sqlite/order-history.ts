@@ -129,13 +129,10 @@ export class OrderHistoryTable {
 
   /** The latest version: written in the open transaction, else remembered (if no one else committed since), else read. */
   private latestRow(orderId: string): HistoryRow | undefined {
-    const written = this.pending ? this.pendingLatest.get(orderId) : undefined;
-    if (written) return written;
-    const version = this.dataVersion.get() as number;
-    if (version !== this.seenDataVersion) {
-      this.latest.clear();
-      this.seenDataVersion = version;
-    }
+    if (this.pending) {
+      const written = this.pendingLatest.get(orderId);
+      if (written) return written;
+    } else this.checkDataVersion(this.dataVersion.get() as number);
     const known = this.latest.get(orderId);
     if (known) return known;
     // Inside a write transaction this reads what is committed (this transaction's own rows are in pending).
@@ -151,10 +148,22 @@ export class OrderHistoryTable {
     if (this.latest.size > LATEST_KEPT) this.latest.delete(this.latest.keys().next().value as string);
   }
 
-  /** A write transaction starts: versions written from now on are pending until committed(). */
-  beginBatch(): void {
+  /**
+   * A write transaction starts: versions written from now on are pending
+   * until committed(). `dataVersion` is PRAGMA data_version read inside it:
+   * checked once here, since no one else can commit while the transaction
+   * holds the write lock (latestRow then needs no PRAGMA of its own).
+   */
+  beginBatch(dataVersion: number): void {
     this.pending = [];
     this.pendingLatest = new Map();
+    this.checkDataVersion(dataVersion);
+  }
+
+  private checkDataVersion(version: number): void {
+    if (version === this.seenDataVersion) return;
+    this.latest.clear();
+    this.seenDataVersion = version;
   }
 
   /** How many versions the transaction has written (see rollBackTo). */

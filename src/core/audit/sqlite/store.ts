@@ -371,6 +371,7 @@ class Store implements SqliteAuditStore {
   private inBatch<T>(commit: () => T): T {
     try {
       const result = commit();
+      this.heads.committed();
       this.history.committed();
       return result;
     } finally {
@@ -381,8 +382,10 @@ class Store implements SqliteAuditStore {
 
   /** The batch's body inside its transaction: the heads it moved are written once each, before COMMIT. */
   private batchBody<T>(now: string, body: (now: string) => T): T {
-    this.heads.begin();
-    this.history.beginBatch();
+    // Read once inside the transaction: heads and latest versions remembered from this connection's last commit stay valid unless it moved.
+    const version = this.dataVersion.get() as number;
+    this.heads.begin(version);
+    this.history.beginBatch(version);
     const result = body(now);
     this.heads.flush();
     return result;
