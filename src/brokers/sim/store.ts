@@ -61,6 +61,9 @@ export interface StoredAccount {
   positions: LedgerPosition[];
 }
 
+const UPSERT_ORDER =
+  'INSERT INTO orders (order_id, open, record, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET open = excluded.open, record = excluded.record, updated_at = excluded.updated_at';
+
 const toDec = (s: string | null | undefined): Decimal => new Decimal(s ?? '0');
 
 interface PositionRow {
@@ -95,6 +98,12 @@ export class SimStore {
    * Forgotten whenever a transaction rolls back or meta rows are deleted.
    */
   private readonly metaValues = new Map<string, string>();
+  /**
+   * Orders saved inside the open transaction, as saved (record text taken at the call), written once
+   * each just before it commits: an order placed and filled at once was written twice in the one
+   * commit, the second row replacing the first. Reads of the orders table write them first.
+   */
+  private pendingOrders: Map<string, { open: number; record: string; updatedAt: string }> | null = null;
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
@@ -133,11 +142,13 @@ export class SimStore {
     if (!columns.has('settled_at')) this.db.exec('ALTER TABLE positions ADD COLUMN settled_at TEXT');
     const tx = this.db.transaction((fn: () => unknown) => fn());
     this.tx = (fn) => {
+      const pending = this.pendingOrders === null ? null : new Map(this.pendingOrders);
       try {
         return tx(fn);
       } catch (err) {
         // What this transaction (or savepoint) wrote is gone: so is what was remembered of it.
         this.metaValues.clear();
+        if (pending !== null && this.pendingOrders !== null) this.pendingOrders = pending;
         throw err;
       }
     };
@@ -163,9 +174,28 @@ export class SimStore {
 
   transaction<T>(fn: () => T): T {
     const outermost = !this.db.inTransaction;
-    const result = this.tx(fn) as T;
-    if (outermost) this.noteCommit();
+    if (!outermost) return this.tx(fn) as T;
+    const result = this.tx(() => {
+      this.pendingOrders = new Map();
+      try {
+        const r = fn();
+        this.writePendingOrders();
+        return r;
+      } finally {
+        this.pendingOrders = null;
+      }
+    }) as T;
+    this.noteCommit();
     return result;
+  }
+
+  /** The orders saved in this transaction so far go to the table (before COMMIT, and before a read of the table). */
+  private writePendingOrders(): void {
+    const pending = this.pendingOrders;
+    if (pending === null || pending.size === 0) return;
+    const upsert = this.sql(UPSERT_ORDER);
+    for (const [orderId, o] of pending) upsert.run(orderId, o.open, o.record, o.updatedAt);
+    pending.clear();
   }
 
   /**
@@ -350,17 +380,26 @@ export class SimStore {
   }
 
   saveOrder(o: SimOrderRecord, open: boolean): void {
+    const saved = { open: open ? 1 : 0, record: JSON.stringify(o), updatedAt: o.state.updatedAt };
+    if (this.pendingOrders !== null) {
+      // Re-inserted last: the orders are written in the order of their last save.
+      this.pendingOrders.delete(o.state.orderId);
+      this.pendingOrders.set(o.state.orderId, saved);
+      return;
+    }
     this.noteWrite();
-    this.sql('INSERT INTO orders (order_id, open, record, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET open = excluded.open, record = excluded.record, updated_at = excluded.updated_at')
-      .run(o.state.orderId, open ? 1 : 0, JSON.stringify(o), o.state.updatedAt);
+    this.sql(UPSERT_ORDER).run(o.state.orderId, saved.open, saved.record, saved.updatedAt);
   }
 
   openOrders(): SimOrderRecord[] {
+    this.writePendingOrders();
     const rows = this.sql('SELECT record FROM orders WHERE open = 1 ORDER BY CAST(order_id AS INTEGER), order_id').all() as Array<{ record: string }>;
     return rows.map((r) => JSON.parse(r.record) as SimOrderRecord);
   }
 
   order(orderId: string): SimOrderRecord | null {
+    const saved = this.pendingOrders?.get(orderId);
+    if (saved !== undefined) return JSON.parse(saved.record) as SimOrderRecord;
     const row = this.sql('SELECT record FROM orders WHERE order_id = ?').get(orderId) as { record: string } | undefined;
     return row ? (JSON.parse(row.record) as SimOrderRecord) : null;
   }
@@ -368,6 +407,7 @@ export class SimStore {
   /** Working and finished orders of the given OCA groups (bracket children's groups included). */
   ocaMembers(groups: string[]): SimOrderRecord[] {
     if (groups.length === 0) return [];
+    this.writePendingOrders();
     const rows = this.sql("SELECT record FROM orders WHERE json_extract(record, '$.ocaGroup') IN (SELECT value FROM json_each(?)) ORDER BY CAST(order_id AS INTEGER), order_id").all(JSON.stringify(groups)) as Array<{ record: string }>;
     return rows.map((r) => JSON.parse(r.record) as SimOrderRecord);
   }
@@ -410,6 +450,7 @@ export class SimStore {
   /** A fresh account with `startingCash`: positions, orders and fills are gone; the order id counter is kept. */
   reset(startingCash: number, base: string = BASE_CURRENCY): void {
     this.transaction(() => {
+      this.writePendingOrders();
       this.db.exec('DELETE FROM positions; DELETE FROM orders; DELETE FROM fills;');
       this.writeFreshAccount(startingCash, base);
       this.sql("DELETE FROM meta WHERE key IN ('last_eval', 'financed_through', 'interest')").run();

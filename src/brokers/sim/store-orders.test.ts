@@ -1,0 +1,89 @@
+/**
+ * SimStore writes an order saved several times in one transaction once, with
+ * its last save, just before the transaction commits (an order placed and
+ * filled at once was written twice in the one commit). What must hold: reads
+ * inside the transaction see the last save, the file holds what committed,
+ * and saves inside a savepoint that rolled back are forgotten.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SimOrderRecord } from './store.js';
+import { SimStore } from './store.js';
+
+let dir: string | null = null;
+let store: SimStore | null = null;
+afterEach(() => {
+  store?.close();
+  store = null;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = null;
+});
+
+const open = (): SimStore => {
+  dir = mkdtempSync(join(tmpdir(), 'sim-orders-'));
+  store = new SimStore(dir);
+  return store;
+};
+
+/** Only the fields these tests read; the store keeps whatever record it is given as JSON. */
+const record = (orderId: string, status: string, updatedAt = '2026-12-03T06:00:00.000Z'): SimOrderRecord =>
+  ({ state: { orderId, status, updatedAt }, ocaGroup: null }) as unknown as SimOrderRecord;
+
+const rowsOnDisk = (): Array<{ order_id: string; open: number; status: string }> => {
+  const db = new Database(join(dir as string, 'sim.db'), { readonly: true });
+  try {
+    return db
+      .prepare<[], { order_id: string; open: number; record: string }>('SELECT order_id, open, record FROM orders ORDER BY order_id')
+      .all()
+      .map((r) => ({ order_id: r.order_id, open: r.open, status: (JSON.parse(r.record) as SimOrderRecord).state.status }));
+  } finally {
+    db.close();
+  }
+};
+
+describe('sim.db orders saved in a transaction', () => {
+  it('an order saved twice in one transaction is read back as its last save and committed as it', () => {
+    const s = open();
+    s.transaction(() => {
+      s.saveOrder(record('7', 'SUBMITTED'), true);
+      expect(s.order('7')?.state.status).toBe('SUBMITTED');
+      s.saveOrder(record('7', 'FILLED'), false);
+      expect(s.order('7')?.state.status).toBe('FILLED');
+      expect(s.openOrders()).toEqual([]);
+    });
+    expect(rowsOnDisk()).toEqual([{ order_id: '7', open: 0, status: 'FILLED' }]);
+    expect(s.commits).toBe(2); // the schema version at open, then this transaction
+  });
+
+  it('saves inside a savepoint that rolled back are forgotten; the ones before it commit', () => {
+    const s = open();
+    s.transaction(() => {
+      s.saveOrder(record('1', 'SUBMITTED'), true);
+      expect(() =>
+        s.transaction(() => {
+          s.saveOrder(record('1', 'CANCELLED'), false);
+          s.saveOrder(record('2', 'SUBMITTED'), true);
+          throw new Error('the amendment failed');
+        }),
+      ).toThrow('the amendment failed');
+      expect(s.order('2')).toBeNull();
+    });
+    expect(rowsOnDisk()).toEqual([{ order_id: '1', open: 1, status: 'SUBMITTED' }]);
+  });
+
+  it('a transaction that throws writes none of its saves', () => {
+    const s = open();
+    s.saveOrder(record('1', 'SUBMITTED'), true);
+    expect(() =>
+      s.transaction(() => {
+        s.saveOrder(record('1', 'FILLED'), false);
+        throw new Error('the fill failed');
+      }),
+    ).toThrow('the fill failed');
+    expect(s.order('1')?.state.status).toBe('SUBMITTED');
+    expect(rowsOnDisk()).toEqual([{ order_id: '1', open: 1, status: 'SUBMITTED' }]);
+  });
+});
