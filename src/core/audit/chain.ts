@@ -33,16 +33,23 @@ export type Row = Record<string, string | number | null>;
  * Column orders seen per chain, with their sorted order: a chain's rows come
  * with one of very few column lists (as built, as read back by SELECT *).
  */
-const columnOrders = new Map<ChainName, Array<{ columns: string[]; sorted: readonly string[] | null }>>();
+const columnOrders = new Map<ChainName, Array<{ columns: string[]; sorted: SortedColumns | null }>>();
+
+/** A column order, sorted, with each column's JSON key (`"name":`) written once rather than per row. */
+interface SortedColumns {
+  names: readonly string[];
+  keys: readonly string[];
+}
 const INTEGER_LIKE = /^(0|[1-9][0-9]*)$/;
 
 /** The sorted columns of `row`, or null when they need the general path (an integer-like name sorts differently in an object). */
-function sortedColumns(chain: ChainName, row: Row): readonly string[] | null {
+function sortedColumns(chain: ChainName, row: Row): SortedColumns | null {
   const columns = Object.keys(row);
   let known = columnOrders.get(chain);
   if (known === undefined) columnOrders.set(chain, (known = []));
   for (const k of known) if (k.columns.length === columns.length && k.columns.every((c, i) => c === columns[i])) return k.sorted;
-  const sorted = columns.some((c) => INTEGER_LIKE.test(c)) ? null : [...columns].sort();
+  const names = columns.some((c) => INTEGER_LIKE.test(c)) ? null : [...columns].sort();
+  const sorted = names === null ? null : { names, keys: names.map((c) => `${JSON.stringify(c)}:`) };
   // A handful per chain; an unbounded variety (rows built by hand) just stops being remembered.
   if (known.length < 8) known.push({ columns, sorted });
   return sorted;
@@ -60,14 +67,16 @@ function sortedColumns(chain: ChainName, row: Row): readonly string[] | null {
 function rowContent(chain: ChainName, row: Row): string {
   const columns = sortedColumns(chain, row);
   if (columns !== null) {
-    const parts: string[] = [];
-    for (const column of columns) {
+    const { names, keys } = columns;
+    let text = '';
+    for (let i = 0; i < names.length; i++) {
+      const column = names[i] as string;
       const value: unknown = row[column];
       if (column === 'hash' || value === null || value === undefined) continue;
       if (typeof value !== 'string' && typeof value !== 'number') return generalRowContent(chain, row);
-      parts.push(`${JSON.stringify(column)}:${JSON.stringify(value)}`);
+      text += `${text === '' ? '' : ','}${keys[i] as string}${JSON.stringify(value)}`;
     }
-    return `{"chain":${JSON.stringify(chain)},"row":{${parts.join(',')}}}`;
+    return `{"chain":"${chain}","row":{${text}}}`;
   }
   return generalRowContent(chain, row);
 }
