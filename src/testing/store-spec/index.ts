@@ -231,6 +231,15 @@ export function describeStoreContract(backEnd: string, open: OpenStore): void {
         expect(await store.beginIdempotent('s', 'r', 'o', 'h')).toEqual({ kind: 'replay', result: 1 });
       });
 
+      it('stores no result for a key never claimed or given back, and chains nothing for it', async () => {
+        await expect(store.completeIdempotent('s', 'never', 1)).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+        await store.beginIdempotent('s', 'back', 'o', 'h');
+        await store.releaseIdempotent('s', 'back');
+        await expect(store.completeIdempotent('s', 'back', 1)).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+        expect(await store.beginIdempotent('s', 'never', 'o', 'h')).toEqual({ kind: 'new' });
+        expect(await store.verify()).toMatchObject({ ok: true });
+      });
+
       it('hands a key claimed many times at once to exactly one caller, across two handles', async () => {
         const other = await t.reopen();
         try {

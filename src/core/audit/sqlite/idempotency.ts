@@ -32,7 +32,7 @@ interface KeyRow {
 export class IdempotencyKeys {
   private readonly claim: Database.Statement<[string, string, string, string, string, string, string | null]>;
   private readonly read: Database.Statement<[string, string], KeyRow>;
-  private readonly complete: Database.Statement<[string, string, string, string]>;
+  private readonly complete: Database.Statement<[string, string, string, string], { owner: string | null; request_hash: string }>;
   private readonly release: Database.Statement<[string, string]>;
   private readonly takeOver: Database.Statement<[string | null, string, string, string, string, string, string | null]>;
 
@@ -44,7 +44,8 @@ export class IdempotencyKeys {
       "INSERT INTO idempotency_keys (scope, key, owner, request_hash, state, result, created_at, updated_at, instance_id) VALUES (?, ?, ?, ?, 'in_progress', NULL, ?, ?, ?) ON CONFLICT(scope, key) DO NOTHING",
     );
     this.read = db.prepare('SELECT owner, request_hash, created_at, state, result, instance_id FROM idempotency_keys WHERE scope = ? AND key = ?');
-    this.complete = db.prepare("UPDATE idempotency_keys SET state = 'complete', result = ?, updated_at = ? WHERE scope = ? AND key = ?");
+    // RETURNING: the owner and request hash the chained row repeats, in the same step as the update (no read before it).
+    this.complete = db.prepare("UPDATE idempotency_keys SET state = 'complete', result = ?, updated_at = ? WHERE scope = ? AND key = ? RETURNING owner, request_hash");
     // A completed key is never released: its result is what every replay must return.
     this.release = db.prepare("DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND state = 'in_progress'");
     // Only the claim as the caller saw it: of two gateways taking one orphan over, the second changes nothing.
@@ -97,8 +98,8 @@ export class IdempotencyKeys {
   /** Call inside an IMMEDIATE transaction. */
   finish(scope: string, key: string, result: unknown, sealer: Sealer, now: string): void {
     const text = JSON.stringify(result ?? null);
-    const row = this.read.get(scope, key);
-    if (!row || this.complete.run(text, now, scope, key).changes !== 1) {
+    const row = this.complete.get(text, now, scope, key);
+    if (!row) {
       throw new AuditError(`idempotency key ${scope}/${key} was not claimed, so its result cannot be stored`, 'AUDIT_UNAVAILABLE', { scope, key });
     }
     this.log.appendInTransaction({ kind: 'idempotency', scope, key, change: 'completed', owner: row.owner, requestHash: row.request_hash, resultText: text }, sealer, now);
