@@ -140,6 +140,8 @@ export class SimStore {
     const columns = new Set((this.db.prepare('PRAGMA table_info(positions)').all() as Array<{ name: string }>).map((c) => c.name));
     if (!columns.has('variation_settled')) this.db.exec("ALTER TABLE positions ADD COLUMN variation_settled TEXT NOT NULL DEFAULT '0'");
     if (!columns.has('settled_at')) this.db.exec('ALTER TABLE positions ADD COLUMN settled_at TEXT');
+    // Savepoint journals in memory, never spilled to a temporary file (the audit store's reason, sqlite/open.ts).
+    this.db.pragma('temp_store = MEMORY');
     const tx = this.db.transaction((fn: () => unknown) => fn());
     this.tx = (fn) => {
       const pending = this.pendingOrders === null ? null : new Map(this.pendingOrders);
