@@ -259,6 +259,18 @@ CREATE INDEX audit_log_modifications_account ON audit_log(account_id, timestamp)
 CREATE INDEX order_history_held ON order_history(order_id, version) WHERE status = 'PENDING_APPROVAL';
 `,
   },
+  {
+    version: 9,
+    name: 'order_history: the index by updated_at holds only versions with fills',
+    // Its one reader is the day's first read of fills (fillsSince), which asks only for versions with
+    // fills. Every version of every order had an entry: an order placed and filled in three versions
+    // wrote three entries, and at 50 orders/s each in a transaction of its own, a page each. Now only
+    // the filled version has one (the index is smaller and the write path touches it once per fill).
+    sql: `
+DROP INDEX order_history_updated;
+CREATE INDEX order_history_filled ON order_history(updated_at) WHERE fills <> '[]';
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -94,8 +94,9 @@ export class OrderHistoryTable {
     this.lastPlacedUpTo = db.prepare('SELECT placed_seq FROM order_history WHERE placed_seq IS NOT NULL AND created_at <= ? ORDER BY created_at DESC, placed_seq DESC LIMIT 1');
     this.lastWithKey = db.prepare('SELECT created_at FROM order_history WHERE risk_key = ? AND created_at <= ? ORDER BY created_at DESC LIMIT 1');
     this.filledRows = db.prepare("SELECT id, fills FROM order_history WHERE id > ? AND account_id = ? AND updated_at >= ? AND fills <> '[]' ORDER BY id");
-    // The first read of a day finds its rows by updated_at (indexed), later reads by row id: neither scans the history.
-    this.filledRowsSince = db.prepare("SELECT id, fills FROM order_history WHERE updated_at >= ? AND account_id = ? AND fills <> '[]'");
+    // The first read of a day finds its rows by updated_at in the index of filled versions (migration 9), later reads
+    // by row id: neither scans the history. INDEXED BY: a plan that could not use it fails here rather than scanning.
+    this.filledRowsSince = db.prepare("SELECT id, fills FROM order_history INDEXED BY order_history_filled WHERE updated_at >= ? AND account_id = ? AND fills <> '[]'");
     this.maxRowId = db.prepare('SELECT MAX(id) AS m FROM order_history');
     this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.maxNumeric = db.prepare(
