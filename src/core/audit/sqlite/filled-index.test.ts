@@ -6,34 +6,25 @@
  * back to scanning the history.
  */
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Fill } from '../../models.js';
-import { entry, tempDir, version } from '../../../testing/audit/samples.js';
-import { auditDbPath, openAuditStore, type SqliteAuditStore } from './store.js';
+import { entry, version } from '../../../testing/audit/samples.js';
+import { useTempSqliteStore } from '../../../testing/audit/temp-store.js';
+import { auditDbPath, openAuditStore } from './store.js';
 
-let dir: string;
-let cleanup: () => void;
-let store: SqliteAuditStore;
-beforeEach(() => {
-  ({ dir, cleanup } = tempDir());
-  store = openAuditStore({ dataDir: dir, synchronous: 'NORMAL' });
-});
-afterEach(async () => {
-  await store.close();
-  cleanup();
-});
+const t = useTempSqliteStore();
 
 const DAY = '2026-01-05T00:00:00.000Z';
 const fill = (orderId: string, execId: string): Fill => ({ execId, orderId, time: '2026-01-05T15:00:00.000Z', side: 'BUY', quantity: 10, price: 190.25, commission: 1, commissionCurrency: 'USD', realizedPnl: null, exchange: null });
 
 async function placeAndFill(orderId: string): Promise<void> {
-  await store.recordOrder(entry({ orderId }), version(orderId, 'PENDING_SUBMIT'));
-  await store.recordOrder(entry({ orderId }), version(orderId, 'SUBMITTED'));
-  await store.recordOrder(entry({ orderId }), version(orderId, 'FILLED', { fills: [fill(orderId, `x${orderId}`)] }));
+  await t.store.recordOrder(entry({ orderId }), version(orderId, 'PENDING_SUBMIT'));
+  await t.store.recordOrder(entry({ orderId }), version(orderId, 'SUBMITTED'));
+  await t.store.recordOrder(entry({ orderId }), version(orderId, 'FILLED', { fills: [fill(orderId, `x${orderId}`)] }));
 }
 
 const withFile = <T>(fn: (db: Database.Database) => T): T => {
-  const db = new Database(auditDbPath(dir));
+  const db = new Database(auditDbPath(t.dir));
   try {
     return fn(db);
   } finally {
@@ -45,7 +36,7 @@ describe('the index of filled versions', () => {
   it('holds only versions with fills, and the first read of a day reads them through it', async () => {
     await placeAndFill('1');
     await placeAndFill('2');
-    const { fills } = await store.fillsSince('DU111111', DAY, 0);
+    const { fills } = await t.store.fillsSince('DU111111', DAY, 0);
     expect(fills.map((f) => f.execId).sort()).toEqual(['x1', 'x2']);
     withFile((db) => {
       const definition = db.prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'order_history_filled'").get()?.sql;
@@ -61,16 +52,16 @@ describe('the index of filled versions', () => {
 
   it('a file written under schema 8 reads the same fills after the upgrade', async () => {
     await placeAndFill('1');
-    await store.close();
+    await t.store.close();
     // Back to schema 8: the index of every version, and no record of migration 9.
     withFile((db) =>
       db.exec("DROP INDEX order_history_filled; CREATE INDEX order_history_updated ON order_history(updated_at); DELETE FROM schema_migrations WHERE version = 9"),
     );
-    store = openAuditStore({ dataDir: dir, synchronous: 'NORMAL' });
+    t.store = openAuditStore({ dataDir: t.dir, synchronous: 'NORMAL' });
     await placeAndFill('2');
-    const { fills } = await store.fillsSince('DU111111', DAY, 0);
+    const { fills } = await t.store.fillsSince('DU111111', DAY, 0);
     expect(fills.map((f) => f.execId).sort()).toEqual(['x1', 'x2']);
     expect(withFile((db) => db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get())).toEqual({ v: 9 });
-    expect(await store.verify()).toMatchObject({ ok: true });
+    expect(await t.store.verify()).toMatchObject({ ok: true });
   });
 });

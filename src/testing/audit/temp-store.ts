@@ -1,0 +1,30 @@
+/**
+ * Test support: each test gets a fresh SQLite audit store in its own temp
+ * DATA_DIR (synchronous=NORMAL: these tests are about what is written, not
+ * about fsync), closed and removed after it. Call at the top level of a test
+ * file; the returned object's fields are set before every test.
+ */
+import { afterEach, beforeEach } from 'vitest';
+import { openAuditStore, type SqliteAuditStore } from '../../core/audit/sqlite/store.js';
+import { tempDir } from './samples.js';
+
+export interface TempStore {
+  dir: string;
+  store: SqliteAuditStore;
+}
+
+export function useTempSqliteStore(): TempStore {
+  const current = {} as TempStore;
+  let cleanup: () => void = () => undefined;
+  beforeEach(() => {
+    const temp = tempDir();
+    cleanup = temp.cleanup;
+    current.dir = temp.dir;
+    current.store = openAuditStore({ dataDir: temp.dir, synchronous: 'NORMAL' });
+  });
+  afterEach(async () => {
+    await current.store.close();
+    cleanup();
+  });
+  return current;
+}
