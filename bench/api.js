@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { LIFTED_LIMITS } from './lifted-limits.js';
 
 const SELF = fileURLToPath(import.meta.url);
 // The load generator is the parent's alone: the server children do not load it (it would count in their RSS).
@@ -58,14 +59,7 @@ async function serve(kind) {
       API_KEYS: `${KEY}:read+trade+admin`,
       LOG_LEVEL: 'silent',
       API_RATE_LIMIT_PER_MINUTE: '10000000',
-      // The benchmark places tens of thousands of identical orders: lift the limits that exist to stop exactly that.
-      SIM_STARTING_CASH: '1000000000000',
-      MAX_ORDER_NOTIONAL: '1000000000000',
-      MAX_POSITION_NOTIONAL: '1000000000000',
-      MAX_GROSS_EXPOSURE: '1000000000000',
-      MAX_ORDERS_PER_MINUTE: '1000000',
-      MAX_ORDERS_PER_DAY: '100000000',
-      DUPLICATE_ORDER_WINDOW_SECONDS: '0',
+      ...LIFTED_LIMITS,
     },
   });
   if (kind === 'api-only') {

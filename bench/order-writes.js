@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { LIFTED_LIMITS } from './lifted-limits.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ORDERS = Number(process.env.ORDERS ?? 100);
@@ -48,13 +49,7 @@ async function child(root) {
       SIM_SESSION: 'always-open',
       ORDERS_ENABLED: 'true',
       LOG_LEVEL: 'silent',
-      SIM_STARTING_CASH: '1000000000000',
-      MAX_ORDER_NOTIONAL: '1000000000000',
-      MAX_POSITION_NOTIONAL: '1000000000000',
-      MAX_GROSS_EXPOSURE: '1000000000000',
-      MAX_ORDERS_PER_MINUTE: '1000000',
-      MAX_ORDERS_PER_DAY: '100000000',
-      DUPLICATE_ORDER_WINDOW_SECONDS: '0',
+      ...LIFTED_LIMITS,
     },
     broker: async (config, clock, logger) => {
       const { createBroker } = await import(dist('gateway.js'));

@@ -23,6 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
+import { LIFTED_LIMITS } from './lifted-limits.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const SECONDS = Number(process.env.BENCH_ORDERS_SECONDS ?? 6);
@@ -47,14 +48,7 @@ async function serve() {
       API_KEYS: `${KEY}:read+trade+admin`,
       LOG_LEVEL: 'silent',
       API_RATE_LIMIT_PER_MINUTE: '10000000',
-      // Tens of thousands of identical orders: lift the limits that exist to stop exactly that.
-      SIM_STARTING_CASH: '1000000000000',
-      MAX_ORDER_NOTIONAL: '1000000000000',
-      MAX_POSITION_NOTIONAL: '1000000000000',
-      MAX_GROSS_EXPOSURE: '1000000000000',
-      MAX_ORDERS_PER_MINUTE: '1000000',
-      MAX_ORDERS_PER_DAY: '100000000',
-      DUPLICATE_ORDER_WINDOW_SECONDS: '0',
+      ...LIFTED_LIMITS,
     },
     broker: async (config, clock, logger) => {
       const broker = await createBroker(config, clock, logger);
