@@ -32,15 +32,31 @@ export interface ClaimRequest {
 export async function claimKey(ctx: OrderContext, request: ClaimRequest): Promise<Claim> {
   const { scope, key, owner, requestHash, options } = request;
   const claim = await ctx.audit.beginIdempotent(scope, key, owner, requestHash, options);
-  if (claim.kind !== 'in-progress' || claim.since === undefined || !ctx.instance.holderGone(claim.holder, claim.since)) return { claim, abandonedSince: null };
-  if (request.mayTakeOver !== undefined && !(await request.mayTakeOver())) return { claim, abandonedSince: null };
-  const seen = { since: claim.since, instanceId: claim.holder?.instanceId ?? null };
-  if ((await ctx.audit.takeOverIdempotent(scope, key, seen)) !== null) {
-    ctx.logger.warn({ scope, key, abandonedBy: seen.instanceId, since: seen.since }, 'took over an idempotency claim its gateway abandoned');
-    return { claim: { kind: 'new' }, abandonedSince: seen.since };
-  }
+  if (claim.kind === 'new') return { claim, abandonedSince: null };
+  const taken = await takeOverIfAbandoned(ctx, scope, key, claim, request.mayTakeOver);
+  if (taken.kind === 'live') return { claim, abandonedSince: null };
+  if (taken.kind === 'taken') return { claim: { kind: 'new' }, abandonedSince: taken.abandonedSince };
   // Another gateway took it over first, or it was settled meanwhile: answer from what it is now.
   return { claim: await ctx.audit.beginIdempotent(scope, key, owner, requestHash, options), abandonedSince: null };
+}
+
+type TakeOver =
+  /** Answered, or held by a request whose gateway is still alive (or `mayTakeOver` said no): left as it is. */
+  | { kind: 'live' }
+  /** Now this instance's, since `heldSince`; the abandoned claim had been made at `abandonedSince`. */
+  | { kind: 'taken'; heldSince: string; abandonedSince: string }
+  /** Abandoned, but another gateway took it over (or it was settled) first. */
+  | { kind: 'lost' };
+
+/** Takes a claim found in progress over when its holder is certainly gone (the one rule for every scope). */
+async function takeOverIfAbandoned(ctx: OrderContext, scope: string, key: string, claim: IdempotencyClaimed, mayTakeOver?: () => Promise<boolean>): Promise<TakeOver> {
+  if (claim.kind !== 'in-progress' || claim.since === undefined || !ctx.instance.holderGone(claim.holder, claim.since)) return { kind: 'live' };
+  if (mayTakeOver !== undefined && !(await mayTakeOver())) return { kind: 'live' };
+  const seen = { since: claim.since, instanceId: claim.holder?.instanceId ?? null };
+  const heldSince = await ctx.audit.takeOverIdempotent(scope, key, seen);
+  if (heldSince === null) return { kind: 'lost' };
+  ctx.logger.warn({ scope, key, abandonedBy: seen.instanceId, since: seen.since }, 'took over an idempotency claim its gateway abandoned');
+  return { kind: 'taken', heldSince, abandonedSince: seen.since };
 }
 
 /**
@@ -67,13 +83,9 @@ export async function openClaim(ctx: OrderContext, claim: FoldedClaim): Promise<
   const { scope, key, owner, requestHash } = claim;
   const seen = await ctx.audit.peekIdempotent(scope, key, owner, requestHash);
   if (seen === null) return { kind: 'open', claim, held: false, abandonedSince: null };
-  if (seen.kind !== 'in-progress' || seen.since === undefined || !ctx.instance.holderGone(seen.holder, seen.since)) return { kind: 'answered', claim: seen };
-  const abandoned = { since: seen.since, instanceId: seen.holder?.instanceId ?? null };
-  const heldSince = await ctx.audit.takeOverIdempotent(scope, key, abandoned);
-  if (heldSince !== null) {
-    ctx.logger.warn({ scope, key, abandonedBy: abandoned.instanceId, since: abandoned.since }, 'took over an idempotency claim its gateway abandoned');
-    return { kind: 'open', claim: { ...claim, heldSince }, held: true, abandonedSince: abandoned.since };
-  }
+  const taken = await takeOverIfAbandoned(ctx, scope, key, seen);
+  if (taken.kind === 'live') return { kind: 'answered', claim: seen };
+  if (taken.kind === 'taken') return { kind: 'open', claim: { ...claim, heldSince: taken.heldSince }, held: true, abandonedSince: taken.abandonedSince };
   // Another gateway took it over first, or it was settled meanwhile: answer from what it is now.
   const now = await ctx.audit.peekIdempotent(scope, key, owner, requestHash);
   return now === null ? { kind: 'open', claim, held: false, abandonedSince: null } : { kind: 'answered', claim: now };
