@@ -9,6 +9,7 @@ import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaCompiler 
 import type { z } from 'zod';
 import { ERROR_CATALOGUE, fromZodIssues, GatewayError, type ErrorCode } from '../core/errors.js';
 import type { ErrorBody } from '../core/models.js';
+import { markParsed } from '../core/parse-once.js';
 import { isMemoisedQuery, memoiseByText } from './query-memo.js';
 
 /** What one failure becomes on the wire. */
@@ -29,7 +30,8 @@ export const validatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema, ht
   const part = PART_NAMES[httpPart ?? ''] ?? 'Request';
   const validate = (data: unknown): { value: unknown } | { error: Error } => {
     const result = schema.safeParse(data);
-    if (result.success) return { value: result.data };
+    // Marked as the schema's output: the core does not parse it again (core/parse-once.ts; only schemas that opted in).
+    if (result.success) return { value: markParsed(schema, result.data) };
     return { error: fromZodIssues(result.error.issues, part) };
   };
   // A query string of a schema marked pure is parsed once per distinct text (query-memo.ts).

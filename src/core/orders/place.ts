@@ -24,7 +24,6 @@ import type { PlaceOrderAck } from '../broker/port.js';
 import {
   AuditError,
   BrokerConnectionError,
-  fromZodIssues,
   GatewayError,
   IdempotencyConflictError,
   OrderIdInUseError,
@@ -35,6 +34,7 @@ import {
 import { assertNotBlocked } from '../gates.js';
 import type { PlaceOptions, PlaceOrderInput } from '../client/interface.js';
 import { hashOf } from '../hashing.js';
+import { parseOnce, parseOnceWith } from '../parse-once.js';
 import { currentContext } from '../logging.js';
 import { PlaceOrderRequest, type OrderDetail, type OrderResult, type OrderSpec } from '../models.js';
 import { assess, type Assessment } from './assess.js';
@@ -49,6 +49,8 @@ import { allocateOrderIds, idReservation } from './order-ids.js';
 import type { FoldedClaim, IdempotencyClaimed, NewOrderRow, NewOrdersRequest } from '../audit/types.js';
 
 export const PLACE_SCOPE = 'orders.place';
+// A flat schema: its outputs may be marked parsed by the route that validated them.
+parseOnceWith(PlaceOrderRequest);
 const SCOPE = PLACE_SCOPE;
 const RELAXED = { durability: 'relaxed' } as const;
 
@@ -75,9 +77,8 @@ interface PlaceKey {
 }
 
 export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, options: PlaceOptions = {}): Promise<OrderResult> {
-  const parsed = PlaceOrderRequest.safeParse(input);
-  if (!parsed.success) throw fromZodIssues(parsed.error.issues, 'Order');
-  const { previewId, ...spec } = parsed.data;
+  // A body the REST route has just parsed with this schema is not parsed again (parse-once.ts).
+  const { previewId, ...spec } = parseOnce(PlaceOrderRequest, input, 'Order');
   const accountId = ctx.resolveAccount(spec.account);
 
   // Without an Idempotency-Key, the clientOrderId is the key: it is unique per account.
