@@ -44,6 +44,13 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
   const deskLimited = desk !== undefined && (desk.maxGrossExposure !== undefined || desk.maxDailyLoss !== undefined);
   const windows = [limits.duplicateOrderWindowSeconds, ...Object.values(overrides).map((o) => o.duplicateOrderWindowSeconds ?? 0)];
   const history = options.history ?? memoryHistory(limits.dailyLossResetTime, Math.max(...windows) * 1000);
+  /**
+   * Whether placements and modifications are counted in `history`. With a store they count themselves
+   * (its rows, read by historyFacts) and the default memory is never read: writing it anyway cost every
+   * order a canonical spec text and a scan of the duplicate guard before transmit, and held a day of
+   * placement times. A history given explicitly is always written.
+   */
+  const countsInMemory = options.history !== undefined || options.store === undefined;
 
   /**
    * The loss today: realised P&L of today's fills (from the order history,
@@ -148,11 +155,11 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
     },
 
     recordPlaced(spec: OrderSpec, accountId: string, now: number): void {
-      history.record(spec, accountId, now);
+      if (countsInMemory) history.record(spec, accountId, now);
     },
 
     recordModified(now: number): void {
-      history.recordModification(now);
+      if (countsInMemory) history.recordModification(now);
     },
 
     /**
