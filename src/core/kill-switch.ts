@@ -9,9 +9,10 @@
  * this module holds and records the state.
  *
  * Reads are asked on every gate decision. They re-read the rows only when the
- * store's change mark moved (another process committed something, or this
- * connection did), so a switch engaged by the CLI or a second gateway stops
- * this process's very next order, at the cost of one cheap mark read per order.
+ * store's state mark moved (another process committed something, or this
+ * connection wrote a named state), so a switch engaged by the CLI or a second
+ * gateway stops this process's very next order, at the cost of one cheap mark
+ * read per order; this gateway's own order rows do not make it re-read.
  */
 import type { AuditStore } from './audit/types.js';
 import type { Clock } from './clock.js';
@@ -50,7 +51,8 @@ export class KillSwitch {
 
   /** One switch as stored: the desk's (null) or an account's. */
   async read(account: string | null): Promise<KillSwitchState> {
-    const mark = await this.audit.changeMark();
+    // The state mark, not the change mark: the order path's own commits (every order) do not touch a switch.
+    const mark = await this.audit.stateMark();
     if (mark !== this.seenMark) {
       // Forget before remembering the mark: a commit in between only causes one more read.
       this.cache.clear();

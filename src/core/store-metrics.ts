@@ -30,6 +30,7 @@ const OPERATIONS = [
   'countModifications',
   'lastPlacedWithKey',
   'changeMark',
+  'stateMark',
   'fillsSince',
   'maxNumericOrderId',
   'findOrderByClientOrderId',

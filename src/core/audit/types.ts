@@ -273,6 +273,14 @@ export interface AuditStore {
    */
   changeMark(): Promise<string>;
   /**
+   * Changes whenever a named state (getState) may have changed: another process
+   * committed anything, or this handle's setState committed. Unlike changeMark
+   * it stays put across this handle's other writes, so a cache of named states
+   * (the kill switch, read before every order) is not re-read after each of the
+   * order path's own commits. Must cost no table read.
+   */
+  stateMark(): Promise<string>;
+  /**
    * Fills of `accountId` with time >= `fromIso`, from order rows written after
    * history row `afterRowId` (0: every row updated since `fromIso`); returns
    * them with the last row id read, so a caller can follow the day incrementally.

@@ -265,6 +265,22 @@ export function describeStoreContract(backEnd: string, open: OpenStore): void {
         }
         expect((await store.verify()).ok).toBe(true);
       });
+
+      it("moves the state mark on this handle's setState and on another handle's commit", async () => {
+        const mark = await store.stateMark();
+        await store.setState('killSwitch', { engaged: true, reason: 'test' });
+        const afterSet = await store.stateMark();
+        expect(afterSet).not.toBe(mark);
+        const other = await t.reopen();
+        try {
+          await other.setState('killSwitch', { engaged: false, reason: null });
+          // Another handle's commit is heard (PostgreSQL: by notification, within a second).
+          await expect.poll(() => store.stateMark(), { timeout: 2000, interval: 20 }).not.toBe(afterSet);
+          expect(await store.getState('killSwitch')).toEqual({ engaged: false, reason: null });
+        } finally {
+          await other.close();
+        }
+      });
     });
 
     describe('durability and closing', () => {

@@ -135,6 +135,8 @@ export class PostgresAuditStore implements AuditStore {
   private readonly orders: OrderReads;
   private readonly committer: GroupCommitter;
   private ownCommits = 0;
+  /** setState commits by this handle (stateMark): counted once committed, so a reader never caches an older value under the new mark. */
+  private ownStateWrites = 0;
   private closed = false;
   /** The gateway instance registered through this handle (registerInstance), stamped on its claims. */
   private instanceId: string | null = null;
@@ -266,9 +268,17 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   async changeMark(): Promise<string> {
+    return `${await this.othersMark()}:${this.ownCommits}`;
+  }
+
+  async stateMark(): Promise<string> {
+    return `${await this.othersMark()}:${this.ownStateWrites}`;
+  }
+
+  /** What other gateways committed, as heard (LISTEN/NOTIFY) or, while the listener is down, read from the heads. */
+  private async othersMark(): Promise<string> {
     const heard = this.listener.mark();
-    const mark = heard ?? (await guardPg('read the change mark', () => headsMark(this.pool)));
-    return `${mark}:${this.ownCommits}`;
+    return heard ?? (await guardPg('read the change mark', () => headsMark(this.pool)));
   }
 
   maxNumericOrderId(): Promise<number> {
@@ -375,6 +385,7 @@ export class PostgresAuditStore implements AuditStore {
 
   async setState(name: string, value: unknown, options?: WriteOptions): Promise<void> {
     await this.write('write state', options, (rows) => rows.state({ kind: 'state', name, change: 'set', value }));
+    this.ownStateWrites += 1;
   }
 
   async close(): Promise<void> {

@@ -178,6 +178,8 @@ class Store implements SqliteAuditStore {
   private checkpointedHeads: { at: string; snapshot: HeadSnapshot } | null = null;
   /** Commits by this connection (PRAGMA data_version only moves for other connections' commits). */
   private ownCommits = 0;
+  /** setState commits by this connection (stateMark): counted once committed, so a reader never caches an older value under the new mark. */
+  private ownStateWrites = 0;
   private readonly dataVersion: Database.Statement<[], number>;
 
   constructor(
@@ -442,6 +444,10 @@ class Store implements SqliteAuditStore {
     return read('read the data version', () => `${String(this.dataVersion.get())}:${this.ownCommits}`);
   }
 
+  stateMark(): Promise<string> {
+    return read('read the data version', () => `${String(this.dataVersion.get())}:${this.ownStateWrites}`);
+  }
+
   maxNumericOrderId(): Promise<number> {
     return read('read the highest order id', () => this.highestOrderId());
   }
@@ -567,8 +573,9 @@ class Store implements SqliteAuditStore {
     });
   }
 
-  setState(name: string, value: unknown, options?: WriteOptions): Promise<void> {
-    return this.write('write state', options, (sealer, now) => this.stateLog.appendInTransaction({ kind: 'state', name, change: 'set', value }, sealer, now));
+  async setState(name: string, value: unknown, options?: WriteOptions): Promise<void> {
+    await this.write('write state', options, (sealer, now) => this.stateLog.appendInTransaction({ kind: 'state', name, change: 'set', value }, sealer, now));
+    this.ownStateWrites += 1;
   }
 
   /** Closes the database, then checkpoints the last durable heads if they are not yet (relaxed writes after them wait for the next start). */
