@@ -32,11 +32,12 @@ afterEach(async () => {
   dir.cleanup();
 });
 
-/** How many times `mine` was asked for a named state. */
-async function stateReads(): Promise<number> {
-  const line = (await metrics.registry.metrics()).split('\n').find((l) => l.startsWith('ibkr_gateway_store_operation_seconds_count{') && l.includes('operation="getState"'));
+/** How many times `mine` was asked for `operation`. */
+async function calls(operation: string): Promise<number> {
+  const line = (await metrics.registry.metrics()).split('\n').find((l) => l.startsWith('ibkr_gateway_store_operation_seconds_count{') && l.includes(`operation="${operation}"`));
   return line === undefined ? 0 : Number(line.split(' ').at(-1));
 }
+const stateReads = (): Promise<number> => calls('getState');
 
 describe('the state mark', () => {
   it("stays put across this handle's order rows and appends, and moves on its setState and on another handle's commit", async () => {
@@ -66,6 +67,8 @@ describe('the kill switch on a store', () => {
       expect((await ks.effective('DU1')).engaged).toBe(false);
     }
     expect(await stateReads()).toBe(reads);
+    // One mark read per decision, for the desk's switch and the account's together.
+    expect(await calls('stateMark')).toBe(6);
 
     await new KillSwitch(other, clock).set(true, 'from the CLI', null, { account: 'DU1' });
     const next = await ks.effective('DU1');

@@ -52,7 +52,11 @@ export class KillSwitch {
   /** One switch as stored: the desk's (null) or an account's. */
   async read(account: string | null): Promise<KillSwitchState> {
     // The state mark, not the change mark: the order path's own commits (every order) do not touch a switch.
-    const mark = await this.audit.stateMark();
+    return this.readAt(await this.audit.stateMark(), account);
+  }
+
+  /** One switch as stored, from the cache while the state mark is `mark`. */
+  private async readAt(mark: string, account: string | null): Promise<KillSwitchState> {
     if (mark !== this.seenMark) {
       // Forget before remembering the mark: a commit in between only causes one more read.
       this.cache.clear();
@@ -70,9 +74,11 @@ export class KillSwitch {
 
   /** What stops an order of `account`: the desk switch if engaged, else the account's own. */
   async effective(account: string | null): Promise<KillSwitchState> {
-    const desk = await this.read(null);
+    // One mark for both switches (one store read per order when nothing changed).
+    const mark = await this.audit.stateMark();
+    const desk = await this.readAt(mark, null);
     if (desk.engaged || account === null) return desk;
-    const own = await this.read(account);
+    const own = await this.readAt(mark, account);
     return own.engaged ? { ...own, reason: `account ${account}: ${own.reason ?? 'no reason'}` } : desk;
   }
 
