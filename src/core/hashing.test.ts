@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Decimal } from 'decimal.js';
-import { canonicalJson } from './hashing.js';
+import { createHash } from 'node:crypto';
+import { canonicalJson, hashOf, sha256Hex } from './hashing.js';
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
@@ -43,5 +44,15 @@ describe('canonicalJson', () => {
   it('gives undefined for undefined, as JSON.stringify does, and refuses a bigint', () => {
     expect(canonicalJson(undefined)).toBeUndefined();
     expect(() => canonicalJson(1n)).toThrow(TypeError);
+  });
+});
+
+describe('sha256Hex', () => {
+  it('is SHA-256 in lower-case hex: the FIPS 180-2 vectors, and the streaming digest the stored hashes were made with', () => {
+    expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    const text = canonicalJson({ spec: { symbol: 'AAPL', note: 'é\u2028😀' }, accountId: 'DU1234567' }) as string;
+    expect(sha256Hex(text)).toBe(createHash('sha256').update(text).digest('hex'));
+    expect(hashOf({ accountId: 'DU1234567', spec: { symbol: 'AAPL', note: 'é\u2028😀' } })).toBe(sha256Hex(text));
   });
 });
