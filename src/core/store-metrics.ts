@@ -21,6 +21,7 @@ import type { Metrics } from './metrics.js';
 const OPERATIONS = [
   'append',
   'recordOrder',
+  'updateOrder',
   'recordNewOrders',
   'getOrder',
   'getOrderVersions',
@@ -41,6 +42,7 @@ const OPERATIONS = [
   'peekIdempotent',
   'beginIdempotent',
   'completeIdempotent',
+  'completeIdempotentFrom',
   'releaseIdempotent',
   'getState',
   'setState',

@@ -192,6 +192,18 @@ export interface NewOrdersRequest {
   rows: (ids: readonly string[]) => readonly NewOrderRow[];
 }
 
+/** The rows of an order's next version (updateOrder): its audit row and the version, written together. */
+export interface OrderUpdateRows {
+  entry: AuditAppend;
+  version: OrderVersionInput;
+}
+
+/** The order as it stands after updateOrder (null: the store does not have it), and whether a version was written. */
+export interface OrderUpdated {
+  order: OrderDetail | null;
+  written: boolean;
+}
+
 export type NewOrdersOutcome =
   | { kind: 'recorded'; ids: string[]; orders: OrderDetail[] }
   /** The key is another request's (in progress) or already answered (replay): nothing was written, no id reserved. */
@@ -221,6 +233,18 @@ export interface AuditStore {
    * Rejected as a whole (neither row written) when either cannot be written.
    */
   recordOrder(entry: AuditAppend, version: OrderVersionInput, options?: WriteOptions): Promise<{ entry: AuditEntry; order: OrderDetail }>;
+  /**
+   * An order's next version decided inside the write transaction from its
+   * latest version, as it stands after every write queued before this one:
+   * `next` gets that version (null for an order the store does not have) and
+   * returns the audit row and version to write, or null to write nothing. So
+   * two updates of one order queued together share one transaction, the
+   * second built on the first, and neither can overwrite the other. `next`
+   * may run in another request's async context: it must not read the current
+   * request context (build the rows' context-dependent parts before).
+   * Resolves to the order as it stands after the update.
+   */
+  updateOrder(orderId: string, next: (current: OrderDetail | null) => OrderUpdateRows | null, options?: WriteOptions): Promise<OrderUpdated>;
 
   /**
    * A new order's pre-transmit write, in ONE transaction: claims the
@@ -324,6 +348,15 @@ export interface AuditStore {
    */
   peekIdempotent(scope: string, key: string, owner: string, requestHash: string): Promise<IdempotencyClaimed | null>;
   completeIdempotent(scope: string, key: string, result: unknown, options?: WriteOptions): Promise<void>;
+  /**
+   * completeIdempotent with a result built inside the write from the orders
+   * named, as they stand after every write queued before this one (so the
+   * stored result and the caller's answer are one object, and the completion
+   * shares the transaction of the order updates queued with it). `result`
+   * gets the latest version of each id in order (null: unknown) and runs as
+   * updateOrder's `next` does. Resolves to the result stored.
+   */
+  completeIdempotentFrom<T>(scope: string, key: string, orderIds: readonly string[], result: (orders: ReadonlyArray<OrderDetail | null>) => T, options?: WriteOptions): Promise<T>;
   /** Gives a claimed key back when the request failed before anything was transmitted. */
   releaseIdempotent(scope: string, key: string, options?: WriteOptions): Promise<void>;
   /**

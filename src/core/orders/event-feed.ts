@@ -10,7 +10,7 @@
  *
  * "Something may have changed" comes from two places. This process: every
  * order version the order path or the broker event handlers (order-events.ts)
- * record goes through AuditStore.recordOrder, which notifyOnRecord wraps.
+ * record goes through AuditStore.recordOrder or updateOrder, which notifyOnRecord wraps.
  * Other processes on the same store (a second gateway on the shared
  * PostgreSQL database, the CLI on the same SQLite file): while anyone waits,
  * one watcher per feed reads the store's change mark every `watchMs` (on
@@ -165,5 +165,11 @@ export function notifyOnRecord(audit: AuditStore, feed: OrderEventFeed): void {
     const written = await record(entry, version, options);
     feed.notify();
     return written;
+  };
+  const update = audit.updateOrder.bind(audit);
+  audit.updateOrder = async (orderId, next, options) => {
+    const updated = await update(orderId, next, options);
+    if (updated.written) feed.notify();
+    return updated;
   };
 }

@@ -19,6 +19,7 @@ import { describeDeskExposure } from './desk-exposure.js';
 import { describeGroupCommit } from './group-commit.js';
 import { describeSeveralGateways } from './instances.js';
 import { describeNewOrders } from './new-orders.js';
+import { describeOrderUpdates } from './order-updates.js';
 
 export interface StoreUnderTest {
   store: AuditStore;
@@ -303,6 +304,7 @@ export function describeStoreContract(backEnd: string, open: OpenStore): void {
     describeGroupCommit(() => store, SPEC);
     describeSeveralGateways(() => store, () => t.reopen());
     describeNewOrders(() => store, () => t.reopen());
+    describeOrderUpdates(() => store);
     describeDeskExposure(() => store, () => t.reopen());
     describeAccountMessages(() => store, () => t.reopen());
   });

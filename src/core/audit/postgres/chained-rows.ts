@@ -28,6 +28,12 @@ export class ChainedRows {
     return toAuditEntry(row);
   }
 
+  /** The order's latest version as this transaction sees it (null: no such order). */
+  async latestOrder(orderId: string): Promise<OrderDetail | null> {
+    const row = (await this.client.query<HistoryRow>('SELECT * FROM order_history WHERE order_id = $1 ORDER BY version DESC LIMIT 1', [orderId])).rows[0];
+    return row ? toOrderDetail(row) : null;
+  }
+
   async orderVersion(v: OrderVersionInput, auditId: number): Promise<OrderDetail> {
     const previous = (await this.client.query<HistoryRow>('SELECT * FROM order_history WHERE order_id = $1 ORDER BY version DESC LIMIT 1', [v.orderId])).rows[0];
     const placedSeq = isPlacement(v, previous)

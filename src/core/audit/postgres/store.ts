@@ -38,6 +38,8 @@ import type {
   NewOrdersRequest,
   OrderListFilter,
   OrderScope,
+  OrderUpdated,
+  OrderUpdateRows,
   OrderVersionInput,
   WriteOptions,
 } from '../types.js';
@@ -190,6 +192,17 @@ export class PostgresAuditStore implements AuditStore {
       const written = await rows.audit(entry);
       const order = await rows.orderVersion(version, written.id);
       return { entry: written, order };
+    });
+  }
+
+  updateOrder(orderId: string, next: (current: OrderDetail | null) => OrderUpdateRows | null, options?: WriteOptions): Promise<OrderUpdated> {
+    return this.write('record an order', options, async (rows): Promise<OrderUpdated> => {
+      // Read under the write lock, after the jobs of this batch queued before it: the latest version as it stands now.
+      const current = await rows.latestOrder(orderId);
+      const update = next(current);
+      if (update === null) return { order: current, written: false };
+      const written = await rows.audit(update.entry);
+      return { order: await rows.orderVersion(update.version, written.id), written: true };
     });
   }
 
@@ -352,6 +365,16 @@ export class PostgresAuditStore implements AuditStore {
 
   async completeIdempotent(scope: string, key: string, result: unknown, options?: WriteOptions): Promise<void> {
     await this.write('store an idempotent result', options, (rows, client, now) => completeKey(client, rows, now, scope, key, result));
+  }
+
+  completeIdempotentFrom<T>(scope: string, key: string, orderIds: readonly string[], result: (orders: ReadonlyArray<OrderDetail | null>) => T, options?: WriteOptions): Promise<T> {
+    return this.write('store an idempotent result', options, async (rows, client, now) => {
+      const orders: Array<OrderDetail | null> = [];
+      for (const id of orderIds) orders.push(await rows.latestOrder(id));
+      const value = result(orders);
+      await completeKey(client, rows, now, scope, key, value);
+      return value;
+    });
   }
 
   async releaseIdempotent(scope: string, key: string, options?: WriteOptions): Promise<void> {

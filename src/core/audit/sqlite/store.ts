@@ -87,6 +87,8 @@ import type {
   NewOrdersRequest,
   OrderListFilter,
   OrderScope,
+  OrderUpdated,
+  OrderUpdateRows,
   OrderVersionInput,
   WriteOptions,
 } from '../types.js';
@@ -335,6 +337,17 @@ class Store implements SqliteAuditStore {
     });
   }
 
+  updateOrder(orderId: string, next: (current: OrderDetail | null) => OrderUpdateRows | null, options?: WriteOptions): Promise<OrderUpdated> {
+    return this.write('record an order', options, (sealer, now): OrderUpdated => {
+      // Inside the batch: the latest version includes what the writes queued before this one wrote (history.pending).
+      const current = this.history.get(orderId);
+      const rows = next(current);
+      if (rows === null) return { order: current, written: false };
+      const row = this.log.appendRowInTransaction(rows.entry, now, sealer);
+      return { order: this.history.appendInTransaction(rows.version, row.id, now, sealer), written: true };
+    });
+  }
+
   recordNewOrders(request: NewOrdersRequest, options?: WriteOptions): Promise<NewOrdersOutcome> {
     return this.write('record new orders', options, (sealer, now): NewOrdersOutcome => {
       // The claim first: a key another request holds writes nothing and reserves no id.
@@ -542,6 +555,14 @@ class Store implements SqliteAuditStore {
 
   completeIdempotent(scope: string, key: string, result: unknown, options?: WriteOptions): Promise<void> {
     return this.write('store an idempotent result', options, (sealer, now) => this.keys.finish(scope, key, result, sealer, now));
+  }
+
+  completeIdempotentFrom<T>(scope: string, key: string, orderIds: readonly string[], result: (orders: ReadonlyArray<OrderDetail | null>) => T, options?: WriteOptions): Promise<T> {
+    return this.write('store an idempotent result', options, (sealer, now) => {
+      const value = result(orderIds.map((id) => this.history.get(id)));
+      this.keys.finish(scope, key, value, sealer, now);
+      return value;
+    });
   }
 
   releaseIdempotent(scope: string, key: string, options?: WriteOptions): Promise<void> {
