@@ -64,17 +64,31 @@ export const userContext = (): UserContext => {
   return { interface: ctx.interface, apiKeyName: ctx.apiKeyName };
 };
 
+/** The current request's correlation id and caller, taken now for rows built later (inside a store transaction, AuditStore.updateOrder). */
+export interface RowStamp {
+  correlationId: string;
+  userContext: UserContext;
+}
+
+export function rowStamp(): RowStamp {
+  const ctx = currentContext();
+  return { correlationId: ctx.correlationId, userContext: { interface: ctx.interface, apiKeyName: ctx.apiKeyName } };
+}
+
+type RowRefs = { accountId: string | null; orderId: string | null; snapshot: ConfigSnapshot | null };
+
 /** An audit row stamped with the current request's correlation id and caller. */
-export function auditRow(
-  eventType: AuditEventType,
-  eventData: Record<string, unknown>,
-  refs: { accountId: string | null; orderId: string | null; snapshot: ConfigSnapshot | null },
-): AuditAppend {
+export function auditRow(eventType: AuditEventType, eventData: Record<string, unknown>, refs: RowRefs): AuditAppend {
+  return stampedRow(rowStamp(), eventType, eventData, refs);
+}
+
+/** An audit row stamped with a request's correlation id and caller taken earlier (rowStamp). */
+export function stampedRow(stamp: RowStamp, eventType: AuditEventType, eventData: Record<string, unknown>, refs: RowRefs): AuditAppend {
   return {
-    correlationId: currentContext().correlationId,
+    correlationId: stamp.correlationId,
     eventType,
     eventData,
-    userContext: userContext(),
+    userContext: stamp.userContext,
     accountId: refs.accountId,
     orderId: refs.orderId,
     configSnapshot: refs.snapshot,

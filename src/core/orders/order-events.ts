@@ -9,12 +9,13 @@
  */
 import { inScope } from '../audit/scope.js';
 import type { BrokerOrderState } from '../broker/port.js';
+import type { OrderUpdateRows } from '../audit/types.js';
 import { currentContext, withContext } from '../logging.js';
 import { TERMINAL_STATUSES, type Fill, type OrderDetail, type OrderStatus } from '../models.js';
 import { recordAccountExecution } from './account-executions.js';
-import { auditRow, type OrderContext } from './context.js';
+import { auditRow, rowStamp, stampedRow, type OrderContext, type RowStamp } from './context.js';
 import { avgPriceOf, EVENT_FOR_STATUS, versionFrom, versionFromBroker } from './mapping.js';
-import { withOrderLock } from './order-lock.js';
+import { queueOrderUpdate } from './order-lock.js';
 import { CoalescedRuns } from './coalesced-runs.js';
 
 const RELAXED = { durability: 'relaxed' } as const;
@@ -61,19 +62,36 @@ export const updateFrom = (state: BrokerOrderState): StateUpdate => ({
   avgFillPrice: state.avgFillPrice,
 });
 
-/** Records a status change if it moves the order forward; null for an order the log does not know. */
+/**
+ * Records a status change if it moves the order forward; null for an order the log does not know.
+ * The new version is decided inside the store's transaction from the latest version there
+ * (updateOrder), so a status and a fill of one order arriving together share one transaction.
+ */
 export function applyBrokerState(ctx: OrderContext, update: StateUpdate, eventOverride?: 'ORDER_RECONCILED'): Promise<Applied | null> {
-  return withOrderLock(ctx, update.orderId, () => applyStateNow(ctx, update, eventOverride));
+  const stamp = rowStamp();
+  const scope = ctx.scope();
+  return queueOrderUpdate(ctx, update.orderId, () =>
+    // A later version is restored by reconciliation if a power cut loses it: no fsync needed.
+    ctx.audit.updateOrder(update.orderId, (current) => (current && inScope(current, scope) ? nextStateRows(current, update, stamp, eventOverride) : null), RELAXED).then(async ({ order, written }) => {
+      if (!order || !inScope(order, scope)) return null;
+      if (!written) return { order, changed: false };
+      ctx.metrics.ordersByStatus.inc({ status: update.status });
+      // Counted before this update's promise settles (and the next update's waits for it): whichever
+      // path records the status (placement answer or event), the placement's answer comes after the
+      // count and any switch it engaged.
+      await countOutcome(ctx, order);
+      return { order, changed: true };
+    }),
+  );
 }
 
-async function applyStateNow(ctx: OrderContext, update: StateUpdate, eventOverride?: 'ORDER_RECONCILED'): Promise<Applied | null> {
-  const current = await ownOrder(ctx, update.orderId);
-  if (!current) return null;
-  if (TERMINAL_STATUSES.has(current.status)) return { order: current, changed: false };
+/** The rows of the version a status update makes of `current`; null when it would not move the order forward. */
+function nextStateRows(current: OrderDetail, update: StateUpdate, stamp: RowStamp, eventOverride?: 'ORDER_RECONCILED'): OrderUpdateRows | null {
+  if (TERMINAL_STATUSES.has(current.status)) return null;
   const filled = update.filledQuantity ?? current.filledQuantity;
   const unchanged = update.status === current.status && filled === current.filledQuantity;
   const backwards = PROGRESS[update.status] < PROGRESS[current.status] && current.status !== 'UNKNOWN';
-  if (unchanged || backwards) return { order: current, changed: false };
+  if (unchanged || backwards) return null;
   const version = versionFrom(
     current,
     {
@@ -84,20 +102,10 @@ async function applyStateNow(ctx: OrderContext, update: StateUpdate, eventOverri
       statusMessage: update.message,
     },
     current.fills,
-    currentContext().correlationId,
+    stamp.correlationId,
   );
   const event = eventOverride ?? EVENT_FOR_STATUS[update.status];
-  // A later version is restored by reconciliation if a power cut loses it: no fsync needed.
-  const { order } = await ctx.audit.recordOrder(
-    auditRow(event, { status: update.status, previous: current.status, message: update.message, filledQuantity: filled }, refs(current)),
-    version,
-    RELAXED,
-  );
-  ctx.metrics.ordersByStatus.inc({ status: update.status });
-  // Counted inside the order's lock: whichever path records the status (placement answer or event),
-  // the other waits, so the placement's answer comes after the count and any switch it engaged.
-  await countOutcome(ctx, order);
-  return { order, changed: true };
+  return { entry: stampedRow(stamp, event, { status: update.status, previous: current.status, message: update.message, filledQuantity: filled }, refs(current)), version };
 }
 
 /** The circuit breaker's count, once per recorded transition, whichever path recorded it (placement answer, event, reconciliation). */
@@ -117,15 +125,35 @@ async function countOutcome(ctx: OrderContext, order: OrderDetail): Promise<void
   }
 }
 
-/** Adds one execution to its order (once per execId). */
+/** Adds one execution to its order (once per execId), decided inside the store's transaction as applyBrokerState. */
 export function applyFill(ctx: OrderContext, fill: Fill, eventOverride?: 'ORDER_RECONCILED'): Promise<Applied | null> {
-  return withOrderLock(ctx, fill.orderId, () => applyFillNow(ctx, fill, eventOverride));
+  const stamp = rowStamp();
+  const scope = ctx.scope();
+  let previous: OrderStatus | null = null;
+  return queueOrderUpdate(ctx, fill.orderId, () =>
+    // Executions are recovered from the broker at reconciliation if a power cut loses this write.
+    ctx.audit
+      .updateOrder(
+        fill.orderId,
+        (current) => {
+          if (!current || !inScope(current, scope)) return null;
+          previous = current.status;
+          return nextFillRows(current, fill, stamp, eventOverride);
+        },
+        RELAXED,
+      )
+      .then(({ order, written }) => {
+        if (!order || !inScope(order, scope)) return null;
+        if (!written) return { order, changed: false };
+        if (order.status !== previous) ctx.metrics.ordersByStatus.inc({ status: order.status });
+        return { order, changed: true };
+      }),
+  );
 }
 
-async function applyFillNow(ctx: OrderContext, fill: Fill, eventOverride?: 'ORDER_RECONCILED'): Promise<Applied | null> {
-  const current = await ownOrder(ctx, fill.orderId);
-  if (!current) return null;
-  if (current.fills.some((f) => f.execId === fill.execId)) return { order: current, changed: false };
+/** The rows of the version an execution makes of `current`; null when it is already there (same execId). */
+function nextFillRows(current: OrderDetail, fill: Fill, stamp: RowStamp, eventOverride?: 'ORDER_RECONCILED'): OrderUpdateRows | null {
+  if (current.fills.some((f) => f.execId === fill.execId)) return null;
   const fills = [...current.fills, fill];
   const filled = fills.reduce((q, f) => q + f.quantity, 0);
   const done = filled >= current.spec.quantity;
@@ -134,13 +162,10 @@ async function applyFillNow(ctx: OrderContext, fill: Fill, eventOverride?: 'ORDE
     current,
     { status, filledQuantity: Math.max(filled, current.filledQuantity), remainingQuantity: Math.max(0, current.spec.quantity - filled), avgFillPrice: avgPriceOf(fills) },
     fills,
-    currentContext().correlationId,
+    stamp.correlationId,
   );
   const event = eventOverride ?? EVENT_FOR_STATUS[status];
-  // Executions are recovered from the broker at reconciliation if a power cut loses this write.
-  const { order } = await ctx.audit.recordOrder(auditRow(event, { fill, filledQuantity: filled }, refs(current)), version, RELAXED);
-  if (status !== current.status) ctx.metrics.ordersByStatus.inc({ status });
-  return { order, changed: true };
+  return { entry: stampedRow(stamp, event, { fill, filledQuantity: filled }, refs(current)), version };
 }
 
 /**

@@ -42,6 +42,7 @@ import { auditRow, type OrderContext } from './context.js';
 import { bracketChildren, type PlannedOrder } from './brackets.js';
 import { resultFrom } from './mapping.js';
 import { applyBrokerState } from './order-events.js';
+import { queueOrderUpdate } from './order-lock.js';
 import { riskKeyOf } from '../risk/history.js';
 import { approvalNeedFor, holdForApproval } from '../approvals/hold.js';
 import { openClaim } from './claims.js';
@@ -74,6 +75,8 @@ type Stored = { kind: 'result'; result: OrderResult } | { kind: 'error'; code: G
 interface PlaceKey {
   claim: FoldedClaim;
   held: boolean;
+  /** The result (or error) is stored already: it was written with the order's last status versions (completeWithAnswer). */
+  completed?: boolean;
 }
 
 export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, options: PlaceOptions = {}): Promise<OrderResult> {
@@ -106,11 +109,12 @@ export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, opti
   try {
     const result = await placeOnce(ctx, spec, previewId, accountId, placing);
     // If a power cut loses the stored result, the order itself is in the log and recoverOrphan finds it.
-    if (placing.held) await ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result } satisfies Stored, RELAXED);
+    if (placing.held && placing.completed !== true) await ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result } satisfies Stored, RELAXED);
     return result;
   } catch (err) {
     if (err instanceof ClaimedElsewhere) return answer(err.claim, key);
     if (err instanceof AfterTransmit) {
+      if (placing.completed === true) throw err.inner;
       await ctx.audit.completeIdempotent(SCOPE, key, { kind: 'error', code: err.inner.code, message: err.inner.message, details: err.inner.details } satisfies Stored);
       throw err.inner;
     }
@@ -278,18 +282,56 @@ async function transmit(ctx: OrderContext, a: Assessment, planned: PlannedOrder[
     );
   }
   // From here the order is at the broker: a failure must keep the idempotency key (AfterTransmit), never free it for a resend.
-  await Promise.all([ack, ...ack.children].map((s) => applyBrokerState(ctx, { orderId: s.orderId, status: s.status, message: s.message }))).catch((err: unknown) => {
+  const applied = Promise.all([ack, ...ack.children].map((s) => applyBrokerState(ctx, { orderId: s.orderId, status: s.status, message: s.message })));
+  const placed = ids.slice(0, planned.length);
+  const answerOf = answerFrom(parentId, currentContext().correlationId, a.gate.warning ?? ack.message);
+  if (placing?.held === true && key !== null) return completeWithAnswer(ctx, placing, key, placed, applied, answerOf);
+  await applied.catch((err: unknown) => {
     throw new AfterTransmit(toGatewayError(err));
   });
-  const parent = await ctx.audit.getOrder(parentId).catch((err: unknown) => {
+  const orders = await Promise.all(placed.map((id) => ctx.audit.getOrder(id))).catch((err: unknown) => {
     throw new AfterTransmit(toGatewayError(err));
   });
-  if (!parent) throw new AfterTransmit(new AuditError(`Order ${parentId} vanished from the audit log`, 'AUDIT_CORRUPT'));
-  const children = await ordersOf(ctx, ids.slice(1, planned.length));
-  if (parent.status === 'REJECTED') {
-    throw new AfterTransmit(new OrderRejectedError(`The broker rejected order ${parentId}: ${parent.statusMessage ?? 'no reason given'}`, { orderId: parentId }));
-  }
-  return resultFrom(parent, children, currentContext().correlationId, a.gate.warning ?? ack.message);
+  const answer = answerOf(orders);
+  if (answer.error) throw new AfterTransmit(answer.error);
+  return answer.result;
+}
+
+/** The answer to a transmitted order, from its orders (entry first) as recorded after the broker's acknowledgement. */
+type Answer = { result: OrderResult; error?: undefined } | { error: GatewayError };
+
+const answerFrom =
+  (parentId: string, correlationId: string, message: string | null) =>
+  ([parent, ...children]: ReadonlyArray<OrderDetail | null>): Answer => {
+    if (!parent) return { error: new AuditError(`Order ${parentId} vanished from the audit log`, 'AUDIT_CORRUPT') };
+    if (parent.status === 'REJECTED') return { error: new OrderRejectedError(`The broker rejected order ${parentId}: ${parent.statusMessage ?? 'no reason given'}`, { orderId: parentId }) };
+    return { result: resultFrom(parent, children.filter((o): o is OrderDetail => o !== null), correlationId, message) };
+  };
+
+const storedOf = (answer: Answer): Stored =>
+  answer.error ? { kind: 'error', code: answer.error.code, message: answer.error.message, details: answer.error.details } : { kind: 'result', result: answer.result };
+
+/**
+ * The answer, built and stored as the key's result in one write queued right
+ * behind the acknowledgement's status versions (and the broker events before
+ * them): one audit.db transaction instead of three, and the stored replay is
+ * the very object answered. It settles after those updates have finished
+ * (their circuit-breaker count included), as the answer did when it re-read them.
+ * A status version that could not be written is logged: the answer is what was
+ * stored, and reconciliation settles the order.
+ */
+async function completeWithAnswer(ctx: OrderContext, placing: PlaceKey, key: string, placed: string[], applied: Promise<unknown>, answerOf: (orders: ReadonlyArray<OrderDetail | null>) => Answer): Promise<OrderResult> {
+  let answer: Answer | null = null;
+  const stored = await queueOrderUpdate(ctx, placed, () =>
+    ctx.audit.completeIdempotentFrom(SCOPE, key, placed, (orders) => storedOf((answer = answerOf(orders))), RELAXED),
+  ).catch((err: unknown) => {
+    throw new AfterTransmit(toGatewayError(err));
+  });
+  placing.completed = true;
+  await applied.catch((err: unknown) => ctx.logger.error({ err, orderId: placed[0] }, 'could not record the broker acknowledgement; reconciliation will settle the order'));
+  if (stored.kind === 'result') return stored.result;
+  // The error object itself (its class), as stored.
+  throw new AfterTransmit((answer as Answer | null)?.error ?? new GatewayError(stored.code, stored.message, stored.details));
 }
 
 const childId = (planned: PlannedOrder[], ids: string[], role: PlannedOrder['role']): string | undefined => {
