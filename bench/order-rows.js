@@ -9,7 +9,8 @@
 // rate, no two orders share a transaction: claim the idempotency key, reserve
 // the id, the durable pre-transmit version, the accepted and filled versions,
 // the order read back as the path reads it, the risk reads, the stored
-// result; in sim.db the order saved as placed and as filled, its fill and
+// result (a build with AuditStore.updateOrder writes the accepted and filled
+// versions and the result in one transaction, as its order path does); in sim.db the order saved as placed and as filled, its fill and
 // position, in one transaction. No HTTP, no sim engine, no risk engine: only
 // the rows. Roots alternate ROUNDS times; each round times ORDERS orders
 // after a warm-up, as main-thread CPU per order (process.cpuUsage, with
@@ -80,6 +81,18 @@ async function oneOrder(audit, sim, n) {
     sim.saveOrder({ ...record, state: { ...record.state, status: 'FILLED' }, filledValue: '252.85', commission: '1' }, false);
   });
   await turn();
+  if (typeof audit.updateOrder === 'function') {
+    // Builds with updateOrder (after-transmit fold): the status, the fill and the stored answer queued together, one transaction.
+    const relaxed = { durability: 'relaxed' };
+    await Promise.all([
+      audit.updateOrder(orderId, () => ({ entry: entry(orderId, n, 'ORDER_STATUS', { status: 'ACCEPTED' }), version: version(orderId, n, 'ACCEPTED') }), relaxed),
+      audit.updateOrder(orderId, () => ({ entry: entry(orderId, n, 'ORDER_FILL', { status: 'FILLED' }), version: version(orderId, n, 'FILLED') }), relaxed),
+      audit.completeIdempotentFrom('orders', key, [orderId], ([o]) => ({ orderId, status: o?.status }), relaxed),
+    ]);
+    fillsMark = (await audit.fillsSince(ACCOUNT, dayStart, fillsMark)).lastRowId;
+    await turn();
+    return;
+  }
   await audit.getOrder(orderId);
   await audit.recordOrder(entry(orderId, n, 'ORDER_STATUS', { status: 'ACCEPTED' }), version(orderId, n, 'ACCEPTED'), { durability: 'relaxed' });
   await turn();

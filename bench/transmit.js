@@ -10,6 +10,9 @@
 // per transaction, so the fsync distribution of this disk sits beside the
 // orders' latency (the limit p99 cannot go under).
 //
+// The gateway's CPU per order over each measured run (user + system time from
+// /proc/<pid>/stat, the same reading for every build) is printed beside it.
+//
 // Environment: SECONDS, ROUNDS, RATE; GW_ARGS (node flags for the gateway,
 // e.g. "--trace-gc" or "--cpu-prof --cpu-prof-dir=/tmp/prof"), GW_STDOUT=1
 // (show the gateway's stdout), WRAP (a command the gateway runs under),
@@ -17,7 +20,7 @@
 // with GC or checkpoint logs).
 /* global fetch */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -46,6 +49,7 @@ function startGateway(root) {
     child.once('message', (msg) =>
       ok({
         url: msg.url,
+        pid: child.pid,
         report: () => new Promise((r) => (child.once('message', r), child.send('stamps'))),
         stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))),
       }),
@@ -72,6 +76,13 @@ async function steady(url, prefix, rate, seconds) {
   return sent;
 }
 
+/** CPU time (user + system, ms) the process has used so far, from /proc (Linux): the same reading for every build. */
+function cpuMsOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command name, in clock ticks (USER_HZ = 100).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
 /** One durable row per transaction on a bare WAL table: the disk's commit latency. */
 function rawCommits(dir, n) {
   const db = new Database(join(dir, 'raw.db'));
@@ -91,6 +102,7 @@ function rawCommits(dir, n) {
 
 const dir = mkdtempSync(join(tmpdir(), 'ibkr-bench-transmit-'));
 const results = new Map(roots.map((r) => [r, []]));
+const cpu = new Map(roots.map((r) => [r, []]));
 const raw = [];
 try {
   for (let round = 0; round < ROUNDS; round++) {
@@ -99,7 +111,10 @@ try {
       const gw = await startGateway(root);
       try {
         await steady(gw.url, 'warm', RATE, 2);
+        const cpu0 = cpuMsOf(gw.pid);
         const sent = await steady(gw.url, `r${round}`, RATE, SECONDS);
+        const perOrder = (cpuMsOf(gw.pid) - cpu0) / Object.keys(sent).length;
+        cpu.get(root)?.push(perOrder);
         const { stamps } = await gw.report();
         const xs = Object.entries(sent)
           .filter(([id]) => stamps[id] !== undefined)
@@ -109,7 +124,7 @@ try {
           const slow = Object.entries(sent).filter(([id]) => stamps[id] !== undefined).map(([id, at]) => [new Date(at).toISOString(), (stamps[id] - at).toFixed(1)]);
           console.log(slow.sort((a, b) => Number(b[1]) - Number(a[1])).slice(0, Number(process.env.SLOWEST)).sort().map((x) => x.join(' ')).join('\n'));
         }
-        console.log(`${root}  round ${round}: ${summary(xs)}`);
+        console.log(`${root}  round ${round}: ${summary(xs)}; gateway CPU ${perOrder.toFixed(2)} ms per order`);
       } finally {
         await gw.stop();
       }
@@ -118,5 +133,6 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-for (const [root, runs] of results) console.log(`${root}  all: ${summary(runs.flat())}`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+for (const [root, runs] of results) console.log(`${root}  all: ${summary(runs.flat())}; gateway CPU per order, median of rounds: ${median(cpu.get(root) ?? []).toFixed(2)} ms`);
 console.log(`raw durable commit (WAL, synchronous=FULL, one row): ${summary(raw)}`);
