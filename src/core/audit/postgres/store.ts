@@ -25,6 +25,7 @@ import { AuditError } from '../../errors.js';
 import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderEvent } from '../../models.js';
 import { anchorProblem } from '../anchors.js';
 import { CHAINS, Sealer } from '../chain.js';
+import { currentContext, withContext } from '../../logging.js';
 import { type AuditKey, auditKeyPath, generateKeyFile, keyFromText, readKeyFile } from '../key.js';
 import type {
   AuditAppend,
@@ -169,13 +170,18 @@ export class PostgresAuditStore implements AuditStore {
       const sealer = this.writable();
       const relaxed = options?.durability === 'relaxed';
       let left: { at: string; snapshot: HeadSnapshot } | null = null;
-      const result = await this.committer.submit(relaxed, async (client, heads) => {
-        const now = isoNow(this.clock);
-        const value = await fn(new ChainedRows(client, heads, sealer, now), client, now);
-        // The heads as this write left them: what its commit makes durable, for the checkpoint.
-        left = { at: now, snapshot: snapshotHeads(heads) };
-        return value;
-      });
+      // A batch runs in the context of whichever write started it: each write runs in its own caller's, so
+      // the state_log rows it writes (idempotency claims and results) carry that request's correlation id.
+      const context = currentContext();
+      const result = await this.committer.submit(relaxed, (client, heads) =>
+        withContext(context, async () => {
+          const now = isoNow(this.clock);
+          const value = await fn(new ChainedRows(client, heads, sealer, now), client, now);
+          // The heads as this write left them: what its commit makes durable, for the checkpoint.
+          left = { at: now, snapshot: snapshotHeads(heads) };
+          return value;
+        }),
+      );
       this.ownCommits += 1;
       const committed = left as { at: string; snapshot: HeadSnapshot } | null;
       if (committed !== null) this.checkpoints.committed(committed.at, committed.snapshot, !relaxed, sealer);

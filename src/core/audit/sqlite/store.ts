@@ -40,6 +40,7 @@
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { type Clock, isoNow, systemClock } from '../../clock.js';
+import { currentContext, withContext } from '../../logging.js';
 import { AuditError } from '../../errors.js';
 import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderEvent } from '../../models.js';
 import { anchorProblem, type StoredAnchor } from '../anchors.js';
@@ -245,18 +246,23 @@ class Store implements SqliteAuditStore {
   private write<T>(what: string, options: WriteOptions | undefined, fn: (sealer: Sealer, now: string) => T): Promise<T> {
     try {
       const sealer = this.writable();
-      return this.group.enqueue(what, options?.durability !== 'relaxed', (now) => {
-        // A write that throws is rolled back alone (its SAVEPOINT): the heads it moved and the versions it wrote go with it.
-        const heads = this.heads.save();
-        const versions = this.history.pendingMark();
-        try {
-          return fn(sealer, now);
-        } catch (err) {
-          this.heads.restore(heads);
-          this.history.rollBackTo(versions);
-          throw err;
-        }
-      });
+      // The batch runs in the context of whichever write scheduled it: each write runs in its own caller's,
+      // so the state_log rows it writes (idempotency claims and results) carry that request's correlation id.
+      const context = currentContext();
+      return this.group.enqueue(what, options?.durability !== 'relaxed', (now) =>
+        withContext(context, () => {
+          // A write that throws is rolled back alone (its SAVEPOINT): the heads it moved and the versions it wrote go with it.
+          const heads = this.heads.save();
+          const versions = this.history.pendingMark();
+          try {
+            return fn(sealer, now);
+          } catch (err) {
+            this.heads.restore(heads);
+            this.history.rollBackTo(versions);
+            throw err;
+          }
+        }),
+      );
     } catch (err) {
       return Promise.reject(toAuditError(err, what));
     }

@@ -1,0 +1,76 @@
+/**
+ * Every row carries its own request's correlation id, also when writes of
+ * several requests share one transaction (group commit). The state_log rows
+ * of idempotency keys (claimed, completed) are stamped inside the write: each
+ * write runs in its caller's context, not in that of whichever write
+ * happened to schedule the batch. On SQLite and on PostgreSQL.
+ */
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../testing/audit/samples.js';
+import { startTestPostgres, type TestPostgres } from '../../testing/postgres.js';
+import { withContext } from '../logging.js';
+import { openAuditStore } from './sqlite/store.js';
+import { openPostgresStore } from './postgres/store.js';
+import type { AuditStore } from './types.js';
+
+const CALLERS = ['corr-a', 'corr-b', 'corr-c'];
+
+/** Three requests claim and then answer their own keys, each step in one turn: one batch for the claims, one for the results. */
+async function claimAndAnswer(store: AuditStore): Promise<void> {
+  const as = <T>(correlationId: string, fn: () => Promise<T>): Promise<T> => withContext({ correlationId, interface: 'rest', apiKeyName: 'desk' }, fn);
+  await Promise.all(CALLERS.map((c) => as(c, () => store.beginIdempotent('orders.place', `key-${c}`, 'key:desk', 'h'))));
+  await Promise.all(CALLERS.map((c) => as(c, () => store.completeIdempotent('orders.place', `key-${c}`, { answer: c }))));
+}
+
+const expected = CALLERS.flatMap((c) => [{ key: `key-${c}`, change: 'claimed', correlation_id: c }]).concat(CALLERS.map((c) => ({ key: `key-${c}`, change: 'completed', correlation_id: c })));
+
+let temp: { dir: string; cleanup: () => void };
+afterEach(() => temp?.cleanup());
+
+describe("state rows written together carry each request's own correlation id", () => {
+  it('on SQLite', async () => {
+    temp = tempDir();
+    const store = openAuditStore({ dataDir: temp.dir, synchronous: 'NORMAL' });
+    try {
+      await claimAndAnswer(store);
+    } finally {
+      await store.close();
+    }
+    const db = new Database(`${temp.dir}/audit.db`, { readonly: true });
+    try {
+      expect(db.prepare("SELECT key, change, correlation_id FROM state_log WHERE kind = 'idempotency' ORDER BY id").all()).toEqual(expected);
+    } finally {
+      db.close();
+    }
+  });
+
+  describe('on PostgreSQL', () => {
+    let server: TestPostgres;
+    beforeAll(async () => {
+      server = await startTestPostgres();
+    });
+    afterAll(async () => {
+      await server?.destroy();
+    });
+
+    it('the same', async () => {
+      temp = tempDir();
+      const url = await server.createDatabase('state_correlation');
+      const store = await openPostgresStore({ url, dataDir: temp.dir, hmacKey: 'k'.repeat(40) });
+      try {
+        await claimAndAnswer(store);
+      } finally {
+        await store.close();
+      }
+      const raw = new pg.Client({ connectionString: url });
+      await raw.connect();
+      try {
+        expect((await raw.query("SELECT key, change, correlation_id FROM state_log WHERE kind = 'idempotency' ORDER BY id")).rows).toEqual(expected);
+      } finally {
+        await raw.end();
+      }
+    });
+  });
+});
