@@ -321,6 +321,11 @@ const storedOf = (answer: Answer): Stored =>
  * stored, and reconciliation settles the order.
  */
 async function completeWithAnswer(ctx: OrderContext, placing: PlaceKey, key: string, placed: string[], applied: Promise<unknown>, answerOf: (orders: ReadonlyArray<OrderDetail | null>) => Answer): Promise<OrderResult> {
+  // Settled here, so a failed acknowledgement is never an unhandled rejection if the completion fails first.
+  const acknowledged = applied.then(
+    () => null,
+    (err: unknown) => err,
+  );
   let answer: Answer | null = null;
   const stored = await queueOrderUpdate(ctx, placed, () =>
     ctx.audit.completeIdempotentFrom(SCOPE, key, placed, (orders) => storedOf((answer = answerOf(orders))), RELAXED),
@@ -328,7 +333,8 @@ async function completeWithAnswer(ctx: OrderContext, placing: PlaceKey, key: str
     throw new AfterTransmit(toGatewayError(err));
   });
   placing.completed = true;
-  await applied.catch((err: unknown) => ctx.logger.error({ err, orderId: placed[0] }, 'could not record the broker acknowledgement; reconciliation will settle the order'));
+  const failed = await acknowledged;
+  if (failed !== null) ctx.logger.error({ err: failed, orderId: placed[0] }, 'could not record the broker acknowledgement; reconciliation will settle the order');
   if (stored.kind === 'result') return stored.result;
   // The error object itself (its class), as stored.
   throw new AfterTransmit((answer as Answer | null)?.error ?? new GatewayError(stored.code, stored.message, stored.details));
