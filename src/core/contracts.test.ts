@@ -64,4 +64,17 @@ describe('GatewayClient.getQuote', () => {
     expect(text).toMatch(/ibkr_gateway_errors_total\{code="VALIDATION_ERROR"\} 1/);
     expect(text).toMatch(/ibkr_gateway_errors_total\{code="CONTRACT_NOT_FOUND"\} 1/);
   });
+
+  it("counts a broker failure on the hot path (contract known) once by code and once as the broker call's error", async () => {
+    const { client } = gw;
+    expect((await client.getQuote({ symbol: 'AAPL' })).symbol).toBe('AAPL');
+    await client.broker.close();
+    const failed = await client.getQuote({ symbol: 'AAPL' }).catch((err: unknown) => err);
+    expect(failed).toMatchObject({ code: expect.any(String) });
+    const { code } = failed as { code: string };
+    const text = await client.metrics.registry.metrics();
+    expect(text).toContain(`ibkr_gateway_errors_total{code="${code}"} 1\n`);
+    expect(text).toContain('ibkr_gateway_broker_calls_total{method="getQuote",outcome="error"} 1\n');
+    expect(text).toContain('ibkr_gateway_broker_calls_total{method="getQuote",outcome="ok"} 1\n');
+  });
 });

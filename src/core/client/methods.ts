@@ -82,11 +82,17 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
     logger,
     resolveContract: (spec: SymbolSpecInput) => call(() => ctx.contracts.resolve(spec)),
     getQuote: (spec: SymbolSpecInput) =>
-      call(() => {
-        // A contract resolved before is used at once: the hot path of a quote awaits only the broker.
-        const contract = ctx.contracts.resolveNow(spec);
-        if (!(contract instanceof Promise)) return timed(metrics, 'getQuote', () => broker.getQuote(contract));
-        return contract.then((resolved) => timed(metrics, 'getQuote', () => broker.getQuote(resolved)));
+      withContext({}, () => {
+        // call() by hand: a contract resolved before is used at once, so the hot path of a quote awaits only
+        // the broker, and the error count by code rides on timed()'s then() instead of a catch() of its own.
+        let contract: ReturnType<typeof ctx.contracts.resolveNow>;
+        try {
+          contract = ctx.contracts.resolveNow(spec);
+        } catch (err) {
+          return Promise.reject(err as Error).catch(countError);
+        }
+        if (!(contract instanceof Promise)) return timed(metrics, 'getQuote', () => broker.getQuote(contract), countError);
+        return contract.then((resolved) => timed(metrics, 'getQuote', () => broker.getQuote(resolved))).catch(countError);
       }),
     streamQuotes: (spec: SymbolSpecInput, listener): Promise<Unsubscribe> => call(async () => quotes.subscribe(await ctx.contracts.resolve(spec), listener)),
     getBars: (input: HistoricalRequestInput, options?: { signal?: AbortSignal }) =>
