@@ -50,6 +50,19 @@ const rethrow = (err: unknown): never => {
   throw err;
 };
 
+/** timed() for a broker call that answers at once (Broker.quoteNow): the same series, no promise. */
+export function timedNow<T>(metrics: Metrics, method: string, fn: () => T): T {
+  const started = performance.now();
+  let outcome: 'ok' | 'error' = 'error';
+  try {
+    const result = fn();
+    outcome = 'ok';
+    return result;
+  } finally {
+    metrics.brokerCalls.record(method, outcome, (performance.now() - started) / 1000);
+  }
+}
+
 /**
  * Times a broker call and counts its outcome. One then() instead of an async function's own promise
  * plus an await: on a quote each promise costs a promise hook while request contexts are active.
