@@ -23,12 +23,14 @@ import {
   OrderEventsQuery,
   OrderListQuery,
   type AuditQueryInput,
+  type Contract,
   type Health,
   type HistoricalRequestInput,
   type KillSwitchChange,
   type ModifyOrderInput,
   type OrderModificationInput,
   type OrderSpecInput,
+  type Quote,
   type SymbolSpecInput,
 } from '../models.js';
 import { cancelAllWorking, cancelOrder } from '../orders/cancel.js';
@@ -72,6 +74,11 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
       }
       return pending.catch(countError);
     });
+  /** The broker's quote once the contract is known, timed; errors counted by code once, in the same then(). */
+  const quoteOnceKnown = (contract: Contract | Promise<Contract>): Promise<Quote> =>
+    contract instanceof Promise
+      ? contract.then((resolved) => timed(metrics, 'getQuote', () => broker.getQuote(resolved))).catch(countError)
+      : timed(metrics, 'getQuote', () => broker.getQuote(contract), countError);
   const account = (id?: string): string => ctx.resolveAccount(id);
   let closed = false;
 
@@ -91,8 +98,7 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
         } catch (err) {
           return Promise.reject(err as Error).catch(countError);
         }
-        if (!(contract instanceof Promise)) return timed(metrics, 'getQuote', () => broker.getQuote(contract), countError);
-        return contract.then((resolved) => timed(metrics, 'getQuote', () => broker.getQuote(resolved))).catch(countError);
+        return quoteOnceKnown(contract);
       }),
     quoteNow: (spec: SymbolSpecInput) =>
       withContext({}, () => {
@@ -108,8 +114,7 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
         } catch (err) {
           return countError(err);
         }
-        if (!(contract instanceof Promise)) return timed(metrics, 'getQuote', () => broker.getQuote(contract), countError);
-        return contract.then((resolved) => timed(metrics, 'getQuote', () => broker.getQuote(resolved))).catch(countError);
+        return quoteOnceKnown(contract);
       }),
     streamQuotes: (spec: SymbolSpecInput, listener): Promise<Unsubscribe> => call(async () => quotes.subscribe(await ctx.contracts.resolve(spec), listener)),
     getBars: (input: HistoricalRequestInput, options?: { signal?: AbortSignal }) =>
