@@ -67,6 +67,8 @@ async function serve(kind) {
     // validation, context, metrics, response schema).
     const quote = await client.getQuote({ symbol: 'AAPL' });
     client.getQuote = async () => quote;
+    // The quote route asks quoteNow() (a build without it asks getQuote()).
+    client.quoteNow = () => quote;
   }
   const api = await startApiServer({ client, host: '127.0.0.1', port: 0 });
   process.send?.({ url: api.url });

@@ -140,14 +140,18 @@ describe('market data', () => {
   });
 
   it('the response holds only the schema fields', async () => {
-    const original = s.client.getQuote;
-    s.client.getQuote = async (spec) => ({ ...(await original(spec)), internalNote: 'secret' }) as Quote;
+    // The route asks quoteNow(): an extra field given at once and one given through a promise.
+    const original = s.client.quoteNow;
+    const extra = { ...(await s.client.getQuote({ symbol: 'AAPL' })), internalNote: 'secret' } as Quote;
     try {
-      const res = await get('/api/market/quote?symbol=AAPL');
-      expect(res.status).toBe(200);
-      expect(res.text).not.toContain('secret');
+      for (const stub of [() => extra, () => Promise.resolve(extra)]) {
+        s.client.quoteNow = stub;
+        const res = await get('/api/market/quote?symbol=AAPL');
+        expect(res.status).toBe(200);
+        expect(res.text).not.toContain('secret');
+      }
     } finally {
-      s.client.getQuote = original;
+      s.client.quoteNow = original;
     }
   });
 
@@ -367,12 +371,17 @@ describe('metrics', () => {
 
 describe('unexpected failures', () => {
   it('a core answer its response schema refuses is 500, not a wrong answer', async () => {
-    const original = s.client.getQuote;
-    s.client.getQuote = async (spec) => ({ ...(await original(spec)), bid: 'oops' }) as unknown as Quote;
+    // The route asks quoteNow(): a wrong answer given at once and one given through a promise.
+    const original = s.client.quoteNow;
+    const good = await s.client.getQuote({ symbol: 'AAPL' });
+    const wrong = { ...good, bid: 'oops' } as unknown as Quote;
     try {
+      s.client.quoteNow = () => wrong;
+      expectError(await get('/api/market/quote?symbol=AAPL'), 500, 'INTERNAL_ERROR');
+      s.client.quoteNow = () => Promise.resolve(wrong);
       expectError(await get('/api/market/quote?symbol=AAPL'), 500, 'INTERNAL_ERROR');
     } finally {
-      s.client.getQuote = original;
+      s.client.quoteNow = original;
     }
   });
 

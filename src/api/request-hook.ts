@@ -20,7 +20,7 @@ import { createAuthenticator } from './auth.js';
 import type { AuthThrottleOptions } from './auth-throttle.js';
 import { CORRELATION_HEADER, enterContext } from './context.js';
 import { RateLimiter } from './rate-limit.js';
-import { setSecurityHeaders } from './security-headers.js';
+import { securityHeadersFor, setSecurityHeaders } from './security-headers.js';
 
 export interface RequestHookOptions {
   keys: readonly ApiKey[];
@@ -35,11 +35,12 @@ export function createRequestHook(options: RequestHookOptions) {
   const limiter = new RateLimiter(options.rateLimitPerMinute, 60_000);
 
   return function onRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    void reply.header(CORRELATION_HEADER, request.id);
-    setSecurityHeaders(reply);
     // Fastify builds a fresh object on every read of routeOptions: read once, keep the URL for the metrics.
     const route = request.routeOptions.config;
     request.routeUrl = route.url ?? null;
+    void reply.header(CORRELATION_HEADER, request.id);
+    // API answers get the API set, pages (and anything else) the full one (security-headers.ts says why).
+    setSecurityHeaders(reply, securityHeadersFor(route.url));
     const outcome = authenticate(request, reply, route);
     if (outcome instanceof GatewayError) return done(outcome);
     const wait = outcome === null ? limiter.takeForAddress(request.ip) : limiter.take(outcome.window);

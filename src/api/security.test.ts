@@ -69,26 +69,51 @@ describe('what answers without a key', () => {
 });
 
 describe('security headers on every response', () => {
-  it('JSON, errors, 404s, URLs the router cannot decode, /health, /docs and the quote stream all carry nosniff, framing and CSP headers', async () => {
+  const pageSet = (headers: Headers): void => {
+    expect(headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(headers.get('referrer-policy')).toBe('no-referrer');
+    expect(headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    expect(headers.get('cross-origin-resource-policy')).toBe('same-origin');
+  };
+
+  it("API answers (JSON, errors, /health, the quote stream) carry OWASP's API set: nosniff, framing refused, a CSP that lets nothing run or load", async () => {
     const responses = await Promise.all([
       call(s.url, '/health', { key: null }),
-      call(s.url, '/api/market/%E0%A4%A', { key: KEYS.read }),
       call(s.url, '/api/market/quote?symbol=', { key: KEYS.read }),
       call(s.url, '/api/market/quote?symbol=AAPL', { key: KEYS.read }),
       call(s.url, '/api/market/quote?symbol=AAPL', { key: null }),
-      call(s.url, '/nowhere', { key: null }),
-      call(s.url, '/docs', { key: KEYS.read }),
-      call(s.url, '/openapi.json', { key: KEYS.read }),
+      call(s.url, '/api/market/quote?symbol=AAPL', { key: 'not-a-key-1234' }),
+      call(s.url, '/metrics', { key: KEYS.read }),
     ]);
     const controller = new AbortController();
     const stream = await fetch(`${s.url}/api/market/stream?symbols=AAPL`, { headers: { 'x-api-key': KEYS.read }, signal: controller.signal });
     const all = [...responses.map((r) => r.headers), stream.headers];
     controller.abort();
+    expect(responses.map((r) => r.status)).toEqual([200, 422, 200, 401, 401, 200]);
     for (const headers of all) {
       expect(headers.get('x-content-type-options')).toBe('nosniff');
       expect(headers.get('x-frame-options')).toBe('DENY');
-      expect(headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
-      expect(headers.get('content-security-policy')).toContain("script-src 'self'");
+      // Stricter than the pages' policy: a browser made to render an answer may run and load nothing.
+      expect(headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    }
+  });
+
+  it('pages (/docs) and answers not known to be API answers (404s, URLs the router cannot decode, /openapi.json) carry the full set', async () => {
+    const responses = await Promise.all([
+      call(s.url, '/docs', { key: KEYS.read }),
+      call(s.url, '/docs/static/index.html', { key: KEYS.read }),
+      call(s.url, '/docs', { key: null }),
+      call(s.url, '/openapi.json', { key: KEYS.read }),
+      call(s.url, '/nowhere', { key: null }),
+      call(s.url, '/api/market/%E0%A4%A', { key: KEYS.read }),
+    ]);
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 401, 200, 404, 400]);
+    expect(responses[0]?.headers.get('content-type')).toContain('text/html');
+    for (const { headers } of responses) {
+      expect(headers.get('x-content-type-options')).toBe('nosniff');
+      expect(headers.get('x-frame-options')).toBe('DENY');
+      pageSet(headers);
     }
   });
 });

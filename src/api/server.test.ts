@@ -111,8 +111,9 @@ describe('generated API key', () => {
 describe('close', () => {
   it('finishes in-flight requests before closing', async () => {
     const s = await startTestServer();
+    // The quote route asks quoteNow(): here it has to wait.
     const original = s.client.getQuote;
-    s.client.getQuote = async (spec) => {
+    s.client.quoteNow = async (spec) => {
       await sleep(300);
       return original(spec);
     };

@@ -64,4 +64,45 @@ describe('GatewayClient.getQuote', () => {
     expect(text).toMatch(/ibkr_gateway_errors_total\{code="VALIDATION_ERROR"\} 1/);
     expect(text).toMatch(/ibkr_gateway_errors_total\{code="CONTRACT_NOT_FOUND"\} 1/);
   });
+
+  it("counts a broker failure on the hot path (contract known) once by code and once as the broker call's error", async () => {
+    const { client } = gw;
+    expect((await client.getQuote({ symbol: 'AAPL' })).symbol).toBe('AAPL');
+    await client.broker.close();
+    const failed = await client.getQuote({ symbol: 'AAPL' }).catch((err: unknown) => err);
+    expect(failed).toMatchObject({ code: expect.any(String) });
+    const { code } = failed as { code: string };
+    const text = await client.metrics.registry.metrics();
+    expect(text).toContain(`ibkr_gateway_errors_total{code="${code}"} 1\n`);
+    expect(text).toContain('ibkr_gateway_broker_calls_total{method="getQuote",outcome="error"} 1\n');
+    expect(text).toContain('ibkr_gateway_broker_calls_total{method="getQuote",outcome="ok"} 1\n');
+  });
+
+  it('quoteNow answers at once once the contract is known (the simulator has the quote at hand), else with getQuote()\'s promise', async () => {
+    const { client } = gw;
+    const first = client.quoteNow({ symbol: 'MSFT' });
+    expect(first).toBeInstanceOf(Promise);
+    expect(await first).toMatchObject({ symbol: 'MSFT', source: 'SIMULATED' });
+    const now = client.quoteNow({ symbol: 'MSFT' });
+    expect(now).not.toBeInstanceOf(Promise);
+    // The same quote getQuote() gives for the same instant: the simulator's quote is pure in (instrument, time).
+    const later = await client.getQuote({ symbol: 'MSFT' });
+    expect(Object.keys(now)).toEqual(Object.keys(later));
+    expect(now).toMatchObject({ symbol: 'MSFT', conId: later.conId, close: later.close, source: 'SIMULATED' });
+    await expect(client.quoteNow({ symbol: 'NOSUCHSYM' })).rejects.toMatchObject({ code: 'CONTRACT_NOT_FOUND' });
+
+    await client.broker.close();
+    let thrown: unknown;
+    try {
+      client.quoteNow({ symbol: 'MSFT' });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toMatchObject({ code: expect.any(String) });
+    const text = await client.metrics.registry.metrics();
+    expect(text).toContain(`ibkr_gateway_errors_total{code="${(thrown as { code: string }).code}"} 1\n`);
+    expect(text).toContain('ibkr_gateway_errors_total{code="CONTRACT_NOT_FOUND"} 1\n');
+    expect(text).toContain('ibkr_gateway_broker_calls_total{method="getQuote",outcome="ok"} 3\n');
+    expect(text).toContain('ibkr_gateway_broker_calls_total{method="getQuote",outcome="error"} 1\n');
+  });
 });

@@ -22,7 +22,8 @@ export function marketRoutes(app: ApiInstance, client: GatewayClient): void {
   app.get(
     '/api/market/quote',
     secured('read', 'market', 'Quote snapshot: bid, ask, last, sizes, OHLC, volume', { querystring: InstrumentQuery, response: { 200: Quote, ...errorResponses } }),
-    (request) => client.getQuote(request.query),
+    // Answered in the request's own tick when the quote is at hand (the simulator's): no promise to wait for.
+    (request) => client.quoteNow(request.query),
   );
 
   app.get(

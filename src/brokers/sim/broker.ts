@@ -208,6 +208,10 @@ export class SimBroker implements Broker {
     return this.prices.getQuote(contract);
   }
 
+  quoteNow(contract: Contract): Quote {
+    return this.prices.quoteNow(contract);
+  }
+
   subscribeQuotes(contract: Contract, listener: (quote: Quote) => void): Unsubscribe {
     return this.prices.subscribeQuotes(contract, listener);
   }

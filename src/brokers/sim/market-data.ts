@@ -81,6 +81,11 @@ export class SimMarketData {
   }
 
   async getQuote(contract: Contract): Promise<Quote> {
+    return this.quoteNow(contract);
+  }
+
+  /** The quote at once: the simulator computes it, nothing to wait for. */
+  quoteNow(contract: Contract): Quote {
     this.sim.requireStore();
     return this.quoteAt(this.sim.instrument(contract), this.sim.clock.now());
   }

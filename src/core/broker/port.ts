@@ -191,6 +191,11 @@ export interface Broker {
   getOptionChain(underlying: Contract, request: OptionChainRequest): Promise<OptionChain>;
 
   getQuote(contract: Contract): Promise<Quote>;
+  /**
+   * getQuote() without waiting, for a broker that has the quote at hand (the simulator computes it);
+   * throws what getQuote() would reject with. Absent on a broker that must ask for it (tws).
+   */
+  quoteNow?(contract: Contract): Quote;
   /** Streams quotes for one contract; the core shares one subscription between listeners. */
   subscribeQuotes(contract: Contract, listener: (quote: Quote) => void): Unsubscribe;
   getHistoricalBars(contract: Contract, query: BarsQuery): Promise<Bar[]>;

@@ -13,7 +13,7 @@ import type { GatewayClient, OptionChainQueryInput, OrderListQueryInput, PlaceOp
 import { withContext } from '../logging.js';
 import { healthStatusOf } from './health-status.js';
 import type { QuoteHub } from '../market-data.js';
-import { timed } from '../metrics.js';
+import { timed, timedNow } from '../metrics.js';
 import {
   ApprovalListQuery,
   AuditQuery,
@@ -23,12 +23,14 @@ import {
   OrderEventsQuery,
   OrderListQuery,
   type AuditQueryInput,
+  type Contract,
   type Health,
   type HistoricalRequestInput,
   type KillSwitchChange,
   type ModifyOrderInput,
   type OrderModificationInput,
   type OrderSpecInput,
+  type Quote,
   type SymbolSpecInput,
 } from '../models.js';
 import { cancelAllWorking, cancelOrder } from '../orders/cancel.js';
@@ -72,6 +74,11 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
       }
       return pending.catch(countError);
     });
+  /** The broker's quote once the contract is known, timed; errors counted by code once, in the same then(). */
+  const quoteOnceKnown = (contract: Contract | Promise<Contract>): Promise<Quote> =>
+    contract instanceof Promise
+      ? contract.then((resolved) => timed(metrics, 'getQuote', () => broker.getQuote(resolved))).catch(countError)
+      : timed(metrics, 'getQuote', () => broker.getQuote(contract), countError);
   const account = (id?: string): string => ctx.resolveAccount(id);
   let closed = false;
 
@@ -82,11 +89,32 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
     logger,
     resolveContract: (spec: SymbolSpecInput) => call(() => ctx.contracts.resolve(spec)),
     getQuote: (spec: SymbolSpecInput) =>
-      call(() => {
-        // A contract resolved before is used at once: the hot path of a quote awaits only the broker.
-        const contract = ctx.contracts.resolveNow(spec);
-        if (!(contract instanceof Promise)) return timed(metrics, 'getQuote', () => broker.getQuote(contract));
-        return contract.then((resolved) => timed(metrics, 'getQuote', () => broker.getQuote(resolved)));
+      withContext({}, () => {
+        // call() by hand: a contract resolved before is used at once, so the hot path of a quote awaits only
+        // the broker, and the error count by code rides on timed()'s then() instead of a catch() of its own.
+        let contract: ReturnType<typeof ctx.contracts.resolveNow>;
+        try {
+          contract = ctx.contracts.resolveNow(spec);
+        } catch (err) {
+          return Promise.reject(err as Error).catch(countError);
+        }
+        return quoteOnceKnown(contract);
+      }),
+    quoteNow: (spec: SymbolSpecInput) =>
+      withContext({}, () => {
+        let contract: ReturnType<typeof ctx.contracts.resolveNow>;
+        try {
+          contract = ctx.contracts.resolveNow(spec);
+          // A broker that has the quote at hand answers now, timed and counted as getQuote() would be.
+          const atHand = broker.quoteNow;
+          if (!(contract instanceof Promise) && atHand !== undefined) {
+            const known = contract;
+            return timedNow(metrics, 'getQuote', () => atHand.call(broker, known));
+          }
+        } catch (err) {
+          return countError(err);
+        }
+        return quoteOnceKnown(contract);
       }),
     streamQuotes: (spec: SymbolSpecInput, listener): Promise<Unsubscribe> => call(async () => quotes.subscribe(await ctx.contracts.resolve(spec), listener)),
     getBars: (input: HistoricalRequestInput, options?: { signal?: AbortSignal }) =>
