@@ -129,7 +129,7 @@ async function measure(root) {
   countStatements(Database);
   const { openAuditStore } = await import(join(root, 'dist/core/audit/sqlite/store.js'));
   const dir = mkdtempSync(join(tmpdir(), 'ibkr-bench-order-pages-'));
-  const audit = openAuditStore({ dataDir: dir, synchronous: 'NORMAL', walCheckpointEveryCommits: 1e9, checkpointEvery: { writes: 1e9, ms: 1e12 } });
+  const audit = openAuditStore({ dataDir: dir, synchronous: 'NORMAL', walCheckpointEveryCommits: 1e9, walCheckpointAtFrames: 1e9, checkpointEvery: { writes: 1e9, ms: 1e12 } });
   try {
     for (let n = 0; n < WARM; n++) await oneOrder(audit, n);
     const side = new Database(audit.path);

@@ -9,6 +9,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { entry, version } from '../../../testing/audit/samples.js';
+import { OrderListQuery } from '../../models.js';
 import { useTempSqliteStore } from '../../../testing/audit/temp-store.js';
 import { auditDbPath, openAuditStore } from './store.js';
 
@@ -35,10 +36,10 @@ async function placeThree(first: number): Promise<void> {
 }
 
 const summary = async (): Promise<string[][]> => [
-  (await t.store.listOrders({})).map((o) => `${o.orderId}:${o.status}`),
-  (await t.store.listOrders({ status: 'open', since: '2026-01-05T15:00:02.000Z' })).map((o) => o.orderId),
-  (await t.store.listOrders({ brokerIdentity: 'tws:127.0.0.1:4002:DU111111:1' })).map((o) => o.orderId),
-  (await t.store.listOrders({}, { identities: ['sim:DU111111'], accounts: [] })).map((o) => o.orderId),
+  (await t.store.listOrders(OrderListQuery.parse({}))).map((o) => `${o.orderId}:${o.status}`),
+  (await t.store.listOrders(OrderListQuery.parse({ status: 'open', since: '2026-01-05T15:00:02.000Z' }))).map((o) => o.orderId),
+  (await t.store.listOrders(OrderListQuery.parse({ brokerIdentity: 'tws:127.0.0.1:4002:DU111111:1' }))).map((o) => o.orderId),
+  (await t.store.listOrders(OrderListQuery.parse({}), { identities: ['sim:DU111111'], accounts: [] })).map((o) => o.orderId),
 ];
 
 describe("the indexes of orders' first versions", () => {

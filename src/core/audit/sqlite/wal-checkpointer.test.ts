@@ -109,6 +109,24 @@ describe('WalCheckpointer', () => {
     expect(existsSync(`${file}-shm`)).toBe(false);
   });
 
+  it('with a frame trigger, a round starts once the WAL holds that many frames, however few commits wrote them', async () => {
+    const seen: CheckpointOutcome[] = [];
+    checkpointer = new WalCheckpointer(file, { walFrames: 40 }, () => undefined, (o) => seen.push(o));
+    for (let i = 0; i < 10; i++) {
+      insert(1);
+      checkpointer.committed();
+    }
+    // Ten small commits (a frame or two each): fewer than 40 frames, no round.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toHaveLength(0);
+    // One commit of 100 rows of 2 KB (50 pages) passes it: the next committed() starts a round.
+    db.transaction(() => insert(100))();
+    checkpointer.committed();
+    await outcomes(seen, 1);
+    expect(seen[0]).toMatchObject({ ok: true });
+    expect(seen[0]?.frames).toBeGreaterThanOrEqual(40);
+  });
+
   it('closeNow does not wait for a worker that could not open the database', () => {
     const seen: CheckpointOutcome[] = [];
     checkpointer = new WalCheckpointer(join(dir, 'missing.db'), 1, () => undefined, (o) => seen.push(o));
