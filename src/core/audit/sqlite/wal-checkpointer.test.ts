@@ -109,6 +109,31 @@ describe('WalCheckpointer', () => {
     expect(existsSync(`${file}-shm`)).toBe(false);
   });
 
+  it('a round that writers overtake (they append after its last pass, so the WAL cannot restart) is finished by the connection', async () => {
+    const seen: CheckpointOutcome[] = [];
+    let ownCopies = 0;
+    checkpointer = new WalCheckpointer(file, 10, () => (ownCopies += 1), (o) => seen.push(o));
+    for (let i = 0; i < 10; i++) {
+      insert(1);
+      checkpointer.committed();
+    }
+    // A reader whose snapshot is the WAL's end: the worker may copy every frame, but no write can restart the WAL while it reads.
+    const reader = new Database(file);
+    try {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT COUNT(*) FROM rows').get();
+      // This thread waits without taking events: the worker finishes its round, and its report stays queued.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
+      insert(1);
+    } finally {
+      reader.close();
+    }
+    await outcomes(seen, 1);
+    expect(seen[0]?.copied).toBe(seen[0]?.frames);
+    expect(ownCopies).toBe(1);
+    expect(checkpointer.catchUps).toBe(1);
+  });
+
   it('with a frame trigger, a round starts once the WAL holds that many frames, however few commits wrote them', async () => {
     const seen: CheckpointOutcome[] = [];
     checkpointer = new WalCheckpointer(file, { walFrames: 40 }, () => undefined, (o) => seen.push(o));

@@ -17,7 +17,7 @@
  * first pass copies the bulk: so the worker copies again what they appended
  * meanwhile (a few frames, a short pass) until a pass ends on the last frame,
  * up to `PASSES` passes. At 50 orders/s one of the first passes gets there;
- * when none does (writers never pause), the connection itself copies the rest
+ * when none does, or writers appended after the last pass (they never pause), the connection itself copies the rest
  * (`catchUp`, on the main thread: two fsyncs and the copy, about 4-12 ms
  * measured under load), so the WAL never grows without bound (it did, without
  * a catch-up: measured). The next commit after a complete copy rewrites the
@@ -146,7 +146,7 @@ export class WalCheckpointer {
   /** Rounds whose worker did not reach the WAL's last frame, so the connection copied the rest on its own thread. */
   catchUps = 0;
 
-  private readonly walIndex: WalIndexReader | null;
+  private readonly walIndex: WalIndexReader;
 
   constructor(
     private readonly path: string,
@@ -154,7 +154,7 @@ export class WalCheckpointer {
     private readonly catchUp: () => void,
     private readonly onOutcome: (outcome: CheckpointOutcome) => void = () => undefined,
   ) {
-    this.walIndex = typeof every === 'number' ? null : new WalIndexReader(`${path}-shm`);
+    this.walIndex = new WalIndexReader(`${path}-shm`);
   }
 
   /** Counts one commit of this connection; past the threshold, a checkpoint is asked of the worker. */
@@ -171,9 +171,20 @@ export class WalCheckpointer {
     }
   }
 
+  /**
+   * Whether writers appended to the WAL after the worker's last pass reached its end, without
+   * restarting it: then every frame is not yet copied at any write's start, so the WAL never
+   * restarts on its own (under writes with no pause between them it grew past 100 MB, measured).
+   * A WAL restarted meanwhile holds fewer frames than the pass saw.
+   */
+  private overtaken(outcome: CheckpointOutcome): boolean {
+    const now = this.walIndex.frames();
+    return now !== null && now > (outcome.frames ?? 0);
+  }
+
   private due(): boolean {
     if (typeof this.every === 'number') return this.commits >= this.every;
-    const frames = this.walIndex?.frames() ?? null;
+    const frames = this.walIndex.frames();
     return frames === null ? this.commits >= FALLBACK_COMMITS : frames >= this.every.walFrames;
   }
 
@@ -185,7 +196,7 @@ export class WalCheckpointer {
       this.running = false;
       this.checkpoints += 1;
       const complete = outcome.ok && outcome.copied !== undefined && outcome.copied >= (outcome.frames ?? 0);
-      if (!this.closed && !complete) {
+      if (!this.closed && (!complete || this.overtaken(outcome))) {
         this.catchUps += 1;
         try {
           this.catchUp();
@@ -209,7 +220,7 @@ export class WalCheckpointer {
   /** Lets the worker close its connection and end (the process may exit before it has). */
   close(): Promise<void> {
     this.closed = true;
-    this.walIndex?.close();
+    this.walIndex.close();
     const worker = this.worker;
     this.worker = null;
     if (worker === null) return Promise.resolve();
@@ -230,7 +241,7 @@ export class WalCheckpointer {
    */
   closeNow(timeoutMs = 10_000): boolean {
     this.closed = true;
-    this.walIndex?.close();
+    this.walIndex.close();
     const worker = this.worker;
     this.worker = null;
     if (worker === null) return true;
