@@ -15,7 +15,10 @@
 // frames per order by B-tree, frames per commit, SQL statements per order
 // (better-sqlite3 run/get/all/iterate calls) and main-thread CPU per order.
 //
-// Environment: ORDERS (default 400), WARM (default 300).
+// Then CPU per order of each root in interleaved blocks (see interleaved()).
+//
+// Environment: ORDERS (default 400), WARM (default 300), BLOCKS (default 0: no CPU comparison)
+// and BLOCK (default 50 orders).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -23,6 +26,8 @@ import { join, resolve } from 'node:path';
 
 const ORDERS = Number(process.env.ORDERS ?? 400);
 const WARM = Number(process.env.WARM ?? 300);
+const BLOCKS = Number(process.env.BLOCKS ?? 0);
+const BLOCK = Number(process.env.BLOCK ?? 50);
 // TIMES=1: also time each statement (main-thread wall time, mostly SQLite's own work) and print the costliest.
 const TIMES = process.env.TIMES === '1';
 const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2).map((r) => resolve(r)) : [resolve(new URL('..', import.meta.url).pathname)];
@@ -169,3 +174,45 @@ for (const root of roots) {
     for (const [k, e] of r.times.sort((a, b) => Number(b[1].ns - a[1].ns))) console.log(`    ${(Number(e.ns) / 1000 / ORDERS).toFixed(1).padStart(7)} (${(e.n / ORDERS).toFixed(2)})  ${k}`);
   }
 }
+
+/**
+ * CPU per order, the roots' stores open side by side in this process and driven in interleaved
+ * blocks of BLOCK orders (the order of the roots rotating), so that the machine's other load falls
+ * on every root alike: on a shared machine, whole rounds of one build apart differ by ±30%.
+ */
+async function interleaved() {
+  const stores = [];
+  for (const root of roots) {
+    const { openAuditStore } = await import(join(root, 'dist/core/audit/sqlite/store.js'));
+    const dir = mkdtempSync(join(tmpdir(), 'ibkr-bench-order-pages-'));
+    stores.push({ root, dir, audit: openAuditStore({ dataDir: dir, synchronous: 'NORMAL' }), cpu: 0, ratios: [] });
+  }
+  let n = 0;
+  try {
+    for (const s of stores) for (let i = 0; i < WARM; i++) await oneOrder(s.audit, n++);
+    for (let b = 0; b < BLOCKS; b++) {
+      const block = new Map();
+      for (let k = 0; k < stores.length; k++) {
+        const s = stores[(b + k) % stores.length];
+        const cpu0 = process.cpuUsage();
+        for (let i = 0; i < BLOCK; i++) await oneOrder(s.audit, n++);
+        const used = process.cpuUsage(cpu0);
+        s.cpu += used.user + used.system;
+        block.set(s, used.user + used.system);
+      }
+      for (const s of stores) s.ratios.push(block.get(s) / block.get(stores[0]));
+    }
+  } finally {
+    for (const s of stores) {
+      await s.audit.close();
+      rmSync(s.dir, { recursive: true, force: true });
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`CPU per order, ${BLOCKS} interleaved blocks of ${BLOCK} orders per root:`);
+  for (const s of stores) {
+    const vs = s === stores[0] ? '' : `  (${(s.cpu / stores[0].cpu).toFixed(3)}× the first; median per-block ratio ${median(s.ratios).toFixed(3)})`;
+    console.log(`  ${s.root}  ${(s.cpu / (BLOCKS * BLOCK)).toFixed(0)} µs${vs}`);
+  }
+}
+if (BLOCKS > 0) await interleaved();
