@@ -98,7 +98,7 @@ export class GroupCommit {
     let outcomes: Outcome[];
     try {
       outcomes = this.committer.commit(durable, batch.length, (now) => batch.map((p) => this.runOne(p, now)));
-    } catch (err) {
+    } catch {
       // Nothing of the batch was written: each write on its own, so one cannot refuse the others.
       for (const p of batch) this.alone(p);
       return;
