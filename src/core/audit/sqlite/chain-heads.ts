@@ -5,9 +5,15 @@
 import type Database from 'better-sqlite3';
 import { type Anchor, type ChainCheck, type ChainHead, type ChainName, ChainWalk, nextAfter, type Row, type Sealer } from '../chain.js';
 
+/** An UPSERT of `rows` heads (the forward-only trigger checks each row it updates). */
+const upsertSql = (rows: number): string =>
+  `INSERT INTO chain_heads (chain, last_id, last_hash) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?)').join(', ')} ON CONFLICT(chain) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash`;
+
 export class ChainHeads {
   private readonly select: Database.Statement<[string], { last_id: number; last_hash: string }>;
   private readonly upsert: Database.Statement<[string, number, string]>;
+  /** One UPSERT of 2 or 3 heads (index: how many), for flush(): a statement per batch, not per chain moved. */
+  private readonly upserts: Array<Database.Statement<Array<string | number>> | undefined> = [];
   /**
    * Inside a write transaction (begin()..end()): each chain's head as read or
    * moved so far in it. A batch of 32 orders moves a head dozens of times; it
@@ -26,11 +32,9 @@ export class ChainHeads {
   private kept: Map<ChainName, ChainHead | null> | null = null;
   private keptVersion: number | null = null;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     this.select = db.prepare('SELECT last_id, last_hash FROM chain_heads WHERE chain = ?');
-    this.upsert = db.prepare(
-      'INSERT INTO chain_heads (chain, last_id, last_hash) VALUES (?, ?, ?) ON CONFLICT(chain) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash',
-    );
+    this.upsert = db.prepare(upsertSql(1));
   }
 
   get(chain: ChainName): ChainHead | null {
@@ -86,10 +90,20 @@ export class ChainHeads {
     if (saved !== null && this.open !== null) this.open = new Map(saved);
   }
 
-  /** Writes the heads moved in this transaction; call last inside it, before COMMIT. */
+  /** Writes the heads moved in this transaction, in one statement; call last inside it, before COMMIT. */
   flush(): void {
     if (this.open === null) return;
-    for (const [chain, held] of this.open) if (held.moved && held.head !== null) this.upsert.run(chain, held.head.lastId, held.head.lastHash);
+    const values: Array<string | number> = [];
+    for (const [chain, held] of this.open) if (held.moved && held.head !== null) values.push(chain, held.head.lastId, held.head.lastHash);
+    const count = values.length / 3;
+    if (count === 0) return;
+    if (count === 1) {
+      this.upsert.run(values[0] as string, values[1] as number, values[2] as string);
+      return;
+    }
+    let st = this.upserts[count];
+    if (st === undefined) this.upserts[count] = st = this.db.prepare<Array<string | number>>(upsertSql(count));
+    st.run(...values);
   }
 
   /** After COMMIT or ROLLBACK: back to reading and writing the table directly. */

@@ -61,7 +61,7 @@ describe('the index of filled versions', () => {
     await placeAndFill('2');
     const { fills } = await t.store.fillsSince('DU111111', DAY, 0);
     expect(fills.map((f) => f.execId).sort()).toEqual(['x1', 'x2']);
-    expect(withFile((db) => db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get())).toEqual({ v: 9 });
+    expect(withFile((db) => db.prepare('SELECT version FROM schema_migrations WHERE version = 9').get())).toEqual({ version: 9 });
     expect(await t.store.verify()).toMatchObject({ ok: true });
   });
 });

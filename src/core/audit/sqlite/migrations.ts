@@ -271,6 +271,33 @@ DROP INDEX order_history_updated;
 CREATE INDEX order_history_filled ON order_history(updated_at) WHERE fills <> '[]';
 `,
   },
+  {
+    version: 10,
+    name: 'state_log: the index by subject holds only named states (the kill switch)',
+    // Its per-order reader is the kill switch's latest value (a named state). Every idempotency
+    // change had an entry too, under a key the client chose (a random place in the B-tree): two
+    // entries per order, each a page of WAL in a transaction of its own at 50 orders/s. Their one
+    // reader is verify()'s check of idempotency_keys, which walks every change anyway and now
+    // finds each key's last change by grouping (key-check.ts), not through this index.
+    sql: `
+DROP INDEX state_log_subject;
+CREATE INDEX state_log_states ON state_log(name, id) WHERE kind = 'state';
+`,
+  },
+  {
+    version: 11,
+    name: "order_history: the indexes by creation time and by broker identity hold each order's first version only",
+    // Both columns are the same on every version of an order (a later version copies them from the
+    // one before: row-builders.ts), so an entry per version said nothing new: an order placed and
+    // filled in three versions wrote three entries in each, a page of WAL each at 50 orders/s. The
+    // list of orders now walks first versions and joins each order's latest (order-history.ts).
+    sql: `
+DROP INDEX order_history_created;
+DROP INDEX order_history_identity;
+CREATE INDEX order_history_first_created ON order_history(created_at, order_id) WHERE version = 1;
+CREATE INDEX order_history_first_identity ON order_history(broker_identity, created_at, order_id) WHERE version = 1;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

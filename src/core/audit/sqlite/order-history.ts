@@ -27,6 +27,11 @@ const TERMINAL_SQL = [...TERMINAL_STATUSES].map((s) => `'${s}'`).join(', ');
 const IN_SCOPE = `(h.broker_identity IN (SELECT value FROM json_each(?)) OR (h.broker_identity IS NULL AND h.account_id IN (SELECT value FROM json_each(?))))`;
 const scopeParams = (scope: OrderScope): [string, string] => [JSON.stringify(scope.identities), JSON.stringify(scope.accounts)];
 
+/** The columns of `h`, for a query that joins another row of the table. */
+const H_COLUMNS = COLUMNS.split(', ')
+  .map((c) => `h.${c}`)
+  .join(', ');
+
 /** Rows that are the latest version of their order. */
 const LATEST = `NOT EXISTS (SELECT 1 FROM order_history n WHERE n.order_id = h.order_id AND n.version > h.version)`;
 
@@ -236,14 +241,22 @@ export class OrderHistoryTable {
     return this.lastWithKey.get(riskKey, toIso)?.created_at ?? null;
   }
 
-  /** Latest version of each order, newest order first. */
+  /**
+   * Latest version of each order, newest order first. Orders are found by
+   * their first version `f` (the indexes by creation time and broker
+   * identity hold first versions only: migration 11), then joined to their
+   * latest version `h`, which the other filters are on. Both columns are the
+   * same on every version of an order; the filters name both rows anyway.
+   */
   list(q: OrderListFilter, scope?: OrderScope): OrderDetail[] {
-    const where = [LATEST];
+    const where = ['f.version = 1'];
     const params: Array<string | number> = [];
     if (scope) {
-      where.push(IN_SCOPE);
-      params.push(...scopeParams(scope));
+      // On the first version too: orders of other brokers are passed over before their latest version is looked up.
+      where.push('(f.broker_identity IN (SELECT value FROM json_each(?)) OR f.broker_identity IS NULL)', IN_SCOPE);
+      params.push(JSON.stringify(scope.identities), ...scopeParams(scope));
     }
+    where.push(LATEST);
     const status = q.status ?? 'all';
     if (status === 'open') where.push(`h.status NOT IN (${TERMINAL_SQL})`);
     if (status === 'closed') where.push(`h.status IN (${TERMINAL_SQL})`);
@@ -252,18 +265,19 @@ export class OrderHistoryTable {
       params.push(q.symbol.toUpperCase());
     }
     if (q.since !== undefined) {
-      where.push('h.created_at >= ?');
-      params.push(normaliseTimestamp(q.since));
+      const since = normaliseTimestamp(q.since);
+      where.push('f.created_at >= ?', 'h.created_at >= ?');
+      params.push(since, since);
     }
     if (q.account !== undefined) {
       where.push('h.account_id = ?');
       params.push(q.account);
     }
     if (q.brokerIdentity !== undefined) {
-      where.push('h.broker_identity = ?');
-      params.push(q.brokerIdentity);
+      where.push('f.broker_identity = ?', 'h.broker_identity = ?');
+      params.push(q.brokerIdentity, q.brokerIdentity);
     }
-    const sql = `SELECT ${COLUMNS} FROM order_history h WHERE ${where.join(' AND ')} ORDER BY h.created_at DESC, h.order_id DESC LIMIT ?`;
+    const sql = `SELECT ${H_COLUMNS} FROM order_history f JOIN order_history h ON h.order_id = f.order_id WHERE ${where.join(' AND ')} ORDER BY f.created_at DESC, f.order_id DESC LIMIT ?`;
     let st = this.lists.get(sql);
     if (!st) {
       st = this.db.prepare(sql);

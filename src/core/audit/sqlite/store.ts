@@ -96,6 +96,13 @@ import type {
 
 const RELAXED: WriteOptions = { durability: 'relaxed' };
 
+/**
+ * WAL frames between checkpoint rounds. At 50 orders/s (about 51 frames an order) a round every
+ * 4 s, as often as the 1,000 commits counted before; the next commit after a complete round syncs
+ * the WAL header on the event loop, so rounds are not made more frequent than that.
+ */
+const WAL_CHECKPOINT_FRAMES = 10_000;
+
 /** A read: synchronous in SQLite, answered as a settled promise (errors as AuditError). */
 function read<T>(what: string, fn: () => T): Promise<T> {
   try {
@@ -112,8 +119,11 @@ export interface AuditStoreOptions extends OpenOptions {
   onCheckpoint?: (checkpoint: Checkpoint) => void;
   /** A checkpoint that could not be written (the row itself was committed; the next write retries). */
   onCheckpointError?: (err: unknown) => void;
-  /** The WAL is copied into audit.db by a worker thread every this many commits (default 1,000; wal-checkpointer.ts). */
-  walCheckpointEveryCommits?: number;
+  /**
+   * The WAL is copied into audit.db by a worker thread once it holds this many frames (pages: default
+   * 10,000, about 40 MB; wal-checkpointer.ts), whatever the size of each commit.
+   */
+  walCheckpointAtFrames?: number;
 }
 
 export interface StoreWriteStats extends GroupCommitStats {
@@ -199,7 +209,7 @@ class Store implements SqliteAuditStore {
     this.walSync = options.synchronous === 'NORMAL' ? null : new WalSync(`${path}-wal`);
     // Checkpoints in a worker thread, not inside whichever commit passes 1,000 pages (wal-checkpointer.ts).
     db.pragma('wal_autocheckpoint = 0');
-    this.walCheckpoints = new WalCheckpointer(path, options.walCheckpointEveryCommits ?? 1000, () => db.pragma('wal_checkpoint(PASSIVE)'));
+    this.walCheckpoints = new WalCheckpointer(path, { walFrames: options.walCheckpointAtFrames ?? WAL_CHECKPOINT_FRAMES }, () => db.pragma('wal_checkpoint(PASSIVE)'));
     this.checkpointFile = checkpointPath(options.dataDir);
     this.every = { writes: options.checkpointEvery?.writes ?? 500, ms: options.checkpointEvery?.ms ?? 60_000 };
     this.heads = new ChainHeads(db);

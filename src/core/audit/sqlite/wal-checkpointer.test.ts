@@ -109,6 +109,49 @@ describe('WalCheckpointer', () => {
     expect(existsSync(`${file}-shm`)).toBe(false);
   });
 
+  it('a round that writers overtake (they append after its last pass, so the WAL cannot restart) is finished by the connection', async () => {
+    const seen: CheckpointOutcome[] = [];
+    let ownCopies = 0;
+    checkpointer = new WalCheckpointer(file, 10, () => (ownCopies += 1), (o) => seen.push(o));
+    for (let i = 0; i < 10; i++) {
+      insert(1);
+      checkpointer.committed();
+    }
+    // A reader whose snapshot is the WAL's end: the worker may copy every frame, but no write can restart the WAL while it reads.
+    const reader = new Database(file);
+    try {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT COUNT(*) FROM rows').get();
+      // This thread waits without taking events: the worker finishes its round, and its report stays queued.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
+      insert(1);
+    } finally {
+      reader.close();
+    }
+    await outcomes(seen, 1);
+    expect(seen[0]?.copied).toBe(seen[0]?.frames);
+    expect(ownCopies).toBe(1);
+    expect(checkpointer.catchUps).toBe(1);
+  });
+
+  it('with a frame trigger, a round starts once the WAL holds that many frames, however few commits wrote them', async () => {
+    const seen: CheckpointOutcome[] = [];
+    checkpointer = new WalCheckpointer(file, { walFrames: 40 }, () => undefined, (o) => seen.push(o));
+    for (let i = 0; i < 10; i++) {
+      insert(1);
+      checkpointer.committed();
+    }
+    // Ten small commits (a frame or two each): fewer than 40 frames, no round.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toHaveLength(0);
+    // One commit of 100 rows of 2 KB (50 pages) passes it: the next committed() starts a round.
+    db.transaction(() => insert(100))();
+    checkpointer.committed();
+    await outcomes(seen, 1);
+    expect(seen[0]).toMatchObject({ ok: true });
+    expect(seen[0]?.frames).toBeGreaterThanOrEqual(40);
+  });
+
   it('closeNow does not wait for a worker that could not open the database', () => {
     const seen: CheckpointOutcome[] = [];
     checkpointer = new WalCheckpointer(join(dir, 'missing.db'), 1, () => undefined, (o) => seen.push(o));

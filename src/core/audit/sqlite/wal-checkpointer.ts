@@ -10,14 +10,14 @@
  * p90-p99 tail of request->transmit (bench/transmit.js).
  *
  * Instead the connection's automatic checkpoint is off and, every
- * `everyCommits` commits, a worker thread with its own connection runs a
+ * so many commits or once the WAL holds so many frames (CheckpointTrigger), a worker thread with its own connection runs a
  * PASSIVE checkpoint (it never waits for a lock, and writers go on appending
  * to the WAL while it copies). Only a WAL copied to its last frame when a
  * write begins is restarted from its start, and writers append while the
  * first pass copies the bulk: so the worker copies again what they appended
  * meanwhile (a few frames, a short pass) until a pass ends on the last frame,
  * up to `PASSES` passes. At 50 orders/s one of the first passes gets there;
- * when none does (writers never pause), the connection itself copies the rest
+ * when none does, or writers appended after the last pass (they never pause), the connection itself copies the rest
  * (`catchUp`, on the main thread: two fsyncs and the copy, about 4-12 ms
  * measured under load), so the WAL never grows without bound (it did, without
  * a catch-up: measured). The next commit after a complete copy rewrites the
@@ -34,7 +34,9 @@
  * (sim.db): a worker still closing its connection after its owner had closed
  * wrote next to the database (a test removing the folder met ENOTEMPTY).
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { endianness } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 /** Passes a round may take to reach the WAL's last frame before the connection copies the rest itself. */
@@ -80,6 +82,49 @@ parentPort.on('message', (message) => {
 
 const driver = createRequire(import.meta.url).resolve('better-sqlite3');
 
+/**
+ * When a round is due: after this many commits, or once the WAL holds this many frames (pages). A
+ * count of commits lets the WAL grow with the size of each commit (in an overload, batches of 32
+ * orders: audit.db's WAL reached 122 MB); a count of frames holds it near one size whatever the batches.
+ */
+export type CheckpointTrigger = number | { walFrames: number };
+
+/** Without a readable WAL index (see walFrames), a frame trigger falls back to this many commits. */
+const FALLBACK_COMMITS = 1000;
+
+/**
+ * Frames in the WAL now: mxFrame in the WAL-index header, the first 48 bytes of the -shm file
+ * (https://www.sqlite.org/walformat.html, "The WAL-Index Header": offset 16, native byte order).
+ * SQLite maps that file shared; reading it is one pread, far cheaper than asking SQLite
+ * (wal_checkpoint would checkpoint). The frame count falls to the commit's own frames when a
+ * write restarts the WAL after a complete checkpoint.
+ */
+class WalIndexReader {
+  private fd: number | null = null;
+  private readonly buffer = Buffer.alloc(4);
+  private failed = false;
+
+  constructor(private readonly shmPath: string) {}
+
+  /** Null when the file cannot be read (no -shm: then the caller counts commits). */
+  frames(): number | null {
+    if (this.failed) return null;
+    try {
+      this.fd ??= openSync(this.shmPath, 'r');
+      if (readSync(this.fd, this.buffer, 0, 4, 16) !== 4) return null;
+      return endianness() === 'LE' ? this.buffer.readUInt32LE(0) : this.buffer.readUInt32BE(0);
+    } catch {
+      this.failed = true;
+      return null;
+    }
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
 export interface CheckpointOutcome {
   ok: boolean;
   /** Frames in the WAL and frames copied into the database file after the last pass (ok only). */
@@ -101,17 +146,21 @@ export class WalCheckpointer {
   /** Rounds whose worker did not reach the WAL's last frame, so the connection copied the rest on its own thread. */
   catchUps = 0;
 
+  private readonly walIndex: WalIndexReader;
+
   constructor(
     private readonly path: string,
-    private readonly everyCommits: number,
+    private readonly every: CheckpointTrigger,
     private readonly catchUp: () => void,
     private readonly onOutcome: (outcome: CheckpointOutcome) => void = () => undefined,
-  ) {}
+  ) {
+    this.walIndex = new WalIndexReader(`${path}-shm`);
+  }
 
   /** Counts one commit of this connection; past the threshold, a checkpoint is asked of the worker. */
   committed(): void {
     this.commits += 1;
-    if (this.commits < this.everyCommits || this.running || this.closed) return;
+    if (this.running || this.closed || !this.due()) return;
     this.commits = 0;
     this.running = true;
     try {
@@ -122,6 +171,23 @@ export class WalCheckpointer {
     }
   }
 
+  /**
+   * Whether writers appended to the WAL after the worker's last pass reached its end, without
+   * restarting it: then every frame is not yet copied at any write's start, so the WAL never
+   * restarts on its own (under writes with no pause between them it grew past 100 MB, measured).
+   * A WAL restarted meanwhile holds fewer frames than the pass saw.
+   */
+  private overtaken(outcome: CheckpointOutcome): boolean {
+    const now = this.walIndex.frames();
+    return now !== null && now > (outcome.frames ?? 0);
+  }
+
+  private due(): boolean {
+    if (typeof this.every === 'number') return this.commits >= this.every;
+    const frames = this.walIndex.frames();
+    return frames === null ? this.commits >= FALLBACK_COMMITS : frames >= this.every.walFrames;
+  }
+
   private start(): Worker {
     if (this.worker !== null) return this.worker;
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, path: this.path, passes: PASSES, closed: this.workerClosed.buffer } });
@@ -130,7 +196,7 @@ export class WalCheckpointer {
       this.running = false;
       this.checkpoints += 1;
       const complete = outcome.ok && outcome.copied !== undefined && outcome.copied >= (outcome.frames ?? 0);
-      if (!this.closed && !complete) {
+      if (!this.closed && (!complete || this.overtaken(outcome))) {
         this.catchUps += 1;
         try {
           this.catchUp();
@@ -154,6 +220,7 @@ export class WalCheckpointer {
   /** Lets the worker close its connection and end (the process may exit before it has). */
   close(): Promise<void> {
     this.closed = true;
+    this.walIndex.close();
     const worker = this.worker;
     this.worker = null;
     if (worker === null) return Promise.resolve();
@@ -174,6 +241,7 @@ export class WalCheckpointer {
    */
   closeNow(timeoutMs = 10_000): boolean {
     this.closed = true;
+    this.walIndex.close();
     const worker = this.worker;
     this.worker = null;
     if (worker === null) return true;

@@ -80,18 +80,21 @@ describe('durable writes sync the WAL off the event loop', () => {
 });
 
 describe('WAL checkpoints run in a worker thread', () => {
-  it('commits never checkpoint on the connection; every N commits a worker copies the WAL into audit.db', async () => {
-    store = openAuditStore({ dataDir: dir, synchronous: 'FULL', walCheckpointEveryCommits: 5 });
+  it('commits never checkpoint on the connection; once the WAL holds N frames a worker copies it into audit.db', async () => {
+    store = openAuditStore({ dataDir: dir, synchronous: 'FULL', walCheckpointAtFrames: 120 });
     const checkpoints = async (n: number): Promise<number> => {
       for (let waited = 0; store.groupStats.walCheckpoints < n && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
       return store.groupStats.walCheckpoints;
     };
+    // Small commits, one order each (about 12 frames; the file's set-up about 50): fewer frames than the trigger.
     for (let i = 1; i <= 4; i++) await store.recordOrder(entry({ orderId: String(i) }), version(String(i), 'PENDING_SUBMIT'));
     expect(store.groupStats.walCheckpoints).toBe(0);
-    for (let i = 5; i <= 6; i++) await store.recordOrder(entry({ orderId: String(i) }), version(String(i), 'PENDING_SUBMIT'));
+    // One commit of 40 orders with 4 KB of event data each (asked for in one turn) passes it at once: the WAL's size counts, not the commits.
+    const batch = Array.from({ length: 40 }, (_, i) => String(5 + i));
+    const before = store.groupStats.batches;
+    await Promise.all(batch.map((id) => store.recordOrder(entry({ orderId: id, eventData: { note: 'x'.repeat(4000) } }), version(id, 'PENDING_SUBMIT'))));
+    expect(store.groupStats.batches - before).toBe(1);
     expect(await checkpoints(1)).toBe(1);
-    for (let i = 7; i <= 12; i++) await store.recordOrder(entry({ orderId: String(i) }), version(String(i), 'PENDING_SUBMIT'));
-    expect(await checkpoints(2)).toBe(2);
     // What the worker copied is in the database file itself: a copy of audit.db without its WAL has the rows.
     const copyDir = tempDir();
     copyFileSync(auditDbPath(dir), join(copyDir.dir, 'audit.db'));
@@ -103,7 +106,7 @@ describe('WAL checkpoints run in a worker thread', () => {
       fileOnly.close();
       copyDir.cleanup();
     }
-    expect((await store.query(AuditQuery.parse({}))).entries).toHaveLength(12);
+    expect((await store.query(AuditQuery.parse({ limit: 100 }))).entries).toHaveLength(44);
     expect((await store.verify()).ok).toBe(true);
   });
 });

@@ -1,0 +1,218 @@
+/* global setImmediate */
+// Where one order's audit.db work goes, page by page (issue 18):
+//
+//   node bench/order-pages.js [root ...]      (default: this worktree)
+//
+// Each root is a checkout with dist/ built. Its SQLite audit store is driven
+// through the four writes an order makes on the REST path at 50 orders/s, one
+// event-loop turn apart so no two share a transaction: the record before
+// transmit (claim, id, audit row, first version: recordNewOrders, durable),
+// the ACCEPTED and FILLED versions and the stored result (relaxed), with the
+// reads the path makes between them. After a warm-up the WAL is emptied; the
+// next ORDERS orders are written with the checkpoint worker held off, and the
+// WAL file is then read frame by frame: each frame is one page image, and
+// dbstat names the B-tree (table or index) each page belongs to. Prints WAL
+// frames per order by B-tree, frames per commit, SQL statements per order
+// (better-sqlite3 run/get/all/iterate calls) and main-thread CPU per order.
+//
+// Then CPU per order of each root in interleaved blocks (see interleaved()).
+//
+// Environment: ORDERS (default 400), WARM (default 300), BLOCKS (default 0: no CPU comparison)
+// and BLOCK (default 50 orders).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ORDERS = Number(process.env.ORDERS ?? 400);
+const WARM = Number(process.env.WARM ?? 300);
+const BLOCKS = Number(process.env.BLOCKS ?? 0);
+const BLOCK = Number(process.env.BLOCK ?? 50);
+// TIMES=1: also time each statement (main-thread wall time, mostly SQLite's own work) and print the costliest.
+const TIMES = process.env.TIMES === '1';
+const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2).map((r) => resolve(r)) : [resolve(new URL('..', import.meta.url).pathname)];
+
+const SPEC = { symbol: 'AAPL', securityType: 'STK', action: 'BUY', quantity: 1, orderType: 'MKT', timeInForce: 'DAY', outsideRth: false };
+const USER = { interface: 'rest', apiKeyName: 'bench' };
+const ACCOUNT = 'DU1234567';
+const RELAXED = { durability: 'relaxed' };
+const turn = () => new Promise((r) => setImmediate(r));
+
+function version(orderId, n, status, extra = {}) {
+  const filled = status === 'FILLED';
+  return {
+    orderId,
+    clientOrderId: `c-${n}`,
+    parentOrderId: null,
+    role: 'ENTRY',
+    accountId: ACCOUNT,
+    conId: 265598,
+    status,
+    spec: { ...SPEC, clientOrderId: `c-${n}` },
+    filledQuantity: filled ? 1 : 0,
+    remainingQuantity: filled ? 0 : 1,
+    avgFillPrice: filled ? 252.85 : null,
+    commission: filled ? 1 : null,
+    fills: filled ? [{ commission: 1, commissionCurrency: 'USD', exchange: 'ISLAND', execId: `e.${orderId}`, orderId, price: 252.85, quantity: 1, realizedPnl: null, side: 'BUY', time: new Date().toISOString() }] : [],
+    statusMessage: null,
+    correlationId: `corr-${n}`,
+    brokerIdentity: `sim:${ACCOUNT}`,
+    ...extra,
+  };
+}
+
+const entry = (orderId, n, eventType, data) => ({ correlationId: `corr-${n}`, eventType, eventData: { spec: SPEC, ...data }, userContext: USER, accountId: ACCOUNT, orderId, configSnapshot: eventType === 'ORDER_SUBMITTED' ? { ordersEnabled: true, tradingMode: 'paper' } : null });
+
+async function oneOrder(audit, n) {
+  const key = `k-${n}`;
+  await audit.peekIdempotent('orders', key, 'key:bench', `h-${n}`);
+  const now = new Date().toISOString();
+  await audit.countPlaced(new Date(Date.now() - 60_000).toISOString(), false, now);
+  await audit.lastPlacedWithKey('risk-key', now);
+  const out = await audit.recordNewOrders({
+    claim: { scope: 'orders', key, owner: 'key:bench', requestHash: `h-${n}` },
+    reserve: { count: 1, floor: 0 },
+    rows: (ids) => ids.map((orderId) => ({ entry: entry(orderId, n, 'ORDER_SUBMITTED', {}), version: version(orderId, n, 'PENDING_SUBMIT', { placement: { riskKey: 'risk-key' }, expectNew: true }) })),
+  });
+  const orderId = out.ids[0];
+  await turn();
+  await audit.getOrder(orderId);
+  await audit.recordOrder(entry(orderId, n, 'ORDER_STATUS', { status: 'ACCEPTED' }), version(orderId, n, 'ACCEPTED'), RELAXED);
+  await turn();
+  await audit.getOrder(orderId);
+  await audit.recordOrder(entry(orderId, n, 'ORDER_FILL', { status: 'FILLED' }), version(orderId, n, 'FILLED'), RELAXED);
+  await turn();
+  await audit.completeIdempotent('orders', key, { orderId, status: 'FILLED' }, RELAXED);
+  await audit.getOrder(orderId);
+  await turn();
+}
+
+/** Page numbers of the WAL's frames, and how many frames ended a commit. */
+function walFrames(path) {
+  const buf = readFileSync(path);
+  const pageSize = buf.readUInt32BE(8);
+  const pages = [];
+  let commits = 0;
+  for (let off = 32; off + 24 + pageSize <= buf.length; off += 24 + pageSize) {
+    pages.push(buf.readUInt32BE(off));
+    if (buf.readUInt32BE(off + 4) !== 0) commits += 1;
+  }
+  return { pages, commits };
+}
+
+/** Statement executions so far, for every root (the roots share one better-sqlite3 through node_modules). */
+const counter = { n: 0, times: new Map() };
+
+/** Counts better-sqlite3 statement executions (every prepared statement shares one prototype). */
+function countStatements(Database) {
+  const proto = Object.getPrototypeOf(new Database(':memory:').prepare('SELECT 1'));
+  for (const method of ['run', 'get', 'all', 'iterate']) {
+    const original = proto[method];
+    if (original.__counted) continue;
+    const wrapped = function (...args) {
+      counter.n += 1;
+      if (!TIMES) return original.apply(this, args);
+      const t = process.hrtime.bigint();
+      try {
+        return original.apply(this, args);
+      } finally {
+        const k = `${method} ${this.source.replace(/\s+/g, ' ').slice(0, 90)}`;
+        const e = counter.times.get(k) ?? { n: 0, ns: 0n };
+        e.n += 1;
+        e.ns += process.hrtime.bigint() - t;
+        counter.times.set(k, e);
+      }
+    };
+    wrapped.__counted = true;
+    proto[method] = wrapped;
+  }
+}
+
+async function measure(root) {
+  const require = createRequire(join(root, 'package.json'));
+  const Database = require('better-sqlite3');
+  countStatements(Database);
+  const { openAuditStore } = await import(join(root, 'dist/core/audit/sqlite/store.js'));
+  const dir = mkdtempSync(join(tmpdir(), 'ibkr-bench-order-pages-'));
+  const audit = openAuditStore({ dataDir: dir, synchronous: 'NORMAL', walCheckpointEveryCommits: 1e9, walCheckpointAtFrames: 1e9, checkpointEvery: { writes: 1e9, ms: 1e12 } });
+  try {
+    for (let n = 0; n < WARM; n++) await oneOrder(audit, n);
+    const side = new Database(audit.path);
+    side.pragma('wal_checkpoint(TRUNCATE)');
+    const batches0 = audit.groupStats.batches;
+    const statements0 = counter.n;
+    counter.times.clear();
+    const cpu0 = process.cpuUsage();
+    for (let n = WARM; n < WARM + ORDERS; n++) await oneOrder(audit, n);
+    const cpu = process.cpuUsage(cpu0);
+    const statements = counter.n - statements0;
+    const batches = audit.groupStats.batches - batches0;
+    const { pages, commits } = walFrames(`${audit.path}-wal`);
+    const owner = new Map(side.prepare('SELECT pageno, name FROM dbstat').all().map((r) => [r.pageno, r.name]));
+    side.close();
+    const byTree = new Map();
+    for (const p of pages) {
+      const name = owner.get(p) ?? '(free/other)';
+      byTree.set(name, (byTree.get(name) ?? 0) + 1);
+    }
+    return { frames: pages.length, commits, batches, statements, cpuUs: (cpu.user + cpu.system) / ORDERS, byTree, times: [...counter.times] };
+  } finally {
+    await audit.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+for (const root of roots) {
+  const r = await measure(root);
+  console.log(`${root}`);
+  console.log(
+    `  per order: ${(r.frames / ORDERS).toFixed(1)} WAL frames, ${(r.commits / ORDERS).toFixed(2)} commits, ${(r.batches / ORDERS).toFixed(2)} batches, ${(r.statements / ORDERS).toFixed(1)} statements, ${r.cpuUs.toFixed(0)} µs CPU`,
+  );
+  for (const [name, n] of [...r.byTree].sort((a, b) => b[1] - a[1])) console.log(`    ${(n / ORDERS).toFixed(2).padStart(6)}  ${name}`);
+  if (TIMES) {
+    console.log('  statements, µs per order (calls per order):');
+    for (const [k, e] of r.times.sort((a, b) => Number(b[1].ns - a[1].ns))) console.log(`    ${(Number(e.ns) / 1000 / ORDERS).toFixed(1).padStart(7)} (${(e.n / ORDERS).toFixed(2)})  ${k}`);
+  }
+}
+
+/**
+ * CPU per order, the roots' stores open side by side in this process and driven in interleaved
+ * blocks of BLOCK orders (the order of the roots rotating), so that the machine's other load falls
+ * on every root alike: on a shared machine, whole rounds of one build apart differ by ±30%.
+ */
+async function interleaved() {
+  const stores = [];
+  for (const root of roots) {
+    const { openAuditStore } = await import(join(root, 'dist/core/audit/sqlite/store.js'));
+    const dir = mkdtempSync(join(tmpdir(), 'ibkr-bench-order-pages-'));
+    stores.push({ root, dir, audit: openAuditStore({ dataDir: dir, synchronous: 'NORMAL' }), cpu: 0, ratios: [] });
+  }
+  let n = 0;
+  try {
+    for (const s of stores) for (let i = 0; i < WARM; i++) await oneOrder(s.audit, n++);
+    for (let b = 0; b < BLOCKS; b++) {
+      const block = new Map();
+      for (let k = 0; k < stores.length; k++) {
+        const s = stores[(b + k) % stores.length];
+        const cpu0 = process.cpuUsage();
+        for (let i = 0; i < BLOCK; i++) await oneOrder(s.audit, n++);
+        const used = process.cpuUsage(cpu0);
+        s.cpu += used.user + used.system;
+        block.set(s, used.user + used.system);
+      }
+      for (const s of stores) s.ratios.push(block.get(s) / block.get(stores[0]));
+    }
+  } finally {
+    for (const s of stores) {
+      await s.audit.close();
+      rmSync(s.dir, { recursive: true, force: true });
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`CPU per order, ${BLOCKS} interleaved blocks of ${BLOCK} orders per root:`);
+  for (const s of stores) {
+    const vs = s === stores[0] ? '' : `  (${(s.cpu / stores[0].cpu).toFixed(3)}× the first; median per-block ratio ${median(s.ratios).toFixed(3)})`;
+    console.log(`  ${s.root}  ${(s.cpu / (BLOCKS * BLOCK)).toFixed(0)} µs${vs}`);
+  }
+}
+if (BLOCKS > 0) await interleaved();
