@@ -19,7 +19,7 @@
  * This file is back-end neutral: the rows come from whichever store walks
  * them (sqlite/chain-heads.ts reads them with one SELECT).
  */
-import { createHash, createHmac, hash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { canonicalJson, sha256Hex } from '../hashing.js';
 import type { AuditKey } from './key.js';
 
@@ -95,48 +95,16 @@ export function rowHash(chain: ChainName, row: Row): string {
   return sha256Hex(rowContent(chain, row));
 }
 
-/** SHA-256's block size: an HMAC key is padded (or first hashed) to it (RFC 2104). */
-const BLOCK = 64;
-
 /** Computes MACs under one key: rows, anchors and checkpoints (each a distinct top-level shape). */
 export class Sealer {
-  /**
-   * HMAC-SHA-256 of a row written out by hand (RFC 2104: H(K ^ opad || H(K ^ ipad || text))) with
-   * two one-shot hashes over preallocated buffers: createHmac builds an HMAC object and a key
-   * object per call, and every row of an order, and every kill-switch read, computes one. Same
-   * bytes as createHmac (chain.test.ts compares them).
-   */
-  private inner: Buffer;
-  private readonly outer = Buffer.alloc(BLOCK + 32);
-
-  constructor(readonly key: AuditKey) {
-    const padded = Buffer.alloc(BLOCK);
-    (key.bytes.length > BLOCK ? createHash('sha256').update(key.bytes).digest() : key.bytes).copy(padded);
-    this.inner = Buffer.alloc(BLOCK + 4096);
-    for (let i = 0; i < BLOCK; i++) {
-      this.inner[i] = (padded[i] as number) ^ 0x36;
-      this.outer[i] = (padded[i] as number) ^ 0x5c;
-    }
-  }
+  constructor(readonly key: AuditKey) {}
 
   mac(value: unknown): string {
     return createHmac('sha256', this.key.bytes).update(canonicalJson(value)).digest('hex');
   }
 
   row(chain: ChainName, row: Row): string {
-    return this.hmacHex(rowContent(chain, row));
-  }
-
-  private hmacHex(text: string): string {
-    // At most 3 UTF-8 bytes per UTF-16 code unit: the text always fits once the buffer has room for that.
-    if (BLOCK + text.length * 3 > this.inner.length) {
-      const grown = Buffer.alloc(BLOCK + text.length * 3);
-      this.inner.copy(grown, 0, 0, BLOCK);
-      this.inner = grown;
-    }
-    const length = this.inner.write(text, BLOCK, 'utf8');
-    hash('sha256', this.inner.subarray(0, BLOCK + length), 'buffer').copy(this.outer, BLOCK);
-    return hash('sha256', this.outer, 'hex');
+    return createHmac('sha256', this.key.bytes).update(rowContent(chain, row)).digest('hex');
   }
 }
 
