@@ -1,4 +1,3 @@
-/* global setImmediate */
 // Where one order's audit.db work goes, page by page (issue 18):
 //
 //   node bench/order-pages.js [root ...]      (default: this worktree)
@@ -23,6 +22,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { entry, turn, version } from './order-samples.js';
 
 const ORDERS = Number(process.env.ORDERS ?? 400);
 const WARM = Number(process.env.WARM ?? 300);
@@ -32,36 +32,7 @@ const BLOCK = Number(process.env.BLOCK ?? 50);
 const TIMES = process.env.TIMES === '1';
 const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2).map((r) => resolve(r)) : [resolve(new URL('..', import.meta.url).pathname)];
 
-const SPEC = { symbol: 'AAPL', securityType: 'STK', action: 'BUY', quantity: 1, orderType: 'MKT', timeInForce: 'DAY', outsideRth: false };
-const USER = { interface: 'rest', apiKeyName: 'bench' };
-const ACCOUNT = 'DU1234567';
 const RELAXED = { durability: 'relaxed' };
-const turn = () => new Promise((r) => setImmediate(r));
-
-function version(orderId, n, status, extra = {}) {
-  const filled = status === 'FILLED';
-  return {
-    orderId,
-    clientOrderId: `c-${n}`,
-    parentOrderId: null,
-    role: 'ENTRY',
-    accountId: ACCOUNT,
-    conId: 265598,
-    status,
-    spec: { ...SPEC, clientOrderId: `c-${n}` },
-    filledQuantity: filled ? 1 : 0,
-    remainingQuantity: filled ? 0 : 1,
-    avgFillPrice: filled ? 252.85 : null,
-    commission: filled ? 1 : null,
-    fills: filled ? [{ commission: 1, commissionCurrency: 'USD', exchange: 'ISLAND', execId: `e.${orderId}`, orderId, price: 252.85, quantity: 1, realizedPnl: null, side: 'BUY', time: new Date().toISOString() }] : [],
-    statusMessage: null,
-    correlationId: `corr-${n}`,
-    brokerIdentity: `sim:${ACCOUNT}`,
-    ...extra,
-  };
-}
-
-const entry = (orderId, n, eventType, data) => ({ correlationId: `corr-${n}`, eventType, eventData: { spec: SPEC, ...data }, userContext: USER, accountId: ACCOUNT, orderId, configSnapshot: eventType === 'ORDER_SUBMITTED' ? { ordersEnabled: true, tradingMode: 'paper' } : null });
 
 async function oneOrder(audit, n) {
   const key = `k-${n}`;

@@ -1,4 +1,4 @@
-/* global setImmediate, setInterval, clearInterval */
+/* global setInterval, clearInterval */
 // What one order's rows cost inside SQLite, A/B between builds (issue 18):
 //
 //   node bench/order-rows.js [root ...]      (default: this worktree)
@@ -20,41 +20,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ACCOUNT, entry, SPEC, turn, version } from './order-samples.js';
 
 const ORDERS = Number(process.env.ORDERS ?? 1500);
 const ROUNDS = Number(process.env.ROUNDS ?? 4);
 const WARM = 300;
 const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2).map((r) => resolve(r)) : [resolve(new URL('..', import.meta.url).pathname)];
-
-const SPEC = { symbol: 'AAPL', securityType: 'STK', action: 'BUY', quantity: 1, orderType: 'MKT', timeInForce: 'DAY', outsideRth: false };
-const USER = { interface: 'rest', apiKeyName: 'bench' };
-const ACCOUNT = 'DU1234567';
-const turn = () => new Promise((r) => setImmediate(r));
-
-function version(orderId, n, status, extra = {}) {
-  const filled = status === 'FILLED';
-  return {
-    orderId,
-    clientOrderId: `c-${n}`,
-    parentOrderId: null,
-    role: 'ENTRY',
-    accountId: ACCOUNT,
-    conId: 265598,
-    status,
-    spec: { ...SPEC, clientOrderId: `c-${n}` },
-    filledQuantity: filled ? 1 : 0,
-    remainingQuantity: filled ? 0 : 1,
-    avgFillPrice: filled ? 252.85 : null,
-    commission: filled ? 1 : null,
-    fills: filled ? [{ commission: 1, commissionCurrency: 'USD', exchange: 'ISLAND', execId: `e.${orderId}`, orderId, price: 252.85, quantity: 1, realizedPnl: null, side: 'BUY', time: new Date().toISOString() }] : [],
-    statusMessage: null,
-    correlationId: `corr-${n}`,
-    brokerIdentity: `sim:${ACCOUNT}`,
-    ...extra,
-  };
-}
-
-const entry = (orderId, n, eventType, data) => ({ correlationId: `corr-${n}`, eventType, eventData: { spec: SPEC, ...data }, userContext: USER, accountId: ACCOUNT, orderId, configSnapshot: eventType === 'ORDER_SUBMITTED' ? { ordersEnabled: true, tradingMode: 'paper' } : null });
 
 let fillsMark = 0;
 

@@ -4,17 +4,29 @@
  * about fsync), closed and removed after it. Call at the top level of a test
  * file; the returned object's fields are set before every test.
  */
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach } from 'vitest';
-import { openAuditStore, type SqliteAuditStore } from '../../core/audit/sqlite/store.js';
+import { auditDbPath, openAuditStore, type SqliteAuditStore } from '../../core/audit/sqlite/store.js';
 import { tempDir } from './samples.js';
 
 export interface TempStore {
   dir: string;
   store: SqliteAuditStore;
+  /** Runs `fn` on a second, plain connection to the store's file (to read its plan or indexes, or to wind its schema back), closed after. */
+  withFile<T>(fn: (db: Database.Database) => T): T;
 }
 
 export function useTempSqliteStore(): TempStore {
-  const current = {} as TempStore;
+  const current = {
+    withFile<T>(fn: (db: Database.Database) => T): T {
+      const db = new Database(auditDbPath(current.dir));
+      try {
+        return fn(db);
+      } finally {
+        db.close();
+      }
+    },
+  } as TempStore;
   let cleanup: () => void = () => undefined;
   beforeEach(() => {
     const temp = tempDir();

@@ -5,12 +5,11 @@
  * are the same on a file upgraded from schema 8, and the read never falls
  * back to scanning the history.
  */
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { Fill } from '../../models.js';
 import { entry, version } from '../../../testing/audit/samples.js';
 import { useTempSqliteStore } from '../../../testing/audit/temp-store.js';
-import { auditDbPath, openAuditStore } from './store.js';
+import { openAuditStore } from './store.js';
 
 const t = useTempSqliteStore();
 
@@ -23,22 +22,13 @@ async function placeAndFill(orderId: string): Promise<void> {
   await t.store.recordOrder(entry({ orderId }), version(orderId, 'FILLED', { fills: [fill(orderId, `x${orderId}`)] }));
 }
 
-const withFile = <T>(fn: (db: Database.Database) => T): T => {
-  const db = new Database(auditDbPath(t.dir));
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-};
-
 describe('the index of filled versions', () => {
   it('holds only versions with fills, and the first read of a day reads them through it', async () => {
     await placeAndFill('1');
     await placeAndFill('2');
     const { fills } = await t.store.fillsSince('DU111111', DAY, 0);
     expect(fills.map((f) => f.execId).sort()).toEqual(['x1', 'x2']);
-    withFile((db) => {
+    t.withFile((db) => {
       const definition = db.prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'order_history_filled'").get()?.sql;
       expect(definition).toContain("WHERE fills <> '[]'");
       expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'order_history_updated'").get()).toBeUndefined();
@@ -54,14 +44,14 @@ describe('the index of filled versions', () => {
     await placeAndFill('1');
     await t.store.close();
     // Back to schema 8: the index of every version, and no record of migration 9.
-    withFile((db) =>
+    t.withFile((db) =>
       db.exec("DROP INDEX order_history_filled; CREATE INDEX order_history_updated ON order_history(updated_at); DELETE FROM schema_migrations WHERE version = 9"),
     );
     t.store = openAuditStore({ dataDir: t.dir, synchronous: 'NORMAL' });
     await placeAndFill('2');
     const { fills } = await t.store.fillsSince('DU111111', DAY, 0);
     expect(fills.map((f) => f.execId).sort()).toEqual(['x1', 'x2']);
-    expect(withFile((db) => db.prepare('SELECT version FROM schema_migrations WHERE version = 9').get())).toEqual({ version: 9 });
+    expect(t.withFile((db) => db.prepare('SELECT version FROM schema_migrations WHERE version = 9').get())).toEqual({ version: 9 });
     expect(await t.store.verify()).toMatchObject({ ok: true });
   });
 });

@@ -6,23 +6,13 @@
  * later versions write no entry, the list is read through the indexes
  * (no scan, no sort), and a file upgraded from schema 10 lists the same.
  */
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { entry, version } from '../../../testing/audit/samples.js';
 import { OrderListQuery } from '../../models.js';
 import { useTempSqliteStore } from '../../../testing/audit/temp-store.js';
-import { auditDbPath, openAuditStore } from './store.js';
+import { openAuditStore } from './store.js';
 
 const t = useTempSqliteStore();
-
-const withFile = <T>(fn: (db: Database.Database) => T): T => {
-  const db = new Database(auditDbPath(t.dir));
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-};
 
 /** Three orders in three versions each; the second belongs to another broker. */
 async function placeThree(first: number): Promise<void> {
@@ -46,14 +36,14 @@ describe("the indexes of orders' first versions", () => {
   it('hold one entry per order, and the list reads its orders through them, newest first', async () => {
     await placeThree(1);
     expect(await summary()).toEqual([['3:SUBMITTED', '2:SUBMITTED', '1:FILLED'], ['3', '2'], ['2'], ['3', '1']]);
-    withFile((db) => {
+    t.withFile((db) => {
       const entries = (index: string): number => (db.prepare(`SELECT COUNT(*) AS n FROM order_history INDEXED BY ${index} WHERE version = 1`).get() as { n: number }).n;
       expect(entries('order_history_first_created')).toBe(3);
       expect(db.prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'order_history_first_identity'").get()?.sql).toContain('WHERE version = 1');
       expect(db.prepare("SELECT name FROM sqlite_master WHERE name IN ('order_history_created', 'order_history_identity')").all()).toEqual([]);
     });
     // The plan of the list as the store builds it: first versions from the index, newest first, without a sort.
-    const plan = withFile((db) =>
+    const plan = t.withFile((db) =>
       db
         .prepare<[], { detail: string }>(
           "EXPLAIN QUERY PLAN SELECT h.* FROM order_history f JOIN order_history h ON h.order_id = f.order_id WHERE f.version = 1 AND NOT EXISTS (SELECT 1 FROM order_history n WHERE n.order_id = h.order_id AND n.version > h.version) ORDER BY f.created_at DESC, f.order_id DESC LIMIT 100",
@@ -71,14 +61,14 @@ describe("the indexes of orders' first versions", () => {
     const before = await summary();
     await t.store.close();
     // Back to schema 10: the indexes of every version, and no record of migration 11.
-    withFile((db) =>
+    t.withFile((db) =>
       db.exec(
         'DROP INDEX order_history_first_created; DROP INDEX order_history_first_identity; CREATE INDEX order_history_created ON order_history(created_at); CREATE INDEX order_history_identity ON order_history(broker_identity, order_id); DELETE FROM schema_migrations WHERE version = 11',
       ),
     );
     t.store = openAuditStore({ dataDir: t.dir, synchronous: 'NORMAL' });
     expect(await summary()).toEqual(before);
-    expect(withFile((db) => db.prepare('SELECT version FROM schema_migrations WHERE version = 11').get())).toEqual({ version: 11 });
+    expect(t.withFile((db) => db.prepare('SELECT version FROM schema_migrations WHERE version = 11').get())).toEqual({ version: 11 });
     expect(await t.store.verify()).toMatchObject({ ok: true });
   });
 });

@@ -6,21 +6,11 @@
  * search, verify() still finds each key's last change (an edited key is
  * still caught), and a file upgraded from schema 9 reads and verifies the same.
  */
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { useTempSqliteStore } from '../../../testing/audit/temp-store.js';
-import { auditDbPath, openAuditStore } from './store.js';
+import { openAuditStore } from './store.js';
 
 const t = useTempSqliteStore();
-
-const withFile = <T>(fn: (db: Database.Database) => T): T => {
-  const db = new Database(auditDbPath(t.dir));
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-};
 
 async function claimAndComplete(key: string): Promise<void> {
   await t.store.beginIdempotent('orders.place', key, 'key:desk', `h-${key}`);
@@ -33,7 +23,7 @@ describe('the index of named states', () => {
     await claimAndComplete('k1');
     await t.store.setState('killSwitch', { engaged: false, reason: null });
     expect(await t.store.getState('killSwitch')).toEqual({ engaged: false, reason: null });
-    withFile((db) => {
+    t.withFile((db) => {
       expect(db.prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'state_log_states'").get()?.sql).toContain("WHERE kind = 'state'");
       expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'state_log_subject'").get()).toBeUndefined();
       const plan = db
@@ -51,7 +41,7 @@ describe('the index of named states', () => {
     await t.store.beginIdempotent('orders.place', 'k2', 'key:desk', 'h-k2-again');
     expect(await t.store.verify()).toMatchObject({ ok: true });
     // Matches the first claim of k2, not its last: only the last change counts.
-    withFile((db) => db.prepare("UPDATE idempotency_keys SET request_hash = 'h-k2' WHERE key = 'k2'").run());
+    t.withFile((db) => db.prepare("UPDATE idempotency_keys SET request_hash = 'h-k2' WHERE key = 'k2'").run());
     expect(await t.store.verify()).toMatchObject({ ok: false, reason: expect.stringMatching(/orders\.place\/k2 in idempotency_keys differs from its last chained change \(claimed\)/) });
   });
 
@@ -60,11 +50,11 @@ describe('the index of named states', () => {
     await claimAndComplete('k1');
     await t.store.close();
     // Back to schema 9: the index of every change, and no record of migration 10.
-    withFile((db) => db.exec('DROP INDEX state_log_states; CREATE INDEX state_log_subject ON state_log(kind, name, key, id); DELETE FROM schema_migrations WHERE version = 10'));
+    t.withFile((db) => db.exec('DROP INDEX state_log_states; CREATE INDEX state_log_subject ON state_log(kind, name, key, id); DELETE FROM schema_migrations WHERE version = 10'));
     t.store = openAuditStore({ dataDir: t.dir, synchronous: 'NORMAL' });
     expect(await t.store.getState('killSwitch')).toEqual({ engaged: true, reason: 'before' });
     await claimAndComplete('k2');
-    expect(withFile((db) => db.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'state_log_s%'").all())).toEqual([{ name: 'state_log_states' }]);
+    expect(t.withFile((db) => db.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'state_log_s%'").all())).toEqual([{ name: 'state_log_states' }]);
     expect(await t.store.verify()).toMatchObject({ ok: true });
   });
 });
