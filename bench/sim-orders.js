@@ -1,0 +1,96 @@
+// The simulated broker's CPU per order as the gateway uses it, A/B between builds in ONE process (issue 18, lane sim).
+//
+//   node bench/sim-orders.js ROOT_A ROOT_B      (each a checkout with dist/ built, e.g. /work/wt/base .)
+//
+// Per order the gateway asks the simulator, in this order: the assessment's reads (getQuote, getPositions,
+// getAccountSummary, getPnl, getOpenOrders, all at one instant), placeOrder a few milliseconds later, and after
+// the fill event the daily-loss check's getPnl. This bench makes exactly those calls on each build's own sim
+// broker (sim.db on disk, as in a gateway), with a clock moved by hand the way a 50 orders/s stream moves it
+// (20 ms per order, 3 ms from assessment to placement, 2 ms more to the loss check; prices move once a second),
+// and measures the main thread's CPU of each slice of SLICE orders. Builds take slices in turn (ABBA), so a slice of
+// A and one of B sit under the same machine load; the figure is the median of the per-pair ratios.
+// Environment: SLICE (orders per slice, 50), SLICES (per build, 16), POSITIONS (other stocks held before the run,
+// 0: each valuation then values AAPL alone), SYMBOLS (comma-separated symbols the orders cycle through, AAPL).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const SLICE = Number(process.env.SLICE ?? 50);
+const SLICES = Number(process.env.SLICES ?? 16);
+const POSITIONS = Number(process.env.POSITIONS ?? 0);
+const SYMBOLS = (process.env.SYMBOLS ?? 'AAPL').split(',');
+const HELD = ['MSFT', 'NVDA', 'TSLA', 'AMZN', 'GOOGL', 'META', 'NFLX', 'AMD', 'INTC', 'CSCO', 'ORCL', 'IBM', 'JPM', 'BAC', 'XOM', 'JNJ', 'WMT', 'KO', 'DIS', 'V'];
+const ACCOUNT = 'DU1234567';
+// The main thread's own CPU time in µs (Linux schedstat, nanoseconds): the sim.db checkpoint worker and the
+// GC's helper threads run beside it at moments unrelated to the slice, and process CPU would count them.
+const cpuNow = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
+
+async function simOf(root) {
+  const dist = (p) => pathToFileURL(join(root, 'dist', p)).href;
+  const { createSimBroker } = await import(dist('brokers/sim/index.js'));
+  const { OrderSpec } = await import(dist('core/models.js'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-bench-sim-'));
+  // Moved by hand but, like the system clock, without advance notifications: the broker's own one-second
+  // timer and placeOrder catch the market up, as in a gateway (a ManualClock would run the tick work per move).
+  let now = Date.parse('2026-01-05T15:00:00.000Z');
+  const clock = { now: () => now, onAdvance: () => () => undefined, advance: (ms) => (now += ms) };
+  const broker = createSimBroker({ dataDir, seed: 42, session: 'always-open', startingCash: 1e12, clock });
+  await broker.connect();
+  const contracts = new Map();
+  const specs = new Map();
+  for (const symbol of new Set([...SYMBOLS, ...HELD.slice(0, POSITIONS)])) {
+    contracts.set(symbol, (await broker.resolveContracts({ symbol, securityType: 'STK' }))[0]);
+    // Parsed once (the gateway's route parses each body once, before the sim sees it).
+    specs.set(symbol, OrderSpec.parse({ symbol, action: 'BUY', quantity: 1, orderType: 'MKT' }));
+  }
+  // The gateway's loss check follows every fill event.
+  let fills = 0;
+  broker.on('fill', () => (fills += 1));
+  let n = 0;
+  const order = async (symbol) => {
+    const contract = contracts.get(symbol);
+    const spec = specs.get(symbol);
+    await Promise.all([broker.getQuote(contract), broker.getPositions(ACCOUNT), broker.getAccountSummary(ACCOUNT), broker.getPnl(ACCOUNT), broker.getOpenOrders()]);
+    clock.advance(3);
+    const [orderId] = await broker.allocateOrderIds(1);
+    const before = fills;
+    await broker.placeOrder({ ids: { orderId }, contract, spec, accountId: ACCOUNT, orderRef: `bench-${n++}` });
+    clock.advance(2);
+    if (fills > before) await broker.getPnl(ACCOUNT);
+    clock.advance(15);
+  };
+  for (const symbol of HELD.slice(0, POSITIONS)) await order(symbol);
+  for (let i = 0; i < 100; i++) await order(SYMBOLS[i % SYMBOLS.length]);
+  return {
+    root,
+    async slice() {
+      const c0 = cpuNow();
+      for (let i = 0; i < SLICE; i++) await order(SYMBOLS[i % SYMBOLS.length]);
+      return (cpuNow() - c0) / SLICE;
+    },
+    async close() {
+      await broker.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const roots = process.argv.slice(2).map((r) => resolve(r));
+if (roots.length !== 2) throw new Error('usage: node bench/sim-orders.js ROOT_A ROOT_B');
+const [a, b] = [await simOf(roots[0]), await simOf(roots[1])];
+const us = { [a.root]: [], [b.root]: [] };
+const ratios = [];
+for (let s = 0; s < SLICES; s++) {
+  const [first, second] = s % 2 === 0 ? [a, b] : [b, a];
+  const x = await first.slice();
+  const y = await second.slice();
+  us[first.root].push(x);
+  us[second.root].push(y);
+  ratios.push(first === b ? x / y : y / x);
+}
+const median = (xs) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
+for (const r of roots) console.log(`${r}: ${median(us[r]).toFixed(0)} µs CPU per order (median of ${SLICES} slices of ${SLICE})`);
+console.log(`B/A per pair of slices: median ${median(ratios).toFixed(3)}, range ${Math.min(...ratios).toFixed(3)}-${Math.max(...ratios).toFixed(3)} (POSITIONS=${POSITIONS}, SYMBOLS=${SYMBOLS.join(',')})`);
+await a.close();
+await b.close();
