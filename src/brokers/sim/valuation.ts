@@ -6,7 +6,9 @@
  *
  * A valuation is cached per (instant, ledger version), since preview, place
  * and the loss check each ask for it; today's fills are loaded once per day
- * and then extended as fills commit.
+ * and then extended as fills commit. The reports made from a valuation (the
+ * summary, the positions, the daily P&L) are kept with it, and made again only
+ * when it or something else they read changed (report-memo.ts).
  */
 import { Decimal } from 'decimal.js';
 import { toCents } from '../../core/money.js';
@@ -17,12 +19,15 @@ import type { SimMarketData } from './market-data.js';
 import { etToUtc, toEt } from './sessions.js';
 import type { SimState } from './state.js';
 import type { SimStore, StoredAccount } from './store.js';
+import { copyPnl, copyPositions, copySummary, sameMark, type PnlMemo, type ReportMemo } from './report-memo.js';
 
 interface DayFills {
   since: string;
   accountId: string;
   /** Per instrument, in the store's order; keys in order of first fill. */
   byConId: Map<number, Array<Fill & { conId: number }>>;
+  /** Fills in byConId (a daily P&L made with fewer is out of date). */
+  count: number;
   /** Running sums over each instrument's fills, extended as fills arrive (see dayFlows). */
   folds: Map<number, { count: number; mult: Decimal; fx: number; signedSum: Decimal; flows: Decimal }>;
 }
@@ -49,6 +54,10 @@ export class AccountValuer {
   private dayFills: DayFills | null = null;
   /** The New York day the last P&L fell in, [from, to) in ms with its start as ISO text (days change once a day). */
   private pnlDay: { from: number; to: number; since: string } | null = null;
+  /** The last reports and the valuation they were made from (an assessment asks for all three after the loss check asked for the P&L). */
+  private summaryMemo: ReportMemo<AccountSummary> | null = null;
+  private positionsMemo: ReportMemo<Position[]> | null = null;
+  private pnlMemo: PnlMemo | null = null;
 
   constructor(
     private readonly sim: SimState,
@@ -102,6 +111,7 @@ export class AccountValuer {
       let list = day.byConId.get(conId);
       if (!list) day.byConId.set(conId, (list = []));
       list.push({ ...fill, conId });
+      day.count += 1;
     }
   }
 
@@ -183,7 +193,7 @@ export class AccountValuer {
         if (mark !== was) return false;
         continue;
       }
-      if (mark.price !== was.price || mark.fx !== was.fx || mark.margin !== was.margin || mark.underlyingPrice !== was.underlyingPrice) return false;
+      if (!sameMark(mark, was)) return false;
     }
     const rateAt = this.rateOf(t);
     for (const [currency, was] of c.rates) if (rateAt(currency) !== was) return false;
@@ -217,7 +227,7 @@ export class AccountValuer {
       if (!list) byConId.set(f.conId, (list = []));
       list.push(f);
     }
-    const fresh: DayFills = { since, accountId, byConId, folds: new Map() };
+    const fresh: DayFills = { since, accountId, byConId, count: fills.length, folds: new Map() };
     this.dayFills = fresh;
     return fresh;
   }
@@ -226,7 +236,10 @@ export class AccountValuer {
     this.sim.requireStore();
     this.sim.requireAccount(accountId);
     const v = this.valuation();
-    return {
+    const timestamp = new Date(this.sim.clock.now()).toISOString();
+    const memo = this.summaryMemo;
+    if (memo && memo.value === v && memo.accountId === accountId) return copySummary(memo.report, timestamp);
+    const summary: AccountSummary = {
       accountId,
       currency: this.current.base,
       netLiquidation: toCents(v.netLiquidation),
@@ -241,14 +254,19 @@ export class AccountValuer {
       maintMarginReq: toCents(v.maintMargin),
       unrealizedPnl: toCents(v.unrealized),
       realizedPnl: toCents(v.realized),
-      timestamp: new Date(this.sim.clock.now()).toISOString(),
+      timestamp,
     };
+    this.summaryMemo = { value: v, accountId, report: summary };
+    return copySummary(summary, timestamp);
   }
 
   async getPositions(accountId: string): Promise<Position[]> {
     this.sim.requireStore();
     this.sim.requireAccount(accountId);
-    return this.valuation().positions.map((pv) => ({
+    const v = this.valuation();
+    const memo = this.positionsMemo;
+    if (memo && memo.value === v && memo.accountId === accountId) return copyPositions(memo.report);
+    const positions = v.positions.map((pv): Position => ({
       accountId,
       symbol: pv.position.contract.symbol,
       conId: pv.position.conId,
@@ -261,6 +279,8 @@ export class AccountValuer {
       unrealizedPnl: pv.unrealized ? toCents(pv.unrealized) : null,
       realizedPnl: toCents(pv.position.realized),
     }));
+    this.positionsMemo = { value: v, accountId, report: positions };
+    return copyPositions(positions);
   }
 
   async getPnl(accountId: string): Promise<AccountPnL> {
@@ -271,8 +291,18 @@ export class AccountValuer {
     // The day starts at New York midnight; its P&L is measured from the previous close for what was held overnight.
     const today = this.fillsSince(store, this.dayStartOf(now), accountId);
     const markAt = this.markOf(now);
+    const timestamp = new Date(now).toISOString();
+    const memo = this.pnlMemo;
+    if (memo && this.pnlMemoHolds(memo, v, today, accountId, now, markAt)) return copyPnl(memo.report, timestamp);
+    const flatMarks = new Map<number, Mark | null>();
+    const closes: PnlMemo['closes'] = [];
     // Open positions were marked by the valuation; one traded flat today is marked here.
-    const marks = (p: LedgerPosition): Mark | null => (valuedMarks.has(p.conId) ? (valuedMarks.get(p.conId) ?? null) : markAt(p));
+    const marks = (p: LedgerPosition): Mark | null => {
+      if (valuedMarks.has(p.conId)) return valuedMarks.get(p.conId) ?? null;
+      const mark = markAt(p);
+      flatMarks.set(p.conId, mark);
+      return mark;
+    };
     const rows = new Map<number, LedgerPosition>();
     for (const p of this.current.openPositions()) rows.set(p.conId, p);
     for (const conId of today.byConId.keys()) {
@@ -291,7 +321,9 @@ export class AccountValuer {
         const { signedSum, flows } = dayFlows(today, p, mult, mark.fx, this.current.base, this.rateOf(now));
         // Quantities are whole numbers, so subtracting their sum is exactly subtracting them one by one.
         const startQty = p.quantity.minus(signedSum);
-        const prevClose = this.sim.market.previousClose(inst, now) ?? mark.price;
+        const close = this.sim.market.previousClose(inst, now);
+        closes.push({ inst, close });
+        const prevClose = close ?? mark.price;
         const fx = decimalOf(mark.fx);
         const endValue = p.quantity.times(decimalOf(mark.price)).times(mult).times(fx);
         const startValue = startQty.times(decimalOf(prevClose)).times(mult).times(fx);
@@ -308,15 +340,33 @@ export class AccountValuer {
         marketValue: pv?.marketValue ? toCents(pv.marketValue) : p.quantity.isZero() ? 0 : null,
       };
     });
-    return {
+    const pnl: AccountPnL = {
       accountId,
       currency: this.current.base,
       dailyPnl: toCents(dailyTotal),
       unrealizedPnl: toCents(v.unrealized),
       realizedPnl: toCents(v.realized),
       bySymbol,
-      timestamp: new Date(now).toISOString(),
+      timestamp,
     };
+    this.pnlMemo = { value: v, accountId, day: today, fills: today.count, flatMarks, closes, report: pnl };
+    return copyPnl(pnl, timestamp);
+  }
+
+  /**
+   * Whether the daily P&L `memo` is what getPnl would make now: the same valuation (so the same ledger and
+   * the same marks of open positions), the same day's fills, and the same marks and previous closes for
+   * everything else it read (positions traded flat today, the closes it measured the day from).
+   */
+  private pnlMemoHolds(memo: PnlMemo, v: AccountValuation, today: DayFills, accountId: string, now: number, markAt: (p: LedgerPosition) => Mark | null): boolean {
+    if (memo.value !== v || memo.accountId !== accountId || memo.day !== today || memo.fills !== today.count) return false;
+    for (const [conId, was] of memo.flatMarks) {
+      const p = this.current.position(conId);
+      const mark = p ? markAt(p) : null;
+      if (mark === null || was === null ? mark !== was : !sameMark(mark, was)) return false;
+    }
+    for (const { inst, close } of memo.closes) if (this.sim.market.previousClose(inst, now) !== close) return false;
+    return true;
   }
 }
 
