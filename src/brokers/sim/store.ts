@@ -129,7 +129,10 @@ export class SimStore {
         gross_cost TEXT NOT NULL, commission_cost TEXT NOT NULL, realized TEXT NOT NULL, opened_at TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS orders (
         order_id TEXT PRIMARY KEY, open INTEGER NOT NULL, record TEXT NOT NULL, updated_at TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS orders_open ON orders(open);
+      -- Working orders only (read at connect): an order placed and filled at once, most of them, is written
+      -- with open = 0 and never enters it. The index over every order's open flag cost each order a page.
+      CREATE INDEX IF NOT EXISTS orders_working ON orders(order_id) WHERE open = 1;
+      DROP INDEX IF EXISTS orders_open;
       CREATE TABLE IF NOT EXISTS fills (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, exec_id TEXT NOT NULL UNIQUE, order_id TEXT NOT NULL, con_id INTEGER NOT NULL,
         account_id TEXT NOT NULL, time TEXT NOT NULL, fill TEXT NOT NULL);
