@@ -196,6 +196,12 @@ export class Ledger {
     return this.allPositions().filter((p) => !p.quantity.isZero());
   }
 
+  /** Whether any option position is open (their margin depends on the shares that cover them: option-margin.ts). */
+  holdsOptions(): boolean {
+    for (const p of this.positions.values()) if (p.cls === 'option' && !p.quantity.isZero()) return true;
+    return false;
+  }
+
   position(conId: number): LedgerPosition | undefined {
     return this.positions.get(conId);
   }

@@ -8,7 +8,7 @@ import { toCents } from '../../core/money.js';
 import type { Contract, OrderSpec } from '../../core/models.js';
 import type { WhatIfResult } from '../../core/broker/port.js';
 import type { Instrument } from './catalogue.js';
-import { chargeCurrency, inChargeCurrency, usdPerUnit } from './charges.js';
+import { chargeCurrency, inChargeCurrency, usdPerUnit, type ChargeCurrency } from './charges.js';
 import { executionFees, orderCommission } from './commissions.js';
 import { decimalOf } from './decimals.js';
 import type { AccountValuation } from './ledger.js';
@@ -34,8 +34,8 @@ export class MarginCheck {
     return spec.action === 'BUY' ? touch.ask : touch.bid;
   }
 
-  /** The account before and after the whole order fills at `price`, with its commission and the currency it is charged in. */
-  project(inst: Instrument, spec: OrderSpec, price: number, t: number): { before: AccountValuation; after: AccountValuation; commission: Decimal; commissionCurrency: string; base: string } {
+  /** What the whole order filling at `price` would be charged (in `charge.currency`), with the figures it was worked out from. */
+  private charges(inst: Instrument, spec: OrderSpec, price: number, t: number): { quantity: Decimal; px: Decimal; fx: Decimal; commission: Decimal; fees: Decimal; charge: ChargeCurrency } {
     const fx = decimalOf(this.prices.fxRate(inst.contract.currency, t));
     const quantity = decimalOf(spec.quantity);
     const px = decimalOf(price);
@@ -45,13 +45,35 @@ export class MarginCheck {
     const fees = executionFees({ cls: inst.cls, symbol: inst.contract.symbol, side: spec.action, quantity, valueUsd, commission: brokerCommission, plan, at: t });
     const charge = chargeCurrency(inst, this.prices, this.account.ledger.base, t);
     const commission = inChargeCurrency(brokerCommission.plus(fees.total), charge, this.prices, t);
+    return { quantity, px, fx, commission, fees: fees.total, charge };
+  }
+
+  /** The account before and after the whole order fills at `price`, with its commission and the currency it is charged in. */
+  project(inst: Instrument, spec: OrderSpec, price: number, t: number): { before: AccountValuation; after: AccountValuation; commission: Decimal; commissionCurrency: string; base: string } {
+    const { quantity, px, fx, commission, fees, charge } = this.charges(inst, spec, price, t);
     const before = this.account.valuation();
     const clone = this.account.ledger.clone();
     clone.applyFill({
       contract: inst.contract, cls: inst.cls, side: spec.action, quantity, price: px, fxRate: fx, time: new Date(t).toISOString(),
-      commission, fees: inChargeCurrency(fees.total, charge, this.prices, t), commissionCurrency: charge.currency, commissionRate: charge.rate,
+      commission, fees: inChargeCurrency(fees, charge, this.prices, t), commissionCurrency: charge.currency, commissionRate: charge.rate,
     });
     return { before, after: clone.valuation(this.account.markOf(t), this.account.rateOf(t)), commission, commissionCurrency: charge.currency, base: this.account.ledger.base };
+  }
+
+  /**
+   * IBKR's initial-margin check of an order being placed at `price`: why it is refused, or null. The same answer
+   * as buyingPowerProblem over project(), which values the whole account again after the order; an order that
+   * certainly passes (stockFillCannotExhaust) is let through without that.
+   */
+  admissionProblem(inst: Instrument, spec: OrderSpec, price: number, t: number): string | null {
+    if (inst.cls === 'equity' && !this.account.ledger.holdsOptions()) {
+      const { quantity, px, fx, commission, charge } = this.charges(inst, spec, price, t);
+      const mark = decimalOf(this.sim.market.touch(inst, t).last);
+      const fill = { quantity, price: px, multiplier: decimalOf(inst.contract.multiplier ?? 1), fx, mark, initialRate: decimalOf(inst.margin.initialRate ?? 0.5), commissionInBase: commission.times(charge.rate) };
+      if (stockFillCannotExhaust(this.account.valuation().availableFunds, fill)) return null;
+    }
+    const { before, after, base } = this.project(inst, spec, price, t);
+    return buyingPowerProblem(before, after, base);
   }
 
   async whatIf(contract: Contract, spec: OrderSpec, accountId: string): Promise<WhatIfResult> {
@@ -83,6 +105,35 @@ export class MarginCheck {
       warnings,
     };
   }
+}
+
+/** A stock fill as the admission check bounds it: all in Decimals, `fx` and `commissionInBase` in the base currency. */
+export interface StockFill {
+  quantity: Decimal;
+  price: Decimal;
+  multiplier: Decimal;
+  /** Base currency per unit of the stock's currency (the rate its cash and its mark are valued at). */
+  fx: Decimal;
+  /** The position's mark (the last trade, as valuation marks stocks). */
+  mark: Decimal;
+  initialRate: Decimal;
+  commissionInBase: Decimal;
+}
+
+/**
+ * Whether a stock fill certainly leaves available funds >= 0, so the initial-margin check passes whatever the
+ * fill adds. Holds only while the account holds no options (shares could cover short options, whose margin would
+ * then move too): a stock's margin is then its own position's |market value| x initial rate, and the fill changes
+ * nothing else. Filling q at `price` against a mark m (both x multiplier, in base at fx):
+ * - net liquidation moves by +/-q x (m - price) - commission (cash pays the trade, the position is marked at m);
+ * - initial margin grows by at most q x m x initialRate (|quantity| grows by at most q).
+ * So available funds fall by at most q x (|m - price| + m x initialRate) + commission. Twice that must be
+ * available before: the slack covers any rounding of the exact figures (decimal.js keeps 20 digits).
+ */
+export function stockFillCannotExhaust(availableFunds: Decimal, f: StockFill): boolean {
+  const perUnit = f.mark.minus(f.price).abs().plus(f.mark.abs().times(f.initialRate));
+  const worst = f.quantity.times(f.multiplier).times(f.fx).times(perUnit).plus(f.commissionInBase.abs());
+  return availableFunds.gte(worst.times(2));
 }
 
 /** IBKR's initial margin check: an order that adds margin must leave available funds >= 0. */

@@ -12,7 +12,7 @@ import type { Contract, Fill, OrderSpec } from '../../core/models.js';
 import type { BrokerOrderState, ExecutionsQuery, PlaceOrderAck, PlaceOrderRequest } from '../../core/broker/port.js';
 import type { Instrument } from './catalogue.js';
 import { optionTick } from './options.js';
-import { buyingPowerProblem, type MarginCheck } from './margin.js';
+import type { MarginCheck } from './margin.js';
 import type { SimMarketData } from './market-data.js';
 import type { MatchingLoop } from './matching-loop.js';
 import { effectiveOutsideRth, ignoresOutsideRth, initialTrigger, onTick, WARNING_2109, type Book } from './matching.js';
@@ -65,8 +65,7 @@ export class OrderBook {
     if (problem || !inst) {
       return this.rejectNew(parent, problem ?? 'No security definition has been found for the request');
     }
-    const { before, after, base } = this.margin.project(inst, spec, this.margin.referencePrice(inst, spec, now), now);
-    const noMoney = buyingPowerProblem(before, after, base);
+    const noMoney = this.margin.admissionProblem(inst, spec, this.margin.referencePrice(inst, spec, now), now);
     if (noMoney) return this.rejectNew(parent, `Order rejected - ${noMoney}`);
 
     const children: SimOrderRecord[] = [];
