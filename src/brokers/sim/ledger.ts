@@ -28,8 +28,9 @@
 import { Decimal } from 'decimal.js';
 import type { Contract } from '../../core/models.js';
 import type { InstrumentClass, MarginRule } from './catalogue.js';
-import { decimalOf, dividedByNumber, ONE } from './decimals.js';
-import { optionMargin, shareCover } from './option-margin.js';
+import { decimalOf, ONE } from './decimals.js';
+import { shareCover } from './option-margin.js';
+import { averageCost, PositionValues } from './position-value.js';
 
 const ZERO = new Decimal(0);
 
@@ -167,6 +168,8 @@ const cashSettled = (cls: InstrumentClass): boolean => cls !== 'future';
 export class Ledger {
   readonly totals: LedgerTotals;
   private readonly positions = new Map<number, LedgerPosition>();
+  /** Each position's figures at its last mark: a valuation values again only the positions whose object or mark changed. */
+  private readonly values = new PositionValues();
 
   constructor(totals: LedgerTotals, positions: LedgerPosition[] = []) {
     this.totals = { ...totals, otherCash: { ...totals.otherCash } };
@@ -341,37 +344,19 @@ export class Ledger {
     // Shares that can cover short options (option-margin.ts), used up as the options are margined.
     const cover = shareCover(open);
     for (const p of open) {
-      const multiplier = p.contract.multiplier ?? 1;
-      const mult = decimalOf(multiplier);
       const mark = markOf(p);
-      // IBKR reports average cost in the contract's currency; the commissions (base currency) are translated at today's rate.
-      const basis = p.grossCost.plus(dividedByNumber(p.commissionCost, mark?.fx ?? 1));
-      const avgCost = dividedByNumber(basis.dividedBy(p.quantity), p.cls === 'future' || p.cls === 'option' ? 1 : multiplier);
       if (!mark) {
-        out.push({ position: p, markPrice: null, marketValue: null, unrealized: null, avgCost, initMargin: ZERO, maintMargin: ZERO });
+        out.push({ position: p, markPrice: null, marketValue: null, unrealized: null, avgCost: averageCost(p, 1), initMargin: ZERO, maintMargin: ZERO });
         continue;
       }
-      const price = decimalOf(mark.price);
-      const fx = decimalOf(mark.fx);
-      const mvLocal = p.quantity.times(price).times(mult);
-      const mv = mvLocal.times(fx);
-      // The P&L in the contract's currency, translated at today's rate, less the commissions (base currency) it carries.
-      const unrealized = mvLocal.minus(p.grossCost).times(fx).minus(p.commissionCost);
-      unrealizedTotal = unrealizedTotal.plus(unrealized);
-      if (p.cls === 'fx') {
-        // The pair's two cash balances already hold its value: counting the position too would count it twice.
-        gpv = gpv.plus(mv.abs());
-      } else if (cashSettled(p.cls)) {
-        nlv = nlv.plus(mv);
-        gpv = gpv.plus(mv.abs());
-      } else {
-        // Futures: only the P&L since the last daily settlement; cash holds the rest.
-        nlv = nlv.plus(mvLocal.minus(p.grossCost).minus(p.variationSettled ?? ZERO).times(fx));
-      }
-      const { initial, maintenance } = p.cls === 'option' ? optionMargin(p, mv, mark, cover) : marginOf(p, mv, mark);
-      init = init.plus(initial);
-      maint = maint.plus(maintenance);
-      out.push({ position: p, markPrice: price, marketValue: mv, unrealized, avgCost, initMargin: initial, maintMargin: maintenance });
+      // Each sum takes its operands in position order, whether a position's figures are new or kept.
+      const { pv, nlv: nlvPart, gpv: gpvPart } = this.values.of(p, mark, cover);
+      if (pv.unrealized) unrealizedTotal = unrealizedTotal.plus(pv.unrealized);
+      if (nlvPart) nlv = nlv.plus(nlvPart);
+      if (gpvPart) gpv = gpv.plus(gpvPart);
+      init = init.plus(pv.initMargin);
+      maint = maint.plus(pv.maintMargin);
+      out.push(pv);
     }
     const availableFunds = nlv.minus(init);
     return {
@@ -399,19 +384,4 @@ export function fxPairBase(contract: Contract): string | null {
   if (contract.securityType !== 'CASH') return null;
   const [base, quote] = contract.symbol.split('.');
   return base && quote ? base : null;
-}
-
-function marginOf(p: LedgerPosition, mv: Decimal, mark: Mark): { initial: Decimal; maintenance: Decimal } {
-  const qty = p.quantity.abs();
-  const rule = mark.margin;
-  switch (p.cls) {
-    case 'future':
-      return { initial: qty.times(decimalOf(rule.initialPerContract ?? 0)), maintenance: qty.times(decimalOf(rule.maintenancePerContract ?? 0)) };
-    default: {
-      const initialRate = rule.initialRate ?? 0.5;
-      const maintRate = p.quantity.isNegative() && p.cls === 'equity' ? Math.max(0.3, rule.maintenanceRate ?? 0.25) : (rule.maintenanceRate ?? 0.25);
-      const gross = mv.abs();
-      return { initial: gross.times(decimalOf(initialRate)), maintenance: gross.times(decimalOf(maintRate)) };
-    }
-  }
 }

@@ -34,11 +34,6 @@ export interface PnlMemo extends ReportMemo<AccountPnL> {
   closes: Array<{ inst: Instrument; close: number | null }>;
 }
 
-/** Whether two marks say the same about a position (the valuation's own reuse test). */
-export function sameMark(a: Mark, b: Mark): boolean {
-  return a.price === b.price && a.fx === b.fx && a.margin === b.margin && a.underlyingPrice === b.underlyingPrice;
-}
-
 export function copySummary(s: AccountSummary, timestamp: string): AccountSummary {
   return { ...s, ...(s.cashBalances ? { cashBalances: s.cashBalances.map((b) => ({ ...b })) } : {}), timestamp };
 }

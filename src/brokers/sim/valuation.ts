@@ -19,7 +19,8 @@ import type { SimMarketData } from './market-data.js';
 import { etToUtc, toEt } from './sessions.js';
 import type { SimState } from './state.js';
 import type { SimStore, StoredAccount } from './store.js';
-import { copyPnl, copyPositions, copySummary, sameMark, type PnlMemo, type ReportMemo } from './report-memo.js';
+import { sameMark } from './position-value.js';
+import { copyPnl, copyPositions, copySummary, type PnlMemo, type ReportMemo } from './report-memo.js';
 
 interface DayFills {
   since: string;
