@@ -6,7 +6,6 @@ import { systemClock } from '../../core/clock.js';
 import type { Config } from '../../core/config.js';
 import { GatewayError } from '../../core/errors.js';
 import { KillSwitch } from '../../core/kill-switch.js';
-import { withContext } from '../../core/logging.js';
 import type { KillSwitchChange, KillSwitchState, KillSwitchStatus } from '../../core/models.js';
 import { printFields, printJson, processIo, type Io } from '../output.js';
 import { remoteGateway } from '../remote.js';
@@ -93,31 +92,29 @@ export function registerAdminCommands(program: Command): void {
         process.exitCode = EXIT.CONFIG;
         return;
       }
-      await withContext({ interface: 'cli' }, async () => {
-        try {
-          const account = o.account?.trim() || null;
-          const ks = await killSwitch(io, state as SwitchCommand, o.reason ?? `kill-switch ${state} from the CLI`, !o.keepOrders, account);
-          if (o.json) return printJson(io, ks);
-          const change = 'cancelled' in ks ? ks : null;
-          const accounts = 'accounts' in ks ? ks.accounts : [];
-          printFields(io, [
-            [account === null ? 'kill switch' : `kill switch (${account})`, ks.engaged ? 'ENGAGED' : 'released'],
-            ['reason', ks.reason],
-            ['since', ks.since],
-            ['by', ks.by],
-            ...accounts.map((a): [string, string] => [`account ${a.account ?? '?'}`, `ENGAGED since ${a.since ?? '?'} by ${a.by ?? '?'}: ${a.reason ?? ''}`]),
-            ...(change && state === 'on'
-              ? ([
-                  ['cancelled', change.cancelled.length > 0 ? change.cancelled.join(', ') : 'none'],
-                  ...(change.cancelFailed.length > 0 ? [['cancel failed', change.cancelFailed.map((f) => `${f.orderId} (${f.code})`).join(', ')] as [string, string]] : []),
-                  ...(change.cancelSkipped ? [['not cancelled', change.cancelSkipped] as [string, string]] : []),
-                ] as [string, string][])
-              : []),
-          ]);
-        } catch (err) {
-          reportError(io, err, o.json ?? false);
-        }
-      });
+      try {
+        const account = o.account?.trim() || null;
+        const ks = await killSwitch(io, state as SwitchCommand, o.reason ?? `kill-switch ${state} from the CLI`, !o.keepOrders, account);
+        if (o.json) return printJson(io, ks);
+        const change = 'cancelled' in ks ? ks : null;
+        const accounts = 'accounts' in ks ? ks.accounts : [];
+        printFields(io, [
+          [account === null ? 'kill switch' : `kill switch (${account})`, ks.engaged ? 'ENGAGED' : 'released'],
+          ['reason', ks.reason],
+          ['since', ks.since],
+          ['by', ks.by],
+          ...accounts.map((a): [string, string] => [`account ${a.account ?? '?'}`, `ENGAGED since ${a.since ?? '?'} by ${a.by ?? '?'}: ${a.reason ?? ''}`]),
+          ...(change && state === 'on'
+            ? ([
+                ['cancelled', change.cancelled.length > 0 ? change.cancelled.join(', ') : 'none'],
+                ...(change.cancelFailed.length > 0 ? [['cancel failed', change.cancelFailed.map((f) => `${f.orderId} (${f.code})`).join(', ')] as [string, string]] : []),
+                ...(change.cancelSkipped ? [['not cancelled', change.cancelSkipped] as [string, string]] : []),
+              ] as [string, string][])
+            : []),
+        ]);
+      } catch (err) {
+        reportError(io, err, o.json ?? false);
+      }
     });
 
   const sim = program.command('sim').description('The embedded simulated broker');
