@@ -74,13 +74,13 @@ function keyFromFile(file: string | null): string | null {
 }
 
 /** What a CLI command's calls are stamped with: the cli interface and one correlation id for the command. */
-const cliContext = (): Partial<RequestContext> => ({ interface: 'cli', correlationId: newCorrelationId() });
+export const cliContext = (): RequestContext => ({ interface: 'cli', correlationId: newCorrelationId(), apiKeyName: null });
 
 /** Opens the broker in this process (no gateway is running). */
-export async function openLocal(io: Io, config: Config): Promise<CliGateway> {
+export async function openLocal(io: Io, config: Config, context: RequestContext = cliContext()): Promise<CliGateway> {
   const logger = cliLogger(config);
   // A CLI process lives for one command: it does not follow the kill switch (a running gateway does).
-  return localGateway(await withSpinner(io, `connecting to the ${config.broker} broker`, () => createClient({ config, logger, followKillSwitch: false, context: cliContext() })));
+  return localGateway(await withSpinner(io, `connecting to the ${config.broker} broker`, () => createClient({ config, logger, followKillSwitch: false, context })));
 }
 
 /** Always opens the broker in this process, as a full GatewayClient (the demo, which forces its own settings). */

@@ -6,10 +6,11 @@ import { systemClock } from '../../core/clock.js';
 import type { Config } from '../../core/config.js';
 import { GatewayError } from '../../core/errors.js';
 import { KillSwitch } from '../../core/kill-switch.js';
+import type { RequestContext } from '../../core/logging.js';
 import type { KillSwitchChange, KillSwitchState, KillSwitchStatus } from '../../core/models.js';
 import { printFields, printJson, processIo, type Io } from '../output.js';
 import { remoteGateway } from '../remote.js';
-import { EXIT, findGateway, loadConfig, openLocal, reportError } from '../run.js';
+import { cliContext, EXIT, findGateway, loadConfig, openLocal, reportError } from '../run.js';
 
 type SwitchCommand = 'on' | 'off' | 'status';
 
@@ -17,7 +18,7 @@ type SwitchCommand = 'on' | 'off' | 'status';
 const UNREACHABLE = new Set(['API_UNREACHABLE', 'API_TIMEOUT', 'API_BAD_RESPONSE']);
 
 /** The switch in the store itself, without a broker: what every process reads before its next order. */
-async function inStore(config: Config, engaged: boolean | null, reason: string | null, change: { account: string | null; cancelWorking: boolean }): Promise<KillSwitchState> {
+async function inStore(config: Config, engaged: boolean | null, reason: string | null, change: { account: string | null; cancelWorking: boolean; request: RequestContext }): Promise<KillSwitchState> {
   const store = await openConfiguredStore(config);
   try {
     const ks = new KillSwitch(store, systemClock);
@@ -40,6 +41,8 @@ async function killSwitch(io: Io, command: SwitchCommand, reason: string, cancel
   const target = findGateway(config);
   let unanswered: string | null = null;
   const which = account === null ? {} : { account };
+  // One correlation id for everything this command writes, through the store and through the broker.
+  const request = cliContext();
   if (target) {
     const remote = remoteGateway(target.url, target.apiKey, 15_000);
     try {
@@ -53,8 +56,8 @@ async function killSwitch(io: Io, command: SwitchCommand, reason: string, cancel
       io.stderr.write(`kill-switch: ${unanswered}; writing the switch to ${config.dataDir}/audit.db directly\n`);
     }
   }
-  if (command === 'status') return inStore(config, null, null, { account, cancelWorking });
-  const state = await inStore(config, command === 'on', reason, { account, cancelWorking });
+  if (command === 'status') return inStore(config, null, null, { account, cancelWorking, request });
+  const state = await inStore(config, command === 'on', reason, { account, cancelWorking, request });
   const none = (why: string): KillSwitchChange => ({ ...state, cancelled: [], cancelFailed: [], cancelSkipped: why });
   if (command === 'off') return none('released: nothing to cancel');
   if (!cancelWorking) return none('cancelWorking: false');
@@ -63,7 +66,7 @@ async function killSwitch(io: Io, command: SwitchCommand, reason: string, cancel
   }
   let client;
   try {
-    client = await openLocal(io, config);
+    client = await openLocal(io, config, request);
   } catch (err) {
     return none(`could not open the ${config.broker} broker to cancel working orders: ${err instanceof Error ? err.message : String(err)}`);
   }
