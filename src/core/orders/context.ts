@@ -65,17 +65,22 @@ export interface OrderContext {
   request?: RequestContext;
 }
 
+const UNBOUND = Symbol('the client logger, without a request');
+
 /**
  * The order context for one request: the same parts (the prototype), with `request` set and a logger whose
  * lines carry its ids, made at its first line (pino serialises a child's bindings when it is made).
  */
 export function forRequest(ctx: OrderContext, request: RequestContext): OrderContext {
-  const scoped = Object.create(ctx) as OrderContext;
+  const scoped = Object.create(ctx) as OrderContext & { [UNBOUND]?: Logger };
   scoped.request = request;
+  // The client's own logger, also when `ctx` serves a request already: one request's ids per line.
+  const unbound = (ctx as OrderContext & { [UNBOUND]?: Logger })[UNBOUND] ?? ctx.logger;
+  scoped[UNBOUND] = unbound;
   Object.defineProperty(scoped, 'logger', {
     configurable: true,
     get(this: OrderContext) {
-      const logger = loggerFor(ctx.logger, request);
+      const logger = loggerFor(unbound, request);
       Object.defineProperty(this, 'logger', { value: logger });
       return logger;
     },
