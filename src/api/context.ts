@@ -3,13 +3,14 @@
  *
  * The id comes from X-Correlation-Id when it is a sane token (so a caller can
  * follow one request through its own logs and ours), otherwise a fresh UUID.
- * It is Fastify's request id, echoed on every response, and the handler runs
- * inside withContext so the core's log lines and audit rows carry it and the
- * API key's name.
+ * It is Fastify's request id, echoed on every response. The handler's call to
+ * the client gets the request's context handed over (logging.ts handOver), and
+ * the core carries it from there, so its log lines and audit rows carry the id
+ * and the API key's name; no AsyncLocalStorage context is entered.
  */
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { newCorrelationId, withContext } from '../core/logging.js';
+import { handOver, newCorrelationId, type RequestContext } from '../core/logging.js';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
 /** Printable, no spaces, bounded: safe to log, store and echo in a header. */
@@ -21,14 +22,25 @@ export function correlationIdFor(req: IncomingMessage): string {
 }
 
 /**
- * Runs the rest of the request (the handler, and the error handler if it
- * throws) inside the request's context. The request hook calls it last, which
- * covers a bodiless request entirely (Fastify runs it to the handler in the
- * same tick); routes that read a body use it as their first preHandler too,
- * after the body was read, so no stream callback loses the context.
+ * Runs the rest of the request's tick with its context handed over: the
+ * handler calls the client synchronously (every route does), and the client
+ * takes the context then and carries it. Routes that read a body use it as
+ * their first preHandler, after the body was read (a later tick).
  */
 export function enterContext(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  withContext({ correlationId: request.id, interface: clientInterfaceOf(request), apiKeyName: request.apiKeyName }, () => done());
+  const context: RequestContext = { correlationId: request.id, interface: clientInterfaceOf(request), apiKeyName: request.apiKeyName };
+  handOver(context, done);
+}
+
+/**
+ * The request hook's last step, once the key is known: the request's own log
+ * lines (the error handler's, whenever it runs) carry the interface and key
+ * name in their bindings beside the correlation id, and the rest of a bodiless
+ * request (Fastify runs it to the handler in the same tick) gets the context.
+ */
+export function openContext(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  request.log = request.log.child({ interface: clientInterfaceOf(request), apiKeyName: request.apiKeyName });
+  enterContext(request, reply, done);
 }
 
 export const CLIENT_HEADER = 'x-client';

@@ -18,7 +18,7 @@ import type { ApiKey } from '../core/config.js';
 import { GatewayError, RateLimitedError } from '../core/errors.js';
 import { createAuthenticator } from './auth.js';
 import type { AuthThrottleOptions } from './auth-throttle.js';
-import { CORRELATION_HEADER, enterContext } from './context.js';
+import { CORRELATION_HEADER, openContext } from './context.js';
 import { RateLimiter } from './rate-limit.js';
 import { securityHeadersFor, setSecurityHeaders } from './security-headers.js';
 
@@ -49,8 +49,8 @@ export function createRequestHook(options: RequestHookOptions) {
       void reply.header('retry-after', String(seconds));
       return done(new RateLimitedError(`Rate limit of ${limiter.max} requests per minute reached; retry in ${seconds} s`, seconds));
     }
-    // The rest of a bodiless request (validation, handler, error handler, serialisation) runs inside done(),
-    // so entering the context here covers it; routes with a body enter it again before the handler (server.ts).
-    enterContext(request, reply, done);
+    // The rest of a bodiless request (validation, handler, serialisation) runs inside done(), so handing the
+    // context over here covers its handler; routes with a body hand it over again before the handler (server.ts).
+    openContext(request, reply, done);
   };
 }

@@ -160,7 +160,7 @@ describe('logging', () => {
     expect(lines.join('\n')).not.toContain(KEYS.read);
   });
 
-  it('the core\'s own lines carry the request\'s context too, on a GET and on a POST whose body arrives later', async () => {
+  it("the core's own lines and rows carry the request's context, also after awaits and when two requests' bodies arrive later, interleaved", async () => {
     const lines: string[] = [];
     const destination = { write: (line: string) => void lines.push(line) };
     const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-api-log-'));
@@ -172,37 +172,41 @@ describe('logging', () => {
       await client.close();
       rmSync(dataDir, { recursive: true, force: true });
     });
-    // Each logs from inside the core after an await, as the order path does, then fails.
-    client.getPositions = async () => {
-      await new Promise((r) => setTimeout(r, 5));
-      logger.info('core read');
-      throw new Error('boom');
-    };
-    client.placeOrder = async () => {
-      await new Promise((r) => setTimeout(r, 5));
-      logger.info('core place');
-      throw new Error('boom');
-    };
-    const read = await call(api.url, '/api/account/positions', { key: KEYS.read, headers: { 'x-correlation-id': 'ctx-get-1', 'x-client': 'mcp' } });
-    // The POST's body is sent 50 ms after its headers, so the handler runs from a later socket read.
-    const body = JSON.stringify({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
+    // The order path logs a line from inside the core after awaits (assess.ts), then the price band refuses the
+    // order without a last price and records RISK_BLOCKED: a line and a row per request.
+    client.broker.getQuote = () => Promise.reject(new Error('market data down'));
+    const body = JSON.stringify({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'LMT', limitPrice: 100 });
     const { port } = new URL(api.url);
-    const socket = connect(Number(port), '127.0.0.1');
-    const answer = new Promise<string>((resolve) => {
+    /** A POST whose body comes later, so its handler runs from a later socket read. */
+    const open = (correlationId: string, client: string): { send: () => void; answer: Promise<string> } => {
+      const socket = connect(Number(port), '127.0.0.1');
       let text = '';
       socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-      socket.on('end', () => resolve(text));
-    });
-    socket.write(
-      `POST /api/orders/place HTTP/1.1\r\nHost: x\r\nX-API-Key: ${KEYS.trade}\r\nX-Correlation-Id: ctx-post-1\r\nConnection: close\r\n` +
-        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
-    );
+      const answer = new Promise<string>((resolve) => socket.on('end', () => resolve(text)));
+      socket.write(
+        `POST /api/orders/place HTTP/1.1\r\nHost: x\r\nX-API-Key: ${KEYS.trade}\r\nX-Correlation-Id: ${correlationId}\r\nX-Client: ${client}\r\nConnection: close\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+      );
+      return { send: () => void socket.write(body), answer };
+    };
+    const first = open('ctx-post-1', 'mcp');
+    const second = open('ctx-post-2', 'dashboard');
     await sleep(50);
-    socket.write(body);
-    const placed = await answer;
-    expect([read.status, Number(placed.slice(9, 12))]).toEqual([500, 500]);
-    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(logged.find((l) => l.msg === 'core read')).toMatchObject({ correlationId: 'ctx-get-1', interface: 'mcp', apiKeyName: 'key1' });
-    expect(logged.find((l) => l.msg === 'core place')).toMatchObject({ correlationId: 'ctx-post-1', interface: 'rest', apiKeyName: 'key2' });
+    second.send();
+    first.send();
+    const answers = await Promise.all([first.answer, second.answer]);
+    expect(answers.map((a) => Number(a.slice(9, 12))), answers.join('\n')).toEqual([422, 422]);
+    const noQuote = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'no quote for the order; pricing from the order alone');
+    expect(noQuote.map(({ correlationId, interface: via, apiKeyName }) => ({ correlationId, via, apiKeyName })).sort((a, b) => String(a.correlationId).localeCompare(String(b.correlationId)))).toEqual([
+      { correlationId: 'ctx-post-1', via: 'mcp', apiKeyName: 'key2' },
+      { correlationId: 'ctx-post-2', via: 'dashboard', apiKeyName: 'key2' },
+    ]);
+    // Each id once per line: the bindings carry it, nothing adds it a second time.
+    for (const line of lines.filter((l) => l.includes('no quote for the order'))) expect(line.match(/"correlationId"/g)).toHaveLength(1);
+    const rows = (await client.queryAudit({ eventType: 'RISK_BLOCKED' })).entries;
+    expect(rows.map((r) => [r.correlationId, r.userContext.interface]).sort()).toEqual([
+      ['ctx-post-1', 'mcp'],
+      ['ctx-post-2', 'dashboard'],
+    ]);
   });
 });

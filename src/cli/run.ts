@@ -15,7 +15,7 @@ import { createClient } from '../gateway.js';
 import { loadEnv, parseConfig, type ApiScope, type Config } from '../core/config.js';
 import { ConfigError, GatewayError, ValidationError } from '../core/errors.js';
 import type { GatewayClient } from '../core/client/interface.js';
-import { createLogger, withContext, type Logger } from '../core/logging.js';
+import { createLogger, newCorrelationId, type Logger, type RequestContext } from '../core/logging.js';
 import { paint, printJson, processIo, withSpinner, type Io } from './output.js';
 import { localGateway, remoteGateway, type CliGateway } from './remote.js';
 import { readRuntimeFile, runtimeFilePath } from './runtime-file.js';
@@ -73,48 +73,47 @@ function keyFromFile(file: string | null): string | null {
   }
 }
 
+/** What a CLI command's calls are stamped with: the cli interface and one correlation id for the command. */
+export const cliContext = (): RequestContext => ({ interface: 'cli', correlationId: newCorrelationId(), apiKeyName: null });
+
 /** Opens the broker in this process (no gateway is running). */
-export async function openLocal(io: Io, config: Config): Promise<CliGateway> {
+export async function openLocal(io: Io, config: Config, context: RequestContext = cliContext()): Promise<CliGateway> {
   const logger = cliLogger(config);
   // A CLI process lives for one command: it does not follow the kill switch (a running gateway does).
-  return localGateway(await withSpinner(io, `connecting to the ${config.broker} broker`, () => createClient({ config, logger, followKillSwitch: false })));
+  return localGateway(await withSpinner(io, `connecting to the ${config.broker} broker`, () => createClient({ config, logger, followKillSwitch: false, context })));
 }
 
 /** Always opens the broker in this process, as a full GatewayClient (the demo, which forces its own settings). */
 export async function withLocalClient(fn: (client: GatewayClient, io: Io) => Promise<void>, options: { io?: Io; config?: Config; json?: boolean } = {}): Promise<void> {
   const io = options.io ?? processIo();
-  await withContext({ interface: 'cli' }, async () => {
+  try {
+    const config = options.config ?? loadConfig();
+    const logger = cliLogger(config);
+    const client = await withSpinner(io, `connecting to the ${config.broker} broker`, () => createClient({ config, logger, followKillSwitch: false, context: cliContext() }));
     try {
-      const config = options.config ?? loadConfig();
-      const logger = cliLogger(config);
-      const client = await withSpinner(io, `connecting to the ${config.broker} broker`, () => createClient({ config, logger, followKillSwitch: false }));
-      try {
-        await fn(client, io);
-      } finally {
-        await client.close();
-      }
-    } catch (err) {
-      reportError(io, err, options.json ?? false);
+      await fn(client, io);
+    } finally {
+      await client.close();
     }
-  });
+  } catch (err) {
+    reportError(io, err, options.json ?? false);
+  }
 }
 
 export async function withClient(fn: (client: CliGateway, io: Io) => Promise<void>, options: { io?: Io; config?: Config; json?: boolean; prefer?: ApiScope } = {}): Promise<void> {
   const io = options.io ?? processIo();
-  await withContext({ interface: 'cli' }, async () => {
+  try {
+    const config = options.config ?? loadConfig();
+    const target = findGateway(config, options.prefer);
+    const client = target ? remoteGateway(target.url, target.apiKey) : await openLocal(io, config);
     try {
-      const config = options.config ?? loadConfig();
-      const target = findGateway(config, options.prefer);
-      const client = target ? remoteGateway(target.url, target.apiKey) : await openLocal(io, config);
-      try {
-        await fn(client, io);
-      } finally {
-        await client.close();
-      }
-    } catch (err) {
-      reportError(io, err, options.json ?? false);
+      await fn(client, io);
+    } finally {
+      await client.close();
     }
-  });
+  } catch (err) {
+    reportError(io, err, options.json ?? false);
+  }
 }
 
 export function reportError(io: Io, err: unknown, json: boolean): void {

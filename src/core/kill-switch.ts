@@ -17,7 +17,7 @@
 import type { AuditStore } from './audit/types.js';
 import type { Clock } from './clock.js';
 import type { ConfigSnapshot } from './gates.js';
-import { currentContext } from './logging.js';
+import { contextOf, type RequestContext } from './logging.js';
 import type { KillSwitchState } from './models.js';
 
 export const KILL_SWITCH_STATE = 'killSwitch';
@@ -31,6 +31,8 @@ export interface SwitchChange {
   account?: string | null;
   /** Whether engaging asks every gateway to cancel its working orders (default true). */
   cancelWorking?: boolean;
+  /** The request that asks for the change: its caller is `by`, its correlation id is on the rows (default: logging.ts contextOf). */
+  request?: RequestContext;
 }
 
 export class KillSwitch {
@@ -91,7 +93,7 @@ export class KillSwitch {
   /** Records and persists a change; returns the new state. A no-op change is still recorded (someone asked). */
   async set(engaged: boolean, reason: string | null, snapshot: ConfigSnapshot | null, change: SwitchChange = {}): Promise<KillSwitchState> {
     const account = change.account ?? null;
-    const ctx = currentContext();
+    const ctx = contextOf(change.request);
     const by = ctx.apiKeyName ? `${ctx.interface}:${ctx.apiKeyName}` : ctx.interface;
     const previous = await this.read(account);
     const next: KillSwitchState = engaged
@@ -116,7 +118,7 @@ export class KillSwitch {
       orderId: null,
       configSnapshot: snapshot,
     });
-    await this.audit.setState(switchName(account), next);
+    await this.audit.setState(switchName(account), next, { correlationId: ctx.correlationId });
     return this.read(account);
   }
 

@@ -6,11 +6,11 @@ import { systemClock } from '../../core/clock.js';
 import type { Config } from '../../core/config.js';
 import { GatewayError } from '../../core/errors.js';
 import { KillSwitch } from '../../core/kill-switch.js';
-import { withContext } from '../../core/logging.js';
+import type { RequestContext } from '../../core/logging.js';
 import type { KillSwitchChange, KillSwitchState, KillSwitchStatus } from '../../core/models.js';
 import { printFields, printJson, processIo, type Io } from '../output.js';
 import { remoteGateway } from '../remote.js';
-import { EXIT, findGateway, loadConfig, openLocal, reportError } from '../run.js';
+import { cliContext, EXIT, findGateway, loadConfig, openLocal, reportError } from '../run.js';
 
 type SwitchCommand = 'on' | 'off' | 'status';
 
@@ -18,7 +18,7 @@ type SwitchCommand = 'on' | 'off' | 'status';
 const UNREACHABLE = new Set(['API_UNREACHABLE', 'API_TIMEOUT', 'API_BAD_RESPONSE']);
 
 /** The switch in the store itself, without a broker: what every process reads before its next order. */
-async function inStore(config: Config, engaged: boolean | null, reason: string | null, change: { account: string | null; cancelWorking: boolean }): Promise<KillSwitchState> {
+async function inStore(config: Config, engaged: boolean | null, reason: string | null, change: { account: string | null; cancelWorking: boolean; request: RequestContext }): Promise<KillSwitchState> {
   const store = await openConfiguredStore(config);
   try {
     const ks = new KillSwitch(store, systemClock);
@@ -41,6 +41,8 @@ async function killSwitch(io: Io, command: SwitchCommand, reason: string, cancel
   const target = findGateway(config);
   let unanswered: string | null = null;
   const which = account === null ? {} : { account };
+  // One correlation id for everything this command writes, through the store and through the broker.
+  const request = cliContext();
   if (target) {
     const remote = remoteGateway(target.url, target.apiKey, 15_000);
     try {
@@ -54,8 +56,8 @@ async function killSwitch(io: Io, command: SwitchCommand, reason: string, cancel
       io.stderr.write(`kill-switch: ${unanswered}; writing the switch to ${config.dataDir}/audit.db directly\n`);
     }
   }
-  if (command === 'status') return inStore(config, null, null, { account, cancelWorking });
-  const state = await inStore(config, command === 'on', reason, { account, cancelWorking });
+  if (command === 'status') return inStore(config, null, null, { account, cancelWorking, request });
+  const state = await inStore(config, command === 'on', reason, { account, cancelWorking, request });
   const none = (why: string): KillSwitchChange => ({ ...state, cancelled: [], cancelFailed: [], cancelSkipped: why });
   if (command === 'off') return none('released: nothing to cancel');
   if (!cancelWorking) return none('cancelWorking: false');
@@ -64,7 +66,7 @@ async function killSwitch(io: Io, command: SwitchCommand, reason: string, cancel
   }
   let client;
   try {
-    client = await openLocal(io, config);
+    client = await openLocal(io, config, request);
   } catch (err) {
     return none(`could not open the ${config.broker} broker to cancel working orders: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -93,31 +95,29 @@ export function registerAdminCommands(program: Command): void {
         process.exitCode = EXIT.CONFIG;
         return;
       }
-      await withContext({ interface: 'cli' }, async () => {
-        try {
-          const account = o.account?.trim() || null;
-          const ks = await killSwitch(io, state as SwitchCommand, o.reason ?? `kill-switch ${state} from the CLI`, !o.keepOrders, account);
-          if (o.json) return printJson(io, ks);
-          const change = 'cancelled' in ks ? ks : null;
-          const accounts = 'accounts' in ks ? ks.accounts : [];
-          printFields(io, [
-            [account === null ? 'kill switch' : `kill switch (${account})`, ks.engaged ? 'ENGAGED' : 'released'],
-            ['reason', ks.reason],
-            ['since', ks.since],
-            ['by', ks.by],
-            ...accounts.map((a): [string, string] => [`account ${a.account ?? '?'}`, `ENGAGED since ${a.since ?? '?'} by ${a.by ?? '?'}: ${a.reason ?? ''}`]),
-            ...(change && state === 'on'
-              ? ([
-                  ['cancelled', change.cancelled.length > 0 ? change.cancelled.join(', ') : 'none'],
-                  ...(change.cancelFailed.length > 0 ? [['cancel failed', change.cancelFailed.map((f) => `${f.orderId} (${f.code})`).join(', ')] as [string, string]] : []),
-                  ...(change.cancelSkipped ? [['not cancelled', change.cancelSkipped] as [string, string]] : []),
-                ] as [string, string][])
-              : []),
-          ]);
-        } catch (err) {
-          reportError(io, err, o.json ?? false);
-        }
-      });
+      try {
+        const account = o.account?.trim() || null;
+        const ks = await killSwitch(io, state as SwitchCommand, o.reason ?? `kill-switch ${state} from the CLI`, !o.keepOrders, account);
+        if (o.json) return printJson(io, ks);
+        const change = 'cancelled' in ks ? ks : null;
+        const accounts = 'accounts' in ks ? ks.accounts : [];
+        printFields(io, [
+          [account === null ? 'kill switch' : `kill switch (${account})`, ks.engaged ? 'ENGAGED' : 'released'],
+          ['reason', ks.reason],
+          ['since', ks.since],
+          ['by', ks.by],
+          ...accounts.map((a): [string, string] => [`account ${a.account ?? '?'}`, `ENGAGED since ${a.since ?? '?'} by ${a.by ?? '?'}: ${a.reason ?? ''}`]),
+          ...(change && state === 'on'
+            ? ([
+                ['cancelled', change.cancelled.length > 0 ? change.cancelled.join(', ') : 'none'],
+                ...(change.cancelFailed.length > 0 ? [['cancel failed', change.cancelFailed.map((f) => `${f.orderId} (${f.code})`).join(', ')] as [string, string]] : []),
+                ...(change.cancelSkipped ? [['not cancelled', change.cancelSkipped] as [string, string]] : []),
+              ] as [string, string][])
+            : []),
+        ]);
+      } catch (err) {
+        reportError(io, err, o.json ?? false);
+      }
     });
 
   const sim = program.command('sim').description('The embedded simulated broker');

@@ -10,7 +10,7 @@ import type { ResolvedApiKeys } from '../../gateway.js';
 import { assertPortFree } from '../../gateway/port.js';
 import type { Config } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
-import { createLogger, withContext } from '../../core/logging.js';
+import { createLogger } from '../../core/logging.js';
 import type { Health } from '../../core/models.js';
 import { paint, processIo, type Io } from '../output.js';
 import { EXIT, loadConfig, reportError, UsageError } from '../run.js';
@@ -34,14 +34,12 @@ export function registerStart(program: Command): void {
         reportError(io, err, false);
         return;
       }
-      await withContext({ interface: 'system' }, async () => {
-        try {
-          await run(io, config);
-        } catch (err) {
-          reportError(io, err, false);
-          if (!(err instanceof ConfigError || err instanceof UsageError)) process.exitCode = EXIT.FAILURE;
-        }
-      });
+      try {
+        await run(io, config);
+      } catch (err) {
+        reportError(io, err, false);
+        if (!(err instanceof ConfigError || err instanceof UsageError)) process.exitCode = EXIT.FAILURE;
+      }
     });
 }
 
@@ -55,7 +53,8 @@ async function run(io: Io, config: Config): Promise<void> {
     throw new UsageError(`A gateway (pid ${existing.info.pid}) already serves DATA_DIR ${config.dataDir} at ${existing.info.url}; stop it first, or use another DATA_DIR`);
   }
   if (existing.kind === 'stale') logger.warn({ pid: existing.info.pid }, 'removing the runtime file of a gateway that is no longer running');
-  const client = await createClient({ config, logger });
+  // Calls that come from no request (none in normal operation: MCP and the dashboard use REST) are the system's.
+  const client = await createClient({ config, logger, context: { interface: 'system' } });
   const api = await serveGateway(client, config).catch(async (err: unknown) => {
     await client.close();
     throw err;

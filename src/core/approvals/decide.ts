@@ -14,11 +14,11 @@
  * the decision already taken.
  */
 import { Decimal } from '../money.js';
+import type { AuditStore } from '../audit/types.js';
 import { ApprovalError } from '../errors.js';
-import { currentContext } from '../logging.js';
 import { ApproveRequest, RejectRequest, type Approval, type ApprovalDecision, type ApproveRequestInput, type AuditEventType, type CancelResult, type OrderDetail, type RejectRequestInput } from '../models.js';
 import { assess, type Assessment } from '../orders/assess.js';
-import { auditRow, type OrderContext } from '../orders/context.js';
+import { auditRow, requestOf, writeFor, type OrderContext } from '../orders/context.js';
 import { resultFrom, versionFrom } from '../orders/mapping.js';
 import { parseInput } from '../orders/parse.js';
 import { transmitApproved } from '../orders/place.js';
@@ -35,7 +35,7 @@ export async function approveOrder(ctx: OrderContext, approvalId: string, input:
   const request = parseInput(ApproveRequest, input, 'Approval');
   await expireDue(ctx);
   const before = await readApproval(ctx, approvalId);
-  assertFourEyes(before, 'approve');
+  assertFourEyes(ctx, before, 'approve');
   if (before.state !== 'PENDING') return decided(ctx, before, 'APPROVED');
   if (request.specHash !== undefined && request.specHash !== before.specHash) {
     throw new ApprovalError('APPROVAL_SPEC_MISMATCH', `Approval ${approvalId} is for a different order than the one you reviewed (spec hash ${before.specHash}); review it again`, {
@@ -50,7 +50,7 @@ export async function approveOrder(ctx: OrderContext, approvalId: string, input:
   try {
     const order = await pendingOrder(ctx, approvalId);
     if (!order) {
-      await ctx.audit.releaseIdempotent(DECIDE_SCOPE, approvalId);
+      await ctx.audit.releaseIdempotent(DECIDE_SCOPE, approvalId, writeFor(ctx));
       return decided(ctx, await readApproval(ctx, approvalId), 'APPROVED');
     }
     if (specHashOf(order) !== before.specHash) {
@@ -58,10 +58,10 @@ export async function approveOrder(ctx: OrderContext, approvalId: string, input:
     }
     const a = await assess(ctx, order.spec);
     const check = reassessment(ctx, before, a);
-    await ctx.audit.append(auditRow('APPROVAL_REASSESSED', { ...check, riskChecks: a.riskChecks, by: actorIdentity() }, { accountId: order.accountId, orderId: approvalId, snapshot: a.gate.snapshot }));
+    await ctx.audit.append(auditRow(ctx, 'APPROVAL_REASSESSED', { ...check, riskChecks: a.riskChecks, by: actorIdentity(ctx) }, { accountId: order.accountId, orderId: approvalId, snapshot: a.gate.snapshot }));
     if (check.rejects.length > 0) {
       const reason = `Re-assessment at approval failed: ${check.rejects.join('; ')}`;
-      await settle(ctx, order, 'REJECTED', 'APPROVAL_REJECTED', { by: 'system', reason, requestedApprovalBy: actorIdentity() }, reason);
+      await settle(ctx, order, 'REJECTED', 'APPROVAL_REJECTED', { by: 'system', reason, requestedApprovalBy: actorIdentity(ctx) }, reason);
       settled.as = 'REJECTED';
       await complete(ctx, approvalId, 'REJECTED');
       notify(ctx, 'approval.rejected', await readApproval(ctx, approvalId));
@@ -76,7 +76,7 @@ export async function approveOrder(ctx: OrderContext, approvalId: string, input:
         currentPrice: a.referencePrice,
       });
     }
-    const by = actorIdentity();
+    const by = actorIdentity(ctx);
     const result = await transmitApproved(
       ctx,
       a,
@@ -92,9 +92,9 @@ export async function approveOrder(ctx: OrderContext, approvalId: string, input:
     await complete(ctx, approvalId, 'APPROVED');
     const approval = await readApproval(ctx, approvalId);
     notify(ctx, 'approval.approved', approval);
-    return { approval, order: result, idempotentReplay: false, correlationId: currentContext().correlationId };
+    return { approval, order: result, idempotentReplay: false, correlationId: requestOf(ctx).correlationId };
   } catch (err) {
-    if (settled.as === null) await ctx.audit.releaseIdempotent(DECIDE_SCOPE, approvalId);
+    if (settled.as === null) await ctx.audit.releaseIdempotent(DECIDE_SCOPE, approvalId, writeFor(ctx));
     else if (settled.as === 'APPROVED') {
       // Approved and handed to the broker: the order's own status tells the rest (UNKNOWN is reconciled, never resent).
       await complete(ctx, approvalId, 'APPROVED');
@@ -108,34 +108,34 @@ export async function rejectOrder(ctx: OrderContext, approvalId: string, input: 
   const request = parseInput(RejectRequest, input, 'Rejection');
   await expireDue(ctx);
   const before = await readApproval(ctx, approvalId);
-  assertFourEyes(before, 'reject');
+  assertFourEyes(ctx, before, 'reject');
   if (before.state !== 'PENDING') return decided(ctx, before, 'REJECTED');
   if (!(await claim(ctx, approvalId))) return decidedOrBusy(ctx, approvalId, 'REJECTED');
   const order = await pendingOrder(ctx, approvalId);
   if (!order) {
-    await ctx.audit.releaseIdempotent(DECIDE_SCOPE, approvalId);
+    await ctx.audit.releaseIdempotent(DECIDE_SCOPE, approvalId, writeFor(ctx));
     return decided(ctx, await readApproval(ctx, approvalId), 'REJECTED');
   }
-  const by = actorIdentity();
+  const by = actorIdentity(ctx);
   await settle(ctx, order, 'REJECTED', 'APPROVAL_REJECTED', { by, reason: request.reason }, `Rejected by ${by}: ${request.reason}`);
   await complete(ctx, approvalId, 'REJECTED');
   const approval = await readApproval(ctx, approvalId);
   notify(ctx, 'approval.rejected', approval);
-  return { approval, order: null, idempotentReplay: false, correlationId: currentContext().correlationId };
+  return { approval, order: null, idempotentReplay: false, correlationId: requestOf(ctx).correlationId };
 }
 
 /** The requester (or anyone with trade) withdraws an order before it is decided: CANCELLED, nothing was ever sent. */
 export async function withdrawPending(ctx: OrderContext, order: OrderDetail): Promise<CancelResult> {
-  const correlationId = currentContext().correlationId;
+  const correlationId = requestOf(ctx).correlationId;
   if (!(await claim(ctx, order.orderId))) throw new ApprovalError('APPROVAL_IN_PROGRESS', `Order ${order.orderId} is being decided right now; retry shortly`, { approvalId: order.orderId });
   const current = await pendingOrder(ctx, order.orderId);
   if (!current) {
-    await ctx.audit.releaseIdempotent(DECIDE_SCOPE, order.orderId);
+    await ctx.audit.releaseIdempotent(DECIDE_SCOPE, order.orderId, writeFor(ctx));
     const now = await ctx.audit.getOrder(order.orderId);
     const status = now?.status ?? order.status;
     return { orderId: order.orderId, status, cancelled: status === 'CANCELLED', message: `Order ${order.orderId} was already decided (${status})`, correlationId };
   }
-  const by = actorIdentity();
+  const by = actorIdentity(ctx);
   await settle(ctx, current, 'CANCELLED', 'ORDER_CANCELLED', { by, reason: 'withdrawn before approval' }, `Withdrawn by ${by} before approval; nothing was sent`);
   await complete(ctx, order.orderId, 'CANCELLED');
   notify(ctx, 'approval.cancelled', await readApproval(ctx, order.orderId));
@@ -158,12 +158,12 @@ async function killReasonFor(ctx: OrderContext, account: string | null, killReas
 export async function expireDue(ctx: OrderContext, killReason?: string, killAccount: string | null = null): Promise<string[]> {
   // The sweep runs every second: skip the open-order query while nothing was committed and nothing is due.
   const mark = await ctx.audit.changeMark();
-  const known = quiet.get(ctx);
+  const known = quiet.get(ctx.audit);
   if (killReason === undefined && known?.mark === mark && ctx.clock.now() < known.nextDue) return [];
   const pending = await ctx.audit.heldOrders(ctx.scope());
   let nextDue = Number.POSITIVE_INFINITY;
   if (pending.length === 0) {
-    quiet.set(ctx, { mark, nextDue });
+    quiet.set(ctx.audit, { mark, nextDue });
     return [];
   }
   const now = ctx.clock.now();
@@ -179,7 +179,7 @@ export async function expireDue(ctx: OrderContext, killReason?: string, killAcco
     if (!(await claim(ctx, order.orderId))) continue;
     const current = await pendingOrder(ctx, order.orderId);
     if (!current) {
-      await ctx.audit.releaseIdempotent(DECIDE_SCOPE, order.orderId);
+      await ctx.audit.releaseIdempotent(DECIDE_SCOPE, order.orderId, writeFor(ctx));
       continue;
     }
     if (kill !== null) {
@@ -196,12 +196,15 @@ export async function expireDue(ctx: OrderContext, killReason?: string, killAcco
     settled.push(order.orderId);
   }
   // Settling wrote rows (the mark moved): the next call looks again, which finds nothing left to do.
-  quiet.set(ctx, { mark: settled.length > 0 ? '' : mark, nextDue });
+  quiet.set(ctx.audit, { mark: settled.length > 0 ? '' : mark, nextDue });
   return settled;
 }
 
-/** Per order context: the store's change mark when the sweep last found nothing to settle, and the earliest expiry then pending. */
-const quiet = new WeakMap<OrderContext, { mark: string; nextDue: number }>();
+/**
+ * Per client (keyed by its store, which every request's order context shares): the store's change mark when the
+ * sweep last found nothing to settle, and the earliest expiry then pending.
+ */
+const quiet = new WeakMap<AuditStore, { mark: string; nextDue: number }>();
 
 /** What re-assessment found: problems that reject the order, and problems that only stop this approval. */
 function reassessment(ctx: OrderContext, before: Approval, a: Assessment): { rejects: string[]; holds: string[]; referencePrice: number | null; currentPrice: number | null; movePercent: number | null; tolerancePercent: number } {
@@ -218,8 +221,8 @@ function reassessment(ctx: OrderContext, before: Approval, a: Assessment): { rej
   return { rejects, holds, referencePrice: before.referencePrice, currentPrice: a.referencePrice, movePercent: move, tolerancePercent: tolerance };
 }
 
-function assertFourEyes(approval: Approval, action: 'approve' | 'reject'): void {
-  const actor = actorIdentity();
+function assertFourEyes(ctx: OrderContext, approval: Approval, action: 'approve' | 'reject'): void {
+  const actor = actorIdentity(ctx);
   if (actor === approval.requestedBy) {
     throw new ApprovalError('APPROVAL_OWN_ORDER', `Four eyes: ${actor} placed order ${approval.approvalId} and cannot ${action} it; another key with the approve scope must decide`, {
       approvalId: approval.approvalId,
@@ -230,7 +233,7 @@ function assertFourEyes(approval: Approval, action: 'approve' | 'reject'): void 
 
 /** The answer for an approval that is no longer pending: a replay of the same decision, or why not. */
 async function decided(ctx: OrderContext, approval: Approval, wanted: 'APPROVED' | 'REJECTED'): Promise<ApprovalDecision> {
-  const correlationId = currentContext().correlationId;
+  const correlationId = requestOf(ctx).correlationId;
   if (approval.state === wanted) {
     const sent = approval.orderId !== null ? await ctx.audit.getOrder(approval.orderId) : null;
     return { approval, order: sent ? { ...resultFrom(sent, [], correlationId, sent.statusMessage), idempotentReplay: true } : null, idempotentReplay: true, correlationId };
@@ -267,20 +270,20 @@ async function claim(ctx: OrderContext, approvalId: string): Promise<boolean> {
 }
 
 async function complete(ctx: OrderContext, approvalId: string, outcome: string): Promise<void> {
-  await ctx.audit.completeIdempotent(DECIDE_SCOPE, approvalId, { outcome });
+  await ctx.audit.completeIdempotent(DECIDE_SCOPE, approvalId, { outcome }, writeFor(ctx));
 }
 
 /** The held order's final version and the decision's audit row, in one transaction. */
 async function settle(ctx: OrderContext, order: OrderDetail, status: 'APPROVED' | 'REJECTED' | 'CANCELLED', event: AuditEventType, data: Record<string, unknown>, message: string): Promise<void> {
-  const correlationId = currentContext().correlationId;
+  const correlationId = requestOf(ctx).correlationId;
   await ctx.audit.recordOrder(
-    auditRow(event, data, { accountId: order.accountId, orderId: order.orderId, snapshot: null }),
+    auditRow(ctx, event, data, { accountId: order.accountId, orderId: order.orderId, snapshot: null }),
     versionFrom(order, { status, statusMessage: message, remainingQuantity: 0 }, [], correlationId),
   );
   ctx.metrics.ordersByStatus.inc({ status });
 }
 
 function notify(ctx: OrderContext, event: ApprovalEventName, approval: Approval): void {
-  ctx.approvals.notifier.notify({ event, approval, correlationId: currentContext().correlationId });
+  ctx.approvals.notifier.notify({ event, approval, correlationId: requestOf(ctx).correlationId });
 }
 

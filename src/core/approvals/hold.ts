@@ -6,25 +6,24 @@
  * grow, and the order may be approved after others were placed).
  */
 import { randomBytes } from 'node:crypto';
-import { currentContext } from '../logging.js';
 import type { OrderResult } from '../models.js';
 import type { Assessment } from '../orders/assess.js';
-import { auditRow, type OrderContext } from '../orders/context.js';
+import { auditRow, requestOf, type OrderContext } from '../orders/context.js';
 import { resultFrom } from '../orders/mapping.js';
 import { approvalNeed, type ApprovalNeed } from './policy.js';
 import { APPROVAL_ID_PREFIX, readApproval, specHashOf, type PendingMeta } from './records.js';
 
 /** Who placed (or decides) an order: the API key by name, else the interface. Four eyes compares these. */
-export function actorIdentity(): string {
-  const ctx = currentContext();
-  return ctx.apiKeyName !== null ? `key:${ctx.apiKeyName}` : ctx.interface;
+export function actorIdentity(ctx: Pick<OrderContext, 'request'>): string {
+  const request = requestOf(ctx);
+  return request.apiKeyName !== null ? `key:${request.apiKeyName}` : request.interface;
 }
 
 /** Whether the assessed order must wait, and why. */
 export function approvalNeedFor(ctx: OrderContext, a: Assessment): ApprovalNeed {
   const notional = a.riskChecks.find((c) => c.name === 'maxOrderNotional')?.value;
   return approvalNeed(ctx.config, ctx.approvals.rules, {
-    keyName: currentContext().apiKeyName,
+    keyName: requestOf(ctx).apiKeyName,
     symbol: a.spec.symbol,
     notional: typeof notional === 'number' ? notional : null,
     now: ctx.clock.now(),
@@ -34,10 +33,10 @@ export function approvalNeedFor(ctx: OrderContext, a: Assessment): ApprovalNeed 
 export async function holdForApproval(ctx: OrderContext, a: Assessment, need: ApprovalNeed, idempotencyKey: string | null): Promise<OrderResult> {
   const approvalId = `${APPROVAL_ID_PREFIX}${randomBytes(6).toString('hex')}`;
   const now = ctx.clock.now();
-  const request = currentContext();
+  const request = requestOf(ctx);
   const meta: PendingMeta = {
     specHash: specHashOf({ spec: a.spec, accountId: a.accountId }),
-    requestedBy: actorIdentity(),
+    requestedBy: actorIdentity(ctx),
     requestedVia: request.interface,
     requestedAt: new Date(now).toISOString(),
     expiresAt: new Date(now + ctx.config.approvals.expirySeconds * 1000).toISOString(),
@@ -45,7 +44,7 @@ export async function holdForApproval(ctx: OrderContext, a: Assessment, need: Ap
   };
   const message = `Held for approval until ${meta.expiresAt}: another key with the approve scope must approve ${approvalId} (${need.reasons.join('; ')}). Nothing was sent.`;
   const { order } = await ctx.audit.recordOrder(
-    auditRow('APPROVAL_PENDING', { spec: a.spec, contract: a.contract, role: 'ENTRY', referencePrice: a.referencePrice, riskChecks: a.riskChecks, idempotencyKey, approval: meta }, { accountId: a.accountId, orderId: approvalId, snapshot: a.gate.snapshot }),
+    auditRow(ctx, 'APPROVAL_PENDING', { spec: a.spec, contract: a.contract, role: 'ENTRY', referencePrice: a.referencePrice, riskChecks: a.riskChecks, idempotencyKey, approval: meta }, { accountId: a.accountId, orderId: approvalId, snapshot: a.gate.snapshot }),
     {
       orderId: approvalId,
       // The order sent at approval claims the clientOrderId (it is the broker's orderRef); the spec keeps it meanwhile.

@@ -9,8 +9,8 @@
  */
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { withContext, type Logger } from '../logging.js';
-import type { ApprovalRuntime, OrderContext } from '../orders/context.js';
+import { systemContext, type Logger } from '../logging.js';
+import { forRequest, type ApprovalRuntime, type OrderContext } from '../orders/context.js';
 import { expireDue } from './decide.js';
 import { loadApprovalRules } from './policy.js';
 import { createWebhookNotifier, silentNotifier } from './webhook.js';
@@ -35,8 +35,10 @@ export function startExpirySweep(ctx: OrderContext, everyMs = 1000): () => void 
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    void withContext({ interface: 'system', correlationId: undefined, apiKeyName: null }, () => expireDue(ctx))
-      .catch((err: unknown) => ctx.logger.error({ err }, 'approval expiry sweep failed; the next one retries'))
+    // System work: each sweep's rows and lines carry a correlation id of their own.
+    const sweep = forRequest(ctx, systemContext());
+    void expireDue(sweep)
+      .catch((err: unknown) => sweep.logger.error({ err }, 'approval expiry sweep failed; the next one retries'))
       .finally(() => {
         running = false;
       });

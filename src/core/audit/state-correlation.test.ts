@@ -1,8 +1,9 @@
 /**
  * Every row carries its own request's correlation id, also when writes of
  * several requests share one transaction (group commit). The state_log rows
- * of idempotency keys (claimed, completed) are stamped inside the write: each
- * write runs in its caller's context, not in that of whichever write
+ * of idempotency keys (claimed, completed) carry the id their write named
+ * (WriteOptions.correlationId: the gateway's way), or else the id of the
+ * caller's withContext (a library user's way), never that of whichever write
  * happened to schedule the batch. On SQLite and on PostgreSQL.
  */
 import Database from 'better-sqlite3';
@@ -17,12 +18,21 @@ import type { AuditStore } from './types.js';
 
 const CALLERS = ['corr-a', 'corr-b', 'corr-c'];
 
+type Passing = 'named by the write' | "in the caller's withContext";
+
 /** Three requests claim and then answer their own keys, each step in one turn: one batch for the claims, one for the results. */
-async function claimAndAnswer(store: AuditStore): Promise<void> {
+async function claimAndAnswer(store: AuditStore, passing: Passing): Promise<void> {
+  if (passing === 'named by the write') {
+    await Promise.all(CALLERS.map((c) => store.beginIdempotent('orders.place', `key-${c}`, 'key:desk', 'h', { correlationId: c })));
+    await Promise.all(CALLERS.map((c) => store.completeIdempotent('orders.place', `key-${c}`, { answer: c }, { durability: 'relaxed', correlationId: c })));
+    return;
+  }
   const as = <T>(correlationId: string, fn: () => Promise<T>): Promise<T> => withContext({ correlationId, interface: 'rest', apiKeyName: 'desk' }, fn);
   await Promise.all(CALLERS.map((c) => as(c, () => store.beginIdempotent('orders.place', `key-${c}`, 'key:desk', 'h'))));
   await Promise.all(CALLERS.map((c) => as(c, () => store.completeIdempotent('orders.place', `key-${c}`, { answer: c }))));
 }
+
+const PASSINGS: Passing[] = ['named by the write', "in the caller's withContext"];
 
 const expected = CALLERS.flatMap((c) => [{ key: `key-${c}`, change: 'claimed', correlation_id: c }]).concat(CALLERS.map((c) => ({ key: `key-${c}`, change: 'completed', correlation_id: c })));
 
@@ -30,11 +40,11 @@ let temp: { dir: string; cleanup: () => void };
 afterEach(() => temp?.cleanup());
 
 describe("state rows written together carry each request's own correlation id", () => {
-  it('on SQLite', async () => {
+  it.each(PASSINGS)('on SQLite, the id %s', async (passing) => {
     temp = tempDir();
     const store = openAuditStore({ dataDir: temp.dir, synchronous: 'NORMAL' });
     try {
-      await claimAndAnswer(store);
+      await claimAndAnswer(store, passing);
     } finally {
       await store.close();
     }
@@ -55,12 +65,12 @@ describe("state rows written together carry each request's own correlation id", 
       await server?.destroy();
     });
 
-    it('the same', async () => {
+    it.each(PASSINGS)('the same, the id %s', async (passing) => {
       temp = tempDir();
-      const url = await server.createDatabase('state_correlation');
+      const url = await server.createDatabase(passing === 'named by the write' ? 'state_correlation_named' : 'state_correlation_ambient');
       const store = await openPostgresStore({ url, dataDir: temp.dir, hmacKey: 'k'.repeat(40) });
       try {
-        await claimAndAnswer(store);
+        await claimAndAnswer(store, passing);
       } finally {
         await store.close();
       }

@@ -221,6 +221,12 @@ export type NewOrdersOutcome =
 export type Durability = 'durable' | 'relaxed';
 export interface WriteOptions {
   durability?: Durability;
+  /**
+   * The correlation id of the request the write serves, for the state_log rows it writes (idempotency claims
+   * and results, named states); default: the context handed over or entered (logging.ts), else a fresh id.
+   * Passed explicitly because the gateway carries its request context as a value, not in AsyncLocalStorage.
+   */
+  correlationId?: string;
 }
 
 export interface AuditStore {
@@ -366,7 +372,7 @@ export interface AuditStore {
    * The claim keeps its owner and request hash; `since` becomes now, and is
    * returned (null: not taken), for recordNewOrders' `heldSince`.
    */
-  takeOverIdempotent(scope: string, key: string, seen: { since: string; instanceId: string | null }): Promise<string | null>;
+  takeOverIdempotent(scope: string, key: string, seen: { since: string; instanceId: string | null }, options?: WriteOptions): Promise<string | null>;
 
   /**
    * Registers this handle's gateway instance (one per running client) and

@@ -1,7 +1,9 @@
 /**
  * The GatewayClient's methods: each validates its input with the models'
- * schemas, runs inside a correlation context (a library call gets its own id;
- * a REST request's id is kept) and counts its errors by code.
+ * schemas, takes the request context when it is called (a REST request's,
+ * handed over; a library user's withContext; else a fresh one: logging.ts)
+ * and carries it to the core explicitly (forRequest), and counts its errors
+ * by code.
  */
 import { z } from 'zod';
 import { inScope } from '../audit/scope.js';
@@ -10,7 +12,7 @@ import { fromZodIssues, GatewayError, OrderNotFoundError } from '../errors.js';
 import { evaluateGates } from '../gates.js';
 import { assertHistoryWithinBounds } from '../history-limits.js';
 import type { GatewayClient, OptionChainQueryInput, OrderListQueryInput, PlaceOptions, PlaceOrderInput } from './interface.js';
-import { withContext } from '../logging.js';
+import { contextOf, type RequestContext } from '../logging.js';
 import { healthStatusOf } from './health-status.js';
 import type { QuoteHub } from '../market-data.js';
 import { timed, timedNow } from '../metrics.js';
@@ -37,7 +39,7 @@ import { cancelAllWorking, cancelOrder } from '../orders/cancel.js';
 import { cancelAllOrders } from '../orders/cancel-all.js';
 import { closePosition, previewClosePosition } from '../orders/close-position.js';
 import type { OrderEventFeed } from '../orders/event-feed.js';
-import type { OrderContext } from '../orders/context.js';
+import { forRequest, type OrderContext } from '../orders/context.js';
 import { modifyOrder, previewModification } from '../orders/modify.js';
 import { placeOrder } from '../orders/place.js';
 import { previewOrder } from '../orders/preview.js';
@@ -55,25 +57,27 @@ export interface ClientParts {
   startedAt: number;
   version: string;
   orderEvents: OrderEventFeed;
+  /** What a call made outside any context is stamped with (the CLI: its interface and one id per command). */
+  fresh?: Partial<RequestContext>;
 }
 
-export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: ClientParts): GatewayClient {
+export function buildClient({ ctx, quotes, startedAt, version, orderEvents, fresh = {} }: ClientParts): GatewayClient {
   const { broker, audit, metrics, logger, config, clock } = ctx;
   const countError = (err: unknown): never => {
     metrics.errorsByCode.inc({ code: err instanceof GatewayError ? err.code : 'INTERNAL_ERROR' });
     throw err;
   };
   // One then() rather than an async wrapper and its await: fewer promises per call (see timed()).
-  const call = <T>(fn: () => Promise<T>): Promise<T> =>
-    withContext({}, () => {
-      let pending: Promise<T>;
-      try {
-        pending = fn();
-      } catch (err) {
-        return Promise.reject(err as Error).catch(countError);
-      }
-      return pending.catch(countError);
-    });
+  // The context is taken now, synchronously, and travels as the request's order context from here on.
+  const call = <T>(fn: (request: OrderContext) => Promise<T>): Promise<T> => {
+    let pending: Promise<T>;
+    try {
+      pending = fn(forRequest(ctx, contextOf(undefined, fresh)));
+    } catch (err) {
+      return Promise.reject(err as Error).catch(countError);
+    }
+    return pending.catch(countError);
+  };
   /** The broker's quote once the contract is known, timed; errors counted by code once, in the same then(). */
   const quoteOnceKnown = (contract: Contract | Promise<Contract>): Promise<Quote> =>
     contract instanceof Promise
@@ -88,34 +92,33 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
     metrics,
     logger,
     resolveContract: (spec: SymbolSpecInput) => call(() => ctx.contracts.resolve(spec)),
-    getQuote: (spec: SymbolSpecInput) =>
-      withContext({}, () => {
-        // call() by hand: a contract resolved before is used at once, so the hot path of a quote awaits only
-        // the broker, and the error count by code rides on timed()'s then() instead of a catch() of its own.
-        let contract: ReturnType<typeof ctx.contracts.resolveNow>;
-        try {
-          contract = ctx.contracts.resolveNow(spec);
-        } catch (err) {
-          return Promise.reject(err as Error).catch(countError);
+    // A quote writes no row and no line: it needs no request context.
+    getQuote: (spec: SymbolSpecInput) => {
+      // call() by hand: a contract resolved before is used at once, so the hot path of a quote awaits only
+      // the broker, and the error count by code rides on timed()'s then() instead of a catch() of its own.
+      let contract: ReturnType<typeof ctx.contracts.resolveNow>;
+      try {
+        contract = ctx.contracts.resolveNow(spec);
+      } catch (err) {
+        return Promise.reject(err as Error).catch(countError);
+      }
+      return quoteOnceKnown(contract);
+    },
+    quoteNow: (spec: SymbolSpecInput) => {
+      let contract: ReturnType<typeof ctx.contracts.resolveNow>;
+      try {
+        contract = ctx.contracts.resolveNow(spec);
+        // A broker that has the quote at hand answers now, timed and counted as getQuote() would be.
+        const atHand = broker.quoteNow;
+        if (!(contract instanceof Promise) && atHand !== undefined) {
+          const known = contract;
+          return timedNow(metrics, 'getQuote', () => atHand.call(broker, known));
         }
-        return quoteOnceKnown(contract);
-      }),
-    quoteNow: (spec: SymbolSpecInput) =>
-      withContext({}, () => {
-        let contract: ReturnType<typeof ctx.contracts.resolveNow>;
-        try {
-          contract = ctx.contracts.resolveNow(spec);
-          // A broker that has the quote at hand answers now, timed and counted as getQuote() would be.
-          const atHand = broker.quoteNow;
-          if (!(contract instanceof Promise) && atHand !== undefined) {
-            const known = contract;
-            return timedNow(metrics, 'getQuote', () => atHand.call(broker, known));
-          }
-        } catch (err) {
-          return countError(err);
-        }
-        return quoteOnceKnown(contract);
-      }),
+      } catch (err) {
+        return countError(err);
+      }
+      return quoteOnceKnown(contract);
+    },
     streamQuotes: (spec: SymbolSpecInput, listener): Promise<Unsubscribe> => call(async () => quotes.subscribe(await ctx.contracts.resolve(spec), listener)),
     getBars: (input: HistoricalRequestInput, options?: { signal?: AbortSignal }) =>
       call(async () => {
@@ -136,26 +139,26 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
     getAccountSummary: (id?: string) => call(() => timed(metrics, 'getAccountSummary', () => broker.getAccountSummary(account(id)))),
     getPositions: (id?: string) => call(() => timed(metrics, 'getPositions', () => broker.getPositions(account(id)))),
     getPnl: (id?: string) => call(() => timed(metrics, 'getPnl', () => broker.getPnl(account(id)))),
-    previewOrder: (spec: OrderSpecInput) => call(() => previewOrder(ctx, spec)),
-    placeOrder: (request: PlaceOrderInput, options?: PlaceOptions) => call(() => placeOrder(ctx, request, options)),
+    previewOrder: (spec: OrderSpecInput) => call((c) => previewOrder(c, spec)),
+    placeOrder: (request: PlaceOrderInput, options?: PlaceOptions) => call((c) => placeOrder(c, request, options)),
     getOrderStatus: (orderId: string) =>
       call(async () => {
         const order = await audit.getOrder(orderId);
         if (!order) throw new OrderNotFoundError(orderId);
         return order;
       }),
-    previewModification: (orderId: string, changes: OrderModificationInput) => call(() => previewModification(ctx, orderId, changes)),
-    modifyOrder: (orderId: string, request: ModifyOrderInput, options?: PlaceOptions) => call(() => modifyOrder(ctx, orderId, request, options)),
-    cancelOrder: (orderId: string) => call(() => cancelOrder(ctx, orderId)),
+    previewModification: (orderId: string, changes: OrderModificationInput) => call((c) => previewModification(c, orderId, changes)),
+    modifyOrder: (orderId: string, request: ModifyOrderInput, options?: PlaceOptions) => call((c) => modifyOrder(c, orderId, request, options)),
+    cancelOrder: (orderId: string) => call((c) => cancelOrder(c, orderId)),
     listOrders: (input?: OrderListQueryInput) =>
       call(async () => {
         const query = parse(OrderListQuery, input ?? {}, 'Order query');
         // owner=any is the desk view: every gateway's orders on this store, each naming its owner.
         return audit.listOrders(query, query.owner === 'any' ? undefined : ctx.scope());
       }),
-    cancelAllOrders: (query) => call(() => cancelAllOrders(ctx, query)),
-    previewClosePosition: (symbol, request) => call(() => previewClosePosition(ctx, symbol, request)),
-    closePosition: (symbol, request, options) => call(() => closePosition(ctx, symbol, request, options)),
+    cancelAllOrders: (query) => call((c) => cancelAllOrders(c, query)),
+    previewClosePosition: (symbol, request) => call((c) => previewClosePosition(c, symbol, request)),
+    closePosition: (symbol, request, options) => call((c) => closePosition(c, symbol, request, options)),
     orderEvents: (options = {}) => {
       if (options.afterSequence !== undefined) parse(OrderEventsQuery.shape.afterSequence, options.afterSequence, 'afterSequence');
       const { owner, ...rest } = options;
@@ -168,18 +171,18 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
         return audit.orderEvents(query.afterSequence, query.limit);
       }),
     listApprovals: (input) =>
-      call(async () => {
+      call(async (c) => {
         const query = parse(ApprovalListQuery, input ?? {}, 'Approval query');
-        await expireDue(ctx);
+        await expireDue(c);
         return listApprovals(ctx, query.state, query.limit);
       }),
     getApproval: (approvalId: string) =>
-      call(async () => {
-        await expireDue(ctx);
+      call(async (c) => {
+        await expireDue(c);
         return readApproval(ctx, approvalId);
       }),
-    approveOrder: (approvalId, request) => call(() => approveOrder(ctx, approvalId, request)),
-    rejectOrder: (approvalId, request) => call(() => rejectOrder(ctx, approvalId, request)),
+    approveOrder: (approvalId, request) => call((c) => approveOrder(c, approvalId, request)),
+    rejectOrder: (approvalId, request) => call((c) => rejectOrder(c, approvalId, request)),
     queryAudit: (input?: AuditQueryInput) => call(async () => audit.query(parse(AuditQuery, input ?? {}, 'Audit query'))),
     verifyAudit: () => call(() => audit.verify()),
     health: () => call(async () => health()),
@@ -190,18 +193,18 @@ export function buildClient({ ctx, quotes, startedAt, version, orderEvents }: Cl
         return { ...desk, accounts: await ctx.killSwitch.engagedAccounts(account === null ? broker.accounts() : [account]) };
       }),
     setKillSwitch: (engaged: boolean, reason: string | null, options: { cancelWorking?: boolean; account?: string } = {}): Promise<KillSwitchChange> =>
-      call(async () => {
+      call(async (c) => {
         const account = options.account === undefined ? null : parse(KillSwitchAccount, options.account, 'account');
         const gate = evaluateGates({ config, killSwitch: await ctx.killSwitch.effective(account), accountId: account ?? broker.accounts()[0] ?? null, brokerState: broker.status().state });
         // The switch is in the store before any cancel is tried: a cancel that hangs or fails cannot delay the stop.
-        const state = await ctx.killSwitch.set(engaged, reason, gate.snapshot, { account, cancelWorking: options.cancelWorking });
+        const state = await ctx.killSwitch.set(engaged, reason, gate.snapshot, { account, cancelWorking: options.cancelWorking, request: c.request });
         if (!engaged) return { ...state, cancelled: [], cancelFailed: [], cancelSkipped: 'released: nothing to cancel' };
         // Nothing held for approval may be sent after a stop: every pending approval (of the account) is rejected, whatever cancelWorking says.
-        const approvalsRejected = await expireDue(ctx, `kill switch engaged${account === null ? '' : ` for account ${account}`} (${reason ?? 'no reason'})`, account);
+        const approvalsRejected = await expireDue(c, `kill switch engaged${account === null ? '' : ` for account ${account}`} (${reason ?? 'no reason'})`, account);
         if (options.cancelWorking === false) return { ...state, cancelled: [], cancelFailed: [], cancelSkipped: 'cancelWorking: false', approvalsRejected };
         // This gateway cancels its own orders now (set() claimed them from its follower); the others' followers cancel theirs.
-        const { cancelled, failed, globalCancelSent } = await cancelAllWorking(ctx, account);
-        logger.warn({ cancelled, failed, globalCancelSent, reason, account }, 'kill switch engaged: working orders cancelled');
+        const { cancelled, failed, globalCancelSent } = await cancelAllWorking(c, account);
+        c.logger.warn({ cancelled, failed, globalCancelSent, reason, account }, 'kill switch engaged: working orders cancelled');
         return { ...state, cancelled, cancelFailed: failed, cancelSkipped: null, approvalsRejected, ...(globalCancelSent === undefined ? {} : { globalCancelSent }) };
       }),
     riskLimits: () => config.risk,

@@ -15,11 +15,10 @@ import { startupGateProblem } from '../gates.js';
 import type { GatewayClient } from './interface.js';
 import { GatewayInstance } from '../instance.js';
 import { KillSwitch } from '../kill-switch.js';
-import { silentLogger, withContext, type Logger } from '../logging.js';
+import { handOver, silentLogger, systemContext, type Logger, type RequestContext } from '../logging.js';
 import { QuoteHub } from '../market-data.js';
 import { createMetrics } from '../metrics.js';
-import type { OrderContext } from '../orders/context.js';
-import { auditRow } from '../orders/context.js';
+import { auditRow, forRequest, type OrderContext } from '../orders/context.js';
 import { OrderEventFeed, notifyOnRecord } from '../orders/event-feed.js';
 import { followKillSwitch } from '../orders/kill-switch-follow.js';
 import { instrumentStore } from '../store-metrics.js';
@@ -52,6 +51,11 @@ export interface CoreClientOptions {
   followKillSwitch?: boolean;
   /** This instance's lease in the store (default INSTANCE_LEASE_MS; tests shorten it). */
   instanceLeaseMs?: number;
+  /**
+   * What calls made outside any request context are stamped with (default: interface 'library', a fresh
+   * correlation id per call). The CLI passes its interface and one id for the command it runs.
+   */
+  context?: Partial<RequestContext>;
 }
 
 export async function createCoreClient(options: CoreClientOptions): Promise<GatewayClient> {
@@ -130,11 +134,13 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
   // Every order version recorded from here on (order path, broker events, reconciliation) wakes the event streams.
   const orderEvents = new OrderEventFeed(audit);
   notifyOnRecord(audit, orderEvents);
-  const client = buildClient({ ctx, quotes, startedAt: ctx.startedAt, version: VERSION, orderEvents });
+  const client = buildClient({ ctx, quotes, startedAt: ctx.startedAt, version: VERSION, orderEvents, fresh: options.context });
 
   let exposure: ExposurePublisher | null = null;
-  await withContext({ interface: 'system' }, async () => {
-    await audit.append(auditRow('CONFIG_LOADED', { config: publicConfig(config), version: VERSION }, { accountId: null, orderId: null, snapshot: null }));
+  // Start-up is system work with its own correlation id (no AsyncLocalStorage context: logging.ts says why).
+  const startup = forRequest(ctx, systemContext());
+  await (async () => {
+    await audit.append(auditRow(startup, 'CONFIG_LOADED', { config: publicConfig(config), version: VERSION }, { accountId: null, orderId: null, snapshot: null }));
     if (options.connect === false) return;
     try {
       await broker.connect();
@@ -150,10 +156,11 @@ export async function createCoreClient(options: CoreClientOptions): Promise<Gate
       await audit.close();
       throw err;
     }
-  });
+  })();
   const detach = attachOrderEvents(ctx, {
-    onBreaker: (reason) =>
-      client.setKillSwitch(true, reason).then(
+    // The breaker's switch is engaged by the system, under the correlation id of the request that tripped it.
+    onBreaker: (reason, request) =>
+      handOver(request ?? systemContext(), () => client.setKillSwitch(true, reason)).then(
         () => undefined,
         (err: unknown) => logger.error({ err }, 'circuit breaker could not engage the kill switch'),
       ),

@@ -14,9 +14,8 @@
  * status message says why it happened.
  */
 import type { AccountExecution, AccountExecutionReason } from '../broker/port.js';
-import { currentContext } from '../logging.js';
 import type { OrderDetail, OrderSpec } from '../models.js';
-import { auditRow, type OrderContext } from './context.js';
+import { auditRow, requestOf, type OrderContext } from './context.js';
 import { commissionOf } from './mapping.js';
 import { withOrderLock } from './order-lock.js';
 
@@ -67,7 +66,7 @@ async function recordNow(ctx: OrderContext, event: AccountExecution): Promise<Or
   };
   const message = `${REASON_TEXT[reason]} (${reason}; executed by the broker without an order, IBKR order id 0)`;
   const { order } = await ctx.audit.recordOrder(
-    auditRow('BROKER_INITIATED_FILL', { reason, fill, conId: contract.conId, symbol: contract.symbol, securityType: contract.securityType, localSymbol: contract.localSymbol ?? null }, { accountId, orderId, snapshot: null }),
+    auditRow(ctx, 'BROKER_INITIATED_FILL', { reason, fill, conId: contract.conId, symbol: contract.symbol, securityType: contract.securityType, localSymbol: contract.localSymbol ?? null }, { accountId, orderId, snapshot: null }),
     {
       orderId,
       clientOrderId: null,
@@ -83,7 +82,7 @@ async function recordNow(ctx: OrderContext, event: AccountExecution): Promise<Or
       commission: commissionOf([fill]),
       fills: [fill],
       statusMessage: message,
-      correlationId: currentContext().correlationId,
+      correlationId: requestOf(ctx).correlationId,
       createdAt: fill.time,
       brokerIdentity: ctx.identityFor(accountId),
       expectNew: true,

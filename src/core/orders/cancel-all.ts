@@ -10,10 +10,9 @@
  * as a fast path is for the broker-side pass.)
  */
 import { GatewayError } from '../errors.js';
-import { currentContext } from '../logging.js';
 import { CancelAllQuery, TERMINAL_STATUSES, type CancelAllQueryInput, type CancelAllResult, type CancelResult } from '../models.js';
 import { cancelOrder } from './cancel.js';
-import type { OrderContext } from './context.js';
+import { requestOf, type OrderContext } from './context.js';
 import { parseInput } from './parse.js';
 
 export async function cancelAllOrders(ctx: OrderContext, input: CancelAllQueryInput = {}): Promise<CancelAllResult> {
@@ -27,7 +26,7 @@ export async function cancelAllOrders(ctx: OrderContext, input: CancelAllQueryIn
 
   const cancelled: CancelResult[] = [];
   const failed: CancelAllResult['failed'] = [];
-  const correlationId = currentContext().correlationId;
+  const correlationId = requestOf(ctx).correlationId;
   for (const orderId of ids) {
     const now = await ctx.audit.getOrder(orderId);
     if (now === null) continue;

@@ -5,9 +5,8 @@
  */
 import { inScope } from '../audit/scope.js';
 import { GatewayError, OrderError, OrderNotFoundError, OrderOwnedElsewhereError } from '../errors.js';
-import { currentContext } from '../logging.js';
 import { TERMINAL_STATUSES, type CancelResult } from '../models.js';
-import { auditRow, type OrderContext } from './context.js';
+import { auditRow, requestOf, type OrderContext } from './context.js';
 import { applyBrokerState, updateFrom } from './order-events.js';
 import { withdrawPending } from '../approvals/decide.js';
 
@@ -20,7 +19,7 @@ export async function cancelOrder(ctx: OrderContext, orderId: string): Promise<C
   }
   // Held for approval: it never reached the broker, so withdrawing it is the gateway's alone.
   if (current.status === 'PENDING_APPROVAL') return withdrawPending(ctx, current);
-  await ctx.audit.append(auditRow('ORDER_CANCEL_REQUESTED', { status: current.status }, { accountId: current.accountId, orderId, snapshot: null }));
+  await ctx.audit.append(auditRow(ctx, 'ORDER_CANCEL_REQUESTED', { status: current.status }, { accountId: current.accountId, orderId, snapshot: null }));
   const state = await ctx.broker.cancelOrder(orderId);
   const after = (await applyBrokerState(ctx, updateFrom(state)))?.order ?? current;
   const cancelled = after.status === 'CANCELLED';
@@ -29,7 +28,7 @@ export async function cancelOrder(ctx: OrderContext, orderId: string): Promise<C
     status: after.status,
     cancelled,
     message: cancelled ? `Order ${orderId} cancelled` : `Cancel sent; order ${orderId} is ${after.status}`,
-    correlationId: currentContext().correlationId,
+    correlationId: requestOf(ctx).correlationId,
   };
 }
 

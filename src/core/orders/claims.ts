@@ -11,7 +11,7 @@
  * then stands.
  */
 import type { FoldedClaim, IdempotencyBegin, IdempotencyClaimed, WriteOptions } from '../audit/types.js';
-import type { OrderContext } from './context.js';
+import { writeFor, type OrderContext } from './context.js';
 
 export interface Claim {
   claim: IdempotencyBegin;
@@ -31,13 +31,13 @@ export interface ClaimRequest {
 
 export async function claimKey(ctx: OrderContext, request: ClaimRequest): Promise<Claim> {
   const { scope, key, owner, requestHash, options } = request;
-  const claim = await ctx.audit.beginIdempotent(scope, key, owner, requestHash, options);
+  const claim = await ctx.audit.beginIdempotent(scope, key, owner, requestHash, writeFor(ctx, options));
   if (claim.kind === 'new') return { claim, abandonedSince: null };
   const taken = await takeOverIfAbandoned(ctx, scope, key, claim, request.mayTakeOver);
   if (taken.kind === 'live') return { claim, abandonedSince: null };
   if (taken.kind === 'taken') return { claim: { kind: 'new' }, abandonedSince: taken.abandonedSince };
   // Another gateway took it over first, or it was settled meanwhile: answer from what it is now.
-  return { claim: await ctx.audit.beginIdempotent(scope, key, owner, requestHash, options), abandonedSince: null };
+  return { claim: await ctx.audit.beginIdempotent(scope, key, owner, requestHash, writeFor(ctx, options)), abandonedSince: null };
 }
 
 type TakeOver =
@@ -53,7 +53,7 @@ async function takeOverIfAbandoned(ctx: OrderContext, scope: string, key: string
   if (claim.kind !== 'in-progress' || claim.since === undefined || !ctx.instance.holderGone(claim.holder, claim.since)) return { kind: 'live' };
   if (mayTakeOver !== undefined && !(await mayTakeOver())) return { kind: 'live' };
   const seen = { since: claim.since, instanceId: claim.holder?.instanceId ?? null };
-  const heldSince = await ctx.audit.takeOverIdempotent(scope, key, seen);
+  const heldSince = await ctx.audit.takeOverIdempotent(scope, key, seen, writeFor(ctx));
   if (heldSince === null) return { kind: 'lost' };
   ctx.logger.warn({ scope, key, abandonedBy: seen.instanceId, since: seen.since }, 'took over an idempotency claim its gateway abandoned');
   return { kind: 'taken', heldSince, abandonedSince: seen.since };

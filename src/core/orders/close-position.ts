@@ -13,7 +13,7 @@ import { GatewayError, IdempotencyConflictError, OrderValidationError } from '..
 import { hashOf } from '../hashing.js';
 import { Decimal } from '../money.js';
 import { ClosePositionRequest, OrderSpec, Symbol, type ClosePositionRequestInput, type OrderPreview, type OrderResult, type Position } from '../models.js';
-import type { OrderContext } from './context.js';
+import { writeFor, type OrderContext } from './context.js';
 import { parseInput } from './parse.js';
 import { callerIdentity, placeOrder } from './place.js';
 import { previewOrder } from './preview.js';
@@ -98,18 +98,18 @@ export async function closePosition(ctx: OrderContext, symbolInput: string, inpu
   const symbol = parseInput(Symbol, symbolInput, 'Symbol');
   const requestHash = hashOf({ symbol, rest, account: ctx.resolveAccount(rest.account) });
   // Owned like an order's key: another API key replaying it is refused (IDEMPOTENCY_KEY_FOREIGN).
-  const owner = callerIdentity();
+  const owner = callerIdentity(ctx);
   // A claim its gateway abandoned is taken over (claims.ts): the order's own derived key still prevents a second send.
   const { claim } = await claimKey(ctx, { scope: CLOSE_SCOPE, key, owner, requestHash });
   if (claim.kind === 'replay') return { ...(claim.result as OrderResult), idempotentReplay: true };
   if (claim.kind === 'in-progress') throw new IdempotencyConflictError('A close with this idempotency key is still being processed; retry shortly', 'IDEMPOTENCY_IN_PROGRESS', { key });
   try {
     const result = await close();
-    await ctx.audit.completeIdempotent(CLOSE_SCOPE, key, result);
+    await ctx.audit.completeIdempotent(CLOSE_SCOPE, key, result, writeFor(ctx));
     return result;
   } catch (err) {
     // A retry recomputes the order; its derived key replays whatever reached the broker.
-    await ctx.audit.releaseIdempotent(CLOSE_SCOPE, key);
+    await ctx.audit.releaseIdempotent(CLOSE_SCOPE, key, writeFor(ctx));
     throw err;
   }
 }

@@ -1,17 +1,17 @@
 /**
- * What every step of the order path shares: the parts it uses and two helpers
- * that stamp the current request's context on audit rows.
+ * What every step of the order path shares: the parts it uses, the request it
+ * serves (forRequest) and the helpers that stamp that request's context on
+ * audit rows.
  */
 import type { Broker } from '../broker/port.js';
-import type { AuditAppend, AuditStore, OrderScope } from '../audit/types.js';
+import type { AuditAppend, AuditStore, OrderScope, WriteOptions } from '../audit/types.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { ContractResolver } from '../contracts.js';
 import type { ConfigSnapshot } from '../gates.js';
 import type { GatewayInstance } from '../instance.js';
 import type { KillSwitch } from '../kill-switch.js';
-import type { Logger } from '../logging.js';
-import { currentContext } from '../logging.js';
+import { contextOf, loggerFor, type Logger, type RequestContext } from '../logging.js';
 import type { Metrics } from '../metrics.js';
 import type { AuditEventType, UserContext } from '../models.js';
 import type { PreviewRegistry } from '../previews.js';
@@ -56,30 +56,65 @@ export interface OrderContext {
    * counted wherever their status is recorded: a tws placement's own answer often records the
    * REJECTED before the status event, which then changes nothing.
    */
-  onBreaker?: (reason: string) => Promise<void>;
+  onBreaker?: (reason: string, request?: RequestContext) => Promise<void>;
+  /**
+   * The request this work serves, carried explicitly (no AsyncLocalStorage: logging.ts says why); set by
+   * forRequest. Unset on the client's own context: rows and lines then take a library user's withContext
+   * store, or a fresh id.
+   */
+  request?: RequestContext;
 }
 
-export const userContext = (): UserContext => {
-  const ctx = currentContext();
-  return { interface: ctx.interface, apiKeyName: ctx.apiKeyName };
+const UNBOUND = Symbol('the client logger, without a request');
+
+/**
+ * The order context for one request: the same parts (the prototype), with `request` set and a logger whose
+ * lines carry its ids, made at its first line (pino serialises a child's bindings when it is made).
+ */
+export function forRequest(ctx: OrderContext, request: RequestContext): OrderContext {
+  const scoped = Object.create(ctx) as OrderContext & { [UNBOUND]?: Logger };
+  scoped.request = request;
+  // The client's own logger, also when `ctx` serves a request already: one request's ids per line.
+  const unbound = (ctx as OrderContext & { [UNBOUND]?: Logger })[UNBOUND] ?? ctx.logger;
+  scoped[UNBOUND] = unbound;
+  Object.defineProperty(scoped, 'logger', {
+    configurable: true,
+    get(this: OrderContext) {
+      const logger = loggerFor(unbound, request);
+      Object.defineProperty(this, 'logger', { value: logger });
+      return logger;
+    },
+  });
+  return scoped;
+}
+
+/** The request `ctx` serves (see OrderContext.request). */
+export const requestOf = (ctx: Pick<OrderContext, 'request'>): RequestContext => contextOf(ctx.request);
+
+/** Write options naming the request `ctx` serves, so the state_log rows of the write carry its correlation id. */
+export const writeFor = (ctx: Pick<OrderContext, 'request'>, options?: WriteOptions): WriteOptions => ({ ...options, correlationId: requestOf(ctx).correlationId });
+
+export const userContext = (ctx: Pick<OrderContext, 'request'>): UserContext => {
+  const request = requestOf(ctx);
+  return { interface: request.interface, apiKeyName: request.apiKeyName };
 };
 
-/** The current request's correlation id and caller, taken now for rows built later (inside a store transaction, AuditStore.updateOrder). */
+/** The request's correlation id and caller, taken now for rows built later (inside a store transaction, AuditStore.updateOrder). */
 export interface RowStamp {
   correlationId: string;
   userContext: UserContext;
 }
 
-export function rowStamp(): RowStamp {
-  const ctx = currentContext();
-  return { correlationId: ctx.correlationId, userContext: { interface: ctx.interface, apiKeyName: ctx.apiKeyName } };
+export function rowStamp(ctx: Pick<OrderContext, 'request'>): RowStamp {
+  const request = requestOf(ctx);
+  return { correlationId: request.correlationId, userContext: { interface: request.interface, apiKeyName: request.apiKeyName } };
 }
 
 type RowRefs = { accountId: string | null; orderId: string | null; snapshot: ConfigSnapshot | null };
 
-/** An audit row stamped with the current request's correlation id and caller. */
-export function auditRow(eventType: AuditEventType, eventData: Record<string, unknown>, refs: RowRefs): AuditAppend {
-  return stampedRow(rowStamp(), eventType, eventData, refs);
+/** An audit row stamped with the correlation id and caller of the request `ctx` serves. */
+export function auditRow(ctx: Pick<OrderContext, 'request'>, eventType: AuditEventType, eventData: Record<string, unknown>, refs: RowRefs): AuditAppend {
+  return stampedRow(rowStamp(ctx), eventType, eventData, refs);
 }
 
 /** An audit row stamped with a request's correlation id and caller taken earlier (rowStamp). */

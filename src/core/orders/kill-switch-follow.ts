@@ -15,9 +15,9 @@
  * KILL_SWITCH_ENFORCED, beside the per-order cancel rows.
  */
 import type { KillSwitchState } from '../models.js';
-import { newCorrelationId, withContext } from '../logging.js';
+import { systemContext } from '../logging.js';
 import { cancelAllWorking } from './cancel.js';
-import { auditRow, type OrderContext } from './context.js';
+import { auditRow, forRequest, type OrderContext } from './context.js';
 
 const DEFAULT_INTERVAL_MS = 250;
 
@@ -29,20 +29,21 @@ export function followKillSwitch(ctx: OrderContext, intervalMs = DEFAULT_INTERVA
   const enforce = async (state: KillSwitchState): Promise<void> => {
     if (!state.engaged || state.cancelWorking === false || !ctx.killSwitch.claimEnforcement(state)) return;
     const account = state.account ?? null;
-    await withContext({ interface: 'system', correlationId: newCorrelationId() }, async () => {
-      const result = await cancelAllWorking(ctx, account).catch((err: unknown) => {
-        ctx.killSwitch.releaseEnforcement(state);
-        throw err;
-      });
-      await ctx.audit.append(
-        auditRow(
-          'KILL_SWITCH_ENFORCED',
-          { account, engagedBy: state.by, since: state.since, reason: state.reason, identities: ctx.scope().identities, ...result },
-          { accountId: account, orderId: null, snapshot: null },
-        ),
-      );
-      ctx.logger.warn({ account, engagedBy: state.by, ...result }, 'kill switch engaged elsewhere: this gateway cancelled its working orders');
+    // System work: the cancels, the row and the line carry a correlation id of their own.
+    const work = forRequest(ctx, systemContext());
+    const result = await cancelAllWorking(work, account).catch((err: unknown) => {
+      ctx.killSwitch.releaseEnforcement(state);
+      throw err;
     });
+    await ctx.audit.append(
+      auditRow(
+        work,
+        'KILL_SWITCH_ENFORCED',
+        { account, engagedBy: state.by, since: state.since, reason: state.reason, identities: ctx.scope().identities, ...result },
+        { accountId: account, orderId: null, snapshot: null },
+      ),
+    );
+    work.logger.warn({ account, engagedBy: state.by, ...result }, 'kill switch engaged elsewhere: this gateway cancelled its working orders');
   };
 
   const look = async (): Promise<void> => {

@@ -20,7 +20,6 @@ import { assertNotBlocked } from '../gates.js';
 import type { PlaceOptions } from '../client/interface.js';
 import { hashOf } from '../hashing.js';
 import { approvalNeedFor } from '../approvals/hold.js';
-import { currentContext } from '../logging.js';
 import { Decimal, toCents } from '../money.js';
 import {
   ModifyOrderRequest,
@@ -34,7 +33,7 @@ import {
   type OrderModificationInput,
 } from '../models.js';
 import { assess, type Assessment } from './assess.js';
-import { auditRow, type OrderContext } from './context.js';
+import { auditRow, requestOf, writeFor, type OrderContext } from './context.js';
 import { versionFrom } from './mapping.js';
 import { applyBrokerState, updateFrom } from './order-events.js';
 import { withOrderLock } from './order-lock.js';
@@ -110,7 +109,7 @@ export async function previewModification(ctx: OrderContext, orderId: string, in
     estimatedNotional: price === null ? null : toCents(new Decimal(price).times(remaining).times(a.contract.multiplier)),
     ...estimateFields(a, whatIf),
   };
-  await ctx.audit.append(auditRow('ORDER_PREVIEWED', { preview, modifies: orderId }, { accountId: a.accountId, orderId, snapshot: a.gate.snapshot }));
+  await ctx.audit.append(auditRow(ctx, 'ORDER_PREVIEWED', { preview, modifies: orderId }, { accountId: a.accountId, orderId, snapshot: a.gate.snapshot }));
   return preview;
 }
 
@@ -121,7 +120,7 @@ export async function modifyOrder(ctx: OrderContext, orderId: string, input: Mod
   const key = options.idempotencyKey ?? null;
   if (key === null) return modifyOnce(ctx, orderId, changes, previewId, null).catch(unwrap);
 
-  const owner = callerIdentity();
+  const owner = callerIdentity(ctx);
   const requestHash = hashOf({ orderId, changes });
   // A claim its gateway abandoned mid-request is taken over (claims.ts): a modification sets absolute values, so sending it again is safe.
   const { claim } = await claimKey(ctx, { scope: MODIFY_SCOPE, key, owner, requestHash });
@@ -133,14 +132,14 @@ export async function modifyOrder(ctx: OrderContext, orderId: string, input: Mod
   if (claim.kind === 'in-progress') throw new IdempotencyConflictError('A request with this idempotency key is still being processed; retry shortly', 'IDEMPOTENCY_IN_PROGRESS', { key });
   try {
     const result = await modifyOnce(ctx, orderId, changes, previewId, key);
-    await ctx.audit.completeIdempotent(MODIFY_SCOPE, key, { kind: 'result', result } satisfies Stored);
+    await ctx.audit.completeIdempotent(MODIFY_SCOPE, key, { kind: 'result', result } satisfies Stored, writeFor(ctx));
     return result;
   } catch (err) {
     if (err instanceof AfterTransmit) {
-      await ctx.audit.completeIdempotent(MODIFY_SCOPE, key, { kind: 'error', code: err.inner.code, message: err.inner.message, details: err.inner.details } satisfies Stored);
+      await ctx.audit.completeIdempotent(MODIFY_SCOPE, key, { kind: 'error', code: err.inner.code, message: err.inner.message, details: err.inner.details } satisfies Stored, writeFor(ctx));
       throw err.inner;
     }
-    await ctx.audit.releaseIdempotent(MODIFY_SCOPE, key);
+    await ctx.audit.releaseIdempotent(MODIFY_SCOPE, key, writeFor(ctx));
     throw err;
   }
 }
@@ -157,17 +156,17 @@ async function modifyOnce(ctx: OrderContext, orderId: string, changes: OrderModi
   if (!a.riskPassed) {
     const failed = a.riskChecks.filter((c) => !c.passed);
     for (const c of failed) ctx.metrics.riskBlocks.inc({ check: c.name });
-    await ctx.audit.append(auditRow('RISK_BLOCKED', { modifies: orderId, spec: next, failedChecks: failed, riskChecks: a.riskChecks }, refs));
+    await ctx.audit.append(auditRow(ctx, 'RISK_BLOCKED', { modifies: orderId, spec: next, failedChecks: failed, riskChecks: a.riskChecks }, refs));
     throw new RiskLimitError(`Modification refused by risk limits: ${failed.map((c) => `${c.name} (${c.message})`).join('; ')}`, { failedChecks: failed });
   }
   if (a.gate.outcome === 'BLOCK') {
-    await ctx.audit.append(auditRow('GATE_BLOCKED', { modifies: orderId, spec: next, gate: { code: a.gate.code, reason: a.gate.reason } }, refs));
+    await ctx.audit.append(auditRow(ctx, 'GATE_BLOCKED', { modifies: orderId, spec: next, gate: { code: a.gate.code, reason: a.gate.reason } }, refs));
     assertNotBlocked(a.gate);
   }
   const need = a.gate.outcome === 'TRANSMIT' ? approvalNeedFor(ctx, a) : null;
   if (need?.required) {
     // An approved order must stay the order that was approved: a change that would need approval is refused, never sent unapproved.
-    await ctx.audit.append(auditRow('ORDER_MODIFY_REJECTED', { modifies: orderId, spec: next, approvalRequired: need.reasons }, refs));
+    await ctx.audit.append(auditRow(ctx, 'ORDER_MODIFY_REJECTED', { modifies: orderId, spec: next, approvalRequired: need.reasons }, refs));
     throw new ApprovalError('APPROVAL_REQUIRED', `This modification would need a person's approval (${need.reasons.join('; ')}); cancel order ${orderId} and place the changed order, which then waits for approval. Nothing was sent.`, {
       orderId,
       reasons: need.reasons,
@@ -183,11 +182,11 @@ async function modifyOnce(ctx: OrderContext, orderId: string, changes: OrderModi
     filledQuantity: o.filledQuantity,
     remainingQuantity: o.remainingQuantity,
     message,
-    correlationId: currentContext().correlationId,
+    correlationId: requestOf(ctx).correlationId,
     idempotentReplay: false,
   });
   if (a.gate.outcome === 'SIMULATE') {
-    await ctx.audit.append(auditRow('ORDER_MODIFY_SIMULATED', { ...detail, reason: a.gate.reason }, refs));
+    await ctx.audit.append(auditRow(ctx, 'ORDER_MODIFY_SIMULATED', { ...detail, reason: a.gate.reason }, refs));
     // Counted like a simulated placement, so a strategy tested with ORDERS_ENABLED=false meets the same rate limits.
     ctx.risk.recordModified(ctx.clock.now());
     return result(next, current, false, `Not sent: ${a.gate.reason ?? 'orders are simulated'}`);
@@ -196,7 +195,7 @@ async function modifyOnce(ctx: OrderContext, orderId: string, changes: OrderModi
   if (!status.connected) throw new BrokerConnectionError(`The broker is ${status.state}; the modification was not sent`, 'BROKER_UNAVAILABLE');
   try {
     // The request is in the log before it leaves the gateway, as a new order's is.
-    await ctx.audit.append(auditRow('ORDER_MODIFY_REQUESTED', detail, refs));
+    await ctx.audit.append(auditRow(ctx, 'ORDER_MODIFY_REQUESTED', detail, refs));
   } catch (err) {
     const gw = toGatewayError(err);
     if (gw instanceof AuditError) throw new AuditError(`The audit log could not record the modification, so nothing was sent: ${gw.message}`, 'AUDIT_UNAVAILABLE', undefined, { cause: err });
@@ -219,14 +218,14 @@ async function modifyOnce(ctx: OrderContext, orderId: string, changes: OrderModi
     const latest = await withOrderLock(ctx, orderId, async () => {
       const now = (await ctx.audit.getOrder(orderId)) ?? current;
       const filled = Math.max(now.filledQuantity, ack.state.filledQuantity);
-      const version = { ...versionFrom(now, { filledQuantity: filled, remainingQuantity: Math.max(0, next.quantity - filled), statusMessage: ack.message }, now.fills, currentContext().correlationId), spec: next };
-      await ctx.audit.recordOrder(auditRow('ORDER_MODIFIED', { previous: current.spec, spec: next, brokerStatus: ack.state.status, message: ack.message }, refs), version);
+      const version = { ...versionFrom(now, { filledQuantity: filled, remainingQuantity: Math.max(0, next.quantity - filled), statusMessage: ack.message }, now.fills, requestOf(ctx).correlationId), spec: next };
+      await ctx.audit.recordOrder(auditRow(ctx, 'ORDER_MODIFIED', { previous: current.spec, spec: next, brokerStatus: ack.state.status, message: ack.message }, refs), version);
       return now;
     });
     const after = (await applyBrokerState(ctx, updateFrom(ack.state)))?.order ?? (await ctx.audit.getOrder(orderId)) ?? latest;
     return result(next, after, true, ack.message);
   }
-  await ctx.audit.append(auditRow('ORDER_MODIFY_REJECTED', { spec: next, brokerStatus: ack.state.status, message: ack.message }, refs));
+  await ctx.audit.append(auditRow(ctx, 'ORDER_MODIFY_REJECTED', { spec: next, brokerStatus: ack.state.status, message: ack.message }, refs));
   const after = (await applyBrokerState(ctx, updateFrom(ack.state)))?.order ?? current;
   if (TERMINAL_STATUSES.has(ack.state.status)) {
     throw new AfterTransmit(new OrderError('ORDER_NOT_MODIFIABLE', `Order ${orderId} is ${ack.state.status} at the broker; the modification was not applied (${ack.message ?? 'no reason given'})`, { orderId, status: after.status }));

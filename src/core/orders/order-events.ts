@@ -10,10 +10,10 @@
 import { inScope } from '../audit/scope.js';
 import type { BrokerOrderState } from '../broker/port.js';
 import type { OrderUpdateRows } from '../audit/types.js';
-import { currentContext, withContext } from '../logging.js';
+import { systemContext, type RequestContext } from '../logging.js';
 import { TERMINAL_STATUSES, type Fill, type OrderDetail, type OrderStatus } from '../models.js';
 import { recordAccountExecution } from './account-executions.js';
-import { auditRow, rowStamp, stampedRow, type OrderContext, type RowStamp } from './context.js';
+import { auditRow, forRequest, requestOf, rowStamp, stampedRow, type OrderContext, type RowStamp } from './context.js';
 import { avgPriceOf, EVENT_FOR_STATUS, versionFrom, versionFromBroker } from './mapping.js';
 import { queueOrderUpdate } from './order-lock.js';
 import { CoalescedRuns } from './coalesced-runs.js';
@@ -68,7 +68,7 @@ export const updateFrom = (state: BrokerOrderState): StateUpdate => ({
  * (updateOrder), so a status and a fill of one order arriving together share one transaction.
  */
 export function applyBrokerState(ctx: OrderContext, update: StateUpdate, eventOverride?: 'ORDER_RECONCILED'): Promise<Applied | null> {
-  const stamp = rowStamp();
+  const stamp = rowStamp(ctx);
   const scope = ctx.scope();
   return queueOrderUpdate(ctx, update.orderId, () =>
     // A later version is restored by reconciliation if a power cut loses it: no fsync needed.
@@ -116,7 +116,7 @@ async function countOutcome(ctx: OrderContext, order: OrderDetail): Promise<void
         const reason = `circuit breaker: ${ctx.config.risk.circuitBreakerRejections} consecutive rejections`;
         // The breaker engages the switch, not the caller whose order was the last rejected; its request id links the two.
         // Awaited: once the Nth rejection is answered, the switch is engaged and the next order is refused.
-        await withContext({ interface: 'system', correlationId: currentContext().correlationId, apiKeyName: null }, () => ctx.onBreaker?.(reason));
+        await ctx.onBreaker?.(reason, systemContext(requestOf(ctx).correlationId));
       }
     } else if (order.status === 'ACCEPTED' || order.status === 'FILLED') await ctx.risk.recordOutcome('accepted');
   } catch (err) {
@@ -127,7 +127,7 @@ async function countOutcome(ctx: OrderContext, order: OrderDetail): Promise<void
 
 /** Adds one execution to its order (once per execId), decided inside the store's transaction as applyBrokerState. */
 export function applyFill(ctx: OrderContext, fill: Fill, eventOverride?: 'ORDER_RECONCILED'): Promise<Applied | null> {
-  const stamp = rowStamp();
+  const stamp = rowStamp(ctx);
   const scope = ctx.scope();
   let previous: OrderStatus | null = null;
   return queueOrderUpdate(ctx, fill.orderId, () =>
@@ -182,27 +182,24 @@ const refs = (o: OrderDetail): { accountId: string | null; orderId: string; snap
 
 /** An order the gateway did not place but finds working at the broker (another client, an earlier run). */
 export async function adoptBrokerOrder(ctx: OrderContext, state: BrokerOrderState, fills: Fill[]): Promise<OrderDetail> {
-  const version = versionFromBroker(state, fills, currentContext().correlationId, ctx.identityFor(state.accountId));
-  const { order } = await ctx.audit.recordOrder(auditRow('ORDER_RECONCILED', { adopted: true, status: state.status }, { accountId: state.accountId, orderId: state.orderId, snapshot: null }), version);
+  const version = versionFromBroker(state, fills, requestOf(ctx).correlationId, ctx.identityFor(state.accountId));
+  const { order } = await ctx.audit.recordOrder(auditRow(ctx, 'ORDER_RECONCILED', { adopted: true, status: state.status }, { accountId: state.accountId, orderId: state.orderId, snapshot: null }), version);
   return order;
 }
 
 export interface OrderEventHooks {
   /** A rejection streak or the daily loss limit asks for the kill switch. */
-  onBreaker(reason: string): Promise<void>;
+  onBreaker(reason: string, request?: RequestContext): Promise<void>;
   /** The broker came back after a loss: settle every open order. */
   onReconnect(): void;
 }
 
 export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): () => void {
-  const guard = (what: string, fn: () => Promise<void>): void =>
-    void withContext({ interface: 'system', correlationId: undefined, apiKeyName: null }, async () => {
-      try {
-        await fn();
-      } catch (err) {
-        ctx.logger.error({ err }, `could not record ${what}; reconciliation will settle it`);
-      }
-    });
+  // Each broker event is its own piece of system work, with its own correlation id on its rows and lines.
+  const guard = (what: string, fn: (event: OrderContext) => Promise<void>): void => {
+    const event = forRequest(ctx, systemContext());
+    fn(event).catch((err: unknown) => event.logger.error({ err }, `could not record ${what}; reconciliation will settle it`));
+  };
   let lost = false;
   ctx.onBreaker = hooks.onBreaker;
   let detached = false;
@@ -220,32 +217,32 @@ export function attachOrderEvents(ctx: OrderContext, hooks: OrderEventHooks): ()
   const checkDailyLoss = (account: string): void => lossChecks.request(account);
   const offs = [
     ctx.broker.on('orderStatus', (state) =>
-      guard('an order status', async () => {
+      guard('an order status', async (event) => {
         // A change counts toward the circuit breaker inside applyBrokerState.
-        await applyBrokerState(ctx, updateFrom(state));
+        await applyBrokerState(event, updateFrom(state));
       }),
     ),
     ctx.broker.on('fill', (fill) =>
-      guard('a fill', async () => {
-        const account = (await applyFill(ctx, fill))?.order.accountId;
+      guard('a fill', async (event) => {
+        const account = (await applyFill(event, fill))?.order.accountId;
         if (account) checkDailyLoss(account);
       }),
     ),
     // An execution without an order (expiry, assignment, liquidation): its own FILLED record.
-    ctx.broker.on('accountExecution', (event) =>
-      guard('an execution without an order', async () => {
-        if (await recordAccountExecution(ctx, event)) checkDailyLoss(event.accountId);
+    ctx.broker.on('accountExecution', (execution) =>
+      guard('an execution without an order', async (event) => {
+        if (await recordAccountExecution(event, execution)) checkDailyLoss(execution.accountId);
       }),
     ),
-    ctx.broker.on('connection', (event) =>
-      guard('a connection change', async () => {
-        if (event.state === 'disconnected' || event.state === 'degraded') {
+    ctx.broker.on('connection', (change) =>
+      guard('a connection change', async (event) => {
+        if (change.state === 'disconnected' || change.state === 'degraded') {
           if (lost) return;
           lost = true;
-          await ctx.audit.append(auditRow('CONNECTION_LOST', { state: event.state, message: event.message, code: event.code ?? null }, { accountId: null, orderId: null, snapshot: null }));
-        } else if (event.state === 'connected' && lost) {
+          await ctx.audit.append(auditRow(event, 'CONNECTION_LOST', { state: change.state, message: change.message, code: change.code ?? null }, { accountId: null, orderId: null, snapshot: null }));
+        } else if (change.state === 'connected' && lost) {
           lost = false;
-          await ctx.audit.append(auditRow('CONNECTION_RESTORED', { message: event.message, code: event.code ?? null }, { accountId: null, orderId: null, snapshot: null }));
+          await ctx.audit.append(auditRow(event, 'CONNECTION_RESTORED', { message: change.message, code: change.code ?? null }, { accountId: null, orderId: null, snapshot: null }));
           hooks.onReconnect();
         }
       }),

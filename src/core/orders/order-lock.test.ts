@@ -6,7 +6,9 @@
  * once every writer before it has finished.
  */
 import { describe, expect, it } from 'vitest';
-import type { OrderContext } from './context.js';
+import type { AuditStore } from '../audit/types.js';
+import { systemContext } from '../logging.js';
+import { forRequest, type OrderContext } from './context.js';
 import { queueOrderUpdate, withOrderLock } from './order-lock.js';
 
 /** A store write that commits when told to. */
@@ -22,17 +24,21 @@ function pendingWrite(log: string[], name: string): { start: () => Promise<strin
   };
 }
 
+/** A client's order context: the queues belong to its store, which every request's context shares. */
+const clientContext = (): OrderContext => ({ audit: {} as AuditStore }) as OrderContext;
+
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('the writers of one order', () => {
-  it('updates queue one behind the other without waiting for a commit, and each settles after those before it', async () => {
-    const ctx = {} as OrderContext;
+  it('updates queue one behind the other without waiting for a commit, and each settles after those before it, whichever request made them', async () => {
+    const ctx = clientContext();
     const log: string[] = [];
     const a = pendingWrite(log, 'a');
     const b = pendingWrite(log, 'b');
     const settled: string[] = [];
-    const first = queueOrderUpdate(ctx, '1', a.start).then((v) => settled.push(v));
-    const second = queueOrderUpdate(ctx, '1', b.start).then((v) => settled.push(v));
+    // A request's answer and a broker event of one order (forRequest: two contexts of one client).
+    const first = queueOrderUpdate(forRequest(ctx, systemContext('request')), '1', a.start).then((v) => settled.push(v));
+    const second = queueOrderUpdate(forRequest(ctx, systemContext('event')), '1', b.start).then((v) => settled.push(v));
     await turn();
     expect(log).toEqual(['a queued', 'b queued']);
     b.commit();
@@ -45,7 +51,7 @@ describe('the writers of one order', () => {
   });
 
   it('a writer that reads the order itself waits for the update before it to finish, and an update after it waits for it', async () => {
-    const ctx = {} as OrderContext;
+    const ctx = clientContext();
     const log: string[] = [];
     const a = pendingWrite(log, 'a');
     const c = pendingWrite(log, 'c');
@@ -65,7 +71,7 @@ describe('the writers of one order', () => {
   });
 
   it('an update over several orders waits for the writers of each; other orders are not held up', async () => {
-    const ctx = {} as OrderContext;
+    const ctx = clientContext();
     const log: string[] = [];
     const a = pendingWrite(log, 'a');
     const other = pendingWrite(log, 'other');

@@ -16,6 +16,7 @@
  *   has finished, so whoever awaits it sees what they did (the circuit
  *   breaker's count, say) as withOrderLock's callers do.
  */
+import type { AuditStore } from '../audit/types.js';
 import type { OrderContext } from './context.js';
 
 interface OrderQueue {
@@ -25,12 +26,13 @@ interface OrderQueue {
   queued: Promise<unknown>;
 }
 
-const queues = new WeakMap<OrderContext, Map<string, OrderQueue>>();
+// Keyed by the client's store, which every request's order context (forRequest) shares with the client's own.
+const queues = new WeakMap<AuditStore, Map<string, OrderQueue>>();
 const ignore = (): undefined => undefined;
 
 function queueOf(ctx: OrderContext, orderId: string): { byOrder: Map<string, OrderQueue>; q: OrderQueue } {
-  let byOrder = queues.get(ctx);
-  if (!byOrder) queues.set(ctx, (byOrder = new Map()));
+  let byOrder = queues.get(ctx.audit);
+  if (!byOrder) queues.set(ctx.audit, (byOrder = new Map()));
   const q = byOrder.get(orderId) ?? { done: Promise.resolve(), queued: Promise.resolve() };
   return { byOrder, q };
 }

@@ -35,10 +35,9 @@ import { assertNotBlocked } from '../gates.js';
 import type { PlaceOptions, PlaceOrderInput } from '../client/interface.js';
 import { hashOf } from '../hashing.js';
 import { parseOnce, parseOnceWith } from '../parse-once.js';
-import { currentContext } from '../logging.js';
 import { PlaceOrderRequest, type OrderDetail, type OrderResult, type OrderSpec } from '../models.js';
 import { assess, type Assessment } from './assess.js';
-import { auditRow, type OrderContext } from './context.js';
+import { auditRow, requestOf, writeFor, type OrderContext } from './context.js';
 import { bracketChildren, type PlannedOrder } from './brackets.js';
 import { resultFrom } from './mapping.js';
 import { applyBrokerState } from './order-events.js';
@@ -88,7 +87,7 @@ export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, opti
   const key = options.idempotencyKey ?? (spec.clientOrderId !== undefined ? `coid:${accountId}:${spec.clientOrderId}` : null);
   if (key === null) return placeOnce(ctx, spec, previewId, accountId, null).catch(unwrap);
 
-  const opened = await openClaim(ctx, { scope: SCOPE, key, owner: callerIdentity(), requestHash: hashOf({ spec, accountId }) });
+  const opened = await openClaim(ctx, { scope: SCOPE, key, owner: callerIdentity(ctx), requestHash: hashOf({ spec, accountId }) });
   if (opened.kind === 'answered') return answer(opened.claim, key);
   const placing: PlaceKey = { claim: opened.claim, held: opened.held };
   if (opened.abandonedSince !== null) {
@@ -96,31 +95,31 @@ export async function placeOrder(ctx: OrderContext, input: PlaceOrderInput, opti
     // only if it may have been sent (the log is written first): settle from there.
     const orphan = await recoverOrphan(ctx, key, opened.abandonedSince);
     if (orphan) {
-      await ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result: orphan } satisfies Stored);
+      await ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result: orphan } satisfies Stored, writeFor(ctx));
       return { ...orphan, idempotentReplay: true };
     }
   }
   // A replay of this key was answered above; a new key must not reuse another order's clientOrderId.
   const taken = options.idempotencyKey !== undefined && spec.clientOrderId !== undefined ? await ctx.audit.findOrderByClientOrderId(accountId, spec.clientOrderId) : null;
   if (taken) {
-    if (placing.held) await ctx.audit.releaseIdempotent(SCOPE, key);
+    if (placing.held) await ctx.audit.releaseIdempotent(SCOPE, key, writeFor(ctx));
     throw new IdempotencyConflictError(`clientOrderId ${spec.clientOrderId ?? ''} is already used by order ${taken.orderId}`, 'IDEMPOTENCY_CONFLICT', { orderId: taken.orderId });
   }
   try {
     const result = await placeOnce(ctx, spec, previewId, accountId, placing);
     // If a power cut loses the stored result, the order itself is in the log and recoverOrphan finds it.
-    if (placing.held && placing.completed !== true) await ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result } satisfies Stored, RELAXED);
+    if (placing.held && placing.completed !== true) await ctx.audit.completeIdempotent(SCOPE, key, { kind: 'result', result } satisfies Stored, writeFor(ctx, RELAXED));
     return result;
   } catch (err) {
     if (err instanceof ClaimedElsewhere) return answer(err.claim, key);
     if (err instanceof AfterTransmit) {
       if (placing.completed === true) throw err.inner;
-      await ctx.audit.completeIdempotent(SCOPE, key, { kind: 'error', code: err.inner.code, message: err.inner.message, details: err.inner.details } satisfies Stored);
+      await ctx.audit.completeIdempotent(SCOPE, key, { kind: 'error', code: err.inner.code, message: err.inner.message, details: err.inner.details } satisfies Stored, writeFor(ctx));
       throw err.inner;
     }
     // Nothing reached the broker: a retry (after fixing the cause) may place it.
     if (placing.held) {
-      await ctx.audit.releaseIdempotent(SCOPE, key);
+      await ctx.audit.releaseIdempotent(SCOPE, key, writeFor(ctx));
       throw err;
     }
     // Never claimed: if a request with this key got further meanwhile (this one raced it), answer as it does.
@@ -141,9 +140,9 @@ function answer(claim: IdempotencyClaimed, key: string): OrderResult {
  * whatever interface they came through; the interface itself for callers
  * without one (the library has its own scope). Another caller's replay is refused.
  */
-export function callerIdentity(): string {
-  const ctx = currentContext();
-  return ctx.apiKeyName !== null ? `key:${ctx.apiKeyName}` : ctx.interface;
+export function callerIdentity(ctx: Pick<OrderContext, 'request'>): string {
+  const request = requestOf(ctx);
+  return request.apiKeyName !== null ? `key:${request.apiKeyName}` : request.interface;
 }
 
 const unwrap = (err: unknown): never => {
@@ -188,11 +187,11 @@ async function placeOnce(ctx: OrderContext, spec: OrderSpec, previewId: string |
   if (!a.riskPassed) {
     const failed = a.riskChecks.filter((c) => !c.passed);
     for (const c of failed) ctx.metrics.riskBlocks.inc({ check: c.name });
-    await ctx.audit.append(auditRow('RISK_BLOCKED', { spec, failedChecks: failed, riskChecks: a.riskChecks }, refs));
+    await ctx.audit.append(auditRow(ctx, 'RISK_BLOCKED', { spec, failedChecks: failed, riskChecks: a.riskChecks }, refs));
     throw new RiskLimitError(`Order refused by risk limits: ${failed.map((c) => `${c.name} (${c.message})`).join('; ')}`, { failedChecks: failed });
   }
   if (a.gate.outcome === 'BLOCK') {
-    await ctx.audit.append(auditRow('GATE_BLOCKED', { spec, gate: { code: a.gate.code, reason: a.gate.reason } }, refs));
+    await ctx.audit.append(auditRow(ctx, 'GATE_BLOCKED', { spec, gate: { code: a.gate.code, reason: a.gate.reason } }, refs));
     assertNotBlocked(a.gate);
   }
   const planned = bracketChildren(spec);
@@ -211,7 +210,7 @@ async function claimBeforeHold(ctx: OrderContext, placing: PlaceKey): Promise<vo
   if (placing.held) return;
   const { scope, key, owner, requestHash } = placing.claim;
   // The claim reaches the disk with the durable APPROVAL_PENDING row that follows it (WAL order).
-  const begun = await ctx.audit.beginIdempotent(scope, key, owner, requestHash, RELAXED);
+  const begun = await ctx.audit.beginIdempotent(scope, key, owner, requestHash, writeFor(ctx, RELAXED));
   if (begun.kind !== 'new') throw new ClaimedElsewhere(begun);
   placing.held = true;
 }
@@ -235,7 +234,7 @@ async function simulate(ctx: OrderContext, a: Assessment, planned: PlannedOrder[
   ctx.risk.recordPlaced(a.spec, a.accountId, ctx.clock.now());
   ctx.metrics.ordersByStatus.inc({ status: 'SIMULATED' });
   const [parent, ...children] = orders as [OrderDetail, ...OrderDetail[]];
-  return resultFrom(parent, children, currentContext().correlationId, a.gate.reason);
+  return resultFrom(parent, children, requestOf(ctx).correlationId, a.gate.reason);
 }
 
 async function transmit(ctx: OrderContext, a: Assessment, planned: PlannedOrder[], key: string | null, placing: PlaceKey | null, approved?: ApprovedSend): Promise<OrderResult> {
@@ -284,7 +283,7 @@ async function transmit(ctx: OrderContext, a: Assessment, planned: PlannedOrder[
   // From here the order is at the broker: a failure must keep the idempotency key (AfterTransmit), never free it for a resend.
   const applied = Promise.all([ack, ...ack.children].map((s) => applyBrokerState(ctx, { orderId: s.orderId, status: s.status, message: s.message })));
   const placed = ids.slice(0, planned.length);
-  const answerOf = answerFrom(parentId, currentContext().correlationId, a.gate.warning ?? ack.message);
+  const answerOf = answerFrom(parentId, requestOf(ctx).correlationId, a.gate.warning ?? ack.message);
   if (placing?.held === true && key !== null) return completeWithAnswer(ctx, placing, key, placed, applied, answerOf);
   await applied.catch((err: unknown) => {
     throw new AfterTransmit(toGatewayError(err));
@@ -328,7 +327,7 @@ async function completeWithAnswer(ctx: OrderContext, placing: PlaceKey, key: str
   );
   let answer: Answer | null = null;
   const stored = await queueOrderUpdate(ctx, placed, () =>
-    ctx.audit.completeIdempotentFrom(SCOPE, key, placed, (orders) => storedOf((answer = answerOf(orders))), RELAXED),
+    ctx.audit.completeIdempotentFrom(SCOPE, key, placed, (orders) => storedOf((answer = answerOf(orders))), writeFor(ctx, RELAXED)),
   ).catch((err: unknown) => {
     throw new AfterTransmit(toGatewayError(err));
   });
@@ -360,7 +359,7 @@ async function recordNew(ctx: OrderContext, placing: PlaceKey | null, request: O
   const claim = placing !== null && (!placing.held || placing.claim.heldSince !== undefined) ? placing.claim : undefined;
   let outcome;
   try {
-    outcome = await ctx.audit.recordNewOrders({ ...request, claim });
+    outcome = await ctx.audit.recordNewOrders({ ...request, claim }, writeFor(ctx));
   } catch (err) {
     const gw = toGatewayError(err);
     if (gw instanceof OrderIdInUseError) throw gw;
@@ -376,7 +375,7 @@ async function recordNew(ctx: OrderContext, placing: PlaceKey | null, request: O
 function orderRow(ctx: OrderContext, a: Assessment, p: PlannedOrder, status: 'SIMULATED' | 'PENDING_SUBMIT', message: string | null, idempotencyKey: string | null, approvalId?: string): NewOrderRow {
   const isEntry = p.role === 'ENTRY';
   return {
-    entry: auditRow(status === 'SIMULATED' ? 'ORDER_SIMULATED' : 'ORDER_SUBMITTED', { spec: p.spec, contract: a.contract, role: p.role, referencePrice: a.referencePrice, riskChecks: isEntry ? a.riskChecks : undefined, idempotencyKey, approvalId }, {
+    entry: auditRow(ctx, status === 'SIMULATED' ? 'ORDER_SIMULATED' : 'ORDER_SUBMITTED', { spec: p.spec, contract: a.contract, role: p.role, referencePrice: a.referencePrice, riskChecks: isEntry ? a.riskChecks : undefined, idempotencyKey, approvalId }, {
       accountId: a.accountId,
       orderId: null,
       snapshot: a.gate.snapshot,
@@ -396,7 +395,7 @@ function orderRow(ctx: OrderContext, a: Assessment, p: PlannedOrder, status: 'SI
       commission: null,
       fills: [],
       statusMessage: message,
-      correlationId: currentContext().correlationId,
+      correlationId: requestOf(ctx).correlationId,
       // The order path's clock, the same one the risk windows are evaluated on.
       createdAt: new Date(ctx.clock.now()).toISOString(),
       brokerIdentity: ctx.identityFor(a.accountId),

@@ -24,7 +24,7 @@ export async function previewOrder(ctx: OrderContext, input: OrderSpecInput): Pr
   const notional = price === null ? null : toCents(new Decimal(price).times(spec.quantity).times(a.contract.multiplier));
   const { previewId, expiresAt } = ctx.previews.issue(spec);
   const preview: OrderPreview = { previewId, expiresAt, spec, referencePrice: price, estimatedNotional: notional, ...estimateFields(a, whatIf) };
-  await ctx.audit.append(auditRow('ORDER_PREVIEWED', { preview }, { accountId: a.accountId, orderId: null, snapshot: a.gate.snapshot }));
+  await ctx.audit.append(auditRow(ctx, 'ORDER_PREVIEWED', { preview }, { accountId: a.accountId, orderId: null, snapshot: a.gate.snapshot }));
   return preview;
 }
 

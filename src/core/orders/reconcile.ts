@@ -7,8 +7,8 @@
  * never executed did not survive; it is closed as CANCELLED with that reason,
  * never resent.
  */
-import { withContext } from '../logging.js';
-import type { OrderContext } from './context.js';
+import { systemContext } from '../logging.js';
+import { forRequest, type OrderContext } from './context.js';
 import { recordAccountExecution } from './account-executions.js';
 import { adoptBrokerOrder, applyBrokerState, applyFill, ownOrder, updateFrom } from './order-events.js';
 
@@ -21,41 +21,41 @@ export interface ReconcileReport {
   foreign: string[];
 }
 
-export function reconcileOrders(ctx: OrderContext): Promise<ReconcileReport> {
-  return withContext({ interface: 'system', correlationId: undefined, apiKeyName: null }, async () => {
-    const report: ReconcileReport = { checked: 0, updated: 0, adopted: 0, fillsAdded: 0, foreign: [] };
-    const [working, executions] = await Promise.all([ctx.broker.getOpenOrders(), ctx.broker.getExecutions()]);
-    for (const state of working) {
-      if (await ownOrder(ctx, state.orderId)) continue;
-      if (await ctx.audit.getOrder(state.orderId)) {
-        // The id is another broker's order in this store: adopting would write over its history.
-        report.foreign.push(state.orderId);
-        continue;
-      }
-      await adoptBrokerOrder(ctx, state, executions.filter((f) => f.orderId === state.orderId));
-      report.adopted++;
+export async function reconcileOrders(client: OrderContext): Promise<ReconcileReport> {
+  // System work: its rows and lines carry a correlation id of their own.
+  const ctx = forRequest(client, systemContext());
+  const report: ReconcileReport = { checked: 0, updated: 0, adopted: 0, fillsAdded: 0, foreign: [] };
+  const [working, executions] = await Promise.all([ctx.broker.getOpenOrders(), ctx.broker.getExecutions()]);
+  for (const state of working) {
+    if (await ownOrder(ctx, state.orderId)) continue;
+    if (await ctx.audit.getOrder(state.orderId)) {
+      // The id is another broker's order in this store: adopting would write over its history.
+      report.foreign.push(state.orderId);
+      continue;
     }
-    for (const fill of executions) {
-      if ((await applyFill(ctx, fill, 'ORDER_RECONCILED'))?.changed) report.fillsAdded++;
-    }
-    // Executions without an order (exercise, expiry, liquidation) the log missed: recorded once, by execution id.
-    for (const event of (await ctx.broker.getAccountExecutions?.()) ?? []) {
-      if (await recordAccountExecution(ctx, event)) report.fillsAdded++;
-    }
-    for (const order of await ctx.audit.openOrders(ctx.scope())) {
-      // Never sent: a simulated order, or one held for a person's approval (approvals/ settles those).
-      if (order.status === 'SIMULATED' || order.status === 'PENDING_APPROVAL') continue;
-      report.checked++;
-      const state = await ctx.broker.getOrder(order.orderId);
-      const update = state
-        ? updateFrom(state)
-        : { orderId: order.orderId, status: 'CANCELLED' as const, message: 'Not known to the broker at reconciliation and never executed: it did not survive; not resent' };
-      if ((await applyBrokerState(ctx, update, 'ORDER_RECONCILED'))?.changed) report.updated++;
-    }
-    if (report.foreign.length > 0) ctx.logger.warn({ orderIds: report.foreign }, 'orders working at the broker carry ids of another broker identity in this DATA_DIR; not adopted (give each broker its own DATA_DIR)');
-    // Quiet when there was nothing to settle: a clean start should not open with log lines.
-    const changed = report.updated + report.adopted + report.fillsAdded > 0;
-    ctx.logger[changed ? 'info' : 'debug'](report, 'orders reconciled with the broker');
-    return report;
-  });
+    await adoptBrokerOrder(ctx, state, executions.filter((f) => f.orderId === state.orderId));
+    report.adopted++;
+  }
+  for (const fill of executions) {
+    if ((await applyFill(ctx, fill, 'ORDER_RECONCILED'))?.changed) report.fillsAdded++;
+  }
+  // Executions without an order (exercise, expiry, liquidation) the log missed: recorded once, by execution id.
+  for (const event of (await ctx.broker.getAccountExecutions?.()) ?? []) {
+    if (await recordAccountExecution(ctx, event)) report.fillsAdded++;
+  }
+  for (const order of await ctx.audit.openOrders(ctx.scope())) {
+    // Never sent: a simulated order, or one held for a person's approval (approvals/ settles those).
+    if (order.status === 'SIMULATED' || order.status === 'PENDING_APPROVAL') continue;
+    report.checked++;
+    const state = await ctx.broker.getOrder(order.orderId);
+    const update = state
+      ? updateFrom(state)
+      : { orderId: order.orderId, status: 'CANCELLED' as const, message: 'Not known to the broker at reconciliation and never executed: it did not survive; not resent' };
+    if ((await applyBrokerState(ctx, update, 'ORDER_RECONCILED'))?.changed) report.updated++;
+  }
+  if (report.foreign.length > 0) ctx.logger.warn({ orderIds: report.foreign }, 'orders working at the broker carry ids of another broker identity in this DATA_DIR; not adopted (give each broker its own DATA_DIR)');
+  // Quiet when there was nothing to settle: a clean start should not open with log lines.
+  const changed = report.updated + report.adopted + report.fillsAdded > 0;
+  ctx.logger[changed ? 'info' : 'debug'](report, 'orders reconciled with the broker');
+  return report;
 }

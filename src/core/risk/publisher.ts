@@ -24,7 +24,7 @@ import { Decimal } from 'decimal.js';
 import type { AuditStore, ExposurePublication } from '../audit/types.js';
 import type { Broker } from '../broker/port.js';
 import type { Clock } from '../clock.js';
-import { withContext, type Logger } from '../logging.js';
+import { systemContext, type Logger } from '../logging.js';
 import { rateToDesk } from './desk.js';
 import type { RiskEngine } from './types.js';
 
@@ -77,9 +77,11 @@ export function startExposurePublisher(deps: PublisherDeps): ExposurePublisher {
   let stopped = false;
 
   const publishAll = async (): Promise<void> => {
+    // System work: one publication's rows carry a correlation id of their own.
+    const { correlationId } = systemContext();
     for (const accountId of deps.broker.accounts()) {
       // Relaxed: the next publication (seconds away) replaces a row a power cut would lose.
-      await deps.audit.publishExposure(await exposureOf(deps, accountId, desk.currency), { durability: 'relaxed' });
+      await deps.audit.publishExposure(await exposureOf(deps, accountId, desk.currency), { durability: 'relaxed', correlationId });
     }
   };
   const publishNow = (): Promise<void> => {
@@ -88,7 +90,7 @@ export function startExposurePublisher(deps: PublisherDeps): ExposurePublisher {
       again = true;
       return running;
     }
-    running = withContext({ interface: 'system', correlationId: undefined, apiKeyName: null }, publishAll)
+    running = publishAll()
       .catch((err: unknown) => deps.logger.warn({ err }, 'could not publish exposure for the desk limits; the next publication retries (others count it as stale meanwhile)'))
       .finally(() => {
         running = null;

@@ -5,7 +5,6 @@
  * only finds the previous version and inserts.
  */
 import type { AuditEntry, OrderDetail } from '../../models.js';
-import { currentContext } from '../../logging.js';
 import type { Sealer } from '../chain.js';
 import { auditRow, clientOrderIdReused, historyRow, isPlacement, stateLogRow } from '../row-builders.js';
 import { type HistoryRow, type StateChange, toAuditEntry, toOrderDetail } from '../rows.js';
@@ -19,6 +18,8 @@ export class ChainedRows {
     private readonly heads: PgHeads,
     private readonly sealer: Sealer,
     private readonly now: string,
+    /** The correlation id of the request this write serves, for its state_log rows. */
+    private readonly correlationId: string,
   ) {}
 
   async audit(entry: AuditAppend): Promise<AuditEntry> {
@@ -50,7 +51,7 @@ export class ChainedRows {
   }
 
   async state(change: StateChange): Promise<void> {
-    const row = stateLogRow(change, this.heads.next('state_log'), this.now, currentContext().correlationId, this.sealer);
+    const row = stateLogRow(change, this.heads.next('state_log'), this.now, this.correlationId, this.sealer);
     await insertRow(this.client, 'state_log', { ...row });
     this.heads.advance('state_log', row.id, row.hash);
   }

@@ -25,7 +25,7 @@ import { AuditError } from '../../errors.js';
 import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderEvent } from '../../models.js';
 import { anchorProblem } from '../anchors.js';
 import { CHAINS, Sealer } from '../chain.js';
-import { currentContext, withContext } from '../../logging.js';
+import { currentContext } from '../../logging.js';
 import { type AuditKey, auditKeyPath, generateKeyFile, keyFromText, readKeyFile } from '../key.js';
 import type {
   AuditAppend,
@@ -170,18 +170,16 @@ export class PostgresAuditStore implements AuditStore {
       const sealer = this.writable();
       const relaxed = options?.durability === 'relaxed';
       let left: { at: string; snapshot: HeadSnapshot } | null = null;
-      // A batch runs in the context of whichever write started it: each write runs in its own caller's, so
-      // the state_log rows it writes (idempotency claims and results) carry that request's correlation id.
-      const context = currentContext();
-      const result = await this.committer.submit(relaxed, (client, heads) =>
-        withContext(context, async () => {
-          const now = isoNow(this.clock);
-          const value = await fn(new ChainedRows(client, heads, sealer, now), client, now);
-          // The heads as this write left them: what its commit makes durable, for the checkpoint.
-          left = { at: now, snapshot: snapshotHeads(heads) };
-          return value;
-        }),
-      );
+      // A batch holds the writes of several requests: the state_log rows each write makes (idempotency claims
+      // and results) carry its own caller's correlation id, taken now, not that of whichever write came first.
+      const correlationId = options?.correlationId ?? currentContext().correlationId;
+      const result = await this.committer.submit(relaxed, async (client, heads) => {
+        const now = isoNow(this.clock);
+        const value = await fn(new ChainedRows(client, heads, sealer, now, correlationId), client, now);
+        // The heads as this write left them: what its commit makes durable, for the checkpoint.
+        left = { at: now, snapshot: snapshotHeads(heads) };
+        return value;
+      });
       this.ownCommits += 1;
       const committed = left as { at: string; snapshot: HeadSnapshot } | null;
       if (committed !== null) this.checkpoints.committed(committed.at, committed.snapshot, !relaxed, sealer);
@@ -345,8 +343,8 @@ export class PostgresAuditStore implements AuditStore {
     return guardPg('look up an idempotency key', () => peekKey(this.pool, { scope, key, owner, requestHash }));
   }
 
-  takeOverIdempotent(scope: string, key: string, seen: { since: string; instanceId: string | null }): Promise<string | null> {
-    return this.write('take over an idempotency key', undefined, (rows, client, now) => takeOverKey(client, rows, now, { scope, key, seen, instanceId: this.instanceId }));
+  takeOverIdempotent(scope: string, key: string, seen: { since: string; instanceId: string | null }, options?: WriteOptions): Promise<string | null> {
+    return this.write('take over an idempotency key', options, (rows, client, now) => takeOverKey(client, rows, now, { scope, key, seen, instanceId: this.instanceId }));
   }
 
   reserveOrderIds(count: number, floor: number): Promise<number> {

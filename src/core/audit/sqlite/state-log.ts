@@ -7,7 +7,7 @@
  * what the last chained row of each key says.
  */
 import type Database from 'better-sqlite3';
-import { currentContext } from '../../logging.js';
+import { newCorrelationId } from '../../logging.js';
 import type { ChainCheck, Sealer } from '../chain.js';
 import type { ChainHeads } from './chain-heads.js';
 import { fromJsonText } from '../json.js';
@@ -20,6 +20,11 @@ const COLUMNS = 'id, timestamp, correlation_id, kind, name, key, change, owner, 
 export class StateLog {
   private readonly insert: Database.Statement<[StateLogRow]>;
   private readonly latestOf: Database.Statement<[string], StateLogRow>;
+  /**
+   * The correlation id of the write in progress: the store sets it before each write of a batch runs
+   * (synchronously, in its transaction), so every row carries its own request's id.
+   */
+  correlationId: string = newCorrelationId();
 
   constructor(
     private readonly db: Database.Database,
@@ -35,7 +40,7 @@ export class StateLog {
 
   /** Appends one chained change. Must run inside the IMMEDIATE transaction that makes the change. */
   appendInTransaction(change: StateChange, sealer: Sealer, now: string): void {
-    const row = stateLogRow(change, this.heads.next('state_log'), now, currentContext().correlationId, sealer);
+    const row = stateLogRow(change, this.heads.next('state_log'), now, this.correlationId, sealer);
     this.insert.run(row);
     this.heads.advance('state_log', row.id, row.hash);
   }

@@ -40,7 +40,7 @@
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { type Clock, isoNow, systemClock } from '../../clock.js';
-import { currentContext, withContext } from '../../logging.js';
+import { currentContext } from '../../logging.js';
 import { AuditError } from '../../errors.js';
 import type { AuditEntry, AuditPage, AuditQuery, AuditVerifyResult, Fill, OrderDetail, OrderEvent } from '../../models.js';
 import { anchorProblem, type StoredAnchor } from '../anchors.js';
@@ -256,23 +256,22 @@ class Store implements SqliteAuditStore {
   private write<T>(what: string, options: WriteOptions | undefined, fn: (sealer: Sealer, now: string) => T): Promise<T> {
     try {
       const sealer = this.writable();
-      // The batch runs in the context of whichever write scheduled it: each write runs in its own caller's,
-      // so the state_log rows it writes (idempotency claims and results) carry that request's correlation id.
-      const context = currentContext();
-      return this.group.enqueue(what, options?.durability !== 'relaxed', (now) =>
-        withContext(context, () => {
-          // A write that throws is rolled back alone (its SAVEPOINT): the heads it moved and the versions it wrote go with it.
-          const heads = this.heads.save();
-          const versions = this.history.pendingMark();
-          try {
-            return fn(sealer, now);
-          } catch (err) {
-            this.heads.restore(heads);
-            this.history.rollBackTo(versions);
-            throw err;
-          }
-        }),
-      );
+      // A batch holds the writes of several requests: the state_log rows each write makes (idempotency claims
+      // and results) carry its own caller's correlation id, taken now, not that of whichever write came first.
+      const correlationId = options?.correlationId ?? currentContext().correlationId;
+      return this.group.enqueue(what, options?.durability !== 'relaxed', (now) => {
+        // A write that throws is rolled back alone (its SAVEPOINT): the heads it moved and the versions it wrote go with it.
+        const heads = this.heads.save();
+        const versions = this.history.pendingMark();
+        this.stateLog.correlationId = correlationId;
+        try {
+          return fn(sealer, now);
+        } catch (err) {
+          this.heads.restore(heads);
+          this.history.rollBackTo(versions);
+          throw err;
+        }
+      });
     } catch (err) {
       return Promise.reject(toAuditError(err, what));
     }
@@ -545,8 +544,8 @@ class Store implements SqliteAuditStore {
     });
   }
 
-  takeOverIdempotent(scope: string, key: string, seen: { since: string; instanceId: string | null }): Promise<string | null> {
-    return this.write('take over an idempotency key', undefined, (sealer, now) => this.keys.takeOverClaim(scope, key, seen, this.instanceId, sealer, now));
+  takeOverIdempotent(scope: string, key: string, seen: { since: string; instanceId: string | null }, options?: WriteOptions): Promise<string | null> {
+    return this.write('take over an idempotency key', options, (sealer, now) => this.keys.takeOverClaim(scope, key, seen, this.instanceId, sealer, now));
   }
 
   reserveOrderIds(count: number, floor: number): Promise<number> {
