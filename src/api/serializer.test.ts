@@ -37,6 +37,46 @@ describe('response serialisation (fast-json-stringify from the zod models)', () 
     expect(() => serialize(withoutSymbol)).toThrow();
   });
 
+  /** QUOTE with a field that counts how often a serializer reads it. */
+  const counted = (): { quote: models.Quote; reads: () => number } => {
+    let reads = 0;
+    const quote = { ...QUOTE };
+    Object.defineProperty(quote, 'symbol', { enumerable: true, get: () => (reads++, 'AAPL') });
+    return { quote, reads: () => reads };
+  };
+
+  it('writes a frozen value of a flat schema once: the same object again gets the same text without being read', () => {
+    const serialize = compile(models.Quote);
+    const { quote, reads } = counted();
+    Object.freeze(quote);
+    const first = serialize(quote);
+    expect(serialize(quote)).toBe(first);
+    expect(reads()).toBe(1);
+    // Another object, even with equal fields, is written afresh, and then remembered in its place.
+    const other = Object.freeze({ ...QUOTE, bid: 1 });
+    expect(JSON.parse(serialize(other))).toMatchObject({ bid: 1 });
+    expect(serialize(quote)).toBe(first);
+    expect(reads()).toBe(2);
+  });
+
+  it('writes a value that is not frozen afresh every time: it may have changed since', () => {
+    const serialize = compile(models.Quote);
+    const { quote, reads } = counted();
+    expect(JSON.parse(serialize(quote))).toMatchObject({ bid: 189.5 });
+    quote.bid = 190;
+    expect(JSON.parse(serialize(quote))).toMatchObject({ bid: 190 });
+    expect(reads()).toBe(2);
+  });
+
+  it('remembers nothing for a schema with nested fields: freezing an object does not freeze what it holds', () => {
+    const serialize = compile(z.object({ quote: models.Quote }));
+    const inner = { ...QUOTE };
+    const outer = Object.freeze({ quote: inner });
+    expect(JSON.parse(serialize(outer))).toMatchObject({ quote: { bid: 189.5 } });
+    inner.bid = 190;
+    expect(JSON.parse(serialize(outer))).toMatchObject({ quote: { bid: 190 } });
+  });
+
   it('a union keeps the zod parse: /health answers either body', () => {
     const serialize = compile(models.Health.or(models.HealthStatus));
     expect(JSON.parse(serialize({ status: 'ok' }))).toEqual({ status: 'ok' });

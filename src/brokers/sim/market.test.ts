@@ -76,6 +76,17 @@ describe('history and live quotes agree', () => {
     }
   });
 
+  it('hands every caller at one instant the same frozen quote, and a new one the next millisecond', () => {
+    const m = new Market(42, 'always-open');
+    const q = m.quote(aapl, MON_10ET);
+    expect(Object.isFrozen(q)).toBe(true);
+    expect(m.quote(aapl, MON_10ET)).toBe(q);
+    const next = m.quote(aapl, MON_10ET + 1);
+    expect(next).not.toBe(q);
+    expect(next.timestamp).toBe(new Date(MON_10ET + 1).toISOString());
+    expect(q.timestamp).toBe(new Date(MON_10ET).toISOString());
+  });
+
   it("the quote's high and low are the daily bar's, widened by the last trade", () => {
     const m = new Market(42, 'real');
     for (const minutes of [1, 12, 95, 300]) {

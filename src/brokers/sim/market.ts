@@ -58,7 +58,7 @@ export class Market {
   /** The fair price rounded to the tick per instant (TRADES and MIDPOINT bars, and quotes' OHLC). */
   private readonly tradePrices = new WeakMap<Instrument, Memo<number, number>>();
   /** The last quote per instrument and the instant it was made for (quotes are pure in (instrument, t)). */
-  private readonly lastQuotes = new WeakMap<Instrument, { t: number; quote: Quote }>();
+  private readonly lastQuotes = new WeakMap<Instrument, { t: number; quote: Readonly<Quote> }>();
   /** The last quote's day-range sample instants and their prices, per instrument (see dayRange). */
   private readonly daySamples = new WeakMap<Instrument, { from: number; instants: number[]; prices: number[] }>();
   /** The previous close per instrument and the New York day it was asked on (a pure function of the two). */
@@ -408,12 +408,22 @@ export class Market {
   // Quotes
   // -------------------------------------------------------------------------
 
-  /** A full quote snapshot: the touch plus the day's open/high/low, the previous close and the day's volume. */
-  quote(inst: Instrument, t: number): Quote {
+  /**
+   * A full quote snapshot: the touch plus the day's open/high/low, the previous close and the day's volume.
+   * Frozen and shared: every caller asking for the same instant gets the same object, so nobody can change
+   * what the next one reads, and the API writes its JSON once per instant (api/serializer.ts remembers the
+   * last frozen answer it wrote).
+   */
+  quote(inst: Instrument, t: number): Readonly<Quote> {
     const last = this.lastQuotes.get(inst);
-    if (last && last.t === t) return { ...last.quote };
-    const quote = this.computeQuote(inst, t);
-    this.lastQuotes.set(inst, { t, quote: { ...quote } });
+    if (last && last.t === t) return last.quote;
+    const quote = Object.freeze(this.computeQuote(inst, t));
+    if (last) {
+      last.t = t;
+      last.quote = quote;
+    } else {
+      this.lastQuotes.set(inst, { t, quote });
+    }
     return quote;
   }
 
