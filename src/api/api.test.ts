@@ -367,6 +367,27 @@ describe('metrics', () => {
     expect(res.text).toContain('route="/api/market/quote"');
     expectError(await get('/metrics', null), 401, 'UNAUTHORIZED');
   });
+
+  it('counts every answered request once, by route pattern and status: answers, refusals and unknown paths', async () => {
+    const count = async (labels: string): Promise<number> => {
+      const text = (await get('/metrics', KEYS.admin)).text;
+      const line = text.split('\n').find((l) => l.startsWith('ibkr_gateway_http_request_seconds_count{') && l.includes(labels));
+      return line === undefined ? 0 : Number(line.split(' ').at(-1));
+    };
+    const series = {
+      quote: 'method="GET",route="/api/market/quote",status="200"',
+      refused: 'method="GET",route="/api/market/quote",status="401"',
+      unknown: 'method="GET",route="unmatched",status="404"',
+    };
+    const before = { quote: await count(series.quote), refused: await count(series.refused), unknown: await count(series.unknown) };
+    expect((await get('/api/market/quote?symbol=AAPL')).status).toBe(200);
+    expect((await get('/api/market/quote?symbol=AAPL')).status).toBe(200);
+    expectError(await get('/api/market/quote?symbol=AAPL', null), 401, 'UNAUTHORIZED');
+    expect((await get('/api/no-such-route')).status).toBe(404);
+    expect(await count(series.quote)).toBe(before.quote + 2);
+    expect(await count(series.refused)).toBe(before.refused + 1);
+    expect(await count(series.unknown)).toBe(before.unknown + 1);
+  });
 });
 
 describe('unexpected failures', () => {

@@ -5,13 +5,14 @@
  * GatewayClient and back.
  */
 import type { AddressInfo } from 'node:net';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiKey } from '../core/config.js';
 import { VERSION } from '../core/version.js';
 import type { GatewayClient } from '../core/client/interface.js';
 import type { AuthThrottleOptions } from './auth-throttle.js';
 import { createClientErrorHandler } from './client-error.js';
+import { CompletionController } from './completion.js';
 import { CORRELATION_HEADER, correlationIdFor, enterContext } from './context.js';
 import { BODY_LIMIT_BYTES, errorHandler, notFoundHandler, validatorCompiler } from './errors.js';
 import { resolveApiKeys } from './keys.js';
@@ -62,6 +63,7 @@ const OWN_COMPILERS = { buildValidator: () => validatorCompiler, buildSerializer
 export async function buildApiServer(client: GatewayClient, options: ApiServerOptions = {}): Promise<FastifyInstance> {
   const keys = options.apiKeys ?? resolveApiKeys(client.config).keys;
   const logger = options.logger ?? client.logger;
+  const completion = new CompletionController(client.metrics.httpRequestSeconds);
   const app: ApiInstance = Fastify({
     // Its per-request children are made only when a request logs (lazy-logger.ts).
     loggerInstance: lazyLoggerFor(logger),
@@ -69,8 +71,9 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
     bodyLimit: BODY_LIMIT_BYTES,
     // Requests Node's parser refuses answer in the API's error shape too.
     clientErrorHandler: createClientErrorHandler(logger),
-    // The core logs what matters inside a request; a line per request would cost more than the request itself.
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'correlationId' }),
+    // The latency histogram and the closing connections, from Fastify's own end-of-response listener; no
+    // request log lines (completion.ts).
+    logController: completion,
     genReqId: correlationIdFor,
     // The API validates and serialises with its own compilers (set below): given here too, Fastify does not
     // load its default ajv and fast-json-stringify compilers at start only to have them replaced.
@@ -122,19 +125,9 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
     const own = route.preHandler;
     route.preHandler = own === undefined ? [enterContext] : [enterContext, ...(Array.isArray(own) ? own : [own])];
   });
-  // While closing, the connection of each answered in-flight request is ended after its answer, so a
-  // keep-alive client does not hold the server open until the keep-alive timeout (72 s in Fastify).
-  // Done in onResponse, which runs anyway for the metrics, instead of an onSend hook on every request.
-  let closing = false;
+  // While closing, the connection of each answered in-flight request is ended after its answer (completion.ts).
   app.addHook('preClose', (done) => {
-    closing = true;
-    done();
-  });
-  const { httpRequestSeconds } = client.metrics;
-  app.addHook('onResponse', (request, reply, done) => {
-    // The route pattern, not the URL: order ids in paths would make a label per order.
-    httpRequestSeconds.observe(request.method, request.routeUrl ?? request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
-    if (closing) request.raw.socket.end();
+    completion.startClosing();
     done();
   });
 
