@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Catalogue, type Instrument } from './catalogue.js';
-import { Market } from './market.js';
+import { Market, sampleAt, sampleMovesAt } from './market.js';
 
 const cat = new Catalogue();
 const aapl = cat.listedBySymbol('AAPL')[0] as Instrument;
@@ -71,6 +71,11 @@ describe('history and live quotes agree', () => {
         ...Array.from({ length: 40 }, (_, i) => MON_10ET + 5_000 + i * 1_000),
         Date.parse('2026-01-05T14:29:59Z'), Date.parse('2026-01-05T14:30:00.500Z'), Date.parse('2026-01-05T14:31:07Z'),
         Date.parse('2026-01-06T05:00:00Z'), Date.parse('2026-01-06T15:00:00Z'), MON_10ET,
+        // A quote a millisecond: across whole seconds (the day range's instants move), a five-minute volume
+        // bucket's end, and the first seconds of the session, while the day range gains instants.
+        ...Array.from({ length: 40 }, (_, i) => MON_10ET + 7_980 + i),
+        ...Array.from({ length: 20 }, (_, i) => Date.parse('2026-01-05T15:04:59.990Z') + i),
+        ...Array.from({ length: 40 }, (_, i) => Date.parse('2026-01-05T14:30:01.900Z') + i * 53),
       ];
       for (const t of instants) expect(live.quote(aapl, t)).toEqual(new Market(42, mode).quote(aapl, t));
     }
@@ -85,6 +90,22 @@ describe('history and live quotes agree', () => {
     expect(next).not.toBe(q);
     expect(next.timestamp).toBe(new Date(MON_10ET + 1).toISOString());
     expect(q.timestamp).toBe(new Date(MON_10ET).toISOString());
+  });
+
+  it("the day range knows the first millisecond at which each of its instants moves on", () => {
+    // sampleMovesAt must be exact: one millisecond early costs a recount, one late would keep a stale instant.
+    let seed = 7;
+    const next = (below: number): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31), seed % below);
+    for (let k = 0; k < 20_000; k++) {
+      const from = Date.parse('2026-01-05T14:30:00Z') + next(86_400_000);
+      const to = from + 2_000 + next(60_000_000);
+      const n = 1 + next(48);
+      const i = 1 + next(n);
+      const moves = sampleMovesAt(from, to, n, i);
+      expect(moves).toBeGreaterThan(to);
+      expect(sampleAt(from, moves - 1, n, i)).toBe(sampleAt(from, to, n, i));
+      expect(sampleAt(from, moves, n, i)).toBeGreaterThan(sampleAt(from, to, n, i));
+    }
   });
 
   it("the quote's high and low are the daily bar's, widened by the last trade", () => {

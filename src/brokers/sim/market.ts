@@ -13,6 +13,7 @@ import { BAR_SECONDS, checkBarRequest, durationSeconds } from './bar-requests.js
 import type { Instrument } from './catalogue.js';
 import { blackScholes, optionTick, RISK_FREE_RATE, smileVol, yearsTo, type Greeks } from './options.js';
 import { Memo, PricePath } from './price-path.js';
+import { isoTime } from './iso-time.js';
 import { uniform } from './random.js';
 import { roundTick } from './tick-rounding.js';
 import {
@@ -60,7 +61,11 @@ export class Market {
   /** The last quote per instrument and the instant it was made for (quotes are pure in (instrument, t)). */
   private readonly lastQuotes = new WeakMap<Instrument, { t: number; quote: Readonly<Quote> }>();
   /** The last quote's day-range sample instants and their prices, per instrument (see dayRange). */
-  private readonly daySamples = new WeakMap<Instrument, { from: number; instants: number[]; prices: number[] }>();
+  private readonly daySamples = new WeakMap<Instrument, DaySamples>();
+  /** noiseHash per instrument: building and hashing the key string cost more than the rest of a touch. */
+  private readonly noiseHashes = new WeakMap<Instrument, number>();
+  /** The last partial bucket's volume per instrument: a quote per millisecond asks for the same bucket ~300,000 times. */
+  private readonly lastBuckets = new WeakMap<Instrument, { start: number; volume: number }>();
   /** The previous close per instrument and the New York day it was asked on (a pure function of the two). */
   private readonly previousCloses = new WeakMap<Instrument, { day: number; close: number | null }>();
 
@@ -73,6 +78,16 @@ export class Market {
 
   private keyHash(key: string): number {
     return this.path.keyHash(key);
+  }
+
+  /** The key of an instrument's own noise (spread, sizes, volume): its path key and conId, hashed once per instrument. */
+  private noiseHash(inst: Instrument): number {
+    let h = this.noiseHashes.get(inst);
+    if (h === undefined) {
+      h = this.keyHash(inst.pathKey + String(inst.contract.conId));
+      this.noiseHashes.set(inst, h);
+    }
+    return h;
   }
 
   /** The instant whose price applies at `t`: `t` itself while trading, else the last instant the market traded. */
@@ -123,7 +138,7 @@ export class Market {
       ask = Math.max(askTick, roundTick(mid + half, askTick, 'up'));
       tick = Math.max(bidTick, askTick);
     }
-    const h = this.keyHash(inst.pathKey + String(inst.contract.conId));
+    const h = this.noiseHash(inst);
     const sec = Math.floor(eff / 1000);
     if (inst.cls !== 'option') {
       // A whole number of ticks around the mid: the catalogue's spread most seconds, a tick wider one second in six,
@@ -165,7 +180,7 @@ export class Market {
     const et = toEt(bucketStart);
     const { rthOpen, rthClose } = inst.schedule;
     const inRth = et.minute >= rthOpen && et.minute < rthClose;
-    const noise = 0.5 + uniform(this.seed, this.keyHash(inst.pathKey + String(inst.contract.conId)), 5, Math.floor(bucketStart / FIVE_MIN_MS));
+    const noise = 0.5 + uniform(this.seed, this.noiseHash(inst), 5, Math.floor(bucketStart / FIVE_MIN_MS));
     const adv = inst.cls === 'option' ? 500 : inst.avgDailyVolume;
     if (inRth) {
       const buckets = (rthClose - rthOpen) / 5;
@@ -175,6 +190,20 @@ export class Market {
       return (adv * 0.9 * shape * noise) / buckets;
     }
     return (adv * 0.1 * noise) / 114;
+  }
+
+  /** bucketVolume of the bucket a running total ends in: the same bucket for five minutes of quotes, so the last one is kept. */
+  private partialBucketVolume(inst: Instrument, bucketStart: number): number {
+    const kept = this.lastBuckets.get(inst);
+    if (kept?.start === bucketStart) return kept.volume;
+    const volume = this.bucketVolume(inst, bucketStart);
+    if (kept) {
+      kept.start = bucketStart;
+      kept.volume = volume;
+    } else {
+      this.lastBuckets.set(inst, { start: bucketStart, volume });
+    }
+    return volume;
   }
 
   /** Volume traded in [from, to), exact sum of bucket volumes with partial buckets pro rata. */
@@ -205,7 +234,7 @@ export class Market {
     if (b < to) {
       const lo = Math.max(b, from);
       const hi = Math.min(b + FIVE_MIN_MS, to);
-      if (hi > lo) total += (this.bucketVolume(inst, b) * (hi - lo)) / FIVE_MIN_MS;
+      if (hi > lo) total += (this.partialBucketVolume(inst, b) * (hi - lo)) / FIVE_MIN_MS;
     }
     return Math.round(total / inst.lot) * inst.lot;
   }
@@ -260,23 +289,33 @@ export class Market {
     const n = sampleCount(from, to, DAY_BAR_SAMPLES);
     let kept = this.daySamples.get(inst);
     if (!kept || kept.from !== from || kept.instants.length !== n) {
-      kept = { from, instants: [], prices: [] };
+      kept = { from, instants: [], prices: [], validFrom: 0, validUntil: 0, high: -Infinity, low: Infinity };
       this.daySamples.set(inst, kept);
     }
-    let high = Math.max(open, close);
-    let low = Math.min(open, close);
-    for (let i = 1; i <= n; i++) {
-      const at = sampleAt(from, to, n, i);
-      let p = kept.prices[i - 1];
-      if (kept.instants[i - 1] !== at || p === undefined) {
-        p = this.priceFor(inst, at, 'TRADES');
-        kept.instants[i - 1] = at;
-        kept.prices[i - 1] = p;
+    // Every instant stays put from validFrom until validUntil (sampleAt only grows with `to`), so a quote a
+    // millisecond after the last one reads the interior's range as it was: about 24 instants move a second.
+    if (to < kept.validFrom || to >= kept.validUntil) {
+      let high = -Infinity;
+      let low = Infinity;
+      let until = Infinity;
+      for (let i = 1; i <= n; i++) {
+        const at = sampleAt(from, to, n, i);
+        let p = kept.prices[i - 1];
+        if (kept.instants[i - 1] !== at || p === undefined) {
+          p = this.priceFor(inst, at, 'TRADES');
+          kept.instants[i - 1] = at;
+          kept.prices[i - 1] = p;
+        }
+        if (p > high) high = p;
+        if (p < low) low = p;
+        until = Math.min(until, sampleMovesAt(from, to, n, i));
       }
-      if (p > high) high = p;
-      if (p < low) low = p;
+      kept.validFrom = to;
+      kept.validUntil = until;
+      kept.high = high;
+      kept.low = low;
     }
-    return { open, high, low };
+    return { open, high: Math.max(open, close, kept.high), low: Math.min(open, close, kept.low) };
   }
 
   /** The windows bars are drawn from on trading day `day`, on the calendar of `mode` (the market's own by default). */
@@ -447,7 +486,7 @@ export class Market {
     const volume = inst.cls === 'index' || inst.cls === 'fx' ? null : tw && tw.start < t ? this.volumeBetween(inst, tw.start, Math.min(t, tw.end)) : 0;
     const isIndex = inst.cls === 'index';
     const isFx = inst.cls === 'fx';
-    const h = this.keyHash(inst.pathKey + String(inst.contract.conId));
+    const h = this.noiseHash(inst);
     return {
       symbol: inst.contract.symbol,
       conId: inst.contract.conId,
@@ -463,7 +502,7 @@ export class Market {
       high,
       low,
       close,
-      timestamp: new Date(t).toISOString(),
+      timestamp: isoTime(t),
       source: 'SIMULATED',
     };
   }
@@ -503,7 +542,30 @@ const DAY_BAR_SAMPLES = 48;
 const sampleCount = (from: number, to: number, samples: number): number => Math.max(0, Math.min(samples, Math.floor((to - from) / 1000) - 1));
 
 /** The `i`-th of `n` evenly spaced interior instants of [from, to], on a whole second from `from`. */
-const sampleAt = (from: number, to: number, n: number, i: number): number => from + Math.floor(((to - from) * i) / (n + 1) / 1000) * 1000;
+export const sampleAt = (from: number, to: number, n: number, i: number): number => from + Math.floor(((to - from) * i) / (n + 1) / 1000) * 1000;
+
+/**
+ * The first `to` (whole ms, as `from` and `to` are) at which sampleAt(from, to, n, i) moves on: the least
+ * `to` with (to - from) * i >= (k + 1) * 1000 * (n + 1), k being its whole seconds now. Integer arithmetic,
+ * exact in doubles; sampleAt's own floor is exact too, since its quotient is either a whole number or at
+ * least 1 / 49,000 away from one, far beyond a double's rounding at these magnitudes.
+ */
+export const sampleMovesAt = (from: number, to: number, n: number, i: number): number => {
+  const next = (Math.floor(((to - from) * i) / (n + 1) / 1000) + 1) * 1000 * (n + 1);
+  return from + Math.floor((next + i - 1) / i);
+};
+
+/** What dayRange keeps per instrument. */
+interface DaySamples {
+  from: number;
+  instants: number[];
+  prices: number[];
+  /** The `to` range over which every instant is the one kept, and the interior samples' range there. */
+  validFrom: number;
+  validUntil: number;
+  high: number;
+  low: number;
+}
 
 const stripDay = (b: Bar & { day: number }): Bar => {
   const { day: _day, ...bar } = b;
