@@ -35,6 +35,8 @@ function side(price: number, size: number, taken: number, step: number, tick: nu
 
 /** The quote as the simulator's own trading has left the book at `t`. */
 export function withOwnImpact(quote: Quote, inst: Instrument, d: Depletion | undefined, t: number, halfLifeMs: number): Quote {
+  // The common case (the account has not traded this instrument, or not since start): the market's own quote, as it is.
+  if (d === undefined) return quote;
   const { bid: takenBid, ask: takenAsk } = remainingDepletion(d, t, halfLifeMs, inst.lot);
   if ((takenBid <= 0 && takenAsk <= 0) || quote.bid === null || quote.ask === null || quote.bidSize === null || quote.askSize === null) return quote;
   const tick = inst.contract.minTick;

@@ -68,6 +68,10 @@ export interface GatewayClient {
   readonly logger: Logger;
 
   resolveContract(spec: SymbolSpecInput): Promise<Contract>;
+  /**
+   * A quote snapshot. Read-only: the simulator hands every caller at one instant the same frozen object
+   * (copy it, `{ ...quote }`, to change it).
+   */
   getQuote(spec: SymbolSpecInput): Promise<Quote>;
   /**
    * The same quote as getQuote(), returned at once when nothing has to be waited for (the contract was
