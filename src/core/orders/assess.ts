@@ -6,6 +6,7 @@
 import { instrumentOf } from '../contracts.js';
 import { evaluateGates, type GateDecision } from '../gates.js';
 import type { Contract, OrderSpec, Quote, RiskCheck, SymbolSpecInput } from '../models.js';
+import { riskKeyOf } from '../risk/history.js';
 import type { WorkingOrderExposure } from '../risk/types.js';
 import type { OrderContext } from './context.js';
 import { lastPrice, referencePrice } from './pricing.js';
@@ -19,6 +20,12 @@ export interface Assessment {
   riskChecks: RiskCheck[];
   riskPassed: boolean;
   gate: GateDecision;
+  /**
+   * The duplicate guard's key (riskKeyOf) of the spec assessed, `of`: the history was read under it and
+   * the placement stores it (place.ts), built once. Only for that very spec: a copy with another spec
+   * (modify.ts) no longer matches `of`, and its key is built afresh.
+   */
+  riskKey: { of: OrderSpec; key: string };
 }
 
 /**
@@ -56,6 +63,7 @@ export async function assess(ctx: OrderContext, spec: OrderSpec, options: { repl
   const accountId = ctx.resolveAccount(spec.account);
   const contract = await ctx.contracts.resolve(sharedInstrumentOf(spec));
   const now = ctx.clock.now();
+  const riskKey = riskKeyOf(spec, accountId);
   // Everything the checks read is asked for at once: the quote and the open-order
   // listing are round trips to the broker, the history facts are store reads, and
   // none depends on another (one after the other, their waits add up before transmit).
@@ -70,7 +78,7 @@ export async function assess(ctx: OrderContext, spec: OrderSpec, options: { repl
     ctx.broker.getAccountSummary(accountId),
     ctx.broker.getPnl(accountId),
     ctx.broker.getOpenOrders({ maxAgeMs: WORKING_ORDERS_MAX_AGE_MS }),
-    ctx.risk.historyFacts({ spec, contract, accountId, now }),
+    ctx.risk.historyFacts({ spec, contract, accountId, now, riskKey }),
   ]);
   const workingOrders: WorkingOrderExposure[] = open
     .filter((o) => o.accountId === accountId && o.orderId !== options.replacing)
@@ -95,5 +103,5 @@ export async function assess(ctx: OrderContext, spec: OrderSpec, options: { repl
     accountId,
     brokerState: ctx.broker.status().state,
   });
-  return { spec, contract, accountId, quote, referencePrice: ref, riskChecks, riskPassed: riskChecks.every((c) => c.passed), gate };
+  return { spec, contract, accountId, quote, referencePrice: ref, riskChecks, riskPassed: riskChecks.every((c) => c.passed), gate, riskKey: { of: spec, key: riskKey } };
 }

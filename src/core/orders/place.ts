@@ -400,7 +400,7 @@ function orderRow(ctx: OrderContext, a: Assessment, p: PlannedOrder, status: 'SI
       createdAt: new Date(ctx.clock.now()).toISOString(),
       brokerIdentity: ctx.identityFor(a.accountId),
       // The entry is the placement the rate limits and the duplicate guard count (in every process, from the store).
-      placement: isEntry ? { riskKey: riskKeyOf(a.spec, a.accountId) } : undefined,
+      placement: isEntry ? { riskKey: a.riskKey.of === a.spec ? a.riskKey.key : riskKeyOf(a.spec, a.accountId) } : undefined,
       expectNew: true,
     },
   };

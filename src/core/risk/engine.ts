@@ -109,7 +109,7 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
     limitsFor,
     desk: desk ?? null,
 
-    async historyFacts(input: Pick<RiskInput, 'spec' | 'accountId' | 'now' | 'contract'>): Promise<HistoryFacts> {
+    async historyFacts(input: Pick<RiskInput, 'spec' | 'accountId' | 'now' | 'contract'> & { riskKey?: string }): Promise<HistoryFacts> {
       const l = limitsForInput(input);
       if (!options.store) return memoryFacts(input.spec, input.accountId, input.now, l.dailyLossResetTime);
       const store = options.store;
@@ -117,7 +117,7 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
       const own = accounts[input.accountId];
       // Only what the file asks for: without desk limits or account rates the order path reads nothing more.
       const [facts, desk, minute, day] = await Promise.all([
-        store.facts(input.spec, input.accountId, input.now, dayStart),
+        store.facts(input.spec, input.accountId, input.now, dayStart, input.riskKey),
         deskLimited ? store.exposures() : undefined,
         own?.maxOrdersPerMinute !== undefined ? store.accountMessages(input.accountId, input.now - 60_000, false, input.now) : undefined,
         own?.maxOrdersPerDay !== undefined ? store.accountMessages(input.accountId, dayStart, true, input.now) : undefined,

@@ -77,7 +77,8 @@ export interface HistoryFacts {
 
 /** The store as a history source: asynchronous reads (the store may be across a network). */
 export interface StoreHistory {
-  facts(spec: OrderSpec, accountId: string, now: number, dayStart: number): Promise<HistoryFacts>;
+  /** `riskKey`: riskKeyOf(spec, accountId), when the caller has it already. */
+  facts(spec: OrderSpec, accountId: string, now: number, dayStart: number, riskKey?: string): Promise<HistoryFacts>;
   realizedSince(accountId: string, dayStart: number): Promise<Decimal>;
   /** The circuit breaker's count, shared by every process on the store. */
   rejectionStreak(): Promise<number>;
@@ -89,10 +90,10 @@ export interface StoreHistory {
 }
 
 /**
- * Hashes of recent canonical texts. An order's key is asked for twice (the duplicate check reads the
- * last identical order, then the placement stores the key), and a bot repeats the same few specs: the
- * hash is the costly part, so it is remembered by the exact text it was made from (never by object, so
- * a spec changed in place still gets its own key). Bounded: cleared when full.
+ * Hashes of recent canonical texts. A bot repeats the same few specs and the hash is the costly part,
+ * so it is remembered by the exact text it was made from (never by object, so a spec changed in place
+ * still gets its own key). The order path builds an order's key once (assess.ts) for both the duplicate
+ * check and the placement row. Bounded: cleared when full.
  */
 const recentKeys = new Map<string, string>();
 const RECENT_KEYS_LIMIT = 256;
@@ -149,7 +150,7 @@ export function storeHistory(audit: AuditStore): StoreHistory {
       const value: CircuitBreakerState = { consecutiveRejections: count };
       await audit.setState(CIRCUIT_BREAKER_STATE, value);
     },
-    async facts(spec, accountId, now, dayStart) {
+    async facts(spec, accountId, now, dayStart, riskKey = riskKeyOf(spec, accountId)) {
       // Each instant as text once (four reads share `now`, two the minute ago and two the day's start).
       const nowIso = iso(now);
       const minuteAgo = iso(now - MINUTE_MS);
@@ -159,7 +160,7 @@ export function storeHistory(audit: AuditStore): StoreHistory {
         audit.countModifications(minuteAgo, false, nowIso),
         audit.countPlaced(dayIso, true, nowIso),
         audit.countModifications(dayIso, true, nowIso),
-        audit.lastPlacedWithKey(riskKeyOf(spec, accountId), nowIso),
+        audit.lastPlacedWithKey(riskKey, nowIso),
         realizedSince(accountId, dayStart, dayIso),
       ]);
       return {

@@ -54,8 +54,11 @@ export interface RiskEngine {
   limitsFor(symbol: string, accountId?: string): RiskLimits;
   /** The risk file's desk section, or null: publisher.ts publishes exposure only when the desk is limited. */
   readonly desk: DeskLimits | null;
-  /** What the rate, duplicate and daily-loss checks need from earlier orders (read from the store in a gateway). */
-  historyFacts(input: Pick<RiskInput, 'spec' | 'accountId' | 'now' | 'contract'>): Promise<HistoryFacts>;
+  /**
+   * What the rate, duplicate and daily-loss checks need from earlier orders (read from the store in a gateway).
+   * `riskKey`: riskKeyOf(spec, accountId) when the caller has it already (the order path stores it on the placement too).
+   */
+  historyFacts(input: Pick<RiskInput, 'spec' | 'accountId' | 'now' | 'contract'> & { riskKey?: string }): Promise<HistoryFacts>;
   /** Every check, passed or not, with its value and limit (`input.history`: from historyFacts(); required with a store). */
   evaluate(input: RiskInput): RiskCheck[];
   /** Counts an order the gateway accepted (rate limits, duplicate guard). */
