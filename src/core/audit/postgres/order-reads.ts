@@ -6,6 +6,7 @@
 import { type Fill, type OrderDetail, type OrderEvent, TERMINAL_STATUSES } from '../../models.js';
 import { fromJsonText, normaliseTimestamp } from '../json.js';
 import type { OrderListFilter, OrderScope } from '../types.js';
+import { placedInRange, type PlacedRange, placedRangeSql } from '../placed-range.js';
 import type { Queryable } from './connection.js';
 import { type EventRow, type HistoryRow, toOrderDetail, toOrderEvent } from '../rows.js';
 
@@ -80,18 +81,10 @@ export class OrderReads {
     return (await this.rows(sql, values)).map(toOrderDetail);
   }
 
-  /** Placed orders with created_at in (from, to] or [from, to]: two index lookups on the placement sequence. */
+  /** Placed orders with created_at in (from, to] or [from, to]: two index lookups on the placement sequence, in one query (placed-range.ts). */
   async countPlaced(fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {
-    const [first] = await this.rows<{ placed_seq: number; created_at: string }>(
-      `SELECT placed_seq, created_at FROM order_history WHERE placed_seq IS NOT NULL AND created_at ${fromInclusive ? '>=' : '>'} $1 ORDER BY created_at, placed_seq LIMIT 1`,
-      [fromIso],
-    );
-    if (!first || first.created_at > toIso) return 0;
-    const [last] = await this.rows<{ placed_seq: number }>(
-      'SELECT placed_seq FROM order_history WHERE placed_seq IS NOT NULL AND created_at <= $1 ORDER BY created_at DESC, placed_seq DESC LIMIT 1',
-      [toIso],
-    );
-    return last && last.placed_seq >= first.placed_seq ? last.placed_seq - first.placed_seq + 1 : 0;
+    const [range] = await this.rows<PlacedRange>(placedRangeSql(fromInclusive ? '>=' : '>', (n) => `$${n}`), [fromIso, toIso]);
+    return placedInRange(range);
   }
 
   async lastPlacedWithKey(riskKey: string, toIso: string): Promise<string | null> {

@@ -9,6 +9,7 @@ import type { ChainHeads } from './chain-heads.js';
 import { sqliteCode } from './guard.js';
 import { fromJsonText, normaliseTimestamp } from '../json.js';
 import { clientOrderIdReused, historyRow, isPlacement } from '../row-builders.js';
+import { placedInRange, type PlacedRange, placedRangeSql } from '../placed-range.js';
 import { type HistoryRow, toOrderDetail } from '../rows.js';
 import type { OrderListFilter, OrderScope, OrderVersionInput } from '../types.js';
 
@@ -45,9 +46,8 @@ export class OrderHistoryTable {
   private readonly held: Database.Statement<[], HistoryRow>;
   private readonly heldScoped: Database.Statement<[string, string], HistoryRow>;
   private readonly maxSeq: Database.Statement<[], { m: number | null }>;
-  private readonly firstPlacedAfter: Database.Statement<[string], { placed_seq: number; created_at: string }>;
-  private readonly firstPlacedFrom: Database.Statement<[string], { placed_seq: number; created_at: string }>;
-  private readonly lastPlacedUpTo: Database.Statement<[string], { placed_seq: number }>;
+  private readonly placedAfter: Database.Statement<[{ from: string; to: string }], PlacedRange>;
+  private readonly placedFrom: Database.Statement<[{ from: string; to: string }], PlacedRange>;
   private readonly lastWithKey: Database.Statement<[string, string], { created_at: string }>;
   private readonly filledRows: Database.Statement<[number, string, string], { id: number; fills: string }>;
   private readonly filledRowsSince: Database.Statement<[string, string], { id: number; fills: string }>;
@@ -94,9 +94,10 @@ export class OrderHistoryTable {
     this.held = db.prepare(`${held} AND ${LATEST} ORDER BY h.id`);
     this.heldScoped = db.prepare(`${held} AND ${IN_SCOPE} AND ${LATEST} ORDER BY h.id`);
     this.maxSeq = db.prepare('SELECT MAX(placed_seq) AS m FROM order_history WHERE placed_seq IS NOT NULL');
-    this.firstPlacedAfter = db.prepare('SELECT placed_seq, created_at FROM order_history WHERE placed_seq IS NOT NULL AND created_at > ? ORDER BY created_at, placed_seq LIMIT 1');
-    this.firstPlacedFrom = db.prepare('SELECT placed_seq, created_at FROM order_history WHERE placed_seq IS NOT NULL AND created_at >= ? ORDER BY created_at, placed_seq LIMIT 1');
-    this.lastPlacedUpTo = db.prepare('SELECT placed_seq FROM order_history WHERE placed_seq IS NOT NULL AND created_at <= ? ORDER BY created_at DESC, placed_seq DESC LIMIT 1');
+    // Named parameters: the end of the window appears twice.
+    const named = (n: number): string => (n === 1 ? '@from' : '@to');
+    this.placedAfter = db.prepare(placedRangeSql('>', named));
+    this.placedFrom = db.prepare(placedRangeSql('>=', named));
     this.lastWithKey = db.prepare('SELECT created_at FROM order_history WHERE risk_key = ? AND created_at <= ? ORDER BY created_at DESC LIMIT 1');
     this.filledRows = db.prepare("SELECT id, fills FROM order_history WHERE id > ? AND account_id = ? AND updated_at >= ? AND fills <> '[]' ORDER BY id");
     // The first read of a day finds its rows by updated_at in the index of filled versions (migration 9), later reads
@@ -218,10 +219,7 @@ export class OrderHistoryTable {
    * lookups however many orders the window holds.
    */
   countPlaced(fromIso: string, fromInclusive: boolean, toIso: string): number {
-    const first = (fromInclusive ? this.firstPlacedFrom : this.firstPlacedAfter).get(fromIso);
-    if (!first || first.created_at > toIso) return 0;
-    const last = this.lastPlacedUpTo.get(toIso);
-    return last && last.placed_seq >= first.placed_seq ? last.placed_seq - first.placed_seq + 1 : 0;
+    return placedInRange((fromInclusive ? this.placedFrom : this.placedAfter).get({ from: fromIso, to: toIso }));
   }
 
   /** Fills at or after `fromIso` on rows after `afterRowId` (each order row repeats its earlier fills: callers dedupe by execId). */
