@@ -65,6 +65,12 @@ export class OrderHistoryTable {
    * transaction wait in `pending` and enter only once it has committed.
    */
   private readonly latest = new Map<string, HistoryRow>();
+  /**
+   * The highest placed_seq committed, as read (MAX) or written by this connection since another
+   * connection last committed; null: not known, read it. Kept under the same rule as `latest`: a
+   * placement read MAX(placed_seq) every time, a statement per order before transmit.
+   */
+  private placedSeqHigh: number | null = null;
   private seenDataVersion = -1;
   private pending: Array<[string, HistoryRow]> | null = null;
   private pendingLatest = new Map<string, HistoryRow>();
@@ -114,7 +120,7 @@ export class OrderHistoryTable {
   appendInTransaction(v: OrderVersionInput, auditId: number, now: string, sealer: Sealer): OrderDetail {
     const previous = this.latestRow(v.orderId);
     // A placement is counted once, on the order's first version: the rate limits and the duplicate guard read these.
-    const placedSeq = isPlacement(v, previous) ? (this.maxSeq.get()?.m ?? 0) + 1 : null;
+    const placedSeq = isPlacement(v, previous) ? this.highestPlacedSeq() + 1 : null;
     const row = historyRow(v, previous, this.heads.next('order_history'), auditId, now, placedSeq, sealer);
     try {
       this.insert.run(row);
@@ -127,6 +133,16 @@ export class OrderHistoryTable {
       this.pendingLatest.set(row.order_id, row);
     }
     return toOrderDetail(row);
+  }
+
+  /** The highest placed_seq so far: written in the open transaction, else remembered (if no one else committed since), else read. */
+  private highestPlacedSeq(): number {
+    if (this.pending === null) return this.maxSeq.get()?.m ?? 0;
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const seq = (this.pending[i] as [string, HistoryRow])[1].placed_seq;
+      if (seq !== null) return seq;
+    }
+    return (this.placedSeqHigh ??= this.maxSeq.get()?.m ?? 0);
   }
 
   get(orderId: string): OrderDetail | null {
@@ -170,6 +186,7 @@ export class OrderHistoryTable {
   private checkDataVersion(version: number): void {
     if (version === this.seenDataVersion) return;
     this.latest.clear();
+    this.placedSeqHigh = null;
     this.seenDataVersion = version;
   }
 
@@ -185,9 +202,12 @@ export class OrderHistoryTable {
     this.pendingLatest = new Map(this.pending);
   }
 
-  /** The transaction committed: its versions are the latest. */
+  /** The transaction committed: its versions are the latest, and its placements the highest. */
   committed(): void {
-    for (const [, row] of this.pending ?? []) this.remember(row);
+    for (const [, row] of this.pending ?? []) {
+      this.remember(row);
+      if (row.placed_seq !== null && this.placedSeqHigh !== null) this.placedSeqHigh = Math.max(this.placedSeqHigh, row.placed_seq);
+    }
   }
 
   /** After COMMIT or ROLLBACK. */
