@@ -13,9 +13,10 @@ const SEQUENCE = 'orders';
 
 /** Inside a write transaction. `highestRecorded`: read only when the sequence has no row yet (a store from before it). */
 export async function reserveIds(client: Queryable, count: number, floor: number, highestRecorded: () => Promise<number>): Promise<number> {
-  const row = (await client.query<{ next_id: string }>('SELECT next_id FROM order_id_sequence WHERE name = $1 FOR UPDATE', [SEQUENCE])).rows[0];
-  const stored = row === undefined ? (await highestRecorded()) + 1 : Number(row.next_id);
-  const first = Math.max(stored, floor, 1);
+  // One round trip when the sequence exists: the UPDATE locks the row, moves it and says where it went.
+  const bumped = (await client.query<{ next_id: string }>('UPDATE order_id_sequence SET next_id = GREATEST(next_id, $2, 1) + $3 WHERE name = $1 RETURNING next_id', [SEQUENCE, floor, count])).rows[0];
+  if (bumped !== undefined) return Number(bumped.next_id) - count;
+  const first = Math.max((await highestRecorded()) + 1, floor, 1);
   await client.query('INSERT INTO order_id_sequence (name, next_id) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET next_id = excluded.next_id', [SEQUENCE, first + count]);
   return first;
 }

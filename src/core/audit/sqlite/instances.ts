@@ -20,7 +20,7 @@ interface InstanceRow {
 }
 
 export class InstanceTables {
-  private readonly readNext: Database.Statement<[string], { next_id: number }>;
+  private readonly bumpNext: Database.Statement<[number, number, string], { next_id: number }>;
   private readonly writeNext: Database.Statement<[string, number]>;
   private readonly insert: Database.Statement<[string, string | null, number, number, string, string]>;
   private readonly beat: Database.Statement<[string, string]>;
@@ -28,7 +28,8 @@ export class InstanceTables {
   private readonly read: Database.Statement<[string], InstanceRow>;
 
   constructor(db: Database.Database) {
-    this.readNext = db.prepare('SELECT next_id FROM order_id_sequence WHERE name = ?');
+    // The reservation in one statement (a read and a write per order before transmit, before).
+    this.bumpNext = db.prepare('UPDATE order_id_sequence SET next_id = max(next_id, ?, 1) + ? WHERE name = ? RETURNING next_id');
     this.writeNext = db.prepare('INSERT INTO order_id_sequence (name, next_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET next_id = excluded.next_id');
     this.insert = db.prepare('INSERT INTO gateway_instances (instance_id, host_key, pid, lease_ms, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.beat = db.prepare('UPDATE gateway_instances SET heartbeat_at = ? WHERE instance_id = ?');
@@ -38,8 +39,9 @@ export class InstanceTables {
 
   /** Inside a write transaction. `highestRecorded`: read only when the sequence has no row yet (a store from before it). */
   reserve(count: number, floor: number, highestRecorded: () => number): number {
-    const stored = this.readNext.get(SEQUENCE)?.next_id ?? highestRecorded() + 1;
-    const first = Math.max(stored, floor, 1);
+    const bumped = this.bumpNext.get(floor, count, SEQUENCE);
+    if (bumped !== undefined) return bumped.next_id - count;
+    const first = Math.max(highestRecorded() + 1, floor, 1);
     this.writeNext.run(SEQUENCE, first + count);
     return first;
   }
