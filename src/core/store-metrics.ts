@@ -30,6 +30,7 @@ const OPERATIONS = [
   'countPlaced',
   'countModifications',
   'lastPlacedWithKey',
+  'rateFacts',
   'changeMark',
   'stateMark',
   'fillsSince',

@@ -11,6 +11,7 @@
  * durability asked for, so `await store.recordOrder(...)` before transmit
  * means "on disk before transmit", whatever the back end.
  */
+import type { RateFacts, RateFactsQuery } from './rate-facts.js';
 import type {
   AuditEntry,
   AuditEventType,
@@ -296,6 +297,12 @@ export interface AuditStore {
   countAccountMessages(accountId: string, fromIso: string, fromInclusive: boolean, toIso: string): Promise<number>;
   /** created_at of the latest placed order with this risk key at or before `toIso`, or null. */
   lastPlacedWithKey(riskKey: string, toIso: string): Promise<string | null>;
+  /**
+   * The order path's reads for the rate limits and the duplicate guard, in one statement
+   * (rate-facts.ts): countPlaced plus countModifications over the last minute (start exclusive)
+   * and over the risk day (start inclusive), and lastPlacedWithKey.
+   */
+  rateFacts(query: RateFactsQuery): Promise<RateFacts>;
   /**
    * Changes whenever anything is committed to the store, by this handle or
    * another process (SQLite: PRAGMA data_version plus this connection's own

@@ -5,9 +5,9 @@
  * - `storeHistory(audit)`: the order history (placements) and the audit log
  *   (modifications) in the durable store, which every process on the DATA_DIR writes. A restart, a CLI process or a second
  *   gateway sees the same counts, the same last identical order and the same
- *   realised P&L for the day. Counting costs two index lookups (see
- *   countPlaced in audit/sqlite/order-history.ts), so the order path stays
- *   fast. Store reads are asynchronous, so the order path asks for the facts
+ *   realised P&L for the day. The counts and the last identical order are
+ *   index lookups in one store read (AuditStore.rateFacts, audit/rate-facts.ts),
+ *   so the order path stays fast. Store reads are asynchronous, so the order path asks for the facts
  *   first (RiskEngine.historyFacts) and hands them to the synchronous checks.
  * - `memoryHistory(...)`: the engine's own memory, for a risk engine used
  *   without a store (unit tests, a library user evaluating specs).
@@ -151,22 +151,16 @@ export function storeHistory(audit: AuditStore): StoreHistory {
       await audit.setState(CIRCUIT_BREAKER_STATE, value);
     },
     async facts(spec, accountId, now, dayStart, riskKey = riskKeyOf(spec, accountId)) {
-      // Each instant as text once (four reads share `now`, two the minute ago and two the day's start).
-      const nowIso = iso(now);
-      const minuteAgo = iso(now - MINUTE_MS);
       const dayIso = isoOfDay(dayStart);
-      const [placedLastMinute, modifiedLastMinute, placedToday, modifiedToday, lastIdentical, realizedToday] = await Promise.all([
-        audit.countPlaced(minuteAgo, false, nowIso),
-        audit.countModifications(minuteAgo, false, nowIso),
-        audit.countPlaced(dayIso, true, nowIso),
-        audit.countModifications(dayIso, true, nowIso),
-        audit.lastPlacedWithKey(riskKey, nowIso),
+      // The counts and the last identical order in one store read (rate-facts.ts), beside the day's fills.
+      const [rate, realizedToday] = await Promise.all([
+        audit.rateFacts({ minuteFromIso: iso(now - MINUTE_MS), dayFromIso: dayIso, toIso: iso(now), riskKey }),
         realizedSince(accountId, dayStart, dayIso),
       ]);
       return {
-        placedLastMinute: placedLastMinute + modifiedLastMinute,
-        placedToday: placedToday + modifiedToday,
-        sinceIdentical: lastIdentical === null ? null : now - Date.parse(lastIdentical),
+        placedLastMinute: rate.messagesLastMinute,
+        placedToday: rate.messagesToday,
+        sinceIdentical: rate.lastIdenticalAt === null ? null : now - Date.parse(rate.lastIdenticalAt),
         realizedToday,
       };
     },

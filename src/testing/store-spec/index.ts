@@ -171,6 +171,41 @@ export function describeStoreContract(backEnd: string, open: OpenStore): void {
         }
       });
 
+      it("reads the rate limits' facts in one call: the placements and modifications of both windows and the last identical placement, as the single counts say", async () => {
+        const other = await t.reopen();
+        try {
+          const place = (on: AuditStore, id: string, at: number, riskKey: string) =>
+            on.recordOrder(entry({ orderId: id, timestamp: iso(at) }), version(id, 'SUBMITTED', { createdAt: iso(at), placement: { riskKey }, expectNew: true }));
+          await place(store, '1', T0, 'k');
+          await place(other, '2', T0 + 10_000, 'other');
+          await store.append(entry({ eventType: 'ORDER_MODIFY_REQUESTED', orderId: '1', timestamp: iso(T0 + 20_000) }));
+          await place(store, '3', T0 + 60_000, 'k');
+          await other.append(entry({ eventType: 'ORDER_MODIFY_SIMULATED', orderId: '3', timestamp: iso(T0 + 61_000) }));
+          // A later version and an order adopted without a placement count for nothing.
+          await store.recordOrder(entry({ orderId: '1', timestamp: iso(T0 + 62_000) }), version('1', 'ACCEPTED'));
+          await store.recordOrder(entry({ orderId: '9', timestamp: iso(T0 + 63_000) }), version('9', 'ACCEPTED', { createdAt: iso(T0 + 63_000) }));
+
+          const facts = (now: number, dayStart: number, riskKey = 'k') => store.rateFacts({ minuteFromIso: iso(now - 60_000), dayFromIso: iso(dayStart), toIso: iso(now), riskKey });
+          expect(await facts(T0 + 60_000, T0)).toEqual({ messagesLastMinute: 3, messagesToday: 4, lastIdenticalAt: iso(T0 + 60_000) });
+          expect(await facts(T0 + 59_999, T0 + 1, 'other')).toEqual({ messagesLastMinute: 3, messagesToday: 2, lastIdenticalAt: iso(T0 + 10_000) });
+          expect(await facts(T0 - 1, T0 - 3_600_000)).toEqual({ messagesLastMinute: 0, messagesToday: 0, lastIdenticalAt: null });
+          // Every window edge agrees with the single-purpose reads.
+          for (const now of [T0, T0 + 10_000, T0 + 20_000, T0 + 59_999, T0 + 60_000, T0 + 61_000, T0 + 80_000, T0 + 120_000, T0 + 121_000]) {
+            for (const dayStart of [T0 - 1, T0, T0 + 10_000, T0 + 10_001]) {
+              const minuteAgo = iso(now - 60_000);
+              const single = {
+                messagesLastMinute: (await other.countPlaced(minuteAgo, false, iso(now))) + (await other.countModifications(minuteAgo, false, iso(now))),
+                messagesToday: (await other.countPlaced(iso(dayStart), true, iso(now))) + (await other.countModifications(iso(dayStart), true, iso(now))),
+                lastIdenticalAt: await other.lastPlacedWithKey('k', iso(now)),
+              };
+              expect(await facts(now, dayStart)).toEqual(single);
+            }
+          }
+        } finally {
+          await other.close();
+        }
+      });
+
       it("follows the day's fills incrementally", async () => {
         const fill = (execId: string, at: number): Fill => ({
           execId,

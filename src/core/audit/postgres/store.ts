@@ -49,6 +49,7 @@ import { ChainedRows } from './chained-rows.js';
 import { ChangeListener, headsMark } from './changes.js';
 import { accountModificationsSql, accountPlacementsSql } from '../account-messages.js';
 import { normaliseTimestamp } from '../json.js';
+import { type RateFacts, rateFactsOf, type RateFactsQuery, type RateFactsRow, rateFactsSql } from '../rate-facts.js';
 import { listExposures, publishExposure } from './desk-exposure.js';
 import { createPool, guardPg, type Pool, type PoolClient, withClient } from './connection.js';
 import { migratePostgres } from './migrations.js';
@@ -78,6 +79,9 @@ export interface PostgresStoreOptions {
   onCheckpoint?: (checkpoint: Checkpoint) => void;
   onCheckpointError?: (err: unknown) => void;
 }
+
+/** The rate limits' and duplicate guard's read (rate-facts.ts); its parameters in this order: minute, day, to, key. */
+const RATE_FACTS_SQL = rateFactsSql((name) => `$${['minute', 'day', 'to', 'key'].indexOf(name) + 1}`, 'audit_log');
 
 /** Where the URL points, without its password, for logs and /health. */
 export function describeDatabaseUrl(url: string): string {
@@ -262,6 +266,13 @@ export class PostgresAuditStore implements AuditStore {
 
   countModifications(fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {
     return guardPg('count order modifications', () => countModifications(this.pool, fromIso, fromInclusive, toIso));
+  }
+
+  rateFacts(q: RateFactsQuery): Promise<RateFacts> {
+    return guardPg('read the rate limits and duplicate guard facts', async () => {
+      const values = [normaliseTimestamp(q.minuteFromIso), normaliseTimestamp(q.dayFromIso), normaliseTimestamp(q.toIso), q.riskKey];
+      return rateFactsOf((await this.pool.query<RateFactsRow>(RATE_FACTS_SQL, values)).rows[0]);
+    });
   }
 
   countAccountMessages(accountId: string, fromIso: string, fromInclusive: boolean, toIso: string): Promise<number> {

@@ -63,6 +63,7 @@ import {
 } from '../checkpoints.js';
 import { accountModificationsSql, accountPlacementsSql } from '../account-messages.js';
 import { normaliseTimestamp } from '../json.js';
+import { type RateFacts, rateFactsOf, type RateFactsQuery, type RateFactsRow, rateFactsSql } from '../rate-facts.js';
 import { DeskExposureTable } from './desk-exposure.js';
 import { guard, toAuditError } from './guard.js';
 import { GroupCommit, type GroupCommitStats } from './group-commit.js';
@@ -194,6 +195,7 @@ class Store implements SqliteAuditStore {
   /** setState commits by this connection (stateMark): counted once committed, so a reader never caches an older value under the new mark. */
   private ownStateWrites = 0;
   private readonly dataVersion: Database.Statement<[], number>;
+  private readonly rateFactsRead: Database.Statement<[Record<string, string>], RateFactsRow>;
 
   constructor(
     private readonly db: Database.Database,
@@ -224,6 +226,8 @@ class Store implements SqliteAuditStore {
     this.exposure = new DeskExposureTable(db);
     this.writeTx = db.transaction((fn: () => unknown) => fn());
     this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+    // INDEXED BY: as countModifications (audit-log.ts), the partial index of modifications, never audit_log_event_type.
+    this.rateFactsRead = db.prepare(rateFactsSql((name) => `@${name}`, 'audit_log INDEXED BY audit_log_modifications'));
     this.group = new GroupCommit(db, {
       commit: (durable, size, body) => this.inBatch(() => this.commitBatch(durable, size, (now) => this.batchBody(now, body))),
       synced: () => this.synced(),
@@ -458,6 +462,19 @@ class Store implements SqliteAuditStore {
         count(accountModificationsSql(fromInclusive, q), normaliseTimestamp(fromIso), normaliseTimestamp(toIso))
       );
     });
+  }
+
+  rateFacts(q: RateFactsQuery): Promise<RateFacts> {
+    return read('read the rate limits and duplicate guard facts', () =>
+      rateFactsOf(
+        this.rateFactsRead.get({
+          minute: normaliseTimestamp(q.minuteFromIso),
+          day: normaliseTimestamp(q.dayFromIso),
+          to: normaliseTimestamp(q.toIso),
+          key: q.riskKey,
+        }),
+      ),
+    );
   }
 
   lastPlacedWithKey(riskKey: string, toIso: string): Promise<string | null> {
