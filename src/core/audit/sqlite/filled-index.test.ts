@@ -54,18 +54,4 @@ describe('the index of filled versions', () => {
     expect(t.withFile((db) => db.prepare('SELECT version FROM schema_migrations WHERE version = 9').get())).toEqual({ version: 9 });
     expect(await t.store.verify()).toMatchObject({ ok: true });
   });
-
-  it("a later read returns the fills on the rows after the last one read, of this account only, and moves past every row, filled or not", async () => {
-    await placeAndFill('1');
-    const first = await t.store.fillsSince('DU111111', DAY, 0);
-    await placeAndFill('2');
-    await t.store.recordOrder(entry({ orderId: '3' }), version('3', 'SUBMITTED'));
-    await t.store.recordOrder(entry({ orderId: '4' }), version('4', 'FILLED', { accountId: 'DU222222', fills: [fill('4', 'x4')] }));
-    const next = await t.store.fillsSince('DU111111', DAY, first.lastRowId);
-    expect(next.fills.map((f) => f.execId)).toEqual(['x2']);
-    const highest = t.withFile((db) => (db.prepare('SELECT MAX(id) AS m FROM order_history').get() as { m: number }).m);
-    expect(next.lastRowId).toBe(highest);
-    // Nothing new: no fills, and the same place.
-    expect(await t.store.fillsSince('DU111111', DAY, next.lastRowId)).toEqual({ fills: [], lastRowId: highest });
-  });
 });

@@ -49,7 +49,7 @@ export class OrderHistoryTable {
   private readonly placedAfter: Database.Statement<[{ from: string; to: string }], PlacedRange>;
   private readonly placedFrom: Database.Statement<[{ from: string; to: string }], PlacedRange>;
   private readonly lastWithKey: Database.Statement<[string, string], { created_at: string }>;
-  private readonly filledRowsAfter: Database.Statement<[number, string, string], { top: number | null; id: number | null; fills: string | null }>;
+  private readonly filledRows: Database.Statement<[number, string, string], { id: number; fills: string }>;
   private readonly filledRowsSince: Database.Statement<[string, string], { id: number; fills: string }>;
   private readonly maxRowId: Database.Statement<[], { m: number | null }>;
   private readonly maxNumeric: Database.Statement<[], { m: number | null }>;
@@ -105,12 +105,7 @@ export class OrderHistoryTable {
     this.placedAfter = db.prepare(placedRangeSql('>', named));
     this.placedFrom = db.prepare(placedRangeSql('>=', named));
     this.lastWithKey = db.prepare('SELECT created_at FROM order_history WHERE risk_key = ? AND created_at <= ? ORDER BY created_at DESC LIMIT 1');
-    // A later read: the rows after the last one read, by row id (NOT INDEXED: the rowid range, never the index of
-    // filled versions, which would walk the day), with the highest row id in the same statement (one row of NULLs
-    // when none is new). Unordered: the caller sums fills it has not seen, in any order.
-    this.filledRowsAfter = db.prepare(
-      "SELECT t.top, h.id, h.fills FROM (SELECT MAX(id) AS top FROM order_history) t LEFT JOIN order_history h NOT INDEXED ON h.id > ? AND h.account_id = ? AND h.updated_at >= ? AND h.fills <> '[]'",
-    );
+    this.filledRows = db.prepare("SELECT id, fills FROM order_history WHERE id > ? AND account_id = ? AND updated_at >= ? AND fills <> '[]' ORDER BY id");
     // The first read of a day finds its rows by updated_at in the index of filled versions (migration 9), later reads
     // by row id: neither scans the history. INDEXED BY: a plan that could not use it fails here rather than scanning.
     this.filledRowsSince = db.prepare("SELECT id, fills FROM order_history INDEXED BY order_history_filled WHERE updated_at >= ? AND account_id = ? AND fills <> '[]'");
@@ -249,21 +244,13 @@ export class OrderHistoryTable {
 
   /** Fills at or after `fromIso` on rows after `afterRowId` (each order row repeats its earlier fills: callers dedupe by execId). */
   fillsSince(accountId: string, fromIso: string, afterRowId: number): { fills: Fill[]; lastRowId: number } {
-    const fills: Fill[] = [];
-    const add = (text: string): void => {
-      for (const f of fromJsonText<Fill[]>(text)) if (normaliseTimestamp(f.time) >= fromIso) fills.push(f);
-    };
-    if (afterRowId !== 0) {
-      // One statement per read: the order path reads the day's fills before each order and after its events.
-      let lastRowId = afterRowId;
-      for (const row of this.filledRowsAfter.iterate(afterRowId, accountId, fromIso)) {
-        lastRowId = row.top ?? afterRowId;
-        if (row.fills !== null) add(row.fills);
-      }
-      return { fills, lastRowId };
-    }
     const lastRowId = this.maxRowId.get()?.m ?? 0;
-    for (const row of this.filledRowsSince.iterate(fromIso, accountId)) if (row.id <= lastRowId) add(row.fills);
+    const fills: Fill[] = [];
+    const rows = afterRowId === 0 ? this.filledRowsSince.iterate(fromIso, accountId) : this.filledRows.iterate(afterRowId, accountId, fromIso);
+    for (const row of rows) {
+      if (row.id > lastRowId) continue;
+      for (const f of fromJsonText<Fill[]>(row.fills)) if (normaliseTimestamp(f.time) >= fromIso) fills.push(f);
+    }
     return { fills, lastRowId };
   }
 
