@@ -112,13 +112,13 @@ function nextStateRows(current: OrderDetail, update: StateUpdate, stamp: RowStam
 async function countOutcome(ctx: OrderContext, order: OrderDetail): Promise<void> {
   try {
     if (order.status === 'REJECTED') {
-      if (await ctx.risk.recordOutcome('rejected')) {
+      if (await ctx.risk.recordOutcome('rejected', requestOf(ctx).correlationId)) {
         const reason = `circuit breaker: ${ctx.config.risk.circuitBreakerRejections} consecutive rejections`;
         // The breaker engages the switch, not the caller whose order was the last rejected; its request id links the two.
         // Awaited: once the Nth rejection is answered, the switch is engaged and the next order is refused.
         await ctx.onBreaker?.(reason, systemContext(requestOf(ctx).correlationId));
       }
-    } else if (order.status === 'ACCEPTED' || order.status === 'FILLED') await ctx.risk.recordOutcome('accepted');
+    } else if (order.status === 'ACCEPTED' || order.status === 'FILLED') await ctx.risk.recordOutcome('accepted', requestOf(ctx).correlationId);
   } catch (err) {
     // The order's own record is written; a count that could not be is logged, never the caller's failure.
     ctx.logger.error({ err, orderId: order.orderId }, 'could not count the order outcome toward the circuit breaker');

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../testing/client-harness.js';
 import { openAuditStore } from '../audit/index.js';
+import { handOver, type RequestContext } from '../logging.js';
 
 let gw: TestGateway;
 afterEach(async () => gw?.cleanup());
@@ -145,6 +146,34 @@ describe('kill switch', () => {
     await gw.advance(1000);
     expect(await gw.client.killSwitch()).toMatchObject({ engaged: true, reason: expect.stringContaining('circuit breaker') });
     await expect(gw.client.placeOrder({ ...mkt, quantity: 1 })).rejects.toMatchObject({ code: 'KILL_SWITCH_ENGAGED' });
+  });
+
+  it('writes each step of its count under a correlation id of the order that moved it, so the audit log links the two', async () => {
+    gw = await startTestGateway({ CIRCUIT_BREAKER_REJECTIONS: '3', SIM_STARTING_CASH: '1000' });
+    // Whichever records an order's outcome first counts it: the placement's answer (the request's id) or the
+    // broker's status event (a system context of its own).
+    // As REST calls the client: the context handed over for the call, carried as a value (no AsyncLocalStorage).
+    const as = <T>(correlationId: string, fn: () => T): T => handOver<T>({ correlationId, interface: 'rest', apiKeyName: 'desk' } satisfies RequestContext, fn);
+    const idsOf = async (orderId: string): Promise<string[]> => (await gw.client.queryAudit({ orderId })).entries.map((r) => r.correlationId);
+    const rejectedIds: string[][] = [];
+    for (const id of ['cb-rejected-1', 'cb-rejected-2']) {
+      const err: unknown = await as(id, () => gw.client.placeOrder({ ...mkt, quantity: 100 })).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'ORDER_REJECTED' });
+      const orderId = (await gw.client.queryAudit({ limit: 500 })).entries.find((r) => r.correlationId === id && r.orderId !== null)?.orderId;
+      rejectedIds.push(await idsOf(orderId ?? 'none'));
+    }
+    const accepted = await as('cb-accepted', () => gw.client.placeOrder({ ...mkt, quantity: 1 }));
+    await gw.advance(1000);
+    const db = new Database(join(gw.dataDir, 'audit.db'), { readonly: true });
+    try {
+      const rows = db.prepare("SELECT value, correlation_id FROM state_log WHERE name = 'circuitBreaker' ORDER BY id").all() as Array<{ value: string; correlation_id: string }>;
+      expect(rows.map((r) => r.value)).toEqual(['{"consecutiveRejections":1}', '{"consecutiveRejections":2}', '{"consecutiveRejections":0}']);
+      expect(rejectedIds[0]).toContain(rows[0]?.correlation_id);
+      expect(rejectedIds[1]).toContain(rows[1]?.correlation_id);
+      expect(await idsOf(accepted.orderId)).toContain(rows[2]?.correlation_id);
+    } finally {
+      db.close();
+    }
   });
 });
 

@@ -64,18 +64,18 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
   /** Where the circuit breaker's count is kept: the store when there is one. */
   const streaks = options.store ?? {
     rejectionStreak: async () => history.rejectionStreak(),
-    setRejectionStreak: async (count: number) => history.setRejectionStreak(count),
+    setRejectionStreak: async (count: number, _correlationId?: string) => history.setRejectionStreak(count),
   };
   let outcomes: Promise<unknown> = Promise.resolve();
-  async function countOutcome(outcome: 'accepted' | 'rejected'): Promise<boolean> {
+  async function countOutcome(outcome: 'accepted' | 'rejected', correlationId: string | undefined): Promise<boolean> {
     if (limits.circuitBreakerRejections === 0) return false;
     const streak = await streaks.rejectionStreak();
     if (outcome === 'accepted') {
-      if (streak !== 0) await streaks.setRejectionStreak(0);
+      if (streak !== 0) await streaks.setRejectionStreak(0, correlationId);
       return false;
     }
     const tripped = streak + 1 >= limits.circuitBreakerRejections;
-    await streaks.setRejectionStreak(tripped ? 0 : streak + 1);
+    await streaks.setRejectionStreak(tripped ? 0 : streak + 1, correlationId);
     return tripped;
   }
 
@@ -169,8 +169,8 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
      * order path pays one read. Outcomes are counted one after another, so two answers arriving
      * together in this process never both read n and write n+1.
      */
-    recordOutcome(outcome: 'accepted' | 'rejected'): Promise<boolean> {
-      const next = outcomes.then(() => countOutcome(outcome));
+    recordOutcome(outcome: 'accepted' | 'rejected', correlationId?: string): Promise<boolean> {
+      const next = outcomes.then(() => countOutcome(outcome, correlationId));
       outcomes = next.catch(() => undefined);
       return next;
     },

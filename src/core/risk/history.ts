@@ -82,7 +82,8 @@ export interface StoreHistory {
   realizedSince(accountId: string, dayStart: number): Promise<Decimal>;
   /** The circuit breaker's count, shared by every process on the store. */
   rejectionStreak(): Promise<number>;
-  setRejectionStreak(count: number): Promise<void>;
+  /** `correlationId`: the request whose order's outcome moved the count (its state row carries it). */
+  setRejectionStreak(count: number, correlationId?: string): Promise<void>;
   /** Every account's published exposure (desk limits). */
   exposures(): Promise<ExposurePublication[]>;
   /** One account's order messages (placements and modifications) in (from, now], or [from, now] with `fromInclusive`. */
@@ -146,9 +147,9 @@ export function storeHistory(audit: AuditStore): StoreHistory {
     async rejectionStreak() {
       return (await audit.getState<CircuitBreakerState>(CIRCUIT_BREAKER_STATE))?.consecutiveRejections ?? 0;
     },
-    async setRejectionStreak(count) {
+    async setRejectionStreak(count, correlationId) {
       const value: CircuitBreakerState = { consecutiveRejections: count };
-      await audit.setState(CIRCUIT_BREAKER_STATE, value);
+      await audit.setState(CIRCUIT_BREAKER_STATE, value, correlationId === undefined ? undefined : { correlationId });
     },
     async facts(spec, accountId, now, dayStart, riskKey = riskKeyOf(spec, accountId)) {
       const dayIso = isoOfDay(dayStart);

@@ -65,8 +65,11 @@ export interface RiskEngine {
   recordPlaced(spec: OrderSpec, accountId: string, now: number): void;
   /** Counts a modification sent or simulated: an order message for the rate limits (not the duplicate guard). */
   recordModified(now: number): void;
-  /** Tracks consecutive rejections (in the store with one); resolves true when the circuit breaker should engage the kill switch. */
-  recordOutcome(outcome: 'accepted' | 'rejected'): Promise<boolean>;
+  /**
+   * Tracks consecutive rejections (in the store with one); resolves true when the circuit breaker should engage the kill switch.
+   * `correlationId`: the request whose order had this outcome, for the state row the count writes.
+   */
+  recordOutcome(outcome: 'accepted' | 'rejected', correlationId?: string): Promise<boolean>;
   /** Today's realised P&L from the order history (null when the history does not know fills). */
   realizedToday(accountId: string, now: number): Promise<Decimal | null>;
   /**
