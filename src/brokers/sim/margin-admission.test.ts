@@ -14,6 +14,7 @@ import { buyingPowerProblem, MarginCheck, stockFillCannotExhaust } from './margi
 import { SimMarketData } from './market-data.js';
 import { SimState } from './state.js';
 import { AccountValuer } from './valuation.js';
+import { seeded } from '../../testing/seeded.js';
 
 const cat = new Catalogue();
 const listed = (symbol: string): Instrument => {
@@ -21,18 +22,6 @@ const listed = (symbol: string): Instrument => {
   if (!inst) throw new Error(`${symbol} is not listed`);
   return inst;
 };
-
-/** A small seeded generator (mulberry32): the same cases on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('the initial-margin check of an order being placed', () => {
   it('answers as the full check over the account valued after the order, for 600 accounts and orders', () => {

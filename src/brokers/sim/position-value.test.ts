@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { Contract } from '../../core/models.js';
 import type { InstrumentClass, MarginRule } from './catalogue.js';
 import { Ledger, type LedgerPosition, type Mark } from './ledger.js';
+import { seeded } from '../../testing/seeded.js';
 
 interface Held {
   contract: Contract;
@@ -31,18 +32,6 @@ const BOOK: Held[] = [
 // SAP trades in euros: its marks carry the EUR rate, and cash in euros is valued at it.
 const sap = BOOK[5] as Held;
 sap.contract = { ...sap.contract, currency: 'EUR' };
-
-/** A small seeded generator (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('the account valued with each unchanged position kept', () => {
   it('is at every step exactly the valuation of the same books loaded afresh', () => {
