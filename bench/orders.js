@@ -1,4 +1,4 @@
-/* global fetch */
+/* global fetch, setImmediate */
 // The order path, durable (issue 18): each figure beside a baseline measured
 // in the same run on the same disk.
 //
@@ -11,7 +11,13 @@
 //   ceiling): the client stamps each request as it sends it, the gateway
 //   stamps the moment the broker's placeOrder is called (both on this
 //   machine's clock), matched by clientOrderId;
-// - sim.db commits per order (the budget is one).
+// - sim.db commits per order (the budget is one);
+// - the floor: a bare Fastify POST route that parses the same body, appends
+//   one row to a WAL table at synchronous=FULL through a minimal group
+//   committer (every request of one event-loop turn in one transaction) and
+//   answers after the commit. It is the least a durable order can cost over
+//   HTTP on this machine with this load generator: no risk checks, no hash
+//   chain, no broker. The REST row is given as a share of it.
 //
 // Needs `npm run build`. Run alone with `node bench/orders.js`, or through
 // bench/run.js which calls benchOrders().
@@ -80,9 +86,43 @@ async function serve() {
   });
 }
 
-function startGateway() {
+/** The child for the floor: POST body parsed, one durable group-committed row, then the answer. */
+async function serveFloor() {
+  const { default: Fastify } = await import('fastify');
+  const dir = mkdtempSync(join(tmpdir(), 'ibkr-bench-floor-'));
+  const db = new Database(join(dir, 'floor.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE orders (id INTEGER PRIMARY KEY, timestamp TEXT NOT NULL, data TEXT NOT NULL)');
+  const insert = db.prepare('INSERT INTO orders (timestamp, data) VALUES (?, ?)');
+  let pending = [];
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    const ids = db.transaction(() => batch.map((p) => Number(insert.run(p.at, p.data).lastInsertRowid)))();
+    batch.forEach((p, i) => p.resolve(ids[i]));
+  };
+  const append = (data) =>
+    new Promise((resolve) => {
+      if (pending.length === 0) setImmediate(flush);
+      pending.push({ at: new Date().toISOString(), data: JSON.stringify(data), resolve });
+    });
+  const app = Fastify();
+  app.post('/api/orders/place', async (request) => ({ orderId: String(await append(request.body)), status: 'SUBMITTED' }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  process.send?.({ url: `http://127.0.0.1:${app.server.address().port}` });
+  process.on('SIGTERM', () => {
+    void app.close().finally(() => {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(0);
+    });
+  });
+}
+
+function startGateway(mode = '--serve') {
   return new Promise((resolve, reject) => {
-    const child = fork(SELF, ['--serve'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(SELF, [mode], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     child.once('message', (msg) =>
       resolve({
         url: msg.url,
@@ -177,10 +217,12 @@ async function steady(url, rate, seconds) {
 export async function benchOrders() {
   const dir = mkdtempSync(join(tmpdir(), 'ibkr-bench-orders-base-'));
   const gateway = await startGateway();
+  const floor = await startGateway('--serve-floor');
   try {
     const auth = { 'x-api-key': KEY, 'content-type': 'application/json' };
     // Warm-up: JIT, contract cache, the first WAL pages.
     await autocannon({ url: `${gateway.url}/api/orders/place`, connections: 8, duration: 1, method: 'POST', headers: auth, body: JSON.stringify(ORDER) });
+    await autocannon({ url: `${floor.url}/api/orders/place`, connections: 8, duration: 1, method: 'POST', headers: auth, body: JSON.stringify(ORDER) });
 
     // Steady 50/s first, on a quiet gateway.
     const { sent } = await steady(gateway.url, RATE, SECONDS);
@@ -194,7 +236,10 @@ export async function benchOrders() {
     const rest = [];
     const raw = [];
     const group = [];
+    const floors = [];
     for (let s = 0; s < slices; s++) {
+      const f = await autocannon({ url: `${floor.url}/api/orders/place`, connections: CONNECTIONS, duration: SECONDS / slices, method: 'POST', headers: auth, body: JSON.stringify(ORDER) });
+      floors.push(f.requests.average);
       raw.push(rawDurableInserts(dir, 700));
       group.push(await groupCommitted(join(dir, `g${s}`), 700, CONNECTIONS));
       const r = await autocannon({ url: `${gateway.url}/api/orders/place`, connections: CONNECTIONS, duration: SECONDS / slices, method: 'POST', headers: auth, body: JSON.stringify(ORDER) });
@@ -206,6 +251,7 @@ export async function benchOrders() {
     const rps = med(rest.map((r) => r.rps));
     const rawPs = med(raw);
     const groupPs = med(group.map((g) => g.perSecond));
+    const floorPs = med(floors);
     const bad = rest.reduce((n, r) => n + r.bad, 0);
     return [
       {
@@ -214,7 +260,13 @@ export async function benchOrders() {
         unit: 'orders/s',
         baseline: `raw durable INSERT ${Math.round(rawPs)}/s`,
         target: '>= 5,000',
-        note: `p50 ${med(rest.map((r) => r.p50))} ms, p99 ${med(rest.map((r) => r.p99))} ms; ${(rps / rawPs).toFixed(2)}x a raw durable INSERT (${Math.round(rawPs)}/s, one fsync each), same run; target >= 5,000${bad ? `; ${bad} failed` : ''}`,
+        note: `p50 ${med(rest.map((r) => r.p50))} ms, p99 ${med(rest.map((r) => r.p99))} ms; ${(rps / rawPs).toFixed(2)}x a raw durable INSERT (${Math.round(rawPs)}/s, one fsync each), ${(rps / floorPs).toFixed(3)}x the floor below, same run; target >= 5,000${bad ? `; ${bad} failed` : ''}`,
+      },
+      {
+        name: 'orders: floor, bare POST + one group-committed durable row',
+        value: floorPs,
+        unit: 'orders/s',
+        note: `bare Fastify parses the same body, one WAL row at synchronous=FULL per request (a turn's requests share a commit), answers after it; 32 clients, same run: what 5,000/s is measured against`,
       },
       {
         name: 'orders: audit appends/s, 32 in flight (group commit)',
@@ -240,12 +292,15 @@ export async function benchOrders() {
     ];
   } finally {
     await gateway.stop();
+    await floor.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 if (process.argv[2] === '--serve') {
   await serve();
+} else if (process.argv[2] === '--serve-floor') {
+  await serveFloor();
 } else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   for (const r of await benchOrders()) console.log(`${r.name.padEnd(52)} ${(Number.isFinite(r.value) ? r.value.toFixed(2) : '-').padStart(12)} ${r.unit.padEnd(9)} ${r.note}`);
 }
