@@ -18,11 +18,22 @@
 // (show the gateway's stdout), WRAP (a command the gateway runs under),
 // SLOWEST=n (print the n slowest orders with their send time, to line them up
 // with GC or checkpoint logs).
+//
+// Where each order's time goes: the gateway runs with bench/transmit-probe.js
+// preloaded (this checkout's, for every root), which records every fdatasync
+// the process hands the thread pool and every GC pause on the orders' clock.
+// Per order, the window from send to transmit is split into: up to the moment
+// its durable commit asked for the WAL sync (the client's send, HTTP, parsing,
+// assessment and the commit's own CPU), the sync itself (the disk, and the
+// thread-pool and event-loop hops around it), and from the sync's callback to
+// placeOrder. Orders whose window holds a GC pause are counted, and p99 is
+// also given without them, so each run says which limit its tail hit.
 /* global fetch */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 
@@ -40,12 +51,16 @@ const pct = (xs, p) => {
 };
 const summary = (xs) => `p50 ${pct(xs, 50).toFixed(2)}  p90 ${pct(xs, 90).toFixed(2)}  p99 ${pct(xs, 99).toFixed(2)}  max ${Math.max(...xs).toFixed(2)} ms (n=${xs.length})`;
 
-function startGateway(root) {
+const PROBE = fileURLToPath(new URL('transmit-probe.js', import.meta.url));
+
+function startGateway(root, probeOut) {
   return new Promise((ok, fail) => {
-    const nodeArgs = [...(process.env.GW_ARGS ?? '').split(' ').filter(Boolean), join(root, 'bench/orders.js'), '--serve'];
+    const nodeArgs = ['--import', PROBE, ...(process.env.GW_ARGS ?? '').split(' ').filter(Boolean), join(root, 'bench/orders.js'), '--serve'];
+    const env = { ...process.env, TRANSMIT_PROBE_OUT: probeOut };
     // WRAP="strace -f -c -e trace=fdatasync,fsync -o FILE": the gateway under a tracer (the IPC channel passes through).
     const wrap = (process.env.WRAP ?? '').split(' ').filter(Boolean);
-    const child = wrap.length > 0 ? spawn(wrap[0], [...wrap.slice(1), process.execPath, ...nodeArgs], { stdio: ['ignore', process.env.GW_STDOUT ? 'inherit' : 'ignore', 'inherit', 'ipc'] }) : spawn(process.execPath, nodeArgs, { stdio: ['ignore', process.env.GW_STDOUT ? 'inherit' : 'ignore', 'inherit', 'ipc'] });
+    const stdio = ['ignore', process.env.GW_STDOUT ? 'inherit' : 'ignore', 'inherit', 'ipc'];
+    const child = wrap.length > 0 ? spawn(wrap[0], [...wrap.slice(1), process.execPath, ...nodeArgs], { stdio, env }) : spawn(process.execPath, nodeArgs, { stdio, env });
     child.once('message', (msg) =>
       ok({
         url: msg.url,
@@ -100,7 +115,36 @@ function rawCommits(dir, n) {
   return out;
 }
 
+/**
+ * Each order's window split by the probe's records: [send -> its commit asked for the WAL sync, the sync,
+ * sync callback -> placeOrder], and the GC pause time inside the window (0 for most orders).
+ */
+function split(sent, stamps, probe) {
+  const syncs = [...probe.syncs].sort((a, b) => a[1] - b[1]);
+  return Object.entries(sent)
+    .filter(([id]) => stamps[id] !== undefined)
+    .map(([id, at]) => {
+      const tx = stamps[id];
+      // The last sync whose callback ran before this transmit and that was asked for after the send.
+      let sync = null;
+      for (const s of syncs) if (s[1] <= tx && s[0] >= at) sync = s;
+      const gc = probe.gcs.filter(([start]) => start >= at && start <= tx).reduce((sum, [start, ms]) => sum + Math.min(ms, tx - start), 0);
+      return { total: tx - at, toSync: sync ? sync[0] - at : NaN, sync: sync ? sync[1] - sync[0] : NaN, afterSync: sync ? tx - sync[1] : NaN, gc };
+    });
+}
+
+const p = (xs, q) => pct(xs.filter((x) => !Number.isNaN(x)), q).toFixed(2);
+const splitSummary = (parts) => {
+  const noGc = parts.filter((o) => o.gc === 0);
+  const withGc = parts.filter((o) => o.gc > 0);
+  return [
+    `  split p50 (p99): send -> commit asks for the sync ${p(parts.map((o) => o.toSync), 50)} (${p(parts.map((o) => o.toSync), 99)}), WAL sync ${p(parts.map((o) => o.sync), 50)} (${p(parts.map((o) => o.sync), 99)}), sync done -> transmit ${p(parts.map((o) => o.afterSync), 50)} (${p(parts.map((o) => o.afterSync), 99)}) ms`,
+    `  GC pause inside the window: ${withGc.length} of ${parts.length} orders (${((100 * withGc.length) / parts.length).toFixed(1)} %), pause there p50 ${withGc.length > 0 ? p(withGc.map((o) => o.gc), 50) : '-'} ms; p99 without them ${noGc.length > 0 ? p(noGc.map((o) => o.total), 99) : '-'} ms`,
+  ].join('\n');
+};
+
 const dir = mkdtempSync(join(tmpdir(), 'ibkr-bench-transmit-'));
+const splits = new Map(roots.map((r) => [r, []]));
 const results = new Map(roots.map((r) => [r, []]));
 const cpu = new Map(roots.map((r) => [r, []]));
 const raw = [];
@@ -108,14 +152,17 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const root of roots) {
       raw.push(...rawCommits(dir, 300));
-      const gw = await startGateway(root);
+      const probeOut = join(dir, `probe-${round}.json`);
+      const gw = await startGateway(root, probeOut);
+      let sent = {};
+      let stamps = {};
       try {
         await steady(gw.url, 'warm', RATE, 2);
         const cpu0 = cpuMsOf(gw.pid);
-        const sent = await steady(gw.url, `r${round}`, RATE, SECONDS);
+        sent = await steady(gw.url, `r${round}`, RATE, SECONDS);
         const perOrder = (cpuMsOf(gw.pid) - cpu0) / Object.keys(sent).length;
         cpu.get(root)?.push(perOrder);
-        const { stamps } = await gw.report();
+        ({ stamps } = await gw.report());
         const xs = Object.entries(sent)
           .filter(([id]) => stamps[id] !== undefined)
           .map(([id, at]) => stamps[id] - at);
@@ -128,11 +175,18 @@ try {
       } finally {
         await gw.stop();
       }
+      // Written by the probe as the gateway exits.
+      const parts = split(sent, stamps, JSON.parse(readFileSync(probeOut, 'utf8')));
+      splits.get(root)?.push(...parts);
+      console.log(splitSummary(parts));
     }
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-for (const [root, runs] of results) console.log(`${root}  all: ${summary(runs.flat())}; gateway CPU per order, median of rounds: ${median(cpu.get(root) ?? []).toFixed(2)} ms`);
+for (const [root, runs] of results) {
+  console.log(`${root}  all: ${summary(runs.flat())}; gateway CPU per order, median of rounds: ${median(cpu.get(root) ?? []).toFixed(2)} ms`);
+  console.log(splitSummary(splits.get(root) ?? []));
+}
 console.log(`raw durable commit (WAL, synchronous=FULL, one row): ${summary(raw)}`);
