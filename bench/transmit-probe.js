@@ -1,18 +1,29 @@
 // Preloaded into bench/transmit.js's gateway (`node --import bench/transmit-probe.js`): records, on the
-// same wall clock as the order stamps (performance.timeOrigin + performance.now()), every fdatasync the
+// same wall clock as the order stamps (performance.timeOrigin + performance.now()), each order request's
+// arrival (the HTTP server's 'request' event, by its x-bench-id header), every fdatasync the
 // process asks the thread pool for (when it was asked, when its callback ran: the audit WAL's durable
 // syncs, wal-sync.ts) and every GC pause (start, duration, kind), and writes them as JSON to
 // TRANSMIT_PROBE_OUT when the process exits. bench/transmit.js lines them up with each order's
 // request -> transmit window, so every run says how much of that window was the disk's sync and how
 // much a GC pause. It changes nothing the gateway does: the wrapped fdatasync calls the original.
 import fs from 'node:fs';
+import http from 'node:http';
 import { syncBuiltinESMExports } from 'node:module';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 
 const out = process.env.TRANSMIT_PROBE_OUT;
 if (out) {
   const wall = () => performance.timeOrigin + performance.now();
+  const arrivals = {};
   const syncs = [];
+  const emit = http.Server.prototype.emit;
+  http.Server.prototype.emit = function (event, req, ...rest) {
+    if (event === 'request') {
+      const id = req.headers['x-bench-id'];
+      if (typeof id === 'string') arrivals[id] = wall();
+    }
+    return emit.call(this, event, req, ...rest);
+  };
   const gcs = [];
   const original = fs.fdatasync;
   fs.fdatasync = (fd, callback) => {
@@ -27,5 +38,5 @@ if (out) {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) gcs.push([performance.timeOrigin + e.startTime, e.duration, e.detail?.kind ?? 0]);
   }).observe({ entryTypes: ['gc'] });
-  process.on('exit', () => fs.writeFileSync(out, JSON.stringify({ syncs, gcs })));
+  process.on('exit', () => fs.writeFileSync(out, JSON.stringify({ arrivals, syncs, gcs })));
 }

@@ -22,9 +22,11 @@
 // Where each order's time goes: the gateway runs with bench/transmit-probe.js
 // preloaded (this checkout's, for every root), which records every fdatasync
 // the process hands the thread pool and every GC pause on the orders' clock.
-// Per order, the window from send to transmit is split into: up to the moment
-// its durable commit asked for the WAL sync (the client's send, HTTP, parsing,
-// assessment and the commit's own CPU), the sync itself (the disk, and the
+// Per order, the window from send to transmit is split into: the client's
+// send to the request's arrival at the gateway (the load generator's fetch and
+// loopback: not the gateway's time, so arrival -> transmit is printed too),
+// arrival to the moment its durable commit asked for the WAL sync (parsing,
+// assessment, the commit's own CPU), the sync itself (the disk, and the
 // thread-pool and event-loop hops around it), and from the sync's callback to
 // placeOrder. Orders whose window holds a GC pause are counted, and p99 is
 // also given without them, so each run says which limit its tail hit.
@@ -84,7 +86,7 @@ async function steady(url, prefix, rate, seconds) {
     const clientOrderId = `${prefix}-${i}`;
     sent[clientOrderId] = wallMs();
     inFlight.push(
-      fetch(`${url}/api/orders/place`, { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify({ ...ORDER, clientOrderId }) }).then((res) => res.arrayBuffer()),
+      fetch(`${url}/api/orders/place`, { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json', 'x-bench-id': clientOrderId }, body: JSON.stringify({ ...ORDER, clientOrderId }) }).then((res) => res.arrayBuffer()),
     );
   }
   await Promise.all(inFlight);
@@ -129,7 +131,8 @@ function split(sent, stamps, probe) {
       let sync = null;
       for (const s of syncs) if (s[1] <= tx && s[0] >= at) sync = s;
       const gc = probe.gcs.filter(([start]) => start >= at && start <= tx).reduce((sum, [start, ms]) => sum + Math.min(ms, tx - start), 0);
-      return { total: tx - at, toSync: sync ? sync[0] - at : NaN, sync: sync ? sync[1] - sync[0] : NaN, afterSync: sync ? tx - sync[1] : NaN, gc };
+      const arrived = probe.arrivals[id] ?? NaN;
+      return { total: tx - at, sendToArrival: arrived - at, arrivalToTransmit: tx - arrived, toSync: sync ? sync[0] - arrived : NaN, sync: sync ? sync[1] - sync[0] : NaN, afterSync: sync ? tx - sync[1] : NaN, gc };
     });
 }
 
@@ -138,7 +141,8 @@ const splitSummary = (parts) => {
   const noGc = parts.filter((o) => o.gc === 0);
   const withGc = parts.filter((o) => o.gc > 0);
   return [
-    `  split p50 (p99): send -> commit asks for the sync ${p(parts.map((o) => o.toSync), 50)} (${p(parts.map((o) => o.toSync), 99)}), WAL sync ${p(parts.map((o) => o.sync), 50)} (${p(parts.map((o) => o.sync), 99)}), sync done -> transmit ${p(parts.map((o) => o.afterSync), 50)} (${p(parts.map((o) => o.afterSync), 99)}) ms`,
+    `  arrival at the gateway -> transmit: p50 ${p(parts.map((o) => o.arrivalToTransmit), 50)}  p90 ${p(parts.map((o) => o.arrivalToTransmit), 90)}  p99 ${p(parts.map((o) => o.arrivalToTransmit), 99)} ms`,
+    `  split p50 (p99): client send -> arrival ${p(parts.map((o) => o.sendToArrival), 50)} (${p(parts.map((o) => o.sendToArrival), 99)}), arrival -> commit asks for the sync ${p(parts.map((o) => o.toSync), 50)} (${p(parts.map((o) => o.toSync), 99)}), WAL sync ${p(parts.map((o) => o.sync), 50)} (${p(parts.map((o) => o.sync), 99)}), sync done -> transmit ${p(parts.map((o) => o.afterSync), 50)} (${p(parts.map((o) => o.afterSync), 99)}) ms`,
     `  GC pause inside the window: ${withGc.length} of ${parts.length} orders (${((100 * withGc.length) / parts.length).toFixed(1)} %), pause there p50 ${withGc.length > 0 ? p(withGc.map((o) => o.gc), 50) : '-'} ms; p99 without them ${noGc.length > 0 ? p(noGc.map((o) => o.total), 99) : '-'} ms`,
   ].join('\n');
 };
