@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from 'decimal.js';
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { canonicalJson, hashOf, sha256Hex } from './hashing.js';
 
 function sortKeys(value: unknown): unknown {
@@ -39,6 +40,26 @@ describe('canonicalJson', () => {
   it('writes class instances as their own keys, as the stored hashes were made: a Date is {}, a Decimal its fields', () => {
     for (const v of [new Date(0), new Decimal('1.25'), { at: new Date(0), n: new Decimal(-3) }]) expect(canonicalJson(v)).toBe(reference(v));
     expect(canonicalJson(new Date(0))).toBe('{}');
+  });
+
+  it('matches the sorted copy for any JSON-like value, objects small (sorted by insertion) and large (by Array.prototype.sort)', () => {
+    // Keys drawn from a small alphabet so that prefixes, case, non-ASCII and integer-like names meet in one object.
+    const key = fc.oneof(fc.stringMatching(/^(?:[aAbé_0-9]|😀){0,4}$/u), fc.constantFrom('10', '9', '01', '4294967295', 'toString', 'constructor'));
+    const { tree } = fc.letrec((tie) => ({
+      tree: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 0 }), fc.constant(undefined), fc.array(tie('tree'), { maxLength: 4 }), fc.dictionary(key, tie('tree'), { maxKeys: 40 })),
+    }));
+    fc.assert(
+      fc.property(tree, (value) => {
+        expect(canonicalJson(value)).toBe(reference(value));
+      }),
+      { numRuns: 500, seed: 18 },
+    );
+  });
+
+  it('sorts objects with more keys than the insertion sort takes exactly as small ones', () => {
+    const wide = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${(i * 37) % 60}`, i]));
+    expect(canonicalJson(wide)).toBe(reference(wide));
+    expect(Object.keys(JSON.parse(canonicalJson(wide)) as object)).toEqual(Object.keys(wide).sort());
   });
 
   it('gives undefined for undefined, as JSON.stringify does, and refuses a bigint', () => {
