@@ -36,11 +36,21 @@ export type Row = Record<string, string | number | null>;
 const columnOrders = new Map<ChainName, Array<{ columns: string[]; sorted: SortedColumns | null }>>();
 
 /** A column order, sorted, with each column's JSON key (`"name":`) written once rather than per row. */
-interface SortedColumns {
+export interface SortedColumns {
   names: readonly string[];
   keys: readonly string[];
 }
 const INTEGER_LIKE = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * The sorted columns of a row builder that always builds rows with exactly these columns (row-builders.ts), so
+ * that sealing a row it built need not list and match the row's keys (Object.keys and a comparison per row).
+ */
+export function columnsOf(columns: readonly string[]): SortedColumns {
+  if (columns.some((c) => INTEGER_LIKE.test(c))) throw new Error(`an integer-like column name sorts differently in an object: ${columns.join(', ')}`);
+  const names = [...columns].sort();
+  return { names, keys: names.map((c) => `${JSON.stringify(c)}:`) };
+}
 
 /** The sorted columns of `row`, or null when they need the general path (an integer-like name sorts differently in an object). */
 function sortedColumns(chain: ChainName, row: Row): SortedColumns | null {
@@ -64,8 +74,8 @@ function sortedColumns(chain: ChainName, row: Row): SortedColumns | null {
  * holds it to canonicalJson). A value that is not a string or a number (a
  * tampered row read back as a BLOB) takes canonicalJson itself.
  */
-function rowContent(chain: ChainName, row: Row): string {
-  const columns = sortedColumns(chain, row);
+function rowContent(chain: ChainName, row: Row, known?: SortedColumns): string {
+  const columns = known ?? sortedColumns(chain, row);
   if (columns !== null) {
     const { names, keys } = columns;
     let text = '';
@@ -103,8 +113,9 @@ export class Sealer {
     return createHmac('sha256', this.key.bytes).update(canonicalJson(value)).digest('hex');
   }
 
-  row(chain: ChainName, row: Row): string {
-    return createHmac('sha256', this.key.bytes).update(rowContent(chain, row)).digest('hex');
+  /** `columns`: the row's columns as columnsOf() gave them, when the row is known to have exactly those (a built row). */
+  row(chain: ChainName, row: Row, columns?: SortedColumns): string {
+    return createHmac('sha256', this.key.bytes).update(rowContent(chain, row, columns)).digest('hex');
   }
 }
 

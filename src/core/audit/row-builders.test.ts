@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { OrderIdInUseError } from '../errors.js';
 import { entry, version } from '../../testing/audit/samples.js';
-import { type Row, Sealer } from './chain.js';
+import { columnsOf, type Row, Sealer } from './chain.js';
 import { keyFromText } from './key.js';
-import { auditRow, checkedStateValue, historyRow, stateLogRow } from './row-builders.js';
+import { AUDIT_COLUMNS, auditRow, checkedStateValue, HISTORY_COLUMNS, historyRow, STATE_COLUMNS, stateLogRow } from './row-builders.js';
 import type { HistoryRow } from './rows.js';
 
 const sealer = new Sealer(keyFromText('k'.repeat(40), 'AUDIT_HMAC_KEY'));
@@ -59,5 +59,36 @@ describe('auditRow and stateLogRow', () => {
     const state = stateLogRow({ kind: 'state', name: 'killSwitch', change: 'set', value: { on: true } }, link(2), NOW, null, sealer);
     expect(checkedStateValue(state, 'killSwitch', sealer, 'the store')).toEqual({ on: true });
     expect(() => checkedStateValue({ ...state, value: '{"on":false}' }, 'killSwitch', sealer, 'the store')).toThrow(/does not match its HMAC: the store was altered/);
+  });
+});
+
+describe('the column lists rows are sealed over', () => {
+  // A builder that set a column its list lacks would seal a row without that column: verify() would then fail on it.
+  const built = (): Array<[ 'audit_log' | 'order_history' | 'state_log', { hash: string }, readonly string[]]> => {
+    const first = historyRow(version('7', 'SUBMITTED', { placement, brokerIdentity: 'sim:DU1' }), undefined, link(3), 11, NOW, 42, sealer);
+    const change = { kind: 'idempotency', scope: 'place', key: 'k1', owner: 'key:a', requestHash: 'h1' } as const;
+    return [
+      ['audit_log', auditRow(entry(), link(1), NOW, sealer), AUDIT_COLUMNS.names],
+      ['audit_log', auditRow(entry({ configSnapshot: { ordersEnabled: true } }), link(2), NOW, sealer), AUDIT_COLUMNS.names],
+      ['order_history', first, HISTORY_COLUMNS.names],
+      ['order_history', historyRow(version('7', 'FILLED'), first, link(4), 12, LATER, null, sealer), HISTORY_COLUMNS.names],
+      ['state_log', stateLogRow({ kind: 'state', name: 'killSwitch', change: 'set', value: { on: true } }, link(1), NOW, null, sealer), STATE_COLUMNS.names],
+      ['state_log', stateLogRow({ ...change, change: 'claimed' }, link(2), NOW, 'corr-1', sealer), STATE_COLUMNS.names],
+      ['state_log', stateLogRow({ ...change, change: 'completed', resultText: '{"ok":true}' }, link(3), NOW, 'corr-1', sealer), STATE_COLUMNS.names],
+      ['state_log', stateLogRow({ kind: 'idempotency', scope: 'place', key: 'k1', change: 'released' }, link(4), NOW, 'corr-1', sealer), STATE_COLUMNS.names],
+    ];
+  };
+
+  it('are exactly the columns each builder sets, and each row is sealed as a row read back would be checked', () => {
+    for (const [chain, row, names] of built()) {
+      expect(Object.keys(row).sort()).toEqual(names);
+      expect(row.hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(macHolds(chain, row)).toBe(true);
+    }
+  });
+
+  it('refuse an integer-like column name, which an object would list out of sorted order', () => {
+    expect(() => columnsOf(['id', '10'])).toThrow(/integer-like/);
+    expect(columnsOf(['b', 'a']).keys).toEqual(['"a":', '"b":']);
   });
 });

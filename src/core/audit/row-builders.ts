@@ -6,7 +6,7 @@
  * break `audit migrate` (the hashes must agree) without any test noticing.
  */
 import { AuditError, IdempotencyConflictError, OrderIdInUseError } from '../errors.js';
-import type { Row, Sealer } from './chain.js';
+import { columnsOf, type Row, type Sealer, type SortedColumns } from './chain.js';
 import { fromJsonText, normaliseTimestamp, toJsonText } from './json.js';
 import type { AuditRow, HistoryRow, StateChange, StateLogRow } from './rows.js';
 import type { AuditAppend, OrderVersionInput } from './types.js';
@@ -24,9 +24,27 @@ function symbolOf(data: Record<string, unknown>): string | null {
   return pick(data.symbol) ?? pick(field(data.spec, 'symbol')) ?? pick(field(field(data.order, 'spec'), 'symbol')) ?? pick(field(field(data.result, 'spec'), 'symbol'));
 }
 
-function sealed<R extends { hash: string }>(chain: 'audit_log' | 'order_history' | 'state_log', unhashed: Omit<R, 'hash'>, sealer: Sealer): R {
+/** Every column of each chained table, as its builder below sets them (row-builders.test.ts holds the builders to these). */
+export const AUDIT_COLUMNS = columnsOf([
+  'id', 'correlation_id', 'timestamp', 'event_type', 'event_data', 'user_context', 'account_id', 'order_id', 'symbol', 'config_snapshot', 'prev_hash', 'hash',
+] satisfies Array<keyof AuditRow>);
+export const HISTORY_COLUMNS = columnsOf([
+  'id', 'order_id', 'version', 'client_order_id', 'parent_order_id', 'role', 'account_id', 'con_id', 'symbol', 'status', 'spec', 'filled_quantity',
+  'remaining_quantity', 'avg_fill_price', 'commission', 'fills', 'status_message', 'correlation_id', 'created_at', 'updated_at', 'audit_id', 'prev_hash',
+  'hash', 'broker_identity', 'placed_seq', 'risk_key',
+] satisfies Array<keyof HistoryRow>);
+export const STATE_COLUMNS = columnsOf([
+  'id', 'timestamp', 'correlation_id', 'kind', 'name', 'key', 'change', 'owner', 'request_hash', 'value', 'prev_hash', 'hash',
+] satisfies Array<keyof StateLogRow>);
+
+/**
+ * Seals a row built with `hash: ''` in place: the hash covers every column but hash (chain.ts), so the row
+ * need not be copied to add it, and its columns are the builder's known list rather than listed per row.
+ */
+function sealed<R extends { hash: string }>(chain: 'audit_log' | 'order_history' | 'state_log', row: R, columns: SortedColumns, sealer: Sealer): R {
   // Every column is a string, a number or null: the Row the sealer hashes.
-  return { ...unhashed, hash: sealer.row(chain, unhashed as unknown as Row) } as R;
+  row.hash = sealer.row(chain, row as unknown as Row, columns);
+  return row;
 }
 
 export function auditRow(entry: AuditAppend, link: ChainLink, now: string, sealer: Sealer): AuditRow {
@@ -44,7 +62,9 @@ export function auditRow(entry: AuditAppend, link: ChainLink, now: string, seale
       symbol: symbolOf(entry.eventData),
       config_snapshot: entry.configSnapshot === null ? null : toJsonText(entry.configSnapshot),
       prev_hash: link.prevHash,
+      hash: '',
     },
+    AUDIT_COLUMNS,
     sealer,
   );
 }
@@ -92,7 +112,9 @@ export function historyRow(v: OrderVersionInput, previous: HistoryRow | undefine
       broker_identity: previous ? previous.broker_identity : (v.brokerIdentity ?? null),
       placed_seq: isPlacement(v, previous) ? placedSeq : null,
       risk_key: isPlacement(v, previous) ? (v.placement?.riskKey ?? null) : null,
+      hash: '',
     },
+    HISTORY_COLUMNS,
     sealer,
   );
 }
@@ -111,19 +133,26 @@ export function clientOrderIdReused(row: HistoryRow): IdempotencyConflictError |
 }
 
 export function stateLogRow(change: StateChange, link: ChainLink, now: string, correlationId: string | null, sealer: Sealer): StateLogRow {
-  const base = { id: link.id, timestamp: now, correlation_id: correlationId, kind: change.kind, change: change.change, prev_hash: link.prevHash };
-  const unhashed: Omit<StateLogRow, 'hash'> =
+  const { id, prevHash } = link;
+  const { kind } = change;
+  const row: StateLogRow =
     change.kind === 'state'
-      ? { ...base, name: change.name, key: '', owner: null, request_hash: null, value: toJsonText(change.value ?? null) }
+      ? { id, timestamp: now, correlation_id: correlationId, kind, change: change.change, prev_hash: prevHash, name: change.name, key: '', owner: null, request_hash: null, value: toJsonText(change.value ?? null), hash: '' }
       : {
-          ...base,
+          id,
+          timestamp: now,
+          correlation_id: correlationId,
+          kind,
+          change: change.change,
+          prev_hash: prevHash,
           name: change.scope,
           key: change.key,
           owner: change.change === 'released' ? null : change.owner,
           request_hash: change.change === 'released' ? null : change.requestHash,
           value: change.change === 'completed' ? change.resultText : null,
+          hash: '',
         };
-  return sealed<StateLogRow>('state_log', unhashed, sealer);
+  return sealed<StateLogRow>('state_log', row, STATE_COLUMNS, sealer);
 }
 
 /**
