@@ -87,8 +87,9 @@ describe('the column lists rows are sealed over', () => {
     }
   });
 
-  it('refuse an integer-like column name, which an object would list out of sorted order', () => {
-    expect(() => columnsOf(['id', '10'])).toThrow(/integer-like/);
+  it('refuse a column name an object would not hold in sorted order (integer-like, or __proto__)', () => {
+    expect(() => columnsOf(['id', '10'])).toThrow(/would not hold in sorted order/);
+    expect(() => columnsOf(['id', '__proto__'])).toThrow(/would not hold in sorted order/);
     expect(columnsOf(['b', 'a']).keys).toEqual(['"a":', '"b":']);
   });
 });
