@@ -108,8 +108,9 @@ export class OrderBook {
       c.trigger = initialTrigger(c.state.spec, this.prices.watchPrice(inst, now), inst.contract.minTick);
       this.schedule(c, inst, now);
     }
-    // The order, its children and what its arrival does (a fill arming the children) commit together.
-    store.transaction(() => {
+    // The order, its children and what its arrival does (a fill arming the children) commit together
+    // (in placeOrder's transaction: an error here rolls all of it back).
+    store.within(() => {
       for (const r of [parent, ...children]) {
         store.reserveOrderId(r.state.orderId);
         store.saveOrder(r, true);

@@ -93,7 +93,9 @@ export class Settlement {
     };
     // The fill and everything it implies commit together: a crash leaves either none of it or all of it,
     // never a filled parent whose exits still wait for it (events go out on a microtask, after the commit).
-    store.transaction(() => {
+    // Within the caller's transaction (an order's arrival, an instant of the matching loop), whose
+    // rollback an error here always reaches: nothing between catches it.
+    store.within(() => {
       store.addFill(fill, inst.contract.conId, rec.state.accountId);
       store.savePosition(effect.position);
       store.saveTotals(this.account.ledger.totals);
