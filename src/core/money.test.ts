@@ -40,6 +40,16 @@ describe('toCents: money leaves the core as a number of cents', () => {
     expect(Object.is(toCents('-0.001'), -0)).toBe(true);
   });
 
+  it('gives a value already at cents (most money figures) as the number rounding it would give', () => {
+    const atCents = [...texts(20_000)].map((t) => new Decimal(t).toDecimalPlaces(2, Decimal.ROUND_DOWN));
+    // Arithmetic results too: prices times whole quantities, sums of cents, and their negations.
+    for (let i = 1; i < 2_000; i++) atCents.push(new Decimal(i).times('253.94'), new Decimal('0.01').times(i).plus('999999865312.83'), new Decimal(i).times('-187.5'));
+    for (const v of atCents) {
+      expect(v.decimalPlaces()).toBeLessThanOrEqual(2);
+      expect(Object.is(toCents(v), throughText(v)), v.toString()).toBe(true);
+    }
+  });
+
   it('passes NaN and infinities through as numbers', () => {
     expect(toCents(new Decimal(NaN))).toBeNaN();
     expect(toCents(new Decimal(Infinity))).toBe(Infinity);

@@ -9,6 +9,33 @@ export type DecimalLike = Decimal.Value;
 
 export const dec = (v: DecimalLike): Decimal => new Decimal(v);
 
+export const ZERO = new Decimal(0);
+export const ONE = new Decimal(1);
+
+/*
+ * The Decimals of the numbers money is multiplied by and compared with, made once. Prices, rates,
+ * multipliers, limits and reported figures arrive as numbers, and `decimal.times(number)` (or `.lte`,
+ * `.plus`, `new Decimal(number)`) parses the number's text every time: more than the arithmetic. The same
+ * numbers come back order after order (a limit never moves, a price once a second), so each one's Decimal is
+ * remembered. A Decimal never changes, so sharing one is exact: `x.times(decimalOf(n))` is `x.times(n)`.
+ */
+const known = new Map<number, Decimal>();
+/** Bounded: cleared when full (a long run sees many prices; the next call simply makes its own again). */
+const KNOWN_LIMIT = 4096;
+
+/** The Decimal of `n`, as `new Decimal(n)` makes it. */
+export function decimalOf(n: number): Decimal {
+  // -0 and 0 are one key of a Map: -0 is made afresh, so it keeps its sign.
+  if (Object.is(n, -0)) return new Decimal(n);
+  let d = known.get(n);
+  if (d === undefined) {
+    d = new Decimal(n);
+    if (known.size >= KNOWN_LIMIT) known.clear();
+    known.set(n, d);
+  }
+  return d;
+}
+
 /** Sum of any number of amounts, exactly. */
 export const sum = (values: Iterable<DecimalLike>): Decimal => {
   let total = new Decimal(0);
@@ -16,9 +43,14 @@ export const sum = (values: Iterable<DecimalLike>): Decimal => {
   return total;
 };
 
-/** Rounds to cents (half away from zero, as brokers print statements) and returns a number for the API. A Decimal is not copied first: toDecimalPlaces makes a new one. */
+/**
+ * Rounds to cents (half away from zero, as brokers print statements) and returns a number for the API. A Decimal is
+ * not copied first, and one with at most two decimal places (most money figures: cash, commissions, prices times
+ * whole quantities) is not rounded either: toDecimalPlaces would return a new Decimal of the very same value.
+ */
 export const toCents = (v: DecimalLike): number => {
-  const rounded = (v instanceof Decimal ? v : new Decimal(v)).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+  const d = v instanceof Decimal ? v : new Decimal(v);
+  const rounded = d.isFinite() && d.decimalPlaces() <= 2 ? d : d.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
   return centsToNumber(rounded) ?? rounded.toNumber();
 };
 

@@ -10,24 +10,9 @@
  */
 import { Decimal } from 'decimal.js';
 
-export const ONE = new Decimal(1);
-
-const known = new Map<number, Decimal>();
-/** Bounded: cleared when full (a long run sees many prices; the next order simply makes its own again). */
-const KNOWN_LIMIT = 4096;
-
-/** The Decimal of `n`, as `new Decimal(n)` makes it. */
-export function decimalOf(n: number): Decimal {
-  // -0 and 0 are one key of a Map: -0 is made afresh, so it keeps its sign.
-  if (Object.is(n, -0)) return new Decimal(n);
-  let d = known.get(n);
-  if (d === undefined) {
-    d = new Decimal(n);
-    if (known.size >= KNOWN_LIMIT) known.clear();
-    known.set(n, d);
-  }
-  return d;
-}
+// One memory of them for the whole process: the risk checks and the simulator multiply by the same numbers.
+export { decimalOf, ONE } from '../../core/money.js';
+import { decimalOf } from '../../core/money.js';
 
 /**
  * `x / n`. Dividing by 1 only rounds to the precision, which every arithmetic result already has

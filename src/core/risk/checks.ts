@@ -3,7 +3,7 @@
  * Each returns one RiskCheck; `value` is what this order would make the
  * checked quantity and `limit` the bound in force, so a preview reads as a table.
  */
-import { Decimal } from 'decimal.js';
+import { decimalOf } from '../money.js';
 import type { RiskLimits } from '../config.js';
 import type { RiskCheck } from '../models.js';
 import type { CheckName } from './check-names.js';
@@ -46,7 +46,7 @@ export function checkBlockedSymbols(input: RiskInput, l: RiskLimits): RiskCheck 
 
 export function checkQuantity(input: RiskInput, l: RiskLimits): RiskCheck {
   const q = input.spec.quantity;
-  const ok = new Decimal(q).lessThanOrEqualTo(l.maxOrderQuantity);
+  const ok = decimalOf(q).lessThanOrEqualTo(decimalOf(l.maxOrderQuantity));
   return check('maxOrderQuantity', ok, q, l.maxOrderQuantity, ok ? `quantity ${q} is within ${l.maxOrderQuantity}` : `quantity ${q} exceeds MAX_ORDER_QUANTITY ${l.maxOrderQuantity}`);
 }
 
@@ -60,6 +60,6 @@ export function checkReduceOnly(input: RiskInput, l: RiskLimits, e: Exposure): R
   if (!reduces) return check('reduceOnly', false, pos, 'on', `reduce-only mode: a ${side} would grow the ${e.position.isPositive() ? 'long' : 'short'} position of ${pos}`);
   // `before` already counts same-side working orders that will reduce the position too.
   const room = e.before.abs();
-  const ok = e.before.isZero() ? false : e.before.isPositive() === e.position.isPositive() && new Decimal(input.spec.quantity).lessThanOrEqualTo(room);
+  const ok = e.before.isZero() ? false : e.before.isPositive() === e.position.isPositive() && decimalOf(input.spec.quantity).lessThanOrEqualTo(room);
   return check('reduceOnly', ok, pos, 'on', ok ? `reduce-only mode: ${side} ${input.spec.quantity} reduces the position of ${pos}` : `reduce-only mode: ${side} ${input.spec.quantity} would take the position of ${pos} through zero (room left after working orders: ${e.before.isPositive() === e.position.isPositive() ? room.toNumber() : 0})`);
 }

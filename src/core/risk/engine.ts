@@ -8,6 +8,7 @@
  * report the same checks; only `recordPlaced`, `recordModified` and `recordOutcome` change it.
  */
 import { Decimal } from 'decimal.js';
+import { decimalOf } from '../money.js';
 import type { RiskLimits } from '../config.js';
 import type { AccountPnL, OrderSpec, RiskCheck } from '../models.js';
 import { checkAllowedSymbols, checkBlockedSymbols, checkQuantity, checkReduceOnly, checkSecurityType, symbolsOf } from './checks.js';
@@ -181,7 +182,7 @@ export function createRiskEngine(limits: RiskLimits, options: RiskEngineOptions 
     },
 
     dailyLossBreached(pnl: AccountPnL, realizedToday: Decimal | null = null): boolean {
-      return lossToday(pnl, realizedToday).greaterThanOrEqualTo(limitsFor('', pnl.accountId).maxDailyLoss);
+      return lossToday(pnl, realizedToday).greaterThanOrEqualTo(decimalOf(limitsFor('', pnl.accountId).maxDailyLoss));
     },
   };
 }

@@ -7,7 +7,7 @@
 import { Decimal } from 'decimal.js';
 import type { RiskLimits } from '../config.js';
 import type { AccountPnL, RiskCheck } from '../models.js';
-import { toCents } from '../money.js';
+import { decimalOf, toCents, ZERO } from '../money.js';
 import { check } from './checks.js';
 import { notionalOf, shrinksPosition, type Exposure } from './exposure.js';
 import type { RiskInput } from './types.js';
@@ -18,7 +18,7 @@ export const unknownPrice = (input: RiskInput): string =>
 export function checkOrderNotional(input: RiskInput, l: RiskLimits, e: Exposure): RiskCheck {
   const n = notionalOf(e, input.spec.quantity);
   if (n === null) return check('maxOrderNotional', false, null, l.maxOrderNotional, unknownPrice(input));
-  const ok = n.lessThanOrEqualTo(l.maxOrderNotional);
+  const ok = n.lessThanOrEqualTo(decimalOf(l.maxOrderNotional));
   const cents = toCents(n);
   const at = `at ${e.priceSource} ${e.price?.toString()}${e.multiplier.equals(1) ? '' : ` x multiplier ${e.multiplier.toString()}`}${e.conversion}`;
   return check('maxOrderNotional', ok, cents, l.maxOrderNotional, ok ? `order notional ${cents} ${at} is within ${l.maxOrderNotional}` : `order notional ${cents} ${at} exceeds MAX_ORDER_NOTIONAL ${l.maxOrderNotional}`);
@@ -30,7 +30,7 @@ export function checkPositionNotional(input: RiskInput, l: RiskLimits, e: Exposu
   if (n === null) return check('maxPositionNotional', false, null, l.maxPositionNotional, unknownPrice(input));
   const cents = toCents(n);
   if (shrinksPosition(e)) return check('maxPositionNotional', true, cents, l.maxPositionNotional, `the order reduces the position (notional after: ${cents})`);
-  const ok = n.lessThanOrEqualTo(l.maxPositionNotional);
+  const ok = n.lessThanOrEqualTo(decimalOf(l.maxPositionNotional));
   const what = `position notional in ${input.contract.symbol} after the order (with working orders) would be ${cents}`;
   return check('maxPositionNotional', ok, cents, l.maxPositionNotional, ok ? `${what}, within ${l.maxPositionNotional}` : `${what}, above MAX_POSITION_NOTIONAL ${l.maxPositionNotional}`);
 }
@@ -45,11 +45,14 @@ export function checkPositionNotional(input: RiskInput, l: RiskLimits, e: Exposu
 export function grossAfterOrder(input: RiskInput, e: Exposure): { gross: Decimal; raises: boolean } | null {
   const afterHere = notionalOf(e, e.after);
   if (afterHere === null) return null;
-  const held = input.positions.filter((p) => p.conId === input.contract.conId && p.accountId === input.accountId);
-  const nowHere = held.reduce((acc, p) => acc.plus(p.marketValue !== null ? new Decimal(p.marketValue).abs() : (notionalOf(e, p.quantity) ?? 0)), new Decimal(0));
-  const elsewhere = input.workingOrders.filter((w) => w.conId !== input.contract.conId).reduce((acc, w) => acc.plus(Math.abs(w.notional ?? 0)), new Decimal(0));
-  const gross = new Decimal(input.summary.grossPositionValue).abs().minus(nowHere).plus(afterHere).plus(elsewhere);
-  const raises = afterHere.greaterThan(notionalOf(e, e.position) ?? 0) && !shrinksPosition(e);
+  let nowHere = ZERO;
+  for (const p of input.positions) {
+    if (p.conId === input.contract.conId && p.accountId === input.accountId) nowHere = nowHere.plus(p.marketValue !== null ? decimalOf(p.marketValue).abs() : (notionalOf(e, p.quantity) ?? ZERO));
+  }
+  let elsewhere = ZERO;
+  for (const w of input.workingOrders) if (w.conId !== input.contract.conId) elsewhere = elsewhere.plus(decimalOf(Math.abs(w.notional ?? 0)));
+  const gross = decimalOf(input.summary.grossPositionValue).abs().minus(nowHere).plus(afterHere).plus(elsewhere);
+  const raises = afterHere.greaterThan(notionalOf(e, e.position) ?? ZERO) && !shrinksPosition(e);
   return { gross, raises };
 }
 
@@ -59,7 +62,7 @@ export function checkGrossExposure(input: RiskInput, l: RiskLimits, e: Exposure)
   const { gross, raises } = after;
   const cents = toCents(gross);
   if (!raises) return check('maxGrossExposure', true, cents, l.maxGrossExposure, `the order does not raise gross exposure (${cents} after)`);
-  const ok = gross.lessThanOrEqualTo(l.maxGrossExposure);
+  const ok = gross.lessThanOrEqualTo(decimalOf(l.maxGrossExposure));
   return check('maxGrossExposure', ok, cents, l.maxGrossExposure, ok ? `gross exposure after the order ${cents} is within ${l.maxGrossExposure}` : `gross exposure after the order ${cents} exceeds MAX_GROSS_EXPOSURE ${l.maxGrossExposure}`);
 }
 
@@ -85,12 +88,12 @@ export function checkPriceBand(input: RiskInput, l: RiskLimits): RiskCheck {
  * losses made before that look); without one, the broker's realised figure.
  */
 export function dailyLoss(pnl: AccountPnL): Decimal {
-  return Decimal.max(new Decimal(0), new Decimal(pnl.realizedPnl).plus(pnl.unrealizedPnl).negated());
+  return Decimal.max(ZERO, decimalOf(pnl.realizedPnl).plus(decimalOf(pnl.unrealizedPnl)).negated());
 }
 
 /** Reaching the limit (not only passing it) fails: the interface defines the limit as the loss at which trading stops. */
 export function checkDailyLoss(loss: Decimal, l: RiskLimits): RiskCheck {
-  const ok = loss.lessThan(l.maxDailyLoss);
+  const ok = loss.lessThan(decimalOf(l.maxDailyLoss));
   const cents = toCents(loss);
   return check('maxDailyLoss', ok, cents, l.maxDailyLoss, ok ? `loss today ${cents} is below ${l.maxDailyLoss}` : `loss today ${cents} has reached MAX_DAILY_LOSS ${l.maxDailyLoss}: new orders are blocked until the broker's daily P&L resets (risk day starts at DAILY_LOSS_RESET_TIME ${l.dailyLossResetTime} New York)`);
 }

@@ -9,6 +9,7 @@
  * orders fill, no opposing one does".
  */
 import { Decimal } from 'decimal.js';
+import { decimalOf, ONE, ZERO } from '../money.js';
 import type { RiskInput } from './types.js';
 
 export interface Exposure {
@@ -47,9 +48,9 @@ function notionalPrice(input: RiskInput): { price: Decimal | null; source: strin
   let best: { price: Decimal | null; source: string } = { price: null, source: 'none' };
   for (const [value, source] of named) {
     if (value === null || value === undefined || !(value > 0)) continue;
-    if (best.price === null || best.price.lessThan(value)) best = { price: new Decimal(value), source };
+    if (best.price === null || best.price.lessThan(decimalOf(value))) best = { price: decimalOf(value), source };
   }
-  if (best.price === null && input.lastPrice !== null && input.lastPrice > 0) return { price: new Decimal(input.lastPrice), source: 'last price' };
+  if (best.price === null && input.lastPrice !== null && input.lastPrice > 0) return { price: decimalOf(input.lastPrice), source: 'last price' };
   return best;
 }
 
@@ -64,42 +65,41 @@ function notionalPrice(input: RiskInput): { price: Decimal | null; source: strin
 function conversionToBase(input: RiskInput, price: Decimal | null): { toBase: Decimal; conversion: string } {
   const { contract, summary } = input;
   const base = summary.currency;
-  if (contract.currency === base) return { toBase: new Decimal(1), conversion: '' };
+  if (contract.currency === base) return { toBase: ONE, conversion: '' };
   const [pairBase, pairQuote] = contract.securityType === 'CASH' ? contract.symbol.split('.') : [];
   if (pairBase === base && pairQuote === contract.currency && price !== null && price.gt(0)) {
-    return { toBase: new Decimal(1).dividedBy(price), conversion: ` in ${base} (the quantity is ${base})` };
+    return { toBase: ONE.dividedBy(price), conversion: ` in ${base} (the quantity is ${base})` };
   }
   const rate = summary.cashBalances?.find((b) => b.currency === contract.currency)?.rate;
-  if (rate !== undefined && rate > 0) return { toBase: new Decimal(rate), conversion: ` in ${base} at ${rate} ${base}/${contract.currency}` };
-  return { toBase: new Decimal(1), conversion: ` in ${contract.currency} (no ${contract.currency}/${base} rate known)` };
+  if (rate !== undefined && rate > 0) return { toBase: decimalOf(rate), conversion: ` in ${base} at ${rate} ${base}/${contract.currency}` };
+  return { toBase: ONE, conversion: ` in ${contract.currency} (no ${contract.currency}/${base} rate known)` };
 }
 
 export function computeExposure(input: RiskInput): Exposure {
   const { spec, contract } = input;
   const direction = spec.action === 'BUY' ? 1 : -1;
-  const position = input.positions
-    .filter((p) => p.conId === contract.conId && p.accountId === input.accountId)
-    .reduce((acc, p) => acc.plus(p.quantity), new Decimal(0));
-  const sameSide = input.workingOrders
-    .filter((w) => w.conId === contract.conId && w.action === spec.action)
-    .reduce((acc, w) => acc.plus(w.remainingQuantity), new Decimal(0));
-  const before = position.plus(sameSide.times(direction));
+  let position = ZERO;
+  for (const p of input.positions) if (p.conId === contract.conId && p.accountId === input.accountId) position = position.plus(decimalOf(p.quantity));
+  let sameSide = ZERO;
+  for (const w of input.workingOrders) if (w.conId === contract.conId && w.action === spec.action) sameSide = sameSide.plus(decimalOf(w.remainingQuantity));
+  const before = position.plus(sameSide.times(decimalOf(direction)));
   const { price, source } = notionalPrice(input);
   return {
     price,
     priceSource: source,
-    multiplier: new Decimal(contract.multiplier ?? 1),
+    multiplier: decimalOf(contract.multiplier ?? 1),
     ...conversionToBase(input, price),
     position,
     direction,
     before,
-    after: before.plus(new Decimal(spec.quantity).times(direction)),
+    after: before.plus(decimalOf(spec.quantity).times(decimalOf(direction))),
   };
 }
 
 /** |quantity| x price x multiplier in the account's currency, or null when the price is unknown. */
 export function notionalOf(e: Exposure, quantity: Decimal.Value): Decimal | null {
-  return e.price === null ? null : new Decimal(quantity).abs().times(e.price).times(e.multiplier).times(e.toBase);
+  if (e.price === null) return null;
+  return (quantity instanceof Decimal ? quantity : typeof quantity === 'number' ? decimalOf(quantity) : new Decimal(quantity)).abs().times(e.price).times(e.multiplier).times(e.toBase);
 }
 
 /** True when the order moves the position toward zero without crossing it. */
