@@ -12,7 +12,15 @@ import { Decimal } from 'decimal.js';
 
 // One memory of them for the whole process: the risk checks and the simulator multiply by the same numbers.
 export { decimalOf, ONE } from '../../core/money.js';
-import { decimalOf } from '../../core/money.js';
+import { decimalOf, ZERO } from '../../core/money.js';
+
+/**
+ * The Decimal of a decimal text an order record keeps (its filled value, USD value and commission so far):
+ * '0', as every new order has them, is one shared zero rather than a parse; anything else is parsed.
+ */
+export function decimalOfText(text: string): Decimal {
+  return text === '0' ? ZERO : new Decimal(text);
+}
 
 /**
  * `x / n`. Dividing by 1 only rounds to the precision, which every arithmetic result already has

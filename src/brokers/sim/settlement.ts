@@ -10,13 +10,12 @@
  * as it was before or after, never half-way. Start-up repairs what older
  * versions, which wrote these separately, may have left (recovery.ts).
  */
-import { Decimal } from 'decimal.js';
 import { toCents } from '../../core/money.js';
 import { TERMINAL_STATUSES, type Fill, type OrderStatus } from '../../core/models.js';
 import type { Instrument } from './catalogue.js';
 import { chargeCurrency, inChargeCurrency, usdPerUnit } from './charges.js';
 import { executionFees, fillCommission } from './commissions.js';
-import { decimalOf } from './decimals.js';
+import { decimalOf, decimalOfText } from './decimals.js';
 import { venueOf, type SimMarketData } from './market-data.js';
 import type { Execution } from './matching.js';
 import { cloneState, type SimState } from './state.js';
@@ -48,14 +47,17 @@ export class Settlement {
     const fx = decimalOf(this.prices.fxRate(inst.contract.currency, t));
     const filledBefore = decimalOf(rec.state.filledQuantity);
     // The schedules' caps and the fees are measured in USD, whatever the account's base currency.
-    const valueBefore = new Decimal(rec.valueUsd);
+    const valueBefore = decimalOfText(rec.valueUsd);
     const valueAfter = valueBefore.plus(qty.times(price).times(mult).times(usdPerUnit(inst, this.prices, t)));
-    const filledValue = new Decimal(rec.filledValue).plus(qty.times(price));
+    const filledValueBefore = decimalOfText(rec.filledValue);
+    const filledValue = filledValueBefore.plus(qty.times(price));
     const filledAfter = filledBefore.plus(qty);
+    // The average price after this fill: the commission schedules read it, and so does the order's state.
+    const avgAfter = filledValue.dividedBy(filledAfter);
     const plan = this.sim.options.commissionPlan ?? 'fixed';
     const brokerCommission = fillCommission(
-      { cls: inst.cls, symbol: inst.contract.symbol, quantity: filledBefore, valueUsd: valueBefore, price: filledBefore.isZero() ? price : new Decimal(rec.filledValue).dividedBy(filledBefore), plan },
-      { cls: inst.cls, symbol: inst.contract.symbol, quantity: filledAfter, valueUsd: valueAfter, price: filledValue.dividedBy(filledAfter), plan },
+      { cls: inst.cls, symbol: inst.contract.symbol, quantity: filledBefore, valueUsd: valueBefore, price: filledBefore.isZero() ? price : filledValueBefore.dividedBy(filledBefore), plan },
+      { cls: inst.cls, symbol: inst.contract.symbol, quantity: filledAfter, valueUsd: valueAfter, price: avgAfter, plan },
     );
     // IBKR's commission report carries one figure: its commission plus the regulatory and exchange fees it passes through.
     const fees = executionFees({ cls: inst.cls, symbol: inst.contract.symbol, side: spec.action, quantity: qty, valueUsd: valueAfter.minus(valueBefore), commission: brokerCommission, plan, at: t });
@@ -69,12 +71,14 @@ export class Settlement {
     rec.fillSeq += 1;
     rec.filledValue = filledValue.toString();
     rec.valueUsd = valueAfter.toString();
-    rec.commission = new Decimal(rec.commission).plus(commission).toString();
+    const commissionSoFar = decimalOfText(rec.commission).plus(commission);
+    rec.commission = commissionSoFar.toString();
     const filled = filledAfter.toNumber();
     rec.state.filledQuantity = filled;
     rec.state.remainingQuantity = Math.max(0, spec.quantity - filled);
-    rec.state.avgFillPrice = filledValue.dividedBy(filledAfter).toDecimalPlaces(6).toNumber();
-    rec.state.commission = toCents(rec.commission);
+    rec.state.avgFillPrice = avgAfter.toDecimalPlaces(6).toNumber();
+    // The Decimal the text was written from: the text reads back as the same value.
+    rec.state.commission = toCents(commissionSoFar);
     const complete = rec.state.remainingQuantity <= 0 || (rec.cap !== null && rec.parentDone && filled >= rec.cap);
     rec.state.status = complete ? 'FILLED' : 'PARTIALLY_FILLED';
     rec.state.message = complete ? null : rec.state.message;
@@ -108,8 +112,13 @@ export class Settlement {
     });
   }
 
+  private prefix: { seed: number; text: string } | null = null;
+
+  /** The execution ids' first part, from the seed (made once per seed, not per fill). */
   private execPrefix(): string {
-    return `0000${(this.sim.options.seed >>> 0).toString(16).padStart(4, '0').slice(-4)}`;
+    const seed = this.sim.options.seed;
+    if (this.prefix?.seed !== seed) this.prefix = { seed, text: `0000${(seed >>> 0).toString(16).padStart(4, '0').slice(-4)}` };
+    return this.prefix.text;
   }
 
   /** Brackets: a parent fill arms its children; a child fill shrinks its sibling. OCA groups: a fill cancels the rest. */
