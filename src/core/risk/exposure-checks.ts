@@ -47,11 +47,12 @@ export function grossAfterOrder(input: RiskInput, e: Exposure): { gross: Decimal
   if (afterHere === null) return null;
   let nowHere = ZERO;
   for (const p of input.positions) {
-    if (p.conId === input.contract.conId && p.accountId === input.accountId) nowHere = nowHere.plus(p.marketValue !== null ? decimalOf(p.marketValue).abs() : (notionalOf(e, p.quantity) ?? ZERO));
+    if (p.conId === input.contract.conId && p.accountId === input.accountId) nowHere = nowHere.plus(p.marketValue !== null ? new Decimal(p.marketValue).abs() : (notionalOf(e, p.quantity) ?? ZERO));
   }
   let elsewhere = ZERO;
-  for (const w of input.workingOrders) if (w.conId !== input.contract.conId) elsewhere = elsewhere.plus(decimalOf(Math.abs(w.notional ?? 0)));
-  const gross = decimalOf(input.summary.grossPositionValue).abs().minus(nowHere).plus(afterHere).plus(elsewhere);
+  for (const w of input.workingOrders) if (w.conId !== input.contract.conId) elsewhere = elsewhere.plus(Math.abs(w.notional ?? 0));
+  // Account figures move with every fill and price: made afresh (decimalOf keeps numbers that come back).
+  const gross = new Decimal(input.summary.grossPositionValue).abs().minus(nowHere).plus(afterHere).plus(elsewhere);
   const raises = afterHere.greaterThan(notionalOf(e, e.position) ?? ZERO) && !shrinksPosition(e);
   return { gross, raises };
 }
@@ -88,7 +89,7 @@ export function checkPriceBand(input: RiskInput, l: RiskLimits): RiskCheck {
  * losses made before that look); without one, the broker's realised figure.
  */
 export function dailyLoss(pnl: AccountPnL): Decimal {
-  return Decimal.max(ZERO, decimalOf(pnl.realizedPnl).plus(decimalOf(pnl.unrealizedPnl)).negated());
+  return Decimal.max(ZERO, new Decimal(pnl.realizedPnl).plus(pnl.unrealizedPnl).negated());
 }
 
 /** Reaching the limit (not only passing it) fails: the interface defines the limit as the loss at which trading stops. */
