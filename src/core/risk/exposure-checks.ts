@@ -26,7 +26,7 @@ export function checkOrderNotional(input: RiskInput, l: RiskLimits, e: Exposure)
 
 /** Position notional after the order and every same-side working order; an order that only shrinks the position always passes. */
 export function checkPositionNotional(input: RiskInput, l: RiskLimits, e: Exposure): RiskCheck {
-  const n = notionalOf(e, e.after);
+  const n = e.afterNotional;
   if (n === null) return check('maxPositionNotional', false, null, l.maxPositionNotional, unknownPrice(input));
   const cents = toCents(n);
   if (shrinksPosition(e)) return check('maxPositionNotional', true, cents, l.maxPositionNotional, `the order reduces the position (notional after: ${cents})`);
@@ -43,7 +43,7 @@ export function checkPositionNotional(input: RiskInput, l: RiskLimits, e: Exposu
  * over-limit book can still be reduced). Null when no price is known.
  */
 export function grossAfterOrder(input: RiskInput, e: Exposure): { gross: Decimal; raises: boolean } | null {
-  const afterHere = notionalOf(e, e.after);
+  const afterHere = e.afterNotional;
   if (afterHere === null) return null;
   let nowHere = ZERO;
   for (const p of input.positions) {

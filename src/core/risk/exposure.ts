@@ -30,6 +30,8 @@ export interface Exposure {
   before: Decimal;
   /** `before` plus this order. */
   after: Decimal;
+  /** notionalOf(this, after): the position and gross-exposure checks both read it. */
+  afterNotional: Decimal | null;
 }
 
 /**
@@ -84,7 +86,7 @@ export function computeExposure(input: RiskInput): Exposure {
   for (const w of input.workingOrders) if (w.conId === contract.conId && w.action === spec.action) sameSide = sameSide.plus(decimalOf(w.remainingQuantity));
   const before = position.plus(sameSide.times(decimalOf(direction)));
   const { price, source } = notionalPrice(input);
-  return {
+  const e: Omit<Exposure, 'afterNotional'> = {
     price,
     priceSource: source,
     multiplier: decimalOf(contract.multiplier ?? 1),
@@ -94,12 +96,17 @@ export function computeExposure(input: RiskInput): Exposure {
     before,
     after: before.plus(decimalOf(spec.quantity).times(decimalOf(direction))),
   };
+  return { ...e, afterNotional: notionalOf(e, e.after) };
 }
 
 /** |quantity| x price x multiplier in the account's currency, or null when the price is unknown. */
-export function notionalOf(e: Exposure, quantity: Decimal.Value): Decimal | null {
+export function notionalOf(e: Pick<Exposure, 'price' | 'multiplier' | 'toBase'>, quantity: Decimal.Value): Decimal | null {
   if (e.price === null) return null;
-  return (quantity instanceof Decimal ? quantity : typeof quantity === 'number' ? decimalOf(quantity) : new Decimal(quantity)).abs().times(e.price).times(e.multiplier).times(e.toBase);
+  const n = (quantity instanceof Decimal ? quantity : typeof quantity === 'number' ? decimalOf(quantity) : new Decimal(quantity)).abs().times(e.price);
+  // A product is already rounded to the precision, so multiplying it by exactly 1 (a stock's multiplier, the
+  // account's own currency) gives it back unchanged: those two products are skipped.
+  const m = e.multiplier.eq(ONE) ? n : n.times(e.multiplier);
+  return e.toBase.eq(ONE) ? m : m.times(e.toBase);
 }
 
 /** True when the order moves the position toward zero without crossing it. */
