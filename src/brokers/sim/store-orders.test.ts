@@ -74,6 +74,48 @@ describe('sim.db orders saved in a transaction', () => {
     expect(rowsOnDisk()).toEqual([{ order_id: '1', open: 1, status: 'SUBMITTED' }]);
   });
 
+  it('within() joins the transaction in progress: no commit of its own, and an error in it rolls back the whole', () => {
+    const s = open();
+    const before = s.commits;
+    s.transaction(() => {
+      s.saveOrder(record('1', 'SUBMITTED'), true);
+      s.within(() => s.saveOrder(record('2', 'SUBMITTED'), true));
+    });
+    expect(s.commits).toBe(before + 1);
+    expect(rowsOnDisk()).toEqual([
+      { order_id: '1', open: 1, status: 'SUBMITTED' },
+      { order_id: '2', open: 1, status: 'SUBMITTED' },
+    ]);
+    expect(() =>
+      s.transaction(() => {
+        s.saveOrder(record('1', 'FILLED'), false);
+        s.within(() => {
+          s.saveOrder(record('2', 'FILLED'), false);
+          throw new Error('the fill failed');
+        });
+      }),
+    ).toThrow('the fill failed');
+    expect(rowsOnDisk().map((r) => r.status)).toEqual(['SUBMITTED', 'SUBMITTED']);
+  });
+
+  it('within() outside a transaction is a transaction of its own', () => {
+    const s = open();
+    const before = s.commits;
+    s.within(() => {
+      s.saveOrder(record('1', 'SUBMITTED'), true);
+      s.saveOrder(record('1', 'FILLED'), false);
+    });
+    expect(s.commits).toBe(before + 1);
+    expect(rowsOnDisk()).toEqual([{ order_id: '1', open: 0, status: 'FILLED' }]);
+    expect(() =>
+      s.within(() => {
+        s.saveOrder(record('2', 'SUBMITTED'), true);
+        throw new Error('refused');
+      }),
+    ).toThrow('refused');
+    expect(s.order('2')).toBeNull();
+  });
+
   it('a transaction that throws writes none of its saves', () => {
     const s = open();
     s.saveOrder(record('1', 'SUBMITTED'), true);
