@@ -22,6 +22,18 @@ export function decimalOfText(text: string): Decimal {
   return text === '0' ? ZERO : new Decimal(text);
 }
 
+/** Whether `d` is exactly 1, read from decimal.js's documented digits (`d`, `e`, `s`). */
+const isOne = (d: Decimal): boolean => d.s === 1 && d.e === 0 && d.d !== null && d.d.length === 1 && d.d[0] === 1;
+
+/**
+ * `x * y`. Multiplying by exactly 1 (a stock's multiplier, the rate of the account's own currency) only rounds to
+ * the precision, which every arithmetic result and every number's Decimal already has: such an `x` is returned as
+ * it is; a value with more digits (read from text) is still multiplied.
+ */
+export function times(x: Decimal, y: Decimal): Decimal {
+  return isOne(y) && x.sd() <= Decimal.precision ? x : x.times(y);
+}
+
 /**
  * `x / n`. Dividing by 1 only rounds to the precision, which every arithmetic result already has
  * (decimal.js rounds each one); a value with more digits (read from text) is still divided.

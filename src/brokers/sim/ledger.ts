@@ -28,7 +28,7 @@
 import { Decimal } from 'decimal.js';
 import type { Contract } from '../../core/models.js';
 import type { InstrumentClass, MarginRule } from './catalogue.js';
-import { decimalOf, ONE } from './decimals.js';
+import { decimalOf, ONE, times } from './decimals.js';
 import { shareCover } from './option-margin.js';
 import { averageCost, PositionValues } from './position-value.js';
 
@@ -223,11 +223,11 @@ export class Ledger {
     const mult = decimalOf(fill.contract.multiplier ?? 1);
     const signed = fill.side === 'BUY' ? fill.quantity : fill.quantity.neg();
     // In the contract's currency: the basis stays there, so a later rate move shows as P&L.
-    const unitValue = fill.price.times(mult);
+    const unitValue = times(fill.price, mult);
     const commissionCurrency = fill.commissionCurrency ?? BASE_CURRENCY;
     const commissionFx = this.rateOfCommission(fill, commissionCurrency);
     // The commission as the position and the totals carry it: in the base currency at this fill's rate.
-    const commissionBase = fill.commission.times(commissionFx);
+    const commissionBase = times(fill.commission, commissionFx);
     const existing = this.positions.get(fill.contract.conId);
     const pos: LedgerPosition = existing
       ? { ...existing }
@@ -277,8 +277,8 @@ export class Ledger {
     this.positions.set(pos.conId, pos);
 
     this.totals.commissions = this.totals.commissions.plus(commissionBase);
-    this.totals.fees = this.totals.fees.plus((fill.fees ?? ZERO).times(commissionFx));
-    this.totals.realizedGross = this.totals.realizedGross.plus(realizedGross.times(fill.fxRate));
+    this.totals.fees = this.totals.fees.plus(times(fill.fees ?? ZERO, commissionFx));
+    this.totals.realizedGross = this.totals.realizedGross.plus(times(realizedGross, fill.fxRate));
     this.addCash(commissionCurrency, fill.commission.neg());
     const currency = fill.contract.currency;
     if (!cashSettled(fill.cls)) this.addCash(currency, realizedGross.minus(variationPart));
@@ -331,7 +331,7 @@ export class Ledger {
     for (const [currency, amount] of Object.entries(this.totals.otherCash).sort(([a], [b]) => a.localeCompare(b))) {
       cashBalances.push({ currency, amount, rate: decimalOf(rateOf(currency)) });
     }
-    const cash = cashBalances.reduce((acc, b) => acc.plus(b.amount.times(b.rate)), ZERO);
+    const cash = cashBalances.reduce((acc, b) => acc.plus(times(b.amount, b.rate)), ZERO);
     let nlv = cash;
     let gpv = ZERO;
     let init = ZERO;

@@ -10,7 +10,7 @@ import type { WhatIfResult } from '../../core/broker/port.js';
 import type { Instrument } from './catalogue.js';
 import { chargeCurrency, inChargeCurrency, usdPerUnit, type ChargeCurrency } from './charges.js';
 import { executionFees, orderCommission } from './commissions.js';
-import { decimalOf } from './decimals.js';
+import { decimalOf, times } from './decimals.js';
 import type { AccountValuation } from './ledger.js';
 import { bookOf, type SimMarketData } from './market-data.js';
 import { effectiveOutsideRth, isMarketable } from './matching.js';
@@ -39,7 +39,7 @@ export class MarginCheck {
     const fx = decimalOf(this.prices.fxRate(inst.contract.currency, t));
     const quantity = decimalOf(spec.quantity);
     const px = decimalOf(price);
-    const valueUsd = quantity.times(px).times(decimalOf(inst.contract.multiplier ?? 1)).times(usdPerUnit(inst, this.prices, t));
+    const valueUsd = times(times(quantity.times(px), decimalOf(inst.contract.multiplier ?? 1)), usdPerUnit(inst, this.prices, t));
     const plan = this.sim.options.commissionPlan ?? 'fixed';
     const brokerCommission = orderCommission({ cls: inst.cls, symbol: inst.contract.symbol, quantity, valueUsd, price: px, plan });
     const fees = executionFees({ cls: inst.cls, symbol: inst.contract.symbol, side: spec.action, quantity, valueUsd, commission: brokerCommission, plan, at: t });
@@ -132,7 +132,7 @@ export interface StockFill {
  */
 export function stockFillCannotExhaust(availableFunds: Decimal, f: StockFill): boolean {
   const perUnit = f.mark.minus(f.price).abs().plus(f.mark.abs().times(f.initialRate));
-  const worst = f.quantity.times(f.multiplier).times(f.fx).times(perUnit).plus(f.commissionInBase.abs());
+  const worst = times(times(f.quantity, f.multiplier), f.fx).times(perUnit).plus(f.commissionInBase.abs());
   return availableFunds.gte(worst.times(2));
 }
 

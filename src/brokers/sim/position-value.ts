@@ -12,7 +12,7 @@
  * each time: their margin draws on the shares that cover them (option-margin.ts).
  */
 import { Decimal } from 'decimal.js';
-import { decimalOf, dividedByNumber } from './decimals.js';
+import { decimalOf, dividedByNumber, times } from './decimals.js';
 import type { LedgerPosition, Mark, PositionValuation } from './ledger.js';
 import { optionMargin, type ShareCover } from './option-margin.js';
 
@@ -40,10 +40,10 @@ export function valuePosition(p: LedgerPosition, mark: Mark, cover: ShareCover):
   const avgCost = averageCost(p, mark.fx);
   const price = decimalOf(mark.price);
   const fx = decimalOf(mark.fx);
-  const mvLocal = p.quantity.times(price).times(decimalOf(p.contract.multiplier ?? 1));
-  const mv = mvLocal.times(fx);
+  const mvLocal = times(p.quantity.times(price), decimalOf(p.contract.multiplier ?? 1));
+  const mv = times(mvLocal, fx);
   // The P&L in the contract's currency, translated at today's rate, less the commissions (base currency) it carries.
-  const unrealized = mvLocal.minus(p.grossCost).times(fx).minus(p.commissionCost);
+  const unrealized = times(mvLocal.minus(p.grossCost), fx).minus(p.commissionCost);
   let nlv: Decimal | null = null;
   let gpv: Decimal | null = null;
   if (p.cls === 'fx') {
@@ -55,7 +55,7 @@ export function valuePosition(p: LedgerPosition, mark: Mark, cover: ShareCover):
     gpv = mv.abs();
   } else {
     // Futures: only the P&L since the last daily settlement; cash holds the rest.
-    nlv = mvLocal.minus(p.grossCost).minus(p.variationSettled ?? ZERO).times(fx);
+    nlv = times(mvLocal.minus(p.grossCost).minus(p.variationSettled ?? ZERO), fx);
   }
   const { initial, maintenance } = p.cls === 'option' ? optionMargin(p, mv, mark, cover) : marginOf(p, mv, mark);
   return { pv: { position: p, markPrice: price, marketValue: mv, unrealized, avgCost, initMargin: initial, maintMargin: maintenance }, nlv, gpv };

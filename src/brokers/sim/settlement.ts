@@ -15,7 +15,7 @@ import { TERMINAL_STATUSES, type Fill, type OrderStatus } from '../../core/model
 import type { Instrument } from './catalogue.js';
 import { chargeCurrency, inChargeCurrency, usdPerUnit } from './charges.js';
 import { executionFees, fillCommission } from './commissions.js';
-import { decimalOf, decimalOfText } from './decimals.js';
+import { decimalOf, decimalOfText, times } from './decimals.js';
 import { venueOf, type SimMarketData } from './market-data.js';
 import type { Execution } from './matching.js';
 import { cloneState, type SimState } from './state.js';
@@ -48,7 +48,7 @@ export class Settlement {
     const filledBefore = decimalOf(rec.state.filledQuantity);
     // The schedules' caps and the fees are measured in USD, whatever the account's base currency.
     const valueBefore = decimalOfText(rec.valueUsd);
-    const valueAfter = valueBefore.plus(qty.times(price).times(mult).times(usdPerUnit(inst, this.prices, t)));
+    const valueAfter = valueBefore.plus(times(times(qty.times(price), mult), usdPerUnit(inst, this.prices, t)));
     const filledValueBefore = decimalOfText(rec.filledValue);
     const filledValue = filledValueBefore.plus(qty.times(price));
     const filledAfter = filledBefore.plus(qty);

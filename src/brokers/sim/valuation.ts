@@ -13,7 +13,7 @@
 import { Decimal } from 'decimal.js';
 import { toCents } from '../../core/money.js';
 import type { AccountPnL, AccountSummary, Fill, Position } from '../../core/models.js';
-import { decimalOf, ONE } from './decimals.js';
+import { decimalOf, ONE, times } from './decimals.js';
 import { Ledger, type AccountValuation, type FillEffect, type FillInput, type LedgerPosition, type Mark, type RateOf } from './ledger.js';
 import type { SimMarketData } from './market-data.js';
 import { etToUtc, toEt } from './sessions.js';
@@ -245,7 +245,7 @@ export class AccountValuer {
       currency: this.current.base,
       netLiquidation: toCents(v.netLiquidation),
       totalCash: toCents(v.cash),
-      cashBalances: v.cashBalances.map((b) => ({ currency: b.currency, amount: toCents(b.amount), amountInBase: toCents(b.amount.times(b.rate)), rate: b.rate.toNumber() })),
+      cashBalances: v.cashBalances.map((b) => ({ currency: b.currency, amount: toCents(b.amount), amountInBase: toCents(times(b.amount, b.rate)), rate: b.rate.toNumber() })),
       buyingPower: toCents(v.buyingPower),
       availableFunds: toCents(v.availableFunds),
       excessLiquidity: toCents(v.excessLiquidity),
@@ -326,8 +326,8 @@ export class AccountValuer {
         closes.push({ inst, close });
         const prevClose = close ?? mark.price;
         const fx = decimalOf(mark.fx);
-        const endValue = p.quantity.times(decimalOf(mark.price)).times(mult).times(fx);
-        const startValue = startQty.times(decimalOf(prevClose)).times(mult).times(fx);
+        const endValue = times(times(p.quantity.times(decimalOf(mark.price)), mult), fx);
+        const startValue = times(times(startQty.times(decimalOf(prevClose)), mult), fx);
         daily = endValue.minus(startValue).minus(flows);
         dailyTotal = dailyTotal.plus(daily);
       }
@@ -393,7 +393,7 @@ function dayFlows(day: DayFills, p: LedgerPosition, mult: Decimal, fx: number, b
     const signed = f.side === 'BUY' ? decimalOf(f.quantity) : decimalOf(f.quantity).neg();
     fold.signedSum = fold.signedSum.plus(signed);
     const commissionRate = f.commissionCurrency === base ? ONE : f.commissionCurrency === p.contract.currency ? fxDec : decimalOf(rateOf(f.commissionCurrency));
-    fold.flows = fold.flows.plus(signed.times(decimalOf(f.price)).times(mult).times(fxDec)).plus(decimalOf(f.commission).times(commissionRate));
+    fold.flows = fold.flows.plus(times(times(signed.times(decimalOf(f.price)), mult), fxDec)).plus(times(decimalOf(f.commission), commissionRate));
   }
   return { signedSum: fold.signedSum, flows: fold.flows };
 }
