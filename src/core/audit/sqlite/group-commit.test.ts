@@ -38,6 +38,18 @@ describe('group commit', () => {
     expect(store.groupStats.batches - before).toBe(2);
   });
 
+  it('a batch of relaxed writes is handed to the WAL sync as it commits, so the next durable write syncs only its own pages', async () => {
+    await store.append(entry());
+    const before = store.groupStats.walSyncs;
+    await store.append(entry(), { durability: 'relaxed' });
+    // Started as the batch committed; the relaxed write's caller did not wait for it.
+    expect(store.groupStats.walSyncs).toBe(before + 1);
+    // A durable write after it still waits for a sync that started after its own commit.
+    await store.append(entry());
+    expect(store.groupStats.walSyncs).toBe(before + 2);
+    expect((await store.verify()).ok).toBe(true);
+  });
+
   it('a batch that cannot commit (another process holds the write lock) refuses every write and writes none', async () => {
     const holder = new Database(auditDbPath(dir));
     try {

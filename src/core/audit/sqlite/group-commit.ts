@@ -22,7 +22,10 @@
  * transaction's COMMIT returned and the WAL holding it was synced
  * (`synced`, wal-sync.ts), so a caller that awaits it before transmitting
  * never sends an order whose row is not on disk; a relaxed write's resolves
- * at COMMIT, even when it shares the batch with a durable one.
+ * at COMMIT, even when it shares the batch with a durable one. A batch of
+ * relaxed writes only is handed to the sync right after (`relaxedCommitted`),
+ * without anyone waiting, so the next durable batch's sync has only its own
+ * pages to write.
  *
  * Why not a worker thread: measured (bench/orders.js, a raw one-row-per-
  * transaction INSERT beside these batches in the same run), the fsync is the
@@ -47,6 +50,8 @@ export interface BatchCommitter {
   commit<T>(durable: boolean, size: number, body: (now: string) => T): T;
   /** Called right after a durable batch commits: settles once that commit is on disk (null: it already is). */
   synced(): Promise<void> | null;
+  /** Called right after a batch with no durable write commits: nobody waits, but its pages may be synced now, off the next durable commit's wait. */
+  relaxedCommitted(): void;
   /** Turns anything a write threw into the store's error (AUDIT_UNAVAILABLE unless it already has a domain code). */
   toError(err: unknown, what: string): unknown;
 }
@@ -105,6 +110,7 @@ export class GroupCommit {
     }
     const synced = durable ? this.committer.synced() : null;
     outcomes.forEach((o, i) => this.settle(batch[i] as Pending, o, synced));
+    if (!durable) this.committer.relaxedCommitted();
   }
 
   /** A durable write that succeeded waits for its sync; everything else settles now. */
@@ -134,5 +140,6 @@ export class GroupCommit {
       return;
     }
     this.settle(p, { ok: true, value }, p.durable ? this.committer.synced() : null);
+    if (!p.durable) this.committer.relaxedCommitted();
   }
 }

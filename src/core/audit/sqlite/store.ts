@@ -231,6 +231,7 @@ class Store implements SqliteAuditStore {
     this.group = new GroupCommit(db, {
       commit: (durable, size, body) => this.inBatch(() => this.commitBatch(durable, size, (now) => this.batchBody(now, body))),
       synced: () => this.synced(),
+      relaxedCommitted: () => this.walSync?.soon(),
       toError: (err, what) => toAuditError(err, what),
     });
   }

@@ -36,6 +36,8 @@ interface Waiter {
 export class WalSync {
   private fd: number | null = null;
   private running = false;
+  /** A sync nobody waits for is running (soon()). */
+  private background = false;
   private closed = false;
   /** Commits made while a sync was running: they need the next one. */
   private waiting: Waiter[] = [];
@@ -44,6 +46,29 @@ export class WalSync {
   syncs = 0;
 
   constructor(private readonly walPath: string) {}
+
+  /**
+   * Starts a sync now if none is running, for commits nobody waits on (relaxed
+   * batches). Their pages would otherwise stay dirty until the next durable
+   * commit's sync, which then writes them too: at 50 orders/s that is the
+   * previous order's after-transmit rows inside the next order's wait before
+   * transmit. Synced in the idle time after them, the next sync writes only
+   * its own commit. Nobody waits for this one, and a durable commit never
+   * waits for it either (afterCommit starts its own sync beside it). Does
+   * nothing before a durable write has opened the WAL's descriptor, or while
+   * any sync runs (the next one covers these pages anyway).
+   */
+  soon(): void {
+    const fd = this.fd;
+    if (this.running || this.background || this.closed || this.failure !== null || fd === null) return;
+    this.background = true;
+    this.syncs += 1;
+    fdatasync(fd, (err) => {
+      this.background = false;
+      if (err) this.fail([], err);
+      if (this.closed && !this.running) this.release();
+    });
+  }
 
   /** Resolves once everything committed before this call is on disk. */
   afterCommit(): Promise<void> {
@@ -70,8 +95,9 @@ export class WalSync {
       this.running = false;
       if (err) this.fail(batch, err);
       else for (const w of batch) w.resolve();
-      if (this.closed) this.release();
-      else if (this.waiting.length > 0) this.start();
+      if (this.closed) {
+        if (!this.background) this.release();
+      } else if (this.waiting.length > 0) this.start();
     });
   }
 
@@ -104,7 +130,7 @@ export class WalSync {
       }
     } else if (batch.length > 0) this.fail(batch, this.failure);
     // A sync still running on the thread pool owns the descriptor until it returns.
-    if (!this.running) this.release();
+    if (!this.running && !this.background) this.release();
   }
 
   private release(): void {
