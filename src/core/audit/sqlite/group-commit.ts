@@ -27,11 +27,14 @@
  * without anyone waiting, so the next durable batch's sync has only its own
  * pages to write.
  *
- * Why not a worker thread: measured (bench/orders.js, a raw one-row-per-
- * transaction INSERT beside these batches in the same run), the fsync is the
- * cost and one fsync per batch already spreads it; a worker would add a copy
- * of every row and a second connection contending for the write lock without
- * removing the fsync (README "Audit log" has the figures).
+ * Why not a worker thread: first measured (bench/orders.js, a raw one-row-per-
+ * transaction INSERT beside these batches in the same run) when the fsync was
+ * the cost; one fsync per batch already spreads it, and it now runs on the
+ * thread pool (wal-sync.ts). What stays on the main thread is the batch's CPU
+ * (building, sealing and inserting the rows: about 1 ms of an order's ~2.7 ms
+ * before transmit at 50/s, 2026-12-03). A worker would move that to the other
+ * core for a copy of every row and a second connection contending for the
+ * write lock; not built or measured yet (README "Audit log" has the figures).
  */
 import type Database from 'better-sqlite3';
 
