@@ -17,13 +17,20 @@ export interface PlacedRange {
 }
 
 /**
- * The statement: `from` is the operator on the window's start ('>' or '>='), `p(n)` the n-th
- * parameter's placeholder (1: the start, 2: the end, inclusive). A placement with created_at
- * after the end is never the first; the last is the latest at or before the end.
+ * The first placement's sequence number in the window, as a scalar subquery: `from` is the operator on the
+ * window's start ('>' or '>='), `start` and `end` the placeholders of its bounds (the end inclusive). A
+ * placement with created_at after the end is never the first.
  */
+export const firstPlacedSql = (from: '>' | '>=', start: string, end: string): string =>
+  `(SELECT placed_seq FROM order_history WHERE placed_seq IS NOT NULL AND created_at ${from} ${start} AND created_at <= ${end} ORDER BY created_at, placed_seq LIMIT 1)`;
+
+/** The last placement's sequence number at or before `end` (a placeholder), as a scalar subquery. */
+export const lastPlacedSql = (end: string): string =>
+  `(SELECT placed_seq FROM order_history WHERE placed_seq IS NOT NULL AND created_at <= ${end} ORDER BY created_at DESC, placed_seq DESC LIMIT 1)`;
+
+/** The statement: `p(n)` is the n-th parameter's placeholder (1: the window's start, 2: its end). */
 export const placedRangeSql = (from: '>' | '>=', p: (n: number) => string): string =>
-  `SELECT (SELECT placed_seq FROM order_history WHERE placed_seq IS NOT NULL AND created_at ${from} ${p(1)} AND created_at <= ${p(2)} ORDER BY created_at, placed_seq LIMIT 1) AS first_seq,` +
-  ` (SELECT placed_seq FROM order_history WHERE placed_seq IS NOT NULL AND created_at <= ${p(2)} ORDER BY created_at DESC, placed_seq DESC LIMIT 1) AS last_seq`;
+  `SELECT ${firstPlacedSql(from, p(1), p(2))} AS first_seq, ${lastPlacedSql(p(2))} AS last_seq`;
 
 /** How many placements the window holds. */
 export function placedInRange(range: PlacedRange | undefined): number {

@@ -10,7 +10,7 @@
  * subquery: the same indexes (EXPLAIN in rate-facts.test.ts), the same
  * counts (the store contract suite compares them).
  */
-import { placedInRange } from './placed-range.js';
+import { firstPlacedSql, lastPlacedSql, placedInRange } from './placed-range.js';
 
 /** The windows: (minuteFrom, to] and [dayFrom, to], timestamps as stored (UTC ISO 8601 with milliseconds). */
 export interface RateFactsQuery {
@@ -43,7 +43,6 @@ export interface RateFactsRow {
 type Param = 'minute' | 'day' | 'to' | 'key';
 
 const MODIFICATIONS = "event_type IN ('ORDER_MODIFY_REQUESTED', 'ORDER_MODIFY_SIMULATED')";
-const PLACED = 'FROM order_history WHERE placed_seq IS NOT NULL';
 
 /**
  * `p(name)`: the back end's placeholder for a parameter; `modificationsFrom`: the audit_log table
@@ -51,9 +50,9 @@ const PLACED = 'FROM order_history WHERE placed_seq IS NOT NULL';
  */
 export const rateFactsSql = (p: (name: Param) => string, modificationsFrom: string): string =>
   [
-    `SELECT (SELECT placed_seq ${PLACED} AND created_at > ${p('minute')} AND created_at <= ${p('to')} ORDER BY created_at, placed_seq LIMIT 1) AS minute_first`,
-    `(SELECT placed_seq ${PLACED} AND created_at >= ${p('day')} AND created_at <= ${p('to')} ORDER BY created_at, placed_seq LIMIT 1) AS day_first`,
-    `(SELECT placed_seq ${PLACED} AND created_at <= ${p('to')} ORDER BY created_at DESC, placed_seq DESC LIMIT 1) AS last_seq`,
+    `SELECT ${firstPlacedSql('>', p('minute'), p('to'))} AS minute_first`,
+    `${firstPlacedSql('>=', p('day'), p('to'))} AS day_first`,
+    `${lastPlacedSql(p('to'))} AS last_seq`,
     `(SELECT COUNT(*) FROM ${modificationsFrom} WHERE ${MODIFICATIONS} AND timestamp > ${p('minute')} AND timestamp <= ${p('to')}) AS modified_minute`,
     `(SELECT COUNT(*) FROM ${modificationsFrom} WHERE ${MODIFICATIONS} AND timestamp >= ${p('day')} AND timestamp <= ${p('to')}) AS modified_day`,
     `(SELECT created_at FROM order_history WHERE risk_key = ${p('key')} AND created_at <= ${p('to')} ORDER BY created_at DESC LIMIT 1) AS last_identical`,
