@@ -94,10 +94,6 @@ export const requestOf = (ctx: Pick<OrderContext, 'request'>): RequestContext =>
 /** Write options naming the request `ctx` serves, so the state_log rows of the write carry its correlation id. */
 export const writeFor = (ctx: Pick<OrderContext, 'request'>, options?: WriteOptions): WriteOptions => ({ ...options, correlationId: requestOf(ctx).correlationId });
 
-export const userContext = (ctx: Pick<OrderContext, 'request'>): UserContext => {
-  const request = requestOf(ctx);
-  return { interface: request.interface, apiKeyName: request.apiKeyName };
-};
 
 /** The request's correlation id and caller, taken now for rows built later (inside a store transaction, AuditStore.updateOrder). */
 export interface RowStamp {
