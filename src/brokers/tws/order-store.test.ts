@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BrokerOrderState } from '../../core/broker/port.js';
-import { OrderStore } from './order-store.js';
+import Database from 'better-sqlite3';
+import { FILLS_OF_SQL, OrderStore } from './order-store.js';
 
 const dirs: string[] = [];
 const stores: OrderStore[] = [];
@@ -88,5 +89,25 @@ describe('tws-orders.db', () => {
     expect(store.fillsOf('50')).toEqual([fill]);
     expect(store.fill('e1')).toEqual(fill);
     expect(store.lastFillTime()).toBe(fill.time);
+  });
+
+  it("finds an order's fills through an index, not by reading every fill kept (one is read per execution, for the order's totals)", () => {
+    const d = dataDir();
+    const store = open(d);
+    const fill = (execId: string, orderId: string, time: string) => ({ execId, orderId, time, side: 'BUY' as const, quantity: 1, price: 100, exchange: 'NASDAQ', commission: 1, commissionCurrency: 'USD', realizedPnl: null });
+    store.transaction(() => {
+      for (let i = 0; i < 200; i++) store.addFill(fill(`x${i}`, String(1000 + i), `2026-12-03T03:00:00.${String(i % 1000).padStart(3, '0')}Z`), 'DU1234567');
+    });
+    const late = fill('e2', '50', '2026-12-03T03:00:02.000Z');
+    const early = fill('e1', '50', '2026-12-03T03:00:01.000Z');
+    store.addFill(late, 'DU1234567');
+    store.addFill(early, 'DU1234567');
+    expect(store.fillsOf('50')).toEqual([early, late]);
+    // SQLite's own account of how it reads them: a search of the index on (order_id, time), never a scan of the table.
+    const db = new Database(join(d, 'tws-orders.db'), { readonly: true });
+    const plan = db.prepare<[string], { detail: string }>(`EXPLAIN QUERY PLAN ${FILLS_OF_SQL}`).all('50').map((r) => r.detail).join(' | ');
+    db.close();
+    expect(plan).toMatch(/SEARCH fills USING (COVERING )?INDEX fills_by_order \(order_id=\?\)/);
+    expect(plan).not.toMatch(/SCAN fills|TEMP B-TREE/);
   });
 });

@@ -20,6 +20,9 @@ import type { BrokerOrderState } from '../../core/broker/port.js';
 
 type Row = { perm_id: number | null; state: string };
 
+/** An order's fills, oldest first (read on every execution for the order's running totals). */
+export const FILLS_OF_SQL = 'SELECT fill FROM fills WHERE order_id = ? ORDER BY time';
+
 export class OrderStore {
   private readonly db: Database.Database;
   private readonly stmt: {
@@ -46,6 +49,8 @@ export class OrderStore {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS orders (order_id TEXT PRIMARY KEY, perm_id INTEGER, state TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS fills (exec_id TEXT PRIMARY KEY, order_id TEXT NOT NULL, time TEXT NOT NULL, account TEXT, fill TEXT NOT NULL);
+      -- An order's fills are read back on every execution (its running totals): without this, each read scanned every fill ever kept.
+      CREATE INDEX IF NOT EXISTS fills_by_order ON fills (order_id, time);
     `);
     const db = this.db;
     this.stmt = {
@@ -56,7 +61,7 @@ export class OrderStore {
       hasFill: db.prepare<[string], number>('SELECT 1 FROM fills WHERE exec_id = ?').pluck(),
       fill: db.prepare('SELECT fill FROM fills WHERE exec_id = ?'),
       addFill: db.prepare('INSERT OR IGNORE INTO fills (exec_id, order_id, time, account, fill) VALUES (?, ?, ?, ?, ?)'),
-      fillsOf: db.prepare('SELECT fill FROM fills WHERE order_id = ? ORDER BY time'),
+      fillsOf: db.prepare(FILLS_OF_SQL),
       lastFillTime: db.prepare('SELECT MAX(time) AS t FROM fills'),
     };
     this.inTransaction = db.transaction((fn: () => void) => fn());
