@@ -142,7 +142,7 @@ function segmentProbe() {
   const probe = {
     segments: [],
     begin() {
-      current = { start: performance.now(), sent: NaN, heard: NaN, cpu: process.cpuUsage() };
+      current = { start: performance.now(), called: NaN, sent: NaN, heard: NaN, answered: NaN, cpu: process.cpuUsage() };
     },
     end() {
       const c = current;
@@ -152,12 +152,22 @@ function segmentProbe() {
       const used = process.cpuUsage(c.cpu);
       const cpu = (used.user + used.system) / 1000;
       if (Number.isFinite(c.sent) && Number.isFinite(c.heard)) {
-        probe.segments.push({ before: c.sent - c.start, wire: c.heard - c.sent, after: performance.now() - c.heard, cpu });
+        const end = performance.now();
+        // The adapter's share (broker.placeOrder called until written; first word until it answers) apart from the core's.
+        const split = Number.isFinite(c.called) && Number.isFinite(c.answered) ? { coreBefore: c.called - c.start, adapterBefore: c.sent - c.called, adapterAfter: c.answered - c.heard, coreAfter: end - c.answered } : {};
+        probe.segments.push({ before: c.sent - c.start, wire: c.heard - c.sent, after: end - c.heard, cpu, ...split });
       }
     },
     wrap(broker) {
       const conn = broker.conn;
       if (!conn || typeof conn.send !== 'function' || typeof conn.bind !== 'function') return broker;
+      const place = broker.placeOrder;
+      broker.placeOrder = function (...args) {
+        if (current) current.called = performance.now();
+        const out = place.apply(this, args);
+        out.then(() => current && (current.answered = performance.now()), () => undefined);
+        return out;
+      };
       const send = conn.send;
       conn.send = function (what, fn) {
         return send.call(this, what, (ib) => {
@@ -270,6 +280,7 @@ export async function benchTwsOverhead() {
     await sleep(1000); // the quote loop's messages leave the rate window before orders are timed
     const pacedRun = await paced();
     const pacedSegments = probe.segments.splice(0);
+    if (process.env.TWS_SEGMENTS) fs.writeFileSync(process.env.TWS_SEGMENTS, JSON.stringify(pacedSegments));
     await sleep(1000);
     const burst = await backToBack();
     const row = (name, gw, direct) => [
@@ -286,6 +297,12 @@ export async function benchTwsOverhead() {
         unit: 'ms',
         note: `median per order; round trip (written to first word decoded) ${seg('wire').toFixed(3)} ms vs direct ${median(pacedRun.direct).toFixed(3)} ms whole; after the ack ${seg('after').toFixed(3)} ms`,
       },
+      ...(Number.isFinite(seg('adapterBefore')) ? [{
+        name: 'tws: order ack via gateway, paced: the tws adapter\'s share',
+        value: seg('adapterBefore') + seg('adapterAfter'),
+        unit: 'ms',
+        note: `median per order: broker.placeOrder called until written ${seg('adapterBefore').toFixed(3)} ms + first word until it answers ${seg('adapterAfter').toFixed(3)} ms; the core's: before ${seg('coreBefore').toFixed(3)} ms, after ${seg('coreAfter').toFixed(3)} ms`,
+      }] : []),
       { name: 'tws: order ack via gateway, paced: CPU per order', value: seg('cpu'), unit: 'ms', note: 'median process CPU (user+system) while one placeOrder runs; steadier than wall time on a shared machine' },
     ];
     return [
