@@ -109,7 +109,7 @@ export class TwsBroker implements Broker {
       emit: (event, ...args) => this.raise(event, ...args),
       nowIso: () => new Date(this.conn.serverTime()).toISOString(),
     };
-    this.store = new OrderStore(options.dataDir);
+    this.store = new OrderStore(options.dataDir, (err) => log.error({ err }, 'tws-orders.db: order states or fills heard from TWS could not be written; reconciliation at the next session start settles them from IBKR'));
     this.cache = new BarCache(options.dataDir);
     this.contracts = new Contracts(this.ctx);
     const lines = options.maxMarketDataLines ?? 100;

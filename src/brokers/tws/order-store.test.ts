@@ -2,7 +2,8 @@
  * tws-orders.db, what the adapter keeps across restarts: an order's legs and
  * the ids they use are written together before the order is sent (one commit,
  * so a crash leaves all of them or none), and a reopened file has them, with
- * the highest id used and every fill reported once.
+ * the highest id used and every fill reported once. What TWS says about orders
+ * afterwards is written behind, a moment later, in one commit.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,6 +90,54 @@ describe('tws-orders.db', () => {
     expect(store.fillsOf('50')).toEqual([fill]);
     expect(store.fill('e1')).toEqual(fill);
     expect(store.lastFillTime()).toBe(fill.time);
+  });
+
+  it('writes what TWS says about an order behind, as one commit a moment later, and serves it meanwhile', async () => {
+    const d = dataDir();
+    const store = open(d);
+    const fill = { execId: 'e1', orderId: '41', time: '2026-12-03T03:00:01.000Z', side: 'BUY' as const, quantity: 1, price: 100, exchange: 'NASDAQ', commission: 1, commissionCurrency: 'USD', realizedPnl: null };
+    const kept = { ...fill, execId: 'e0', time: '2026-12-03T03:00:00.000Z' };
+    store.addFill(kept, 'DU1234567');
+    store.flush();
+    const submitted = { ...leg('41', null, 'ENTRY'), status: 'SUBMITTED' as const };
+    const filled = { ...submitted, status: 'FILLED' as const, filledQuantity: 1, remainingQuantity: 0 };
+    store.saveOrder(submitted, 7);
+    store.addFill(fill, 'DU1234567');
+    store.addFill({ ...fill, price: 999 }, 'DU1234567');
+    store.saveOrder(filled, 7);
+    // Another reader of the file sees none of it yet; this store answers with it.
+    const file = new Database(join(d, 'tws-orders.db'), { readonly: true });
+    const count = (): number => file.prepare<[], { n: number }>("SELECT (SELECT COUNT(*) FROM orders) + (SELECT COUNT(*) FROM fills WHERE exec_id = 'e1') AS n").get()?.n ?? -1;
+    expect(count()).toBe(0);
+    expect(store.hasFill('e1')).toBe(true);
+    expect(store.fill('e1')).toEqual(fill);
+    expect(store.fillsOf('41')).toEqual([kept, fill]);
+    await new Promise((r) => setTimeout(r, 20));
+    // Committed together, the order's latest state only, the execution once.
+    expect(count()).toBe(2);
+    file.close();
+    const again = reopen(d, store);
+    expect(again.orders()).toEqual([{ state: filled, permId: 7 }]);
+    expect(again.fillsOf('41')).toEqual([kept, fill]);
+  });
+
+  it('commits held writes with the next transaction, and on close', () => {
+    const d = dataDir();
+    let store = open(d);
+    const working = { ...leg('41', null, 'ENTRY'), status: 'SUBMITTED' as const };
+    store.saveOrder(working, null);
+    store.transaction(() => {
+      store.noteOrderId(42);
+      store.saveOrder(leg('42', null, 'ENTRY'), null);
+    });
+    const file = new Database(join(d, 'tws-orders.db'), { readonly: true });
+    expect(file.prepare<[], { order_id: string }>('SELECT order_id FROM orders ORDER BY order_id').all().map((r) => r.order_id)).toEqual(['41', '42']);
+    file.close();
+    const fill = { execId: 'e1', orderId: '42', time: '2026-12-03T03:00:01.000Z', side: 'BUY' as const, quantity: 1, price: 100, exchange: 'NASDAQ', commission: 1, commissionCurrency: 'USD', realizedPnl: null };
+    store.addFill(fill, null);
+    store = reopen(d, store);
+    expect(store.hasFill('e1')).toBe(true);
+    expect(store.orders().map((o) => o.state.orderId)).toEqual(['41', '42']);
   });
 
   it("finds an order's fills through an index, not by reading every fill kept (one is read per execution, for the order's totals)", () => {

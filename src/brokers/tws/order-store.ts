@@ -10,6 +10,16 @@
  * the acknowledgement path. Commits are WAL with SQLite's default for WAL here
  * (synchronous=NORMAL): they survive a crash of the process; the order's
  * durable record before transmit is the audit row.
+ *
+ * What TWS says about an order (its states, its fills) is written behind: held
+ * here and committed together about a millisecond later, after the gateway has
+ * answered the order, instead of one commit per message while the answer waits
+ * (bench/tws.js: 0.25-0.3 ms of the acknowledgement). Reads see held writes.
+ * A crash loses at most that last moment, all of it or none (one commit), the
+ * same shape as a power cut under synchronous=NORMAL; reconciliation at the next
+ * session start settles the orders from IBKR, and the core records each execution
+ * once whatever is reported again. Writes inside transaction() (an order's legs
+ * and ids, before it is sent) commit at once, with anything held before them.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +29,7 @@ import type { Fill } from '../../core/models.js';
 import type { BrokerOrderState } from '../../core/broker/port.js';
 
 type Row = { perm_id: number | null; state: string };
+type HeldFill = { fill: Fill; account: string | null };
 
 /** An order's fills, oldest first (read on every execution for the order's running totals). */
 export const FILLS_OF_SQL = 'SELECT fill FROM fills WHERE order_id = ? ORDER BY time';
@@ -37,8 +48,16 @@ export class OrderStore {
     lastFillTime: Database.Statement<[], { t: string | null }>;
   };
   private readonly inTransaction: Database.Transaction<(fn: () => void) => void>;
+  /** Written behind (see above): each order's latest state, and fills by execution id, in arrival order. */
+  private readonly heldStates = new Map<string, { state: BrokerOrderState; permId: number | null }>();
+  private readonly heldFills = new Map<string, HeldFill>();
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(dataDir: string) {
+  constructor(
+    dataDir: string,
+    /** A held write that could not be committed (it is dropped: reconciliation settles from IBKR). */
+    private readonly onWriteError: (err: unknown) => void = () => undefined,
+  ) {
     fs.mkdirSync(dataDir, { recursive: true });
     // Orders, fills and account ids are as private as the audit log.
     const file = path.join(dataDir, 'tws-orders.db');
@@ -64,16 +83,49 @@ export class OrderStore {
       fillsOf: db.prepare(FILLS_OF_SQL),
       lastFillTime: db.prepare('SELECT MAX(time) AS t FROM fills'),
     };
-    this.inTransaction = db.transaction((fn: () => void) => fn());
+    this.inTransaction = db.transaction((fn: () => void) => {
+      this.writeHeld();
+      fn();
+    });
   }
 
-  /** Runs `fn`'s writes as one commit (the legs of an order and the ids they use, before it is sent). */
+  /** Runs `fn`'s writes as one commit, now (the legs of an order and the ids they use, before it is sent), with anything held. */
   transaction(fn: () => void): void {
     this.inTransaction(fn);
   }
 
+  /** Commits what is held now. */
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.heldStates.size === 0 && this.heldFills.size === 0) return;
+    try {
+      this.inTransaction(() => undefined);
+    } catch (err) {
+      this.heldStates.clear();
+      this.heldFills.clear();
+      this.onWriteError(err);
+    }
+  }
+
   close(): void {
+    this.flush();
     this.db.close();
+  }
+
+  private writeHeld(): void {
+    for (const [orderId, { state, permId }] of this.heldStates) this.stmt.saveOrder.run(orderId, permId, JSON.stringify(state));
+    for (const { fill, account } of this.heldFills.values()) this.stmt.addFill.run(fill.execId, fill.orderId, fill.time, account, JSON.stringify(fill));
+    this.heldStates.clear();
+    this.heldFills.clear();
+  }
+
+  /** Held until the next commit: inside transaction() that is now, otherwise about a millisecond from now (a timer). */
+  private hold(): boolean {
+    if (this.db.inTransaction) return false;
+    // setTimeout, not setImmediate: the gateway's answer to the order (its audit write runs in the next check phase) goes first.
+    this.flushTimer ??= setTimeout(() => this.flush(), 0);
+    return true;
   }
 
   meta(key: string): string | null {
@@ -92,32 +144,55 @@ export class OrderStore {
     if (id > this.highestOrderId()) this.setMeta('highest_order_id', String(id));
   }
 
+  /** The order's state as of now (written behind outside a transaction: only the latest state of each order is kept). */
   saveOrder(state: BrokerOrderState, permId: number | null): void {
-    this.stmt.saveOrder.run(state.orderId, permId, JSON.stringify(state));
+    if (!this.hold()) {
+      this.heldStates.delete(state.orderId);
+      this.stmt.saveOrder.run(state.orderId, permId, JSON.stringify(state));
+      return;
+    }
+    // Re-inserted so that held states are written in the order of their last change.
+    this.heldStates.delete(state.orderId);
+    this.heldStates.set(state.orderId, { state: { ...state, spec: { ...state.spec } }, permId });
   }
 
   orders(): { state: BrokerOrderState; permId: number | null }[] {
+    this.flush();
     return this.stmt.orders.all().map((r) => ({ state: JSON.parse(r.state) as BrokerOrderState, permId: r.perm_id }));
   }
 
   hasFill(execId: string): boolean {
-    return this.stmt.hasFill.get(execId) !== undefined;
+    return this.heldFills.has(execId) || this.stmt.hasFill.get(execId) !== undefined;
   }
 
   fill(execId: string): Fill | null {
+    const held = this.heldFills.get(execId);
+    if (held) return { ...held.fill };
     const row = this.stmt.fill.get(execId);
     return row ? (JSON.parse(row.fill) as Fill) : null;
   }
 
+  /** Kept once per execution id: a second report of one is ignored. */
   addFill(fill: Fill, account: string | null): void {
-    this.stmt.addFill.run(fill.execId, fill.orderId, fill.time, account, JSON.stringify(fill));
+    if (this.hasFill(fill.execId)) return;
+    if (!this.hold()) {
+      this.stmt.addFill.run(fill.execId, fill.orderId, fill.time, account, JSON.stringify(fill));
+      return;
+    }
+    this.heldFills.set(fill.execId, { fill: { ...fill }, account });
   }
 
+  /** An order's fills, oldest first (held ones included). */
   fillsOf(orderId: string): Fill[] {
-    return this.stmt.fillsOf.all(orderId).map((r) => JSON.parse(r.fill) as Fill);
+    const kept = this.stmt.fillsOf.all(orderId).map((r) => JSON.parse(r.fill) as Fill);
+    const held = [...this.heldFills.values()].filter((h) => h.fill.orderId === orderId).map((h) => ({ ...h.fill }));
+    if (held.length === 0) return kept;
+    // Stable: kept fills stay ahead of held ones at the same time, as they were inserted first.
+    return [...kept, ...held].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
   }
 
   lastFillTime(): string | null {
+    this.flush();
     return this.stmt.lastFillTime.get()?.t ?? null;
   }
 }
