@@ -189,6 +189,37 @@ function segmentProbe() {
   return probe;
 }
 
+/**
+ * What recording one execution costs the adapter against how many it keeps
+ * (tws-orders.db holds every fill it ever reported, and each new one reads its
+ * order's fills back for the running totals): CPU per fill with `held` fills
+ * already kept. Flat is the aim; a full scan grows with the history.
+ */
+async function fillCostWith(held) {
+  const { OrderStore } = await import(`${dist}brokers/tws/order-store.js`);
+  const dir = tmp('bench-tws-fills-');
+  const fill = (i) => ({ execId: `e${i}`, orderId: String(i), time: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(), side: 'BUY', quantity: 1, price: 100, exchange: 'NASDAQ', commission: 1, commissionCurrency: 'USD', realizedPnl: null });
+  let store = new OrderStore(dir);
+  store.transaction(() => {
+    for (let i = 0; i < held; i++) store.addFill(fill(i), 'DU1');
+  });
+  store.close();
+  store = new OrderStore(dir);
+  const n = 300;
+  const cpu = process.cpuUsage();
+  for (let i = held; i < held + n; i++) {
+    // As Executions does for each execution: is it new, keep it, read its order's fills back.
+    if (!store.hasFill(`e${i}`)) store.addFill(fill(i), 'DU1');
+    store.fillsOf(String(i));
+    // Committed before the next, as a moment between executions does (builds before write-behind commit in addFill).
+    store.flush?.();
+  }
+  const used = process.cpuUsage(cpu);
+  store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  return (used.user + used.system) / n / 1000;
+}
+
 /** The child: the simulated broker and the emulator over it; reports its port, closes on 'close'. */
 async function serveEmulator() {
   const sim = createSimBroker({ dataDir: tmp('bench-tws-sim-'), seed: 42, session: 'always-open', startingCash: 100_000_000 });
@@ -289,6 +320,8 @@ export async function benchTwsOverhead() {
       { name: `tws: ${name} latency the gateway adds`, value: median(gw) - median(direct), unit: 'ms', note: `ratio ${(median(gw) / median(direct)).toFixed(2)}x the direct call${name === 'order ack' ? '; target <= 0.5 ms' : ''}` },
     ];
     const commit = durableCommitMs();
+    const fillFew = await fillCostWith(1_000);
+    const fillMany = await fillCostWith(50_000);
     const seg = (k) => median(pacedSegments.map((x) => x[k]));
     const breakdown = pacedSegments.length === 0 ? [] : [
       {
@@ -310,6 +343,7 @@ export async function benchTwsOverhead() {
       ...row('order ack', pacedRun.gw, pacedRun.direct),
       ...breakdown,
       ...row('order ack back-to-back', burst.gw, burst.direct),
+      { name: 'tws: recording an execution with 50,000 kept', value: fillMany, unit: 'ms', note: `CPU per fill (tws-orders.db: is it new, keep it, its order's fills); with 1,000 kept ${fillFew.toFixed(3)} ms: ratio ${(fillMany / fillFew).toFixed(2)}, flat is 1` },
       { name: 'tws: one durable SQLite commit after an idle gap, median', value: median(pacedRun.fsyncs), unit: 'ms', note: `${ORDER_SPACING_MS / 3} ms after the last work, as the audit row before a paced order; p90 ${pct(pacedRun.fsyncs, 0.9).toFixed(3)} ms, min ${pct(pacedRun.fsyncs, 0).toFixed(3)} ms` },
       { name: 'tws: one durable SQLite commit on this disk, median', value: median(commit), unit: 'ms', note: `back to back, WAL + synchronous=FULL, as the audit row written before each order is sent; p90 ${pct(commit, 0.9).toFixed(3)} ms` },
     ];
