@@ -7,7 +7,7 @@
  * run ahead of orderStatus (or be all we hear, after a reconnect).
  */
 import { EventName, type Contract as IbContract } from '@stoqey/ib';
-import { toCents } from '../../core/money.js';
+import { decimalOf, sum, toCents } from '../../core/money.js';
 import type { Fill } from '../../core/models.js';
 import type { BrokerOrderState, ExecutionsQuery } from '../../core/broker/port.js';
 import type { TwsContext } from './context.js';
@@ -139,20 +139,37 @@ export class Executions {
     this.store.addFill(fill, p.account);
     const t = this.book.find(fill.orderId);
     if (t) {
-      const fills = this.store.fillsOf(fill.orderId);
-      const qty = fills.reduce((q, f) => q + f.quantity, 0);
-      const value = fills.reduce((v, f) => v + f.quantity * f.price, 0);
-      const commission = toCents(fills.reduce((s, f) => s + f.commission, 0));
-      const patch: Partial<BrokerOrderState> = { commission };
+      const totals = fillTotals(this.store.fillsOf(fill.orderId), t.state.spec.quantity);
+      const patch: Partial<BrokerOrderState> = { commission: totals.commission };
       // Executions may run ahead of orderStatus (or be all we hear, after a reconnect): never let the state lag them.
-      if (qty > t.state.filledQuantity) {
-        patch.filledQuantity = qty;
-        patch.remainingQuantity = Math.max(0, t.state.spec.quantity - qty);
-        patch.avgFillPrice = Number((value / qty).toFixed(6));
-        patch.status = qty >= t.state.spec.quantity ? 'FILLED' : 'PARTIALLY_FILLED';
+      if (totals.filledQuantity > t.state.filledQuantity) {
+        patch.filledQuantity = totals.filledQuantity;
+        patch.remainingQuantity = totals.remainingQuantity;
+        patch.avgFillPrice = totals.avgFillPrice;
+        patch.status = totals.filledQuantity >= t.state.spec.quantity ? 'FILLED' : 'PARTIALLY_FILLED';
       }
       this.book.update(fill.orderId, patch);
     }
     this.ctx.emit('fill', { ...fill });
   }
+}
+
+/**
+ * An order's running totals from its fills, summed exactly (decimal.js): fractional quantities and prices
+ * drift in binary floats (three fills of 0.1 make 0.30000000000000004), and money is never summed in floats.
+ * The average price keeps six places, as TWS reports avgFillPrice.
+ */
+export function fillTotals(
+  fills: ReadonlyArray<Pick<Fill, 'quantity' | 'price' | 'commission'>>,
+  orderQuantity: number,
+): { filledQuantity: number; remainingQuantity: number; avgFillPrice: number | null; commission: number } {
+  const filled = sum(fills.map((f) => decimalOf(f.quantity)));
+  const value = sum(fills.map((f) => decimalOf(f.quantity).times(decimalOf(f.price))));
+  const remaining = decimalOf(orderQuantity).minus(filled);
+  return {
+    filledQuantity: filled.toNumber(),
+    remainingQuantity: remaining.isNegative() ? 0 : remaining.toNumber(),
+    avgFillPrice: filled.isZero() ? null : value.dividedBy(filled).toDecimalPlaces(6).toNumber(),
+    commission: toCents(sum(fills.map((f) => decimalOf(f.commission)))),
+  };
 }
