@@ -18,8 +18,8 @@
 //
 // Then CPU per order of each root in interleaved blocks (see interleaved()).
 //
-// Environment: ORDERS (default 400), WARM (default 300), BLOCKS (default 0: no CPU comparison)
-// and BLOCK (default 50 orders).
+// Environment: ORDERS (default 400), WARM (default 300), BLOCKS (default 0: no CPU comparison),
+// BLOCK (default 50 orders), TIMES=1 (time each statement), NO_KEY=1 (orders without a key).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -32,13 +32,15 @@ const BLOCKS = Number(process.env.BLOCKS ?? 0);
 const BLOCK = Number(process.env.BLOCK ?? 50);
 // TIMES=1: also time each statement (main-thread wall time, mostly SQLite's own work) and print the costliest.
 const TIMES = process.env.TIMES === '1';
+// NO_KEY=1: orders without an idempotency key or clientOrderId (no claim, no stored result), as tools' rate.mjs sends them.
+const NO_KEY = process.env.NO_KEY === '1';
 const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2).map((r) => resolve(r)) : [resolve(new URL('..', import.meta.url).pathname)];
 
 const RELAXED = { durability: 'relaxed' };
 
 async function oneOrder(audit, n) {
   const key = `k-${n}`;
-  await audit.peekIdempotent('orders', key, 'key:bench', `h-${n}`);
+  if (!NO_KEY) await audit.peekIdempotent('orders', key, 'key:bench', `h-${n}`);
   const now = new Date().toISOString();
   const day = `${now.slice(0, 10)}T00:00:00.000Z`;
   await Promise.all([
@@ -46,7 +48,7 @@ async function oneOrder(audit, n) {
     audit.fillsSince(ACCOUNT, day, lastFillRow).then((r) => (lastFillRow = r.lastRowId)),
   ]);
   const out = await audit.recordNewOrders({
-    claim: { scope: 'orders', key, owner: 'key:bench', requestHash: `h-${n}` },
+    claim: NO_KEY ? undefined : { scope: 'orders', key, owner: 'key:bench', requestHash: `h-${n}` },
     reserve: { count: 1, floor: 0 },
     rows: (ids) => ids.map((orderId) => ({ entry: entry(orderId, n, 'ORDER_SUBMITTED', {}), version: version(orderId, n, 'PENDING_SUBMIT', { placement: { riskKey: 'risk-key' }, expectNew: true }) })),
   });
@@ -61,7 +63,7 @@ async function oneOrder(audit, n) {
     audit.updateOrder(orderId, next('FILLED', 'ORDER_FILLED'), RELAXED),
     audit.updateOrder(orderId, next('FILLED', 'ORDER_FILLED'), RELAXED),
     audit.updateOrder(orderId, next('ACCEPTED', 'ORDER_ACCEPTED'), RELAXED),
-    audit.completeIdempotentFrom('orders', key, [orderId], ([o]) => ({ orderId, status: o.status }), RELAXED),
+    NO_KEY ? null : audit.completeIdempotentFrom('orders', key, [orderId], ([o]) => ({ orderId, status: o.status }), RELAXED),
   ]);
   await audit.fillsSince(ACCOUNT, day, lastFillRow).then((r) => (lastFillRow = r.lastRowId));
   await turn();
