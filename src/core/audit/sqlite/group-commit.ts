@@ -14,7 +14,7 @@
  * seldom throw, so a batch of several is first written with no SAVEPOINT:
  * if one throws, that transaction is rolled back and the batch written again
  * with each write inside its own SAVEPOINT, where the failing one is rolled
- * back alone. At 50 orders/s an order's after-transmit batch holds five
+ * back alone. At 50 orders/s an order's after-transmit batch holds four or five
  * writes, and their SAVEPOINT and RELEASE statements were 10 of the 36 an
  * order ran (bench/order-pages.js, 2026-12-03: audit.db CPU per order
  * 0.93-0.95x without them). A batch of one write needs
