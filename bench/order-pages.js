@@ -3,11 +3,13 @@
 //   node bench/order-pages.js [root ...]      (default: this worktree)
 //
 // Each root is a checkout with dist/ built. Its SQLite audit store is driven
-// through the four writes an order makes on the REST path at 50 orders/s, one
-// event-loop turn apart so no two share a transaction: the record before
-// transmit (claim, id, audit row, first version: recordNewOrders, durable),
-// the ACCEPTED and FILLED versions and the stored result (relaxed), with the
-// reads the path makes between them. After a warm-up the WAL is emptied; the
+// through the two transactions a REST order with a clientOrderId makes at 50
+// orders/s (traced on the gateway, 2026-12-03): the record before transmit
+// (claim, id, audit row, first version: recordNewOrders, durable), then, one
+// event-loop turn later, the ACCEPTED and FILLED versions, two updates that
+// find nothing new and the stored result (relaxed, one batch: order-lock.ts
+// queues them together), with the reads the path makes around them (the
+// claim look-up, the rate facts, the day's fills). After a warm-up the WAL is emptied; the
 // next ORDERS orders are written with the checkpoint worker held off, and the
 // WAL file is then read frame by frame: each frame is one page image, and
 // dbstat names the B-tree (table or index) each page belongs to. Prints WAL
@@ -16,13 +18,13 @@
 //
 // Then CPU per order of each root in interleaved blocks (see interleaved()).
 //
-// Environment: ORDERS (default 400), WARM (default 300), BLOCKS (default 0: no CPU comparison)
-// and BLOCK (default 50 orders).
+// Environment: ORDERS (default 400), WARM (default 300), BLOCKS (default 0: no CPU comparison),
+// BLOCK (default 50 orders), TIMES=1 (time each statement), NO_KEY=1 (orders without a key).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { entry, turn, version } from './order-samples.js';
+import { ACCOUNT, entry, turn, version } from './order-samples.js';
 
 const ORDERS = Number(process.env.ORDERS ?? 400);
 const WARM = Number(process.env.WARM ?? 300);
@@ -30,33 +32,43 @@ const BLOCKS = Number(process.env.BLOCKS ?? 0);
 const BLOCK = Number(process.env.BLOCK ?? 50);
 // TIMES=1: also time each statement (main-thread wall time, mostly SQLite's own work) and print the costliest.
 const TIMES = process.env.TIMES === '1';
+// NO_KEY=1: orders without an idempotency key or clientOrderId (no claim, no stored result), as tools' rate.mjs sends them.
+const NO_KEY = process.env.NO_KEY === '1';
 const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2).map((r) => resolve(r)) : [resolve(new URL('..', import.meta.url).pathname)];
 
 const RELAXED = { durability: 'relaxed' };
 
 async function oneOrder(audit, n) {
   const key = `k-${n}`;
-  await audit.peekIdempotent('orders', key, 'key:bench', `h-${n}`);
+  if (!NO_KEY) await audit.peekIdempotent('orders', key, 'key:bench', `h-${n}`);
   const now = new Date().toISOString();
-  await audit.countPlaced(new Date(Date.now() - 60_000).toISOString(), false, now);
-  await audit.lastPlacedWithKey('risk-key', now);
+  const day = `${now.slice(0, 10)}T00:00:00.000Z`;
+  await Promise.all([
+    audit.rateFacts({ minuteFromIso: new Date(Date.now() - 60_000).toISOString(), dayFromIso: day, toIso: now, riskKey: 'risk-key' }),
+    audit.fillsSince(ACCOUNT, day, lastFillRow).then((r) => (lastFillRow = r.lastRowId)),
+  ]);
   const out = await audit.recordNewOrders({
-    claim: { scope: 'orders', key, owner: 'key:bench', requestHash: `h-${n}` },
+    claim: NO_KEY ? undefined : { scope: 'orders', key, owner: 'key:bench', requestHash: `h-${n}` },
     reserve: { count: 1, floor: 0 },
     rows: (ids) => ids.map((orderId) => ({ entry: entry(orderId, n, 'ORDER_SUBMITTED', {}), version: version(orderId, n, 'PENDING_SUBMIT', { placement: { riskKey: 'risk-key' }, expectNew: true }) })),
   });
   const orderId = out.ids[0];
   await turn();
-  await audit.getOrder(orderId);
-  await audit.recordOrder(entry(orderId, n, 'ORDER_STATUS', { status: 'ACCEPTED' }), version(orderId, n, 'ACCEPTED'), RELAXED);
-  await turn();
-  await audit.getOrder(orderId);
-  await audit.recordOrder(entry(orderId, n, 'ORDER_FILL', { status: 'FILLED' }), version(orderId, n, 'FILLED'), RELAXED);
-  await turn();
-  await audit.completeIdempotent('orders', key, { orderId, status: 'FILLED' }, RELAXED);
-  await audit.getOrder(orderId);
+  // After transmit, as place.ts and order-events.ts queue them in one turn: the acknowledgement's and the
+  // broker events' versions (two write, two find nothing new) and the stored result, one relaxed transaction.
+  const next = (status, eventType) => (current) =>
+    current.status === status || current.status === 'FILLED' ? null : { entry: entry(orderId, n, eventType, { status }), version: version(orderId, n, status) };
+  await Promise.all([
+    audit.updateOrder(orderId, next('ACCEPTED', 'ORDER_ACCEPTED'), RELAXED),
+    audit.updateOrder(orderId, next('FILLED', 'ORDER_FILLED'), RELAXED),
+    audit.updateOrder(orderId, next('FILLED', 'ORDER_FILLED'), RELAXED),
+    audit.updateOrder(orderId, next('ACCEPTED', 'ORDER_ACCEPTED'), RELAXED),
+    NO_KEY ? null : audit.completeIdempotentFrom('orders', key, [orderId], ([o]) => ({ orderId, status: o.status }), RELAXED),
+  ]);
+  await audit.fillsSince(ACCOUNT, day, lastFillRow).then((r) => (lastFillRow = r.lastRowId));
   await turn();
 }
+let lastFillRow = 0;
 
 /** Page numbers of the WAL's frames, and how many frames ended a commit. */
 function walFrames(path) {

@@ -46,11 +46,15 @@ export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown
 
 /**
  * Runs several writes in one transaction: one lock, one head read, one WAL
- * flush at COMMIT. Each job runs inside a savepoint, so a job that fails
- * (a clientOrderId already used, say) is rolled back alone and the others
- * commit. A failure of the transaction itself (lost connection, COMMIT
- * refused) fails every job: none is reported done unless its rows committed.
- * Durable unless every job in the batch is relaxed.
+ * flush at COMMIT. A job that fails (a clientOrderId already used, say) is
+ * rolled back alone and the others commit: jobs seldom fail, so a batch of
+ * several is first run with no savepoint (a round trip per job on top of the
+ * job's own); if a job throws, that transaction
+ * is rolled back and the batch run again with each job inside a savepoint.
+ * A job may therefore run more than once before it commits. A failure of the
+ * transaction itself (lost connection, COMMIT refused) fails every job: none
+ * is reported done unless its rows committed. Durable unless every job in the
+ * batch is relaxed.
  */
 export async function runBatch(pool: Pool, jobs: readonly BatchJob[]): Promise<Outcome[]> {
   let client: PoolClient;
@@ -61,43 +65,69 @@ export async function runBatch(pool: Pool, jobs: readonly BatchJob[]): Promise<O
   }
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
-    try {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
-      if (jobs.every((j) => j.relaxed)) await client.query('SET LOCAL synchronous_commit = off');
-      const heads = await PgHeads.load(client);
-      const outcomes: Outcome[] = [];
-      // Round trips are the cost here (a savepoint per job): the release of one job's
-      // savepoint and the next one's go in one simple query, and COMMIT releases the last.
-      let open = false;
-      for (const job of jobs) {
-        const saved = heads.snapshot();
-        if (jobs.length > 1) await client.query(open ? 'RELEASE SAVEPOINT job; SAVEPOINT job' : 'SAVEPOINT job');
-        open = jobs.length > 1;
-        try {
-          outcomes.push({ ok: true, value: await job.run(client, heads) });
-        } catch (error) {
-          if (jobs.length === 1) throw error;
-          await client.query('ROLLBACK TO SAVEPOINT job');
-          heads.restore(saved);
-          outcomes.push({ ok: false, error });
-        }
-      }
-      await heads.flush(client);
-      await client.query(`NOTIFY ${CHANGE_CHANNEL}; COMMIT`);
-      return outcomes;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
-        // The connection itself failed: do not give it back to the pool.
-        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
-      });
-      throw err;
-    }
+    const together = await inTransaction(client, jobs, false);
+    return together ?? (await inTransaction(client, jobs, true)) ?? jobs.map(() => ({ ok: false, error: new Error('write batch produced no outcome') }));
   } catch (error) {
-    broken ??= isConnectionError(error) ? (error as Error) : undefined;
-    return jobs.map(() => ({ ok: false, error }));
+    // A ROLLBACK that failed, or a lost connection: the connection is not given back to the pool.
+    const rollback = error instanceof RollbackFailed ? error : null;
+    broken = rollback?.cause ?? (isConnectionError(error) ? (error as Error) : undefined);
+    return jobs.map(() => ({ ok: false, error: rollback ? rollback.original : error }));
   } finally {
     client.release(broken);
+  }
+}
+
+/** The ROLLBACK after a failed transaction failed too: the connection itself is broken. */
+class RollbackFailed extends Error {
+  constructor(
+    readonly original: unknown,
+    override readonly cause: Error,
+  ) {
+    super('rollback failed');
+  }
+}
+
+/**
+ * One try at the batch in one transaction. Without savepoints, a job that throws rolls the whole transaction
+ * back and the answer is null (run it again with them); with savepoints (or a single job), its outcome says so.
+ */
+async function inTransaction(client: PoolClient, jobs: readonly BatchJob[], savepoints: boolean): Promise<Outcome[] | null> {
+  const several = jobs.length > 1;
+  let jobThrew = false;
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
+    if (jobs.every((j) => j.relaxed)) await client.query('SET LOCAL synchronous_commit = off');
+    const heads = await PgHeads.load(client);
+    const outcomes: Outcome[] = [];
+    // Round trips are the cost here (a savepoint per job): the release of one job's
+    // savepoint and the next one's go in one simple query, and COMMIT releases the last.
+    let open = false;
+    for (const job of jobs) {
+      const saved = heads.snapshot();
+      if (savepoints && several) await client.query(open ? 'RELEASE SAVEPOINT job; SAVEPOINT job' : 'SAVEPOINT job');
+      open = savepoints && several;
+      try {
+        outcomes.push({ ok: true, value: await job.run(client, heads) });
+      } catch (error) {
+        if (!open) {
+          jobThrew = several;
+          throw error;
+        }
+        await client.query('ROLLBACK TO SAVEPOINT job');
+        heads.restore(saved);
+        outcomes.push({ ok: false, error });
+      }
+    }
+    await heads.flush(client);
+    await client.query(`NOTIFY ${CHANGE_CHANNEL}; COMMIT`);
+    return outcomes;
+  } catch (err) {
+    await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+      throw new RollbackFailed(err, rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr)));
+    });
+    if (jobThrew && !isConnectionError(err)) return null;
+    throw err;
   }
 }
 

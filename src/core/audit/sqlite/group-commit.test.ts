@@ -4,10 +4,12 @@
  * cannot commit leaves nothing half-written: each write is tried again alone,
  * and what still fails is refused with AUDIT_UNAVAILABLE.
  */
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { entry, tempDir, version } from '../../../testing/audit/samples.js';
 import { AuditQuery } from '../../models.js';
+import { GroupCommit } from './group-commit.js';
 import { auditDbPath, openAuditStore, type SqliteAuditStore } from './store.js';
 
 let dir: string;
@@ -64,5 +66,64 @@ describe('group commit', () => {
     // Refused cleanly: the store writes again, from row 1, chain intact.
     expect((await store.append(entry())).id).toBe(1);
     expect((await store.verify()).ok).toBe(true);
+  });
+});
+
+describe('a batch of several writes', () => {
+  /** A GroupCommit over a bare table, with every statement SQLite ran (its verbose log) and the commits made. */
+  function bareGroup(): { db: Database.Database; group: GroupCommit; statements: string[]; commits: () => number } {
+    const statements: string[] = [];
+    const db = new Database(join(dir, 'bare.db'), { verbose: (sql) => statements.push(String(sql)) });
+    db.exec('CREATE TABLE t (v TEXT PRIMARY KEY)');
+    let commits = 0;
+    const tx = db.transaction((fn: () => unknown) => fn());
+    const group = new GroupCommit(db, {
+      commit: (_durable, _size, body) => {
+        const result = tx.immediate(() => body('now'));
+        commits += 1;
+        return result as ReturnType<typeof body>;
+      },
+      synced: () => null,
+      relaxedCommitted: () => undefined,
+      toError: (err) => err,
+    });
+    statements.length = 0;
+    return { db, group, statements, commits: () => commits };
+  }
+  const insert = (db: Database.Database, runs: Map<string, number>, v: string) => (): string => {
+    runs.set(v, (runs.get(v) ?? 0) + 1);
+    db.prepare('INSERT INTO t (v) VALUES (?)').run(v);
+    return v;
+  };
+  const savepoints = (statements: string[]): number => statements.filter((sql) => sql.startsWith('SAVEPOINT')).length;
+
+  it('is written once, in one transaction with no SAVEPOINT, when no write throws', async () => {
+    const { db, group, statements, commits } = bareGroup();
+    try {
+      const runs = new Map<string, number>();
+      expect(await Promise.all(['a', 'b', 'c'].map((v) => group.enqueue(v, false, insert(db, runs, v))))).toEqual(['a', 'b', 'c']);
+      expect([...runs.values()]).toEqual([1, 1, 1]);
+      expect(commits()).toBe(1);
+      expect(savepoints(statements)).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('is written again, each write in its own SAVEPOINT, when one throws: that one alone is refused and rolled back, in one commit', async () => {
+    const { db, group, statements, commits } = bareGroup();
+    try {
+      const runs = new Map<string, number>();
+      // 'a' twice: the second insert breaks the primary key.
+      const results = await Promise.allSettled(['a', 'b', 'a', 'c'].map((v) => group.enqueue(v, false, insert(db, runs, v))));
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      expect(db.prepare('SELECT v FROM t ORDER BY v').pluck().all()).toEqual(['a', 'b', 'c']);
+      // The first pass stopped at the failing write and was rolled back; the second ran every write.
+      expect(Object.fromEntries(runs)).toEqual({ a: 4, b: 2, c: 1 });
+      expect(savepoints(statements)).toBe(4);
+      expect(commits()).toBe(1);
+    } finally {
+      db.close();
+    }
   });
 });

@@ -9,12 +9,19 @@
  * one IMMEDIATE transaction with one fsync, in the order they were asked for,
  * so each chain keeps its order.
  *
- * Each write of a batch of several runs inside its own SAVEPOINT: one that
- * throws (a reused clientOrderId, an idempotency conflict) is rolled back
- * alone and rejects its own caller; the others commit. A batch of one write
- * (every batch at 50 orders/s) needs no SAVEPOINT: a write that throws rolls
- * the whole transaction back, which is the same thing, and the SAVEPOINT and
- * RELEASE statements cost two of its ~12 statements. If the transaction itself cannot
+ * A write that throws (a reused clientOrderId, an idempotency conflict) is
+ * rolled back alone and rejects its own caller; the others commit. Writes
+ * seldom throw, so a batch of several is first written with no SAVEPOINT:
+ * if one throws, that transaction is rolled back and the batch written again
+ * with each write inside its own SAVEPOINT, where the failing one is rolled
+ * back alone. At 50 orders/s an order's after-transmit batch holds four or five
+ * writes, and their SAVEPOINT and RELEASE statements were 10 of the 36 an
+ * order ran (bench/order-pages.js, 2026-12-03: audit.db CPU per order
+ * 0.93-0.95x without them). A batch of one write needs
+ * no SAVEPOINT at all: a write that throws rolls the whole transaction back,
+ * which is the same thing. Either way a write may run more than once before
+ * it commits (as when a transaction cannot commit, below): what it does
+ * outside the database must bear being done again. If the transaction itself cannot
  * commit (SQLITE_BUSY past the timeout, disk full, I/O error), nothing of the
  * batch was written: each write is then tried again in a transaction of its
  * own, so a single bad write cannot refuse its neighbours, and whatever still
@@ -105,7 +112,7 @@ export class GroupCommit {
     const durable = batch.some((p) => p.durable);
     let outcomes: Outcome[];
     try {
-      outcomes = this.committer.commit(durable, batch.length, (now) => batch.map((p) => this.runOne(p, now)));
+      outcomes = this.together(durable, batch);
     } catch {
       // Nothing of the batch was written: each write on its own, so one cannot refuse the others.
       for (const p of batch) this.alone(p);
@@ -123,6 +130,30 @@ export class GroupCommit {
     if (!o.ok) p.reject(this.committer.toError(o.error, p.what));
     else if (synced === null || !p.durable) p.resolve(o.value);
     else synced.then(() => p.resolve(o.value), (err: unknown) => p.reject(this.committer.toError(err, p.what)));
+  }
+
+  /**
+   * The batch in one transaction, each write's outcome in order. First with no SAVEPOINTs; if a write throws, that
+   * transaction is rolled back and the batch written again with a SAVEPOINT per write. Throws when a transaction
+   * cannot commit (not because a write threw).
+   */
+  private together(durable: boolean, batch: Pending[]): Outcome[] {
+    let writeThrew = false;
+    try {
+      return this.committer.commit(durable, batch.length, (now) =>
+        batch.map((p): Outcome => {
+          try {
+            return { ok: true, value: p.run(now) };
+          } catch (error) {
+            writeThrew = true;
+            throw error;
+          }
+        }),
+      );
+    } catch (err) {
+      if (!writeThrew) throw err;
+    }
+    return this.committer.commit(durable, batch.length, (now) => batch.map((p) => this.runOne(p, now)));
   }
 
   private runOne(p: Pending, now: string): Outcome {
