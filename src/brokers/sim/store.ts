@@ -11,6 +11,7 @@ import { lockSimAccount } from './account-lock.js';
 import fs from 'node:fs';
 import { preparePrivateSqlite } from '../../core/audit/private-files.js';
 import { WalCheckpointer } from '../../core/audit/sqlite/wal-checkpointer.js';
+import { ensureFillsTable } from './fills-table.js';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Decimal } from 'decimal.js';
@@ -133,12 +134,8 @@ export class SimStore {
       -- with open = 0 and never enters it. The index over every order's open flag cost each order a page.
       CREATE INDEX IF NOT EXISTS orders_working ON orders(order_id) WHERE open = 1;
       DROP INDEX IF EXISTS orders_open;
-      CREATE TABLE IF NOT EXISTS fills (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, exec_id TEXT NOT NULL UNIQUE, order_id TEXT NOT NULL, con_id INTEGER NOT NULL,
-        account_id TEXT NOT NULL, time TEXT NOT NULL, fill TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS fills_time ON fills(time);
-      CREATE INDEX IF NOT EXISTS fills_order ON fills(order_id);
     `);
+    ensureFillsTable(this.db);
     // Futures' daily variation margin (added later: older sim.db files gain the columns).
     const columns = new Set((this.db.prepare('PRAGMA table_info(positions)').all() as Array<{ name: string }>).map((c) => c.name));
     if (!columns.has('variation_settled')) this.db.exec("ALTER TABLE positions ADD COLUMN variation_settled TEXT NOT NULL DEFAULT '0'");
