@@ -4,7 +4,7 @@
  */
 import type { BrokerOrderState } from '../broker/port.js';
 import type { OrderVersionInput } from '../audit/types.js';
-import { Decimal, toCents } from '../money.js';
+import { Decimal, decimalOf, toCents } from '../money.js';
 import type { AuditEventType, Fill, OrderDetail, OrderResult, OrderStatus } from '../models.js';
 
 export const EVENT_FOR_STATUS: Record<OrderStatus, AuditEventType> = {
@@ -22,18 +22,40 @@ export const EVENT_FOR_STATUS: Record<OrderStatus, AuditEventType> = {
   APPROVED: 'APPROVAL_APPROVED',
 };
 
-/** Total commission of a set of fills, summed exactly. */
-export const commissionOf = (fills: readonly Fill[]): number | null =>
-  fills.length === 0 ? null : toCents(fills.reduce((acc, f) => acc.plus(f.commission), new Decimal(0)));
+/** Total commission of a set of fills, summed exactly (one fill's is its own: 0 plus it is it, exactly; -0 plus 0 is 0). */
+export const commissionOf = (fills: readonly Fill[]): number | null => {
+  if (fills.length === 0) return null;
+  const only = fills.length === 1 ? fills[0] : undefined;
+  if (only !== undefined && only.commission !== 0) return toCents(decimalOf(only.commission));
+  return toCents(fills.reduce((acc, f) => acc.plus(decimalOf(f.commission)), new Decimal(0)));
+};
 
-/** Volume-weighted average fill price, exact until the final rounding. */
+/**
+ * Whether `n`'s decimal text (the digits `new Decimal(n)` reads) has at most six places after the point.
+ * Then rounding n to six places gives n back.
+ */
+const atMostSixPlaces = (n: number): boolean => {
+  const text = String(n);
+  const point = text.indexOf('.');
+  return !text.includes('e') && (point < 0 || text.length - point - 1 <= 6);
+};
+
+/**
+ * Volume-weighted average fill price, exact until the final rounding (to six places). Most orders fill
+ * once, and one fill's average is its price: price x q / q is the price again (to the precision's last
+ * digit, which rounding to six places drops), so a price with at most six places is its own answer.
+ * This was most of the cost of recording a fill (issue 18).
+ */
 export const avgPriceOf = (fills: readonly Fill[]): number | null => {
   if (fills.length === 0) return null;
+  const only = fills.length === 1 ? fills[0] : undefined;
+  if (only !== undefined && only.quantity > 0 && only.price !== 0 && atMostSixPlaces(only.price)) return only.price;
   let qty = new Decimal(0);
   let value = new Decimal(0);
   for (const f of fills) {
-    qty = qty.plus(f.quantity);
-    value = value.plus(new Decimal(f.price).times(f.quantity));
+    const q = decimalOf(f.quantity);
+    qty = qty.plus(q);
+    value = value.plus(decimalOf(f.price).times(q));
   }
   return value.dividedBy(qty).toDecimalPlaces(6).toNumber();
 };
