@@ -58,6 +58,22 @@ describe('sim.db orders saved in a transaction', () => {
     expect(s.commits).toBe(2); // the schema version at open, then this transaction
   });
 
+  it('an order is committed as its record stands at COMMIT, and read back before it as a copy', () => {
+    const s = open();
+    const rec = record('5', 'SUBMITTED');
+    s.transaction(() => {
+      s.saveOrder(rec, true);
+      // The engine goes on from the record in memory: a fill in the same transaction changes it and saves it again.
+      rec.state.status = 'FILLED';
+      const read = s.order('5');
+      expect(read?.state.status).toBe('FILLED');
+      if (read) read.state.status = 'CANCELLED';
+      s.saveOrder(rec, false);
+    });
+    expect(rowsOnDisk()).toEqual([{ order_id: '5', open: 0, status: 'FILLED' }]);
+    expect(rec.state.status).toBe('FILLED');
+  });
+
   it('saves inside a savepoint that rolled back are forgotten; the ones before it commit', () => {
     const s = open();
     s.transaction(() => {
