@@ -368,7 +368,7 @@ describe('metrics', () => {
     expectError(await get('/metrics', null), 401, 'UNAUTHORIZED');
   });
 
-  it('counts every answered request once, by route pattern and status: answers, refusals and unknown paths', async () => {
+  it('counts every answered request once, by route pattern and status: answers, refusals, unknown paths and answers that wait for a body', async () => {
     const count = async (labels: string): Promise<number> => {
       const text = (await get('/metrics', KEYS.admin)).text;
       const line = text.split('\n').find((l) => l.startsWith('ibkr_gateway_http_request_seconds_count{') && l.includes(labels));
@@ -378,15 +378,19 @@ describe('metrics', () => {
       quote: 'method="GET",route="/api/market/quote",status="200"',
       refused: 'method="GET",route="/api/market/quote",status="401"',
       unknown: 'method="GET",route="unmatched",status="404"',
+      // Answered after its body arrives, in a later tick than the request hook's (completion.ts).
+      invalidOrder: 'method="POST",route="/api/orders/place",status="422"',
     };
-    const before = { quote: await count(series.quote), refused: await count(series.refused), unknown: await count(series.unknown) };
+    const before = { quote: await count(series.quote), refused: await count(series.refused), unknown: await count(series.unknown), invalidOrder: await count(series.invalidOrder) };
     expect((await get('/api/market/quote?symbol=AAPL')).status).toBe(200);
     expect((await get('/api/market/quote?symbol=AAPL')).status).toBe(200);
     expectError(await get('/api/market/quote?symbol=AAPL', null), 401, 'UNAUTHORIZED');
     expect((await get('/api/no-such-route')).status).toBe(404);
+    expectError(await post('/api/orders/place', { ...MKT, quantity: -1 }), 422, 'VALIDATION_ERROR');
     expect(await count(series.quote)).toBe(before.quote + 2);
     expect(await count(series.refused)).toBe(before.refused + 1);
     expect(await count(series.unknown)).toBe(before.unknown + 1);
+    expect(await count(series.invalidOrder)).toBe(before.invalidOrder + 1);
   });
 });
 

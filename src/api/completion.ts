@@ -2,24 +2,27 @@
  * What the server does once a request's answer is written: observe the HTTP
  * latency histogram and, while the server closes, end the connection.
  *
- * Done in Fastify's LogController.requestCompleted rather than an onResponse
- * hook. Fastify already listens for every response's end because it has a
- * logger (lazy-logger.ts), and calls requestCompleted from that listener,
- * after any onResponse hooks; a hook added nothing but one more hook stage per
- * request (the iterator, its callback, a runner), about 1% of the quote
- * route's CPU in a profile. Request log lines stay off (disableRequestLogging):
- * the core logs what matters inside a request, and a line per request would
- * cost more than the request itself.
+ * Without a listener on most requests. Fastify is built without a logger
+ * (server.ts says why), so it installs no end-of-response listener of its
+ * own, and the request hook calls settle() once the rest of the request's
+ * tick has run. A bodiless request whose answer was at hand (a quote, a
+ * refusal, a 404) has been written by then: it is observed there and then,
+ * with no listener, closure or second timestamp. Only an answer still to
+ * come (a body to read, an awaited handler, a stream) gets a listener, and
+ * is observed when it finishes or its response fails, as Fastify's listener
+ * did. An onResponse hook would have cost every request one more hook stage.
+ *
+ * The latency runs from the request hook to the answer handed to the socket
+ * (an answer written in the hook's tick) or to its `finish` (any other).
  */
-import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import type { FastifyRequest } from 'fastify';
 import type { RequestHistogram } from '../core/request-histogram.js';
 
-export class CompletionController extends LogController {
+export class RequestCompletion {
   private closing = false;
 
-  constructor(private readonly httpRequestSeconds: RequestHistogram) {
-    super({ disableRequestLogging: true, requestIdLogLabel: 'correlationId' });
-  }
+  constructor(private readonly httpRequestSeconds: RequestHistogram) {}
 
   /**
    * From now on, the connection of each answered request is ended after its answer, so a keep-alive
@@ -29,9 +32,27 @@ export class CompletionController extends LogController {
     this.closing = true;
   }
 
-  override requestCompleted(_error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+  /** Called by the request hook after the request's tick ran; `startedMs` is its performance.now() at the hook. */
+  settle(request: FastifyRequest, response: ServerResponse, startedMs: number): void {
+    if (response.writableEnded && !this.closing) {
+      this.observe(request, response.statusCode, startedMs);
+      return;
+    }
+    let settled = false;
+    const finished = (): void => {
+      if (settled) return;
+      settled = true;
+      response.off('finish', finished);
+      response.off('error', finished);
+      this.observe(request, response.statusCode, startedMs);
+      if (this.closing) request.raw.socket.end();
+    };
+    response.on('finish', finished);
+    response.on('error', finished);
+  }
+
+  private observe(request: FastifyRequest, status: number, startedMs: number): void {
     // The route pattern, not the URL: order ids in paths would make a label per order.
-    this.httpRequestSeconds.observe(request.method, request.routeUrl ?? request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
-    if (this.closing) request.raw.socket.end();
+    this.httpRequestSeconds.observe(request.method, request.routeUrl ?? 'unmatched', status, (performance.now() - startedMs) / 1000);
   }
 }

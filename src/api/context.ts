@@ -9,8 +9,9 @@
  * and the API key's name; no AsyncLocalStorage context is entered.
  */
 import type { IncomingMessage } from 'node:http';
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { handOver, newCorrelationId, type RequestContext } from '../core/logging.js';
+import { LazyChildLogger } from './lazy-logger.js';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
 /** Printable, no spaces, bounded: safe to log, store and echo in a header. */
@@ -33,13 +34,25 @@ export function enterContext(request: FastifyRequest, _reply: FastifyReply, done
 }
 
 /**
+ * The request's own logger (request.log, and reply.log for Fastify's warnings about a reply): a child of
+ * `logger` whose lines carry the correlation id, the interface and the key name (null before or without a
+ * key). Fastify has no logger of its own (server.ts), so this is the only one; it is made only when a line
+ * is written (lazy-logger.ts).
+ */
+export function attachLogger(request: FastifyRequest, reply: FastifyReply, logger: FastifyBaseLogger): void {
+  const log = new LazyChildLogger(logger, { correlationId: request.id, interface: clientInterfaceOf(request), apiKeyName: request.apiKeyName }, {});
+  request.log = log;
+  reply.log = log;
+}
+
+/**
  * The request hook's last step, once the key is known: the request's own log
  * lines (the error handler's, whenever it runs) carry the interface and key
  * name in their bindings beside the correlation id, and the rest of a bodiless
  * request (Fastify runs it to the handler in the same tick) gets the context.
  */
-export function openContext(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  request.log = request.log.child({ interface: clientInterfaceOf(request), apiKeyName: request.apiKeyName });
+export function openContext(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, logger: FastifyBaseLogger): void {
+  attachLogger(request, reply, logger);
   enterContext(request, reply, done);
 }
 

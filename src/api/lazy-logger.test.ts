@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { LazyChildLogger, lazyLoggerFor } from './lazy-logger.js';
+import { LazyChildLogger } from './lazy-logger.js';
 
 function collectingLogger(level = 'info'): { logger: pino.Logger; lines: () => Array<Record<string, unknown>> } {
   const chunks: string[] = [];
@@ -41,18 +41,5 @@ describe('the per-request logger', () => {
     lazy.level = 'debug';
     lazy.debug('now kept');
     expect(lines()).toHaveLength(2);
-  });
-});
-
-describe('the logger Fastify is given', () => {
-  it('hands out lazy children that write through the real logger with every level of bindings', () => {
-    const { logger, lines } = collectingLogger();
-    const root = lazyLoggerFor(logger);
-    const perRequest = root.child({}, {}).child({ correlationId: 'req-3' }, {}) as LazyChildLogger;
-    expect(perRequest).toBeInstanceOf(LazyChildLogger);
-    expect(perRequest.materialised).toBe(false);
-    perRequest.warn({ code: 'X' }, 'written');
-    expect(perRequest.materialised).toBe(true);
-    expect(lines()).toEqual([expect.objectContaining({ service: 'test', correlationId: 'req-3', code: 'X', msg: 'written' })]);
   });
 });

@@ -1,10 +1,9 @@
 /**
- * The per-request logger Fastify hands every request (`request.log`), made
- * only when something logs through it.
+ * Each request's logger (`request.log`, set by the request hook: context.ts
+ * attachLogger), made only when something logs through it.
  *
- * Fastify builds a pino child with the request's correlation id for every
- * request; pino serialises the child's bindings when it is made, so a route
- * that never logs (a quote, a health poll: nearly all of them) paid for a
+ * pino serialises a child's bindings when the child is made, so a route that
+ * never logs (a quote, a health poll: nearly all of them) would pay for a
  * logger it did not use (~1.6% of a quote request's CPU in a profile). This
  * stands in for the child and makes it at the first line written, with the
  * same bindings and options, so what is logged is unchanged.
@@ -63,18 +62,8 @@ export class LazyChildLogger implements FastifyBaseLogger {
     (this.real.silent as AnyLogFn).apply(this.real, args);
   }
 
-  /** Lazy too: Fastify asks its logger for a child per request (the request's correlation id). */
+  /** Lazy too: a stream's own child of the request's logger, say, costs nothing until it writes. */
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
     return new LazyChildLogger(this, bindings, options ?? {});
   }
-}
-
-/**
- * The logger to hand Fastify (loggerInstance): its children, one per request, are lazy. Done through
- * the logger rather than Fastify's childLoggerFactory option because Fastify checks every logger a
- * custom factory returns (seven method lookups and an array per request); a child of the logger it
- * was given it trusts.
- */
-export function lazyLoggerFor(logger: FastifyBaseLogger): FastifyBaseLogger {
-  return new LazyChildLogger(logger, {}, {});
 }

@@ -156,6 +156,14 @@ describe('logging', () => {
     expect(res.status).toBe(500);
     const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request failed');
     expect(failed).toMatchObject({ correlationId: 'log-trace-7', interface: 'rest', apiKeyName: 'key1', code: 'INTERNAL_ERROR' });
+    // A request refused before it has a key, and one the router cannot decode, log under their own ids too.
+    expect((await call(api.url, '/api/account/positions', { key: null, headers: { 'x-correlation-id': 'log-trace-8' } })).status).toBe(401);
+    expect((await call(api.url, '/api/orders/%E0%A4%A', { key: KEYS.read, headers: { 'x-correlation-id': 'log-trace-9' } })).status).toBe(400);
+    const refused = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request refused');
+    expect(refused).toEqual([
+      expect.objectContaining({ correlationId: 'log-trace-8', interface: 'rest', apiKeyName: null, code: 'UNAUTHORIZED' }),
+      expect.objectContaining({ correlationId: 'log-trace-9', code: 'BAD_REQUEST' }),
+    ]);
     // The key itself is never logged.
     expect(lines.join('\n')).not.toContain(KEYS.read);
   });

@@ -5,18 +5,17 @@
  * GatewayClient and back.
  */
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiKey } from '../core/config.js';
 import { VERSION } from '../core/version.js';
 import type { GatewayClient } from '../core/client/interface.js';
 import type { AuthThrottleOptions } from './auth-throttle.js';
 import { createClientErrorHandler } from './client-error.js';
-import { CompletionController } from './completion.js';
-import { CORRELATION_HEADER, correlationIdFor, enterContext } from './context.js';
+import { RequestCompletion } from './completion.js';
+import { attachLogger, CORRELATION_HEADER, correlationIdFor, enterContext } from './context.js';
 import { BODY_LIMIT_BYTES, errorHandler, notFoundHandler, validatorCompiler } from './errors.js';
 import { resolveApiKeys } from './keys.js';
-import { lazyLoggerFor } from './lazy-logger.js';
 import { registerOpenApi } from './openapi.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
@@ -38,7 +37,7 @@ import type { ApiInstance } from './types.js';
 export interface ApiServerOptions {
   /** Keys to accept; default API_KEYS, or the generated key in DATA_DIR when it is unset. */
   apiKeys?: ApiKey[];
-  /** Logger for Fastify's own messages; default the client's. */
+  /** Parent of each request's logger (its lines carry the correlation id); default the client's. */
   logger?: FastifyBaseLogger;
   /** Back-off for wrong keys per address (tests shorten it); default auth-throttle.ts's. */
   authThrottle?: Partial<AuthThrottleOptions>;
@@ -63,17 +62,20 @@ const OWN_COMPILERS = { buildValidator: () => validatorCompiler, buildSerializer
 export async function buildApiServer(client: GatewayClient, options: ApiServerOptions = {}): Promise<FastifyInstance> {
   const keys = options.apiKeys ?? resolveApiKeys(client.config).keys;
   const logger = options.logger ?? client.logger;
-  const completion = new CompletionController(client.metrics.httpRequestSeconds);
+  const completion = new RequestCompletion(client.metrics.httpRequestSeconds);
   const app: ApiInstance = Fastify({
-    // Its per-request children are made only when a request logs (lazy-logger.ts).
-    loggerInstance: lazyLoggerFor(logger),
+    // No logger for Fastify itself. With one, Fastify puts an end-of-response listener (two listeners, a
+    // closure, two timestamps) and a child logger on every request: 5–7 % of the quote route's CPU with
+    // its other parts stripped, a few per cent of the whole route (README, Performance). The request hook gives each request its own logger instead (context.ts
+    // attachLogger; Fastify's warnings about a reply go through reply.log, which it sets too), and observes
+    // the latency histogram (completion.ts). Fastify's server-level lines are not written: the listening
+    // line, which the gateway prints itself (gateway/serve.ts), and an onClose hook's error.
+    // No request log lines from Fastify either way: the core logs what matters inside a request.
+    logController: new LogController({ disableRequestLogging: true }),
     // Bounded body: nothing the API reads comes near it (see BODY_LIMIT_BYTES).
     bodyLimit: BODY_LIMIT_BYTES,
     // Requests Node's parser refuses answer in the API's error shape too.
     clientErrorHandler: createClientErrorHandler(logger),
-    // The latency histogram and the closing connections, from Fastify's own end-of-response listener; no
-    // request log lines (completion.ts).
-    logController: completion,
     genReqId: correlationIdFor,
     // The API validates and serialises with its own compilers (set below): given here too, Fastify does not
     // load its default ajv and fast-json-stringify compilers at start only to have them replaced.
@@ -84,6 +86,7 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
     frameworkErrors: (error, request, reply) => {
       void reply.header(CORRELATION_HEADER, request.id);
       setSecurityHeaders(reply);
+      attachLogger(request, reply, logger);
       errorHandler(error, request, reply);
     },
   }).withTypeProvider<ZodTypeProvider>();
@@ -108,7 +111,8 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
   app.decorateRequest('clientInterface', 'rest');
   app.decorateRequest('routeUrl', null);
   // Correlation id, security headers, authentication and the per-key rate limit: one hook (request-hook.ts).
-  app.addHook('onRequest', createRequestHook({ keys, registry: client.metrics.registry, throttle: options.authThrottle, rateLimitPerMinute: client.config.api.rateLimitPerMinute }));
+  const rateLimitPerMinute = client.config.api.rateLimitPerMinute;
+  app.addHook('onRequest', createRequestHook({ keys, registry: client.metrics.registry, throttle: options.authThrottle, rateLimitPerMinute, logger, completion }));
   // Swagger UI and the OpenAPI document describe every route: without PUBLIC_DOCS=true they need a read key.
   if (!client.config.api.publicDocs) {
     app.addHook('onRoute', (route) => {

@@ -28,7 +28,7 @@ export async function serveGateway(client: GatewayClient, config: Config): Promi
     import('../web/index.js'),
   ]);
   const keys = resolveApiKeys(config);
-  // Fastify's own lifecycle lines ("Server listening at") repeat the banner; keep its warnings and errors.
+  // The parent of each request's logger (api/context.ts): its warnings and errors, and its debug lines only when verbose.
   const verbose = config.logLevel === 'debug' || config.logLevel === 'trace';
   const app = await buildApiServer(client, { apiKeys: keys.keys, logger: verbose ? client.logger : client.logger.child({}, { level: 'warn' }) });
   mountMcpHttp(app);
