@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { transpileForChild } from '../src/testing/transpile-for-child.mjs';
+import { entry, version } from './order-samples.js';
 
 const roots = process.argv.slice(2).map((r) => resolve(r));
 if (roots.length !== 2) throw new Error('usage: node bench/postgres-batch.js A B');
@@ -22,33 +23,6 @@ const ROUNDS = Number(process.env.ROUNDS ?? 250);
 const WARM = 20;
 const BATCH = 16;
 const KEY = 'b'.repeat(40);
-const SPEC = { symbol: 'AAPL', securityType: 'STK', action: 'BUY', quantity: 100, orderType: 'LMT', limitPrice: 190.55, timeInForce: 'DAY', outsideRth: false };
-const entry = (orderId) => ({
-  correlationId: `b-${orderId}`,
-  eventType: 'ORDER_SUBMITTED',
-  eventData: { orderId, spec: SPEC },
-  userContext: { interface: 'rest', apiKeyName: 'bench' },
-  accountId: 'DU1234567',
-  orderId,
-  configSnapshot: { ordersEnabled: true },
-});
-const version = (orderId) => ({
-  orderId,
-  clientOrderId: null,
-  parentOrderId: null,
-  role: 'ENTRY',
-  accountId: 'DU1234567',
-  conId: 265598,
-  status: 'SUBMITTED',
-  spec: SPEC,
-  filledQuantity: 0,
-  remainingQuantity: 100,
-  avgFillPrice: null,
-  commission: null,
-  fills: [],
-  statusMessage: null,
-  correlationId: `b-${orderId}`,
-});
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const quartile = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 4)];
 
@@ -71,7 +45,7 @@ try {
       await Promise.all(
         Array.from({ length: BATCH }, () => {
           const id = String(++next);
-          return b.store.recordOrder(entry(id), version(id), { durability: 'relaxed' });
+          return b.store.recordOrder(entry(id, id, 'ORDER_SUBMITTED', { orderId: id }), version(id, id, 'SUBMITTED'), { durability: 'relaxed' });
         }),
       );
       if (round >= WARM) b.times.push(performance.now() - t0);
