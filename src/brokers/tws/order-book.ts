@@ -32,14 +32,21 @@ export class OrderBook {
   private readonly tracked = new Map<string, TrackedOrder>();
   /** Bracket children by their entry's id, so an acknowledgement does not scan every order ever tracked. */
   private readonly children = new Map<string, Set<string>>();
+  /**
+   * Orders by IBKR's permId: orders placed outside the API (order id 0) and completed orders are matched by
+   * it, and every order ever tracked is loaded at start, so a scan per message grew with the history.
+   */
+  private readonly byPermId = new Map<number, TrackedOrder>();
 
   constructor(
     private readonly ctx: TwsContext,
     private readonly store: OrderStore,
   ) {
     for (const { state, permId } of store.orders()) {
-      this.tracked.set(state.orderId, { state, permId, acked: null, changed: [], modifying: null });
+      const t: TrackedOrder = { state, permId, acked: null, changed: [], modifying: null };
+      this.tracked.set(state.orderId, t);
       this.noteParent(state);
+      this.notePermId(t, permId);
     }
   }
 
@@ -86,6 +93,7 @@ export class OrderBook {
     const t: TrackedOrder = { state, permId, acked: null, changed: [], modifying: null };
     this.tracked.set(state.orderId, t);
     this.noteParent(state);
+    this.notePermId(t, permId);
     this.store.saveOrder(state, permId);
     return t;
   }
@@ -111,10 +119,23 @@ export class OrderBook {
     for (const c of [...t.changed]) c();
   }
 
+  /** Records the permId IBKR gave an order (kept on the order; persisted with its next change). */
+  notePermId(t: TrackedOrder, permId: number | null): void {
+    if (permId === null) return;
+    t.permId = permId;
+    if (permId > 0) this.byPermId.set(permId, t);
+  }
+
+  /** The order IBKR knows by this permId, if tracked. */
+  findByPermId(permId: number | null): TrackedOrder | undefined {
+    const t = permId !== null && permId > 0 ? this.byPermId.get(permId) : undefined;
+    // An order whose permId has since changed is no longer known by the old one.
+    return t?.permId === permId ? t : undefined;
+  }
+
   /** Our id for an order TWS reports: its order id, or (placed outside the API, order id 0) the order with its permId. */
   idFor(orderId: number, permId: number | null): string {
     if (orderId > 0) return String(orderId);
-    const byPerm = this.entries().find((t) => permId !== null && t.permId === permId);
-    return byPerm?.state.orderId ?? `p${permId ?? 0}`;
+    return this.findByPermId(permId)?.state.orderId ?? `p${permId ?? 0}`;
   }
 }

@@ -58,7 +58,7 @@ export class OrderEvents {
         permId,
       );
     }
-    if (permId !== null) t.permId = permId;
+    this.book.notePermId(t, permId);
     this.listings.noteOpen(id);
     const tws = isRecord(orderState) ? str(orderState.status) : '';
     const status = mapStatus(tws, t.state.filledQuantity, t.state.remainingQuantity);
@@ -79,7 +79,7 @@ export class OrderEvents {
     const id = this.book.idFor(orderId, permId);
     const t = this.book.find(id);
     if (!t) return;
-    if (permId !== null && permId > 0) t.permId = permId;
+    if (permId !== null && permId > 0) this.book.notePermId(t, permId);
     const status = mapStatus(tws, filled, remaining);
     const patch: Partial<BrokerOrderState> = { filledQuantity: Math.max(t.state.filledQuantity, filled), remainingQuantity: remaining };
     if (avgFillPrice !== null && avgFillPrice > 0) patch.avgFillPrice = avgFillPrice;

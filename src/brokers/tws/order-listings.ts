@@ -127,10 +127,9 @@ export class OrderListings {
     const completedStatus = str(orderState.completedStatus);
     const status = mapCompleted(str(orderState.status), completedStatus);
     if (!status) return;
-    const permId = num(order.permId);
-    const tracked = this.book.entries();
-    let t = permId !== null && permId > 0 ? tracked.find((x) => x.permId === permId) : undefined;
+    let t = this.book.findByPermId(num(order.permId));
     if (!t) {
+      const tracked = this.book.entries();
       const ref = str(order.orderRef);
       const conId = num(ibContract.conId);
       const action = str(order.action).toUpperCase() === 'BUY' ? 'BUY' : 'SELL';
