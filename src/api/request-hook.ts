@@ -3,7 +3,7 @@
  * the security headers, authenticate, count the caller against its rate
  * limit. One hook instead of four: Fastify runs each hook through its own
  * iterator step, and on the quote route the stacked hooks cost more than the
- * route's work (see bench/api.js and the README's figures).
+ * route's work (see bench/api.js and docs/performance.md).
  *
  * Order matters and is kept: the correlation id and security headers come
  * first so that even a 401 or a 429 carries them; the rate limit counts only

@@ -17,7 +17,7 @@ import type { FastifyReply } from 'fastify';
  *   cross-origin page cannot fetch one: every API route but /health's status needs an X-API-Key or
  *   Authorization header, which a no-cors request cannot carry, and browsers block nosniff JSON from
  *   no-cors reads anyway). Each header line costs the quote route a name and a value check in Node and
- *   bytes on the wire (bench/api.js, README's Performance section).
+ *   bytes on the wire (bench/api.js, docs/performance.md).
  *
  * A route that serves HTML must not sit under /api/: it would get the API set, whose CSP blocks its scripts
  * and styles (it fails closed, but the page breaks).

@@ -4,7 +4,7 @@
  * the serializer Fastify itself uses. A compiled serializer writes exactly the
  * schema's fields in one pass; the zod parse plus JSON.stringify it replaces
  * walked the value twice and built a copy, and was the largest single cost of
- * the quote route after the socket write (bench/api.js, README figures).
+ * the quote route after the socket write (bench/api.js, docs/performance.md).
  *
  * What it keeps from the zod path: fields outside the schema are dropped, and
  * a value that cannot be written as its schema says (a required field missing,

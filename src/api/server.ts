@@ -66,9 +66,9 @@ export async function buildApiServer(client: GatewayClient, options: ApiServerOp
   const app: ApiInstance = Fastify({
     // No logger for Fastify itself. With one, Fastify puts an end-of-response listener (two listeners, a
     // closure, two timestamps) and a child logger on every request: 5–7 % of the quote route's CPU with
-    // its other parts stripped, a few per cent of the whole route (README, Performance). The request hook gives each request its own logger instead (context.ts
-    // attachLogger; Fastify's warnings about a reply go through reply.log, which it sets too), and observes
-    // the latency histogram (completion.ts). Fastify's server-level lines are not written: the listening
+    // its other parts stripped, a few per cent of the whole route (docs/performance.md). The request hook
+    // gives each request its own logger instead (context.ts attachLogger; Fastify's warnings about a reply
+    // go through reply.log, which it sets too), and observes the latency histogram (completion.ts). Fastify's server-level lines are not written: the listening
     // line, which the gateway prints itself (gateway/serve.ts), and an onClose hook's error.
     // No request log lines from Fastify either way: the core logs what matters inside a request.
     logController: new LogController({ disableRequestLogging: true }),
