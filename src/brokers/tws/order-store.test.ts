@@ -121,6 +121,32 @@ describe('tws-orders.db', () => {
     expect(again.fillsOf('41')).toEqual([kept, fill]);
   });
 
+  it('drops the held writes, all of them, and says so when their commit fails (reconciliation settles them from IBKR)', async () => {
+    const d = dataDir();
+    const errors: unknown[] = [];
+    const store = new OrderStore(d, (err) => errors.push(err));
+    stores.push(store);
+    // Another connection makes every fill insert fail, as a full or failing disk would.
+    const other = new Database(join(d, 'tws-orders.db'));
+    other.exec("CREATE TRIGGER refuse_fills BEFORE INSERT ON fills BEGIN SELECT RAISE(ABORT, 'the disk refused the write'); END");
+    const fill = { execId: 'e1', orderId: '41', time: '2026-12-03T03:00:01.000Z', side: 'BUY' as const, quantity: 1, price: 100, exchange: 'NASDAQ', commission: 1, commissionCurrency: 'USD', realizedPnl: null };
+    store.saveOrder({ ...leg('41', null, 'ENTRY'), status: 'SUBMITTED' }, 7);
+    store.addFill(fill, 'DU1234567');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toContain('the disk refused the write');
+    other.exec('DROP TRIGGER refuse_fills');
+    other.close();
+    // One commit, so neither the state nor the fill was written, and nothing is held any more.
+    expect(store.orders()).toEqual([]);
+    expect(store.hasFill('e1')).toBe(false);
+    // The store goes on: the next held write commits.
+    store.saveOrder(leg('42', null, 'ENTRY'), null);
+    store.flush();
+    expect(store.orders().map((o) => o.state.orderId)).toEqual(['42']);
+    expect(errors).toHaveLength(1);
+  });
+
   it('commits held writes with the next transaction, and on close', () => {
     const d = dataDir();
     let store = open(d);
