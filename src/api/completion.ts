@@ -34,8 +34,11 @@ export class RequestCompletion {
 
   /** Called by the request hook after the request's tick ran; `startedMs` is its performance.now() at the hook. */
   settle(request: FastifyRequest, response: ServerResponse, startedMs: number): void {
-    if (response.writableEnded && !this.closing) {
+    // While closing, an answer still being flushed waits for its `finish` before its connection is ended;
+    // one already flushed ('finish' has passed, so no listener would run) is ended now.
+    if (response.writableEnded && (!this.closing || response.writableFinished)) {
       this.observe(request, response.statusCode, startedMs);
+      if (this.closing) request.raw.socket.end();
       return;
     }
     let settled = false;
