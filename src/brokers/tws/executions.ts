@@ -8,6 +8,7 @@
  */
 import { EventName, type Contract as IbContract } from '@stoqey/ib';
 import { decimalOf, sum, toCents } from '../../core/money.js';
+import { avgPriceOf, commissionOf } from '../../core/orders/mapping.js';
 import type { Fill } from '../../core/models.js';
 import type { BrokerOrderState, ExecutionsQuery } from '../../core/broker/port.js';
 import type { TwsContext } from './context.js';
@@ -155,21 +156,20 @@ export class Executions {
 }
 
 /**
- * An order's running totals from its fills, summed exactly (decimal.js): fractional quantities and prices
- * drift in binary floats (three fills of 0.1 make 0.30000000000000004), and money is never summed in floats.
- * The average price keeps six places, as TWS reports avgFillPrice.
+ * An order's running totals from its fills, summed exactly (decimal.js): fractional quantities drift in
+ * binary floats (three fills of 0.1 make 0.30000000000000004), and money is never summed in floats. The
+ * average price and the commission are the core's (mapping.ts), as for every other fill version.
  */
 export function fillTotals(
   fills: ReadonlyArray<Pick<Fill, 'quantity' | 'price' | 'commission'>>,
   orderQuantity: number,
 ): { filledQuantity: number; remainingQuantity: number; avgFillPrice: number | null; commission: number } {
   const filled = sum(fills.map((f) => decimalOf(f.quantity)));
-  const value = sum(fills.map((f) => decimalOf(f.quantity).times(decimalOf(f.price))));
   const remaining = decimalOf(orderQuantity).minus(filled);
   return {
     filledQuantity: filled.toNumber(),
     remainingQuantity: remaining.isNegative() ? 0 : remaining.toNumber(),
-    avgFillPrice: filled.isZero() ? null : value.dividedBy(filled).toDecimalPlaces(6).toNumber(),
-    commission: toCents(sum(fills.map((f) => decimalOf(f.commission)))),
+    avgFillPrice: avgPriceOf(fills),
+    commission: commissionOf(fills) ?? 0,
   };
 }

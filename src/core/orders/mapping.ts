@@ -23,7 +23,7 @@ export const EVENT_FOR_STATUS: Record<OrderStatus, AuditEventType> = {
 };
 
 /** Total commission of a set of fills, summed exactly (one fill's is its own: 0 plus it is it, exactly; -0 plus 0 is 0). */
-export const commissionOf = (fills: readonly Fill[]): number | null => {
+export const commissionOf = (fills: ReadonlyArray<Pick<Fill, 'commission'>>): number | null => {
   if (fills.length === 0) return null;
   const only = fills.length === 1 ? fills[0] : undefined;
   if (only !== undefined && only.commission !== 0) return toCents(decimalOf(only.commission));
@@ -46,7 +46,7 @@ const atMostSixPlaces = (n: number): boolean => {
  * digit, which rounding to six places drops), so a price with at most six places is its own answer.
  * This was most of the cost of recording a fill (issue 18).
  */
-export const avgPriceOf = (fills: readonly Fill[]): number | null => {
+export const avgPriceOf = (fills: ReadonlyArray<Pick<Fill, 'quantity' | 'price'>>): number | null => {
   if (fills.length === 0) return null;
   const only = fills.length === 1 ? fills[0] : undefined;
   if (only !== undefined && only.quantity > 0 && only.price !== 0 && atMostSixPlaces(only.price)) return only.price;
