@@ -136,8 +136,8 @@ export class Executions {
     const c = this.commissions.get(execId);
     this.commissions.delete(execId);
     const fill: Fill = { ...p.fill, commission: toCents(c?.commission ?? 0), commissionCurrency: c?.currency ?? 'USD', realizedPnl: c?.realized === null || c?.realized === undefined ? null : toCents(c.realized) };
-    if (this.store.hasFill(execId)) return;
-    this.store.addFill(fill, p.account);
+    // Recorded and reported once per execution id (the store refuses one it has).
+    if (!this.store.addFill(fill, p.account)) return;
     const t = this.book.find(fill.orderId);
     if (t) {
       const totals = fillTotals(this.store.fillsOf(fill.orderId), t.state.spec.quantity);

@@ -173,14 +173,15 @@ export class OrderStore {
     return row ? (JSON.parse(row.fill) as Fill) : null;
   }
 
-  /** Kept once per execution id: a second report of one is ignored. */
-  addFill(fill: Fill, account: string | null): void {
-    if (this.hasFill(fill.execId)) return;
+  /** Kept once per execution id: a second report of one is ignored. True when this one was new. */
+  addFill(fill: Fill, account: string | null): boolean {
+    if (this.hasFill(fill.execId)) return false;
     if (!this.hold()) {
       this.stmt.addFill.run(fill.execId, fill.orderId, fill.time, account, JSON.stringify(fill));
-      return;
+      return true;
     }
     this.heldFills.set(fill.execId, { fill: { ...fill }, account });
+    return true;
   }
 
   /** An order's fills, oldest first (held ones included). */
