@@ -75,6 +75,8 @@ export interface GroupCommitStats {
 export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
+  /** Writes are held (hold()): they queue, and are written at release() (or at flushNow(), which close calls). */
+  private held = false;
   private readonly savepoint: Database.Transaction<(fn: () => unknown) => unknown>;
   readonly stats: GroupCommitStats = { batches: 0, writes: 0, largestBatch: 0 };
 
@@ -89,11 +91,31 @@ export class GroupCommit {
   enqueue<T>(what: string, durable: boolean, run: (now: string) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ what, durable, run, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flushNow());
-      }
+      this.schedule();
     });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.held) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.held) this.flushNow();
+    });
+  }
+
+  /**
+   * Writes asked for from now on wait until release(): the WAL checkpoint worker's last pass of a round runs
+   * meanwhile, with no commit of this connection overtaking it (wal-checkpointer.ts WriteHold). Only a delay:
+   * nothing is written, refused or reordered, and a durable write still resolves only once it is on disk.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    if (this.queue.length > 0) this.schedule();
   }
 
   /** Writes everything queued now (also called at close, so no asked-for write is dropped). */
