@@ -41,7 +41,16 @@
  * (building, sealing and inserting the rows: about 1 ms of an order's ~2.7 ms
  * before transmit at 50/s, 2026-12-03). A worker would move that to the other
  * core for a copy of every row and a second connection contending for the
- * write lock; not built or measured yet (README "Audit log" has the figures).
+ * write lock; not built. Its upper bound, measured (2026-12-04, 32 REST
+ * clients, load generator in the same machine): the batches are 23-25% of the
+ * main thread's profile (the whole store 33-36%), the main thread 1.34 ms per
+ * order, the load generator 0.16 ms; moved for free, the main thread would
+ * allow ~1,000 orders/s and the other core would be about as full, so about
+ * 1.3x at best, while 5,000/s leaves the gateway ~0.24 ms per order on the
+ * 1.2 cores the load generator does not use, under half of what this store
+ * alone costs at 32 in flight (0.5-0.6 ms, bench/order-inflight.js). The
+ * store's contract also runs callers' code inside the transaction
+ * (updateOrder's `next`, recordNewOrders' `rows`), which a worker cannot run.
  */
 import type Database from 'better-sqlite3';
 
