@@ -96,6 +96,42 @@ describe('a batch of several writes', () => {
     return v;
   };
   const savepoints = (statements: string[]): number => statements.filter((sql) => sql.startsWith('SAVEPOINT')).length;
+  const turns = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+  };
+
+  it('asked for while writes are held, waits for release and is then written in one transaction, in order', async () => {
+    const { db, group, commits } = bareGroup();
+    try {
+      const runs = new Map<string, number>();
+      group.hold();
+      const done: string[] = [];
+      const written = ['a', 'b', 'c'].map((v) => group.enqueue(v, false, insert(db, runs, v)).then((r) => done.push(r)));
+      await turns(5);
+      expect(commits()).toBe(0);
+      expect(done).toEqual([]);
+      group.release();
+      await Promise.all(written);
+      expect(done).toEqual(['a', 'b', 'c']);
+      expect(commits()).toBe(1);
+      expect(db.prepare('SELECT v FROM t ORDER BY rowid').pluck().all()).toEqual(['a', 'b', 'c']);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('held, is still written by flushNow (what close calls)', async () => {
+    const { db, group, commits } = bareGroup();
+    try {
+      group.hold();
+      const written = group.enqueue('a', false, insert(db, new Map(), 'a'));
+      group.flushNow();
+      expect(await written).toBe('a');
+      expect(commits()).toBe(1);
+    } finally {
+      db.close();
+    }
+  });
 
   it('is written once, in one transaction with no SAVEPOINT, when no write throws', async () => {
     const { db, group, statements, commits } = bareGroup();

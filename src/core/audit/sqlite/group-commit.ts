@@ -41,7 +41,16 @@
  * (building, sealing and inserting the rows: about 1 ms of an order's ~2.7 ms
  * before transmit at 50/s, 2026-12-03). A worker would move that to the other
  * core for a copy of every row and a second connection contending for the
- * write lock; not built or measured yet (README "Audit log" has the figures).
+ * write lock; not built. Its upper bound, measured (2026-12-04, 32 REST
+ * clients, load generator in the same machine): the batches are 23-25% of the
+ * main thread's profile (the whole store 33-36%), the main thread 1.34 ms per
+ * order, the load generator 0.16 ms; moved for free, the main thread would
+ * allow ~1,000 orders/s and the other core would be about as full, so about
+ * 1.3x at best, while 5,000/s leaves the gateway ~0.24 ms per order on the
+ * 1.2 cores the load generator does not use, under half of what this store
+ * alone costs at 32 in flight (0.5-0.6 ms, bench/order-inflight.js). The
+ * store's contract also runs callers' code inside the transaction
+ * (updateOrder's `next`, recordNewOrders' `rows`), which a worker cannot run.
  */
 import type Database from 'better-sqlite3';
 
@@ -75,6 +84,8 @@ export interface GroupCommitStats {
 export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
+  /** Writes are held (hold()): they queue, and are written at release() (or at flushNow(), which close calls). */
+  private held = false;
   private readonly savepoint: Database.Transaction<(fn: () => unknown) => unknown>;
   readonly stats: GroupCommitStats = { batches: 0, writes: 0, largestBatch: 0 };
 
@@ -89,11 +100,31 @@ export class GroupCommit {
   enqueue<T>(what: string, durable: boolean, run: (now: string) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ what, durable, run, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flushNow());
-      }
+      this.schedule();
     });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.held) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.held) this.flushNow();
+    });
+  }
+
+  /**
+   * Writes asked for from now on wait until release(): the WAL checkpoint worker's last pass of a round runs
+   * meanwhile, with no commit of this connection overtaking it (wal-checkpointer.ts WriteHold). Only a delay:
+   * nothing is written, refused or reordered, and a durable write still resolves only once it is on disk.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    if (this.queue.length > 0) this.schedule();
   }
 
   /** Writes everything queued now (also called at close, so no asked-for write is dropped). */

@@ -132,6 +132,8 @@ export interface StoreWriteStats extends GroupCommitStats {
   walCheckpoints: number;
   /** Checkpoint rounds the worker could not finish, so this connection copied the rest on its own thread. */
   walCatchUps: number;
+  /** Checkpoint rounds the worker finished with a last pass while this connection's writes were held. */
+  walHeldPasses: number;
 }
 
 export const AUDIT_DB_FILE = 'audit.db';
@@ -209,9 +211,17 @@ class Store implements SqliteAuditStore {
     // is FULL's durability without blocking the event loop, and no PRAGMA has to switch per batch.
     db.pragma('synchronous = NORMAL');
     this.walSync = options.synchronous === 'NORMAL' ? null : new WalSync(`${path}-wal`);
-    // Checkpoints in a worker thread, not inside whichever commit passes 1,000 pages (wal-checkpointer.ts).
+    // Checkpoints in a worker thread, not inside whichever commit passes 1,000 pages (wal-checkpointer.ts). A round that
+    // this connection's commits overtook is finished by the worker while they wait a moment in the group commit
+    // (WriteHold), rather than by this connection with two fsyncs on the event loop.
     db.pragma('wal_autocheckpoint = 0');
-    this.walCheckpoints = new WalCheckpointer(path, { walFrames: options.walCheckpointAtFrames ?? WAL_CHECKPOINT_FRAMES }, () => db.pragma('wal_checkpoint(PASSIVE)'));
+    this.walCheckpoints = new WalCheckpointer(
+      path,
+      { walFrames: options.walCheckpointAtFrames ?? WAL_CHECKPOINT_FRAMES },
+      () => db.pragma('wal_checkpoint(PASSIVE)'),
+      undefined,
+      { hold: () => this.group.hold(), release: () => this.group.release() },
+    );
     this.checkpointFile = checkpointPath(options.dataDir);
     this.every = { writes: options.checkpointEvery?.writes ?? 500, ms: options.checkpointEvery?.ms ?? 60_000 };
     this.heads = new ChainHeads(db);
@@ -237,7 +247,7 @@ class Store implements SqliteAuditStore {
   }
 
   get groupStats(): StoreWriteStats {
-    return { ...this.group.stats, walSyncs: this.walSync?.syncs ?? 0, walCheckpoints: this.walCheckpoints.checkpoints, walCatchUps: this.walCheckpoints.catchUps };
+    return { ...this.group.stats, walSyncs: this.walSync?.syncs ?? 0, walCheckpoints: this.walCheckpoints.checkpoints, walCatchUps: this.walCheckpoints.catchUps, walHeldPasses: this.walCheckpoints.heldPasses };
   }
 
   private now(): string {

@@ -134,6 +134,68 @@ describe('WalCheckpointer', () => {
     expect(checkpointer.catchUps).toBe(1);
   });
 
+  it('a round that writers overtake, with a WriteHold, is finished by the worker while the writes are held: the connection copies nothing and the WAL restarts', async () => {
+    const seen: CheckpointOutcome[] = [];
+    let ownCopies = 0;
+    const holds: string[] = [];
+    checkpointer = new WalCheckpointer(file, 10, () => (ownCopies += 1), (o) => seen.push(o), {
+      hold: () => holds.push('hold'),
+      release: () => holds.push('release'),
+    });
+    for (let i = 0; i < 10; i++) {
+      insert(1);
+      checkpointer.committed();
+    }
+    // As in the test before: the worker's round ends on the WAL's last frame, and a commit lands before its report is taken.
+    const reader = new Database(file);
+    try {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT COUNT(*) FROM rows').get();
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
+      insert(1);
+    } finally {
+      reader.close();
+    }
+    // The overtaken round, then the last pass made while writes were held.
+    await outcomes(seen, 2);
+    expect(holds).toEqual(['hold', 'release']);
+    expect(seen[1]?.copied).toBe(seen[1]?.frames);
+    expect(ownCopies).toBe(0);
+    expect(checkpointer.catchUps).toBe(0);
+    expect(checkpointer.heldPasses).toBe(1);
+    insert(1);
+    expect(walFrames()).toBeLessThan(5);
+  });
+
+  it('a hold ends when the checkpointer closes, whether or not its last pass reported', async () => {
+    const seen: CheckpointOutcome[] = [];
+    const holds: string[] = [];
+    checkpointer = new WalCheckpointer(file, 10, () => undefined, (o) => seen.push(o), {
+      hold: () => {
+        holds.push('hold');
+        // Closed as the hold begins: the last pass asked for next may never report.
+        checkpointer?.closeNow();
+      },
+      release: () => holds.push('release'),
+    });
+    for (let i = 0; i < 10; i++) {
+      insert(1);
+      checkpointer.committed();
+    }
+    const reader = new Database(file);
+    try {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT COUNT(*) FROM rows').get();
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
+      insert(1);
+    } finally {
+      reader.close();
+    }
+    await outcomes(seen, 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(holds).toEqual(['hold', 'release']);
+  });
+
   it('with a frame trigger, a round starts once the WAL holds that many frames, however few commits wrote them', async () => {
     const seen: CheckpointOutcome[] = [];
     checkpointer = new WalCheckpointer(file, { walFrames: 40 }, () => undefined, (o) => seen.push(o));
