@@ -33,7 +33,10 @@ const digest = (key: string): Buffer => hash('sha256', key, 'buffer');
 /** The key the request presents, or null. */
 export function presentedKey(request: FastifyRequest): string | null {
   const header = request.headers['x-api-key'];
-  if (typeof header === 'string' && header.trim() !== '') return header.trim();
+  if (typeof header === 'string') {
+    const key = header.trim();
+    if (key !== '') return key;
+  }
   const authorization = request.headers.authorization;
   if (typeof authorization === 'string') {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
@@ -106,12 +109,16 @@ export function createAuthenticator(options: AuthOptions): (request: FastifyRequ
       if (optionalKey === true) return null;
       return new GatewayError('UNAUTHORIZED', 'An API key is required: send X-API-Key: <key> or Authorization: Bearer <key>');
     }
-    const address = request.ip;
-    const wait = throttle.blockedFor(address);
-    if (wait > 0) {
-      throttled.inc();
-      void reply.header('retry-after', String(Math.max(1, Math.ceil(wait / 1000))));
-      return backOff(wait);
+    // No address has a wrong key on record (the usual case): nothing to look up or forgive, and the
+    // address is read only if this key turns out wrong.
+    const address = throttle.size > 0 ? request.ip : null;
+    if (address !== null) {
+      const wait = throttle.blockedFor(address);
+      if (wait > 0) {
+        throttled.inc();
+        void reply.header('retry-after', String(Math.max(1, Math.ceil(wait / 1000))));
+        return backOff(wait);
+      }
     }
     let found: (StoredKey & AuthenticatedKey) | null = byString.get(presented) ?? null;
     if (found === null) {
@@ -122,7 +129,7 @@ export function createAuthenticator(options: AuthOptions): (request: FastifyRequ
     }
     if (found === null) {
       failures.inc();
-      const blocked = throttle.recordFailure(address);
+      const blocked = throttle.recordFailure(address ?? request.ip);
       if (blocked > 0) {
         throttled.inc();
         void reply.header('retry-after', String(Math.max(1, Math.ceil(blocked / 1000))));
@@ -130,7 +137,7 @@ export function createAuthenticator(options: AuthOptions): (request: FastifyRequ
       }
       return new GatewayError('UNAUTHORIZED', 'The API key is not valid: use a key from API_KEYS, or, when API_KEYS is unset, the generated key in DATA_DIR/api-key (setting API_KEYS turns the generated key off)');
     }
-    throttle.recordSuccess(address);
+    if (address !== null) throttle.recordSuccess(address);
     request.apiKeyName = found.name;
     request.apiKeyScopes = found.scopes;
     if (!found.scopes.has(scope)) {

@@ -12,6 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { handOver, newCorrelationId, type RequestContext } from '../core/logging.js';
 import { LazyChildLogger } from './lazy-logger.js';
+import type { ChildLoggerOptions } from 'pino';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
 /** Printable, no spaces, bounded: safe to log, store and echo in a header. */
@@ -29,9 +30,14 @@ export function correlationIdFor(req: IncomingMessage): string {
  * their first preHandler, after the body was read (a later tick).
  */
 export function enterContext(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  const context: RequestContext = { correlationId: request.id, interface: clientInterfaceOf(request), apiKeyName: request.apiKeyName };
-  handOver(context, done);
+  handOver(requestContextOf(request), done);
 }
+
+/** The request's context: its correlation id, interface and key name (null before or without a key). */
+const requestContextOf = (request: FastifyRequest): RequestContext => ({ correlationId: request.id, interface: clientInterfaceOf(request), apiKeyName: request.apiKeyName });
+
+/** A request logger's child options: none (pino only reads them). */
+const NO_OPTIONS: ChildLoggerOptions = Object.freeze({});
 
 /**
  * The request's own logger (request.log, and reply.log for Fastify's warnings about a reply): a child of
@@ -39,8 +45,8 @@ export function enterContext(request: FastifyRequest, _reply: FastifyReply, done
  * key). Fastify has no logger of its own (server.ts), so this is the only one; it is made only when a line
  * is written (lazy-logger.ts).
  */
-export function attachLogger(request: FastifyRequest, reply: FastifyReply, logger: FastifyBaseLogger): void {
-  const log = new LazyChildLogger(logger, { correlationId: request.id, interface: clientInterfaceOf(request), apiKeyName: request.apiKeyName }, {});
+export function attachLogger(request: FastifyRequest, reply: FastifyReply, logger: FastifyBaseLogger, bindings: RequestContext = requestContextOf(request)): void {
+  const log = new LazyChildLogger(logger, bindings, NO_OPTIONS);
   request.log = log;
   reply.log = log;
 }
@@ -52,8 +58,12 @@ export function attachLogger(request: FastifyRequest, reply: FastifyReply, logge
  * request (Fastify runs it to the handler in the same tick) gets the context.
  */
 export function openContext(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, logger: FastifyBaseLogger): void {
-  attachLogger(request, reply, logger);
-  enterContext(request, reply, done);
+  // One object is both the logger's bindings and the handed-over context: the same three fields, once the key
+  // is known, and neither pino (which copies bindings into the child's text when it is made) nor the core
+  // changes it. One header read and one allocation fewer per request.
+  const context = requestContextOf(request);
+  attachLogger(request, reply, logger, context);
+  handOver(context, done);
 }
 
 export const CLIENT_HEADER = 'x-client';
