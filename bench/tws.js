@@ -154,7 +154,9 @@ function segmentProbe() {
       if (Number.isFinite(c.sent) && Number.isFinite(c.heard)) {
         const end = performance.now();
         // The adapter's share (broker.placeOrder called until written; first word until it answers) apart from the core's.
-        const split = Number.isFinite(c.called) && Number.isFinite(c.answered) ? { coreBefore: c.called - c.start, adapterBefore: c.sent - c.called, adapterAfter: c.answered - c.heard, coreAfter: end - c.answered } : {};
+        const split = Number.isFinite(c.called) && Number.isFinite(c.answered)
+          ? { coreBefore: c.called - c.start, adapterBefore: c.sent - c.called, adapterBeforeCpu: c.calledToSentCpu, preempted: c.preempted, calledToHeard: c.heard - c.called, adapterAfter: c.answered - c.heard, coreAfter: end - c.answered }
+          : {};
         probe.segments.push({ before: c.sent - c.start, wire: c.heard - c.sent, after: end - c.heard, cpu, ...split });
       }
     },
@@ -163,7 +165,11 @@ function segmentProbe() {
       if (!conn || typeof conn.send !== 'function' || typeof conn.bind !== 'function') return broker;
       const place = broker.placeOrder;
       broker.placeOrder = function (...args) {
-        if (current) current.called = performance.now();
+        if (current) {
+          current.called = performance.now();
+          current.calledCpu = process.cpuUsage();
+          current.calledSwitches = process.resourceUsage().involuntaryContextSwitches;
+        }
         const out = place.apply(this, args);
         out.then(() => current && (current.answered = performance.now()), () => undefined);
         return out;
@@ -172,7 +178,16 @@ function segmentProbe() {
       conn.send = function (what, fn) {
         return send.call(this, what, (ib) => {
           fn(ib);
-          if (what === 'placeOrder' && current) current.sent = performance.now();
+          if (what === 'placeOrder' && current) {
+            current.sent = performance.now();
+            // The write wakes TWS (here the emulator's process), which may take this CPU at once: wall time
+            // until written then holds TWS's work on the order, not the adapter's. CPU and switches tell them apart.
+            if (current.calledCpu) {
+              const used = process.cpuUsage(current.calledCpu);
+              current.calledToSentCpu = (used.user + used.system) / 1000;
+              current.preempted = process.resourceUsage().involuntaryContextSwitches > current.calledSwitches;
+            }
+          }
         });
       };
       // Timed as the first word is decoded, before the adapter's own handlers run.
@@ -335,6 +350,12 @@ export async function benchTwsOverhead() {
         value: seg('adapterBefore') + seg('adapterAfter'),
         unit: 'ms',
         note: `median per order: broker.placeOrder called until written ${seg('adapterBefore').toFixed(3)} ms + first word until it answers ${seg('adapterAfter').toFixed(3)} ms; the core's: before ${seg('coreBefore').toFixed(3)} ms, after ${seg('coreAfter').toFixed(3)} ms`,
+      }] : []),
+      ...(Number.isFinite(seg('adapterBeforeCpu')) ? [{
+        name: 'tws: order ack via gateway, paced: broker.placeOrder called until written, CPU',
+        value: seg('adapterBeforeCpu'),
+        unit: 'ms',
+        note: `median process CPU (the legs' commit, @stoqey/ib's encoding, the socket write); the write was preempted (TWS woken on this CPU) in ${pacedSegments.filter((x) => x.preempted).length} of ${pacedSegments.length} orders; broker.placeOrder called until the first word ${seg('calledToHeard').toFixed(3)} ms vs the direct client's whole call ${median(pacedRun.direct).toFixed(3)} ms`,
       }] : []),
       { name: 'tws: order ack via gateway, paced: CPU per order', value: seg('cpu'), unit: 'ms', note: 'median process CPU (user+system) while one placeOrder runs; steadier than wall time on a shared machine' },
     ];

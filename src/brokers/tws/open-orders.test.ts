@@ -17,19 +17,24 @@ afterEach(async () => {
 });
 
 /** A harness with the adapter's outgoing messages counted by name. */
-async function setup(): Promise<{ x: TwsHarness; aapl: Contract; account: string; sent: (what: string) => number }> {
+async function setup(): Promise<{ x: TwsHarness; aapl: Contract; account: string; sent: (what: string) => number; order: string[] }> {
   const x = await makeTwsHarness();
   h = x;
   await x.broker.connect();
   const [aapl] = await x.broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
   if (!aapl) throw new Error('AAPL did not resolve');
   const counts = new Map<string, number>();
+  const order: string[] = [];
   const send = x.broker.conn.send.bind(x.broker.conn);
   x.broker.conn.send = (what, fn) => {
     counts.set(what, (counts.get(what) ?? 0) + 1);
-    return send(what, fn);
+    // In the order they reach the socket.
+    return send(what, (ib) => {
+      order.push(what);
+      fn(ib);
+    });
   };
-  return { x, aapl, account: x.broker.accounts()[0] ?? '', sent: (what) => counts.get(what) ?? 0 };
+  return { x, aapl, account: x.broker.accounts()[0] ?? '', sent: (what) => counts.get(what) ?? 0, order };
 }
 
 /** A resting limit order far below the market, so it stays working. */
@@ -82,11 +87,28 @@ describe('tws broker open orders for the order path', () => {
     await new Promise((r) => setTimeout(r, 60));
     const asked = sent('reqAllOpenOrders');
 
-    // 60 ms old, allowed 100: answered from the listing (without the new order), renewed behind the answer.
+    // 60 ms old, allowed 100: answered from the listing (without the new order), renewed behind the answer
+    // (a moment later, with no order placed meanwhile).
     const first = await x.broker.getOpenOrders({ maxAgeMs: 100 });
     expect(first.some((o) => o.orderRef === 'elsewhere')).toBe(false);
-    expect(sent('reqAllOpenOrders')).toBe(asked + 1);
+    await x.until('the renewal to be sent', () => sent('reqAllOpenOrders') === asked + 1);
     await x.until('the renewed listing to show the order', async () => (await x.broker.getOpenOrders({ maxAgeMs: 60_000 })).some((o) => o.orderRef === 'elsewhere'));
     expect(sent('reqAllOpenOrders')).toBe(asked + 1);
+  });
+
+  it("sends a renewal asked for by an order's checks behind that order's own message, not ahead of it", async () => {
+    const { x, aapl, account, order } = await setup();
+    const spec = await restingSpec(x, aapl);
+    await x.broker.getOpenOrders();
+    await new Promise((r) => setTimeout(r, 60));
+    const [orderId] = await x.broker.allocateOrderIds(1);
+    if (!orderId) throw new Error('no id');
+    const from = order.length;
+
+    // As the core does: the working orders for its risk checks (a listing old enough to renew), then the order.
+    await x.broker.getOpenOrders({ maxAgeMs: 100 });
+    await x.broker.placeOrder({ ids: { orderId }, contract: aapl, spec, accountId: account, orderRef: 'mine' });
+    await x.until('the renewal to be sent', () => order.slice(from).includes('reqAllOpenOrders'));
+    expect(order.slice(from)).toEqual(['placeOrder', 'reqAllOpenOrders']);
   });
 });

@@ -18,6 +18,9 @@ export interface Completion {
   filledQuantity: number;
 }
 
+/** How long a renewal of the listing waits for the order that asked for it (renewInBackground). */
+export const RENEWAL_DEFER_MS = 20;
+
 export class OrderListings {
   private openCollector: { ids: Set<string>; done: () => void } | null = null;
   private openLock: Promise<unknown> = Promise.resolve();
@@ -28,6 +31,8 @@ export class OrderListings {
    */
   private lastListing: { ids: Set<string>; askedAt: number } | null = null;
   private refreshing = false;
+  /** A renewal waiting for the order whose checks asked for it to go out first (or for RENEWAL_DEFER_MS). */
+  private deferredRenewal: ReturnType<typeof setTimeout> | null = null;
   private completedCollector: { found: Map<string, Completion>; done: () => void } | null = null;
   private completedLock: Promise<unknown> = Promise.resolve();
 
@@ -95,9 +100,27 @@ export class OrderListings {
       .map((t) => cloneState(t.state));
   }
 
+  /**
+   * Not sent at once: the caller is nearly always an order's risk checks, and a message written then wakes TWS to
+   * answer it (every working order, then openOrderEnd) while that order is still before its audit row and its own
+   * message. It goes out right behind the next order placed (ordersPlaced), or RENEWAL_DEFER_MS from now when no
+   * order follows (refused by the checks, or a read of its own); the listing it replaces is still within its age.
+   */
   private renewInBackground(): void {
     if (this.refreshing) return;
     this.refreshing = true;
+    this.deferredRenewal = setTimeout(() => this.renewNow(), RENEWAL_DEFER_MS);
+    this.deferredRenewal.unref();
+  }
+
+  /** An order's message has been handed to the pacer: a renewal its checks asked for may follow it now. */
+  orderSent(): void {
+    if (this.deferredRenewal) this.renewNow();
+  }
+
+  private renewNow(): void {
+    if (this.deferredRenewal) clearTimeout(this.deferredRenewal);
+    this.deferredRenewal = null;
     void this.syncOpenOrders()
       .catch((err: unknown) => this.ctx.log.warn({ err }, 'open-order listing not renewed'))
       .finally(() => (this.refreshing = false));

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BrokerOrderState } from '../../core/broker/port.js';
 import Database from 'better-sqlite3';
-import { FILLS_OF_SQL, OrderStore } from './order-store.js';
+import { FILLS_OF_SQL, ORDER_ID_BLOCK, OrderStore } from './order-store.js';
 
 const dirs: string[] = [];
 const stores: OrderStore[] = [];
@@ -90,6 +90,54 @@ describe('tws-orders.db', () => {
     expect(store.fillsOf('50')).toEqual([fill]);
     expect(store.fill('e1')).toEqual(fill);
     expect(store.lastFillTime()).toBe(fill.time);
+  });
+
+  it("covers an order's id with the recorded highest id a block ahead, rewriting it only when an id passes what was committed", () => {
+    const d = dataDir();
+    const store = open(d);
+    const recorded = (): number => {
+      const file = new Database(join(d, 'tws-orders.db'));
+      const v = Number(file.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'highest_order_id'").get()?.value ?? 0);
+      file.close();
+      return v;
+    };
+    const place = (id: number): void =>
+      store.transaction(() => {
+        store.coverOrderId(id);
+        store.saveOrder(leg(String(id), null, 'ENTRY'), null);
+      });
+    place(41);
+    expect(recorded()).toBe(41 + ORDER_ID_BLOCK);
+    // Another connection records a lower number (it never does: the recorded number only grows); 42 is covered
+    // by what this connection committed, so its commit does not write the number at all.
+    const other = new Database(join(d, 'tws-orders.db'));
+    other.prepare("UPDATE meta SET value = '7' WHERE key = 'highest_order_id'").run();
+    place(42);
+    expect(recorded()).toBe(7);
+    // Past the block it is raised again; a higher number another connection recorded is never lowered.
+    place(41 + ORDER_ID_BLOCK + 1);
+    expect(recorded()).toBe(41 + 2 * ORDER_ID_BLOCK + 1);
+    other.prepare("UPDATE meta SET value = '100000' WHERE key = 'highest_order_id'").run();
+    other.close();
+    place(41 + 2 * ORDER_ID_BLOCK + 2);
+    expect(recorded()).toBe(100000);
+  });
+
+  it('covers nothing with a commit that failed: the next order records its id again', () => {
+    const d = dataDir();
+    let store = open(d);
+    expect(() =>
+      store.transaction(() => {
+        store.coverOrderId(41);
+        throw new Error('the commit fails');
+      }),
+    ).toThrow('the commit fails');
+    store.transaction(() => {
+      store.coverOrderId(42);
+      store.saveOrder(leg('42', null, 'ENTRY'), null);
+    });
+    store = reopen(d, store);
+    expect(store.highestOrderId()).toBe(42 + ORDER_ID_BLOCK);
   });
 
   it('writes what TWS says about an order behind, as one commit a moment later, and serves it meanwhile', async () => {

@@ -32,6 +32,9 @@ import type { BrokerOrderState } from '../../core/broker/port.js';
 type Row = { perm_id: number | null; state: string };
 type HeldFill = { fill: Fill; account: string | null };
 
+/** How far ahead of an order's id the recorded highest id is raised when it must be (coverOrderId). */
+export const ORDER_ID_BLOCK = 100;
+
 /** An order's fills, oldest first (read on every execution for the order's running totals). */
 export const FILLS_OF_SQL = 'SELECT fill FROM fills WHERE order_id = ? ORDER BY time';
 
@@ -40,6 +43,7 @@ export class OrderStore {
   private readonly stmt: {
     meta: Database.Statement<[string], { value: string }>;
     setMeta: Database.Statement<[string, string]>;
+    raiseMeta: Database.Statement<[string, string]>;
     saveOrder: Database.Statement<[string, number | null, string]>;
     orders: Database.Statement<[], Row>;
     hasFill: Database.Statement<[string], number>;
@@ -53,6 +57,13 @@ export class OrderStore {
   private readonly heldStates = new Map<string, { state: BrokerOrderState; permId: number | null }>();
   private readonly heldFills = new Map<string, HeldFill>();
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * The recorded highest id as this connection last read or committed it (-1: not read yet). The file's
+   * value only grows, so this is never above it: an id at or below it is covered without a write.
+   */
+  private covered = -1;
+  /** What the transaction in progress raised the recorded highest id to: covered once it commits. */
+  private coveredInTransaction: number | null = null;
 
   constructor(
     dataDir: string,
@@ -76,6 +87,8 @@ export class OrderStore {
     this.stmt = {
       meta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      // Never lowers a number another connection (or an earlier block) recorded.
+      raiseMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE CAST(excluded.value AS INTEGER) > CAST(meta.value AS INTEGER)'),
       saveOrder: db.prepare('INSERT INTO orders (order_id, perm_id, state) VALUES (?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET perm_id = excluded.perm_id, state = excluded.state'),
       orders: db.prepare('SELECT perm_id, state FROM orders'),
       hasFill: db.prepare<[string], number>('SELECT 1 FROM fills WHERE exec_id = ?').pluck(),
@@ -92,7 +105,15 @@ export class OrderStore {
 
   /** Runs `fn`'s writes as one commit, now (the legs of an order and the ids they use, before it is sent), with anything held. */
   transaction(fn: () => void): void {
-    this.inTransaction(fn);
+    try {
+      this.inTransaction(fn);
+    } catch (err) {
+      // Rolled back: what it recorded is not on disk, so it covers nothing.
+      this.coveredInTransaction = null;
+      throw err;
+    }
+    if (this.coveredInTransaction !== null) this.covered = Math.max(this.covered, this.coveredInTransaction);
+    this.coveredInTransaction = null;
   }
 
   /** Commits what is held now. */
@@ -138,7 +159,25 @@ export class OrderStore {
   }
 
   highestOrderId(): number {
-    return Number(this.meta('highest_order_id') ?? 0) || 0;
+    const highest = Number(this.meta('highest_order_id') ?? 0) || 0;
+    // Read inside a transaction it may be this transaction's own write, not yet committed.
+    if (!this.db.inTransaction) this.covered = Math.max(this.covered, highest);
+    return highest;
+  }
+
+  /**
+   * Order `id` is used from now on (its legs are written in the same transaction): the recorded highest id,
+   * above which ids start after a restart, is raised past it when it does not cover it yet, and then
+   * `ORDER_ID_BLOCK` ahead, so most orders' commits write only their legs (the recorded number is one more
+   * page for SQLite to write, about a third of the commit before an order is sent). The cost: after a
+   * restart, ids may continue up to a block above the last one used; IBKR asks only for increasing ids.
+   */
+  coverOrderId(id: number): void {
+    if (id <= this.covered || id <= (this.coveredInTransaction ?? -1)) return;
+    const upTo = id + ORDER_ID_BLOCK;
+    this.stmt.raiseMeta.run('highest_order_id', String(upTo));
+    if (this.db.inTransaction) this.coveredInTransaction = Math.max(this.coveredInTransaction ?? -1, upTo);
+    else this.covered = Math.max(this.covered, upTo);
   }
 
   noteOrderId(id: number): void {

@@ -68,7 +68,11 @@ export class Orders {
   place(request: PlaceOrderRequest): Promise<PlaceOrderAck> {
     const { orderId, takeProfitOrderId, stopLossOrderId } = request.ids;
     this.listings.notePlaced([orderId, takeProfitOrderId, stopLossOrderId].filter((id): id is string => id !== undefined));
-    return this.placement.place(request);
+    // place() writes the entry's message before its first await (when the pacer lets it): a renewal of the listing
+    // asked for by this order's checks is queued behind it, not ahead (OrderListings.renewInBackground).
+    const placed = this.placement.place(request);
+    this.listings.orderSent();
+    return placed;
   }
 
   whatIf(contract: Contract, spec: OrderSpec, accountId: string): Promise<WhatIfResult> {
