@@ -46,6 +46,10 @@ export class OrderBook {
   }
 
   async placeOrder(request: PlaceOrderRequest): Promise<PlaceOrderAck> {
+    // While a WAL checkpoint's last pass runs, a new order waits for it rather than overtake it: otherwise
+    // sim.db's connection copies the rest itself, stalling the event loop for every request (store.ts).
+    const held = this.sim.requireStore().writesHeld();
+    if (held !== null) await held;
     const store = this.sim.requireStore();
     // One sim.db commit per order (issue 18): catching the market up to now and the order itself.
     return store.transaction(() => this.placeNow(store, request));

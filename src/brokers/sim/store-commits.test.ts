@@ -7,11 +7,14 @@
  * a broker session that reconnects; the audit log, written durably before
  * transmit, keeps what was sent and reconciliation settles the difference.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeSimHarness, placeSim, type SimHarness } from '../../testing/sim-harness.js';
+import { OrderSpec } from '../../core/models.js';
+import { SimStore } from './store.js';
 
 let h: SimHarness | null = null;
 afterEach(async () => {
+  vi.restoreAllMocks();
   await h?.cleanup();
   h = null;
 });
@@ -44,5 +47,25 @@ describe('sim.db commits per order', () => {
     await h.restart(0);
     const [b] = await h.broker.allocateOrderIds(1);
     expect(Number(b)).toBe(Number(a) + 1);
+  });
+
+  it("waits to commit a new order while sim.db's writes are held for a WAL checkpoint's last pass", async () => {
+    // Otherwise the order's commit overtakes the worker's pass and the connection copies the rest on the event loop.
+    h = makeSimHarness();
+    await h.broker.connect();
+    const [contract] = await h.broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
+    if (!contract) throw new Error('AAPL missing');
+    const [orderId] = await h.broker.allocateOrderIds(1);
+    if (!orderId) throw new Error('no order id');
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    vi.spyOn(SimStore.prototype, 'writesHeld').mockReturnValueOnce(held);
+    const before = h.broker.storeCommits;
+    const placed = h.broker.placeOrder({ ids: { orderId }, contract, spec: OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' }), accountId: h.broker.accounts()[0] ?? 'DU1234567', orderRef: `test-${orderId}` });
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(h.broker.storeCommits - before).toBe(0);
+    release();
+    expect((await placed).status).not.toBe('REJECTED');
+    expect(h.broker.storeCommits - before).toBe(1);
   });
 });
