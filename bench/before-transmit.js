@@ -9,6 +9,12 @@
 // as the previous one answered), so the process CPU between an order's arrival (the HTTP 'request' event) and its
 // placeOrder call is that order's own: the figure printed as "CPU before transmit". "whole CPU/order" is each
 // slice's process CPU divided by its orders (after-transmit work and background timers included).
+// The window is also split at three calls (p50 of each step's process CPU, and of its wall time): the arrival to the
+// idempotency look-up (HTTP, routing, auth, body parse and validation, the request hash), the look-up to the
+// assessment's first broker read (the look-up's store read, the instrument, the risk key), that read to the
+// pre-transmit write (the broker reads, the history facts, the risk checks, the gates, the rows), and the write to
+// placeOrder (the audit batch's CPU, the WAL sync on the thread pool and the hops around it). With one order in
+// flight, the calls belong to the order that arrived last.
 // Environment: SLICE (orders per slice, 40), SLICES (per build, 12), RATE, GW_ARGS (node flags for the gateway process).
 /* global fetch */
 import { spawn } from 'node:child_process';
@@ -38,10 +44,20 @@ async function serve(roots) {
     if (!s) stamps.set(id, (s = {}));
     return s;
   };
+  // One order in flight: the step calls below belong to the order that arrived last.
+  let current = null;
+  const step = (name) => {
+    if (current === null) return;
+    const s = stamp(current);
+    if (s[name] === undefined) s[name] = [performance.now() * 1000, cpuNow()];
+  };
   const emit = http.Server.prototype.emit;
   http.Server.prototype.emit = function (event, req, ...rest) {
     const id = event === 'request' ? req.headers['x-bench-id'] : undefined;
-    if (typeof id === 'string') Object.assign(stamp(id), { arrivedUs: performance.now() * 1000, arrivedCpu: cpuNow() });
+    if (typeof id === 'string') {
+      current = id;
+      Object.assign(stamp(id), { arrivedUs: performance.now() * 1000, arrivedCpu: cpuNow() });
+    }
     return emit.call(this, event, req, ...rest);
   };
   const gateways = [];
@@ -49,12 +65,35 @@ async function serve(roots) {
     const { LIFTED_LIMITS } = await import(join(root, 'bench/lifted-limits.js'));
     const { createClient, createBroker } = await import(join(root, 'dist/gateway.js'));
     const { startApiServer } = await import(join(root, 'dist/api/index.js'));
+    // The store's look-up and pre-transmit write, stamped on its prototype (the client opens its own instance).
+    const { openAuditStore } = await import(join(root, 'dist/core/audit/sqlite/store.js'));
+    const probeDir = mkdtempSync(join(tmpdir(), 'ibkr-bench-before-probe-'));
+    const probe = openAuditStore({ dataDir: probeDir, hmacKey: null });
+    const proto = Object.getPrototypeOf(probe);
+    for (const [method, name] of [
+      ['peekIdempotent', 'peek'],
+      ['recordNewOrders', 'record'],
+    ]) {
+      const original = proto[method];
+      proto[method] = function (...args) {
+        step(name);
+        return original.apply(this, args);
+      };
+    }
+    await probe.close();
+    rmSync(probeDir, { recursive: true, force: true });
     const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-bench-before-'));
     const client = await createClient({
       env: { DATA_DIR: dataDir, SIM_SESSION: 'always-open', ORDERS_ENABLED: 'true', API_KEYS: `${KEY}:read+trade+admin`, LOG_LEVEL: 'silent', API_RATE_LIMIT_PER_MINUTE: '10000000', ...LIFTED_LIMITS },
       broker: async (config, clock, logger) => {
         const broker = await createBroker(config, clock, logger);
         const place = broker.placeOrder.bind(broker);
+        // The assessment asks for the quote first of its broker reads (core/orders/assess.ts).
+        const getQuote = broker.getQuote.bind(broker);
+        broker.getQuote = (...args) => {
+          step('reads');
+          return getQuote(...args);
+        };
         broker.placeOrder = (request) => {
           const id = request.spec.clientOrderId;
           if (id !== undefined) Object.assign(stamp(id), { sentUs: performance.now() * 1000, sentCpu: cpuNow() });
@@ -81,6 +120,14 @@ async function serve(roots) {
   });
   process.send({ urls: gateways.map((g) => g.api.url) });
 }
+
+/** The window's steps: [from stamp, to stamp, name]. */
+const STEPS = [
+  ['arrived', 'peek', 'arrival->look-up'],
+  ['peek', 'reads', 'look-up->broker reads'],
+  ['reads', 'record', 'reads->pre-transmit write'],
+  ['record', 'sent', 'write->placeOrder'],
+];
 
 async function run(roots) {
   const SLICE = Number(process.env.SLICE ?? 40);
@@ -123,7 +170,12 @@ async function run(roots) {
       const mine = stamps.filter(([id]) => /^s\d+-/.test(id) && id.split('-')[1] === String(b)).map(([, s]) => s);
       const wall = mine.map((s) => (s.sentUs - s.arrivedUs) / 1000);
       const cpu = mine.map((s) => (s.sentCpu - s.arrivedCpu) / 1000);
-      return { root, n: mine.length, wall, cpu, whole: whole[b] };
+      const steps = STEPS.map(([from, to]) => {
+        const at = (s, k) => (k === 'arrived' ? [s.arrivedUs, s.arrivedCpu] : k === 'sent' ? [s.sentUs, s.sentCpu] : s[k]);
+        const both = mine.map((s) => [at(s, from), at(s, to)]).filter(([a, z]) => a !== undefined && z !== undefined);
+        return { cpu: both.map(([a, z]) => (z[1] - a[1]) / 1000), wall: both.map(([a, z]) => (z[0] - a[0]) / 1000) };
+      });
+      return { root, n: mine.length, wall, cpu, whole: whole[b], steps };
     });
     for (const r of rows) {
       const mean = r.cpu.reduce((a, x) => a + x, 0) / r.cpu.length;
@@ -132,8 +184,12 @@ async function run(roots) {
           `CPU before transmit p50 ${pct(r.cpu, 50).toFixed(3)} mean ${mean.toFixed(3)} ms; whole CPU/order (median of slices) ${pct(r.whole, 50).toFixed(3)} ms`,
       );
     }
+    for (const r of rows) {
+      console.log(`${r.root}: steps, CPU p50 (wall p50) ms: ` + STEPS.map(([, , name], i) => `${name} ${pct(r.steps[i].cpu, 50).toFixed(3)} (${pct(r.steps[i].wall, 50).toFixed(3)})`).join(', '));
+    }
     if (rows.length === 2) {
       const [a, b] = rows;
+      console.log(`B/A steps, CPU p50: ` + STEPS.map(([, , name], i) => `${name} ${(pct(b.steps[i].cpu, 50) / pct(a.steps[i].cpu, 50)).toFixed(3)}`).join(', '));
       console.log(`B/A: CPU before transmit p50 ${(pct(b.cpu, 50) / pct(a.cpu, 50)).toFixed(3)}, whole CPU/order ${(pct(b.whole, 50) / pct(a.whole, 50)).toFixed(3)}, request->transmit p50 ${(pct(b.wall, 50) / pct(a.wall, 50)).toFixed(3)} p99 ${(pct(b.wall, 99) / pct(a.wall, 99)).toFixed(3)}`);
     }
   } finally {

@@ -20,6 +20,16 @@ describe('the seeded market', () => {
     expect(new Market(43, 'real').fair(aapl, MON_10ET)).not.toBe(fromA[1]);
   });
 
+  it("gives a touch asked again (the same instant, or another instrument's or instant's in between) the values of a fresh market's", () => {
+    const a = new Market(42, 'real');
+    const times = [MON_10ET, MON_10ET, MON_10ET + 1_500, MON_10ET, MON_10ET + 1_500, MON_10ET + 1_500];
+    const asked = times.map((t, i) => ({ ...a.touch(i % 2 === 0 ? aapl : eur, t) }));
+    const fresh = times.map((t, i) => ({ ...new Market(42, 'real').touch(i % 2 === 0 ? aapl : eur, t) }));
+    expect(asked).toEqual(fresh);
+    // The same instant's touch is one object, shared by its callers.
+    expect(a.touch(aapl, MON_10ET + 2_000)).toBe(a.touch(aapl, MON_10ET + 2_000));
+  });
+
   it('stays near the reference price and moves by plausible amounts', () => {
     const m = new Market(42, 'real');
     const p = m.fair(aapl, MON_10ET);

@@ -62,6 +62,11 @@ export class Market {
   private readonly lastQuotes = new WeakMap<Instrument, { t: number; quote: Readonly<Quote> }>();
   /** The last quote's day-range sample instants and their prices, per instrument (see dayRange). */
   private readonly daySamples = new WeakMap<Instrument, DaySamples>();
+  /**
+   * The last touch per instrument and its instant (a touch is pure in (instrument, t)): one order asks for the
+   * same instant's touch several times (admission, matching, margin, valuation), each a new object and its numbers.
+   */
+  private readonly lastTouches = new WeakMap<Instrument, Readonly<Touch>>();
   /** noiseHash per instrument: building and hashing the key string cost more than the rest of a touch. */
   private readonly noiseHashes = new WeakMap<Instrument, number>();
   /** The last partial bucket's volume per instrument: a quote per millisecond asks for the same bucket ~300,000 times. */
@@ -120,8 +125,16 @@ export class Market {
     return { ...blackScholes(o.right, spot, o.strike, yearsTo(o.expiryMs, eff), iv, RISK_FREE_RATE), iv, underlying: spot };
   }
 
-  /** Top of book at `t`: what the matching engine trades against. */
-  touch(inst: Instrument, t: number): Touch {
+  /** Top of book at `t`: what the matching engine trades against. Shared between callers asking for the same instant: read-only. */
+  touch(inst: Instrument, t: number): Readonly<Touch> {
+    const last = this.lastTouches.get(inst);
+    if (last !== undefined && last.time === t) return last;
+    const touch = this.computeTouch(inst, t);
+    this.lastTouches.set(inst, touch);
+    return touch;
+  }
+
+  private computeTouch(inst: Instrument, t: number): Readonly<Touch> {
     let tick = inst.contract.minTick;
     const phase = phaseAt(inst.schedule, this.mode, t);
     const eff = this.effectiveTime(inst, t);

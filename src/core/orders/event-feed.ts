@@ -160,16 +160,30 @@ export class OrderEventFeed {
 
 /** Makes every order version recorded through `audit` wake the feed (after it is committed). */
 export function notifyOnRecord(audit: AuditStore, feed: OrderEventFeed): void {
+  // A then on the store's promise, not an async function around it (its own promise, and the await's): several
+  // calls per order. A store that throws still gives a rejected promise, as the async wrapper did.
   const record = audit.recordOrder.bind(audit);
-  audit.recordOrder = async (entry, version, options) => {
-    const written = await record(entry, version, options);
-    feed.notify();
-    return written;
+  audit.recordOrder = (entry, version, options) => {
+    try {
+      return record(entry, version, options).then(notified);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   };
   const update = audit.updateOrder.bind(audit);
-  audit.updateOrder = async (orderId, next, options) => {
-    const updated = await update(orderId, next, options);
+  audit.updateOrder = (orderId, next, options) => {
+    try {
+      return update(orderId, next, options).then(notifiedIfWritten);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  };
+  function notified<T>(written: T): T {
+    feed.notify();
+    return written;
+  }
+  function notifiedIfWritten<T extends { written: boolean }>(updated: T): T {
     if (updated.written) feed.notify();
     return updated;
-  };
+  }
 }

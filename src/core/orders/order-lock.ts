@@ -29,11 +29,14 @@ interface OrderQueue {
 // Keyed by the client's store, which every request's order context (forRequest) shares with the client's own.
 const queues = new WeakMap<AuditStore, Map<string, OrderQueue>>();
 const ignore = (): undefined => undefined;
+// The queue of an order with nothing in flight: never stored (advance stores a new one), so one object serves every order.
+const RESOLVED: Promise<unknown> = Promise.resolve();
+const IDLE: OrderQueue = { done: RESOLVED, queued: RESOLVED };
 
 function queueOf(ctx: OrderContext, orderId: string): { byOrder: Map<string, OrderQueue>; q: OrderQueue } {
   let byOrder = queues.get(ctx.audit);
   if (!byOrder) queues.set(ctx.audit, (byOrder = new Map()));
-  const q = byOrder.get(orderId) ?? { done: Promise.resolve(), queued: Promise.resolve() };
+  const q = byOrder.get(orderId) ?? IDLE;
   return { byOrder, q };
 }
 
@@ -72,7 +75,7 @@ export function queueOrderUpdate<T>(ctx: OrderContext, orderIds: string | readon
     }
   });
   // Settles after the writers before it: their results are seen by whoever awaits this one.
-  const previous = Promise.all(queuesNow.map(({ q }) => q.done));
+  const previous = queuesNow.length === 1 ? (queuesNow[0] as { q: OrderQueue }).q.done : Promise.all(queuesNow.map(({ q }) => q.done));
   const result = run.then(
     async (value) => {
       await previous;

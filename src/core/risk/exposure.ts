@@ -84,19 +84,26 @@ export function computeExposure(input: RiskInput): Exposure {
   for (const p of input.positions) if (p.conId === contract.conId && p.accountId === input.accountId) position = position.plus(decimalOf(p.quantity));
   let sameSide = ZERO;
   for (const w of input.workingOrders) if (w.conId === contract.conId && w.action === spec.action) sameSide = sameSide.plus(decimalOf(w.remainingQuantity));
-  const before = position.plus(sameSide.times(decimalOf(direction)));
+  // Adding or subtracting is the same value as adding the product by +1 or -1 (both exact), without the product.
+  const before = direction === 1 ? position.plus(sameSide) : position.minus(sameSide);
   const { price, source } = notionalPrice(input);
-  const e: Omit<Exposure, 'afterNotional'> = {
+  const quantity = decimalOf(spec.quantity);
+  const { toBase, conversion } = conversionToBase(input, price);
+  // One object, in the same key order as before: no copies of a partial exposure to add its last field.
+  const e: Exposure = {
     price,
     priceSource: source,
     multiplier: decimalOf(contract.multiplier ?? 1),
-    ...conversionToBase(input, price),
+    toBase,
+    conversion,
     position,
     direction,
     before,
-    after: before.plus(decimalOf(spec.quantity).times(decimalOf(direction))),
+    after: direction === 1 ? before.plus(quantity) : before.minus(quantity),
+    afterNotional: null,
   };
-  return { ...e, afterNotional: notionalOf(e, e.after) };
+  e.afterNotional = notionalOf(e, e.after);
+  return e;
 }
 
 /** |quantity| x price x multiplier in the account's currency, or null when the price is unknown. */
