@@ -31,4 +31,6 @@ export function version(orderId, n, status, extra = {}) {
   };
 }
 
-export const entry = (orderId, n, eventType, data) => ({ correlationId: `corr-${n}`, eventType, eventData: { spec: SPEC, ...data }, userContext: USER, accountId: ACCOUNT, orderId, configSnapshot: eventType === 'ORDER_SUBMITTED' ? { ordersEnabled: true, tradingMode: 'paper' } : null });
+// Only the submission's event data names the instrument: the broker's status and fill events carry
+// none (traced on the gateway, 2026-12-04), so their rows have no symbol.
+export const entry = (orderId, n, eventType, data) => ({ correlationId: `corr-${n}`, eventType, eventData: eventType === 'ORDER_SUBMITTED' ? { spec: SPEC, ...data } : data, userContext: USER, accountId: ACCOUNT, orderId, configSnapshot: eventType === 'ORDER_SUBMITTED' ? { ordersEnabled: true, tradingMode: 'paper' } : null });

@@ -60,6 +60,21 @@ describe('PostgreSQL schema migrations', () => {
     await db.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', $1)", [now()]);
     expect(await failure(migratePostgres(db, now))).toMatch(/schema version\(s\) 99 that this build does not know/);
   });
+
+  it('migration 7: a database at version 6 gets the index by symbol without the rows that have none, and the filter by symbol reads it', async () => {
+    const db = await connect(await server.createDatabase('migrate_symbol'));
+    expect(await migratePostgres(db, now, PG_MIGRATIONS.filter((m) => m.version <= 6))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await migratePostgres(db, now)).toEqual([7]);
+    const indexes = (await db.query<{ indexname: string; indexdef: string }>("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE 'audit_log_symbol%'")).rows;
+    expect(indexes).toEqual([{ indexname: 'audit_log_symbol_set', indexdef: expect.stringContaining('WHERE (symbol IS NOT NULL)') }]);
+    // The filter as queryAuditLog sends it, with the symbol a parameter: its generic plan must still
+    // prove symbol IS NOT NULL from symbol = $1 (seq scans off: the table is empty, a scan would win).
+    await db.query('SET enable_seqscan = off');
+    await db.query('SET plan_cache_mode = force_generic_plan');
+    await db.query('PREPARE by_symbol(text, bigint, int) AS SELECT * FROM audit_log WHERE symbol = $1 AND id > $2 ORDER BY id LIMIT $3');
+    const plan = (await db.query<{ 'QUERY PLAN': string }>("EXPLAIN EXECUTE by_symbol('AAPL', 0, 101)")).rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(plan).toContain('audit_log_symbol_set');
+  });
 });
 
 describe('append-only, enforced by PostgreSQL', () => {
