@@ -49,16 +49,36 @@ const outcomes = (into: CheckpointOutcome[], n: number): Promise<void> =>
     };
     poll();
   });
+/** `count` commits, each reported to the checkpointer (a round starts when they reach its trigger). */
+const commitEach = (count: number): void => {
+  for (let i = 0; i < count; i++) {
+    insert(1);
+    checkpointer?.committed();
+  }
+};
+/**
+ * A reader whose snapshot is the WAL's end keeps the WAL from restarting while this thread waits without taking
+ * events (the worker finishes its round, its report stays queued); then a commit lands before the report is
+ * taken: the round reached the last frame it saw, and was overtaken.
+ */
+const overtakeTheRound = (): void => {
+  const reader = new Database(file);
+  try {
+    reader.exec('BEGIN');
+    reader.prepare('SELECT COUNT(*) FROM rows').get();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
+    insert(1);
+  } finally {
+    reader.close();
+  }
+};
 
 describe('WalCheckpointer', () => {
   it('a round reaches the last frame in the worker: the connection copies nothing, and the next commit restarts the WAL', async () => {
     const seen: CheckpointOutcome[] = [];
     let ownCopies = 0;
     checkpointer = new WalCheckpointer(file, 20, () => (ownCopies += 1), (o) => seen.push(o));
-    for (let i = 0; i < 20; i++) {
-      insert(1);
-      checkpointer.committed();
-    }
+    commitEach(20);
     await outcomes(seen, 1);
     expect(seen[0]).toMatchObject({ ok: true });
     expect(seen[0]?.copied).toBe(seen[0]?.frames);
@@ -97,10 +117,7 @@ describe('WalCheckpointer', () => {
   it('closeNow returns once the worker has closed its connection: closing the database then removes its WAL', async () => {
     const seen: CheckpointOutcome[] = [];
     checkpointer = new WalCheckpointer(file, 5, () => undefined, (o) => seen.push(o));
-    for (let i = 0; i < 5; i++) {
-      insert(1);
-      checkpointer.committed();
-    }
+    commitEach(5);
     await outcomes(seen, 1);
     expect(checkpointer.closeNow()).toBe(true);
     // SQLite deletes the WAL only when the last connection to the file closes.
@@ -113,21 +130,8 @@ describe('WalCheckpointer', () => {
     const seen: CheckpointOutcome[] = [];
     let ownCopies = 0;
     checkpointer = new WalCheckpointer(file, 10, () => (ownCopies += 1), (o) => seen.push(o));
-    for (let i = 0; i < 10; i++) {
-      insert(1);
-      checkpointer.committed();
-    }
-    // A reader whose snapshot is the WAL's end: the worker may copy every frame, but no write can restart the WAL while it reads.
-    const reader = new Database(file);
-    try {
-      reader.exec('BEGIN');
-      reader.prepare('SELECT COUNT(*) FROM rows').get();
-      // This thread waits without taking events: the worker finishes its round, and its report stays queued.
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
-      insert(1);
-    } finally {
-      reader.close();
-    }
+    commitEach(10);
+    overtakeTheRound();
     await outcomes(seen, 1);
     expect(seen[0]?.copied).toBe(seen[0]?.frames);
     expect(ownCopies).toBe(1);
@@ -142,20 +146,8 @@ describe('WalCheckpointer', () => {
       hold: () => holds.push('hold'),
       release: () => holds.push('release'),
     });
-    for (let i = 0; i < 10; i++) {
-      insert(1);
-      checkpointer.committed();
-    }
-    // As in the test before: the worker's round ends on the WAL's last frame, and a commit lands before its report is taken.
-    const reader = new Database(file);
-    try {
-      reader.exec('BEGIN');
-      reader.prepare('SELECT COUNT(*) FROM rows').get();
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
-      insert(1);
-    } finally {
-      reader.close();
-    }
+    commitEach(10);
+    overtakeTheRound();
     // The overtaken round, then the last pass made while writes were held.
     await outcomes(seen, 2);
     expect(holds).toEqual(['hold', 'release']);
@@ -178,19 +170,8 @@ describe('WalCheckpointer', () => {
       },
       release: () => holds.push('release'),
     });
-    for (let i = 0; i < 10; i++) {
-      insert(1);
-      checkpointer.committed();
-    }
-    const reader = new Database(file);
-    try {
-      reader.exec('BEGIN');
-      reader.prepare('SELECT COUNT(*) FROM rows').get();
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
-      insert(1);
-    } finally {
-      reader.close();
-    }
+    commitEach(10);
+    overtakeTheRound();
     await outcomes(seen, 1);
     await new Promise((r) => setTimeout(r, 50));
     expect(holds).toEqual(['hold', 'release']);
@@ -199,10 +180,7 @@ describe('WalCheckpointer', () => {
   it('with a frame trigger, a round starts once the WAL holds that many frames, however few commits wrote them', async () => {
     const seen: CheckpointOutcome[] = [];
     checkpointer = new WalCheckpointer(file, { walFrames: 40 }, () => undefined, (o) => seen.push(o));
-    for (let i = 0; i < 10; i++) {
-      insert(1);
-      checkpointer.committed();
-    }
+    commitEach(10);
     // Ten small commits (a frame or two each): fewer than 40 frames, no round.
     await new Promise((r) => setTimeout(r, 50));
     expect(seen).toHaveLength(0);
