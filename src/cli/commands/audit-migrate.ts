@@ -11,7 +11,6 @@
 import type { Command } from 'commander';
 import type { Config } from '../../core/config.js';
 import { GatewayError } from '../../core/errors.js';
-import { describeDatabaseUrl } from '../../core/audit/postgres/store.js';
 import { AUDIT_EXIT, type AuditCliIo } from './audit.js';
 
 export function registerAuditMigrate(audit: Command, loadConfig: () => Config, io: AuditCliIo = { stdout: process.stdout, stderr: process.stderr }): Command {
@@ -29,8 +28,8 @@ export function registerAuditMigrate(audit: Command, loadConfig: () => Config, i
           process.exitCode = AUDIT_EXIT.USAGE;
           return;
         }
-        // Loaded here only: the driver is not needed by any other audit command on SQLite.
-        const { copySqliteToPostgres } = await import('../../core/audit/postgres/copy-from-sqlite.js');
+        // Loaded here only: neither the driver nor the PostgreSQL store is needed by any other command on SQLite.
+        const [{ copySqliteToPostgres }, { describeDatabaseUrl }] = await Promise.all([import('../../core/audit/postgres/copy-from-sqlite.js'), import('../../core/audit/postgres/store.js')]);
         const report = await copySqliteToPostgres({ dataDir: config.dataDir, url, hmacKey: config.auditHmacKey });
         const counts = Object.entries(report.rows).map(([table, n]) => `${table} ${n}`).join(', ');
         line(io.stdout, `copied ${config.dataDir}/audit.db to ${describeDatabaseUrl(url)}: ${counts}`);
