@@ -38,6 +38,7 @@ export class OrderAmender {
   ) {}
 
   async modifyOrder(request: ModifyOrderRequest): Promise<ModifyOrderAck> {
+    await this.sim.placedOrWaited(request.orderId);
     const store = this.sim.requireStore();
     const now = this.sim.clock.now();
     // Whatever the market did up to now happens first: a modify racing a fill finds the fill.

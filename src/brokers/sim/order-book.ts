@@ -237,6 +237,7 @@ export class OrderBook {
   }
 
   async cancelOrder(orderId: string): Promise<BrokerOrderState> {
+    await this.sim.placedOrWaited(orderId);
     const store = this.sim.requireStore();
     this.loop.advanceTo(this.sim.clock.now());
     const rec = this.sim.open.get(orderId);

@@ -83,6 +83,18 @@ export class SimState {
     return this.store;
   }
 
+  /**
+   * Resolves once `orderId` can be found if it is being placed: while sim.db's writes are held for a WAL
+   * checkpoint's last pass, a new order waits before its transaction (order-book.ts placeOrder), so a cancel or
+   * modify of it asked for meanwhile waits too. It waits on the same promise, behind the placement (promise
+   * reactions run in the order they were added), so it finds the order placed, not "not found". A working order,
+   * or no hold, goes on at once.
+   */
+  async placedOrWaited(orderId: string): Promise<void> {
+    const held = this.requireStore().writesHeld();
+    if (held !== null && !this.open.has(orderId)) await held;
+  }
+
   requireAccount(accountId: string): void {
     if (accountId !== this.accountId) throw new AccountError(`Account ${accountId} is not managed by this connection (managed: ${this.accountId})`, 'ACCOUNT_NOT_FOUND', { accountId });
   }

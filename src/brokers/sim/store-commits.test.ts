@@ -68,4 +68,31 @@ describe('sim.db commits per order', () => {
     expect((await placed).status).not.toBe('REJECTED');
     expect(h.broker.storeCommits - before).toBe(1);
   });
+
+  it('a cancel or a modify of an order whose placement waits on held writes waits behind it, and finds it placed', async () => {
+    h = makeSimHarness();
+    await h.broker.connect();
+    const [contract] = await h.broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
+    if (!contract) throw new Error('AAPL missing');
+    const quote = await h.broker.getQuote(contract);
+    const far = Math.floor((quote.bid as number) * 0.5);
+    const [toCancel, toModify] = await h.broker.allocateOrderIds(2);
+    if (!toCancel || !toModify) throw new Error('no order ids');
+    const accountId = h.broker.accounts()[0] ?? 'DU1234567';
+    const spec = OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'LMT', limitPrice: far });
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const holding = vi.spyOn(SimStore.prototype, 'writesHeld').mockReturnValue(held);
+    const placed = [toCancel, toModify].map((orderId) => h?.broker.placeOrder({ ids: { orderId }, contract, spec, accountId, orderRef: `test-${orderId}` }));
+    const cancelled = h.broker.cancelOrder(toCancel);
+    const modified = h.broker.modifyOrder({ orderId: toModify, contract, spec: { ...spec, quantity: 2 }, accountId, orderRef: `test-${toModify}` });
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    holding.mockRestore();
+    release();
+    await Promise.all(placed);
+    expect((await cancelled).status).toBe('CANCELLED');
+    const ack = await modified;
+    expect(ack.accepted).toBe(true);
+    expect(ack.state.spec.quantity).toBe(2);
+  });
 });
