@@ -9,7 +9,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeSimHarness, placeSim, type SimHarness } from '../../testing/sim-harness.js';
-import { OrderSpec } from '../../core/models.js';
+import { OrderSpec, type Contract } from '../../core/models.js';
 import { SimStore } from './store.js';
 
 let h: SimHarness | null = null;
@@ -19,14 +19,31 @@ afterEach(async () => {
   h = null;
 });
 
+/** A connected simulator (kept in `h` for cleanup), AAPL's contract and a buy limit half the bid: it rests. */
+async function connectedWithAapl(): Promise<{ harness: SimHarness; contract: Contract; far: number }> {
+  const harness = makeSimHarness();
+  h = harness;
+  await harness.broker.connect();
+  const [contract] = await harness.broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
+  if (!contract) throw new Error('AAPL missing');
+  const quote = await harness.broker.getQuote(contract);
+  return { harness, contract, far: Math.floor((quote.bid as number) * 0.5) };
+}
+
+/** A hold of sim.db's writes for a WAL checkpoint's last pass, as writesHeld() hands it out, and its release. */
+function heldWrites(): { held: Promise<void>; release: () => void } {
+  let release = (): void => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  return { held, release };
+}
+
+const turns = async (n: number): Promise<void> => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
+
 describe('sim.db commits per order', () => {
   it('allocating ids and placing an order commit once, with or without other working orders', async () => {
-    h = makeSimHarness();
-    await h.broker.connect();
-    const [contract] = await h.broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
-    if (!contract) throw new Error('AAPL missing');
-    const quote = await h.broker.getQuote(contract);
-    const far = Math.floor((quote.bid as number) * 0.5);
+    const { harness, contract, far } = await connectedWithAapl();
     const cases = [
       { orderType: 'LMT', limitPrice: far }, // rests
       { orderType: 'LMT', limitPrice: far }, // rests, with one working
@@ -34,9 +51,9 @@ describe('sim.db commits per order', () => {
       { orderType: 'LMT', limitPrice: far, takeProfitPrice: far * 3, stopLossPrice: far - 1 }, // a bracket: three ids, three records
     ] as const;
     for (const c of cases) {
-      const before = h.broker.storeCommits;
-      await placeSim(h.broker, contract, { symbol: 'AAPL', action: 'BUY', quantity: 1, ...c });
-      expect(h.broker.storeCommits - before, c.orderType).toBe(1);
+      const before = harness.broker.storeCommits;
+      await placeSim(harness.broker, contract, { symbol: 'AAPL', action: 'BUY', quantity: 1, ...c });
+      expect(harness.broker.storeCommits - before, c.orderType).toBe(1);
     }
   });
 
@@ -51,42 +68,32 @@ describe('sim.db commits per order', () => {
 
   it("waits to commit a new order while sim.db's writes are held for a WAL checkpoint's last pass", async () => {
     // Otherwise the order's commit overtakes the worker's pass and the connection copies the rest on the event loop.
-    h = makeSimHarness();
-    await h.broker.connect();
-    const [contract] = await h.broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
-    if (!contract) throw new Error('AAPL missing');
-    const [orderId] = await h.broker.allocateOrderIds(1);
+    const { harness, contract } = await connectedWithAapl();
+    const [orderId] = await harness.broker.allocateOrderIds(1);
     if (!orderId) throw new Error('no order id');
-    let release = (): void => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
+    const { held, release } = heldWrites();
     vi.spyOn(SimStore.prototype, 'writesHeld').mockReturnValueOnce(held);
-    const before = h.broker.storeCommits;
-    const placed = h.broker.placeOrder({ ids: { orderId }, contract, spec: OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' }), accountId: h.broker.accounts()[0] ?? 'DU1234567', orderRef: `test-${orderId}` });
-    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-    expect(h.broker.storeCommits - before).toBe(0);
+    const before = harness.broker.storeCommits;
+    const placed = harness.broker.placeOrder({ ids: { orderId }, contract, spec: OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' }), accountId: harness.broker.accounts()[0] ?? 'DU1234567', orderRef: `test-${orderId}` });
+    await turns(5);
+    expect(harness.broker.storeCommits - before).toBe(0);
     release();
     expect((await placed).status).not.toBe('REJECTED');
-    expect(h.broker.storeCommits - before).toBe(1);
+    expect(harness.broker.storeCommits - before).toBe(1);
   });
 
   it('a cancel or a modify of an order whose placement waits on held writes waits behind it, and finds it placed', async () => {
-    h = makeSimHarness();
-    await h.broker.connect();
-    const [contract] = await h.broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
-    if (!contract) throw new Error('AAPL missing');
-    const quote = await h.broker.getQuote(contract);
-    const far = Math.floor((quote.bid as number) * 0.5);
-    const [toCancel, toModify] = await h.broker.allocateOrderIds(2);
+    const { harness, contract, far } = await connectedWithAapl();
+    const [toCancel, toModify] = await harness.broker.allocateOrderIds(2);
     if (!toCancel || !toModify) throw new Error('no order ids');
-    const accountId = h.broker.accounts()[0] ?? 'DU1234567';
+    const accountId = harness.broker.accounts()[0] ?? 'DU1234567';
     const spec = OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'LMT', limitPrice: far });
-    let release = (): void => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
+    const { held, release } = heldWrites();
     const holding = vi.spyOn(SimStore.prototype, 'writesHeld').mockReturnValue(held);
-    const placed = [toCancel, toModify].map((orderId) => h?.broker.placeOrder({ ids: { orderId }, contract, spec, accountId, orderRef: `test-${orderId}` }));
-    const cancelled = h.broker.cancelOrder(toCancel);
-    const modified = h.broker.modifyOrder({ orderId: toModify, contract, spec: { ...spec, quantity: 2 }, accountId, orderRef: `test-${toModify}` });
-    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    const placed = [toCancel, toModify].map((orderId) => harness.broker.placeOrder({ ids: { orderId }, contract, spec, accountId, orderRef: `test-${orderId}` }));
+    const cancelled = harness.broker.cancelOrder(toCancel);
+    const modified = harness.broker.modifyOrder({ orderId: toModify, contract, spec: { ...spec, quantity: 2 }, accountId, orderRef: `test-${toModify}` });
+    await turns(5);
     holding.mockRestore();
     release();
     await Promise.all(placed);
