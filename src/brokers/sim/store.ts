@@ -80,6 +80,15 @@ interface PositionRow {
   settled_at: string | null;
 }
 
+/**
+ * The new orders of one event-loop turn, written in one transaction (SimStore.folded): the callers waiting for
+ * its commit, the events its orders raised (delivered after it), and what puts memory back if it fails.
+ */
+interface Fold {
+  members: Array<{ resolve: () => void; reject: (err: unknown) => void }>;
+  deliveries: Array<() => void>;
+}
+
 /** sim.db commits between two WAL checkpoints (by the worker). */
 export const SIM_CHECKPOINT_EVERY_COMMITS = 250;
 
@@ -124,6 +133,13 @@ export class SimStore {
   private pendingMeta: Map<string, string> | null = null;
   /** The multi-row meta upserts, by row count. */
   private readonly metaUpserts = new Map<number, Database.Statement>();
+
+  /** The transaction the new orders of this event-loop turn share (folded()); null when none is open. */
+  private fold: Fold | null = null;
+  /** True while a fold's member runs: its writes and nested transactions join the fold. */
+  private inFoldMember = false;
+  /** Puts the simulator's memory back to what the file holds, after a fold (or one of its orders) was rolled back. */
+  private rolledBack: () => void = () => undefined;
 
   /** The worker's last pass of a checkpoint round is under way: writers that can wait, wait for this (writesHeld). */
   private held: { promise: Promise<void>; release: () => void } | null = null;
@@ -214,6 +230,7 @@ export class SimStore {
 
   close(): void {
     if (!this.db.open) return;
+    this.outsideFold();
     // A clean stop hands out the very next id after a restart (only a crash skips the reserved block).
     if (this.nextId !== null) this.setMeta('next_order_id', String(this.nextId));
     this.walCheckpoints.closeNow();
@@ -237,6 +254,7 @@ export class SimStore {
   }
 
   transaction<T>(fn: () => T): T {
+    this.outsideFold();
     const outermost = !this.db.inTransaction;
     if (!outermost) return this.tx(fn) as T;
     const result = this.tx(() => {
@@ -265,7 +283,109 @@ export class SimStore {
    * they join it instead. A caller that catches an inner error and goes on must use transaction().
    */
   within<T>(fn: () => T): T {
+    this.outsideFold();
     return this.db.inTransaction ? fn() : this.transaction(fn);
+  }
+
+  /**
+   * Sets what puts the simulator's memory back to the file (the account, its working orders, the book): called
+   * after a fold's commit failed, or one of its orders threw and was rolled back, so memory and file agree.
+   */
+  onRollback(reload: () => void): void {
+    this.rolledBack = reload;
+  }
+
+  /**
+   * Runs `fn` (a new order's placement) in the transaction shared by the new orders of this event-loop turn, and
+   * resolves once that transaction has committed (issue 18: "one sim.db commit per order at most, ideally folded
+   * into the same batch"). Under 32 REST clients the audit group commit releases 10-30 placements in one turn;
+   * each paid its own BEGIN/COMMIT and wrote the same meta, positions, fills and orders pages again.
+   * - The first placement of a turn opens the transaction; it commits on the next setImmediate, after every
+   *   placement the turn's microtasks start, or earlier when any other writer comes (outsideFold): a cancel, the
+   *   matching loop's tick or close() commits the fold first and then writes as before, so what they return is
+   *   committed when they return.
+   * - A placement's events (order status, fills) are delivered after the commit (deferDelivery), and its caller
+   *   is answered after it: nothing outside hears of an order sim.db could still lose.
+   * - A placement that throws is rolled back alone (a savepoint, except for the fold's first, which rolls back the
+   *   whole), its events dropped; a commit that fails rolls back the whole fold and rejects every placement in it.
+   *   Either way the simulator's memory is loaded again from the file (onRollback), so the two agree.
+   */
+  folded<T>(fn: () => T): Promise<T> {
+    if (this.fold === null) {
+      if (this.db.inTransaction) throw new Error('SimStore.folded: called inside a transaction');
+      this.sql('BEGIN').run();
+      this.pendingOrders = new Map();
+      this.pendingMeta = new Map();
+      const fold: Fold = { members: [], deliveries: [] };
+      this.fold = fold;
+      setImmediate(() => {
+        if (this.fold === fold) this.commitFold();
+      });
+    }
+    const fold = this.fold;
+    const first = fold.members.length === 0;
+    const delivered = fold.deliveries.length;
+    let result: T;
+    this.inFoldMember = true;
+    try {
+      result = first ? fn() : (this.tx(fn) as T);
+    } catch (err) {
+      this.inFoldMember = false;
+      fold.deliveries.length = delivered;
+      // The first placement threw: nothing else is in the fold yet, so all of it goes (tx rolled a later one's savepoint back).
+      if (first) this.abandonFold();
+      this.rolledBack();
+      throw err;
+    } finally {
+      this.inFoldMember = false;
+    }
+    return new Promise<T>((resolve, reject) => fold.members.push({ resolve: () => resolve(result), reject }));
+  }
+
+  /** Another writer (or close) while a fold is open and none of its placements runs: the fold commits first. */
+  private outsideFold(): void {
+    if (this.fold !== null && !this.inFoldMember) this.commitFold();
+  }
+
+  /** Events raised by a fold's placement wait for its commit; false when there is no fold to wait for. */
+  deferDelivery(deliver: () => void): boolean {
+    if (this.fold === null || !this.inFoldMember) return false;
+    this.fold.deliveries.push(deliver);
+    return true;
+  }
+
+  /** Rolls the open fold back and forgets what was remembered of it (the caller reloads memory). */
+  private abandonFold(): void {
+    this.fold = null;
+    if (this.db.inTransaction) this.sql('ROLLBACK').run();
+    this.pendingOrders = null;
+    this.pendingMeta = null;
+    this.metaValues.clear();
+    this.reservedThrough = 0;
+  }
+
+  private commitFold(): void {
+    const fold = this.fold;
+    if (fold === null) return;
+    try {
+      this.writePendingOrders();
+      this.writePendingMeta();
+      this.sql('COMMIT').run();
+    } catch (err) {
+      try {
+        this.abandonFold();
+      } finally {
+        this.rolledBack();
+        for (const m of fold.members) m.reject(err);
+      }
+      return;
+    }
+    this.fold = null;
+    this.pendingOrders = null;
+    this.pendingMeta = null;
+    this.noteCommit();
+    for (const d of fold.deliveries) queueMicrotask(d);
+    for (const m of fold.members) m.resolve();
   }
 
   /** The orders saved in this transaction so far go to the table (before COMMIT, and before a read of the table). */
@@ -326,6 +446,7 @@ export class SimStore {
   }
 
   setMeta(key: string, value: string): void {
+    this.outsideFold();
     if (this.metaValues.get(key) === value) return;
     if (this.pendingMeta !== null) {
       this.pendingMeta.set(key, value);
@@ -411,6 +532,7 @@ export class SimStore {
   }
 
   savePosition(p: LedgerPosition): void {
+    this.outsideFold();
     this.noteWrite();
     this.sql(
         `INSERT INTO positions (con_id, contract, cls, quantity, gross_cost, commission_cost, realized, opened_at, variation_settled, settled_at)
@@ -508,6 +630,7 @@ export class SimStore {
   }
 
   saveOrder(o: SimOrderRecord, open: boolean): void {
+    this.outsideFold();
     // Even if this write is rolled back: the bound only has to be at least every stored id.
     const n = Number(o.state.orderId);
     if (n > this.savedIdMax) this.savedIdMax = n;
@@ -551,6 +674,7 @@ export class SimStore {
   }
 
   addFill(fill: Fill, conId: number, accountId: string): void {
+    this.outsideFold();
     this.noteWrite();
     this.sql('INSERT INTO fills (exec_id, order_id, con_id, account_id, time, fill) VALUES (?, ?, ?, ?, ?, ?)').run(fill.execId, fill.orderId, conId, accountId, fill.time, JSON.stringify(fill));
   }
