@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeSimHarness, placeSim, type SimHarness } from '../../testing/sim-harness.js';
 import { OrderSpec, type Contract, type Fill } from '../../core/models.js';
 import type { PlaceOrderAck } from '../../core/broker/port.js';
+import Database from 'better-sqlite3';
 import { SimStore } from './store.js';
 
 let h: SimHarness | null = null;
@@ -117,6 +118,10 @@ describe('sim.db commits per order', () => {
     const commitsAtFill: number[] = [];
     harness.broker.on('fill', () => commitsAtFill.push(harness.broker.storeCommits - before));
     const commitsAtAck: number[] = [];
+    // Every prepared statement shares one prototype: the position row the four fills move is written once.
+    const probe = new Database(':memory:');
+    const run = vi.spyOn(Object.getPrototypeOf(probe.prepare('SELECT 1')) as { run: (...args: unknown[]) => unknown }, 'run');
+    probe.close();
     const acks = await Promise.all(
       ids.map((orderId) =>
         harness.broker.placeOrder({ ids: { orderId }, contract, spec, accountId, orderRef: `test-${orderId}` }).then((ack) => {
@@ -127,6 +132,8 @@ describe('sim.db commits per order', () => {
     );
     expect(acks.map((a) => a.status)).toEqual(['FILLED', 'FILLED', 'FILLED', 'FILLED']);
     expect(commitsAtAck).toEqual([1, 1, 1, 1]);
+    expect(run.mock.contexts.filter((st) => (st as { source: string }).source.startsWith('INSERT INTO positions'))).toHaveLength(1);
+    run.mockRestore();
     expect(commitsAtFill).toEqual([1, 1, 1, 1]);
     await harness.restart(0);
     const positions = await harness.broker.getPositions(accountId);
@@ -186,7 +193,7 @@ describe('sim.db commits per order', () => {
     expect(positions.find((p) => p.conId === contract.conId)?.quantity).toBe(2);
     await harness.restart(0);
     expect(await harness.broker.getPositions(accountId)).toEqual(positions);
-    expect((await harness.broker.getAccountSummary(accountId)).totalCashValue).toEqual(summary.totalCashValue);
+    expect((await harness.broker.getAccountSummary(accountId)).totalCash).toEqual(summary.totalCash);
   });
 
   it('a cancel in the turn of new orders commits them first, so that what it answers is committed', async () => {

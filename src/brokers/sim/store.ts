@@ -131,6 +131,11 @@ export class SimStore {
    * Read or delete the table with SQL only after writePendingMeta().
    */
   private pendingMeta: Map<string, string> | null = null;
+  /**
+   * Positions saved inside the open transaction, written once each just before it commits (as pendingOrders):
+   * the orders of one turn that share a transaction (folded()) each rewrote the same position row.
+   */
+  private pendingPositions: Map<number, LedgerPosition> | null = null;
   /** The multi-row meta upserts, by row count. */
   private readonly metaUpserts = new Map<number, Database.Statement>();
 
@@ -204,6 +209,7 @@ export class SimStore {
     this.tx = (fn) => {
       const pending = this.pendingOrders === null ? null : new Map(this.pendingOrders);
       const pendingMeta = this.pendingMeta === null ? null : new Map(this.pendingMeta);
+      const pendingPositions = this.pendingPositions === null ? null : new Map(this.pendingPositions);
       try {
         return tx(fn);
       } catch (err) {
@@ -213,6 +219,7 @@ export class SimStore {
         this.reservedThrough = 0;
         if (pending !== null && this.pendingOrders !== null) this.pendingOrders = pending;
         if (pendingMeta !== null && this.pendingMeta !== null) this.pendingMeta = pendingMeta;
+        if (pendingPositions !== null && this.pendingPositions !== null) this.pendingPositions = pendingPositions;
         throw err;
       }
     };
@@ -258,16 +265,13 @@ export class SimStore {
     const outermost = !this.db.inTransaction;
     if (!outermost) return this.tx(fn) as T;
     const result = this.tx(() => {
-      this.pendingOrders = new Map();
-      this.pendingMeta = new Map();
+      this.openPending();
       try {
         const r = fn();
-        this.writePendingOrders();
-        this.writePendingMeta();
+        this.writePending();
         return r;
       } finally {
-        this.pendingOrders = null;
-        this.pendingMeta = null;
+        this.closePending();
       }
     }) as T;
     this.noteCommit();
@@ -314,8 +318,7 @@ export class SimStore {
     if (this.fold === null) {
       if (this.db.inTransaction) throw new Error('SimStore.folded: called inside a transaction');
       this.sql('BEGIN').run();
-      this.pendingOrders = new Map();
-      this.pendingMeta = new Map();
+      this.openPending();
       const fold: Fold = { members: [], deliveries: [] };
       this.fold = fold;
       setImmediate(() => {
@@ -358,8 +361,7 @@ export class SimStore {
   private abandonFold(): void {
     this.fold = null;
     if (this.db.inTransaction) this.sql('ROLLBACK').run();
-    this.pendingOrders = null;
-    this.pendingMeta = null;
+    this.closePending();
     this.metaValues.clear();
     this.reservedThrough = 0;
   }
@@ -368,8 +370,7 @@ export class SimStore {
     const fold = this.fold;
     if (fold === null) return;
     try {
-      this.writePendingOrders();
-      this.writePendingMeta();
+      this.writePending();
       this.sql('COMMIT').run();
     } catch (err) {
       try {
@@ -381,11 +382,37 @@ export class SimStore {
       return;
     }
     this.fold = null;
-    this.pendingOrders = null;
-    this.pendingMeta = null;
+    this.closePending();
     this.noteCommit();
     for (const d of fold.deliveries) queueMicrotask(d);
     for (const m of fold.members) m.resolve();
+  }
+
+  private openPending(): void {
+    this.pendingOrders = new Map();
+    this.pendingMeta = new Map();
+    this.pendingPositions = new Map();
+  }
+
+  private closePending(): void {
+    this.pendingOrders = null;
+    this.pendingMeta = null;
+    this.pendingPositions = null;
+  }
+
+  /** What the open transaction saved goes to the tables, just before COMMIT. */
+  private writePending(): void {
+    this.writePendingOrders();
+    this.writePendingPositions();
+    this.writePendingMeta();
+  }
+
+  /** The positions saved in this transaction so far go to the table (before COMMIT, and before SQL on positions). */
+  private writePendingPositions(): void {
+    const pending = this.pendingPositions;
+    if (pending === null || pending.size === 0) return;
+    for (const p of pending.values()) this.upsertPosition(p);
+    pending.clear();
   }
 
   /** The orders saved in this transaction so far go to the table (before COMMIT, and before a read of the table). */
@@ -483,6 +510,7 @@ export class SimStore {
       interest: toDec(this.meta('interest')),
       realizedGross: toDec(this.meta('realized_gross')),
     };
+    this.writePendingPositions();
     const rows = this.sql('SELECT * FROM positions ORDER BY con_id').all() as PositionRow[];
     const positions = rows.map(
       (r): LedgerPosition => ({
@@ -533,7 +561,18 @@ export class SimStore {
 
   savePosition(p: LedgerPosition): void {
     this.outsideFold();
+    if (this.pendingPositions !== null) {
+      // Re-inserted last: written in the order of their last save. The ledger replaces a position's object on
+      // every change (ledger.ts), so the one held here is the position as it was saved.
+      this.pendingPositions.delete(p.conId);
+      this.pendingPositions.set(p.conId, p);
+      return;
+    }
     this.noteWrite();
+    this.upsertPosition(p);
+  }
+
+  private upsertPosition(p: LedgerPosition): void {
     this.sql(
         `INSERT INTO positions (con_id, contract, cls, quantity, gross_cost, commission_cost, realized, opened_at, variation_settled, settled_at)
          VALUES (@con_id, @contract, @cls, @quantity, @gross_cost, @commission_cost, @realized, @opened_at, @variation_settled, @settled_at)
@@ -707,6 +746,7 @@ export class SimStore {
   reset(startingCash: number, base: string = BASE_CURRENCY): void {
     this.transaction(() => {
       this.writePendingOrders();
+      this.writePendingPositions();
       this.db.exec('DELETE FROM positions; DELETE FROM orders; DELETE FROM fills;');
       this.writeFreshAccount(startingCash, base);
       this.writePendingMeta();
