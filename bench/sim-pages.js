@@ -9,7 +9,9 @@
 // frame is one page image, and dbstat names the B-tree each page belongs to. Prints WAL frames per order by
 // B-tree, commits and statements per order (better-sqlite3 run/get/all/iterate calls, by text with TIMES=1,
 // timed on the main thread) and main-thread CPU per order (schedstat).
-// Environment: ORDERS (default 200, under the checkpoint round), WARM (default 100), TIMES=1.
+// PER_TURN=k places k orders in one event-loop turn (their reads first, then the k placements, as the audit group
+// commit releases them under load), so they share one sim.db transaction since SimStore.folded.
+// Environment: ORDERS (default 200, under the checkpoint round), WARM (default 100), TIMES=1, PER_TURN (1).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -19,6 +21,7 @@ import { pathToFileURL } from 'node:url';
 const ORDERS = Number(process.env.ORDERS ?? 200);
 const WARM = Number(process.env.WARM ?? 100);
 const TIMES = process.env.TIMES === '1';
+const PER_TURN = Number(process.env.PER_TURN ?? 1);
 const ACCOUNT = 'DU1234567';
 const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2).map((r) => resolve(r)) : [resolve(new URL('..', import.meta.url).pathname)];
 const cpuNow = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
@@ -79,17 +82,19 @@ async function measure(root) {
   const contract = (await broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' }))[0];
   const spec = OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
   let n = 0;
+  // PER_TURN orders: their reads, then their placements in one turn, then the loss check's P&L (one call of order()
+  // stands for PER_TURN orders).
   const order = async () => {
     await Promise.all([broker.getQuote(contract), broker.getPositions(ACCOUNT), broker.getAccountSummary(ACCOUNT), broker.getPnl(ACCOUNT), broker.getOpenOrders()]);
     clock.advance(3);
-    const [orderId] = await broker.allocateOrderIds(1);
-    await broker.placeOrder({ ids: { orderId }, contract, spec, accountId: ACCOUNT, orderRef: `bench-${n++}` });
+    const ids = await broker.allocateOrderIds(PER_TURN);
+    await Promise.all(ids.map((orderId) => broker.placeOrder({ ids: { orderId }, contract, spec, accountId: ACCOUNT, orderRef: `bench-${n++}` })));
     clock.advance(2);
     await broker.getPnl(ACCOUNT);
     clock.advance(15);
   };
   try {
-    for (let i = 0; i < WARM; i++) await order();
+    for (let i = 0; i < WARM / PER_TURN; i++) await order();
     const file = join(dataDir, 'sim.db');
     const side = new Database(file);
     side.pragma('wal_checkpoint(TRUNCATE)');
@@ -97,7 +102,7 @@ async function measure(root) {
     const commits0 = store.commits;
     counter.times.clear();
     const cpu0 = cpuNow();
-    for (let i = 0; i < ORDERS; i++) await order();
+    for (let i = 0; i < ORDERS / PER_TURN; i++) await order();
     const cpu = cpuNow() - cpu0;
     const statements = counter.n - statements0;
     const storeCommits = store.commits - commits0;
