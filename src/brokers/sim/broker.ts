@@ -138,12 +138,33 @@ export class SimBroker implements Broker {
     const sim = this.sim;
     const store = sim.store;
     if (!store) return;
-    this.account.load(store.loadAccount(this.options.startingCash, this.options.baseCurrency));
-    sim.open.clear();
-    for (const rec of store.openOrders().sort((a, b) => a.placedAt - b.placedAt)) sim.open.set(rec.state.orderId, rec);
-    loadDepletion(store, sim.depletion);
-    const saved = Number(store.meta('last_eval') ?? NaN);
-    if (Number.isFinite(saved) && saved < this.loop.lastEval) this.loop.lastEval = saved;
+    try {
+      this.account.load(store.loadAccount(this.options.startingCash, this.options.baseCurrency));
+      sim.open.clear();
+      for (const rec of store.openOrders().sort((a, b) => a.placedAt - b.placedAt)) sim.open.set(rec.state.orderId, rec);
+      loadDepletion(store, sim.depletion);
+      const saved = Number(store.meta('last_eval') ?? NaN);
+      if (Number.isFinite(saved) && saved < this.loop.lastEval) this.loop.lastEval = saved;
+    } catch (err) {
+      // Memory cannot be made to agree with the file: the connection ends, and a reconnect loads it all afresh.
+      this.lastError = err instanceof Error ? err.message : String(err);
+      if (this.timer) clearInterval(this.timer);
+      this.timer = null;
+      this.stopClock?.();
+      this.stopClock = null;
+      try {
+        store.close();
+      } catch {
+        // the file is what failed; the lock goes below either way
+      }
+      sim.store = null;
+      this.unlock?.();
+      this.unlock = null;
+      sim.open.clear();
+      this.account.ledgerChanged();
+      sim.connection = 'disconnected';
+      sim.emit('connection', { state: 'disconnected', message: `Simulated broker lost its account in ${this.options.dataDir}: ${this.lastError}` });
+    }
   }
 
   async close(): Promise<void> {

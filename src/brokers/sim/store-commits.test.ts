@@ -208,4 +208,27 @@ describe('sim.db commits per order', () => {
     expect(harness.broker.storeCommits - before).toBe(2);
     expect((await placed).status).toBe('FILLED');
   });
+
+  it('a shared commit that fails when memory cannot be reloaded either refuses its orders and disconnects; a reconnect loads the file', async () => {
+    const { harness, contract } = await connectedWithAapl();
+    const accountId = harness.broker.accounts()[0] ?? 'DU1234567';
+    const spec = OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
+    const positionsBefore = await harness.broker.getPositions(accountId);
+    vi.spyOn(SimStore.prototype as unknown as { writePendingMeta: () => void }, 'writePendingMeta').mockImplementationOnce(() => {
+      throw new Error('disk I/O error');
+    });
+    vi.spyOn(SimStore.prototype, 'loadAccount').mockImplementationOnce(() => {
+      throw new Error('disk I/O error');
+    });
+    const states: string[] = [];
+    harness.broker.on('connection', (c) => states.push(c.state));
+    const ids = await harness.broker.allocateOrderIds(2);
+    const placed = await Promise.allSettled(ids.map((orderId) => harness.broker.placeOrder({ ids: { orderId }, contract, spec, accountId, orderRef: `test-${orderId}` })));
+    expect(placed.map((p) => p.status)).toEqual(['rejected', 'rejected']);
+    await turns(2);
+    expect(harness.broker.status().state).toBe('disconnected');
+    expect(states).toEqual(['disconnected']);
+    await harness.broker.connect();
+    expect(await harness.broker.getPositions(accountId)).toEqual(positionsBefore);
+  });
 });

@@ -363,10 +363,10 @@ export class SimStore {
   /** Rolls the open fold back and forgets what was remembered of it (the caller reloads memory). */
   private abandonFold(): void {
     this.fold = null;
-    if (this.db.inTransaction) this.sql('ROLLBACK').run();
     this.closePending();
     this.metaValues.clear();
     this.reservedThrough = 0;
+    if (this.db.inTransaction) this.sql('ROLLBACK').run();
   }
 
   private commitFold(): void {
@@ -376,12 +376,19 @@ export class SimStore {
       this.writePending();
       this.sql('COMMIT').run();
     } catch (err) {
+      // Runs on process.nextTick: nothing may escape it (an uncaught error ends the process), and every caller
+      // must hear. A ROLLBACK that fails too leaves the reload below to find out (the broker then disconnects).
       try {
         this.abandonFold();
-      } finally {
-        this.rolledBack();
-        for (const m of fold.members) m.reject(err);
+      } catch {
+        // see above
       }
+      try {
+        this.rolledBack();
+      } catch {
+        // the reload's own failure handling is the broker's (reloadFromStore)
+      }
+      for (const m of fold.members) m.reject(err);
       return;
     }
     this.fold = null;
