@@ -136,6 +136,8 @@ export class SimStore {
    * the orders of one turn that share a transaction (folded()) each rewrote the same position row.
    */
   private pendingPositions: Map<number, LedgerPosition> | null = null;
+  /** The multi-row order upserts, by row count. */
+  private readonly orderUpserts = new Map<number, Database.Statement>();
   /** The multi-row meta upserts, by row count. */
   private readonly metaUpserts = new Map<number, Database.Statement>();
 
@@ -429,9 +431,27 @@ export class SimStore {
   private writePendingOrders(): void {
     const pending = this.pendingOrders;
     if (pending === null || pending.size === 0) return;
-    const upsert = this.sql(UPSERT_ORDER);
-    for (const [orderId, o] of pending) upsert.run(orderId, o.open, JSON.stringify(o.order), o.order.state.updatedAt);
+    if (pending.size === 1) {
+      for (const [orderId, o] of pending) this.sql(UPSERT_ORDER).run(orderId, o.open, JSON.stringify(o.order), o.order.state.updatedAt);
+      pending.clear();
+      return;
+    }
+    // Several (the orders of a fold): up to 16 rows a statement, in the order of their last save.
+    const args: Array<string | number> = [];
+    for (const [orderId, o] of pending) args.push(orderId, o.open, JSON.stringify(o.order), o.order.state.updatedAt);
     pending.clear();
+    for (let at = 0; at < args.length; at += 64) {
+      const chunk = args.slice(at, at + 64);
+      const rows = chunk.length / 4;
+      let upsert = this.orderUpserts.get(rows);
+      if (upsert === undefined) {
+        upsert = this.db.prepare(
+          `INSERT INTO orders (order_id, open, record, updated_at) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ')} ON CONFLICT(order_id) DO UPDATE SET open = excluded.open, record = excluded.record, updated_at = excluded.updated_at`,
+        );
+        this.orderUpserts.set(rows, upsert);
+      }
+      upsert.run(...chunk);
+    }
   }
 
   /** The meta values set in this transaction so far go to the table, in one statement (before COMMIT, and before SQL on meta). */
