@@ -107,6 +107,7 @@ export class SimBroker implements Broker {
       const saved = Number(store.meta('last_eval') ?? NaN);
       // While the gateway was down the simulated exchange kept going: replay the gap so working orders fill or expire.
       this.loop.lastEval = Number.isFinite(saved) && saved <= now ? saved : now;
+      store.onRollback(() => this.reloadFromStore());
     } catch (err) {
       sim.connection = 'disconnected';
       sim.store?.close();
@@ -126,6 +127,44 @@ export class SimBroker implements Broker {
     for (const rec of repaired) sim.emit('orderStatus', cloneState(rec.state));
     this.advanceTo(sim.clock.now());
     sim.emit('connection', { state: 'connected', message: 'Simulated broker ready' });
+  }
+
+  /**
+   * Memory as the file has it, after sim.db rolled back writes whose changes memory had already made (a new
+   * orders' transaction whose commit failed, or a placement that threw): the account, its working orders, the
+   * book's depletion, and the matching loop's last instant (an instant rolled back is evaluated again).
+   */
+  private reloadFromStore(): void {
+    const sim = this.sim;
+    const store = sim.store;
+    if (!store) return;
+    try {
+      this.account.load(store.loadAccount(this.options.startingCash, this.options.baseCurrency));
+      sim.open.clear();
+      for (const rec of store.openOrders().sort((a, b) => a.placedAt - b.placedAt)) sim.open.set(rec.state.orderId, rec);
+      loadDepletion(store, sim.depletion);
+      const saved = Number(store.meta('last_eval') ?? NaN);
+      if (Number.isFinite(saved) && saved < this.loop.lastEval) this.loop.lastEval = saved;
+    } catch (err) {
+      // Memory cannot be made to agree with the file: the connection ends, and a reconnect loads it all afresh.
+      this.lastError = err instanceof Error ? err.message : String(err);
+      if (this.timer) clearInterval(this.timer);
+      this.timer = null;
+      this.stopClock?.();
+      this.stopClock = null;
+      try {
+        store.close();
+      } catch {
+        // the file is what failed; the lock goes below either way
+      }
+      sim.store = null;
+      this.unlock?.();
+      this.unlock = null;
+      sim.open.clear();
+      this.account.ledgerChanged();
+      sim.connection = 'disconnected';
+      sim.emit('connection', { state: 'disconnected', message: `Simulated broker lost its account in ${this.options.dataDir}: ${this.lastError}` });
+    }
   }
 
   async close(): Promise<void> {

@@ -51,8 +51,9 @@ export class OrderBook {
     const held = this.sim.requireStore().writesHeld();
     if (held !== null) await held;
     const store = this.sim.requireStore();
-    // One sim.db commit per order (issue 18): catching the market up to now and the order itself.
-    return store.transaction(() => this.placeNow(store, request));
+    // One sim.db commit per order at most (issue 18): catching the market up to now and the order itself, in the
+    // transaction the turn's new orders share; answered once it has committed (store.ts folded()).
+    return store.folded(() => this.placeNow(store, request));
   }
 
   private placeNow(store: SimStore, request: PlaceOrderRequest): PlaceOrderAck {

@@ -72,10 +72,14 @@ export class SimState {
     this.instruments = new Instruments(this.market, () => this.clock.now());
   }
 
-  /** Delivered on a microtask, after the change is committed: a listener never runs inside the matching loop. */
+  /**
+   * Delivered on a microtask, after the change is committed: a listener never runs inside the matching loop.
+   * A new order's events wait for the commit of the transaction it shares with the turn's other new orders
+   * (SimStore.folded), and are dropped if that rolls back.
+   */
   emit<E extends keyof BrokerEvents>(event: E, ...args: Parameters<BrokerEvents[E]>): void {
     const deliver = this.events.prepare(event, ...args);
-    if (deliver) queueMicrotask(deliver);
+    if (deliver && !this.store?.deferDelivery(deliver)) queueMicrotask(deliver);
   }
 
   requireStore(): SimStore {

@@ -6,10 +6,16 @@
  * broker's, which a power cut may roll back to the last WAL checkpoint like
  * a broker session that reconnects; the audit log, written durably before
  * transmit, keeps what was sent and reconciliation settles the difference.
+ *
+ * New orders placed in one event-loop turn (the audit group commit releases
+ * many at once) share one commit: each is answered, and its events
+ * delivered, only after it; a failure leaves memory as the file.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeSimHarness, placeSim, type SimHarness } from '../../testing/sim-harness.js';
-import { OrderSpec, type Contract } from '../../core/models.js';
+import { OrderSpec, type Contract, type Fill } from '../../core/models.js';
+import type { PlaceOrderAck } from '../../core/broker/port.js';
+import Database from 'better-sqlite3';
 import { SimStore } from './store.js';
 
 let h: SimHarness | null = null;
@@ -101,5 +107,128 @@ describe('sim.db commits per order', () => {
     const ack = await modified;
     expect(ack.accepted).toBe(true);
     expect(ack.state.spec.quantity).toBe(2);
+  });
+
+  it('new orders placed in one turn share one commit; each is answered, and its fill announced, only after it', async () => {
+    const { harness, contract } = await connectedWithAapl();
+    const accountId = harness.broker.accounts()[0] ?? 'DU1234567';
+    const spec = OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
+    const ids = await harness.broker.allocateOrderIds(4);
+    const before = harness.broker.storeCommits;
+    const commitsAtFill: number[] = [];
+    harness.broker.on('fill', () => commitsAtFill.push(harness.broker.storeCommits - before));
+    const commitsAtAck: number[] = [];
+    // Every prepared statement shares one prototype: the position row the four fills move is written once.
+    const probe = new Database(':memory:');
+    const run = vi.spyOn(Object.getPrototypeOf(probe.prepare('SELECT 1')) as { run: (...args: unknown[]) => unknown }, 'run');
+    probe.close();
+    const acks = await Promise.all(
+      ids.map((orderId) =>
+        harness.broker.placeOrder({ ids: { orderId }, contract, spec, accountId, orderRef: `test-${orderId}` }).then((ack) => {
+          commitsAtAck.push(harness.broker.storeCommits - before);
+          return ack;
+        }),
+      ),
+    );
+    expect(acks.map((a) => a.status)).toEqual(['FILLED', 'FILLED', 'FILLED', 'FILLED']);
+    expect(commitsAtAck).toEqual([1, 1, 1, 1]);
+    expect(run.mock.contexts.filter((st) => (st as { source: string }).source.startsWith('INSERT INTO positions'))).toHaveLength(1);
+    run.mockRestore();
+    expect(commitsAtFill).toEqual([1, 1, 1, 1]);
+    await harness.restart(0);
+    const positions = await harness.broker.getPositions(accountId);
+    expect(positions.find((p) => p.conId === contract.conId)?.quantity).toBe(4);
+  });
+
+  it('a shared commit that fails refuses every order in it, announces none, and leaves memory as the file', async () => {
+    const { harness, contract } = await connectedWithAapl();
+    const accountId = harness.broker.accounts()[0] ?? 'DU1234567';
+    const spec = OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
+    const summaryBefore = await harness.broker.getAccountSummary(accountId);
+    const positionsBefore = await harness.broker.getPositions(accountId);
+    const fills: Fill[] = [];
+    harness.broker.on('fill', (f) => fills.push(f));
+    // The last writes before COMMIT fail, as a full disk would fail the commit.
+    vi.spyOn(SimStore.prototype as unknown as { writePendingMeta: () => void }, 'writePendingMeta').mockImplementationOnce(() => {
+      throw new Error('database or disk is full');
+    });
+    const ids = await harness.broker.allocateOrderIds(3);
+    const placed = await Promise.allSettled(ids.map((orderId) => harness.broker.placeOrder({ ids: { orderId }, contract, spec, accountId, orderRef: `test-${orderId}` })));
+    expect(placed.map((p) => p.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    await turns(3);
+    expect(fills).toEqual([]);
+    expect(await harness.broker.getAccountSummary(accountId)).toEqual(summaryBefore);
+    expect(await harness.broker.getPositions(accountId)).toEqual(positionsBefore);
+    expect(await harness.broker.getOpenOrders()).toEqual([]);
+    for (const id of ids) expect(await harness.broker.getOrder(id as string)).toBeNull();
+    // The next order goes through, and the file agrees with memory across a restart.
+    const [next] = await harness.broker.allocateOrderIds(1);
+    const ack: PlaceOrderAck = await harness.broker.placeOrder({ ids: { orderId: next as string }, contract, spec, accountId, orderRef: 'test-next' });
+    expect(ack.status).toBe('FILLED');
+    const positionsAfter = await harness.broker.getPositions(accountId);
+    await harness.restart(0);
+    expect(await harness.broker.getPositions(accountId)).toEqual(positionsAfter);
+    expect(positionsAfter.find((p) => p.conId === contract.conId)?.quantity).toBe(1);
+  });
+
+  it('an order that throws in a shared transaction is rolled back alone, and memory reloaded to agree with the file', async () => {
+    const { harness, contract } = await connectedWithAapl();
+    const accountId = harness.broker.accounts()[0] ?? 'DU1234567';
+    const spec = OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
+    // The second order's fill cannot be stored (after the ledger in memory booked it).
+    const addFill = SimStore.prototype.addFill;
+    let calls = 0;
+    vi.spyOn(SimStore.prototype, 'addFill').mockImplementation(function (this: SimStore, ...args: Parameters<SimStore['addFill']>) {
+      calls += 1;
+      if (calls === 2) throw new Error('constraint failed');
+      addFill.apply(this, args);
+    });
+    const ids = await harness.broker.allocateOrderIds(3);
+    const before = harness.broker.storeCommits;
+    const placed = await Promise.allSettled(ids.map((orderId) => harness.broker.placeOrder({ ids: { orderId }, contract, spec, accountId, orderRef: `test-${orderId}` })));
+    expect(placed.map((p) => p.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(harness.broker.storeCommits - before).toBe(1);
+    const positions = await harness.broker.getPositions(accountId);
+    const summary = await harness.broker.getAccountSummary(accountId);
+    expect(positions.find((p) => p.conId === contract.conId)?.quantity).toBe(2);
+    await harness.restart(0);
+    expect(await harness.broker.getPositions(accountId)).toEqual(positions);
+    expect((await harness.broker.getAccountSummary(accountId)).totalCash).toEqual(summary.totalCash);
+  });
+
+  it('a cancel in the turn of new orders commits them first, so that what it answers is committed', async () => {
+    const { harness, contract, far } = await connectedWithAapl();
+    const accountId = harness.broker.accounts()[0] ?? 'DU1234567';
+    const resting = await placeSim(harness.broker, contract, { symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'LMT', limitPrice: far });
+    const [orderId] = await harness.broker.allocateOrderIds(1);
+    const before = harness.broker.storeCommits;
+    const placed = harness.broker.placeOrder({ ids: { orderId: orderId as string }, contract, spec: OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' }), accountId, orderRef: 'test-fold' });
+    const cancelled = await harness.broker.cancelOrder(resting.orderId);
+    expect(cancelled.status).toBe('CANCELLED');
+    expect(harness.broker.storeCommits - before).toBe(2);
+    expect((await placed).status).toBe('FILLED');
+  });
+
+  it('a shared commit that fails when memory cannot be reloaded either refuses its orders and disconnects; a reconnect loads the file', async () => {
+    const { harness, contract } = await connectedWithAapl();
+    const accountId = harness.broker.accounts()[0] ?? 'DU1234567';
+    const spec = OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
+    const positionsBefore = await harness.broker.getPositions(accountId);
+    vi.spyOn(SimStore.prototype as unknown as { writePendingMeta: () => void }, 'writePendingMeta').mockImplementationOnce(() => {
+      throw new Error('disk I/O error');
+    });
+    vi.spyOn(SimStore.prototype, 'loadAccount').mockImplementationOnce(() => {
+      throw new Error('disk I/O error');
+    });
+    const states: string[] = [];
+    harness.broker.on('connection', (c) => states.push(c.state));
+    const ids = await harness.broker.allocateOrderIds(2);
+    const placed = await Promise.allSettled(ids.map((orderId) => harness.broker.placeOrder({ ids: { orderId }, contract, spec, accountId, orderRef: `test-${orderId}` })));
+    expect(placed.map((p) => p.status)).toEqual(['rejected', 'rejected']);
+    await turns(2);
+    expect(harness.broker.status().state).toBe('disconnected');
+    expect(states).toEqual(['disconnected']);
+    await harness.broker.connect();
+    expect(await harness.broker.getPositions(accountId)).toEqual(positionsBefore);
   });
 });

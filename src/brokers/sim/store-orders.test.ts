@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SimOrderRecord } from './store.js';
 import { SimStore } from './store.js';
 
@@ -143,5 +143,33 @@ describe('sim.db orders saved in a transaction', () => {
     ).toThrow('the fill failed');
     expect(s.order('1')?.state.status).toBe('SUBMITTED');
     expect(rowsOnDisk()).toEqual([{ order_id: '1', open: 1, status: 'SUBMITTED' }]);
+  });
+
+  it('finds an order stored above the id counter, and reads nothing for an id above every stored or saved one', () => {
+    dir = mkdtempSync(join(tmpdir(), 'sim-orders-'));
+    // An older version placed an id its caller chose without moving the id counter.
+    const older = new SimStore(dir);
+    older.saveOrder(record('5000', 'SUBMITTED'), true);
+    older.close();
+    const s = (store = new SimStore(dir));
+    s.prepareOrderIds();
+    expect(s.peekNextOrderId()).toBe(1);
+    const probe = new Database(':memory:');
+    const get = vi.spyOn(Object.getPrototypeOf(probe.prepare('SELECT 1')) as { get: (...args: unknown[]) => unknown }, 'get');
+    probe.close();
+    try {
+      expect(s.order('5000')?.state.status).toBe('SUBMITTED');
+      expect(s.order('4999')).toBeNull();
+      expect(get).toHaveBeenCalledTimes(2);
+      expect(s.order('5001')).toBeNull();
+      expect(get).toHaveBeenCalledTimes(2);
+      s.saveOrder(record('5001', 'SUBMITTED'), true);
+      expect(s.order('5001')?.state.status).toBe('SUBMITTED');
+      // Not the canonical text of an integer: looked up.
+      expect(s.order('05002')).toBeNull();
+      expect(get).toHaveBeenCalledTimes(4);
+    } finally {
+      get.mockRestore();
+    }
   });
 });

@@ -65,10 +65,14 @@ for (let i = 0; i < 4000; i++) {
     // An OCA group: the first member the market reaches cancels the others (sometimes one fills on arrival).
     const group = `oca-${seedArg}-${i}`;
     const marketable = rnd() < 0.3;
-    for (let k = 0; k < 3; k++) {
-      const limit = marketable && k === 2 ? (action === 'BUY' ? q.ask : q.bid) : cents(near + away * k);
-      await place({ action, orderType: 'LMT', limitPrice: limit, ocaGroup: group });
-    }
+    // Placed in one turn, as the gateway's concurrent orders are: the three share one sim.db transaction
+    // (SimStore.folded), and a marketable third cancels the first two inside it.
+    await Promise.all(
+      [0, 1, 2].map((k) => {
+        const limit = marketable && k === 2 ? (action === 'BUY' ? q.ask : q.bid) : cents(near + away * k);
+        return place({ action, orderType: 'LMT', limitPrice: limit, ocaGroup: group });
+      }),
+    );
   } else {
     // Cancels the oldest entry that has not filled (its waiting exits go with it).
     const open = await broker.getOpenOrders();
