@@ -1,7 +1,8 @@
 /**
  * fillsSince (the daily loss check's fills, read twice per order) answers from
  * the filled versions this connection committed since it last read the table,
- * while no other connection has committed (PRAGMA data_version) (order-history.ts).
+ * while no other connection has committed (PRAGMA data_version), and an
+ * order's versions are parsed once (order-history.ts, parsed-columns.ts).
  * What must hold: the answer is the table's, whoever wrote the rows (another
  * gateway or the CLI on the same file), a transaction rolled back or refused
  * adds nothing, and every answer is the caller's own objects, exactly what a
@@ -9,9 +10,11 @@
  */
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Fill } from '../../models.js';
+import type { Fill, OrderDetail } from '../../models.js';
 import { entry, version } from '../../../testing/audit/samples.js';
 import { useTempSqliteStore } from '../../../testing/audit/temp-store.js';
+import type { HistoryRow } from '../rows.js';
+import { ParsedColumns } from './parsed-columns.js';
 import { openAuditStore, type SqliteAuditStore } from './store.js';
 
 const t = useTempSqliteStore();
@@ -183,5 +186,74 @@ describe('fillsSince', () => {
     const first = await t.store.fillsSince(ACCOUNT, DAY, mark);
     (first.fills[0] as Fill).realizedPnl = 1_000_000;
     expect((await t.store.fillsSince(ACCOUNT, DAY, mark)).fills).toEqual([fill('2', 'x2', 4)]);
+  });
+});
+
+describe('order versions parsed once', () => {
+  /** The order as a connection that has parsed nothing reads it. */
+  const detailFromFile = async (orderId: string): Promise<OrderDetail | null> => {
+    const fresh = openAuditStore({ dataDir: t.dir, synchronous: 'NORMAL' });
+    try {
+      return await fresh.getOrder(orderId);
+    } finally {
+      await fresh.close();
+    }
+  };
+
+  it('a version written is read back without parsing its JSON again, and reads as a fresh connection reads it, key order included', async () => {
+    await t.store.recordOrder(entry({ orderId: '1' }), version('1', 'SUBMITTED'));
+    const { order } = await t.store.recordOrder(entry({ orderId: '1' }), version('1', 'PARTIALLY_FILLED', { fills: [fill('1', 'x1')] }));
+    const parse = vi.spyOn(JSON, 'parse');
+    const read = await t.store.getOrder('1');
+    expect(parse).not.toHaveBeenCalled();
+    parse.mockRestore();
+    const fresh = await detailFromFile('1');
+    expect(read).toEqual(fresh);
+    expect(JSON.stringify(read)).toBe(JSON.stringify(fresh));
+    expect(JSON.stringify(order)).toBe(JSON.stringify(fresh));
+  });
+
+  it('every answer is its caller\'s own objects: changing one changes no later answer', async () => {
+    const { order } = await t.store.recordOrder(entry({ orderId: '1' }), version('1', 'PARTIALLY_FILLED', { fills: [fill('1', 'x1')] }));
+    order.spec.quantity = 999;
+    (order.fills[0] as Fill).price = 1;
+    const read = (await t.store.getOrder('1')) as OrderDetail;
+    expect(read.spec.quantity).toBe(10);
+    expect(read.fills[0]?.price).toBe(190.25);
+    read.spec.symbol = 'X';
+    read.fills.push(fill('1', 'not-written'));
+    const updated = await t.store.updateOrder('1', (current) => {
+      expect(current?.spec.symbol).toBe('AAPL');
+      expect(current?.fills.map((f) => f.execId)).toEqual(['x1']);
+      return null;
+    });
+    expect(updated.written).toBe(false);
+    expect(JSON.stringify(await t.store.getOrder('1'))).toBe(JSON.stringify(await detailFromFile('1')));
+  });
+});
+
+describe('ParsedColumns', () => {
+  const row = (spec: string, fills: string): HistoryRow => ({ spec, fills }) as HistoryRow;
+
+  it('a text with nested values is parsed at every use (a spread copy would share them)', () => {
+    const columns = new ParsedColumns();
+    const r = row('{"symbol":"AAPL","extra":{"a":1}}', '[{"execId":"x","nested":[1]}]');
+    const a = columns.spec(r) as unknown as { extra: { a: number } };
+    const b = columns.spec(r) as unknown as { extra: { a: number } };
+    expect(a).toEqual(b);
+    expect(a.extra).not.toBe(b.extra);
+    const f = columns.fills(r) as unknown as Array<{ nested: number[] }>;
+    expect(f[0]?.nested).not.toBe((columns.fills(r) as unknown as Array<{ nested: number[] }>)[0]?.nested);
+  });
+
+  it("a flat text's copies are equal to JSON.parse of it, key order included (integer-like keys, __proto__, -0)", () => {
+    const columns = new ParsedColumns();
+    const text = '{"b":1,"2":"two","a":null,"1":true,"__proto__":5,"z":-0}';
+    const r = row(text, `[${text}]`);
+    expect(Object.is((columns.spec(r) as unknown as { z: number }).z, -0)).toBe(true);
+    expect(JSON.stringify(columns.spec(r))).toBe(JSON.stringify(JSON.parse(text)));
+    expect(Object.keys(columns.spec(r))).toEqual(Object.keys(JSON.parse(text) as object));
+    expect(Object.getOwnPropertyNames(columns.fills(r)[0])).toEqual(Object.getOwnPropertyNames((JSON.parse(`[${text}]`) as object[])[0]));
+    expect(columns.spec(r)).not.toBe(columns.spec(r));
   });
 });

@@ -10,7 +10,8 @@ import { sqliteCode } from './guard.js';
 import { fromJsonText, normaliseTimestamp } from '../json.js';
 import { clientOrderIdReused, historyRow, isPlacement } from '../row-builders.js';
 import { placedInRange, type PlacedRange, placedRangeSql } from '../placed-range.js';
-import { type HistoryRow, toOrderDetail } from '../rows.js';
+import { type HistoryRow, orderDetailOf, toOrderDetail } from '../rows.js';
+import { ParsedColumns } from './parsed-columns.js';
 import type { OrderListFilter, OrderScope, OrderVersionInput } from '../types.js';
 
 const COLUMNS =
@@ -32,6 +33,7 @@ interface KnownFills {
   rows: HistoryRow[];
 }
 
+const fillTime = (f: Fill): string => normaliseTimestamp(f.time);
 
 const TERMINAL_SQL = [...TERMINAL_STATUSES].map((s) => `'${s}'`).join(', ');
 
@@ -97,6 +99,8 @@ export class OrderHistoryTable {
    * risk check before it, the loss check after its fill), and parsed each row's fills again.
    */
   private readonly knownFills = new Map<string, KnownFills>();
+  /** The spec and fills of kept rows, parsed once (parsed-columns.ts). */
+  private readonly parsed = new ParsedColumns();
   private seenDataVersion = -1;
   private pending: Array<[string, HistoryRow]> | null = null;
   /** committed() ran for the open batch (see endBatch). */
@@ -160,7 +164,13 @@ export class OrderHistoryTable {
       this.pending.push([row.order_id, row]);
       this.pendingLatest.set(row.order_id, row);
     }
-    return toOrderDetail(row);
+    return this.detailOf(row, previous);
+  }
+
+  /** toOrderDetail(row), from the row's parse kept with it (`previous`: the version before, whose parse it may share). */
+  private detailOf(row: HistoryRow, previous?: HistoryRow): OrderDetail {
+    const p = this.parsed.of(row, previous);
+    return orderDetailOf(row, this.parsed.spec(row, p), this.parsed.fills(row, p));
   }
 
   /** The highest placed_seq so far: written in the open transaction, else remembered (if no one else committed since), else read. */
@@ -175,7 +185,7 @@ export class OrderHistoryTable {
 
   get(orderId: string): OrderDetail | null {
     const row = this.latestRow(orderId);
-    return row ? toOrderDetail(row) : null;
+    return row ? this.detailOf(row) : null;
   }
 
   /** The latest version: written in the open transaction, else remembered (if no one else committed since), else read. */
@@ -325,10 +335,7 @@ export class OrderHistoryTable {
     if (read > 0) known.rows.splice(0, read);
     known.from = Math.max(known.from, afterRowId);
     const fills: Fill[] = [];
-    for (const row of known.rows) {
-      if (row.updated_at < fromIso) continue;
-      for (const f of fromJsonText<Fill[]>(row.fills)) if (normaliseTimestamp(f.time) >= fromIso) fills.push(f);
-    }
+    for (const row of known.rows) if (row.updated_at >= fromIso) this.parsed.fillsFrom(row, fromIso, fillTime, fills);
     return { fills, lastRowId };
   }
 
