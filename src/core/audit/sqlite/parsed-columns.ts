@@ -46,23 +46,29 @@ function parseFills(text: string): Flat[] | null {
   return Array.isArray(value) && value.every(isFlat) ? value : null;
 }
 
-export class ParsedColumns {
-  private readonly parsed = new WeakMap<HistoryRow, Parsed>();
+/**
+ * Where a row's parse is kept: on the row itself, under a symbol (JSON, SQLite's named parameters and
+ * the row's hash never see it). A WeakMap would keep it as well, at a cost in every garbage collection
+ * while the rows it keys are alive (its entries are ephemerons).
+ */
+const PARSED = Symbol('parsed columns');
+type Kept = HistoryRow & { [PARSED]?: Parsed };
 
+export class ParsedColumns {
   /**
    * Parses `row`'s columns unless already done. `previous`: the version before it,
    * whose parse is taken for a column with the same text (an order's spec never
    * changes between versions, its fills seldom).
    */
   of(row: HistoryRow, previous?: HistoryRow): Parsed {
-    let p = this.parsed.get(row);
+    let p = (row as Kept)[PARSED];
     if (p !== undefined) return p;
-    const before = previous === undefined ? undefined : this.parsed.get(previous);
+    const before = previous === undefined ? undefined : (previous as Kept)[PARSED];
     p = {
       spec: before !== undefined && previous?.spec === row.spec ? before.spec : parseSpec(row.spec),
       fills: before !== undefined && previous?.fills === row.fills ? before.fills : parseFills(row.fills),
     };
-    this.parsed.set(row, p);
+    (row as Kept)[PARSED] = p;
     return p;
   }
 
