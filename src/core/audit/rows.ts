@@ -108,6 +108,11 @@ export function toAuditEntry(row: AuditRow): AuditEntry {
 }
 
 export function toOrderDetail(row: HistoryRow): OrderDetail {
+  return orderDetailOf(row, fromJsonText<OrderSpecOutput>(row.spec), fromJsonText<Fill[]>(row.fills));
+}
+
+/** toOrderDetail with the row's two JSON columns already parsed (`spec` and `fills` become the detail's own). */
+export function orderDetailOf(row: HistoryRow, spec: OrderSpecOutput, fills: Fill[]): OrderDetail {
   return {
     orderId: row.order_id,
     clientOrderId: row.client_order_id,
@@ -115,13 +120,13 @@ export function toOrderDetail(row: HistoryRow): OrderDetail {
     role: row.role as OrderDetail['role'],
     accountId: row.account_id,
     status: row.status as OrderStatus,
-    spec: fromJsonText<OrderSpecOutput>(row.spec),
+    spec,
     conId: row.con_id,
     filledQuantity: row.filled_quantity,
     remainingQuantity: row.remaining_quantity,
     avgFillPrice: row.avg_fill_price,
     commission: row.commission,
-    fills: fromJsonText<Fill[]>(row.fills),
+    fills,
     statusMessage: row.status_message,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -228,6 +228,39 @@ export function describeStoreContract(backEnd: string, open: OpenStore): void {
         expect(next.lastRowId).toBeGreaterThan(first.lastRowId);
       });
 
+      it("follows the day's fills another handle writes between two reads, and never a refused write's", async () => {
+        const fill = (orderId: string, execId: string): Fill => ({
+          execId,
+          orderId,
+          time: iso(T0 + 1000),
+          side: 'BUY',
+          quantity: 1,
+          price: 190,
+          commission: 1,
+          commissionCurrency: 'USD',
+          realizedPnl: 3,
+          exchange: null,
+        });
+        await store.recordOrder(entry({ orderId: '5' }), version('5', 'PARTIALLY_FILLED', { clientOrderId: 'c-5', fills: [fill('5', 'e1')] }));
+        const first = await store.fillsSince('DU111111', iso(T0), 0);
+        const other = await t.reopen();
+        try {
+          await other.recordOrder(entry({ orderId: '6' }), version('6', 'PARTIALLY_FILLED', { fills: [fill('6', 'o1')] }));
+          await store.recordOrder(entry({ orderId: '5' }), version('5', 'FILLED', { fills: [fill('5', 'e1'), fill('5', 'e2')] }));
+          // Refused (the clientOrderId is taken): its fill was never written.
+          await expect(store.recordOrder(entry({ orderId: '7' }), version('7', 'FILLED', { clientOrderId: 'c-5', fills: [fill('7', 'never')] }))).rejects.toThrow(IdempotencyConflictError);
+          const next = await store.fillsSince('DU111111', iso(T0), first.lastRowId);
+          expect(next.fills.map((f) => f.execId)).toEqual(['o1', 'e1', 'e2']);
+          await other.recordOrder(entry({ orderId: '6' }), version('6', 'FILLED', { fills: [fill('6', 'o1'), fill('6', 'o2')] }));
+          const last = await store.fillsSince('DU111111', iso(T0), next.lastRowId);
+          expect(last.fills.map((f) => f.execId)).toEqual(['o1', 'o2']);
+          expect(last.lastRowId).toBeGreaterThan(next.lastRowId);
+          expect(await store.fillsSince('DU111111', iso(T0), last.lastRowId)).toEqual({ fills: [], lastRowId: last.lastRowId });
+        } finally {
+          await other.close();
+        }
+      });
+
       it('numbers order events by sequence, oldest first, with their kind', async () => {
         await store.recordOrder(entry({ orderId: '6' }), version('6', 'SUBMITTED'));
         await store.recordOrder(entry({ orderId: '6', eventType: 'ORDER_FILLED' }), version('6', 'FILLED'));

@@ -10,7 +10,8 @@ import { sqliteCode } from './guard.js';
 import { fromJsonText, normaliseTimestamp } from '../json.js';
 import { clientOrderIdReused, historyRow, isPlacement } from '../row-builders.js';
 import { placedInRange, type PlacedRange, placedRangeSql } from '../placed-range.js';
-import { type HistoryRow, toOrderDetail } from '../rows.js';
+import { type HistoryRow, orderDetailOf, toOrderDetail } from '../rows.js';
+import { ParsedColumns } from './parsed-columns.js';
 import type { OrderListFilter, OrderScope, OrderVersionInput } from '../types.js';
 
 const COLUMNS =
@@ -18,6 +19,21 @@ const COLUMNS =
 
 /** Orders whose latest version is remembered (a few hundred bytes each). */
 const LATEST_KEPT = 4096;
+/** Filled rows remembered per account for fillsSince (beyond: the account's next read queries the table). */
+const FILLED_KEPT = 4096;
+/** Accounts whose filled rows are remembered. */
+const ACCOUNTS_KEPT = 64;
+
+/**
+ * Every committed version with fills of one account with an id above `from`,
+ * in id order, while no other connection has committed (see fillsSince).
+ */
+interface KnownFills {
+  from: number;
+  rows: HistoryRow[];
+}
+
+const fillTime = (f: Fill): string => normaliseTimestamp(f.time);
 
 const TERMINAL_SQL = [...TERMINAL_STATUSES].map((s) => `'${s}'`).join(', ');
 
@@ -71,8 +87,24 @@ export class OrderHistoryTable {
    * placement read MAX(placed_seq) every time, a statement per order before transmit.
    */
   private placedSeqHigh: number | null = null;
+  /**
+   * MAX(id) of the table, as read or written by this connection since another connection last
+   * committed; null: not known. With `knownFills`, what fillsSince answers from without a statement.
+   */
+  private highRowId: number | null = null;
+  /**
+   * Per account, the filled versions committed since a point, kept under the same rule as `latest`:
+   * set by a read of the table (nothing above its MAX(id) then), added to by this connection's commits.
+   * fillsSince read MAX(id) and the filled rows after the caller's mark on every order, twice (the
+   * risk check before it, the loss check after its fill), and parsed each row's fills again.
+   */
+  private readonly knownFills = new Map<string, KnownFills>();
+  /** The spec and fills of kept rows, parsed once (parsed-columns.ts). */
+  private readonly parsed = new ParsedColumns();
   private seenDataVersion = -1;
   private pending: Array<[string, HistoryRow]> | null = null;
+  /** committed() ran for the open batch (see endBatch). */
+  private batchCommitted = false;
   private pendingLatest = new Map<string, HistoryRow>();
 
   constructor(
@@ -132,7 +164,13 @@ export class OrderHistoryTable {
       this.pending.push([row.order_id, row]);
       this.pendingLatest.set(row.order_id, row);
     }
-    return toOrderDetail(row);
+    return this.detailOf(row, previous);
+  }
+
+  /** toOrderDetail(row), from the row's parse kept with it (`previous`: the version before, whose parse it may share). */
+  private detailOf(row: HistoryRow, previous?: HistoryRow): OrderDetail {
+    const p = this.parsed.of(row, previous);
+    return orderDetailOf(row, this.parsed.spec(row, p), this.parsed.fills(row, p));
   }
 
   /** The highest placed_seq so far: written in the open transaction, else remembered (if no one else committed since), else read. */
@@ -147,7 +185,7 @@ export class OrderHistoryTable {
 
   get(orderId: string): OrderDetail | null {
     const row = this.latestRow(orderId);
-    return row ? toOrderDetail(row) : null;
+    return row ? this.detailOf(row) : null;
   }
 
   /** The latest version: written in the open transaction, else remembered (if no one else committed since), else read. */
@@ -185,9 +223,16 @@ export class OrderHistoryTable {
 
   private checkDataVersion(version: number): void {
     if (version === this.seenDataVersion) return;
+    this.forget();
+    this.seenDataVersion = version;
+  }
+
+  /** Everything remembered of the table goes: the next reads query it. */
+  private forget(): void {
     this.latest.clear();
     this.placedSeqHigh = null;
-    this.seenDataVersion = version;
+    this.highRowId = null;
+    this.knownFills.clear();
   }
 
   /** How many versions the transaction has written (see rollBackTo). */
@@ -202,16 +247,30 @@ export class OrderHistoryTable {
     this.pendingLatest = new Map(this.pending);
   }
 
-  /** The transaction committed: its versions are the latest, and its placements the highest. */
+  /** The transaction committed: its versions are the latest, its placements the highest, its filled versions known. */
   committed(): void {
+    this.batchCommitted = true;
     for (const [, row] of this.pending ?? []) {
       this.remember(row);
       if (row.placed_seq !== null && this.placedSeqHigh !== null) this.placedSeqHigh = Math.max(this.placedSeqHigh, row.placed_seq);
+      // Ids only grow (the chain's next id, taken under the write lock), so each row is the highest so far.
+      if (this.highRowId !== null) this.highRowId = Math.max(this.highRowId, row.id);
+      if (row.fills !== '[]' && row.account_id !== null) {
+        const known = this.knownFills.get(row.account_id);
+        if (known === undefined) continue;
+        known.rows.push(row);
+        // Nobody read this account's fills for a long while: its next read queries the table instead.
+        if (known.rows.length > FILLED_KEPT) this.knownFills.delete(row.account_id);
+      }
     }
   }
 
   /** After COMMIT or ROLLBACK. */
   endBatch(): void {
+    // A transaction that ended without committed(): rolled back, or something threw after its COMMIT. Its rows are in
+    // no memory either way; had it committed, what is remembered would lack them, so nothing remembered is kept.
+    if (this.pending !== null && !this.batchCommitted) this.forget();
+    this.batchCommitted = false;
     this.pending = null;
     this.pendingLatest = new Map();
   }
@@ -242,8 +301,17 @@ export class OrderHistoryTable {
     return placedInRange((fromInclusive ? this.placedFrom : this.placedAfter).get({ from: fromIso, to: toIso }));
   }
 
-  /** Fills at or after `fromIso` on rows after `afterRowId` (each order row repeats its earlier fills: callers dedupe by execId). */
+  /**
+   * Fills at or after `fromIso` on rows after `afterRowId` (each order row repeats its earlier fills: callers dedupe by execId).
+   * Answered from memory when no other connection has committed since this connection last read the account's filled rows
+   * (PRAGMA data_version): the rows it has committed since are all there are. Otherwise read, and remembered from there.
+   */
   fillsSince(accountId: string, fromIso: string, afterRowId: number): { fills: Fill[]; lastRowId: number } {
+    // Inside a write transaction (not on any path today) a read would see its uncommitted rows: no memory used or kept.
+    const outside = this.pending === null;
+    if (outside) this.checkDataVersion(this.dataVersion.get() as number);
+    const known = outside ? this.knownFills.get(accountId) : undefined;
+    if (known !== undefined && this.highRowId !== null && afterRowId >= known.from) return this.knownFillsSince(known, fromIso, afterRowId, this.highRowId);
     const lastRowId = this.maxRowId.get()?.m ?? 0;
     const fills: Fill[] = [];
     const rows = afterRowId === 0 ? this.filledRowsSince.iterate(fromIso, accountId) : this.filledRows.iterate(afterRowId, accountId, fromIso);
@@ -251,6 +319,23 @@ export class OrderHistoryTable {
       if (row.id > lastRowId) continue;
       for (const f of fromJsonText<Fill[]>(row.fills)) if (normaliseTimestamp(f.time) >= fromIso) fills.push(f);
     }
+    if (outside) {
+      // data_version was read before MAX(id): a commit by another connection in between is seen by the next read, which forgets this.
+      this.highRowId = lastRowId;
+      if (!this.knownFills.has(accountId) && this.knownFills.size >= ACCOUNTS_KEPT) this.knownFills.delete(this.knownFills.keys().next().value as string);
+      this.knownFills.set(accountId, { from: lastRowId, rows: [] });
+    }
+    return { fills, lastRowId };
+  }
+
+  private knownFillsSince(known: KnownFills, fromIso: string, afterRowId: number, lastRowId: number): { fills: Fill[]; lastRowId: number } {
+    // Rows up to the caller's mark are not asked for again (the caller's mark only grows): forgotten.
+    let read = 0;
+    while (read < known.rows.length && (known.rows[read] as HistoryRow).id <= afterRowId) read++;
+    if (read > 0) known.rows.splice(0, read);
+    known.from = Math.max(known.from, afterRowId);
+    const fills: Fill[] = [];
+    for (const row of known.rows) if (row.updated_at >= fromIso) this.parsed.fillsFrom(row, fromIso, fillTime, fills);
     return { fills, lastRowId };
   }
 
