@@ -163,6 +163,10 @@ export class OrderHistoryTable {
     if (this.pending) {
       this.pending.push([row.order_id, row]);
       this.pendingLatest.set(row.order_id, row);
+    } else {
+      // Written outside a batch (every store write is one today): no committed() will add it to what fillsSince and
+      // latestRow answer from, so nothing remembered is trusted any more.
+      this.forget();
     }
     return this.detailOf(row, previous);
   }
