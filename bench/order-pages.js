@@ -25,6 +25,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ACCOUNT, entry, turn, version } from './order-samples.js';
+import { counter, countStatements } from './statement-count.js';
 
 const ORDERS = Number(process.env.ORDERS ?? 400);
 const WARM = Number(process.env.WARM ?? 300);
@@ -83,38 +84,11 @@ function walFrames(path) {
   return { pages, commits };
 }
 
-/** Statement executions so far, for every root (the roots share one better-sqlite3 through node_modules). */
-const counter = { n: 0, times: new Map() };
-
-/** Counts better-sqlite3 statement executions (every prepared statement shares one prototype). */
-function countStatements(Database) {
-  const proto = Object.getPrototypeOf(new Database(':memory:').prepare('SELECT 1'));
-  for (const method of ['run', 'get', 'all', 'iterate']) {
-    const original = proto[method];
-    if (original.__counted) continue;
-    const wrapped = function (...args) {
-      counter.n += 1;
-      if (!TIMES) return original.apply(this, args);
-      const t = process.hrtime.bigint();
-      try {
-        return original.apply(this, args);
-      } finally {
-        const k = `${method} ${this.source.replace(/\s+/g, ' ').slice(0, 90)}`;
-        const e = counter.times.get(k) ?? { n: 0, ns: 0n };
-        e.n += 1;
-        e.ns += process.hrtime.bigint() - t;
-        counter.times.set(k, e);
-      }
-    };
-    wrapped.__counted = true;
-    proto[method] = wrapped;
-  }
-}
 
 async function measure(root) {
   const require = createRequire(join(root, 'package.json'));
   const Database = require('better-sqlite3');
-  countStatements(Database);
+  countStatements(Database, { timed: TIMES, textLength: 90 });
   const { openAuditStore } = await import(join(root, 'dist/core/audit/sqlite/store.js'));
   const dir = mkdtempSync(join(tmpdir(), 'ibkr-bench-order-pages-'));
   const audit = openAuditStore({ dataDir: dir, synchronous: 'NORMAL', walCheckpointEveryCommits: 1e9, walCheckpointAtFrames: 1e9, checkpointEvery: { writes: 1e9, ms: 1e12 } });

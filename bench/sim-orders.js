@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { alternate } from './alternating.js';
 
 const SLICE = Number(process.env.SLICE ?? 100);
 const SLICES = Number(process.env.SLICES ?? 24);
@@ -79,21 +80,6 @@ async function simOf(root) {
 const roots = process.argv.slice(2).map((r) => resolve(r));
 if (roots.length !== 2) throw new Error('usage: node bench/sim-orders.js ROOT_A ROOT_B');
 const [a, b] = [await simOf(roots[0]), await simOf(roots[1])];
-const us = { [a.root]: [], [b.root]: [] };
-const ratios = [];
-for (let s = 0; s < SLICES; s++) {
-  const [first, second] = s % 2 === 0 ? [a, b] : [b, a];
-  const x = await first.slice();
-  const y = await second.slice();
-  us[first.root].push(x);
-  us[second.root].push(y);
-  ratios.push(first === b ? x / y : y / x);
-}
-const median = (xs) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
-const mean = (xs) => xs.reduce((x, y) => x + y, 0) / xs.length;
-for (const r of roots) console.log(`${r}: ${mean(us[r]).toFixed(0)} µs CPU per order over all ${SLICES} slices of ${SLICE} (median slice ${median(us[r]).toFixed(0)})`);
-// A young-generation GC (a few ms, on the main thread) lands in whichever slice allocates past the limit, so
-// single slices swing; the ratio of the totals shares those pauses out by allocation, as a gateway would.
-console.log(`B/A: ${(mean(us[roots[1]]) / mean(us[roots[0]])).toFixed(3)} over all slices; per pair of slices median ${median(ratios).toFixed(3)}, range ${Math.min(...ratios).toFixed(3)}-${Math.max(...ratios).toFixed(3)} (POSITIONS=${POSITIONS}, SYMBOLS=${SYMBOLS.join(',')})`);
+await alternate(a, b, SLICES, 'order', `POSITIONS=${POSITIONS}, SYMBOLS=${SYMBOLS.join(',')}`);
 await a.close();
 await b.close();

@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { counter, countStatements } from './statement-count.js';
 
 const ORDERS = Number(process.env.ORDERS ?? 200);
 const WARM = Number(process.env.WARM ?? 100);
@@ -26,30 +27,6 @@ const ACCOUNT = 'DU1234567';
 const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2).map((r) => resolve(r)) : [resolve(new URL('..', import.meta.url).pathname)];
 const cpuNow = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
 
-const counter = { n: 0, times: new Map() };
-function countStatements(Database) {
-  const proto = Object.getPrototypeOf(new Database(':memory:').prepare('SELECT 1'));
-  for (const method of ['run', 'get', 'all', 'iterate']) {
-    const original = proto[method];
-    if (original.__counted) continue;
-    const wrapped = function (...args) {
-      counter.n += 1;
-      if (!TIMES) return original.apply(this, args);
-      const t = process.hrtime.bigint();
-      try {
-        return original.apply(this, args);
-      } finally {
-        const k = `${method} ${this.source.replace(/\s+/g, ' ').slice(0, 100)}`;
-        const e = counter.times.get(k) ?? { n: 0, ns: 0n };
-        e.n += 1;
-        e.ns += process.hrtime.bigint() - t;
-        counter.times.set(k, e);
-      }
-    };
-    wrapped.__counted = true;
-    proto[method] = wrapped;
-  }
-}
 
 function walFrames(path) {
   const buf = readFileSync(path);
@@ -66,7 +43,7 @@ function walFrames(path) {
 async function measure(root) {
   const require = createRequire(join(root, 'package.json'));
   const Database = require('better-sqlite3');
-  countStatements(Database);
+  countStatements(Database, { timed: TIMES, textLength: 100 });
   const dist = (p) => pathToFileURL(join(root, 'dist', p)).href;
   const { createSimBroker } = await import(dist('brokers/sim/index.js'));
   const { OrderSpec } = await import(dist('core/models.js'));
