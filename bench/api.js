@@ -198,9 +198,9 @@ export async function benchApi() {
     const base = `${baseline.url}/`;
     // Warm up (JIT, contract cache) before measuring, each server under the load it is measured with (32
     // connections, not 8), and each row warms its route again right before it (paired()). The stubbed server,
-    // measured last, came out dearer than the real route in 3 of 4 runs (e.g. 51.4 against 48.4 µs a request)
-    // while alternating the two directly, both warm, gave 42 against 45 µs (2026-12-04 20:12); the longer warm-ups
-    // did not settle that (0.775 against 0.718, then 0.711 against 0.731), so read that row with care.
+    // measured last, came out dearer than the real route in every run before these warm-ups (e.g. 51.4 against
+    // 48.4 µs a request) while alternating the two directly, both warm, gave 42 against 45 µs (2026-12-04 20:12);
+    // with them it was dearer in 2 of 3 runs, so read that row with care.
     const WARM_S = Number(process.env.BENCH_API_WARM_SECONDS ?? 3);
     await autocannon({ url: base, connections: CONNECTIONS, duration: 1 });
     await autocannon({ url: `${withHeaders.url}/`, connections: CONNECTIONS, duration: 1 });
