@@ -62,9 +62,6 @@ export interface StoredAccount {
   positions: LedgerPosition[];
 }
 
-const UPSERT_ORDER =
-  'INSERT INTO orders (order_id, open, record, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET open = excluded.open, record = excluded.record, updated_at = excluded.updated_at';
-
 const toDec = (s: string | null | undefined): Decimal => new Decimal(s ?? '0');
 
 interface PositionRow {
@@ -79,6 +76,24 @@ interface PositionRow {
   variation_settled: string | null;
   settled_at: string | null;
 }
+
+/** A table written by multi-row upserts (SimStore.upsertRows): its INSERT head, its row width, its conflict clause. */
+interface MultiRowUpsert {
+  insert: string;
+  width: number;
+  onConflict: string;
+}
+
+const ORDER_ROWS: MultiRowUpsert = {
+  insert: 'INSERT INTO orders (order_id, open, record, updated_at)',
+  width: 4,
+  onConflict: 'ON CONFLICT(order_id) DO UPDATE SET open = excluded.open, record = excluded.record, updated_at = excluded.updated_at',
+};
+
+/** One order row, outside a transaction's pending writes. */
+const UPSERT_ORDER = `${ORDER_ROWS.insert} VALUES (?, ?, ?, ?) ${ORDER_ROWS.onConflict}`;
+
+const META_ROWS: MultiRowUpsert = { insert: 'INSERT INTO meta (key, value)', width: 2, onConflict: 'ON CONFLICT(key) DO UPDATE SET value = excluded.value' };
 
 /**
  * The new orders of one event-loop turn, written in one transaction (SimStore.folded): the callers waiting for
@@ -427,31 +442,14 @@ export class SimStore {
     pending.clear();
   }
 
-  /** The orders saved in this transaction so far go to the table (before COMMIT, and before a read of the table). */
+  /** The orders saved in this transaction so far go to the table, in the order of their last save (before COMMIT, and before a read of the table). */
   private writePendingOrders(): void {
     const pending = this.pendingOrders;
     if (pending === null || pending.size === 0) return;
-    if (pending.size === 1) {
-      for (const [orderId, o] of pending) this.sql(UPSERT_ORDER).run(orderId, o.open, JSON.stringify(o.order), o.order.state.updatedAt);
-      pending.clear();
-      return;
-    }
-    // Several (the orders of a fold): up to 16 rows a statement, in the order of their last save.
     const args: Array<string | number> = [];
     for (const [orderId, o] of pending) args.push(orderId, o.open, JSON.stringify(o.order), o.order.state.updatedAt);
     pending.clear();
-    for (let at = 0; at < args.length; at += 64) {
-      const chunk = args.slice(at, at + 64);
-      const rows = chunk.length / 4;
-      let upsert = this.orderUpserts.get(rows);
-      if (upsert === undefined) {
-        upsert = this.db.prepare(
-          `INSERT INTO orders (order_id, open, record, updated_at) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ')} ON CONFLICT(order_id) DO UPDATE SET open = excluded.open, record = excluded.record, updated_at = excluded.updated_at`,
-        );
-        this.orderUpserts.set(rows, upsert);
-      }
-      upsert.run(...chunk);
-    }
+    this.upsertRows(this.orderUpserts, ORDER_ROWS, args);
   }
 
   /** The meta values set in this transaction so far go to the table, in one statement (before COMMIT, and before SQL on meta). */
@@ -461,14 +459,23 @@ export class SimStore {
     const args: string[] = [];
     for (const [key, value] of pending) args.push(key, value);
     pending.clear();
-    // Rows after the first 16 (none on the order path) go 16 at a time, so the statements stay few.
-    for (let at = 0; at < args.length; at += 32) {
-      const chunk = args.slice(at, at + 32);
-      const rows = chunk.length / 2;
-      let upsert = this.metaUpserts.get(rows);
+    this.upsertRows(this.metaUpserts, META_ROWS, args);
+  }
+
+  /**
+   * Rows (`args`: `table.width` values each, one after another) in multi-row upserts of at most 16 rows, so a fold's
+   * orders or a transaction's meta values cost one statement, not one each; a statement per row count is kept in `cache`.
+   */
+  private upsertRows(cache: Map<number, Database.Statement>, table: MultiRowUpsert, args: Array<string | number>): void {
+    const perStatement = 16 * table.width;
+    for (let at = 0; at < args.length; at += perStatement) {
+      const chunk = args.slice(at, at + perStatement);
+      const rows = chunk.length / table.width;
+      let upsert = cache.get(rows);
       if (upsert === undefined) {
-        upsert = this.db.prepare(`INSERT INTO meta (key, value) VALUES ${Array.from({ length: rows }, () => '(?, ?)').join(', ')} ON CONFLICT(key) DO UPDATE SET value = excluded.value`);
-        this.metaUpserts.set(rows, upsert);
+        const values = Array.from({ length: rows }, () => `(${Array.from({ length: table.width }, () => '?').join(', ')})`).join(', ');
+        upsert = this.db.prepare(`${table.insert} VALUES ${values} ${table.onConflict}`);
+        cache.set(rows, upsert);
       }
       upsert.run(...chunk);
     }
