@@ -20,12 +20,12 @@
 //
 // Environment: ORDERS (default 400), WARM (default 300), BLOCKS (default 0: no CPU comparison),
 // BLOCK (default 50 orders), TIMES=1 (time each statement), NO_KEY=1 (orders without a key).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ACCOUNT, entry, turn, version } from './order-samples.js';
-import { counter, countStatements } from './statement-count.js';
+import { counter, countStatements, walFrames } from './sqlite-probes.js';
 
 const ORDERS = Number(process.env.ORDERS ?? 400);
 const WARM = Number(process.env.WARM ?? 300);
@@ -70,19 +70,6 @@ async function oneOrder(audit, n) {
   await turn();
 }
 let lastFillRow = 0;
-
-/** Page numbers of the WAL's frames, and how many frames ended a commit. */
-function walFrames(path) {
-  const buf = readFileSync(path);
-  const pageSize = buf.readUInt32BE(8);
-  const pages = [];
-  let commits = 0;
-  for (let off = 32; off + 24 + pageSize <= buf.length; off += 24 + pageSize) {
-    pages.push(buf.readUInt32BE(off));
-    if (buf.readUInt32BE(off + 4) !== 0) commits += 1;
-  }
-  return { pages, commits };
-}
 
 
 async function measure(root) {

@@ -11,11 +11,10 @@
 // A and one of B sit under the same machine load; the figure is the ratio of the builds' CPU over all their slices.
 // Environment: SLICE (orders per slice, 100), SLICES (per build, 24), POSITIONS (other stocks held before the run,
 // 0: each valuation then values AAPL alone), SYMBOLS (comma-separated symbols the orders cycle through, AAPL).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { alternate } from './alternating.js';
+import { handClockSim, mainThreadCpuUs } from './hand-clock-sim.js';
 
 const SLICE = Number(process.env.SLICE ?? 100);
 const SLICES = Number(process.env.SLICES ?? 24);
@@ -23,21 +22,9 @@ const POSITIONS = Number(process.env.POSITIONS ?? 0);
 const SYMBOLS = (process.env.SYMBOLS ?? 'AAPL').split(',');
 const HELD = ['MSFT', 'NVDA', 'TSLA', 'AMZN', 'GOOGL', 'META', 'NFLX', 'AMD', 'INTC', 'CSCO', 'ORCL', 'IBM', 'JPM', 'BAC', 'XOM', 'JNJ', 'WMT', 'KO', 'DIS', 'V'];
 const ACCOUNT = 'DU1234567';
-// The main thread's own CPU time in µs (Linux schedstat, nanoseconds): the sim.db checkpoint worker and the
-// GC's helper threads run beside it at moments unrelated to the slice, and process CPU would count them.
-const cpuNow = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
 
 async function simOf(root) {
-  const dist = (p) => pathToFileURL(join(root, 'dist', p)).href;
-  const { createSimBroker } = await import(dist('brokers/sim/index.js'));
-  const { OrderSpec } = await import(dist('core/models.js'));
-  const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-bench-sim-'));
-  // Moved by hand but, like the system clock, without advance notifications: the broker's own one-second
-  // timer and placeOrder catch the market up, as in a gateway (a ManualClock would run the tick work per move).
-  let now = Date.parse('2026-01-05T15:00:00.000Z');
-  const clock = { now: () => now, onAdvance: () => () => undefined, advance: (ms) => (now += ms) };
-  const broker = createSimBroker({ dataDir, seed: 42, session: 'always-open', startingCash: 1e12, clock });
-  await broker.connect();
+  const { broker, OrderSpec, clock, dataDir } = await handClockSim(root, 'sim');
   const contracts = new Map();
   const specs = new Map();
   for (const symbol of new Set([...SYMBOLS, ...HELD.slice(0, POSITIONS)])) {
@@ -66,9 +53,9 @@ async function simOf(root) {
   return {
     root,
     async slice() {
-      const c0 = cpuNow();
+      const c0 = mainThreadCpuUs();
       for (let i = 0; i < SLICE; i++) await order(SYMBOLS[i % SYMBOLS.length]);
-      return (cpuNow() - c0) / SLICE;
+      return (mainThreadCpuUs() - c0) / SLICE;
     },
     async close() {
       await broker.close();

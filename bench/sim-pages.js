@@ -12,12 +12,11 @@
 // PER_TURN=k places k orders in one event-loop turn (their reads first, then the k placements, as the audit group
 // commit releases them under load), so they share one sim.db transaction since SimStore.folded.
 // Environment: ORDERS (default 200, under the checkpoint round), WARM (default 100), TIMES=1, PER_TURN (1).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { counter, countStatements } from './statement-count.js';
+import { counter, countStatements, walFrames } from './sqlite-probes.js';
+import { handClockSim, mainThreadCpuUs } from './hand-clock-sim.js';
 
 const ORDERS = Number(process.env.ORDERS ?? 200);
 const WARM = Number(process.env.WARM ?? 100);
@@ -25,33 +24,13 @@ const TIMES = process.env.TIMES === '1';
 const PER_TURN = Number(process.env.PER_TURN ?? 1);
 const ACCOUNT = 'DU1234567';
 const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2).map((r) => resolve(r)) : [resolve(new URL('..', import.meta.url).pathname)];
-const cpuNow = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
 
-
-function walFrames(path) {
-  const buf = readFileSync(path);
-  const pageSize = buf.readUInt32BE(8);
-  const pages = [];
-  let commits = 0;
-  for (let off = 32; off + 24 + pageSize <= buf.length; off += 24 + pageSize) {
-    pages.push(buf.readUInt32BE(off));
-    if (buf.readUInt32BE(off + 4) !== 0) commits += 1;
-  }
-  return { pages, commits };
-}
 
 async function measure(root) {
   const require = createRequire(join(root, 'package.json'));
   const Database = require('better-sqlite3');
   countStatements(Database, { timed: TIMES, textLength: 100 });
-  const dist = (p) => pathToFileURL(join(root, 'dist', p)).href;
-  const { createSimBroker } = await import(dist('brokers/sim/index.js'));
-  const { OrderSpec } = await import(dist('core/models.js'));
-  const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-bench-sim-pages-'));
-  let now = Date.parse('2026-01-05T15:00:00.000Z');
-  const clock = { now: () => now, onAdvance: () => () => undefined, advance: (ms) => (now += ms) };
-  const broker = createSimBroker({ dataDir, seed: 42, session: 'always-open', startingCash: 1e12, clock });
-  await broker.connect();
+  const { broker, OrderSpec, clock, dataDir } = await handClockSim(root, 'sim-pages');
   // The store, reached through the broker's private fields (plain properties at run time): its checkpoint
   // worker is kept off so that the WAL holds every frame the measured orders wrote.
   const store = broker.sim.store;
@@ -78,9 +57,9 @@ async function measure(root) {
     const statements0 = counter.n;
     const commits0 = store.commits;
     counter.times.clear();
-    const cpu0 = cpuNow();
+    const cpu0 = mainThreadCpuUs();
     for (let i = 0; i < ORDERS / PER_TURN; i++) await order();
-    const cpu = cpuNow() - cpu0;
+    const cpu = mainThreadCpuUs() - cpu0;
     const statements = counter.n - statements0;
     const storeCommits = store.commits - commits0;
     const { pages, commits } = walFrames(`${file}-wal`);

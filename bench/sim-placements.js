@@ -11,26 +11,17 @@
 // turn. Builds take slices of SLICE orders in turn (ABBA), each timed on the main thread alone (schedstat: the
 // checkpoint worker and GC helpers are not counted). Prints mean and median µs per order and B/A.
 // Environment: PER_TURN (8), SLICE (200), SLICES (per build, 20).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { alternate } from './alternating.js';
+import { handClockSim, mainThreadCpuUs } from './hand-clock-sim.js';
 
 const PER_TURN = Number(process.env.PER_TURN ?? 8);
 const SLICE = Number(process.env.SLICE ?? 200);
 const SLICES = Number(process.env.SLICES ?? 20);
-const cpuNow = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
 
 async function simOf(root) {
-  const dist = (p) => pathToFileURL(join(root, 'dist', p)).href;
-  const { createSimBroker } = await import(dist('brokers/sim/index.js'));
-  const { OrderSpec } = await import(dist('core/models.js'));
-  const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-bench-sim-placements-'));
-  let now = Date.parse('2026-01-05T15:00:00.000Z');
-  const clock = { now: () => now, onAdvance: () => () => undefined, advance: (ms) => (now += ms) };
-  const broker = createSimBroker({ dataDir, seed: 42, session: 'always-open', startingCash: 1e12, clock });
-  await broker.connect();
+  const { broker, OrderSpec, clock, dataDir } = await handClockSim(root, 'sim-placements');
   const [contract] = await broker.resolveContracts({ symbol: 'AAPL', securityType: 'STK' });
   const spec = OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
   let id = 1_000_000;
@@ -44,9 +35,9 @@ async function simOf(root) {
   return {
     root,
     async slice() {
-      const c0 = cpuNow();
+      const c0 = mainThreadCpuUs();
       for (let i = 0; i < Math.ceil(SLICE / PER_TURN); i++) await turn();
-      return (cpuNow() - c0) / (Math.ceil(SLICE / PER_TURN) * PER_TURN);
+      return (mainThreadCpuUs() - c0) / (Math.ceil(SLICE / PER_TURN) * PER_TURN);
     },
     async close() {
       await broker.close();
