@@ -107,6 +107,7 @@ export function startChild(kind, env = {}, execArgv = []) {
     child.once('message', (msg) =>
       resolve({
         url: msg.url,
+        pid: child.pid,
         /** { cpuMicros, rss } of the server process (after a full GC when it runs with --expose-gc). */
         usage: () => new Promise((r) => (child.once('message', (m) => r(m.usage)), child.send('usage'))),
         stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))),
