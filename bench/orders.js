@@ -26,13 +26,14 @@
 // bench/run.js which calls benchOrders().
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { LIFTED_LIMITS } from './lifted-limits.js';
+import { counter, countStatements } from './sqlite-probes.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const SECONDS = Number(process.env.BENCH_ORDERS_SECONDS ?? 6);
@@ -58,8 +59,17 @@ async function stampArrivals() {
   return arrivals;
 }
 
+/** A server child's CPU so far and the main-thread wall time its SQLite statements took (countStatements, timed). */
+function usage() {
+  const cpu = process.cpuUsage();
+  let sqlNs = 0n;
+  for (const { ns } of counter.times.values()) sqlNs += ns;
+  return { cpuMicros: cpu.user + cpu.system, sqlMicros: Number(sqlNs / 1000n), statements: counter.n };
+}
+
 /** The child: a gateway whose broker stamps each placeOrder call; reports the stamps on request. */
 async function serve() {
+  countStatements(Database, { timed: true });
   const { createClient, createBroker } = await import('../dist/gateway.js');
   const { startApiServer } = await import('../dist/api/index.js');
   const dataDir = mkdtempSync(join(tmpdir(), 'ibkr-bench-orders-'));
@@ -91,6 +101,7 @@ async function serve() {
   const api = await startApiServer({ client, host: '127.0.0.1', port: 0 });
   process.on('message', (msg) => {
     if (msg === 'stamps') process.send?.({ stamps, arrivals, commits: sim?.storeCommits ?? null });
+    if (msg === 'usage') process.send?.({ usage: usage() });
   });
   // Run by hand (`node --cpu-prof bench/orders.js --serve`): the URL on stdout, for a load generator.
   if (process.send) process.send({ url: api.url });
@@ -108,6 +119,7 @@ async function serve() {
 
 /** The child for the floor: POST body parsed, one durable group-committed row, then the answer. Stamps each commit's end as the gateway stamps transmit. */
 async function serveFloor() {
+  countStatements(Database, { timed: true });
   const { default: Fastify } = await import('fastify');
   const stamps = {};
   const arrivals = await stampArrivals();
@@ -137,6 +149,7 @@ async function serveFloor() {
   app.post('/api/orders/place', async (request) => ({ orderId: String(await append(request.body, request.headers['x-bench-id'])), status: 'SUBMITTED' }));
   process.on('message', (msg) => {
     if (msg === 'stamps') process.send?.({ stamps, arrivals, commits: null });
+    if (msg === 'usage') process.send?.({ usage: usage() });
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   process.send?.({ url: `http://127.0.0.1:${app.server.address().port}` });
@@ -156,6 +169,7 @@ function startGateway(mode = '--serve') {
       resolve({
         url: msg.url,
         report: () => new Promise((r) => (child.once('message', r), child.send('stamps'))),
+        usage: () => new Promise((r) => (child.once('message', (m) => r(m.usage)), child.send('usage'))),
         stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))),
       }),
     );
@@ -223,6 +237,26 @@ async function groupCommitted(dir, ms, inFlight) {
   return { perSecond, meanBatch: stats.writes / Math.max(1, stats.batches) };
 }
 
+/**
+ * One load of `connections` clients on `server` for `seconds`, with what each answered request cost: the server's
+ * process CPU, its SQLite statements' main-thread wall time and count, and this process's CPU (the load generator's).
+ */
+async function measuredLoad(server, seconds, headers) {
+  const before = await server.usage();
+  const own = process.cpuUsage();
+  const r = await autocannon({ url: `${server.url}/api/orders/place`, connections: CONNECTIONS, duration: seconds, method: 'POST', headers, body: JSON.stringify(ORDER) });
+  const load = process.cpuUsage(own);
+  const after = await server.usage();
+  const n = Math.max(1, r.requests.total);
+  return {
+    r,
+    serverCpuUs: (after.cpuMicros - before.cpuMicros) / n,
+    sqlUs: (after.sqlMicros - before.sqlMicros) / n,
+    statements: (after.statements - before.statements) / n,
+    loadCpuUs: (load.user + load.system) / n,
+  };
+}
+
 /** Orders at a steady `rate`/s for `seconds`; returns the send stamps by clientOrderId and the HTTP latencies. */
 async function steady(url, rate, seconds) {
   const sent = {};
@@ -276,13 +310,18 @@ export async function benchOrders() {
     const raw = [];
     const group = [];
     const floors = [];
+    const floorCosts = [];
+    const restCosts = [];
     for (let s = 0; s < slices; s++) {
-      const f = await autocannon({ url: `${floor.url}/api/orders/place`, connections: CONNECTIONS, duration: SECONDS / slices, method: 'POST', headers: auth, body: JSON.stringify(ORDER) });
-      floors.push(f.requests.average);
+      const f = await measuredLoad(floor, SECONDS / slices, auth);
+      floors.push(f.r.requests.average);
+      floorCosts.push(f);
       raw.push(rawDurableInserts(dir, 700));
       group.push(await groupCommitted(join(dir, `g${s}`), 700, CONNECTIONS));
-      const r = await autocannon({ url: `${gateway.url}/api/orders/place`, connections: CONNECTIONS, duration: SECONDS / slices, method: 'POST', headers: auth, body: JSON.stringify(ORDER) });
+      const g = await measuredLoad(gateway, SECONDS / slices, auth);
+      const r = g.r;
       rest.push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, bad: r.non2xx + r.errors + r.timeouts });
+      restCosts.push(g);
     }
     const { commits: commitsAfter } = await gateway.report();
     const med = (xs) => percentile(xs, 50);
@@ -292,6 +331,14 @@ export async function benchOrders() {
     const groupPs = med(group.map((g) => g.perSecond));
     const floorPs = med(floors);
     const bad = rest.reduce((n, r) => n + r.bad, 0);
+    const cost = (costs, key) => med(costs.map((c) => c[key]));
+    // CPU µs per order that 5,000 orders/s leaves on this machine, the load generator's included.
+    const budgetUs = (availableParallelism() * 1e6) / 5000;
+    // The least of each part over the slices: other load on the machine only ever adds (the SQLite times are wall time).
+    const least = (costs, key) => Math.min(...costs.map((c) => c[key]));
+    const floorOwnUs = least(floorCosts.map((c) => ({ own: c.serverCpuUs - c.sqlUs })), 'own');
+    const loadUs = Math.min(least(floorCosts, 'loadCpuUs'), least(restCosts, 'loadCpuUs'));
+    const leastUs = floorOwnUs + least(restCosts, 'sqlUs') + loadUs;
     return [
       {
         name: 'orders: durable orders/s via REST, 32 clients',
@@ -306,6 +353,20 @@ export async function benchOrders() {
         value: floorPs,
         unit: 'orders/s',
         note: `bare Fastify parses the same body, one WAL row at synchronous=FULL per request (a turn's requests share a commit), answers after it; 32 clients, same run: what 5,000/s is measured against`,
+      },
+      {
+        name: 'orders: CPU per order via REST, 32 clients',
+        value: cost(restCosts, 'serverCpuUs'),
+        unit: 'us',
+        baseline: `floor ${cost(floorCosts, 'serverCpuUs').toFixed(0)} us`,
+        note: `the gateway's process CPU per order; its SQLite statements ${cost(restCosts, 'sqlUs').toFixed(0)} us of main-thread wall time (${cost(restCosts, 'statements').toFixed(1)} statements) per order, the floor's ${cost(floorCosts, 'sqlUs').toFixed(0)} us (${cost(floorCosts, 'statements').toFixed(1)}); the load generator ${cost(restCosts, 'loadCpuUs').toFixed(0)} us per order, ${cost(floorCosts, 'loadCpuUs').toFixed(0)} us per floor request`,
+      },
+      {
+        name: 'orders: least CPU per order here vs the 5,000/s budget',
+        value: leastUs,
+        unit: 'us',
+        baseline: `budget ${budgetUs.toFixed(0)} us`,
+        note: `the least over the slices of: the floor server's CPU per request without its SQLite (${floorOwnUs.toFixed(0)} us) + the gateway's SQLite statements per order (${least(restCosts, 'sqlUs').toFixed(0)} us) + the load generator per request (${loadUs.toFixed(0)} us); the budget is ${availableParallelism()} cores' second shared by 5,000 orders. Above it, 5,000/s is out of reach on this machine for an order that writes what this one writes, whatever else the gateway skipped`,
       },
       {
         name: 'orders: audit appends/s, 32 in flight (group commit)',
