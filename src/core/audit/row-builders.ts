@@ -105,6 +105,17 @@ function sealed<R extends { hash: string }>(chain: 'audit_log' | 'order_history'
   return row;
 }
 
+/** The last user context written and its text: every row of a request (three per order) has the same caller. */
+let lastCaller: { interface: string; apiKeyName: string | null | undefined; text: string } | null = null;
+
+function userContextText(user: AuditAppend['userContext']): string {
+  if (lastCaller !== null && lastCaller.interface === user.interface && lastCaller.apiKeyName === user.apiKeyName) return lastCaller.text;
+  // In sorted key order, as canonicalJson writes it (and so without a copy).
+  const text = toJsonText({ apiKeyName: user.apiKeyName, interface: user.interface });
+  lastCaller = { interface: user.interface, apiKeyName: user.apiKeyName, text };
+  return text;
+}
+
 export function auditRow(entry: AuditAppend, link: ChainLink, now: string, sealer: Sealer): AuditRow {
   return sealed<AuditRow>(
     'audit_log',
@@ -114,7 +125,7 @@ export function auditRow(entry: AuditAppend, link: ChainLink, now: string, seale
       timestamp: normaliseTimestamp(entry.timestamp ?? now),
       event_type: entry.eventType,
       event_data: toJsonText(entry.eventData),
-      user_context: toJsonText({ interface: entry.userContext.interface, apiKeyName: entry.userContext.apiKeyName }),
+      user_context: userContextText(entry.userContext),
       account_id: entry.accountId,
       order_id: entry.orderId,
       symbol: symbolOf(entry.eventData),
