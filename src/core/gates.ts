@@ -72,16 +72,18 @@ export function evaluateGates(input: GateInput): GateDecision {
   const fileExists = input.fileExists ?? isRegularFile;
   const overridePresent = config.liveOverrideFile !== null && fileExists(config.liveOverrideFile);
   const kind = accountKind(accountId);
+  // In sorted key order: it is the config_snapshot of each order's ORDER_SUBMITTED row, whose canonical JSON then
+  // writes it as it is rather than a sorted copy (hashing.ts).
   const snapshot: ConfigSnapshot = {
-    broker: config.broker,
-    tradingMode: config.tradingMode,
-    ordersEnabled: config.ordersEnabled,
-    liveOverrideFile: config.liveOverrideFile,
-    liveOverridePresent: overridePresent,
-    killSwitchEngaged: killSwitch.engaged,
     accountId,
     accountKind: kind,
+    broker: config.broker,
     brokerState,
+    killSwitchEngaged: killSwitch.engaged,
+    liveOverrideFile: config.liveOverrideFile,
+    liveOverridePresent: overridePresent,
+    ordersEnabled: config.ordersEnabled,
+    tradingMode: config.tradingMode,
   };
   const decide = (outcome: GateOutcome, code: GateBlockCode | null, reason: string, warning: string | null = null): GateDecision => ({
     outcome,

@@ -56,6 +56,39 @@ describe('canonicalJson', () => {
     );
   });
 
+  it('matches the sorted copy for values already in sorted key order, wholly or in part, which it writes without copying', () => {
+    const key = fc.oneof(fc.stringMatching(/^(?:[aAbé_0-9]|😀){0,4}$/u), fc.constantFrom('10', '9', '01', 'toString', '__proto__', 'toJSON'));
+    const inOrder = (d: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(d).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const { tree } = fc.letrec((tie) => ({
+      tree: fc.oneof(
+        { depthSize: 'small' },
+        fc.jsonValue({ maxDepth: 0 }),
+        fc.constant(undefined),
+        fc.constant(new Date(0)),
+        fc.constant(() => 1),
+        fc.array(tie('tree'), { maxLength: 4 }),
+        fc.tuple(fc.dictionary(key, tie('tree'), { maxKeys: 8 }), fc.boolean()).map(([d, sorted]) => (sorted ? inOrder(d) : d)),
+      ),
+    }));
+    fc.assert(
+      fc.property(tree, (value) => {
+        expect(canonicalJson(value)).toBe(reference(value));
+      }),
+      { numRuns: 1000, seed: 18 },
+    );
+  });
+
+  it('writes a sorted object the way its sorted copy was written: own __proto__ and toJSON keys, a member changed deep down, holes', () => {
+    const parsed = JSON.parse('{"__proto__":{"b":1,"a":2},"a":1}') as unknown;
+    const withToJson = { a: 1, toJSON(this: Record<string, unknown>) { return Object.keys(this).length; } };
+    const holes: unknown[] = [1];
+    holes[2] = 3;
+    const deep = { a: { b: [{ d: 1, c: 2 }, { e: 3 }], c: undefined }, b: holes, c: { f: () => 1, g: Symbol('s') } };
+    for (const v of [parsed, withToJson, deep, [deep, [deep]], Object.assign(Object.create(null) as object, { a: { c: 1, b: 2 }, b: 1 })]) expect(canonicalJson(v)).toBe(reference(v));
+    expect(canonicalJson(deep)).toBe('{"a":{"b":[{"c":2,"d":1},{"e":3}]},"b":[1,null,3],"c":{}}');
+    expect(JSON.stringify(deep.a.b[0])).toBe('{"d":1,"c":2}');
+  });
+
   it('sorts objects with more keys than the insertion sort takes exactly as small ones', () => {
     const wide = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${(i * 37) % 60}`, i]));
     expect(canonicalJson(wide)).toBe(reference(wide));

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { OrderIdInUseError } from '../errors.js';
 import { entry, version } from '../../testing/audit/samples.js';
-import { columnsOf, type Row, Sealer } from './chain.js';
+import { columnsOf, type Row, Sealer, type SortedColumns } from './chain.js';
 import { keyFromText } from './key.js';
 import { AUDIT_COLUMNS, auditRow, checkedStateValue, HISTORY_COLUMNS, historyRow, STATE_COLUMNS, stateLogRow } from './row-builders.js';
 import type { HistoryRow } from './rows.js';
@@ -91,5 +91,30 @@ describe('the column lists rows are sealed over', () => {
     expect(() => columnsOf(['id', '10'])).toThrow(/would not hold in sorted order/);
     expect(() => columnsOf(['id', '__proto__'])).toThrow(/would not hold in sorted order/);
     expect(columnsOf(['b', 'a']).keys).toEqual(['"a":', '"b":']);
+  });
+
+  it('refuse a row literal that misorders, misses, adds or misreads a hashed column (its rows would not verify)', () => {
+    type R = { a: string; b: string | null; hash: string };
+    const columns: Array<keyof R> = ['b', 'a', 'hash'];
+    expect(columnsOf<R>(columns, (r) => ({ a: r.a, b: r.b ?? undefined })).content).toBeDefined();
+    expect(() => columnsOf<R>(columns, (r) => ({ b: r.b ?? undefined, a: r.a }))).toThrow(/not its hashed columns in sorted order/);
+    expect(() => columnsOf<R>(columns, (r) => ({ a: r.a }))).toThrow(/not its hashed columns in sorted order/);
+    expect(() => columnsOf<R>(columns, (r) => ({ a: r.a, b: r.b ?? undefined, hash: r.hash }))).toThrow(/not its hashed columns in sorted order/);
+    expect(() => columnsOf<R>(columns, (r) => ({ a: r.a, b: r.a }))).toThrow(/not its hashed columns in sorted order/);
+  });
+
+  it('give the text of the general path, a null column left out, through each builder literal', () => {
+    const rows: Array<['audit_log' | 'order_history' | 'state_log', { hash: string }, SortedColumns]> = [
+      ['audit_log', auditRow(entry({ configSnapshot: null }), link(1), NOW, sealer), AUDIT_COLUMNS],
+      ['order_history', historyRow(version('7', 'SUBMITTED', { placement }), undefined, link(3), 11, NOW, 42, sealer), HISTORY_COLUMNS],
+      ['state_log', stateLogRow({ kind: 'idempotency', scope: 'place', key: 'k1', change: 'released' }, link(4), NOW, null, sealer), STATE_COLUMNS],
+    ];
+    for (const [chain, row, columns] of rows) {
+      expect(Object.values(row)).toContain(null);
+      const { hash: _hash, ...rest } = row;
+      expect(columns.content).toBeDefined();
+      expect(sealer.row(chain, rest as unknown as Row, columns)).toBe(sealer.row(chain, rest as unknown as Row));
+      expect(sealer.row(chain, rest as unknown as Row, columns)).toBe(row.hash);
+    }
   });
 });

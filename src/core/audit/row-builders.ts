@@ -24,18 +24,76 @@ function symbolOf(data: Record<string, unknown>): string | null {
   return pick(data.symbol) ?? pick(field(data.spec, 'symbol')) ?? pick(field(field(data.order, 'spec'), 'symbol')) ?? pick(field(field(data.result, 'spec'), 'symbol'));
 }
 
-/** Every column of each chained table, as its builder below sets them (row-builders.test.ts holds the builders to these). */
-export const AUDIT_COLUMNS = columnsOf([
-  'id', 'correlation_id', 'timestamp', 'event_type', 'event_data', 'user_context', 'account_id', 'order_id', 'symbol', 'config_snapshot', 'prev_hash', 'hash',
-] satisfies Array<keyof AuditRow>);
-export const HISTORY_COLUMNS = columnsOf([
-  'id', 'order_id', 'version', 'client_order_id', 'parent_order_id', 'role', 'account_id', 'con_id', 'symbol', 'status', 'spec', 'filled_quantity',
-  'remaining_quantity', 'avg_fill_price', 'commission', 'fills', 'status_message', 'correlation_id', 'created_at', 'updated_at', 'audit_id', 'prev_hash',
-  'hash', 'broker_identity', 'placed_seq', 'risk_key',
-] satisfies Array<keyof HistoryRow>);
-export const STATE_COLUMNS = columnsOf([
-  'id', 'timestamp', 'correlation_id', 'kind', 'name', 'key', 'change', 'owner', 'request_hash', 'value', 'prev_hash', 'hash',
-] satisfies Array<keyof StateLogRow>);
+/**
+ * Every column of each chained table, as its builder below sets them (row-builders.test.ts holds the builders to these),
+ * and each row's hashed columns as one literal in sorted order (columnsOf says why, and checks each at load).
+ */
+export const AUDIT_COLUMNS = columnsOf<AuditRow>(
+  ['id', 'correlation_id', 'timestamp', 'event_type', 'event_data', 'user_context', 'account_id', 'order_id', 'symbol', 'config_snapshot', 'prev_hash', 'hash'],
+  (r) => ({
+    account_id: r.account_id ?? undefined,
+    config_snapshot: r.config_snapshot ?? undefined,
+    correlation_id: r.correlation_id,
+    event_data: r.event_data,
+    event_type: r.event_type,
+    id: r.id,
+    order_id: r.order_id ?? undefined,
+    prev_hash: r.prev_hash,
+    symbol: r.symbol ?? undefined,
+    timestamp: r.timestamp,
+    user_context: r.user_context,
+  }),
+);
+export const HISTORY_COLUMNS = columnsOf<HistoryRow>(
+  [
+    'id', 'order_id', 'version', 'client_order_id', 'parent_order_id', 'role', 'account_id', 'con_id', 'symbol', 'status', 'spec', 'filled_quantity',
+    'remaining_quantity', 'avg_fill_price', 'commission', 'fills', 'status_message', 'correlation_id', 'created_at', 'updated_at', 'audit_id', 'prev_hash',
+    'hash', 'broker_identity', 'placed_seq', 'risk_key',
+  ],
+  (r) => ({
+    account_id: r.account_id ?? undefined,
+    audit_id: r.audit_id,
+    avg_fill_price: r.avg_fill_price ?? undefined,
+    broker_identity: r.broker_identity ?? undefined,
+    client_order_id: r.client_order_id ?? undefined,
+    commission: r.commission ?? undefined,
+    con_id: r.con_id ?? undefined,
+    correlation_id: r.correlation_id,
+    created_at: r.created_at,
+    filled_quantity: r.filled_quantity,
+    fills: r.fills,
+    id: r.id,
+    order_id: r.order_id,
+    parent_order_id: r.parent_order_id ?? undefined,
+    placed_seq: r.placed_seq ?? undefined,
+    prev_hash: r.prev_hash,
+    remaining_quantity: r.remaining_quantity,
+    risk_key: r.risk_key ?? undefined,
+    role: r.role,
+    spec: r.spec,
+    status: r.status,
+    status_message: r.status_message ?? undefined,
+    symbol: r.symbol,
+    updated_at: r.updated_at,
+    version: r.version,
+  }),
+);
+export const STATE_COLUMNS = columnsOf<StateLogRow>(
+  ['id', 'timestamp', 'correlation_id', 'kind', 'name', 'key', 'change', 'owner', 'request_hash', 'value', 'prev_hash', 'hash'],
+  (r) => ({
+    change: r.change,
+    correlation_id: r.correlation_id ?? undefined,
+    id: r.id,
+    key: r.key,
+    kind: r.kind,
+    name: r.name,
+    owner: r.owner ?? undefined,
+    prev_hash: r.prev_hash,
+    request_hash: r.request_hash ?? undefined,
+    timestamp: r.timestamp,
+    value: r.value ?? undefined,
+  }),
+);
 
 /**
  * Seals a row built with `hash: ''` in place: the hash covers every column but hash (chain.ts), so the row
@@ -47,6 +105,17 @@ function sealed<R extends { hash: string }>(chain: 'audit_log' | 'order_history'
   return row;
 }
 
+/** The last user context written and its text: every row of a request (three per order) has the same caller. */
+let lastCaller: { interface: string; apiKeyName: string | null | undefined; text: string } | null = null;
+
+function userContextText(user: AuditAppend['userContext']): string {
+  if (lastCaller !== null && lastCaller.interface === user.interface && lastCaller.apiKeyName === user.apiKeyName) return lastCaller.text;
+  // In sorted key order, as canonicalJson writes it (and so without a copy).
+  const text = toJsonText({ apiKeyName: user.apiKeyName, interface: user.interface });
+  lastCaller = { interface: user.interface, apiKeyName: user.apiKeyName, text };
+  return text;
+}
+
 export function auditRow(entry: AuditAppend, link: ChainLink, now: string, sealer: Sealer): AuditRow {
   return sealed<AuditRow>(
     'audit_log',
@@ -56,7 +125,7 @@ export function auditRow(entry: AuditAppend, link: ChainLink, now: string, seale
       timestamp: normaliseTimestamp(entry.timestamp ?? now),
       event_type: entry.eventType,
       event_data: toJsonText(entry.eventData),
-      user_context: toJsonText({ interface: entry.userContext.interface, apiKeyName: entry.userContext.apiKeyName }),
+      user_context: userContextText(entry.userContext),
       account_id: entry.accountId,
       order_id: entry.orderId,
       symbol: symbolOf(entry.eventData),

@@ -105,7 +105,7 @@ function nextStateRows(current: OrderDetail, update: StateUpdate, stamp: RowStam
     stamp.correlationId,
   );
   const event = eventOverride ?? EVENT_FOR_STATUS[update.status];
-  return { entry: stampedRow(stamp, event, { status: update.status, previous: current.status, message: update.message, filledQuantity: filled }, refs(current)), version };
+  return { entry: stampedRow(stamp, event, { filledQuantity: filled, message: update.message, previous: current.status, status: update.status }, refs(current)), version };
 }
 
 /** The circuit breaker's count, once per recorded transition, whichever path recorded it (placement answer, event, reconciliation). */

@@ -375,7 +375,8 @@ async function recordNew(ctx: OrderContext, placing: PlaceKey | null, request: O
 function orderRow(ctx: OrderContext, a: Assessment, p: PlannedOrder, status: 'SIMULATED' | 'PENDING_SUBMIT', message: string | null, idempotencyKey: string | null, approvalId?: string): NewOrderRow {
   const isEntry = p.role === 'ENTRY';
   return {
-    entry: auditRow(ctx, status === 'SIMULATED' ? 'ORDER_SIMULATED' : 'ORDER_SUBMITTED', { spec: p.spec, contract: a.contract, role: p.role, referencePrice: a.referencePrice, riskChecks: isEntry ? a.riskChecks : undefined, idempotencyKey, approvalId }, {
+    // The event data in sorted key order, as its canonical JSON writes it (hashing.ts: written as it is, not copied).
+    entry: auditRow(ctx, status === 'SIMULATED' ? 'ORDER_SIMULATED' : 'ORDER_SUBMITTED', { approvalId, contract: a.contract, idempotencyKey, referencePrice: a.referencePrice, riskChecks: isEntry ? a.riskChecks : undefined, role: p.role, spec: p.spec }, {
       accountId: a.accountId,
       orderId: null,
       snapshot: a.gate.snapshot,

@@ -10,12 +10,14 @@ import type { CheckName } from './check-names.js';
 import type { Exposure } from './exposure.js';
 import type { RiskInput } from './types.js';
 
+// Written in sorted key order: an order's checks go into its ORDER_SUBMITTED row, whose canonical JSON then
+// writes them as they are instead of copying each (hashing.ts); the REST responses list them in the schema's order.
 export const check = (name: CheckName, passed: boolean, value: RiskCheck['value'], limit: RiskCheck['limit'], message: string): RiskCheck => ({
+  limit,
+  message,
   name,
   passed,
   value,
-  limit,
-  message,
 });
 
 /** The names an instrument goes by: the order's symbol, the contract's, and its local symbol (e.g. an option's). */
