@@ -232,7 +232,7 @@ class Store implements SqliteAuditStore {
     this.log = new AuditLogTable(db, this.heads);
     this.history = new OrderHistoryTable(db, this.heads, this.dataVersion);
     this.events = new OrderEventsTable(db);
-    this.stateLog = new StateLog(db, this.heads);
+    this.stateLog = new StateLog(db, this.heads, this.dataVersion);
     this.keys = new IdempotencyKeys(db, this.stateLog);
     this.instances = new InstanceTables(db);
     this.exposure = new DeskExposureTable(db);
