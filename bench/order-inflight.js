@@ -4,9 +4,9 @@
 //
 // Each root's SQLite audit store (synchronous FULL, as the gateway opens it) is driven through the
 // calls a REST market order without a key makes, IN_FLIGHT orders at a time (default 32, as
-// bench/orders.js's clients): the rate facts and the day's fills, the durable record before transmit
+// bench/orders.js's clients): the kill switch's state mark, the rate facts and the day's fills, the durable record before transmit
 // (id reservation, audit row, first version), the ACCEPTED and FILLED versions (relaxed, together), the
-// order read back and the day's fills again. With 32 in flight about 16 orders share a transaction.
+// order read back, the day's fills again and the circuit breaker's count (getState). With 32 in flight about 16 orders share a transaction.
 // The roots' stores are open side by side in this process and driven in interleaved blocks of BLOCK
 // orders, the first root rotating, so the machine's other load falls on all of them alike. Prints
 // process CPU per order (the checkpoint worker and the WAL syncs included), writes per batch, and the
@@ -30,6 +30,8 @@ async function oneOrder(s, n) {
   const now = new Date().toISOString();
   const day = `${now.slice(0, 10)}T00:00:00.000Z`;
   const fills = () => audit.fillsSince(ACCOUNT, day, s.lastFillRow).then((r) => (s.lastFillRow = Math.max(s.lastFillRow, r.lastRowId)));
+  // The gates: the kill switch re-reads its rows only when the state mark moved (kill-switch.ts).
+  await audit.stateMark();
   await Promise.all([audit.rateFacts({ minuteFromIso: new Date(Date.now() - 60_000).toISOString(), dayFromIso: day, toIso: now, riskKey: 'risk-key' }), fills()]);
   const out = await audit.recordNewOrders({
     reserve: { count: 1, floor: 0 },
@@ -45,6 +47,8 @@ async function oneOrder(s, n) {
   await Promise.all([audit.updateOrder(orderId, next('ACCEPTED', 'ORDER_ACCEPTED'), RELAXED), audit.updateOrder(orderId, next('FILLED', 'ORDER_FILLED'), RELAXED)]);
   await audit.getOrder(orderId);
   await fills();
+  // The circuit breaker's count after the outcome (risk/engine.ts countOutcome): read, and written only when it changes.
+  await audit.getState('circuitBreaker');
 }
 
 async function drive(s, count) {

@@ -118,6 +118,8 @@ export function storeHistory(audit: AuditStore): StoreHistory {
   // Today's realised P&L is followed incrementally: rows after the last one
   // read, deduplicated by execution id (every version of an order repeats its fills).
   const days = new Map<string, { dayStart: number; lastRowId: number; seen: Set<string>; sum: Decimal }>();
+  // The circuit breaker's count as read under a state mark (rejectionStreak).
+  let streak: { mark: string; count: number } | null = null;
   // The risk day's start as text, kept while the day lasts (it changes once a day).
   let dayText: { ms: number; iso: string } | null = null;
   const isoOfDay = (ms: number): string => {
@@ -145,7 +147,14 @@ export function storeHistory(audit: AuditStore): StoreHistory {
     exposures: () => audit.exposures(),
     accountMessages: (accountId, fromMs, fromInclusive, nowMs) => audit.countAccountMessages(accountId, iso(fromMs), fromInclusive, iso(nowMs)),
     async rejectionStreak() {
-      return (await audit.getState<CircuitBreakerState>(CIRCUIT_BREAKER_STATE))?.consecutiveRejections ?? 0;
+      // Read after every order's outcome: kept, like the kill switch (kill-switch.ts), while the store's state mark
+      // stands (another process's commit and this handle's setState move it; its order rows do not), so an order
+      // costs the mark the order path has read already in that callback instead of a named state's read.
+      const mark = await audit.stateMark();
+      if (streak?.mark === mark) return streak.count;
+      const count = (await audit.getState<CircuitBreakerState>(CIRCUIT_BREAKER_STATE))?.consecutiveRejections ?? 0;
+      streak = { mark, count };
+      return count;
     },
     async setRejectionStreak(count, correlationId) {
       const value: CircuitBreakerState = { consecutiveRejections: count };

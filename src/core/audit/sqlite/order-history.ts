@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import { type Fill, type OrderDetail, TERMINAL_STATUSES } from '../../models.js';
 import type { Sealer } from '../chain.js';
 import type { ChainHeads } from './chain-heads.js';
+import type { DataVersion } from './data-version.js';
 import { sqliteCode } from './guard.js';
 import { fromJsonText, normaliseTimestamp } from '../json.js';
 import { clientOrderIdReused, historyRow, isPlacement } from '../row-builders.js';
@@ -70,7 +71,6 @@ export class OrderHistoryTable {
   private readonly maxRowId: Database.Statement<[], { m: number | null }>;
   private readonly maxNumeric: Database.Statement<[], { m: number | null }>;
   private readonly lists = new Map<string, Database.Statement>();
-  private readonly dataVersion: Database.Statement<[], number>;
   /**
    * The latest version of orders this connection wrote or read lately. An
    * order is read back several times around its transmit (its status, its
@@ -110,6 +110,8 @@ export class OrderHistoryTable {
   constructor(
     private readonly db: Database.Database,
     private readonly heads: ChainHeads,
+    /** The connection's PRAGMA data_version, shared with the store (one read per callback: data-version.ts). */
+    private readonly dataVersion: DataVersion,
   ) {
     this.insert = db.prepare(
       `INSERT INTO order_history (${COLUMNS}) VALUES (@id, @order_id, @version, @client_order_id, @parent_order_id, @role, @account_id, @con_id, @symbol, @status, @spec, @filled_quantity, @remaining_quantity, @avg_fill_price, @commission, @fills, @status_message, @correlation_id, @created_at, @updated_at, @audit_id, @prev_hash, @hash, @broker_identity, @placed_seq, @risk_key)`,
@@ -142,7 +144,6 @@ export class OrderHistoryTable {
     // by row id: neither scans the history. INDEXED BY: a plan that could not use it fails here rather than scanning.
     this.filledRowsSince = db.prepare("SELECT id, fills FROM order_history INDEXED BY order_history_filled WHERE updated_at >= ? AND account_id = ? AND fills <> '[]'");
     this.maxRowId = db.prepare('SELECT MAX(id) AS m FROM order_history');
-    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.maxNumeric = db.prepare(
       "SELECT MAX(CAST(order_id AS INTEGER)) AS m FROM order_history WHERE order_id <> '' AND order_id NOT GLOB '*[^0-9]*'",
     );
@@ -197,7 +198,7 @@ export class OrderHistoryTable {
     if (this.pending) {
       const written = this.pendingLatest.get(orderId);
       if (written) return written;
-    } else this.checkDataVersion(this.dataVersion.get() as number);
+    } else this.checkDataVersion(this.dataVersion.get());
     const known = this.latest.get(orderId);
     if (known) return known;
     // Inside a write transaction this reads what is committed (this transaction's own rows are in pending).
@@ -313,7 +314,7 @@ export class OrderHistoryTable {
   fillsSince(accountId: string, fromIso: string, afterRowId: number): { fills: Fill[]; lastRowId: number } {
     // Inside a write transaction (not on any path today) a read would see its uncommitted rows: no memory used or kept.
     const outside = this.pending === null;
-    if (outside) this.checkDataVersion(this.dataVersion.get() as number);
+    if (outside) this.checkDataVersion(this.dataVersion.get());
     const known = outside ? this.knownFills.get(accountId) : undefined;
     if (known !== undefined && this.highRowId !== null && afterRowId >= known.from) return this.knownFillsSince(known, fromIso, afterRowId, this.highRowId);
     const lastRowId = this.maxRowId.get()?.m ?? 0;

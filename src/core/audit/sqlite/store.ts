@@ -64,6 +64,7 @@ import {
 import { accountModificationsSql, accountPlacementsSql } from '../account-messages.js';
 import { normaliseTimestamp } from '../json.js';
 import { type RateFacts, rateFactsOf, type RateFactsQuery, type RateFactsRow, rateFactsSql } from '../rate-facts.js';
+import { DataVersion } from './data-version.js';
 import { DeskExposureTable } from './desk-exposure.js';
 import { guard, toAuditError } from './guard.js';
 import { GroupCommit, type GroupCommitStats } from './group-commit.js';
@@ -196,7 +197,7 @@ class Store implements SqliteAuditStore {
   private ownCommits = 0;
   /** setState commits by this connection (stateMark): counted once committed, so a reader never caches an older value under the new mark. */
   private ownStateWrites = 0;
-  private readonly dataVersion: Database.Statement<[], number>;
+  private readonly dataVersion: DataVersion;
   private readonly rateFactsRead: Database.Statement<[Record<string, string>], RateFactsRow>;
 
   constructor(
@@ -227,15 +228,15 @@ class Store implements SqliteAuditStore {
     this.heads = new ChainHeads(db);
     this.anchors = new ChainAnchors(db);
     this.anchorCache = this.anchors.all();
+    this.dataVersion = new DataVersion(db);
     this.log = new AuditLogTable(db, this.heads);
-    this.history = new OrderHistoryTable(db, this.heads);
+    this.history = new OrderHistoryTable(db, this.heads, this.dataVersion);
     this.events = new OrderEventsTable(db);
-    this.stateLog = new StateLog(db, this.heads);
+    this.stateLog = new StateLog(db, this.heads, this.dataVersion);
     this.keys = new IdempotencyKeys(db, this.stateLog);
     this.instances = new InstanceTables(db);
     this.exposure = new DeskExposureTable(db);
     this.writeTx = db.transaction((fn: () => unknown) => fn());
-    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     // INDEXED BY: as countModifications (audit-log.ts), the partial index of modifications, never audit_log_event_type.
     this.rateFactsRead = db.prepare(rateFactsSql((name) => `@${name}`, 'audit_log INDEXED BY audit_log_modifications'));
     this.group = new GroupCommit(db, {
@@ -427,8 +428,8 @@ class Store implements SqliteAuditStore {
 
   /** The batch's body inside its transaction: the heads it moved are written once each, before COMMIT. */
   private batchBody<T>(now: string, body: (now: string) => T): T {
-    // Read once inside the transaction: heads and latest versions remembered from this connection's last commit stay valid unless it moved.
-    const version = this.dataVersion.get() as number;
+    // Read afresh once inside the transaction: heads and latest versions remembered from this connection's last commit stay valid unless it moved.
+    const version = this.dataVersion.current();
     this.heads.begin(version);
     this.history.beginBatch(version);
     const result = body(now);
