@@ -7,9 +7,9 @@
  * named state is the table's: after this connection's own change, after
  * another's, and never an uncommitted or rolled-back value.
  */
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { entry, version } from '../../../testing/audit/samples.js';
+import { statementsRun } from '../../../testing/audit/store-probes.js';
 import { useTempSqliteStore } from '../../../testing/audit/temp-store.js';
 import { KillSwitch } from '../../kill-switch.js';
 import { systemClock } from '../../clock.js';
@@ -26,27 +26,6 @@ afterEach(async () => {
 const DAY = '2026-01-05T00:00:00.000Z';
 /** Resolves in a later event-loop callback (after the running one's promise jobs and process.nextTick jobs). */
 const nextCallback = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** The SQL of every statement run while `fn` runs (better-sqlite3's Statement methods, spied on their prototype). */
-async function statementsRun(fn: () => Promise<unknown>): Promise<string[]> {
-  const probe = new Database(':memory:');
-  const proto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<'get' | 'all' | 'iterate' | 'run', (...args: unknown[]) => unknown>;
-  probe.close();
-  const seen: string[] = [];
-  for (const method of ['get', 'all', 'iterate', 'run'] as const) {
-    const original = proto[method];
-    vi.spyOn(proto, method).mockImplementation(function (this: Database.Statement, ...args: unknown[]) {
-      seen.push(this.source);
-      return original.apply(this, args);
-    });
-  }
-  try {
-    await fn();
-  } finally {
-    vi.restoreAllMocks();
-  }
-  return seen;
-}
 
 describe('PRAGMA data_version, once per callback', () => {
   it("answers an order's marks and remembered reads in one callback with one PRAGMA, and a named state with its own and no state_log read", async () => {

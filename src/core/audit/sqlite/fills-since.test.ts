@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Fill, OrderDetail } from '../../models.js';
 import { entry, version } from '../../../testing/audit/samples.js';
+import { statementsRun } from '../../../testing/audit/store-probes.js';
 import { useTempSqliteStore } from '../../../testing/audit/temp-store.js';
 import type { HistoryRow } from '../rows.js';
 import { ParsedColumns } from './parsed-columns.js';
@@ -53,27 +54,6 @@ function fromFile(afterRowId: number, account = ACCOUNT, fromIso = DAY): { fills
       .all(afterRowId, lastRowId, account, fromIso);
     return { fills: rows.flatMap((r) => (JSON.parse(r.fills) as Fill[]).filter((f) => f.time >= fromIso)), lastRowId };
   });
-}
-
-/** The SQL of every statement a store runs while `fn` runs (better-sqlite3's Statement methods, spied on their prototype). */
-async function statementsRun(fn: () => Promise<unknown>): Promise<string[]> {
-  const probe = new Database(':memory:');
-  const proto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<'get' | 'all' | 'iterate' | 'run', (...args: unknown[]) => unknown>;
-  probe.close();
-  const seen: string[] = [];
-  for (const method of ['get', 'all', 'iterate', 'run'] as const) {
-    const original = proto[method];
-    vi.spyOn(proto, method).mockImplementation(function (this: Database.Statement, ...args: unknown[]) {
-      seen.push(this.source);
-      return original.apply(this, args);
-    });
-  }
-  try {
-    await fn();
-  } finally {
-    vi.restoreAllMocks();
-  }
-  return seen;
 }
 
 describe('fillsSince', () => {
