@@ -336,7 +336,7 @@ export async function benchOrders() {
     const budgetUs = (availableParallelism() * 1e6) / 5000;
     // The least of each part over the slices: other load on the machine only ever adds (the SQLite times are wall time).
     const least = (costs, key) => Math.min(...costs.map((c) => c[key]));
-    const floorOwnUs = least(floorCosts.map((c) => ({ own: c.serverCpuUs - c.sqlUs })), 'own');
+    const floorOwnUs = Math.min(...floorCosts.map((c) => c.serverCpuUs - c.sqlUs));
     const loadUs = Math.min(least(floorCosts, 'loadCpuUs'), least(restCosts, 'loadCpuUs'));
     const leastUs = floorOwnUs + least(restCosts, 'sqlUs') + loadUs;
     return [

@@ -14,6 +14,8 @@ export interface TempStore {
   store: SqliteAuditStore;
   /** Runs `fn` on a second, plain connection to the store's file (to read its plan or indexes, or to wind its schema back), closed after. */
   withFile<T>(fn: (db: Database.Database) => T): T;
+  /** Another process's handle on the same file (another gateway, the CLI), closed after the test. */
+  openOther(options?: { busyTimeoutMs?: number }): SqliteAuditStore;
 }
 
 export function useTempSqliteStore(): TempStore {
@@ -28,6 +30,12 @@ export function useTempSqliteStore(): TempStore {
     },
   } as TempStore;
   let cleanup: () => void = () => undefined;
+  let others: SqliteAuditStore[] = [];
+  current.openOther = (options) => {
+    const other = openAuditStore({ dataDir: current.dir, synchronous: 'NORMAL', ...options });
+    others.push(other);
+    return other;
+  };
   beforeEach(() => {
     const temp = tempDir();
     cleanup = temp.cleanup;
@@ -35,6 +43,8 @@ export function useTempSqliteStore(): TempStore {
     current.store = openAuditStore({ dataDir: temp.dir, synchronous: 'NORMAL' });
   });
   afterEach(async () => {
+    for (const other of others) await other.close();
+    others = [];
     await current.store.close();
     cleanup();
   });

@@ -7,21 +7,14 @@
  * named state is the table's: after this connection's own change, after
  * another's, and never an uncommitted or rolled-back value.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { entry, version } from '../../../testing/audit/samples.js';
 import { statementsRun } from '../../../testing/audit/store-probes.js';
 import { useTempSqliteStore } from '../../../testing/audit/temp-store.js';
 import { KillSwitch } from '../../kill-switch.js';
 import { systemClock } from '../../clock.js';
-import { openAuditStore, type SqliteAuditStore } from './store.js';
 
 const t = useTempSqliteStore();
-let other: SqliteAuditStore | null = null;
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await other?.close();
-  other = null;
-});
 
 const DAY = '2026-01-05T00:00:00.000Z';
 /** Resolves in a later event-loop callback (after the running one's promise jobs and process.nextTick jobs). */
@@ -47,7 +40,7 @@ describe('PRAGMA data_version, once per callback', () => {
   });
 
   it('reads it again in the next callback: a commit by another connection between two callbacks is seen at once', async () => {
-    other = openAuditStore({ dataDir: t.dir, synchronous: 'NORMAL' });
+    const other = t.openOther();
     await other.setState('circuitBreaker', { consecutiveRejections: 1 });
     const mark = await t.store.stateMark();
     expect(await t.store.getState('circuitBreaker')).toEqual({ consecutiveRejections: 1 });
@@ -63,7 +56,7 @@ describe('PRAGMA data_version, once per callback', () => {
   it('stops the next order after another process engages the kill switch, though this process read the switch just before', async () => {
     const mine = new KillSwitch(t.store, systemClock);
     expect((await mine.effective('DU111111')).engaged).toBe(false);
-    other = openAuditStore({ dataDir: t.dir, synchronous: 'NORMAL' });
+    const other = t.openOther();
     await new KillSwitch(other, systemClock).set(true, 'from the CLI', null);
     expect(await mine.effective('DU111111')).toMatchObject({ engaged: true, reason: 'from the CLI' });
   });
@@ -71,7 +64,7 @@ describe('PRAGMA data_version, once per callback', () => {
 
 describe('named states from memory', () => {
   it("are the table's after this connection's own change and after another connection's", async () => {
-    other = openAuditStore({ dataDir: t.dir, synchronous: 'NORMAL' });
+    const other = t.openOther();
     expect(await t.store.getState('s')).toBeNull();
     await t.store.setState('s', { n: 1 });
     expect(await t.store.getState('s')).toEqual({ n: 1 });
@@ -83,7 +76,6 @@ describe('named states from memory', () => {
   });
 
   it('check PRAGMA data_version at every read: a change another connection commits right after a read, in the same callback, is read', async () => {
-    other = openAuditStore({ dataDir: t.dir, synchronous: 'NORMAL' });
     await t.store.setState('s', { n: 1 });
     await nextCallback();
     expect(await t.store.getState('s')).toEqual({ n: 1 });

@@ -19,11 +19,8 @@ import { ParsedColumns } from './parsed-columns.js';
 import { openAuditStore, type SqliteAuditStore } from './store.js';
 
 const t = useTempSqliteStore();
-let other: SqliteAuditStore | null = null;
-afterEach(async () => {
+afterEach(() => {
   vi.restoreAllMocks();
-  await other?.close();
-  other = null;
 });
 
 const DAY = '2026-01-05T00:00:00.000Z';
@@ -77,7 +74,7 @@ describe('fillsSince', () => {
   it('fills another connection (another gateway, the CLI) commits between two reads, before and after this connection writes, are read', async () => {
     await filled(t.store, '1', [fill('1', 'x1')]);
     let mark = (await t.store.fillsSince(ACCOUNT, DAY, 0)).lastRowId;
-    other = openAuditStore({ dataDir: t.dir, synchronous: 'NORMAL' });
+    const other = t.openOther();
     // Another connection, then this one: the rows of both, in id order.
     await filled(other, '2', [fill('2', 'y1', 5)]);
     await filled(t.store, '3', [fill('3', 'z1')]);
@@ -138,8 +135,7 @@ describe('fillsSince', () => {
       }),
     ).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
     // A transaction that cannot commit (another connection holds the write lock past the busy timeout).
-    const blocked = openAuditStore({ dataDir: t.dir, synchronous: 'NORMAL', busyTimeoutMs: 20 });
-    other = blocked;
+    const blocked = t.openOther({ busyTimeoutMs: 20 });
     const blockedMark = (await blocked.fillsSince(ACCOUNT, DAY, 0)).lastRowId;
     const holder = new Database(`${t.dir}/audit.db`);
     try {
