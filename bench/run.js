@@ -14,6 +14,7 @@ const suites = [
   ['./start.js', 'benchColdStart'],
   ['./memory.js', 'benchMemory'],
   ['./orders.js', 'benchOrders'],
+  ['./warm-path.js', 'benchWarmPath'],
   ['./tws.js', 'benchTwsOverhead'],
 ];
 
