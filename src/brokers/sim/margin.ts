@@ -70,7 +70,8 @@ export class MarginCheck {
       const { quantity, px, fx, commission, charge } = this.charges(inst, spec, price, t);
       const mark = decimalOf(this.sim.market.touch(inst, t).last);
       const fill = { quantity, price: px, multiplier: decimalOf(inst.contract.multiplier ?? 1), fx, mark, initialRate: decimalOf(inst.margin.initialRate ?? 0.5), commissionInBase: commission.times(charge.rate) };
-      if (stockFillCannotExhaust(this.account.valuation().availableFunds, fill)) return null;
+      // At most the available funds: after the turn's earlier fills, a floor rather than a new valuation (valuation.ts).
+      if (stockFillCannotExhaust(this.account.availableFundsAtMost(), fill)) return null;
     }
     const { before, after, base } = this.project(inst, spec, price, t);
     return buyingPowerProblem(before, after, base);
