@@ -17,6 +17,7 @@ import { effectiveOutsideRth, isMarketable } from './matching.js';
 import { canExecute } from './sessions.js';
 import type { SimState } from './state.js';
 import type { AccountValuer } from './valuation.js';
+import { isoTime } from './iso-time.js';
 
 export class MarginCheck {
   constructor(
@@ -54,7 +55,7 @@ export class MarginCheck {
     const before = this.account.valuation();
     const clone = this.account.ledger.clone();
     clone.applyFill({
-      contract: inst.contract, cls: inst.cls, side: spec.action, quantity, price: px, fxRate: fx, time: new Date(t).toISOString(),
+      contract: inst.contract, cls: inst.cls, side: spec.action, quantity, price: px, fxRate: fx, time: isoTime(t),
       commission, fees: inChargeCurrency(fees, charge, this.prices, t), commissionCurrency: charge.currency, commissionRate: charge.rate,
     });
     return { before, after: clone.valuation(this.account.markOf(t), this.account.rateOf(t)), commission, commissionCurrency: charge.currency, base: this.account.ledger.base };

@@ -21,6 +21,7 @@ import type { SimState } from './state.js';
 import type { SimStore, StoredAccount } from './store.js';
 import { sameMark } from './position-value.js';
 import { copyPnl, copyPositions, copySummary, type PnlMemo, type ReportMemo } from './report-memo.js';
+import { isoTime } from './iso-time.js';
 
 interface DayFills {
   since: string;
@@ -318,7 +319,7 @@ export class AccountValuer {
     this.sim.requireStore();
     this.sim.requireAccount(accountId);
     const v = this.valuation();
-    const timestamp = new Date(this.sim.clock.now()).toISOString();
+    const timestamp = isoTime(this.sim.clock.now());
     const memo = this.summaryMemo;
     if (memo && memo.value === v && memo.accountId === accountId) return copySummary(memo.report, timestamp);
     const summary: AccountSummary = {
@@ -373,7 +374,7 @@ export class AccountValuer {
     // The day starts at New York midnight; its P&L is measured from the previous close for what was held overnight.
     const today = this.fillsSince(store, this.dayStartOf(now), accountId);
     const markAt = this.markOf(now);
-    const timestamp = new Date(now).toISOString();
+    const timestamp = isoTime(now);
     const memo = this.pnlMemo;
     if (memo && this.pnlMemoHolds(memo, v, today, accountId, now, markAt)) return copyPnl(memo.report, timestamp);
     const flatMarks = new Map<number, Mark | null>();
