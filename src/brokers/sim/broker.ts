@@ -44,6 +44,7 @@ import { SimStore, type SimOrderRecord } from './store.js';
 import { loadDepletion } from './own-impact.js';
 import { AccountValuer } from './valuation.js';
 import { storedAccountExecutions } from './account-fills.js';
+import { isoTime } from './iso-time.js';
 
 export type { SimBrokerOptions } from './state.js';
 
@@ -195,7 +196,7 @@ export class SimBroker implements Broker {
       kind: 'sim',
       state: this.sim.connection,
       connected,
-      serverTime: connected ? new Date(this.sim.clock.now()).toISOString() : null,
+      serverTime: connected ? isoTime(this.sim.clock.now()) : null,
       accounts: connected ? [this.sim.accountId] : [],
       marketDataType: 'SIMULATED',
       lastError: this.lastError,

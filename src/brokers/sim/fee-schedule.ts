@@ -10,6 +10,7 @@
  * carries one total), and so does the simulator.
  */
 import { Decimal } from 'decimal.js';
+import { isoTime } from './iso-time.js';
 
 export interface Rate {
   value: string;
@@ -100,7 +101,7 @@ export const SEC_FEE_PERIODS: ReadonlyArray<{ from: string; rate: Rate }> = [
 
 /** The Section 31 fee per USD sold for a sale executed at `atMs`. */
 export function secFeeRate(atMs: number): Decimal {
-  const day = new Date(atMs).toISOString().slice(0, 10);
+  const day = isoTime(atMs).slice(0, 10);
   let current = SEC_FEE_PERIODS[0]?.rate ?? FEES.secFeePerDollarSold;
   for (const period of SEC_FEE_PERIODS) if (period.from <= day) current = period.rate;
   return feeRate(current);

@@ -1,6 +1,7 @@
 /**
  * UTC ISO 8601 text of a millisecond instant, as Date.prototype.toISOString
- * writes it, for the simulator's quotes.
+ * writes it, for the simulator's quotes and the instants an order carries (its
+ * updates, its fills, the account reports' timestamps: several per order).
  *
  * A quote is made for every new millisecond it is asked at, and toISOString
  * (a call into V8's runtime) was the largest cost of making one: ~1.7 µs of

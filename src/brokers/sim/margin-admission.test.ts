@@ -71,6 +71,63 @@ describe('the initial-margin check of an order being placed', () => {
   });
 });
 
+describe('the admission check after the fills of a turn (AccountValuer.availableFundsAtMost)', () => {
+  it('uses a floor never above the available funds, and answers as the full check, over 300 seeded turns', () => {
+    const random = seeded(1818);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
+    const clock = new ManualClock('2026-01-05T15:00:00.000Z');
+    const sim = new SimState({ dataDir: '/nonexistent', seed: 42, session: 'always-open', startingCash: 0, financing: false, clock });
+    const prices = new SimMarketData(sim);
+    let floored = 0;
+    let refused = 0;
+    for (let turn = 0; turn < 300; turn++) {
+      clock.advance(1000 + Math.floor(random() * 5000));
+      const account = new AccountValuer(sim, prices);
+      const ledger = Ledger.fresh(pick([5_000, 25_000, 100_000, 1_000_000]));
+      for (let k = Math.floor(random() * 3); k > 0; k--) {
+        const inst = listed(pick(['AAPL', 'MSFT', 'SPY', 'EUR.USD']));
+        const t = clock.now();
+        const touch = sim.market.touch(inst, t);
+        ledger.applyFill({ contract: inst.contract, cls: inst.cls, side: pick(['BUY', 'SELL'] as const), quantity: new Decimal(inst.cls === 'fx' ? 10_000 : pick([10, 100])), price: new Decimal(inst.cls === 'fx' ? touch.mid : touch.last), fxRate: new Decimal(prices.fxRate(inst.contract.currency, t)), commission: new Decimal(1), time: new Date(t).toISOString() });
+      }
+      account.load({ totals: ledger.totals, positions: ledger.allPositions() });
+      const margin = new MarginCheck(sim, prices, account);
+      account.valuation();
+      // The turn's orders: each checked, then filled (a fill now and then lands in the next second, or is an FX trade).
+      for (let i = 0; i < 8; i++) {
+        if (random() < 0.1) clock.advance(Math.floor(random() * 1500));
+        const t = clock.now();
+        const inst = listed(pick(['AAPL', 'MSFT', 'TSLA', 'SPY', 'AAPL', 'MSFT', 'EUR.USD']));
+        const touch = sim.market.touch(inst, t);
+        const action = pick(['BUY', 'SELL'] as const);
+        const quantity = inst.cls === 'fx' ? 10_000 : pick([1, 10, 100, 1_000, 5_000]);
+        const price = inst.cls === 'fx' ? touch.mid : Number(((action === 'BUY' ? touch.ask : touch.bid) * pick([1, 1, 0.95, 1.05])).toFixed(2));
+        // The same account valued afresh: what the floor must never exceed, and the full check's answer.
+        const fresh = new AccountValuer(sim, prices);
+        fresh.load({ totals: account.ledger.totals, positions: account.ledger.allPositions() });
+        const funds = fresh.valuation().availableFunds;
+        const atMost = account.availableFundsAtMost();
+        expect(atMost.lte(funds), `turn ${turn} order ${i}: ${atMost.toString()} > ${funds.toString()}`).toBe(true);
+        if (!atMost.eq(funds)) floored += 1;
+        if (inst.cls === 'equity') {
+          const spec = { symbol: inst.contract.symbol, securityType: 'STK', action, quantity, orderType: 'LMT', limitPrice: price, timeInForce: 'DAY', outsideRth: false } as OrderSpec;
+          const { before, after, base } = new MarginCheck(sim, prices, fresh).project(inst, spec, price, t);
+          const full = buyingPowerProblem(before, after, base);
+          expect(margin.admissionProblem(inst, spec, price, t), `turn ${turn} order ${i}`).toBe(full);
+          if (full !== null) {
+            refused += 1;
+            continue;
+          }
+        }
+        account.applyFill({ contract: inst.contract, cls: inst.cls, side: action, quantity: new Decimal(quantity), price: new Decimal(price), fxRate: new Decimal(prices.fxRate(inst.contract.currency, t)), commission: new Decimal(pick([1, 1.25, 5])), time: new Date(t).toISOString() });
+      }
+    }
+    // The floor answered for many checks, and orders were refused too.
+    expect(floored).toBeGreaterThan(300);
+    expect(refused).toBeGreaterThan(20);
+  });
+});
+
 describe('stockFillCannotExhaust', () => {
   const d = (n: number): Decimal => new Decimal(n);
   const fill = { quantity: d(100), price: d(101), multiplier: d(1), fx: d(1), mark: d(100), initialRate: d(0.5), commissionInBase: d(1) };

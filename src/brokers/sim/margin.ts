@@ -17,6 +17,7 @@ import { effectiveOutsideRth, isMarketable } from './matching.js';
 import { canExecute } from './sessions.js';
 import type { SimState } from './state.js';
 import type { AccountValuer } from './valuation.js';
+import { isoTime } from './iso-time.js';
 
 export class MarginCheck {
   constructor(
@@ -54,7 +55,7 @@ export class MarginCheck {
     const before = this.account.valuation();
     const clone = this.account.ledger.clone();
     clone.applyFill({
-      contract: inst.contract, cls: inst.cls, side: spec.action, quantity, price: px, fxRate: fx, time: new Date(t).toISOString(),
+      contract: inst.contract, cls: inst.cls, side: spec.action, quantity, price: px, fxRate: fx, time: isoTime(t),
       commission, fees: inChargeCurrency(fees, charge, this.prices, t), commissionCurrency: charge.currency, commissionRate: charge.rate,
     });
     return { before, after: clone.valuation(this.account.markOf(t), this.account.rateOf(t)), commission, commissionCurrency: charge.currency, base: this.account.ledger.base };
@@ -70,7 +71,8 @@ export class MarginCheck {
       const { quantity, px, fx, commission, charge } = this.charges(inst, spec, price, t);
       const mark = decimalOf(this.sim.market.touch(inst, t).last);
       const fill = { quantity, price: px, multiplier: decimalOf(inst.contract.multiplier ?? 1), fx, mark, initialRate: decimalOf(inst.margin.initialRate ?? 0.5), commissionInBase: commission.times(charge.rate) };
-      if (stockFillCannotExhaust(this.account.valuation().availableFunds, fill)) return null;
+      // At most the available funds: after the turn's earlier fills, a floor rather than a new valuation (valuation.ts).
+      if (stockFillCannotExhaust(this.account.availableFundsAtMost(), fill)) return null;
     }
     const { before, after, base } = this.project(inst, spec, price, t);
     return buyingPowerProblem(before, after, base);

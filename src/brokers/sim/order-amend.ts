@@ -24,6 +24,7 @@ import { dayOrderExpiry } from './sessions.js';
 import { cloneState, type SimState } from './state.js';
 import type { SimOrderRecord } from './store.js';
 import { goodTillMs } from './order-timing.js';
+import { isoTime } from './iso-time.js';
 
 /** Fields that identify the order: a modification may not change them (IBKR error 105). */
 const FIXED_FIELDS = ['symbol', 'securityType', 'exchange', 'currency', 'expiry', 'strike', 'right', 'action', 'orderType', 'ocaGroup'] as const;
@@ -71,7 +72,7 @@ export class OrderAmender {
     rec.state.spec = { ...spec };
     rec.state.remainingQuantity = spec.quantity - rec.state.filledQuantity;
     rec.state.message = 'Modified by request';
-    rec.state.updatedAt = new Date(now).toISOString();
+    rec.state.updatedAt = isoTime(now);
     if (!rec.trigger.triggered && priceChanged) {
       rec.trigger = initialTrigger(spec, this.prices.watchPrice(inst, now), inst.contract.minTick);
     } else if (rec.trigger.triggered && spec.limitPrice !== undefined && spec.limitPrice !== old.limitPrice) {

@@ -21,6 +21,7 @@ import type { Settlement } from './settlement.js';
 import { cloneState, type SimState } from './state.js';
 import type { SimOrderRecord, SimStore } from './store.js';
 import { easternLabel, goodAfterMs, goodTillMs, heldMessage, timeConditionProblem } from './order-timing.js';
+import { isoTime } from './iso-time.js';
 
 /** In real sessions, MOC and LOC orders are accepted until ten minutes before the close (15:50 ET), as on NYSE. */
 const MOC_CUTOFF_MS = 10 * 60_000;
@@ -150,7 +151,7 @@ export class OrderBook {
         avgFillPrice: null,
         commission: null,
         message: null,
-        updatedAt: new Date(now).toISOString(),
+        updatedAt: isoTime(now),
       },
       contract,
       placedAt: now,

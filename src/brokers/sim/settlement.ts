@@ -21,6 +21,7 @@ import type { Execution } from './matching.js';
 import { cloneState, type SimState } from './state.js';
 import type { SimOrderRecord } from './store.js';
 import type { AccountValuer } from './valuation.js';
+import { isoTime } from './iso-time.js';
 
 export class Settlement {
   constructor(
@@ -63,7 +64,7 @@ export class Settlement {
     const fees = executionFees({ cls: inst.cls, symbol: inst.contract.symbol, side: spec.action, quantity: qty, valueUsd: valueAfter.minus(valueBefore), commission: brokerCommission, plan, at: t });
     const charge = chargeCurrency(inst, this.prices, this.account.ledger.base, t);
     const commission = inChargeCurrency(brokerCommission.plus(fees.total), charge, this.prices, t);
-    const time = new Date(t).toISOString();
+    const time = isoTime(t);
     const effect = this.account.applyFill({
       contract: inst.contract, cls: inst.cls, side: spec.action, quantity: qty, price, fxRate: fx, time,
       commission, fees: inChargeCurrency(fees.total, charge, this.prices, t), commissionCurrency: charge.currency, commissionRate: charge.rate,
@@ -131,7 +132,7 @@ export class Settlement {
           child.waitingForParent = false;
           child.state.status = 'ACCEPTED';
           child.state.message = null;
-          child.state.updatedAt = new Date(t).toISOString();
+          child.state.updatedAt = isoTime(t);
           this.persist(child, t);
           this.sim.emit('orderStatus', cloneState(child.state));
         } else this.persist(child, t);
@@ -175,7 +176,7 @@ export class Settlement {
     if (TERMINAL_STATUSES.has(rec.state.status)) return;
     rec.state.status = status;
     rec.state.message = message;
-    rec.state.updatedAt = new Date(t).toISOString();
+    rec.state.updatedAt = isoTime(t);
     this.sim.open.delete(rec.state.orderId);
     this.sim.requireStore().saveOrder(rec, false);
     this.sim.emit('orderStatus', cloneState(rec.state));
@@ -199,7 +200,7 @@ export class Settlement {
   }
 
   persist(rec: SimOrderRecord, t: number): void {
-    rec.state.updatedAt = new Date(t).toISOString();
+    rec.state.updatedAt = isoTime(t);
     this.sim.requireStore().saveOrder(rec, !TERMINAL_STATUSES.has(rec.state.status));
   }
 }

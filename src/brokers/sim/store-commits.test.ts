@@ -132,12 +132,17 @@ describe('sim.db commits per order', () => {
     );
     expect(acks.map((a) => a.status)).toEqual(['FILLED', 'FILLED', 'FILLED', 'FILLED']);
     expect(commitsAtAck).toEqual([1, 1, 1, 1]);
-    expect(run.mock.contexts.filter((st) => (st as { source: string }).source.startsWith('INSERT INTO positions'))).toHaveLength(1);
+    const sources = run.mock.contexts.map((st) => (st as { source: string }).source);
+    expect(sources.filter((sql) => sql.startsWith('INSERT INTO positions'))).toHaveLength(1);
+    // An order that fills at once runs no statement of its own: no savepoint, and the four fills in one INSERT at COMMIT.
+    expect(sources.filter((sql) => sql.startsWith('SAVEPOINT'))).toEqual([]);
+    expect(sources.filter((sql) => sql.startsWith('INSERT INTO fills'))).toHaveLength(1);
     run.mockRestore();
     expect(commitsAtFill).toEqual([1, 1, 1, 1]);
     await harness.restart(0);
     const positions = await harness.broker.getPositions(accountId);
     expect(positions.find((p) => p.conId === contract.conId)?.quantity).toBe(4);
+    expect((await harness.broker.getExecutions()).map((f) => f.orderId)).toEqual(ids);
   });
 
   it('a shared commit that fails refuses every order in it, announces none, and leaves memory as the file', async () => {
@@ -194,6 +199,75 @@ describe('sim.db commits per order', () => {
     await harness.restart(0);
     expect(await harness.broker.getPositions(accountId)).toEqual(positions);
     expect((await harness.broker.getAccountSummary(accountId)).totalCash).toEqual(summary.totalCash);
+  });
+
+  it('an order that throws after it ran SQL in a shared transaction is rolled back alone, the earlier orders\' fills kept', async () => {
+    const { harness, contract } = await connectedWithAapl();
+    const accountId = harness.broker.accounts()[0] ?? 'DU1234567';
+    const spec = OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
+    // The second order reads the fills table (which writes the fold's fills so far, its own and the first order's),
+    // then fails: its savepoint, taken at that first statement, undoes the write, and the first order's fill waits
+    // for COMMIT again.
+    const savePosition = SimStore.prototype.savePosition;
+    let calls = 0;
+    vi.spyOn(SimStore.prototype, 'savePosition').mockImplementation(function (this: SimStore, ...args: Parameters<SimStore['savePosition']>) {
+      calls += 1;
+      if (calls === 2) {
+        expect(this.fills().length).toBeGreaterThanOrEqual(2);
+        throw new Error('disk I/O error');
+      }
+      savePosition.apply(this, args);
+    });
+    const ids = await harness.broker.allocateOrderIds(3);
+    const before = harness.broker.storeCommits;
+    const placed = await Promise.allSettled(ids.map((orderId) => harness.broker.placeOrder({ ids: { orderId }, contract, spec, accountId, orderRef: `test-${orderId}` })));
+    expect(placed.map((p) => p.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(harness.broker.storeCommits - before).toBe(1);
+    const positions = await harness.broker.getPositions(accountId);
+    expect(positions.find((p) => p.conId === contract.conId)?.quantity).toBe(2);
+    expect((await harness.broker.getExecutions()).map((f) => f.orderId)).toEqual([ids[0], ids[2]]);
+    await harness.restart(0);
+    expect(await harness.broker.getPositions(accountId)).toEqual(positions);
+    expect((await harness.broker.getExecutions()).map((f) => f.orderId)).toEqual([ids[0], ids[2]]);
+  });
+
+  it('an order whose SQL cannot be rolled back alone takes its whole shared transaction with it: every order in it is refused', async () => {
+    const { harness, contract } = await connectedWithAapl();
+    const accountId = harness.broker.accounts()[0] ?? 'DU1234567';
+    const spec = OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
+    const positionsBefore = await harness.broker.getPositions(accountId);
+    const savePosition = SimStore.prototype.savePosition;
+    let calls = 0;
+    vi.spyOn(SimStore.prototype, 'savePosition').mockImplementation(function (this: SimStore, ...args: Parameters<SimStore['savePosition']>) {
+      calls += 1;
+      if (calls === 2) {
+        this.fills();
+        throw new Error('disk I/O error');
+      }
+      savePosition.apply(this, args);
+    });
+    const probe = new Database(':memory:');
+    const proto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as { run: (...args: unknown[]) => unknown };
+    probe.close();
+    const run = proto.run;
+    vi.spyOn(proto, 'run').mockImplementation(function (this: { source: string }, ...args: unknown[]) {
+      if (this.source.startsWith('ROLLBACK TO')) throw new Error('disk I/O error');
+      return run.apply(this, args);
+    });
+    const fills: Fill[] = [];
+    harness.broker.on('fill', (f) => fills.push(f));
+    const ids = await harness.broker.allocateOrderIds(3);
+    const placed = await Promise.allSettled(ids.map((orderId) => harness.broker.placeOrder({ ids: { orderId }, contract, spec, accountId, orderRef: `test-${orderId}` })));
+    vi.restoreAllMocks();
+    // The third order opened a transaction of its own once the fold was gone.
+    expect(placed.map((p) => p.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+    await turns(3);
+    expect(fills.map((f) => f.orderId)).toEqual([ids[2]]);
+    expect((await harness.broker.getExecutions()).map((f) => f.orderId)).toEqual([ids[2]]);
+    const positions = await harness.broker.getPositions(accountId);
+    expect(positions.find((p) => p.conId === contract.conId)?.quantity).toBe((positionsBefore.find((p) => p.conId === contract.conId)?.quantity ?? 0) + 1);
+    await harness.restart(0);
+    expect(await harness.broker.getPositions(accountId)).toEqual(positions);
   });
 
   it('a cancel in the turn of new orders commits them first, so that what it answers is committed', async () => {

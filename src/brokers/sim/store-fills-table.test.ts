@@ -84,6 +84,16 @@ describe('sim.db fills table', () => {
     expect(s.filledQuantity('10')).toBe(2);
     expect(s.fills({ since: '2026-12-03T15:00:02.000Z', accountId: 'DU1' }).map((f) => f.execId)).toEqual(['0001a2b3.10.01.01', '0001a2b3.10.02.01']);
     expect(() => s.addFill(fill('9', 1, '2026-12-03T15:00:04.000Z'), 1, 'DU1')).toThrow(/UNIQUE/);
+    // Inside a transaction fills wait for its COMMIT: they are read back before it, and a second booking still fails at once.
+    s.transaction(() => {
+      s.addFill(fill('11', 1, '2026-12-03T15:00:05.000Z'), 1, 'DU1');
+      expect(s.filledQuantity('11')).toBe(1);
+      s.addFill(fill('11', 2, '2026-12-03T15:00:06.000Z'), 1, 'DU1');
+      expect(() => s.addFill(fill('11', 2, '2026-12-03T15:00:07.000Z'), 1, 'DU1')).toThrow(/UNIQUE/);
+      expect(s.fills({ orderId: '11' }).map((f) => f.execId)).toEqual(['0001a2b3.11.01.01', '0001a2b3.11.02.01']);
+    });
+    expect(() => s.transaction(() => s.addFill(fill('10', 1, '2026-12-03T15:00:08.000Z'), 1, 'DU1'))).toThrow(/UNIQUE/);
+    expect(s.fills({ orderId: '11' }).map((f) => f.price)).toEqual([101, 102]);
     expect(fillsSchema(dir)).toEqual({
       autoincrement: false,
       indexes: ['fills_order_exec', 'fills_time'],

@@ -95,6 +95,31 @@ const UPSERT_ORDER = `${ORDER_ROWS.insert} VALUES (?, ?, ?, ?) ${ORDER_ROWS.onCo
 
 const META_ROWS: MultiRowUpsert = { insert: 'INSERT INTO meta (key, value)', width: 2, onConflict: 'ON CONFLICT(key) DO UPDATE SET value = excluded.value' };
 
+/** Fills are only ever inserted: a second booking of an execution fails on the (order_id, exec_id) index, as a single INSERT does. */
+const FILL_ROWS: MultiRowUpsert = { insert: 'INSERT INTO fills (exec_id, order_id, con_id, account_id, time, fill)', width: 6, onConflict: '' };
+
+/** A fill booked inside the open transaction, written with the others just before it commits (pendingFills). */
+interface PendingFill {
+  key: string;
+  args: [execId: string, orderId: string, conId: number, accountId: string, time: string, fill: string];
+}
+
+/**
+ * What the open transaction has saved but not yet written, as it was when a savepoint (or a fold member) began:
+ * put back if that part rolls back. The fills are appended to `fills` (never changed in place, and replaced by a
+ * new array when written), so its first `fillCount` entries are the fills saved before.
+ */
+interface PendingSnapshot {
+  orders: Map<string, { open: number; order: SimOrderRecord }>;
+  meta: Map<string, string>;
+  positions: Map<number, LedgerPosition>;
+  fills: PendingFill[];
+  fillCount: number;
+}
+
+/** A fold member's savepoint, taken only once the member reaches SQL (store.ts folded()). */
+const MEMBER_SAVEPOINT = 'sim_fold_member';
+
 /**
  * The new orders of one event-loop turn, written in one transaction (SimStore.folded): the callers waiting for
  * its commit, the events its orders raised (delivered after it), and what puts memory back if it fails.
@@ -151,6 +176,24 @@ export class SimStore {
    * the orders of one turn that share a transaction (folded()) each rewrote the same position row.
    */
   private pendingPositions: Map<number, LedgerPosition> | null = null;
+  /**
+   * Fills booked inside the open transaction, written in booking order in multi-row INSERTs just before it commits
+   * (and before any read of the fills table). Each fill was its own INSERT, and it was the only statement a new
+   * order's placement ran inside a fold, so a placement needed a savepoint of its own only because of it (folded()).
+   * `pendingFillKeys` holds the (order, execution) of every fill booked in this transaction, so that booking one
+   * twice still fails at the second booking, as the unique index made it; a fill already in the table before this
+   * transaction began is refused by the index when the fills are written (failing the transaction, or the fold).
+   */
+  private pendingFills: PendingFill[] | null = null;
+  private pendingFillKeys: Set<string> | null = null;
+  /**
+   * The savepoint of the fold member running now: 'owed' until the member first reaches SQL, then 'taken'; 'none'
+   * outside a member, and for a fold's first member (whose failure abandons the whole fold).
+   */
+  private memberSavepoint: 'none' | 'owed' | 'taken' = 'none';
+  private savepointStatements: { open: Database.Statement; rollback: Database.Statement; release: Database.Statement } | null = null;
+  /** The multi-row fill inserts, by row count. */
+  private readonly fillInserts = new Map<number, Database.Statement>();
   /** The multi-row order upserts, by row count. */
   private readonly orderUpserts = new Map<number, Database.Statement>();
   /** The multi-row meta upserts, by row count. */
@@ -224,19 +267,11 @@ export class SimStore {
     this.db.pragma('temp_store = MEMORY');
     const tx = this.db.transaction((fn: () => unknown) => fn());
     this.tx = (fn) => {
-      const pending = this.pendingOrders === null ? null : new Map(this.pendingOrders);
-      const pendingMeta = this.pendingMeta === null ? null : new Map(this.pendingMeta);
-      const pendingPositions = this.pendingPositions === null ? null : new Map(this.pendingPositions);
+      const pending = this.snapshotPending();
       try {
         return tx(fn);
       } catch (err) {
-        // What this transaction (or savepoint) wrote is gone: so is what was remembered of it.
-        this.metaValues.clear();
-        // The order id mark it may have moved too: the next id handed out or placed writes the mark again.
-        this.reservedThrough = 0;
-        if (pending !== null && this.pendingOrders !== null) this.pendingOrders = pending;
-        if (pendingMeta !== null && this.pendingMeta !== null) this.pendingMeta = pendingMeta;
-        if (pendingPositions !== null && this.pendingPositions !== null) this.pendingPositions = pendingPositions;
+        this.forgetRolledBack(pending);
         throw err;
       }
     };
@@ -244,6 +279,7 @@ export class SimStore {
   }
 
   private sql(text: string): Database.Statement {
+    if (this.memberSavepoint === 'owed') this.takeMemberSavepoint();
     let st = this.statements.get(text);
     if (!st) {
       st = this.db.prepare(text);
@@ -279,6 +315,7 @@ export class SimStore {
 
   transaction<T>(fn: () => T): T {
     this.outsideFold();
+    if (this.memberSavepoint === 'owed') this.takeMemberSavepoint();
     const outermost = !this.db.inTransaction;
     if (!outermost) return this.tx(fn) as T;
     const result = this.tx(() => {
@@ -348,21 +385,108 @@ export class SimStore {
     const fold = this.fold;
     const first = fold.members.length === 0;
     const delivered = fold.deliveries.length;
+    // A later member's writes are kept apart, so that one that throws is rolled back alone: what it saved in memory
+    // by this snapshot, what it ran in SQL by a savepoint taken just before its first statement. A placement that
+    // fills at once runs none (its order, fill, position and totals wait for COMMIT), so it takes no savepoint:
+    // SAVEPOINT and RELEASE were two of the three statements such a placement ran, the fill's INSERT the third.
+    const snapshot = first ? null : this.snapshotPending();
     let result: T;
     this.inFoldMember = true;
+    this.memberSavepoint = first ? 'none' : 'owed';
     try {
-      result = first ? fn() : (this.tx(fn) as T);
+      result = fn();
+      if (this.memberSavepointTaken()) this.memberSavepointStatements().release.run();
     } catch (err) {
+      const taken = this.memberSavepointTaken();
+      this.memberSavepoint = 'none';
       this.inFoldMember = false;
       fold.deliveries.length = delivered;
-      // The first placement threw: nothing else is in the fold yet, so all of it goes (tx rolled a later one's savepoint back).
-      if (first) this.abandonFold();
+      if (first) {
+        // The first placement threw: nothing else is in the fold yet, so all of it goes.
+        this.abandonFold();
+      } else if (taken && !this.rolledBackMemberSavepoint()) {
+        // Its SQL could not be undone alone: the whole fold goes, and every order in it is refused.
+        this.abandonFoldAfterFailure();
+        for (const m of fold.members) m.reject(err);
+      } else {
+        this.forgetRolledBack(snapshot);
+      }
       this.rolledBack();
       throw err;
     } finally {
+      this.memberSavepoint = 'none';
       this.inFoldMember = false;
     }
     return new Promise<T>((resolve, reject) => fold.members.push({ resolve: () => resolve(result), reject }));
+  }
+
+  /** Whether the running fold member took its savepoint (a method: the member's own calls change the field). */
+  private memberSavepointTaken(): boolean {
+    return this.memberSavepoint === 'taken';
+  }
+
+  /** The running fold member reaches SQL: its savepoint is taken first (folded()). */
+  private takeMemberSavepoint(): void {
+    this.memberSavepoint = 'taken';
+    this.memberSavepointStatements().open.run();
+  }
+
+  /** Undoes what the running fold member ran in SQL; false when SQLite could not. */
+  private rolledBackMemberSavepoint(): boolean {
+    const st = this.memberSavepointStatements();
+    try {
+      st.rollback.run();
+      st.release.run();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** abandonFold() when the file is what failed: a ROLLBACK that fails too leaves the reload to find out (as commitFold). */
+  private abandonFoldAfterFailure(): void {
+    try {
+      this.abandonFold();
+    } catch {
+      // the broker's reload (rolledBack) then meets the file's state
+    }
+  }
+
+  private memberSavepointStatements(): { open: Database.Statement; rollback: Database.Statement; release: Database.Statement } {
+    this.savepointStatements ??= {
+      open: this.db.prepare(`SAVEPOINT ${MEMBER_SAVEPOINT}`),
+      rollback: this.db.prepare(`ROLLBACK TO ${MEMBER_SAVEPOINT}`),
+      release: this.db.prepare(`RELEASE ${MEMBER_SAVEPOINT}`),
+    };
+    return this.savepointStatements;
+  }
+
+  /** What the open transaction has saved and not written (null outside a transaction), to put back if a part of it rolls back. */
+  private snapshotPending(): PendingSnapshot | null {
+    if (this.pendingOrders === null || this.pendingMeta === null || this.pendingPositions === null || this.pendingFills === null) return null;
+    return {
+      orders: new Map(this.pendingOrders),
+      meta: new Map(this.pendingMeta),
+      positions: new Map(this.pendingPositions),
+      fills: this.pendingFills,
+      fillCount: this.pendingFills.length,
+    };
+  }
+
+  /** A transaction, savepoint or fold member rolled back: what it saved and wrote is gone, and so is what was remembered of it. */
+  private forgetRolledBack(snapshot: PendingSnapshot | null): void {
+    this.metaValues.clear();
+    // The order id mark it may have moved too: the next id handed out or placed writes the mark again.
+    this.reservedThrough = 0;
+    if (snapshot === null || this.pendingOrders === null) return;
+    this.pendingOrders = snapshot.orders;
+    this.pendingMeta = snapshot.meta;
+    this.pendingPositions = snapshot.positions;
+    const fills = snapshot.fills;
+    fills.length = snapshot.fillCount;
+    this.pendingFills = fills;
+    // Fills this transaction wrote before the rolled-back part are no longer known here: the index refuses them again when written.
+    this.pendingFillKeys = new Set(fills.map((f) => f.key));
   }
 
   /** Another writer (or close) while a fold is open and none of its placements runs: the fold commits first. */
@@ -419,16 +543,21 @@ export class SimStore {
     this.pendingOrders = new Map();
     this.pendingMeta = new Map();
     this.pendingPositions = new Map();
+    this.pendingFills = [];
+    this.pendingFillKeys = new Set();
   }
 
   private closePending(): void {
     this.pendingOrders = null;
     this.pendingMeta = null;
     this.pendingPositions = null;
+    this.pendingFills = null;
+    this.pendingFillKeys = null;
   }
 
   /** What the open transaction saved goes to the tables, just before COMMIT. */
   private writePending(): void {
+    this.writePendingFills();
     this.writePendingOrders();
     this.writePendingPositions();
     this.writePendingMeta();
@@ -440,6 +569,17 @@ export class SimStore {
     if (pending === null || pending.size === 0) return;
     for (const p of pending.values()) this.upsertPosition(p);
     pending.clear();
+  }
+
+  /** The fills booked in this transaction so far go to the table, in booking order (before COMMIT, and before a read of the table). */
+  private writePendingFills(): void {
+    const pending = this.pendingFills;
+    if (pending === null || pending.length === 0) return;
+    const args: Array<string | number> = [];
+    for (const f of pending) args.push(...f.args);
+    // A new array, not emptied in place: a snapshot taken before (snapshotPending) still holds the fills it had.
+    this.pendingFills = [];
+    this.upsertRows(this.fillInserts, FILL_ROWS, args);
   }
 
   /** The orders saved in this transaction so far go to the table, in the order of their last save (before COMMIT, and before a read of the table). */
@@ -467,6 +607,7 @@ export class SimStore {
    * orders or a transaction's meta values cost one statement, not one each; a statement per row count is kept in `cache`.
    */
   private upsertRows(cache: Map<number, Database.Statement>, table: MultiRowUpsert, args: Array<string | number>): void {
+    if (this.memberSavepoint === 'owed') this.takeMemberSavepoint();
     const perStatement = 16 * table.width;
     for (let at = 0; at < args.length; at += perStatement) {
       const chunk = args.slice(at, at + perStatement);
@@ -745,14 +886,23 @@ export class SimStore {
 
   /** How much of an order the stored fills add up to. */
   filledQuantity(orderId: string): number {
+    this.writePendingFills();
     const row = this.sql("SELECT COALESCE(SUM(json_extract(fill, '$.quantity')), 0) AS q FROM fills WHERE order_id = ?").get(orderId) as { q: number };
     return row.q;
   }
 
   addFill(fill: Fill, conId: number, accountId: string): void {
     this.outsideFold();
+    const args: PendingFill['args'] = [fill.execId, fill.orderId, conId, accountId, fill.time, JSON.stringify(fill)];
+    if (this.pendingFills !== null && this.pendingFillKeys !== null) {
+      const key = `${fill.orderId}\u0000${fill.execId}`;
+      if (this.pendingFillKeys.has(key)) throw new Error('UNIQUE constraint failed: fills.order_id, fills.exec_id');
+      this.pendingFillKeys.add(key);
+      this.pendingFills.push({ key, args });
+      return;
+    }
     this.noteWrite();
-    this.sql('INSERT INTO fills (exec_id, order_id, con_id, account_id, time, fill) VALUES (?, ?, ?, ?, ?, ?)').run(fill.execId, fill.orderId, conId, accountId, fill.time, JSON.stringify(fill));
+    this.sql('INSERT INTO fills (exec_id, order_id, con_id, account_id, time, fill) VALUES (?, ?, ?, ?, ?, ?)').run(...args);
   }
 
   fills(query: { since?: string; accountId?: string; conId?: number; orderId?: string } = {}): Array<Fill & { conId: number }> {
@@ -774,6 +924,7 @@ export class SimStore {
       where.push('order_id = ?');
       args.push(query.orderId);
     }
+    this.writePendingFills();
     const sql = `SELECT fill, con_id FROM fills ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
     const rows = this.sql(sql).all(...args) as Array<{ fill: string; con_id: number }>;
     return rows.map((r) => ({ ...(JSON.parse(r.fill) as Fill), conId: r.con_id }));
@@ -782,9 +933,11 @@ export class SimStore {
   /** A fresh account with `startingCash`: positions, orders and fills are gone; the order id counter is kept. */
   reset(startingCash: number, base: string = BASE_CURRENCY): void {
     this.transaction(() => {
+      this.writePendingFills();
       this.writePendingOrders();
       this.writePendingPositions();
       this.db.exec('DELETE FROM positions; DELETE FROM orders; DELETE FROM fills;');
+      this.pendingFillKeys?.clear();
       this.writeFreshAccount(startingCash, base);
       this.writePendingMeta();
       this.sql("DELETE FROM meta WHERE key IN ('last_eval', 'financed_through', 'interest')").run();

@@ -14,13 +14,14 @@ import { Decimal } from 'decimal.js';
 import { toCents } from '../../core/money.js';
 import type { AccountPnL, AccountSummary, Fill, Position } from '../../core/models.js';
 import { decimalOf, ONE, times } from './decimals.js';
-import { Ledger, type AccountValuation, type FillEffect, type FillInput, type LedgerPosition, type Mark, type RateOf } from './ledger.js';
+import { BASE_CURRENCY, Ledger, type AccountValuation, type FillEffect, type FillInput, type LedgerPosition, type Mark, type RateOf } from './ledger.js';
 import type { SimMarketData } from './market-data.js';
 import { etToUtc, toEt } from './sessions.js';
 import type { SimState } from './state.js';
 import type { SimStore, StoredAccount } from './store.js';
 import { sameMark } from './position-value.js';
 import { copyPnl, copyPositions, copySummary, type PnlMemo, type ReportMemo } from './report-memo.js';
+import { isoTime } from './iso-time.js';
 
 interface DayFills {
   since: string;
@@ -43,6 +44,23 @@ interface Valued {
   rates: Map<string, number>;
 }
 
+/**
+ * At most the account's available funds, while every mark and rate the valuation `base` read is the same and the
+ * positions opened since are at `marks`: `base`'s available funds less twice what each stock fill since can have
+ * taken (stockFillCannotExhaust's bound, margin.ts). For the admission check of the next orders of a turn: each
+ * fill made the account's next valuation a new one, which the check needed only to see that funds were plenty.
+ */
+interface FundsFloor {
+  /** The ledger version it holds for. */
+  version: number;
+  base: Valued;
+  /** Marks of the positions `base` did not mark (opened since), as the bound assumed them. */
+  marks: Map<number, Mark>;
+  floor: Decimal;
+  /** Fills since, with their marks, not yet taken off `floor` (taken off when a check asks: at 50 orders/s none does). */
+  fills: Array<{ fill: FillInput; mark: Mark }>;
+}
+
 export class AccountValuer {
   private current: Ledger = Ledger.fresh(0);
   /** Bumped whenever the ledger changes: the valuation cache is keyed by it and the instant. */
@@ -59,6 +77,7 @@ export class AccountValuer {
   private summaryMemo: ReportMemo<AccountSummary> | null = null;
   private positionsMemo: ReportMemo<Position[]> | null = null;
   private pnlMemo: PnlMemo | null = null;
+  private fundsFloor: FundsFloor | null = null;
 
   constructor(
     private readonly sim: SimState,
@@ -80,14 +99,73 @@ export class AccountValuer {
     this.ledgerVersion += 1;
     this.valuationCache = null;
     this.dayFills = null;
+    this.fundsFloor = null;
   }
 
   /** Books a fill in the ledger (in memory; the caller writes the result to the store). */
   applyFill(fill: FillInput): FillEffect {
+    const floor = this.fundsFloor;
     const effect = this.current.applyFill(fill);
     this.ledgerVersion += 1;
     this.valuationCache = null;
+    this.fundsFloor = floor !== null && floor.version === this.ledgerVersion - 1 && this.lowered(floor, fill, effect.position) ? floor : null;
     return effect;
+  }
+
+  /**
+   * Takes a stock fill into `floor` (false when the bound does not apply): only a stock traded and paid in the base
+   * currency, in an account without options, at a mark the floor's base read or one taken now. Such a fill of q at
+   * `price` against the mark m moves net liquidation by +/-q x (m - price) - commission, and the initial margin by at
+   * most q x m x initial rate (margin.ts, stockFillCannotExhaust); twice that is taken off, as the check doubles it.
+   */
+  private lowered(floor: FundsFloor, fill: FillInput, position: LedgerPosition): boolean {
+    const base = this.current.base;
+    if (fill.cls !== 'equity' || fill.contract.currency !== base || (fill.commissionCurrency ?? BASE_CURRENCY) !== base || this.current.holdsOptions()) return false;
+    const conId = position.conId;
+    let mark = floor.base.marks.has(conId) ? floor.base.marks.get(conId) : floor.marks.get(conId);
+    if (mark === undefined) {
+      mark = this.markOf(this.sim.clock.now())(position);
+      if (mark !== null) floor.marks.set(conId, mark);
+    }
+    if (!mark || mark.fx !== 1) return false;
+    floor.version = this.ledgerVersion;
+    floor.fills.push({ fill, mark });
+    return true;
+  }
+
+  /**
+   * At most the account's available funds now, for a check that needs only to know they are plenty (the admission
+   * of a stock order): after stock fills since the last valuation, while its marks and rates stand, a floor taken
+   * down by each fill (FundsFloor) instead of valuing the account again; otherwise the valuation's own figure.
+   */
+  availableFundsAtMost(): Decimal {
+    const f = this.fundsFloor;
+    if (f !== null && f.version === this.ledgerVersion && f.version !== f.base.version && !this.current.holdsOptions()) {
+      const now = this.sim.clock.now();
+      if (this.sameInputs(f.base, now) && this.sameMarks(f.marks, now)) {
+        for (const { fill, mark } of f.fills) {
+          const m = decimalOf(mark.price);
+          const perUnit = m.minus(fill.price).abs().plus(m.abs().times(decimalOf(mark.margin.initialRate ?? 0.5)));
+          const fall = times(fill.quantity, decimalOf(fill.contract.multiplier ?? 1)).times(perUnit).plus(fill.commission.abs());
+          f.floor = f.floor.minus(fall.times(2));
+        }
+        f.fills.length = 0;
+        return f.floor;
+      }
+    }
+    return this.valuation().availableFunds;
+  }
+
+  /** Whether each position in `marks` has the same mark at `t`. */
+  private sameMarks(marks: Map<number, Mark>, t: number): boolean {
+    if (marks.size === 0) return true;
+    const markAt = this.markOf(t);
+    for (const [conId, was] of marks) {
+      const p = this.current.position(conId);
+      const mark = p ? markAt(p) : null;
+      if (mark === null || !sameMark(mark, was)) return false;
+    }
+    return true;
   }
 
   /** Interest or a borrow fee into cash (in memory; the caller writes the totals). */
@@ -95,6 +173,7 @@ export class AccountValuer {
     this.current.bookInterest(currency, amount, rate);
     this.ledgerVersion += 1;
     this.valuationCache = null;
+    this.fundsFloor = null;
   }
 
   /** A futures position's daily settlement (in memory; the caller writes the result to the store). */
@@ -102,6 +181,7 @@ export class AccountValuer {
     const paid = this.current.settleVariation(conId, price, at);
     this.ledgerVersion += 1;
     this.valuationCache = null;
+    this.fundsFloor = null;
     return paid;
   }
 
@@ -159,6 +239,7 @@ export class AccountValuer {
       if (this.sameInputs(c, now)) {
         const valued = { ...c, at: now };
         this.valuationCache = valued;
+        this.fundsFloor = { version: valued.version, base: valued, marks: new Map(), floor: valued.value.availableFunds, fills: [] };
         return valued;
       }
     }
@@ -180,6 +261,7 @@ export class AccountValuer {
     );
     const valued = { at: now, version: this.ledgerVersion, value, marks, rates };
     this.valuationCache = valued;
+    this.fundsFloor = { version: valued.version, base: valued, marks: new Map(), floor: value.availableFunds, fills: [] };
     return valued;
   }
 
@@ -237,7 +319,7 @@ export class AccountValuer {
     this.sim.requireStore();
     this.sim.requireAccount(accountId);
     const v = this.valuation();
-    const timestamp = new Date(this.sim.clock.now()).toISOString();
+    const timestamp = isoTime(this.sim.clock.now());
     const memo = this.summaryMemo;
     if (memo && memo.value === v && memo.accountId === accountId) return copySummary(memo.report, timestamp);
     const summary: AccountSummary = {
@@ -292,7 +374,7 @@ export class AccountValuer {
     // The day starts at New York midnight; its P&L is measured from the previous close for what was held overnight.
     const today = this.fillsSince(store, this.dayStartOf(now), accountId);
     const markAt = this.markOf(now);
-    const timestamp = new Date(now).toISOString();
+    const timestamp = isoTime(now);
     const memo = this.pnlMemo;
     if (memo && this.pnlMemoHolds(memo, v, today, accountId, now, markAt)) return copyPnl(memo.report, timestamp);
     const flatMarks = new Map<number, Mark | null>();
