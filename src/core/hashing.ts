@@ -11,6 +11,15 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
+ * `value` in the form canonicalJson writes it from: `canonicalJson(v) === JSON.stringify(inCanonicalOrder(v))`. For an
+ * object the order path hands to several rows (the spec, the contract, a fill): put in order once, each row's
+ * canonicalJson then writes it as it is instead of copying it again, and its parent object with it (hashing.test.ts).
+ */
+export function inCanonicalOrder<T>(value: T): T {
+  return sortKeys(value) as T;
+}
+
+/**
  * `value` with its object keys sorted at every level, as a value JSON.stringify writes in that order: a copy where
  * anything needs one, and `value` itself (or an array or object sharing the members that needed none) where it is
  * already written so. The order path's event data is mostly built in sorted key order, and copying it was most of

@@ -8,6 +8,7 @@
  * reconciliation settles the order.
  */
 import { inScope } from '../audit/scope.js';
+import { inCanonicalOrder } from '../hashing.js';
 import type { BrokerOrderState } from '../broker/port.js';
 import type { OrderUpdateRows } from '../audit/types.js';
 import { systemContext, type RequestContext } from '../logging.js';
@@ -154,7 +155,10 @@ export function applyFill(ctx: OrderContext, fill: Fill, eventOverride?: 'ORDER_
 /** The rows of the version an execution makes of `current`; null when it is already there (same execId). */
 function nextFillRows(current: OrderDetail, fill: Fill, stamp: RowStamp, eventOverride?: 'ORDER_RECONCILED'): OrderUpdateRows | null {
   if (current.fills.some((f) => f.execId === fill.execId)) return null;
-  const fills = [...current.fills, fill];
+  // The version's fills and the event data both hold it: put in canonical order once (hashing.ts), not copied by
+  // each row's canonical JSON. The fills read back (current.fills) come from the stored text, already in that order.
+  const added = inCanonicalOrder(fill);
+  const fills = [...current.fills, added];
   const filled = fills.reduce((q, f) => q + f.quantity, 0);
   const done = filled >= current.spec.quantity;
   const status: OrderStatus = TERMINAL_STATUSES.has(current.status) ? current.status : done ? 'FILLED' : 'PARTIALLY_FILLED';
@@ -165,7 +169,7 @@ function nextFillRows(current: OrderDetail, fill: Fill, stamp: RowStamp, eventOv
     stamp.correlationId,
   );
   const event = eventOverride ?? EVENT_FOR_STATUS[status];
-  return { entry: stampedRow(stamp, event, { fill, filledQuantity: filled }, refs(current)), version };
+  return { entry: stampedRow(stamp, event, { fill: added, filledQuantity: filled }, refs(current)), version };
 }
 
 /**
