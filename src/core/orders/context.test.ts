@@ -22,6 +22,14 @@ describe('forRequest', () => {
     expect(requestOf(client)).toMatchObject({ interface: 'library', apiKeyName: null });
   });
 
+  it("makes every request's context of one client the same way: one prototype, its request the only own key", () => {
+    const client = { audit: {} as AuditStore } as OrderContext;
+    const [a, b] = [forRequest(client, A), forRequest(client, B)];
+    expect(Object.getPrototypeOf(a)).toBe(Object.getPrototypeOf(b));
+    expect(Reflect.ownKeys(a)).toEqual(['request']);
+    expect([requestOf(a), requestOf(b)]).toEqual([A, B]);
+  });
+
   it("logs each line with its request's ids once, also for a context made from another request's", () => {
     const raw: string[] = [];
     const logger = createLogger({ destination: { write: (line: string) => void raw.push(line) }, format: 'json' });

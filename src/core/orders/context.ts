@@ -66,25 +66,44 @@ export interface OrderContext {
 }
 
 const UNBOUND = Symbol('the client logger, without a request');
+const LAYER = Symbol('the prototype of the request contexts made from this one');
+type Layered = OrderContext & { [UNBOUND]?: Logger; [LAYER]?: OrderContext };
 
 /**
- * The order context for one request: the same parts (the prototype), with `request` set and a logger whose
- * lines carry its ids, made at its first line (pino serialises a child's bindings when it is made).
+ * The prototype every request context made from `ctx` shares: `ctx`'s parts (its own prototype) and a lazy
+ * `logger` whose lines carry the request's ids, made at the context's first line (pino serialises a child's
+ * bindings when it is made) and then kept on that context. Made once per `ctx`, kept on it: each request's
+ * context is then one object with one own property (`request`), all of one shape, instead of an accessor
+ * defined per request (a closure and a property definition, several times per order: the request and each
+ * broker event).
  */
-export function forRequest(ctx: OrderContext, request: RequestContext): OrderContext {
-  const scoped = Object.create(ctx) as OrderContext & { [UNBOUND]?: Logger };
-  scoped.request = request;
+function layerOf(ctx: OrderContext): OrderContext {
+  const own = Object.prototype.hasOwnProperty.call(ctx, LAYER) ? (ctx as Layered)[LAYER] : undefined;
+  if (own !== undefined) return own;
+  const layer = Object.create(ctx) as Layered;
   // The client's own logger, also when `ctx` serves a request already: one request's ids per line.
-  const unbound = (ctx as OrderContext & { [UNBOUND]?: Logger })[UNBOUND] ?? ctx.logger;
-  scoped[UNBOUND] = unbound;
-  Object.defineProperty(scoped, 'logger', {
+  const unbound = (ctx as Layered)[UNBOUND] ?? ctx.logger;
+  layer[UNBOUND] = unbound;
+  Object.defineProperty(layer, 'logger', {
     configurable: true,
     get(this: OrderContext) {
-      const logger = loggerFor(unbound, request);
+      // Read only on a request context (forRequest sets `request` on each); the layer itself serves none.
+      const logger = this.request === undefined ? unbound : loggerFor(unbound, this.request);
       Object.defineProperty(this, 'logger', { value: logger });
       return logger;
     },
   });
+  Object.defineProperty(ctx, LAYER, { value: layer });
+  return layer;
+}
+
+/**
+ * The order context for one request: the same parts (the prototype), with `request` set and a logger whose
+ * lines carry its ids, made at its first line (layerOf).
+ */
+export function forRequest(ctx: OrderContext, request: RequestContext): OrderContext {
+  const scoped = Object.create(layerOf(ctx)) as OrderContext;
+  scoped.request = request;
   return scoped;
 }
 
