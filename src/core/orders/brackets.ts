@@ -13,6 +13,8 @@ export interface PlannedOrder {
 
 export function bracketChildren(spec: OrderSpec): PlannedOrder[] {
   const planned: PlannedOrder[] = [{ role: 'ENTRY', spec }];
+  // Most orders are no bracket: the children's spec (a rest copy without four keys, then a spread) is made only for one.
+  if (spec.takeProfitPrice === undefined && spec.stopLossPrice === undefined) return planned;
   const exit = spec.action === 'BUY' ? 'SELL' : 'BUY';
   const { takeProfitPrice, stopLossPrice, clientOrderId: _c, limitPrice: _l, ...instrument } = spec;
   const child = { ...instrument, action: exit, timeInForce: 'GTC' } as const;
