@@ -23,13 +23,18 @@ const listed = (symbol: string): Instrument => {
   return inst;
 };
 
+/** A simulator on a hand-driven clock and a seeded random source (with `pick`, one of a list), for the seeded runs below. */
+function seededRun(seed: number) {
+  const random = seeded(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
+  const clock = new ManualClock('2026-01-05T15:00:00.000Z');
+  const sim = new SimState({ dataDir: '/nonexistent', seed: 42, session: 'always-open', startingCash: 0, financing: false, clock });
+  return { random, pick, clock, sim, prices: new SimMarketData(sim) };
+}
+
 describe('the initial-margin check of an order being placed', () => {
   it('answers as the full check over the account valued after the order, for 600 accounts and orders', () => {
-    const random = seeded(18);
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
-    const clock = new ManualClock('2026-01-05T15:00:00.000Z');
-    const sim = new SimState({ dataDir: '/nonexistent', seed: 42, session: 'always-open', startingCash: 0, financing: false, clock });
-    const prices = new SimMarketData(sim);
+    const { random, pick, clock, sim, prices } = seededRun(18);
     let fast = 0;
     let refused = 0;
     for (let i = 0; i < 600; i++) {
@@ -73,11 +78,7 @@ describe('the initial-margin check of an order being placed', () => {
 
 describe('the admission check after the fills of a turn (AccountValuer.availableFundsAtMost)', () => {
   it('uses a floor never above the available funds, and answers as the full check, over 300 seeded turns', () => {
-    const random = seeded(1818);
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
-    const clock = new ManualClock('2026-01-05T15:00:00.000Z');
-    const sim = new SimState({ dataDir: '/nonexistent', seed: 42, session: 'always-open', startingCash: 0, financing: false, clock });
-    const prices = new SimMarketData(sim);
+    const { random, pick, clock, sim, prices } = seededRun(1818);
     let floored = 0;
     let refused = 0;
     for (let turn = 0; turn < 300; turn++) {

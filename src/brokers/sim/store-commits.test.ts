@@ -47,6 +47,27 @@ const turns = async (n: number): Promise<void> => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
 
+/** Three market orders to buy 1 AAPL placed in one event-loop turn (so they share one sim.db transaction), settled. */
+async function threeInOneTurn(harness: SimHarness, contract: Contract): Promise<{ ids: string[]; placed: PromiseSettledResult<PlaceOrderAck>[] }> {
+  const accountId = harness.broker.accounts()[0] ?? 'DU1234567';
+  const spec = OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
+  const ids = await harness.broker.allocateOrderIds(3);
+  const placed = await Promise.allSettled(ids.map((orderId) => harness.broker.placeOrder({ ids: { orderId }, contract, spec, accountId, orderRef: `test-${orderId}` })));
+  return { ids, placed };
+}
+
+/** Makes the second call of SimStore's `method` throw `message` (after `first(store)`, if given); the other calls run as they are. */
+function failSecondCall(method: 'addFill' | 'savePosition', message: string, first?: (store: SimStore) => void): void {
+  const original = SimStore.prototype[method] as (this: SimStore, ...args: unknown[]) => void;
+  let calls = 0;
+  vi.spyOn(SimStore.prototype, method).mockImplementation(function (this: SimStore, ...args: unknown[]) {
+    calls += 1;
+    if (calls !== 2) return original.apply(this, args);
+    first?.(this);
+    throw new Error(message);
+  });
+}
+
 describe('sim.db commits per order', () => {
   it('allocating ids and placing an order commit once, with or without other working orders', async () => {
     const { harness, contract, far } = await connectedWithAapl();
@@ -148,7 +169,6 @@ describe('sim.db commits per order', () => {
   it('a shared commit that fails refuses every order in it, announces none, and leaves memory as the file', async () => {
     const { harness, contract } = await connectedWithAapl();
     const accountId = harness.broker.accounts()[0] ?? 'DU1234567';
-    const spec = OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
     const summaryBefore = await harness.broker.getAccountSummary(accountId);
     const positionsBefore = await harness.broker.getPositions(accountId);
     const fills: Fill[] = [];
@@ -157,8 +177,7 @@ describe('sim.db commits per order', () => {
     vi.spyOn(SimStore.prototype as unknown as { writePendingMeta: () => void }, 'writePendingMeta').mockImplementationOnce(() => {
       throw new Error('database or disk is full');
     });
-    const ids = await harness.broker.allocateOrderIds(3);
-    const placed = await Promise.allSettled(ids.map((orderId) => harness.broker.placeOrder({ ids: { orderId }, contract, spec, accountId, orderRef: `test-${orderId}` })));
+    const { ids, placed } = await threeInOneTurn(harness, contract);
     expect(placed.map((p) => p.status)).toEqual(['rejected', 'rejected', 'rejected']);
     await turns(3);
     expect(fills).toEqual([]);
@@ -167,6 +186,7 @@ describe('sim.db commits per order', () => {
     expect(await harness.broker.getOpenOrders()).toEqual([]);
     for (const id of ids) expect(await harness.broker.getOrder(id as string)).toBeNull();
     // The next order goes through, and the file agrees with memory across a restart.
+    const spec = OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
     const [next] = await harness.broker.allocateOrderIds(1);
     const ack: PlaceOrderAck = await harness.broker.placeOrder({ ids: { orderId: next as string }, contract, spec, accountId, orderRef: 'test-next' });
     expect(ack.status).toBe('FILLED');
@@ -179,18 +199,10 @@ describe('sim.db commits per order', () => {
   it('an order that throws in a shared transaction is rolled back alone, and memory reloaded to agree with the file', async () => {
     const { harness, contract } = await connectedWithAapl();
     const accountId = harness.broker.accounts()[0] ?? 'DU1234567';
-    const spec = OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
     // The second order's fill cannot be stored (after the ledger in memory booked it).
-    const addFill = SimStore.prototype.addFill;
-    let calls = 0;
-    vi.spyOn(SimStore.prototype, 'addFill').mockImplementation(function (this: SimStore, ...args: Parameters<SimStore['addFill']>) {
-      calls += 1;
-      if (calls === 2) throw new Error('constraint failed');
-      addFill.apply(this, args);
-    });
-    const ids = await harness.broker.allocateOrderIds(3);
+    failSecondCall('addFill', 'constraint failed');
     const before = harness.broker.storeCommits;
-    const placed = await Promise.allSettled(ids.map((orderId) => harness.broker.placeOrder({ ids: { orderId }, contract, spec, accountId, orderRef: `test-${orderId}` })));
+    const { placed } = await threeInOneTurn(harness, contract);
     expect(placed.map((p) => p.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(harness.broker.storeCommits - before).toBe(1);
     const positions = await harness.broker.getPositions(accountId);
@@ -204,23 +216,12 @@ describe('sim.db commits per order', () => {
   it('an order that throws after it ran SQL in a shared transaction is rolled back alone, the earlier orders\' fills kept', async () => {
     const { harness, contract } = await connectedWithAapl();
     const accountId = harness.broker.accounts()[0] ?? 'DU1234567';
-    const spec = OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
     // The second order reads the fills table (which writes the fold's fills so far, its own and the first order's),
     // then fails: its savepoint, taken at that first statement, undoes the write, and the first order's fill waits
     // for COMMIT again.
-    const savePosition = SimStore.prototype.savePosition;
-    let calls = 0;
-    vi.spyOn(SimStore.prototype, 'savePosition').mockImplementation(function (this: SimStore, ...args: Parameters<SimStore['savePosition']>) {
-      calls += 1;
-      if (calls === 2) {
-        expect(this.fills().length).toBeGreaterThanOrEqual(2);
-        throw new Error('disk I/O error');
-      }
-      savePosition.apply(this, args);
-    });
-    const ids = await harness.broker.allocateOrderIds(3);
+    failSecondCall('savePosition', 'disk I/O error', (store) => expect(store.fills().length).toBeGreaterThanOrEqual(2));
     const before = harness.broker.storeCommits;
-    const placed = await Promise.allSettled(ids.map((orderId) => harness.broker.placeOrder({ ids: { orderId }, contract, spec, accountId, orderRef: `test-${orderId}` })));
+    const { ids, placed } = await threeInOneTurn(harness, contract);
     expect(placed.map((p) => p.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(harness.broker.storeCommits - before).toBe(1);
     const positions = await harness.broker.getPositions(accountId);
@@ -234,18 +235,8 @@ describe('sim.db commits per order', () => {
   it('an order whose SQL cannot be rolled back alone takes its whole shared transaction with it: every order in it is refused', async () => {
     const { harness, contract } = await connectedWithAapl();
     const accountId = harness.broker.accounts()[0] ?? 'DU1234567';
-    const spec = OrderSpec.parse({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
     const positionsBefore = await harness.broker.getPositions(accountId);
-    const savePosition = SimStore.prototype.savePosition;
-    let calls = 0;
-    vi.spyOn(SimStore.prototype, 'savePosition').mockImplementation(function (this: SimStore, ...args: Parameters<SimStore['savePosition']>) {
-      calls += 1;
-      if (calls === 2) {
-        this.fills();
-        throw new Error('disk I/O error');
-      }
-      savePosition.apply(this, args);
-    });
+    failSecondCall('savePosition', 'disk I/O error', (store) => store.fills());
     const probe = new Database(':memory:');
     const proto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as { run: (...args: unknown[]) => unknown };
     probe.close();
@@ -256,8 +247,7 @@ describe('sim.db commits per order', () => {
     });
     const fills: Fill[] = [];
     harness.broker.on('fill', (f) => fills.push(f));
-    const ids = await harness.broker.allocateOrderIds(3);
-    const placed = await Promise.allSettled(ids.map((orderId) => harness.broker.placeOrder({ ids: { orderId }, contract, spec, accountId, orderRef: `test-${orderId}` })));
+    const { ids, placed } = await threeInOneTurn(harness, contract);
     vi.restoreAllMocks();
     // The third order opened a transaction of its own once the fold was gone.
     expect(placed.map((p) => p.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
