@@ -35,7 +35,7 @@ import { assertNotBlocked } from '../gates.js';
 import type { PlaceOptions, PlaceOrderInput } from '../client/interface.js';
 import { hashOf, inCanonicalOrder } from '../hashing.js';
 import { parseOnce, parseOnceWith } from '../parse-once.js';
-import { PlaceOrderRequest, type Contract, type OrderDetail, type OrderResult, type OrderSpec } from '../models.js';
+import { PlaceOrderRequest, type OrderDetail, type OrderResult, type OrderSpec } from '../models.js';
 import { assess, type Assessment } from './assess.js';
 import { auditRow, requestOf, writeFor, type OrderContext } from './context.js';
 import { bracketChildren, type PlannedOrder } from './brackets.js';
@@ -371,17 +371,6 @@ async function recordNew(ctx: OrderContext, placing: PlaceKey | null, request: O
   return outcome;
 }
 
-/**
- * The contract of the last order recorded, in canonical order (hashing.ts inCanonicalOrder): the resolver hands
- * every order for an instrument the same object (contracts.ts), which nothing changes, so consecutive orders for
- * one instrument share one sorted copy instead of a copy in each ORDER_SUBMITTED row's canonical JSON.
- */
-let canonicalContract: { of: Contract; sorted: Contract } | null = null;
-function contractInCanonicalOrder(contract: Contract): Contract {
-  if (canonicalContract?.of !== contract) canonicalContract = { of: contract, sorted: inCanonicalOrder(contract) };
-  return canonicalContract.sorted;
-}
-
 /** An order's pre-transmit rows, its id left to fill in (withIds). */
 function orderRow(ctx: OrderContext, a: Assessment, p: PlannedOrder, status: 'SIMULATED' | 'PENDING_SUBMIT', message: string | null, idempotencyKey: string | null, approvalId?: string): NewOrderRow {
   const isEntry = p.role === 'ENTRY';
@@ -390,7 +379,7 @@ function orderRow(ctx: OrderContext, a: Assessment, p: PlannedOrder, status: 'SI
   const spec = inCanonicalOrder(p.spec);
   return {
     // The event data in sorted key order, as its canonical JSON writes it (hashing.ts: written as it is, not copied).
-    entry: auditRow(ctx, status === 'SIMULATED' ? 'ORDER_SIMULATED' : 'ORDER_SUBMITTED', { approvalId, contract: contractInCanonicalOrder(a.contract), idempotencyKey, referencePrice: a.referencePrice, riskChecks: isEntry ? a.riskChecks : undefined, role: p.role, spec }, {
+    entry: auditRow(ctx, status === 'SIMULATED' ? 'ORDER_SIMULATED' : 'ORDER_SUBMITTED', { approvalId, contract: a.contract, idempotencyKey, referencePrice: a.referencePrice, riskChecks: isEntry ? a.riskChecks : undefined, role: p.role, spec }, {
       accountId: a.accountId,
       orderId: null,
       snapshot: a.gate.snapshot,
