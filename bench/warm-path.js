@@ -18,7 +18,7 @@
 // gateway does per order: a floor under the 50/s latency that code with the
 // same footprint cannot go below.
 //
-//   node bench/warm-path.js       (needs `npm run build`; BLOCK, ROUNDS)
+//   node bench/warm-path.js       (needs `npm run build`; BLOCK, ROUNDS, BENCH_DIST)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,8 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { LIFTED_LIMITS } from './lifted-limits.js';
 
-const DIST = process.env.BENCH_DIST ?? new URL('../dist/', import.meta.url).href;
+// BENCH_DIST: another build's dist/ (an A/B in one sitting).
+const DIST = process.env.BENCH_DIST ? pathToFileURL(`${process.env.BENCH_DIST.replace(/\/$/, '')}/`).href : new URL('../dist/', import.meta.url).href;
 const BLOCK = Number(process.env.BLOCK ?? 40);
 const ROUNDS = Number(process.env.ROUNDS ?? 6);
 const TAIL_MS = 3;
