@@ -12,7 +12,7 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * `value` in the form canonicalJson writes it from: `canonicalJson(v) === JSON.stringify(inCanonicalOrder(v))`. For an
- * object the order path hands to several rows (the spec, the contract, a fill): put in order once, each row's
+ * object the order path hands to several rows (the spec, a fill): put in order once, each row's
  * canonicalJson then writes it as it is instead of copying it again, and its parent object with it (hashing.test.ts).
  */
 export function inCanonicalOrder<T>(value: T): T {
