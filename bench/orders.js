@@ -9,8 +9,8 @@
 //   store's own group-committed appends with 32 in flight;
 // - p99 from request to transmit at a steady 50 orders/s (IBKR's message
 //   ceiling): the client stamps each request as it sends it, the gateway
-//   stamps the moment the broker's placeOrder is called (both on this
-//   machine's clock), matched by clientOrderId;
+//   stamps the moment the broker's placeOrder is called (both put on the
+//   machine's monotonic clock, clock.js), matched by clientOrderId;
 // - sim.db commits per order (the budget is one);
 // - the floor: a bare Fastify POST route that parses the same body, appends
 //   one row to a WAL table at synchronous=FULL through a minimal group
@@ -34,6 +34,7 @@ import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { LIFTED_LIMITS } from './lifted-limits.js';
 import { counter, countStatements } from './sqlite-probes.js';
+import { clockOffset, monoMs, wallMs } from './clock.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const SECONDS = Number(process.env.BENCH_ORDERS_SECONDS ?? 6);
@@ -41,7 +42,6 @@ const CONNECTIONS = 32;
 const RATE = 50;
 const KEY = 'benchkey123456';
 const ORDER = { symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' };
-const wallMs = () => performance.timeOrigin + performance.now();
 
 /**
  * When each request reached this process (the HTTP server's 'request' event), by the x-bench-id
@@ -104,7 +104,8 @@ async function serve() {
     if (msg === 'usage') process.send?.({ usage: usage() });
   });
   // Run by hand (`node --cpu-prof bench/orders.js --serve`): the URL on stdout, for a load generator.
-  if (process.send) process.send({ url: api.url });
+  // Stamps here are this process's wall time; clockOffset() puts them on the load generator's clock (clock.js).
+  if (process.send) process.send({ url: api.url, clockOffset: clockOffset() });
   else console.log(api.url);
   process.on('SIGTERM', () => {
     void api
@@ -152,7 +153,7 @@ async function serveFloor() {
     if (msg === 'usage') process.send?.({ usage: usage() });
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  process.send?.({ url: `http://127.0.0.1:${app.server.address().port}` });
+  process.send?.({ url: `http://127.0.0.1:${app.server.address().port}`, clockOffset: clockOffset() });
   process.on('SIGTERM', () => {
     void app.close().finally(() => {
       db.close();
@@ -168,7 +169,12 @@ function startGateway(mode = '--serve') {
     child.once('message', (msg) =>
       resolve({
         url: msg.url,
-        report: () => new Promise((r) => (child.once('message', r), child.send('stamps'))),
+        // Its stamps and arrivals on this process's monotonic clock, as `sent` is (clock.js).
+        report: () =>
+          new Promise((r) => {
+            child.once('message', (m) => r({ ...m, stamps: onMonotonic(m.stamps, msg.clockOffset), arrivals: onMonotonic(m.arrivals, msg.clockOffset) }));
+            child.send('stamps');
+          }),
         usage: () => new Promise((r) => (child.once('message', (m) => r(m.usage)), child.send('usage'))),
         stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))),
       }),
@@ -177,6 +183,9 @@ function startGateway(mode = '--serve') {
     child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
   });
 }
+
+/** A child's wall stamps moved to the monotonic clock by its offset (clock.js). */
+const onMonotonic = (stamps, offset) => Object.fromEntries(Object.entries(stamps).map(([id, at]) => [id, at - offset]));
 
 /** Milliseconds from each request's arrival at the server to its stamp (transmit, or the floor's commit). */
 const fromArrival = (sent, stamps, arrivals) =>
@@ -270,7 +279,7 @@ async function steady(url, rate, seconds) {
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const clientOrderId = `lat-${i}`;
     const body = JSON.stringify({ ...ORDER, clientOrderId });
-    sent[clientOrderId] = wallMs();
+    sent[clientOrderId] = monoMs();
     const start = performance.now();
     inFlight.push(
       fetch(`${url}/api/orders/place`, { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json', 'x-bench-id': clientOrderId }, body }).then(async (res) => {

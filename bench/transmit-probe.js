@@ -10,26 +10,26 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { syncBuiltinESMExports } from 'node:module';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { clockOffset, wallMs } from './clock.js';
 
 const out = process.env.TRANSMIT_PROBE_OUT;
 if (out) {
-  const wall = () => performance.timeOrigin + performance.now();
   const arrivals = {};
   const syncs = [];
   const emit = http.Server.prototype.emit;
   http.Server.prototype.emit = function (event, req, ...rest) {
     if (event === 'request') {
       const id = req.headers['x-bench-id'];
-      if (typeof id === 'string') arrivals[id] = wall();
+      if (typeof id === 'string') arrivals[id] = wallMs();
     }
     return emit.call(this, event, req, ...rest);
   };
   const gcs = [];
   const original = fs.fdatasync;
   fs.fdatasync = (fd, callback) => {
-    const asked = wall();
+    const asked = wallMs();
     original(fd, (err) => {
-      syncs.push([asked, wall()]);
+      syncs.push([asked, wallMs()]);
       callback(err);
     });
   };
@@ -38,5 +38,6 @@ if (out) {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) gcs.push([performance.timeOrigin + e.startTime, e.duration, e.detail?.kind ?? 0]);
   }).observe({ entryTypes: ['gc'] });
-  process.on('exit', () => fs.writeFileSync(out, JSON.stringify({ arrivals, syncs, gcs })));
+  // offset: this process's wall minus monotonic time, for the bench to move every stamp onto its own clock (clock.js).
+  process.on('exit', () => fs.writeFileSync(out, JSON.stringify({ offset: clockOffset(), arrivals, syncs, gcs })));
 }

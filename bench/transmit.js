@@ -38,13 +38,13 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
+import { monoMs, monoToDate } from './clock.js';
 
 const SECONDS = Number(process.env.SECONDS ?? 12);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const RATE = Number(process.env.RATE ?? 50);
 const KEY = 'benchkey123456';
 const ORDER = { symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' };
-const wallMs = () => performance.timeOrigin + performance.now();
 const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2).map((r) => resolve(r)) : [resolve(new URL('..', import.meta.url).pathname)];
 
 const pct = (xs, p) => {
@@ -84,7 +84,7 @@ async function steady(url, prefix, rate, seconds) {
     const wait = t0 + (i * 1000) / rate - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const clientOrderId = `${prefix}-${i}`;
-    sent[clientOrderId] = wallMs();
+    sent[clientOrderId] = monoMs();
     inFlight.push(
       fetch(`${url}/api/orders/place`, { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json', 'x-bench-id': clientOrderId }, body: JSON.stringify({ ...ORDER, clientOrderId }) }).then((res) => res.arrayBuffer()),
     );
@@ -115,6 +115,13 @@ function rawCommits(dir, n) {
   }
   db.close();
   return out;
+}
+
+/** The probe's records (the gateway's wall time) on the monotonic clock, by the offset it wrote beside them. */
+function onMonotonic(probe) {
+  const offset = probe.offset;
+  const arrivals = Object.fromEntries(Object.entries(probe.arrivals).map(([id, at]) => [id, at - offset]));
+  return { offset, arrivals, syncs: probe.syncs.map(([asked, done]) => [asked - offset, done - offset]), gcs: probe.gcs.map(([start, ms, kind]) => [start - offset, ms, kind]) };
 }
 
 /**
@@ -160,27 +167,31 @@ try {
       const gw = await startGateway(root, probeOut);
       let sent = {};
       let stamps = {};
+      let perOrder = NaN;
       try {
         await steady(gw.url, 'warm', RATE, 2);
         const cpu0 = cpuMsOf(gw.pid);
         sent = await steady(gw.url, `r${round}`, RATE, SECONDS);
-        const perOrder = (cpuMsOf(gw.pid) - cpu0) / Object.keys(sent).length;
+        perOrder = (cpuMsOf(gw.pid) - cpu0) / Object.keys(sent).length;
         cpu.get(root)?.push(perOrder);
         ({ stamps } = await gw.report());
-        const xs = Object.entries(sent)
-          .filter(([id]) => stamps[id] !== undefined)
-          .map(([id, at]) => stamps[id] - at);
-        results.get(root)?.push(xs);
-        if (process.env.SLOWEST) {
-          const slow = Object.entries(sent).filter(([id]) => stamps[id] !== undefined).map(([id, at]) => [new Date(at).toISOString(), (stamps[id] - at).toFixed(1)]);
-          console.log(slow.sort((a, b) => Number(b[1]) - Number(a[1])).slice(0, Number(process.env.SLOWEST)).sort().map((x) => x.join(' ')).join('\n'));
-        }
-        console.log(`${root}  round ${round}: ${summary(xs)}; gateway CPU ${perOrder.toFixed(2)} ms per order`);
       } finally {
         await gw.stop();
       }
-      // Written by the probe as the gateway exits.
-      const parts = split(sent, stamps, JSON.parse(readFileSync(probeOut, 'utf8')));
+      // Written by the probe as the gateway exits. Every stamp the gateway took (any build's orders.js and this
+      // probe) is its wall time; the probe's offset puts them on the monotonic clock `sent` is on (clock.js).
+      const probe = onMonotonic(JSON.parse(readFileSync(probeOut, 'utf8')));
+      stamps = Object.fromEntries(Object.entries(stamps).map(([id, at]) => [id, at - probe.offset]));
+      const xs = Object.entries(sent)
+        .filter(([id]) => stamps[id] !== undefined)
+        .map(([id, at]) => stamps[id] - at);
+      results.get(root)?.push(xs);
+      if (process.env.SLOWEST) {
+        const slow = Object.entries(sent).filter(([id]) => stamps[id] !== undefined).map(([id, at]) => [monoToDate(at).toISOString(), (stamps[id] - at).toFixed(1)]);
+        console.log(slow.sort((a, b) => Number(b[1]) - Number(a[1])).slice(0, Number(process.env.SLOWEST)).sort().map((x) => x.join(' ')).join('\n'));
+      }
+      console.log(`${root}  round ${round}: ${summary(xs)}; gateway CPU ${perOrder.toFixed(2)} ms per order`);
+      const parts = split(sent, stamps, probe);
       splits.get(root)?.push(...parts);
       console.log(splitSummary(parts));
     }
