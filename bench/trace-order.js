@@ -32,11 +32,13 @@ let calls = [];
 function timed(label, fn, self) {
   return function (...args) {
     if (t0 === null) return fn.apply(self ?? this, args);
-    const call = { label, start: performance.now() - t0, end: NaN };
+    // The order's own start: a call that settles after placeOrder returned (t0 is null by then) is still timed from it.
+    const base = t0;
+    const call = { label, start: performance.now() - base, end: NaN };
     calls.push(call);
     const out = fn.apply(self ?? this, args);
-    if (out && typeof out.then === 'function') out.then(() => (call.end = performance.now() - t0), () => (call.end = performance.now() - t0));
-    else call.end = performance.now() - t0;
+    if (out && typeof out.then === 'function') out.then(() => (call.end = performance.now() - base), () => (call.end = performance.now() - base));
+    else call.end = performance.now() - base;
     return out;
   };
 }
