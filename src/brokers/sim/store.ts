@@ -927,7 +927,9 @@ export class SimStore {
     this.writePendingFills();
     const sql = `SELECT fill, con_id FROM fills ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
     const rows = this.sql(sql).all(...args) as Array<{ fill: string; con_id: number }>;
-    return rows.map((r) => ({ ...(JSON.parse(r.fill) as Fill), conId: r.con_id }));
+    // conId first: V8 (Node 20) gives an object spread and then extended a hidden class of its own, one per fill (heap
+    // snapshot, 2026-12-05: 50,141 of them under the day's fills after 50,000 orders); spread into one that has it, they share.
+    return rows.map((r) => ({ conId: r.con_id, ...(JSON.parse(r.fill) as Fill) }));
   }
 
   /** A fresh account with `startingCash`: positions, orders and fills are gone; the order id counter is kept. */

@@ -191,7 +191,8 @@ export class AccountValuer {
     if (day && day.accountId === accountId && fill.time >= day.since) {
       let list = day.byConId.get(conId);
       if (!list) day.byConId.set(conId, (list = []));
-      list.push({ ...fill, conId });
+      // conId first, as store.fills() makes them: one hidden class for every fill of the day (see there).
+      list.push({ conId, ...fill });
       day.count += 1;
     }
   }
