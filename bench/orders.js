@@ -67,6 +67,14 @@ function usage() {
   return { cpuMicros: cpu.user + cpu.system, sqlMicros: Number(sqlNs / 1000n), statements: counter.n };
 }
 
+/** Heap and RSS after a full GC (the child runs with --expose-gc), apart from usage() so no GC lands in a CPU reading. */
+function memoryAfterGc() {
+  if (typeof globalThis.gc !== 'function') throw new Error('memoryAfterGc needs --expose-gc');
+  globalThis.gc();
+  const { heapUsed, rss } = process.memoryUsage();
+  return { heapUsed, rss };
+}
+
 /** The child: a gateway whose broker stamps each placeOrder call; reports the stamps on request. */
 async function serve() {
   countStatements(Database, { timed: true });
@@ -102,6 +110,7 @@ async function serve() {
   process.on('message', (msg) => {
     if (msg === 'stamps') process.send?.({ stamps, arrivals, commits: sim?.storeCommits ?? null });
     if (msg === 'usage') process.send?.({ usage: usage() });
+    if (msg === 'memory') process.send?.({ memory: memoryAfterGc() });
   });
   // Run by hand (`node --cpu-prof bench/orders.js --serve`): the URL on stdout, for a load generator.
   // Stamps here are this process's wall time; clockOffset() puts them on the load generator's clock (clock.js).
@@ -163,9 +172,9 @@ async function serveFloor() {
   });
 }
 
-function startGateway(mode = '--serve') {
+export function startGateway(mode = '--serve', execArgv = process.execArgv) {
   return new Promise((resolve, reject) => {
-    const child = fork(SELF, [mode], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(SELF, [mode], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv });
     child.once('message', (msg) =>
       resolve({
         url: msg.url,
@@ -176,6 +185,7 @@ function startGateway(mode = '--serve') {
             child.send('stamps');
           }),
         usage: () => new Promise((r) => (child.once('message', (m) => r(m.usage)), child.send('usage'))),
+        memory: () => new Promise((r) => (child.once('message', (m) => r(m.memory)), child.send('memory'))),
         stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))),
       }),
     );

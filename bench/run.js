@@ -13,6 +13,7 @@ const suites = [
   ['./api.js', 'benchApi'],
   ['./start.js', 'benchColdStart'],
   ['./memory.js', 'benchMemory'],
+  ['./memory.js', 'benchOrderMemory'],
   ['./orders.js', 'benchOrders'],
   ['./warm-path.js', 'benchWarmPath'],
   ['./tws.js', 'benchTwsOverhead'],
