@@ -13,7 +13,7 @@
 // The gateway's CPU per order over each measured run (user + system time from
 // /proc/<pid>/stat, the same reading for every build) is printed beside it.
 //
-// Environment: SECONDS, ROUNDS, RATE; GW_ARGS (node flags for the gateway,
+// Environment: SECONDS, ROUNDS, RATE, WARM_SECONDS (at RATE before each run, default 2); GW_ARGS (node flags for the gateway,
 // e.g. "--trace-gc" or "--cpu-prof --cpu-prof-dir=/tmp/prof"), GW_STDOUT=1
 // (show the gateway's stdout), WRAP (a command the gateway runs under),
 // SLOWEST=n (print the n slowest orders with their send time, to line them up
@@ -43,6 +43,8 @@ import { monoMs, monoToDate } from './clock.js';
 const SECONDS = Number(process.env.SECONDS ?? 12);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const RATE = Number(process.env.RATE ?? 50);
+// Seconds at RATE before each measured run (JIT tier-up, the first WAL pages, the checkpoint worker's start).
+const WARM_SECONDS = Number(process.env.WARM_SECONDS ?? 2);
 const KEY = 'benchkey123456';
 const ORDER = { symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' };
 const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2).map((r) => resolve(r)) : [resolve(new URL('..', import.meta.url).pathname)];
@@ -169,7 +171,7 @@ try {
       let stamps = {};
       let perOrder = NaN;
       try {
-        await steady(gw.url, 'warm', RATE, 2);
+        await steady(gw.url, 'warm', RATE, WARM_SECONDS);
         const cpu0 = cpuMsOf(gw.pid);
         sent = await steady(gw.url, `r${round}`, RATE, SECONDS);
         perOrder = (cpuMsOf(gw.pid) - cpu0) / Object.keys(sent).length;
