@@ -25,3 +25,6 @@ export function clockOffset() {
 
 /** A monotonic stamp (from any process) as this machine's wall time, for printing. */
 export const monoToDate = (ms) => new Date(ms + clockOffset());
+
+/** Stamps by id taken with wallMs() in a process whose clockOffset() was `offset`, on the monotonic clock. */
+export const stampsOnMonotonic = (stamps, offset) => Object.fromEntries(Object.entries(stamps).map(([id, at]) => [id, at - offset]));

@@ -70,9 +70,9 @@ export async function benchOrderMemory() {
     const idle = await gateway.memory();
     const headers = { 'x-api-key': KEY, 'content-type': 'application/json' };
     const readings = [];
+    const body = JSON.stringify({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
     let placed = 0;
     for (const total of ORDER_STEPS) {
-      const body = JSON.stringify({ symbol: 'AAPL', action: 'BUY', quantity: 1, orderType: 'MKT' });
       const result = await autocannon({ url: `${gateway.url}/api/orders/place`, method: 'POST', connections: 32, amount: total - placed, headers, body });
       if (result.non2xx + result.errors > 0) throw new Error(`order memory bench: ${result.non2xx + result.errors} failed orders`);
       placed = total;

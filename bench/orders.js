@@ -34,7 +34,7 @@ import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { LIFTED_LIMITS } from './lifted-limits.js';
 import { counter, countStatements } from './sqlite-probes.js';
-import { clockOffset, monoMs, wallMs } from './clock.js';
+import { clockOffset, monoMs, stampsOnMonotonic, wallMs } from './clock.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const SECONDS = Number(process.env.BENCH_ORDERS_SECONDS ?? 6);
@@ -181,7 +181,7 @@ export function startGateway(mode = '--serve', execArgv = process.execArgv) {
         // Its stamps and arrivals on this process's monotonic clock, as `sent` is (clock.js).
         report: () =>
           new Promise((r) => {
-            child.once('message', (m) => r({ ...m, stamps: onMonotonic(m.stamps, msg.clockOffset), arrivals: onMonotonic(m.arrivals, msg.clockOffset) }));
+            child.once('message', (m) => r({ ...m, stamps: stampsOnMonotonic(m.stamps, msg.clockOffset), arrivals: stampsOnMonotonic(m.arrivals, msg.clockOffset) }));
             child.send('stamps');
           }),
         usage: () => new Promise((r) => (child.once('message', (m) => r(m.usage)), child.send('usage'))),
@@ -193,9 +193,6 @@ export function startGateway(mode = '--serve', execArgv = process.execArgv) {
     child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
   });
 }
-
-/** A child's wall stamps moved to the monotonic clock by its offset (clock.js). */
-const onMonotonic = (stamps, offset) => Object.fromEntries(Object.entries(stamps).map(([id, at]) => [id, at - offset]));
 
 /** Milliseconds from each request's arrival at the server to its stamp (transmit, or the floor's commit). */
 const fromArrival = (sent, stamps, arrivals) =>

@@ -38,7 +38,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import { monoMs, monoToDate } from './clock.js';
+import { monoMs, monoToDate, stampsOnMonotonic } from './clock.js';
 
 const SECONDS = Number(process.env.SECONDS ?? 12);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
@@ -120,10 +120,9 @@ function rawCommits(dir, n) {
 }
 
 /** The probe's records (the gateway's wall time) on the monotonic clock, by the offset it wrote beside them. */
-function onMonotonic(probe) {
+function probeOnMonotonic(probe) {
   const offset = probe.offset;
-  const arrivals = Object.fromEntries(Object.entries(probe.arrivals).map(([id, at]) => [id, at - offset]));
-  return { offset, arrivals, syncs: probe.syncs.map(([asked, done]) => [asked - offset, done - offset]), gcs: probe.gcs.map(([start, ms, kind]) => [start - offset, ms, kind]) };
+  return { offset, arrivals: stampsOnMonotonic(probe.arrivals, offset), syncs: probe.syncs.map(([asked, done]) => [asked - offset, done - offset]), gcs: probe.gcs.map(([start, ms, kind]) => [start - offset, ms, kind]) };
 }
 
 /**
@@ -182,8 +181,8 @@ try {
       }
       // Written by the probe as the gateway exits. Every stamp the gateway took (any build's orders.js and this
       // probe) is its wall time; the probe's offset puts them on the monotonic clock `sent` is on (clock.js).
-      const probe = onMonotonic(JSON.parse(readFileSync(probeOut, 'utf8')));
-      stamps = Object.fromEntries(Object.entries(stamps).map(([id, at]) => [id, at - probe.offset]));
+      const probe = probeOnMonotonic(JSON.parse(readFileSync(probeOut, 'utf8')));
+      stamps = stampsOnMonotonic(stamps, probe.offset);
       const xs = Object.entries(sent)
         .filter(([id]) => stamps[id] !== undefined)
         .map(([id, at]) => stamps[id] - at);
