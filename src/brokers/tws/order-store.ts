@@ -26,11 +26,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { preparePrivateSqlite } from '../../core/audit/private-files.js';
-import type { Fill } from '../../core/models.js';
+import { TERMINAL_STATUSES, type Fill } from '../../core/models.js';
 import type { BrokerOrderState } from '../../core/broker/port.js';
 
 type Row = { perm_id: number | null; state: string };
 type HeldFill = { fill: Fill; account: string | null };
+
+/** An order as kept: its last known state and the permId IBKR gave it. */
+export interface KeptOrder {
+  state: BrokerOrderState;
+  permId: number | null;
+}
+
+/** A copy of a state that shares nothing mutable with it (the spec is the only nested object). */
+export const cloneState = (s: BrokerOrderState): BrokerOrderState => ({ ...s, spec: { ...s.spec } });
+
+/** The final statuses as SQL literals (our own constants, not input), for the working orders' query. */
+const FINAL = [...TERMINAL_STATUSES].map((s) => `'${s}'`).join(', ');
+
+const keptOrder = (r: Row): KeptOrder => ({ state: JSON.parse(r.state) as BrokerOrderState, permId: r.perm_id });
 
 /** How far ahead of an order's id the recorded highest id is raised when it must be (coverOrderId). */
 export const ORDER_ID_BLOCK = 100;
@@ -46,6 +60,9 @@ export class OrderStore {
     raiseMeta: Database.Statement<[string, string]>;
     saveOrder: Database.Statement<[string, number | null, string]>;
     orders: Database.Statement<[], Row>;
+    workingOrders: Database.Statement<[], Row>;
+    order: Database.Statement<[string], Row>;
+    orderByPermId: Database.Statement<[number], Row>;
     hasFill: Database.Statement<[string], number>;
     fill: Database.Statement<[string], { fill: string }>;
     addFill: Database.Statement<[string, string, string, string | null, string]>;
@@ -54,7 +71,7 @@ export class OrderStore {
   };
   private readonly inTransaction: Database.Transaction<(fn: () => void) => void>;
   /** Written behind (see above): each order's latest state, and fills by execution id, in arrival order. */
-  private readonly heldStates = new Map<string, { state: BrokerOrderState; permId: number | null }>();
+  private readonly heldStates = new Map<string, KeptOrder>();
   private readonly heldFills = new Map<string, HeldFill>();
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   /**
@@ -82,6 +99,8 @@ export class OrderStore {
       CREATE TABLE IF NOT EXISTS fills (exec_id TEXT PRIMARY KEY, order_id TEXT NOT NULL, time TEXT NOT NULL, account TEXT, fill TEXT NOT NULL);
       -- An order's fills are read back on every execution (its running totals): without this, each read scanned every fill ever kept.
       CREATE INDEX IF NOT EXISTS fills_by_order ON fills (order_id, time);
+      -- A finished order is read from here by its permId when IBKR names it (the book keeps only working ones from earlier sessions).
+      CREATE INDEX IF NOT EXISTS orders_by_perm_id ON orders (perm_id) WHERE perm_id > 0;
     `);
     const db = this.db;
     this.stmt = {
@@ -91,6 +110,12 @@ export class OrderStore {
       raiseMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE CAST(excluded.value AS INTEGER) > CAST(meta.value AS INTEGER)'),
       saveOrder: db.prepare('INSERT INTO orders (order_id, perm_id, state) VALUES (?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET perm_id = excluded.perm_id, state = excluded.state'),
       orders: db.prepare('SELECT perm_id, state FROM orders'),
+      // The status inside each kept state, read by SQLite: only the working orders are parsed here. A partial
+      // index on this condition made a start on 100,000 kept orders 1 ms instead of 118, and every order's three
+      // saves about 35 us dearer (2026-12-05): not kept, a start is once a session and the saves are per order.
+      workingOrders: db.prepare(`SELECT perm_id, state FROM orders WHERE json_extract(state, '$.status') NOT IN (${FINAL})`),
+      order: db.prepare('SELECT perm_id, state FROM orders WHERE order_id = ?'),
+      orderByPermId: db.prepare('SELECT perm_id, state FROM orders WHERE perm_id = ? AND perm_id > 0 ORDER BY rowid DESC LIMIT 1'),
       hasFill: db.prepare<[string], number>('SELECT 1 FROM fills WHERE exec_id = ?').pluck(),
       fill: db.prepare('SELECT fill FROM fills WHERE exec_id = ?'),
       addFill: db.prepare('INSERT OR IGNORE INTO fills (exec_id, order_id, time, account, fill) VALUES (?, ?, ?, ?, ?)'),
@@ -193,12 +218,35 @@ export class OrderStore {
     }
     // Re-inserted so that held states are written in the order of their last change.
     this.heldStates.delete(state.orderId);
-    this.heldStates.set(state.orderId, { state: { ...state, spec: { ...state.spec } }, permId });
+    this.heldStates.set(state.orderId, { state: cloneState(state), permId });
   }
 
-  orders(): { state: BrokerOrderState; permId: number | null }[] {
+  /** Every order kept, finished ones included. */
+  orders(): KeptOrder[] {
     this.flush();
-    return this.stmt.orders.all().map((r) => ({ state: JSON.parse(r.state) as BrokerOrderState, permId: r.perm_id }));
+    return this.stmt.orders.all().map(keptOrder);
+  }
+
+  /** The orders kept whose last status is not final: what an order book starting now has to hold. */
+  workingOrders(): KeptOrder[] {
+    this.flush();
+    return this.stmt.workingOrders.all().map(keptOrder);
+  }
+
+  /** One kept order by our id (a state held for the next commit included). */
+  order(orderId: string): KeptOrder | null {
+    const held = this.heldStates.get(orderId);
+    if (held) return { state: cloneState(held.state), permId: held.permId };
+    const row = this.stmt.order.get(orderId);
+    return row ? keptOrder(row) : null;
+  }
+
+  /** The kept order IBKR knows by this permId (the most recently added if several ever had it). */
+  orderByPermId(permId: number): KeptOrder | null {
+    if (permId <= 0) return null;
+    for (const held of this.heldStates.values()) if (held.permId === permId) return { state: cloneState(held.state), permId };
+    const row = this.stmt.orderByPermId.get(permId);
+    return row ? keptOrder(row) : null;
   }
 
   hasFill(execId: string): boolean {
