@@ -6,7 +6,7 @@
  *
  * At start it holds the orders still working in tws-orders.db, not every order
  * ever kept: 100,000 finished orders took 681 ms and 46.7 MB of heap to load,
- * and take 126 ms and 0.1 MB now (2026-12-05); a busy account reaches that
+ * and take about 1 ms and 0.1 MB now (2026-12-05); a busy account reaches that
  * many in weeks. A finished order
  * from an earlier session is read from the file when it is asked for (by our
  * id, or by the permId IBKR names it with: a late execution or commission, a
