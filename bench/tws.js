@@ -235,6 +235,42 @@ async function fillCostWith(held) {
   return (used.user + used.system) / n / 1000;
 }
 
+/**
+ * Opening the order book on a tws-orders.db that keeps `kept` finished orders and 10 working ones, as the adapter
+ * does at every start: wall ms (median of 3) and the heap it holds after a full GC when the process has one.
+ */
+async function bookStartWith(kept) {
+  const { OrderStore } = await import(`${dist}brokers/tws/order-store.js`);
+  const { OrderBook } = await import(`${dist}brokers/tws/order-book.js`);
+  const dir = tmp('bench-tws-book-');
+  const spec = { symbol: 'AAPL', securityType: 'STK', action: 'BUY', quantity: 1, orderType: 'LMT', limitPrice: 100, timeInForce: 'DAY', outsideRth: false };
+  const state = (i, status) => ({ orderId: String(i), parentOrderId: null, role: 'ENTRY', accountId: 'DU1', orderRef: `r${i}`, conId: 265598, spec, status, filledQuantity: status === 'FILLED' ? 1 : 0, remainingQuantity: status === 'FILLED' ? 0 : 1, avgFillPrice: status === 'FILLED' ? 100 : null, commission: null, message: null, updatedAt: '2026-12-01T15:00:00.000Z' });
+  const first = new OrderStore(dir);
+  first.transaction(() => {
+    for (let i = 1; i <= kept + 10; i++) first.saveOrder(state(i, i > kept ? 'SUBMITTED' : 'FILLED'), 1_000_000 + i);
+  });
+  first.close();
+  // Opened once before timing: a file from an older build gains its indexes at its first open, once.
+  new OrderStore(dir).close();
+  const ctx = { nowIso: () => '', emit: () => undefined };
+  const times = [];
+  let heap = NaN;
+  for (let k = 0; k < 3; k++) {
+    globalThis.gc?.();
+    const before = process.memoryUsage().heapUsed;
+    const t = performance.now();
+    const store = new OrderStore(dir);
+    const book = new OrderBook(ctx, store);
+    times.push(performance.now() - t);
+    globalThis.gc?.();
+    if (globalThis.gc) heap = (process.memoryUsage().heapUsed - before) / 1024 / 1024;
+    if (book.entries().length < 10) throw new Error('order book bench: the working orders were not loaded');
+    store.close();
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { ms: median(times), heap };
+}
+
 /** The child: the simulated broker and the emulator over it; reports its port, closes on 'close'. */
 async function serveEmulator() {
   const sim = createSimBroker({ dataDir: tmp('bench-tws-sim-'), seed: 42, session: 'always-open', startingCash: 100_000_000 });
@@ -337,6 +373,8 @@ export async function benchTwsOverhead() {
     const commit = durableCommitMs();
     const fillFew = await fillCostWith(1_000);
     const fillMany = await fillCostWith(50_000);
+    const bookFew = await bookStartWith(1_000);
+    const bookMany = await bookStartWith(100_000);
     const seg = (k) => median(pacedSegments.map((x) => x[k]));
     const breakdown = pacedSegments.length === 0 ? [] : [
       {
@@ -365,6 +403,13 @@ export async function benchTwsOverhead() {
       ...breakdown,
       ...row('order ack back-to-back', burst.gw, burst.direct),
       { name: 'tws: recording an execution with 50,000 kept', value: fillMany, unit: 'ms', note: `CPU per fill (tws-orders.db: is it new, keep it, its order's fills); with 1,000 kept ${fillFew.toFixed(3)} ms: ratio ${(fillMany / fillFew).toFixed(2)}, flat is 1` },
+      {
+        name: 'tws: order book at start with 100,000 finished orders kept',
+        value: bookMany.ms,
+        unit: 'ms',
+        baseline: `1,000 kept ${bookFew.ms.toFixed(1)} ms`,
+        note: `wall time to open tws-orders.db and load the order book (10 working orders among them), median of 3; ratio ${(bookMany.ms / bookFew.ms).toFixed(1)}${Number.isNaN(bookMany.heap) ? '' : `; heap held ${bookMany.heap.toFixed(1)} MB (1,000 kept: ${bookFew.heap.toFixed(1)} MB)`}`,
+      },
       { name: 'tws: one durable SQLite commit after an idle gap, median', value: median(pacedRun.fsyncs), unit: 'ms', note: `${ORDER_SPACING_MS / 3} ms after the last work, as the audit row before a paced order; p90 ${pct(pacedRun.fsyncs, 0.9).toFixed(3)} ms, min ${pct(pacedRun.fsyncs, 0).toFixed(3)} ms` },
       { name: 'tws: one durable SQLite commit on this disk, median', value: median(commit), unit: 'ms', note: `back to back, WAL + synchronous=FULL, as the audit row written before each order is sent; p90 ${pct(commit, 0.9).toFixed(3)} ms` },
     ];
