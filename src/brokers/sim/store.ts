@@ -279,7 +279,7 @@ export class SimStore {
   }
 
   private sql(text: string): Database.Statement {
-    if (this.memberSavepoint === 'owed') this.takeMemberSavepoint();
+    this.beforeSql();
     let st = this.statements.get(text);
     if (!st) {
       st = this.db.prepare(text);
@@ -315,7 +315,7 @@ export class SimStore {
 
   transaction<T>(fn: () => T): T {
     this.outsideFold();
-    if (this.memberSavepoint === 'owed') this.takeMemberSavepoint();
+    this.beforeSql();
     const outermost = !this.db.inTransaction;
     if (!outermost) return this.tx(fn) as T;
     const result = this.tx(() => {
@@ -425,8 +425,9 @@ export class SimStore {
     return this.memberSavepoint === 'taken';
   }
 
-  /** The running fold member reaches SQL: its savepoint is taken first (folded()). */
-  private takeMemberSavepoint(): void {
+  /** Before any statement (a query, a nested transaction, a multi-row write): a fold member owing its savepoint takes it first (folded()). */
+  private beforeSql(): void {
+    if (this.memberSavepoint !== 'owed') return;
     this.memberSavepoint = 'taken';
     this.memberSavepointStatements().open.run();
   }
@@ -607,7 +608,7 @@ export class SimStore {
    * orders or a transaction's meta values cost one statement, not one each; a statement per row count is kept in `cache`.
    */
   private upsertRows(cache: Map<number, Database.Statement>, table: MultiRowUpsert, args: Array<string | number>): void {
-    if (this.memberSavepoint === 'owed') this.takeMemberSavepoint();
+    this.beforeSql();
     const perStatement = 16 * table.width;
     for (let at = 0; at < args.length; at += perStatement) {
       const chunk = args.slice(at, at + perStatement);
